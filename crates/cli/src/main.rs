@@ -1,0 +1,25 @@
+//! `borderline`: command-line shell over the Borderline libraries. Each subcommand parses its
+//! arguments and calls one library function; no analytics live here.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "borderline", version, about = "AI-driven customs risk targeting")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print version information.
+    Version,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Version => println!("borderline {}", env!("CARGO_PKG_VERSION")),
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Borderline's shared vocabulary: the customs [`Declaration`], its [`InspectionOutcome`],
+//! and the [`Signal`] interface through which every analytic module (history-based risk,
+//! valuation, HS classification, screening, analyst rules) contributes model features and
+//! officer-readable [`Reason`]s.
+//!
+//! This crate has no I/O and few dependencies so that every other crate can depend on it.
+
+mod declaration;
+mod signal;
+
+pub use declaration::{Declaration, HsCode, HsCodeError, InspectionOutcome, Text};
+pub use signal::{FeatureDef, Reason, ReasonKind, Signal};

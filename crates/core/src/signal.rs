@@ -1,0 +1,51 @@
+use crate::Declaration;
+use serde::{Deserialize, Serialize};
+
+/// A model feature a signal produces: a stable machine name and a definition an analyst can read
+/// (both are written into the model artefact).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDef {
+    pub name: String,
+    pub definition: String,
+}
+
+/// Which module a reason came from, so officers and the audit log can tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonKind {
+    /// A model feature that raised the risk score (with its SHAP contribution).
+    Model,
+    Valuation,
+    Classification,
+    Screening,
+    Rule,
+    /// The declaration itself is malformed or implausible (zero mass, unknown code, ...).
+    DataQuality,
+}
+
+/// One officer-readable explanation attached to a scored declaration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub kind: ReasonKind,
+    /// Stable identifier (feature name, rule id, list entry id).
+    pub code: String,
+    /// Plain-language sentence, e.g. "importer's past fraud rate 62% (all importers 22%)".
+    pub text: String,
+    /// Contribution to the model's log-odds, when the reason comes from the model.
+    pub contribution: Option<f64>,
+}
+
+/// The one interface through which an analytic module contributes to targeting.
+///
+/// A signal is fitted elsewhere (on history before the scoring period) and is then a pure
+/// function of a declaration: the same declaration always yields the same features and
+/// reasons. `features` must write exactly `feature_defs().len()` values, `f32::NAN` for
+/// "not available" (the tree model routes missing values explicitly).
+pub trait Signal: Send + Sync {
+    /// Short module name, used as a prefix of feature names ("valuation", "hs", ...).
+    fn name(&self) -> &str;
+    fn feature_defs(&self) -> Vec<FeatureDef>;
+    fn features(&self, declaration: &Declaration, out: &mut [f32]);
+    /// Reasons this module gives on its own, independent of the model (flags, list hits).
+    fn reasons(&self, declaration: &Declaration) -> Vec<Reason>;
+}
