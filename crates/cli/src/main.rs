@@ -4,7 +4,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "borderline", version, about = "AI-driven customs risk targeting")]
+#[command(
+    name = "borderline",
+    version,
+    about = "AI-driven customs risk targeting"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -154,13 +154,22 @@ mod tests {
     fn hs_code_keeps_leading_zeros_and_levels() {
         let h = HsCode::parse("030617").unwrap();
         assert_eq!((h.hs2(), h.hs4(), h.hs6()), ("03", "0306", "030617"));
-        assert_eq!(HsCode::parse("8541.40.10.00").unwrap().as_str(), "8541401000");
+        assert_eq!(
+            HsCode::parse("8541.40.10.00").unwrap().as_str(),
+            "8541401000"
+        );
     }
 
     #[test]
     fn hs_code_rejects_bad_lengths_and_letters() {
         assert!(matches!(HsCode::parse("0306"), Err(HsCodeError::Length(_))));
-        assert!(matches!(HsCode::parse("85414010001"), Err(HsCodeError::Length(_))));
-        assert!(matches!(HsCode::parse("85414A"), Err(HsCodeError::NonDigit(_))));
+        assert!(matches!(
+            HsCode::parse("85414010001"),
+            Err(HsCodeError::Length(_))
+        ));
+        assert!(matches!(
+            HsCode::parse("85414A"),
+            Err(HsCodeError::NonDigit(_))
+        ));
     }
 }

@@ -1,0 +1,289 @@
+//! The `borderline hs ...` command group.
+
+use crate::error::HsError;
+use crate::model::{CheckPolicy, Classifier};
+use crate::nomenclature::Nomenclature;
+use crate::{eval, io};
+use std::path::PathBuf;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// HS classification: validate codes, suggest codes for goods descriptions, check declared codes.
+    Hs(HsCommand),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HsCommand {
+    #[command(subcommand)]
+    pub action: HsAction,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum HsAction {
+    /// Suggest the top-k HS6 codes for a goods description (or a batch file).
+    Suggest {
+        /// Goods description (omit with --input).
+        description: Option<String>,
+        /// Number of codes to return.
+        #[arg(short = 'k', long, default_value_t = 5)]
+        k: usize,
+        /// Batch input: CSV or JSON Lines with a `description` column.
+        #[arg(long, requires = "output")]
+        input: Option<PathBuf>,
+        /// Batch output: `.csv` or `.jsonl`.
+        #[arg(long, requires = "input")]
+        output: Option<PathBuf>,
+        /// Model file from `hs train` (default: bundled model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check whether a declared code is plausible for a description.
+    Check {
+        #[arg(long)]
+        description: String,
+        #[arg(long)]
+        code: String,
+        /// Plausible when the declared code is within the top k...
+        #[arg(short = 'k', long, default_value_t = 5)]
+        k: usize,
+        /// ...or its heading has at least this probability.
+        #[arg(long, default_value_t = 0.2)]
+        min_heading_confidence: f64,
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add labelled history (CSV/JSONL with `description` and `hs_code`) and save a model file.
+    Train {
+        #[arg(long)]
+        labelled: PathBuf,
+        /// Model file to extend (default: bundled model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Where to write the model file.
+        #[arg(long, default_value = "hs-model.json.gz")]
+        output: PathBuf,
+    },
+    /// Evaluate on a labelled listing file (HSCodeComp JSONL layout) against a TF-IDF baseline.
+    Evaluate {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Validate a declared HS code against HS 2022.
+    Validate {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn load_model(path: &Option<PathBuf>) -> Result<Classifier, HsError> {
+    match path {
+        Some(p) => Classifier::load(p),
+        None => Classifier::bundled(),
+    }
+}
+
+pub fn run(cmd: Command) -> anyhow::Result<()> {
+    let Command::Hs(HsCommand { action }) = cmd;
+    match action {
+        HsAction::Suggest {
+            description,
+            k,
+            input,
+            output,
+            model,
+            json,
+        } => {
+            if k == 0 {
+                return Err(HsError::Argument("-k must be at least 1".into()).into());
+            }
+            let m = load_model(&model)?;
+            match (description, input, output) {
+                (_, Some(input), Some(output)) => {
+                    let rows = io::read_columns(&input, &["description"])?;
+                    let results: Vec<(String, Vec<crate::Suggestion>)> = rows
+                        .into_iter()
+                        .map(|mut r| {
+                            let d = r.pop().unwrap_or_default();
+                            let s = m.suggest(&d, k);
+                            (d, s)
+                        })
+                        .collect();
+                    io::write_batch(&output, &results, m.nomenclature())?;
+                    eprintln!(
+                        "wrote suggestions for {} descriptions to {}",
+                        results.len(),
+                        output.display()
+                    );
+                }
+                (Some(d), None, None) => {
+                    let s = m.suggest(&d, k);
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&s)?);
+                    } else {
+                        for (i, sug) in s.iter().enumerate() {
+                            println!(
+                                "{}. {}  {:>5.1}%  (heading {} {:.1}%)",
+                                i + 1,
+                                sug.code,
+                                sug.confidence * 100.0,
+                                &sug.code[..4],
+                                sug.heading_confidence * 100.0
+                            );
+                            println!("   {}", m.nomenclature().path_string(&sug.code));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(HsError::Argument(
+                        "give a description, or --input FILE --output FILE".into(),
+                    )
+                    .into())
+                }
+            }
+        }
+        HsAction::Check {
+            description,
+            code,
+            k,
+            min_heading_confidence,
+            model,
+            json,
+        } => {
+            let m = load_model(&model)?;
+            let r = m.check(
+                &description,
+                &code,
+                CheckPolicy {
+                    k: k.max(1),
+                    min_heading_confidence,
+                },
+            );
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("declared {}: {}", r.declared, r.validation);
+                println!(
+                    "{}: P(code) {:.1}%, P(heading) {:.1}%{}",
+                    if r.plausible {
+                        "PLAUSIBLE"
+                    } else {
+                        "IMPLAUSIBLE"
+                    },
+                    r.declared_confidence * 100.0,
+                    r.declared_heading_confidence * 100.0,
+                    r.declared_rank
+                        .map(|x| format!(", rank {x}"))
+                        .unwrap_or_default()
+                );
+                for reason in &r.reasons {
+                    println!("reason [{}]: {}", reason.code, reason.text);
+                }
+                println!("more likely codes:");
+                for s in &r.suggestions {
+                    println!(
+                        "  {}  {:>5.1}%  {}",
+                        s.code,
+                        s.confidence * 100.0,
+                        s.description
+                    );
+                }
+            }
+        }
+        HsAction::Train {
+            labelled,
+            model,
+            output,
+        } => {
+            let base = load_model(&model)?;
+            let examples = io::read_labelled(&labelled)?;
+            let n = examples.len();
+            let (trained, skipped) = base.train(examples)?;
+            trained.save(&output)?;
+            println!(
+                "model {}: {} labelled examples ({} new, {} skipped)",
+                output.display(),
+                trained.labelled().len(),
+                n - skipped.len(),
+                skipped.len()
+            );
+            for (ex, why) in skipped.iter().take(10) {
+                println!("  skipped {:?} {:?}: {why}", ex.hs_code, ex.description);
+            }
+        }
+        HsAction::Evaluate { file, json, model } => {
+            let m = load_model(&model)?;
+            let (items, skipped) = eval::load(&file)?;
+            let r = eval::evaluate(&m, &items, skipped);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print_report(&r);
+            }
+        }
+        HsAction::Validate { code, json } => {
+            let status = Nomenclature::bundled().validate(&code);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                println!("{status}");
+                if let crate::CodeStatus::Valid { hs6, .. } = &status {
+                    println!("{}", Nomenclature::bundled().path_string(hs6));
+                }
+            }
+            if !status.is_valid() {
+                std::process::exit(2);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_report(r: &eval::Report) {
+    let pct = |x: f64| format!("{:5.1}%", x * 100.0);
+    println!("{} items ({} skipped)", r.items, r.skipped);
+    println!(
+        "{:<34} {:>7} {:>7} {:>7}   {:>7} {:>7} {:>7}",
+        "", "top1 2", "top1 4", "top1 6", "top5 2", "top5 4", "top5 6"
+    );
+    let line = |name: &str, a: &eval::Levels, b: &eval::Levels| {
+        println!(
+            "{:<34} {:>7} {:>7} {:>7}   {:>7} {:>7} {:>7}",
+            name,
+            pct(a.hs2),
+            pct(a.hs4),
+            pct(a.hs6),
+            pct(b.hs2),
+            pct(b.hs4),
+            pct(b.hs6)
+        )
+    };
+    line("borderline (all fields)", &r.top1, &r.top5);
+    line(
+        "borderline (title only)",
+        &r.title_only.top1,
+        &r.title_only.top5,
+    );
+    line(
+        "baseline TF-IDF (all fields)",
+        &r.baseline.top1,
+        &r.baseline.top5,
+    );
+    line(
+        "baseline TF-IDF (title only)",
+        &r.baseline.title_only.top1,
+        &r.baseline.title_only.top5,
+    );
+    println!(
+        "ms/query (all fields, 1 thread): p50 {:.3}  p99 {:.3}   baseline p50 {:.3}",
+        r.ms_per_query_p50, r.ms_per_query_p99, r.baseline.ms_per_query_p50
+    );
+}

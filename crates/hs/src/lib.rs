@@ -1,0 +1,25 @@
+//! HS classification support for Borderline.
+//!
+//! * [`Nomenclature`]: the bundled HS 2022 nomenclature and declared-code validation;
+//! * [`Classifier`]: top-k HS6 suggestions with calibrated confidence from a goods description,
+//!   declared-code checks, training on labelled history, model files;
+//! * [`divergence::HsDivergence`]: a [`borderline_core::Signal`] measuring how unusual a declared
+//!   code is for its importer, seller and pair, and whether it looks like tariff engineering;
+//! * [`eval`]: the HSCodeComp evaluation with a plain TF-IDF baseline;
+//! * [`cli`]: the `borderline hs ...` command group.
+
+pub mod calibrate;
+pub mod cli;
+
+pub mod error;
+pub mod eval;
+pub mod index;
+pub mod io;
+pub mod model;
+pub mod nomenclature;
+pub mod text;
+pub mod vocab;
+
+pub use error::HsError;
+pub use model::{CheckPolicy, CheckResult, Classifier, Labelled, Params, Ranking, Suggestion};
+pub use nomenclature::{CodeStatus, Level, Nomenclature, PathStep};

@@ -1,0 +1,740 @@
+//! The HS code suggester: hierarchical BM25 retrieval over the nomenclature, the product
+//! vocabulary and the user's labelled history, turned into calibrated probabilities.
+//!
+//! Scoring (see docs/hs.md for the reasoning):
+//! * heading logit = (BM25 over the heading document + `w_char` x char-4-gram BM25 +
+//!   `w_chapter` x BM25 of its chapter document) / `t_heading`; P(heading) is a softmax over all
+//!   1,228 headings;
+//! * within a heading, P(subheading | heading) is a softmax of BM25 over subheading documents
+//!   divided by `t_subheading`;
+//! * P(subheading) = P(heading) x P(subheading | heading): probabilities over all subheadings
+//!   sum to 1, so any returned top-k sums to at most 1.
+
+use crate::error::HsError;
+use crate::index::{Bm25, Bm25Builder};
+use crate::nomenclature::{CodeStatus, Nomenclature, PathStep};
+use crate::text;
+use crate::vocab::Vocabulary;
+use borderline_core::{Reason, ReasonKind};
+use flate2::write::GzEncoder;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+/// Tunable weights. Defaults were chosen on the hand-written calibration set
+/// (`data/hs/calibration.tsv`), never on evaluation data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub k1: f32,
+    pub b: f32,
+    /// Term-frequency weight of the heading's own text in its document.
+    pub w_heading_text: f32,
+    /// Weight of each subheading text inside its heading's document.
+    pub w_subheading_text: f32,
+    /// Weight of the chapter text inside heading documents.
+    pub w_chapter_text: f32,
+    /// Weight of vocabulary phrases in documents.
+    pub w_vocab: f32,
+    /// Weight of user-labelled descriptions in documents.
+    pub w_labelled: f32,
+    /// Query weight of vocabulary expansion words.
+    pub w_expansion: f32,
+    /// Multiplier of the character n-gram score in the heading logit.
+    pub w_char: f32,
+    /// Multiplier of the chapter document score in the heading logit.
+    pub w_chapter: f32,
+    /// Multiplier of the exact vocabulary-phrase bonus (sum of the phrase's word IDFs).
+    pub w_phrase: f32,
+    /// Softmax temperature over headings.
+    pub t_heading: f32,
+    /// Softmax temperature over subheadings within a heading.
+    pub t_subheading: f32,
+    /// Headings expanded into subheadings per query.
+    pub heading_beam: usize,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            k1: 1.2,
+            b: 0.5,
+            w_heading_text: 1.0,
+            w_subheading_text: 0.2,
+            w_chapter_text: 0.3,
+            w_vocab: 2.0,
+            w_labelled: 1.0,
+            w_expansion: 0.6,
+            w_char: 0.05,
+            w_chapter: 0.3,
+            w_phrase: 1.0,
+            t_heading: 1.6,
+            t_subheading: 1.0,
+            heading_beam: 12,
+        }
+    }
+}
+
+/// One labelled example from the user's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Labelled {
+    pub description: String,
+    pub hs_code: String,
+}
+
+/// One suggested HS6 code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub code: String,
+    /// P(code | description).
+    pub confidence: f64,
+    /// P(code's heading | description).
+    pub heading_confidence: f64,
+    pub description: String,
+    pub path: Vec<PathStep>,
+}
+
+/// Full ranking of one query at the three levels, most probable first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    pub hs6: Vec<(String, f64)>,
+    pub hs4: Vec<(String, f64)>,
+    pub hs2: Vec<(String, f64)>,
+}
+
+/// Result of checking a declared code against a description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub declared: String,
+    pub validation: CodeStatus,
+    pub plausible: bool,
+    /// P(declared HS6 | description) (0 when the code is not a valid HS6).
+    pub declared_confidence: f64,
+    /// P(declared heading | description).
+    pub declared_heading_confidence: f64,
+    /// 1-based rank of the declared HS6 among all subheadings, when within the beam.
+    pub declared_rank: Option<usize>,
+    pub suggestions: Vec<Suggestion>,
+    pub reasons: Vec<Reason>,
+}
+
+/// Thresholds of the declared-code check.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CheckPolicy {
+    /// Plausible when the declared HS6 is within the top `k`...
+    pub k: usize,
+    /// ...or its heading has at least this probability.
+    pub min_heading_confidence: f64,
+}
+
+impl Default for CheckPolicy {
+    fn default() -> Self {
+        CheckPolicy {
+            k: 5,
+            min_heading_confidence: 0.2,
+        }
+    }
+}
+
+const MODEL_FORMAT: &str = "borderline-hs-model/1";
+
+#[derive(Serialize, Deserialize)]
+struct ModelFile {
+    format: String,
+    edition: String,
+    params: Params,
+    labelled: Vec<Labelled>,
+}
+
+/// The suggestion model. Built in memory from the bundled nomenclature and vocabulary plus
+/// any labelled history (a few tens of milliseconds); a model file stores only the
+/// parameters and the labelled history, so it stays small and rebuilds exactly.
+pub struct Classifier {
+    nom: &'static Nomenclature,
+    vocab: Vocabulary,
+    params: Params,
+    labelled: Vec<Labelled>,
+    heading_codes: Vec<String>,
+    heading_chapter: Vec<u32>,
+    heading_subs: Vec<Vec<u32>>,
+    chapter_codes: Vec<String>,
+    sub_codes: Vec<String>,
+    sub_heading: Vec<u32>,
+    word4: Bm25,
+    char4: Bm25,
+    word2: Bm25,
+    word6: Bm25,
+    phrases: PhraseIndex,
+}
+
+/// Exact vocabulary phrases: a phrase found contiguously in the query gives its code a bonus
+/// equal to the sum of its words' IDFs (longer, rarer phrases are more specific), so "laptop"
+/// favours 8471 over 8473 ("laptop parts") although both documents contain the word.
+#[derive(Debug, Clone, Default)]
+struct PhraseIndex {
+    by_first: HashMap<String, Vec<usize>>,
+    phrases: Vec<Phrase>,
+}
+
+#[derive(Debug, Clone)]
+struct Phrase {
+    tokens: Vec<String>,
+    heading: Option<u32>,
+    sub: Option<u32>,
+    chapter: Option<u32>,
+    weight: f32,
+}
+
+/// Unscaled per-query scores (logits before temperature).
+pub struct RawScores {
+    heading: Vec<f64>,
+    sub: Vec<f64>,
+}
+
+fn weighted(tokens: &[String], w: f32) -> impl Iterator<Item = (&str, f32)> + '_ {
+    tokens.iter().map(move |t| (t.as_str(), w))
+}
+
+impl Classifier {
+    /// The bundled model: nomenclature + vocabulary, no labelled history.
+    pub fn bundled() -> Result<Classifier, HsError> {
+        Self::build(Vocabulary::bundled()?, Vec::new(), Params::default())
+    }
+
+    pub fn build(
+        vocab: Vocabulary,
+        labelled: Vec<Labelled>,
+        params: Params,
+    ) -> Result<Classifier, HsError> {
+        let nom = Nomenclature::bundled();
+        let chapter_codes: Vec<String> = nom.chapters().map(|n| n.code.clone()).collect();
+        let chapter_ix: HashMap<&str, u32> = chapter_codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i as u32))
+            .collect();
+        let heading_codes: Vec<String> = nom.headings().map(|n| n.code.clone()).collect();
+        let heading_ix: HashMap<String, u32> = heading_codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i as u32))
+            .collect();
+        let sub_codes: Vec<String> = nom.subheadings().map(|n| n.code.clone()).collect();
+        let sub_ix: HashMap<String, u32> = sub_codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i as u32))
+            .collect();
+
+        let mut heading_chapter = Vec::with_capacity(heading_codes.len());
+        let mut heading_subs = vec![Vec::new(); heading_codes.len()];
+        let mut sub_heading = Vec::with_capacity(sub_codes.len());
+        for (i, s) in sub_codes.iter().enumerate() {
+            let h = heading_ix
+                .get(&s[..4])
+                .copied()
+                .ok_or_else(|| HsError::Nomenclature(format!("subheading {s} without heading")))?;
+            sub_heading.push(h);
+            heading_subs[h as usize].push(i as u32);
+        }
+
+        let p = &params;
+        let bi = |s: &str| text::with_bigrams(&text::tokens(s, true));
+
+        // Chapter documents.
+        let mut b2 = Bm25Builder::default();
+        for c in nom.chapters() {
+            let mut toks = bi(&c.description);
+            toks.extend(nom.section_name(&c.section).map(bi).unwrap_or_default());
+            b2.add(weighted(&toks, 1.0));
+        }
+        // Heading documents (words and character n-grams).
+        let mut b4 = Bm25Builder::default();
+        let mut c4 = Bm25Builder::default();
+        for code in &heading_codes {
+            let node = nom
+                .get(code)
+                .ok_or_else(|| HsError::Nomenclature(format!("missing {code}")))?;
+            let own = bi(&node.description);
+            let chap = nom
+                .get(&code[..2])
+                .map(|c| bi(&c.description))
+                .unwrap_or_default();
+            let ch = heading_chapter.len();
+            heading_chapter.push(chapter_ix.get(&code[..2]).copied().unwrap_or(0));
+            let d =
+                b4.add(weighted(&own, p.w_heading_text).chain(weighted(&chap, p.w_chapter_text)));
+            debug_assert_eq!(d, ch);
+            let grams = text::char_ngrams(&node.description);
+            c4.add(weighted(&grams, 1.0));
+        }
+        // Subheading documents; subheading texts also enrich their heading document.
+        let mut b6 = Bm25Builder::default();
+        for (i, code) in sub_codes.iter().enumerate() {
+            let node = nom
+                .get(code)
+                .ok_or_else(|| HsError::Nomenclature(format!("missing {code}")))?;
+            let own = bi(&node.description);
+            b6.add(weighted(&own, 1.0));
+            b4.extend(sub_heading[i] as usize, weighted(&own, p.w_subheading_text));
+        }
+        // Vocabulary phrases.
+        for e in &vocab.entries {
+            let toks = text::with_bigrams(&text::tokens(&e.phrase, false));
+            let grams = text::char_ngrams(&e.phrase);
+            match e.code.len() {
+                2 => {
+                    if let Some(&c) = chapter_ix.get(e.code.as_str()) {
+                        b2.extend(c as usize, weighted(&toks, p.w_vocab));
+                    }
+                }
+                4 => {
+                    if let Some(&h) = heading_ix.get(&e.code) {
+                        b4.extend(h as usize, weighted(&toks, p.w_vocab));
+                        c4.extend(h as usize, weighted(&grams, p.w_vocab));
+                    }
+                }
+                _ => {
+                    if let Some(&s) = sub_ix.get(&e.code) {
+                        b6.extend(s as usize, weighted(&toks, p.w_vocab));
+                        let h = sub_heading[s as usize] as usize;
+                        b4.extend(h, weighted(&toks, p.w_vocab));
+                        c4.extend(h, weighted(&grams, p.w_vocab));
+                    }
+                }
+            }
+        }
+        // Labelled history.
+        for l in &labelled {
+            let Some(&s) = sub_ix.get(l.hs_code.get(..6).unwrap_or("")) else {
+                continue;
+            };
+            let toks = text::with_bigrams(&text::tokens(&l.description, false));
+            let grams = text::char_ngrams(&l.description);
+            let h = sub_heading[s as usize] as usize;
+            b6.extend(s as usize, weighted(&toks, p.w_labelled));
+            b4.extend(h, weighted(&toks, p.w_labelled));
+            c4.extend(h, weighted(&grams, p.w_labelled * 0.5));
+        }
+        let word4 = b4.build(p.k1, p.b);
+        let mut phrases = PhraseIndex::default();
+        for e in &vocab.entries {
+            let tokens = text::tokens(&e.phrase, false);
+            if tokens.is_empty() {
+                continue;
+            }
+            let (mut heading, mut sub, mut chapter) = (None, None, None);
+            match e.code.len() {
+                2 => chapter = chapter_ix.get(e.code.as_str()).copied(),
+                4 => heading = heading_ix.get(&e.code).copied(),
+                _ => {
+                    sub = sub_ix.get(&e.code).copied();
+                    heading = sub.map(|s| sub_heading[s as usize]);
+                }
+            }
+            let weight = tokens.iter().map(|t| word4.idf(t)).sum::<f32>();
+            phrases
+                .by_first
+                .entry(tokens[0].clone())
+                .or_default()
+                .push(phrases.phrases.len());
+            phrases.phrases.push(Phrase {
+                tokens,
+                heading,
+                sub,
+                chapter,
+                weight,
+            });
+        }
+        Ok(Classifier {
+            nom,
+            word4,
+            phrases,
+            char4: c4.build(p.k1, p.b),
+            word2: b2.build(p.k1, p.b),
+            word6: b6.build(p.k1, p.b),
+            vocab,
+            params,
+            labelled,
+            heading_codes,
+            heading_chapter,
+            heading_subs,
+            chapter_codes,
+            sub_codes,
+            sub_heading,
+        })
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    pub fn labelled(&self) -> &[Labelled] {
+        &self.labelled
+    }
+
+    pub fn nomenclature(&self) -> &'static Nomenclature {
+        self.nom
+    }
+
+    /// Returns a new model with `examples` added to the labelled history. Examples whose code is
+    /// not a valid HS 2022 subheading are skipped and returned with the reason.
+    pub fn train(
+        &self,
+        examples: Vec<Labelled>,
+    ) -> Result<(Classifier, Vec<(Labelled, String)>), HsError> {
+        let mut kept = self.labelled.clone();
+        let mut skipped = Vec::new();
+        for mut ex in examples {
+            match self.nom.validate(&ex.hs_code) {
+                CodeStatus::Valid { hs6, .. } if !ex.description.trim().is_empty() => {
+                    ex.hs_code = hs6;
+                    kept.push(ex);
+                }
+                CodeStatus::Valid { .. } => skipped.push((ex, "empty description".to_string())),
+                other => {
+                    let why = other.to_string();
+                    skipped.push((ex, why));
+                }
+            }
+        }
+        let model = Classifier::build(self.vocab.clone(), kept, self.params.clone())?;
+        Ok((model, skipped))
+    }
+
+    /// Writes the model file (gzip-compressed JSON: format, edition, parameters, labelled history).
+    pub fn save(&self, path: &Path) -> Result<(), HsError> {
+        let file = ModelFile {
+            format: MODEL_FORMAT.to_string(),
+            edition: crate::nomenclature::EDITION.to_string(),
+            params: self.params.clone(),
+            labelled: self.labelled.clone(),
+        };
+        let json = serde_json::to_vec(&file)?;
+        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&json)?;
+        let bytes = enc.finish()?;
+        std::fs::write(path, bytes).map_err(|source| HsError::File {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Loads a model file written by [`Classifier::save`].
+    pub fn load(path: &Path) -> Result<Classifier, HsError> {
+        let bytes = std::fs::read(path).map_err(|source| HsError::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let model_err = |message: String| HsError::Model {
+            path: path.to_path_buf(),
+            message,
+        };
+        let json = crate::nomenclature::gunzip_text(&bytes)
+            .map_err(|e| model_err(format!("not gzip: {e}")))?;
+        let file: ModelFile = serde_json::from_str(&json).map_err(|e| model_err(e.to_string()))?;
+        if file.format != MODEL_FORMAT {
+            return Err(model_err(format!(
+                "format {:?}, expected {MODEL_FORMAT:?}",
+                file.format
+            )));
+        }
+        if file.edition != crate::nomenclature::EDITION {
+            return Err(model_err(format!(
+                "built for {}, this build uses {}",
+                file.edition,
+                crate::nomenclature::EDITION
+            )));
+        }
+        Classifier::build(Vocabulary::bundled()?, file.labelled, file.params)
+    }
+
+    fn query_terms(
+        &self,
+        fields: &[(&str, f32)],
+    ) -> (
+        Vec<(String, f32)>,
+        Vec<(String, f32)>,
+        Vec<(Vec<String>, f32)>,
+    ) {
+        let mut fields_tokens = Vec::new();
+        let mut words: HashMap<String, f32> = HashMap::new();
+        let mut grams: HashMap<String, f32> = HashMap::new();
+        for &(field, w) in fields {
+            if w <= 0.0 || field.trim().is_empty() {
+                continue;
+            }
+            let toks = text::tokens(field, false);
+            for t in self.vocab.expand(&toks) {
+                let e = words.entry(t).or_default();
+                *e = e.max(w * self.params.w_expansion);
+            }
+            for t in text::with_bigrams(&toks) {
+                let e = words.entry(t).or_default();
+                *e = e.max(w);
+            }
+            if self.params.w_char > 0.0 {
+                for g in text::char_ngrams(field) {
+                    let e = grams.entry(g).or_default();
+                    *e = e.max(w);
+                }
+            }
+            fields_tokens.push((toks, w));
+        }
+        let mut words: Vec<(String, f32)> = words.into_iter().collect();
+        let mut grams: Vec<(String, f32)> = grams.into_iter().collect();
+        // Deterministic summation order.
+        words.sort_by(|a, b| a.0.cmp(&b.0));
+        grams.sort_by(|a, b| a.0.cmp(&b.0));
+        (words, grams, fields_tokens)
+    }
+
+    /// Unscaled heading and subheading scores for weighted query fields.
+    pub fn raw_scores(&self, fields: &[(&str, f32)]) -> RawScores {
+        let (words, grams, field_tokens) = self.query_terms(fields);
+        let p = &self.params;
+        let nh = self.heading_codes.len();
+        let mut s4 = vec![0f32; nh];
+        self.word4.score_into(&words, &mut s4);
+        let mut c4 = vec![0f32; nh];
+        if p.w_char > 0.0 {
+            self.char4.score_into(&grams, &mut c4);
+        }
+        let mut s2 = vec![0f32; self.chapter_codes.len()];
+        self.word2.score_into(&words, &mut s2);
+        let mut s6 = vec![0f32; self.sub_codes.len()];
+        self.word6.score_into(&words, &mut s6);
+        // Exact phrase bonuses (max per code over matched phrases).
+        let mut b4 = vec![0f32; nh];
+        let mut b2 = vec![0f32; self.chapter_codes.len()];
+        let mut b6: HashMap<u32, f32> = HashMap::new();
+        for (toks, w) in &field_tokens {
+            for i in 0..toks.len() {
+                let Some(cands) = self.phrases.by_first.get(&toks[i]) else {
+                    continue;
+                };
+                for &pi in cands {
+                    let ph = &self.phrases.phrases[pi];
+                    if toks.len() - i < ph.tokens.len()
+                        || toks[i..i + ph.tokens.len()] != ph.tokens[..]
+                    {
+                        continue;
+                    }
+                    let bonus = ph.weight * w;
+                    if let Some(h) = ph.heading {
+                        b4[h as usize] = b4[h as usize].max(bonus);
+                    }
+                    if let Some(c) = ph.chapter {
+                        b2[c as usize] = b2[c as usize].max(bonus);
+                    }
+                    if let Some(s) = ph.sub {
+                        let e = b6.entry(s).or_default();
+                        *e = e.max(bonus);
+                    }
+                }
+            }
+        }
+        // Scores grow with the number of matching query words; dividing by the square root of
+        // the query's word count keeps one temperature usable for short and long descriptions.
+        let n_words: usize = field_tokens.iter().map(|(t, _)| t.len()).sum();
+        let norm = 1.0 / (1.0 + n_words as f64).sqrt();
+        let heading = (0..nh)
+            .map(|h| {
+                let ch = self.heading_chapter[h] as usize;
+                let s = s4[h]
+                    + p.w_char * c4[h]
+                    + p.w_chapter * (s2[ch] + p.w_phrase * b2[ch])
+                    + p.w_phrase * b4[h];
+                f64::from(s) * norm
+            })
+            .collect();
+        for (s, b) in b6 {
+            s6[s as usize] += p.w_phrase * b;
+        }
+        RawScores {
+            heading,
+            sub: s6.into_iter().map(|x| f64::from(x) * norm).collect(),
+        }
+    }
+
+    /// P(heading) over all headings and the unscaled subheading scores.
+    fn heading_probs(&self, fields: &[(&str, f32)]) -> (Vec<f64>, Vec<f64>) {
+        let raw = self.raw_scores(fields);
+        let t = f64::from(self.params.t_heading);
+        let logits: Vec<f64> = raw.heading.iter().map(|x| x / t).collect();
+        (softmax(&logits), raw.sub)
+    }
+
+    fn sub_probs(&self, h: usize, s6: &[f64]) -> Vec<(u32, f64)> {
+        let subs = &self.heading_subs[h];
+        let t = f64::from(self.params.t_subheading);
+        let logits: Vec<f64> = subs.iter().map(|&s| s6[s as usize] / t).collect();
+        subs.iter().copied().zip(softmax(&logits)).collect()
+    }
+
+    /// log P(heading of `gold`) and log P(`gold` | its heading) at the given temperatures
+    /// (for temperature calibration). `None` when `gold` is not an HS 2022 subheading.
+    pub fn gold_log_probs(
+        &self,
+        raw: &RawScores,
+        gold: &str,
+        t_heading: f64,
+        t_sub: f64,
+    ) -> Option<(f64, f64)> {
+        let s = self
+            .sub_codes
+            .binary_search_by(|c| c.as_str().cmp(gold))
+            .ok()?;
+        let h = self.sub_heading[s] as usize;
+        let lse = |xs: &mut dyn Iterator<Item = f64>| {
+            let v: Vec<f64> = xs.collect();
+            let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+        };
+        let lp4 = raw.heading[h] / t_heading - lse(&mut raw.heading.iter().map(|x| x / t_heading));
+        let subs = &self.heading_subs[h];
+        let lp6 = raw.sub[s] / t_sub - lse(&mut subs.iter().map(|&i| raw.sub[i as usize] / t_sub));
+        Some((lp4, lp6))
+    }
+
+    /// Ranks codes for a description given as weighted fields (e.g. title 1.0, category 1.0).
+    pub fn rank_fields(&self, fields: &[(&str, f32)]) -> Ranking {
+        let (p4, s6) = self.heading_probs(fields);
+        let mut order: Vec<usize> = (0..p4.len()).collect();
+        order.sort_by(|&a, &b| p4[b].total_cmp(&p4[a]).then(a.cmp(&b)));
+        let mut hs6 = Vec::new();
+        for &h in order.iter().take(self.params.heading_beam.max(1)) {
+            for (s, p) in self.sub_probs(h, &s6) {
+                hs6.push((self.sub_codes[s as usize].clone(), p4[h] * p));
+            }
+        }
+        hs6.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let hs4: Vec<(String, f64)> = order
+            .iter()
+            .map(|&h| (self.heading_codes[h].clone(), p4[h]))
+            .collect();
+        let mut p2 = vec![0f64; self.chapter_codes.len()];
+        for (h, p) in p4.iter().enumerate() {
+            p2[self.heading_chapter[h] as usize] += p;
+        }
+        let mut hs2: Vec<(String, f64)> = self.chapter_codes.iter().cloned().zip(p2).collect();
+        hs2.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let _ = &self.sub_heading;
+        Ranking { hs6, hs4, hs2 }
+    }
+
+    /// Top-k HS6 suggestions for one free-text description.
+    pub fn suggest(&self, description: &str, k: usize) -> Vec<Suggestion> {
+        let r = self.rank_fields(&[(description, 1.0)]);
+        let p4: HashMap<&str, f64> = r.hs4.iter().map(|(c, p)| (c.as_str(), *p)).collect();
+        r.hs6
+            .iter()
+            .take(k)
+            .map(|(code, p)| Suggestion {
+                code: code.clone(),
+                confidence: *p,
+                heading_confidence: p4.get(&code[..4]).copied().unwrap_or(0.0),
+                description: self
+                    .nom
+                    .get(code)
+                    .map(|n| n.description.clone())
+                    .unwrap_or_default(),
+                path: self.nom.path(code),
+            })
+            .collect()
+    }
+
+    /// Checks whether `declared` is a plausible code for `description`.
+    pub fn check(&self, description: &str, declared: &str, policy: CheckPolicy) -> CheckResult {
+        let validation = self.nom.validate(declared);
+        let mut reasons: Vec<Reason> = validation.reason().into_iter().collect();
+        let suggestions = self.suggest(description, policy.k.max(1));
+        let r = self.rank_fields(&[(description, 1.0)]);
+        // Heading probability also for chapter/heading-only and old-edition codes.
+        let digits: String = declared.chars().filter(char::is_ascii_digit).collect();
+        let (hs6, hs4) = match &validation {
+            CodeStatus::Valid { hs6, .. } => (Some(hs6.clone()), Some(hs6[..4].to_string())),
+            CodeStatus::Incomplete { code, .. } if code.len() == 4 => (None, Some(code.clone())),
+            CodeStatus::OtherEdition { code, .. } => (None, Some(code[..4].to_string())),
+            _ => (None, digits.get(..4).map(str::to_string)),
+        };
+        let declared_heading_confidence = hs4
+            .as_deref()
+            .and_then(|h| r.hs4.iter().find(|(c, _)| c == h))
+            .map_or(0.0, |(_, p)| *p);
+        let (declared_confidence, declared_rank) = match &hs6 {
+            Some(code) => match r.hs6.iter().position(|(c, _)| c == code) {
+                Some(i) => (r.hs6[i].1, Some(i + 1)),
+                None => {
+                    // Outside the beam: compute its probability directly.
+                    let (p4, s6) = self.heading_probs(&[(description, 1.0)]);
+                    let h = self.heading_codes.iter().position(|c| c == &code[..4]);
+                    let p = h.map_or(0.0, |h| {
+                        self.sub_probs(h, &s6)
+                            .into_iter()
+                            .find(|(s, _)| &self.sub_codes[*s as usize] == code)
+                            .map_or(0.0, |(_, p)| p * p4[h])
+                    });
+                    (p, None)
+                }
+            },
+            None => (0.0, None),
+        };
+        let in_top_k = declared_rank.is_some_and(|r| r <= policy.k);
+        let plausible = validation.is_valid()
+            && (in_top_k || declared_heading_confidence >= policy.min_heading_confidence);
+        if validation.is_valid() && !plausible {
+            let alts = suggestions
+                .iter()
+                .take(3)
+                .map(|s| format!("{} ({:.0}%)", s.code, s.confidence * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ");
+            reasons.push(Reason {
+                kind: ReasonKind::Classification,
+                code: "hs.declared_code_implausible".into(),
+                text: format!(
+                    "declared HS {declared} fits the description poorly ({:.1}%, heading {:.1}%); more likely: {alts}",
+                    declared_confidence * 100.0,
+                    declared_heading_confidence * 100.0
+                ),
+                contribution: None,
+            });
+        }
+        CheckResult {
+            declared: declared.to_string(),
+            validation,
+            plausible,
+            declared_confidence,
+            declared_heading_confidence,
+            declared_rank,
+            suggestions,
+            reasons,
+        }
+    }
+}
+
+fn softmax(logits: &[f64]) -> Vec<f64> {
+    let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        let n = logits.len().max(1) as f64;
+        return vec![1.0 / n; logits.len()];
+    }
+    let exps: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+    let sum: f64 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_sums_to_one_and_keeps_order() {
+        let p = softmax(&[1.0, 3.0, 2.0]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(p[1] > p[2] && p[2] > p[0]);
+        let u = softmax(&[f64::NEG_INFINITY, f64::NEG_INFINITY]);
+        assert_eq!(u, vec![0.5, 0.5]);
+    }
+}

@@ -1,0 +1,316 @@
+//! Text normalisation shared by the nomenclature index, the vocabulary and queries: Unicode
+//! folding, tokenisation, stop words, negated spans ("other than cotton"), Porter2 stemming,
+//! word bigrams and character n-grams.
+
+use rust_stemmers::{Algorithm, Stemmer};
+use std::sync::OnceLock;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// English function words, nomenclature boilerplate and marketplace filler that carry no
+/// information about the goods.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "and",
+    "are",
+    "as",
+    "at",
+    "be",
+    "but",
+    "by",
+    "for",
+    "from",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "of",
+    "on",
+    "or",
+    "that",
+    "the",
+    "their",
+    "this",
+    "to",
+    "with",
+    "without",
+    "whether",
+    "which",
+    "such",
+    "other",
+    "others",
+    "than",
+    "kind",
+    "kinds",
+    "used",
+    "use",
+    "type",
+    "types",
+    "thereof",
+    "heading",
+    "headings",
+    "item",
+    "items",
+    "no",
+    "nec",
+    "n",
+    "e",
+    "c",
+    "incl",
+    "including",
+    "excl",
+    "similar",
+    "like",
+    "etc",
+    "all",
+    "any",
+    "each",
+    "per",
+    "not",
+    "only",
+    "also",
+    "more",
+    "less",
+    "new",
+    "hot",
+    "sale",
+    "free",
+    "shipping",
+    "quality",
+    "high",
+    "best",
+    "top",
+    "style",
+    "fashion",
+    "brand",
+    "original",
+    "genuine",
+    "pcs",
+    "pc",
+    "piece",
+    "pieces",
+    "lot",
+    "lots",
+    "wholesale",
+    "gift",
+    "gifts",
+    "cheap",
+    "product",
+    "products",
+    "article",
+    "articles",
+    "x",
+    "cm",
+    "mm",
+    "inch",
+    "inches",
+    "g",
+    "kg",
+    "ml",
+    "l",
+    "w",
+    "v",
+    "yes",
+    "none",
+    "unisex",
+    "mainland",
+    "china",
+    "cn",
+    "origin",
+    "size",
+    "color",
+    "colour",
+    "s",
+    "m",
+    "xl",
+    "xxl",
+    "2pcs",
+    "3pcs",
+    "1pc",
+    "2023",
+    "2024",
+    "2025",
+    "2022",
+    "you",
+    "your",
+    "my",
+    "we",
+];
+
+/// Words that open a negated span in nomenclature texts ("of textile materials (other than
+/// cotton)", "excluding cold-water varieties", "not knitted or crocheted").
+const NEGATORS: &[&str] = &["other than", "excluding", "except", "not"];
+
+fn stemmer() -> &'static Stemmer {
+    static S: OnceLock<Stemmer> = OnceLock::new();
+    S.get_or_init(|| Stemmer::create(Algorithm::English))
+}
+
+fn is_stop(w: &str) -> bool {
+    STOP_WORDS.contains(&w)
+}
+
+/// Lower-cases and folds accents ("Crêpe" → "crepe").
+pub fn fold(s: &str) -> String {
+    s.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Raw words of folded text, with a flag telling whether a clause break (",", ";", "(", ")",
+/// ":", ".") precedes the word. Apostrophe suffixes are dropped ("men's" → "men"); hyphenated
+/// words yield their parts plus the joined form ("t-shirt" → "t", "shirt", "tshirt").
+fn raw_words(text: &str) -> Vec<(String, bool)> {
+    let folded = fold(text);
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut parts: Vec<String> = Vec::new();
+    let mut brk = true;
+    let mut skip_suffix = false;
+    let flush = |word: &mut String,
+                 parts: &mut Vec<String>,
+                 out: &mut Vec<(String, bool)>,
+                 brk: &mut bool| {
+        if !word.is_empty() {
+            parts.push(std::mem::take(word));
+        }
+        if parts.is_empty() {
+            return;
+        }
+        let joined: String = parts.concat();
+        let n = parts.len();
+        for p in parts.drain(..) {
+            out.push((p, *brk));
+            *brk = false;
+        }
+        if n > 1 {
+            out.push((joined, false));
+        }
+    };
+    for c in folded.chars() {
+        if c.is_alphanumeric() {
+            if !skip_suffix {
+                word.push(c);
+            }
+        } else if c == '\'' || c == '\u{2019}' {
+            // "men's": keep "men", drop the "s"
+            skip_suffix = true;
+            continue;
+        } else if c == '-' && !word.is_empty() {
+            parts.push(std::mem::take(&mut word));
+        } else {
+            flush(&mut word, &mut parts, &mut out, &mut brk);
+            if matches!(c, ',' | ';' | '(' | ')' | ':' | '.' | '[' | ']' | '/' | '|') {
+                brk = true;
+            }
+        }
+        if !c.is_alphanumeric() {
+            skip_suffix = false;
+        }
+    }
+    flush(&mut word, &mut parts, &mut out, &mut brk);
+    out
+}
+
+/// Stemmed content tokens of `text`, in order. With `drop_negated`, words inside a negated
+/// span (from a negator up to the next clause break) are removed: nomenclature texts use
+/// "other than cotton" to exclude, and matching "cotton" there would invert the meaning.
+pub fn tokens(text: &str, drop_negated: bool) -> Vec<String> {
+    let words = raw_words(text);
+    let mut out = Vec::with_capacity(words.len());
+    let mut negated = false;
+    let mut i = 0;
+    while i < words.len() {
+        let (w, brk) = (&words[i].0, words[i].1);
+        if brk {
+            negated = false;
+        }
+        if drop_negated {
+            let two = words.get(i + 1).map(|(n, _)| format!("{w} {n}"));
+            let prev_or = i > 0 && words[i - 1].0 == "or";
+            if NEGATORS.contains(&w.as_str()) && !(w == "not" && prev_or) {
+                negated = true;
+            } else if two.as_deref().is_some_and(|t| NEGATORS.contains(&t)) {
+                negated = true;
+                i += 2;
+                continue;
+            }
+        }
+        if !(negated || is_stop(w) || w.len() < 2 && !w.chars().all(|c| c.is_ascii_digit())) {
+            out.push(stem(w));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Porter2 stem of one folded word.
+pub fn stem(w: &str) -> String {
+    stemmer().stem(w).into_owned()
+}
+
+/// Unigrams plus adjacent-word bigrams ("solar_cell").
+pub fn with_bigrams(tokens: &[String]) -> Vec<String> {
+    let mut out = tokens.to_vec();
+    for w in tokens.windows(2) {
+        if w[0] != w[1] {
+            out.push(format!("{}_{}", w[0], w[1]));
+        }
+    }
+    out
+}
+
+/// Word-bounded character 4-grams of the folded, unstemmed content words of `text`
+/// ("#shirt#" → "#shi", "shir", "hirt", "irt#"); they tolerate typos, plurals and fused
+/// compounds ("tshirt", "smartwatch") that word tokens miss.
+pub fn char_ngrams(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (w, _) in raw_words(text) {
+        if w.len() < 3 || is_stop(&w) || w.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let padded: Vec<char> = format!("#{w}#").chars().collect();
+        for g in padded.windows(4) {
+            out.push(g.iter().collect());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_and_stems() {
+        assert_eq!(tokens("Crêpe Shirts", false), vec!["crepe", "shirt"]);
+        assert_eq!(
+            tokens("Men's T-Shirts", false),
+            vec!["men", "shirt", "tshirt"]
+        );
+    }
+
+    #[test]
+    fn negated_spans_are_dropped_only_when_asked() {
+        let t = "T-shirts; of textile materials (other than cotton), knitted or crocheted";
+        let kept = tokens(t, true);
+        assert!(!kept.contains(&"cotton".to_string()), "{kept:?}");
+        assert!(kept.contains(&"knit".to_string()), "{kept:?}");
+        assert!(tokens(t, false).contains(&"cotton".to_string()));
+        let t = "Apparel; not knitted or crocheted";
+        assert!(!tokens(t, true).contains(&"knit".to_string()));
+        // "whether or not" does not negate
+        assert!(tokens("whether or not chilled", true).contains(&"chill".to_string()));
+    }
+
+    #[test]
+    fn bigrams_and_char_ngrams() {
+        let b = with_bigrams(&tokens("solar cells", false));
+        assert!(b.contains(&"solar_cell".to_string()));
+        let g = char_ngrams("shirt");
+        assert_eq!(g, vec!["#shi", "shir", "hirt", "irt#"]);
+    }
+}

@@ -1,0 +1,704 @@
+use crate::{Field, Profile};
+use ahash::AHashMap;
+use borderline_core::{Declaration, HsCode, InspectionOutcome, Text};
+use chrono::NaiveDate;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Input that cannot be ingested at all. Row-level problems are never errors: they are
+/// [`Quarantined`] rows.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {file}: {source}")]
+    Unreadable {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file} is empty: expected a header row (CSV) or one JSON object per line")]
+    Empty { file: String },
+    #[error(
+        "{file}: missing required column(s) {missing} for profile {profile:?}; the header has: {header}"
+    )]
+    MissingColumns {
+        file: String,
+        profile: String,
+        missing: String,
+        header: String,
+    },
+    #[error("{file}: header row is not valid UTF-8")]
+    HeaderEncoding { file: String },
+    #[error("{file}, line {line}: read failed: {message}")]
+    Read {
+        file: String,
+        line: u64,
+        message: String,
+    },
+}
+
+/// A row that was not accepted, with where and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quarantined {
+    pub file: String,
+    /// 1-based physical line where the row starts.
+    pub line: u64,
+    /// The declaration field (or `row` for whole-row problems).
+    pub field: String,
+    pub reason: String,
+    /// The row as read, for the analyst fixing it (lossy UTF-8).
+    pub raw: String,
+}
+
+impl fmt::Display for Quarantined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, line {}, field {}: {}",
+            self.file, self.line, self.field, self.reason
+        )
+    }
+}
+
+/// One ingested row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    Accepted(Box<Declaration>),
+    Quarantined(Quarantined),
+}
+
+/// The accounting of one ingest: every data row read is either accepted or quarantined.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestReport {
+    pub file: String,
+    pub read: u64,
+    pub accepted: u64,
+    pub quarantined: u64,
+    /// Rows quarantined because their declaration id was already seen in this file.
+    pub duplicate_ids: u64,
+    /// Quarantine counts per field.
+    pub quarantined_by_field: std::collections::BTreeMap<String, u64>,
+}
+
+impl IngestReport {
+    pub fn balanced(&self) -> bool {
+        self.read == self.accepted + self.quarantined
+    }
+}
+
+impl fmt::Display for IngestReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: read {} = accepted {} + quarantined {}",
+            self.file, self.read, self.accepted, self.quarantined
+        )?;
+        if self.duplicate_ids > 0 {
+            write!(f, " ({} duplicate declaration ids)", self.duplicate_ids)?;
+        }
+        if !self.quarantined_by_field.is_empty() {
+            let parts: Vec<String> = self
+                .quarantined_by_field
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            write!(f, "; quarantined by field: {}", parts.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Csv,
+    JsonLines,
+}
+
+impl SourceFormat {
+    /// From the file name, ignoring a trailing `.gz`: `.jsonl`, `.ndjson` and `.json` are JSON
+    /// Lines, anything else CSV.
+    pub fn from_path(path: &Path) -> SourceFormat {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        if name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json") {
+            SourceFormat::JsonLines
+        } else {
+            SourceFormat::Csv
+        }
+    }
+}
+
+enum Source {
+    Csv {
+        reader: csv::Reader<Box<dyn Read>>,
+        columns: Vec<(Field, usize)>,
+        width: usize,
+        record: csv::ByteRecord,
+    },
+    Json {
+        lines: Box<dyn BufRead>,
+        line: u64,
+        buf: Vec<u8>,
+    },
+}
+
+/// Streams declarations from one file. Iterate it for [`Row`]s; [`DeclarationReader::report`]
+/// then gives the accounting.
+pub struct DeclarationReader {
+    source: Source,
+    profile: Profile,
+    ledger: Ledger,
+    failed: Option<IngestError>,
+}
+
+/// Opens a file, looking through gzip compression by its magic bytes.
+fn open_maybe_gzip(path: &Path) -> Result<Box<dyn Read>, IngestError> {
+    let unreadable = |source| IngestError::Unreadable {
+        file: path.display().to_string(),
+        source,
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    let mut buffered = BufReader::with_capacity(1 << 16, file);
+    let is_gzip = buffered
+        .fill_buf()
+        .map_err(unreadable)?
+        .starts_with(&[0x1f, 0x8b]);
+    Ok(if is_gzip {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        ))
+    } else {
+        Box::new(buffered)
+    })
+}
+
+impl DeclarationReader {
+    /// Opens `path` (CSV or JSON Lines by extension, gzip by content) with `profile`.
+    pub fn open(path: impl AsRef<Path>, profile: Profile) -> Result<Self, IngestError> {
+        let path = path.as_ref();
+        let input = open_maybe_gzip(path)?;
+        Self::from_reader(
+            input,
+            &path.display().to_string(),
+            SourceFormat::from_path(path),
+            profile,
+        )
+    }
+
+    /// Reads from any byte stream; `file` names it in messages.
+    pub fn from_reader(
+        mut input: Box<dyn Read>,
+        file: &str,
+        format: SourceFormat,
+        profile: Profile,
+    ) -> Result<Self, IngestError> {
+        let file = file.to_string();
+        // Peek one byte to tell an empty input from a header-only one.
+        let mut first = [0u8; 1];
+        let n =
+            read_retrying(&mut input, &mut first).map_err(|source| IngestError::Unreadable {
+                file: file.clone(),
+                source,
+            })?;
+        if n == 0 {
+            return Err(IngestError::Empty { file });
+        }
+        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(first).chain(input));
+        let source = match format {
+            SourceFormat::Csv => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .has_headers(true)
+                    .from_reader(input);
+                let header = reader
+                    .byte_headers()
+                    .map_err(|e| IngestError::Read {
+                        file: file.clone(),
+                        line: 1,
+                        message: e.to_string(),
+                    })?
+                    .clone();
+                let mut names = Vec::with_capacity(header.len());
+                for (i, h) in header.iter().enumerate() {
+                    let h = std::str::from_utf8(h)
+                        .map_err(|_| IngestError::HeaderEncoding { file: file.clone() })?;
+                    // A UTF-8 byte-order mark may precede the first column name.
+                    let h = if i == 0 {
+                        h.trim_start_matches('\u{feff}')
+                    } else {
+                        h
+                    };
+                    names.push(h.trim().to_string());
+                }
+                let mut columns = Vec::new();
+                let mut missing = Vec::new();
+                for (field, column) in &profile.columns {
+                    match names.iter().position(|n| n == column) {
+                        Some(i) => columns.push((*field, i)),
+                        None if field.is_required() && !profile.defaults.contains_key(field) => {
+                            missing.push(format!("{column:?} ({field})"))
+                        }
+                        None => {}
+                    }
+                }
+                for field in Field::ALL {
+                    if field.is_required()
+                        && !profile.columns.contains_key(&field)
+                        && !profile.defaults.contains_key(&field)
+                    {
+                        missing.push(format!("(unmapped) ({field})"));
+                    }
+                }
+                if !missing.is_empty() {
+                    return Err(IngestError::MissingColumns {
+                        file,
+                        profile: profile.name.clone(),
+                        missing: missing.join(", "),
+                        header: names.join(", "),
+                    });
+                }
+                Source::Csv {
+                    reader,
+                    columns,
+                    width: names.len(),
+                    record: csv::ByteRecord::new(),
+                }
+            }
+            SourceFormat::JsonLines => Source::Json {
+                lines: Box::new(BufReader::with_capacity(1 << 16, input)),
+                line: 0,
+                buf: Vec::new(),
+            },
+        };
+        Ok(DeclarationReader {
+            source,
+            ledger: Ledger {
+                report: IngestReport {
+                    file: file.clone(),
+                    ..Default::default()
+                },
+                file,
+                seen_ids: Some(AHashMap::new()),
+            },
+            profile,
+            failed: None,
+        })
+    }
+
+    /// Stop tracking declaration ids (saves memory on inputs known to be unique).
+    pub fn without_duplicate_check(mut self) -> Self {
+        self.ledger.seen_ids = None;
+        self
+    }
+
+    pub fn report(&self) -> &IngestReport {
+        &self.ledger.report
+    }
+
+    /// A read failure in the middle of the stream (e.g. a truncated gzip member) ends iteration;
+    /// it is returned here so callers can fail loudly rather than accept a partial file.
+    pub fn take_error(&mut self) -> Option<IngestError> {
+        self.failed.take()
+    }
+}
+
+/// Per-reader bookkeeping, kept apart from the source so rows can be accounted for while the
+/// source still borrows the current record.
+struct Ledger {
+    file: String,
+    report: IngestReport,
+    seen_ids: Option<AHashMap<Text, u64>>,
+}
+
+impl Ledger {
+    fn quarantine(&mut self, line: u64, field: &str, reason: String, raw: String) -> Row {
+        self.report.quarantined += 1;
+        *self
+            .report
+            .quarantined_by_field
+            .entry(field.to_string())
+            .or_default() += 1;
+        Row::Quarantined(Quarantined {
+            file: self.file.clone(),
+            line,
+            field: field.to_string(),
+            reason,
+            raw,
+        })
+    }
+
+    fn finish_row(
+        &mut self,
+        line: u64,
+        parsed: FieldResult<Declaration>,
+        raw: impl FnOnce() -> String,
+    ) -> Row {
+        self.report.read += 1;
+        match parsed {
+            Err((field, reason)) => self.quarantine(line, &field, reason, raw()),
+            Ok(declaration) => {
+                if let Some(seen) = &mut self.seen_ids {
+                    if let Some(first) = seen.get(&declaration.declaration_id) {
+                        let reason = format!(
+                            "duplicate declaration id {} (first seen on line {first})",
+                            declaration.declaration_id
+                        );
+                        self.report.duplicate_ids += 1;
+                        return self.quarantine(line, Field::DeclarationId.name(), reason, raw());
+                    }
+                    seen.insert(declaration.declaration_id.clone(), line);
+                }
+                self.report.accepted += 1;
+                Row::Accepted(Box::new(declaration))
+            }
+        }
+    }
+}
+
+fn read_retrying(input: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match input.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+impl Iterator for DeclarationReader {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        if self.failed.is_some() {
+            return None;
+        }
+        match &mut self.source {
+            Source::Csv {
+                reader,
+                columns,
+                width,
+                record,
+            } => {
+                match reader.read_byte_record(record) {
+                    Ok(false) => return None,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        self.failed = Some(IngestError::Read {
+                            file: self.ledger.file.clone(),
+                            line,
+                            message: e.to_string(),
+                        });
+                        return None;
+                    }
+                }
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let record = &*record;
+                let raw = || {
+                    record
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                let parsed = if record.len() != *width {
+                    Err((
+                        "row".to_string(),
+                        format!("expected {} fields, found {}", width, record.len()),
+                    ))
+                } else {
+                    let columns = &*columns;
+                    let profile = &self.profile;
+                    build_declaration(|field| match columns.iter().find(|(f, _)| *f == field) {
+                        Some((_, i)) => match std::str::from_utf8(&record[*i]) {
+                            Ok(s) => Ok(Some(s)),
+                            Err(_) => Err("invalid UTF-8".to_string()),
+                        },
+                        None => Ok(profile.defaults.get(&field).map(String::as_str)),
+                    })
+                };
+                Some(self.ledger.finish_row(line, parsed, raw))
+            }
+            Source::Json { lines, line, buf } => loop {
+                buf.clear();
+                match lines.read_until(b'\n', buf) {
+                    Ok(0) => return None,
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.failed = Some(IngestError::Read {
+                            file: self.ledger.file.clone(),
+                            line: *line + 1,
+                            message: e.to_string(),
+                        });
+                        return None;
+                    }
+                }
+                *line += 1;
+                let mut bytes = buf.as_slice();
+                if *line == 1 {
+                    bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+                }
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let line_no = *line;
+                let raw_text = String::from_utf8_lossy(bytes).trim_end().to_string();
+                let parsed = parse_json_row(bytes, &self.profile);
+                return Some(self.ledger.finish_row(line_no, parsed, || raw_text));
+            },
+        }
+    }
+}
+
+fn parse_json_row(bytes: &[u8], profile: &Profile) -> Result<Declaration, (String, String)> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        let reason = if std::str::from_utf8(bytes).is_err() {
+            "invalid UTF-8".to_string()
+        } else {
+            format!("not valid JSON: {e}")
+        };
+        ("row".to_string(), reason)
+    })?;
+    let serde_json::Value::Object(map) = value else {
+        return Err(("row".into(), "expected a JSON object".into()));
+    };
+    // JSON numbers and booleans become text so that one parser serves both formats.
+    let mut values: Vec<(Field, Option<String>)> = Vec::with_capacity(profile.columns.len());
+    for (field, key) in &profile.columns {
+        let v = match map.get(key) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(serde_json::Value::Bool(b)) => Some(if *b { "1" } else { "0" }.to_string()),
+            Some(_) => {
+                return Err((
+                    field.name().to_string(),
+                    "expected a string, number or boolean".into(),
+                ))
+            }
+        };
+        values.push((*field, v));
+    }
+    build_declaration(|field| {
+        Ok(match values.iter().find(|(f, _)| *f == field) {
+            Some((_, v)) => v.as_deref(),
+            None => profile.defaults.get(&field).map(String::as_str),
+        })
+    })
+}
+
+type FieldResult<T> = Result<T, (String, String)>;
+
+/// Builds a declaration from a field accessor. `get` returns the raw text of a field (`None` when
+/// the source has no such column) or an encoding problem. Errors name the field.
+fn build_declaration<'a>(
+    get: impl Fn(Field) -> Result<Option<&'a str>, String>,
+) -> FieldResult<Declaration> {
+    let text = |field: Field| -> FieldResult<Option<&'a str>> {
+        match get(field) {
+            Ok(Some(s)) => {
+                let s = s.trim();
+                Ok(if s.is_empty() { None } else { Some(s) })
+            }
+            Ok(None) => Ok(None),
+            Err(reason) => Err((field.name().to_string(), reason)),
+        }
+    };
+    let missing = |field: Field| (field.name().to_string(), "missing value".to_string());
+    let bad = |field: Field, reason: String| (field.name().to_string(), reason);
+    let required = |field: Field| text(field)?.ok_or_else(|| missing(field));
+    let code = |field: Field| -> FieldResult<Text> {
+        Ok(text(field)?.map(Text::from).unwrap_or_default())
+    };
+    let opt_code = |field: Field| -> FieldResult<Option<Text>> { Ok(text(field)?.map(Text::from)) };
+    let country = |field: Field| -> FieldResult<Option<Text>> {
+        match text(field)? {
+            None => Ok(None),
+            Some(c) if (2..=3).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                Ok(Some(Text::from(c.to_ascii_uppercase())))
+            }
+            Some(c) => Err(bad(field, format!("{c:?} is not an ISO country code"))),
+        }
+    };
+    let number = |field: Field| -> FieldResult<Option<f64>> {
+        match text(field)? {
+            None => Ok(None),
+            Some(s) => match s.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+                Ok(v) if v.is_finite() => Err(bad(field, format!("{s:?} is negative"))),
+                Ok(_) => Err(bad(field, format!("{s:?} is not a finite number"))),
+                Err(_) => Err(bad(field, format!("{s:?} is not a number"))),
+            },
+        }
+    };
+    let required_number =
+        |field: Field| -> FieldResult<f64> { number(field)?.ok_or_else(|| missing(field)) };
+
+    let declaration_id = Text::from(required(Field::DeclarationId)?);
+    let date_text = required(Field::Date)?;
+    let date = parse_date(date_text).ok_or_else(|| {
+        bad(
+            Field::Date,
+            format!("{date_text:?} is not a date (YYYY-MM-DD)"),
+        )
+    })?;
+    let hs_text = required(Field::HsCode)?;
+    let hs_code = HsCode::parse(hs_text).map_err(|e| bad(Field::HsCode, e.to_string()))?;
+    let origin_country =
+        country(Field::OriginCountry)?.ok_or_else(|| missing(Field::OriginCountry))?;
+
+    let fraud = match text(Field::Fraud)? {
+        None => None,
+        Some(s) => Some(parse_flag(s).ok_or_else(|| {
+            bad(
+                Field::Fraud,
+                format!("{s:?} is not a fraud flag (0/1, true/false)"),
+            )
+        })?),
+    };
+    let critical = match text(Field::CriticalLevel)? {
+        None => None,
+        Some(s) => match s.parse::<f64>() {
+            Ok(v) if v == 0.0 || v == 1.0 || v == 2.0 => Some(v as u8),
+            _ => {
+                return Err(bad(
+                    Field::CriticalLevel,
+                    format!("{s:?} is not a critical-fraud level (0, 1 or 2)"),
+                ))
+            }
+        },
+    };
+    let amount_recovered = number(Field::AmountRecovered)?;
+    let outcome = match (fraud, critical) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(bad(
+                Field::Fraud,
+                "critical-fraud level given without a fraud flag".into(),
+            ))
+        }
+        (Some(f), level) => {
+            let level = level.unwrap_or(u8::from(f));
+            if f != (level > 0) {
+                return Err(bad(
+                    Field::CriticalLevel,
+                    format!(
+                        "critical-fraud level {level} contradicts fraud flag {}",
+                        u8::from(f)
+                    ),
+                ));
+            }
+            Some(InspectionOutcome {
+                fraud: f,
+                critical_level: level,
+                amount_recovered,
+            })
+        }
+    };
+
+    Ok(Declaration {
+        declaration_id,
+        date,
+        office: code(Field::Office)?,
+        declarant: code(Field::Declarant)?,
+        importer: Text::from(required(Field::Importer)?),
+        seller: opt_code(Field::Seller)?,
+        courier: opt_code(Field::Courier)?,
+        hs_code,
+        origin_country,
+        departure_country: country(Field::DepartureCountry)?,
+        transport_mode: code(Field::TransportMode)?,
+        process_type: code(Field::ProcessType)?,
+        import_type: code(Field::ImportType)?,
+        import_use: code(Field::ImportUse)?,
+        payment_type: code(Field::PaymentType)?,
+        net_mass_kg: Some(required_number(Field::NetMassKg)?),
+        customs_value: Some(required_number(Field::CustomsValue)?),
+        currency: code(Field::Currency)?.to_ascii_uppercase().into(),
+        tax_rate: number(Field::TaxRate)?,
+        tax_type: code(Field::TaxType)?,
+        origin_indicator: code(Field::OriginIndicator)?,
+        description: text(Field::Description)?.map(str::to_string),
+        quantity: number(Field::Quantity)?,
+        quantity_unit: opt_code(Field::QuantityUnit)?,
+        outcome,
+    })
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s
+        .get(..10)
+        .filter(|p| p.len() == 10 && s.len() >= 10)
+        .unwrap_or(s);
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
+        .ok()
+}
+
+fn parse_flag(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "1.0" | "true" | "yes" | "y" => Some(true),
+        "0" | "0.0" | "false" | "no" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// Writes quarantined rows as CSV (`file,line,field,reason,raw`) for analysts to fix and resubmit.
+pub struct QuarantineWriter {
+    writer: csv::Writer<Box<dyn Write>>,
+    pub path: Option<PathBuf>,
+}
+
+impl QuarantineWriter {
+    pub fn create(path: impl AsRef<Path>) -> std::io::Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::create(&path)?;
+        Self::new(Box::new(std::io::BufWriter::new(file)), Some(path))
+    }
+
+    pub fn new(out: Box<dyn Write>, path: Option<PathBuf>) -> std::io::Result<Self> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["file", "line", "field", "reason", "raw"])?;
+        Ok(QuarantineWriter { writer, path })
+    }
+
+    pub fn write(&mut self, q: &Quarantined) -> std::io::Result<()> {
+        self.writer.write_record([
+            q.file.as_str(),
+            &q.line.to_string(),
+            &q.field,
+            &q.reason,
+            &q.raw,
+        ])?;
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+/// Reads a whole file into memory: accepted declarations, quarantined rows and the report.
+/// For training-sized inputs; scoring streams with [`DeclarationReader`] instead.
+pub fn read_all(
+    path: impl AsRef<Path>,
+    profile: Profile,
+) -> Result<(Vec<Declaration>, Vec<Quarantined>, IngestReport), IngestError> {
+    let mut reader = DeclarationReader::open(path, profile)?;
+    let mut accepted = Vec::new();
+    let mut quarantined = Vec::new();
+    for row in reader.by_ref() {
+        match row {
+            Row::Accepted(d) => accepted.push(*d),
+            Row::Quarantined(q) => quarantined.push(q),
+        }
+    }
+    if let Some(e) = reader.take_error() {
+        return Err(e);
+    }
+    Ok((accepted, quarantined, reader.report().clone()))
+}

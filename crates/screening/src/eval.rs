@@ -1,0 +1,552 @@
+//! `borderline screen evaluate` and `borderline screen bench`: quality and speed of the matcher
+//! against the token-sorted Jaro-Winkler baseline, run in the same process on the same data.
+//!
+//! Sets:
+//! * **company/vessel pairs** from [`crate::pairs::generate`] (seeded), scored pairwise;
+//! * **UN positives** (plain and with typos) from `name-matching-dev`: a positive counts as
+//!   found when the UN entry it names is among the hits at the threshold. The entry is the one
+//!   whose normalised name equals the plain row's; rows naming no UN entry exactly are reported
+//!   and count as found on any UN hit;
+//! * **negatives**: the 100k synthetic people (false hits per 1,000 names, all bundled lists),
+//!   and the US Congress members (a politically exposed, common-name stress set).
+//!
+//! The dev sets are read from `../shared/data/name-matching-dev` (too large for the repo);
+//! when missing the people sets are skipped with a message and only the pairs are evaluated.
+
+use crate::baseline::{self, Baseline};
+use crate::matcher::{Matcher, Query};
+use crate::model::Schema;
+use crate::normalize::normalize;
+use crate::pairs::{self, LabelledPair};
+use ahash::AHashMap;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PairMetrics {
+    pub method: String,
+    pub threshold: f64,
+    pub pairs: usize,
+    pub positives: usize,
+    pub precision: f64,
+    pub recall: f64,
+    /// Accuracy per generator category.
+    pub by_category: Vec<(String, usize, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecallMetrics {
+    pub method: String,
+    pub set: String,
+    pub threshold: f64,
+    pub rows: usize,
+    pub recall: f64,
+    pub precision: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FalseHitMetrics {
+    pub method: String,
+    pub set: String,
+    pub threshold: f64,
+    pub names: usize,
+    pub false_hits: usize,
+    pub per_1000: f64,
+    pub examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EvalReport {
+    pub seed: u64,
+    pub lists_names: usize,
+    pub pairs: Vec<PairMetrics>,
+    pub retrieval_recall: Option<f64>,
+    pub recall: Vec<RecallMetrics>,
+    pub false_hits: Vec<FalseHitMetrics>,
+    pub notes: Vec<String>,
+    pub seconds: f64,
+}
+
+pub struct EvalOptions {
+    pub seed: u64,
+    pub pairs: usize,
+    pub dev_dir: Option<PathBuf>,
+    /// Negatives (of the 100k) the brute-force baseline is run on (it takes ~10 ms a name).
+    pub baseline_negatives: usize,
+    pub baseline_thresholds: Vec<f64>,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            seed: 42,
+            pairs: 2000,
+            dev_dir: None,
+            baseline_negatives: 2000,
+            baseline_thresholds: vec![0.94, 0.90],
+        }
+    }
+}
+
+/// Finds `name-matching-dev`: the given directory, `$BORDERLINE_NAME_MATCHING_DEV`, or
+/// `../shared/data/name-matching-dev` relative to the working directory or the repository.
+pub fn find_dev_dir(given: Option<&Path>) -> Option<PathBuf> {
+    let mut cands: Vec<PathBuf> = Vec::new();
+    if let Some(g) = given {
+        cands.push(g.to_path_buf());
+    }
+    if let Ok(e) = std::env::var("BORDERLINE_NAME_MATCHING_DEV") {
+        cands.push(PathBuf::from(e));
+    }
+    cands.push(PathBuf::from("../shared/data/name-matching-dev"));
+    cands
+        .push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/name-matching-dev"));
+    cands
+        .into_iter()
+        .find(|p| p.join("positives_un_treated.csv").is_file())
+}
+
+/// (full_name, nationality) rows of a name-matching-dev CSV.
+pub fn read_people(path: &Path) -> anyhow::Result<Vec<(String, Option<String>)>> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(path)?;
+    let hdr = rdr.headers()?.clone();
+    let ni = hdr.iter().position(|h| h == "full_name").unwrap_or(0);
+    let ci = hdr.iter().position(|h| h == "nationality");
+    let mut out = Vec::new();
+    for r in rdr.records() {
+        let r = r?;
+        if let Some(n) = r.get(ni).filter(|n| !n.trim().is_empty()) {
+            let c = ci.and_then(|i| r.get(i)).and_then(crate::country::to_iso2);
+            out.push((n.to_string(), c));
+        }
+    }
+    Ok(out)
+}
+
+fn pair_metrics(
+    method: &str,
+    threshold: f64,
+    pairs: &[LabelledPair],
+    scores: &[f64],
+) -> PairMetrics {
+    let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
+    let mut cat: AHashMap<&str, (usize, usize)> = AHashMap::new();
+    for (p, &s) in pairs.iter().zip(scores) {
+        let pred = s >= threshold;
+        match (pred, p.is_match) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fneg += 1,
+            _ => {}
+        }
+        let c = cat.entry(p.category).or_default();
+        c.0 += 1;
+        if pred == p.is_match {
+            c.1 += 1;
+        }
+    }
+    let mut by_category: Vec<(String, usize, f64)> = cat
+        .into_iter()
+        .map(|(k, (n, ok))| (k.to_string(), n, ok as f64 / n as f64))
+        .collect();
+    by_category.sort_by(|a, b| a.0.cmp(&b.0));
+    PairMetrics {
+        method: method.into(),
+        threshold,
+        pairs: pairs.len(),
+        positives: tp + fneg,
+        precision: tp as f64 / (tp + fp).max(1) as f64,
+        recall: tp as f64 / (tp + fneg).max(1) as f64,
+        by_category,
+    }
+}
+
+/// Runs the whole evaluation.
+pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
+    let start = Instant::now();
+    let thr = m.config.threshold;
+    let mut rep = EvalReport {
+        seed: opts.seed,
+        lists_names: m.name_count(),
+        ..Default::default()
+    };
+    // 1. Company / vessel pairs.
+    let pairs = pairs::generate(m.entries(), opts.seed, opts.pairs / 2, opts.pairs / 2);
+    let ours: Vec<f64> = pairs
+        .iter()
+        .map(|p| m.compare(&p.query, &p.list_name, p.schema).0)
+        .collect();
+    rep.pairs
+        .push(pair_metrics("borderline", thr, &pairs, &ours));
+    let base: Vec<f64> = pairs
+        .iter()
+        .map(|p| baseline::pair_score(&p.query, &p.list_name))
+        .collect();
+    for &t in &opts.baseline_thresholds {
+        rep.pairs
+            .push(pair_metrics("baseline_jw_sorted", t, &pairs, &base));
+    }
+    // Retrieval: does screening the variant against all lists return its source entry?
+    let pos: Vec<&LabelledPair> = pairs.iter().filter(|p| p.is_match).collect();
+    let found = pos
+        .iter()
+        .filter(|p| {
+            m.screen(&Query::name(p.query.clone()).schema(p.schema))
+                .iter()
+                .any(|h| {
+                    h.entry_index == p.entry_index
+                        || m.entries()[h.entry_index].names().any(|n| n == p.list_name)
+                })
+        })
+        .count();
+    rep.retrieval_recall = Some(found as f64 / pos.len().max(1) as f64);
+
+    // 2. People sets.
+    let Some(dir) = find_dev_dir(opts.dev_dir.as_deref()) else {
+        rep.notes.push("name-matching-dev not found (looked in --dev-dir, $BORDERLINE_NAME_MATCHING_DEV, ../shared/data/name-matching-dev): UN positives and people negatives skipped".into());
+        rep.seconds = start.elapsed().as_secs_f64();
+        return Ok(rep);
+    };
+    let plain = read_people(&dir.join("positives_un_untreated.csv"))?;
+    let typos = read_people(&dir.join("positives_un_treated.csv"))?;
+    // Expected UN entry per row: exact normalised-name match of the plain row.
+    let mut by_norm: AHashMap<Vec<String>, Vec<usize>> = AHashMap::new();
+    for (i, e) in m
+        .entries()
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.list == "un")
+    {
+        for n in e.names() {
+            let mut k: Vec<String> = normalize(n)
+                .tokens()
+                .iter()
+                .map(|t| t.text.clone())
+                .collect();
+            k.sort();
+            by_norm.entry(k).or_default().push(i);
+        }
+    }
+    let expected: Vec<Option<Vec<usize>>> = plain
+        .iter()
+        .map(|(n, _)| {
+            let mut k: Vec<String> = normalize(n)
+                .tokens()
+                .iter()
+                .map(|t| t.text.clone())
+                .collect();
+            k.sort();
+            by_norm.get(&k).cloned()
+        })
+        .collect();
+    let unresolved = expected.iter().filter(|e| e.is_none()).count();
+    rep.notes.push(format!(
+        "UN positives: {} rows, {} name no UN entry exactly (these count as found on any UN hit)",
+        plain.len(),
+        unresolved
+    ));
+    let un_entries: Vec<crate::model::Entry> = m
+        .entries()
+        .iter()
+        .filter(|e| e.list == "un")
+        .cloned()
+        .collect();
+    let un_index_of: Vec<usize> = m
+        .entries()
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.list == "un")
+        .map(|(i, _)| i)
+        .collect();
+    let un_base = Baseline::new(&un_entries);
+    for (set, rows) in [
+        ("un_positives_plain", &plain),
+        ("un_positives_typos", &typos),
+    ] {
+        for use_country in [false, true] {
+            let (mut ok, mut hits_total, mut hits_right) = (0usize, 0usize, 0usize);
+            for (i, (name, cc)) in rows.iter().enumerate() {
+                let q = Query::name(name.clone())
+                    .schema(Schema::Person)
+                    .country(if use_country { cc.clone() } else { None });
+                let hits = m.screen(&q);
+                let un_hits: Vec<usize> = hits
+                    .iter()
+                    .filter(|h| h.list == "un")
+                    .map(|h| h.entry_index)
+                    .collect();
+                hits_total += un_hits.len();
+                let right = match expected.get(i).and_then(|e| e.as_ref()) {
+                    Some(exp) => un_hits.iter().filter(|h| exp.contains(h)).count(),
+                    None => un_hits.len().min(1),
+                };
+                hits_right += right;
+                if right > 0 {
+                    ok += 1;
+                }
+            }
+            rep.recall.push(RecallMetrics {
+                method: if use_country {
+                    "borderline+country".into()
+                } else {
+                    "borderline".into()
+                },
+                set: set.into(),
+                threshold: thr,
+                rows: rows.len(),
+                recall: ok as f64 / rows.len().max(1) as f64,
+                precision: hits_right as f64 / hits_total.max(1) as f64,
+            });
+        }
+        for &t in &opts.baseline_thresholds {
+            let (mut ok, mut hits_total, mut hits_right) = (0usize, 0usize, 0usize);
+            for (i, (name, _)) in rows.iter().enumerate() {
+                let hits: Vec<usize> = un_base
+                    .screen(name, t)
+                    .into_iter()
+                    .map(|(e, _)| un_index_of[e])
+                    .collect();
+                hits_total += hits.len();
+                let right = match expected.get(i).and_then(|e| e.as_ref()) {
+                    Some(exp) => hits.iter().filter(|h| exp.contains(h)).count(),
+                    None => hits.len().min(1),
+                };
+                hits_right += right;
+                if right > 0 {
+                    ok += 1;
+                }
+            }
+            rep.recall.push(RecallMetrics {
+                method: "baseline_jw_sorted (UN list only)".into(),
+                set: set.into(),
+                threshold: t,
+                rows: rows.len(),
+                recall: ok as f64 / rows.len().max(1) as f64,
+                precision: hits_right as f64 / hits_total.max(1) as f64,
+            });
+        }
+    }
+    // 3. Negatives.
+    let mut negatives = read_people(&dir.join("negatives_global.csv"))?;
+    negatives.extend(read_people(&dir.join("negatives_us.csv"))?);
+    let congress = read_people(&dir.join("positives_us_congress_untreated.csv"))?;
+    let all_base = Baseline::new(m.entries());
+    for (set, rows) in [
+        ("synthetic_people_100k", &negatives),
+        ("us_congress_pep", &congress),
+    ] {
+        for use_country in [false, true] {
+            let mut fh = 0usize;
+            let mut examples = Vec::new();
+            for (name, cc) in rows.iter() {
+                let q = Query::name(name.clone())
+                    .schema(Schema::Person)
+                    .country(if use_country { cc.clone() } else { None });
+                let hits = m.screen(&q);
+                if let Some(h) = hits.first() {
+                    fh += 1;
+                    if examples.len() < 8 {
+                        examples.push(format!(
+                            "{name} -> {} {}:{} ({:.3})",
+                            h.matched_name, h.list, h.entry_id, h.score
+                        ));
+                    }
+                }
+            }
+            rep.false_hits.push(FalseHitMetrics {
+                method: if use_country {
+                    "borderline+country".into()
+                } else {
+                    "borderline".into()
+                },
+                set: set.into(),
+                threshold: thr,
+                names: rows.len(),
+                false_hits: fh,
+                per_1000: fh as f64 * 1000.0 / rows.len().max(1) as f64,
+                examples,
+            });
+        }
+        let mut sample: Vec<&(String, Option<String>)> = rows.iter().collect();
+        sample.shuffle(&mut ChaCha8Rng::seed_from_u64(opts.seed));
+        sample.truncate(opts.baseline_negatives);
+        let best: Vec<f64> = sample
+            .iter()
+            .map(|(n, _)| {
+                all_base
+                    .screen(
+                        n,
+                        opts.baseline_thresholds.iter().cloned().fold(1.0, f64::min),
+                    )
+                    .first()
+                    .map(|x| x.1)
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        for &t in &opts.baseline_thresholds {
+            let fh = best.iter().filter(|&&s| s >= t).count();
+            rep.false_hits.push(FalseHitMetrics {
+                method: "baseline_jw_sorted (all lists)".into(),
+                set: format!("{set} (seeded sample)"),
+                threshold: t,
+                names: sample.len(),
+                false_hits: fh,
+                per_1000: fh as f64 * 1000.0 / sample.len().max(1) as f64,
+                examples: Vec::new(),
+            });
+        }
+    }
+    rep.seconds = start.elapsed().as_secs_f64();
+    Ok(rep)
+}
+
+/// Human-readable report.
+pub fn print_report(r: &EvalReport) {
+    println!(
+        "Borderline screening evaluation (seed {}, {} indexed list names, {:.1} s)",
+        r.seed, r.lists_names, r.seconds
+    );
+    println!("\nCompany/vessel pairs (generated, seeded):");
+    println!(
+        "  {:<36} {:>6} {:>6} {:>9} {:>7}",
+        "method", "thr", "pairs", "precision", "recall"
+    );
+    for p in &r.pairs {
+        println!(
+            "  {:<36} {:>6.2} {:>6} {:>9.3} {:>7.3}",
+            p.method, p.threshold, p.pairs, p.precision, p.recall
+        );
+    }
+    if let Some(p) = r.pairs.first() {
+        println!("  borderline accuracy by category:");
+        for (c, n, acc) in &p.by_category {
+            println!("    {c:<28} n={n:<5} accuracy {acc:.3}");
+        }
+    }
+    if let Some(rr) = r.retrieval_recall {
+        println!("  retrieval: true variants whose source entry `screen` returns: {rr:.3}");
+    }
+    if !r.recall.is_empty() {
+        println!("\nUN positives (must hit the named UN entry):");
+        println!(
+            "  {:<36} {:<22} {:>6} {:>6} {:>7} {:>9}",
+            "method", "set", "thr", "rows", "recall", "precision"
+        );
+        for x in &r.recall {
+            println!(
+                "  {:<36} {:<22} {:>6.2} {:>6} {:>7.3} {:>9.3}",
+                x.method, x.set, x.threshold, x.rows, x.recall, x.precision
+            );
+        }
+    }
+    if !r.false_hits.is_empty() {
+        println!("\nNegatives (any hit is a false hit):");
+        println!(
+            "  {:<36} {:<36} {:>6} {:>7} {:>6} {:>8}",
+            "method", "set", "thr", "names", "hits", "per 1k"
+        );
+        for x in &r.false_hits {
+            println!(
+                "  {:<36} {:<36} {:>6.2} {:>7} {:>6} {:>8.3}",
+                x.method, x.set, x.threshold, x.names, x.false_hits, x.per_1000
+            );
+            for e in &x.examples {
+                println!("      e.g. {e}");
+            }
+        }
+    }
+    for n in &r.notes {
+        println!("\nnote: {n}");
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub names: usize,
+    pub indexed_names: usize,
+    pub seconds: f64,
+    pub names_per_second: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+    pub baseline_names: usize,
+    pub baseline_names_per_second: f64,
+    pub baseline_p99_us: f64,
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Speed benchmark on one thread: `queries` screened one by one against all loaded lists,
+/// then the baseline on the first `baseline_n` of them.
+pub fn bench(m: &Matcher, queries: &[Query], baseline_n: usize) -> BenchReport {
+    let mut lat = Vec::with_capacity(queries.len());
+    let t0 = Instant::now();
+    let mut sink = 0usize;
+    for q in queries {
+        let t = Instant::now();
+        sink += m.screen(q).len();
+        lat.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    lat.sort_by(f64::total_cmp);
+    let base = Baseline::new(m.entries());
+    let mut blat = Vec::new();
+    let tb = Instant::now();
+    for q in queries.iter().take(baseline_n) {
+        let t = Instant::now();
+        sink += base.screen(&q.name, 0.94).len();
+        blat.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let bsecs = tb.elapsed().as_secs_f64();
+    blat.sort_by(f64::total_cmp);
+    std::hint::black_box(sink);
+    BenchReport {
+        names: queries.len(),
+        indexed_names: m.name_count(),
+        seconds: secs,
+        names_per_second: queries.len() as f64 / secs.max(1e-9),
+        p50_us: pct(&lat, 0.5),
+        p99_us: pct(&lat, 0.99),
+        max_us: lat.last().copied().unwrap_or(0.0),
+        baseline_names: blat.len(),
+        baseline_names_per_second: blat.len() as f64 / bsecs.max(1e-9),
+        baseline_p99_us: pct(&blat, 0.99),
+    }
+}
+
+/// Benchmark queries: people from name-matching-dev when present (negatives and UN positives),
+/// plus generated company variants and non-matches, shuffled with `seed`.
+pub fn bench_queries(m: &Matcher, n: usize, seed: u64, dev_dir: Option<&Path>) -> Vec<Query> {
+    let mut qs: Vec<Query> = pairs::generate(m.entries(), seed, n / 4, n / 4)
+        .into_iter()
+        .map(|p| Query::name(p.query).schema(p.schema))
+        .collect();
+    if let Some(dir) = find_dev_dir(dev_dir) {
+        for f in [
+            "negatives_global.csv",
+            "positives_un_treated.csv",
+            "negatives_us.csv",
+        ] {
+            if let Ok(rows) = read_people(&dir.join(f)) {
+                qs.extend(
+                    rows.into_iter()
+                        .take(n / 4)
+                        .map(|(nm, cc)| Query::name(nm).schema(Schema::Person).country(cc)),
+                );
+            }
+        }
+    }
+    qs.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    qs.truncate(n);
+    qs
+}

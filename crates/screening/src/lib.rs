@@ -1,0 +1,26 @@
+//! Borderline screening: sanctions and forced-labour screening of declaration parties.
+//!
+//! * [`loaders`] / [`bundled`] / [`store`]: watchlists (OFAC SDN and non-SDN legacy CSV, UN XML,
+//!   BIS DPL, trade.gov CSL, simple CSV) into one [`model::Entry`] model.
+//! * [`normalize`]: Unicode, transliteration, legal forms, annotations, stop-words.
+//! * [`matcher`]: the token index (exact and one-deletion keys), candidate retrieval and the
+//!   explained pair score.
+
+pub mod baseline;
+pub mod bundled;
+pub mod cli;
+pub mod country;
+pub mod error;
+pub mod eval;
+pub mod loaders;
+pub mod matcher;
+pub mod model;
+mod network_cli;
+pub mod normalize;
+pub mod pairs;
+pub mod store;
+
+pub use error::{Result, ScreeningError};
+pub use matcher::{Hit, MatchConfig, Matcher, Query};
+pub use model::{Entry, ListMeta, LoadIssue, Schema, WatchList};
+pub use store::ListStore;

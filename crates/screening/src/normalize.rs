@@ -1,0 +1,468 @@
+//! Name normalisation: the one place that decides what a "token" is.
+//!
+//! Pipeline (same for list names and queries, so both sides meet in one form):
+//! 1. Unicode NFKC, then transliteration to Latin ASCII (`deunicode`: Cyrillic, Greek, Arabic,
+//!    CJK, accents), then lower case.
+//! 2. Annotations ("c/o", "SHIPPER:", "f/k/a", "a.k.a.", "d/b/a", "attn:" ...) split the text into
+//!    *segments*: "ACME LTD C/O XYZ LOGISTICS" is screened as the whole and as each part.
+//! 3. Punctuation folding: dots and apostrophes vanish ("S.A." -> "sa", "O'Neil" -> "oneil"), other
+//!    punctuation separates tokens, letter/digit runs split ("no.5" -> "no" "5").
+//! 4. Abbreviations expand ("intl" -> "international"), simple plural folding ("industries" ->
+//!    "industry"), stop-words drop ("the", "of", "and", "al" ...).
+//! 5. Legal forms ("Co., Ltd.", "LLC", "Limited Liability Company", "OOO", "GmbH", "JSC", "PLC",
+//!    "youxian gongsi" ...) collapse to a canonical tag and are marked [`TokenKind::LegalForm`]:
+//!    they carry little weight and never make or break a match on their own.
+
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Word,
+    /// Digits: must agree exactly ("Trading 11" is not "Trading 12").
+    Number,
+    /// Canonical legal form ("ltd", "llc", "jsc" ...).
+    LegalForm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Token {
+    pub text: String,
+    pub kind: TokenKind,
+}
+
+/// Annotation markers (already lower-cased, transliterated). Each splits the name into segments.
+const ANNOTATIONS: &[&str] = &[
+    "c/o",
+    "c/-",
+    "care of",
+    "in care of",
+    "shipper:",
+    "consignee:",
+    "consignor:",
+    "notify party:",
+    "notify:",
+    "seller:",
+    "buyer:",
+    "importer:",
+    "exporter:",
+    "manufacturer:",
+    "mfr:",
+    "attn:",
+    "attention:",
+    "f/k/a",
+    "n/k/a",
+    "d/b/a",
+    "a/k/a",
+    "t/a",
+    "o/b/o",
+    "f.k.a.",
+    "n.k.a.",
+    "d.b.a.",
+    "a.k.a.",
+    "a.k.a",
+    "f.k.a",
+    "formerly known as",
+    "also known as",
+    "doing business as",
+    "trading as",
+    "on behalf of",
+    "for account of",
+    "previously known as",
+    "formerly",
+];
+
+/// Single-token annotation words (matched as whole tokens after punctuation folding).
+const ANNOTATION_WORDS: &[&str] = &["aka", "fka", "nka", "dba", "attn"];
+
+const STOP_WORDS: &[&str] = &[
+    "the", "of", "and", "for", "de", "del", "della", "di", "da", "do", "dos", "das", "la", "le",
+    "les", "des", "du", "y", "e", "et", "und", "der", "die", "van", "von", "al", "el", "ul", "no",
+    "nr", "a", "an", "m/v", "mv", "mt", "ss",
+];
+
+/// Multi-token legal forms, longest first; each maps to a canonical tag.
+const LEGAL_FORMS: &[(&[&str], &str)] = &[
+    (
+        &["obshchestvo", "s", "ogranichennoi", "otvetstvennostiu"],
+        "llc",
+    ),
+    (
+        &["obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"],
+        "llc",
+    ),
+    (&["public", "joint", "stock", "company"], "pjsc"),
+    (&["open", "joint", "stock", "company"], "ojsc"),
+    (&["closed", "joint", "stock", "company"], "cjsc"),
+    (&["limited", "liability", "company"], "llc"),
+    (&["limited", "liability", "partnership"], "llp"),
+    (&["public", "limited", "company"], "plc"),
+    (&["you", "xian", "gong", "si"], "ltd"),
+    (&["you", "xian", "ze", "ren", "gong", "si"], "ltd"),
+    (&["joint", "stock", "company"], "jsc"),
+    (&["private", "limited"], "ltd"),
+    (&["pvt", "ltd"], "ltd"),
+    (&["pte", "ltd"], "ltd"),
+    (&["pty", "ltd"], "ltd"),
+    (&["sdn", "bhd"], "ltd"),
+    (&["co", "ltd"], "ltd"),
+    (&["company", "limited"], "ltd"),
+    (&["co", "limited"], "ltd"),
+    (&["sa", "de", "cv"], "sa"),
+    (&["s", "de", "rl"], "srl"),
+    (&["gmbh", "co", "kg"], "kg"),
+    (&["co", "kg"], "kg"),
+    (&["gong", "si"], "co"),
+    (&["s", "a"], "sa"),
+    (&["limited"], "ltd"),
+    (&["ltd"], "ltd"),
+    (&["ltda"], "ltd"),
+    (&["llc"], "llc"),
+    (&["ooo"], "llc"),
+    (&["tov"], "llc"),
+    (&["too"], "llc"),
+    (&["gmbh"], "gmbh"),
+    (&["ag"], "ag"),
+    (&["sa"], "sa"),
+    (&["sarl"], "sarl"),
+    (&["sas"], "sas"),
+    (&["srl"], "srl"),
+    (&["spa"], "spa"),
+    (&["bv"], "bv"),
+    (&["nv"], "nv"),
+    (&["oy"], "oy"),
+    (&["ab"], "ab"),
+    (&["as"], "as"),
+    (&["asa"], "as"),
+    (&["plc"], "plc"),
+    (&["jsc"], "jsc"),
+    (&["ao"], "jsc"),
+    (&["zao"], "cjsc"),
+    (&["cjsc"], "cjsc"),
+    (&["oao"], "ojsc"),
+    (&["ojsc"], "ojsc"),
+    (&["pao"], "pjsc"),
+    (&["pjsc"], "pjsc"),
+    (&["inc"], "inc"),
+    (&["incorporated"], "inc"),
+    (&["corp"], "corp"),
+    (&["corporation"], "corp"),
+    (&["co"], "co"),
+    (&["company"], "co"),
+    (&["cia"], "co"),
+    (&["kg"], "kg"),
+    (&["llp"], "llp"),
+    (&["lp"], "lp"),
+    (&["fze"], "fze"),
+    (&["fzco"], "fze"),
+    (&["fzc"], "fze"),
+    (&["fzllc"], "fze"),
+    (&["pte"], "ltd"),
+    (&["pvt"], "ltd"),
+    (&["pty"], "ltd"),
+    (&["bhd"], "ltd"),
+    (&["tbk"], "tbk"),
+    (&["kk"], "kk"),
+    (&["est"], "est"),
+    (&["establishment"], "est"),
+];
+
+/// Abbreviations written out, so "Intl Trdg" meets "International Trading".
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("intl", "international"),
+    ("int", "international"),
+    ("internat", "international"),
+    ("natl", "national"),
+    ("mfg", "manufacturing"),
+    ("mfr", "manufacturer"),
+    ("mfrs", "manufacturer"),
+    ("trdg", "trading"),
+    ("shpg", "shipping"),
+    ("hldg", "holding"),
+    ("hldgs", "holding"),
+    ("grp", "group"),
+    ("ind", "industry"),
+    ("inds", "industry"),
+    ("indus", "industry"),
+    ("bros", "brother"),
+    ("tech", "technology"),
+    ("techn", "technology"),
+    ("mgmt", "management"),
+    ("svc", "service"),
+    ("svcs", "service"),
+    ("assn", "association"),
+    ("assoc", "association"),
+    ("chem", "chemical"),
+    ("elec", "electric"),
+    ("eng", "engineering"),
+    ("engg", "engineering"),
+    ("equip", "equipment"),
+    ("dev", "development"),
+    ("devt", "development"),
+    ("ent", "enterprise"),
+    ("entp", "enterprise"),
+    ("invest", "investment"),
+    ("inv", "investment"),
+    ("petrol", "petroleum"),
+    ("pharm", "pharmaceutical"),
+    ("pharma", "pharmaceutical"),
+    ("sci", "science"),
+    ("univ", "university"),
+    ("st", "saint"),
+    ("mohd", "mohammed"),
+    ("muhd", "muhammad"),
+];
+
+/// Plural folding applied to word tokens of length > 4 ("industries" -> "industry").
+fn fold_plural(t: &str) -> String {
+    if t.len() > 4 {
+        if let Some(stem) = t.strip_suffix("ies") {
+            return format!("{stem}y");
+        }
+        if t.ends_with('s') && !t.ends_with("ss") && !t.ends_with("us") && !t.ends_with("is") {
+            return t[..t.len() - 1].to_string();
+        }
+    }
+    t.to_string()
+}
+
+/// Unicode -> lower-case Latin ASCII.
+pub fn to_ascii_lower(s: &str) -> String {
+    let nfkc: String = s.nfkc().collect();
+    deunicode::deunicode(&nfkc).to_lowercase()
+}
+
+fn is_boundary(c: Option<char>) -> bool {
+    c.is_none_or(|c| !c.is_ascii_alphanumeric())
+}
+
+/// Replaces annotation markers with '|' (segment separator).
+fn mark_annotations(s: &str) -> String {
+    let mut out = s.to_string();
+    for pat in ANNOTATIONS {
+        let mut from = 0;
+        while let Some(pos) = out[from..].find(pat) {
+            let start = from + pos;
+            let end = start + pat.len();
+            let before = out[..start].chars().next_back();
+            let first_alnum = pat
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
+            let last_alnum = pat
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_alphanumeric());
+            let ok_before = !first_alnum || is_boundary(before);
+            let ok_after = !last_alnum || is_boundary(out[end..].chars().next());
+            if ok_before && ok_after {
+                out.replace_range(start..end, " | ");
+                from = start + 3;
+            } else {
+                from = start + 1;
+            }
+        }
+    }
+    out
+}
+
+/// Raw tokens of one segment: punctuation folded, letter/digit runs split.
+fn raw_tokens(seg: &str) -> Vec<String> {
+    let mut cleaned = String::with_capacity(seg.len());
+    for c in seg.chars() {
+        match c {
+            '.' | '\'' | '`' => {}
+            '&' | '+' => cleaned.push_str(" and "),
+            c if c.is_ascii_alphanumeric() => cleaned.push(c),
+            _ => cleaned.push(' '),
+        }
+    }
+    let mut out = Vec::new();
+    for w in cleaned.split_whitespace() {
+        // split letter/digit runs
+        let mut cur = String::new();
+        let mut cur_digit = None;
+        for c in w.chars() {
+            let d = c.is_ascii_digit();
+            if cur_digit.is_some_and(|cd| cd != d) {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.push(c);
+            cur_digit = Some(d);
+        }
+        if !cur.is_empty() {
+            out.push(cur);
+        }
+    }
+    out
+}
+
+fn tokens_of(raw: &[String]) -> Vec<Token> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    'outer: while i < raw.len() {
+        for (form, canon) in LEGAL_FORMS {
+            if i + form.len() <= raw.len() && form.iter().zip(&raw[i..]).all(|(a, b)| *a == b) {
+                // A lone "co"/"sa"/"as"/"ab"/"ao" as the *first* token is more likely a name.
+                if !(i == 0
+                    && form.len() == 1
+                    && raw.len() > 1
+                    && ["co", "sa", "as", "ab", "ao", "est", "kk"].contains(&form[0]))
+                {
+                    out.push(Token {
+                        text: canon.to_string(),
+                        kind: TokenKind::LegalForm,
+                    });
+                    i += form.len();
+                    continue 'outer;
+                }
+            }
+        }
+        let t = raw[i].as_str();
+        i += 1;
+        if t.bytes().all(|b| b.is_ascii_digit()) {
+            let trimmed = t.trim_start_matches('0');
+            out.push(Token {
+                text: if trimmed.is_empty() {
+                    "0".into()
+                } else {
+                    trimmed.into()
+                },
+                kind: TokenKind::Number,
+            });
+            continue;
+        }
+        if STOP_WORDS.contains(&t) || ANNOTATION_WORDS.contains(&t) {
+            continue;
+        }
+        let expanded = ABBREVIATIONS
+            .iter()
+            .find(|(a, _)| *a == t)
+            .map(|(_, full)| full.to_string())
+            .unwrap_or_else(|| t.to_string());
+        out.push(Token {
+            text: fold_plural(&expanded),
+            kind: TokenKind::Word,
+        });
+    }
+    out
+}
+
+/// A normalised name: its segments (the whole name first, then each annotation-separated part
+/// when there are several), each a token list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NormName {
+    pub segments: Vec<Vec<Token>>,
+}
+
+impl NormName {
+    /// The whole-name token list.
+    pub fn tokens(&self) -> &[Token] {
+        self.segments.first().map(Vec::as_slice).unwrap_or(&[])
+    }
+    pub fn is_empty(&self) -> bool {
+        self.tokens().is_empty()
+    }
+}
+
+/// Normalises a name (see the module documentation).
+pub fn normalize(name: &str) -> NormName {
+    let ascii = to_ascii_lower(name);
+    let marked = mark_annotations(&ascii);
+    let parts: Vec<Vec<Token>> = marked
+        .split('|')
+        .map(|p| tokens_of(&raw_tokens(p)))
+        .filter(|t| t.iter().any(|t| t.kind != TokenKind::LegalForm))
+        .collect();
+    let whole: Vec<Token> = parts.iter().flatten().cloned().collect();
+    let mut segments = vec![whole];
+    if parts.len() > 1 {
+        segments.extend(parts);
+    }
+    NormName { segments }
+}
+
+/// Plain display form of a token list ("acme trading ltd").
+pub fn display(tokens: &[Token]) -> String {
+    tokens
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        normalize(s)
+            .tokens()
+            .iter()
+            .map(|t| t.text.clone())
+            .collect()
+    }
+
+    #[test]
+    fn legal_forms_collapse_to_one_tag() {
+        assert_eq!(toks("Acme Trading Co., Ltd."), ["acme", "trading", "ltd"]);
+        assert_eq!(toks("ACME TRADING LIMITED"), ["acme", "trading", "ltd"]);
+        assert_eq!(
+            toks("Acme Trading Limited Liability Company"),
+            ["acme", "trading", "llc"]
+        );
+        assert_eq!(toks("OOO Acme Trading"), ["llc", "acme", "trading"]);
+        assert_eq!(toks("Acme Handels GmbH"), ["acme", "handel", "gmbh"]);
+        assert_eq!(toks("Acme JSC"), ["acme", "jsc"]);
+        assert_eq!(toks("Acme Joint Stock Company"), ["acme", "jsc"]);
+        assert_eq!(toks("Acme PLC"), ["acme", "plc"]);
+        assert_eq!(toks("Acme S.A. de C.V."), ["acme", "sa"]);
+        let n = normalize("Acme Co Ltd");
+        assert!(n.tokens().iter().any(|t| t.kind == TokenKind::LegalForm));
+    }
+
+    #[test]
+    fn scripts_transliterate_to_latin() {
+        // Cyrillic
+        assert_eq!(toks("ООО Ромашка"), ["llc", "romashka"]);
+        // Accents and case
+        assert_eq!(toks("Société Générale"), ["societe", "generale"]);
+        // Greek
+        assert_eq!(toks("Αθήνα"), ["athena"]);
+        // Chinese: pinyin syllables; "有限公司" is a legal form
+        assert_eq!(toks("新疆有限公司"), ["xin", "jiang", "ltd"]);
+        // Arabic gives a consonantal skeleton, but something Latin
+        assert!(!toks("حسين").is_empty());
+        // Fullwidth forms fold through NFKC
+        assert_eq!(toks("ＡＣＭＥ"), ["acme"]);
+    }
+
+    #[test]
+    fn annotations_split_segments() {
+        let n = normalize("SHIPPER: Acme Trading Ltd c/o Blue Sea Logistics");
+        assert_eq!(n.segments.len(), 3);
+        assert_eq!(display(&n.segments[1]), "acme trading ltd");
+        assert_eq!(display(&n.segments[2]), "blue sea logistic");
+        let n = normalize("Foo Bar a.k.a. Baz Holdings");
+        assert_eq!(display(&n.segments[2]), "baz holding");
+        // "c/o" must not fire inside a word, "aka" must not fire inside "alaska"
+        assert_eq!(normalize("Alaska Cocoa").segments.len(), 1);
+    }
+
+    #[test]
+    fn numbers_and_punctuation() {
+        assert_eq!(toks("Trading No.11"), ["trading", "11"]);
+        assert_eq!(toks("Trading 011"), ["trading", "11"]);
+        assert_eq!(toks("O'Neil & Brothers"), ["oneil", "brother"]);
+        assert_eq!(toks("AL-QAIDA"), ["qaida"]);
+        let n = normalize("Star 7");
+        assert_eq!(n.tokens()[1].kind, TokenKind::Number);
+    }
+
+    #[test]
+    fn abbreviations_and_plurals() {
+        assert_eq!(toks("Acme Intl Trdg"), toks("ACME INTERNATIONAL TRADING"));
+        assert_eq!(toks("Global Industries"), toks("Global Industry"));
+    }
+}
