@@ -46,6 +46,8 @@ pub struct Params {
     pub w_chapter: f32,
     /// Multiplier of the exact vocabulary-phrase bonus (sum of the phrase's word IDFs).
     pub w_phrase: f32,
+    /// Weight of modifier segments of a description ("... *with microphone*").
+    pub w_modifier: f32,
     /// Softmax temperature over headings.
     pub t_heading: f32,
     /// Softmax temperature over subheadings within a heading.
@@ -68,8 +70,9 @@ impl Default for Params {
             w_char: 0.05,
             w_chapter: 0.3,
             w_phrase: 1.0,
-            t_heading: 1.6,
-            t_subheading: 1.0,
+            w_modifier: 0.5,
+            t_heading: 1.08,
+            t_subheading: 1.44,
             heading_beam: 12,
         }
     }
@@ -179,11 +182,20 @@ struct PhraseIndex {
 #[derive(Debug, Clone)]
 struct Phrase {
     tokens: Vec<String>,
+    /// Same id for phrases with the same tokens (each phrase counts once per code).
+    canon: u32,
     heading: Option<u32>,
     sub: Option<u32>,
     chapter: Option<u32>,
     weight: f32,
 }
+
+/// Weighted word terms, weighted character n-grams, and the token segments of a query.
+type QueryTerms = (
+    Vec<(String, f32)>,
+    Vec<(String, f32)>,
+    Vec<(Vec<String>, f32)>,
+);
 
 /// Unscaled per-query scores (logits before temperature).
 pub struct RawScores {
@@ -318,6 +330,7 @@ impl Classifier {
         }
         let word4 = b4.build(p.k1, p.b);
         let mut phrases = PhraseIndex::default();
+        let mut canon_ids: HashMap<Vec<String>, u32> = HashMap::new();
         for e in &vocab.entries {
             let tokens = text::tokens(&e.phrase, false);
             if tokens.is_empty() {
@@ -333,6 +346,8 @@ impl Classifier {
                 }
             }
             let weight = tokens.iter().map(|t| word4.idf(t)).sum::<f32>();
+            let next = canon_ids.len() as u32;
+            let canon = *canon_ids.entry(tokens.clone()).or_insert(next);
             phrases
                 .by_first
                 .entry(tokens[0].clone())
@@ -340,6 +355,7 @@ impl Classifier {
                 .push(phrases.phrases.len());
             phrases.phrases.push(Phrase {
                 tokens,
+                canon,
                 heading,
                 sub,
                 chapter,
@@ -449,14 +465,7 @@ impl Classifier {
         Classifier::build(Vocabulary::bundled()?, file.labelled, file.params)
     }
 
-    fn query_terms(
-        &self,
-        fields: &[(&str, f32)],
-    ) -> (
-        Vec<(String, f32)>,
-        Vec<(String, f32)>,
-        Vec<(Vec<String>, f32)>,
-    ) {
+    fn query_terms(&self, fields: &[(&str, f32)]) -> QueryTerms {
         let mut fields_tokens = Vec::new();
         let mut words: HashMap<String, f32> = HashMap::new();
         let mut grams: HashMap<String, f32> = HashMap::new();
@@ -464,14 +473,21 @@ impl Classifier {
             if w <= 0.0 || field.trim().is_empty() {
                 continue;
             }
-            let toks = text::tokens(field, false);
-            for t in self.vocab.expand(&toks) {
-                let e = words.entry(t).or_default();
-                *e = e.max(w * self.params.w_expansion);
-            }
-            for t in text::with_bigrams(&toks) {
-                let e = words.entry(t).or_default();
-                *e = e.max(w);
+            for (toks, modifier) in text::query_segments(field) {
+                let w = if modifier {
+                    w * self.params.w_modifier
+                } else {
+                    w
+                };
+                for t in self.vocab.expand(&toks) {
+                    let e = words.entry(t).or_default();
+                    *e = e.max(w * self.params.w_expansion);
+                }
+                for t in text::with_bigrams(&toks) {
+                    let e = words.entry(t).or_default();
+                    *e = e.max(w);
+                }
+                fields_tokens.push((toks, w));
             }
             if self.params.w_char > 0.0 {
                 for g in text::char_ngrams(field) {
@@ -479,7 +495,6 @@ impl Classifier {
                     *e = e.max(w);
                 }
             }
-            fields_tokens.push((toks, w));
         }
         let mut words: Vec<(String, f32)> = words.into_iter().collect();
         let mut grams: Vec<(String, f32)> = grams.into_iter().collect();
@@ -504,10 +519,9 @@ impl Classifier {
         self.word2.score_into(&words, &mut s2);
         let mut s6 = vec![0f32; self.sub_codes.len()];
         self.word6.score_into(&words, &mut s6);
-        // Exact phrase bonuses (max per code over matched phrases).
-        let mut b4 = vec![0f32; nh];
-        let mut b2 = vec![0f32; self.chapter_codes.len()];
-        let mut b6: HashMap<u32, f32> = HashMap::new();
+        // Exact phrase bonuses (summed per code over matched phrases).
+        // Best match of each (phrase, level, code), then summed per code.
+        let mut matched: HashMap<(u32, u8, u32), f32> = HashMap::new();
         for (toks, w) in &field_tokens {
             for i in 0..toks.len() {
                 let Some(cands) = self.phrases.by_first.get(&toks[i]) else {
@@ -521,17 +535,24 @@ impl Classifier {
                         continue;
                     }
                     let bonus = ph.weight * w;
-                    if let Some(h) = ph.heading {
-                        b4[h as usize] = b4[h as usize].max(bonus);
-                    }
-                    if let Some(c) = ph.chapter {
-                        b2[c as usize] = b2[c as usize].max(bonus);
-                    }
-                    if let Some(s) = ph.sub {
-                        let e = b6.entry(s).or_default();
-                        *e = e.max(bonus);
+                    let targets = [(2u8, ph.chapter), (4, ph.heading), (6, ph.sub)];
+                    for (level, code) in targets {
+                        if let Some(c) = code {
+                            let e = matched.entry((ph.canon, level, c)).or_default();
+                            *e = e.max(bonus);
+                        }
                     }
                 }
+            }
+        }
+        let mut b4 = vec![0f32; nh];
+        let mut b2 = vec![0f32; self.chapter_codes.len()];
+        let mut b6: HashMap<u32, f32> = HashMap::new();
+        for ((_, level, c), bonus) in matched {
+            match level {
+                2 => b2[c as usize] += bonus,
+                4 => b4[c as usize] += bonus,
+                _ => *b6.entry(c).or_default() += bonus,
             }
         }
         // Scores grow with the number of matching query words; dividing by the square root of

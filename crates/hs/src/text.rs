@@ -247,6 +247,49 @@ pub fn tokens(text: &str, drop_negated: bool) -> Vec<String> {
     out
 }
 
+/// Words that open a modifier segment in a goods description ("candle *in glass jar*",
+/// "case *for iPhone*", "speaker *with microphone*"): the goods themselves are usually named
+/// before them.
+const MODIFIER_OPENERS: &[&str] = &[
+    "with",
+    "in",
+    "for",
+    "without",
+    "on",
+    "from",
+    "including",
+    "incl",
+    "inside",
+    "fits",
+    "compatible",
+];
+
+/// Query segmentation: stemmed content tokens split at clause breaks and modifier openers.
+/// Each segment is returned with `true` when it is a modifier segment (opened by a word of
+/// [`MODIFIER_OPENERS`]).
+pub fn query_segments(text: &str) -> Vec<(Vec<String>, bool)> {
+    let mut out: Vec<(Vec<String>, bool)> = Vec::new();
+    let mut cur: Vec<String> = Vec::new();
+    let mut modifier = false;
+    for (w, brk) in raw_words(text) {
+        let opener = MODIFIER_OPENERS.contains(&w.as_str());
+        if brk || opener {
+            if !cur.is_empty() {
+                out.push((std::mem::take(&mut cur), modifier));
+            }
+            modifier = opener || (modifier && !brk);
+        }
+        if opener || is_stop(&w) || w.len() < 2 && !w.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        cur.push(stem(&w));
+    }
+    if !cur.is_empty() {
+        out.push((cur, modifier));
+    }
+    out
+}
+
 /// Porter2 stem of one folded word.
 pub fn stem(w: &str) -> String {
     stemmer().stem(w).into_owned()
@@ -304,6 +347,22 @@ mod tests {
         assert!(!tokens(t, true).contains(&"knit".to_string()));
         // "whether or not" does not negate
         assert!(tokens("whether or not chilled", true).contains(&"chill".to_string()));
+    }
+
+    #[test]
+    fn query_segments_mark_modifiers() {
+        let s = query_segments("Scented candle in glass jar, gift");
+        assert_eq!(
+            s[0],
+            (vec!["scent".to_string(), "candl".to_string()], false)
+        );
+        assert_eq!(s[1], (vec!["glass".to_string(), "jar".to_string()], true));
+        assert_eq!(s.len(), 2, "{s:?}"); // "gift" is a stop word
+        let s = query_segments("case for phone; red");
+        assert_eq!(
+            s.iter().map(|x| x.1).collect::<Vec<_>>(),
+            vec![false, true, false]
+        );
     }
 
     #[test]
