@@ -5,7 +5,25 @@
 use borderline_hs::{calibrate, Classifier};
 
 fn main() -> anyhow::Result<()> {
-    let model = Classifier::bundled()?;
+    // Optional parameter overrides for experiments: HS_PARAMS='{"w_char":0.0}'.
+    let model = match std::env::var("HS_PARAMS") {
+        Ok(json) => {
+            let mut v = serde_json::to_value(borderline_hs::Params::default())?;
+            let o: serde_json::Value = serde_json::from_str(&json)?;
+            if let (Some(v), Some(o)) = (v.as_object_mut(), o.as_object()) {
+                for (k, x) in o {
+                    v.insert(k.clone(), x.clone());
+                }
+            }
+            Classifier::build(
+                borderline_hs::vocab::Vocabulary::bundled()?,
+                Vec::new(),
+                serde_json::from_value(v)?,
+            )?
+        }
+        Err(_) => Classifier::bundled()?,
+    };
+    let t0 = std::time::Instant::now();
     let items = calibrate::parse(calibrate::BUNDLED)?;
     let fit = calibrate::fit(&model, &items);
     let p = model.params();
@@ -44,6 +62,10 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let n = items.len() as f64;
+    println!(
+        "ranking time per item (incl. calibration passes): {:.3} ms",
+        t0.elapsed().as_secs_f64() * 1e3 / n / 3.0
+    );
     println!(
         "top1 HS4 {:.1}%  top1 HS6 {:.1}%  top5 HS6 {:.1}%  mean top1 confidence {:.1}%",
         100.0 * t1_4 as f64 / n,

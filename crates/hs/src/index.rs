@@ -5,7 +5,7 @@
 //! document for hierarchical probability computation, and field weights are plain multipliers
 //! on term frequency (BM25F-style). That is ~100 lines, with no on-disk index to manage.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone)]
 pub struct Bm25 {
@@ -17,13 +17,13 @@ pub struct Bm25 {
 
 #[derive(Debug, Default)]
 pub struct Bm25Builder {
-    docs: Vec<HashMap<String, f32>>,
+    docs: Vec<BTreeMap<String, f32>>,
 }
 
 impl Bm25Builder {
     /// Adds a document; returns its id. `terms` are (term, weight) pairs; repeated terms add up.
     pub fn add<'a>(&mut self, terms: impl IntoIterator<Item = (&'a str, f32)>) -> usize {
-        let mut tf: HashMap<String, f32> = HashMap::new();
+        let mut tf: BTreeMap<String, f32> = BTreeMap::new();
         for (t, w) in terms {
             *tf.entry(t.to_string()).or_default() += w;
         }

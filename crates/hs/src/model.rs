@@ -547,7 +547,9 @@ impl Classifier {
         }
         let mut b4 = vec![0f32; nh];
         let mut b2 = vec![0f32; self.chapter_codes.len()];
-        let mut b6: HashMap<u32, f32> = HashMap::new();
+        let mut b6: std::collections::BTreeMap<u32, f32> = std::collections::BTreeMap::new();
+        let mut matched: Vec<((u32, u8, u32), f32)> = matched.into_iter().collect();
+        matched.sort_by_key(|(k, _)| *k); // deterministic summation order
         for ((_, level, c), bonus) in matched {
             match level {
                 2 => b2[c as usize] += bonus,
