@@ -10,6 +10,7 @@
 
 pub mod calibrate;
 pub mod cli;
+pub mod divergence;
 
 pub mod error;
 pub mod eval;
@@ -20,6 +21,7 @@ pub mod nomenclature;
 pub mod text;
 pub mod vocab;
 
+pub use divergence::{DivergenceConfig, HsDivergence};
 pub use error::HsError;
 pub use model::{CheckPolicy, CheckResult, Classifier, Labelled, Params, Ranking, Suggestion};
 pub use nomenclature::{CodeStatus, Level, Nomenclature, PathStep};
