@@ -282,6 +282,16 @@ fn print_report(r: &eval::Report) {
         &r.baseline.title_only.top1,
         &r.baseline.title_only.top5,
     );
+    let c = &r.calibration;
+    println!(
+        "calibration (all fields): top-1 HS6 mean confidence {} vs accuracy {} (ECE {:.3}); top-1 HS4 {} vs {} (ECE {:.3})",
+        pct(c.hs6_mean_confidence),
+        pct(c.hs6_accuracy),
+        c.hs6_ece,
+        pct(c.hs4_mean_confidence),
+        pct(c.hs4_accuracy),
+        c.hs4_ece
+    );
     println!(
         "ms/query (all fields, 1 thread): p50 {:.3}  p99 {:.3}   baseline p50 {:.3}",
         r.ms_per_query_p50, r.ms_per_query_p99, r.baseline.ms_per_query_p50

@@ -163,8 +163,50 @@ pub struct Report {
     pub title_only: Accuracy,
     pub ms_per_query_p50: f64,
     pub ms_per_query_p99: f64,
+    /// Reliability of the confidences (all fields).
+    pub calibration: Calibration,
     /// Plain TF-IDF over the nomenclature text, same items, same process.
     pub baseline: Baseline,
+}
+
+/// How well confidences match accuracy: mean top-1 confidence against top-1 accuracy, and the
+/// expected calibration error over 10 equal-width confidence bins (top-1 HS6 and HS4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Calibration {
+    pub hs6_mean_confidence: f64,
+    pub hs6_accuracy: f64,
+    pub hs6_ece: f64,
+    pub hs4_mean_confidence: f64,
+    pub hs4_accuracy: f64,
+    pub hs4_ece: f64,
+}
+
+fn ece(pairs: &[(f64, bool)]) -> f64 {
+    let mut bins = [(0.0f64, 0.0f64, 0usize); 10];
+    for &(c, hit) in pairs {
+        let b = ((c * 10.0) as usize).min(9);
+        bins[b].0 += c;
+        bins[b].1 += if hit { 1.0 } else { 0.0 };
+        bins[b].2 += 1;
+    }
+    let n = pairs.len().max(1) as f64;
+    bins.iter()
+        .filter(|b| b.2 > 0)
+        .map(|(c, h, _)| (c - h).abs() / n)
+        .sum()
+}
+
+fn calibration(p6: &[(f64, bool)], p4: &[(f64, bool)]) -> Calibration {
+    let mean = |v: &[(f64, bool)]| v.iter().map(|x| x.0).sum::<f64>() / v.len().max(1) as f64;
+    let acc = |v: &[(f64, bool)]| v.iter().filter(|x| x.1).count() as f64 / v.len().max(1) as f64;
+    Calibration {
+        hs6_mean_confidence: mean(p6),
+        hs6_accuracy: acc(p6),
+        hs6_ece: ece(p6),
+        hs4_mean_confidence: mean(p4),
+        hs4_accuracy: acc(p4),
+        hs4_ece: ece(p4),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -241,12 +283,17 @@ pub fn evaluate(model: &Classifier, items: &[EvalItem], skipped: usize) -> Repor
         Tally::default(),
     );
     let mut ms = Vec::with_capacity(items.len());
+    let (mut c6, mut c4) = (Vec::new(), Vec::new());
     let mut b_ms = Vec::with_capacity(items.len());
     for item in items {
         let t = Instant::now();
         let r = model.rank_fields(&fields(item, false));
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         full.add(&item.hs6, &r);
+        if let (Some(a), Some(b)) = (r.hs6.first(), r.hs4.first()) {
+            c6.push((a.1, a.0 == item.hs6));
+            c4.push((b.1, b.0 == item.hs6[..4]));
+        }
         title.add(&item.hs6, &model.rank_fields(&fields(item, true)));
         let t = Instant::now();
         let r = baseline.rank(&fields(item, false));
@@ -266,6 +313,7 @@ pub fn evaluate(model: &Classifier, items: &[EvalItem], skipped: usize) -> Repor
         title_only: title.accuracy(),
         ms_per_query_p50: percentile(&ms, 0.5),
         ms_per_query_p99: percentile(&ms, 0.99),
+        calibration: calibration(&c6, &c4),
         baseline: Baseline {
             name:
                 "plain TF-IDF cosine over HS6 + heading + chapter text (no vocabulary, no stemming)"
@@ -421,6 +469,15 @@ mod tests {
         assert_eq!(items[0].hs6, "030617");
         assert_eq!(items[0].attributes, "Seafood");
         assert_eq!(items[0].category, "Food");
+    }
+
+    #[test]
+    fn ece_is_zero_when_confidence_matches_accuracy() {
+        let perfect: Vec<(f64, bool)> = (0..10).map(|i| (0.55, i < 5 || i == 9)).collect();
+        // 6 of 10 right at 0.55 confidence: |0.55 - 0.6| = 0.05
+        assert!((ece(&perfect) - 0.05).abs() < 1e-9, "{}", ece(&perfect));
+        let over: Vec<(f64, bool)> = (0..4).map(|_| (0.95, false)).collect();
+        assert!((ece(&over) - 0.95).abs() < 1e-9);
     }
 
     #[test]
