@@ -30,8 +30,8 @@ fn meta(key: &str, title: &str, date: &str, source: &str) -> ListMeta {
 
 /// Parses every bundled list.
 pub fn load_all() -> Result<Vec<WatchList>> {
-    let mut out = Vec::new();
-    out.push(loaders::load_ofac(
+    let out = vec![
+    loaders::load_ofac(
         meta(
             "ofac_sdn",
             "OFAC Specially Designated Nationals (complete, legacy CSV)",
@@ -44,8 +44,8 @@ pub fn load_all() -> Result<Vec<WatchList>> {
             add: Some(src(bundled!("ofac_sdn_2021-07/add.csv.gz"))?),
             comments: Some(src(bundled!("ofac_sdn_2021-07/sdn_comments.csv.gz"))?),
         },
-    ));
-    out.push(loaders::load_ofac(
+    ),
+    loaders::load_ofac(
         meta("ofac_sdn_2025_aliases", "OFAC SDN aliases and addresses only (primary names not available; first alias stands in)", "2025-12-24", "data/watchlists/ofac_sdn_2025-12_alt_add_only"),
         OfacFiles {
             primary: None,
@@ -53,8 +53,8 @@ pub fn load_all() -> Result<Vec<WatchList>> {
             add: Some(src(bundled!("ofac_sdn_2025-12_alt_add_only/add.csv.gz"))?),
             comments: Some(src(bundled!("ofac_sdn_2025-12_alt_add_only/sdn_comments.csv.gz"))?),
         },
-    ));
-    out.push(loaders::load_ofac(
+    ),
+    loaders::load_ofac(
         meta(
             "ofac_cons",
             "OFAC Consolidated (non-SDN) list",
@@ -75,8 +75,8 @@ pub fn load_all() -> Result<Vec<WatchList>> {
                 "ofac_consolidated_nonsdn_2025-12/cons_comments.csv.gz"
             ))?),
         },
-    ));
-    out.push(loaders::load_un_xml(
+    ),
+    loaders::load_un_xml(
         meta(
             "un",
             "UN Security Council Consolidated List",
@@ -84,8 +84,8 @@ pub fn load_all() -> Result<Vec<WatchList>> {
             "data/watchlists/un_consolidated_2026-02",
         ),
         &src(bundled!("un_consolidated_2026-02/UN_consolidated.xml.gz"))?,
-    )?);
-    out.push(loaders::load_bis_dpl(
+    )?,
+    loaders::load_bis_dpl(
         meta(
             "bis_dpl",
             "BIS Denied Persons List",
@@ -93,8 +93,8 @@ pub fn load_all() -> Result<Vec<WatchList>> {
             "data/watchlists/bis_dpl_2022-09",
         ),
         &src(bundled!("bis_dpl_2022-09/dpl.txt.gz"))?,
-    )?);
-    out.push(loaders::load_csl(
+    )?,
+    loaders::load_csl(
         meta(
             "trade_gov_csl_sample",
             "trade.gov Consolidated Screening List (115-row 2019 sample, not the full list)",
@@ -102,6 +102,7 @@ pub fn load_all() -> Result<Vec<WatchList>> {
             "data/watchlists/trade_gov_csl_sample_2019",
         ),
         &src(bundled!("trade_gov_csl_sample_2019/csl.csv.gz"))?,
-    )?);
+    )?,
+    ];
     Ok(out)
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Screen party names against the sanctions and forced-labour lists.
-    Screen(ScreenArgs),
+    Screen(Box<ScreenArgs>),
     /// Show the loaded watchlists with entry counts, list dates and malformed lines.
     Lists(ListsArgs),
     /// Supplier-network exposure of declarations to listed entities.
@@ -154,7 +154,7 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub dev_dir: Option<PathBuf>,
     /// How many negatives the brute-force baseline runs on (seeded sample).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 1000)]
     pub baseline_negatives: usize,
     #[arg(long)]
     pub threshold: Option<f64>,
@@ -191,7 +191,7 @@ pub struct ListsArgs {
 
 pub fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
-        Command::Screen(a) => run_screen(a),
+        Command::Screen(a) => run_screen(*a),
         Command::Lists(a) => run_lists(a),
         Command::Network(a) => crate::network_cli::run(a),
     }

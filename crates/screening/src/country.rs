@@ -11,7 +11,7 @@ pub fn to_iso2(raw: &str) -> Option<String> {
         return None;
     }
     if t.len() == 2 && t.chars().all(|c| c.is_ascii_alphabetic()) {
-        return celes::Country::from_alpha2(&t.to_ascii_uppercase())
+        return celes::Country::from_alpha2(t.to_ascii_uppercase())
             .ok()
             .map(|c| c.alpha2.to_string());
     }

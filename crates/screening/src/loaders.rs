@@ -459,7 +459,7 @@ fn require(
         })
 }
 
-fn get<'a>(r: &'a csv::StringRecord, i: Option<usize>) -> Option<&'a str> {
+fn get(r: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
     let v = r.get(i?)?.trim();
     (!v.is_empty() && v != "-0-").then_some(v)
 }

@@ -198,6 +198,7 @@ struct IToken {
     /// Vocabulary id (`u32::MAX` for legal forms, which are not indexed).
     id: u32,
     weight: f32,
+    geo: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -218,7 +219,15 @@ pub struct Matcher {
     postings: Vec<Vec<u32>>,
     deletes: AHashMap<Box<str>, Vec<u32>>,
     max_weight: f32,
+    /// Posting lists longer than this are not used to propose candidates.
+    common_df: usize,
     pub config: MatchConfig,
+}
+
+thread_local! {
+    /// Per-thread dense accumulator for candidate retrieval (score per indexed name, and the
+    /// names touched so it can be reset cheaply).
+    static DENSE: std::cell::RefCell<(Vec<f32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Allowed character edits for a token of this length.
@@ -230,29 +239,268 @@ fn allowed_edits(len: usize) -> usize {
     }
 }
 
+/// Whether two strings are equal once doubled letters are single ("abbas" / "abas").
+fn equal_without_doubles(a: &[u8], b: &[u8]) -> bool {
+    fn dedup(s: &[u8]) -> impl Iterator<Item = u8> + '_ {
+        s.iter()
+            .enumerate()
+            .filter(move |&(i, &c)| i == 0 || s[i - 1] != c)
+            .map(|(_, &c)| c)
+    }
+    dedup(a).eq(dedup(b)) && dedup(a).nth(1).is_some()
+}
+
+/// Optimal-string-alignment distance (Damerau-Levenshtein restricted to adjacent swaps) on
+/// bytes, giving up as soon as it must exceed `max`: `None` then. Tokens are ASCII after
+/// normalisation, and the bound keeps screening fast.
+pub fn bounded_osa(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let n = b.len();
+    let mut prev2: Vec<usize> = vec![0; n + 1];
+    let mut prev: Vec<usize> = (0..=n).collect();
+    let mut cur: Vec<usize> = vec![0; n + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=n {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[n];
+    (d <= max).then_some(d)
+}
+
+/// Same length, and exactly one pair of adjacent letters swapped.
+fn is_transposition(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() || a.len() < 2 {
+        return false;
+    }
+    let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    diff.len() == 2
+        && diff[1] == diff[0] + 1
+        && a[diff[0]] == b[diff[1]]
+        && a[diff[1]] == b[diff[0]]
+}
+
 /// Token similarity and how; `None` when the tokens do not match.
+///
+/// * equal: 1.0;
+/// * equal once doubled letters are single ("abbas" / "abas"): 0.95;
+/// * within the allowed edits for their length (0 up to 3 letters, 1 up to 7, else 2):
+///   1 - edits / length. With one allowed edit the first letter must agree unless the edit
+///   swaps the first two letters ("baid" / "abid");
+/// * three-letter tokens: one adjacent swap ("sko" / "sok"), 0.8.
 fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
     if a == b {
         return Some((1.0, MatchHow::Exact));
     }
     let (la, lb) = (a.len(), b.len());
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    if la.max(lb) >= 3
+        && la != lb
+        && (ab.windows(2).any(|w| w[0] == w[1]) || bb.windows(2).any(|w| w[0] == w[1]))
+        && equal_without_doubles(ab, bb)
+    {
+        return Some((
+            0.95,
+            MatchHow::Fuzzy {
+                edits: la.abs_diff(lb),
+            },
+        ));
+    }
+    if la == 3 && lb == 3 && is_transposition(ab, bb) {
+        return Some((0.8, MatchHow::Fuzzy { edits: 1 }));
+    }
     let allowed = allowed_edits(la.min(lb));
     if allowed == 0 || la.abs_diff(lb) > allowed {
         return None;
     }
-    // Require the first letter to agree when only one edit is allowed: short-token typos that
-    // change the initial produce too many coincidences.
-    if allowed == 1 && a.as_bytes()[0] != b.as_bytes()[0] {
+    if allowed == 1 && ab[0] != bb[0] && !(ab[0] == bb[1] && ab[1] == bb[0]) {
         return None;
     }
-    let d = strsim::osa_distance(a, b);
-    if d > allowed {
-        return None;
-    }
+    let d = bounded_osa(ab, bb, allowed)?;
     Some((
         1.0 - d as f64 / la.max(lb) as f64,
         MatchHow::Fuzzy { edits: d },
     ))
+}
+
+/// Country, region and trade-hub names. An unmatched one on either side of a pair is evidence of
+/// a different legal entity ("ACME TRADING (HONG KONG) LTD" is not "ACME TRADING LLC").
+const GEO: &[&str] = &[
+    "afghanistan",
+    "africa",
+    "albania",
+    "algeria",
+    "america",
+    "american",
+    "angola",
+    "argentina",
+    "armenia",
+    "asia",
+    "asian",
+    "australia",
+    "austria",
+    "azerbaijan",
+    "bahrain",
+    "baku",
+    "bangkok",
+    "bangladesh",
+    "beijing",
+    "belarus",
+    "belgium",
+    "bolivia",
+    "brazil",
+    "britain",
+    "british",
+    "bulgaria",
+    "cairo",
+    "cambodia",
+    "canada",
+    "chile",
+    "china",
+    "chinese",
+    "colombia",
+    "croatia",
+    "cuba",
+    "cyprus",
+    "czech",
+    "dalian",
+    "denmark",
+    "doha",
+    "dubai",
+    "ecuador",
+    "egypt",
+    "emirate",
+    "england",
+    "estonia",
+    "ethiopia",
+    "europe",
+    "european",
+    "finland",
+    "france",
+    "french",
+    "geneva",
+    "georgia",
+    "german",
+    "germany",
+    "ghana",
+    "greece",
+    "guangzhou",
+    "hamburg",
+    "hong",
+    "hongkong",
+    "hungary",
+    "india",
+    "indonesia",
+    "iran",
+    "iraq",
+    "ireland",
+    "israel",
+    "istanbul",
+    "italy",
+    "japan",
+    "jordan",
+    "karachi",
+    "kazakhstan",
+    "kenya",
+    "kong",
+    "korea",
+    "kuwait",
+    "kyiv",
+    "kyrgyzstan",
+    "lagos",
+    "lao",
+    "latvia",
+    "lebanon",
+    "libya",
+    "lithuania",
+    "london",
+    "luxembourg",
+    "macau",
+    "malaysia",
+    "manila",
+    "mexico",
+    "milan",
+    "moldova",
+    "mongolia",
+    "morocco",
+    "moscow",
+    "mumbai",
+    "muscat",
+    "myanmar",
+    "nepal",
+    "netherland",
+    "nigeria",
+    "ningbo",
+    "norway",
+    "oman",
+    "pakistan",
+    "panama",
+    "paris",
+    "peru",
+    "philippine",
+    "poland",
+    "portugal",
+    "qatar",
+    "qingdao",
+    "riyadh",
+    "romania",
+    "rotterdam",
+    "russia",
+    "saudi",
+    "seoul",
+    "shanghai",
+    "shenzhen",
+    "singapore",
+    "slovakia",
+    "somalia",
+    "spain",
+    "sudan",
+    "sweden",
+    "swiss",
+    "switzerland",
+    "syria",
+    "taiwan",
+    "tajikistan",
+    "tanzania",
+    "tashkent",
+    "tehran",
+    "thailand",
+    "tianjin",
+    "tokyo",
+    "tunisia",
+    "turkey",
+    "turkiye",
+    "turkmenistan",
+    "uae",
+    "uganda",
+    "ukraine",
+    "usa",
+    "uzbekistan",
+    "venezuela",
+    "vietnam",
+    "xiamen",
+    "yemen",
+    "zimbabwe",
+    "zurich",
+];
+
+fn is_geo(t: &str) -> bool {
+    GEO.binary_search(&t).is_ok()
 }
 
 fn deletions(t: &str) -> Vec<String> {
@@ -362,6 +610,7 @@ impl Matcher {
             postings,
             deletes,
             max_weight,
+            common_df: (raw.len() / 100).max(200),
             config,
         };
         m.names = raw
@@ -409,6 +658,7 @@ impl Matcher {
                     kind: t.kind,
                     id,
                     weight,
+                    geo: t.kind == TokenKind::Word && is_geo(&t.text),
                 }
             })
             .collect()
@@ -440,10 +690,18 @@ impl Matcher {
 
     /// The explained pair score of two prepared names (see the module documentation).
     pub fn score_prepared(&self, q: &Prepared, c: &Prepared, schema: Schema) -> (f64, Explanation) {
-        self.score_tokens(&q.tokens, &c.tokens, schema)
+        self.score_tokens(&q.tokens, &c.tokens, schema, true)
     }
 
-    fn score_tokens(&self, qt: &[IToken], ct: &[IToken], _schema: Schema) -> (f64, Explanation) {
+    /// With `explain` false no strings are built (the fast path of screening); the unmatched
+    /// token lists are still filled, since place-name evidence needs them.
+    fn score_tokens(
+        &self,
+        qt: &[IToken],
+        ct: &[IToken],
+        _schema: Schema,
+        explain: bool,
+    ) -> (f64, Explanation) {
         let mut pairs: Vec<(f64, usize, usize, f64, MatchHow)> = Vec::new();
         for (i, a) in qt.iter().enumerate() {
             for (j, b) in ct.iter().enumerate() {
@@ -485,6 +743,9 @@ impl Matcher {
             let w = ct[j].weight as f64;
             num += 2.0 * sim * w;
             den += 2.0 * w;
+            if !explain {
+                continue;
+            }
             ex.matched.push(TokenMatch {
                 query: qt[i].text.to_string(),
                 candidate: ct[j].text.to_string(),
@@ -514,20 +775,82 @@ impl Matcher {
             &mut ex,
             true,
         );
+        let mut geo_unmatched: Vec<&str> = Vec::new();
         for (i, t) in qt.iter().enumerate() {
             if !q_used[i] {
                 den += t.weight as f64;
-                ex.unmatched_query.push(t.text.to_string());
+                if t.geo {
+                    geo_unmatched.push(&t.text);
+                }
+                if explain {
+                    ex.unmatched_query.push(t.text.to_string());
+                }
             }
         }
         for (j, t) in ct.iter().enumerate() {
             if !c_used[j] {
                 den += t.weight as f64;
-                ex.unmatched_candidate.push(t.text.to_string());
+                if t.geo {
+                    geo_unmatched.push(&t.text);
+                }
+                if explain {
+                    ex.unmatched_candidate.push(t.text.to_string());
+                }
             }
         }
         let mut score = if den > 0.0 { num / den } else { 0.0 };
+        // Word boundaries in other places ("AREFULLAHA REF" / "AREFULLAH AREF"): compare the
+        // names as letter strings, in the given order and with the list name's first token moved
+        // last ("SALEK, ABDUL" / "ABDUL SALEK"). Only near-identical strings count.
+        if score < self.config.threshold && score > 0.5 {
+            let join = |ts: &[IToken]| -> String {
+                ts.iter()
+                    .filter(|t| t.kind != TokenKind::LegalForm)
+                    .map(|t| &*t.text)
+                    .collect()
+            };
+            let jq = join(qt);
+            let content: Vec<IToken> = ct
+                .iter()
+                .filter(|t| t.kind != TokenKind::LegalForm)
+                .cloned()
+                .collect();
+            let mut orders = vec![join(&content)];
+            if content.len() > 1 {
+                let mut rot = content[1..].to_vec();
+                rot.push(content[0].clone());
+                orders.push(join(&rot));
+            }
+            for jc in orders {
+                let (lq, lc) = (jq.len(), jc.len());
+                if lq.min(lc) >= 10 && lq.abs_diff(lc) <= 2 {
+                    let max = lq.max(lc) / 10;
+                    let Some(d) = bounded_osa(jq.as_bytes(), jc.as_bytes(), max) else {
+                        continue;
+                    };
+                    let cs = 1.0 - d as f64 / lq.max(lc) as f64;
+                    if cs >= 0.9 && cs > score {
+                        score = cs;
+                        if explain {
+                            ex.notes.push(format!(
+                                "letters agree ignoring word boundaries ({d} edit{})",
+                                if d == 1 { "" } else { "s" }
+                            ));
+                        }
+                    }
+                }
+            }
+        }
         ex.name_score = score;
+        if !geo_unmatched.is_empty() {
+            score *= 0.85;
+            if explain {
+                ex.notes.push(format!(
+                    "place names on one side only ({}): another legal entity?",
+                    geo_unmatched.join(" ")
+                ));
+            }
+        }
         let qn: Vec<&str> = qt
             .iter()
             .filter(|t| t.kind == TokenKind::Number)
@@ -618,31 +941,43 @@ impl Matcher {
         if t.id != u32::MAX {
             out.push((t.id, 1.0));
         }
-        if t.kind != TokenKind::Word || t.text.len() < 4 {
+        if t.kind != TokenKind::Word || t.text.len() < 3 {
             return;
         }
-        let mut keys: Vec<String> = deletions(&t.text);
-        keys.push(t.text.to_string());
-        for k in keys {
-            if let Some(ids) = self.deletes.get(k.as_str()) {
-                for &id in ids {
-                    if id == t.id || out.iter().any(|(x, _)| *x == id) {
-                        continue;
-                    }
-                    if let Some((sim, _)) = token_sim(&t.text, &self.vocab_text[id as usize]) {
-                        out.push((id, sim));
-                    }
-                }
+        // A token the lists spell exactly this way several times needs no fuzzy retrieval:
+        // variants of it are reached through the name's other tokens and scored in full.
+        if t.id != u32::MAX && self.postings[t.id as usize].len() >= 5 {
+            return;
+        }
+        let text: &str = &t.text;
+        let mut buf = String::with_capacity(text.len());
+        let consider = |id: u32, out: &mut Vec<(u32, f64)>| {
+            if id == t.id || out.iter().any(|(x, _)| *x == id) {
+                return;
+            }
+            if let Some((sim, _)) = token_sim(text, &self.vocab_text[id as usize]) {
+                out.push((id, sim));
+            }
+        };
+        // The query token itself as a deletion key (list token one letter longer).
+        if let Some(ids) = self.deletes.get(text) {
+            for &id in ids {
+                consider(id, out);
             }
         }
-        // Keys that are themselves vocabulary words (a deletion on the query side only).
-        for k in deletions(&t.text) {
-            if let Some(&id) = self.vocab.get(k.as_str()) {
-                if !out.iter().any(|(x, _)| *x == id) {
-                    if let Some((sim, _)) = token_sim(&t.text, &k) {
-                        out.push((id, sim));
-                    }
+        for (i, c) in text.char_indices() {
+            buf.clear();
+            buf.push_str(&text[..i]);
+            buf.push_str(&text[i + c.len_utf8()..]);
+            // Same-length edits (both sides lose one letter).
+            if let Some(ids) = self.deletes.get(buf.as_str()) {
+                for &id in ids {
+                    consider(id, out);
                 }
+            }
+            // List token one letter shorter.
+            if let Some(&id) = self.vocab.get(buf.as_str()) {
+                consider(id, out);
             }
         }
     }
@@ -659,7 +994,7 @@ impl Matcher {
         let mut best: AHashMap<u32, (f64, u32, Explanation)> = AHashMap::new();
         for seg in &norm.segments {
             let prepared = self.prepare(seg);
-            for (ni, score, ex) in self.retrieve_and_score(&prepared, q) {
+            for (ni, score, ex) in self.retrieve_and_score(&prepared, q, threshold) {
                 let e = self.names[ni as usize].entry;
                 if best.get(&e).is_none_or(|b| score > b.0) {
                     best.insert(e, (score, ni, ex));
@@ -699,13 +1034,19 @@ impl Matcher {
         hits
     }
 
-    fn retrieve_and_score(&self, q: &Prepared, query: &Query) -> Vec<(u32, f64, Explanation)> {
-        let mut acc: AHashMap<u32, f32> = AHashMap::new();
+    fn retrieve_and_score(
+        &self,
+        q: &Prepared,
+        query: &Query,
+        min_report: f64,
+    ) -> Vec<(u32, f64, Explanation)> {
         let mut found = Vec::new();
         let mut total = 0.0f32;
+        let mut common_weight = 0.0f32;
+        let mut per_token: Vec<Vec<(u32, f64)>> = Vec::with_capacity(q.tokens.len());
         for t in q.tokens.iter().filter(|t| t.kind != TokenKind::LegalForm) {
             self.lookup(t, &mut found);
-            let tw = if t.id != u32::MAX {
+            total += if t.id != u32::MAX {
                 t.weight
             } else {
                 // An unknown (misspelt) token weighs what the list tokens it resembles weigh.
@@ -713,43 +1054,96 @@ impl Matcher {
                     .iter()
                     .map(|(id, _)| self.weights[*id as usize])
                     .reduce(f32::max)
-                    .unwrap_or(t.weight)
+                    .unwrap_or(t.weight * 0.6)
             };
-            total += tw;
-            for &(id, sim) in &found {
-                let w = self.weights[id as usize] * sim as f32;
-                for &ni in &self.postings[id as usize] {
-                    *acc.entry(ni).or_insert(0.0) += w;
-                }
-            }
+            per_token.push(found.clone());
+        }
+        if total <= 0.0 {
+            return Vec::new();
         }
         // Adjacent query tokens written as one list token ("abdul hai" / "abdulhai").
+        let mut merged: Vec<(u32, f64)> = Vec::new();
         let words: Vec<&IToken> = q
             .tokens
             .iter()
             .filter(|t| t.kind == TokenKind::Word)
             .collect();
         for pair in words.windows(2) {
+            if pair[0].text.len().min(pair[1].text.len()) > 4 {
+                continue;
+            }
             let joined = format!("{}{}", pair[0].text, pair[1].text);
             let probe = IToken {
                 id: self.vocab.get(joined.as_str()).copied().unwrap_or(u32::MAX),
                 text: joined.into_boxed_str(),
                 kind: TokenKind::Word,
                 weight: 0.0,
+                geo: false,
             };
             self.lookup(&probe, &mut found);
-            for &(id, sim) in &found {
-                let w = self.weights[id as usize] * sim as f32;
+            merged.extend_from_slice(&found);
+        }
+        // Very common list tokens ("trading", "mohammad") reach thousands of names: when the
+        // query has a rarer token, they count towards coverage but do not propose candidates.
+        // When every token is common ("International General Ltd"), only the rarest two do.
+        let is_common = |id: u32| self.postings[id as usize].len() > self.common_df;
+        let skip_common = per_token
+            .iter()
+            .any(|f| f.iter().any(|&(id, _)| !is_common(id)));
+        let mut rarest: Vec<usize> = (0..per_token.len()).collect();
+        rarest.sort_by_key(|&i| {
+            per_token[i]
+                .iter()
+                .map(|&(id, _)| self.postings[id as usize].len())
+                .sum::<usize>()
+        });
+        let proposing: Vec<bool> = (0..per_token.len())
+            .map(|i| skip_common || rarest.iter().take(2).any(|&r| r == i))
+            .collect();
+        let mut cands: Vec<(u32, f32)> = DENSE.with(|cell| {
+            let mut dense = cell.borrow_mut();
+            let (scores, touched) = &mut *dense;
+            if scores.len() < self.names.len() {
+                scores.resize(self.names.len(), 0.0);
+            }
+            let mut add = |id: u32, w: f32, touched: &mut Vec<u32>| {
                 for &ni in &self.postings[id as usize] {
-                    *acc.entry(ni).or_insert(0.0) += w;
+                    let slot = &mut scores[ni as usize];
+                    if *slot == 0.0 {
+                        touched.push(ni);
+                    }
+                    *slot += w;
+                }
+            };
+            for (f, &propose) in per_token.iter().zip(&proposing) {
+                for &(id, sim) in f {
+                    let w = self.weights[id as usize] * sim as f32;
+                    if !propose || (skip_common && is_common(id)) {
+                        common_weight += w;
+                        continue;
+                    }
+                    add(id, w, touched);
                 }
             }
-        }
-        if total <= 0.0 {
-            return Vec::new();
-        }
-        let floor = total * self.config.min_coverage as f32;
-        let mut cands: Vec<(u32, f32)> = acc.into_iter().filter(|(_, a)| *a >= floor).collect();
+            for &(id, sim) in &merged {
+                if !is_common(id) {
+                    add(id, self.weights[id as usize] * sim as f32, touched);
+                }
+            }
+            // Common tokens were not accumulated: assume every candidate has them (the full
+            // score below checks).
+            let floor = total * self.config.min_coverage as f32 - common_weight;
+            let mut out = Vec::new();
+            for &ni in touched.iter() {
+                let v = scores[ni as usize];
+                if v >= floor {
+                    out.push((ni, v));
+                }
+                scores[ni as usize] = 0.0;
+            }
+            touched.clear();
+            out
+        });
         cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         cands.truncate(self.config.max_candidates);
         let qcountry = query.country.as_deref();
@@ -762,9 +1156,25 @@ impl Matcher {
                 if !query.schema.compatible(entry.schema) {
                     return None;
                 }
-                let (mut s, mut ex) = self.score_tokens(&q.tokens, &name.tokens, query.schema);
-                s = self.apply_evidence(s, &mut ex, entry, query.schema, qcountry, qaddr.as_ref());
-                Some((ni, s, ex))
+                let (s, mut ex) = self.score_tokens(&q.tokens, &name.tokens, query.schema, false);
+                let s =
+                    self.apply_evidence(s, &mut ex, entry, query.schema, qcountry, qaddr.as_ref());
+                // Explanations are built only for names that can be reported.
+                if s >= min_report {
+                    let (s2, mut ex) =
+                        self.score_tokens(&q.tokens, &name.tokens, query.schema, true);
+                    let s2 = self.apply_evidence(
+                        s2,
+                        &mut ex,
+                        entry,
+                        query.schema,
+                        qcountry,
+                        qaddr.as_ref(),
+                    );
+                    Some((ni, s2, ex))
+                } else {
+                    Some((ni, s, Explanation::default()))
+                }
             })
             .collect()
     }

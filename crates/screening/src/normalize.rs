@@ -240,7 +240,23 @@ fn is_boundary(c: Option<char>) -> bool {
 /// Replaces annotation markers with '|' (segment separator).
 fn mark_annotations(s: &str) -> String {
     let mut out = s.to_string();
+    // Cheap pre-checks: most names have no annotation, and searching for every marker in
+    // every name would dominate screening time.
+    let has_punct = s.bytes().any(|b| matches!(b, b'/' | b':' | b'.'));
+    let has_word = s.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+        matches!(
+            w,
+            "care" | "formerly" | "known" | "business" | "as" | "behalf" | "account" | "previously"
+        )
+    });
+    if !has_punct && !has_word {
+        return out;
+    }
     for pat in ANNOTATIONS {
+        let punct_pattern = pat.bytes().any(|b| !b.is_ascii_alphanumeric() && b != b' ');
+        if (punct_pattern && !has_punct) || (!punct_pattern && !has_word) {
+            continue;
+        }
         let mut from = 0;
         while let Some(pos) = out[from..].find(pat) {
             let start = from + pos;
@@ -298,11 +314,52 @@ fn raw_tokens(seg: &str) -> Vec<String> {
     out
 }
 
+/// Words of legal-form phrases. A word within one edit of one of these (same first letter,
+/// 4+ letters) is read as that word, so "Limited Lipbility Compayn" still collapses to "llc".
+const LEGAL_WORDS: &[&str] = &[
+    "limited",
+    "liability",
+    "company",
+    "joint",
+    "stock",
+    "corporation",
+    "incorporated",
+    "public",
+    "private",
+    "partnership",
+    "closed",
+];
+
+/// Legal-form words that, outside a recognised phrase, still mark a legal form (reordered or
+/// partial phrases such as "Liability Company Gazprom Limited").
+const LONE_LEGAL_WORDS: &[&str] = &["liability", "joint", "stock", "partnership", "private"];
+
+fn repair_legal_word(t: &str) -> Option<&'static str> {
+    if t.len() < 4 || LEGAL_WORDS.contains(&t) {
+        return None;
+    }
+    LEGAL_WORDS.iter().copied().find(|w| {
+        w.as_bytes()[0] == t.as_bytes()[0]
+            && w.len().abs_diff(t.len()) <= 1
+            && crate::matcher::bounded_osa(w.as_bytes(), t.as_bytes(), 1) == Some(1)
+    })
+}
+
 fn tokens_of(raw: &[String]) -> Vec<Token> {
+    let repaired: Vec<String> = raw
+        .iter()
+        .map(|t| {
+            repair_legal_word(t)
+                .map(String::from)
+                .unwrap_or_else(|| t.clone())
+        })
+        .collect();
+    let raw = &repaired[..];
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     'outer: while i < raw.len() {
-        for (form, canon) in LEGAL_FORMS {
+        let first = raw[i].as_str();
+        for (form, canon) in LEGAL_FORMS.iter().filter(|(f, _)| f[0] == first) {
             if i + form.len() <= raw.len() && form.iter().zip(&raw[i..]).all(|(a, b)| *a == b) {
                 // A lone "co"/"sa"/"as"/"ab"/"ao" as the *first* token is more likely a name.
                 if !(i == 0
@@ -334,6 +391,13 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
             continue;
         }
         if STOP_WORDS.contains(&t) || ANNOTATION_WORDS.contains(&t) {
+            continue;
+        }
+        if LONE_LEGAL_WORDS.contains(&t) {
+            out.push(Token {
+                text: t.to_string(),
+                kind: TokenKind::LegalForm,
+            });
             continue;
         }
         let expanded = ABBREVIATIONS
@@ -458,6 +522,22 @@ mod tests {
         assert_eq!(toks("AL-QAIDA"), ["qaida"]);
         let n = normalize("Star 7");
         assert_eq!(n.tokens()[1].kind, TokenKind::Number);
+    }
+
+    #[test]
+    fn legal_words_survive_typos_and_reordering() {
+        assert_eq!(
+            toks("Nevskiy News Limited Lipbility Compayn"),
+            ["nevskiy", "news", "llc"]
+        );
+        let n = normalize("Liability Company Gazprom Bureniye Limited");
+        let words: Vec<&str> = n
+            .tokens()
+            .iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .map(|t| t.text.as_str())
+            .collect();
+        assert_eq!(words, ["gazprom", "bureniye"]);
     }
 
     #[test]
