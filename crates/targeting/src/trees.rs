@@ -294,9 +294,8 @@ fn parse_tree(map: &std::collections::HashMap<&str, &str>) -> Result<Tree, Parse
     if !consistent || tree.leaf_value.is_empty() {
         return Err(ParseError("tree arrays have inconsistent lengths".into()));
     }
-    let in_range = |c: &i32| {
-        (*c >= 0 && (*c as usize) < internal) || (*c < 0 && (!*c as usize) <= internal)
-    };
+    let in_range =
+        |c: &i32| (*c >= 0 && (*c as usize) < internal) || (*c < 0 && (!*c as usize) <= internal);
     if !tree.left_child.iter().all(in_range) || !tree.right_child.iter().all(in_range) {
         return Err(ParseError("tree child index out of range".into()));
     }
@@ -324,7 +323,8 @@ fn unwind_path(path: &mut [PathElement], depth: usize, index: usize) {
         if one != 0.0 {
             let tmp = path[i].weight;
             path[i].weight = next_one_portion * (depth + 1) as f64 / ((i + 1) as f64 * one);
-            next_one_portion = tmp - path[i].weight * zero * (depth - i) as f64 / (depth + 1) as f64;
+            next_one_portion =
+                tmp - path[i].weight * zero * (depth - i) as f64 / (depth + 1) as f64;
         } else {
             path[i].weight = path[i].weight * (depth + 1) as f64 / (zero * (depth - i) as f64);
         }
@@ -345,7 +345,8 @@ fn unwound_path_sum(path: &[PathElement], depth: usize, index: usize) -> f64 {
         if one != 0.0 {
             let tmp = next_one_portion * (depth + 1) as f64 / ((i + 1) as f64 * one);
             total += tmp;
-            next_one_portion = path[i].weight - tmp * zero * ((depth - i) as f64 / (depth + 1) as f64);
+            next_one_portion =
+                path[i].weight - tmp * zero * ((depth - i) as f64 / (depth + 1) as f64);
         } else {
             total += (path[i].weight / zero) / ((depth - i) as f64 / (depth + 1) as f64);
         }
@@ -403,8 +404,30 @@ fn tree_shap(
         unwind_path(path, depth, k);
         depth -= 1;
     }
-    tree_shap(tree, x, phi, hot, depth + 1, buffer, start, hot_zero * incoming_zero, incoming_one, split);
-    tree_shap(tree, x, phi, cold, depth + 1, buffer, start, cold_zero * incoming_zero, 0.0, split);
+    tree_shap(
+        tree,
+        x,
+        phi,
+        hot,
+        depth + 1,
+        buffer,
+        start,
+        hot_zero * incoming_zero,
+        incoming_one,
+        split,
+    );
+    tree_shap(
+        tree,
+        x,
+        phi,
+        cold,
+        depth + 1,
+        buffer,
+        start,
+        cold_zero * incoming_zero,
+        0.0,
+        split,
+    );
 }
 
 #[cfg(test)]

@@ -1,0 +1,178 @@
+//! Targeting quality on a labelled period: ranking quality (AUC) and what an inspection
+//! capacity of k % catches (precision, recall, critical-fraud recall, share of duty at stake).
+
+use borderline_core::Declaration;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Inspection capacities reported, in percent of declarations.
+pub const CAPACITIES: [u32; 4] = [1, 2, 5, 10];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvaluationReport {
+    pub declarations: usize,
+    pub frauds: usize,
+    pub critical_frauds: usize,
+    pub auc: f64,
+    pub precision_at: BTreeMap<String, f64>,
+    pub recall_at: BTreeMap<String, f64>,
+    pub critical_recall_at: BTreeMap<String, f64>,
+    pub tax_recall_at: BTreeMap<String, f64>,
+}
+
+/// Area under the ROC curve with tied scores counted half (Mann-Whitney U).
+pub fn auc(scores: &[f64], labels: &[bool]) -> f64 {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let (mut rank_sum, mut pos) = (0.0, 0usize);
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let avg_rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            if labels[k] {
+                rank_sum += avg_rank;
+                pos += 1;
+            }
+        }
+        i = j + 1;
+    }
+    let neg = scores.len() - pos;
+    if pos == 0 || neg == 0 {
+        return f64::NAN;
+    }
+    (rank_sum - (pos * (pos + 1)) as f64 / 2.0) / (pos as f64 * neg as f64)
+}
+
+/// Ranking used everywhere: highest score first, ties broken by declaration id so that the
+/// inspection list is deterministic.
+pub fn rank_order(scores: &[f64], ids: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| {
+        scores[b]
+            .total_cmp(&scores[a])
+            .then_with(|| ids[a].cmp(ids[b]))
+    });
+    order
+}
+
+/// Number of declarations inspected at `percent` % capacity (at least one).
+pub fn capacity_count(n: usize, percent: f64) -> usize {
+    (((n as f64) * percent / 100.0).floor() as usize).clamp(usize::from(n > 0), n)
+}
+
+/// Evaluates `scores` against the outcomes of `declarations` (unlabelled rows are ignored).
+pub fn evaluate(declarations: &[Declaration], scores: &[f64]) -> EvaluationReport {
+    let labelled: Vec<usize> = (0..declarations.len())
+        .filter(|&i| declarations[i].outcome.is_some())
+        .collect();
+    let s: Vec<f64> = labelled.iter().map(|&i| scores[i]).collect();
+    let ids: Vec<&str> = labelled
+        .iter()
+        .map(|&i| declarations[i].declaration_id.as_str())
+        .collect();
+    let fraud: Vec<bool> = labelled
+        .iter()
+        .map(|&i| declarations[i].outcome.is_some_and(|o| o.fraud))
+        .collect();
+    let critical: Vec<bool> = labelled
+        .iter()
+        .map(|&i| declarations[i].outcome.is_some_and(|o| o.is_critical()))
+        .collect();
+    let tax: Vec<f64> = labelled
+        .iter()
+        .map(|&i| declarations[i].tax_at_stake())
+        .collect();
+    let order = rank_order(&s, &ids);
+    let n = s.len();
+    let total_fraud = fraud.iter().filter(|f| **f).count();
+    let total_critical = critical.iter().filter(|f| **f).count();
+    let total_tax: f64 = (0..n).filter(|&i| fraud[i]).map(|i| tax[i]).sum();
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    let mut report = EvaluationReport {
+        declarations: n,
+        frauds: total_fraud,
+        critical_frauds: total_critical,
+        auc: auc(&s, &fraud),
+        precision_at: BTreeMap::new(),
+        recall_at: BTreeMap::new(),
+        critical_recall_at: BTreeMap::new(),
+        tax_recall_at: BTreeMap::new(),
+    };
+    for k in CAPACITIES {
+        let top = &order[..capacity_count(n, f64::from(k))];
+        let caught = top.iter().filter(|&&i| fraud[i]).count();
+        let caught_critical = top.iter().filter(|&&i| critical[i]).count();
+        let caught_tax: f64 = top.iter().filter(|&&i| fraud[i]).map(|&i| tax[i]).sum();
+        let key = k.to_string();
+        report
+            .precision_at
+            .insert(key.clone(), ratio(caught as f64, top.len() as f64));
+        report
+            .recall_at
+            .insert(key.clone(), ratio(caught as f64, total_fraud as f64));
+        report.critical_recall_at.insert(
+            key.clone(),
+            ratio(caught_critical as f64, total_critical as f64),
+        );
+        report
+            .tax_recall_at
+            .insert(key, ratio(caught_tax, total_tax));
+    }
+    report
+}
+
+impl std::fmt::Display for EvaluationReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "declarations {}  frauds {}  critical {}  AUC {:.4}",
+            self.declarations, self.frauds, self.critical_frauds, self.auc
+        )?;
+        writeln!(
+            f,
+            "{:>9} {:>10} {:>8} {:>16} {:>14}",
+            "inspect", "precision", "recall", "critical recall", "duty recall"
+        )?;
+        for k in CAPACITIES {
+            let key = k.to_string();
+            writeln!(
+                f,
+                "{:>8}% {:>10.3} {:>8.3} {:>16.3} {:>14.3}",
+                k,
+                self.precision_at[&key],
+                self.recall_at[&key],
+                self.critical_recall_at[&key],
+                self.tax_recall_at[&key]
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_counts_ties_half_and_orders_correctly() {
+        assert_eq!(auc(&[0.1, 0.2, 0.3, 0.4], &[false, false, true, true]), 1.0);
+        assert_eq!(auc(&[0.4, 0.3, 0.2, 0.1], &[false, false, true, true]), 0.0);
+        assert_eq!(auc(&[0.5, 0.5], &[false, true]), 0.5);
+        // one inversion out of four pairs
+        assert_eq!(
+            auc(&[0.1, 0.3, 0.2, 0.4], &[false, false, true, true]),
+            0.75
+        );
+    }
+
+    #[test]
+    fn capacity_rounds_down_but_inspects_at_least_one() {
+        assert_eq!(capacity_count(8481, 5.0), 424);
+        assert_eq!(capacity_count(10, 1.0), 1);
+        assert_eq!(capacity_count(0, 5.0), 0);
+    }
+}

@@ -1,0 +1,228 @@
+//! The model artefact: one self-describing, versioned file holding everything `score` needs
+//! (feature definitions, fitted history tables, trees, calibration) and everything an auditor
+//! asks (training-data fingerprint, parameters, validation metrics, creation time).
+
+use crate::features::HistoryTables;
+use crate::metrics::EvaluationReport;
+use crate::train::TrainConfig;
+use crate::trees::Ensemble;
+use borderline_core::FeatureDef;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub const FORMAT: &str = "borderline-risk-model";
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Platt scaling of the raw score: `p = 1 / (1 + exp(-(a * raw + b)))`, fitted on the
+/// validation period so that scores read as probabilities of fraud.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub a: f64,
+    pub b: f64,
+}
+
+impl Calibration {
+    pub fn identity() -> Self {
+        Calibration { a: 1.0, b: 0.0 }
+    }
+    pub fn probability(&self, raw: f64) -> f64 {
+        1.0 / (1.0 + (-(self.a * raw + self.b)).exp())
+    }
+
+    /// Fits (a, b) by Newton's method on log-loss, with Platt's label smoothing.
+    pub fn fit(raw: &[f64], labels: &[bool]) -> Self {
+        let pos = labels.iter().filter(|l| **l).count() as f64;
+        let neg = labels.len() as f64 - pos;
+        if pos == 0.0 || neg == 0.0 {
+            return Self::identity();
+        }
+        let hi = (pos + 1.0) / (pos + 2.0);
+        let lo = 1.0 / (neg + 2.0);
+        let t: Vec<f64> = labels.iter().map(|l| if *l { hi } else { lo }).collect();
+        let (mut a, mut b) = (1.0, 0.0);
+        for _ in 0..100 {
+            let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
+            for (x, y) in raw.iter().zip(&t) {
+                let p = 1.0 / (1.0 + (-(a * x + b)).exp());
+                let w = p * (1.0 - p);
+                ga += (p - y) * x;
+                gb += p - y;
+                haa += w * x * x;
+                hab += w * x;
+                hbb += w;
+            }
+            let det = haa * hbb - hab * hab;
+            if det.abs() < 1e-12 {
+                break;
+            }
+            let da = (hbb * ga - hab * gb) / det;
+            let db = (haa * gb - hab * ga) / det;
+            a -= da;
+            b -= db;
+            if da.abs() + db.abs() < 1e-10 {
+                break;
+            }
+        }
+        Calibration { a, b }
+    }
+}
+
+/// Where the model came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// SHA-256 over the training and validation rows used (id, date, outcome), in order.
+    pub data_fingerprint: String,
+    pub train_rows: usize,
+    pub valid_rows: usize,
+    pub train_period: (String, String),
+    pub valid_period: (String, String),
+    pub config: TrainConfig,
+    /// Trees chosen by early stopping on the validation period.
+    pub best_iteration: usize,
+    /// Trees in the shipped model (refitted on train + valid when `config.refit`).
+    pub final_iterations: usize,
+    pub library: String,
+}
+
+/// Score thresholds that put a given share of a period's declarations above them, for lane
+/// assignment when scoring a stream (a batch is ranked exactly instead).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreQuantiles {
+    /// `(share in percent, probability threshold)`, share ascending.
+    pub thresholds: Vec<(f64, f64)>,
+}
+
+impl ScoreQuantiles {
+    pub fn from_scores(probabilities: &[f64]) -> Self {
+        let mut sorted = probabilities.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let shares = [
+            0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0,
+        ];
+        let thresholds = shares
+            .iter()
+            .filter(|_| !sorted.is_empty())
+            .map(|&s| {
+                let k = crate::metrics::capacity_count(sorted.len(), s);
+                (s, sorted[k.saturating_sub(1)])
+            })
+            .collect();
+        ScoreQuantiles { thresholds }
+    }
+
+    /// Probability above which about `percent` % of declarations fall (interpolated).
+    pub fn threshold_for(&self, percent: f64) -> f64 {
+        let t = &self.thresholds;
+        if t.is_empty() {
+            return 1.0;
+        }
+        if percent <= t[0].0 {
+            return t[0].1;
+        }
+        for w in t.windows(2) {
+            let ((s0, p0), (s1, p1)) = (w[0], w[1]);
+            if percent <= s1 {
+                let f = (percent - s0) / (s1 - s0);
+                return p0 + f * (p1 - p0);
+            }
+        }
+        t[t.len() - 1].1
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelArtefact {
+    pub format: String,
+    pub format_version: u32,
+    /// Content hash of the model (trees, tables, calibration): identical for identical training.
+    pub model_id: String,
+    pub created_at: String,
+    pub borderline_version: String,
+    pub features: Vec<FeatureDef>,
+    pub history: HistoryTables,
+    pub ensemble: Ensemble,
+    pub calibration: Calibration,
+    pub lane_quantiles: ScoreQuantiles,
+    pub training: TrainingInfo,
+    /// Metrics of the early-stopped model on the validation period.
+    pub validation: EvaluationReport,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("cannot read model {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("model {path} is not a Borderline model artefact: {message}")]
+    Format { path: String, message: String },
+    #[error("model {path} has format version {found}; this build reads version {expected}")]
+    Version {
+        path: String,
+        found: u32,
+        expected: u32,
+    },
+}
+
+impl ModelArtefact {
+    /// Writes the artefact as gzip-compressed JSON.
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        let io = |source| ModelError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let tmp = path.with_extension("tmp");
+        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut gz = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(file),
+            flate2::Compression::fast(),
+        );
+        serde_json::to_writer(&mut gz, self).map_err(|e| io(e.into()))?;
+        gz.finish().map_err(io)?.flush().map_err(io)?;
+        // Atomic replace: a reader never sees a half-written model.
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ModelError> {
+        let shown = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|source| ModelError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(std::io::BufReader::new(file))
+            .read_to_end(&mut text)
+            .map_err(|e| ModelError::Format {
+                path: shown.clone(),
+                message: format!("not gzip-compressed JSON ({e})"),
+            })?;
+        let header: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|e| ModelError::Format {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+        if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
+            return Err(ModelError::Format {
+                path: shown,
+                message: format!("field \"format\" is not {FORMAT:?}"),
+            });
+        }
+        let found = header
+            .get("format_version")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0) as u32;
+        if found != FORMAT_VERSION {
+            return Err(ModelError::Version {
+                path: shown,
+                found,
+                expected: FORMAT_VERSION,
+            });
+        }
+        serde_json::from_value(header).map_err(|e| ModelError::Format {
+            path: shown,
+            message: e.to_string(),
+        })
+    }
+}

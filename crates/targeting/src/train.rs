@@ -1,0 +1,292 @@
+//! Training protocol: history features out-of-fold on the training period, LightGBM with early
+//! stopping on the validation period, then (by default) a refit on training + validation with
+//! the early-stopped number of trees scaled up, so that scoring uses all history before the
+//! scored period. No row of a later period ever enters a fitted statistic.
+
+use crate::features::{FeatureSpec, HistoryTables};
+use crate::metrics::evaluate;
+use crate::model::{
+    Calibration, ModelArtefact, ScoreQuantiles, TrainingInfo, FORMAT, FORMAT_VERSION,
+};
+use crate::trees::Ensemble;
+use borderline_core::Declaration;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub features: FeatureSpec,
+    pub learning_rate: f64,
+    pub num_leaves: u32,
+    pub max_depth: i32,
+    pub min_data_in_leaf: u32,
+    pub feature_fraction: f64,
+    pub bagging_fraction: f64,
+    pub bagging_freq: u32,
+    pub lambda_l2: f64,
+    pub max_rounds: u32,
+    pub early_stopping_rounds: u32,
+    /// Refit on train + valid after early stopping.
+    pub refit: bool,
+    /// Trees in the refit = best iteration x this (more data supports more trees).
+    pub refit_scale: f64,
+    pub seed: u64,
+    pub threads: u32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            features: FeatureSpec::default(),
+            learning_rate: 0.05,
+            num_leaves: 63,
+            max_depth: -1,
+            min_data_in_leaf: 20,
+            feature_fraction: 0.7,
+            bagging_fraction: 0.8,
+            bagging_freq: 1,
+            lambda_l2: 0.0,
+            max_rounds: 3000,
+            early_stopping_rounds: 100,
+            refit: true,
+            refit_scale: 1.15,
+            seed: 1,
+            threads: 2,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0} has no declarations with an inspection outcome")]
+    NoLabels(&'static str),
+    #[error("{0} has only one outcome class (all fraud or none): nothing to learn")]
+    OneClass(&'static str),
+    #[error("LightGBM: {0}")]
+    Gbdt(String),
+    #[error("cannot read back the trained trees: {0}")]
+    Trees(#[from] crate::trees::ParseError),
+}
+
+/// Progress callback: `(step, detail)`.
+pub type Progress<'a> = &'a dyn Fn(&str);
+
+fn labelled<'a>(
+    rows: &'a [Declaration],
+    what: &'static str,
+) -> Result<Vec<Declaration>, TrainError> {
+    let out: Vec<Declaration> = rows
+        .iter()
+        .filter(|d| d.outcome.is_some())
+        .cloned()
+        .collect();
+    if out.is_empty() {
+        return Err(TrainError::NoLabels(what));
+    }
+    let frauds = out
+        .iter()
+        .filter(|d| d.outcome.is_some_and(|o| o.fraud))
+        .count();
+    if frauds == 0 || frauds == out.len() {
+        return Err(TrainError::OneClass(what));
+    }
+    Ok(out)
+}
+
+fn labels(rows: &[Declaration]) -> Vec<f32> {
+    rows.iter()
+        .map(|d| f32::from(u8::from(d.outcome.is_some_and(|o| o.fraud))))
+        .collect()
+}
+
+fn params(cfg: &TrainConfig, rounds: u32, early_stopping: bool) -> serde_json::Value {
+    let mut p = serde_json::json!({
+        "objective": "binary",
+        "metric": "auc",
+        "learning_rate": cfg.learning_rate,
+        "num_leaves": cfg.num_leaves,
+        "max_depth": cfg.max_depth,
+        "min_data_in_leaf": cfg.min_data_in_leaf,
+        "feature_fraction": cfg.feature_fraction,
+        "bagging_fraction": cfg.bagging_fraction,
+        "bagging_freq": cfg.bagging_freq,
+        "lambda_l2": cfg.lambda_l2,
+        "num_iterations": rounds,
+        "seed": cfg.seed,
+        "deterministic": true,
+        "force_row_wise": true,
+        "num_threads": cfg.threads,
+        "verbosity": -1,
+    });
+    if early_stopping {
+        p["early_stopping_rounds"] = serde_json::json!(cfg.early_stopping_rounds);
+    }
+    p
+}
+
+fn flatten(rows: &[Vec<f32>]) -> Vec<f32> {
+    rows.iter().flat_map(|r| r.iter().copied()).collect()
+}
+
+fn gbdt<E: std::fmt::Display>(e: E) -> TrainError {
+    TrainError::Gbdt(e.to_string())
+}
+
+/// Feature matrix of `rows` from fitted `tables`.
+pub fn feature_matrix(tables: &HistoryTables, rows: &[Declaration]) -> Vec<Vec<f32>> {
+    let nf = tables.spec.num_features();
+    rows.iter()
+        .map(|d| {
+            let mut x = vec![0.0; nf];
+            tables.features(d, &mut x);
+            x
+        })
+        .collect()
+}
+
+fn fingerprint(parts: &[&[Declaration]]) -> String {
+    let mut h = Sha256::new();
+    for rows in parts {
+        for d in *rows {
+            h.update(d.declaration_id.as_bytes());
+            h.update(d.date.to_string().as_bytes());
+            let o = d.outcome.map(|o| o.critical_level + 1).unwrap_or(0);
+            h.update([o, b'\n']);
+        }
+        h.update(b"--\n");
+    }
+    format!("sha256:{:x}", h.finalize())
+}
+
+fn period(rows: &[Declaration]) -> (String, String) {
+    let min = rows.iter().map(|d| d.date).min();
+    let max = rows.iter().map(|d| d.date).max();
+    (
+        min.map(|d| d.to_string()).unwrap_or_default(),
+        max.map(|d| d.to_string()).unwrap_or_default(),
+    )
+}
+
+fn train_booster(
+    x: &[Vec<f32>],
+    y: &[f32],
+    valid: Option<(&[Vec<f32>], &[f32])>,
+    nf: usize,
+    p: &serde_json::Value,
+) -> Result<lightgbm3::Booster, TrainError> {
+    let train = lightgbm3::Dataset::from_slice(&flatten(x), y, nf as i32, true).map_err(gbdt)?;
+    let valid = match valid {
+        Some((vx, vy)) => Some(
+            lightgbm3::Dataset::from_slice_with_reference(
+                &flatten(vx),
+                vy,
+                nf as i32,
+                true,
+                Some(&train),
+            )
+            .map_err(gbdt)?,
+        ),
+        None => None,
+    };
+    lightgbm3::Booster::train_with_valid(train, valid, p).map_err(gbdt)
+}
+
+/// Trains a risk model on `train` (earlier period) with early stopping on `valid` (the period
+/// right after it).
+pub fn train(
+    train: &[Declaration],
+    valid: &[Declaration],
+    cfg: &TrainConfig,
+    progress: Progress,
+) -> Result<ModelArtefact, TrainError> {
+    let mut train = labelled(train, "the training period")?;
+    let mut valid = labelled(valid, "the validation period")?;
+    // Chronological order keeps the fingerprint independent of file order within a day.
+    train.sort_by(|a, b| (a.date, &a.declaration_id).cmp(&(b.date, &b.declaration_id)));
+    valid.sort_by(|a, b| (a.date, &a.declaration_id).cmp(&(b.date, &b.declaration_id)));
+    let spec = &cfg.features;
+    let nf = spec.num_features();
+
+    progress("fitting history tables on the training period (out-of-fold)");
+    let (tables, x_train) = HistoryTables::fit_out_of_fold(&train, spec);
+    let x_valid = feature_matrix(&tables, &valid);
+    let (y_train, y_valid) = (labels(&train), labels(&valid));
+
+    progress("training gradient-boosted trees with early stopping on the validation period");
+    let booster = train_booster(
+        &x_train,
+        &y_train,
+        Some((&x_valid, &y_valid)),
+        nf,
+        &params(cfg, cfg.max_rounds, true),
+    )?;
+    let best_iteration = booster.num_iterations().max(1) as usize;
+    let early = Ensemble::from_lightgbm_text(&booster.save_string().map_err(gbdt)?)?;
+    let valid_raw: Vec<f64> = x_valid.iter().map(|x| early.raw_score(x)).collect();
+    let validation = evaluate(&valid, &valid_raw);
+    let valid_labels: Vec<bool> = y_valid.iter().map(|y| *y > 0.5).collect();
+    let calibration = Calibration::fit(&valid_raw, &valid_labels);
+    progress(&format!(
+        "early stopping chose {best_iteration} trees; validation AUC {:.4}",
+        validation.auc
+    ));
+
+    let (history, ensemble, final_iterations) = if cfg.refit {
+        progress("refitting on training + validation periods");
+        let all: Vec<Declaration> = train.iter().chain(valid.iter()).cloned().collect();
+        let (tables_all, x_all) = HistoryTables::fit_out_of_fold(&all, spec);
+        let rounds = ((best_iteration as f64) * cfg.refit_scale).round().max(1.0) as u32;
+        let booster = train_booster(&x_all, &labels(&all), None, nf, &params(cfg, rounds, false))?;
+        let ensemble = Ensemble::from_lightgbm_text(&booster.save_string().map_err(gbdt)?)?;
+        (tables_all, ensemble, rounds as usize)
+    } else {
+        (tables, early, best_iteration)
+    };
+
+    // Lane thresholds from the validation period as the final model sees it.
+    let valid_probs: Vec<f64> = feature_matrix(&history, &valid)
+        .iter()
+        .map(|x| calibration.probability(ensemble.raw_score(x)))
+        .collect();
+    let mut artefact = ModelArtefact {
+        format: FORMAT.to_string(),
+        format_version: FORMAT_VERSION,
+        model_id: String::new(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        borderline_version: env!("CARGO_PKG_VERSION").to_string(),
+        features: spec.feature_defs(),
+        history,
+        ensemble,
+        calibration,
+        lane_quantiles: ScoreQuantiles::from_scores(&valid_probs),
+        training: TrainingInfo {
+            data_fingerprint: fingerprint(&[&train, &valid]),
+            train_rows: train.len(),
+            valid_rows: valid.len(),
+            train_period: period(&train),
+            valid_period: period(&valid),
+            config: cfg.clone(),
+            best_iteration,
+            final_iterations,
+            library: "LightGBM 4.x (lightgbm3 1.0 bindings, built from source)".to_string(),
+        },
+        validation,
+    };
+    artefact.model_id = content_id(&artefact);
+    Ok(artefact)
+}
+
+/// Hash of what determines scores, so two trainings with the same data and seed share an id.
+pub fn content_id(a: &ModelArtefact) -> String {
+    let mut h = Sha256::new();
+    let parts = [
+        serde_json::to_vec(&a.ensemble),
+        serde_json::to_vec(&a.history),
+        serde_json::to_vec(&a.calibration),
+    ];
+    for p in parts.into_iter().flatten() {
+        h.update(&p);
+    }
+    let hex = format!("{:x}", h.finalize());
+    format!("risk-{}", &hex[..16])
+}
