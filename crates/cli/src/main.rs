@@ -3,6 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
+mod generate;
+mod targeting;
+
 #[derive(Parser)]
 #[command(
     name = "borderline",
@@ -16,16 +19,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Targeting(targeting::Command),
     /// Print version information.
     Version,
     // -- module command groups: one flattened line each (e.g. `#[command(flatten)] Screening(borderline_screening::cli::Command),`)
+    #[command(flatten)]
+    Hs(borderline_hs::cli::Command),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Targeting(c) => targeting::run(c)?,
         Command::Version => println!("borderline {}", env!("CARGO_PKG_VERSION")),
         // -- module dispatch: one arm each (e.g. `Command::Screening(c) => borderline_screening::cli::run(c)?,`)
+        Command::Hs(c) => borderline_hs::cli::run(c)?,
     }
     Ok(())
 }
