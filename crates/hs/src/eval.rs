@@ -11,7 +11,7 @@ use crate::model::{Classifier, Ranking};
 use crate::nomenclature::Nomenclature;
 use crate::text;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
 
@@ -363,7 +363,7 @@ fn plain_words(s: &str) -> Vec<String> {
 
 impl TfIdfBaseline {
     pub fn new(nom: &Nomenclature) -> Self {
-        let mut docs: Vec<(String, HashMap<String, f32>)> = Vec::new();
+        let mut docs: Vec<(String, BTreeMap<String, f32>)> = Vec::new();
         for s in nom.subheadings() {
             let mut text = s.description.clone();
             for parent in [&s.code[..4], &s.code[..2]] {
@@ -372,7 +372,7 @@ impl TfIdfBaseline {
                     text.push_str(&p.description);
                 }
             }
-            let mut tf: HashMap<String, f32> = HashMap::new();
+            let mut tf: BTreeMap<String, f32> = BTreeMap::new();
             for w in plain_words(&text) {
                 *tf.entry(w).or_default() += 1.0;
             }
@@ -409,7 +409,7 @@ impl TfIdfBaseline {
     }
 
     pub fn rank(&self, fields: &[(&str, f32)]) -> Ranking {
-        let mut q: HashMap<String, f32> = HashMap::new();
+        let mut q: BTreeMap<String, f32> = BTreeMap::new();
         for (f, _) in fields {
             for w in plain_words(f) {
                 *q.entry(w).or_default() += 1.0;

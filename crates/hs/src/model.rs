@@ -582,14 +582,6 @@ impl Classifier {
         }
     }
 
-    /// P(heading) over all headings and the unscaled subheading scores.
-    fn heading_probs(&self, fields: &[(&str, f32)]) -> (Vec<f64>, Vec<f64>) {
-        let raw = self.raw_scores(fields);
-        let t = f64::from(self.params.t_heading);
-        let logits: Vec<f64> = raw.heading.iter().map(|x| x / t).collect();
-        (softmax(&logits), raw.sub)
-    }
-
     fn sub_probs(&self, h: usize, s6: &[f64]) -> Vec<(u32, f64)> {
         let subs = &self.heading_subs[h];
         let t = f64::from(self.params.t_subheading);
@@ -624,12 +616,23 @@ impl Classifier {
 
     /// Ranks codes for a description given as weighted fields (e.g. title 1.0, category 1.0).
     pub fn rank_fields(&self, fields: &[(&str, f32)]) -> Ranking {
-        let (p4, s6) = self.heading_probs(fields);
+        self.rank_raw(&self.raw_scores(fields))
+    }
+
+    fn heading_softmax(&self, raw: &RawScores) -> Vec<f64> {
+        let t = f64::from(self.params.t_heading);
+        let logits: Vec<f64> = raw.heading.iter().map(|x| x / t).collect();
+        softmax(&logits)
+    }
+
+    fn rank_raw(&self, raw: &RawScores) -> Ranking {
+        let p4 = self.heading_softmax(raw);
+        let s6 = &raw.sub;
         let mut order: Vec<usize> = (0..p4.len()).collect();
         order.sort_by(|&a, &b| p4[b].total_cmp(&p4[a]).then(a.cmp(&b)));
         let mut hs6 = Vec::new();
         for &h in order.iter().take(self.params.heading_beam.max(1)) {
-            for (s, p) in self.sub_probs(h, &s6) {
+            for (s, p) in self.sub_probs(h, s6) {
                 hs6.push((self.sub_codes[s as usize].clone(), p4[h] * p));
             }
         }
@@ -644,13 +647,16 @@ impl Classifier {
         }
         let mut hs2: Vec<(String, f64)> = self.chapter_codes.iter().cloned().zip(p2).collect();
         hs2.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let _ = &self.sub_heading;
         Ranking { hs6, hs4, hs2 }
     }
 
     /// Top-k HS6 suggestions for one free-text description.
     pub fn suggest(&self, description: &str, k: usize) -> Vec<Suggestion> {
-        let r = self.rank_fields(&[(description, 1.0)]);
+        self.suggestions(&self.rank_fields(&[(description, 1.0)]), k)
+    }
+
+    /// Top-k suggestions of a ranking, with texts and paths.
+    pub fn suggestions(&self, r: &Ranking, k: usize) -> Vec<Suggestion> {
         let p4: HashMap<&str, f64> = r.hs4.iter().map(|(c, p)| (c.as_str(), *p)).collect();
         r.hs6
             .iter()
@@ -673,8 +679,9 @@ impl Classifier {
     pub fn check(&self, description: &str, declared: &str, policy: CheckPolicy) -> CheckResult {
         let validation = self.nom.validate(declared);
         let mut reasons: Vec<Reason> = validation.reason().into_iter().collect();
-        let suggestions = self.suggest(description, policy.k.max(1));
-        let r = self.rank_fields(&[(description, 1.0)]);
+        let raw = self.raw_scores(&[(description, 1.0)]);
+        let r = self.rank_raw(&raw);
+        let suggestions = self.suggestions(&r, policy.k.max(1));
         // Heading probability also for chapter/heading-only and old-edition codes.
         let digits: String = declared.chars().filter(char::is_ascii_digit).collect();
         let (hs6, hs4) = match &validation {
@@ -692,13 +699,17 @@ impl Classifier {
                 Some(i) => (r.hs6[i].1, Some(i + 1)),
                 None => {
                     // Outside the beam: compute its probability directly.
-                    let (p4, s6) = self.heading_probs(&[(description, 1.0)]);
                     let h = self.heading_codes.iter().position(|c| c == &code[..4]);
                     let p = h.map_or(0.0, |h| {
-                        self.sub_probs(h, &s6)
+                        let p4 = r
+                            .hs4
+                            .iter()
+                            .find(|(c, _)| c == &code[..4])
+                            .map_or(0.0, |x| x.1);
+                        self.sub_probs(h, &raw.sub)
                             .into_iter()
                             .find(|(s, _)| &self.sub_codes[*s as usize] == code)
-                            .map_or(0.0, |(_, p)| p * p4[h])
+                            .map_or(0.0, |(_, p)| p * p4)
                     });
                     (p, None)
                 }

@@ -290,9 +290,26 @@ pub fn query_segments(text: &str) -> Vec<(Vec<String>, bool)> {
     out
 }
 
-/// Porter2 stem of one folded word.
+/// Porter2 stem of one folded word. Stems are memoised per thread (the nomenclature and
+/// vocabulary repeat a small set of words many times); the cache is cleared when it grows past
+/// 100,000 words so arbitrary user text cannot grow it without bound.
 pub fn stem(w: &str) -> String {
-    stemmer().stem(w).into_owned()
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, String>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(s) = c.get(w) {
+            return s.clone();
+        }
+        if c.len() > 100_000 {
+            c.clear();
+        }
+        let s = stemmer().stem(w).into_owned();
+        c.insert(w.to_string(), s.clone());
+        s
+    })
 }
 
 /// Unigrams plus adjacent-word bigrams ("solar_cell").
