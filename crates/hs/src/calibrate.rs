@@ -7,7 +7,7 @@
 //! ours (written from general knowledge), never evaluation data.
 
 use crate::error::HsError;
-use crate::model::Classifier;
+use crate::model::{Classifier, RawScores};
 
 /// Temperature-calibration set: noisy marketplace-style descriptions, never used to edit the
 /// vocabulary.
@@ -74,13 +74,19 @@ pub fn nll(
 
 /// Fits both temperatures by grid search.
 pub fn fit(model: &Classifier, items: &[(String, String)]) -> Fit {
-    let raws: Vec<_> = items
+    let scored: Vec<(String, RawScores)> = items
         .iter()
-        .map(|(c, d)| (c, model.raw_scores(&[(d.as_str(), 1.0)])))
+        .map(|(c, d)| (c.clone(), model.raw_scores(&[(d.as_str(), 1.0)])))
         .collect();
+    fit_scored(model, &scored)
+}
+
+/// Fits both temperatures on already computed scores (gold HS6, scores). `model` only supplies
+/// the code layout (every `Classifier` shares it).
+pub fn fit_scored(model: &Classifier, scored: &[(String, RawScores)]) -> Fit {
     let eval = |t4: f64, t6: f64| {
         let (mut a, mut b, mut n) = (0.0, 0.0, 0usize);
-        for (c, raw) in &raws {
+        for (c, raw) in scored {
             if let Some((l4, l6)) = model.gold_log_probs(raw, c, t4, t6) {
                 a -= l4;
                 b -= l6;
@@ -90,21 +96,25 @@ pub fn fit(model: &Classifier, items: &[(String, String)]) -> Fit {
         (a / n.max(1) as f64, b / n.max(1) as f64, n)
     };
     let g = grid();
-    let best4 = g
-        .iter()
-        .map(|&t| (t, eval(t, 1.0).0))
-        .min_by(|x, y| x.1.total_cmp(&y.1))
-        .unwrap_or((1.0, f64::NAN));
-    let best6 = g
-        .iter()
-        .map(|&t| (t, eval(1.0, t).1))
-        .min_by(|x, y| x.1.total_cmp(&y.1))
-        .unwrap_or((1.0, f64::NAN));
+    let best = |which: usize| {
+        g.iter()
+            .map(|&t| {
+                let (a, b, _) = if which == 4 {
+                    eval(t, 1.0)
+                } else {
+                    eval(1.0, t)
+                };
+                (t, if which == 4 { a } else { b })
+            })
+            .min_by(|x, y| x.1.total_cmp(&y.1))
+            .unwrap_or((1.0, f64::NAN))
+    };
+    let (b4, b6) = (best(4), best(6));
     Fit {
-        t_heading: best4.0,
-        t_subheading: best6.0,
-        nll_heading: best4.1,
-        nll_subheading: best6.1,
+        t_heading: b4.0,
+        t_subheading: b6.0,
+        nll_heading: b4.1,
+        nll_subheading: b6.1,
         items: eval(1.0, 1.0).2,
     }
 }

@@ -67,6 +67,9 @@ pub enum HsAction {
         /// Where to write the model file.
         #[arg(long, default_value = "hs-model.json.gz")]
         output: PathBuf,
+        /// Also re-fit the confidence temperatures on the labelled history (5-fold, needs >= 30 rows).
+        #[arg(long)]
+        calibrate: bool,
     },
     /// Evaluate on a labelled listing file (HSCodeComp JSONL layout) against a TF-IDF baseline.
     Evaluate {
@@ -202,11 +205,24 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             labelled,
             model,
             output,
+            calibrate,
         } => {
             let base = load_model(&model)?;
             let examples = io::read_labelled(&labelled)?;
             let n = examples.len();
-            let (trained, skipped) = base.train(examples)?;
+            let (mut trained, skipped) = base.train(examples)?;
+            if calibrate {
+                match trained.recalibrated(30)? {
+                    Some((m, fit)) => {
+                        println!(
+                            "re-fitted temperatures on {} labelled rows (5-fold): t_heading {:.3} (NLL {:.3}), t_subheading {:.3} (NLL {:.3})",
+                            fit.items, fit.t_heading, fit.nll_heading, fit.t_subheading, fit.nll_subheading
+                        );
+                        trained = m;
+                    }
+                    None => println!("too few labelled rows to re-fit temperatures (need 30); kept the shipped ones"),
+                }
+            }
             trained.save(&output)?;
             println!(
                 "model {}: {} labelled examples ({} new, {} skipped)",

@@ -420,6 +420,49 @@ impl Classifier {
         Ok((model, skipped))
     }
 
+    /// Re-fits the two temperatures on the model's own labelled history without letting a row
+    /// score itself: rows are split deterministically into 5 folds; for each fold a model is
+    /// built with the other folds' rows and the fold's rows are scored. Returns the fitted
+    /// model, or `None` when there are fewer than `min_rows` labelled rows.
+    pub fn recalibrated(
+        &self,
+        min_rows: usize,
+    ) -> Result<Option<(Classifier, crate::calibrate::Fit)>, HsError> {
+        let n = self.labelled.len();
+        if n < min_rows.max(5) {
+            return Ok(None);
+        }
+        let mut scored: Vec<(String, RawScores)> = Vec::with_capacity(n);
+        for fold in 0..5 {
+            let train: Vec<Labelled> = self
+                .labelled
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 5 != fold)
+                .map(|(_, l)| l.clone())
+                .collect();
+            let m = Classifier::build(self.vocab.clone(), train, self.params.clone())?;
+            for (_, l) in self
+                .labelled
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % 5 == fold)
+            {
+                scored.push((
+                    l.hs_code.clone(),
+                    m.raw_scores(&[(l.description.as_str(), 1.0)]),
+                ));
+            }
+        }
+        // Every model shares the code layout of `self`.
+        let fit = crate::calibrate::fit_scored(self, &scored);
+        let mut params = self.params.clone();
+        params.t_heading = fit.t_heading as f32;
+        params.t_subheading = fit.t_subheading as f32;
+        let model = Classifier::build(self.vocab.clone(), self.labelled.clone(), params)?;
+        Ok(Some((model, fit)))
+    }
+
     /// Writes the model file (gzip-compressed JSON: format, edition, parameters, labelled history).
     pub fn save(&self, path: &Path) -> Result<(), HsError> {
         let file = ModelFile {

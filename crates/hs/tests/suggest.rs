@@ -205,3 +205,32 @@ fn calibration_set_is_valid_and_temperatures_are_near_optimal() {
         "t_subheading stale: {n6} vs best {fit:?}"
     );
 }
+
+#[test]
+fn recalibration_on_labelled_history_fits_temperatures_without_self_scoring() {
+    let rows: Vec<Labelled> = calibrate::parse(calibrate::DEV)
+        .unwrap()
+        .into_iter()
+        .map(|(hs_code, description)| Labelled {
+            description,
+            hs_code,
+        })
+        .collect();
+    let few = model().train(rows[..10].to_vec()).unwrap().0;
+    assert!(
+        few.recalibrated(30).unwrap().is_none(),
+        "10 rows are too few"
+    );
+    let (trained, skipped) = model().train(rows.clone()).unwrap();
+    assert!(skipped.is_empty());
+    let (refit, fit) = trained.recalibrated(30).unwrap().expect("enough rows");
+    assert_eq!(fit.items, rows.len());
+    let grid = calibrate::grid();
+    assert!(grid.contains(&fit.t_heading) && grid.contains(&fit.t_subheading));
+    assert_eq!(
+        f64::from(refit.params().t_heading),
+        f64::from(fit.t_heading as f32)
+    );
+    assert_eq!(refit.labelled(), trained.labelled());
+    assert!(fit.nll_heading.is_finite() && fit.nll_subheading.is_finite());
+}
