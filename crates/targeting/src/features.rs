@@ -466,6 +466,25 @@ impl HistoryTables {
             return (fitted, None);
         }
         let scale = folds as f32 / (folds as f32 - 1.0);
+        // Priors out of fold too: a row's own label must not move even the global rate.
+        let mut fold_totals = vec![Stats::default(); folds];
+        for (d, &fi) in history.iter().zip(&fold) {
+            fold_totals[fi].add(d);
+        }
+        let fold_priors: Vec<(f64, f64)> = fold_totals
+            .iter()
+            .map(|f| {
+                let rest = total.minus(*f);
+                if rest.n > 0.0 {
+                    (
+                        f64::from(rest.fraud / rest.n),
+                        f64::from(rest.critical / rest.n),
+                    )
+                } else {
+                    (prior_fraud, prior_critical)
+                }
+            })
+            .collect();
         let oof = history
             .iter()
             .zip(&fold)
@@ -473,6 +492,7 @@ impl HistoryTables {
                 let mut x = vec![0.0; spec.num_features()];
                 fitted.write_features(
                     d,
+                    fold_priors[fi],
                     |i, key| {
                         let t = fitted.tables[i].get(&key).copied().unwrap_or_default();
                         let own = per_fold[i].get(&(key, fi)).copied().unwrap_or_default();
@@ -495,6 +515,7 @@ impl HistoryTables {
     pub fn features(&self, d: &Declaration, out: &mut [f32]) {
         self.write_features(
             d,
+            (self.prior_fraud, self.prior_critical),
             |i, key| self.tables[i].get(&key).copied().unwrap_or_default(),
             out,
         );
@@ -511,6 +532,7 @@ impl HistoryTables {
     fn write_features(
         &self,
         d: &Declaration,
+        (prior_fraud, prior_critical): (f64, f64),
         lookup: impl Fn(usize, u64) -> Stats,
         out: &mut [f32],
     ) {
@@ -519,11 +541,11 @@ impl HistoryTables {
         for (i, k) in self.spec.keys.iter().enumerate() {
             let s = lookup(i, k.key(d));
             let n = f64::from(s.n);
-            out[j] = ((f64::from(s.fraud) + m * self.prior_fraud) / (n + m)) as f32;
+            out[j] = ((f64::from(s.fraud) + m * prior_fraud) / (n + m)) as f32;
             out[j + 1] = s.n;
             j += 2;
             if k.critical {
-                out[j] = ((f64::from(s.critical) + m * self.prior_critical) / (n + m)) as f32;
+                out[j] = ((f64::from(s.critical) + m * prior_critical) / (n + m)) as f32;
                 j += 1;
             }
         }

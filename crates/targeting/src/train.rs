@@ -64,6 +64,8 @@ pub enum TrainError {
     OneClass(&'static str),
     #[error("LightGBM: {0}")]
     Gbdt(String),
+    #[error("imported trees disagree with LightGBM: raw score {ours} vs {theirs}")]
+    Mismatch { ours: f64, theirs: f64 },
     #[error("cannot read back the trained trees: {0}")]
     Trees(#[from] crate::trees::ParseError),
 }
@@ -191,6 +193,27 @@ fn train_booster(
     lightgbm3::Booster::train_with_valid(train, valid, p).map_err(gbdt)
 }
 
+/// Reads the booster's trees into our evaluator and checks that both give the same raw scores
+/// on (up to 2,000 of) `rows`: scoring must reproduce what LightGBM learned exactly.
+fn import_trees(
+    booster: &lightgbm3::Booster,
+    rows: &[Vec<f32>],
+    nf: usize,
+) -> Result<Ensemble, TrainError> {
+    let ensemble = Ensemble::from_lightgbm_text(&booster.save_string().map_err(gbdt)?)?;
+    let sample = &rows[..rows.len().min(2000)];
+    let theirs = booster
+        .raw_scores(&flatten(sample), nf as i32, true)
+        .map_err(gbdt)?;
+    for (x, t) in sample.iter().zip(&theirs) {
+        let ours = ensemble.raw_score(x);
+        if (ours - t).abs() > 1e-6 * (1.0 + t.abs()) {
+            return Err(TrainError::Mismatch { ours, theirs: *t });
+        }
+    }
+    Ok(ensemble)
+}
+
 /// Trains a risk model on `train` (earlier period) with early stopping on `valid` (the period
 /// right after it).
 pub fn train(
@@ -221,7 +244,7 @@ pub fn train(
         &params(cfg, cfg.max_rounds, true),
     )?;
     let best_iteration = booster.num_iterations().max(1) as usize;
-    let early = Ensemble::from_lightgbm_text(&booster.save_string().map_err(gbdt)?)?;
+    let early = import_trees(&booster, &x_valid, nf)?;
     let valid_raw: Vec<f64> = x_valid.iter().map(|x| early.raw_score(x)).collect();
     let validation = evaluate(&valid, &valid_raw);
     let valid_labels: Vec<bool> = y_valid.iter().map(|y| *y > 0.5).collect();
@@ -237,7 +260,7 @@ pub fn train(
         let (tables_all, x_all) = HistoryTables::fit_out_of_fold(&all, spec);
         let rounds = ((best_iteration as f64) * cfg.refit_scale).round().max(1.0) as u32;
         let booster = train_booster(&x_all, &labels(&all), None, nf, &params(cfg, rounds, false))?;
-        let ensemble = Ensemble::from_lightgbm_text(&booster.save_string().map_err(gbdt)?)?;
+        let ensemble = import_trees(&booster, &x_all, nf)?;
         (tables_all, ensemble, rounds as usize)
     } else {
         (tables, early, best_iteration)

@@ -1,0 +1,220 @@
+//! Targeting specification: leakage-free features, deterministic training, faithful artefacts.
+
+use borderline_core::Declaration;
+use borderline_ingest::{read_all, Profile};
+use borderline_targeting::features::{FeatureSpec, HistoryTables};
+use borderline_targeting::model::ModelArtefact;
+use borderline_targeting::score::{Explain, Scorer};
+use borderline_targeting::train::{train, TrainConfig};
+use std::sync::OnceLock;
+
+fn bundled(split: &str, every: usize) -> Vec<Declaration> {
+    let path = format!(
+        "{}/../../data/declarations/kcs_{split}.csv.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (rows, _, _) = read_all(path, Profile::korea_customs()).expect("bundled data");
+    rows.into_iter().step_by(every).collect()
+}
+
+fn small_config() -> TrainConfig {
+    TrainConfig {
+        max_rounds: 150,
+        early_stopping_rounds: 20,
+        learning_rate: 0.1,
+        num_leaves: 15,
+        threads: 1,
+        ..TrainConfig::default()
+    }
+}
+
+/// One small model shared by the tests (training is the slow part).
+fn model() -> &'static ModelArtefact {
+    static MODEL: OnceLock<ModelArtefact> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        train(
+            &bundled("train", 8),
+            &bundled("valid", 4),
+            &small_config(),
+            &|_| {},
+        )
+        .expect("training succeeds")
+    })
+}
+
+fn scores(model: &ModelArtefact, rows: &[Declaration]) -> Vec<f64> {
+    let scorer = Scorer::new(model);
+    let mut x = vec![0.0; scorer.num_features()];
+    rows.iter()
+        .map(|d| scorer.score(d, &mut x).probability)
+        .collect()
+}
+
+#[test]
+fn a_training_rows_features_do_not_depend_on_its_own_outcome() {
+    let history = bundled("train", 10);
+    let spec = FeatureSpec::default();
+    let (_, before) = HistoryTables::fit_out_of_fold(&history, &spec);
+    for i in [0, 17, 250] {
+        let mut changed = history.clone();
+        let o = changed[i].outcome.as_mut().expect("labelled");
+        o.fraud = !o.fraud;
+        o.critical_level = u8::from(o.fraud);
+        let (_, after) = HistoryTables::fit_out_of_fold(&changed, &spec);
+        let same = before[i]
+            .iter()
+            .zip(&after[i])
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "row {i}'s features changed with its own label");
+        // ...while the flipped label does reach rows of other folds that share a key with it.
+        assert_ne!(before, after);
+    }
+}
+
+#[test]
+fn no_test_period_row_changes_any_fitted_statistic() {
+    let model = model();
+    let frozen = serde_json::to_string(model).expect("serialises");
+    let test = bundled("test", 4);
+    let first = scores(model, &test);
+    // The same declarations with outcomes flipped, removed, and in reverse order.
+    let flipped: Vec<Declaration> = test
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            d.outcome = d.outcome.map(|mut o| {
+                o.fraud = !o.fraud;
+                o.critical_level = u8::from(o.fraud);
+                o
+            });
+            d
+        })
+        .collect();
+    let unlabelled: Vec<Declaration> = test
+        .iter()
+        .cloned()
+        .map(|mut d| {
+            d.outcome = None;
+            d
+        })
+        .collect();
+    let mut reversed = test.clone();
+    reversed.reverse();
+    assert_eq!(first, scores(model, &flipped));
+    assert_eq!(first, scores(model, &unlabelled));
+    let mut back = scores(model, &reversed);
+    back.reverse();
+    assert_eq!(first, back);
+    assert_eq!(frozen, serde_json::to_string(model).expect("serialises"));
+}
+
+#[test]
+fn history_comes_only_from_the_training_and_validation_periods() {
+    let model = model();
+    let t = &model.training;
+    assert!(
+        t.valid_period.1 < "2021-04-01".to_string(),
+        "{:?}",
+        t.valid_period
+    );
+    let expected = (bundled("train", 8).len() + bundled("valid", 4).len()) as u64;
+    assert_eq!(model.history.rows, expected);
+}
+
+#[test]
+fn unseen_parties_fall_back_to_the_prior() {
+    let model = model();
+    let mut d = bundled("test", 100)[0].clone();
+    d.importer = "NEVER-SEEN-IMPORTER".into();
+    let scorer = Scorer::new(model);
+    let mut x = vec![0.0; scorer.num_features()];
+    scorer.features(&d, &mut x);
+    let i = model
+        .features
+        .iter()
+        .position(|f| f.name == "importer_fraud_rate")
+        .expect("feature exists");
+    assert!((f64::from(x[i]) - model.history.prior_fraud).abs() < 1e-6);
+    assert_eq!(x[i + 1], 0.0, "unseen importer has no history");
+}
+
+#[test]
+fn model_save_and_load_give_identical_scores() {
+    let model = model();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("model.json.gz");
+    model.save(&path).expect("saves");
+    let loaded = ModelArtefact::load(&path).expect("loads");
+    let (a, b) = (
+        serde_json::to_string(&loaded).unwrap(),
+        serde_json::to_string(model).unwrap(),
+    );
+    if a != b {
+        let i = a
+            .bytes()
+            .zip(b.bytes())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0);
+        panic!(
+            "differ at {i}: {} vs {}",
+            &a[i.saturating_sub(200)..(i + 100).min(a.len())],
+            &b[i.saturating_sub(200)..(i + 100).min(b.len())]
+        );
+    }
+    let test = bundled("test", 8);
+    assert_eq!(scores(model, &test), scores(&loaded, &test));
+}
+
+#[test]
+fn loading_rejects_other_files_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("not-a-model.json.gz");
+    std::fs::write(&path, b"{}").expect("writes");
+    let err = ModelArtefact::load(&path).unwrap_err().to_string();
+    assert!(err.contains("not-a-model.json.gz"), "{err}");
+}
+
+#[test]
+fn training_is_deterministic_for_a_seed() {
+    let again = train(
+        &bundled("train", 8),
+        &bundled("valid", 4),
+        &small_config(),
+        &|_| {},
+    )
+    .expect("training succeeds");
+    assert_eq!(again.model_id, model().model_id);
+    assert_eq!(again.ensemble, model().ensemble);
+}
+
+#[test]
+fn the_model_ranks_fraud_above_chance_on_the_held_back_period() {
+    let test = bundled("test", 4);
+    let report = borderline_targeting::metrics::evaluate(&test, &scores(model(), &test));
+    assert!(report.auc > 0.65, "AUC {}", report.auc);
+}
+
+#[test]
+fn reasons_explain_the_score_and_read_as_sentences() {
+    let model = model();
+    let scorer = Scorer::new(model);
+    let test = bundled("test", 4);
+    let mut x = vec![0.0; scorer.num_features()];
+    let (d, _) = test
+        .iter()
+        .map(|d| (d, scorer.score(d, &mut x).probability))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("rows");
+    scorer.score(d, &mut x);
+    let reasons = scorer.reasons(d, &x, Explain::Exact, 3);
+    assert!(!reasons.is_empty());
+    assert!(reasons
+        .windows(2)
+        .all(|w| w[0].contribution >= w[1].contribution));
+    assert!(reasons.iter().all(|r| r.contribution.unwrap_or(0.0) > 0.0));
+    assert!(reasons[0].text.len() > 10, "{:?}", reasons[0]);
+    // Exact SHAP: contributions plus expected value reproduce the raw score.
+    let c = model.ensemble.shap(&x);
+    let total = c.bias + c.values.iter().sum::<f64>();
+    assert!((total - model.ensemble.raw_score(&x)).abs() < 1e-6);
+}
