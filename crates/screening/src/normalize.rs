@@ -71,6 +71,12 @@ const ANNOTATIONS: &[&str] = &[
     "for account of",
     "previously known as",
     "formerly",
+    // vessel prefixes
+    "m/v",
+    "m/t",
+    "m.v.",
+    "m.t.",
+    "s/s",
 ];
 
 /// Single-token annotation words (matched as whole tokens after punctuation folding).

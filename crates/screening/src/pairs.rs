@@ -305,7 +305,9 @@ fn reorder(name: &str) -> Option<String> {
     Some(rotated.join(" "))
 }
 
-fn variant(rng: &mut ChaCha8Rng, name: &str) -> Option<(String, &'static str)> {
+/// One or two true-variant transformations of `name` (see the module documentation), with the
+/// category of the first.
+pub fn variant(rng: &mut ChaCha8Rng, name: &str) -> Option<(String, &'static str)> {
     for _ in 0..6 {
         let kind = rng.random_range(0..7);
         let r = match kind {

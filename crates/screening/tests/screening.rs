@@ -1,0 +1,500 @@
+//! End-to-end behaviour of the screening crate: parsers on malformed input, matches and hard
+//! non-matches, graph paths on a crafted network, the Signal, and the bundled lists.
+
+use borderline_core::{Declaration, HsCode, Signal};
+use borderline_screening::loaders::{self, OfacFiles, Source};
+use borderline_screening::network::{read_relationships, Relationship, SupplierNetwork};
+use borderline_screening::{
+    Entry, ListMeta, ListStore, MatchConfig, Matcher, PartyDirectory, PartyInfo, Query, Schema,
+};
+use std::sync::{Arc, OnceLock};
+
+fn meta(key: &str) -> ListMeta {
+    ListMeta {
+        key: key.into(),
+        title: key.into(),
+        date: String::new(),
+        source: "test".into(),
+    }
+}
+
+fn src(name: &str, text: &str) -> Source {
+    Source::from_bytes(name, text.as_bytes()).expect("plain text decodes")
+}
+
+#[test]
+fn ofac_csv_reports_malformed_lines_and_keeps_the_rest() {
+    let sdn = "36,\"AEROCARIBBEAN AIRLINES\",-0- ,\"CUBA\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n\
+               x7,\"BROKEN ROW\",-0- ,\"CUBA\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n\
+               99\n\
+               173,\"ANGLO-CARIBBEAN CO., LTD.\",-0- ,\"CUBA\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"Linked To: AEROCARIBBEAN AIRLINES.\"\n\x1a";
+    let alt = "36,12,\"aka\",\"AERO-CARIBBEAN\",-0- \n555,13,\"aka\",\"ORPHAN ALIAS\",-0- \n";
+    let add = "173,129,\"Ibex House, The Minories\",\"London EC3N 1DY\",\"United Kingdom\",-0- \n";
+    let l = loaders::load_ofac(
+        meta("sdn"),
+        OfacFiles {
+            primary: Some(src("sdn.csv", sdn)),
+            alt: Some(src("alt.csv", alt)),
+            add: Some(src("add.csv", add)),
+            comments: None,
+        },
+    );
+    assert_eq!(l.entries.len(), 2);
+    let lines: Vec<(String, u64)> = l.issues.iter().map(|i| (i.file.clone(), i.line)).collect();
+    assert!(lines.contains(&("sdn.csv".into(), 2)), "{:?}", l.issues);
+    assert!(lines.contains(&("sdn.csv".into(), 3)), "{:?}", l.issues);
+    assert!(lines.contains(&("alt.csv".into(), 2)), "{:?}", l.issues);
+    let anglo = &l.entries[1];
+    assert_eq!(anglo.schema, Schema::Company);
+    assert_eq!(anglo.countries, vec!["GB".to_string()]);
+    assert_eq!(anglo.linked_to, vec!["AEROCARIBBEAN AIRLINES".to_string()]);
+    assert_eq!(l.entries[0].aliases, vec!["AERO-CARIBBEAN".to_string()]);
+}
+
+#[test]
+fn latin1_ofac_files_decode() {
+    let bytes =
+        b"1,\"SOCI\xc9T\xc9 G\xc9N\xc9RALE\",-0- ,\"X\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \n";
+    let s = Source::from_bytes("sdn.csv", bytes).expect("latin-1 decodes");
+    let l = loaders::load_ofac(
+        meta("x"),
+        OfacFiles {
+            primary: Some(s),
+            alt: None,
+            add: None,
+            comments: None,
+        },
+    );
+    assert_eq!(l.entries[0].name, "SOCIÉTÉ GÉNÉRALE");
+}
+
+#[test]
+fn un_xml_records_without_names_are_reported() {
+    let xml = r#"<?xml version="1.0"?>
+<CONSOLIDATED_LIST dateGenerated="2026-02-27T00:00:09.554Z">
+<INDIVIDUALS><INDIVIDUAL><DATAID>1</DATAID><FIRST_NAME>ERIC</FIRST_NAME><SECOND_NAME>BADEGE</SECOND_NAME>
+<UN_LIST_TYPE>DRC</UN_LIST_TYPE><REFERENCE_NUMBER>CDi.001</REFERENCE_NUMBER>
+<NATIONALITY><VALUE>Democratic Republic of the Congo</VALUE></NATIONALITY>
+<INDIVIDUAL_ALIAS><QUALITY>Good</QUALITY><ALIAS_NAME>Eric B &amp; Co</ALIAS_NAME></INDIVIDUAL_ALIAS>
+</INDIVIDUAL>
+<INDIVIDUAL><DATAID>2</DATAID><REFERENCE_NUMBER>CDi.002</REFERENCE_NUMBER></INDIVIDUAL>
+</INDIVIDUALS>
+<ENTITIES><ENTITY><DATAID>3</DATAID><FIRST_NAME>COMPAGNIE AERIENNE DES GRANDS LACS ; GREAT LAKES BUSINESS COMPANY</FIRST_NAME>
+<REFERENCE_NUMBER>CDe.003</REFERENCE_NUMBER><ENTITY_ADDRESS><CITY>Gisenyi</CITY><COUNTRY>Rwanda</COUNTRY></ENTITY_ADDRESS></ENTITY></ENTITIES>
+</CONSOLIDATED_LIST>"#;
+    let l = loaders::load_un_xml(meta("un"), &src("un.xml", xml)).expect("well-formed XML");
+    assert_eq!(l.meta.date, "2026-02-27");
+    assert_eq!(l.entries.len(), 2);
+    assert_eq!(l.entries[0].name, "ERIC BADEGE");
+    assert_eq!(l.entries[0].aliases, vec!["Eric B & Co".to_string()]);
+    assert_eq!(l.entries[0].countries, vec!["CD".to_string()]);
+    assert_eq!(l.entries[1].name, "COMPAGNIE AERIENNE DES GRANDS LACS");
+    assert_eq!(
+        l.entries[1].aliases,
+        vec!["GREAT LAKES BUSINESS COMPANY".to_string()]
+    );
+    assert_eq!(l.entries[1].countries, vec!["RW".to_string()]);
+    assert_eq!(l.issues.len(), 1);
+    assert_eq!(l.issues[0].line, 8, "{:?}", l.issues);
+    // Broken XML is an error, not a panic.
+    assert!(loaders::load_un_xml(meta("un"), &src("bad.xml", "<A><B></A>")).is_err());
+}
+
+#[test]
+fn dpl_csl_and_simple_csv_report_bad_rows() {
+    let dpl = "\"Name\"\t\"Street_Address\"\t\"City\"\t\"State\"\t\"Country\"\t\"Postal_Code\"\n\
+               \"ACME EXPORTS\"\t\"1 MAIN ST\"\t\"EL PASO\"\t\"TX\"\t\"US\"\t\"79905\"\n\
+               \"SHORT ROW\"\t\"X\"\n\
+               \"\"\t\"\"\t\"\"\t\"\"\t\"\"\t\"\"\n";
+    let l = loaders::load_bis_dpl(meta("dpl"), &src("dpl.txt", dpl)).expect("header present");
+    assert_eq!(l.entries.len(), 1);
+    assert_eq!(l.entries[0].countries, vec!["US".to_string()]);
+    assert_eq!(l.issues.len(), 1);
+    assert_eq!(l.issues[0].line, 3);
+
+    let csl = "source,entity_number,type,programs,name,addresses,alt_names,nationalities\n\
+               ISN,,Entity,INKSNA,183rd Guard Regiment,\"Moscow, RU\",Guard Regiment 183;GR-183,\n\
+               ISN,,Entity,,,,,\n";
+    let l = loaders::load_csl(meta("csl"), &src("csl.csv", csl)).expect("header present");
+    assert_eq!(l.entries.len(), 1);
+    assert_eq!(l.entries[0].aliases.len(), 2);
+    assert_eq!(l.issues[0].line, 3);
+
+    let simple = "id,name,schema,aliases,country,address\n\
+                  U1,Xinjiang Example Cotton Co,company,XEC Cotton;XE Cotton,CN,Aksu\n\
+                  U2,Bad Schema Co,spaceship,,,\n\
+                  U3,Nowhere Co,company,,Atlantis,\n";
+    let l =
+        loaders::load_simple_csv(meta("uflpa"), &src("uflpa.csv", simple)).expect("header present");
+    assert_eq!(l.entries.len(), 2);
+    assert_eq!(l.entries[0].aliases.len(), 2);
+    let lines: Vec<u64> = l.issues.iter().map(|i| i.line).collect();
+    assert_eq!(lines, vec![3, 4]);
+    // A file without a name column is unusable: an error.
+    assert!(loaders::load_simple_csv(meta("x"), &src("x.csv", "id,title\n1,a\n")).is_err());
+}
+
+#[test]
+fn replacing_a_list_is_all_or_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "name\nOld Co\n").expect("write");
+    let mut store = ListStore::new();
+    store
+        .load_file(
+            "uflpa",
+            borderline_screening::store::ListFormat::SimpleCsv,
+            &good,
+            None,
+        )
+        .expect("loads");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "title\nNew Co\n").expect("write");
+    assert!(store
+        .load_file(
+            "uflpa",
+            borderline_screening::store::ListFormat::SimpleCsv,
+            &bad,
+            None
+        )
+        .is_err());
+    assert_eq!(
+        store
+            .get("uflpa")
+            .map(|l| l.entries[0].name.clone())
+            .as_deref(),
+        Some("Old Co")
+    );
+    std::fs::write(&bad, "name\nNew Co\nNewer Co\n").expect("write");
+    store
+        .load_file(
+            "uflpa",
+            borderline_screening::store::ListFormat::SimpleCsv,
+            &bad,
+            None,
+        )
+        .expect("loads");
+    assert_eq!(store.get("uflpa").map(|l| l.entries.len()), Some(2));
+}
+
+fn company(list: &str, id: &str, name: &str, cc: &str) -> Entry {
+    let mut e = Entry::new(list, id, Schema::Company, name);
+    e.countries.push(cc.into());
+    e
+}
+
+/// A small list plus filler names so token weights behave as on real lists.
+fn crafted() -> Matcher {
+    let mut es = vec![
+        company("t", "1", "ROSNEFT TRADING S.A.", "CH"),
+        company("t", "2", "NORTHERN STAR SHIPPING 11 LLC", "AE"),
+        company("t", "3", "ALFA GLOBAL TRADING CO., LTD.", "CN"),
+        company("t", "4", "ZHONGXING HANDELS GMBH", "DE"),
+        Entry::new("t", "5", Schema::Person, "BADEGE, Eric"),
+    ];
+    let filler = [
+        "GLOBAL",
+        "TRADING",
+        "SHIPPING",
+        "STAR",
+        "INTERNATIONAL",
+        "GROUP",
+    ];
+    for (i, w) in filler.iter().enumerate() {
+        for j in 0..30 {
+            es.push(company(
+                "f",
+                &format!("{i}-{j}"),
+                &format!("{w} FILLER{j} {}", ["LTD", "LLC", "SA"][j % 3]),
+                "US",
+            ));
+        }
+    }
+    Matcher::from_entries(es, MatchConfig::default())
+}
+
+fn best(m: &Matcher, q: Query, id: &str) -> f64 {
+    m.screen_with_threshold(&q, 0.0)
+        .into_iter()
+        .find(|h| h.list == "t" && h.entry_id == id)
+        .map(|h| h.score)
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn true_variants_match() {
+    let m = crafted();
+    let t = m.config.threshold;
+    for v in [
+        "Rosneft Trading SA",
+        "ROSNEFT TRADNG S.A.",
+        "SHIPPER: Rosneft Trading S.A.",
+        "Blue Ocean Logistics Ltd c/o ROSNEFT TRADING S.A.",
+        "TRADING ROSNEFT SA",
+        "РОСНЕФТЬ ТРАДИНГ",
+        "Rosneft Trading Limited Liability Company",
+    ] {
+        let s = best(&m, Query::name(v), "1");
+        assert!(s >= t, "{v}: {s}");
+    }
+    assert!(best(&m, Query::name("Zhongxing Handels GmbH & Co. KG"), "4") >= t);
+    assert!(best(&m, Query::name("Eric Badege").schema(Schema::Person), "5") >= t);
+    assert!(best(&m, Query::name("ERIC BADEEGE").schema(Schema::Person), "5") >= t);
+    // Hits carry the entry, list and an explanation of the tokens.
+    let hits = m.screen(&Query::name("ROSNEFT TRADNG S.A."));
+    let h = &hits[0];
+    assert_eq!((h.list.as_str(), h.entry_id.as_str()), ("t", "1"));
+    assert!(
+        h.explanation.summary().contains("tradng~trading (1 edit)"),
+        "{}",
+        h.explanation.summary()
+    );
+}
+
+#[test]
+fn hard_non_matches_stay_below_threshold() {
+    let m = crafted();
+    let t = m.config.threshold;
+    // Same words, other number.
+    let (s, ex) = m.compare(
+        "Northern Star Shipping 12 LLC",
+        "NORTHERN STAR SHIPPING 11 LLC",
+        Schema::Company,
+    );
+    assert!(s < t, "{s}");
+    assert!(ex.summary().contains("numbers differ"), "{}", ex.summary());
+    // Parent vs subsidiary in another country.
+    let s = best(
+        &m,
+        Query::name("ROSNEFT TRADING (HONG KONG) LIMITED").country(Some("HK".into())),
+        "1",
+    );
+    assert!(s < t, "{s}");
+    // Common trade words only.
+    let s = best(&m, Query::name("GLOBAL TRADING CO LTD"), "3");
+    assert!(s < t, "{s}");
+    // A person is not a company of the same words.
+    assert!(best(&m, Query::name("Eric Badege").schema(Schema::Company), "5") == 0.0);
+}
+
+#[test]
+fn country_is_evidence() {
+    let m = crafted();
+    let q = "Rosneft Trading SA";
+    let same = best(&m, Query::name(q).country(Some("CH".into())), "1");
+    let none = best(&m, Query::name(q), "1");
+    let other = best(&m, Query::name(q).country(Some("BR".into())), "1");
+    assert!(same >= none && none > other, "{same} {none} {other}");
+}
+
+fn decl(id: &str, importer: &str, seller: &str, declarant: &str) -> Declaration {
+    Declaration {
+        declaration_id: id.into(),
+        date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).expect("valid date"),
+        office: "30".into(),
+        declarant: declarant.into(),
+        importer: importer.into(),
+        seller: Some(seller.into()),
+        courier: None,
+        hs_code: HsCode::parse("520100").expect("valid hs"),
+        origin_country: "CN".into(),
+        departure_country: Some("CN".into()),
+        transport_mode: "10".into(),
+        process_type: "B".into(),
+        import_type: "11".into(),
+        import_use: "21".into(),
+        payment_type: "11".into(),
+        net_mass_kg: Some(100.0),
+        customs_value: Some(1000.0),
+        currency: "KRW".into(),
+        tax_rate: Some(8.0),
+        tax_type: "A".into(),
+        origin_indicator: "G".into(),
+        description: None,
+        quantity: None,
+        quantity_unit: None,
+        outcome: None,
+    }
+}
+
+#[test]
+fn network_paths_on_a_crafted_graph() {
+    let m = crafted();
+    let mut net = SupplierNetwork::new();
+    net.add_declaration(&decl("D1", "IMP1", "SEL1", "BRK"));
+    net.add_declaration(&decl("D2", "IMP2", "SEL2", "BRK"));
+    net.add_declaration(&decl("D3", "IMP3", "SEL3", "BRK2"));
+    let (rels, issues) = read_relationships(
+        "from,to,relation,source\nt:1,SEL1,owner,registry\nSEL3,party:MID,affiliate,\nMID,t:3,subsidiary,\n,x,owner,\nt:999,SEL2,owner,\n",
+        "rels.csv",
+    );
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].line, 5);
+    let problems = net.add_relationships(Some(&m), &rels);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    // IMP1 -> SEL1 -> listed: two hops.
+    let p = net.exposure(&[("importer", "IMP1")], 2);
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].hops, 2);
+    assert_eq!(p[0].listed, "t:1");
+    assert_eq!(
+        p[0].relations,
+        vec!["trade".to_string(), "owner".to_string()]
+    );
+    assert!(net.exposure(&[("importer", "IMP1")], 1).is_empty());
+    // IMP2 shares only a customs broker with IMP1: brokers do not carry exposure.
+    assert!(net.exposure(&[("importer", "IMP2")], 4).is_empty());
+    // IMP3 -> SEL3 -> MID -> listed: three hops.
+    assert!(net.exposure(&[("importer", "IMP3")], 2).is_empty());
+    let p = net.exposure(&[("importer", "IMP3")], 3);
+    assert_eq!(p[0].hops, 3);
+    assert!(
+        p[0].describe().contains("--subsidiary-->"),
+        "{}",
+        p[0].describe()
+    );
+    let g = net.to_graphml();
+    assert!(g.contains("<edge source=\"t:1\"") || g.contains("target=\"t:1\""));
+    assert_eq!(
+        net.to_json()["edges"].as_array().map(|a| a.len()),
+        Some(net.edge_count())
+    );
+}
+
+#[test]
+fn signal_gives_features_and_reasons() {
+    let m = Arc::new(crafted());
+    let mut dir = PartyDirectory::new();
+    dir.insert(
+        "SEL1",
+        PartyInfo {
+            name: "Rosneft Tradng S.A.".into(),
+            address: Some("Baarerstrasse 1, Zug".into()),
+            country: Some("CH".into()),
+            schema: Schema::Company,
+        },
+    );
+    dir.insert(
+        "IMP1",
+        PartyInfo {
+            name: "Blue Harbor Foods Ltd".into(),
+            address: Some("Seoul".into()),
+            country: Some("KR".into()),
+            schema: Schema::Company,
+        },
+    );
+    dir.insert(
+        "SEL2",
+        PartyInfo {
+            name: "Sunny Cotton Ltd".into(),
+            address: Some("18 Renmin Road, Hetian".into()),
+            country: Some("CN".into()),
+            schema: Schema::Company,
+        },
+    );
+    let decls = vec![
+        decl("D1", "IMP1", "SEL1", "BRK"),
+        decl("D2", "IMP1", "SEL2", "BRK"),
+    ];
+    let rels: Vec<Relationship> = Vec::new();
+    let (sig, _net) = borderline_screening::demo::build_signal(&decls, m, dir, &rels, 2);
+    let defs = sig.feature_defs();
+    let mut out = vec![0.0f32; defs.len()];
+    sig.features(&decls[0], &mut out);
+    assert!(out[1] >= 0.85, "seller score {out:?}");
+    assert!(out[0] < 0.6, "importer score {out:?}");
+    assert!(out[2].is_nan(), "declarant not in directory");
+    assert_eq!(out[5], 0.0, "no Xinjiang address");
+    assert_eq!(out[6], 1.0, "the seller itself matches: one hop");
+    let r = sig.reasons(&decls[0]);
+    assert!(r.iter().any(|r| r.code == "screening:t:1"), "{r:?}");
+    assert!(r.iter().any(|r| r.code == "network:t:1"), "{r:?}");
+    sig.features(&decls[1], &mut out);
+    assert_eq!(out[5], 1.0);
+    let r = sig.reasons(&decls[1]);
+    assert!(
+        r.iter()
+            .any(|r| r.code == "screening:uflpa_region" && r.text.contains("Hotan")),
+        "{r:?}"
+    );
+}
+
+fn bundled() -> &'static Matcher {
+    static M: OnceLock<Matcher> = OnceLock::new();
+    M.get_or_init(|| {
+        Matcher::build(
+            &ListStore::bundled().expect("bundled lists load"),
+            MatchConfig::default(),
+        )
+    })
+}
+
+#[test]
+fn bundled_lists_load_with_documented_counts() {
+    let store = ListStore::bundled().expect("bundled lists load");
+    let count = |k: &str| store.get(k).map(|l| l.entries.len()).unwrap_or(0);
+    // Counts from data/watchlists/README.md (taken from the source description).
+    assert_eq!(count("ofac_sdn"), 8976);
+    assert_eq!(count("un"), 1003);
+    assert_eq!(count("bis_dpl"), 581);
+    assert_eq!(count("ofac_cons"), 442);
+    assert_eq!(count("ofac_sdn_2025_aliases"), 8653);
+    assert_eq!(count("trade_gov_csl_sample"), 115);
+    assert_eq!(
+        store
+            .get("ofac_sdn")
+            .map(|l| l.entries.iter().map(|e| e.aliases.len()).sum::<usize>()),
+        Some(11910)
+    );
+    for l in store.lists() {
+        assert!(
+            l.issues.is_empty(),
+            "{}: {:?}",
+            l.meta.key,
+            &l.issues[..l.issues.len().min(3)]
+        );
+    }
+}
+
+#[test]
+fn bundled_lists_screen_real_names() {
+    let m = bundled();
+    let hits = m.screen(&Query::name("Banco Nacional de Cuba"));
+    assert_eq!(
+        hits.first().map(|h| (h.list.as_str(), h.entry_id.as_str())),
+        Some(("ofac_sdn", "306"))
+    );
+    let hits = m.screen(&Query::name("ANGLO CARIBBEAN COMPANY LIMITED"));
+    assert!(hits.iter().any(|h| h.entry_id == "173"), "{hits:?}");
+    // Vessels: M/V prefixes are noise.
+    let vessel = m
+        .entries()
+        .iter()
+        .find(|e| e.schema == Schema::Vessel)
+        .map(|e| e.name.clone());
+    if let Some(v) = vessel {
+        let hits = m.screen(&Query::name(format!("M/V {v}")).schema(Schema::Vessel));
+        assert!(hits.iter().any(|h| h.entry_name == v), "{v}: {hits:?}");
+    }
+}
+
+#[test]
+fn un_positives_match_the_un_list_when_dev_data_is_present() {
+    let Some(dir) = borderline_screening::eval::find_dev_dir(None) else {
+        println!("SKIPPED: name-matching-dev not found (../shared/data/name-matching-dev)");
+        return;
+    };
+    let m = bundled();
+    let rows = borderline_screening::eval::read_people(&dir.join("positives_un_untreated.csv"))
+        .expect("readable");
+    let found = rows
+        .iter()
+        .filter(|(n, _)| {
+            m.screen(&Query::name(n.clone()).schema(Schema::Person))
+                .iter()
+                .any(|h| h.list == "un")
+        })
+        .count();
+    let recall = found as f64 / rows.len() as f64;
+    assert!(recall >= 0.98, "recall {recall}");
+}
