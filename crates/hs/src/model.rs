@@ -74,7 +74,7 @@ impl Default for Params {
             w_phrase: 1.0,
             w_modifier: 0.5,
             t_heading: 1.19,
-            t_subheading: 1.75,
+            t_subheading: 1.92,
             heading_beam: 12,
         }
     }
