@@ -436,3 +436,81 @@ impl Signal for HsDivergence {
         out
     }
 }
+
+/// Text-based companion signal: how well the declared code fits the declaration's goods
+/// description, from the [`crate::Classifier`]. Features are `NaN` when a declaration has no
+/// description.
+pub struct HsDescriptionSignal {
+    classifier: crate::Classifier,
+    policy: crate::CheckPolicy,
+}
+
+const TEXT_FEATURES: &[(&str, &str)] = &[
+    (
+        "hs_desc_p_declared",
+        "P(declared HS6 | goods description) from the HS suggester; NaN without description",
+    ),
+    (
+        "hs_desc_p_declared_heading",
+        "P(declared heading | goods description); NaN without description",
+    ),
+    (
+        "hs_desc_p_top",
+        "probability of the most likely HS6 for the description; NaN without description",
+    ),
+];
+
+impl HsDescriptionSignal {
+    pub fn new(classifier: crate::Classifier, policy: crate::CheckPolicy) -> Self {
+        HsDescriptionSignal { classifier, policy }
+    }
+
+    fn check(&self, d: &Declaration) -> Option<crate::CheckResult> {
+        let desc = d.description.as_deref().filter(|s| !s.trim().is_empty())?;
+        Some(self.classifier.check(desc, d.hs_code.as_str(), self.policy))
+    }
+}
+
+impl Signal for HsDescriptionSignal {
+    fn name(&self) -> &str {
+        "hs_desc"
+    }
+
+    fn feature_defs(&self) -> Vec<FeatureDef> {
+        TEXT_FEATURES
+            .iter()
+            .map(|(n, d)| FeatureDef {
+                name: n.to_string(),
+                definition: d.to_string(),
+            })
+            .collect()
+    }
+
+    fn features(&self, d: &Declaration, out: &mut [f32]) {
+        let vals = match self.check(d) {
+            Some(c) => [
+                c.declared_confidence as f32,
+                c.declared_heading_confidence as f32,
+                c.suggestions
+                    .first()
+                    .map_or(f32::NAN, |s| s.confidence as f32),
+            ],
+            None => [f32::NAN; 3],
+        };
+        for (o, v) in out.iter_mut().zip(vals) {
+            *o = v;
+        }
+    }
+
+    fn reasons(&self, d: &Declaration) -> Vec<Reason> {
+        // Validation reasons come from HsDivergence; only the text mismatch is added here.
+        self.check(d)
+            .map(|c| {
+                c.reasons
+                    .into_iter()
+                    .filter(|r| r.kind == ReasonKind::Classification)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -21,7 +21,7 @@ pub mod nomenclature;
 pub mod text;
 pub mod vocab;
 
-pub use divergence::{DivergenceConfig, HsDivergence};
+pub use divergence::{DivergenceConfig, HsDescriptionSignal, HsDivergence};
 pub use error::HsError;
 pub use model::{CheckPolicy, CheckResult, Classifier, Labelled, Params, Ranking, Suggestion};
 pub use nomenclature::{CodeStatus, Level, Nomenclature, PathStep};

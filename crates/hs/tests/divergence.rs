@@ -207,3 +207,42 @@ fn cheaper_unusual_code_without_price_data_is_still_flagged() {
     let usual = decl(1004, 60, "APPAREL", "S1", "610910", 8000.0, 1000.0, 0.0);
     assert!(s.reasons(&usual).iter().all(|r| r.code != "hs_tax_gap_pp"));
 }
+
+#[test]
+fn signals_are_object_safe_and_feature_counts_match() {
+    let s: Box<dyn Signal> = Box::new(HsDivergence::fit(&history(), DivergenceConfig::default()));
+    let mut out = vec![0f32; s.feature_defs().len()];
+    s.features(&history()[0], &mut out);
+    assert_eq!(s.name(), "hs");
+    let names: std::collections::HashSet<String> =
+        s.feature_defs().into_iter().map(|f| f.name).collect();
+    assert_eq!(names.len(), out.len(), "feature names are unique");
+}
+
+#[test]
+fn description_signal_scores_declared_code_against_text() {
+    let classifier = borderline_hs::Classifier::bundled().unwrap();
+    let s =
+        borderline_hs::HsDescriptionSignal::new(classifier, borderline_hs::CheckPolicy::default());
+    let defs = s.feature_defs();
+    let mut fits = decl(1, 1, "A", "S", "610910", 100.0, 10.0, 16.0);
+    fits.description = Some("men's cotton knitted T-shirts".into());
+    let mut mismatch = fits.clone();
+    mismatch.hs_code = HsCode::parse("630710").unwrap();
+    let mut none = fits.clone();
+    none.description = None;
+    let mut a = vec![0f32; defs.len()];
+    let mut b = vec![0f32; defs.len()];
+    let mut c = vec![0f32; defs.len()];
+    s.features(&fits, &mut a);
+    s.features(&mismatch, &mut b);
+    s.features(&none, &mut c);
+    assert!(a[0] > 0.3 && b[0] < 0.01, "{a:?} {b:?}");
+    assert!(a[1] > b[1]);
+    assert!(c.iter().all(|x| x.is_nan()));
+    assert!(s.reasons(&fits).is_empty());
+    let r = s.reasons(&mismatch);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].code, "hs.declared_code_implausible");
+    assert!(s.reasons(&none).is_empty());
+}
