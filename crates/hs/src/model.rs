@@ -50,6 +50,10 @@ pub struct Params {
     pub w_phrase: f32,
     /// Weight of modifier segments of a description ("... *with microphone*").
     pub w_modifier: f32,
+    /// Subheading-score bonus of residual subheadings ("n.e.c.", "other than ..."): when the
+    /// description names nothing specific, the residual subheading is the likelier one.
+    #[serde(default)]
+    pub w_residual: f32,
     /// Softmax temperature over headings.
     pub t_heading: f32,
     /// Softmax temperature over subheadings within a heading.
@@ -73,8 +77,9 @@ impl Default for Params {
             w_chapter: 0.3,
             w_phrase: 1.0,
             w_modifier: 0.5,
+            w_residual: 0.3,
             t_heading: 1.19,
-            t_subheading: 1.92,
+            t_subheading: 1.75,
             heading_beam: 12,
         }
     }
@@ -165,6 +170,7 @@ pub struct Classifier {
     chapter_codes: Vec<String>,
     sub_codes: Vec<String>,
     sub_heading: Vec<u32>,
+    sub_residual: Vec<bool>,
     word4: Bm25,
     char4: Bm25,
     word2: Bm25,
@@ -240,6 +246,13 @@ impl Classifier {
             .map(|(i, c)| (c.clone(), i as u32))
             .collect();
 
+        let sub_residual: Vec<bool> = nom
+            .subheadings()
+            .map(|n| {
+                let d = n.description.to_lowercase();
+                d.contains("n.e.c") || d.contains("other than")
+            })
+            .collect();
         let mut heading_chapter = Vec::with_capacity(heading_codes.len());
         let mut heading_subs = vec![Vec::new(); heading_codes.len()];
         let mut sub_heading = Vec::with_capacity(sub_codes.len());
@@ -380,6 +393,7 @@ impl Classifier {
             chapter_codes,
             sub_codes,
             sub_heading,
+            sub_residual,
         })
     }
 
@@ -619,9 +633,14 @@ impl Classifier {
         for (s, b) in b6 {
             s6[s as usize] += p.w_phrase * b;
         }
+        let residual = f64::from(p.w_residual);
         RawScores {
             heading,
-            sub: s6.into_iter().map(|x| f64::from(x) * norm).collect(),
+            sub: s6
+                .into_iter()
+                .zip(&self.sub_residual)
+                .map(|(x, &r)| f64::from(x) * norm + if r { residual } else { 0.0 })
+                .collect(),
         }
     }
 
