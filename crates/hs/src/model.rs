@@ -532,12 +532,29 @@ impl Classifier {
             if w <= 0.0 || field.trim().is_empty() {
                 continue;
             }
-            for (toks, modifier) in text::query_segments(field) {
+            let segments = text::query_segments(field);
+            // Materials named with a minor share of a composition barely count.
+            let all: Vec<String> = segments
+                .iter()
+                .flat_map(|(t, _)| t.iter().cloned())
+                .collect();
+            let minor = text::minor_materials(&all);
+            for (mut toks, modifier) in segments {
                 let w = if modifier {
                     w * self.params.w_modifier
                 } else {
                     w
                 };
+                if !minor.is_empty() {
+                    toks.retain(|t| {
+                        let keep = !minor.contains(t);
+                        if !keep {
+                            let e = words.entry(t.clone()).or_default();
+                            *e = e.max(w * 0.2);
+                        }
+                        keep
+                    });
+                }
                 for t in self.vocab.expand(&toks) {
                     let e = words.entry(t).or_default();
                     *e = e.max(w * self.params.w_expansion);

@@ -290,6 +290,70 @@ pub fn query_segments(text: &str) -> Vec<(Vec<String>, bool)> {
     out
 }
 
+/// Textile and other materials whose share decides a subheading ("of cotton", "of synthetic
+/// fibres"): HS classifies a mixture by the material that predominates by weight.
+const MATERIALS: &[&str] = &[
+    "cotton",
+    "polyester",
+    "nylon",
+    "polyamide",
+    "wool",
+    "silk",
+    "linen",
+    "flax",
+    "viscose",
+    "rayon",
+    "acrylic",
+    "spandex",
+    "elastane",
+    "lycra",
+    "modal",
+    "cashmere",
+    "leather",
+    "bamboo",
+    "hemp",
+    "jute",
+];
+
+/// Stems of the materials that a composition ("60% cotton 40% polyester", "cotton 60%") names
+/// with a share below the largest one. Empty unless at least two materials carry a percentage.
+pub fn minor_materials(tokens: &[String]) -> Vec<String> {
+    let stems: Vec<String> = MATERIALS.iter().map(|m| stem(m)).collect();
+    let pct = |t: &str| t.parse::<f64>().ok().filter(|p| *p > 0.0 && *p <= 100.0);
+    // "60% cotton" or "cotton 60%": use the convention that explains more of the text.
+    let collect = |before: bool| {
+        let mut shares: Vec<(String, f64)> = Vec::new();
+        for (i, t) in tokens.iter().enumerate() {
+            if !stems.contains(t) {
+                continue;
+            }
+            let p = if before {
+                i.checked_sub(1).and_then(|j| pct(&tokens[j]))
+            } else {
+                tokens.get(i + 1).and_then(|n| pct(n))
+            };
+            if let Some(p) = p {
+                match shares.iter_mut().find(|(m, _)| m == t) {
+                    Some(e) => e.1 = e.1.max(p),
+                    None => shares.push((t.clone(), p)),
+                }
+            }
+        }
+        shares
+    };
+    let (b, a) = (collect(true), collect(false));
+    let shares = if a.len() > b.len() { a } else { b };
+    if shares.len() < 2 {
+        return Vec::new();
+    }
+    let max = shares.iter().map(|s| s.1).fold(0.0, f64::max);
+    shares
+        .into_iter()
+        .filter(|s| s.1 < max)
+        .map(|s| s.0)
+        .collect()
+}
+
 /// Porter2 stem of one folded word. Stems are memoised per thread (the nomenclature and
 /// vocabulary repeat a small set of words many times); the cache is cleared when it grows past
 /// 100,000 words so arbitrary user text cannot grow it without bound.
@@ -380,6 +444,16 @@ mod tests {
             s.iter().map(|x| x.1).collect::<Vec<_>>(),
             vec![false, true, false]
         );
+    }
+
+    #[test]
+    fn composition_finds_minor_materials() {
+        let t = tokens("knitted, 60% cotton 40% polyester", false);
+        assert_eq!(minor_materials(&t), vec![stem("polyester")]);
+        let t = tokens("polyester 70%, cotton 30%", false);
+        assert_eq!(minor_materials(&t), vec![stem("cotton")]);
+        assert!(minor_materials(&tokens("cotton and polyester", false)).is_empty());
+        assert!(minor_materials(&tokens("100% cotton", false)).is_empty());
     }
 
     #[test]

@@ -53,6 +53,15 @@ fn subheading_follows_material_words() {
     assert_eq!(top("solar panel module 400W"), "854143");
     assert_eq!(top("925 sterling silver ring"), "711311");
     assert_eq!(top("gold plated zinc alloy necklace"), "711719");
+    // Mixtures go by the predominating material.
+    assert_eq!(
+        top("women's knitted pullover sweater, 60% cotton 40% polyester"),
+        "611020"
+    );
+    assert_eq!(
+        top("women's knitted pullover sweater, 30% cotton 70% polyester"),
+        "611030"
+    );
 }
 
 #[test]
