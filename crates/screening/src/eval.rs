@@ -245,7 +245,7 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
         .collect();
     let unresolved = expected.iter().filter(|e| e.is_none()).count();
     rep.notes.push(format!(
-        "UN positives: {} rows, {} name no UN entry exactly (these count as found on any UN hit)",
+        "UN positives: {} rows, {} name no entry of the bundled UN list exactly (these count as found on any UN hit; the ones seen in development are on the OFAC SDN instead, which this recall does not credit)",
         plain.len(),
         unresolved
     ));

@@ -328,7 +328,7 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
     if allowed == 0 || la.abs_diff(lb) > allowed {
         return None;
     }
-    if allowed == 1 && ab[0] != bb[0] && !(ab[0] == bb[1] && ab[1] == bb[0]) {
+    if allowed == 1 && ab[0] != bb[0] && !(la == lb && ab[0] == bb[1] && ab[1] == bb[0]) {
         return None;
     }
     let d = bounded_osa(ab, bb, allowed)?;
@@ -592,7 +592,7 @@ impl Matcher {
         let max_weight = (1.0 + n).ln();
         let mut deletes: AHashMap<Box<str>, Vec<u32>> = AHashMap::new();
         for (id, t) in vocab_text.iter().enumerate() {
-            if t.len() >= 4 && !t.bytes().all(|b| b.is_ascii_digit()) {
+            if t.len() >= 3 && !t.bytes().all(|b| b.is_ascii_digit()) {
                 for d in deletions(t) {
                     deletes
                         .entry(d.into_boxed_str())
@@ -802,7 +802,7 @@ impl Matcher {
         // Word boundaries in other places ("AREFULLAHA REF" / "AREFULLAH AREF"): compare the
         // names as letter strings, in the given order and with the list name's first token moved
         // last ("SALEK, ABDUL" / "ABDUL SALEK"). Only near-identical strings count.
-        if score < self.config.threshold && score > 0.5 {
+        if score < self.config.threshold && score > 0.3 {
             let join = |ts: &[IToken]| -> String {
                 ts.iter()
                     .filter(|t| t.kind != TokenKind::LegalForm)
@@ -906,7 +906,13 @@ impl Matcher {
                         continue;
                     }
                     let joined = format!("{}{}", two[i].text, two[k].text);
-                    if let Some((sim, _)) = token_sim(&joined, &one[j].text) {
+                    // At most one edit besides the moved word boundary.
+                    let close = match token_sim(&joined, &one[j].text) {
+                        Some((sim, MatchHow::Exact)) => Some(sim),
+                        Some((sim, MatchHow::Fuzzy { edits })) if edits <= 1 => Some(sim),
+                        _ => None,
+                    };
+                    if let Some(sim) = close {
                         two_used[i] = true;
                         two_used[k] = true;
                         one_used[j] = true;
@@ -944,9 +950,9 @@ impl Matcher {
         if t.kind != TokenKind::Word || t.text.len() < 3 {
             return;
         }
-        // A token the lists spell exactly this way several times needs no fuzzy retrieval:
+        // A token the lists spell exactly this way very often needs no fuzzy retrieval:
         // variants of it are reached through the name's other tokens and scored in full.
-        if t.id != u32::MAX && self.postings[t.id as usize].len() >= 5 {
+        if t.id != u32::MAX && self.postings[t.id as usize].len() > self.common_df {
             return;
         }
         let text: &str = &t.text;
@@ -978,6 +984,15 @@ impl Matcher {
             // List token one letter shorter.
             if let Some(&id) = self.vocab.get(buf.as_str()) {
                 consider(id, out);
+                // A letter at either end may belong to the neighbouring word ("lauren tnkunda"
+                // for "laurent nkunda"): propose the name; the letter-level comparison in the
+                // score decides.
+                if text.len() >= 5
+                    && (i == 0 || i + c.len_utf8() == text.len())
+                    && !out.iter().any(|(x, _)| *x == id)
+                {
+                    out.push((id, 0.8));
+                }
             }
         }
     }
