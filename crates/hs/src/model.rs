@@ -104,13 +104,18 @@ pub struct Suggestion {
     pub path: Vec<PathStep>,
 }
 
-/// Full ranking of one query at the three levels, most probable first.
+/// Ranking of one query at the three levels, most probable first: the subheadings of the
+/// `heading_beam` most probable headings, the [`RANKED_HEADINGS`] most probable headings, and
+/// all chapters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ranking {
     pub hs6: Vec<(String, f64)>,
     pub hs4: Vec<(String, f64)>,
     pub hs2: Vec<(String, f64)>,
 }
+
+/// Headings listed in a [`Ranking`] (the rest carry a negligible share of probability).
+pub const RANKED_HEADINGS: usize = 50;
 
 /// Result of checking a declared code against a description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -718,6 +723,7 @@ impl Classifier {
         hs6.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let hs4: Vec<(String, f64)> = order
             .iter()
+            .take(RANKED_HEADINGS)
             .map(|&h| (self.heading_codes[h].clone(), p4[h]))
             .collect();
         let mut p2 = vec![0f64; self.chapter_codes.len()];
@@ -760,6 +766,12 @@ impl Classifier {
         let mut reasons: Vec<Reason> = validation.reason().into_iter().collect();
         let raw = self.raw_scores(&[(description, 1.0)]);
         let r = self.rank_raw(&raw);
+        let all_p4 = self.heading_softmax(&raw);
+        let heading_p = |h4: &str| {
+            self.heading_codes
+                .binary_search_by(|c| c.as_str().cmp(h4))
+                .map_or(0.0, |i| all_p4[i])
+        };
         let suggestions = self.suggestions(&r, policy.k.max(1));
         // Heading probability also for chapter/heading-only and old-edition codes.
         let digits: String = declared.chars().filter(char::is_ascii_digit).collect();
@@ -769,10 +781,7 @@ impl Classifier {
             CodeStatus::OtherEdition { code, .. } => (None, Some(code[..4].to_string())),
             _ => (None, digits.get(..4).map(str::to_string)),
         };
-        let declared_heading_confidence = hs4
-            .as_deref()
-            .and_then(|h| r.hs4.iter().find(|(c, _)| c == h))
-            .map_or(0.0, |(_, p)| *p);
+        let declared_heading_confidence = hs4.as_deref().map_or(0.0, heading_p);
         let (declared_confidence, declared_rank) = match &hs6 {
             Some(code) => match r.hs6.iter().position(|(c, _)| c == code) {
                 Some(i) => (r.hs6[i].1, Some(i + 1)),
@@ -780,11 +789,7 @@ impl Classifier {
                     // Outside the beam: compute its probability directly.
                     let h = self.heading_codes.iter().position(|c| c == &code[..4]);
                     let p = h.map_or(0.0, |h| {
-                        let p4 = r
-                            .hs4
-                            .iter()
-                            .find(|(c, _)| c == &code[..4])
-                            .map_or(0.0, |x| x.1);
+                        let p4 = all_p4[h];
                         self.sub_probs(h, &raw.sub)
                             .into_iter()
                             .find(|(s, _)| &self.sub_codes[*s as usize] == code)
