@@ -149,7 +149,9 @@ fn stemmer() -> &'static Stemmer {
 }
 
 fn is_stop(w: &str) -> bool {
-    STOP_WORDS.contains(&w)
+    static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOP_WORDS.iter().copied().collect())
+        .contains(w)
 }
 
 /// Lower-cases and folds accents ("Crêpe" → "crepe").
