@@ -243,3 +243,18 @@ fn recalibration_on_labelled_history_fits_temperatures_without_self_scoring() {
     assert_eq!(refit.labelled(), trained.labelled());
     assert!(fit.nll_heading.is_finite() && fit.nll_subheading.is_finite());
 }
+
+#[test]
+fn models_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Classifier>();
+    shareable::<borderline_hs::HsDivergence>();
+    shareable::<borderline_hs::HsDescriptionSignal>();
+    let m = model();
+    let codes: Vec<String> = std::thread::scope(|s| {
+        let hs = ["frozen shrimp", "solar panel"]
+            .map(|d| s.spawn(move || m.suggest(d, 1)[0].code.clone()));
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(codes, ["030617", "854143"]);
+}
