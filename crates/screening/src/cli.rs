@@ -568,6 +568,10 @@ fn run_bench(b: BenchArgs) -> anyhow::Result<()> {
             rep.names, rep.seconds, rep.names_per_second, rep.p50_us, rep.p99_us, rep.max_us
         );
         println!(
+            "            thread CPU time {:.2} s = {:.0} names per CPU-second; CPU p50 {:.0} µs, p99 {:.0} µs",
+            rep.cpu_seconds, rep.names_per_cpu_second, rep.cpu_p50_us, rep.cpu_p99_us
+        );
+        println!(
             "baseline (token-sorted Jaro-Winkler, every name): {} names, {:.1} names/s, p99 {:.0} µs",
             rep.baseline_names, rep.baseline_names_per_second, rep.baseline_p99_us
         );

@@ -59,7 +59,7 @@ impl Default for MatchConfig {
             initial_weight: 0.5,
             number_conflict_cap: 0.5,
             min_coverage: 0.5,
-            max_candidates: 48,
+            max_candidates: 24,
             country_mismatch_factor: 0.90,
             country_match_bonus: 0.15,
             address_match_bonus: 0.2,
@@ -258,14 +258,26 @@ pub fn bounded_osa(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
         return None;
     }
     let n = b.len();
-    let mut prev2: Vec<usize> = vec![0; n + 1];
-    let mut prev: Vec<usize> = (0..=n).collect();
-    let mut cur: Vec<usize> = vec![0; n + 1];
+    if n >= 64 || a.len() >= 64 {
+        let d = strsim::osa_distance(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b));
+        return (d <= max).then_some(d);
+    }
+    // Three rows on the stack: tokens and joined names are short (< 64 bytes, so distances
+    // fit in a byte).
+    let mut rows = [[0u8; 64]; 3];
+    let [mut prev2, mut prev, mut cur] = {
+        let [r0, r1, r2] = &mut rows;
+        [r0, r1, r2]
+    };
+    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
+        *v = j as u8;
+    }
+    let max8 = max.min(255) as u8;
     for i in 1..=a.len() {
-        cur[0] = i;
+        cur[0] = i as u8;
         let mut row_min = cur[0];
         for j in 1..=n {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let cost = u8::from(a[i - 1] != b[j - 1]);
             let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(prev2[j - 2] + 1);
@@ -273,13 +285,13 @@ pub fn bounded_osa(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
             cur[j] = v;
             row_min = row_min.min(v);
         }
-        if row_min > max {
+        if row_min > max8 {
             return None;
         }
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
-    let d = prev[n];
+    let d = usize::from(prev[n]);
     (d <= max).then_some(d)
 }
 
@@ -802,7 +814,17 @@ impl Matcher {
         // Word boundaries in other places ("AREFULLAHA REF" / "AREFULLAH AREF"): compare the
         // names as letter strings, in the given order and with the list name's first token moved
         // last ("SALEK, ABDUL" / "ABDUL SALEK"). Only near-identical strings count.
-        if score < self.config.threshold && score > 0.3 {
+        let letters = |ts: &[IToken]| -> usize {
+            ts.iter()
+                .filter(|t| t.kind != TokenKind::LegalForm)
+                .map(|t| t.text.len())
+                .sum()
+        };
+        if score < self.config.threshold
+            && score > 0.3
+            && letters(qt).min(letters(ct)) >= 10
+            && letters(qt).abs_diff(letters(ct)) <= 2
+        {
             let join = |ts: &[IToken]| -> String {
                 ts.iter()
                     .filter(|t| t.kind != TokenKind::LegalForm)
@@ -868,11 +890,13 @@ impl Matcher {
             b.sort_unstable();
             if a != b {
                 score = score.min(self.config.number_conflict_cap);
-                ex.notes.push(format!(
-                    "numbers differ: {} vs {}",
-                    qn.join(" "),
-                    cn.join(" ")
-                ));
+                if explain {
+                    ex.notes.push(format!(
+                        "numbers differ: {} vs {}",
+                        qn.join(" "),
+                        cn.join(" ")
+                    ));
+                }
             }
         }
         (score.clamp(0.0, 1.0), ex)
@@ -903,6 +927,9 @@ impl Matcher {
                         continue;
                     }
                     if two[i].kind != TokenKind::Word || two[k].kind != TokenKind::Word {
+                        continue;
+                    }
+                    if (two[i].text.len() + two[k].text.len()).abs_diff(one[j].text.len()) > 1 {
                         continue;
                     }
                     let joined = format!("{}{}", two[i].text, two[k].text);
@@ -1290,5 +1317,43 @@ impl SharedMatcher {
             Ok(mut g) => *g = new,
             Err(p) => *p.into_inner() = new,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_osa_agrees_with_strsim() {
+        let words = [
+            "rosneft", "rosnfet", "rosneftt", "trading", "tradng", "abc", "acb", "", "a",
+            "kashgar", "kaxgar",
+        ];
+        for a in words {
+            for b in words {
+                let d = strsim::osa_distance(a, b);
+                for max in 0..4 {
+                    let got = bounded_osa(a.as_bytes(), b.as_bytes(), max);
+                    assert_eq!(got, (d <= max).then_some(d), "{a} {b} {max}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn token_similarity_rules() {
+        assert_eq!(token_sim("abbas", "abas").map(|x| x.0), Some(0.95));
+        assert!(token_sim("sko", "sok").is_some());
+        assert!(token_sim("kim", "kin").is_none(), "3 letters: only swaps");
+        assert!(
+            token_sim("baid", "abid").is_some(),
+            "swap of the first two letters"
+        );
+        assert!(token_sim("mhmdy", "hmdy").is_none(), "first letter dropped");
+        assert!(token_sim("tradng", "trading").is_some());
+        assert!(token_sim("trading", "treading").is_some());
+        assert!(token_sim("shipping", "shopping").is_some());
+        assert!(token_sim("rosneft", "gazprom").is_none());
     }
 }

@@ -13,7 +13,9 @@
 //!    "youxian gongsi" ...) collapse to a canonical tag and are marked [`TokenKind::LegalForm`]:
 //!    they carry little weight and never make or break a match on their own.
 
+use ahash::{AHashMap, AHashSet};
 use serde::Serialize;
+use std::sync::OnceLock;
 use unicode_normalization::UnicodeNormalization;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -220,6 +222,29 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("muhd", "muhammad"),
 ];
 
+/// Look-up tables built once from the constant lists above.
+struct Tables {
+    /// First word -> indices into LEGAL_FORMS (in list order, longest phrases first).
+    legal_by_first: AHashMap<&'static str, Vec<usize>>,
+    abbreviations: AHashMap<&'static str, &'static str>,
+    stop: AHashSet<&'static str>,
+}
+
+fn tables() -> &'static Tables {
+    static T: OnceLock<Tables> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut legal_by_first: AHashMap<&'static str, Vec<usize>> = AHashMap::new();
+        for (i, (form, _)) in LEGAL_FORMS.iter().enumerate() {
+            legal_by_first.entry(form[0]).or_default().push(i);
+        }
+        Tables {
+            legal_by_first,
+            abbreviations: ABBREVIATIONS.iter().copied().collect(),
+            stop: STOP_WORDS.iter().chain(ANNOTATION_WORDS).copied().collect(),
+        }
+    })
+}
+
 /// Plural folding applied to word tokens of length > 4 ("industries" -> "industry").
 fn fold_plural(t: &str) -> String {
     if t.len() > 4 {
@@ -235,6 +260,9 @@ fn fold_plural(t: &str) -> String {
 
 /// Unicode -> lower-case Latin ASCII.
 pub fn to_ascii_lower(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     let nfkc: String = s.nfkc().collect();
     deunicode::deunicode(&nfkc).to_lowercase()
 }
@@ -365,7 +393,12 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
     let mut i = 0;
     'outer: while i < raw.len() {
         let first = raw[i].as_str();
-        for (form, canon) in LEGAL_FORMS.iter().filter(|(f, _)| f[0] == first) {
+        let forms = tables()
+            .legal_by_first
+            .get(first)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for (form, canon) in forms.iter().map(|&k| &LEGAL_FORMS[k]) {
             if i + form.len() <= raw.len() && form.iter().zip(&raw[i..]).all(|(a, b)| *a == b) {
                 // A lone "co"/"sa"/"as"/"ab"/"ao" as the *first* token is more likely a name.
                 if !(i == 0
@@ -396,7 +429,7 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
             });
             continue;
         }
-        if STOP_WORDS.contains(&t) || ANNOTATION_WORDS.contains(&t) {
+        if tables().stop.contains(t) {
             continue;
         }
         if LONE_LEGAL_WORDS.contains(&t) {
@@ -406,10 +439,10 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
             });
             continue;
         }
-        let expanded = ABBREVIATIONS
-            .iter()
-            .find(|(a, _)| *a == t)
-            .map(|(_, full)| full.to_string())
+        let expanded = tables()
+            .abbreviations
+            .get(t)
+            .map(|full| full.to_string())
             .unwrap_or_else(|| t.to_string());
         out.push(Token {
             text: fold_plural(&expanded),
