@@ -27,7 +27,8 @@ pub enum HsAction {
         /// Number of codes to return.
         #[arg(short = 'k', long, default_value_t = 5)]
         k: usize,
-        /// Batch input: CSV or JSON Lines with a `description` column.
+        /// Batch input: CSV or JSON Lines with a `description` column (optional `category` and
+        /// `attributes` columns are used too).
         #[arg(long, requires = "output")]
         input: Option<PathBuf>,
         /// Batch output: `.csv` or `.jsonl`.
@@ -111,13 +112,20 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             let m = load_model(&model)?;
             match (description, input, output) {
                 (_, Some(input), Some(output)) => {
-                    let rows = io::read_columns(&input, &["description"])?;
+                    // Optional `category` and `attributes` columns are used like `hs evaluate`
+                    // uses a listing's category path and attributes (weights 1.0 and 0.7).
+                    let rows = io::read_columns_opt(
+                        &input,
+                        &["description"],
+                        &["category", "attributes"],
+                    )?;
                     let results: Vec<(String, Vec<crate::Suggestion>)> = rows
                         .into_iter()
-                        .map(|mut r| {
-                            let d = r.pop().unwrap_or_default();
-                            let s = m.suggest(&d, k);
-                            (d, s)
+                        .map(|r| {
+                            let get = |i: usize| r.get(i).map(String::as_str).unwrap_or_default();
+                            let ranking =
+                                m.rank_fields(&[(get(0), 1.0), (get(1), 1.0), (get(2), 0.7)]);
+                            (get(0).to_string(), m.suggestions(&ranking, k))
                         })
                         .collect();
                     io::write_batch(&output, &results, m.nomenclature())?;

@@ -31,6 +31,18 @@ impl Format {
 /// Reads the named string columns of every row. Missing columns are an error; empty cells
 /// become empty strings. Numbers in JSON are turned into their text form.
 pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, HsError> {
+    read_columns_opt(path, columns, &[])
+}
+
+/// Like [`read_columns`], plus `optional` columns that read as empty strings when the file (CSV)
+/// or a line (JSON Lines) does not have them. Row values: required columns, then optional ones.
+pub fn read_columns_opt(
+    path: &Path,
+    required: &[&str],
+    optional: &[&str],
+) -> Result<Vec<Vec<String>>, HsError> {
+    let columns: Vec<&str> = required.iter().chain(optional).copied().collect();
+    let n_required = required.len();
     let input_err = |message: String| HsError::Input {
         path: path.to_path_buf(),
         message,
@@ -43,29 +55,26 @@ pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, H
                 .from_path(path)
                 .map_err(|e| input_err(e.to_string()))?;
             let headers = rdr.headers().map_err(|e| input_err(e.to_string()))?.clone();
-            let idx: Vec<usize> = columns
-                .iter()
-                .map(|c| {
-                    headers
-                        .iter()
-                        .position(|h| {
-                            h.trim()
-                                .trim_start_matches('\u{feff}')
-                                .eq_ignore_ascii_case(c)
-                        })
-                        .ok_or_else(|| {
-                            input_err(format!(
-                                "no `{c}` column (columns: {})",
-                                headers.iter().collect::<Vec<_>>().join(", ")
-                            ))
-                        })
-                })
-                .collect::<Result<_, _>>()?;
+            let mut idx: Vec<Option<usize>> = Vec::with_capacity(columns.len());
+            for (n, c) in columns.iter().enumerate() {
+                let found = headers.iter().position(|h| {
+                    h.trim()
+                        .trim_start_matches('\u{feff}')
+                        .eq_ignore_ascii_case(c)
+                });
+                if found.is_none() && n < n_required {
+                    return Err(input_err(format!(
+                        "no `{c}` column (columns: {})",
+                        headers.iter().collect::<Vec<_>>().join(", ")
+                    )));
+                }
+                idx.push(found);
+            }
             for (i, rec) in rdr.records().enumerate() {
                 let rec = rec.map_err(|e| input_err(format!("row {}: {e}", i + 2)))?;
                 rows.push(
                     idx.iter()
-                        .map(|&j| rec.get(j).unwrap_or_default().to_string())
+                        .map(|j| j.and_then(|j| rec.get(j)).unwrap_or_default().to_string())
                         .collect(),
                 );
             }
@@ -82,9 +91,12 @@ pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, H
                 let v: serde_json::Value = serde_json::from_str(line)
                     .map_err(|e| input_err(format!("line {}: {e}", i + 1)))?;
                 let mut row = Vec::with_capacity(columns.len());
-                for c in columns {
+                for (n, c) in columns.iter().enumerate() {
                     match v.get(*c) {
                         Some(serde_json::Value::String(s)) => row.push(s.clone()),
+                        Some(serde_json::Value::Null) | None if n >= n_required => {
+                            row.push(String::new())
+                        }
                         Some(serde_json::Value::Null) | None => {
                             return Err(input_err(format!("line {}: no `{c}` field", i + 1)))
                         }
@@ -211,6 +223,10 @@ mod tests {
         .unwrap();
         let l = read_labelled(&jl).unwrap();
         assert_eq!(l[0].hs_code, "854143");
+        let opt = read_columns_opt(&csv_path, &["description"], &["category"]).unwrap();
+        assert_eq!(opt[0], vec!["frozen shrimp".to_string(), String::new()]);
+        let opt = read_columns_opt(&jl, &["description"], &["category"]).unwrap();
+        assert_eq!(opt[0], vec!["solar panel".to_string(), String::new()]);
         let bad = dir.path().join("bad.csv");
         std::fs::write(&bad, "text\nfoo\n").unwrap();
         assert!(matches!(

@@ -58,6 +58,40 @@ fn batch_suggest_writes_csv_and_jsonl() {
 }
 
 #[test]
+fn batch_suggest_uses_optional_category_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("goods.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            "{\"description\":\"Ultra 256GB Midnight Black\",\"category\":\"Cellphones & Telecommunications > Mobile Phones > Smartphones\"}\n",
+            "{\"description\":\"Ultra 256GB Midnight Black\"}\n"
+        ),
+    )
+    .unwrap();
+    let output = dir.path().join("out.jsonl");
+    hs(HsAction::Suggest {
+        description: None,
+        k: 1,
+        input: Some(input),
+        output: Some(output.clone()),
+        model: None,
+        json: false,
+    })
+    .unwrap();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["suggestions"][0]["code"], "851713", "{}", rows[0]);
+    assert_ne!(
+        rows[1]["suggestions"][0]["code"], "851713",
+        "without the category the title says little"
+    );
+}
+
+#[test]
 fn train_then_suggest_with_model_file_and_errors_are_typed() {
     let dir = tempfile::tempdir().unwrap();
     let labelled = dir.path().join("history.jsonl");
