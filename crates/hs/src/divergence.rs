@@ -411,8 +411,9 @@ impl Signal for HsDivergence {
                 out.push(reason(
                     "hs_uv_fit_gap",
                     format!(
-                        "unit value {:.2}/kg fits the declared HS {hs6} poorly (z {z_decl:.1}) but fits the importer's usual HS {code} (z {z_usual:.1})",
-                        d.unit_value().unwrap_or(f64::NAN)
+                        "unit value {:.2} {}/kg fits the declared HS {hs6} poorly (z {z_decl:.1}) but fits the importer's usual HS {code} (z {z_usual:.1})",
+                        d.unit_value().unwrap_or(f64::NAN),
+                        d.currency
                     ),
                 ));
             }

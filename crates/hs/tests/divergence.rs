@@ -130,6 +130,12 @@ fn tariff_engineering_case_is_flagged_with_reasons() {
     ] {
         assert!(codes.contains(&want), "missing {want}: {reasons:#?}");
     }
+    let uv = reasons.iter().find(|r| r.code == "hs_uv_fit_gap").unwrap();
+    assert!(
+        uv.text.contains("8.00 USD/kg") && uv.text.contains("610910"),
+        "{}",
+        uv.text
+    );
     let tariff = reasons.iter().find(|r| r.code == "hs_tax_gap_pp").unwrap();
     assert!(
         tariff.text.contains("610910") && tariff.text.contains("12.0 points"),
