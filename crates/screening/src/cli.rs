@@ -578,3 +578,87 @@ fn run_bench(b: BenchArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    /// The same shape as `borderline`'s main: the screening commands flattened beside others.
+    #[derive(Parser)]
+    struct Shell {
+        #[command(subcommand)]
+        command: Top,
+    }
+    #[derive(clap::Subcommand)]
+    enum Top {
+        Version,
+        #[command(flatten)]
+        Screening(Command),
+    }
+
+    fn parse(args: &[&str]) -> Command {
+        let mut v = vec!["borderline"];
+        v.extend_from_slice(args);
+        match Shell::try_parse_from(v) {
+            Ok(Shell {
+                command: Top::Screening(c),
+            }) => c,
+            Ok(_) => panic!("{args:?} parsed as another command"),
+            Err(e) => panic!("{args:?}: {e}"),
+        }
+    }
+
+    #[test]
+    fn commands_parse_when_flattened() {
+        Shell::command().debug_assert();
+        match parse(&[
+            "screen",
+            "ACME LTD",
+            "--schema",
+            "company",
+            "--country",
+            "CN",
+        ]) {
+            Command::Screen(a) => {
+                assert_eq!(a.name.as_deref(), Some("ACME LTD"));
+                assert_eq!(a.q.schema, Some(Schema::Company));
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&["screen", "compare", "A", "B", "--schema", "vessel"]) {
+            Command::Screen(a) => match a.command {
+                Some(ScreenCommand::Compare(c)) => {
+                    assert_eq!(
+                        (c.name1.as_deref(), c.name2.as_deref()),
+                        (Some("A"), Some("B"))
+                    )
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(&["screen", "evaluate", "--json"]),
+            Command::Screen(_)
+        ));
+        assert!(matches!(
+            parse(&["lists", "--list", "uflpa=simple-csv:x.csv"]),
+            Command::Lists(_)
+        ));
+        assert!(matches!(
+            parse(&[
+                "network",
+                "exposure",
+                "--declaration",
+                "97061800",
+                "--hops",
+                "3"
+            ]),
+            Command::Network(_)
+        ));
+        assert!(
+            Shell::try_parse_from(["borderline", "screen", "X", "--schema", "spaceship"]).is_err()
+        );
+    }
+}

@@ -59,7 +59,7 @@ impl Default for MatchConfig {
             initial_weight: 0.5,
             number_conflict_cap: 0.5,
             min_coverage: 0.5,
-            max_candidates: 24,
+            max_candidates: 32,
             country_mismatch_factor: 0.90,
             country_match_bonus: 0.15,
             address_match_bonus: 0.2,
@@ -1186,7 +1186,23 @@ impl Matcher {
             touched.clear();
             out
         });
-        cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Ties (common names reach many list names with the same weight) go to names of the
+        // query's length.
+        let qlen = q.tokens.len();
+        let len_gap = |ni: u32| self.names[ni as usize].tokens.len().abs_diff(qlen);
+        cands.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(len_gap(a.0).cmp(&len_gap(b.0)))
+                .then(a.0.cmp(&b.0))
+        });
+        // At most two name variants per entry, so one entry's many aliases do not crowd the
+        // others out of the candidates scored in full.
+        let mut per_entry: AHashMap<u32, u8> = AHashMap::new();
+        cands.retain(|(ni, _)| {
+            let c = per_entry.entry(self.names[*ni as usize].entry).or_insert(0);
+            *c += 1;
+            *c <= 2
+        });
         cands.truncate(self.config.max_candidates);
         let qcountry = query.country.as_deref();
         let qaddr = query.address.as_deref().map(address_tokens);
