@@ -302,7 +302,10 @@ pub fn xinjiang_flag(text: &str, country: Option<&str>) -> Option<RegionFlag> {
         || w.contains(" xinjiang ")
         || text.contains("中国")
         || text.contains("新疆");
-    for (place, kind, ambiguous, spellings) in GAZETTEER {
+    // Most specific first: prefectures, cities and counties, then the region's own names.
+    let specific = GAZETTEER.iter().skip(2);
+    let region = GAZETTEER.iter().take(2);
+    for (place, kind, ambiguous, spellings) in specific.chain(region) {
         if *ambiguous && !china_context {
             continue;
         }
@@ -340,7 +343,15 @@ mod tests {
             ("Khotan Road 5", "Hotan"),
             ("Hetian Industrial Park", "Hotan"),
             ("Turfan Grape Co", "Turpan"),
-            ("Shihezi, Xinjiang", "Xinjiang Uyghur Autonomous Region"),
+            ("Shihezi, Xinjiang", "Shihezi"),
+            (
+                "Textile park, Xinjiang, China",
+                "Xinjiang Uyghur Autonomous Region",
+            ),
+            (
+                "XPCC 8th Division",
+                "Xinjiang Production and Construction Corps",
+            ),
             ("Ghulja city", "Yining (Ghulja)"),
         ] {
             let f = xinjiang_flag(text, None).unwrap_or_else(|| panic!("{text} should flag"));
