@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod generate;
 mod targeting;
 
@@ -21,9 +22,14 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Targeting(targeting::Command),
+    /// Throughput benchmarks (see scripts/bench.sh).
+    #[command(subcommand, hide = true)]
+    Bench(bench::BenchCommand),
     /// Print version information.
     Version,
     // -- module command groups: one flattened line each (e.g. `#[command(flatten)] Screening(borderline_screening::cli::Command),`)
+    #[command(flatten)]
+    Screening(borderline_screening::cli::Command),
     #[command(flatten)]
     Hs(borderline_hs::cli::Command),
 }
@@ -32,8 +38,10 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Targeting(c) => targeting::run(c)?,
+        Command::Bench(c) => bench::run(c)?,
         Command::Version => println!("borderline {}", env!("CARGO_PKG_VERSION")),
         // -- module dispatch: one arm each (e.g. `Command::Screening(c) => borderline_screening::cli::run(c)?,`)
+        Command::Screening(c) => borderline_screening::cli::run(c)?,
         Command::Hs(c) => borderline_hs::cli::run(c)?,
     }
     Ok(())

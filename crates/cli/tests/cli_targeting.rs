@@ -1,0 +1,131 @@
+//! End to end through the `borderline` binary: ingest -> train -> evaluate -> score on a small
+//! sample of the bundled data.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn borderline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_borderline"))
+}
+
+fn data(split: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../data/declarations/kcs_{split}.csv.gz"))
+}
+
+/// Every `every`-th row of a bundled split, as a plain CSV, and its number of data rows.
+fn sample(split: &str, every: usize, dir: &Path) -> (PathBuf, usize) {
+    let file = std::fs::File::open(data(split)).expect("bundled data");
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    let path = dir.join(format!("{split}.csv"));
+    let mut out = std::fs::File::create(&path).expect("create");
+    let mut rows = 0;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.expect("utf-8");
+        if i == 0 || i % every == 0 {
+            writeln!(out, "{line}").expect("write");
+            rows += usize::from(i > 0);
+        }
+    }
+    (path, rows)
+}
+
+fn run(cmd: &mut Command) -> (String, String) {
+    let out = cmd.output().expect("runs");
+    let (so, se) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(out.status.success(), "failed: {cmd:?}\nstdout:\n{so}\nstderr:\n{se}");
+    (so, se)
+}
+
+#[test]
+fn train_evaluate_score_on_a_small_sample() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ((train, n_train), (valid, _), (test, n_test)) =
+        (sample("train", 6, d), sample("valid", 3, d), sample("test", 3, d));
+    let model = d.join("model.json.gz");
+    let (stdout, stderr) = run(borderline()
+        .args(["train", "--train"])
+        .arg(&train)
+        .arg("--valid")
+        .arg(&valid)
+        .arg("--model")
+        .arg(&model)
+        .args(["--learning-rate", "0.1", "--threads", "1"]));
+    let accounting = format!("read {n_train} = accepted {n_train} + quarantined 0");
+    assert!(stderr.contains(&accounting), "{stderr}");
+    assert!(stdout.contains("written to"), "{stdout}");
+
+    let (json, _) = run(borderline()
+        .args(["evaluate", "--json", "--model"])
+        .arg(&model)
+        .arg("--test")
+        .arg(&test));
+    let report: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    for key in ["precision_at", "recall_at", "critical_recall_at", "tax_recall_at"] {
+        for k in ["1", "2", "5", "10"] {
+            let v = report[key][k].as_f64().unwrap_or(f64::NAN);
+            assert!((0.0..=1.0).contains(&v), "{key}[{k}] = {v}");
+        }
+    }
+    assert!(report["auc"].as_f64().expect("auc") > 0.65);
+
+    let list = d.join("list.csv");
+    run(borderline()
+        .args(["score", "--capacity", "5%", "--yellow", "10%", "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(&test)
+        .arg("--output")
+        .arg(&list));
+    let mut rdr = csv::Reader::from_path(&list).expect("list");
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), n_test);
+    let red = rows.iter().filter(|r| &r[3] == "red").count();
+    let yellow = rows.iter().filter(|r| &r[3] == "yellow").count();
+    // Capacities are exact: floor(5%) red, then up to floor(15%) yellow.
+    assert_eq!((red, red + yellow), (n_test * 5 / 100, n_test * 15 / 100));
+    let scores: Vec<f64> = rows.iter().map(|r| r[2].parse().expect("score")).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked by risk");
+    assert!(rows.iter().filter(|r| &r[3] != "green").all(|r| !r[7].is_empty()), "reasons for red and yellow");
+    assert!(rows.iter().filter(|r| &r[3] == "green").all(|r| r[7].is_empty()));
+
+    // The same in JSON Lines, streamed with the model's lane thresholds.
+    let (jsonl, _) = run(borderline()
+        .args(["score", "--stream", "--format", "jsonl", "--reasons", "fast", "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(&test));
+    let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().expect("line")).expect("JSON");
+    assert!(first["risk_score"].as_f64().is_some() && first["lane"].is_string());
+    assert_eq!(jsonl.lines().count(), n_test);
+}
+
+#[test]
+fn ingest_reports_accounting_and_quarantines_bad_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud\n1,2020-01-01,30,B,11,21,11,10,D,I,S,,440890,BE,BE,0.0,FEU1,G,108.0,372254.4,0,0\n2,2020-01-01,30,B,11,21,11,10,D,I,S,,440890,BE,BE,0.0,FEU1,G,heavy,372254.4,0,0\n").expect("write");
+    let q = dir.path().join("q");
+    let (stdout, _) = run(borderline().arg("ingest").arg(&path).arg("--quarantine-dir").arg(&q));
+    assert!(stdout.contains("read 2 = accepted 1 + quarantined 1"), "{stdout}");
+    let quarantine = std::fs::read_to_string(q.join("bad.csv.quarantine.csv")).expect("quarantine file");
+    assert!(quarantine.contains(",3,net_mass_kg,\"\"\"heavy\"\" is not a number\""), "{quarantine}");
+}
+
+#[test]
+fn unusable_input_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("wrong.csv");
+    std::fs::write(&path, "a,b,c\n1,2,3\n").expect("write");
+    let out = borderline().arg("ingest").arg(&path).output().expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong.csv") && err.contains("missing required column"), "{err}");
+    let out = borderline().args(["evaluate", "--model", "/nonexistent/model.json.gz", "--test"]).arg(&path).output().expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model.json.gz"));
+}
