@@ -301,7 +301,8 @@ pub fn build_demo_signal(
     max_hops: usize,
 ) -> (ScreeningSignal, Arc<SupplierNetwork>, DemoEnrichment) {
     let enrichment = enrich(declarations, matcher.entries(), seed);
-    let (signal, net) = build_signal(
+    // The synthetic relationships name loaded entries only, so there are no problems to report.
+    let (signal, net, _problems) = build_signal(
         declarations,
         matcher,
         enrichment.directory.clone(),
@@ -311,14 +312,15 @@ pub fn build_demo_signal(
     (signal, net, enrichment)
 }
 
-/// Builds the network and the signal from a party directory and relationship rows.
+/// Builds the network and the signal from a party directory and relationship rows. Returns the
+/// relationship rows that could not be used (unknown list entry), as messages.
 pub fn build_signal(
     declarations: &[Declaration],
     matcher: Arc<Matcher>,
     directory: PartyDirectory,
     relationships: &[Relationship],
     max_hops: usize,
-) -> (ScreeningSignal, Arc<SupplierNetwork>) {
+) -> (ScreeningSignal, Arc<SupplierNetwork>, Vec<String>) {
     let signal = ScreeningSignal::new(matcher.clone(), directory);
     let mut net = SupplierNetwork::new();
     for d in declarations {
@@ -334,9 +336,7 @@ pub fn build_signal(
             }
         }
     }
-    for p in net.add_relationships(Some(&matcher), relationships) {
-        eprintln!("warning: relationship skipped: {p}");
-    }
+    let problems = net.add_relationships(Some(&matcher), relationships);
     let net = Arc::new(net);
-    (signal.with_network(net.clone(), max_hops), net)
+    (signal.with_network(net.clone(), max_hops), net, problems)
 }

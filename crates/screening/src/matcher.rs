@@ -517,10 +517,10 @@ fn is_geo(t: &str) -> bool {
 
 fn deletions(t: &str) -> Vec<String> {
     let mut out = Vec::with_capacity(t.len());
-    for (i, _) in t.char_indices() {
+    for (i, c) in t.char_indices() {
         let mut s = String::with_capacity(t.len());
         s.push_str(&t[..i]);
-        s.push_str(&t[i + 1..]);
+        s.push_str(&t[i + c.len_utf8()..]);
         out.push(s);
     }
     out

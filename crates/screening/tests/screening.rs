@@ -397,7 +397,8 @@ fn signal_gives_features_and_reasons() {
         decl("D2", "IMP1", "SEL2", "BRK"),
     ];
     let rels: Vec<Relationship> = Vec::new();
-    let (sig, _net) = borderline_screening::demo::build_signal(&decls, m, dir, &rels, 2);
+    let (sig, _net, problems) = borderline_screening::demo::build_signal(&decls, m, dir, &rels, 2);
+    assert!(problems.is_empty());
     let defs = sig.feature_defs();
     let mut out = vec![0.0f32; defs.len()];
     sig.features(&decls[0], &mut out);
@@ -497,4 +498,34 @@ fn un_positives_match_the_un_list_when_dev_data_is_present() {
         .count();
     let recall = found as f64 / rows.len() as f64;
     assert!(recall >= 0.98, "recall {recall}");
+}
+
+#[test]
+fn odd_input_never_panics() {
+    let m = crafted();
+    let long = "INTERNATIONAL ".repeat(40);
+    for q in [
+        "",
+        "   ",
+        "c/o",
+        "SHIPPER:",
+        "🚢🚢 ACME",
+        "a\u{0301}\u{0301}\u{0301}",
+        "שלום עולם",
+        "ＡＣＭＥ　ＴＲＡＤＩＮＧ",
+        "12345 67890",
+        "---///...",
+        long.as_str(),
+        "ROSNEFTTRADINGSAROSNEFTTRADINGSAROSNEFTTRADINGSAROSNEFTTRADINGSAROSNEFTTRADINGSA",
+    ] {
+        for schema in [Schema::Unknown, Schema::Person, Schema::Vessel] {
+            let hits = m.screen(&Query::name(q).schema(schema).address(Some(q.to_string())));
+            for h in hits {
+                assert!((0.0..=1.0).contains(&h.score), "{q}: {}", h.score);
+            }
+            let (s, _) = m.compare(q, "ROSNEFT TRADING S.A.", schema);
+            assert!((0.0..=1.0).contains(&s));
+        }
+        let _ = borderline_screening::xinjiang::xinjiang_flag(q, Some("CN"));
+    }
 }
