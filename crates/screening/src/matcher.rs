@@ -604,7 +604,7 @@ impl Matcher {
         let max_weight = (1.0 + n).ln();
         let mut deletes: AHashMap<Box<str>, Vec<u32>> = AHashMap::new();
         for (id, t) in vocab_text.iter().enumerate() {
-            if t.len() >= 3 && !t.bytes().all(|b| b.is_ascii_digit()) {
+            if t.len() >= 4 && !t.bytes().all(|b| b.is_ascii_digit()) {
                 for d in deletions(t) {
                     deletes
                         .entry(d.into_boxed_str())
@@ -997,6 +997,21 @@ impl Matcher {
             for &id in ids {
                 consider(id, out);
             }
+        }
+        // Three letters match only by an adjacent swap (or a doubled letter, found above):
+        // try the two swaps directly instead of the crowded two-letter deletion keys.
+        if text.len() == 3 {
+            let b = text.as_bytes();
+            for (x, y) in [(0usize, 1usize), (1, 2)] {
+                let mut sw = b.to_vec();
+                sw.swap(x, y);
+                if let Ok(sw) = std::str::from_utf8(&sw) {
+                    if let Some(&id) = self.vocab.get(sw) {
+                        consider(id, out);
+                    }
+                }
+            }
+            return;
         }
         for (i, c) in text.char_indices() {
             buf.clear();
