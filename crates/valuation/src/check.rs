@@ -1,0 +1,307 @@
+//! Flags for one declaration against built [`Benchmarks`].
+
+use crate::benchmark::{log_unit_value, Benchmarks, CellStats, PartyStats, Problem};
+use crate::key::{self, Level};
+use crate::stats::{percentile_in_grid, MAD_TO_SD};
+use borderline_core::{Declaration, Reason, ReasonKind};
+use serde::Serialize;
+
+pub use crate::benchmark::Problem as Finding;
+
+/// Direction of a deviation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Under,
+    Over,
+    Within,
+}
+
+/// Whether the check could be made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum CheckOutcome {
+    /// Mass/value/currency/code problem: not compared.
+    DataQuality { problem: Problem },
+    /// No cell at any level had the minimum sample.
+    NoBenchmark,
+    Checked,
+}
+
+/// Result of checking one declaration. Log quantities are natural logs of unit values in the
+/// benchmark currency per kg.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub outcome: CheckOutcome,
+    pub log_unit_value: f64,
+    pub level: Option<Level>,
+    pub cell: Option<CellStats>,
+    /// (log unit value - cell median) / (1.4826 MAD, floored).
+    pub robust_z: f64,
+    /// Percentile within the cell (0-100, interpolated between stored quantiles).
+    pub percentile: f64,
+    pub own_importer: Option<PartyStats>,
+    pub own_seller: Option<PartyStats>,
+    /// Expected log unit value combining the cell(s) and the traders' own history.
+    pub expected: f64,
+    /// Combined score: (log unit value - expected) / predictive scale. Negative = under.
+    pub score: f64,
+    pub direction: Direction,
+    pub flagged: bool,
+    /// (cell median unit value x mass - declared value) x duty rate, when below the median.
+    pub duty_at_risk: f64,
+    /// Per declared quantity unit, when the declaration carries one and a benchmark exists.
+    pub per_unit_z: Option<f64>,
+}
+
+impl Check {
+    fn empty(outcome: CheckOutcome) -> Check {
+        Check {
+            outcome,
+            log_unit_value: f64::NAN,
+            level: None,
+            cell: None,
+            robust_z: f64::NAN,
+            percentile: f64::NAN,
+            own_importer: None,
+            own_seller: None,
+            expected: f64::NAN,
+            score: f64::NAN,
+            direction: Direction::Within,
+            flagged: false,
+            duty_at_risk: 0.0,
+            per_unit_z: None,
+        }
+    }
+}
+
+/// Variance of a sample median relative to the variance of one observation (pi / 2).
+const MEDIAN_VAR: f64 = std::f64::consts::FRAC_PI_2;
+
+impl Benchmarks {
+    fn ref_scale(&self, n: u32, mad: f64) -> f64 {
+        let min = self.config.min_scale;
+        if n >= 5 {
+            (mad * MAD_TO_SD).max(min)
+        } else {
+            self.sigma0.max(min)
+        }
+    }
+
+    /// Checks one declaration. Never panics and never divides by zero: unusable mass, value,
+    /// currency or code is a [`CheckOutcome::DataQuality`].
+    pub fn check(&self, d: &Declaration) -> Check {
+        let x = match log_unit_value(d) {
+            Ok(x) => x,
+            Err(problem) => return Check::empty(CheckOutcome::DataQuality { problem }),
+        };
+        if let Some(c) = &self.currency {
+            if c.as_str() != d.currency.as_str() {
+                let problem = Problem::CurrencyMismatch {
+                    declared: d.currency.to_string(),
+                    benchmarks: c.clone(),
+                };
+                return Check::empty(CheckOutcome::DataQuality { problem });
+            }
+        }
+        let Some(hs6) = key::hs6_number(d.hs_code.as_str()) else {
+            return Check::empty(CheckOutcome::DataQuality {
+                problem: Problem::BadHsCode,
+            });
+        };
+        let origin = self.origin_index(&d.origin_country);
+        let Some((level, cell)) = self.fallback(hs6, origin, 0) else {
+            let mut c = Check::empty(CheckOutcome::NoBenchmark);
+            c.log_unit_value = x;
+            return c;
+        };
+        let cell = *cell;
+        let min_scale = self.config.min_scale;
+        let robust_z = (x - cell.median()) / cell.scale(min_scale);
+        let percentile = percentile_in_grid(&cell.grid, x);
+
+        // Combined expectation: precision-weighted references (see docs/valuation.md).
+        let mut num = 0.0;
+        let mut den = 0.0;
+        let mut best_var = f64::INFINITY;
+        let mut add_ref = |median: f64, n: u32, mad: f64| {
+            let s = self.ref_scale(n, mad);
+            let v = s * s * (1.0 + MEDIAN_VAR / n as f64);
+            num += median / v;
+            den += 1.0 / v;
+            best_var = best_var.min(v);
+        };
+        add_ref(cell.median(), cell.n, cell.mad);
+        if level == Level::Hs6Origin {
+            if let Some(c) = self.cell(Level::Hs6, hs6, None, 0) {
+                if c.n > cell.n {
+                    add_ref(c.median(), c.n, c.mad);
+                }
+            }
+        } else if let Some(c) = self.cell(Level::Hs6Origin, hs6, origin, 0) {
+            add_ref(c.median(), c.n, c.mad);
+        }
+        let own_importer = self.party(key::TAG_IMPORTER, &d.importer, hs6, 0).copied();
+        let own_seller = d
+            .seller
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .and_then(|s| self.party(key::TAG_SELLER, s, hs6, 0))
+            .copied();
+        for p in [own_importer, own_seller].into_iter().flatten() {
+            add_ref(p.median, p.n, p.mad);
+        }
+        let expected = num / den;
+        let score = (x - expected) / best_var.sqrt();
+        let thr = self.config.z_threshold;
+        let direction = if score <= -thr {
+            Direction::Under
+        } else if score >= thr {
+            Direction::Over
+        } else {
+            Direction::Within
+        };
+        let duty_at_risk = match (d.net_mass_kg, d.customs_value, d.tax_rate) {
+            (Some(m), Some(v), Some(r)) if r.is_finite() && r > 0.0 => {
+                ((cell.median().exp() * m - v) * r / 100.0).max(0.0)
+            }
+            _ => 0.0,
+        };
+        let per_unit_z = self.per_unit_z(d, hs6, origin);
+        Check {
+            outcome: CheckOutcome::Checked,
+            log_unit_value: x,
+            level: Some(level),
+            cell: Some(cell),
+            robust_z,
+            percentile,
+            own_importer,
+            own_seller,
+            expected,
+            score,
+            direction,
+            flagged: direction != Direction::Within,
+            duty_at_risk,
+            per_unit_z,
+        }
+    }
+
+    fn per_unit_z(&self, d: &Declaration, hs6: u32, origin: Option<u16>) -> Option<f64> {
+        if self.bases.len() < 2 {
+            return None;
+        }
+        let (q, unit, v) = (d.quantity?, d.quantity_unit.as_deref()?, d.customs_value?);
+        if !(q.is_finite() && q > 0.0 && v.is_finite() && v > 0.0) {
+            return None;
+        }
+        let b = self.basis_index(unit.trim())?;
+        let (_, c) = self.fallback(hs6, origin, b)?;
+        Some(((v / q).ln() - c.median()) / c.scale(self.config.min_scale))
+    }
+
+    /// Officer-readable reasons for a check (empty when nothing is abnormal).
+    pub fn reasons(&self, d: &Declaration, c: &Check) -> Vec<Reason> {
+        let mut out = Vec::new();
+        match &c.outcome {
+            CheckOutcome::DataQuality { problem } => out.push(Reason {
+                kind: ReasonKind::DataQuality,
+                code: problem.code().to_string(),
+                text: problem.text(),
+                contribution: None,
+            }),
+            CheckOutcome::NoBenchmark => {}
+            CheckOutcome::Checked => {
+                if c.flagged {
+                    out.push(Reason {
+                        kind: ReasonKind::Valuation,
+                        code: match c.direction {
+                            Direction::Under => "valuation_under",
+                            _ => "valuation_over",
+                        }
+                        .to_string(),
+                        text: self.phrase(d, c),
+                        contribution: None,
+                    });
+                }
+                if let Some(z) = c.per_unit_z {
+                    if z.abs() >= self.config.z_threshold {
+                        out.push(Reason {
+                            kind: ReasonKind::Valuation,
+                            code: "valuation_per_unit".into(),
+                            text: format!(
+                                "value per declared {} is {:.1} robust deviations {} its benchmark",
+                                d.quantity_unit.as_deref().unwrap_or("unit"),
+                                z.abs(),
+                                if z < 0.0 { "below" } else { "above" }
+                            ),
+                            contribution: None,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// "declared 1.2 KRW/kg; median 9.8 for HS 854140 from CN (n=312); below the 1st percentile; ..."
+    pub fn phrase(&self, d: &Declaration, c: &Check) -> String {
+        let cur = self.currency.as_deref().unwrap_or("");
+        let Some(cell) = c.cell else {
+            return String::new();
+        };
+        let hs = d.hs_code.as_str();
+        let scope = match c.level {
+            Some(Level::Hs6Origin) => format!("HS {} from {}", &hs[..6], d.origin_country),
+            Some(Level::Hs6) => format!("HS {}, all origins (few from {})", &hs[..6], d.origin_country),
+            Some(Level::Hs4) => format!("heading {}, all origins", &hs[..4]),
+            _ => format!("chapter {}, all origins", &hs[..2]),
+        };
+        let pct = if c.percentile < 1.0 {
+            "below the 1st percentile".to_string()
+        } else if c.percentile > 99.0 {
+            "above the 99th percentile".to_string()
+        } else {
+            format!("at the {}th percentile", c.percentile.round())
+        };
+        let mut s = format!(
+            "declared {} {cur}/kg; median {} for {scope} (n={}); {pct}",
+            sig(c.log_unit_value.exp()),
+            sig(cell.median().exp()),
+            cell.n
+        );
+        if let Some(p) = c.own_importer {
+            s.push_str(&format!(
+                "; importer's own median {} (n={})",
+                sig(p.median.exp()),
+                p.n
+            ));
+        }
+        if let Some(p) = c.own_seller {
+            s.push_str(&format!("; seller's median {} (n={})", sig(p.median.exp()), p.n));
+        }
+        s.push_str(&format!("; score {:.1}", c.score));
+        if c.direction == Direction::Under && c.duty_at_risk > 0.0 {
+            s.push_str(&format!("; duty at risk about {} {cur}", sig(c.duty_at_risk)));
+        }
+        s
+    }
+}
+
+/// A number with about 3 significant digits, without scientific notation for everyday sizes.
+pub fn sig(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let a = x.abs();
+    if a >= 1000.0 {
+        format!("{:.0}", x)
+    } else if a >= 100.0 {
+        format!("{:.0}", x)
+    } else if a >= 10.0 {
+        format!("{:.1}", x)
+    } else if a >= 0.01 || a == 0.0 {
+        format!("{:.2}", x)
+    } else {
+        format!("{:.2e}", x)
+    }
+}

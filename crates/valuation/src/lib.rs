@@ -1,0 +1,31 @@
+//! Valuation analysis for Borderline.
+//!
+//! * [`BenchmarkBuilder`] accumulates log unit values (customs value per kg, and per declared
+//!   quantity unit where present) per HS6 x origin cell and per trader's own history, keyed by
+//!   declaration date, incrementally. [`BenchmarkBuilder::finalize`] turns the trailing window
+//!   before an `as_of` date into [`Benchmarks`]: robust statistics of the log unit value
+//!   (median, quartiles, 1st/5th/95th/99th percentiles, MAD) per cell at four levels
+//!   (HS6 x origin, HS6, HS4, HS2) and per importer x HS6 and seller x HS6.
+//! * [`Benchmarks::check`] flags one declaration: fallback level, robust z against its cell,
+//!   percentile, a combined score that also uses the trader's and seller's own price history,
+//!   direction, duty at risk and officer-phrased reasons. Zero or missing mass/value and
+//!   currency mismatches are data-quality findings, never a division.
+//! * [`ValuationSignal`] exposes the same as a `borderline_core::Signal`.
+//! * [`eval`] is the seeded noise + injection evaluation against the IQR price filter and the
+//!   plain robust z-score.
+
+pub mod benchmark;
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod eval;
+pub mod key;
+pub mod signal;
+pub mod stats;
+
+pub use benchmark::{AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats};
+pub use benchmark::Problem;
+pub use check::{Check, CheckOutcome, Direction, Finding};
+pub use error::ValuationError;
+pub use key::{Basis, Level};
+pub use signal::ValuationSignal;

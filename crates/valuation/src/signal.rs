@@ -1,0 +1,109 @@
+//! Valuation as a targeting [`Signal`].
+
+use crate::benchmark::{BenchmarkBuilder, Benchmarks, Config};
+use crate::check::{CheckOutcome, Direction};
+use crate::error::ValuationError;
+use crate::key::Level;
+use borderline_core::{Declaration, FeatureDef, Reason, Signal};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Valuation features and reasons from benchmarks fitted on history before the scored period.
+/// Serialisable (serde) so it can live inside a model artefact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValuationSignal {
+    pub benchmarks: Benchmarks,
+}
+
+const FEATURES: [(&str, &str); 9] = [
+    ("valuation_score", "combined valuation score: (log unit value - expected log unit value from HS6 x origin / HS6 cells and the importer's and seller's own price history) / predictive robust scale; negative = cheaper than expected"),
+    ("valuation_robust_z", "(log unit value - median of its benchmark cell) / (1.4826 x MAD), cell at the most specific level with the minimum sample"),
+    ("valuation_log_dev", "log unit value minus the benchmark cell median log unit value"),
+    ("valuation_percentile", "percentile (0-100) of the unit value within its benchmark cell"),
+    ("valuation_level", "benchmark level used: 0 HS6 x origin, 1 HS6, 2 HS4, 3 HS2"),
+    ("valuation_own_importer_dev", "log unit value minus the importer's own median for this HS6 over the window (missing if none)"),
+    ("valuation_own_importer_n", "importer's own declarations of this HS6 in the window"),
+    ("valuation_log_duty_at_risk", "ln(1 + duty at risk), duty at risk = (cell median unit value x mass - declared value) x duty rate, floored at 0"),
+    ("valuation_data_quality", "1 if mass, value, currency or HS code prevents a valuation check, else 0"),
+];
+
+impl ValuationSignal {
+    /// Fits on `history` (declarations dated before `as_of` within the window are used; later
+    /// ones are ignored, so passing a superset cannot leak the scored period).
+    pub fn fit<'a>(
+        config: Config,
+        history: impl IntoIterator<Item = &'a Declaration>,
+        as_of: NaiveDate,
+    ) -> Result<ValuationSignal, ValuationError> {
+        let mut b = BenchmarkBuilder::new(config)?;
+        for d in history {
+            b.add(d);
+        }
+        Ok(ValuationSignal {
+            benchmarks: b.finalize(as_of),
+        })
+    }
+
+    pub fn new(benchmarks: Benchmarks) -> Self {
+        ValuationSignal { benchmarks }
+    }
+}
+
+impl Signal for ValuationSignal {
+    fn name(&self) -> &str {
+        "valuation"
+    }
+
+    fn feature_defs(&self) -> Vec<FeatureDef> {
+        FEATURES
+            .iter()
+            .map(|(n, d)| FeatureDef {
+                name: n.to_string(),
+                definition: d.to_string(),
+            })
+            .collect()
+    }
+
+    fn features(&self, d: &Declaration, out: &mut [f32]) {
+        let nan = f32::NAN;
+        for v in out.iter_mut() {
+            *v = nan;
+        }
+        if out.len() < FEATURES.len() {
+            return;
+        }
+        let c = self.benchmarks.check(d);
+        out[8] = matches!(c.outcome, CheckOutcome::DataQuality { .. }) as u8 as f32;
+        if c.outcome != CheckOutcome::Checked {
+            return;
+        }
+        let med = c.cell.map_or(f64::NAN, |s| s.median());
+        out[0] = c.score as f32;
+        out[1] = c.robust_z as f32;
+        out[2] = (c.log_unit_value - med) as f32;
+        out[3] = c.percentile as f32;
+        out[4] = match c.level {
+            Some(Level::Hs6Origin) => 0.0,
+            Some(Level::Hs6) => 1.0,
+            Some(Level::Hs4) => 2.0,
+            Some(Level::Hs2) => 3.0,
+            None => nan,
+        };
+        if let Some(p) = c.own_importer {
+            out[5] = (c.log_unit_value - p.median) as f32;
+            out[6] = p.n as f32;
+        } else {
+            out[6] = 0.0;
+        }
+        out[7] = if c.direction == Direction::Under || c.duty_at_risk > 0.0 {
+            c.duty_at_risk.ln_1p() as f32
+        } else {
+            0.0
+        };
+    }
+
+    fn reasons(&self, d: &Declaration) -> Vec<Reason> {
+        let c = self.benchmarks.check(d);
+        self.benchmarks.reasons(d, &c)
+    }
+}
