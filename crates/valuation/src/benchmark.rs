@@ -63,6 +63,40 @@ pub struct Config {
     pub z_threshold: f64,
     /// Currency of the benchmarks; `None` = the first accepted declaration's currency.
     pub currency: Option<String>,
+    /// Weights of the combined score (chosen on the validation period).
+    #[serde(default)]
+    pub tuning: Tuning,
+}
+
+/// Weights of the combined score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tuning {
+    /// Bandwidth on ln net mass of the quantity-conditional reference.
+    pub mass_bandwidth: f64,
+    /// Weight kept by past declarations of dissimilar mass (added to the mass kernel).
+    pub mass_floor: f64,
+    /// Weight multiplier of past declarations from the same origin.
+    pub origin_bonus: f64,
+    /// Weight multiplier of past declarations at the same duty rate.
+    pub tax_bonus: f64,
+    /// Weight per own past declaration of the importer / the seller (HS6 cell weight is its
+    /// effective sample size).
+    pub importer_weight: f64,
+    pub seller_weight: f64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            mass_bandwidth: 0.5,
+            mass_floor: 0.05,
+            origin_bonus: 2.0,
+            tax_bonus: 2.0,
+            importer_weight: 3.0,
+            seller_weight: 2.0,
+        }
+    }
 }
 
 impl Default for Config {
@@ -72,8 +106,9 @@ impl Default for Config {
             min_sample: 5,
             weighted: false,
             min_scale: 0.05,
-            z_threshold: 3.0,
+            z_threshold: 3.5,
             currency: None,
+            tuning: Tuning::default(),
         }
     }
 }
@@ -160,7 +195,24 @@ struct Obs {
     day: i32,
     luv: f32,
     w: f32,
+    /// ln net mass (kg), for the quantity-conditional reference.
+    lm: f32,
+    tax: f32,
 }
+
+/// One past declaration kept as a reference point of its HS6 (per-kg basis).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub luv: f32,
+    /// ln net mass (kg).
+    pub lm: f32,
+    /// Duty rate in percent (NaN if unknown).
+    pub tax: f32,
+    pub origin: u16,
+}
+
+/// Reference points kept per HS6 (all of them for small cells, else a mass-stratified sample).
+pub const MAX_POINTS: usize = 48;
 
 /// Whether [`BenchmarkBuilder::add`] used a declaration.
 #[derive(Debug, Clone, PartialEq)]
@@ -287,7 +339,9 @@ impl BenchmarkBuilder {
         let day = day_number(d.date);
         let mass = d.net_mass_kg.unwrap_or(1.0);
         let w = if self.config.weighted { mass as f32 } else { 1.0 };
-        self.push(hs6, origin, 0, d, Obs { day, luv: luv as f32, w });
+        let lm = mass.ln() as f32;
+        let tax = d.tax_rate.map_or(f32::NAN, |t| t as f32);
+        self.push(hs6, origin, 0, d, Obs { day, luv: luv as f32, w, lm, tax });
         self.counts.added += 1;
         // Per declared quantity unit, in separate cells (units are never mixed).
         if let (Some(q), Some(unit), Some(v)) = (d.quantity, d.quantity_unit.as_deref(), d.customs_value) {
@@ -295,7 +349,7 @@ impl BenchmarkBuilder {
                 if let Some(b) = self.basis_index(unit.trim()) {
                     let w = if self.config.weighted { q as f32 } else { 1.0 };
                     let luv = (v / q).ln() as f32;
-                    self.push(hs6, origin, b, d, Obs { day, luv, w });
+                    self.push(hs6, origin, b, d, Obs { day, luv, w, lm, tax });
                     self.counts.added_per_unit += 1;
                 }
             }
@@ -342,7 +396,19 @@ impl BenchmarkBuilder {
 
         let mut pooled: FastMap<Vec<(f64, f64)>> = FastMap::default();
         let mut cells = FastMap::default();
+        let mut points: FastMap<Vec<Point>> = FastMap::default();
         for (&k, obs) in &self.cells {
+            let (_, _, origin, basis) = key::decode_cell_key(k);
+            if basis == 0 {
+                let hs6 = key::decode_cell_key(k).1;
+                let pk = key::cell_key(Level::Hs6, key::hs6_number(&hs6).unwrap_or(0), None, 0);
+                points.entry(pk).or_default().extend(obs.iter().filter(in_window).map(|o| Point {
+                    luv: o.luv,
+                    lm: o.lm,
+                    tax: o.tax,
+                    origin: origin.unwrap_or(u16::MAX),
+                }));
+            }
             let mut vals: Vec<(f64, f64)> =
                 obs.iter().filter(in_window).map(|o| (o.luv as f64, o.w as f64)).collect();
             if vals.is_empty() {
@@ -360,11 +426,28 @@ impl BenchmarkBuilder {
                 cells.insert(k, CellStats::from(s));
             }
         }
+        let mut cell_scales: Vec<f64> = cells
+            .values()
+            .filter(|c: &&CellStats| c.n >= 5)
+            .map(|c| c.mad * MAD_TO_SD)
+            .collect();
         for (k, mut vals) in pooled {
             if let Some(s) = Summary::of(&mut vals, weighted) {
                 cells.insert(k, CellStats::from(s));
             }
         }
+        for v in points.values_mut() {
+            v.sort_by(|a, b| {
+                (a.lm, a.luv, a.tax, a.origin)
+                    .partial_cmp(&(b.lm, b.luv, b.tax, b.origin))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            if v.len() > MAX_POINTS {
+                let n = v.len();
+                *v = (0..MAX_POINTS).map(|i| v[(2 * i + 1) * n / (2 * MAX_POINTS)]).collect();
+            }
+        }
+        points.retain(|_, v| !v.is_empty());
         let mut parties = FastMap::default();
         let mut party_scales = Vec::new();
         for (&k, obs) in &self.parties {
@@ -384,8 +467,11 @@ impl BenchmarkBuilder {
                 );
             }
         }
-        party_scales.sort_by(f64::total_cmp);
-        let sigma0 = crate::stats::quantile_sorted(&party_scales, 0.5);
+        // Typical within-cell dispersion: median robust sd of HS6 x origin cells with 5+
+        // declarations (own histories when there are no such cells).
+        let scales = if cell_scales.is_empty() { &mut party_scales } else { &mut cell_scales };
+        scales.sort_by(f64::total_cmp);
+        let sigma0 = crate::stats::quantile_sorted(scales, 0.5);
         let sigma0 = if sigma0.is_finite() {
             sigma0.max(self.config.min_scale)
         } else {
@@ -410,6 +496,7 @@ impl BenchmarkBuilder {
             bases: self.bases.clone(),
             sigma0,
             cells,
+            points,
             parties,
             counts: self.counts.clone(),
         }
@@ -491,6 +578,9 @@ pub struct Benchmarks {
     pub sigma0: f64,
     #[serde(with = "sorted_map")]
     pub cells: FastMap<CellStats>,
+    /// Reference points per HS6 (per-kg), keyed like the HS6 cell.
+    #[serde(with = "sorted_map")]
+    pub points: FastMap<Vec<Point>>,
     #[serde(with = "sorted_map")]
     pub parties: FastMap<PartyStats>,
     pub counts: BuildCounts,
@@ -535,6 +625,12 @@ impl Benchmarks {
                 .filter(|c| c.n >= self.config.min_sample)
                 .map(|c| (l, c))
         })
+    }
+
+    pub fn points(&self, hs6: u32) -> &[Point] {
+        self.points
+            .get(&key::cell_key(Level::Hs6, hs6, None, 0))
+            .map_or(&[], Vec::as_slice)
     }
 
     pub fn party(&self, tag: u8, party: &str, hs6: u32, basis: u16) -> Option<&PartyStats> {

@@ -1,8 +1,8 @@
 //! Flags for one declaration against built [`Benchmarks`].
 
-use crate::benchmark::{log_unit_value, Benchmarks, CellStats, PartyStats, Problem};
+use crate::benchmark::{log_unit_value, Benchmarks, CellStats, PartyStats, Problem, MAX_POINTS};
 use crate::key::{self, Level};
-use crate::stats::{percentile_in_grid, MAD_TO_SD};
+use crate::stats::{ln_norm_cdf, norm_cdf, percentile_in_grid};
 use borderline_core::{Declaration, Reason, ReasonKind};
 use serde::Serialize;
 
@@ -42,9 +42,9 @@ pub struct Check {
     pub percentile: f64,
     pub own_importer: Option<PartyStats>,
     pub own_seller: Option<PartyStats>,
-    /// Expected log unit value combining the cell(s) and the traders' own history.
+    /// Weighted centre of the references (cells and the traders' own history), log scale.
     pub expected: f64,
-    /// Combined score: (log unit value - expected) / predictive scale. Negative = under.
+    /// Combined tail score (see `Mixture::score`); negative = cheaper than the references.
     pub score: f64,
     pub direction: Direction,
     pub flagged: bool,
@@ -77,17 +77,72 @@ impl Check {
 
 /// Variance of a sample median relative to the variance of one observation (pi / 2).
 const MEDIAN_VAR: f64 = std::f64::consts::FRAC_PI_2;
+fn hs6_n(b: &Benchmarks, hs6: u32) -> u32 {
+    b.cell(Level::Hs6, hs6, None, 0).map_or(1, |c| c.n)
+}
 
-impl Benchmarks {
-    fn ref_scale(&self, n: u32, mad: f64) -> f64 {
-        let min = self.config.min_scale;
-        if n >= 5 {
-            (mad * MAD_TO_SD).max(min)
-        } else {
-            self.sigma0.max(min)
+/// Gaussian-kernel mixture around reference points; gives the two tail probabilities of `x`.
+struct Mixture {
+    x: f64,
+    // (weight, center, bandwidth), at most 2 sketches + 2 parties.
+    terms: [(f64, f64, f64); MAX_POINTS + 3],
+    len: usize,
+}
+
+impl Mixture {
+    fn new(x: f64) -> Self {
+        Mixture {
+            x,
+            terms: [(0.0, 0.0, 1.0); MAX_POINTS + 3],
+            len: 0,
         }
     }
+    fn point(&mut self, center: f64, weight: f64, h: f64) {
+        if self.len < self.terms.len() && weight > 0.0 && center.is_finite() {
+            self.terms[self.len] = (weight, center, h);
+            self.len += 1;
+        }
+    }
+    fn weighted_center(&self) -> f64 {
+        let t = &self.terms[..self.len];
+        let w: f64 = t.iter().map(|p| p.0).sum();
+        t.iter().map(|p| p.0 * p.1).sum::<f64>() / w
+    }
+    /// Signed tail score: -sqrt(-2 ln(2 P(X <= x))) when the lower tail is the smaller,
+    /// +sqrt(-2 ln(2 P(X >= x))) otherwise (about |z| + 0.4 in a normal cell's tails).
+    fn score(&self) -> f64 {
+        let t = &self.terms[..self.len];
+        let w: f64 = t.iter().map(|p| p.0).sum();
+        if !(w > 0.0) {
+            return 0.0;
+        }
+        let (mut lo, mut hi) = (0.0, 0.0);
+        for &(wi, c, h) in t {
+            let z = (self.x - c) / h;
+            let p = norm_cdf(z);
+            lo += wi * p;
+            hi += wi * (1.0 - p);
+        }
+        let (lower, tail) = if lo <= hi { (true, lo / w) } else { (false, hi / w) };
+        let ln_tail = if tail > 1e-12 {
+            tail.ln()
+        } else {
+            // far tail: log-sum-exp of log-CDF terms
+            let sign = if lower { 1.0 } else { -1.0 };
+            let logs = t.iter().map(|&(wi, c, h)| wi.ln() + ln_norm_cdf(sign * (self.x - c) / h));
+            let m = logs.clone().fold(f64::NEG_INFINITY, f64::max);
+            m + logs.map(|l| (l - m).exp()).sum::<f64>().ln() - w.ln()
+        };
+        let s = (-2.0 * (ln_tail + std::f64::consts::LN_2)).max(0.0).sqrt();
+        if lower {
+            -s
+        } else {
+            s
+        }
+    }
+}
 
+impl Benchmarks {
     /// Checks one declaration. Never panics and never divides by zero: unusable mass, value,
     /// currency or code is a [`CheckOutcome::DataQuality`].
     pub fn check(&self, d: &Declaration) -> Check {
@@ -120,27 +175,9 @@ impl Benchmarks {
         let robust_z = (x - cell.median()) / cell.scale(min_scale);
         let percentile = percentile_in_grid(&cell.grid, x);
 
-        // Combined expectation: precision-weighted references (see docs/valuation.md).
-        let mut num = 0.0;
-        let mut den = 0.0;
-        let mut best_var = f64::INFINITY;
-        let mut add_ref = |median: f64, n: u32, mad: f64| {
-            let s = self.ref_scale(n, mad);
-            let v = s * s * (1.0 + MEDIAN_VAR / n as f64);
-            num += median / v;
-            den += 1.0 / v;
-            best_var = best_var.min(v);
-        };
-        add_ref(cell.median(), cell.n, cell.mad);
-        if level == Level::Hs6Origin {
-            if let Some(c) = self.cell(Level::Hs6, hs6, None, 0) {
-                if c.n > cell.n {
-                    add_ref(c.median(), c.n, c.mad);
-                }
-            }
-        } else if let Some(c) = self.cell(Level::Hs6Origin, hs6, origin, 0) {
-            add_ref(c.median(), c.n, c.mad);
-        }
+        // Combined score: tail probability of the declared log unit value under a mixture of
+        // its HS6 x origin cell, its HS6 cell (all origins) and the importer's and seller's own
+        // price history (see docs/valuation.md).
         let own_importer = self.party(key::TAG_IMPORTER, &d.importer, hs6, 0).copied();
         let own_seller = d
             .seller
@@ -148,11 +185,49 @@ impl Benchmarks {
             .filter(|s| !s.is_empty())
             .and_then(|s| self.party(key::TAG_SELLER, s, hs6, 0))
             .copied();
-        for p in [own_importer, own_seller].into_iter().flatten() {
-            add_ref(p.median, p.n, p.mad);
+        let t = &self.config.tuning;
+        let mut mix = Mixture::new(x);
+        let sigma0 = self.sigma0.max(min_scale);
+        let pts = self.points(hs6);
+        if pts.is_empty() {
+            mix.point(cell.median(), 1.0, cell.scale(min_scale));
+        } else {
+            // Quantity-conditional reference: past declarations of the same HS6, weighted by
+            // similarity of net mass, same origin and same duty rate.
+            let lm = d.net_mass_kg.map_or(f64::NAN, f64::ln) as f32;
+            let tax = d.tax_rate.map_or(f32::NAN, |t| t as f32);
+            let o = origin.unwrap_or(u16::MAX - 1);
+            let inv_b2 = 0.5 / (t.mass_bandwidth * t.mass_bandwidth);
+            let mut ws = [0f64; MAX_POINTS];
+            let (mut sw, mut sw2) = (0.0, 0.0);
+            for (w, p) in ws.iter_mut().zip(pts) {
+                let dm = (lm - p.lm) as f64;
+                let mut wi = t.mass_floor + (-dm * dm * inv_b2).exp();
+                if p.origin == o {
+                    wi *= t.origin_bonus;
+                }
+                if p.tax == tax {
+                    wi *= t.tax_bonus;
+                }
+                *w = wi;
+                sw += wi;
+                sw2 += wi * wi;
+            }
+            // effective sample size of the weighted neighbourhood, scaled to the cell size
+            let n_eff = (sw * sw / sw2) * (hs6_n(self, hs6) as f64 / pts.len() as f64).max(1.0);
+            let h = (sigma0 / n_eff.sqrt()).max(min_scale);
+            for (w, p) in ws.iter().zip(pts) {
+                mix.point(p.luv as f64, w / sw * n_eff, h);
+            }
         }
-        let expected = num / den;
-        let score = (x - expected) / best_var.sqrt();
+        for (p, w) in [(own_importer, t.importer_weight), (own_seller, t.seller_weight)] {
+            if let Some(p) = p {
+                let h = sigma0 * (1.0 + MEDIAN_VAR / p.n as f64).sqrt();
+                mix.point(p.median, w * p.n as f64, h);
+            }
+        }
+        let expected = mix.weighted_center();
+        let score = mix.score();
         let thr = self.config.z_threshold;
         let direction = if score <= -thr {
             Direction::Under

@@ -33,7 +33,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub weighted: bool,
     /// |score| at or above which a declaration is flagged.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.5)]
     pub z: f64,
     /// Floor of the robust scale in log units.
     #[arg(long, default_value_t = 0.05)]
@@ -41,18 +41,27 @@ pub struct BenchArgs {
     /// Benchmark currency (default: the first declaration's).
     #[arg(long)]
     pub currency: Option<String>,
+    /// Combined-score weights as JSON, e.g. '{"mass_bandwidth":0.5,"tax_bonus":2}' (defaults
+    /// were chosen on the validation period).
+    #[arg(long)]
+    pub tuning: Option<String>,
 }
 
 impl BenchArgs {
-    fn config(&self) -> Config {
-        Config {
+    fn config(&self) -> anyhow::Result<Config> {
+        let tuning = match &self.tuning {
+            Some(j) => serde_json::from_str(j).context("--tuning")?,
+            None => Default::default(),
+        };
+        Ok(Config {
+            tuning,
             window_months: self.window_months,
             min_sample: self.min_sample,
             weighted: self.weighted,
             min_scale: self.min_scale,
             z_threshold: self.z,
             currency: self.currency.clone(),
-        }
+        })
     }
 }
 
@@ -158,7 +167,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
     match action {
         ValuationAction::Build { history, profile, as_of, bench, out, csv } => {
             let profile = Profile::resolve(&profile)?;
-            let b = build_from(&history, &profile, bench.config(), as_of)?;
+            let b = build_from(&history, &profile, bench.config()?, as_of)?;
             eprintln!(
                 "benchmarks as of {} (window from {}): {} cells, {} own-history groups, currency {}, skipped {:?}",
                 b.as_of,
@@ -192,7 +201,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
                         first = Some(first.map_or(d.date, |f: NaiveDate| f.min(d.date)));
                     }
                 }
-                build_from(&history, &profile, bench.config(), first)?
+                build_from(&history, &profile, bench.config()?, first)?
             } else {
                 anyhow::bail!("give --benchmarks FILE or --history FILE...");
             };
@@ -257,7 +266,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
                 seed,
                 rate,
                 period,
-                benchmarks: bench.config(),
+                benchmarks: bench.config()?,
             };
             let t = std::time::Instant::now();
             let r = eval::run(&cfg)?;

@@ -258,6 +258,26 @@ pub fn run(cfg: &EvalConfig) -> Result<EvalReport, ValuationError> {
             let x = log_unit_value(&d).unwrap_or(f64::NAN);
             s_o.push(sign * (x - raw[i].unwrap_or(f64::NAN)));
         }
+        if let Ok(path) = std::env::var("BORDERLINE_VALUATION_DIAG") {
+            let mut out = String::from("band,label,score,oracle,n_origin,n_hs6,imp_n,sel_n,x\n");
+            for (j, &(_, d)) in population.iter().enumerate() {
+                let hs6 = key::hs6_number(d.hs_code.as_str()).unwrap_or(0);
+                let o = bench.origin_index(&d.origin_country);
+                let no = bench.cell(Level::Hs6Origin, hs6, o, 0).map_or(0, |c| c.n);
+                let nh = bench.cell(Level::Hs6, hs6, None, 0).map_or(0, |c| c.n);
+                let c = bench.check(d);
+                out.push_str(&format!(
+                    "{band},{},{},{},{no},{nh},{},{},{}\n",
+                    labels[j] as u8,
+                    s_b[j],
+                    s_o[j],
+                    c.own_importer.map_or(0, |p| p.n),
+                    c.own_seller.map_or(0, |p| p.n),
+                    c.log_unit_value
+                ));
+            }
+            let _ = std::fs::write(format!("{path}.{b_idx}.csv"), out);
+        }
         for (m, s) in [
             (&mut report.borderline, &s_b),
             (&mut report.iqr_filter, &s_iqr),

@@ -103,6 +103,39 @@ pub fn percentile_in_grid(grid: &[f64; 11], x: f64) -> f64 {
     100.0
 }
 
+/// Standard normal CDF (Numerical Recipes erfc, relative error < 1.2e-7).
+pub fn norm_cdf(z: f64) -> f64 {
+    0.5 * erfc(-z / std::f64::consts::SQRT_2)
+}
+
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t * (-z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+        .exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// ln of the standard normal CDF, accurate in the far lower tail (asymptotic series below -8).
+pub fn ln_norm_cdf(z: f64) -> f64 {
+    if z > -8.0 {
+        norm_cdf(z).max(f64::MIN_POSITIVE).ln()
+    } else {
+        let z2 = z * z;
+        -0.5 * z2 - (-z).ln() - 0.918_938_533_204_672_8 + (1.0 - 1.0 / z2 + 3.0 / (z2 * z2)).ln()
+    }
+}
+
 /// Scale factor making the MAD a consistent estimator of a normal standard deviation.
 pub const MAD_TO_SD: f64 = 1.4826;
 
@@ -127,6 +160,14 @@ mod tests {
         assert_eq!(weighted_quantile_sorted(&xs, 0.5), 3.0);
         assert_eq!(weighted_quantile_sorted(&xs, 0.1), 1.0);
         assert_eq!(weighted_quantile_sorted(&xs, 0.2), 2.0);
+    }
+
+    #[test]
+    fn normal_cdf_values() {
+        assert!((norm_cdf(0.0) - 0.5).abs() < 1e-7);
+        assert!((norm_cdf(1.96) - 0.975_002_1).abs() < 1e-6);
+        assert!((ln_norm_cdf(-10.0) - (-53.231_285)).abs() < 1e-3);
+        assert!((ln_norm_cdf(-7.9) - ln_norm_cdf(-8.1)) > 0.0);
     }
 
     #[test]
