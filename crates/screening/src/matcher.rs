@@ -221,10 +221,27 @@ pub struct Matcher {
     max_weight: f32,
     /// Posting lists longer than this are not used to propose candidates.
     common_df: usize,
+    /// Process-unique id, keying the per-thread look-up cache.
+    id: u64,
     pub config: MatchConfig,
 }
 
+static NEXT_MATCHER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Entries kept in the per-thread look-up cache before it is cleared.
+const LOOKUP_CACHE_LIMIT: usize = 50_000;
+
+/// A candidate token alignment: (weighted similarity, query index, list index, similarity, how).
+type AlignedPair = (f64, usize, usize, f64, MatchHow);
+
+type LookupCache = ahash::AHashMap<(u64, Box<str>), Vec<(u32, f64)>>;
+
 thread_local! {
+    /// Per-thread cache of fuzzy vocabulary look-ups (matcher id, token) -> (vocab id,
+    /// similarity): party names repeat their words, and the look-up is the costliest step.
+    static LOOKUPS: std::cell::RefCell<LookupCache> = std::cell::RefCell::new(LookupCache::new());
+    /// Per-thread scratch for the token pairs of [`Matcher::score_tokens`].
+    static PAIRS: std::cell::RefCell<Vec<AlignedPair>> = const { std::cell::RefCell::new(Vec::new()) };
     /// Per-thread dense accumulator for candidate retrieval (score per indexed name, and the
     /// names touched so it can be reset cheaply).
     static DENSE: std::cell::RefCell<(Vec<f32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
@@ -623,6 +640,7 @@ impl Matcher {
             deletes,
             max_weight,
             common_df: (raw.len() / 100).max(200),
+            id: NEXT_MATCHER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             config,
         };
         m.names = raw
@@ -714,7 +732,9 @@ impl Matcher {
         _schema: Schema,
         explain: bool,
     ) -> (f64, Explanation) {
-        let mut pairs: Vec<(f64, usize, usize, f64, MatchHow)> = Vec::new();
+        // Scratch reused across calls on this thread (scoring runs tens of times per name).
+        let mut pairs: Vec<AlignedPair> = PAIRS.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        pairs.clear();
         for (i, a) in qt.iter().enumerate() {
             for (j, b) in ct.iter().enumerate() {
                 let r = match (a.kind, b.kind) {
@@ -741,12 +761,26 @@ impl Matcher {
             }
         }
         pairs.sort_by(|x, y| y.0.total_cmp(&x.0));
-        let mut q_used = vec![false; qt.len()];
-        let mut c_used = vec![false; ct.len()];
+        let mut q_buf = [false; 32];
+        let mut c_buf = [false; 32];
+        let mut q_vec = Vec::new();
+        let mut c_vec = Vec::new();
+        let q_used: &mut [bool] = if qt.len() <= 32 {
+            &mut q_buf[..qt.len()]
+        } else {
+            q_vec.resize(qt.len(), false);
+            &mut q_vec
+        };
+        let c_used: &mut [bool] = if ct.len() <= 32 {
+            &mut c_buf[..ct.len()]
+        } else {
+            c_vec.resize(ct.len(), false);
+            &mut c_vec
+        };
         let mut ex = Explanation::default();
         let mut num = 0.0f64;
         let mut den = 0.0f64;
-        for (_, i, j, sim, how) in pairs {
+        for &(_, i, j, sim, how) in &pairs {
             if q_used[i] || c_used[j] {
                 continue;
             }
@@ -767,26 +801,9 @@ impl Matcher {
             });
         }
         // Merged tokens: two unmatched adjacent tokens on one side against one on the other.
-        self.merge_pass(
-            qt,
-            ct,
-            &mut q_used,
-            &mut c_used,
-            &mut num,
-            &mut den,
-            &mut ex,
-            false,
-        );
-        self.merge_pass(
-            ct,
-            qt,
-            &mut c_used,
-            &mut q_used,
-            &mut num,
-            &mut den,
-            &mut ex,
-            true,
-        );
+        PAIRS.with(|p| *p.borrow_mut() = pairs);
+        self.merge_pass(qt, ct, q_used, c_used, &mut num, &mut den, &mut ex, false);
+        self.merge_pass(ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true);
         let mut geo_unmatched: Vec<&str> = Vec::new();
         for (i, t) in qt.iter().enumerate() {
             if !q_used[i] {
@@ -968,8 +985,29 @@ impl Matcher {
         }
     }
 
-    /// Vocabulary tokens matching a query token: (vocab id, similarity).
+    /// Vocabulary tokens matching a query token: (vocab id, similarity), cached per thread.
     fn lookup(&self, t: &IToken, out: &mut Vec<(u32, f64)>) {
+        let key = (self.id, t.text.clone());
+        let hit = LOOKUPS.with(|c| {
+            c.borrow().get(&key).map(|v| {
+                out.clear();
+                out.extend_from_slice(v);
+            })
+        });
+        if hit.is_some() {
+            return;
+        }
+        self.lookup_uncached(t, out);
+        LOOKUPS.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= LOOKUP_CACHE_LIMIT {
+                c.clear();
+            }
+            c.insert(key, out.clone());
+        });
+    }
+
+    fn lookup_uncached(&self, t: &IToken, out: &mut Vec<(u32, f64)>) {
         out.clear();
         if t.id != u32::MAX {
             out.push((t.id, 1.0));
