@@ -40,7 +40,9 @@ mod sorted_map {
         v.sort_by_key(|p| *p.0);
         v.serialize(s)
     }
-    pub fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<FastMap<V>, D::Error> {
+    pub fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<FastMap<V>, D::Error> {
         let v: Vec<(u64, V)> = Vec::deserialize(d)?;
         Ok(v.into_iter().collect())
     }
@@ -116,16 +118,24 @@ impl Default for Config {
 impl Config {
     pub fn validate(&self) -> Result<(), ValuationError> {
         if self.window_months == 0 {
-            return Err(ValuationError::Config("window must be at least 1 month".into()));
+            return Err(ValuationError::Config(
+                "window must be at least 1 month".into(),
+            ));
         }
         if self.min_sample == 0 {
-            return Err(ValuationError::Config("minimum sample must be at least 1".into()));
+            return Err(ValuationError::Config(
+                "minimum sample must be at least 1".into(),
+            ));
         }
         if !(self.min_scale.is_finite() && self.min_scale > 0.0) {
-            return Err(ValuationError::Config("minimum scale must be positive".into()));
+            return Err(ValuationError::Config(
+                "minimum scale must be positive".into(),
+            ));
         }
         if !(self.z_threshold.is_finite() && self.z_threshold > 0.0) {
-            return Err(ValuationError::Config("z threshold must be positive".into()));
+            return Err(ValuationError::Config(
+                "z threshold must be positive".into(),
+            ));
         }
         Ok(())
     }
@@ -141,7 +151,10 @@ pub enum Problem {
     ZeroValue,
     /// Negative or non-finite mass or value.
     InvalidNumber,
-    CurrencyMismatch { declared: String, benchmarks: String },
+    CurrencyMismatch {
+        declared: String,
+        benchmarks: String,
+    },
     /// The HS code does not start with 6 digits.
     BadHsCode,
 }
@@ -165,7 +178,10 @@ impl Problem {
             Problem::MissingValue => "customs value missing: unit value cannot be checked".into(),
             Problem::ZeroValue => "customs value is zero".into(),
             Problem::InvalidNumber => "negative or non-numeric mass or value".into(),
-            Problem::CurrencyMismatch { declared, benchmarks } => format!(
+            Problem::CurrencyMismatch {
+                declared,
+                benchmarks,
+            } => format!(
                 "value declared in {declared}; price benchmarks are in {benchmarks} (not compared)"
             ),
             Problem::BadHsCode => "HS code has no valid 6-digit subheading".into(),
@@ -178,13 +194,13 @@ pub fn log_unit_value(d: &Declaration) -> Result<f64, Problem> {
     let m = match d.net_mass_kg {
         None => return Err(Problem::MissingMass),
         Some(m) if !m.is_finite() || m < 0.0 => return Err(Problem::InvalidNumber),
-        Some(m) if m == 0.0 => return Err(Problem::ZeroMass),
+        Some(0.0) => return Err(Problem::ZeroMass),
         Some(m) => m,
     };
     let v = match d.customs_value {
         None => return Err(Problem::MissingValue),
         Some(v) if !v.is_finite() || v < 0.0 => return Err(Problem::InvalidNumber),
-        Some(v) if v == 0.0 => return Err(Problem::ZeroValue),
+        Some(0.0) => return Err(Problem::ZeroValue),
         Some(v) => v,
     };
     Ok((v / m).ln())
@@ -297,17 +313,25 @@ impl BenchmarkBuilder {
         if let Some(&i) = self.origin_lookup.get(&code) {
             return Some(i);
         }
-        let i = u16::try_from(self.origins.len()).ok().filter(|&i| i < u16::MAX - 1)?;
+        let i = u16::try_from(self.origins.len())
+            .ok()
+            .filter(|&i| i < u16::MAX - 1)?;
         self.origins.push(origin.to_string());
         self.origin_lookup.insert(code, i);
         Some(i)
     }
 
     fn basis_index(&mut self, unit: &str) -> Option<u16> {
-        if let Some(i) = self.bases.iter().position(|b| matches!(b, Basis::Unit(u) if u == unit)) {
+        if let Some(i) = self
+            .bases
+            .iter()
+            .position(|b| matches!(b, Basis::Unit(u) if u == unit))
+        {
             return Some(i as u16);
         }
-        let i = u16::try_from(self.bases.len()).ok().filter(|&i| i < 0x0FFF)?;
+        let i = u16::try_from(self.bases.len())
+            .ok()
+            .filter(|&i| i < 0x0FFF)?;
         self.bases.push(Basis::Unit(unit.to_string()));
         Some(i)
     }
@@ -338,18 +362,48 @@ impl BenchmarkBuilder {
         };
         let day = day_number(d.date);
         let mass = d.net_mass_kg.unwrap_or(1.0);
-        let w = if self.config.weighted { mass as f32 } else { 1.0 };
+        let w = if self.config.weighted {
+            mass as f32
+        } else {
+            1.0
+        };
         let lm = mass.ln() as f32;
         let tax = d.tax_rate.map_or(f32::NAN, |t| t as f32);
-        self.push(hs6, origin, 0, d, Obs { day, luv: luv as f32, w, lm, tax });
+        self.push(
+            hs6,
+            origin,
+            0,
+            d,
+            Obs {
+                day,
+                luv: luv as f32,
+                w,
+                lm,
+                tax,
+            },
+        );
         self.counts.added += 1;
         // Per declared quantity unit, in separate cells (units are never mixed).
-        if let (Some(q), Some(unit), Some(v)) = (d.quantity, d.quantity_unit.as_deref(), d.customs_value) {
+        if let (Some(q), Some(unit), Some(v)) =
+            (d.quantity, d.quantity_unit.as_deref(), d.customs_value)
+        {
             if q.is_finite() && q > 0.0 && !unit.trim().is_empty() {
                 if let Some(b) = self.basis_index(unit.trim()) {
                     let w = if self.config.weighted { q as f32 } else { 1.0 };
                     let luv = (v / q).ln() as f32;
-                    self.push(hs6, origin, b, d, Obs { day, luv, w, lm, tax });
+                    self.push(
+                        hs6,
+                        origin,
+                        b,
+                        d,
+                        Obs {
+                            day,
+                            luv,
+                            w,
+                            lm,
+                            tax,
+                        },
+                    );
                     self.counts.added_per_unit += 1;
                 }
             }
@@ -402,15 +456,21 @@ impl BenchmarkBuilder {
             if basis == 0 {
                 let hs6 = key::decode_cell_key(k).1;
                 let pk = key::cell_key(Level::Hs6, key::hs6_number(&hs6).unwrap_or(0), None, 0);
-                points.entry(pk).or_default().extend(obs.iter().filter(in_window).map(|o| Point {
-                    luv: o.luv,
-                    lm: o.lm,
-                    tax: o.tax,
-                    origin: origin.unwrap_or(u16::MAX),
-                }));
+                points
+                    .entry(pk)
+                    .or_default()
+                    .extend(obs.iter().filter(in_window).map(|o| Point {
+                        luv: o.luv,
+                        lm: o.lm,
+                        tax: o.tax,
+                        origin: origin.unwrap_or(u16::MAX),
+                    }));
             }
-            let mut vals: Vec<(f64, f64)> =
-                obs.iter().filter(in_window).map(|o| (o.luv as f64, o.w as f64)).collect();
+            let mut vals: Vec<(f64, f64)> = obs
+                .iter()
+                .filter(in_window)
+                .map(|o| (o.luv as f64, o.w as f64))
+                .collect();
             if vals.is_empty() {
                 continue;
             }
@@ -444,15 +504,20 @@ impl BenchmarkBuilder {
             });
             if v.len() > MAX_POINTS {
                 let n = v.len();
-                *v = (0..MAX_POINTS).map(|i| v[(2 * i + 1) * n / (2 * MAX_POINTS)]).collect();
+                *v = (0..MAX_POINTS)
+                    .map(|i| v[(2 * i + 1) * n / (2 * MAX_POINTS)])
+                    .collect();
             }
         }
         points.retain(|_, v| !v.is_empty());
         let mut parties = FastMap::default();
         let mut party_scales = Vec::new();
         for (&k, obs) in &self.parties {
-            let mut vals: Vec<(f64, f64)> =
-                obs.iter().filter(in_window).map(|o| (o.luv as f64, o.w as f64)).collect();
+            let mut vals: Vec<(f64, f64)> = obs
+                .iter()
+                .filter(in_window)
+                .map(|o| (o.luv as f64, o.w as f64))
+                .collect();
             if let Some(s) = Summary::of(&mut vals, weighted) {
                 if s.n >= 5 {
                     party_scales.push(s.mad * MAD_TO_SD);
@@ -469,7 +534,11 @@ impl BenchmarkBuilder {
         }
         // Typical within-cell dispersion: median robust sd of HS6 x origin cells with 5+
         // declarations (own histories when there are no such cells).
-        let scales = if cell_scales.is_empty() { &mut party_scales } else { &mut cell_scales };
+        let scales = if cell_scales.is_empty() {
+            &mut party_scales
+        } else {
+            &mut cell_scales
+        };
         scales.sort_by(f64::total_cmp);
         let sigma0 = crate::stats::quantile_sorted(scales, 0.5);
         let sigma0 = if sigma0.is_finite() {
@@ -611,7 +680,13 @@ impl Benchmarks {
     }
 
     /// The statistics of one cell, if any declaration fell in it.
-    pub fn cell(&self, level: Level, hs6: u32, origin: Option<u16>, basis: u16) -> Option<&CellStats> {
+    pub fn cell(
+        &self,
+        level: Level,
+        hs6: u32,
+        origin: Option<u16>,
+        basis: u16,
+    ) -> Option<&CellStats> {
         if level == Level::Hs6Origin && origin.is_none() {
             return None;
         }
@@ -619,7 +694,12 @@ impl Benchmarks {
     }
 
     /// The most specific cell with at least `min_sample` declarations.
-    pub fn fallback(&self, hs6: u32, origin: Option<u16>, basis: u16) -> Option<(Level, &CellStats)> {
+    pub fn fallback(
+        &self,
+        hs6: u32,
+        origin: Option<u16>,
+        basis: u16,
+    ) -> Option<(Level, &CellStats)> {
         Level::ALL.into_iter().find_map(|l| {
             self.cell(l, hs6, origin, basis)
                 .filter(|c| c.n >= self.config.min_sample)
@@ -642,15 +722,34 @@ impl Benchmarks {
     pub fn write_csv<W: Write>(&self, out: W) -> Result<(), ValuationError> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record([
-            "level", "hs", "origin", "basis", "currency", "n", "weight", "median", "q1", "q3", "p1", "p5",
-            "p95", "p99", "mad_log", "robust_sd_log", "window_start", "as_of",
+            "level",
+            "hs",
+            "origin",
+            "basis",
+            "currency",
+            "n",
+            "weight",
+            "median",
+            "q1",
+            "q3",
+            "p1",
+            "p5",
+            "p95",
+            "p99",
+            "mad_log",
+            "robust_sd_log",
+            "window_start",
+            "as_of",
         ])?;
         let mut rows: Vec<(Level, String, String, String, &CellStats)> = self
             .cells
             .iter()
             .map(|(&k, c)| {
                 let (level, hs, o, b) = key::decode_cell_key(k);
-                let origin = o.and_then(|i| self.origins.get(i as usize)).cloned().unwrap_or_default();
+                let origin = o
+                    .and_then(|i| self.origins.get(i as usize))
+                    .cloned()
+                    .unwrap_or_default();
                 let basis = match self.bases.get(b as usize) {
                     Some(Basis::Unit(u)) => u.clone(),
                     _ => "kg".to_string(),
@@ -700,7 +799,10 @@ impl Benchmarks {
         let tmp = path.with_extension("tmp");
         {
             let file = std::fs::File::create(&tmp).map_err(io)?;
-            let mut gz = flate2::write::GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::default());
+            let mut gz = flate2::write::GzEncoder::new(
+                std::io::BufWriter::new(file),
+                flate2::Compression::default(),
+            );
             serde_json::to_writer(&mut gz, self).map_err(|source| ValuationError::Json {
                 path: shown.clone(),
                 source,
@@ -743,6 +845,9 @@ impl Benchmarks {
                 expected: FORMAT.into(),
             });
         }
-        serde_json::from_slice(&text).map_err(|source| ValuationError::Json { path: shown, source })
+        serde_json::from_slice(&text).map_err(|source| ValuationError::Json {
+            path: shown,
+            source,
+        })
     }
 }

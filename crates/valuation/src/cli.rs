@@ -131,7 +131,11 @@ pub enum ValuationAction {
     },
 }
 
-fn stream_into(builder: &mut BenchmarkBuilder, path: &Path, profile: &Profile) -> anyhow::Result<(u64, NaiveDate)> {
+fn stream_into(
+    builder: &mut BenchmarkBuilder,
+    path: &Path,
+    profile: &Profile,
+) -> anyhow::Result<(u64, NaiveDate)> {
     let mut reader = DeclarationReader::open(path, profile.clone())
         .with_context(|| format!("opening {}", path.display()))?;
     let mut last = NaiveDate::MIN;
@@ -148,7 +152,12 @@ fn stream_into(builder: &mut BenchmarkBuilder, path: &Path, profile: &Profile) -
     Ok((reader.report().accepted, last))
 }
 
-fn build_from(files: &[PathBuf], profile: &Profile, config: Config, as_of: Option<NaiveDate>) -> anyhow::Result<Benchmarks> {
+fn build_from(
+    files: &[PathBuf],
+    profile: &Profile,
+    config: Config,
+    as_of: Option<NaiveDate>,
+) -> anyhow::Result<Benchmarks> {
     let mut builder = BenchmarkBuilder::new(config)?;
     let mut last = NaiveDate::MIN;
     for f in files {
@@ -165,7 +174,14 @@ fn build_from(files: &[PathBuf], profile: &Profile, config: Config, as_of: Optio
 pub fn run(cmd: Command) -> anyhow::Result<()> {
     let Command::Valuation(ValuationCommand { action }) = cmd;
     match action {
-        ValuationAction::Build { history, profile, as_of, bench, out, csv } => {
+        ValuationAction::Build {
+            history,
+            profile,
+            as_of,
+            bench,
+            out,
+            csv,
+        } => {
             let profile = Profile::resolve(&profile)?;
             let b = build_from(&history, &profile, bench.config()?, as_of)?;
             eprintln!(
@@ -182,13 +198,22 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
                 eprintln!("wrote {}", p.display());
             }
             if let Some(p) = csv {
-                let f = std::fs::File::create(&p).with_context(|| format!("creating {}", p.display()))?;
+                let f = std::fs::File::create(&p)
+                    .with_context(|| format!("creating {}", p.display()))?;
                 b.write_csv(std::io::BufWriter::new(f))?;
                 eprintln!("wrote {}", p.display());
             }
             Ok(())
         }
-        ValuationAction::Check { input, benchmarks, history, profile, bench, all, json } => {
+        ValuationAction::Check {
+            input,
+            benchmarks,
+            history,
+            profile,
+            bench,
+            all,
+            json,
+        } => {
             let profile = Profile::resolve(&profile)?;
             let b = if let Some(p) = benchmarks {
                 Benchmarks::load(&p)?
@@ -241,7 +266,11 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
                         d.declaration_id,
                         c.direction,
                         c.score,
-                        if text.is_empty() { "-".to_string() } else { text.join(" | ") }
+                        if text.is_empty() {
+                            "-".to_string()
+                        } else {
+                            text.join(" | ")
+                        }
                     )?;
                 }
             }
@@ -253,7 +282,15 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             eprintln!("checked {n}: {flagged} flagged, {dq} data-quality findings");
             Ok(())
         }
-        ValuationAction::Evaluate { data_dir, noise, seed, rate, period, bench, json } => {
+        ValuationAction::Evaluate {
+            data_dir,
+            noise,
+            seed,
+            rate,
+            period,
+            bench,
+            json,
+        } => {
             if !(noise.is_finite() && noise >= 0.0) {
                 anyhow::bail!("--noise must be >= 0");
             }

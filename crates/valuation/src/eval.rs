@@ -5,7 +5,7 @@
 use crate::benchmark::{log_unit_value, Benchmarks, Config};
 use crate::check::CheckOutcome;
 use crate::error::ValuationError;
-use crate::key::{self, Level};
+use crate::key;
 use borderline_core::Declaration;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -68,7 +68,10 @@ pub struct EvalReport {
 }
 
 fn unit(seed: u64, tag: u64, id: &str) -> f64 {
-    let h = xxh3_64_with_seed(id.as_bytes(), seed ^ tag.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let h = xxh3_64_with_seed(
+        id.as_bytes(),
+        seed ^ tag.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
     ((h >> 11) as f64 + 0.5) / (1u64 << 53) as f64
 }
 
@@ -121,18 +124,27 @@ pub fn auc(scores: &[f64], labels: &[bool]) -> f64 {
 /// Recall among the top `frac` of scores (ties broken by the given deterministic keys).
 pub fn recall_at(scores: &[f64], labels: &[bool], tiebreak: &[u64], frac: f64) -> f64 {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(tiebreak[a].cmp(&tiebreak[b])));
+    idx.sort_by(|&a, &b| {
+        scores[b]
+            .total_cmp(&scores[a])
+            .then(tiebreak[a].cmp(&tiebreak[b]))
+    });
     let k = ((scores.len() as f64) * frac).round() as usize;
     let pos = labels.iter().filter(|&&l| l).count();
     if pos == 0 {
         return f64::NAN;
     }
-    idx[..k.min(idx.len())].iter().filter(|&&i| labels[i]).count() as f64 / pos as f64
+    idx[..k.min(idx.len())]
+        .iter()
+        .filter(|&&i| labels[i])
+        .count() as f64
+        / pos as f64
 }
 
 fn load(cfg: &EvalConfig, name: &str) -> Result<Vec<Declaration>, ValuationError> {
     let path = cfg.data_dir.join(format!("kcs_{name}.csv.gz"));
-    let (ds, _, _) = borderline_ingest::read_all(&path, borderline_ingest::Profile::korea_customs())?;
+    let (ds, _, _) =
+        borderline_ingest::read_all(&path, borderline_ingest::Profile::korea_customs())?;
     Ok(ds)
 }
 
@@ -184,7 +196,11 @@ pub fn run(cfg: &EvalConfig) -> Result<EvalReport, ValuationError> {
         .map(|d| d.date)
         .min()
         .ok_or_else(|| ValuationError::Config("no declarations to score".into()))?;
-    let bench = Benchmarks::build(cfg.benchmarks.clone(), history.iter().filter(|d| d.date < as_of), as_of)?;
+    let bench = Benchmarks::build(
+        cfg.benchmarks.clone(),
+        history.iter().filter(|d| d.date < as_of),
+        as_of,
+    )?;
 
     let population: Vec<(usize, &Declaration)> = scored
         .iter()
@@ -225,11 +241,12 @@ pub fn run(cfg: &EvalConfig) -> Result<EvalReport, ValuationError> {
         levels,
         as_of: as_of.to_string(),
     };
-    let _ = Level::Hs6;
     for (b_idx, (band, lo, hi)) in BANDS.iter().enumerate() {
         let tag = 100 + b_idx as u64 * 10;
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by_key(|&i| xxh3_64_with_seed(population[i].1.declaration_id.as_bytes(), cfg.seed ^ tag));
+        order.sort_by_key(|&i| {
+            xxh3_64_with_seed(population[i].1.declaration_id.as_bytes(), cfg.seed ^ tag)
+        });
         let mut labels = vec![false; n];
         for &i in &order[..n_pos] {
             labels[i] = true;
@@ -248,8 +265,16 @@ pub fn run(cfg: &EvalConfig) -> Result<EvalReport, ValuationError> {
                 }
             }
             let c = bench.check(&d);
-            let score = if c.outcome == CheckOutcome::Checked { c.score } else { 0.0 };
-            s_b.push(sign * score);
+            let ev = if sign < 0.0 {
+                c.under_rank
+            } else {
+                c.over_rank
+            };
+            s_b.push(if c.outcome == CheckOutcome::Checked && ev.is_finite() {
+                ev
+            } else {
+                0.0
+            });
             let (z, dist) = baselines(&bench, &d);
             s_z.push(sign * z);
             // The IQR filter flags a price outside [Q1, Q3] in the band's direction; among
@@ -257,26 +282,6 @@ pub fn run(cfg: &EvalConfig) -> Result<EvalReport, ValuationError> {
             s_iqr.push((sign * dist).max(0.0));
             let x = log_unit_value(&d).unwrap_or(f64::NAN);
             s_o.push(sign * (x - raw[i].unwrap_or(f64::NAN)));
-        }
-        if let Ok(path) = std::env::var("BORDERLINE_VALUATION_DIAG") {
-            let mut out = String::from("band,label,score,oracle,n_origin,n_hs6,imp_n,sel_n,x\n");
-            for (j, &(_, d)) in population.iter().enumerate() {
-                let hs6 = key::hs6_number(d.hs_code.as_str()).unwrap_or(0);
-                let o = bench.origin_index(&d.origin_country);
-                let no = bench.cell(Level::Hs6Origin, hs6, o, 0).map_or(0, |c| c.n);
-                let nh = bench.cell(Level::Hs6, hs6, None, 0).map_or(0, |c| c.n);
-                let c = bench.check(d);
-                out.push_str(&format!(
-                    "{band},{},{},{},{no},{nh},{},{},{}\n",
-                    labels[j] as u8,
-                    s_b[j],
-                    s_o[j],
-                    c.own_importer.map_or(0, |p| p.n),
-                    c.own_seller.map_or(0, |p| p.n),
-                    c.log_unit_value
-                ));
-            }
-            let _ = std::fs::write(format!("{path}.{b_idx}.csv"), out);
         }
         for (m, s) in [
             (&mut report.borderline, &s_b),
@@ -352,6 +357,9 @@ mod tests {
         let xs: Vec<f64> = (0..20000).map(|i| normal(3, 1, &i.to_string())).collect();
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
     }
 }

@@ -23,8 +23,8 @@ pub mod key;
 pub mod signal;
 pub mod stats;
 
-pub use benchmark::{AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats};
 pub use benchmark::Problem;
+pub use benchmark::{AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats};
 pub use check::{Check, CheckOutcome, Direction, Finding};
 pub use error::ValuationError;
 pub use key::{Basis, Level};

@@ -64,7 +64,8 @@ impl Summary {
                 *g = weighted_quantile_sorted(values, q);
             }
             let med = grid[5];
-            let mut dev: Vec<(f64, f64)> = values.iter().map(|&(x, w)| ((x - med).abs(), w)).collect();
+            let mut dev: Vec<(f64, f64)> =
+                values.iter().map(|&(x, w)| ((x - med).abs(), w)).collect();
             dev.sort_by(|a, b| a.0.total_cmp(&b.0));
             (med, weighted_quantile_sorted(&dev, 0.5))
         } else {
@@ -111,14 +112,17 @@ pub fn norm_cdf(z: f64) -> f64 {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 {
         r
     } else {
@@ -134,6 +138,18 @@ pub fn ln_norm_cdf(z: f64) -> f64 {
         let z2 = z * z;
         -0.5 * z2 - (-z).ln() - 0.918_938_533_204_672_8 + (1.0 - 1.0 / z2 + 3.0 / (z2 * z2)).ln()
     }
+}
+
+/// ln(Phi(hi) - Phi(lo)) for hi > lo, stable in both tails.
+pub fn ln_cdf_diff(hi: f64, lo: f64) -> f64 {
+    if hi <= lo {
+        return f64::NEG_INFINITY;
+    }
+    // Use the tail where both values are small: Phi(hi) - Phi(lo) = Phi(-lo) - Phi(-hi).
+    let (a, b) = if hi + lo > 0.0 { (-lo, -hi) } else { (hi, lo) };
+    let la = ln_norm_cdf(a);
+    let lb = ln_norm_cdf(b);
+    la + (-(lb - la).exp()).ln_1p()
 }
 
 /// Scale factor making the MAD a consistent estimator of a normal standard deviation.
@@ -172,7 +188,10 @@ mod tests {
 
     #[test]
     fn summary_mad_by_hand() {
-        let mut v: Vec<(f64, f64)> = [1.0, 2.0, 4.0, 7.0, 100.0].iter().map(|&x| (x, 1.0)).collect();
+        let mut v: Vec<(f64, f64)> = [1.0, 2.0, 4.0, 7.0, 100.0]
+            .iter()
+            .map(|&x| (x, 1.0))
+            .collect();
         let s = Summary::of(&mut v, false).unwrap();
         assert_eq!(s.grid[5], 4.0);
         // |dev| = 3, 2, 0, 3, 96 -> sorted 0 2 3 3 96 -> median 3
