@@ -12,7 +12,9 @@ use std::time::Instant;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const HS6: u64 = 5_000;
-const ORIGINS: [&str; 12] = ["CN", "VN", "US", "DE", "JP", "IN", "TH", "ID", "IT", "FR", "MY", "KR"];
+const ORIGINS: [&str; 12] = [
+    "CN", "VN", "US", "DE", "JP", "IN", "TH", "ID", "IT", "FR", "MY", "KR",
+];
 const IMPORTERS: u64 = 200_000;
 const SELLERS: u64 = 80_000;
 const DAYS: u64 = 730;
@@ -32,13 +34,18 @@ fn generate(i: u64, n: u64) -> Declaration {
     let mass = (4.0 + 1.5 * normal(5, i)).exp();
     let value = mass * price * (0.35 * normal(7, i)).exp();
     let hs = format!("{:06}", 10_000 + hs_i * 173 % 960_000);
-    let date = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default() + Days::new(i * DAYS / n.max(1));
+    let date =
+        NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default() + Days::new(i * DAYS / n.max(1));
     Declaration {
         declaration_id: i.to_string().into(),
         date,
         office: "30".into(),
         declarant: format!("D{}", i % 3000).into(),
-        importer: format!("I{}", xxh3_64_with_seed(&hs_i.to_le_bytes(), i % 7) % IMPORTERS).into(),
+        importer: format!(
+            "I{}",
+            xxh3_64_with_seed(&hs_i.to_le_bytes(), i % 7) % IMPORTERS
+        )
+        .into(),
         seller: Some(format!("S{}", (hs_i * 31 + product) % SELLERS).into()),
         courier: None,
         hs_code: HsCode::parse(&hs).unwrap_or_else(|_| unreachable!("6 digits")),
@@ -74,7 +81,10 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.replace('_', "").parse().ok()).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.replace('_', "").parse().ok())
+        .collect();
     let n = args.first().copied().unwrap_or(10_000_000);
     let m = args.get(1).copied().unwrap_or(1_000_000);
     let config = Config::default();
@@ -140,6 +150,9 @@ fn main() -> anyhow::Result<()> {
     }
     let s = t.elapsed().as_secs_f64();
     let k = queries.len().min(100_000);
-    println!("check + reasons: {k} in {s:.2} s = {:.0}/s ({nreasons} reasons)", k as f64 / s);
+    println!(
+        "check + reasons: {k} in {s:.2} s = {:.0}/s ({nreasons} reasons)",
+        k as f64 / s
+    );
     Ok(())
 }

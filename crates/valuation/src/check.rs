@@ -2,7 +2,7 @@
 
 use crate::benchmark::{log_unit_value, Benchmarks, CellStats, PartyStats, Problem, MAX_POINTS};
 use crate::key::{self, Level};
-use crate::stats::{ln_cdf_diff, ln_norm_cdf, norm_cdf, percentile_in_grid};
+use crate::stats::{cdf_diff, ln_cdf_diff, ln_norm_cdf, norm_cdf, percentile_in_grid};
 use borderline_core::{Declaration, Reason, ReasonKind};
 use serde::Serialize;
 
@@ -124,6 +124,60 @@ impl Mixture {
             self.len += 1;
         }
     }
+    /// (tail score, under evidence, over evidence) in one pass in linear space; a quantity that
+    /// underflows is recomputed in log space (same value, slower).
+    fn scores(&self) -> (f64, f64, f64) {
+        const TINY: f64 = 1e-280;
+        let t = &self.terms[..self.len];
+        let w: f64 = t.iter().map(|p| p.0).sum();
+        if w.is_nan() || w <= 0.0 {
+            return (0.0, 0.0, 0.0);
+        }
+        let (ua, ub) = (UNDER.0.ln(), UNDER.1.ln());
+        let (oa, ob) = (OVER.0.ln(), OVER.1.ln());
+        let (mut lo, mut hi, mut den, mut un, mut ov) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for &(wi, c, h) in t {
+            let inv = 1.0 / h;
+            let z = (self.x - c) * inv;
+            let p = norm_cdf(z);
+            lo += wi * p;
+            hi += wi * (1.0 - p);
+            den += wi * inv * (-0.5 * z * z).exp();
+            un += wi * cdf_diff(z - ua * inv, z - ub * inv);
+            ov += wi * cdf_diff(z - oa * inv, z - ob * inv);
+        }
+        let score = if lo.min(hi) / w > 1e-12 {
+            let (lower, tail) = if lo <= hi {
+                (true, lo / w)
+            } else {
+                (false, hi / w)
+            };
+            let s = (-2.0 * (tail.ln() + std::f64::consts::LN_2))
+                .max(0.0)
+                .sqrt();
+            if lower {
+                -s
+            } else {
+                s
+            }
+        } else {
+            self.score()
+        };
+        let ln_den = if den > TINY {
+            den.ln() - 0.918_938_533_204_672_8
+        } else {
+            f64::NAN
+        };
+        let ev = |num: f64, a: f64, b: f64| {
+            if num > TINY && ln_den.is_finite() {
+                (num.ln() - (b - a).ln() - ln_den).clamp(-700.0, 700.0)
+            } else {
+                self.evidence(a, b)
+            }
+        };
+        (score, ev(un, ua, ub), ev(ov, oa, ob))
+    }
+
     /// Log likelihood ratio of `x` under "the declared value is the reference price x f,
     /// ln f uniform on [a, b]" against "the declared value is the reference price".
     fn evidence(&self, a: f64, b: f64) -> f64 {
@@ -290,9 +344,7 @@ impl Benchmarks {
             }
         }
         let expected = mix.weighted_center();
-        let score = mix.score();
-        let under_evidence = mix.evidence(UNDER.0.ln(), UNDER.1.ln());
-        let over_evidence = mix.evidence(OVER.0.ln(), OVER.1.ln());
+        let (score, under_evidence, over_evidence) = mix.scores();
         let thr = self.config.z_threshold;
         let direction = if score <= -thr {
             Direction::Under
@@ -456,5 +508,36 @@ pub fn sig(x: f64) -> String {
         format!("{:.2}", x)
     } else {
         format!("{:.2e}", x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_and_log_space_scores_agree() {
+        for x in [-1.0, 0.3, 1.7, 2.3, 4.0] {
+            let mut m = Mixture::new(x);
+            m.point(2.3, 3.0, 0.35);
+            m.point(2.0, 1.0, 0.2);
+            m.point(4.1, 0.5, 0.4);
+            let (s, u, o) = m.scores();
+            assert!((s - m.score()).abs() < 1e-5, "{x}: {s} {}", m.score());
+            assert!(
+                (u - m.evidence(UNDER.0.ln(), UNDER.1.ln())).abs() < 1e-4,
+                "{x}"
+            );
+            assert!(
+                (o - m.evidence(OVER.0.ln(), OVER.1.ln())).abs() < 1e-4,
+                "{x}"
+            );
+        }
+        // far tail: falls back to log space, stays finite and monotone
+        let mut a = Mixture::new(-40.0);
+        a.point(2.3, 1.0, 0.1);
+        let mut b = Mixture::new(-30.0);
+        b.point(2.3, 1.0, 0.1);
+        assert!(a.scores().0 < b.scores().0 && a.scores().0.is_finite());
     }
 }

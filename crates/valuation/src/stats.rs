@@ -140,6 +140,16 @@ pub fn ln_norm_cdf(z: f64) -> f64 {
     }
 }
 
+/// Phi(hi) - Phi(lo) for hi > lo, computed in the smaller tail.
+pub fn cdf_diff(hi: f64, lo: f64) -> f64 {
+    if hi + lo > 0.0 {
+        norm_cdf(-lo) - norm_cdf(-hi)
+    } else {
+        norm_cdf(hi) - norm_cdf(lo)
+    }
+    .max(0.0)
+}
+
 /// ln(Phi(hi) - Phi(lo)) for hi > lo, stable in both tails.
 pub fn ln_cdf_diff(hi: f64, lo: f64) -> f64 {
     if hi <= lo {
