@@ -256,7 +256,51 @@ impl Mixture {
     }
 }
 
+/// The cell-statistics part of a check (no own history, no mixture): the cheap first stage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct QuickCheck {
+    pub level: Option<Level>,
+    pub log_unit_value: f64,
+    pub robust_z: f64,
+    pub percentile: f64,
+    pub duty_at_risk: f64,
+}
+
 impl Benchmarks {
+    /// Cell statistics only: fallback level, robust z, percentile, duty at risk. `Err` carries
+    /// the data-quality problem; `level: None` means no benchmark.
+    pub fn quick_check(&self, d: &Declaration) -> Result<QuickCheck, Problem> {
+        let x = log_unit_value(d)?;
+        if let Some(c) = &self.currency {
+            if c.as_str() != d.currency.as_str() {
+                return Err(Problem::CurrencyMismatch {
+                    declared: d.currency.to_string(),
+                    benchmarks: c.clone(),
+                });
+            }
+        }
+        let hs6 = key::hs6_number(d.hs_code.as_str()).ok_or(Problem::BadHsCode)?;
+        let mut q = QuickCheck {
+            level: None,
+            log_unit_value: x,
+            robust_z: f64::NAN,
+            percentile: f64::NAN,
+            duty_at_risk: 0.0,
+        };
+        if let Some((level, cell)) = self.fallback(hs6, self.origin_index(&d.origin_country), 0) {
+            q.level = Some(level);
+            q.robust_z = (x - cell.median()) / cell.scale(self.config.min_scale);
+            q.percentile = percentile_in_grid(&cell.grid, x);
+            q.duty_at_risk = match (d.net_mass_kg, d.customs_value, d.tax_rate) {
+                (Some(m), Some(v), Some(r)) if r.is_finite() && r > 0.0 => {
+                    ((cell.median().exp() * m - v) * r / 100.0).max(0.0)
+                }
+                _ => 0.0,
+            };
+        }
+        Ok(q)
+    }
+
     /// Checks one declaration. Never panics and never divides by zero: unusable mass, value,
     /// currency or code is a [`CheckOutcome::DataQuality`].
     pub fn check(&self, d: &Declaration) -> Check {

@@ -25,7 +25,7 @@ pub mod stats;
 
 pub use benchmark::Problem;
 pub use benchmark::{AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats};
-pub use check::{Check, CheckOutcome, Direction, Finding};
+pub use check::{Check, CheckOutcome, Direction, Finding, QuickCheck};
 pub use error::ValuationError;
 pub use key::{Basis, Level};
 pub use signal::ValuationSignal;

@@ -446,3 +446,31 @@ fn save_load_and_csv_export() {
         Err(borderline_valuation::ValuationError::Format { .. })
     ));
 }
+
+#[test]
+fn quick_check_agrees_with_full_check_on_cell_statistics() {
+    let b = Benchmarks::build(
+        Config::default(),
+        &cell("a", "854140", "CN", &[8.0, 9.0, 10.0, 11.0, 12.0, 10.0]),
+        date(AS_OF),
+    )
+    .unwrap();
+    let d = decl("q", "2021-01-02", "854140", "CN", Some(100.0), Some(300.0));
+    let q = b.quick_check(&d).unwrap();
+    let c = b.check(&d);
+    assert_eq!(
+        (q.level, q.robust_z, q.percentile, q.duty_at_risk),
+        (c.level, c.robust_z, c.percentile, c.duty_at_risk)
+    );
+    assert_eq!(
+        b.quick_check(&decl(
+            "z",
+            "2021-01-02",
+            "854140",
+            "CN",
+            Some(0.0),
+            Some(3.0)
+        )),
+        Err(Problem::ZeroMass)
+    );
+}
