@@ -348,7 +348,12 @@ impl Benchmarks {
         let sigma0 = self.sigma0.max(min_scale);
         let pts = self.points(hs6);
         if pts.is_empty() {
-            mix.point(cell.median(), 1.0, cell.scale(min_scale));
+            // HS6 not seen in the window: the fallback cell's quantiles p1..p99 as equally
+            // weighted points (headings are often multi-modal; their MAD can be 0 when one
+            // product dominates).
+            for &g in &cell.grid[1..=9] {
+                mix.point(g, 1.0, sigma0);
+            }
         } else {
             // Quantity-conditional reference: past declarations of the same HS6, weighted by
             // similarity of net mass, same origin and same duty rate.
@@ -513,6 +518,17 @@ impl Benchmarks {
             sig(cell.median().exp()),
             cell.n
         );
+        if matches!(c.level, Some(Level::Hs4 | Level::Hs2)) {
+            // the combined score also used the thin HS6 history: say so
+            if let Some(h) = key::hs6_number(hs).and_then(|n| self.cell(Level::Hs6, n, None, 0)) {
+                s.push_str(&format!(
+                    "; HS {} itself: median {} (n={})",
+                    &hs[..6],
+                    sig(h.median().exp()),
+                    h.n
+                ));
+            }
+        }
         if let Some(p) = c.own_importer {
             s.push_str(&format!(
                 "; importer's own median {} (n={})",
