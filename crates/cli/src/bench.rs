@@ -80,8 +80,8 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             let model = load_model(&a.model)?;
             let scorer = Scorer::new(&model);
             let mut rows: Vec<Declaration> = Vec::with_capacity(a.rows);
-            let mut reader =
-                DeclarationReader::open(&a.input, Profile::korea_customs())?.without_duplicate_check();
+            let mut reader = DeclarationReader::open(&a.input, Profile::korea_customs())?
+                .without_duplicate_check();
             for row in reader.by_ref() {
                 if let Row::Accepted(d) = row {
                     rows.push(*d);
@@ -91,6 +91,20 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
                 }
             }
             anyhow::ensure!(!rows.is_empty(), "no declarations in {}", a.input.display());
+            let mut feats = Vec::new();
+            for _ in 0..a.runs.max(1) {
+                let t = Instant::now();
+                let mut f = vec![0.0; scorer.num_features()];
+                for d in &rows {
+                    scorer.features(d, &mut f);
+                }
+                std::hint::black_box(&f);
+                feats.push(rows.len() as f64 / t.elapsed().as_secs_f64());
+            }
+            println!(
+                "features only:              median {:>10.0} declarations/s",
+                median(feats)
+            );
             let mut x = vec![0.0; scorer.num_features()];
             let mut measure = |mode: Option<Explain>, n: usize| {
                 let mut rates = Vec::new();
@@ -109,18 +123,29 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
                 std::hint::black_box(sink);
                 median(rates)
             };
-            let plain = measure(None, rows.len());
-            let fast = measure(Some(Explain::Fast), rows.len());
-            let exact = measure(Some(Explain::Exact), rows.len().min(5_000));
             println!(
-                "model {}: {} trees, {} features",
+                "model {}: {} trees, {} features; {} declarations in memory",
                 model.model_id,
                 model.ensemble.trees.len(),
-                model.features.len()
+                model.features.len(),
+                rows.len()
             );
-            println!("score, no reasons:          median {plain:>10.0} declarations/s (one thread)");
+            let one_by_one = measure(None, rows.len().min(20_000));
+            println!("score one by one, no reasons: median {one_by_one:>8.0} declarations/s (one thread)");
+            let mut blocks = Vec::new();
+            for _ in 0..a.runs.max(1) {
+                let t = Instant::now();
+                std::hint::black_box(scorer.score_block(&rows));
+                blocks.push(rows.len() as f64 / t.elapsed().as_secs_f64());
+            }
+            let plain = median(blocks);
+            println!(
+                "score in blocks, no reasons: median {plain:>9.0} declarations/s (one thread)"
+            );
+            let fast = measure(Some(Explain::Fast), rows.len().min(20_000));
             println!("score + fast reasons (all): median {fast:>10.0} declarations/s");
-            println!("score + exact SHAP (all):   median {exact:>10.0} declarations/s");
+            let exact = measure(Some(Explain::Exact), rows.len().min(300));
+            println!("score + exact SHAP (all):   median {exact:>10.0} declarations/s (300 rows)");
             println!(
                 "with reasons for red+yellow only (15%): fast {:.0}/s, exact {:.0}/s",
                 1.0 / (1.0 / plain + 0.15 * (1.0 / fast - 1.0 / plain)),

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Targeting(targeting::Command),
+    #[command(flatten)]
+    Valuation(borderline_valuation::cli::Command),
     /// Throughput benchmarks (see scripts/bench.sh).
     #[command(subcommand, hide = true)]
     Bench(bench::BenchCommand),
@@ -38,6 +40,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Targeting(c) => targeting::run(c)?,
+        Command::Valuation(c) => borderline_valuation::cli::run(c)?,
         Command::Bench(c) => bench::run(c)?,
         Command::Version => println!("borderline {}", env!("CARGO_PKG_VERSION")),
         // -- module dispatch: one arm each (e.g. `Command::Screening(c) => borderline_screening::cli::run(c)?,`)

@@ -10,7 +10,8 @@ fn borderline() -> Command {
 }
 
 fn data(split: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../data/declarations/kcs_{split}.csv.gz"))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../data/declarations/kcs_{split}.csv.gz"))
 }
 
 /// Every `every`-th row of a bundled split, as a plain CSV, and its number of data rows.
@@ -36,7 +37,10 @@ fn run(cmd: &mut Command) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).to_string(),
         String::from_utf8_lossy(&out.stderr).to_string(),
     );
-    assert!(out.status.success(), "failed: {cmd:?}\nstdout:\n{so}\nstderr:\n{se}");
+    assert!(
+        out.status.success(),
+        "failed: {cmd:?}\nstdout:\n{so}\nstderr:\n{se}"
+    );
     (so, se)
 }
 
@@ -44,8 +48,11 @@ fn run(cmd: &mut Command) -> (String, String) {
 fn train_evaluate_score_on_a_small_sample() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let ((train, n_train), (valid, _), (test, n_test)) =
-        (sample("train", 6, d), sample("valid", 3, d), sample("test", 3, d));
+    let ((train, n_train), (valid, _), (test, n_test)) = (
+        sample("train", 6, d),
+        sample("valid", 3, d),
+        sample("test", 3, d),
+    );
     let model = d.join("model.json.gz");
     let (stdout, stderr) = run(borderline()
         .args(["train", "--train"])
@@ -65,7 +72,12 @@ fn train_evaluate_score_on_a_small_sample() {
         .arg("--test")
         .arg(&test));
     let report: serde_json::Value = serde_json::from_str(&json).expect("JSON");
-    for key in ["precision_at", "recall_at", "critical_recall_at", "tax_recall_at"] {
+    for key in [
+        "precision_at",
+        "recall_at",
+        "critical_recall_at",
+        "tax_recall_at",
+    ] {
         for k in ["1", "2", "5", "10"] {
             let v = report[key][k].as_f64().unwrap_or(f64::NAN);
             assert!((0.0..=1.0).contains(&v), "{key}[{k}] = {v}");
@@ -90,16 +102,33 @@ fn train_evaluate_score_on_a_small_sample() {
     assert_eq!((red, red + yellow), (n_test * 5 / 100, n_test * 15 / 100));
     let scores: Vec<f64> = rows.iter().map(|r| r[2].parse().expect("score")).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked by risk");
-    assert!(rows.iter().filter(|r| &r[3] != "green").all(|r| !r[7].is_empty()), "reasons for red and yellow");
-    assert!(rows.iter().filter(|r| &r[3] == "green").all(|r| r[7].is_empty()));
+    assert!(
+        rows.iter()
+            .filter(|r| &r[3] != "green")
+            .all(|r| !r[7].is_empty()),
+        "reasons for red and yellow"
+    );
+    assert!(rows
+        .iter()
+        .filter(|r| &r[3] == "green")
+        .all(|r| r[7].is_empty()));
 
     // The same in JSON Lines, streamed with the model's lane thresholds.
     let (jsonl, _) = run(borderline()
-        .args(["score", "--stream", "--format", "jsonl", "--reasons", "fast", "--model"])
+        .args([
+            "score",
+            "--stream",
+            "--format",
+            "jsonl",
+            "--reasons",
+            "fast",
+            "--model",
+        ])
         .arg(&model)
         .arg("--input")
         .arg(&test));
-    let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().expect("line")).expect("JSON");
+    let first: serde_json::Value =
+        serde_json::from_str(jsonl.lines().next().expect("line")).expect("JSON");
     assert!(first["risk_score"].as_f64().is_some() && first["lane"].is_string());
     assert_eq!(jsonl.lines().count(), n_test);
 }
@@ -110,10 +139,21 @@ fn ingest_reports_accounting_and_quarantines_bad_rows() {
     let path = dir.path().join("bad.csv");
     std::fs::write(&path, "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud\n1,2020-01-01,30,B,11,21,11,10,D,I,S,,440890,BE,BE,0.0,FEU1,G,108.0,372254.4,0,0\n2,2020-01-01,30,B,11,21,11,10,D,I,S,,440890,BE,BE,0.0,FEU1,G,heavy,372254.4,0,0\n").expect("write");
     let q = dir.path().join("q");
-    let (stdout, _) = run(borderline().arg("ingest").arg(&path).arg("--quarantine-dir").arg(&q));
-    assert!(stdout.contains("read 2 = accepted 1 + quarantined 1"), "{stdout}");
-    let quarantine = std::fs::read_to_string(q.join("bad.csv.quarantine.csv")).expect("quarantine file");
-    assert!(quarantine.contains(",3,net_mass_kg,\"\"\"heavy\"\" is not a number\""), "{quarantine}");
+    let (stdout, _) = run(borderline()
+        .arg("ingest")
+        .arg(&path)
+        .arg("--quarantine-dir")
+        .arg(&q));
+    assert!(
+        stdout.contains("read 2 = accepted 1 + quarantined 1"),
+        "{stdout}"
+    );
+    let quarantine =
+        std::fs::read_to_string(q.join("bad.csv.quarantine.csv")).expect("quarantine file");
+    assert!(
+        quarantine.contains(",3,net_mass_kg,\"\"\"heavy\"\" is not a number\""),
+        "{quarantine}"
+    );
 }
 
 #[test]
@@ -121,11 +161,27 @@ fn unusable_input_fails_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("wrong.csv");
     std::fs::write(&path, "a,b,c\n1,2,3\n").expect("write");
-    let out = borderline().arg("ingest").arg(&path).output().expect("runs");
+    let out = borderline()
+        .arg("ingest")
+        .arg(&path)
+        .output()
+        .expect("runs");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("wrong.csv") && err.contains("missing required column"), "{err}");
-    let out = borderline().args(["evaluate", "--model", "/nonexistent/model.json.gz", "--test"]).arg(&path).output().expect("runs");
+    assert!(
+        err.contains("wrong.csv") && err.contains("missing required column"),
+        "{err}"
+    );
+    let out = borderline()
+        .args([
+            "evaluate",
+            "--model",
+            "/nonexistent/model.json.gz",
+            "--test",
+        ])
+        .arg(&path)
+        .output()
+        .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model.json.gz"));
 }

@@ -131,10 +131,12 @@ impl SourceFormat {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // one per reader, never moved in a hot loop
 enum Source {
     Csv {
         reader: csv::Reader<Box<dyn Read>>,
-        columns: Vec<(Field, usize)>,
+        /// Source column index per field (indexed by `Field as usize`).
+        columns: [Option<usize>; Field::ALL.len()],
         width: usize,
         record: csv::ByteRecord,
     },
@@ -234,11 +236,11 @@ impl DeclarationReader {
                     };
                     names.push(h.trim().to_string());
                 }
-                let mut columns = Vec::new();
+                let mut columns = [None; Field::ALL.len()];
                 let mut missing = Vec::new();
                 for (field, column) in &profile.columns {
                     match names.iter().position(|n| n == column) {
-                        Some(i) => columns.push((*field, i)),
+                        Some(i) => columns[*field as usize] = Some(i),
                         None if field.is_required() && !profile.defaults.contains_key(field) => {
                             missing.push(format!("{column:?} ({field})"))
                         }
@@ -412,8 +414,8 @@ impl Iterator for DeclarationReader {
                 } else {
                     let columns = &*columns;
                     let profile = &self.profile;
-                    build_declaration(|field| match columns.iter().find(|(f, _)| *f == field) {
-                        Some((_, i)) => match std::str::from_utf8(&record[*i]) {
+                    build_declaration(|field| match columns[field as usize] {
+                        Some(i) => match std::str::from_utf8(&record[i]) {
                             Ok(s) => Ok(Some(s)),
                             Err(_) => Err("invalid UTF-8".to_string()),
                         },
@@ -617,7 +619,7 @@ fn build_declaration<'a>(
         payment_type: code(Field::PaymentType)?,
         net_mass_kg: Some(required_number(Field::NetMassKg)?),
         customs_value: Some(required_number(Field::CustomsValue)?),
-        currency: code(Field::Currency)?.to_ascii_uppercase().into(),
+        currency: code(Field::Currency)?.to_ascii_uppercase(),
         tax_rate: number(Field::TaxRate)?,
         tax_type: code(Field::TaxType)?,
         origin_indicator: code(Field::OriginIndicator)?,
@@ -629,6 +631,17 @@ fn build_declaration<'a>(
 }
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
+    // Fast path for ISO dates, the common case on large files.
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
     let s = s
         .get(..10)
         .filter(|p| p.len() == 10 && s.len() >= 10)

@@ -73,10 +73,7 @@ pub enum TrainError {
 /// Progress callback: `(step, detail)`.
 pub type Progress<'a> = &'a dyn Fn(&str);
 
-fn labelled<'a>(
-    rows: &'a [Declaration],
-    what: &'static str,
-) -> Result<Vec<Declaration>, TrainError> {
+fn labelled(rows: &[Declaration], what: &'static str) -> Result<Vec<Declaration>, TrainError> {
     let out: Vec<Declaration> = rows
         .iter()
         .filter(|d| d.outcome.is_some())

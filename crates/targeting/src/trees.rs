@@ -15,6 +15,22 @@ const MISSING_ZERO: u8 = 1;
 const MISSING_NAN: u8 = 2;
 const ZERO_THRESHOLD: f64 = 1e-35;
 
+/// LightGBM's numerical decision, including its missing-value rules.
+#[inline]
+fn go_left(decision_type: u8, threshold: f64, value: f32) -> bool {
+    let mut v = f64::from(value);
+    let missing = (decision_type >> MISSING_SHIFT) & 3;
+    if v.is_nan() && missing != MISSING_NAN {
+        v = 0.0;
+    }
+    if (missing == MISSING_ZERO && v.abs() <= ZERO_THRESHOLD)
+        || (missing == MISSING_NAN && v.is_nan())
+    {
+        return decision_type & DEFAULT_LEFT != 0;
+    }
+    v <= threshold
+}
+
 /// One binary regression tree. Children `>= 0` are internal nodes, `< 0` are leaves `!child`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
@@ -42,18 +58,7 @@ impl Tree {
 
     #[inline]
     fn go_left(&self, node: usize, value: f32) -> bool {
-        let mut v = value as f64;
-        let dt = self.decision_type[node];
-        let missing = (dt >> MISSING_SHIFT) & 3;
-        if v.is_nan() && missing != MISSING_NAN {
-            v = 0.0;
-        }
-        if (missing == MISSING_ZERO && v.abs() <= ZERO_THRESHOLD)
-            || (missing == MISSING_NAN && v.is_nan())
-        {
-            return dt & DEFAULT_LEFT != 0;
-        }
-        v <= self.threshold[node]
+        go_left(self.decision_type[node], self.threshold[node], value)
     }
 
     #[inline]
@@ -129,10 +134,47 @@ impl Tree {
 
 /// A boosted ensemble: the raw score (log-odds) is the sum of the trees' leaf values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "EnsembleData", into = "EnsembleData")]
 pub struct Ensemble {
     pub num_features: usize,
     pub trees: Vec<Tree>,
     max_depth: usize,
+    /// All trees' internal nodes in one contiguous array, for cache-friendly scoring.
+    nodes: Vec<FlatNode>,
+    leaves: Vec<f64>,
+    roots: Vec<u32>,
+}
+
+const LEAF: u32 = 1 << 31;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct FlatNode {
+    threshold: f64,
+    feature: u32,
+    left: u32,
+    right: u32,
+    decision_type: u8,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EnsembleData {
+    num_features: usize,
+    trees: Vec<Tree>,
+}
+
+impl From<EnsembleData> for Ensemble {
+    fn from(d: EnsembleData) -> Self {
+        Ensemble::new(d.num_features, d.trees)
+    }
+}
+
+impl From<Ensemble> for EnsembleData {
+    fn from(e: Ensemble) -> Self {
+        EnsembleData {
+            num_features: e.num_features,
+            trees: e.trees,
+        }
+    }
 }
 
 /// Contributions of each feature to one raw score, plus the ensemble's expected value:
@@ -154,10 +196,39 @@ struct PathElement {
 impl Ensemble {
     pub fn new(num_features: usize, trees: Vec<Tree>) -> Self {
         let max_depth = trees.iter().map(Tree::max_depth).max().unwrap_or(0);
+        let (mut nodes, mut leaves, mut roots) = (Vec::new(), Vec::new(), Vec::new());
+        for t in &trees {
+            let (node_base, leaf_base) = (nodes.len() as u32, leaves.len() as u32);
+            let child = |c: i32| {
+                if c >= 0 {
+                    node_base + c as u32
+                } else {
+                    LEAF | (leaf_base + !c as u32)
+                }
+            };
+            roots.push(if t.is_stump() {
+                LEAF | leaf_base
+            } else {
+                node_base
+            });
+            for n in 0..t.split_feature.len() {
+                nodes.push(FlatNode {
+                    threshold: t.threshold[n],
+                    feature: t.split_feature[n],
+                    left: child(t.left_child[n]),
+                    right: child(t.right_child[n]),
+                    decision_type: t.decision_type[n],
+                });
+            }
+            leaves.extend_from_slice(&t.leaf_value);
+        }
         Ensemble {
             num_features,
             trees,
             max_depth,
+            nodes,
+            leaves,
+            roots,
         }
     }
 
@@ -204,7 +275,44 @@ impl Ensemble {
     /// Raw score (log-odds).
     #[inline]
     pub fn raw_score(&self, x: &[f32]) -> f64 {
-        self.trees.iter().map(|t| t.leaf_value[t.leaf(x)]).sum()
+        let mut sum = 0.0;
+        for &root in &self.roots {
+            let mut n = root;
+            while n & LEAF == 0 {
+                let node = &self.nodes[n as usize];
+                n = if go_left(node.decision_type, node.threshold, x[node.feature as usize]) {
+                    node.left
+                } else {
+                    node.right
+                };
+            }
+            sum += self.leaves[(n & !LEAF) as usize];
+        }
+        sum
+    }
+
+    /// Raw scores of `rows` feature vectors stored row-major in `xs` (each `num_features`
+    /// long), added into `out`. Evaluates tree by tree over the block so each tree stays in
+    /// cache while all rows pass through it: several times faster than row by row once the
+    /// model outgrows the CPU cache.
+    pub fn raw_scores_block(&self, xs: &[f32], out: &mut [f64]) {
+        let nf = self.num_features;
+        let rows = out.len().min(xs.len() / nf.max(1));
+        for &root in &self.roots {
+            for (r, o) in out.iter_mut().enumerate().take(rows) {
+                let x = &xs[r * nf..(r + 1) * nf];
+                let mut n = root;
+                while n & LEAF == 0 {
+                    let node = &self.nodes[n as usize];
+                    n = if go_left(node.decision_type, node.threshold, x[node.feature as usize]) {
+                        node.left
+                    } else {
+                        node.right
+                    };
+                }
+                *o += self.leaves[(n & !LEAF) as usize];
+            }
+        }
     }
 
     /// Exact TreeSHAP (Lundberg et al. 2018, path-dependent algorithm) contributions.
@@ -469,6 +577,17 @@ mod tests {
         assert!((c.bias - 6.0).abs() < 1e-12);
         assert!((c.values[0] + 3.75).abs() < 1e-12, "{:?}", c.values);
         assert!((c.values[1] - 0.75).abs() < 1e-12, "{:?}", c.values);
+    }
+
+    #[test]
+    fn block_scoring_equals_row_by_row() {
+        let e = Ensemble::new(2, vec![tree(), tree()]);
+        let rows = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [f32::NAN, 0.7]];
+        let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+        let mut out = vec![0.0; rows.len()];
+        e.raw_scores_block(&flat, &mut out);
+        let single: Vec<f64> = rows.iter().map(|x| e.raw_score(x)).collect();
+        assert_eq!(out, single);
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn history_comes_only_from_the_training_and_validation_periods() {
     let model = model();
     let t = &model.training;
     assert!(
-        t.valid_period.1 < "2021-04-01".to_string(),
+        t.valid_period.1.as_str() < "2021-04-01",
         "{:?}",
         t.valid_period
     );
