@@ -170,10 +170,11 @@ impl<'m> Scorer<'m> {
             Meta::Rate(k) => {
                 let s = h.stats(k, d);
                 format!(
-                    "{}: past fraud rate {} over {} inspected declarations (all declarations {})",
+                    "{}: fraud found in {} of {} past inspections (smoothed rate {}, all declarations {})",
                     subject(k),
-                    pct(f64::from(x[i])),
+                    s.fraud,
                     s.n,
+                    pct(f64::from(x[i])),
                     pct(h.prior_fraud)
                 )
             }
