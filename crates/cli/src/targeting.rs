@@ -75,6 +75,9 @@ pub struct TrainArgs {
     pub learning_rate: Option<f64>,
     #[arg(long)]
     pub num_leaves: Option<u32>,
+    /// Depth limit of each tree (-1: none). Shallower trees score and explain faster.
+    #[arg(long)]
+    pub max_depth: Option<i32>,
     #[arg(long, default_value_t = 2)]
     pub threads: u32,
 }
@@ -339,6 +342,9 @@ fn train_model(a: &TrainArgs) -> Result<ModelArtefact> {
     }
     if let Some(nl) = a.num_leaves {
         cfg.num_leaves = nl;
+    }
+    if let Some(d) = a.max_depth {
+        cfg.max_depth = d;
     }
     let pb = spinner("training");
     let model = train(&train_rows, &valid_rows, &cfg, &|step| {
@@ -624,6 +630,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
         no_refit: false,
         learning_rate: None,
         num_leaves: None,
+        max_depth: None,
         threads: 2,
     })?;
     print_training(&model, &model_path);
