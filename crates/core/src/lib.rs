@@ -6,6 +6,7 @@
 //! This crate has no I/O and few dependencies so that every other crate can depend on it.
 
 mod declaration;
+pub mod metrics;
 mod signal;
 
 pub use declaration::{Declaration, HsCode, HsCodeError, InspectionOutcome, Text};

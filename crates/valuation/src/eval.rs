@@ -94,32 +94,7 @@ pub fn add_noise(ds: &mut [Declaration], sigma: f64, seed: u64) {
     }
 }
 
-/// ROC AUC by the rank-sum statistic, ties counted one half.
-pub fn auc(scores: &[f64], labels: &[bool]) -> f64 {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let (mut rank_sum, mut pos) = (0.0, 0usize);
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            if labels[k] {
-                rank_sum += avg;
-                pos += 1;
-            }
-        }
-        i = j + 1;
-    }
-    let neg = scores.len() - pos;
-    if pos == 0 || neg == 0 {
-        return f64::NAN;
-    }
-    (rank_sum - (pos * (pos + 1)) as f64 / 2.0) / (pos as f64 * neg as f64)
-}
+pub use borderline_core::metrics::auc;
 
 /// Recall among the top `frac` of scores (ties broken by the given deterministic keys).
 pub fn recall_at(scores: &[f64], labels: &[bool], tiebreak: &[u64], frac: f64) -> f64 {
