@@ -671,6 +671,33 @@ fn demo(a: &DemoArgs) -> Result<()> {
             println!("    - {}", r.text);
         }
     }
+    println!("\n== Screening parties against the bundled watchlists (synthetic demo names and links; docs/screening.md)");
+    let store = borderline_screening::store::ListStore::bundled()?;
+    let matcher = std::sync::Arc::new(borderline_screening::Matcher::build(
+        &store,
+        borderline_screening::MatchConfig::default(),
+    ));
+    let (signal, _network, _enrichment) =
+        borderline_screening::demo::build_demo_signal(&test, matcher, 7, 2);
+    let flagged: Vec<(&Declaration, Vec<borderline_core::Reason>)> = test
+        .iter()
+        .map(|d| (d, borderline_core::Signal::reasons(&signal, d)))
+        .filter(|(_, r)| !r.is_empty())
+        .collect();
+    println!(
+        "{} of {} declarations have a watchlist, network or forced-labour region reason",
+        flagged.len(),
+        test.len()
+    );
+    for (d, reasons) in flagged.iter().take(3) {
+        println!(
+            "  {} importer {} HS {}",
+            d.declaration_id, d.importer, d.hs_code
+        );
+        for r in reasons.iter().take(3) {
+            println!("    - {}", r.text);
+        }
+    }
     println!("\nScores are advice to an officer, never the sole basis of an action.");
     Ok(())
 }
