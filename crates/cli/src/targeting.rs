@@ -199,12 +199,7 @@ pub fn load(path: &Path, input: &InputArgs) -> Result<Vec<Declaration>> {
         match row {
             Row::Accepted(d) => accepted.push(*d),
             Row::Quarantined(q) => {
-                if quarantine.is_none() {
-                    quarantine = Some(open_quarantine(path, &input.quarantine_dir)?);
-                }
-                if let Some(w) = quarantine.as_mut() {
-                    w.write(&q)?;
-                }
+                write_quarantined(&mut quarantine, path, &input.quarantine_dir, &q)?;
             }
         }
     }
@@ -219,6 +214,23 @@ pub fn load(path: &Path, input: &InputArgs) -> Result<Vec<Declaration>> {
         }
     }
     Ok(accepted)
+}
+
+/// Writes a quarantined row, creating the quarantine file on the first one (clean inputs leave
+/// no empty files behind).
+fn write_quarantined(
+    slot: &mut Option<QuarantineWriter>,
+    source: &Path,
+    dir: &Path,
+    q: &borderline_ingest::Quarantined,
+) -> Result<()> {
+    if slot.is_none() {
+        *slot = Some(open_quarantine(source, dir)?);
+    }
+    if let Some(w) = slot.as_mut() {
+        w.write(q)?;
+    }
+    Ok(())
 }
 
 fn open_quarantine(source: &Path, dir: &Path) -> Result<QuarantineWriter> {
@@ -284,12 +296,7 @@ fn ingest(a: IngestArgs) -> Result<()> {
                     }
                 }
                 Row::Quarantined(q) => {
-                    if quarantine.is_none() {
-                        quarantine = Some(open_quarantine(file, &a.input.quarantine_dir)?);
-                    }
-                    if let Some(w) = quarantine.as_mut() {
-                        w.write(&q)?;
-                    }
+                    write_quarantined(&mut quarantine, file, &a.input.quarantine_dir, &q)?;
                 }
             }
         }
@@ -511,12 +518,7 @@ fn score(a: &ScoreArgs) -> Result<()> {
                     }
                 }
                 Row::Quarantined(q) => {
-                    if quarantine.is_none() {
-                        quarantine = Some(open_quarantine(&a.input, &a.in_args.quarantine_dir)?);
-                    }
-                    if let Some(w) = quarantine.as_mut() {
-                        w.write(&q)?;
-                    }
+                    write_quarantined(&mut quarantine, &a.input, &a.in_args.quarantine_dir, &q)?;
                 }
             }
         }

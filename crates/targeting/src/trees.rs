@@ -70,19 +70,6 @@ impl Tree {
         }
     }
 
-    /// Leaf index reached by `x`.
-    #[inline]
-    pub fn leaf(&self, x: &[f32]) -> usize {
-        if self.is_stump() {
-            return 0;
-        }
-        let mut node = 0i32;
-        while node >= 0 {
-            node = self.next(node as usize, x);
-        }
-        !node as usize
-    }
-
     fn cover(&self, child: i32) -> f64 {
         if child >= 0 {
             self.internal_count[child as usize]
