@@ -70,33 +70,52 @@ pub struct Config {
     pub tuning: Tuning,
 }
 
-/// Weights of the combined score.
+/// Parameters of the combined score (all chosen on the validation period, see
+/// docs/valuation.md; none was chosen on the test period).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Tuning {
-    /// Bandwidth on ln net mass of the quantity-conditional reference.
-    pub mass_bandwidth: f64,
-    /// Weight kept by past declarations of dissimilar mass (added to the mass kernel).
-    pub mass_floor: f64,
-    /// Weight multiplier of past declarations from the same origin.
-    pub origin_bonus: f64,
-    /// Weight multiplier of past declarations at the same duty rate.
-    pub tax_bonus: f64,
-    /// Weight per own past declaration of the importer / the seller (HS6 cell weight is its
-    /// effective sample size).
+    /// Two neighbouring price groups of an HS6 are merged into one product while the difference
+    /// of their mean log unit values is below this many standard errors (sigma0-based).
+    pub merge_t: f64,
+    /// Naive-Bayes smoothing of the product-evidence tallies (pseudo-declarations spread like the
+    /// HS6's products).
+    pub smoothing: f64,
+    /// Exponents (trust) of each piece of product evidence: same exact net mass, same origin,
+    /// same duty rate, the importer's and the seller's own past declarations of the HS6.
+    pub mass_weight: f64,
+    pub origin_weight: f64,
+    pub tax_weight: f64,
     pub importer_weight: f64,
     pub seller_weight: f64,
+    /// Share of the product posterior replaced by the HS6's plain product frequencies (guards
+    /// against over-confident evidence).
+    pub prior_mix: f64,
+    /// Pseudo-count of an HS6 product not seen in the window, and its width (x sigma0).
+    pub novel_weight: f64,
+    pub novel_width: f64,
+    /// Width (x sigma0) of the fallback cell's quantile points when the HS6 itself is unseen.
+    pub unseen_width: f64,
+    /// Weight of the tail score in the ranking scores (`under_rank = under_evidence -
+    /// tail_weight x score`).
+    pub tail_weight: f64,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            mass_bandwidth: 0.5,
-            mass_floor: 0.05,
-            origin_bonus: 2.0,
-            tax_bonus: 2.0,
-            importer_weight: 3.0,
-            seller_weight: 2.0,
+            merge_t: 6.0,
+            smoothing: 1.0,
+            mass_weight: 1.0,
+            origin_weight: 1.0,
+            tax_weight: 1.0,
+            importer_weight: 1.0,
+            seller_weight: 1.0,
+            prior_mix: 0.1,
+            novel_weight: 0.5,
+            novel_width: 3.0,
+            unseen_width: 1.0,
+            tail_weight: 0.3,
         }
     }
 }
@@ -206,29 +225,78 @@ pub fn log_unit_value(d: &Declaration) -> Result<f64, Problem> {
     Ok((v / m).ln())
 }
 
+/// One per-kg declaration kept for its HS6 x origin cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Obs {
     day: i32,
     luv: f32,
     w: f32,
-    /// ln net mass (kg), for the quantity-conditional reference.
-    lm: f32,
-    tax: f32,
+    origin: u16,
+    /// Exact net mass (`key::mass_value`), duty rate (`key::tax_value`, `u64::MAX` if unknown),
+    /// importer and seller hashes (`key::party_hash`, 0 if none): the product evidence.
+    mass: u64,
+    tax: u64,
+    importer: u64,
+    seller: u64,
 }
 
-/// One past declaration kept as a reference point of its HS6 (per-kg basis).
+impl Obs {
+    /// Canonical order, so finalized benchmarks do not depend on arrival order.
+    fn canonical(a: &Obs, b: &Obs) -> std::cmp::Ordering {
+        a.luv
+            .total_cmp(&b.luv)
+            .then(a.mass.cmp(&b.mass))
+            .then(a.tax.cmp(&b.tax))
+            .then(a.origin.cmp(&b.origin))
+            .then(a.importer.cmp(&b.importer))
+            .then(a.seller.cmp(&b.seller))
+            .then(a.day.cmp(&b.day))
+            .then(a.w.total_cmp(&b.w))
+    }
+}
+
+/// One declaration kept for an own-history group (importer x HS6, seller x HS6).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PartyObs {
+    day: i32,
+    luv: f32,
+    w: f32,
+}
+
+/// A range of an arena vector (`Benchmarks::products`, `Benchmarks::tallies`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
+impl Span {
+    fn of<T>(v: &[T], start: usize) -> Span {
+        Span {
+            start: start as u32,
+            len: (v.len() - start) as u32,
+        }
+    }
+    pub fn get<'a, T>(&self, v: &'a [T]) -> &'a [T] {
+        v.get(self.start as usize..self.start as usize + self.len as usize)
+            .unwrap_or(&[])
+    }
+}
+
+/// One price group ("product") of an HS6: the bundled data prices each HS10 product at one
+/// unit price, so an HS6's log unit values form clusters; real data has products too.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Point {
-    pub luv: f32,
-    /// ln net mass (kg).
-    pub lm: f32,
-    /// Duty rate in percent (NaN if unknown).
-    pub tax: f32,
-    pub origin: u16,
+pub struct Product {
+    /// Mean log unit value of the group's declarations.
+    pub center: f64,
+    /// Predictive sd of one new declaration of this product:
+    /// sqrt(max(sigma0, group sd)^2 + sigma0^2 / n).
+    pub width: f64,
+    pub n: u32,
 }
 
-/// Reference points kept per HS6 (all of them for small cells, else a mass-stratified sample).
-pub const MAX_POINTS: usize = 48;
+/// Products kept per HS6 (the largest groups; a rare HS6 with more keeps its biggest).
+pub const MAX_PRODUCTS: usize = 24;
 
 /// Whether [`BenchmarkBuilder::add`] used a declaration.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,7 +324,7 @@ pub struct BenchmarkBuilder {
     origin_lookup: FastMap<u16>,
     bases: Vec<Basis>,
     cells: FastMap<Vec<Obs>>,
-    parties: FastMap<Vec<Obs>>,
+    parties: FastMap<Vec<PartyObs>>,
     counts: BuildCounts,
 }
 
@@ -367,21 +435,29 @@ impl BenchmarkBuilder {
         } else {
             1.0
         };
-        let lm = mass.ln() as f32;
-        let tax = d.tax_rate.map_or(f32::NAN, |t| t as f32);
-        self.push(
-            hs6,
+        let importer = key::party_hash(&d.importer);
+        let seller = d
+            .seller
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(key::party_hash);
+        let ck = key::cell_key(Level::Hs6Origin, hs6, Some(origin), 0);
+        self.cells.entry(ck).or_default().push(Obs {
+            day,
+            luv: luv as f32,
+            w,
             origin,
-            0,
-            d,
-            Obs {
-                day,
-                luv: luv as f32,
-                w,
-                lm,
-                tax,
-            },
-        );
+            mass: key::mass_value(mass),
+            tax: key::tax_value(d.tax_rate).unwrap_or(u64::MAX),
+            importer,
+            seller: seller.unwrap_or(0),
+        });
+        let po = PartyObs {
+            day,
+            luv: luv as f32,
+            w,
+        };
+        self.push_parties(hs6, 0, importer, seller, po);
         self.counts.added += 1;
         // Per declared quantity unit, in separate cells (units are never mixed).
         if let (Some(q), Some(unit), Some(v)) =
@@ -391,19 +467,18 @@ impl BenchmarkBuilder {
                 if let Some(b) = self.basis_index(unit.trim()) {
                     let w = if self.config.weighted { q as f32 } else { 1.0 };
                     let luv = (v / q).ln() as f32;
-                    self.push(
-                        hs6,
+                    let ck = key::cell_key(Level::Hs6Origin, hs6, Some(origin), b);
+                    self.cells.entry(ck).or_default().push(Obs {
+                        day,
+                        luv,
+                        w,
                         origin,
-                        b,
-                        d,
-                        Obs {
-                            day,
-                            luv,
-                            w,
-                            lm,
-                            tax,
-                        },
-                    );
+                        mass: 0,
+                        tax: u64::MAX,
+                        importer,
+                        seller: seller.unwrap_or(0),
+                    });
+                    self.push_parties(hs6, b, importer, seller, PartyObs { day, luv, w });
                     self.counts.added_per_unit += 1;
                 }
             }
@@ -411,13 +486,11 @@ impl BenchmarkBuilder {
         AddOutcome::Added
     }
 
-    fn push(&mut self, hs6: u32, origin: u16, basis: u16, d: &Declaration, o: Obs) {
-        let ck = key::cell_key(Level::Hs6Origin, hs6, Some(origin), basis);
-        self.cells.entry(ck).or_default().push(o);
-        let ik = key::party_key(key::TAG_IMPORTER, &d.importer, hs6, basis);
+    fn push_parties(&mut self, hs6: u32, basis: u16, imp: u64, sel: Option<u64>, o: PartyObs) {
+        let ik = key::attr_key(key::TAG_IMPORTER, hs6, basis, imp);
         self.parties.entry(ik).or_default().push(o);
-        if let Some(s) = d.seller.as_deref().filter(|s| !s.is_empty()) {
-            let sk = key::party_key(key::TAG_SELLER, s, hs6, basis);
+        if let Some(s) = sel {
+            let sk = key::attr_key(key::TAG_SELLER, hs6, basis, s);
             self.parties.entry(sk).or_default().push(o);
         }
     }
@@ -426,12 +499,14 @@ impl BenchmarkBuilder {
     /// finalizing at the end: evict everything older than the window).
     pub fn evict_before(&mut self, day: NaiveDate) {
         let cut = day_number(day);
-        for map in [&mut self.cells, &mut self.parties] {
-            map.retain(|_, v| {
-                v.retain(|o| o.day >= cut);
-                !v.is_empty()
-            });
-        }
+        self.cells.retain(|_, v| {
+            v.retain(|o| o.day >= cut);
+            !v.is_empty()
+        });
+        self.parties.retain(|_, v| {
+            v.retain(|o| o.day >= cut);
+            !v.is_empty()
+        });
     }
 
     /// First day of the trailing window ending (exclusively) at `as_of`.
@@ -445,37 +520,30 @@ impl BenchmarkBuilder {
     pub fn finalize(&self, as_of: NaiveDate) -> Benchmarks {
         let start = self.window_start(as_of);
         let (lo, hi) = (day_number(start), day_number(as_of));
-        let in_window = |o: &&Obs| o.day >= lo && o.day < hi;
+        let in_window = |day: i32| day >= lo && day < hi;
         let weighted = self.config.weighted;
 
         let mut pooled: FastMap<Vec<(f64, f64)>> = FastMap::default();
-        let mut cells = FastMap::default();
-        let mut points: FastMap<Vec<Point>> = FastMap::default();
+        let mut cells: FastMap<CellStats> = FastMap::default();
+        // per-kg declarations of each HS6 (all origins), for the products
+        let mut by_hs6: std::collections::BTreeMap<u32, Vec<Obs>> = Default::default();
         for (&k, obs) in &self.cells {
-            let (_, _, origin, basis) = key::decode_cell_key(k);
-            if basis == 0 {
-                let hs6 = key::decode_cell_key(k).1;
-                let pk = key::cell_key(Level::Hs6, key::hs6_number(&hs6).unwrap_or(0), None, 0);
-                points
-                    .entry(pk)
-                    .or_default()
-                    .extend(obs.iter().filter(in_window).map(|o| Point {
-                        luv: o.luv,
-                        lm: o.lm,
-                        tax: o.tax,
-                        origin: origin.unwrap_or(u16::MAX),
-                    }));
-            }
+            let (_, hs, _, basis) = key::decode_cell_key(k);
+            let hs6 = key::hs6_number(&hs).unwrap_or(0);
             let mut vals: Vec<(f64, f64)> = obs
                 .iter()
-                .filter(in_window)
+                .filter(|o| in_window(o.day))
                 .map(|o| (o.luv as f64, o.w as f64))
                 .collect();
             if vals.is_empty() {
                 continue;
             }
-            let (_, hs, _, basis) = key::decode_cell_key(k);
-            let hs6 = key::hs6_number(&hs).unwrap_or(0);
+            if basis == 0 {
+                by_hs6
+                    .entry(hs6)
+                    .or_default()
+                    .extend(obs.iter().filter(|o| in_window(o.day)));
+            }
             for level in [Level::Hs6, Level::Hs4, Level::Hs2] {
                 pooled
                     .entry(key::cell_key(level, hs6, None, basis))
@@ -496,26 +564,12 @@ impl BenchmarkBuilder {
                 cells.insert(k, CellStats::from(s));
             }
         }
-        for v in points.values_mut() {
-            v.sort_by(|a, b| {
-                (a.lm, a.luv, a.tax, a.origin)
-                    .partial_cmp(&(b.lm, b.luv, b.tax, b.origin))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            if v.len() > MAX_POINTS {
-                let n = v.len();
-                *v = (0..MAX_POINTS)
-                    .map(|i| v[(2 * i + 1) * n / (2 * MAX_POINTS)])
-                    .collect();
-            }
-        }
-        points.retain(|_, v| !v.is_empty());
         let mut parties = FastMap::default();
         let mut party_scales = Vec::new();
         for (&k, obs) in &self.parties {
             let mut vals: Vec<(f64, f64)> = obs
                 .iter()
-                .filter(in_window)
+                .filter(|o| in_window(o.day))
                 .map(|o| (o.luv as f64, o.w as f64))
                 .collect();
             if let Some(s) = Summary::of(&mut vals, weighted) {
@@ -528,11 +582,12 @@ impl BenchmarkBuilder {
                         n: s.n as u32,
                         median: s.grid[5],
                         mad: s.mad,
+                        tally: Span::default(),
                     },
                 );
             }
         }
-        // Typical within-cell dispersion: median robust sd of HS6 x origin cells with 5+
+        // Typical within-product dispersion: median robust sd of HS6 x origin cells with 5+
         // declarations (own histories when there are no such cells).
         let scales = if cell_scales.is_empty() {
             &mut party_scales
@@ -544,9 +599,74 @@ impl BenchmarkBuilder {
         let sigma0 = if sigma0.is_finite() {
             sigma0.max(self.config.min_scale)
         } else {
-            // No trader with 5+ declarations: fall back to a moderate price dispersion.
+            // No cell with 5+ declarations: fall back to a moderate price dispersion.
             0.35f64.max(self.config.min_scale)
         };
+
+        // Products per HS6 and the evidence tallies, HS6 by HS6 in code order so the arenas
+        // are laid out identically however the declarations arrived.
+        let mut products = Vec::new();
+        let mut tallies = Vec::new();
+        let mut attrs = FastMap::default();
+        for (hs6, mut obs) in by_hs6 {
+            obs.sort_by(Obs::canonical);
+            let (labels, groups) = products_of(&obs, sigma0, self.config.tuning.merge_t);
+            let first = products.len();
+            products.extend(groups.iter().map(|g| g.product(sigma0)));
+            if let Some(c) = cells.get_mut(&key::cell_key(Level::Hs6, hs6, None, 0)) {
+                c.products = Span::of(&products, first);
+            }
+            if groups.len() < 2 {
+                // one product: nothing to tell apart, no tallies needed
+                continue;
+            }
+            // (tag, value, product) for every piece of evidence, sorted, then counted in runs
+            let mut ev: Vec<(u8, u64, u8)> = Vec::with_capacity(obs.len() * 5);
+            for (o, l) in obs.iter().zip(&labels) {
+                let Some(l) = *l else { continue };
+                ev.push((key::TAG_MASS, o.mass, l));
+                ev.push((TAG_ORIGIN, o.origin as u64, l));
+                if o.tax != u64::MAX {
+                    ev.push((key::TAG_TAX, o.tax, l));
+                }
+                ev.push((key::TAG_IMPORTER, o.importer, l));
+                if o.seller != 0 {
+                    ev.push((key::TAG_SELLER, o.seller, l));
+                }
+            }
+            ev.sort_unstable();
+            let mut i = 0;
+            while i < ev.len() {
+                let (tag, value, _) = ev[i];
+                let first = tallies.len();
+                while i < ev.len() && (ev[i].0, ev[i].1) == (tag, value) {
+                    let l = ev[i].2;
+                    let mut c = 0u32;
+                    while i < ev.len() && ev[i] == (tag, value, l) {
+                        c += 1;
+                        i += 1;
+                    }
+                    tallies.push(((l as u32) << 24) | c.min(0xFF_FFFF));
+                }
+                let span = Span::of(&tallies, first);
+                match tag {
+                    TAG_ORIGIN => {
+                        let ck = key::cell_key(Level::Hs6Origin, hs6, Some(value as u16), 0);
+                        if let Some(c) = cells.get_mut(&ck) {
+                            c.tally = span;
+                        }
+                    }
+                    key::TAG_IMPORTER | key::TAG_SELLER => {
+                        if let Some(p) = parties.get_mut(&key::attr_key(tag, hs6, 0, value)) {
+                            p.tally = span;
+                        }
+                    }
+                    _ => {
+                        attrs.insert(key::attr_key(tag, hs6, 0, value), span);
+                    }
+                }
+            }
+        }
         let origin_lookup = self
             .origins
             .iter()
@@ -565,15 +685,173 @@ impl BenchmarkBuilder {
             bases: self.bases.clone(),
             sigma0,
             cells,
-            points,
+            products,
+            tallies,
+            attrs,
             parties,
             counts: self.counts.clone(),
         }
     }
 }
 
+/// Internal tag of the origin tallies (stored on the HS6 x origin cell, not in `attrs`).
+const TAG_ORIGIN: u8 = 5;
+
+/// Running sums of one price group.
+#[derive(Debug, Clone, Copy, Default)]
+struct Group {
+    sum: f64,
+    sumsq: f64,
+    n: u32,
+}
+
+impl Group {
+    fn add(&mut self, x: f64) {
+        self.sum += x;
+        self.sumsq += x * x;
+        self.n += 1;
+    }
+    fn merge(&mut self, o: &Group) {
+        self.sum += o.sum;
+        self.sumsq += o.sumsq;
+        self.n += o.n;
+    }
+    fn mean(&self) -> f64 {
+        self.sum / self.n as f64
+    }
+    /// Difference of means in standard errors, with per-declaration sd `sigma`.
+    fn t(&self, o: &Group, sigma: f64) -> f64 {
+        (o.mean() - self.mean()).abs() / (sigma * (1.0 / self.n as f64 + 1.0 / o.n as f64).sqrt())
+    }
+    fn product(&self, sigma0: f64) -> Product {
+        let n = self.n as f64;
+        let m = self.mean();
+        // sample sd of the group (merged neighbouring products are wider than sigma0)
+        let sd = if self.n >= 3 {
+            ((self.sumsq / n - m * m).max(0.0) * n / (n - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        let s = sd.max(sigma0);
+        Product {
+            center: m,
+            width: (s * s + sigma0 * sigma0 / n).sqrt(),
+            n: self.n,
+        }
+    }
+}
+
+/// Splits an HS6's declarations (canonically sorted) into products: declarations of the same
+/// exact net mass start as one group (repeated consignments of one product) unless their
+/// prices disagree by more than 3 sigma; neighbouring groups (by mean log unit value) are then
+/// merged, closest first, while their means differ by less than `merge_t` standard errors.
+/// Returns each declaration's product (None if the product was dropped beyond
+/// [`MAX_PRODUCTS`]) and the products in increasing price.
+fn products_of(obs: &[Obs], sigma: f64, merge_t: f64) -> (Vec<Option<u8>>, Vec<Group>) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    // 1. seed groups: runs of equal mass
+    let mut by_mass: Vec<usize> = (0..obs.len()).collect();
+    by_mass.sort_by(|&a, &b| obs[a].mass.cmp(&obs[b].mass).then(a.cmp(&b)));
+    let mut seeds: Vec<(Group, Vec<usize>)> = Vec::new();
+    let mut i = 0;
+    while i < by_mass.len() {
+        let mut j = i;
+        while j < by_mass.len() && obs[by_mass[j]].mass == obs[by_mass[i]].mass {
+            j += 1;
+        }
+        let run = &by_mass[i..j];
+        let mut g = Group::default();
+        for &k in run {
+            g.add(obs[k].luv as f64);
+        }
+        let m = g.mean();
+        if run
+            .iter()
+            .all(|&k| (obs[k].luv as f64 - m).abs() <= 3.0 * sigma)
+        {
+            seeds.push((g, run.to_vec()));
+        } else {
+            for &k in run {
+                let mut g = Group::default();
+                g.add(obs[k].luv as f64);
+                seeds.push((g, vec![k]));
+            }
+        }
+        i = j;
+    }
+    seeds.sort_by(|a, b| a.0.mean().total_cmp(&b.0.mean()).then(a.1[0].cmp(&b.1[0])));
+    // 2. agglomerate neighbours, closest pair first (heap with lazy invalidation)
+    let n = seeds.len();
+    let mut g: Vec<Group> = seeds.iter().map(|s| s.0).collect();
+    let mut next: Vec<usize> = (1..=n).collect();
+    let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
+    let mut alive = vec![true; n];
+    let mut ver = vec![0u32; n];
+    let mut heap = BinaryHeap::new();
+    // t >= 0, so the bit pattern orders like the value
+    let t_bits = |t: f64| if t.is_finite() { t.to_bits() } else { u64::MAX };
+    for i in 1..n {
+        heap.push(Reverse((
+            t_bits(g[i - 1].t(&g[i], sigma)),
+            i - 1,
+            0u32,
+            0u32,
+        )));
+    }
+    while let Some(Reverse((tb, l, vl, vr))) = heap.pop() {
+        if tb == u64::MAX || f64::from_bits(tb) > merge_t {
+            break;
+        }
+        let r = next[l];
+        if !alive[l] || r >= n || ver[l] != vl || ver[r] != vr {
+            continue;
+        }
+        let gr = g[r];
+        g[l].merge(&gr);
+        alive[r] = false;
+        ver[l] += 1;
+        next[l] = next[r];
+        if next[l] < n {
+            prev[next[l]] = l;
+        }
+        let p = prev[l];
+        if p < n {
+            heap.push(Reverse((t_bits(g[p].t(&g[l], sigma)), p, ver[p], ver[l])));
+        }
+        if next[l] < n {
+            let q = next[l];
+            heap.push(Reverse((t_bits(g[l].t(&g[q], sigma)), l, ver[l], ver[q])));
+        }
+    }
+    // 3. an alive seed covers the seeds up to the next alive one (merges are contiguous)
+    let roots: Vec<usize> = (0..n).filter(|&i| alive[i]).collect();
+    let mut keep: Vec<usize> = (0..roots.len()).collect();
+    if keep.len() > MAX_PRODUCTS {
+        keep.sort_by(|&a, &b| g[roots[b]].n.cmp(&g[roots[a]].n).then(a.cmp(&b)));
+        keep.truncate(MAX_PRODUCTS);
+        keep.sort_unstable();
+    }
+    let mut label_of_root = vec![None; roots.len()];
+    for (new, &r) in keep.iter().enumerate() {
+        label_of_root[r] = Some(new as u8);
+    }
+    let mut labels = vec![None; obs.len()];
+    let mut root = 0;
+    for (i, seed) in seeds.iter().enumerate() {
+        while root + 1 < roots.len() && roots[root + 1] <= i {
+            root += 1;
+        }
+        for &k in &seed.1 {
+            labels[k] = label_of_root[root];
+        }
+    }
+    let groups = keep.iter().map(|&r| g[roots[r]]).collect();
+    (labels, groups)
+}
+
 pub const FORMAT: &str = "borderline-valuation-benchmarks";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Robust statistics of one cell's log unit values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -585,6 +863,12 @@ pub struct CellStats {
     pub grid: [f64; 11],
     /// Median absolute deviation of the log unit value (unscaled).
     pub mad: f64,
+    /// HS6 cells: the HS6's products in `Benchmarks::products`.
+    #[serde(default)]
+    pub products: Span,
+    /// HS6 x origin cells: declarations of this origin per product (`Benchmarks::tallies`).
+    #[serde(default)]
+    pub tally: Span,
 }
 
 impl From<Summary> for CellStats {
@@ -594,6 +878,8 @@ impl From<Summary> for CellStats {
             weight: s.weight,
             grid: s.grid,
             mad: s.mad,
+            products: Span::default(),
+            tally: Span::default(),
         }
     }
 }
@@ -626,6 +912,9 @@ pub struct PartyStats {
     pub n: u32,
     pub median: f64,
     pub mad: f64,
+    /// Per-kg groups of a multi-product HS6: the party's declarations per product.
+    #[serde(default)]
+    pub tally: Span,
 }
 
 /// Finalized benchmarks as of a date: pure lookups, serialisable (gzip JSON).
@@ -647,9 +936,14 @@ pub struct Benchmarks {
     pub sigma0: f64,
     #[serde(with = "sorted_map")]
     pub cells: FastMap<CellStats>,
-    /// Reference points per HS6 (per-kg), keyed like the HS6 cell.
+    /// Products of all HS6s (per-kg), in spans referenced by the HS6 cells.
+    pub products: Vec<Product>,
+    /// Product-evidence counts, `product << 24 | count`, in spans referenced by HS6 x origin
+    /// cells, own-history groups and `attrs`.
+    pub tallies: Vec<u32>,
+    /// Spans of the exact-net-mass and duty-rate tallies, keyed by `key::attr_key`.
     #[serde(with = "sorted_map")]
-    pub points: FastMap<Vec<Point>>,
+    pub attrs: FastMap<Span>,
     #[serde(with = "sorted_map")]
     pub parties: FastMap<PartyStats>,
     pub counts: BuildCounts,
@@ -707,10 +1001,11 @@ impl Benchmarks {
         })
     }
 
-    pub fn points(&self, hs6: u32) -> &[Point] {
-        self.points
+    /// The products of an HS6 (per kg), in increasing price; empty if the HS6 is unseen.
+    pub fn products(&self, hs6: u32) -> &[Product] {
+        self.cells
             .get(&key::cell_key(Level::Hs6, hs6, None, 0))
-            .map_or(&[], Vec::as_slice)
+            .map_or(&[], |c| c.products.get(&self.products))
     }
 
     pub fn party(&self, tag: u8, party: &str, hs6: u32, basis: u16) -> Option<&PartyStats> {

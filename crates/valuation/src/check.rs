@@ -1,6 +1,6 @@
 //! Flags for one declaration against built [`Benchmarks`].
 
-use crate::benchmark::{log_unit_value, Benchmarks, CellStats, PartyStats, Problem, MAX_POINTS};
+use crate::benchmark::{log_unit_value, Benchmarks, CellStats, PartyStats, Problem, MAX_PRODUCTS};
 use crate::key::{self, Level};
 use crate::stats::{cdf_diff, ln_cdf_diff, ln_norm_cdf, norm_cdf, percentile_in_grid};
 use borderline_core::{Declaration, Reason, ReasonKind};
@@ -44,6 +44,10 @@ pub struct Check {
     pub percentile: f64,
     pub own_importer: Option<PartyStats>,
     pub own_seller: Option<PartyStats>,
+    /// Products (price groups) of the HS6 in the window (0 if the HS6 is unseen).
+    pub products: u32,
+    /// Posterior probability of the most likely product given the evidence.
+    pub product_confidence: f64,
     /// Weighted centre of the references (cells and the traders' own history), log scale.
     pub expected: f64,
     /// Combined tail score (see `Mixture::score`); negative = cheaper than the references.
@@ -71,42 +75,15 @@ pub struct Check {
 pub const UNDER: (f64, f64) = (0.1, 0.9);
 pub const OVER: (f64, f64) = (1.1, 10.0);
 
-impl Check {
-    fn empty(outcome: CheckOutcome) -> Check {
-        Check {
-            outcome,
-            log_unit_value: f64::NAN,
-            level: None,
-            cell: None,
-            robust_z: f64::NAN,
-            percentile: f64::NAN,
-            own_importer: None,
-            own_seller: None,
-            expected: f64::NAN,
-            score: f64::NAN,
-            direction: Direction::Within,
-            flagged: false,
-            duty_at_risk: 0.0,
-            per_unit_z: None,
-            under_evidence: f64::NAN,
-            over_evidence: f64::NAN,
-            under_rank: f64::NAN,
-            over_rank: f64::NAN,
-        }
-    }
-}
+/// Mixture terms: the HS6's products and the novel-product term, or the 9 quantile points of
+/// a fallback cell.
+const MAX_TERMS: usize = MAX_PRODUCTS + 9;
 
-/// Variance of a sample median relative to the variance of one observation (pi / 2).
-const MEDIAN_VAR: f64 = std::f64::consts::FRAC_PI_2;
-fn hs6_n(b: &Benchmarks, hs6: u32) -> u32 {
-    b.cell(Level::Hs6, hs6, None, 0).map_or(1, |c| c.n)
-}
-
-/// Gaussian-kernel mixture around reference points; gives the two tail probabilities of `x`.
+/// Gaussian mixture around reference prices; gives the two tail probabilities of `x`.
 struct Mixture {
     x: f64,
     // (weight, center, bandwidth), at most 2 sketches + 2 parties.
-    terms: [(f64, f64, f64); MAX_POINTS + 3],
+    terms: [(f64, f64, f64); MAX_TERMS],
     len: usize,
 }
 
@@ -114,7 +91,7 @@ impl Mixture {
     fn new(x: f64) -> Self {
         Mixture {
             x,
-            terms: [(0.0, 0.0, 1.0); MAX_POINTS + 3],
+            terms: [(0.0, 0.0, 1.0); MAX_TERMS],
             len: 0,
         }
     }
@@ -186,8 +163,8 @@ impl Mixture {
             return 0.0;
         }
         let lse = |it: &mut dyn Iterator<Item = f64>| {
-            let v: [f64; MAX_POINTS + 3] = {
-                let mut v = [f64::NEG_INFINITY; MAX_POINTS + 3];
+            let v: [f64; MAX_TERMS] = {
+                let mut v = [f64::NEG_INFINITY; MAX_TERMS];
                 for (slot, x) in v.iter_mut().zip(it) {
                     *slot = x;
                 }
@@ -266,6 +243,139 @@ pub struct QuickCheck {
     pub duty_at_risk: f64,
 }
 
+/// Why a declaration could not be valued, without the allocation of [`Problem`]'s texts:
+/// the status of an [`Assessment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quality {
+    MissingMass,
+    ZeroMass,
+    MissingValue,
+    ZeroValue,
+    InvalidNumber,
+    CurrencyMismatch,
+    BadHsCode,
+}
+
+impl Quality {
+    fn of(p: &Problem) -> Quality {
+        match p {
+            Problem::MissingMass => Quality::MissingMass,
+            Problem::ZeroMass => Quality::ZeroMass,
+            Problem::MissingValue => Quality::MissingValue,
+            Problem::ZeroValue => Quality::ZeroValue,
+            Problem::InvalidNumber => Quality::InvalidNumber,
+            Problem::CurrencyMismatch { .. } => Quality::CurrencyMismatch,
+            Problem::BadHsCode => Quality::BadHsCode,
+        }
+    }
+    /// The full finding (the currency names are only built here, on demand).
+    pub fn problem(self, d: &Declaration, b: &Benchmarks) -> Problem {
+        match self {
+            Quality::MissingMass => Problem::MissingMass,
+            Quality::ZeroMass => Problem::ZeroMass,
+            Quality::MissingValue => Problem::MissingValue,
+            Quality::ZeroValue => Problem::ZeroValue,
+            Quality::InvalidNumber => Problem::InvalidNumber,
+            Quality::CurrencyMismatch => Problem::CurrencyMismatch {
+                declared: d.currency.to_string(),
+                benchmarks: b.currency.clone().unwrap_or_default(),
+            },
+            Quality::BadHsCode => Problem::BadHsCode,
+        }
+    }
+}
+
+/// Status of an [`Assessment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "finding")]
+pub enum Status {
+    Checked,
+    NoBenchmark,
+    DataQuality(Quality),
+}
+
+/// Everything the full check computes, as a small `Copy` value with no allocation: what the
+/// targeting features, the evaluation and bulk checking use. [`Benchmarks::check`] adds the
+/// cell, the per-unit comparison and the texts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Assessment {
+    pub status: Status,
+    pub log_unit_value: f64,
+    pub level: Option<Level>,
+    pub cell_median: f64,
+    pub cell_n: u32,
+    pub robust_z: f64,
+    pub percentile: f64,
+    pub own_importer: Option<PartyStats>,
+    pub own_seller: Option<PartyStats>,
+    /// Products (price groups) of the HS6 in the window (0 if the HS6 is unseen).
+    pub products: u32,
+    /// Posterior probability of the most likely product given the evidence.
+    pub product_confidence: f64,
+    pub expected: f64,
+    pub score: f64,
+    pub under_evidence: f64,
+    pub over_evidence: f64,
+    pub under_rank: f64,
+    pub over_rank: f64,
+    pub direction: Direction,
+    pub flagged: bool,
+    pub duty_at_risk: f64,
+}
+
+impl Assessment {
+    fn empty(status: Status) -> Assessment {
+        Assessment {
+            status,
+            log_unit_value: f64::NAN,
+            level: None,
+            cell_median: f64::NAN,
+            cell_n: 0,
+            robust_z: f64::NAN,
+            percentile: f64::NAN,
+            own_importer: None,
+            own_seller: None,
+            products: 0,
+            product_confidence: f64::NAN,
+            expected: f64::NAN,
+            score: f64::NAN,
+            under_evidence: f64::NAN,
+            over_evidence: f64::NAN,
+            under_rank: f64::NAN,
+            over_rank: f64::NAN,
+            direction: Direction::Within,
+            flagged: false,
+            duty_at_risk: 0.0,
+        }
+    }
+}
+
+/// Multiplies product weights by one piece of evidence: naive-Bayes likelihood ratio
+/// `(c_k + s c / N) / (n_k + s)` (c_k = this value's declarations of product k, c = all of
+/// them, n_k = product k's declarations, N = the HS6's, s = smoothing), raised to `trust`.
+/// A value spread over the products like the products themselves leaves the weights
+/// unchanged; a value seen only with one product moves the weight to it.
+fn apply_evidence(pi: &mut [f64], n: &[f64], n_total: f64, tally: &[u32], s: f64, trust: f64) {
+    if tally.is_empty() || trust == 0.0 {
+        return;
+    }
+    let mut c = [0f64; MAX_PRODUCTS];
+    let mut total = 0.0;
+    for &t in tally {
+        if let Some(slot) = c.get_mut((t >> 24) as usize) {
+            let k = (t & 0xFF_FFFF) as f64;
+            *slot += k;
+            total += k;
+        }
+    }
+    let prior = s * total / n_total;
+    for ((p, &ck), &nk) in pi.iter_mut().zip(&c).zip(n) {
+        let f = (ck + prior) / (nk + s);
+        *p *= if trust == 1.0 { f } else { f.powf(trust) };
+    }
+}
+
 impl Benchmarks {
     /// Cell statistics only: fallback level, robust z, percentile, duty at risk. `Err` carries
     /// the data-quality problem; `level: None` means no benchmark.
@@ -291,105 +401,145 @@ impl Benchmarks {
             q.level = Some(level);
             q.robust_z = (x - cell.median()) / cell.scale(self.config.min_scale);
             q.percentile = percentile_in_grid(&cell.grid, x);
-            q.duty_at_risk = match (d.net_mass_kg, d.customs_value, d.tax_rate) {
-                (Some(m), Some(v), Some(r)) if r.is_finite() && r > 0.0 => {
-                    ((cell.median().exp() * m - v) * r / 100.0).max(0.0)
-                }
-                _ => 0.0,
-            };
+            q.duty_at_risk = duty_at_risk(d, cell.median());
         }
         Ok(q)
     }
 
-    /// Checks one declaration. Never panics and never divides by zero: unusable mass, value,
-    /// currency or code is a [`CheckOutcome::DataQuality`].
-    pub fn check(&self, d: &Declaration) -> Check {
+    /// The full check without allocation (see [`Assessment`]). Never panics and never divides
+    /// by zero: unusable mass, value, currency or code is a [`Status::DataQuality`].
+    pub fn assess(&self, d: &Declaration) -> Assessment {
+        self.assess_with_cell(d).0
+    }
+
+    fn assess_with_cell(&self, d: &Declaration) -> (Assessment, Option<&CellStats>) {
         let x = match log_unit_value(d) {
             Ok(x) => x,
-            Err(problem) => return Check::empty(CheckOutcome::DataQuality { problem }),
+            Err(p) => {
+                return (
+                    Assessment::empty(Status::DataQuality(Quality::of(&p))),
+                    None,
+                )
+            }
         };
         if let Some(c) = &self.currency {
             if c.as_str() != d.currency.as_str() {
-                let problem = Problem::CurrencyMismatch {
-                    declared: d.currency.to_string(),
-                    benchmarks: c.clone(),
-                };
-                return Check::empty(CheckOutcome::DataQuality { problem });
+                let s = Status::DataQuality(Quality::CurrencyMismatch);
+                return (Assessment::empty(s), None);
             }
         }
         let Some(hs6) = key::hs6_number(d.hs_code.as_str()) else {
-            return Check::empty(CheckOutcome::DataQuality {
-                problem: Problem::BadHsCode,
-            });
+            let s = Status::DataQuality(Quality::BadHsCode);
+            return (Assessment::empty(s), None);
         };
         let origin = self.origin_index(&d.origin_country);
-        let Some((level, cell)) = self.fallback(hs6, origin, 0) else {
-            let mut c = Check::empty(CheckOutcome::NoBenchmark);
-            c.log_unit_value = x;
-            return c;
+        let min = self.config.min_sample;
+        // The HS6 x origin cell (also when thin: it holds the origin's product tally) and the
+        // HS6 cell (it holds the products) are needed anyway; HS4/HS2 only as fallback.
+        let c_origin = origin.and_then(|o| {
+            self.cells
+                .get(&key::cell_key(Level::Hs6Origin, hs6, Some(o), 0))
+        });
+        let c_hs6 = self.cells.get(&key::cell_key(Level::Hs6, hs6, None, 0));
+        let fallback = match (c_origin, c_hs6) {
+            (Some(c), _) if c.n >= min => Some((Level::Hs6Origin, c)),
+            (_, Some(c)) if c.n >= min => Some((Level::Hs6, c)),
+            _ => [Level::Hs4, Level::Hs2].into_iter().find_map(|l| {
+                self.cell(l, hs6, None, 0)
+                    .filter(|c| c.n >= min)
+                    .map(|c| (l, c))
+            }),
         };
-        let cell = *cell;
+        let Some((level, cell)) = fallback else {
+            let mut a = Assessment::empty(Status::NoBenchmark);
+            a.log_unit_value = x;
+            return (a, None);
+        };
         let min_scale = self.config.min_scale;
-        let robust_z = (x - cell.median()) / cell.scale(min_scale);
-        let percentile = percentile_in_grid(&cell.grid, x);
-
-        // Combined score: tail probability of the declared log unit value under a mixture of
-        // its HS6 x origin cell, its HS6 cell (all origins) and the importer's and seller's own
-        // price history (see docs/valuation.md).
-        let own_importer = self.party(key::TAG_IMPORTER, &d.importer, hs6, 0).copied();
+        let t = &self.config.tuning;
+        let sigma0 = self.sigma0.max(min_scale);
+        let own_importer = self
+            .parties
+            .get(&key::party_key(key::TAG_IMPORTER, &d.importer, hs6, 0))
+            .copied();
         let own_seller = d
             .seller
             .as_deref()
             .filter(|s| !s.is_empty())
-            .and_then(|s| self.party(key::TAG_SELLER, s, hs6, 0))
+            .and_then(|s| {
+                self.parties
+                    .get(&key::party_key(key::TAG_SELLER, s, hs6, 0))
+            })
             .copied();
-        let t = &self.config.tuning;
+
+        // Expected price: a mixture over the HS6's products, weighted by how likely the
+        // declaration is each product given its net mass, origin, duty rate and the
+        // importer's and seller's own past declarations (naive Bayes), plus a wide component
+        // for a product not seen in the window. Unseen HS6: the fallback cell's quantiles.
         let mut mix = Mixture::new(x);
-        let sigma0 = self.sigma0.max(min_scale);
-        let pts = self.points(hs6);
-        if pts.is_empty() {
-            // HS6 not seen in the window: the fallback cell's quantiles p1..p99 as equally
-            // weighted points (headings are often multi-modal; their MAD can be 0 when one
-            // product dominates).
+        let products = c_hs6.map_or(&[][..], |c| c.products.get(&self.products));
+        let mut confidence = f64::NAN;
+        if products.is_empty() {
+            // Headings are often multi-modal, and their MAD can be 0 when one product
+            // dominates: use their quantiles p1..p99 as equally weighted points.
             for &g in &cell.grid[1..=9] {
-                mix.point(g, 1.0, sigma0);
+                mix.point(g, 1.0, sigma0 * t.unseen_width);
             }
         } else {
-            // Quantity-conditional reference: past declarations of the same HS6, weighted by
-            // similarity of net mass, same origin and same duty rate.
-            let lm = d.net_mass_kg.map_or(f64::NAN, f64::ln) as f32;
-            let tax = d.tax_rate.map_or(f32::NAN, |t| t as f32);
-            let o = origin.unwrap_or(u16::MAX - 1);
-            let inv_b2 = 0.5 / (t.mass_bandwidth * t.mass_bandwidth);
-            let mut ws = [0f64; MAX_POINTS];
-            let (mut sw, mut sw2) = (0.0, 0.0);
-            for (w, p) in ws.iter_mut().zip(pts) {
-                let dm = (lm - p.lm) as f64;
-                let mut wi = t.mass_floor + (-dm * dm * inv_b2).exp();
-                if p.origin == o {
-                    wi *= t.origin_bonus;
-                }
-                if p.tax == tax {
-                    wi *= t.tax_bonus;
-                }
-                *w = wi;
-                sw += wi;
-                sw2 += wi * wi;
+            let k = products.len().min(MAX_PRODUCTS);
+            let mut n = [0f64; MAX_PRODUCTS];
+            let mut pi = [0f64; MAX_PRODUCTS];
+            for ((nk, pk), p) in n.iter_mut().zip(pi.iter_mut()).zip(products) {
+                *nk = p.n as f64;
+                *pk = p.n as f64;
             }
-            // effective sample size of the weighted neighbourhood, scaled to the cell size
-            let n_eff = (sw * sw / sw2) * (hs6_n(self, hs6) as f64 / pts.len() as f64).max(1.0);
-            let h = (sigma0 / n_eff.sqrt()).max(min_scale);
-            for (w, p) in ws.iter().zip(pts) {
-                mix.point(p.luv as f64, w / sw * n_eff, h);
+            let n_total: f64 = n[..k].iter().sum();
+            if k >= 2 {
+                let s = t.smoothing;
+                let (n, pi) = (&n[..k], &mut pi[..k]);
+                if let Some(m) = d.net_mass_kg {
+                    let key = key::attr_key(key::TAG_MASS, hs6, 0, key::mass_value(m));
+                    if let Some(span) = self.attrs.get(&key) {
+                        let tally = span.get(&self.tallies);
+                        apply_evidence(pi, n, n_total, tally, s, t.mass_weight);
+                    }
+                }
+                if let Some(c) = c_origin {
+                    let tally = c.tally.get(&self.tallies);
+                    apply_evidence(pi, n, n_total, tally, s, t.origin_weight);
+                }
+                if let Some(tax) = key::tax_value(d.tax_rate) {
+                    if let Some(span) = self.attrs.get(&key::attr_key(key::TAG_TAX, hs6, 0, tax)) {
+                        let tally = span.get(&self.tallies);
+                        apply_evidence(pi, n, n_total, tally, s, t.tax_weight);
+                    }
+                }
+                for (p, w) in [
+                    (own_importer, t.importer_weight),
+                    (own_seller, t.seller_weight),
+                ] {
+                    if let Some(p) = p {
+                        apply_evidence(pi, n, n_total, p.tally.get(&self.tallies), s, w);
+                    }
+                }
             }
-        }
-        for (p, w) in [
-            (own_importer, t.importer_weight),
-            (own_seller, t.seller_weight),
-        ] {
-            if let Some(p) = p {
-                let h = sigma0 * (1.0 + MEDIAN_VAR / p.n as f64).sqrt();
-                mix.point(p.median, w * p.n as f64, h);
+            let sum: f64 = pi[..k].iter().sum();
+            let mix_prior = t.prior_mix.clamp(0.0, 1.0);
+            let novel = t.novel_weight.max(0.0) / (n_total + t.novel_weight.max(0.0));
+            confidence = 0.0;
+            for (p, pk) in products.iter().zip(&pi[..k]) {
+                // evidence that underflowed everywhere leaves the plain frequencies
+                let post = if sum > 0.0 && sum.is_finite() {
+                    (1.0 - mix_prior) * pk / sum + mix_prior * p.n as f64 / n_total
+                } else {
+                    p.n as f64 / n_total
+                };
+                confidence = f64::max(confidence, post);
+                mix.point(p.center, (1.0 - novel) * post, p.width.max(min_scale));
+            }
+            if novel > 0.0 {
+                let centre = c_hs6.map_or(cell.median(), |c| c.median());
+                mix.point(centre, novel, sigma0 * t.novel_width);
             }
         }
         let expected = mix.weighted_center();
@@ -402,32 +552,69 @@ impl Benchmarks {
         } else {
             Direction::Within
         };
-        let duty_at_risk = match (d.net_mass_kg, d.customs_value, d.tax_rate) {
-            (Some(m), Some(v), Some(r)) if r.is_finite() && r > 0.0 => {
-                ((cell.median().exp() * m - v) * r / 100.0).max(0.0)
-            }
-            _ => 0.0,
-        };
-        let per_unit_z = self.per_unit_z(d, hs6, origin);
-        Check {
-            outcome: CheckOutcome::Checked,
+        let a = Assessment {
+            status: Status::Checked,
             log_unit_value: x,
             level: Some(level),
-            cell: Some(cell),
-            robust_z,
-            percentile,
+            cell_median: cell.median(),
+            cell_n: cell.n,
+            robust_z: (x - cell.median()) / cell.scale(min_scale),
+            percentile: percentile_in_grid(&cell.grid, x),
             own_importer,
             own_seller,
+            products: products.len() as u32,
+            product_confidence: confidence,
             expected,
             score,
-            direction,
-            flagged: direction != Direction::Within,
-            duty_at_risk,
-            per_unit_z,
             under_evidence,
             over_evidence,
-            under_rank: under_evidence - score,
-            over_rank: over_evidence + score,
+            under_rank: under_evidence - t.tail_weight * score,
+            over_rank: over_evidence + t.tail_weight * score,
+            direction,
+            flagged: direction != Direction::Within,
+            duty_at_risk: duty_at_risk(d, cell.median()),
+        };
+        (a, Some(cell))
+    }
+
+    /// Checks one declaration: [`Benchmarks::assess`] plus the benchmark cell, the per-unit
+    /// comparison and the full data-quality finding. Never panics and never divides by zero.
+    pub fn check(&self, d: &Declaration) -> Check {
+        let (a, cell) = self.assess_with_cell(d);
+        let outcome = match a.status {
+            Status::Checked => CheckOutcome::Checked,
+            Status::NoBenchmark => CheckOutcome::NoBenchmark,
+            Status::DataQuality(q) => CheckOutcome::DataQuality {
+                problem: q.problem(d, self),
+            },
+        };
+        let per_unit_z = match (a.status, key::hs6_number(d.hs_code.as_str())) {
+            (Status::Checked, Some(hs6)) => {
+                self.per_unit_z(d, hs6, self.origin_index(&d.origin_country))
+            }
+            _ => None,
+        };
+        Check {
+            outcome,
+            log_unit_value: a.log_unit_value,
+            level: a.level,
+            cell: cell.copied(),
+            robust_z: a.robust_z,
+            percentile: a.percentile,
+            own_importer: a.own_importer,
+            own_seller: a.own_seller,
+            products: a.products,
+            product_confidence: a.product_confidence,
+            expected: a.expected,
+            score: a.score,
+            direction: a.direction,
+            flagged: a.flagged,
+            duty_at_risk: a.duty_at_risk,
+            per_unit_z,
+            under_evidence: a.under_evidence,
+            over_evidence: a.over_evidence,
+            under_rank: a.under_rank,
+            over_rank: a.over_rank,
         }
     }
 
@@ -568,6 +755,17 @@ pub fn sig(x: f64) -> String {
         format!("{:.2}", x)
     } else {
         format!("{:.2e}", x)
+    }
+}
+
+/// (cell median unit value x mass - declared value) x duty rate, floored at 0; 0 when mass,
+/// value or rate is unknown.
+fn duty_at_risk(d: &Declaration, median: f64) -> f64 {
+    match (d.net_mass_kg, d.customs_value, d.tax_rate) {
+        (Some(m), Some(v), Some(r)) if r.is_finite() && r > 0.0 => {
+            ((median.exp() * m - v) * r / 100.0).max(0.0)
+        }
+        _ => 0.0,
     }
 }
 

@@ -3,7 +3,7 @@
 //! filter of Pak and Zdanowicz and a plain robust z-score, all in one run.
 
 use crate::benchmark::{log_unit_value, Benchmarks, Config};
-use crate::check::CheckOutcome;
+use crate::check::Status;
 use crate::error::ValuationError;
 use crate::key;
 use borderline_core::Declaration;
@@ -192,9 +192,9 @@ pub fn run(cfg: &EvalConfig) -> Result<EvalReport, ValuationError> {
 
     let mut levels = BTreeMap::new();
     for (_, d) in &population {
-        let c = bench.check(d);
-        let name = match (c.outcome, c.level) {
-            (CheckOutcome::Checked, Some(l)) => l.name(),
+        let c = bench.assess(d);
+        let name = match (c.status, c.level) {
+            (Status::Checked, Some(l)) => l.name(),
             _ => "none",
         };
         *levels.entry(name.to_string()).or_insert(0) += 1;
@@ -239,13 +239,13 @@ pub fn run(cfg: &EvalConfig) -> Result<EvalReport, ValuationError> {
                     *v *= f;
                 }
             }
-            let c = bench.check(&d);
+            let c = bench.assess(&d);
             let ev = if sign < 0.0 {
                 c.under_rank
             } else {
                 c.over_rank
             };
-            s_b.push(if c.outcome == CheckOutcome::Checked && ev.is_finite() {
+            s_b.push(if c.status == Status::Checked && ev.is_finite() {
                 ev
             } else {
                 0.0

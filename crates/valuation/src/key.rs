@@ -88,20 +88,44 @@ pub fn decode_cell_key(key: u64) -> (Level, String, Option<u16>, u16) {
     (level, text, origin.checked_sub(1), basis)
 }
 
+/// 64-bit hash of a party id (importer or seller); computed once per check and combined with
+/// the HS6 by [`attr_key`], so benchmark files store no raw party ids.
+pub fn party_hash(party: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(party.as_bytes())
+}
+
+/// Key of one attribute value within one HS6 and basis: own-history groups (importer x HS6,
+/// seller x HS6) and the product-evidence tallies (net mass, duty rate). A fixed 16-byte xxh3
+/// input, so no allocation and one hash per lookup.
+pub fn attr_key(tag: u8, hs6: u32, basis_idx: u16, value: u64) -> u64 {
+    let mut buf = [0u8; 16];
+    buf[..8].copy_from_slice(&value.to_le_bytes());
+    buf[8..12].copy_from_slice(&hs6.to_le_bytes());
+    buf[12..14].copy_from_slice(&basis_idx.to_le_bytes());
+    buf[14] = tag;
+    xxhash_rust::xxh3::xxh3_64(&buf)
+}
+
 /// Own-history key: a party (importer or seller) trading one HS6 on one basis.
 pub fn party_key(tag: u8, party: &str, hs6: u32, basis_idx: u16) -> u64 {
-    let mut buf = [0u8; 96];
-    let p = party.as_bytes();
-    let n = p.len().min(80);
-    buf[0] = tag;
-    buf[1..1 + n].copy_from_slice(&p[..n]);
-    buf[1 + n..5 + n].copy_from_slice(&hs6.to_le_bytes());
-    buf[5 + n..7 + n].copy_from_slice(&basis_idx.to_le_bytes());
-    xxhash_rust::xxh3::xxh3_64(&buf[..7 + n])
+    attr_key(tag, hs6, basis_idx, party_hash(party))
+}
+
+/// Exact net mass as an attribute value (repeated consignments of one product).
+pub fn mass_value(mass: f64) -> u64 {
+    mass.to_bits()
+}
+
+/// Duty rate as an attribute value (the tariff line's rate); `None` if unknown.
+pub fn tax_value(rate: Option<f64>) -> Option<u64> {
+    rate.filter(|r| r.is_finite())
+        .map(|r| (r as f32).to_bits() as u64)
 }
 
 pub const TAG_IMPORTER: u8 = 1;
 pub const TAG_SELLER: u8 = 2;
+pub const TAG_MASS: u8 = 3;
+pub const TAG_TAX: u8 = 4;
 
 #[cfg(test)]
 mod tests {

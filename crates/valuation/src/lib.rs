@@ -24,8 +24,10 @@ pub mod signal;
 pub mod stats;
 
 pub use benchmark::Problem;
-pub use benchmark::{AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats};
-pub use check::{Check, CheckOutcome, Direction, Finding, QuickCheck};
+pub use benchmark::{
+    AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats, Product, Span, Tuning,
+};
+pub use check::{Assessment, Check, CheckOutcome, Direction, Finding, Quality, QuickCheck, Status};
 pub use error::ValuationError;
 pub use key::{Basis, Level};
 pub use signal::ValuationSignal;

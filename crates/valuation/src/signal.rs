@@ -1,7 +1,7 @@
 //! Valuation as a targeting [`Signal`].
 
 use crate::benchmark::{BenchmarkBuilder, Benchmarks, Config};
-use crate::check::{CheckOutcome, Direction};
+use crate::check::{Direction, Status};
 use crate::error::ValuationError;
 use crate::key::Level;
 use borderline_core::{Declaration, FeatureDef, Reason, Signal};
@@ -15,8 +15,8 @@ pub struct ValuationSignal {
     pub benchmarks: Benchmarks,
 }
 
-const FEATURES: [(&str, &str); 9] = [
-    ("valuation_score", "combined valuation score: (log unit value - expected log unit value from HS6 x origin / HS6 cells and the importer's and seller's own price history) / predictive robust scale; negative = cheaper than expected"),
+const FEATURES: [(&str, &str); 12] = [
+    ("valuation_score", "combined valuation score: signed tail score of the log unit value under the expected-price mixture (the HS6's products weighted by the evidence of net mass, origin, duty rate and the importer's and seller's own past declarations); about |z| + 0.4, negative = cheaper than expected"),
     ("valuation_robust_z", "(log unit value - median of its benchmark cell) / (1.4826 x MAD), cell at the most specific level with the minimum sample"),
     ("valuation_log_dev", "log unit value minus the benchmark cell median log unit value"),
     ("valuation_percentile", "percentile (0-100) of the unit value within its benchmark cell"),
@@ -25,6 +25,9 @@ const FEATURES: [(&str, &str); 9] = [
     ("valuation_own_importer_n", "importer's own declarations of this HS6 in the window"),
     ("valuation_log_duty_at_risk", "ln(1 + duty at risk), duty at risk = (cell median unit value x mass - declared value) x duty rate, floored at 0"),
     ("valuation_data_quality", "1 if mass, value, currency or HS code prevents a valuation check, else 0"),
+    ("valuation_under_rank", "under-valuation ranking score: log likelihood ratio of 'declared at 10-90% of the expected price' vs 'at the expected price', minus 0.3 x valuation_score"),
+    ("valuation_over_rank", "over-valuation ranking score: log likelihood ratio of 'declared at 1.1-10x the expected price' vs 'at the expected price', plus 0.3 x valuation_score"),
+    ("valuation_product_confidence", "posterior probability of the most likely product (price group) of the HS6 given the declaration's evidence (1 for single-product HS6s)"),
 ];
 
 impl ValuationSignal {
@@ -72,15 +75,15 @@ impl Signal for ValuationSignal {
         if out.len() < FEATURES.len() {
             return;
         }
-        let c = self.benchmarks.check(d);
-        out[8] = matches!(c.outcome, CheckOutcome::DataQuality { .. }) as u8 as f32;
-        if c.outcome != CheckOutcome::Checked {
+        // the allocation-free assessment: features are computed for every scored row
+        let c = self.benchmarks.assess(d);
+        out[8] = matches!(c.status, Status::DataQuality(_)) as u8 as f32;
+        if c.status != Status::Checked {
             return;
         }
-        let med = c.cell.map_or(f64::NAN, |s| s.median());
         out[0] = c.score as f32;
         out[1] = c.robust_z as f32;
-        out[2] = (c.log_unit_value - med) as f32;
+        out[2] = (c.log_unit_value - c.cell_median) as f32;
         out[3] = c.percentile as f32;
         out[4] = match c.level {
             Some(Level::Hs6Origin) => 0.0,
@@ -100,6 +103,9 @@ impl Signal for ValuationSignal {
         } else {
             0.0
         };
+        out[9] = c.under_rank as f32;
+        out[10] = c.over_rank as f32;
+        out[11] = c.product_confidence as f32;
     }
 
     fn reasons(&self, d: &Declaration) -> Vec<Reason> {
