@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod generate;
+mod governance;
 mod targeting;
 
 #[derive(Parser)]
@@ -34,6 +35,8 @@ enum Command {
     Screening(borderline_screening::cli::Command),
     #[command(flatten)]
     Hs(borderline_hs::cli::Command),
+    #[command(flatten)]
+    Governance(governance::Command),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         // -- module dispatch: one arm each (e.g. `Command::Screening(c) => borderline_screening::cli::run(c)?,`)
         Command::Screening(c) => borderline_screening::cli::run(c)?,
         Command::Hs(c) => borderline_hs::cli::run(c)?,
+        Command::Governance(c) => governance::run(c)?,
     }
     Ok(())
 }

@@ -20,7 +20,7 @@ pub struct Outcome {
     pub decision: String,
     /// Irregularity found.
     pub fraud: bool,
-    /// 0 = none, 1 = fraud, 2 = critical fraud.
+    /// 0 = none, 1 = fraud, 2 = critical fraud (0 exactly when `fraud` is false).
     pub critical_level: u8,
     pub amount_recovered: Option<f64>,
     pub note: Option<String>,
@@ -71,8 +71,13 @@ impl Outcome {
         if self.critical_level > 2 {
             return bad("critical level must be 0, 1 or 2");
         }
-        if self.critical_level > 0 && !self.fraud {
-            return bad("a critical level above 0 needs fraud found");
+        // Same convention as ingest and training: level 0 exactly when no fraud was found.
+        if (self.critical_level > 0) != self.fraud {
+            return bad(if self.fraud {
+                "fraud found needs critical level 1 (fraud) or 2 (critical fraud)"
+            } else {
+                "a critical level above 0 needs fraud found"
+            });
         }
         if let Some(a) = self.amount_recovered {
             if !a.is_finite() || a < 0.0 {
@@ -274,6 +279,8 @@ mod tests {
         critical_without_fraud.critical_level = 2;
         let mut negative = outcome("C", 1, true);
         negative.amount_recovered = Some(-5.0);
+        let mut fraud_without_level = outcome("E", 1, true);
+        fraud_without_level.critical_level = 0;
         let mut nobody = outcome("D", 1, true);
         nobody.officer = " ".into();
         for bad in [

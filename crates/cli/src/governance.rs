@@ -1,0 +1,1523 @@
+//! Governance commands: models (registry), audit, monitor, feedback, select, simulate.
+//! The logic lives in `borderline-governance`; this file parses arguments, loads files and
+//! prints.
+
+use anyhow::{anyhow, bail, Context, Result};
+use borderline_core::{Declaration, InspectionOutcome, Reason};
+use borderline_governance::audit::{
+    input_hash, AuditEvent, Decision, GovernanceAction, Verification,
+};
+use borderline_governance::feedback::Outcome;
+use borderline_governance::monitor::{self, Drift, HitRate, Psi, PSI_ALERT, PSI_BINS, PSI_WARN};
+use borderline_governance::registry::{
+    file_sha256, GroupPerformance, ModelCard, ModelEntry, NewModel,
+};
+use borderline_governance::rules::{DeclarationContext, RuleHit, RuleSet, DECLARATION_FIELDS};
+use borderline_governance::selectivity::{
+    self, score_uncertainty, Basis, Candidate, Policy, Selection,
+};
+use borderline_governance::{Lane, Store};
+use borderline_ingest::{read_all, Profile};
+use borderline_targeting::model::ModelArtefact;
+use borderline_targeting::score::{Explain, Scorer};
+use borderline_targeting::train::{train, TrainConfig};
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Model registry: list, register, approve (four-eyes), activate, retire, rollback.
+    Models(ModelsArgs),
+    /// Audit log: verify the hash chain, export it as JSON Lines.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Drift (PSI) of each feature and of the score, and hit rates by lane and rule.
+    Monitor(MonitorArgs),
+    /// Record officers' decisions and inspection outcomes.
+    #[command(subcommand)]
+    Feedback(FeedbackCommand),
+    /// Final lanes with the active model, analyst rules, capacities, random and exploration
+    /// shares; every decision is appended to the audit log.
+    Select(SelectArgs),
+    /// Replay the test period week by week: inspect by the policy, learn only from inspected
+    /// outcomes, retrain weekly; exploitation only vs exploitation + exploration + random.
+    Simulate(SimulateArgs),
+}
+
+/// Where the governance database is and who is acting.
+#[derive(Args, Clone, Default)]
+pub struct GovArgs {
+    /// Governance database (default: $BORDERLINE_DB, else borderline.db here).
+    #[arg(long, global = true)]
+    pub db: Option<PathBuf>,
+    /// Who is acting (default: $BORDERLINE_USER, else $USER).
+    #[arg(long, global = true)]
+    pub user: Option<String>,
+}
+
+impl GovArgs {
+    fn db_path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .or_else(|| std::env::var_os("BORDERLINE_DB").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("borderline.db"))
+    }
+
+    fn open(&self) -> Result<Store> {
+        let path = self.db_path();
+        Store::open(&path).with_context(|| format!("opening {}", path.display()))
+    }
+
+    fn user(&self) -> Result<String> {
+        let user = self
+            .user
+            .clone()
+            .or_else(|| std::env::var("BORDERLINE_USER").ok())
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_default();
+        if user.trim().is_empty() {
+            bail!("who is acting? give --user NAME or set BORDERLINE_USER");
+        }
+        Ok(user.trim().to_string())
+    }
+}
+
+#[derive(Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub action: Option<ModelsAction>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(flatten)]
+    pub gov: GovArgs,
+}
+
+#[derive(Subcommand)]
+pub enum ModelsAction {
+    /// List registered models (the default).
+    List,
+    /// Register a model artefact as a draft, with its model card.
+    Register(RegisterArgs),
+    /// Approve a draft (must be another user than the trainer; a reason is required).
+    Approve {
+        version: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Make an approved model the one that scores (the previous one is retired, superseded).
+    Activate { version: String },
+    /// Retire a model for good.
+    Retire {
+        version: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Retire the active model and reactivate the one it replaced.
+    Rollback {
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+#[derive(Args)]
+pub struct RegisterArgs {
+    /// Model artefact written by `borderline train`.
+    pub model_file: PathBuf,
+    /// Who trained it (default: the acting user). The approver must be someone else.
+    #[arg(long)]
+    pub trainer: Option<String>,
+    /// Labelled declarations (a period after training) to measure performance by office and
+    /// origin for the model card.
+    #[arg(long)]
+    pub eval: Option<PathBuf>,
+    #[arg(long, default_value = "korea-customs")]
+    pub profile: String,
+    #[arg(
+        long,
+        default_value = "Rank import declarations by risk of fraud so that officers choose which to inspect. Advice to an officer, never the sole basis of an action."
+    )]
+    pub intended_use: String,
+    #[arg(
+        long,
+        default_value = "Learns only from past inspected declarations (selection bias); unseen importers, HS codes and origins fall back to averages; scores drift when trade patterns change: monitor PSI and hit rates."
+    )]
+    pub limits: String,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain; report the first record where it breaks (exit status 1 if broken).
+    Verify {
+        #[command(flatten)]
+        gov: GovArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every record as JSON Lines.
+    Export {
+        #[command(flatten)]
+        gov: GovArgs,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+pub struct MonitorArgs {
+    #[command(flatten)]
+    pub gov: GovArgs,
+    /// Recent window of declarations.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Reference declarations, e.g. the active model's training period.
+    #[arg(long)]
+    pub reference: PathBuf,
+    #[arg(long, default_value = "korea-customs")]
+    pub profile: String,
+    /// Model artefact to compute features and scores with (default: the active model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum FeedbackCommand {
+    /// Record one outcome.
+    Record(RecordArgs),
+    /// Record outcomes from a CSV file (columns declaration_id, fraud, and optionally date,
+    /// decision, critical_level, amount_recovered, note, officer); all rows or none.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        gov: GovArgs,
+    },
+    /// Write the declarations of FILE that have outcomes decided on or after --since, with
+    /// those outcomes, in the generic layout: training data for `borderline train`.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub gov: GovArgs,
+    #[arg(long)]
+    pub declaration: String,
+    /// Fraud found: yes or no.
+    #[arg(long, value_parser = parse_yes_no, action = clap::ArgAction::Set)]
+    pub fraud: bool,
+    /// Critical level: 0 none, 1 fraud, 2 critical fraud (default: 1 if fraud, else 0).
+    #[arg(long)]
+    pub critical: Option<u8>,
+    /// Amount recovered.
+    #[arg(long)]
+    pub amount: Option<f64>,
+    #[arg(long)]
+    pub note: Option<String>,
+    /// The officer's decision.
+    #[arg(long, default_value = "inspected")]
+    pub decision: String,
+    /// Day of the decision, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    pub date: Option<NaiveDate>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub gov: GovArgs,
+    /// Only outcomes decided on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub since: NaiveDate,
+    /// Declarations to attach the outcomes to.
+    #[arg(long)]
+    pub declarations: PathBuf,
+    #[arg(long, default_value = "korea-customs")]
+    pub profile: String,
+    /// CSV in the generic layout (read it back with `--profile generic`).
+    #[arg(long)]
+    pub output: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+pub enum ReasonsArg {
+    Exact,
+    Fast,
+    None,
+}
+
+#[derive(Args)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub gov: GovArgs,
+    /// Declarations to assign lanes to.
+    #[arg(long)]
+    pub input: PathBuf,
+    #[arg(long, default_value = "korea-customs")]
+    pub profile: String,
+    /// Analyst rule file (see docs/governance.md).
+    #[arg(long)]
+    pub rules: PathBuf,
+    /// Lane capacities, shares of declarations.
+    #[arg(long, default_value = "red=2%,yellow=5%,blue=1%", value_parser = parse_capacity)]
+    pub capacity: Capacity,
+    /// Random share (inside the red capacity), for unbiased measurement.
+    #[arg(long, default_value = "0.5%", value_parser = parse_share)]
+    pub random: f64,
+    /// Exploration share (inside the red capacity): declarations the model knows least.
+    #[arg(long, default_value = "1%", value_parser = parse_share)]
+    pub explore: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Lanes with reasons: .jsonl for JSON Lines, else CSV.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Model reasons for red and yellow declarations.
+    #[arg(long, value_enum, default_value = "exact")]
+    pub reasons: ReasonsArg,
+    #[arg(long, default_value_t = 3)]
+    pub top_reasons: usize,
+}
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// Bundled data folder (default: $BORDERLINE_DATA, ./data, or the source tree's data).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Weeks of the test period to replay (default: all).
+    #[arg(long)]
+    pub weeks: Option<usize>,
+    /// Use at most about ROWS declarations of each period (every k-th row), for a quick run.
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Declarations inspected each week (red lane), share of the week's declarations.
+    #[arg(long, default_value = "5%", value_parser = parse_share)]
+    pub capacity: f64,
+    /// Random share of the exploring policy (inside the capacity).
+    #[arg(long, default_value = "1%", value_parser = parse_share)]
+    pub random: f64,
+    /// Exploration share of the exploring policy (inside the capacity).
+    #[arg(long, default_value = "1%", value_parser = parse_share)]
+    pub explore: f64,
+    /// Trees at most per weekly retraining (early stopping on the validation period).
+    #[arg(long, default_value_t = 300)]
+    pub trees: u32,
+    #[arg(long, default_value_t = 0.15)]
+    pub learning_rate: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 2)]
+    pub threads: u32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Capacity {
+    pub red: f64,
+    pub yellow: f64,
+    pub blue: f64,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a share such as 2% or 0.5%"))?;
+    if !(0.0..=100.0).contains(&v) {
+        return Err(format!("{s:?} must be between 0% and 100%"));
+    }
+    Ok(v)
+}
+
+fn parse_capacity(s: &str) -> Result<Capacity, String> {
+    let mut c = Capacity {
+        red: 0.0,
+        yellow: 0.0,
+        blue: 0.0,
+    };
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (lane, share) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?}: expected LANE=SHARE, e.g. red=2%"))?;
+        let v = parse_share(share)?;
+        match lane.trim().parse::<Lane>().map_err(|e| e.to_string())? {
+            Lane::Red => c.red = v,
+            Lane::Yellow => c.yellow = v,
+            Lane::Blue => c.blue = v,
+            Lane::Green => {
+                return Err("green takes whatever is left; give red, yellow and blue".into())
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn parse_yes_no(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" => Ok(true),
+        "no" | "n" | "false" | "0" => Ok(false),
+        _ => Err(format!("{s:?}: expected yes or no")),
+    }
+}
+
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Models(a) => models(a),
+        Command::Audit(a) => audit(a),
+        Command::Monitor(a) => monitor_cmd(&a),
+        Command::Feedback(a) => feedback(a),
+        Command::Select(a) => select(&a),
+        Command::Simulate(a) => simulate(&a),
+    }
+}
+
+/// Reads a declaration file; prints the accounting, and any quarantined rows' reasons, to
+/// standard error.
+fn load(path: &Path, profile: &str) -> Result<Vec<Declaration>> {
+    let profile = Profile::resolve(profile)?;
+    let (rows, quarantined, report) =
+        read_all(path, profile).with_context(|| format!("reading {}", path.display()))?;
+    eprintln!("{report}");
+    for q in quarantined.iter().take(5) {
+        eprintln!("  quarantined: {q}");
+    }
+    if quarantined.len() > 5 {
+        eprintln!("  ... {} more quarantined rows", quarantined.len() - 5);
+    }
+    Ok(rows)
+}
+
+// ------------------------------------------------------------------------ models
+
+fn models(a: ModelsArgs) -> Result<()> {
+    let store = a.gov.open()?;
+    let reg = store.registry();
+    match a.action.unwrap_or(ModelsAction::List) {
+        ModelsAction::List => {
+            let list = reg.list()?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no models registered (borderline models register MODEL_FILE)");
+            } else {
+                for m in &list {
+                    print_model(m);
+                }
+            }
+        }
+        ModelsAction::Register(r) => {
+            let user = a.gov.user()?;
+            let new = describe_model(&r, &user)?;
+            let e = reg.register(&new, &user)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                println!(
+                    "registered {} as draft (trainer {}); another user approves it with: borderline models approve {} --reason \"...\"",
+                    e.model.version, e.model.trainer, e.model.version
+                );
+            }
+        }
+        ModelsAction::Approve { version, reason } => {
+            let e = reg.approve(&version, &a.gov.user()?, &reason)?;
+            println!(
+                "approved {} by {} (trained by {})",
+                e.model.version,
+                e.approved_by.unwrap_or_default(),
+                e.model.trainer
+            );
+        }
+        ModelsAction::Activate { version } => {
+            let prev = reg.activate(&version, &a.gov.user()?)?;
+            match prev {
+                Some(p) => println!("{version} is now active; {p} retired (superseded)"),
+                None => println!("{version} is now active"),
+            }
+        }
+        ModelsAction::Retire { version, reason } => {
+            reg.retire(&version, &a.gov.user()?, &reason)?;
+            println!("{version} retired");
+        }
+        ModelsAction::Rollback { reason } => {
+            let (from, to) = reg.rollback(&a.gov.user()?, &reason)?;
+            println!("rolled back: {from} retired, {to} active again");
+        }
+    }
+    Ok(())
+}
+
+fn print_model(m: &ModelEntry) {
+    let metric = |k: &str| {
+        m.model
+            .metrics
+            .get(k)
+            .and_then(|v| v.as_f64())
+            .map(|v| format!("{v:.4}"))
+            .unwrap_or_else(|| "-".into())
+    };
+    println!(
+        "{:<8} {}  trained by {}, registered {}{}",
+        m.state.as_str(),
+        m.model.version,
+        m.model.trainer,
+        m.registered_at,
+        match (&m.approved_by, &m.approval_reason) {
+            (Some(by), Some(why)) => format!(", approved by {by}: {why}"),
+            _ => String::new(),
+        }
+    );
+    println!(
+        "         validation AUC {}; data {}; artefact {}",
+        metric("auc"),
+        m.model.data_fingerprint,
+        m.model.artefact_path
+    );
+}
+
+/// Reads an artefact and builds its registry entry and model card.
+fn describe_model(r: &RegisterArgs, user: &str) -> Result<NewModel> {
+    let model = ModelArtefact::load(&r.model_file)?;
+    let path = std::fs::canonicalize(&r.model_file)
+        .with_context(|| format!("locating {}", r.model_file.display()))?;
+    let sha = file_sha256(&path).with_context(|| format!("hashing {}", path.display()))?;
+    let t = &model.training;
+    let mut card = ModelCard {
+        intended_use: r.intended_use.clone(),
+        data: format!(
+            "{} training declarations ({} .. {}) and {} validation declarations ({} .. {}); fingerprint {}",
+            t.train_rows,
+            t.train_period.0,
+            t.train_period.1,
+            t.valid_rows,
+            t.valid_period.0,
+            t.valid_period.1,
+            t.data_fingerprint
+        ),
+        limits: r.limits.clone(),
+        ..ModelCard::default()
+    };
+    if let Some(eval) = &r.eval {
+        let rows = load(eval, &r.profile)?;
+        let scorer = Scorer::new(&model);
+        let scores: Vec<f64> = scorer
+            .score_block(&rows)
+            .into_iter()
+            .map(|s| s.probability)
+            .collect();
+        card.evaluated_on = Some(eval.display().to_string());
+        card.performance_by_office = by_group(&rows, &scores, |d| d.office.to_string());
+        card.performance_by_origin = by_group(&rows, &scores, |d| d.origin_country.to_string());
+    }
+    Ok(NewModel {
+        version: model.model_id.clone(),
+        trainer: r.trainer.clone().unwrap_or_else(|| user.to_string()),
+        artefact_path: path.display().to_string(),
+        artefact_sha256: sha,
+        data_fingerprint: t.data_fingerprint.clone(),
+        parameters: serde_json::to_value(&t.config)?,
+        metrics: serde_json::to_value(&model.validation)?,
+        card,
+    })
+}
+
+/// AUC and precision in the top 10 % per group of labelled declarations, largest groups first
+/// (at most 20 groups, each with at least 20 labelled declarations).
+fn by_group(
+    rows: &[Declaration],
+    scores: &[f64],
+    group: impl Fn(&Declaration) -> String,
+) -> Vec<GroupPerformance> {
+    let mut groups: BTreeMap<String, Vec<(f64, bool)>> = BTreeMap::new();
+    for (d, s) in rows.iter().zip(scores) {
+        if let Some(o) = d.outcome {
+            groups.entry(group(d)).or_default().push((*s, o.fraud));
+        }
+    }
+    let mut out: Vec<GroupPerformance> = groups
+        .into_iter()
+        .filter(|(_, v)| v.len() >= 20)
+        .map(|(g, mut v)| {
+            let s: Vec<f64> = v.iter().map(|x| x.0).collect();
+            let y: Vec<bool> = v.iter().map(|x| x.1).collect();
+            let auc = borderline_core::metrics::auc(&s, &y);
+            v.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let k = selectivity::count(v.len(), 10.0).max(1);
+            let hits = v.iter().take(k).filter(|x| x.1).count();
+            GroupPerformance {
+                group: g,
+                declarations: v.len() as u64,
+                frauds: y.iter().filter(|f| **f).count() as u64,
+                auc: auc.is_finite().then_some(auc),
+                precision_at_10: Some(hits as f64 / k as f64),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.declarations
+            .cmp(&a.declarations)
+            .then(a.group.cmp(&b.group))
+    });
+    out.truncate(20);
+    out
+}
+
+/// Loads the active model's artefact, refusing a file that changed since registration.
+fn load_active(store: &Store) -> Result<(ModelEntry, ModelArtefact)> {
+    let entry = store.registry().require_active()?;
+    let path = PathBuf::from(&entry.model.artefact_path);
+    let sha = file_sha256(&path).with_context(|| format!("reading {}", path.display()))?;
+    if sha != entry.model.artefact_sha256 {
+        bail!(
+            "the artefact of active model {} at {} changed since it was registered (SHA-256 {} , registered {}); refusing to score with it",
+            entry.model.version,
+            path.display(),
+            sha,
+            entry.model.artefact_sha256
+        );
+    }
+    let model = ModelArtefact::load(&path)?;
+    if model.model_id != entry.model.version {
+        bail!(
+            "{} holds model {}, not the registered {}",
+            path.display(),
+            model.model_id,
+            entry.model.version
+        );
+    }
+    Ok((entry, model))
+}
+
+// ------------------------------------------------------------------------ audit
+
+fn audit(cmd: AuditCommand) -> Result<()> {
+    match cmd {
+        AuditCommand::Verify { gov, json } => {
+            let store = gov.open()?;
+            let v = store.audit().verify()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!("{v}");
+            }
+            if let Verification::Broken { seq, .. } = v {
+                bail!(
+                    "audit log {} broken at record {seq}",
+                    gov.db_path().display()
+                );
+            }
+            Ok(())
+        }
+        AuditCommand::Export { gov, output } => {
+            let store = gov.open()?;
+            let mut out: Box<dyn Write> = match &output {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("creating {}", p.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            };
+            let n = store.audit().export_jsonl(&mut out)?;
+            out.flush()?;
+            if let Some(p) = output {
+                eprintln!("{n} audit records written to {}", p.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+// ------------------------------------------------------------------------ feedback
+
+fn feedback(cmd: FeedbackCommand) -> Result<()> {
+    match cmd {
+        FeedbackCommand::Record(a) => {
+            let store = a.gov.open()?;
+            let outcome = Outcome {
+                declaration_id: a.declaration.clone(),
+                decided_on: a.date.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                decision: a.decision.clone(),
+                fraud: a.fraud,
+                critical_level: a.critical.unwrap_or(u8::from(a.fraud)),
+                amount_recovered: a.amount,
+                note: a.note.clone(),
+                officer: a.gov.user()?,
+            };
+            let id = store.feedback().record(&outcome)?;
+            println!(
+                "recorded outcome #{id} for declaration {}: fraud {}",
+                a.declaration,
+                if a.fraud { "found" } else { "not found" }
+            );
+            Ok(())
+        }
+        FeedbackCommand::Import { file, gov } => {
+            let store = gov.open()?;
+            let outcomes = read_outcomes(&file, &gov)?;
+            let ids = store.feedback().record_all(&outcomes)?;
+            println!("recorded {} outcomes from {}", ids.len(), file.display());
+            Ok(())
+        }
+        FeedbackCommand::Export(a) => {
+            let n = export_training(&a)?;
+            println!(
+                "{n} declarations with outcomes decided since {} written to {} (train with --profile generic)",
+                a.since,
+                a.output.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Parses a feedback CSV; any bad row fails the whole import with its line number.
+fn read_outcomes(path: &Path, gov: &GovArgs) -> Result<Vec<Outcome>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(id_col), Some(fraud_col)) = (col("declaration_id"), col("fraud")) else {
+        bail!(
+            "{}: needs columns declaration_id and fraud (found: {})",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
+    };
+    let (date_col, decision_col, crit_col, amount_col, note_col, officer_col) = (
+        col("date"),
+        col("decision"),
+        col("critical_level"),
+        col("amount_recovered"),
+        col("note"),
+        col("officer"),
+    );
+    let default_officer = gov.user().ok();
+    let today = chrono::Local::now().date_naive();
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.with_context(|| format!("{} line {line}", path.display()))?;
+        let get = |c: Option<usize>| {
+            c.and_then(|c| rec.get(c))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let at = |what: &str| format!("{} line {line}: {what}", path.display());
+        let fraud =
+            parse_yes_no(get(Some(fraud_col)).unwrap_or("")).map_err(|e| anyhow!(at(&e)))?;
+        let decided_on = match get(date_col) {
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| anyhow!(at(&format!("date {s:?} is not YYYY-MM-DD"))))?,
+            None => today,
+        };
+        let critical_level = match get(crit_col) {
+            Some(s) => s
+                .parse::<u8>()
+                .map_err(|_| anyhow!(at(&format!("critical_level {s:?} is not 0, 1 or 2"))))?,
+            None => u8::from(fraud),
+        };
+        let amount_recovered = match get(amount_col) {
+            Some(s) => Some(
+                s.parse::<f64>()
+                    .map_err(|_| anyhow!(at(&format!("amount_recovered {s:?} is not a number"))))?,
+            ),
+            None => None,
+        };
+        let officer = get(officer_col)
+            .map(str::to_string)
+            .or_else(|| default_officer.clone())
+            .ok_or_else(|| anyhow!(at("no officer column and no --user / BORDERLINE_USER")))?;
+        let o = Outcome {
+            declaration_id: get(Some(id_col)).unwrap_or("").to_string(),
+            decided_on,
+            decision: get(decision_col).unwrap_or("inspected").to_string(),
+            fraud,
+            critical_level,
+            amount_recovered,
+            note: get(note_col).map(str::to_string),
+            officer,
+        };
+        o.validate().map_err(|e| anyhow!(at(&e.to_string())))?;
+        out.push(o);
+    }
+    Ok(out)
+}
+
+const GENERIC_COLUMNS: [&str; 27] = [
+    "declaration_id",
+    "date",
+    "office",
+    "declarant",
+    "importer",
+    "seller",
+    "courier",
+    "hs_code",
+    "origin_country",
+    "departure_country",
+    "transport_mode",
+    "process_type",
+    "import_type",
+    "import_use",
+    "payment_type",
+    "net_mass_kg",
+    "customs_value",
+    "currency",
+    "tax_rate",
+    "tax_type",
+    "origin_indicator",
+    "description",
+    "quantity",
+    "quantity_unit",
+    "fraud",
+    "critical_level",
+    "amount_recovered",
+];
+
+fn generic_row(d: &Declaration) -> Vec<String> {
+    let o = |v: &Option<borderline_core::Text>| v.as_deref().unwrap_or("").to_string();
+    let n = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let outcome = d.outcome;
+    vec![
+        d.declaration_id.to_string(),
+        d.date.to_string(),
+        d.office.to_string(),
+        d.declarant.to_string(),
+        d.importer.to_string(),
+        o(&d.seller),
+        o(&d.courier),
+        d.hs_code.to_string(),
+        d.origin_country.to_string(),
+        o(&d.departure_country),
+        d.transport_mode.to_string(),
+        d.process_type.to_string(),
+        d.import_type.to_string(),
+        d.import_use.to_string(),
+        d.payment_type.to_string(),
+        n(d.net_mass_kg),
+        n(d.customs_value),
+        d.currency.to_string(),
+        n(d.tax_rate),
+        d.tax_type.to_string(),
+        d.origin_indicator.to_string(),
+        d.description.clone().unwrap_or_default(),
+        n(d.quantity),
+        o(&d.quantity_unit),
+        outcome
+            .map(|o| u8::from(o.fraud).to_string())
+            .unwrap_or_default(),
+        outcome
+            .map(|o| o.critical_level.to_string())
+            .unwrap_or_default(),
+        n(outcome.and_then(|o| o.amount_recovered)),
+    ]
+}
+
+/// The `train --since DATE` helper: declarations with outcomes recorded since a date, as a
+/// generic-layout CSV. Returns the number written.
+fn export_training(a: &ExportArgs) -> Result<usize> {
+    let store = a.gov.open()?;
+    let outcomes: HashMap<String, Outcome> = store
+        .feedback()
+        .latest(Some(a.since))?
+        .into_iter()
+        .map(|r| (r.outcome.declaration_id.clone(), r.outcome))
+        .collect();
+    let rows = load(&a.declarations, &a.profile)?;
+    let mut w = csv::Writer::from_path(&a.output)
+        .with_context(|| format!("creating {}", a.output.display()))?;
+    w.write_record(GENERIC_COLUMNS)?;
+    let mut n = 0;
+    for mut d in rows {
+        if let Some(o) = outcomes.get(d.declaration_id.as_str()) {
+            d.outcome = Some(InspectionOutcome {
+                fraud: o.fraud,
+                critical_level: o.critical_level,
+                amount_recovered: o.amount_recovered,
+            });
+            w.write_record(generic_row(&d))?;
+            n += 1;
+        }
+    }
+    w.flush()?;
+    if n < outcomes.len() {
+        eprintln!(
+            "warning: {} outcomes since {} have no declaration in {}",
+            outcomes.len() - n,
+            a.since,
+            a.declarations.display()
+        );
+    }
+    Ok(n)
+}
+
+// ------------------------------------------------------------------------ select
+
+/// Feature indices the rule context reads from the model's own history tables.
+struct ModelFields {
+    unit_value_vs_norm: Option<usize>,
+    importer_history: Option<usize>,
+}
+
+impl ModelFields {
+    fn of(model: &ModelArtefact) -> Self {
+        let find = |name: &str| model.features.iter().position(|f| f.name == name);
+        ModelFields {
+            unit_value_vs_norm: find("unit_value_vs_hs6_origin"),
+            importer_history: find("importer_count"),
+        }
+    }
+
+    /// Module values for the rule context, from the feature vector `x`.
+    fn extra(&self, x: &[f32]) -> BTreeMap<String, f64> {
+        let mut m = BTreeMap::new();
+        if let Some(v) = self.unit_value_vs_norm.and_then(|i| x.get(i)) {
+            if v.is_finite() {
+                // The feature is a log ratio; analysts read "0.3 times the usual price".
+                m.insert("unit_value_vs_norm".into(), f64::from(*v).exp());
+            }
+        }
+        if let Some(v) = self.importer_history.and_then(|i| x.get(i)) {
+            if v.is_finite() {
+                m.insert("importer_history".into(), f64::from(*v));
+            }
+        }
+        m
+    }
+
+    /// Uncertainty for exploration: the score's closeness to 0.5, and full uncertainty for an
+    /// importer the model has never seen inspected.
+    fn uncertainty(&self, p: f64, extra: &BTreeMap<String, f64>) -> f64 {
+        let unseen = self.importer_history.is_some() && extra.get("importer_history") == Some(&0.0);
+        if unseen {
+            1.0
+        } else {
+            score_uncertainty(p)
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct LaneLine<'a> {
+    declaration_id: &'a str,
+    lane: Lane,
+    basis: Basis,
+    score: f64,
+    score_rank: usize,
+    rule_id: Option<&'a str>,
+    why: &'a str,
+    reasons: &'a [Reason],
+}
+
+fn select(a: &SelectArgs) -> Result<()> {
+    let user = a.gov.user()?;
+    let store = a.gov.open()?;
+    let (entry, model) = load_active(&store)?;
+    let rules = RuleSet::from_file(&a.rules, DECLARATION_FIELDS)?;
+    let rows = load(&a.input, &a.profile)?;
+    let policy = Policy {
+        red: a.capacity.red,
+        yellow: a.capacity.yellow,
+        blue: a.capacity.blue,
+        random: a.random,
+        explore: a.explore,
+        seed: a.seed,
+    };
+    policy.validate()?;
+
+    let scorer = Scorer::new(&model);
+    let fields = ModelFields::of(&model);
+    let scores = scorer.score_block(&rows);
+    let mut x = vec![0.0f32; scorer.num_features()];
+    let mut hits: Vec<Vec<RuleHit>> = Vec::with_capacity(rows.len());
+    let mut uncertainty = Vec::with_capacity(rows.len());
+    for (d, s) in rows.iter().zip(&scores) {
+        scorer.features(d, &mut x);
+        let extra = fields.extra(&x);
+        let ctx = DeclarationContext {
+            declaration: d,
+            score: Some(s.probability),
+            extra: &extra,
+        };
+        hits.push(rules.evaluate(&ctx));
+        uncertainty.push(fields.uncertainty(s.probability, &extra));
+    }
+    let candidates: Vec<Candidate> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Candidate {
+            declaration_id: &d.declaration_id,
+            score: scores[i].probability,
+            uncertainty: uncertainty[i],
+            rule_hits: &hits[i],
+        })
+        .collect();
+    let selections = selectivity::select(&candidates, &policy)?;
+
+    let explain = match a.reasons {
+        ReasonsArg::Exact => Some(Explain::Exact),
+        ReasonsArg::Fast => Some(Explain::Fast),
+        ReasonsArg::None => None,
+    };
+    let mut events = Vec::with_capacity(rows.len());
+    for (i, (d, sel)) in rows.iter().zip(&selections).enumerate() {
+        let mut reasons: Vec<Reason> = hits[i].iter().map(|h| h.reason.clone()).collect();
+        if let (true, Some(m)) = (sel.lane.is_inspection(), explain) {
+            scorer.features(d, &mut x);
+            reasons.extend(scorer.reasons(d, &x, m, a.top_reasons));
+        }
+        events.push(AuditEvent::Decision(Decision {
+            declaration_id: d.declaration_id.to_string(),
+            input_hash: input_hash(d)?,
+            model_version: entry.model.version.clone(),
+            rules_version: rules.version().to_string(),
+            score: scores[i].probability,
+            lane: sel.lane,
+            basis: sel.basis,
+            why: sel.why.clone(),
+            reasons,
+        }));
+    }
+    let counts = lane_counts(&selections);
+    events.push(AuditEvent::Governance(GovernanceAction {
+        action: "lanes.select".into(),
+        subject: a.input.display().to_string(),
+        detail: serde_json::json!({
+            "declarations": rows.len(),
+            "model_version": entry.model.version,
+            "rules_version": rules.version(),
+            "policy": policy,
+            "lanes": counts,
+        }),
+    }));
+    let seqs = store.audit().append_all(&user, &events)?;
+    write_lanes(&a.output, &rows, &selections, &events)?;
+    println!(
+        "{} declarations with model {} and rules {} ({} rules): {} red, {} yellow, {} blue, {} green ({} at random, {} exploration, {} by rule)",
+        rows.len(),
+        entry.model.version,
+        rules.version(),
+        rules.rules().len(),
+        counts.get("red").unwrap_or(&0),
+        counts.get("yellow").unwrap_or(&0),
+        counts.get("blue").unwrap_or(&0),
+        counts.get("green").unwrap_or(&0),
+        selections.iter().filter(|s| s.basis == Basis::Random).count(),
+        selections.iter().filter(|s| s.basis == Basis::Exploration).count(),
+        selections.iter().filter(|s| s.basis == Basis::Rule).count(),
+    );
+    println!(
+        "lanes written to {}; decisions appended to the audit log as records {}..{}",
+        a.output.display(),
+        seqs.first().unwrap_or(&0),
+        seqs.last().unwrap_or(&0)
+    );
+    Ok(())
+}
+
+fn lane_counts(selections: &[Selection]) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::new();
+    for l in Lane::ALL {
+        m.insert(
+            l.as_str(),
+            selections.iter().filter(|s| s.lane == l).count(),
+        );
+    }
+    m
+}
+
+fn write_lanes(
+    path: &Path,
+    rows: &[Declaration],
+    selections: &[Selection],
+    events: &[AuditEvent],
+) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let jsonl = path.to_string_lossy().ends_with(".jsonl");
+    // Inspection lanes first, then by score rank: the order an officer works in.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (selections[i].lane, selections[i].score_rank));
+    let mut csv_out = (!jsonl).then(|| csv::Writer::from_writer(Vec::new()));
+    if let Some(w) = csv_out.as_mut() {
+        w.write_record([
+            "declaration_id",
+            "lane",
+            "basis",
+            "score",
+            "score_rank",
+            "rule_id",
+            "why",
+            "reasons",
+        ])?;
+    }
+    for i in order {
+        let (s, AuditEvent::Decision(dec)) = (&selections[i], &events[i]) else {
+            continue;
+        };
+        let line = LaneLine {
+            declaration_id: &rows[i].declaration_id,
+            lane: s.lane,
+            basis: s.basis,
+            score: dec.score,
+            score_rank: s.score_rank,
+            rule_id: s.rule_id.as_deref(),
+            why: &s.why,
+            reasons: &dec.reasons,
+        };
+        match csv_out.as_mut() {
+            None => {
+                serde_json::to_writer(&mut out, &line)?;
+                out.write_all(b"\n")?;
+            }
+            Some(w) => {
+                let reasons: Vec<&str> = dec.reasons.iter().map(|r| r.text.as_str()).collect();
+                let basis = serde_json::to_value(s.basis)?;
+                w.write_record([
+                    line.declaration_id,
+                    s.lane.as_str(),
+                    basis.as_str().unwrap_or(""),
+                    &format!("{:.6}", dec.score),
+                    &s.score_rank.to_string(),
+                    line.rule_id.unwrap_or(""),
+                    &s.why,
+                    &reasons.join("; "),
+                ])?;
+            }
+        }
+    }
+    if let Some(w) = csv_out {
+        out.write_all(&w.into_inner().map_err(|e| anyhow!("{e}"))?)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------------ monitor
+
+#[derive(serde::Serialize)]
+struct FeaturePsi {
+    name: String,
+    psi: f64,
+    drift: Drift,
+}
+
+fn monitor_cmd(a: &MonitorArgs) -> Result<()> {
+    let store = a.gov.open()?;
+    let (version, model) = match &a.model {
+        Some(p) => {
+            let m = ModelArtefact::load(p)?;
+            (m.model_id.clone(), m)
+        }
+        None => {
+            let (e, m) = load_active(&store)?;
+            (e.model.version, m)
+        }
+    };
+    let reference = load(&a.reference, &a.profile)?;
+    let recent = load(&a.input, &a.profile)?;
+    let scorer = Scorer::new(&model);
+    let nf = scorer.num_features();
+    let columns = |rows: &[Declaration]| {
+        let mut cols = vec![Vec::with_capacity(rows.len()); nf];
+        let mut x = vec![0.0f32; nf];
+        for d in rows {
+            scorer.features(d, &mut x);
+            for (c, v) in cols.iter_mut().zip(&x) {
+                c.push(f64::from(*v));
+            }
+        }
+        cols
+    };
+    let (ref_cols, new_cols) = (columns(&reference), columns(&recent));
+    let probs = |rows: &[Declaration]| -> Vec<f64> {
+        scorer
+            .score_block(rows)
+            .into_iter()
+            .map(|s| s.probability)
+            .collect()
+    };
+    let score_psi: Option<Psi> = monitor::psi(&probs(&reference), &probs(&recent), PSI_BINS);
+    let mut features: Vec<FeaturePsi> = model
+        .features
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            monitor::psi(&ref_cols[i], &new_cols[i], PSI_BINS).map(|p| FeaturePsi {
+                name: f.name.clone(),
+                psi: p.value,
+                drift: p.drift,
+            })
+        })
+        .collect();
+    features.sort_by(|a, b| b.psi.total_cmp(&a.psi));
+
+    let outcomes = store.feedback().latest(None)?;
+    let decisions = store.audit().latest_decisions()?;
+    let hit_rates: Vec<HitRate> = monitor::hit_rates(&monitor::inspections(&outcomes, &decisions));
+
+    let mut warnings = Vec::new();
+    if let Some(p) = &score_psi {
+        if p.drift != Drift::Stable {
+            warnings.push(format!(
+                "score PSI {:.3} ({})",
+                p.value,
+                drift_word(p.drift)
+            ));
+        }
+    }
+    for f in features.iter().filter(|f| f.drift != Drift::Stable) {
+        warnings.push(format!(
+            "feature {} PSI {:.3} ({})",
+            f.name,
+            f.psi,
+            drift_word(f.drift)
+        ));
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "model_version": version,
+                "reference": {"file": a.reference.display().to_string(), "declarations": reference.len()},
+                "recent": {"file": a.input.display().to_string(), "declarations": recent.len()},
+                "thresholds": {"warn": PSI_WARN, "alert": PSI_ALERT},
+                "score": score_psi,
+                "features": features,
+                "hit_rates": hit_rates,
+                "warnings": warnings,
+            }))?
+        );
+    } else {
+        println!(
+            "model {version}: reference {} ({} declarations) vs recent {} ({} declarations)",
+            a.reference.display(),
+            reference.len(),
+            a.input.display(),
+            recent.len()
+        );
+        println!("population stability (PSI; warn >= {PSI_WARN}, alert >= {PSI_ALERT}):");
+        if let Some(p) = &score_psi {
+            println!(
+                "  {:<40} {:>7.3}  {}",
+                "score",
+                p.value,
+                drift_word(p.drift)
+            );
+        }
+        for f in features.iter().take(15) {
+            println!("  {:<40} {:>7.3}  {}", f.name, f.psi, drift_word(f.drift));
+        }
+        if features.len() > 15 {
+            println!(
+                "  ... {} more features (all below the ones shown)",
+                features.len() - 15
+            );
+        }
+        if hit_rates.is_empty() {
+            println!("hit rates: no inspection outcomes recorded yet (borderline feedback record|import)");
+        } else {
+            println!("hit rates (share of inspected declarations found fraudulent):");
+            let mut last = "";
+            for h in &hit_rates {
+                if h.group != last {
+                    println!("  {}", h.group);
+                    last = &h.group;
+                }
+                println!(
+                    "    {:<9} {:>5.1}%  ({} of {})",
+                    h.week,
+                    h.rate * 100.0,
+                    h.frauds,
+                    h.inspected
+                );
+            }
+        }
+        for w in &warnings {
+            println!("WARNING: {w}");
+        }
+    }
+    Ok(())
+}
+
+fn drift_word(d: Drift) -> &'static str {
+    match d {
+        Drift::Stable => "stable",
+        Drift::Warn => "moderate shift",
+        Drift::Alert => "major shift",
+    }
+}
+
+// ------------------------------------------------------------------------ simulate
+
+fn data_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(d) = explicit {
+        return d.to_path_buf();
+    }
+    if let Ok(d) = std::env::var("BORDERLINE_DATA") {
+        return PathBuf::from(d);
+    }
+    let local = PathBuf::from("data");
+    if local.join("declarations").is_dir() {
+        return local;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
+}
+
+/// Every k-th row so that at most about `max` remain (deterministic).
+fn thin(rows: Vec<Declaration>, max: Option<usize>) -> Vec<Declaration> {
+    match max {
+        Some(m) if m > 0 && rows.len() > m => {
+            let k = rows.len().div_ceil(m);
+            rows.into_iter().step_by(k).collect()
+        }
+        _ => rows,
+    }
+}
+
+#[derive(serde::Serialize, Clone, Default)]
+struct WeekResult {
+    week: String,
+    declarations: usize,
+    frauds: usize,
+    inspected: usize,
+    found: usize,
+    precision: f64,
+    recall: f64,
+    /// Ranking quality of the policy's current model on all of the week's declarations (ground
+    /// truth the policy does not see): how well it has learned.
+    auc: f64,
+}
+
+#[derive(serde::Serialize)]
+struct PolicyResult {
+    name: String,
+    policy: Policy,
+    weeks: Vec<WeekResult>,
+    overall: WeekResult,
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn simulate(a: &SimulateArgs) -> Result<()> {
+    let data = data_dir(a.data.as_deref()).join("declarations");
+    let file = |split: &str| data.join(format!("kcs_{split}.csv.gz"));
+    if !file("test").is_file() {
+        bail!(
+            "bundled data not found at {} (give --data or set BORDERLINE_DATA)",
+            data.display()
+        );
+    }
+    let train_rows = thin(load(&file("train"), "korea-customs")?, a.sample);
+    let valid_rows = thin(load(&file("valid"), "korea-customs")?, a.sample);
+    let test_rows = thin(load(&file("test"), "korea-customs")?, a.sample);
+    let mut weeks: BTreeMap<String, Vec<Declaration>> = BTreeMap::new();
+    for d in test_rows {
+        weeks.entry(monitor::iso_week(d.date)).or_default().push(d);
+    }
+    let weeks: Vec<(String, Vec<Declaration>)> = weeks
+        .into_iter()
+        .take(a.weeks.unwrap_or(usize::MAX))
+        .collect();
+    let cfg = TrainConfig {
+        learning_rate: a.learning_rate,
+        num_leaves: 31,
+        max_rounds: a.trees,
+        early_stopping_rounds: 30,
+        min_data_in_leaf: 20,
+        seed: a.seed,
+        threads: a.threads,
+        ..TrainConfig::default()
+    };
+    let quiet = |_: &str| {};
+    eprintln!(
+        "training the initial model on {} + {} declarations",
+        train_rows.len(),
+        valid_rows.len()
+    );
+    let initial = train(&train_rows, &valid_rows, &cfg, &quiet)?;
+    let policies = [
+        (
+            "exploitation only",
+            Policy {
+                red: a.capacity,
+                yellow: 0.0,
+                blue: 0.0,
+                random: 0.0,
+                explore: 0.0,
+                seed: a.seed,
+            },
+        ),
+        (
+            "exploitation + exploration + random",
+            Policy {
+                red: a.capacity,
+                yellow: 0.0,
+                blue: 0.0,
+                random: a.random,
+                explore: a.explore,
+                seed: a.seed,
+            },
+        ),
+    ];
+    let mut results = Vec::new();
+    for (name, policy) in policies {
+        policy.validate()?;
+        eprintln!("replaying {} weeks: {name}", weeks.len());
+        let mut model = initial.clone();
+        let mut learned: Vec<Declaration> = train_rows.clone();
+        let mut out = Vec::new();
+        for (w, (week, rows)) in weeks.iter().enumerate() {
+            let scorer = Scorer::new(&model);
+            let fields = ModelFields::of(&model);
+            let scores: Vec<f64> = scorer
+                .score_block(rows)
+                .into_iter()
+                .map(|s| s.probability)
+                .collect();
+            let mut x = vec![0.0f32; scorer.num_features()];
+            let uncertainty: Vec<f64> = rows
+                .iter()
+                .zip(&scores)
+                .map(|(d, p)| {
+                    scorer.features(d, &mut x);
+                    fields.uncertainty(*p, &fields.extra(&x))
+                })
+                .collect();
+            let candidates: Vec<Candidate> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, d)| Candidate {
+                    declaration_id: &d.declaration_id,
+                    score: scores[i],
+                    uncertainty: uncertainty[i],
+                    rule_hits: &[],
+                })
+                .collect();
+            let sel = selectivity::select(
+                &candidates,
+                &Policy {
+                    seed: policy.seed.wrapping_add(w as u64),
+                    ..policy
+                },
+            )?;
+            let fraud = |d: &Declaration| d.outcome.is_some_and(|o| o.fraud);
+            let labels: Vec<bool> = rows.iter().map(fraud).collect();
+            let inspected: Vec<&Declaration> = rows
+                .iter()
+                .zip(&sel)
+                .filter(|(_, s)| s.lane.is_inspection())
+                .map(|(d, _)| d)
+                .collect();
+            let found = inspected.iter().filter(|d| fraud(d)).count();
+            let frauds = labels.iter().filter(|f| **f).count();
+            out.push(WeekResult {
+                week: week.clone(),
+                declarations: rows.len(),
+                frauds,
+                inspected: inspected.len(),
+                found,
+                precision: ratio(found, inspected.len()),
+                recall: ratio(found, frauds),
+                auc: borderline_core::metrics::auc(&scores, &labels),
+            });
+            // Only what was inspected becomes known; the rest stays unlabelled.
+            learned.extend(inspected.into_iter().cloned());
+            if w + 1 < weeks.len() {
+                model = train(&learned, &valid_rows, &cfg, &quiet)?;
+            }
+            let r = out.last().cloned().unwrap_or_default();
+            eprintln!(
+                "  {week}: inspected {} of {}, found {} of {} frauds (precision {:.3}, recall {:.3}, model AUC {:.3})",
+                r.inspected, r.declarations, r.found, r.frauds, r.precision, r.recall, r.auc
+            );
+        }
+        let sum = |f: fn(&WeekResult) -> usize| out.iter().map(f).sum::<usize>();
+        let (insp, found, frauds) = (sum(|w| w.inspected), sum(|w| w.found), sum(|w| w.frauds));
+        let overall = WeekResult {
+            week: "all".into(),
+            declarations: sum(|w| w.declarations),
+            frauds,
+            inspected: insp,
+            found,
+            precision: ratio(found, insp),
+            recall: ratio(found, frauds),
+            auc: out
+                .iter()
+                .map(|w| w.auc)
+                .filter(|a| a.is_finite())
+                .sum::<f64>()
+                / out.iter().filter(|w| w.auc.is_finite()).count().max(1) as f64,
+        };
+        results.push(PolicyResult {
+            name: name.into(),
+            policy,
+            weeks: out,
+            overall,
+        });
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "capacity": a.capacity,
+                "sample": a.sample,
+                "train_config": {"learning_rate": cfg.learning_rate, "num_leaves": cfg.num_leaves, "max_rounds": cfg.max_rounds},
+                "policies": results,
+            }))?
+        );
+    } else {
+        println!(
+            "replay of {} weeks at {}% inspection capacity (learning only from inspected outcomes, retrained weekly)",
+            weeks.len(),
+            a.capacity
+        );
+        println!(
+            "{:<10} {:>7} {:>6} | {:>9} {:>7} {:>6} | {:>9} {:>7} {:>6}",
+            "week", "decl.", "fraud", "P exploit", "R", "AUC", "P explore", "R", "AUC"
+        );
+        let rows = results.first().map(|r| r.weeks.len()).unwrap_or(0);
+        for i in 0..=rows {
+            let get = |r: &PolicyResult| {
+                if i < rows {
+                    r.weeks[i].clone()
+                } else {
+                    r.overall.clone()
+                }
+            };
+            let (e, x) = (get(&results[0]), get(&results[1]));
+            println!(
+                "{:<10} {:>7} {:>6} | {:>9.3} {:>7.3} {:>6.3} | {:>9.3} {:>7.3} {:>6.3}",
+                e.week,
+                e.declarations,
+                e.frauds,
+                e.precision,
+                e.recall,
+                e.auc,
+                x.precision,
+                x.recall,
+                x.auc
+            );
+        }
+        println!("P = precision (frauds found / inspected), R = recall (frauds found / all frauds), AUC of the policy's model on all of the week's declarations ('all' row: mean).");
+    }
+    Ok(())
+}

@@ -1,0 +1,380 @@
+//! Governance through the `borderline` binary on a small sample of the bundled data: registry
+//! with four-eyes approval, lanes with rules under exact capacities, the audit log (verify,
+//! export, tamper detection), feedback, monitoring, and a tiny simulation.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn data(split: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../data/declarations/kcs_{split}.csv.gz"))
+}
+
+/// Every `every`-th row of a bundled split as a plain CSV, and its number of data rows.
+fn sample(split: &str, every: usize, dir: &Path) -> (PathBuf, usize) {
+    let file = std::fs::File::open(data(split)).expect("bundled data");
+    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
+    let path = dir.join(format!("{split}.csv"));
+    let mut out = std::fs::File::create(&path).expect("create");
+    let mut rows = 0;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.expect("utf-8");
+        if i == 0 || i % every == 0 {
+            writeln!(out, "{line}").expect("write");
+            rows += usize::from(i > 0);
+        }
+    }
+    (path, rows)
+}
+
+/// The binary, run in `dir` with no inherited governance settings.
+fn borderline(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_borderline"));
+    c.current_dir(dir)
+        .env_remove("BORDERLINE_DB")
+        .env_remove("BORDERLINE_USER")
+        .env("USER", "");
+    c
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    let (so, se) = text(&out);
+    assert!(
+        out.status.success(),
+        "failed: {cmd:?}\nstdout:\n{so}\nstderr:\n{se}"
+    );
+    so
+}
+
+/// Runs a command that must fail; returns its standard error.
+fn fails(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    let (so, se) = text(&out);
+    assert!(
+        !out.status.success(),
+        "should have failed: {cmd:?}\nstdout:\n{so}"
+    );
+    se
+}
+
+fn lanes_of(path: &Path) -> Vec<(String, String, String)> {
+    let mut rdr = csv::Reader::from_path(path).expect("lanes CSV");
+    rdr.records()
+        .map(|r| {
+            let r = r.expect("record");
+            (r[0].to_string(), r[1].to_string(), r[2].to_string())
+        })
+        .collect()
+}
+
+fn floor_share(n: usize, percent: f64) -> usize {
+    ((n as f64) * percent / 100.0 + 1e-9).floor() as usize
+}
+
+#[test]
+fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ((train, _), (valid, _), (test, n_test)) = (
+        sample("train", 6, d),
+        sample("valid", 3, d),
+        sample("test", 3, d),
+    );
+    let model = d.join("model.json.gz");
+    ok(borderline(d)
+        .args(["train", "--train"])
+        .arg(&train)
+        .arg("--valid")
+        .arg(&valid)
+        .arg("--model")
+        .arg(&model)
+        .args(["--learning-rate", "0.1", "--threads", "1"]));
+    std::fs::write(
+        d.join("rules.txt"),
+        "# analyst rules\nrule \"high-duty-risky\" priority 5\nwhen tax_rate >= 8 and score > 0.5\nthen lane yellow reason \"high duty and risky\"\n\nwhen origin in [\"CN\", \"VN\"] and unit_value_vs_norm < 0.2\nthen lane red reason \"far below the usual price for this HS6 and origin\"\n",
+    )
+    .expect("rules");
+    let select = |seed: &str, out: &str| {
+        let mut c = borderline(d);
+        c.args(["select", "--user", "officer.kim", "--input"])
+            .arg(&test)
+            .args([
+                "--rules",
+                "rules.txt",
+                "--capacity",
+                "red=2%,yellow=5%,blue=1%",
+            ])
+            .args([
+                "--random",
+                "0.5%",
+                "--explore",
+                "1%",
+                "--seed",
+                seed,
+                "--output",
+                out,
+            ]);
+        c
+    };
+
+    // Nothing scores before a model is registered, approved and activated.
+    let err = fails(&mut select("3", "lanes.csv"));
+    assert!(err.contains("no active model"), "{err}");
+
+    let json = ok(borderline(d)
+        .args(["models", "register", "--user", "ana", "--json", "--eval"])
+        .arg(&valid)
+        .arg(&model));
+    let entry: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let version = entry["version"].as_str().expect("version").to_string();
+    assert_eq!(entry["state"], "draft");
+    assert_eq!(entry["trainer"], "ana");
+    assert!(!entry["card"]["performance_by_office"]
+        .as_array()
+        .expect("by office")
+        .is_empty());
+
+    // Four eyes: the trainer cannot approve; approval needs a reason; drafts cannot activate.
+    let err = fails(borderline(d).args([
+        "models", "approve", &version, "--reason", "fine", "--user", "ana",
+    ]));
+    assert!(err.contains("four-eyes"), "{err}");
+    let err = fails(borderline(d).args(["models", "activate", &version, "--user", "ben"]));
+    assert!(err.contains("is draft"), "{err}");
+    let err = fails(borderline(d).args([
+        "models", "approve", &version, "--reason", " ", "--user", "ben",
+    ]));
+    assert!(err.contains("needs a reason"), "{err}");
+    // The user may come from the environment.
+    ok(borderline(d).env("BORDERLINE_USER", "ben").args([
+        "models",
+        "approve",
+        &version,
+        "--reason",
+        "card and validation reviewed",
+    ]));
+    let err = fails(&mut select("3", "lanes.csv"));
+    assert!(err.contains("no active model"), "{err}");
+    ok(borderline(d).args(["models", "activate", &version, "--user", "ben"]));
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(borderline(d).args(["models", "list", "--json"]))).expect("JSON");
+    assert_eq!(list[0]["state"], "active");
+    assert_eq!(list[0]["approved_by"], "ben");
+    let err = fails(borderline(d).args(["models", "rollback", "--user", "ben"]));
+    assert!(err.contains("nothing to roll back to"), "{err}");
+
+    // A rule file error names line and column, and nothing is selected.
+    std::fs::write(
+        d.join("bad.txt"),
+        "when origin = \"CN\"\nthen lane purple reason \"x\"\n",
+    )
+    .expect("write");
+    let err = fails(
+        borderline(d)
+            .args(["select", "--user", "kim", "--input"])
+            .arg(&test)
+            .args(["--rules", "bad.txt", "--output", "bad.csv"]),
+    );
+    assert!(err.contains("line 2, column 11: expected a lane"), "{err}");
+
+    // Lanes: capacities and the random share exactly, deterministic for a seed.
+    ok(&mut select("3", "lanes.csv"));
+    let lanes = lanes_of(&d.join("lanes.csv"));
+    assert_eq!(lanes.len(), n_test);
+    let count = |lane: &str| lanes.iter().filter(|l| l.1 == lane).count();
+    let basis = |b: &str| lanes.iter().filter(|l| l.2 == b).count();
+    assert_eq!(count("red"), floor_share(n_test, 2.0));
+    assert_eq!(count("yellow"), floor_share(n_test, 5.0));
+    assert_eq!(count("blue"), floor_share(n_test, 1.0));
+    assert_eq!(basis("random"), floor_share(n_test, 0.5));
+    assert_eq!(basis("exploration"), floor_share(n_test, 1.0));
+    assert!(
+        basis("rule") > 0,
+        "the high-duty rule should direct some declarations"
+    );
+    ok(&mut select("3", "again.csv"));
+    let mut a = lanes_of(&d.join("lanes.csv"));
+    let mut b = lanes_of(&d.join("again.csv"));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "same seed, same lanes");
+
+    // Every decision is in the audit log, which verifies.
+    let verify = ok(borderline(d).args(["audit", "verify"]));
+    let records = 3 + 2 * (n_test + 1);
+    assert!(
+        verify.contains(&format!("intact: {records} records")),
+        "{verify}"
+    );
+
+    // Feedback: one by hand, more from a file; then exported as training data.
+    let red: Vec<&str> = lanes
+        .iter()
+        .filter(|l| l.1 == "red")
+        .map(|l| l.0.as_str())
+        .collect();
+    ok(borderline(d).args([
+        "feedback",
+        "record",
+        "--user",
+        "kim",
+        "--declaration",
+        red[0],
+        "--fraud",
+        "yes",
+        "--amount",
+        "125000",
+        "--date",
+        "2021-04-05",
+    ]));
+    let mut csv = String::from("declaration_id,date,fraud,critical_level,note\n");
+    for (i, id) in red.iter().enumerate().skip(1) {
+        let (fraud, level) = if i % 2 == 0 { ("yes", 1) } else { ("no", 0) };
+        csv.push_str(&format!(
+            "{id},2021-04-{:02},{fraud},{level},\n",
+            6 + i % 20
+        ));
+    }
+    std::fs::write(d.join("outcomes.csv"), &csv).expect("write");
+    ok(borderline(d).args(["feedback", "import", "outcomes.csv", "--user", "kim"]));
+    std::fs::write(d.join("broken.csv"), "declaration_id,fraud\nX1,maybe\n").expect("write");
+    let err = fails(borderline(d).args(["feedback", "import", "broken.csv", "--user", "kim"]));
+    assert!(err.contains("line 2") && err.contains("yes or no"), "{err}");
+
+    let out = ok(borderline(d)
+        .args([
+            "feedback",
+            "export",
+            "--since",
+            "2021-04-01",
+            "--declarations",
+        ])
+        .arg(&test)
+        .args(["--output", "retrain.csv"]));
+    assert!(
+        out.contains(&format!("{} declarations", red.len())),
+        "{out}"
+    );
+    let ingest = text(
+        &borderline(d)
+            .args(["ingest", "retrain.csv", "--profile", "generic"])
+            .output()
+            .expect("runs"),
+    );
+    let accounting = format!("read {0} = accepted {0} + quarantined 0", red.len());
+    assert!(ingest.0.contains(&accounting), "{ingest:?}");
+
+    // Monitor: PSI of score and features against the training period, hit rates by lane.
+    let json = ok(borderline(d)
+        .args(["monitor", "--json", "--input"])
+        .arg(&test)
+        .arg("--reference")
+        .arg(&train));
+    let m: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert!(
+        m["score"]["value"].as_f64().is_some_and(|v| v >= 0.0),
+        "{json}"
+    );
+    assert!(m["features"].as_array().is_some_and(|f| f.len() > 10));
+    let red_all = m["hit_rates"]
+        .as_array()
+        .expect("hit rates")
+        .iter()
+        .find(|h| h["group"] == "lane red" && h["week"] == "all")
+        .cloned()
+        .expect("red lane hit rate");
+    assert_eq!(red_all["inspected"].as_u64(), Some(red.len() as u64));
+
+    // Export, then tamper with one byte of the database: verify says where.
+    ok(borderline(d).args(["audit", "export", "--output", "audit.jsonl"]));
+    let exported = std::fs::read_to_string(d.join("audit.jsonl")).expect("export");
+    let verify = ok(borderline(d).args(["audit", "verify", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&verify).expect("JSON");
+    assert_eq!(v["status"], "intact");
+    assert_eq!(Some(exported.lines().count() as u64), v["records"].as_u64());
+
+    let db = d.join("borderline.db");
+    let mut bytes = std::fs::read(&db).expect("db");
+    let needle = br#""lane":"yellow""#;
+    let mut changed = 0;
+    let mut i = 0;
+    while i + needle.len() <= bytes.len() {
+        if &bytes[i..i + needle.len()] == needle {
+            bytes[i + 8] = b'Y';
+            changed += 1;
+        }
+        i += 1;
+    }
+    assert!(changed > 0, "yellow decisions in the file");
+    std::fs::write(&db, &bytes).expect("write");
+    let err = fails(borderline(d).args(["audit", "verify"]));
+    assert!(err.contains("broken at record"), "{err}");
+
+    // A model file changed after registration is refused.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&model)
+        .expect("model");
+    f.write_all(b"x").expect("append");
+    let err = fails(&mut select("3", "lanes2.csv"));
+    assert!(err.contains("changed since it was registered"), "{err}");
+}
+
+#[test]
+fn simulate_on_a_tiny_sample() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let json = ok(borderline(dir.path())
+        .args([
+            "simulate", "--json", "--sample", "3000", "--weeks", "2", "--trees", "40",
+        ])
+        .args([
+            "--threads",
+            "1",
+            "--capacity",
+            "5%",
+            "--random",
+            "1%",
+            "--explore",
+            "1%",
+        ])
+        .arg("--data")
+        .arg(&data_dir));
+    let r: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let policies = r["policies"].as_array().expect("policies");
+    assert_eq!(policies.len(), 2);
+    assert_eq!(policies[0]["name"], "exploitation only");
+    assert_eq!(policies[1]["name"], "exploitation + exploration + random");
+    for p in policies {
+        let weeks = p["weeks"].as_array().expect("weeks");
+        assert_eq!(weeks.len(), 2);
+        for w in weeks {
+            let n = w["declarations"].as_u64().expect("n") as usize;
+            // Exactly the capacity is inspected each week.
+            assert_eq!(
+                w["inspected"].as_u64(),
+                Some(floor_share(n, 5.0) as u64),
+                "{w}"
+            );
+            for k in ["precision", "recall"] {
+                let v = w[k].as_f64().expect("metric");
+                assert!((0.0..=1.0).contains(&v), "{k} {v}");
+            }
+        }
+        assert_eq!(p["overall"]["week"], "all");
+    }
+    // Both policies face the same weeks.
+    assert_eq!(
+        policies[0]["overall"]["frauds"],
+        policies[1]["overall"]["frauds"]
+    );
+}
