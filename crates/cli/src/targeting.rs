@@ -78,6 +78,12 @@ pub struct TrainArgs {
     /// Depth limit of each tree (-1: none). Shallower trees score and explain faster.
     #[arg(long)]
     pub max_depth: Option<i32>,
+    /// Leave the valuation module's features out of the model.
+    #[arg(long)]
+    pub no_valuation: bool,
+    /// Leave the HS-divergence module's features out of the model.
+    #[arg(long)]
+    pub no_hs_divergence: bool,
     #[arg(long, default_value_t = 2)]
     pub threads: u32,
 }
@@ -353,6 +359,8 @@ fn train_model(a: &TrainArgs) -> Result<ModelArtefact> {
     if let Some(d) = a.max_depth {
         cfg.max_depth = d;
     }
+    cfg.modules.valuation = !a.no_valuation;
+    cfg.modules.hs_divergence = !a.no_hs_divergence;
     let pb = spinner("training");
     let model = train(&train_rows, &valid_rows, &cfg, &|step| {
         pb.set_message(step.to_string())
@@ -500,7 +508,7 @@ fn score(a: &ScoreArgs) -> Result<()> {
                 let reasons = match (lane, explain) {
                     (Lane::Red | Lane::Yellow, Some(m)) => {
                         scorer.features(d, &mut x);
-                        scorer.reasons(d, &x, m, a.top_reasons)
+                        scorer.explain(d, &x, m, a.top_reasons)
                     }
                     _ => Vec::new(),
                 };
@@ -593,7 +601,7 @@ pub fn rank_batch<'a>(
             let reasons = match (lanes[i], explain) {
                 (Lane::Red | Lane::Yellow, Some(m)) => {
                     scorer.features(d, &mut x);
-                    scorer.reasons(d, &x, m, top_reasons)
+                    scorer.explain(d, &x, m, top_reasons)
                 }
                 _ => Vec::new(),
             };
@@ -633,6 +641,8 @@ fn demo(a: &DemoArgs) -> Result<()> {
         learning_rate: None,
         num_leaves: None,
         max_depth: None,
+        no_valuation: false,
+        no_hs_divergence: false,
         threads: 2,
     })?;
     print_training(&model, &model_path);

@@ -13,7 +13,7 @@ use borderline_core::{Declaration, FeatureDef, Reason, ReasonKind, Signal, Text}
 use std::collections::HashMap;
 
 /// Tunables of the divergence signal.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DivergenceConfig {
     /// Pseudo-count of the smoothing prior (the overall HS6 distribution) in trader shares.
     pub alpha: f64,
@@ -48,7 +48,7 @@ impl Default for DivergenceConfig {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Profile {
     total: u32,
     hs6: HashMap<Text, u32>,
@@ -77,7 +77,7 @@ impl Profile {
 }
 
 /// Running price and duty statistics of one HS6 (Welford mean/variance of log unit value).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct CodeStats {
     uv_n: u32,
     uv_mean: f64,
@@ -119,10 +119,12 @@ const FEATURES: &[(&str, &str)] = &[
     ("hs_tax_gap_pp", "count-weighted mean duty rate of the importer's usual other codes minus the declared rate (percentage points); positive = declared code is cheaper"),
 ];
 
-/// The fitted HS divergence signal.
-#[derive(Debug, Clone)]
+/// The fitted HS divergence signal. Serialisable (serde) so it can live inside a model
+/// artefact; the nomenclature is the bundled one and is not written out.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HsDivergence {
     config: DivergenceConfig,
+    #[serde(skip, default = "Nomenclature::bundled")]
     nom: &'static Nomenclature,
     total: u32,
     global: HashMap<Text, u32>,
@@ -130,8 +132,33 @@ pub struct HsDivergence {
     importer: HashMap<Text, Profile>,
     importer_hs4: HashMap<Text, Profile>,
     seller: HashMap<Text, Profile>,
+    // JSON object keys must be strings: the pair map is written as a list of entries.
+    #[serde(with = "pair_entries")]
     pair: HashMap<(Text, Text), Profile>,
     codes: HashMap<Text, CodeStats>,
+}
+
+mod pair_entries {
+    use super::{Profile, Text};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::HashMap;
+
+    pub fn serialize<S: Serializer>(
+        map: &HashMap<(Text, Text), Profile>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        // Sorted so that the same history always serialises to the same bytes.
+        let mut v: Vec<(&(Text, Text), &Profile)> = map.iter().collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<HashMap<(Text, Text), Profile>, D::Error> {
+        let v: Vec<((Text, Text), Profile)> = Vec::deserialize(d)?;
+        Ok(v.into_iter().collect())
+    }
 }
 
 fn hs6_of(d: &Declaration) -> Text {

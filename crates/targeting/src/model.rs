@@ -4,6 +4,7 @@
 
 use crate::features::HistoryTables;
 use crate::metrics::EvaluationReport;
+use crate::modules::Modules;
 use crate::train::TrainConfig;
 use crate::trees::Ensemble;
 use borderline_core::FeatureDef;
@@ -12,7 +13,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 pub const FORMAT: &str = "borderline-risk-model";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Platt scaling of the raw score: `p = 1 / (1 + exp(-(a * raw + b)))`, fitted on the
 /// validation period so that scores read as probabilities of fraud.
@@ -141,6 +142,10 @@ pub struct ModelArtefact {
     pub borderline_version: String,
     pub features: Vec<FeatureDef>,
     pub history: HistoryTables,
+    /// Fitted analytic modules (valuation, HS divergence) whose features follow the history
+    /// features. Absent in format version 1 artefacts.
+    #[serde(default)]
+    pub modules: Modules,
     pub ensemble: Ensemble,
     pub calibration: Calibration,
     pub lane_quantiles: ScoreQuantiles,
@@ -213,16 +218,29 @@ impl ModelArtefact {
             .get("format_version")
             .and_then(|v| v.as_u64())
             .unwrap_or(0) as u32;
-        if found != FORMAT_VERSION {
+        // Version 1 differs only by having no modules (read as none).
+        if !(1..=FORMAT_VERSION).contains(&found) {
             return Err(ModelError::Version {
                 path: shown,
                 found,
                 expected: FORMAT_VERSION,
             });
         }
-        serde_json::from_value(header).map_err(|e| ModelError::Format {
-            path: shown,
-            message: e.to_string(),
-        })
+        let model: ModelArtefact =
+            serde_json::from_value(header).map_err(|e| ModelError::Format {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+        let expected = model.history.spec.num_features() + model.modules.num_features();
+        if !model.modules.is_consistent() || model.features.len() != expected {
+            return Err(ModelError::Format {
+                path: shown,
+                message: format!(
+                    "{} features listed but history tables and modules make {expected}",
+                    model.features.len()
+                ),
+            });
+        }
+        Ok(model)
     }
 }

@@ -49,12 +49,15 @@ enum Meta {
     Count(usize),
     Critical(usize),
     Numeric(usize),
+    /// Feature of an analytic module (phrased from its name).
+    Module,
 }
 
 /// Scores declarations with one model. Cheap to share across threads (`&Scorer` is `Sync`).
 pub struct Scorer<'m> {
     model: &'m ModelArtefact,
     meta: Vec<Meta>,
+    history_features: usize,
 }
 
 /// A declaration's score before lanes are assigned.
@@ -75,7 +78,13 @@ impl<'m> Scorer<'m> {
             }
         }
         meta.extend((0..NUMERIC_FEATURES.len()).map(Meta::Numeric));
-        Scorer { model, meta }
+        let nh = meta.len();
+        meta.resize(model.features.len().max(nh), Meta::Module);
+        Scorer {
+            model,
+            meta,
+            history_features: nh,
+        }
     }
 
     pub fn model(&self) -> &ModelArtefact {
@@ -88,7 +97,15 @@ impl<'m> Scorer<'m> {
 
     /// Writes the feature vector of `d` into `x` (length [`Scorer::num_features`]).
     pub fn features(&self, d: &Declaration, x: &mut [f32]) {
-        self.model.history.features(d, x);
+        let (history, modules) = x.split_at_mut(self.history_features);
+        self.model.history.features(d, history);
+        self.model.modules.features(d, modules);
+    }
+
+    /// The analytic modules' own reasons for `d` (valuation flags, HS divergence), independent
+    /// of the model's contributions.
+    pub fn module_reasons(&self, d: &Declaration) -> Vec<Reason> {
+        self.model.modules.reasons(d)
     }
 
     /// Risk score of `d`; `x` is scratch space of length [`Scorer::num_features`].
@@ -146,16 +163,41 @@ impl<'m> Scorer<'m> {
         };
         let mut order: Vec<usize> = (0..c.values.len()).filter(|&i| c.values[i] > 0.0).collect();
         order.sort_by(|&a, &b| c.values[b].total_cmp(&c.values[a]));
+        order.truncate(top);
+        // Module features quote the module's own reason when it gave one for that feature.
+        let own = if order.iter().any(|&i| i >= self.history_features) {
+            self.module_reasons(d)
+        } else {
+            Vec::new()
+        };
         order
             .into_iter()
-            .take(top)
-            .map(|i| Reason {
-                kind: ReasonKind::Model,
-                code: self.model.features[i].name.clone(),
-                text: self.phrase(i, d, x),
-                contribution: Some(c.values[i]),
+            .map(|i| {
+                let name = &self.model.features[i].name;
+                let text = match own.iter().find(|r| &r.code == name) {
+                    Some(r) => r.text.clone(),
+                    None => self.phrase(i, d, x),
+                };
+                Reason {
+                    kind: ReasonKind::Model,
+                    code: name.clone(),
+                    text,
+                    contribution: Some(c.values[i]),
+                }
             })
             .collect()
+    }
+
+    /// What an officer sees for a selected declaration: the `top` model reasons, then the
+    /// modules' own flags (valuation, HS divergence) not already quoted by a model reason.
+    pub fn explain(&self, d: &Declaration, x: &[f32], method: Explain, top: usize) -> Vec<Reason> {
+        let mut out = self.reasons(d, x, method, top);
+        for r in self.module_reasons(d) {
+            if !out.iter().any(|o| o.text == r.text) {
+                out.push(r);
+            }
+        }
+        out
     }
 
     fn phrase(&self, i: usize, d: &Declaration, x: &[f32]) -> String {
@@ -218,6 +260,62 @@ impl<'m> Scorer<'m> {
                     "day_of_week" => format!("declared on {}", d.date.format("%A")),
                     "day_of_month" => format!("declared on day {v} of the month"),
                     name => format!("{name} missing"),
+                }
+            }
+            Meta::Module => {
+                let v = f64::from(x[i]);
+                let name = self.model.features[i].name.as_str();
+                let label = name.replace('_', " ");
+                if !v.is_finite() {
+                    return format!("{label}: not available");
+                }
+                let hs6 = Dim::Hs6.value(d);
+                let cur = &d.currency;
+                let pct = |v: f64| format!("{:+.0}%", (v.exp() - 1.0) * 100.0);
+                match name {
+                    "valuation_score" => format!(
+                        "unit value {} the price expected for this trader and goods (valuation score {v:+.1})",
+                        if v < 0.0 { "below" } else { "above" }
+                    ),
+                    "valuation_robust_z" => {
+                        format!("unit value robust z-score {v:+.1} against its price benchmark")
+                    }
+                    "valuation_log_dev" => {
+                        format!("unit value {} against the benchmark median for HS {hs6}", pct(v))
+                    }
+                    "valuation_percentile" => {
+                        format!("unit value at percentile {v:.0} of its price benchmark")
+                    }
+                    "valuation_own_importer_dev" => format!(
+                        "unit value {} against the importer's own median for HS {hs6}",
+                        pct(v)
+                    ),
+                    "valuation_log_duty_at_risk" => format!(
+                        "estimated duty at risk from under-valuation {:.0} {cur}",
+                        v.exp_m1()
+                    ),
+                    "valuation_data_quality" => {
+                        "mass, value, currency or HS code prevents a valuation check".to_string()
+                    }
+                    "hs_code_invalid" => {
+                        format!("declared HS {hs6} is not an HS 2022 subheading")
+                    }
+                    "hs_importer_hs6_share" => format!(
+                        "HS {hs6} is {:.1}% of the importer's earlier declarations",
+                        v * 100.0
+                    ),
+                    "hs_seller_hs6_share" => format!(
+                        "HS {hs6} is {:.1}% of the seller's earlier declarations",
+                        v * 100.0
+                    ),
+                    "hs_pair_hs6_share" => format!(
+                        "HS {hs6} is {:.1}% of this importer-seller pair's earlier declarations",
+                        v * 100.0
+                    ),
+                    "hs_tax_gap_pp" => format!(
+                        "declared code's duty rate {v:.1} points below the importer's usual codes"
+                    ),
+                    _ => format!("{label} {v:.3}"),
                 }
             }
         }

@@ -8,6 +8,7 @@ use crate::metrics::evaluate;
 use crate::model::{
     Calibration, ModelArtefact, ScoreQuantiles, TrainingInfo, FORMAT, FORMAT_VERSION,
 };
+use crate::modules::{ModuleError, Modules, ModulesConfig};
 use crate::trees::Ensemble;
 use borderline_core::Declaration;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,9 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     pub features: FeatureSpec,
+    /// Analytic modules whose features join the history features.
+    #[serde(default)]
+    pub modules: ModulesConfig,
     pub learning_rate: f64,
     pub num_leaves: u32,
     pub max_depth: i32,
@@ -38,6 +42,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             features: FeatureSpec::default(),
+            modules: ModulesConfig::default(),
             learning_rate: 0.05,
             num_leaves: 63,
             max_depth: -1,
@@ -68,6 +73,8 @@ pub enum TrainError {
     Mismatch { ours: f64, theirs: f64 },
     #[error("cannot read back the trained trees: {0}")]
     Trees(#[from] crate::trees::ParseError),
+    #[error("fitting analytic modules: {0}")]
+    Modules(#[from] ModuleError),
 }
 
 /// Progress callback: `(step, detail)`.
@@ -131,16 +138,36 @@ fn gbdt<E: std::fmt::Display>(e: E) -> TrainError {
     TrainError::Gbdt(e.to_string())
 }
 
-/// Feature matrix of `rows` from fitted `tables`.
-pub fn feature_matrix(tables: &HistoryTables, rows: &[Declaration]) -> Vec<Vec<f32>> {
-    let nf = tables.spec.num_features();
+/// Feature matrix of `rows` from fitted `tables` and `modules` (history features first).
+pub fn feature_matrix(
+    tables: &HistoryTables,
+    modules: &Modules,
+    rows: &[Declaration],
+) -> Vec<Vec<f32>> {
+    let nh = tables.spec.num_features();
+    let nf = nh + modules.num_features();
     rows.iter()
         .map(|d| {
             let mut x = vec![0.0; nf];
-            tables.features(d, &mut x);
+            tables.features(d, &mut x[..nh]);
+            modules.features(d, &mut x[nh..]);
             x
         })
         .collect()
+}
+
+/// History tables and modules fitted on `history`, with every row's out-of-fold features.
+fn fit_all_out_of_fold(
+    history: &[Declaration],
+    cfg: &TrainConfig,
+) -> Result<(HistoryTables, Modules, Vec<Vec<f32>>), TrainError> {
+    let spec = &cfg.features;
+    let (tables, mut x) = HistoryTables::fit_out_of_fold(history, spec);
+    let (modules, xm) = Modules::fit_out_of_fold(history, cfg.modules, spec.folds, spec.seed)?;
+    for (row, m) in x.iter_mut().zip(xm) {
+        row.extend(m);
+    }
+    Ok((tables, modules, x))
 }
 
 fn fingerprint(parts: &[&[Declaration]]) -> String {
@@ -224,12 +251,10 @@ pub fn train(
     // Chronological order keeps the fingerprint independent of file order within a day.
     train.sort_by(|a, b| (a.date, &a.declaration_id).cmp(&(b.date, &b.declaration_id)));
     valid.sort_by(|a, b| (a.date, &a.declaration_id).cmp(&(b.date, &b.declaration_id)));
-    let spec = &cfg.features;
-    let nf = spec.num_features();
-
-    progress("fitting history tables on the training period (out-of-fold)");
-    let (tables, x_train) = HistoryTables::fit_out_of_fold(&train, spec);
-    let x_valid = feature_matrix(&tables, &valid);
+    progress("fitting history tables and modules on the training period (out-of-fold)");
+    let (tables, modules, x_train) = fit_all_out_of_fold(&train, cfg)?;
+    let nf = tables.spec.num_features() + modules.num_features();
+    let x_valid = feature_matrix(&tables, &modules, &valid);
     let (y_train, y_valid) = (labels(&train), labels(&valid));
 
     progress("training gradient-boosted trees with early stopping on the validation period");
@@ -251,20 +276,20 @@ pub fn train(
         validation.auc
     ));
 
-    let (history, ensemble, final_iterations) = if cfg.refit {
+    let (history, modules, ensemble, final_iterations) = if cfg.refit {
         progress("refitting on training + validation periods");
         let all: Vec<Declaration> = train.iter().chain(valid.iter()).cloned().collect();
-        let (tables_all, x_all) = HistoryTables::fit_out_of_fold(&all, spec);
+        let (tables_all, modules_all, x_all) = fit_all_out_of_fold(&all, cfg)?;
         let rounds = ((best_iteration as f64) * cfg.refit_scale).round().max(1.0) as u32;
         let booster = train_booster(&x_all, &labels(&all), None, nf, &params(cfg, rounds, false))?;
         let ensemble = import_trees(&booster, &x_all, nf)?;
-        (tables_all, ensemble, rounds as usize)
+        (tables_all, modules_all, ensemble, rounds as usize)
     } else {
-        (tables, early, best_iteration)
+        (tables, modules, early, best_iteration)
     };
 
     // Lane thresholds from the validation period as the final model sees it.
-    let valid_probs: Vec<f64> = feature_matrix(&history, &valid)
+    let valid_probs: Vec<f64> = feature_matrix(&history, &modules, &valid)
         .iter()
         .map(|x| calibration.probability(ensemble.raw_score(x)))
         .collect();
@@ -274,8 +299,14 @@ pub fn train(
         model_id: String::new(),
         created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         borderline_version: env!("CARGO_PKG_VERSION").to_string(),
-        features: spec.feature_defs(),
+        features: cfg
+            .features
+            .feature_defs()
+            .into_iter()
+            .chain(modules.feature_defs())
+            .collect(),
         history,
+        modules,
         ensemble,
         calibration,
         lane_quantiles: ScoreQuantiles::from_scores(&valid_probs),
@@ -299,10 +330,13 @@ pub fn train(
 /// Hash of what determines scores, so two trainings with the same data and seed share an id.
 pub fn content_id(a: &ModelArtefact) -> String {
     let mut h = Sha256::new();
+    // Modules go through `serde_json::Value`, whose maps are sorted, because their hash maps
+    // serialise in arbitrary order.
     let parts = [
         serde_json::to_vec(&a.ensemble),
         serde_json::to_vec(&a.history),
         serde_json::to_vec(&a.calibration),
+        serde_json::to_value(&a.modules).and_then(|v| serde_json::to_vec(&v)),
     ];
     for p in parts.into_iter().flatten() {
         h.update(&p);

@@ -362,9 +362,22 @@ fn parse_tree(map: &std::collections::HashMap<&str, &str>) -> Result<Tree, Parse
     if map.get("num_cat").is_some_and(|v| v.trim() != "0") {
         return Err(ParseError("categorical splits are not supported".into()));
     }
+    // Infinite thresholds cannot be stored in JSON; the largest finite value splits every
+    // finite feature value the same way.
+    let threshold: Vec<f64> = list(map, "threshold")?;
+    let threshold = threshold
+        .into_iter()
+        .map(|t| {
+            if t.is_infinite() {
+                f64::MAX.copysign(t)
+            } else {
+                t
+            }
+        })
+        .collect();
     let tree = Tree {
         split_feature: list(map, "split_feature")?,
-        threshold: list(map, "threshold")?,
+        threshold,
         decision_type: list(map, "decision_type")?,
         left_child: list(map, "left_child")?,
         right_child: list(map, "right_child")?,

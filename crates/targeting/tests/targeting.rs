@@ -2,8 +2,10 @@
 
 use borderline_core::Declaration;
 use borderline_ingest::{read_all, Profile};
+use borderline_targeting::features::fold_of;
 use borderline_targeting::features::{FeatureSpec, HistoryTables};
 use borderline_targeting::model::ModelArtefact;
+use borderline_targeting::modules::{Modules, ModulesConfig};
 use borderline_targeting::score::{Explain, Scorer};
 use borderline_targeting::train::{train, TrainConfig};
 use std::sync::OnceLock;
@@ -122,6 +124,52 @@ fn history_comes_only_from_the_training_and_validation_periods() {
 }
 
 #[test]
+fn a_training_rows_module_features_come_from_the_other_folds_only() {
+    let history = bundled("train", 10);
+    let cfg = ModulesConfig::default();
+    let (_, oof) = Modules::fit_out_of_fold(&history, cfg, 5, 7).expect("fits");
+    let as_of = history.iter().map(|d| d.date).max().expect("rows") + chrono::Days::new(1);
+    for i in [3, 400, 2000] {
+        let fold = fold_of(&history[i], 5, 7);
+        let others: Vec<Declaration> = history
+            .iter()
+            .filter(|d| fold_of(d, 5, 7) != fold)
+            .cloned()
+            .collect();
+        let m = Modules::fit_as_of(&others, cfg, as_of).expect("fits");
+        let mut x = vec![0.0; m.num_features()];
+        m.features(&history[i], &mut x);
+        let same = x
+            .iter()
+            .zip(&oof[i])
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "row {i}: {x:?} vs {:?}", oof[i]);
+    }
+}
+
+#[test]
+fn the_shipped_modules_are_fitted_on_training_and_validation_rows_only() {
+    let model = model();
+    assert!(
+        model.modules.num_features() > 0,
+        "valuation and HS features are in the model"
+    );
+    let mut train = bundled("train", 8);
+    let mut valid = bundled("valid", 4);
+    let key = |d: &Declaration| (d.date, d.declaration_id.clone());
+    train.sort_by_key(key);
+    valid.sort_by_key(key);
+    let all: Vec<Declaration> = train.into_iter().chain(valid).collect();
+    let expected = Modules::fit(&all, ModulesConfig::default()).expect("fits");
+    assert!(model.modules == expected);
+    // Adding test-period rows to the history would change them: the comparison can fail.
+    let mut with_test = all.clone();
+    with_test.extend(bundled("test", 4));
+    let leaked = Modules::fit(&with_test, ModulesConfig::default()).expect("fits");
+    assert!(model.modules != leaked);
+}
+
+#[test]
 fn unseen_parties_fall_back_to_the_prior() {
     let model = model();
     let mut d = bundled("test", 100)[0].clone();
@@ -145,10 +193,11 @@ fn model_save_and_load_give_identical_scores() {
     let path = dir.path().join("model.json.gz");
     model.save(&path).expect("saves");
     let loaded = ModelArtefact::load(&path).expect("loads");
-    let (a, b) = (
-        serde_json::to_string(&loaded).unwrap(),
-        serde_json::to_string(model).unwrap(),
-    );
+    // Through `Value` (sorted maps): the modules' hash maps serialise in arbitrary order.
+    let canonical = |m: &ModelArtefact| {
+        serde_json::to_string(&serde_json::to_value(m).expect("to value")).expect("to string")
+    };
+    let (a, b) = (canonical(&loaded), canonical(model));
     if a != b {
         let i = a
             .bytes()
