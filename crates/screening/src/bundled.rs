@@ -104,5 +104,44 @@ pub fn load_all() -> Result<Vec<WatchList>> {
         &src(bundled!("trade_gov_csl_sample_2019/csl.csv.gz"))?,
     )?,
     ];
+    let mut out = out;
+    fill_from_complete_sdn(&mut out);
     Ok(out)
+}
+
+/// The Dec-2025 SDN is bundled without its primary file, so its entries have no type and no
+/// remarks. OFAC entry numbers are stable across releases: an entry also in the complete 2021
+/// SDN takes that entry's type, years of birth and countries (when it has none), so person rules
+/// and date-of-birth evidence apply to it too. Entries listed after 2021 stay as they are.
+fn fill_from_complete_sdn(lists: &mut [WatchList]) {
+    use crate::model::Schema;
+    use std::collections::HashMap;
+    let Some(full) = lists.iter().find(|l| l.meta.key == "ofac_sdn") else {
+        return;
+    };
+    // Owned copies: the lists are modified below.
+    let by_id: HashMap<String, crate::model::Entry> = full
+        .entries
+        .iter()
+        .map(|e| (e.id.clone(), e.clone()))
+        .collect();
+    for l in lists
+        .iter_mut()
+        .filter(|l| l.meta.key == "ofac_sdn_2025_aliases")
+    {
+        for e in &mut l.entries {
+            let Some(old) = by_id.get(&e.id) else {
+                continue;
+            };
+            if e.schema == Schema::Unknown {
+                e.schema = old.schema;
+            }
+            for &(lo, hi) in &old.birth_years {
+                e.add_birth_years(lo, hi);
+            }
+            if e.countries.is_empty() {
+                e.countries = old.countries.clone();
+            }
+        }
+    }
 }

@@ -46,6 +46,8 @@ pub struct RecallMetrics {
     pub rows: usize,
     pub recall: f64,
     pub precision: f64,
+    /// Rows not found (their names).
+    pub missed: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -57,6 +59,41 @@ pub struct FalseHitMetrics {
     pub false_hits: usize,
     pub per_1000: f64,
     pub examples: Vec<String>,
+    /// List entries producing the false hits ("list:id name", hits), most first.
+    pub by_entry: Vec<(String, usize)>,
+}
+
+/// Evidence a people query carries besides the name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Evidence {
+    NameOnly,
+    Country,
+    CountryDob,
+}
+
+impl Evidence {
+    const ALL: [Evidence; 3] = [Evidence::NameOnly, Evidence::Country, Evidence::CountryDob];
+    fn label(self) -> &'static str {
+        match self {
+            Evidence::NameOnly => "borderline",
+            Evidence::Country => "borderline+country",
+            Evidence::CountryDob => "borderline+country+dob",
+        }
+    }
+    fn query(self, p: &Person) -> Query {
+        Query::name(p.name.clone())
+            .schema(Schema::Person)
+            .country(if self == Evidence::NameOnly {
+                None
+            } else {
+                p.country.clone()
+            })
+            .birth_date(if self == Evidence::CountryDob {
+                p.birth_date.clone()
+            } else {
+                None
+            })
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -108,6 +145,41 @@ pub fn find_dev_dir(given: Option<&Path>) -> Option<PathBuf> {
     cands
         .into_iter()
         .find(|p| p.join("positives_un_treated.csv").is_file())
+}
+
+/// One row of a name-matching-dev CSV.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub name: String,
+    /// ISO alpha-2 of the nationality column.
+    pub country: Option<String>,
+    /// The date_of_birth column as given ("1965", "1965-04-29").
+    pub birth_date: Option<String>,
+}
+
+/// Rows of a name-matching-dev CSV with name, nationality and date of birth.
+pub fn read_persons(path: &Path) -> anyhow::Result<Vec<Person>> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(path)?;
+    let hdr = rdr.headers()?.clone();
+    let col = |name: &str| hdr.iter().position(|h| h == name);
+    let ni = col("full_name").unwrap_or(0);
+    let (ci, di) = (col("nationality"), col("date_of_birth"));
+    let mut out = Vec::new();
+    for r in rdr.records() {
+        let r = r?;
+        if let Some(n) = r.get(ni).filter(|n| !n.trim().is_empty()) {
+            out.push(Person {
+                name: n.to_string(),
+                country: ci.and_then(|i| r.get(i)).and_then(crate::country::to_iso2),
+                birth_date: di
+                    .and_then(|i| r.get(i))
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(String::from),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// (full_name, nationality) rows of a name-matching-dev CSV.
@@ -211,8 +283,8 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
         rep.seconds = start.elapsed().as_secs_f64();
         return Ok(rep);
     };
-    let plain = read_people(&dir.join("positives_un_untreated.csv"))?;
-    let typos = read_people(&dir.join("positives_un_treated.csv"))?;
+    let plain = read_persons(&dir.join("positives_un_untreated.csv"))?;
+    let typos = read_persons(&dir.join("positives_un_treated.csv"))?;
     // Expected UN entry per row: exact normalised-name match of the plain row.
     let mut by_norm: AHashMap<Vec<String>, Vec<usize>> = AHashMap::new();
     for (i, e) in m
@@ -233,8 +305,8 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
     }
     let expected: Vec<Option<Vec<usize>>> = plain
         .iter()
-        .map(|(n, _)| {
-            let mut k: Vec<String> = normalize(n)
+        .map(|p| {
+            let mut k: Vec<String> = normalize(&p.name)
                 .tokens()
                 .iter()
                 .map(|t| t.text.clone())
@@ -267,13 +339,11 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
         ("un_positives_plain", &plain),
         ("un_positives_typos", &typos),
     ] {
-        for use_country in [false, true] {
+        for ev in Evidence::ALL {
             let (mut ok, mut hits_total, mut hits_right) = (0usize, 0usize, 0usize);
-            for (i, (name, cc)) in rows.iter().enumerate() {
-                let q = Query::name(name.clone())
-                    .schema(Schema::Person)
-                    .country(if use_country { cc.clone() } else { None });
-                let hits = m.screen(&q);
+            let mut missed = Vec::new();
+            for (i, p) in rows.iter().enumerate() {
+                let hits = m.screen(&ev.query(p));
                 let un_hits: Vec<usize> = hits
                     .iter()
                     .filter(|h| h.list == "un")
@@ -287,26 +357,25 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 hits_right += right;
                 if right > 0 {
                     ok += 1;
+                } else {
+                    missed.push(p.name.clone());
                 }
             }
             rep.recall.push(RecallMetrics {
-                method: if use_country {
-                    "borderline+country".into()
-                } else {
-                    "borderline".into()
-                },
+                method: ev.label().into(),
                 set: set.into(),
                 threshold: thr,
                 rows: rows.len(),
                 recall: ok as f64 / rows.len().max(1) as f64,
                 precision: hits_right as f64 / hits_total.max(1) as f64,
+                missed,
             });
         }
         for &t in &opts.baseline_thresholds {
             let (mut ok, mut hits_total, mut hits_right) = (0usize, 0usize, 0usize);
-            for (i, (name, _)) in rows.iter().enumerate() {
+            for (i, p) in rows.iter().enumerate() {
                 let hits: Vec<usize> = un_base
-                    .screen(name, t)
+                    .screen(&p.name, t)
                     .into_iter()
                     .map(|(e, _)| un_index_of[e])
                     .collect();
@@ -327,78 +396,108 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 rows: rows.len(),
                 recall: ok as f64 / rows.len().max(1) as f64,
                 precision: hits_right as f64 / hits_total.max(1) as f64,
+                missed: Vec::new(),
             });
         }
     }
-    // 3. Negatives.
-    let mut negatives = read_people(&dir.join("negatives_global.csv"))?;
-    negatives.extend(read_people(&dir.join("negatives_us.csv"))?);
-    let congress = read_people(&dir.join("positives_us_congress_untreated.csv"))?;
+    // 3. Negatives. The 100k synthetic people are also reported in two halves (the first and
+    // the second half of each file): the matcher's person rules were developed looking only
+    // at the first halves' false hits, so the second halves are held out.
+    let mut negatives = Vec::new();
+    let mut first_half = Vec::new();
+    for f in ["negatives_global.csv", "negatives_us.csv"] {
+        let rows = read_persons(&dir.join(f))?;
+        let half = rows.len() / 2;
+        first_half.extend((0..rows.len()).map(|i| i < half));
+        negatives.extend(rows);
+    }
+    let congress = read_persons(&dir.join("positives_us_congress_untreated.csv"))?;
     let all_base = Baseline::new(m.entries());
-    for (set, rows) in [
-        ("synthetic_people_100k", &negatives),
-        ("us_congress_pep", &congress),
+    for (set, rows, halves) in [
+        ("synthetic_people_100k", &negatives, Some(&first_half)),
+        ("us_congress_pep", &congress, None),
     ] {
-        for use_country in [false, true] {
-            let mut fh = 0usize;
-            let mut fh_un = 0usize;
-            let mut examples = Vec::new();
-            for (name, cc) in rows.iter() {
-                let q = Query::name(name.clone())
-                    .schema(Schema::Person)
-                    .country(if use_country { cc.clone() } else { None });
-                let hits = m.screen(&q);
-                if hits.iter().any(|h| h.list == "un") {
-                    fh_un += 1;
-                }
-                if let Some(h) = hits.first() {
-                    fh += 1;
-                    if examples.len() < 8 {
-                        examples.push(format!(
-                            "{name} -> {} {}:{} ({:.3})",
-                            h.matched_name, h.list, h.entry_id, h.score
-                        ));
+        for ev in Evidence::ALL {
+            // Per row: the best hit on any list (entry index), and whether a hit is on the UN list.
+            let outcome: Vec<(Option<usize>, bool)> = rows
+                .iter()
+                .map(|p| {
+                    let hits = m.screen(&ev.query(p));
+                    (
+                        hits.first().map(|h| h.entry_index),
+                        hits.iter().any(|h| h.list == "un"),
+                    )
+                })
+                .collect();
+            let mut subsets: Vec<(String, Vec<bool>)> =
+                vec![(set.to_string(), vec![true; rows.len()])];
+            if let Some(h) = halves {
+                subsets.push((format!("{set}: 1st halves (dev)"), h.clone()));
+                subsets.push((
+                    format!("{set}: 2nd halves (held out)"),
+                    h.iter().map(|x| !x).collect(),
+                ));
+            }
+            for (label, keep) in subsets {
+                let n = keep.iter().filter(|&&k| k).count();
+                let (mut fh, mut fh_un) = (0usize, 0usize);
+                let mut examples = Vec::new();
+                let mut by_entry: AHashMap<usize, (usize, &str)> = AHashMap::new();
+                for ((p, &(best, un)), _) in
+                    rows.iter().zip(&outcome).zip(&keep).filter(|(_, &k)| k)
+                {
+                    fh_un += usize::from(un);
+                    if let Some(e) = best {
+                        fh += 1;
+                        by_entry.entry(e).or_insert((0, &p.name)).0 += 1;
+                        if examples.len() < 8 {
+                            let en = &m.entries()[e];
+                            examples
+                                .push(format!("{} -> {} {}:{}", p.name, en.name, en.list, en.id));
+                        }
                     }
+                }
+                let mut by_entry: Vec<(String, usize)> = by_entry
+                    .into_iter()
+                    .map(|(e, (c, q))| {
+                        let en = &m.entries()[e];
+                        (
+                            format!("{}:{} {:?} (e.g. {q:?})", en.list, en.id, en.name),
+                            c,
+                        )
+                    })
+                    .collect();
+                by_entry.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                for (method, hits, by_entry, examples) in [
+                    (ev.label().to_string(), fh, by_entry, examples),
+                    (
+                        format!("{} (UN list only)", ev.label()),
+                        fh_un,
+                        Vec::new(),
+                        Vec::new(),
+                    ),
+                ] {
+                    rep.false_hits.push(FalseHitMetrics {
+                        method,
+                        set: label.clone(),
+                        threshold: thr,
+                        names: n,
+                        false_hits: hits,
+                        per_1000: hits as f64 * 1000.0 / n.max(1) as f64,
+                        examples,
+                        by_entry,
+                    });
                 }
             }
-            rep.false_hits.push(FalseHitMetrics {
-                method: if use_country {
-                    "borderline+country".into()
-                } else {
-                    "borderline".into()
-                },
-                set: set.into(),
-                threshold: thr,
-                names: rows.len(),
-                false_hits: fh,
-                per_1000: fh as f64 * 1000.0 / rows.len().max(1) as f64,
-                examples,
-            });
-            rep.false_hits.push(FalseHitMetrics {
-                method: format!(
-                    "{} (UN list only)",
-                    if use_country {
-                        "borderline+country"
-                    } else {
-                        "borderline"
-                    }
-                ),
-                set: set.into(),
-                threshold: thr,
-                names: rows.len(),
-                false_hits: fh_un,
-                per_1000: fh_un as f64 * 1000.0 / rows.len().max(1) as f64,
-                examples: Vec::new(),
-            });
         }
-        let mut sample: Vec<&(String, Option<String>)> = rows.iter().collect();
+        let mut sample: Vec<&Person> = rows.iter().collect();
         sample.shuffle(&mut ChaCha8Rng::seed_from_u64(opts.seed));
         sample.truncate(opts.baseline_negatives);
         let lowest = opts.baseline_thresholds.iter().cloned().fold(1.0, f64::min);
         let best: Vec<(f64, f64)> = sample
             .iter()
-            .map(|(n, _)| {
-                let hits = all_base.screen(n, lowest);
+            .map(|p| {
+                let hits = all_base.screen(&p.name, lowest);
                 let all = hits.first().map(|x| x.1).unwrap_or(0.0);
                 let un = hits
                     .iter()
@@ -422,6 +521,7 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                     false_hits: fh,
                     per_1000: fh as f64 * 1000.0 / sample.len().max(1) as f64,
                     examples: Vec::new(),
+                    by_entry: Vec::new(),
                 });
             }
         }
@@ -469,19 +569,42 @@ pub fn print_report(r: &EvalReport) {
             );
         }
     }
+    for x in r.recall.iter().filter(|x| !x.missed.is_empty()) {
+        println!(
+            "  missed by {} on {}: {}",
+            x.method,
+            x.set,
+            x.missed
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if !r.false_hits.is_empty() {
         println!("\nNegatives (any hit is a false hit):");
         println!(
-            "  {:<36} {:<36} {:>6} {:>7} {:>6} {:>8}",
+            "  {:<40} {:<46} {:>6} {:>7} {:>6} {:>8}",
             "method", "set", "thr", "names", "hits", "per 1k"
         );
         for x in &r.false_hits {
             println!(
-                "  {:<36} {:<36} {:>6.2} {:>7} {:>6} {:>8.3}",
+                "  {:<40} {:<46} {:>6.2} {:>7} {:>6} {:>8.3}",
                 x.method, x.set, x.threshold, x.names, x.false_hits, x.per_1000
             );
-            for e in &x.examples {
-                println!("      e.g. {e}");
+        }
+        // Which list entries the false hits come from (whole sets; the halves repeat them).
+        for x in r
+            .false_hits
+            .iter()
+            .filter(|x| !x.by_entry.is_empty() && !x.set.contains("halves"))
+        {
+            println!(
+                "\n  false hits of {} on {}, by list entry:",
+                x.method, x.set
+            );
+            for (e, c) in &x.by_entry {
+                println!("    {c:>3}  {e}");
             }
         }
     }

@@ -275,8 +275,21 @@ pub fn load_ofac(meta: ListMeta, files: OfacFiles) -> WatchList {
     }
     for e in &mut entries {
         e.linked_to = linked_to(&e.remarks);
+        for (lo, hi) in crate::model::birth_years_in_remarks(&e.remarks) {
+            e.add_birth_years(lo, hi);
+        }
         if e.schema == Schema::Unknown && e.remarks.contains("DOB ") {
             e.schema = Schema::Person;
+        }
+        // Without a type column (alias-only lists) a primary name with a legal form ("... CO
+        // LTD") is an entity: people's names carry none.
+        if e.schema == Schema::Unknown
+            && crate::normalize::normalize(&e.name)
+                .tokens()
+                .iter()
+                .any(|t| t.kind == crate::normalize::TokenKind::LegalForm)
+        {
+            e.schema = Schema::Company;
         }
     }
     WatchList {
@@ -297,6 +310,8 @@ pub fn load_un_xml(mut meta: ListMeta, src: &Source) -> Result<WatchList> {
     let mut path: Vec<String> = Vec::new();
     let mut cur: Option<(Entry, [String; 4], u64)> = None;
     let mut addr = Address::default();
+    let mut dob_type = String::new();
+    let mut dob_from: Option<u16> = None;
     let line_of = |pos: u64| -> u64 {
         let p = (pos as usize).min(src.text.len());
         1 + src.text.as_bytes()[..p]
@@ -336,6 +351,10 @@ pub fn load_un_xml(mut meta: ListMeta, src: &Source) -> Result<WatchList> {
                 }
                 if tag.ends_with("_ADDRESS") {
                     addr = Address::default();
+                }
+                if tag == "INDIVIDUAL_DATE_OF_BIRTH" {
+                    dob_type.clear();
+                    dob_from = None;
                 }
                 path.push(tag);
             }
@@ -400,6 +419,19 @@ pub fn load_un_xml(mut meta: ListMeta, src: &Source) -> Result<WatchList> {
                     (_, "THIRD_NAME") => parts[2] = text,
                     (_, "FOURTH_NAME") => parts[3] = text,
                     (_, "REFERENCE_NUMBER") => e.id = text,
+                    // Dates of birth: an exact year or date, or a FROM_YEAR..TO_YEAR range
+                    // (TYPE_OF_DATE BETWEEN); "APPROXIMATELY" widens the year by two.
+                    ("INDIVIDUAL_DATE_OF_BIRTH", "TYPE_OF_DATE") => dob_type = text,
+                    ("INDIVIDUAL_DATE_OF_BIRTH", "YEAR" | "DATE" | "FROM_YEAR" | "TO_YEAR") => {
+                        if let Some(y) = crate::model::birth_year(&text) {
+                            let approx = u16::from(dob_type.starts_with("APPROX")) * 2;
+                            match tag {
+                                "FROM_YEAR" => dob_from = Some(y),
+                                "TO_YEAR" => e.add_birth_years(dob_from.take().unwrap_or(y), y),
+                                _ => e.add_birth_years(y.saturating_sub(approx), y + approx),
+                            }
+                        }
+                    }
                     (_, "DATAID") if e.id.is_empty() => e.id = text,
                     (_, "UN_LIST_TYPE") => e.programs.push(format!("UN {text}")),
                     (_, "NAME_ORIGINAL_SCRIPT") => e.aliases.push(text),

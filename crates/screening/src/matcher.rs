@@ -49,6 +49,19 @@ pub struct MatchConfig {
     pub country_match_bonus: f64,
     /// Share of the remaining distance to 1 added when the addresses agree.
     pub address_match_bonus: f64,
+    /// Multiplier when a person query's year of birth lies outside every year of birth the
+    /// list gives for the entry (one year of tolerance): a homonym, most likely. 0.8 takes an
+    /// otherwise identical name (1.0) below the default threshold, which is the intent.
+    pub dob_mismatch_factor: f64,
+    /// Share of the remaining distance to 1 added when the years of birth agree.
+    pub dob_match_bonus: f64,
+    /// Persons: weight multiplier of query name tokens left unmatched. A listed person's name
+    /// may omit a second surname or a patronymic, but a given name or surname of the query that
+    /// the list name lacks is evidence of another person.
+    pub person_unmatched_query_factor: f64,
+    /// Persons: score cap when only one token of a multi-token name is matched (a shared
+    /// surname or a mononym is not a person match).
+    pub person_single_token_cap: f64,
 }
 
 impl Default for MatchConfig {
@@ -63,6 +76,10 @@ impl Default for MatchConfig {
             country_mismatch_factor: 0.90,
             country_match_bonus: 0.15,
             address_match_bonus: 0.2,
+            dob_mismatch_factor: 0.8,
+            dob_match_bonus: 0.15,
+            person_unmatched_query_factor: 1.5,
+            person_single_token_cap: 0.8,
         }
     }
 }
@@ -75,6 +92,9 @@ pub struct Query {
     /// ISO alpha-2.
     pub country: Option<String>,
     pub address: Option<String>,
+    /// Date or year of birth of a person, in any form holding a four-digit year ("1965",
+    /// "1965-04-29"): evidence for or against person entries that give years of birth.
+    pub birth_date: Option<String>,
 }
 
 impl Query {
@@ -94,6 +114,10 @@ impl Query {
     }
     pub fn address(mut self, a: Option<String>) -> Self {
         self.address = a;
+        self
+    }
+    pub fn birth_date(mut self, d: Option<String>) -> Self {
+        self.birth_date = d;
         self
     }
 }
@@ -246,6 +270,10 @@ thread_local! {
     /// names touched so it can be reset cheaply).
     static DENSE: std::cell::RefCell<(Vec<f32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
+
+/// Persons: names of at most this many letters that differ by an edit are different names
+/// when the lists spell both (see `score_tokens`).
+const PERSON_SHORT_NAME: usize = 5;
 
 /// Allowed character edits for a token of this length.
 fn allowed_edits(len: usize) -> usize {
@@ -589,6 +617,11 @@ impl Matcher {
                     if seg.iter().all(|t| t.kind == TokenKind::LegalForm) {
                         continue;
                     }
+                    let seg = if e.schema == Schema::Person {
+                        person_tokens(&seg)
+                    } else {
+                        seg
+                    };
                     if seen.insert(seg.clone()) {
                         raw.push((ei as u32, vi as u32, seg));
                     }
@@ -708,7 +741,14 @@ impl Matcher {
         let mut best: Option<(f64, Explanation)> = None;
         for sa in &na.segments {
             for sb in &nb.segments {
-                let (pa, pb) = (self.prepare(sa), self.prepare(sb));
+                let (pa, pb) = if schema == Schema::Person {
+                    (
+                        self.prepare(&person_tokens(sa)),
+                        self.prepare(&person_tokens(sb)),
+                    )
+                } else {
+                    (self.prepare(sa), self.prepare(sb))
+                };
                 let (s, ex) = self.score_prepared(&pa, &pb, schema);
                 if best.as_ref().is_none_or(|(bs, _)| s > *bs) {
                     best = Some((s, ex));
@@ -720,7 +760,7 @@ impl Matcher {
 
     /// The explained pair score of two prepared names (see the module documentation).
     pub fn score_prepared(&self, q: &Prepared, c: &Prepared, schema: Schema) -> (f64, Explanation) {
-        self.score_tokens(&q.tokens, &c.tokens, schema, true)
+        self.score_tokens(&q.tokens, &c.tokens, schema == Schema::Person, true)
     }
 
     /// With `explain` false no strings are built (the fast path of screening); the unmatched
@@ -729,7 +769,7 @@ impl Matcher {
         &self,
         qt: &[IToken],
         ct: &[IToken],
-        _schema: Schema,
+        person: bool,
         explain: bool,
     ) -> (f64, Explanation) {
         // Scratch reused across calls on this thread (scoring runs tens of times per name).
@@ -749,7 +789,19 @@ impl Matcher {
                         if a.id != u32::MAX && a.id == b.id {
                             Some((1.0, MatchHow::Exact))
                         } else {
-                            token_sim(&a.text, &b.text)
+                            token_sim(&a.text, &b.text).filter(|&(sim, _)| {
+                                // Persons: two short names that the lists both spell this way
+                                // are different names ("zhang" / "zhong", "chen" / "chin"),
+                                // not a typo of each other; typos mostly make non-names.
+                                // Doubled letters (0.95) stay a match.
+                                // Swapped neighbours are a typing slip ("adbul"), kept.
+                                !(person
+                                    && a.id != u32::MAX
+                                    && b.id != u32::MAX
+                                    && a.text.len().min(b.text.len()) <= PERSON_SHORT_NAME
+                                    && sim < 0.95
+                                    && !is_transposition(a.text.as_bytes(), b.text.as_bytes()))
+                            })
                         }
                     }
                     _ => None,
@@ -802,12 +854,21 @@ impl Matcher {
         }
         // Merged tokens: two unmatched adjacent tokens on one side against one on the other.
         PAIRS.with(|p| *p.borrow_mut() = pairs);
-        self.merge_pass(qt, ct, q_used, c_used, &mut num, &mut den, &mut ex, false);
-        self.merge_pass(ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true);
+        self.merge_pass(
+            qt, ct, q_used, c_used, &mut num, &mut den, &mut ex, false, person,
+        );
+        self.merge_pass(
+            ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true, person,
+        );
+        let unmatched_factor = if person {
+            self.config.person_unmatched_query_factor
+        } else {
+            1.0
+        };
         let mut geo_unmatched: Vec<&str> = Vec::new();
         for (i, t) in qt.iter().enumerate() {
             if !q_used[i] {
-                den += t.weight as f64;
+                den += t.weight as f64 * unmatched_factor;
                 if t.geo {
                     geo_unmatched.push(&t.text);
                 }
@@ -828,6 +889,20 @@ impl Matcher {
             }
         }
         let mut score = if den > 0.0 { num / den } else { 0.0 };
+        // Persons: one shared token (a surname, a mononym list name) is not a match when
+        // either name has more; both names must be accounted for by at least two tokens.
+        let words = |ts: &[IToken]| ts.iter().filter(|t| t.kind != TokenKind::Number).count();
+        let matched = q_used
+            .iter()
+            .filter(|&&u| u)
+            .count()
+            .max(c_used.iter().filter(|&&u| u).count());
+        if person && matched < 2 && words(qt).max(words(ct)) >= 2 {
+            score = score.min(self.config.person_single_token_cap);
+            if explain {
+                ex.notes.push("person: only one name token matched".into());
+            }
+        }
         // Word boundaries in other places ("AREFULLAHA REF" / "AREFULLAH AREF"): compare the
         // names as letter strings, in the given order and with the list name's first token moved
         // last ("SALEK, ABDUL" / "ABDUL SALEK"). Only near-identical strings count.
@@ -854,14 +929,23 @@ impl Matcher {
                 .filter(|t| t.kind != TokenKind::LegalForm)
                 .cloned()
                 .collect();
-            let mut orders = vec![join(&content)];
+            let bq = boundaries(qt);
+            let mut orders = vec![(join(&content), boundaries(&content))];
             if content.len() > 1 {
                 let mut rot = content[1..].to_vec();
                 rot.push(content[0].clone());
-                orders.push(join(&rot));
+                orders.push((join(&rot), boundaries(&rot)));
             }
-            for jc in orders {
+            for (jc, bc) in orders {
                 let (lq, lc) = (jq.len(), jc.len());
+                // Persons: only a moved boundary counts. Positions that agree counted from
+                // the start or from the end mean the same words with a letter changed ("gui
+                // ying" / "guo ying", "jian ping" / "jiang ping": other given names), which
+                // the token comparison above has already judged. Company names keep the
+                // letter-level comparison for typos ("case_punctuation", "typo" pairs).
+                if person && (bq.0 == bc.0 || bq.1 == bc.1) {
+                    continue;
+                }
                 if lq.min(lc) >= 10 && lq.abs_diff(lc) <= 2 {
                     let max = lq.max(lc) / 10;
                     let Some(d) = bounded_osa(jq.as_bytes(), jc.as_bytes(), max) else {
@@ -930,6 +1014,7 @@ impl Matcher {
         den: &mut f64,
         ex: &mut Explanation,
         swapped: bool,
+        person: bool,
     ) {
         if two.len() < 2 {
             return;
@@ -951,9 +1036,16 @@ impl Matcher {
                     }
                     let joined = format!("{}{}", two[i].text, two[k].text);
                     // At most one edit besides the moved word boundary.
+                    // Persons: short parts are syllables of a given name ("jian kun"), and an
+                    // edit there makes another name ("jianjun"): such joins must be exact.
+                    let short_parts = two[i].text.len().min(two[k].text.len()) < 5;
                     let close = match token_sim(&joined, &one[j].text) {
                         Some((sim, MatchHow::Exact)) => Some(sim),
-                        Some((sim, MatchHow::Fuzzy { edits })) if edits <= 1 => Some(sim),
+                        Some((sim, MatchHow::Fuzzy { edits }))
+                            if edits <= 1 && !(person && short_parts) =>
+                        {
+                            Some(sim)
+                        }
                         _ => None,
                     };
                     if let Some(sim) = close {
@@ -1088,7 +1180,11 @@ impl Matcher {
         let norm = normalize(&q.name);
         let mut best: AHashMap<u32, (f64, u32, Explanation)> = AHashMap::new();
         for seg in &norm.segments {
-            let prepared = self.prepare(seg);
+            let prepared = if q.schema == Schema::Person {
+                self.prepare(&person_tokens(seg))
+            } else {
+                self.prepare(seg)
+            };
             for (ni, score, ex) in self.retrieve_and_score(&prepared, q, threshold) {
                 let e = self.names[ni as usize].entry;
                 if best.get(&e).is_none_or(|b| score > b.0) {
@@ -1139,6 +1235,10 @@ impl Matcher {
         let mut total = 0.0f32;
         let mut common_weight = 0.0f32;
         let mut per_token: Vec<Vec<(u32, f64)>> = Vec::with_capacity(q.tokens.len());
+        // A spelling variant reached by a query token counts at most what the query token's own
+        // spelling weighs: otherwise a rarer variant ("hasan" for "hassan") outranks names
+        // holding the exact token, and the exact name can drop out of the candidates.
+        let mut caps: Vec<f32> = Vec::with_capacity(q.tokens.len());
         for t in q.tokens.iter().filter(|t| t.kind != TokenKind::LegalForm) {
             self.lookup(t, &mut found);
             total += if t.id != u32::MAX {
@@ -1152,6 +1252,7 @@ impl Matcher {
                     .unwrap_or(t.weight * 0.6)
             };
             per_token.push(found.clone());
+            caps.push(if t.id != u32::MAX { t.weight } else { f32::MAX });
         }
         if total <= 0.0 {
             return Vec::new();
@@ -1210,9 +1311,9 @@ impl Matcher {
                     *slot += w;
                 }
             };
-            for (f, &propose) in per_token.iter().zip(&proposing) {
+            for ((f, &propose), &cap) in per_token.iter().zip(&proposing).zip(&caps) {
                 for &(id, sim) in f {
-                    let w = self.weights[id as usize] * sim as f32;
+                    let w = self.weights[id as usize].min(cap) * sim as f32;
                     if !propose || (skip_common && is_common(id)) {
                         common_weight += w;
                         continue;
@@ -1259,6 +1360,10 @@ impl Matcher {
         cands.truncate(self.config.max_candidates);
         let qcountry = query.country.as_deref();
         let qaddr = query.address.as_deref().map(address_tokens);
+        let qyear = query
+            .birth_date
+            .as_deref()
+            .and_then(crate::model::birth_year);
         cands
             .into_iter()
             .filter_map(|(ni, _)| {
@@ -1267,13 +1372,20 @@ impl Matcher {
                 if !query.schema.compatible(entry.schema) {
                     return None;
                 }
-                let (s, mut ex) = self.score_tokens(&q.tokens, &name.tokens, query.schema, false);
-                let s =
-                    self.apply_evidence(s, &mut ex, entry, query.schema, qcountry, qaddr.as_ref());
+                let person = query.schema == Schema::Person || entry.schema == Schema::Person;
+                let (s, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, false);
+                let s = self.apply_evidence(
+                    s,
+                    &mut ex,
+                    entry,
+                    query.schema,
+                    qcountry,
+                    qaddr.as_ref(),
+                    qyear,
+                );
                 // Explanations are built only for names that can be reported.
                 if s >= min_report {
-                    let (s2, mut ex) =
-                        self.score_tokens(&q.tokens, &name.tokens, query.schema, true);
+                    let (s2, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, true);
                     let s2 = self.apply_evidence(
                         s2,
                         &mut ex,
@@ -1281,6 +1393,7 @@ impl Matcher {
                         query.schema,
                         qcountry,
                         qaddr.as_ref(),
+                        qyear,
                     );
                     Some((ni, s2, ex))
                 } else {
@@ -1290,7 +1403,8 @@ impl Matcher {
             .collect()
     }
 
-    /// Country and address evidence (see the module documentation).
+    /// Country, address and year-of-birth evidence (see the module documentation).
+    #[allow(clippy::too_many_arguments)]
     pub fn apply_evidence(
         &self,
         mut s: f64,
@@ -1299,7 +1413,37 @@ impl Matcher {
         schema: Schema,
         country: Option<&str>,
         address: Option<&AHashSet<String>>,
+        birth_year: Option<u16>,
     ) -> f64 {
+        // Year of birth: only for people, only when both sides give one. One year of
+        // tolerance (lists and documents disagree on the turn of the year).
+        if let Some(y) = birth_year.filter(|_| schema != Schema::Company) {
+            if entry.schema != Schema::Company && !entry.birth_years.is_empty() {
+                let agrees = entry
+                    .birth_years
+                    .iter()
+                    .any(|&(lo, hi)| y + 1 >= lo && y <= hi + 1);
+                if agrees {
+                    s += (1.0 - s) * self.config.dob_match_bonus;
+                    ex.notes.push(format!("year of birth {y} agrees"));
+                } else {
+                    s *= self.config.dob_mismatch_factor;
+                    ex.notes.push(format!(
+                        "year of birth {y} not among entry's {}",
+                        entry
+                            .birth_years
+                            .iter()
+                            .map(|&(lo, hi)| if lo == hi {
+                                lo.to_string()
+                            } else {
+                                format!("{lo}-{hi}")
+                            })
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    ));
+                }
+            }
+        }
         if let Some(cc) = country {
             if !entry.countries.is_empty() {
                 if entry.countries.iter().any(|c| c.eq_ignore_ascii_case(cc)) {
@@ -1339,6 +1483,41 @@ impl Matcher {
         }
         s.clamp(0.0, 1.0)
     }
+}
+
+/// Word-boundary positions of the name's letters (legal forms left out), counted from the
+/// start and from the end.
+fn boundaries(ts: &[IToken]) -> (Vec<usize>, Vec<usize>) {
+    let lens: Vec<usize> = ts
+        .iter()
+        .filter(|t| t.kind != TokenKind::LegalForm)
+        .map(|t| t.text.len())
+        .collect();
+    let total: usize = lens.iter().sum();
+    let mut from_start = Vec::new();
+    let mut at = 0;
+    for l in lens.iter().take(lens.len().saturating_sub(1)) {
+        at += l;
+        from_start.push(at);
+    }
+    let mut from_end: Vec<usize> = from_start.iter().map(|b| total - b).collect();
+    from_end.reverse();
+    (from_start, from_end)
+}
+
+/// A person's name has no legal form: tokens the normaliser read as one ("Sá" -> "sa") are
+/// name words again.
+fn person_tokens(seg: &[Token]) -> Vec<Token> {
+    seg.iter()
+        .map(|t| Token {
+            text: t.text.clone(),
+            kind: if t.kind == TokenKind::LegalForm {
+                TokenKind::Word
+            } else {
+                t.kind
+            },
+        })
+        .collect()
 }
 
 fn strip_parens(s: &str) -> String {

@@ -529,3 +529,150 @@ fn odd_input_never_panics() {
         let _ = borderline_screening::xinjiang::xinjiang_flag(q, Some("CN"));
     }
 }
+
+fn person(id: &str, name: &str, years: &[(u16, u16)]) -> Entry {
+    let mut e = Entry::new("p", id, Schema::Person, name);
+    e.birth_years = years.to_vec();
+    e
+}
+
+/// Listed people plus filler people, so that common name tokens have realistic weights.
+fn people() -> Matcher {
+    let mut es = vec![
+        person("1", "ZHANG, Wei", &[(1961, 1961)]),
+        person("2", "YU, Jianjun", &[]),
+        person("3", "LIA", &[]),
+        person("4", "AKHUND, Mohammad Hasan", &[(1955, 1958)]),
+        person("5", "ZHONG, Lei", &[]),
+        person("6", "AREFULLAH AREF", &[]),
+    ];
+    let filler = [
+        "WANG", "LI", "CHEN", "ZHONG", "ZHANG", "MOHAMMAD", "KUN", "JIAN",
+    ];
+    for (i, w) in filler.iter().enumerate() {
+        for j in 0..20 {
+            es.push(person(
+                &format!("f{i}-{j}"),
+                &format!("{w}, Filler{j}"),
+                &[],
+            ));
+        }
+    }
+    Matcher::from_entries(es, MatchConfig::default())
+}
+
+fn best_person(m: &Matcher, q: Query, id: &str) -> f64 {
+    m.screen_with_threshold(&q.schema(Schema::Person), 0.0)
+        .into_iter()
+        .find(|h| h.list == "p" && h.entry_id == id)
+        .map(|h| h.score)
+        .unwrap_or(0.0)
+}
+
+#[test]
+fn person_rules_reject_other_names_and_keep_typos() {
+    let m = people();
+    let t = m.config.threshold;
+    // Same name, any order, with a typo in a long token: a hit.
+    assert!(best_person(&m, Query::name("Wei Zhang"), "1") >= t);
+    assert!(best_person(&m, Query::name("Mohammad Hasan Akhund"), "4") >= t);
+    assert!(best_person(&m, Query::name("Mohammad Hasan Akhnud"), "4") >= t);
+    // A word boundary moved: the letter-level comparison still finds it.
+    assert!(best_person(&m, Query::name("AREFULLAHA REF"), "6") >= t);
+    // Two short names both on the lists are different names, not a typo ("Zhong" / "Zhang").
+    let s = best_person(&m, Query::name("Wei Zhong"), "1");
+    assert!(s < t, "zhong is not zhang: {s}");
+    // Syllables of a given name joined with an edit make another given name.
+    let s = best_person(&m, Query::name("Jian Kun Yu"), "2");
+    assert!(s < t, "jian kun is not jianjun: {s}");
+    assert!(best_person(&m, Query::name("Jian Jun Yu"), "2") >= t);
+    // One shared token is not a person match; "Sá" is a name here, not a legal form (S.A.).
+    let s = best_person(&m, Query::name("Lia Sá"), "3");
+    assert!(s < t, "one token of two: {s}");
+    assert!(best_person(&m, Query::name("Lia"), "3") >= t);
+}
+
+#[test]
+fn year_of_birth_is_evidence_for_people() {
+    let m = people();
+    let t = m.config.threshold;
+    let q = |dob: Option<&str>| Query::name("Zhang Wei").birth_date(dob.map(String::from));
+    let none = best_person(&m, q(None), "1");
+    let same = best_person(&m, q(Some("1961-05-02")), "1");
+    let near = best_person(&m, q(Some("1962")), "1");
+    let other = best_person(&m, q(Some("1990-01-01")), "1");
+    assert!(
+        none >= t && same >= none && near >= none,
+        "{none} {same} {near}"
+    );
+    assert!(other < t, "a homonym born 29 years later: {other}");
+    // A range on the list ("1955 to 1958") and an entry without years.
+    assert!(
+        best_person(
+            &m,
+            Query::name("Mohammad Hasan Akhund").birth_date(Some("1957".into())),
+            "4"
+        ) >= t
+    );
+    let s = best_person(
+        &m,
+        Query::name("Mohammad Hasan Akhund").birth_date(Some("1980".into())),
+        "4",
+    );
+    assert!(s < t, "{s}");
+    let s = best_person(
+        &m,
+        Query::name("Lei Zhong").birth_date(Some("1980".into())),
+        "5",
+    );
+    assert!(s >= t, "no years on the list: no evidence either way ({s})");
+    // Companies never use it.
+    let c = m.screen_with_threshold(
+        &Query::name("Zhang Wei")
+            .schema(Schema::Company)
+            .birth_date(Some("1990".into())),
+        0.0,
+    );
+    assert!(
+        c.iter().all(|h| h.entry_id != "1"),
+        "company query vs person entry"
+    );
+}
+
+#[test]
+fn bundled_people_carry_years_of_birth_and_types() {
+    let m = bundled();
+    let find = |list: &str, id: &str| {
+        m.entries()
+            .iter()
+            .find(|e| e.list == list && e.id == id)
+            .cloned()
+    };
+    // UN XML: INDIVIDUAL_DATE_OF_BIRTH; OFAC: "DOB ..." remarks.
+    let un = find("un", "IQi.036").expect("UN entry IQi.036");
+    assert!(!un.birth_years.is_empty(), "{un:?}");
+    let sdn = find("ofac_sdn", "2674").expect("SDN entry 2674");
+    assert_eq!(sdn.birth_years, vec![(1948, 1948)]);
+    // The alias-only 2025 SDN takes type and years from the complete 2021 file by entry number.
+    let a = find("ofac_sdn_2025_aliases", "2674").expect("2025 alias entry 2674");
+    assert_eq!(
+        (a.schema, a.birth_years.clone()),
+        (Schema::Person, vec![(1948, 1948)])
+    );
+}
+
+#[test]
+fn exact_name_is_retrieved_among_many_relatives() {
+    // The Tikriti family fills dozens of entries whose rarer spelling variants ("hasan") used to
+    // outweigh the exact token ("hassan") in retrieval and crowd the exact name out.
+    let m = bundled();
+    let hits = m.screen(&Query::name("SAB'AWI IBRAHIM HASSAN AL-TIKRITI").schema(Schema::Person));
+    assert!(
+        hits.iter()
+            .any(|h| h.list == "un" && h.entry_id == "IQi.036"),
+        "{:?}",
+        hits.iter()
+            .map(|h| (&h.list, &h.entry_id, h.score))
+            .collect::<Vec<_>>()
+    );
+}
