@@ -400,6 +400,9 @@ fn signal_features_reasons_and_serde_round_trip() {
     let mut f = vec![0f32; defs.len()];
     s.features(&d, &mut f);
     assert!(f[0] < -3.5 && f[8] == 0.0);
+    assert_eq!(defs.len(), 12);
+    // single product: certain of it; under-valuation ranks high, over-valuation low
+    assert!(f[9] > 3.0 && f[10] < f[9] && f[11] == 1.0, "{f:?}");
     assert_eq!(s.reasons(&d)[0].code, "valuation_under");
     let json = serde_json::to_string(&s).unwrap();
     let back: ValuationSignal = serde_json::from_str(&json).unwrap();
@@ -472,5 +475,130 @@ fn quick_check_agrees_with_full_check_on_cell_statistics() {
             Some(3.0)
         )),
         Err(Problem::ZeroMass)
+    );
+}
+
+/// Two products under one HS6, told apart only by their repeated consignment mass: 10 KRW/kg
+/// shipped as 5 kg, 100 KRW/kg shipped as 7 kg (different importers, one origin, one rate).
+fn two_products() -> Vec<Declaration> {
+    let mut ds = Vec::new();
+    for i in 0..20 {
+        // +-10% price spread so the groups have a real dispersion
+        let f = 0.9 + 0.2 * (i % 5) as f64 / 4.0;
+        ds.push(decl(
+            &format!("c{i}"),
+            "2020-06-01",
+            "854140",
+            "CN",
+            Some(5.0),
+            Some(5.0 * 10.0 * f),
+        ));
+        ds.push(decl(
+            &format!("e{i}"),
+            "2020-06-01",
+            "854140",
+            "CN",
+            Some(7.0),
+            Some(7.0 * 100.0 * f),
+        ));
+    }
+    // other single-product HS6s set the typical within-product dispersion (sigma0)
+    for hs in ["030617", "620342", "940169"] {
+        let prices: Vec<f64> = (0..10)
+            .map(|i| 20.0 * (0.9 + 0.2 * (i % 5) as f64 / 4.0))
+            .collect();
+        ds.extend(cell(hs, hs, "CN", &prices));
+    }
+    ds
+}
+
+#[test]
+fn repeated_net_mass_identifies_the_product_within_an_hs6() {
+    let b = Benchmarks::build(Config::default(), &two_products(), date(AS_OF)).unwrap();
+    let products = b.products(854140);
+    assert_eq!(products.len(), 2, "{products:?}");
+    assert!((products[0].center - 10f64.ln()).abs() < 0.05 && products[0].n == 20);
+    assert!((products[1].center - 100f64.ln()).abs() < 0.05 && products[1].n == 20);
+    // 10 KRW/kg is the cheap product's price: normal at its mass, a tenth of the price at
+    // the dear product's mass
+    let cheap = b.check(&decl(
+        "q1",
+        "2021-01-02",
+        "854140",
+        "CN",
+        Some(5.0),
+        Some(50.0),
+    ));
+    let dear = b.check(&decl(
+        "q2",
+        "2021-01-02",
+        "854140",
+        "CN",
+        Some(7.0),
+        Some(70.0),
+    ));
+    assert_eq!(cheap.direction, Direction::Within);
+    assert!(cheap.product_confidence > 0.9 && dear.product_confidence > 0.9);
+    // the expected price follows the mass to the dear product, and the under-valuation rank
+    // rises (not to a flag: 10% of the posterior stays on the HS6's plain product shares)
+    assert!(dear.expected > cheap.expected + 1.5, "{dear:?}");
+    assert!(
+        dear.under_rank > cheap.under_rank + 1.0,
+        "{} vs {}",
+        dear.under_rank,
+        cheap.under_rank
+    );
+    // an unseen mass leaves both products plausible: neither price is flagged
+    let open = b.check(&decl(
+        "q3",
+        "2021-01-02",
+        "854140",
+        "CN",
+        Some(6.0),
+        Some(60.0),
+    ));
+    assert!(
+        open.product_confidence < 0.9 && open.direction == Direction::Within,
+        "{open:?}"
+    );
+}
+
+#[test]
+fn assess_agrees_with_check_and_is_copy() {
+    let b = Benchmarks::build(Config::default(), &two_products(), date(AS_OF)).unwrap();
+    for d in [
+        decl("a", "2021-01-02", "854140", "CN", Some(7.0), Some(70.0)),
+        decl("b", "2021-01-02", "854140", "VN", Some(3.0), Some(300.0)),
+        decl("c", "2021-01-02", "850000", "CN", Some(3.0), Some(30.0)),
+        decl("z", "2021-01-02", "854140", "CN", Some(0.0), Some(30.0)),
+    ] {
+        let a = b.assess(&d);
+        let a2 = a; // Copy
+        let c = b.check(&d);
+        let same = |x: f64, y: f64| x.to_bits() == y.to_bits();
+        assert!(same(a2.score, c.score) && same(a2.under_rank, c.under_rank));
+        assert!(same(a.over_rank, c.over_rank) && same(a.robust_z, c.robust_z));
+        assert_eq!(
+            (a.level, a.direction, a.flagged),
+            (c.level, c.direction, c.flagged)
+        );
+    }
+    let z = b.assess(&decl(
+        "z",
+        "2021-01-02",
+        "854140",
+        "CN",
+        Some(0.0),
+        Some(30.0),
+    ));
+    assert_eq!(
+        z.status,
+        borderline_valuation::Status::DataQuality(borderline_valuation::Quality::ZeroMass)
+    );
+    let mut usd = decl("u", "2021-01-02", "854140", "CN", Some(7.0), Some(70.0));
+    usd.currency = "USD".into();
+    assert_eq!(
+        b.assess(&usd).status,
+        borderline_valuation::Status::DataQuality(borderline_valuation::Quality::CurrencyMismatch)
     );
 }
