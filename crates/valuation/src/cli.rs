@@ -41,7 +41,7 @@ pub struct BenchArgs {
     /// Benchmark currency (default: the first declaration's).
     #[arg(long)]
     pub currency: Option<String>,
-    /// Combined-score weights as JSON, e.g. '{"mass_bandwidth":0.5,"tax_bonus":2}' (defaults
+    /// Combined-score parameters as JSON, e.g. '{"merge_t":6,"prior_mix":0.1}' (defaults
     /// were chosen on the validation period).
     #[arg(long)]
     pub tuning: Option<String>,
