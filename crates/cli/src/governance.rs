@@ -263,6 +263,10 @@ pub struct SelectArgs {
     /// Analyst rule file (see docs/governance.md).
     #[arg(long)]
     pub rules: PathBuf,
+    /// Past declarations (e.g. the training period) to build valuation benchmarks from, which
+    /// gives rules `unit_value_percentile` and `valuation_z` and adds valuation reasons.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
     /// Lane capacities, shares of declarations.
     #[arg(long, default_value = "red=2%,yellow=5%,blue=1%", value_parser = parse_capacity)]
     pub capacity: Capacity,
@@ -933,15 +937,24 @@ fn select(a: &SelectArgs) -> Result<()> {
     };
     policy.validate()?;
 
+    let benchmarks = match &a.history {
+        Some(h) => Some(valuation_benchmarks(&load(h, &a.profile)?, &rows)?),
+        None => None,
+    };
     let scorer = Scorer::new(&model);
     let fields = ModelFields::of(&model);
     let scores = scorer.score_block(&rows);
     let mut x = vec![0.0f32; scorer.num_features()];
     let mut hits: Vec<Vec<RuleHit>> = Vec::with_capacity(rows.len());
+    let mut flags: Vec<Vec<Reason>> = Vec::with_capacity(rows.len());
     let mut uncertainty = Vec::with_capacity(rows.len());
     for (d, s) in rows.iter().zip(&scores) {
         scorer.features(d, &mut x);
-        let extra = fields.extra(&x);
+        let mut extra = fields.extra(&x);
+        flags.push(match &benchmarks {
+            Some(b) => valuation_fields(b, d, &mut extra),
+            None => Vec::new(),
+        });
         let ctx = DeclarationContext {
             declaration: d,
             score: Some(s.probability),
@@ -970,6 +983,7 @@ fn select(a: &SelectArgs) -> Result<()> {
     let mut events = Vec::with_capacity(rows.len());
     for (i, (d, sel)) in rows.iter().zip(&selections).enumerate() {
         let mut reasons: Vec<Reason> = hits[i].iter().map(|h| h.reason.clone()).collect();
+        reasons.extend(flags[i].iter().cloned());
         if let (true, Some(m)) = (sel.lane.is_inspection(), explain) {
             scorer.features(d, &mut x);
             reasons.extend(scorer.reasons(d, &x, m, a.top_reasons));
@@ -1021,6 +1035,49 @@ fn select(a: &SelectArgs) -> Result<()> {
         seqs.last().unwrap_or(&0)
     );
     Ok(())
+}
+
+/// Valuation benchmarks from `history`, as of the first day of the declarations to select.
+fn valuation_benchmarks(
+    history: &[Declaration],
+    rows: &[Declaration],
+) -> Result<borderline_valuation::Benchmarks> {
+    let mut builder =
+        borderline_valuation::BenchmarkBuilder::new(borderline_valuation::Config::default())?;
+    for d in history {
+        // Rows without a usable unit value are counted and skipped by the builder.
+        let _ = builder.add(d);
+    }
+    let as_of = rows
+        .iter()
+        .map(|d| d.date)
+        .min()
+        .or_else(|| history.iter().map(|d| d.date).max())
+        .unwrap_or_default();
+    Ok(builder.finalize(as_of))
+}
+
+/// Puts the valuation check's percentile and robust z into the rule fields (when the
+/// declaration could be compared with a benchmark) and returns its flags as reasons.
+fn valuation_fields(
+    b: &borderline_valuation::Benchmarks,
+    d: &Declaration,
+    extra: &mut BTreeMap<String, f64>,
+) -> Vec<Reason> {
+    let c = b.check(d);
+    if c.outcome == borderline_valuation::CheckOutcome::Checked {
+        if c.percentile.is_finite() {
+            extra.insert("unit_value_percentile".into(), c.percentile);
+        }
+        if c.robust_z.is_finite() {
+            extra.insert("valuation_z".into(), c.robust_z);
+        }
+    }
+    if c.flagged {
+        b.reasons(d, &c)
+    } else {
+        Vec::new()
+    }
 }
 
 fn lane_counts(selections: &[Selection]) -> BTreeMap<&'static str, usize> {

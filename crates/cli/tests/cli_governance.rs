@@ -100,19 +100,16 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
         .args(["--learning-rate", "0.1", "--threads", "1"]));
     std::fs::write(
         d.join("rules.txt"),
-        "# analyst rules\nrule \"high-duty-risky\" priority 5\nwhen tax_rate >= 8 and score > 0.5\nthen lane yellow reason \"high duty and risky\"\n\nwhen origin in [\"CN\", \"VN\"] and unit_value_vs_norm < 0.2\nthen lane red reason \"far below the usual price for this HS6 and origin\"\n",
+        "# analyst rules\nrule \"high-duty-risky\" priority 5\nwhen tax_rate >= 8 and score > 0.5\nthen lane yellow reason \"high duty and risky\"\n\nwhen origin in [\"CN\", \"VN\"] and unit_value_vs_norm < 0.2\nthen lane red reason \"far below the usual price for this HS6 and origin\"\n\nrule \"cheap\" priority 10 when unit_value_percentile < 3 and valuation_z < -1\nthen lane yellow reason \"unit value in the bottom 3% of its benchmark\"\n",
     )
     .expect("rules");
     let select = |seed: &str, out: &str| {
         let mut c = borderline(d);
         c.args(["select", "--user", "officer.kim", "--input"])
             .arg(&test)
-            .args([
-                "--rules",
-                "rules.txt",
-                "--capacity",
-                "red=2%,yellow=5%,blue=1%",
-            ])
+            .args(["--rules", "rules.txt", "--history"])
+            .arg(&train)
+            .args(["--capacity", "red=2%,yellow=5%,blue=1%"])
             .args([
                 "--random",
                 "0.5%",
@@ -199,8 +196,16 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     assert_eq!(basis("exploration"), floor_share(n_test, 1.0));
     assert!(
         basis("rule") > 0,
-        "the high-duty rule should direct some declarations"
+        "the rules should direct some declarations"
     );
+    // The valuation fields come from benchmarks built on --history.
+    let rule_ids: Vec<String> = csv::Reader::from_path(d.join("lanes.csv"))
+        .expect("lanes")
+        .records()
+        .map(|r| r.expect("record")[5].to_string())
+        .collect();
+    assert!(rule_ids.iter().any(|r| r == "cheap"), "{rule_ids:?}");
+    assert!(rule_ids.iter().any(|r| r == "high-duty-risky"));
     ok(&mut select("3", "again.csv"));
     let mut a = lanes_of(&d.join("lanes.csv"));
     let mut b = lanes_of(&d.join("again.csv"));
