@@ -71,6 +71,11 @@ impl GovArgs {
         Store::open(&path).with_context(|| format!("opening {}", path.display()))
     }
 
+    /// Opens an existing database only (commands that read).
+    fn open_existing(&self) -> Result<Store> {
+        Ok(Store::open_existing(&self.db_path())?)
+    }
+
     fn user(&self) -> Result<String> {
         let user = self
             .user
@@ -604,7 +609,7 @@ fn load_active(store: &Store) -> Result<(ModelEntry, ModelArtefact)> {
 fn audit(cmd: AuditCommand) -> Result<()> {
     match cmd {
         AuditCommand::Verify { gov, json } => {
-            let store = gov.open()?;
+            let store = gov.open_existing()?;
             let v = store.audit().verify()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
@@ -620,7 +625,7 @@ fn audit(cmd: AuditCommand) -> Result<()> {
             Ok(())
         }
         AuditCommand::Export { gov, output } => {
-            let store = gov.open()?;
+            let store = gov.open_existing()?;
             let mut out: Box<dyn Write> = match &output {
                 Some(p) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(p)
@@ -1172,7 +1177,7 @@ struct FeaturePsi {
 }
 
 fn monitor_cmd(a: &MonitorArgs) -> Result<()> {
-    let store = a.gov.open()?;
+    let store = a.gov.open_existing()?;
     let (version, model) = match &a.model {
         Some(p) => {
             let m = ModelArtefact::load(p)?;

@@ -123,6 +123,11 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
         c
     };
 
+    // Reading commands do not create a database at a mistyped path.
+    let err = fails(borderline(d).args(["audit", "verify", "--db", "typo.db"]));
+    assert!(err.contains("no governance database at typo.db"), "{err}");
+    assert!(!d.join("typo.db").exists());
+
     // Nothing scores before a model is registered, approved and activated.
     let err = fails(&mut select("3", "lanes.csv"));
     assert!(err.contains("no active model"), "{err}");

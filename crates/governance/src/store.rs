@@ -14,6 +14,8 @@ pub enum StoreError {
         path: String,
         source: rusqlite::Error,
     },
+    #[error("no governance database at {0} (give --db PATH or set BORDERLINE_DB)")]
+    Missing(String),
     #[error("governance database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("governance database holds an unreadable record: {0}")]
@@ -106,6 +108,15 @@ impl Store {
         Store::init(conn)
     }
 
+    /// Opens an existing database: for commands that only read (a mistyped path must not
+    /// silently create an empty, "intact" log).
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        Store::open(path)
+    }
+
     /// A throwaway database in memory (tests, simulations).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         Store::init(Connection::open_in_memory()?)
@@ -157,4 +168,36 @@ pub(crate) fn now() -> String {
 /// and appending after it cannot interleave with another writer.
 pub(crate) fn write_tx(conn: &Connection) -> Result<rusqlite::Transaction<'_>, rusqlite::Error> {
     rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_commands_do_not_create_a_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("typo.db");
+        assert!(matches!(
+            Store::open_existing(&path),
+            Err(StoreError::Missing(_))
+        ));
+        assert!(!path.exists());
+        Store::open(&path).expect("create");
+        Store::open_existing(&path).expect("exists now");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("b.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .expect("pragma");
+        drop(conn);
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::Schema { found, .. }) if found == SCHEMA_VERSION + 1
+        ));
+    }
 }
