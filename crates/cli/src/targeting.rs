@@ -78,6 +78,9 @@ pub struct TrainArgs {
     /// Depth limit of each tree (-1: none). Shallower trees score and explain faster.
     #[arg(long)]
     pub max_depth: Option<i32>,
+    /// Upper bound on boosting rounds (trees) before early stopping; fewer trees score faster.
+    #[arg(long)]
+    pub max_trees: Option<u32>,
     /// Leave the valuation module's features out of the model.
     #[arg(long)]
     pub no_valuation: bool,
@@ -358,6 +361,9 @@ fn train_model(a: &TrainArgs) -> Result<ModelArtefact> {
     }
     if let Some(d) = a.max_depth {
         cfg.max_depth = d;
+    }
+    if let Some(n) = a.max_trees {
+        cfg.max_rounds = n.max(1);
     }
     cfg.modules.valuation = !a.no_valuation;
     cfg.modules.hs_divergence = !a.no_hs_divergence;
@@ -641,6 +647,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
         learning_rate: None,
         num_leaves: None,
         max_depth: None,
+        max_trees: None,
         no_valuation: false,
         no_hs_divergence: false,
         threads: 2,

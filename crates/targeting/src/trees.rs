@@ -130,9 +130,178 @@ pub struct Ensemble {
     nodes: Vec<FlatNode>,
     leaves: Vec<f64>,
     roots: Vec<u32>,
+    /// The same trees padded to complete binary trees, when they are shallow enough.
+    complete: Option<CompleteForest>,
 }
 
 const LEAF: u32 = 1 << 31;
+
+/// Deepest trees [`CompleteForest`] pads (2^10 leaves per tree).
+const MAX_COMPLETE_DEPTH: usize = 10;
+
+/// Depth-limited trees padded to complete binary trees of one depth, walked without branches:
+/// node `i`'s children are `2i + 1` and `2i + 2`, so a walk is `depth` compare-and-shift steps
+/// and rows of a block proceed in lock-step with no branch mispredictions (the cost of the
+/// pointer-chasing walk). A leaf above the bottom is copied into every leaf below it, so
+/// padding nodes may send a row either way. Gives bit-identical sums: same leaves, same order.
+#[derive(Debug, Clone, PartialEq)]
+struct CompleteForest {
+    depth: usize,
+    /// `2^depth - 1` per tree.
+    nodes: Vec<CompleteNode>,
+    /// `2^depth` per tree.
+    leaves: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct CompleteNode {
+    /// The largest f32 not above LightGBM's f64 threshold: for an f32 value `v`,
+    /// `v <= t` exactly when `v <= threshold`.
+    threshold: f32,
+    feature: u16,
+    /// Where a missing (NaN) value goes: LightGBM's default direction, or where 0 goes for
+    /// splits without missing-value handling.
+    nan_right: bool,
+}
+
+/// Largest f32 that is `<= t`.
+fn f32_at_or_below(t: f64) -> f32 {
+    let r = t as f32;
+    if f64::from(r) <= t || r.is_nan() {
+        return r;
+    }
+    // One step towards negative infinity.
+    match r {
+        x if x == 0.0 => -f32::from_bits(1),
+        x if x > 0.0 => f32::from_bits(x.to_bits() - 1),
+        x => f32::from_bits(x.to_bits() + 1),
+    }
+}
+
+/// Rows walked in lock-step by [`CompleteForest::add_block`]: independent walks the CPU
+/// overlaps.
+const LANES: usize = 8;
+
+impl CompleteForest {
+    fn build(trees: &[Tree], depth: usize, num_features: usize) -> Option<Self> {
+        if depth > MAX_COMPLETE_DEPTH || num_features > usize::from(u16::MAX) {
+            return None;
+        }
+        let (internal, width) = ((1usize << depth) - 1, 1usize << depth);
+        let mut nodes = vec![CompleteNode::default(); internal * trees.len()];
+        let mut leaves = vec![0.0; width * trees.len()];
+        for (t, tree) in trees.iter().enumerate() {
+            if tree
+                .decision_type
+                .iter()
+                .any(|d| (d >> MISSING_SHIFT) & 3 == MISSING_ZERO)
+            {
+                return None;
+            }
+            let nodes = &mut nodes[t * internal..(t + 1) * internal];
+            let leaves = &mut leaves[t * width..(t + 1) * width];
+            let root = if tree.is_stump() { -1 } else { 0 };
+            fill(tree, root, 0, nodes, leaves, internal);
+        }
+        Some(CompleteForest {
+            depth,
+            nodes,
+            leaves,
+        })
+    }
+
+    /// Adds each row's raw score (rows of `nf` features in `xs`) into `out`.
+    fn add_block(&self, xs: &[f32], nf: usize, out: &mut [f64]) {
+        let (internal, width) = ((1usize << self.depth) - 1, 1usize << self.depth);
+        let rows = out.len().min(xs.len() / nf.max(1));
+        if self.depth == 0 {
+            // Stumps only: every row gets every tree's single leaf.
+            for leaf in &self.leaves {
+                for o in out.iter_mut().take(rows) {
+                    *o += leaf;
+                }
+            }
+            return;
+        }
+        for (nodes, leaves) in self
+            .nodes
+            .chunks_exact(internal.max(1))
+            .zip(self.leaves.chunks_exact(width))
+        {
+            let mut r0 = 0;
+            while r0 < rows {
+                let lanes = LANES.min(rows - r0);
+                let mut at = [0usize; LANES];
+                for _ in 0..self.depth {
+                    for (k, i) in at.iter_mut().enumerate().take(lanes) {
+                        let n = nodes[*i];
+                        let v = xs[(r0 + k) * nf + usize::from(n.feature)];
+                        let right = (v > n.threshold) | (v.is_nan() & n.nan_right);
+                        *i = 2 * *i + 1 + usize::from(right);
+                    }
+                }
+                for (k, i) in at.iter().enumerate().take(lanes) {
+                    out[r0 + k] += leaves[*i - internal];
+                }
+                r0 += lanes;
+            }
+        }
+    }
+}
+
+/// Writes `child` of `tree` (an internal node `>= 0` or a leaf `!leaf`) at complete-tree
+/// position `pos`.
+fn fill(
+    tree: &Tree,
+    child: i32,
+    pos: usize,
+    nodes: &mut [CompleteNode],
+    leaves: &mut [f64],
+    internal: usize,
+) {
+    if pos >= internal {
+        // Bottom level: only leaves arrive here (the depth is the tree's maximum).
+        if child < 0 {
+            leaves[pos - internal] = tree.leaf_value[!child as usize];
+        }
+        return;
+    }
+    if child >= 0 {
+        let n = child as usize;
+        let d = tree.decision_type[n];
+        let t = tree.threshold[n];
+        let nan_right = if (d >> MISSING_SHIFT) & 3 == MISSING_NAN {
+            d & DEFAULT_LEFT == 0
+        } else {
+            !go_left(d, t, 0.0)
+        };
+        nodes[pos] = CompleteNode {
+            threshold: f32_at_or_below(t),
+            feature: tree.split_feature[n] as u16,
+            nan_right,
+        };
+        fill(
+            tree,
+            tree.left_child[n],
+            2 * pos + 1,
+            nodes,
+            leaves,
+            internal,
+        );
+        fill(
+            tree,
+            tree.right_child[n],
+            2 * pos + 2,
+            nodes,
+            leaves,
+            internal,
+        );
+    } else {
+        // A leaf above the bottom: both sides lead to it.
+        fill(tree, child, 2 * pos + 1, nodes, leaves, internal);
+        fill(tree, child, 2 * pos + 2, nodes, leaves, internal);
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct FlatNode {
@@ -209,6 +378,7 @@ impl Ensemble {
             }
             leaves.extend_from_slice(&t.leaf_value);
         }
+        let complete = CompleteForest::build(&trees, max_depth, num_features);
         Ensemble {
             num_features,
             trees,
@@ -216,6 +386,7 @@ impl Ensemble {
             nodes,
             leaves,
             roots,
+            complete,
         }
     }
 
@@ -284,6 +455,10 @@ impl Ensemble {
     /// model outgrows the CPU cache.
     pub fn raw_scores_block(&self, xs: &[f32], out: &mut [f64]) {
         let nf = self.num_features;
+        if let Some(c) = &self.complete {
+            c.add_block(xs, nf, out);
+            return;
+        }
         let rows = out.len().min(xs.len() / nf.max(1));
         for &root in &self.roots {
             for (r, o) in out.iter_mut().enumerate().take(rows) {
@@ -588,6 +763,123 @@ mod tests {
         e.raw_scores_block(&flat, &mut out);
         let single: Vec<f64> = rows.iter().map(|x| e.raw_score(x)).collect();
         assert_eq!(out, single);
+    }
+
+    /// A random unbalanced tree of `splits` internal nodes over `nf` features, with
+    /// thresholds that f32 cannot represent and every missing-value rule but zero-as-missing.
+    fn random_tree(seed: &mut u64, splits: usize, nf: u32) -> Tree {
+        let mut next = || {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            *seed
+        };
+        // Grow by splitting a random leaf, as LightGBM's leaf-wise growth does.
+        let mut t = Tree {
+            split_feature: vec![],
+            threshold: vec![],
+            decision_type: vec![],
+            left_child: vec![],
+            right_child: vec![],
+            internal_value: vec![],
+            internal_count: vec![],
+            leaf_value: vec![0.0],
+            leaf_count: vec![1.0],
+        };
+        // parent[leaf] = (node, is_left)
+        let mut parent: Vec<Option<(usize, bool)>> = vec![None];
+        for _ in 0..splits {
+            let leaf = (next() % t.leaf_value.len() as u64) as usize;
+            let node = t.split_feature.len();
+            let new_leaf = t.leaf_value.len();
+            t.split_feature.push((next() % u64::from(nf)) as u32);
+            t.threshold
+                .push((next() % 2000) as f64 / 1000.0 - 1.0 + 1e-9);
+            let dt = match next() % 3 {
+                0 => MISSING_NAN << MISSING_SHIFT | DEFAULT_LEFT,
+                1 => MISSING_NAN << MISSING_SHIFT,
+                _ => 0,
+            };
+            t.decision_type.push(dt);
+            t.left_child.push(!(leaf as i32));
+            t.right_child.push(!(new_leaf as i32));
+            t.internal_value.push(0.0);
+            t.internal_count.push(1.0);
+            if let Some((p, is_left)) = parent[leaf] {
+                if is_left {
+                    t.left_child[p] = node as i32;
+                } else {
+                    t.right_child[p] = node as i32;
+                }
+            }
+            parent[leaf] = Some((node, true));
+            parent.push(Some((node, false)));
+            t.leaf_value.push((next() % 1000) as f64 / 997.0 - 0.5);
+            t.leaf_count.push(1.0);
+        }
+        t
+    }
+
+    #[test]
+    fn complete_tree_walk_equals_the_pointer_walk_exactly() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15;
+        let nf = 5;
+        for splits in [0, 1, 3, 7, 20, 40] {
+            let trees: Vec<Tree> = (0..6).map(|_| random_tree(&mut seed, splits, nf)).collect();
+            let e = Ensemble::new(nf as usize, trees);
+            assert_eq!(e.complete.is_some(), e.max_depth <= MAX_COMPLETE_DEPTH);
+            let mut rows = Vec::new();
+            for r in 0..300u32 {
+                let row: Vec<f32> = (0..nf)
+                    .map(|f| match (r * 7 + f * 3) % 11 {
+                        0 => f32::NAN,
+                        1 => 0.0,
+                        // Values at and next to the thresholds' f32 roundings.
+                        2 => e.trees[0].threshold.first().map_or(0.5, |t| *t as f32),
+                        _ => ((r * 31 + f * 17) % 2000) as f32 / 1000.0 - 1.0,
+                    })
+                    .collect();
+                rows.push(row);
+            }
+            let flat: Vec<f32> = rows.iter().flatten().copied().collect();
+            let mut out = vec![0.0; rows.len()];
+            e.raw_scores_block(&flat, &mut out);
+            for (row, got) in rows.iter().zip(&out) {
+                assert_eq!(got.to_bits(), e.raw_score(row).to_bits(), "{row:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn f32_thresholds_round_down() {
+        for t in [
+            0.1,
+            -0.1,
+            1e-40,
+            -1e-40,
+            0.0,
+            3.0,
+            f64::MAX,
+            -f64::MAX,
+            1e39,
+        ] {
+            let r = f32_at_or_below(t);
+            assert!(f64::from(r) <= t, "{t} -> {r}");
+            // The next f32 up is above t (the rounding is the tightest one).
+            let up = if r == f32::MAX {
+                f32::INFINITY
+            } else if r >= 0.0 {
+                f32::from_bits(r.to_bits() + 1)
+            } else if r == -f32::from_bits(1) {
+                0.0
+            } else {
+                f32::from_bits(r.to_bits() - 1)
+            };
+            assert!(
+                f64::from(up) > t || t.is_infinite(),
+                "{t} -> {r}, next {up}"
+            );
+        }
     }
 
     #[test]
