@@ -6,10 +6,71 @@
 //! on term frequency (BM25F-style). That is ~100 lines, with no on-disk index to manage.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FxHash (the rustc hasher): a multiply-rotate hash for the short string and id keys of the
+/// query path, where SipHash's per-key setup showed in profiles. Not DoS-resistant, which is
+/// fine for maps built from the bundled nomenclature or holding one query's terms.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 #[derive(Debug, Clone)]
 pub struct Bm25 {
-    terms: HashMap<String, u32>,
+    /// Term ids are assigned in lexicographic order of the terms, so sorting query terms by id
+    /// sorts them by text: scores are summed in the same order whichever way terms were found.
+    terms: FastMap<String, u32>,
     postings: Vec<Vec<(u32, f32)>>,
     idf: Vec<f32>,
     n_docs: usize,
@@ -44,18 +105,28 @@ impl Bm25Builder {
         let n = self.docs.len();
         let lens: Vec<f32> = self.docs.iter().map(|d| d.values().sum()).collect();
         let avg = (lens.iter().sum::<f32>() / n.max(1) as f32).max(1e-6);
-        let mut terms: HashMap<String, u32> = HashMap::new();
-        let mut postings: Vec<Vec<(u32, f32)>> = Vec::new();
-        for (d, tf) in self.docs.into_iter().enumerate() {
+        let mut sorted: Vec<&String> = self
+            .docs
+            .iter()
+            .flat_map(|d| d.iter().filter(|(_, &f)| f > 0.0).map(|(t, _)| t))
+            .collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let terms: FastMap<String, u32> = sorted
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); terms.len()];
+        for (d, tf) in self.docs.iter().enumerate() {
             let norm = k1 * (1.0 - b + b * lens[d] / avg);
-            for (t, f) in tf {
+            for (t, &f) in tf {
                 if f <= 0.0 {
                     continue;
                 }
-                let id = *terms.entry(t).or_insert_with(|| {
-                    postings.push(Vec::new());
-                    (postings.len() - 1) as u32
-                });
+                let Some(&id) = terms.get(t.as_str()) else {
+                    continue;
+                };
                 // BM25 term-frequency saturation, precomputed per posting.
                 postings[id as usize].push((d as u32, f * (k1 + 1.0) / (f + norm)));
             }
@@ -84,6 +155,30 @@ impl Bm25 {
     /// Inverse document frequency of a term (0 when absent).
     pub fn idf(&self, term: &str) -> f32 {
         self.terms.get(term).map_or(0.0, |&i| self.idf[i as usize])
+    }
+
+    /// The term's id (ids follow the terms' lexicographic order), `None` when absent.
+    #[inline]
+    pub fn term_id(&self, term: &str) -> Option<u32> {
+        self.terms.get(term).copied()
+    }
+
+    /// As [`Bm25::score_into`] for terms given by id (from [`Bm25::term_id`]). Terms are
+    /// summed in the order given; pass them sorted by id for the same sums as `score_into`
+    /// with terms sorted by text.
+    pub fn score_ids_into(&self, query: &[(u32, f32)], out: &mut [f32]) {
+        for &(id, qw) in query {
+            let (Some(p), Some(&idf)) = (self.postings.get(id as usize), self.idf.get(id as usize))
+            else {
+                continue;
+            };
+            let w = qw * idf;
+            for &(d, s) in p {
+                if let Some(o) = out.get_mut(d as usize) {
+                    *o += w * s;
+                }
+            }
+        }
     }
 
     /// Adds each document's BM25 score for the weighted query terms into `out` (len = n_docs).
@@ -117,5 +212,26 @@ mod tests {
         assert!(s[0] > s[1] && s[1] > 0.0 && s[2] == 0.0, "{s:?}");
         assert!(idx.idf("shrimp") > idx.idf("frozen"));
         assert_eq!(idx.idf("absent"), 0.0);
+    }
+
+    #[test]
+    fn ids_follow_text_order_and_score_like_strings() {
+        let mut b = Bm25Builder::default();
+        b.add([("zebra", 1.0), ("apple", 2.0), ("mango", 1.0)]);
+        b.add([("mango", 1.0), ("kiwi", 1.0)]);
+        let idx = b.build(1.2, 0.75);
+        let id = |t: &str| idx.term_id(t).expect("indexed term");
+        assert!(id("apple") < id("kiwi") && id("kiwi") < id("mango") && id("mango") < id("zebra"));
+        assert_eq!(idx.term_id("absent"), None);
+        let q = [("mango", 0.7f32), ("zebra", 1.0), ("apple", 0.3)];
+        let mut by_text: Vec<(String, f32)> = q.iter().map(|(t, w)| (t.to_string(), *w)).collect();
+        by_text.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut by_id: Vec<(u32, f32)> = q.iter().map(|(t, w)| (id(t), *w)).collect();
+        by_id.sort_by_key(|x| x.0);
+        let (mut a, mut c) = (vec![0f32; 2], vec![0f32; 2]);
+        idx.score_into(&by_text, &mut a);
+        idx.score_ids_into(&by_id, &mut c);
+        assert_eq!(a, c);
+        assert!(a[0] > a[1] && a[1] > 0.0);
     }
 }

@@ -11,7 +11,7 @@
 //!   sum to 1, so any returned top-k sums to at most 1.
 
 use crate::error::HsError;
-use crate::index::{Bm25, Bm25Builder};
+use crate::index::{Bm25, Bm25Builder, FastMap};
 use crate::nomenclature::{CodeStatus, Nomenclature, PathStep};
 use crate::text;
 use crate::vocab::Vocabulary;
@@ -181,6 +181,8 @@ pub struct Classifier {
     word2: Bm25,
     word6: Bm25,
     phrases: PhraseIndex,
+    /// Vocabulary expansions by the first word of their trigger.
+    expansions_by_first: FastMap<String, Vec<u32>>,
 }
 
 /// Exact vocabulary phrases: a phrase found contiguously in the query gives its code a bonus
@@ -188,7 +190,7 @@ pub struct Classifier {
 /// favours 8471 over 8473 ("laptop parts") although both documents contain the word.
 #[derive(Debug, Clone, Default)]
 struct PhraseIndex {
-    by_first: HashMap<String, Vec<usize>>,
+    by_first: FastMap<String, Vec<usize>>,
     phrases: Vec<Phrase>,
 }
 
@@ -203,10 +205,13 @@ struct Phrase {
     weight: f32,
 }
 
-/// Weighted word terms, weighted character n-grams, and the token segments of a query.
+/// Weighted term ids of a query in the heading, chapter and subheading word indexes and the
+/// character n-gram index (each sorted by id), and the query's token segments.
 type QueryTerms = (
-    Vec<(String, f32)>,
-    Vec<(String, f32)>,
+    Vec<(u32, f32)>,
+    Vec<(u32, f32)>,
+    Vec<(u32, f32)>,
+    Vec<(u32, f32)>,
     Vec<(Vec<String>, f32)>,
 );
 
@@ -382,9 +387,19 @@ impl Classifier {
                 weight,
             });
         }
+        let mut expansions_by_first: FastMap<String, Vec<u32>> = FastMap::default();
+        for (i, e) in vocab.expansions.iter().enumerate() {
+            if let Some(first) = e.trigger.first() {
+                expansions_by_first
+                    .entry(first.clone())
+                    .or_default()
+                    .push(i as u32);
+            }
+        }
         Ok(Classifier {
             nom,
             word4,
+            expansions_by_first,
             phrases,
             char4: c4.build(p.k1, p.b),
             word2: b2.build(p.k1, p.b),
@@ -531,13 +546,29 @@ impl Classifier {
 
     fn query_terms(&self, fields: &[(&str, f32)]) -> QueryTerms {
         let mut fields_tokens = Vec::new();
-        let mut words: HashMap<String, f32> = HashMap::new();
-        let mut grams: HashMap<String, f32> = HashMap::new();
+        let mut words: FastMap<String, f32> = FastMap::default();
+        // Character n-grams absent from the n-gram index cannot score: only ids are kept.
+        let mut grams: FastMap<u32, f32> = FastMap::default();
+        let use_grams = self.params.w_char > 0.0;
+        let bump = |words: &mut FastMap<String, f32>, t: &str, w: f32| match words.get_mut(t) {
+            Some(e) => *e = e.max(w),
+            None => {
+                words.insert(t.to_string(), w.max(0.0));
+            }
+        };
         for &(field, w) in fields {
             if w <= 0.0 || field.trim().is_empty() {
                 continue;
             }
-            let segments = text::query_segments(field);
+            let segments = text::query_segments_and_grams(field, |g| {
+                if !use_grams {
+                    return;
+                }
+                if let Some(id) = self.char4.term_id(g) {
+                    let e = grams.entry(id).or_default();
+                    *e = e.max(w);
+                }
+            });
             // Materials named with a minor share of a composition barely count.
             let all: Vec<String> = segments
                 .iter()
@@ -554,55 +585,66 @@ impl Classifier {
                     toks.retain(|t| {
                         let keep = !minor.contains(t);
                         if !keep {
-                            let e = words.entry(t.clone()).or_default();
-                            *e = e.max(w * 0.2);
+                            bump(&mut words, t, w * 0.2);
                         }
                         keep
                     });
                 }
-                for t in self.vocab.expand(&toks) {
-                    let e = words.entry(t).or_default();
-                    *e = e.max(w * self.params.w_expansion);
+                // Expansions whose trigger occurs in the tokens (same result as
+                // `Vocabulary::expand`, found through the index of first trigger words).
+                for i in 0..toks.len() {
+                    let Some(cands) = self.expansions_by_first.get(&toks[i]) else {
+                        continue;
+                    };
+                    for &x in cands {
+                        let e = &self.vocab.expansions[x as usize];
+                        if toks[i..].starts_with(&e.trigger) {
+                            for t in &e.adds {
+                                bump(&mut words, t, w * self.params.w_expansion);
+                            }
+                        }
+                    }
                 }
                 for t in text::with_bigrams(&toks) {
-                    let e = words.entry(t).or_default();
-                    *e = e.max(w);
+                    bump(&mut words, &t, w);
                 }
                 fields_tokens.push((toks, w));
             }
-            if self.params.w_char > 0.0 {
-                for g in text::char_ngrams(field) {
-                    let e = grams.entry(g).or_default();
-                    *e = e.max(w);
-                }
-            }
         }
-        let mut words: Vec<(String, f32)> = words.into_iter().collect();
-        let mut grams: Vec<(String, f32)> = grams.into_iter().collect();
-        // Deterministic summation order.
-        words.sort_by(|a, b| a.0.cmp(&b.0));
-        grams.sort_by(|a, b| a.0.cmp(&b.0));
-        (words, grams, fields_tokens)
+        // Per index: the query's terms it knows, by id. Ids follow the terms' text order, so
+        // each index sums its terms in text order whatever the hash maps' order.
+        let ids = |idx: &Bm25| -> Vec<(u32, f32)> {
+            let mut v: Vec<(u32, f32)> = words
+                .iter()
+                .filter_map(|(t, &w)| idx.term_id(t).map(|id| (id, w)))
+                .collect();
+            v.sort_unstable_by_key(|x| x.0);
+            v
+        };
+        let (w4, w2, w6) = (ids(&self.word4), ids(&self.word2), ids(&self.word6));
+        let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
+        grams.sort_unstable_by_key(|x| x.0);
+        (w4, w2, w6, grams, fields_tokens)
     }
 
     /// Unscaled heading and subheading scores for weighted query fields.
     pub fn raw_scores(&self, fields: &[(&str, f32)]) -> RawScores {
-        let (words, grams, field_tokens) = self.query_terms(fields);
+        let (w4, w2, w6, grams, field_tokens) = self.query_terms(fields);
         let p = &self.params;
         let nh = self.heading_codes.len();
         let mut s4 = vec![0f32; nh];
-        self.word4.score_into(&words, &mut s4);
+        self.word4.score_ids_into(&w4, &mut s4);
         let mut c4 = vec![0f32; nh];
         if p.w_char > 0.0 {
-            self.char4.score_into(&grams, &mut c4);
+            self.char4.score_ids_into(&grams, &mut c4);
         }
         let mut s2 = vec![0f32; self.chapter_codes.len()];
-        self.word2.score_into(&words, &mut s2);
+        self.word2.score_ids_into(&w2, &mut s2);
         let mut s6 = vec![0f32; self.sub_codes.len()];
-        self.word6.score_into(&words, &mut s6);
+        self.word6.score_ids_into(&w6, &mut s6);
         // Exact phrase bonuses (summed per code over matched phrases).
         // Best match of each (phrase, level, code), then summed per code.
-        let mut matched: HashMap<(u32, u8, u32), f32> = HashMap::new();
+        let mut matched: FastMap<(u32, u8, u32), f32> = FastMap::default();
         for (toks, w) in &field_tokens {
             for i in 0..toks.len() {
                 let Some(cands) = self.phrases.by_first.get(&toks[i]) else {
@@ -712,15 +754,29 @@ impl Classifier {
     fn rank_raw(&self, raw: &RawScores) -> Ranking {
         let p4 = self.heading_softmax(raw);
         let s6 = &raw.sub;
+        // Only the best headings are used: select them, then sort those (same order as
+        // sorting all, since ties are broken by index).
         let mut order: Vec<usize> = (0..p4.len()).collect();
-        order.sort_by(|&a, &b| p4[b].total_cmp(&p4[a]).then(a.cmp(&b)));
-        let mut hs6 = Vec::new();
+        let by_p = |a: &usize, b: &usize| p4[*b].total_cmp(&p4[*a]).then(a.cmp(b));
+        let keep = self.params.heading_beam.max(1).max(RANKED_HEADINGS);
+        if keep < order.len() {
+            order.select_nth_unstable_by(keep - 1, by_p);
+            order.truncate(keep);
+        }
+        order.sort_unstable_by(by_p);
+        let mut ranked: Vec<(u32, f64)> = Vec::new();
         for &h in order.iter().take(self.params.heading_beam.max(1)) {
             for (s, p) in self.sub_probs(h, s6) {
-                hs6.push((self.sub_codes[s as usize].clone(), p4[h] * p));
+                ranked.push((s, p4[h] * p));
             }
         }
-        hs6.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // Subheading codes are sorted, so index order is code order (the tie-break); strings
+        // are made only for the ranked codes.
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let hs6: Vec<(String, f64)> = ranked
+            .into_iter()
+            .map(|(s, p)| (self.sub_codes[s as usize].clone(), p))
+            .collect();
         let hs4: Vec<(String, f64)> = order
             .iter()
             .take(RANKED_HEADINGS)
@@ -730,8 +786,16 @@ impl Classifier {
         for (h, p) in p4.iter().enumerate() {
             p2[self.heading_chapter[h] as usize] += p;
         }
-        let mut hs2: Vec<(String, f64)> = self.chapter_codes.iter().cloned().zip(p2).collect();
-        hs2.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut chapters: Vec<usize> = (0..p2.len()).collect();
+        chapters.sort_by(|&a, &b| {
+            p2[b]
+                .total_cmp(&p2[a])
+                .then_with(|| self.chapter_codes[a].cmp(&self.chapter_codes[b]))
+        });
+        let hs2: Vec<(String, f64)> = chapters
+            .into_iter()
+            .map(|c| (self.chapter_codes[c].clone(), p2[c]))
+            .collect();
         Ranking { hs6, hs4, hs2 }
     }
 

@@ -149,9 +149,9 @@ fn stemmer() -> &'static Stemmer {
 }
 
 fn is_stop(w: &str) -> bool {
-    static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| STOP_WORDS.iter().copied().collect())
-        .contains(w)
+    static SET: OnceLock<crate::index::FastMap<&'static str, ()>> = OnceLock::new();
+    SET.get_or_init(|| STOP_WORDS.iter().map(|&w| (w, ())).collect())
+        .contains_key(w)
 }
 
 /// Lower-cases and folds accents ("Crêpe" → "crepe").
@@ -270,10 +270,22 @@ const MODIFIER_OPENERS: &[&str] = &[
 /// Each segment is returned with `true` when it is a modifier segment (opened by a word of
 /// [`MODIFIER_OPENERS`]).
 pub fn query_segments(text: &str) -> Vec<(Vec<String>, bool)> {
+    segments_of(&raw_words(text))
+}
+
+/// [`query_segments`] and [`char_ngrams`] of one text, splitting it into words once (the query
+/// path needs both). Grams are passed to `gram` instead of being collected.
+pub fn query_segments_and_grams(text: &str, gram: impl FnMut(&str)) -> Vec<(Vec<String>, bool)> {
+    let words = raw_words(text);
+    grams_of(&words, gram);
+    segments_of(&words)
+}
+
+fn segments_of(words: &[(String, bool)]) -> Vec<(Vec<String>, bool)> {
     let mut out: Vec<(Vec<String>, bool)> = Vec::new();
     let mut cur: Vec<String> = Vec::new();
     let mut modifier = false;
-    for (w, brk) in raw_words(text) {
+    for (w, brk) in words.iter().map(|(w, b)| (w, *b)) {
         let opener = MODIFIER_OPENERS.contains(&w.as_str());
         if brk || opener {
             if !cur.is_empty() {
@@ -281,10 +293,10 @@ pub fn query_segments(text: &str) -> Vec<(Vec<String>, bool)> {
             }
             modifier = opener || (modifier && !brk);
         }
-        if opener || is_stop(&w) || w.len() < 2 && !w.chars().all(|c| c.is_ascii_digit()) {
+        if opener || is_stop(w) || w.len() < 2 && !w.chars().all(|c| c.is_ascii_digit()) {
             continue;
         }
-        cur.push(stem(&w));
+        cur.push(stem(w));
     }
     if !cur.is_empty() {
         out.push((cur, modifier));
@@ -320,7 +332,8 @@ const MATERIALS: &[&str] = &[
 /// Stems of the materials that a composition ("60% cotton 40% polyester", "cotton 60%") names
 /// with a share below the largest one. Empty unless at least two materials carry a percentage.
 pub fn minor_materials(tokens: &[String]) -> Vec<String> {
-    let stems: Vec<String> = MATERIALS.iter().map(|m| stem(m)).collect();
+    static STEMS: OnceLock<Vec<String>> = OnceLock::new();
+    let stems = STEMS.get_or_init(|| MATERIALS.iter().map(|m| stem(m)).collect());
     let pct = |t: &str| t.parse::<f64>().ok().filter(|p| *p > 0.0 && *p <= 100.0);
     // "60% cotton" or "cotton 60%": use the convention that explains more of the text.
     let collect = |before: bool| {
@@ -361,8 +374,8 @@ pub fn minor_materials(tokens: &[String]) -> Vec<String> {
 /// 100,000 words so arbitrary user text cannot grow it without bound.
 pub fn stem(w: &str) -> String {
     thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<String, String>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        static CACHE: std::cell::RefCell<crate::index::FastMap<String, String>> =
+            std::cell::RefCell::new(crate::index::FastMap::default());
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -394,16 +407,31 @@ pub fn with_bigrams(tokens: &[String]) -> Vec<String> {
 /// compounds ("tshirt", "smartwatch") that word tokens miss.
 pub fn char_ngrams(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for (w, _) in raw_words(text) {
-        if w.len() < 3 || is_stop(&w) || w.chars().all(|c| c.is_ascii_digit()) {
+    grams_of(&raw_words(text), |g| out.push(g.to_string()));
+    out
+}
+
+/// The character 4-grams of [`char_ngrams`] for already split words, one `&str` at a time
+/// from a reused buffer (no allocation per gram).
+fn grams_of(words: &[(String, bool)], mut gram: impl FnMut(&str)) {
+    let mut padded = String::new();
+    let mut bounds: Vec<usize> = Vec::new();
+    for (w, _) in words {
+        if w.len() < 3 || is_stop(w) || w.chars().all(|c| c.is_ascii_digit()) {
             continue;
         }
-        let padded: Vec<char> = format!("#{w}#").chars().collect();
-        for g in padded.windows(4) {
-            out.push(g.iter().collect());
+        padded.clear();
+        padded.push('#');
+        padded.push_str(w);
+        padded.push('#');
+        // Character (not byte) windows: folded text may keep non-ASCII letters.
+        bounds.clear();
+        bounds.extend(padded.char_indices().map(|(i, _)| i));
+        bounds.push(padded.len());
+        for k in 0..bounds.len().saturating_sub(4) {
+            gram(&padded[bounds[k]..bounds[k + 4]]);
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -456,6 +484,22 @@ mod tests {
         assert_eq!(minor_materials(&t), vec![stem("cotton")]);
         assert!(minor_materials(&tokens("cotton and polyester", false)).is_empty());
         assert!(minor_materials(&tokens("100% cotton", false)).is_empty());
+    }
+
+    #[test]
+    fn combined_split_equals_the_separate_functions() {
+        for t in [
+            "Men's T-Shirts, 60% cotton; with pocket",
+            "Crêpe Süßigkeiten für Kinder (gift box)",
+            "Home & Garden > Décor > Figurines",
+            "",
+        ] {
+            let mut grams = Vec::new();
+            let segs = query_segments_and_grams(t, |g| grams.push(g.to_string()));
+            assert_eq!(segs, query_segments(t), "{t}");
+            assert_eq!(grams, char_ngrams(t), "{t}");
+        }
+        assert_eq!(char_ngrams("süß"), vec!["#suß", "suß#"]);
     }
 
     #[test]
