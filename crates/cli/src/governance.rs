@@ -1230,6 +1230,18 @@ fn monitor_cmd(a: &MonitorArgs) -> Result<()> {
     let decisions = store.audit().latest_decisions()?;
     let hit_rates: Vec<HitRate> = monitor::hit_rates(&monitor::inspections(&outcomes, &decisions));
 
+    // History features of declarations the model learned from are in-sample (their own
+    // outcome and presence are in the tables), so against such a reference their PSI
+    // overstates drift: say so rather than let officers chase it.
+    let t = &model.training;
+    let learned_until = [&t.train_period.1, &t.valid_period.1]
+        .into_iter()
+        .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .max();
+    let in_training = match (learned_until, reference.iter().map(|d| d.date).min()) {
+        (Some(end), Some(first)) => first <= end,
+        _ => false,
+    };
     let mut warnings = Vec::new();
     if let Some(p) = &score_psi {
         if p.drift != Drift::Stable {
@@ -1256,6 +1268,7 @@ fn monitor_cmd(a: &MonitorArgs) -> Result<()> {
                 "reference": {"file": a.reference.display().to_string(), "declarations": reference.len()},
                 "recent": {"file": a.input.display().to_string(), "declarations": recent.len()},
                 "thresholds": {"warn": PSI_WARN, "alert": PSI_ALERT},
+                "reference_in_training_period": in_training,
                 "score": score_psi,
                 "features": features,
                 "hit_rates": hit_rates,
@@ -1307,8 +1320,20 @@ fn monitor_cmd(a: &MonitorArgs) -> Result<()> {
                 );
             }
         }
-        for w in &warnings {
+        for w in warnings.iter().take(10) {
             println!("WARNING: {w}");
+        }
+        if warnings.len() > 10 {
+            println!(
+                "WARNING: ... and {} more features beyond the thresholds (--json lists all)",
+                warnings.len() - 10
+            );
+        }
+        if in_training {
+            println!(
+                "note: the reference overlaps the model's training data (up to {}): history features (rates, counts, shares) are in-sample there, so their PSI overstates drift; compare raw declaration features and the score, or use a reference period scored after training",
+                learned_until.map(|d| d.to_string()).unwrap_or_default()
+            );
         }
     }
     Ok(())
