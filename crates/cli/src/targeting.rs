@@ -148,6 +148,19 @@ pub struct ScoreArgs {
     /// thresholds instead of ranking the whole batch (bounded memory for any input size).
     #[arg(long)]
     pub stream: bool,
+    /// Screen the declarations' parties against the bundled watchlists: a party directory CSV
+    /// `party_id,name,address,country[,schema]` (declarations carry party ids). Watchlist,
+    /// supplier-network and forced-labour region reasons are added to every declaration that
+    /// has one, whatever its lane.
+    #[arg(long)]
+    pub parties: Option<PathBuf>,
+    /// Relationship CSV (owner/subsidiary/affiliate links) for the supplier network.
+    #[arg(long, requires = "parties")]
+    pub relationships: Option<PathBuf>,
+    /// Give the bundled data's anonymised parties seeded synthetic names, with a few planted
+    /// near-matches of listed entities (docs/screening.md), instead of --parties.
+    #[arg(long, conflicts_with = "parties")]
+    pub demo_parties: bool,
 }
 
 #[derive(Args)]
@@ -496,7 +509,57 @@ fn explain_of(r: ReasonsArg) -> Option<Explain> {
     }
 }
 
+/// The screening signal `score` was asked for, over the scored batch's supplier network.
+fn screening_signal(
+    a: &ScoreArgs,
+    rows: &[Declaration],
+) -> Result<Option<borderline_screening::ScreeningSignal>> {
+    if a.parties.is_none() && !a.demo_parties {
+        return Ok(None);
+    }
+    let store = borderline_screening::store::ListStore::bundled()?;
+    let matcher = std::sync::Arc::new(borderline_screening::Matcher::build(
+        &store,
+        borderline_screening::MatchConfig::default(),
+    ));
+    if a.demo_parties {
+        let (signal, _, _) = borderline_screening::demo::build_demo_signal(rows, matcher, 7, 2);
+        return Ok(Some(signal));
+    }
+    let read = |p: &Path| {
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+    };
+    let Some(path) = &a.parties else {
+        return Ok(None);
+    };
+    let (directory, issues) =
+        borderline_screening::PartyDirectory::from_csv(&read(path)?, &path.display().to_string());
+    let mut relationships = Vec::new();
+    let mut all_issues = issues;
+    if let Some(rp) = &a.relationships {
+        let (rels, issues) = borderline_screening::network::read_relationships(
+            &read(rp)?,
+            &rp.display().to_string(),
+        );
+        relationships = rels;
+        all_issues.extend(issues);
+    }
+    for i in &all_issues {
+        eprintln!("skipped {i}");
+    }
+    let (signal, _, problems) =
+        borderline_screening::demo::build_signal(rows, matcher, directory, &relationships, 2);
+    for p in problems {
+        eprintln!("relationship not used: {p}");
+    }
+    Ok(Some(signal))
+}
+
 fn score(a: &ScoreArgs) -> Result<()> {
+    anyhow::ensure!(
+        !(a.stream && (a.parties.is_some() || a.demo_parties)),
+        "--parties/--demo-parties screen a batch (the supplier network is built from it); drop --stream"
+    );
     let model = load_model(&a.model)?;
     let scorer = Scorer::new(&model);
     let mut writer = ListWriter::new(a.output.as_deref(), a.format)?;
@@ -546,9 +609,13 @@ fn score(a: &ScoreArgs) -> Result<()> {
         eprintln!("{}", reader.report());
     } else {
         let rows = load(&a.input, &a.in_args)?;
-        for (rank, d, p, lane, reasons) in
+        let screening = screening_signal(a, &rows)?;
+        for (rank, d, p, lane, mut reasons) in
             rank_batch(&scorer, &rows, a.capacity, a.yellow, explain, a.top_reasons)
         {
+            if let Some(s) = &screening {
+                reasons.extend(borderline_core::Signal::reasons(s, d));
+            }
             writer.write(&entry(d, Some(rank), p, lane, reasons))?;
         }
     }

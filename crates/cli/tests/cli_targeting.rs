@@ -131,6 +131,37 @@ fn train_evaluate_score_on_a_small_sample() {
         serde_json::from_str(jsonl.lines().next().expect("line")).expect("JSON");
     assert!(first["risk_score"].as_f64().is_some() && first["lane"].is_string());
     assert_eq!(jsonl.lines().count(), n_test);
+
+    // Screening the parties (seeded synthetic names with planted near-matches of listed
+    // entities): hits are reasons whatever the lane, and green declarations get no others.
+    let (jsonl, _) = run(borderline()
+        .args(["score", "--format", "jsonl", "--demo-parties", "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(&test));
+    let lines: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let kinds = |v: &serde_json::Value| -> Vec<String> {
+        v["reasons"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| r["kind"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let screened = lines
+        .iter()
+        .filter(|v| kinds(v).iter().any(|k| k == "screening"))
+        .count();
+    assert!(screened > 0, "planted near-matches are reported");
+    assert!(lines
+        .iter()
+        .filter(|v| v["lane"] == "green")
+        .all(|v| kinds(v).iter().all(|k| k == "screening")));
 }
 
 #[test]
