@@ -419,12 +419,13 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
     ] {
         for ev in Evidence::ALL {
             // Per row: the best hit on any list (entry index), and whether a hit is on the UN list.
-            let outcome: Vec<(Option<usize>, bool)> = rows
+            let outcome: Vec<(Option<(usize, String)>, bool)> = rows
                 .iter()
                 .map(|p| {
                     let hits = m.screen(&ev.query(p));
                     (
-                        hits.first().map(|h| h.entry_index),
+                        hits.first()
+                            .map(|h| (h.entry_index, h.matched_name.clone())),
                         hits.iter().any(|h| h.list == "un"),
                     )
                 })
@@ -442,14 +443,15 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 let n = keep.iter().filter(|&&k| k).count();
                 let (mut fh, mut fh_un) = (0usize, 0usize);
                 let mut examples = Vec::new();
-                let mut by_entry: AHashMap<usize, (usize, &str)> = AHashMap::new();
-                for ((p, &(best, un)), _) in
-                    rows.iter().zip(&outcome).zip(&keep).filter(|(_, &k)| k)
+                // Entry -> (false hits, first query, the list name it matched).
+                let mut by_entry: AHashMap<usize, (usize, &str, &str)> = AHashMap::new();
+                for ((p, (best, un)), _) in rows.iter().zip(&outcome).zip(&keep).filter(|(_, &k)| k)
                 {
-                    fh_un += usize::from(un);
-                    if let Some(e) = best {
+                    fh_un += usize::from(*un);
+                    if let Some((e, matched)) = best {
+                        let e = *e;
                         fh += 1;
-                        by_entry.entry(e).or_insert((0, &p.name)).0 += 1;
+                        by_entry.entry(e).or_insert((0, &p.name, matched)).0 += 1;
                         if examples.len() < 8 {
                             let en = &m.entries()[e];
                             examples
@@ -459,12 +461,9 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 }
                 let mut by_entry: Vec<(String, usize)> = by_entry
                     .into_iter()
-                    .map(|(e, (c, q))| {
+                    .map(|(e, (c, q, matched))| {
                         let en = &m.entries()[e];
-                        (
-                            format!("{}:{} {:?} (e.g. {q:?})", en.list, en.id, en.name),
-                            c,
-                        )
+                        (format!("{}:{} {matched:?} (e.g. {q:?})", en.list, en.id), c)
                     })
                     .collect();
                 by_entry.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
