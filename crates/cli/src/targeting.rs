@@ -84,9 +84,10 @@ pub struct TrainArgs {
     /// Leave the valuation module's features out of the model.
     #[arg(long)]
     pub no_valuation: bool,
-    /// Leave the HS-divergence module's features out of the model.
+    /// Add the HS-divergence module's features to the model (off by default: it did not help
+    /// on the validation period; BENCHMARKS.md).
     #[arg(long)]
-    pub no_hs_divergence: bool,
+    pub hs_divergence: bool,
     #[arg(long, default_value_t = 2)]
     pub threads: u32,
 }
@@ -379,7 +380,7 @@ fn train_model(a: &TrainArgs) -> Result<ModelArtefact> {
         cfg.max_rounds = n.max(1);
     }
     cfg.modules.valuation = !a.no_valuation;
-    cfg.modules.hs_divergence = !a.no_hs_divergence;
+    cfg.modules.hs_divergence = a.hs_divergence;
     let pb = spinner("training");
     let model = train(&train_rows, &valid_rows, &cfg, &|step| {
         pb.set_message(step.to_string())
@@ -716,7 +717,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
         max_depth: None,
         max_trees: None,
         no_valuation: false,
-        no_hs_divergence: false,
+        hs_divergence: false,
         threads: 2,
     })?;
     print_training(&model, &model_path);

@@ -126,7 +126,10 @@ fn history_comes_only_from_the_training_and_validation_periods() {
 #[test]
 fn a_training_rows_module_features_come_from_the_other_folds_only() {
     let history = bundled("train", 10);
-    let cfg = ModulesConfig::default();
+    let cfg = ModulesConfig {
+        valuation: true,
+        hs_divergence: true,
+    };
     let (_, oof) = Modules::fit_out_of_fold(&history, cfg, 5, 7).expect("fits");
     let as_of = history.iter().map(|d| d.date).max().expect("rows") + chrono::Days::new(1);
     for i in [3, 400, 2000] {
