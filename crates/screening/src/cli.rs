@@ -76,7 +76,7 @@ pub struct ScreenArgs {
     #[command(flatten)]
     pub q: QueryOptions,
     /// Batch: screen every row of this CSV (column `name`, optional `schema`, `country`,
-    /// `address`, `id`) or JSON Lines file (same keys). Output in the same format.
+    /// `address`, `birth_date`, `id`) or JSON Lines file (same keys). Output in the same format.
     #[arg(long)]
     pub input: Option<PathBuf>,
     /// Batch output file (default: standard output).
@@ -103,6 +103,10 @@ pub struct QueryOptions {
     /// Address of the party: evidence for a hit.
     #[arg(long)]
     pub address: Option<String>,
+    /// Date or year of birth of a person ("1965", "1965-04-29"): evidence for or against
+    /// person entries that give years of birth.
+    #[arg(long)]
+    pub birth_date: Option<String>,
     /// Report hits at or above this score (default 0.85).
     #[arg(long)]
     pub threshold: Option<f64>,
@@ -236,6 +240,16 @@ fn run_lists(a: ListsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A given date of birth must hold a four-digit year, else it would silently be no evidence.
+fn resolve_birth_date(d: Option<&str>) -> Result<Option<String>, String> {
+    match d {
+        Some(d) if crate::model::birth_year(d).is_none() => {
+            Err(format!("date of birth {d:?} holds no year (1900-2099)"))
+        }
+        d => Ok(d.map(String::from)),
+    }
+}
+
 fn resolve_country(c: &Option<String>) -> anyhow::Result<Option<String>> {
     match c {
         None => Ok(None),
@@ -273,6 +287,8 @@ struct BatchRow {
     country: Option<String>,
     #[serde(default)]
     address: Option<String>,
+    #[serde(default)]
+    birth_date: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -320,7 +336,8 @@ fn run_screen(a: ScreenArgs) -> anyhow::Result<()> {
     let q = Query::name(name)
         .schema(a.q.schema.unwrap_or_default())
         .country(resolve_country(&a.q.country)?)
-        .address(a.q.address.clone());
+        .address(a.q.address.clone())
+        .birth_date(resolve_birth_date(a.q.birth_date.as_deref()).map_err(anyhow::Error::msg)?);
     let mut hits = m.screen(&q);
     hits.truncate(a.limit);
     if a.json {
@@ -360,10 +377,16 @@ fn screen_batch(
             ),
             _ => default_country.clone(),
         };
+        let birth = row
+            .birth_date
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            .or(opts.birth_date.as_deref());
         Ok(Query::name(row.name.clone())
             .schema(schema)
             .country(country)
-            .address(row.address.clone().or_else(|| opts.address.clone())))
+            .address(row.address.clone().or_else(|| opts.address.clone()))
+            .birth_date(resolve_birth_date(birth)?))
     };
     let mut bad = 0usize;
     if is_jsonl(input) {
@@ -607,6 +630,24 @@ mod tests {
             Ok(_) => panic!("{args:?} parsed as another command"),
             Err(e) => panic!("{args:?}: {e}"),
         }
+    }
+
+    #[test]
+    fn birth_date_is_an_option_and_must_hold_a_year() {
+        match parse(&[
+            "screen",
+            "Zhang Wei",
+            "--schema",
+            "person",
+            "--birth-date",
+            "1961-05-02",
+        ]) {
+            Command::Screen(a) => assert_eq!(a.q.birth_date.as_deref(), Some("1961-05-02")),
+            _ => panic!("not a screen command"),
+        }
+        assert_eq!(resolve_birth_date(Some("1961")), Ok(Some("1961".into())));
+        assert_eq!(resolve_birth_date(None), Ok(None));
+        assert!(resolve_birth_date(Some("May 61")).is_err());
     }
 
     #[test]
