@@ -171,10 +171,12 @@ fn f32_at_or_below(t: f64) -> f32 {
         return r;
     }
     // One step towards negative infinity.
-    match r {
-        x if x == 0.0 => -f32::from_bits(1),
-        x if x > 0.0 => f32::from_bits(x.to_bits() - 1),
-        x => f32::from_bits(x.to_bits() + 1),
+    if r == 0.0 {
+        -f32::from_bits(1)
+    } else if r > 0.0 {
+        f32::from_bits(r.to_bits() - 1)
+    } else {
+        f32::from_bits(r.to_bits() + 1)
     }
 }
 
