@@ -136,8 +136,9 @@ pub struct Ensemble {
 
 const LEAF: u32 = 1 << 31;
 
-/// Deepest trees [`CompleteForest`] pads (2^10 leaves per tree).
-const MAX_COMPLETE_DEPTH: usize = 10;
+/// Deepest trees [`CompleteForest`] pads: 2^8 leaves, 4 KB per tree. Deeper padding multiplies
+/// memory (a 63-leaf tree of depth 12 would take 64 KB) and loses the cache advantage.
+const MAX_COMPLETE_DEPTH: usize = 8;
 
 /// Depth-limited trees padded to complete binary trees of one depth, walked without branches:
 /// node `i`'s children are `2i + 1` and `2i + 2`, so a walk is `depth` compare-and-shift steps
