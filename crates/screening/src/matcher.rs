@@ -271,9 +271,25 @@ thread_local! {
     static DENSE: std::cell::RefCell<(Vec<f32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// Persons: names of at most this many letters that differ by an edit are different names
-/// when the lists spell both (see `score_tokens`).
-const PERSON_SHORT_NAME: usize = 5;
+/// Whether a token is one romanised Chinese syllable (Hanyu Pinyin initial + final, also
+/// accepting the common Wade-Giles/Cantonese spellings the lists use such as "chin", "wong").
+/// A permissive shape test, not a syllable table: it decides only whether an edit between
+/// two such tokens is a different name.
+fn is_pinyin_syllable(t: &str) -> bool {
+    const INITIALS: &[&str] = &[
+        "zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
+        "r", "z", "c", "s", "y", "w", "",
+    ];
+    const FINALS: &[&str] = &[
+        "a", "o", "e", "i", "u", "ai", "ei", "ui", "ao", "ou", "iu", "ie", "ue", "er", "an", "en",
+        "in", "un", "ang", "eng", "ing", "ong", "ia", "iao", "ian", "iang", "iong", "ua", "uai",
+        "uan", "uang", "uo", "uei", "uen", "ueng", "van", "ve", "vn", "v",
+    ];
+    t.len() <= 6
+        && INITIALS
+            .iter()
+            .any(|i| t.strip_prefix(i).is_some_and(|rest| FINALS.contains(&rest)))
+}
 
 /// Allowed character edits for a token of this length.
 fn allowed_edits(len: usize) -> usize {
@@ -790,16 +806,16 @@ impl Matcher {
                             Some((1.0, MatchHow::Exact))
                         } else {
                             token_sim(&a.text, &b.text).filter(|&(sim, _)| {
-                                // Persons: two short names that the lists both spell this way
-                                // are different names ("zhang" / "zhong", "chen" / "chin"),
-                                // not a typo of each other; typos mostly make non-names.
-                                // Doubled letters (0.95) stay a match.
-                                // Swapped neighbours are a typing slip ("adbul"), kept.
+                                // Persons: two different romanised Chinese syllables are
+                                // different names ("zhang" / "zhong", "chen" / "cheng"), not a
+                                // typo of each other. Other scripts' transliterations vary in
+                                // their vowels for the same name ("ahmed" / "ahmad", "omar" /
+                                // "umar", "yusuf" / "yousuf") and keep the fuzzy rule; so do
+                                // doubled letters (0.95) and swapped neighbours.
                                 !(person
-                                    && a.id != u32::MAX
-                                    && b.id != u32::MAX
-                                    && a.text.len().min(b.text.len()) <= PERSON_SHORT_NAME
                                     && sim < 0.95
+                                    && is_pinyin_syllable(&a.text)
+                                    && is_pinyin_syllable(&b.text)
                                     && !is_transposition(a.text.as_bytes(), b.text.as_bytes()))
                             })
                         }
@@ -930,6 +946,13 @@ impl Matcher {
                 .cloned()
                 .collect();
             let bq = boundaries(qt);
+            let unmatched_syllable = |ts: &[IToken], used: &[bool]| {
+                ts.iter()
+                    .zip(used)
+                    .any(|(t, &u)| !u && is_pinyin_syllable(&t.text))
+            };
+            let syllable_conflict =
+                person && unmatched_syllable(qt, q_used) && unmatched_syllable(ct, c_used);
             let mut orders = vec![(join(&content), boundaries(&content))];
             if content.len() > 1 {
                 let mut rot = content[1..].to_vec();
@@ -938,12 +961,14 @@ impl Matcher {
             }
             for (jc, bc) in orders {
                 let (lq, lc) = (jq.len(), jc.len());
-                // Persons: only a moved boundary counts. Positions that agree counted from
-                // the start or from the end mean the same words with a letter changed ("gui
-                // ying" / "guo ying", "jian ping" / "jiang ping": other given names), which
-                // the token comparison above has already judged. Company names keep the
-                // letter-level comparison for typos ("case_punctuation", "typo" pairs).
-                if person && (bq.0 == bc.0 || bq.1 == bc.1) {
+                // Persons whose unmatched tokens are Chinese syllables on both sides: only a
+                // moved boundary counts. Positions that agree counted from the start or from
+                // the end mean the same words with a letter changed ("gui ying" / "guo ying",
+                // "jian ping" / "jiang ping": other given names), which the token comparison
+                // has already judged. Other names keep the letter-level comparison ("omar" /
+                // "umar": a first-letter vowel the token rule does not allow), and so do
+                // company names ("case_punctuation", "typo" pairs).
+                if syllable_conflict && (bq.0 == bc.0 || bq.1 == bc.1) {
                     continue;
                 }
                 if lq.min(lc) >= 10 && lq.abs_diff(lc) <= 2 {
@@ -1586,6 +1611,20 @@ mod tests {
                     assert_eq!(got, (d <= max).then_some(d), "{a} {b} {max}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn pinyin_syllables() {
+        for s in [
+            "zhang", "zhong", "chen", "cheng", "chan", "chang", "wei", "xue", "qiang", "ai",
+        ] {
+            assert!(is_pinyin_syllable(s), "{s}");
+        }
+        for s in [
+            "ahmed", "ahmad", "omar", "umar", "yusuf", "yousuf", "meyer", "aslan", "zhnag",
+        ] {
+            assert!(!is_pinyin_syllable(s), "{s}");
         }
     }
 
