@@ -830,6 +830,36 @@ fn generic_row(d: &Declaration) -> Vec<String> {
     ]
 }
 
+/// `train --since DATE`: the declarations of `declarations` whose inspection outcome an officer
+/// recorded on or after `since` (the latest record per declaration), with that outcome.
+/// Returns them and the number of recorded outcomes that matched no declaration.
+pub fn recorded_outcomes_since(
+    db: Option<PathBuf>,
+    since: NaiveDate,
+    declarations: Vec<Declaration>,
+) -> Result<(Vec<Declaration>, usize)> {
+    let store = GovArgs { db, user: None }.open_existing()?;
+    let outcomes: HashMap<String, Outcome> = store
+        .feedback()
+        .latest(Some(since))?
+        .into_iter()
+        .map(|r| (r.outcome.declaration_id.clone(), r.outcome))
+        .collect();
+    let mut out = Vec::new();
+    for mut d in declarations {
+        if let Some(o) = outcomes.get(d.declaration_id.as_str()) {
+            d.outcome = Some(InspectionOutcome {
+                fraud: o.fraud,
+                critical_level: o.critical_level,
+                amount_recovered: o.amount_recovered,
+            });
+            out.push(d);
+        }
+    }
+    let unmatched = outcomes.len() - out.len();
+    Ok((out, unmatched))
+}
+
 /// The `train --since DATE` helper: declarations with outcomes recorded since a date, as a
 /// generic-layout CSV. Returns the number written.
 fn export_training(a: &ExportArgs) -> Result<usize> {

@@ -78,6 +78,18 @@ pub struct TrainArgs {
     /// Depth limit of each tree (-1: none). Shallower trees score and explain faster.
     #[arg(long)]
     pub max_depth: Option<i32>,
+    /// Also learn from inspection outcomes officers recorded (`borderline feedback`) on or after
+    /// this day (YYYY-MM-DD): the declarations in --feedback-declarations with such an outcome
+    /// join the most recent period (validation and refit), the recorded outcome replacing any
+    /// in the file.
+    #[arg(long, requires = "feedback_declarations")]
+    pub since: Option<chrono::NaiveDate>,
+    /// Declarations the recorded outcomes refer to (e.g. the period scored by `select`).
+    #[arg(long, requires = "since")]
+    pub feedback_declarations: Option<PathBuf>,
+    /// Governance database holding the feedback (default: $BORDERLINE_DB, else borderline.db).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
     /// Upper bound on boosting rounds (trees) before early stopping; fewer trees score faster.
     #[arg(long)]
     pub max_trees: Option<u32>,
@@ -350,7 +362,25 @@ fn ingest(a: IngestArgs) -> Result<()> {
 
 fn train_model(a: &TrainArgs) -> Result<ModelArtefact> {
     let train_rows = load(&a.train, &a.input)?;
-    let valid_rows = load(&a.valid, &a.input)?;
+    let mut valid_rows = load(&a.valid, &a.input)?;
+    if let (Some(since), Some(path)) = (a.since, &a.feedback_declarations) {
+        let (recorded, unmatched) =
+            crate::governance::recorded_outcomes_since(a.db.clone(), since, load(path, &a.input)?)?;
+        if unmatched > 0 {
+            eprintln!(
+                "warning: {unmatched} outcomes recorded since {since} have no declaration in {}",
+                path.display()
+            );
+        }
+        let ids: std::collections::HashSet<&str> =
+            recorded.iter().map(|d| d.declaration_id.as_str()).collect();
+        valid_rows.retain(|d| !ids.contains(d.declaration_id.as_str()));
+        eprintln!(
+            "feedback: {} declarations with outcomes recorded since {since} join the validation period",
+            recorded.len()
+        );
+        valid_rows.extend(recorded);
+    }
     if let (Some(t), Some(v)) = (
         train_rows.iter().map(|d| d.date).max(),
         valid_rows.iter().map(|d| d.date).min(),
@@ -716,6 +746,9 @@ fn demo(a: &DemoArgs) -> Result<()> {
         num_leaves: None,
         max_depth: None,
         max_trees: None,
+        since: None,
+        feedback_declarations: None,
+        db: None,
         no_valuation: false,
         hs_divergence: false,
         threads: 2,

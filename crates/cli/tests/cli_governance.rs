@@ -283,6 +283,32 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     let accounting = format!("read {0} = accepted {0} + quarantined 0", red.len());
     assert!(ingest.0.contains(&accounting), "{ingest:?}");
 
+    // `train --since`: the recorded outcomes join the latest period of a retraining.
+    let retrain = text(
+        &borderline(d)
+            .args(["train", "--train"])
+            .arg(&train)
+            .arg("--valid")
+            .arg(&valid)
+            .args(["--model", "retrained.json.gz", "--learning-rate", "0.1"])
+            .args([
+                "--threads",
+                "1",
+                "--since",
+                "2021-04-01",
+                "--feedback-declarations",
+            ])
+            .arg(&test)
+            .output()
+            .expect("runs"),
+    );
+    let joined = format!(
+        "feedback: {} declarations with outcomes recorded since 2021-04-01 join",
+        red.len()
+    );
+    assert!(retrain.1.contains(&joined), "{retrain:?}");
+    assert!(retrain.0.contains("written to"), "{retrain:?}");
+
     // Monitor: PSI of score and features against the training period, hit rates by lane.
     let json = ok(borderline(d)
         .args(["monitor", "--json", "--input"])
