@@ -269,9 +269,20 @@ pub struct SelectArgs {
     #[arg(long)]
     pub rules: PathBuf,
     /// Past declarations (e.g. the training period) to build valuation benchmarks from, which
-    /// gives rules `unit_value_percentile` and `valuation_z` and adds valuation reasons.
+    /// gives rules `unit_value_percentile` and `valuation_z` and adds valuation reasons
+    /// (default: the benchmarks stored in the active model, when it has the valuation module).
     #[arg(long)]
     pub history: Option<PathBuf>,
+    /// Party directory CSV `party_id,name,address,country[,schema]`: screens parties against
+    /// the bundled watchlists, gives rules `screening_score` and adds screening reasons.
+    #[arg(long)]
+    pub parties: Option<PathBuf>,
+    /// Relationship CSV for the supplier network (with --parties).
+    #[arg(long, requires = "parties")]
+    pub relationships: Option<PathBuf>,
+    /// Screen with the seeded synthetic demo names instead of --parties.
+    #[arg(long, conflicts_with = "parties")]
+    pub demo_parties: bool,
     /// Lane capacities, shares of declarations.
     #[arg(long, default_value = "red=2%,yellow=5%,blue=1%", value_parser = parse_capacity)]
     pub capacity: Capacity,
@@ -974,8 +985,17 @@ fn select(a: &SelectArgs) -> Result<()> {
 
     let benchmarks = match &a.history {
         Some(h) => Some(valuation_benchmarks(&load(h, &a.profile)?, &rows)?),
-        None => None,
+        None => model.modules.signals.iter().find_map(|m| match m {
+            borderline_targeting::modules::ModuleSignal::Valuation(v) => Some(v.benchmarks.clone()),
+            _ => None,
+        }),
     };
+    let screening = crate::targeting::build_screening(
+        a.parties.as_deref(),
+        a.relationships.as_deref(),
+        a.demo_parties,
+        &rows,
+    )?;
     let scorer = Scorer::new(&model);
     let fields = ModelFields::of(&model);
     let scores = scorer.score_block(&rows);
@@ -986,10 +1006,14 @@ fn select(a: &SelectArgs) -> Result<()> {
     for (d, s) in rows.iter().zip(&scores) {
         scorer.features(d, &mut x);
         let mut extra = fields.extra(&x);
-        flags.push(match &benchmarks {
+        let mut flagged = match &benchmarks {
             Some(b) => valuation_fields(b, d, &mut extra),
             None => Vec::new(),
-        });
+        };
+        if let Some(s) = &screening {
+            flagged.extend(screening_fields(s, d, &mut extra));
+        }
+        flags.push(flagged);
         let ctx = DeclarationContext {
             declaration: d,
             score: Some(s.probability),
@@ -1113,6 +1137,31 @@ fn valuation_fields(
     } else {
         Vec::new()
     }
+}
+
+/// Puts the best watchlist match score of the declaration's screened parties into the rule
+/// fields and returns the screening reasons (list hits, network paths, region flags).
+fn screening_fields(
+    s: &borderline_screening::ScreeningSignal,
+    d: &Declaration,
+    extra: &mut BTreeMap<String, f64>,
+) -> Vec<Reason> {
+    let parties = [
+        Some(d.importer.as_str()),
+        d.seller.as_deref(),
+        Some(d.declarant.as_str()),
+        d.courier.as_deref(),
+    ];
+    let best = parties
+        .into_iter()
+        .flatten()
+        .filter_map(|p| s.party_screen(p))
+        .map(|p| p.best_score)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    if let Some(b) = best {
+        extra.insert("screening_score".into(), b);
+    }
+    borderline_core::Signal::reasons(s, d)
 }
 
 fn lane_counts(selections: &[Selection]) -> BTreeMap<&'static str, usize> {

@@ -545,7 +545,23 @@ fn screening_signal(
     a: &ScoreArgs,
     rows: &[Declaration],
 ) -> Result<Option<borderline_screening::ScreeningSignal>> {
-    if a.parties.is_none() && !a.demo_parties {
+    build_screening(
+        a.parties.as_deref(),
+        a.relationships.as_deref(),
+        a.demo_parties,
+        rows,
+    )
+}
+
+/// Screening of `rows`' parties against the bundled watchlists: from a party directory CSV
+/// (plus optional relationships), or the seeded synthetic demo names; `None` when neither.
+pub fn build_screening(
+    parties: Option<&Path>,
+    relationships: Option<&Path>,
+    demo_parties: bool,
+    rows: &[Declaration],
+) -> Result<Option<borderline_screening::ScreeningSignal>> {
+    if parties.is_none() && !demo_parties {
         return Ok(None);
     }
     let store = borderline_screening::store::ListStore::bundled()?;
@@ -553,33 +569,29 @@ fn screening_signal(
         &store,
         borderline_screening::MatchConfig::default(),
     ));
-    if a.demo_parties {
+    let Some(path) = parties else {
         let (signal, _, _) = borderline_screening::demo::build_demo_signal(rows, matcher, 7, 2);
         return Ok(Some(signal));
-    }
+    };
     let read = |p: &Path| {
         std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
     };
-    let Some(path) = &a.parties else {
-        return Ok(None);
-    };
-    let (directory, issues) =
+    let (directory, mut issues) =
         borderline_screening::PartyDirectory::from_csv(&read(path)?, &path.display().to_string());
-    let mut relationships = Vec::new();
-    let mut all_issues = issues;
-    if let Some(rp) = &a.relationships {
-        let (rels, issues) = borderline_screening::network::read_relationships(
+    let mut links = Vec::new();
+    if let Some(rp) = relationships {
+        let (rels, more) = borderline_screening::network::read_relationships(
             &read(rp)?,
             &rp.display().to_string(),
         );
-        relationships = rels;
-        all_issues.extend(issues);
+        links = rels;
+        issues.extend(more);
     }
-    for i in &all_issues {
+    for i in &issues {
         eprintln!("skipped {i}");
     }
     let (signal, _, problems) =
-        borderline_screening::demo::build_signal(rows, matcher, directory, &relationships, 2);
+        borderline_screening::demo::build_signal(rows, matcher, directory, &links, 2);
     for p in problems {
         eprintln!("relationship not used: {p}");
     }

@@ -211,6 +211,28 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
         .collect();
     assert!(rule_ids.iter().any(|r| r == "cheap"), "{rule_ids:?}");
     assert!(rule_ids.iter().any(|r| r == "high-duty-risky"));
+    // Screening feeds rules: planted near-matches of listed entities (synthetic demo names).
+    std::fs::write(
+        d.join("screen.txt"),
+        "rule \"listed\" when screening_score >= 0.9 then lane red reason \"watchlist match\"\n",
+    )
+    .expect("write");
+    ok(borderline(d)
+        .args([
+            "select",
+            "--user",
+            "officer.kim",
+            "--demo-parties",
+            "--input",
+        ])
+        .arg(&test)
+        .args(["--rules", "screen.txt", "--output", "screened.csv"]));
+    let listed = csv::Reader::from_path(d.join("screened.csv"))
+        .expect("lanes")
+        .records()
+        .filter(|r| r.as_ref().expect("record")[5].contains("listed"))
+        .count();
+    assert!(listed > 0, "a screening hit directs a declaration by rule");
     ok(&mut select("3", "again.csv"));
     let mut a = lanes_of(&d.join("lanes.csv"));
     let mut b = lanes_of(&d.join("again.csv"));
@@ -220,7 +242,9 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
 
     // Every decision is in the audit log, which verifies.
     let verify = ok(borderline(d).args(["audit", "verify"]));
-    let records = 3 + 2 * (n_test + 1);
+    // Registration, approval, activation; then three selections (lanes, screened, again), each
+    // one record per declaration plus a summary.
+    let records = 3 + 3 * (n_test + 1);
     assert!(
         verify.contains(&format!("intact: {records} records")),
         "{verify}"
