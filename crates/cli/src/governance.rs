@@ -849,7 +849,20 @@ pub fn recorded_outcomes_since(
     since: NaiveDate,
     declarations: Vec<Declaration>,
 ) -> Result<(Vec<Declaration>, usize)> {
-    let store = GovArgs { db, user: None }.open_existing()?;
+    attach_recorded(
+        &GovArgs { db, user: None }.open_existing()?,
+        since,
+        declarations,
+    )
+}
+
+/// Declarations of `declarations` with an outcome recorded on or after `since` (latest record
+/// each), carrying it; and how many recorded outcomes matched no declaration.
+fn attach_recorded(
+    store: &Store,
+    since: NaiveDate,
+    declarations: Vec<Declaration>,
+) -> Result<(Vec<Declaration>, usize)> {
     let outcomes: HashMap<String, Outcome> = store
         .feedback()
         .latest(Some(since))?
@@ -867,7 +880,7 @@ pub fn recorded_outcomes_since(
             out.push(d);
         }
     }
-    let unmatched = outcomes.len() - out.len();
+    let unmatched = outcomes.len().saturating_sub(out.len());
     Ok((out, unmatched))
 }
 
@@ -875,38 +888,22 @@ pub fn recorded_outcomes_since(
 /// generic-layout CSV. Returns the number written.
 fn export_training(a: &ExportArgs) -> Result<usize> {
     let store = a.gov.open()?;
-    let outcomes: HashMap<String, Outcome> = store
-        .feedback()
-        .latest(Some(a.since))?
-        .into_iter()
-        .map(|r| (r.outcome.declaration_id.clone(), r.outcome))
-        .collect();
-    let rows = load(&a.declarations, &a.profile)?;
+    let (rows, unmatched) = attach_recorded(&store, a.since, load(&a.declarations, &a.profile)?)?;
     let mut w = csv::Writer::from_path(&a.output)
         .with_context(|| format!("creating {}", a.output.display()))?;
     w.write_record(GENERIC_COLUMNS)?;
-    let mut n = 0;
-    for mut d in rows {
-        if let Some(o) = outcomes.get(d.declaration_id.as_str()) {
-            d.outcome = Some(InspectionOutcome {
-                fraud: o.fraud,
-                critical_level: o.critical_level,
-                amount_recovered: o.amount_recovered,
-            });
-            w.write_record(generic_row(&d))?;
-            n += 1;
-        }
+    for d in &rows {
+        w.write_record(generic_row(d))?;
     }
     w.flush()?;
-    if n < outcomes.len() {
+    if unmatched > 0 {
         eprintln!(
-            "warning: {} outcomes since {} have no declaration in {}",
-            outcomes.len() - n,
+            "warning: {unmatched} outcomes since {} have no declaration in {}",
             a.since,
             a.declarations.display()
         );
     }
-    Ok(n)
+    Ok(rows.len())
 }
 
 // ------------------------------------------------------------------------ select

@@ -2,31 +2,12 @@
 //! with four-eyes approval, lanes with rules under exact capacities, the audit log (verify,
 //! export, tamper detection), feedback, monitoring, and a tiny simulation.
 
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn data(split: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../data/declarations/kcs_{split}.csv.gz"))
-}
-
-/// Every `every`-th row of a bundled split as a plain CSV, and its number of data rows.
-fn sample(split: &str, every: usize, dir: &Path) -> (PathBuf, usize) {
-    let file = std::fs::File::open(data(split)).expect("bundled data");
-    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
-    let path = dir.join(format!("{split}.csv"));
-    let mut out = std::fs::File::create(&path).expect("create");
-    let mut rows = 0;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.expect("utf-8");
-        if i == 0 || i % every == 0 {
-            writeln!(out, "{line}").expect("write");
-            rows += usize::from(i > 0);
-        }
-    }
-    (path, rows)
-}
+mod common;
+use common::sample;
 
 /// The binary, run in `dir` with no inherited governance settings.
 fn borderline(dir: &Path) -> Command {

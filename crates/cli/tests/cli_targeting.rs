@@ -1,34 +1,13 @@
 //! End to end through the `borderline` binary: ingest -> train -> evaluate -> score on a small
 //! sample of the bundled data.
 
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod common;
+use common::sample;
 
 fn borderline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_borderline"))
-}
-
-fn data(split: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../data/declarations/kcs_{split}.csv.gz"))
-}
-
-/// Every `every`-th row of a bundled split, as a plain CSV, and its number of data rows.
-fn sample(split: &str, every: usize, dir: &Path) -> (PathBuf, usize) {
-    let file = std::fs::File::open(data(split)).expect("bundled data");
-    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
-    let path = dir.join(format!("{split}.csv"));
-    let mut out = std::fs::File::create(&path).expect("create");
-    let mut rows = 0;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.expect("utf-8");
-        if i == 0 || i % every == 0 {
-            writeln!(out, "{line}").expect("write");
-            rows += usize::from(i > 0);
-        }
-    }
-    (path, rows)
 }
 
 fn run(cmd: &mut Command) -> (String, String) {

@@ -92,21 +92,32 @@ impl Modules {
     }
 
     /// Fits with benchmarks "as of" `date` (the valuation window ends there).
-    pub fn fit_as_of(
-        history: &[Declaration],
+    /// Takes any iteration over borrowed declarations, so that out-of-fold fits need not copy
+    /// the rows of the other folds.
+    pub fn fit_as_of<'a, I>(
+        history: I,
         cfg: ModulesConfig,
         date: NaiveDate,
-    ) -> Result<Modules, ModuleError> {
+    ) -> Result<Modules, ModuleError>
+    where
+        I: IntoIterator<Item = &'a Declaration> + Clone,
+    {
         let mut signals = Vec::new();
         if cfg.valuation {
-            let v = ValuationSignal::fit(borderline_valuation::Config::default(), history, date)?;
+            let v = ValuationSignal::fit(
+                borderline_valuation::Config::default(),
+                history.clone(),
+                date,
+            )?;
             signals.push(ModuleSignal::Valuation(v));
         }
         if cfg.hs_divergence {
-            signals.push(ModuleSignal::HsDivergence(HsDivergence::fit(
-                history,
-                DivergenceConfig::default(),
-            )));
+            // `HsDivergence::fit` is `new` + `add` in order; done here over the borrowed rows.
+            let mut hs = HsDivergence::new(DivergenceConfig::default());
+            for d in history {
+                hs.add(d);
+            }
+            signals.push(ModuleSignal::HsDivergence(hs));
         }
         let widths = signals
             .iter()
@@ -144,13 +155,12 @@ impl Modules {
         // Same as-of date for every fold, so that a fold's benchmark window matches the full fit.
         let date = as_of(history);
         for f in 0..folds as usize {
-            let rest: Vec<Declaration> = history
+            let rest = history
                 .iter()
                 .zip(&fold)
-                .filter(|(_, &fi)| fi != f)
-                .map(|(d, _)| d.clone())
-                .collect();
-            let m = Modules::fit_as_of(&rest, cfg, date)?;
+                .filter(move |(_, &fi)| fi != f)
+                .map(|(d, _)| d);
+            let m = Modules::fit_as_of(rest, cfg, date)?;
             for (i, d) in history.iter().enumerate() {
                 if fold[i] == f {
                     m.features(d, &mut out[i]);

@@ -433,21 +433,27 @@ impl Ensemble {
         Ok(Ensemble::new(num_features, trees))
     }
 
+    /// Value of the leaf that feature vector `x` reaches from `root` (pointer walk).
+    #[inline]
+    fn leaf_value(&self, root: u32, x: &[f32]) -> f64 {
+        let mut n = root;
+        while n & LEAF == 0 {
+            let node = &self.nodes[n as usize];
+            n = if go_left(node.decision_type, node.threshold, x[node.feature as usize]) {
+                node.left
+            } else {
+                node.right
+            };
+        }
+        self.leaves[(n & !LEAF) as usize]
+    }
+
     /// Raw score (log-odds).
     #[inline]
     pub fn raw_score(&self, x: &[f32]) -> f64 {
         let mut sum = 0.0;
         for &root in &self.roots {
-            let mut n = root;
-            while n & LEAF == 0 {
-                let node = &self.nodes[n as usize];
-                n = if go_left(node.decision_type, node.threshold, x[node.feature as usize]) {
-                    node.left
-                } else {
-                    node.right
-                };
-            }
-            sum += self.leaves[(n & !LEAF) as usize];
+            sum += self.leaf_value(root, x);
         }
         sum
     }
@@ -466,16 +472,7 @@ impl Ensemble {
         for &root in &self.roots {
             for (r, o) in out.iter_mut().enumerate().take(rows) {
                 let x = &xs[r * nf..(r + 1) * nf];
-                let mut n = root;
-                while n & LEAF == 0 {
-                    let node = &self.nodes[n as usize];
-                    n = if go_left(node.decision_type, node.threshold, x[node.feature as usize]) {
-                        node.left
-                    } else {
-                        node.right
-                    };
-                }
-                *o += self.leaves[(n & !LEAF) as usize];
+                *o += self.leaf_value(root, x);
             }
         }
     }
