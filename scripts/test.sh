@@ -3,7 +3,7 @@
 # every crate's unit, integration and doc tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+source scripts/setup.sh
 if [ ! -d ../shared/data ]; then
   echo "note: ../shared/data is missing; tests that measure against it print a skip message" >&2
 fi
