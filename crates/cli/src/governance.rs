@@ -2,6 +2,7 @@
 //! The logic lives in `borderline-governance`; this file parses arguments, loads files and
 //! prints.
 
+use crate::output::parse_percent;
 use anyhow::{anyhow, bail, Context, Result};
 use borderline_core::{Declaration, InspectionOutcome, Reason};
 use borderline_governance::audit::{
@@ -20,7 +21,7 @@ use borderline_governance::{Lane, Store};
 use borderline_ingest::{read_all, Profile};
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::{Explain, Scorer};
-use borderline_targeting::train::{train, TrainConfig};
+use borderline_training::{train, TrainConfig};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use std::collections::{BTreeMap, HashMap};
@@ -287,10 +288,10 @@ pub struct SelectArgs {
     #[arg(long, default_value = "red=2%,yellow=5%,blue=1%", value_parser = parse_capacity)]
     pub capacity: Capacity,
     /// Random share (inside the red capacity), for unbiased measurement.
-    #[arg(long, default_value = "0.5%", value_parser = parse_share)]
+    #[arg(long, default_value = "0.5%", value_parser = parse_percent)]
     pub random: f64,
     /// Exploration share (inside the red capacity): declarations the model knows least.
-    #[arg(long, default_value = "1%", value_parser = parse_share)]
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
     pub explore: f64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -316,13 +317,13 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub sample: Option<usize>,
     /// Declarations inspected each week (red lane), share of the week's declarations.
-    #[arg(long, default_value = "5%", value_parser = parse_share)]
+    #[arg(long, default_value = "5%", value_parser = parse_percent)]
     pub capacity: f64,
     /// Random share of the exploring policy (inside the capacity).
-    #[arg(long, default_value = "1%", value_parser = parse_share)]
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
     pub random: f64,
     /// Exploration share of the exploring policy (inside the capacity).
-    #[arg(long, default_value = "1%", value_parser = parse_share)]
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
     pub explore: f64,
     /// Trees at most per weekly retraining (early stopping on the validation period).
     #[arg(long, default_value_t = 300)]
@@ -344,19 +345,6 @@ pub struct Capacity {
     pub blue: f64,
 }
 
-fn parse_share(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .trim_end_matches('%')
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a share such as 2% or 0.5%"))?;
-    if !(0.0..=100.0).contains(&v) {
-        return Err(format!("{s:?} must be between 0% and 100%"));
-    }
-    Ok(v)
-}
-
 fn parse_capacity(s: &str) -> Result<Capacity, String> {
     let mut c = Capacity {
         red: 0.0,
@@ -367,7 +355,7 @@ fn parse_capacity(s: &str) -> Result<Capacity, String> {
         let (lane, share) = part
             .split_once('=')
             .ok_or_else(|| format!("{part:?}: expected LANE=SHARE, e.g. red=2%"))?;
-        let v = parse_share(share)?;
+        let v = parse_percent(share)?;
         match lane.trim().parse::<Lane>().map_err(|e| e.to_string())? {
             Lane::Red => c.red = v,
             Lane::Yellow => c.yellow = v,
@@ -526,7 +514,7 @@ fn describe_model(r: &RegisterArgs, user: &str) -> Result<NewModel> {
     };
     if let Some(eval) = &r.eval {
         let rows = load(eval, &r.profile)?;
-        let scorer = Scorer::new(&model);
+        let scorer = Scorer::new(model.clone());
         let scores: Vec<f64> = scorer
             .score_block(&rows)
             .into_iter()
@@ -987,13 +975,13 @@ fn select(a: &SelectArgs) -> Result<()> {
             _ => None,
         }),
     };
-    let screening = crate::targeting::build_screening(
+    let screening = crate::targeting::screening_of(
         a.parties.as_deref(),
         a.relationships.as_deref(),
         a.demo_parties,
         &rows,
     )?;
-    let scorer = Scorer::new(&model);
+    let scorer = Scorer::new(model.clone());
     let fields = ModelFields::of(&model);
     let scores = scorer.score_block(&rows);
     let mut x = vec![0.0f32; scorer.num_features()];
@@ -1266,7 +1254,7 @@ fn monitor_cmd(a: &MonitorArgs) -> Result<()> {
     };
     let reference = load(&a.reference, &a.profile)?;
     let recent = load(&a.input, &a.profile)?;
-    let scorer = Scorer::new(&model);
+    let scorer = Scorer::new(model.clone());
     let nf = scorer.num_features();
     let columns = |rows: &[Declaration]| {
         let mut cols = vec![Vec::with_capacity(rows.len()); nf];
@@ -1549,7 +1537,7 @@ fn simulate(a: &SimulateArgs) -> Result<()> {
         let mut learned: Vec<Declaration> = train_rows.clone();
         let mut out = Vec::new();
         for (w, (week, rows)) in weeks.iter().enumerate() {
-            let scorer = Scorer::new(&model);
+            let scorer = Scorer::new(model.clone());
             let fields = ModelFields::of(&model);
             let scores: Vec<f64> = scorer
                 .score_block(rows)

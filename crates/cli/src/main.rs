@@ -4,8 +4,8 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
-mod generate;
 mod governance;
+mod output;
 mod targeting;
 
 #[derive(Parser)]

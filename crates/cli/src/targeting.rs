@@ -1,12 +1,15 @@
 //! Targeting commands: ingest, train, evaluate, score, demo, generate.
 
-use anyhow::{bail, Context, Result};
-use borderline_core::Declaration;
-use borderline_ingest::{DeclarationReader, Profile, QuarantineWriter, Row};
-use borderline_targeting::metrics::{evaluate, EvaluationReport};
+use crate::output::{parse_percent, AtomicFile};
+use anyhow::{bail, Result};
+use borderline_app::declarations::{self, Loaded, Source};
+use borderline_app::screening::{bundled_matcher, screen_batch, Parties};
+use borderline_app::targeting::{self as app, Capacities, Decided, Reasons};
+use borderline_app::training::{train_model, TrainConfig, TrainRequest};
+use borderline_core::{Lane, Signal};
+use borderline_ingest::Profile;
 use borderline_targeting::model::ModelArtefact;
-use borderline_targeting::score::{assign_lanes, Explain, Lane, Scorer};
-use borderline_targeting::train::{train, TrainConfig};
+use borderline_targeting::score::{Explain, Scorer};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -199,18 +202,6 @@ pub struct GenerateArgs {
     pub seed: u64,
 }
 
-pub fn parse_percent(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .trim_end_matches('%')
-        .parse()
-        .map_err(|_| format!("{s:?} is not a percentage such as 5%"))?;
-    if !(0.0..=100.0).contains(&v) {
-        return Err(format!("{s:?} must be between 0% and 100%"));
-    }
-    Ok(v)
-}
-
 /// Bundled data folder: `$BORDERLINE_DATA`, `./data`, or the source tree's `data`.
 pub fn data_dir() -> PathBuf {
     if let Ok(d) = std::env::var("BORDERLINE_DATA") {
@@ -223,60 +214,27 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
 }
 
-/// Reads a declaration file completely, printing its accounting to stderr and writing any
-/// quarantined rows to `quarantine_dir`.
+impl InputArgs {
+    pub fn source(&self, path: &Path) -> Result<Source> {
+        Ok(Source::new(path, Profile::resolve(&self.profile)?).quarantine_to(&self.quarantine_dir))
+    }
+}
+
+/// Reads a declaration file completely, printing its accounting to stderr.
 pub fn load(path: &Path, input: &InputArgs) -> Result<Vec<Declaration>> {
-    let profile = Profile::resolve(&input.profile)?;
-    let mut reader = DeclarationReader::open(path, profile)?;
-    let mut accepted = Vec::new();
-    let mut quarantine: Option<QuarantineWriter> = None;
-    for row in reader.by_ref() {
-        match row {
-            Row::Accepted(d) => accepted.push(*d),
-            Row::Quarantined(q) => {
-                write_quarantined(&mut quarantine, path, &input.quarantine_dir, &q)?;
-            }
-        }
-    }
-    if let Some(e) = reader.take_error() {
-        return Err(e.into());
-    }
-    eprintln!("{}", reader.report());
-    if let Some(mut w) = quarantine {
-        w.flush()?;
-        if let Some(p) = &w.path {
-            eprintln!("  quarantined rows written to {}", p.display());
-        }
-    }
-    Ok(accepted)
+    let loaded = declarations::load(&input.source(path)?)?;
+    print_loaded(&loaded);
+    Ok(loaded.declarations)
 }
 
-/// Writes a quarantined row, creating the quarantine file on the first one (clean inputs leave
-/// no empty files behind).
-fn write_quarantined(
-    slot: &mut Option<QuarantineWriter>,
-    source: &Path,
-    dir: &Path,
-    q: &borderline_ingest::Quarantined,
-) -> Result<()> {
-    if slot.is_none() {
-        *slot = Some(open_quarantine(source, dir)?);
+fn print_loaded(l: &Loaded) {
+    eprintln!("{}", l.report);
+    if let Some(p) = &l.quarantine_file {
+        eprintln!("  quarantined rows written to {}", p.display());
     }
-    if let Some(w) = slot.as_mut() {
-        w.write(q)?;
-    }
-    Ok(())
 }
 
-fn open_quarantine(source: &Path, dir: &Path) -> Result<QuarantineWriter> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = source
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "input".into());
-    let path = dir.join(format!("{name}.quarantine.csv"));
-    QuarantineWriter::create(&path).with_context(|| format!("creating {}", path.display()))
-}
+use borderline_core::Declaration;
 
 fn spinner(msg: &str) -> indicatif::ProgressBar {
     let pb = indicatif::ProgressBar::new_spinner();
@@ -289,108 +247,67 @@ pub fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Ingest(a) => ingest(a),
         Command::Train(a) => {
-            let model = train_model(&a)?;
+            let model = train_cmd(&a)?;
             print_training(&model, &a.model);
             Ok(())
         }
         Command::Evaluate(a) => {
             let model = load_model(&a.model)?;
-            let report = evaluate_model(&model, &load(&a.test, &a.input)?);
+            let id = model.model_id.clone();
+            let report = app::evaluate_model(&Scorer::new(model), &load(&a.test, &a.input)?);
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("model {} on {}", model.model_id, a.test.display());
+                println!("model {id} on {}", a.test.display());
                 print!("{report}");
             }
             Ok(())
         }
         Command::Score(a) => score(&a),
         Command::Demo(a) => demo(&a),
-        Command::Generate(a) => crate::generate::generate(&a),
+        Command::Generate(a) => {
+            let n = borderline_devkit::generate::generate(&data_dir(), a.rows, a.seed, &a.output)?;
+            eprintln!("wrote {n} declarations to {}", a.output.display());
+            Ok(())
+        }
     }
 }
 
 fn ingest(a: IngestArgs) -> Result<()> {
     let profile = Profile::resolve(&a.input.profile)?;
     let mut out = match &a.output {
-        Some(p) => Some(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
+        Some(p) => Some(AtomicFile::create(p)?),
         None => None,
     };
-    let mut reports = Vec::new();
-    for file in &a.files {
-        let mut reader = DeclarationReader::open(file, profile.clone())?;
-        let mut quarantine: Option<QuarantineWriter> = None;
-        for row in reader.by_ref() {
-            match row {
-                Row::Accepted(d) => {
-                    if let Some(o) = out.as_mut() {
-                        serde_json::to_writer(&mut *o, &d)?;
-                        o.write_all(b"\n")?;
-                    }
-                }
-                Row::Quarantined(q) => {
-                    write_quarantined(&mut quarantine, file, &a.input.quarantine_dir, &q)?;
-                }
+    let reports =
+        declarations::ingest_files(&a.files, &profile, Some(&a.input.quarantine_dir), |d| {
+            if let Some(o) = out.as_mut() {
+                serde_json::to_writer(&mut *o, &d)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| o.write_all(b"\n"))
+                    .map_err(borderline_app::AppError::io("writing accepted rows"))?;
             }
-        }
-        if let Some(e) = reader.take_error() {
-            return Err(e.into());
-        }
-        if let Some(mut w) = quarantine {
-            w.flush()?;
-            if !a.json {
-                if let Some(p) = &w.path {
-                    println!("  quarantined rows written to {}", p.display());
-                }
-            }
-        }
-        if !a.json {
-            println!("{}", reader.report());
-        }
-        reports.push(reader.report().clone());
+            Ok(())
+        })?;
+    if let Some(o) = out {
+        o.commit()?;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    }
-    if let Some(mut o) = out {
-        o.flush()?;
+        let r: Vec<_> = reports.iter().map(|(r, _)| r).collect();
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        for (r, q) in &reports {
+            if let Some(p) = q {
+                println!("  quarantined rows written to {}", p.display());
+            }
+            println!("{r}");
+        }
     }
     Ok(())
 }
 
-fn train_model(a: &TrainArgs) -> Result<ModelArtefact> {
-    let train_rows = load(&a.train, &a.input)?;
-    let mut valid_rows = load(&a.valid, &a.input)?;
-    if let (Some(since), Some(path)) = (a.since, &a.feedback_declarations) {
-        let (recorded, unmatched) =
-            crate::governance::recorded_outcomes_since(a.db.clone(), since, load(path, &a.input)?)?;
-        if unmatched > 0 {
-            eprintln!(
-                "warning: {unmatched} outcomes recorded since {since} have no declaration in {}",
-                path.display()
-            );
-        }
-        let ids: std::collections::HashSet<&str> =
-            recorded.iter().map(|d| d.declaration_id.as_str()).collect();
-        valid_rows.retain(|d| !ids.contains(d.declaration_id.as_str()));
-        eprintln!(
-            "feedback: {} declarations with outcomes recorded since {since} join the validation period",
-            recorded.len()
-        );
-        valid_rows.extend(recorded);
-    }
-    if let (Some(t), Some(v)) = (
-        train_rows.iter().map(|d| d.date).max(),
-        valid_rows.iter().map(|d| d.date).min(),
-    ) {
-        if v <= t {
-            eprintln!(
-                "warning: validation period starts {v}, not after the training period's end {t}"
-            );
-        }
-    }
+/// The training configuration the flags describe.
+fn train_config(a: &TrainArgs) -> TrainConfig {
     let mut cfg = TrainConfig {
         seed: a.seed,
         refit: !a.no_refit,
@@ -411,11 +328,49 @@ fn train_model(a: &TrainArgs) -> Result<ModelArtefact> {
     }
     cfg.modules.valuation = !a.no_valuation;
     cfg.modules.hs_divergence = a.hs_divergence;
+    cfg
+}
+
+fn train_cmd(a: &TrainArgs) -> Result<ModelArtefact> {
+    let train = load(&a.train, &a.input)?;
+    let valid = load(&a.valid, &a.input)?;
+    let recorded = match (a.since, &a.feedback_declarations) {
+        (Some(since), Some(path)) => {
+            let (recorded, unmatched) = crate::governance::recorded_outcomes_since(
+                a.db.clone(),
+                since,
+                load(path, &a.input)?,
+            )?;
+            if unmatched > 0 {
+                eprintln!(
+                    "warning: {unmatched} outcomes recorded since {since} have no declaration in {}",
+                    path.display()
+                );
+            }
+            recorded
+        }
+        _ => Vec::new(),
+    };
     let pb = spinner("training");
-    let model = train(&train_rows, &valid_rows, &cfg, &|step| {
-        pb.set_message(step.to_string())
-    })?;
+    let (model, notes) = train_model(
+        TrainRequest {
+            train,
+            valid,
+            recorded,
+            config: train_config(a),
+        },
+        &|step| pb.set_message(step.to_string()),
+    )?;
     pb.finish_and_clear();
+    if let Some(since) = a.since {
+        eprintln!(
+            "feedback: {} declarations with outcomes recorded since {since} join the validation period",
+            notes.recorded_joined
+        );
+    }
+    if let Some((v, t)) = notes.overlapping_periods {
+        eprintln!("warning: validation period starts {v}, not after the training period's end {t}");
+    }
     if let Some(dir) = a.model.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -437,8 +392,8 @@ fn print_training(model: &ModelArtefact, path: &Path) {
         t.train_period.0,
         t.valid_period.1,
         model.validation.auc,
-        model.validation.precision_at["5"],
-        model.validation.precision_at["10"],
+        model.validation.precision_at.get("5").copied().unwrap_or(f64::NAN),
+        model.validation.precision_at.get("10").copied().unwrap_or(f64::NAN),
     );
 }
 
@@ -446,58 +401,28 @@ pub fn load_model(path: &Path) -> Result<ModelArtefact> {
     Ok(ModelArtefact::load(path)?)
 }
 
-pub fn evaluate_model(model: &ModelArtefact, rows: &[Declaration]) -> EvaluationReport {
-    let scorer = Scorer::new(model);
-    let mut x = vec![0.0; scorer.num_features()];
-    let scores: Vec<f64> = rows.iter().map(|d| scorer.score(d, &mut x).raw).collect();
-    evaluate(rows, &scores)
-}
-
-/// One line of the inspection list.
-#[derive(serde::Serialize)]
-pub struct ListEntry<'a> {
-    pub rank: Option<usize>,
-    pub declaration_id: &'a str,
-    pub risk_score: f64,
-    pub lane: Lane,
-    pub importer: &'a str,
-    pub hs_code: &'a str,
-    pub origin: &'a str,
-    pub reasons: Vec<borderline_core::Reason>,
-}
-
-struct ListWriter {
-    out: Box<dyn Write>,
+/// Writes inspection-list lines as CSV or JSON Lines, to a file (replaced only when complete)
+/// or standard output.
+pub struct ListWriter {
+    out: crate::output::Output,
     format: OutputFormat,
     header_done: bool,
 }
 
 impl ListWriter {
-    fn new(path: Option<&Path>, format: Option<OutputFormat>) -> Result<Self> {
+    pub fn new(path: Option<&Path>, format: Option<OutputFormat>) -> Result<Self> {
         let format = format.unwrap_or_else(|| match path {
             Some(p) if p.to_string_lossy().ends_with(".jsonl") => OutputFormat::Jsonl,
             _ => OutputFormat::Csv,
         });
-        let out: Box<dyn Write> = match path {
-            Some(p) => {
-                if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)?;
-                }
-                Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(p)
-                        .with_context(|| format!("creating {}", p.display()))?,
-                ))
-            }
-            None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-        };
         Ok(ListWriter {
-            out,
+            out: crate::output::Output::to(path)?,
             format,
             header_done: false,
         })
     }
 
-    fn write(&mut self, e: &ListEntry) -> Result<()> {
+    pub fn write(&mut self, e: &Decided) -> Result<()> {
         match self.format {
             OutputFormat::Jsonl => {
                 serde_json::to_writer(&mut self.out, e)?;
@@ -530,32 +455,49 @@ impl ListWriter {
         }
         Ok(())
     }
-}
 
-fn explain_of(r: ReasonsArg) -> Option<Explain> {
-    match r {
-        ReasonsArg::Exact => Some(Explain::Exact),
-        ReasonsArg::Fast => Some(Explain::Fast),
-        ReasonsArg::None => None,
+    /// Completes the output: a file appears at its path only now.
+    pub fn finish(self) -> Result<()> {
+        self.out.finish()
     }
 }
 
-/// The screening signal `score` was asked for, over the scored batch's supplier network.
-fn screening_signal(
-    a: &ScoreArgs,
-    rows: &[Declaration],
-) -> Result<Option<borderline_screening::ScreeningSignal>> {
-    build_screening(
-        a.parties.as_deref(),
-        a.relationships.as_deref(),
-        a.demo_parties,
-        rows,
-    )
+impl ReasonsArg {
+    pub fn reasons(self, top: usize) -> Reasons {
+        Reasons {
+            method: match self {
+                ReasonsArg::Exact => Some(Explain::Exact),
+                ReasonsArg::Fast => Some(Explain::Fast),
+                ReasonsArg::None => None,
+            },
+            top,
+        }
+    }
 }
 
-/// Screening of `rows`' parties against the bundled watchlists: from a party directory CSV
-/// (plus optional relationships), or the seeded synthetic demo names; `None` when neither.
-pub fn build_screening(
+/// The parties `--parties/--relationships` or `--demo-parties` describe, if any.
+pub fn parties_of(
+    parties: Option<&Path>,
+    relationships: Option<&Path>,
+    demo_parties: bool,
+    rows: &[Declaration],
+    matcher: &borderline_screening::Matcher,
+) -> Result<Option<Parties>> {
+    if let Some(p) = parties {
+        let parties = Parties::from_files(p, relationships)?;
+        for s in &parties.skipped {
+            eprintln!("skipped {s}");
+        }
+        return Ok(Some(parties));
+    }
+    if demo_parties {
+        return Ok(Some(borderline_devkit::demo_parties(rows, matcher)));
+    }
+    Ok(None)
+}
+
+/// Screening of `rows`' parties as the flags ask, or `None`.
+pub fn screening_of(
     parties: Option<&Path>,
     relationships: Option<&Path>,
     demo_parties: bool,
@@ -564,38 +506,15 @@ pub fn build_screening(
     if parties.is_none() && !demo_parties {
         return Ok(None);
     }
-    let store = borderline_screening::store::ListStore::bundled()?;
-    let matcher = std::sync::Arc::new(borderline_screening::Matcher::build(
-        &store,
-        borderline_screening::MatchConfig::default(),
-    ));
-    let Some(path) = parties else {
-        let (signal, _, _) = borderline_screening::demo::build_demo_signal(rows, matcher, 7, 2);
-        return Ok(Some(signal));
+    let matcher = bundled_matcher()?;
+    let Some(p) = parties_of(parties, relationships, demo_parties, rows, &matcher)? else {
+        return Ok(None);
     };
-    let read = |p: &Path| {
-        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
-    };
-    let (directory, mut issues) =
-        borderline_screening::PartyDirectory::from_csv(&read(path)?, &path.display().to_string());
-    let mut links = Vec::new();
-    if let Some(rp) = relationships {
-        let (rels, more) = borderline_screening::network::read_relationships(
-            &read(rp)?,
-            &rp.display().to_string(),
-        );
-        links = rels;
-        issues.extend(more);
-    }
-    for i in &issues {
-        eprintln!("skipped {i}");
-    }
-    let (signal, _, problems) =
-        borderline_screening::demo::build_signal(rows, matcher, directory, &links, 2);
-    for p in problems {
+    let s = screen_batch(rows, matcher, p);
+    for p in &s.unused_relationships {
         eprintln!("relationship not used: {p}");
     }
-    Ok(Some(signal))
+    Ok(Some(s.signal))
 }
 
 fn score(a: &ScoreArgs) -> Result<()> {
@@ -603,127 +522,41 @@ fn score(a: &ScoreArgs) -> Result<()> {
         !(a.stream && (a.parties.is_some() || a.demo_parties)),
         "--parties/--demo-parties screen a batch (the supplier network is built from it); drop --stream"
     );
-    let model = load_model(&a.model)?;
-    let scorer = Scorer::new(&model);
+    let scorer = Scorer::new(load_model(&a.model)?);
     let mut writer = ListWriter::new(a.output.as_deref(), a.format)?;
-    let explain = explain_of(a.reasons);
-    let mut x = vec![0.0; scorer.num_features()];
+    let caps = Capacities {
+        red_percent: a.capacity,
+        yellow_percent: a.yellow,
+    };
+    let reasons = a.reasons.reasons(a.top_reasons);
     if a.stream {
-        let profile = Profile::resolve(&a.in_args.profile)?;
-        let mut reader = DeclarationReader::open(&a.input, profile)?.without_duplicate_check();
-        let mut quarantine: Option<QuarantineWriter> = None;
-        // Declarations are scored in blocks (cache-friendly), written in input order.
-        let mut block: Vec<Declaration> = Vec::with_capacity(borderline_targeting::score::BLOCK);
-        let mut flush = |block: &mut Vec<Declaration>, writer: &mut ListWriter| -> Result<()> {
-            for (d, s) in block.iter().zip(scorer.score_block(block)) {
-                let lane = scorer.stream_lane(s.probability, a.capacity, a.yellow);
-                let reasons = match (lane, explain) {
-                    (Lane::Red | Lane::Yellow, Some(m)) => {
-                        scorer.features(d, &mut x);
-                        scorer.explain(d, &x, m, a.top_reasons)
-                    }
-                    _ => Vec::new(),
-                };
-                writer.write(&entry(d, None, s.probability, lane, reasons))?;
-            }
-            block.clear();
-            Ok(())
-        };
-        for row in reader.by_ref() {
-            match row {
-                Row::Accepted(d) => {
-                    block.push(*d);
-                    if block.len() == borderline_targeting::score::BLOCK {
-                        flush(&mut block, &mut writer)?;
-                    }
-                }
-                Row::Quarantined(q) => {
-                    write_quarantined(&mut quarantine, &a.input, &a.in_args.quarantine_dir, &q)?;
-                }
-            }
-        }
-        flush(&mut block, &mut writer)?;
-        if let Some(e) = reader.take_error() {
-            return Err(e.into());
-        }
-        if let Some(mut w) = quarantine {
-            w.flush()?;
-        }
-        eprintln!("{}", reader.report());
+        let (report, _) =
+            app::score_stream(&scorer, &a.in_args.source(&a.input)?, caps, reasons, |e| {
+                writer.write(&e).map_err(|e| {
+                    borderline_app::AppError::Invalid(format!("writing the list: {e}"))
+                })
+            })?;
+        eprintln!("{report}");
     } else {
         let rows = load(&a.input, &a.in_args)?;
-        let screening = screening_signal(a, &rows)?;
-        for (rank, d, p, lane, mut reasons) in
-            rank_batch(&scorer, &rows, a.capacity, a.yellow, explain, a.top_reasons)
-        {
-            if let Some(s) = &screening {
-                reasons.extend(borderline_core::Signal::reasons(s, d));
-            }
-            writer.write(&entry(d, Some(rank), p, lane, reasons))?;
+        let screening = screening_of(
+            a.parties.as_deref(),
+            a.relationships.as_deref(),
+            a.demo_parties,
+            &rows,
+        )?;
+        let list = app::rank_batch(
+            &scorer,
+            &rows,
+            caps,
+            reasons,
+            screening.as_ref().map(|s| s as &dyn Signal),
+        );
+        for e in &list {
+            writer.write(e)?;
         }
     }
-    writer.out.flush()?;
-    Ok(())
-}
-
-fn entry<'a>(
-    d: &'a Declaration,
-    rank: Option<usize>,
-    p: f64,
-    lane: Lane,
-    reasons: Vec<borderline_core::Reason>,
-) -> ListEntry<'a> {
-    ListEntry {
-        rank,
-        declaration_id: &d.declaration_id,
-        risk_score: p,
-        lane,
-        importer: &d.importer,
-        hs_code: d.hs_code.as_str(),
-        origin: &d.origin_country,
-        reasons,
-    }
-}
-
-type Ranked<'a> = (
-    usize,
-    &'a Declaration,
-    f64,
-    Lane,
-    Vec<borderline_core::Reason>,
-);
-
-/// Scores a batch and returns it in rank order with lanes and reasons.
-pub fn rank_batch<'a>(
-    scorer: &Scorer,
-    rows: &'a [Declaration],
-    red: f64,
-    yellow: f64,
-    explain: Option<Explain>,
-    top_reasons: usize,
-) -> Vec<Ranked<'a>> {
-    let mut x = vec![0.0; scorer.num_features()];
-    let probs: Vec<f64> = rows
-        .iter()
-        .map(|d| scorer.score(d, &mut x).probability)
-        .collect();
-    let ids: Vec<&str> = rows.iter().map(|d| d.declaration_id.as_str()).collect();
-    let (order, lanes) = assign_lanes(&probs, &ids, red, yellow);
-    order
-        .iter()
-        .enumerate()
-        .map(|(rank, &i)| {
-            let d = &rows[i];
-            let reasons = match (lanes[i], explain) {
-                (Lane::Red | Lane::Yellow, Some(m)) => {
-                    scorer.features(d, &mut x);
-                    scorer.explain(d, &x, m, top_reasons)
-                }
-                _ => Vec::new(),
-            };
-            (rank + 1, d, probs[i], lanes[i], reasons)
-        })
-        .collect()
+    writer.finish()
 }
 
 fn demo(a: &DemoArgs) -> Result<()> {
@@ -744,7 +577,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
         "== 1/3 Train on 2020 (Korea Customs synthetic declarations), early stopping on 2021-Q1"
     );
     let model_path = a.out.join("model.json.gz");
-    let model = train_model(&TrainArgs {
+    let model = train_cmd(&TrainArgs {
         train: file("train"),
         valid: file("valid"),
         input: InputArgs {
@@ -766,22 +599,30 @@ fn demo(a: &DemoArgs) -> Result<()> {
         threads: 2,
     })?;
     print_training(&model, &model_path);
+    let scorer = Scorer::new(model);
 
     println!("\n== 2/3 Evaluate on the held-back period 2021-Q2");
     let test = load(&file("test"), &input)?;
-    let report = evaluate_model(&model, &test);
-    print!("{report}");
+    print!("{}", app::evaluate_model(&scorer, &test));
 
     println!("\n== 3/3 Score 2021-Q2: inspection list at 5% red / 10% yellow capacity");
-    let scorer = Scorer::new(&model);
-    let ranked = rank_batch(&scorer, &test, 5.0, 10.0, Some(Explain::Exact), 3);
+    let ranked = app::rank_batch(
+        &scorer,
+        &test,
+        Capacities::default(),
+        Reasons {
+            method: Some(Explain::Exact),
+            top: 3,
+        },
+        None,
+    );
     let list_path = a.out.join("inspection-list.csv");
     let mut writer = ListWriter::new(Some(&list_path), Some(OutputFormat::Csv))?;
-    for (rank, d, p, lane, reasons) in &ranked {
-        writer.write(&entry(d, Some(*rank), *p, *lane, reasons.clone()))?;
+    for e in &ranked {
+        writer.write(e)?;
     }
-    writer.out.flush()?;
-    let count = |l: Lane| ranked.iter().filter(|r| r.3 == l).count();
+    writer.finish()?;
+    let count = |l: Lane| ranked.iter().filter(|r| r.lane == l).count();
     println!(
         "{} declarations: {} red, {} yellow, {} green; full list in {}",
         ranked.len(),
@@ -790,30 +631,29 @@ fn demo(a: &DemoArgs) -> Result<()> {
         count(Lane::Green),
         list_path.display()
     );
-    for (rank, d, p, lane, reasons) in ranked.iter().take(a.top) {
+    for e in ranked.iter().take(a.top) {
+        let d = e.declaration;
         println!(
-            "\n#{rank} {} [{lane}] risk {:.1}%  importer {}  HS {}  origin {}",
+            "\n#{} {} [{}] risk {:.1}%  importer {}  HS {}  origin {}",
+            e.rank.unwrap_or_default(),
             d.declaration_id,
-            p * 100.0,
+            e.lane,
+            e.risk_score * 100.0,
             d.importer,
             d.hs_code,
             d.origin_country
         );
-        for r in reasons {
+        for r in &e.reasons {
             println!("    - {}", r.text);
         }
     }
     println!("\n== Screening parties against the bundled watchlists (synthetic demo names and links; docs/screening.md)");
-    let store = borderline_screening::store::ListStore::bundled()?;
-    let matcher = std::sync::Arc::new(borderline_screening::Matcher::build(
-        &store,
-        borderline_screening::MatchConfig::default(),
-    ));
-    let (signal, _network, _enrichment) =
-        borderline_screening::demo::build_demo_signal(&test, matcher, 7, 2);
+    let Some(signal) = screening_of(None, None, true, &test)? else {
+        bail!("demo parties gave no screening");
+    };
     let flagged: Vec<(&Declaration, Vec<borderline_core::Reason>)> = test
         .iter()
-        .map(|d| (d, borderline_core::Signal::reasons(&signal, d)))
+        .map(|d| (d, signal.reasons(d)))
         .filter(|(_, r)| !r.is_empty())
         .collect();
     println!(

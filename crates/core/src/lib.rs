@@ -6,8 +6,10 @@
 //! This crate has no I/O and few dependencies so that every other crate can depend on it.
 
 mod declaration;
+pub mod lane;
 pub mod metrics;
 mod signal;
 
 pub use declaration::{Declaration, HsCode, HsCodeError, InspectionOutcome, Text};
-pub use signal::{FeatureDef, Reason, ReasonKind, Signal};
+pub use lane::Lane;
+pub use signal::{FeatureDef, Reason, ReasonKind, RuleFieldDef, Signal};

@@ -48,4 +48,29 @@ pub trait Signal: Send + Sync {
     fn features(&self, declaration: &Declaration, out: &mut [f32]);
     /// Reasons this module gives on its own, independent of the model (flags, list hits).
     fn reasons(&self, declaration: &Declaration) -> Vec<Reason>;
+
+    /// Phrases the value of this signal's feature `feature` (an index into `feature_defs()`)
+    /// for an officer, in customs words with currency and unit. `None` lets the caller fall
+    /// back to "<feature name> <value>". Nothing outside a module names its features.
+    fn describe(&self, feature: usize, value: f32, declaration: &Declaration) -> Option<String> {
+        let _ = (feature, value, declaration);
+        None
+    }
+
+    /// The fields this signal offers to analysts' rules (`when <field> < 5 then ...`).
+    fn rule_fields(&self) -> Vec<RuleFieldDef> {
+        Vec::new()
+    }
+
+    /// Values of [`Signal::rule_fields`] for a declaration (absent when not available).
+    fn rule_values(&self, declaration: &Declaration, out: &mut Vec<(&'static str, f64)>) {
+        let _ = (declaration, out);
+    }
+}
+
+/// A numeric field a signal offers to analysts' rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleFieldDef {
+    pub name: &'static str,
+    pub definition: &'static str,
 }

@@ -14,12 +14,12 @@
 
 pub mod audit;
 pub mod feedback;
-pub mod lane;
+pub use borderline_core::lane;
 pub mod monitor;
 pub mod registry;
 pub mod rules;
 pub mod selectivity;
 mod store;
 
-pub use lane::Lane;
+pub use borderline_core::Lane;
 pub use store::{Store, StoreError};

@@ -25,8 +25,8 @@
 //! Random and exploration shares are part of the red capacity (physical inspection gives the
 //! outcome they are for), so `random + explore <= red` is required.
 
-use crate::lane::Lane;
 use crate::rules::RuleHit;
+use borderline_core::Lane;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
@@ -96,11 +96,9 @@ impl Policy {
     }
 }
 
-/// Declarations a share of `percent` % of `n` allows: `floor(n x percent / 100)`. The small
-/// epsilon keeps shares such as 29% of 100 (28.999... in binary) at 29.
-pub fn count(n: usize, percent: f64) -> usize {
-    (((n as f64) * percent / 100.0 + 1e-9).floor().max(0.0) as usize).min(n)
-}
+/// Declarations a share of `percent` % of `n` allows: the one capacity rule of
+/// [`borderline_core::lane::capacity_count`].
+pub use borderline_core::lane::capacity_count as count;
 
 /// Uncertainty of a calibrated probability: 1 at 0.5, 0 at 0 or 1.
 pub fn score_uncertainty(probability: f64) -> f64 {

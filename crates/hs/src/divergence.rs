@@ -396,6 +396,45 @@ impl Signal for HsDivergence {
         }
     }
 
+    fn describe(&self, feature: usize, value: f32, d: &Declaration) -> Option<String> {
+        let v = f64::from(value);
+        let hs6 = d.hs_code.hs6();
+        Some(match FEATURES.get(feature)?.0 {
+            "hs_code_invalid" => format!("declared HS {hs6} is not an HS 2022 subheading"),
+            "hs_importer_hs6_share" => format!(
+                "HS {hs6} is {:.1}% of the importer's earlier declarations",
+                v * 100.0
+            ),
+            "hs_seller_hs6_share" => format!(
+                "HS {hs6} is {:.1}% of the seller's earlier declarations",
+                v * 100.0
+            ),
+            "hs_pair_hs6_share" => format!(
+                "HS {hs6} is {:.1}% of this importer-seller pair's earlier declarations",
+                v * 100.0
+            ),
+            "hs_tax_gap_pp" => {
+                format!("declared code's duty rate {v:.1} points below the importer's usual codes")
+            }
+            _ => return None,
+        })
+    }
+
+    fn rule_fields(&self) -> Vec<borderline_core::RuleFieldDef> {
+        vec![borderline_core::RuleFieldDef {
+            name: "hs_divergence",
+            definition: "1 minus the smoothed share of the declared HS6 among the importer's earlier declarations: 0 = the importer's usual code, near 1 = a code it has not used (HS module; absent without history)",
+        }]
+    }
+
+    fn rule_values(&self, d: &Declaration, out: &mut Vec<(&'static str, f64)>) {
+        if let Some(share) = self.analyse(d).importer_share {
+            if share.is_finite() {
+                out.push(("hs_divergence", 1.0 - share));
+            }
+        }
+    }
+
     fn reasons(&self, d: &Declaration) -> Vec<Reason> {
         let a = self.analyse(d);
         let cfg = &self.config;

@@ -23,6 +23,7 @@
 mod field;
 mod profile;
 mod reader;
+mod sink;
 
 pub use borderline_core::Declaration;
 pub use field::Field;
@@ -31,3 +32,4 @@ pub use reader::{
     read_all, DeclarationReader, IngestError, IngestReport, QuarantineWriter, Quarantined, Row,
     SourceFormat,
 };
+pub use sink::{drive, QuarantineSink};

@@ -696,22 +696,18 @@ impl QuarantineWriter {
 }
 
 /// Reads a whole file into memory: accepted declarations, quarantined rows and the report.
-/// For training-sized inputs; scoring streams with [`DeclarationReader`] instead.
+/// For training-sized inputs; scoring streams with [`crate::drive`] instead.
 pub fn read_all(
     path: impl AsRef<Path>,
     profile: Profile,
 ) -> Result<(Vec<Declaration>, Vec<Quarantined>, IngestReport), IngestError> {
-    let mut reader = DeclarationReader::open(path, profile)?;
+    let path = path.as_ref();
+    let reader = DeclarationReader::open(path, profile)?;
+    let mut sink = crate::QuarantineSink::memory();
     let mut accepted = Vec::new();
-    let mut quarantined = Vec::new();
-    for row in reader.by_ref() {
-        match row {
-            Row::Accepted(d) => accepted.push(*d),
-            Row::Quarantined(q) => quarantined.push(q),
-        }
-    }
-    if let Some(e) = reader.take_error() {
-        return Err(e);
-    }
-    Ok((accepted, quarantined, reader.report().clone()))
+    let report = crate::drive(reader, path, &mut sink, |d| {
+        accepted.push(d);
+        Ok::<(), IngestError>(())
+    })?;
+    Ok((accepted, sink.into_rows(), report))
 }

@@ -6,6 +6,7 @@
 //! * [`matcher`]: the token index (exact and one-deletion keys), candidate retrieval and the
 //!   explained pair score.
 
+pub mod assemble;
 pub mod baseline;
 pub mod bundled;
 pub mod cli;
@@ -24,6 +25,7 @@ pub mod signal;
 pub mod store;
 pub mod xinjiang;
 
+pub use assemble::build_signal;
 pub use error::{Result, ScreeningError};
 pub use matcher::{Hit, MatchConfig, Matcher, Query};
 pub use model::{Entry, ListMeta, LoadIssue, Schema, WatchList};

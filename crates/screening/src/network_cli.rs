@@ -135,7 +135,8 @@ fn build(inp: &NetworkInputs) -> anyhow::Result<Built> {
             for i in issues {
                 eprintln!("warning: {i}");
             }
-            let (signal, net, problems) = demo::build_signal(&decls, matcher, dir, &rels, inp.hops);
+            let (signal, net, problems) =
+                crate::build_signal(&decls, matcher, dir, &rels, inp.hops);
             for p in problems {
                 eprintln!("warning: relationship skipped: {p}");
             }
@@ -149,7 +150,7 @@ fn build(inp: &NetworkInputs) -> anyhow::Result<Built> {
         None => {
             let mut e = demo::enrich(&decls, matcher.entries(), inp.seed);
             e.relationships.extend(rels);
-            let (signal, net, problems) = demo::build_signal(
+            let (signal, net, problems) = crate::build_signal(
                 &decls,
                 matcher,
                 e.directory.clone(),

@@ -332,6 +332,31 @@ impl Signal for ScreeningSignal {
         }
     }
 
+    fn rule_fields(&self) -> Vec<borderline_core::RuleFieldDef> {
+        vec![borderline_core::RuleFieldDef {
+            name: "screening_score",
+            definition: "best watchlist match score, 0-1, of the declaration's screened parties (screening module)",
+        }]
+    }
+
+    fn rule_values(&self, d: &Declaration, out: &mut Vec<(&'static str, f64)>) {
+        let parties = [
+            Some(d.importer.as_str()),
+            d.seller.as_deref(),
+            Some(d.declarant.as_str()),
+            d.courier.as_deref(),
+        ];
+        let best = parties
+            .into_iter()
+            .flatten()
+            .filter_map(|p| self.party_screen(p))
+            .map(|p| p.best_score)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+        if let Some(b) = best {
+            out.push(("screening_score", b));
+        }
+    }
+
     fn reasons(&self, d: &Declaration) -> Vec<Reason> {
         let mut out = Vec::new();
         for r in ROLES {

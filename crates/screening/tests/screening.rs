@@ -397,7 +397,7 @@ fn signal_gives_features_and_reasons() {
         decl("D2", "IMP1", "SEL2", "BRK"),
     ];
     let rels: Vec<Relationship> = Vec::new();
-    let (sig, _net, problems) = borderline_screening::demo::build_signal(&decls, m, dir, &rels, 2);
+    let (sig, _net, problems) = borderline_screening::build_signal(&decls, m, dir, &rels, 2);
     assert!(problems.is_empty());
     let defs = sig.feature_defs();
     let mut out = vec![0.0f32; defs.len()];

@@ -1,7 +1,11 @@
+//! Borderline targeting model: everything needed to load, score and explain a risk model, in pure
+//! Rust. Architecture Invariant: this crate never links LightGBM, SQLite, clap or anyhow, so a
+//! server or stream worker that only scores builds no C++ and holds the scorer behind an atomic
+//! swap ([`score::Scorer`] is owned, `Send + Sync`).
+
 pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod modules;
 pub mod score;
-pub mod train;
 pub mod trees;

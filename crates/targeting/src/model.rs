@@ -2,10 +2,11 @@
 //! (feature definitions, fitted history tables, trees, calibration) and everything an auditor
 //! asks (training-data fingerprint, parameters, validation metrics, creation time).
 
+use crate::features::FeatureSpec;
 use crate::features::HistoryTables;
 use crate::metrics::EvaluationReport;
 use crate::modules::Modules;
-use crate::train::TrainConfig;
+use crate::modules::ModulesConfig;
 use crate::trees::Ensemble;
 use borderline_core::FeatureDef;
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,56 @@ impl Calibration {
             }
         }
         Calibration { a, b }
+    }
+}
+
+/// Training parameters, stored in the artefact so a model says how it was made. The training
+/// crate (`borderline-training`) reads them; they live here so that loading an artefact needs no
+/// LightGBM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub features: FeatureSpec,
+    /// Analytic modules whose features join the history features.
+    #[serde(default)]
+    pub modules: ModulesConfig,
+    pub learning_rate: f64,
+    pub num_leaves: u32,
+    pub max_depth: i32,
+    pub min_data_in_leaf: u32,
+    pub feature_fraction: f64,
+    pub bagging_fraction: f64,
+    pub bagging_freq: u32,
+    pub lambda_l2: f64,
+    pub max_rounds: u32,
+    pub early_stopping_rounds: u32,
+    /// Refit on train + valid after early stopping.
+    pub refit: bool,
+    /// Trees in the refit = best iteration x this (more data supports more trees).
+    pub refit_scale: f64,
+    pub seed: u64,
+    pub threads: u32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            features: FeatureSpec::default(),
+            modules: ModulesConfig::default(),
+            learning_rate: 0.05,
+            num_leaves: 63,
+            max_depth: -1,
+            min_data_in_leaf: 20,
+            feature_fraction: 0.7,
+            bagging_fraction: 0.8,
+            bagging_freq: 1,
+            lambda_l2: 0.0,
+            max_rounds: 3000,
+            early_stopping_rounds: 100,
+            refit: true,
+            refit_scale: 1.15,
+            seed: 1,
+            threads: 2,
+        }
     }
 }
 
@@ -172,6 +223,21 @@ pub enum ModelError {
 }
 
 impl ModelArtefact {
+    /// Writes the artefact as gzip-compressed JSON to `out`.
+    pub fn write_to(&self, out: impl Write) -> std::io::Result<()> {
+        let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+        serde_json::to_writer(&mut gz, self)?;
+        gz.finish()?.flush()
+    }
+
+    /// The artefact as gzip-compressed JSON bytes (what a store keeps by content hash).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Writing to memory cannot fail but for allocation.
+        let _ = self.write_to(&mut out);
+        out
+    }
+
     /// Writes the artefact as gzip-compressed JSON.
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
         let io = |source| ModelError::Io {
@@ -180,12 +246,7 @@ impl ModelArtefact {
         };
         let tmp = path.with_extension("tmp");
         let file = std::fs::File::create(&tmp).map_err(io)?;
-        let mut gz = flate2::write::GzEncoder::new(
-            std::io::BufWriter::new(file),
-            flate2::Compression::fast(),
-        );
-        serde_json::to_writer(&mut gz, self).map_err(|e| io(e.into()))?;
-        gz.finish().map_err(io)?.flush().map_err(io)?;
+        self.write_to(std::io::BufWriter::new(file)).map_err(io)?;
         // Atomic replace: a reader never sees a half-written model.
         std::fs::rename(&tmp, path).map_err(io)
     }
@@ -196,8 +257,20 @@ impl ModelArtefact {
             path: shown.clone(),
             source,
         })?;
+        Self::from_reader(std::io::BufReader::new(file), &shown)
+    }
+
+    /// Reads an artefact from gzip-compressed JSON bytes; `source` names them in errors.
+    pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, ModelError> {
+        Self::from_reader(bytes, source)
+    }
+
+    /// Reads an artefact from any reader of gzip-compressed JSON; `source` names it in errors.
+    pub fn from_reader(reader: impl Read, source: &str) -> Result<Self, ModelError> {
+        let shown = source.to_string();
+        let file = reader;
         let mut text = Vec::new();
-        flate2::read::GzDecoder::new(std::io::BufReader::new(file))
+        flate2::read::GzDecoder::new(file)
             .read_to_end(&mut text)
             .map_err(|e| ModelError::Format {
                 path: shown.clone(),

@@ -205,6 +205,24 @@ impl Modules {
             .collect()
     }
 
+    /// The owning module's words for module feature `i` (counted from the first module feature).
+    pub fn describe(&self, mut i: usize, value: f32, d: &Declaration) -> Option<String> {
+        for (s, &n) in self.signals.iter().zip(&self.widths) {
+            if i < n {
+                return s.signal().describe(i, value, d);
+            }
+            i -= n;
+        }
+        None
+    }
+
+    /// Rule fields (name, value) the modules fill for `d`.
+    pub fn rule_values(&self, d: &Declaration, out: &mut Vec<(&'static str, f64)>) {
+        for s in &self.signals {
+            s.signal().rule_values(d, out);
+        }
+    }
+
     /// Index of the module owning feature `i` (counted from the first module feature).
     pub fn owner(&self, mut i: usize) -> Option<&ModuleSignal> {
         for (s, &n) in self.signals.iter().zip(&self.widths) {

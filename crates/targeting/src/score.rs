@@ -6,28 +6,9 @@ use crate::model::ModelArtefact;
 use crate::trees::Contributions;
 use borderline_core::{Declaration, Reason, ReasonKind};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-/// Selectivity lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lane {
-    /// Physical inspection.
-    Red,
-    /// Documentary check.
-    Yellow,
-    /// Release.
-    Green,
-}
-
-impl std::fmt::Display for Lane {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Lane::Red => "red",
-            Lane::Yellow => "yellow",
-            Lane::Green => "green",
-        })
-    }
-}
+pub use borderline_core::Lane;
 
 /// Declarations scored together by [`Scorer::score_block`].
 pub const BLOCK: usize = 128;
@@ -53,9 +34,11 @@ enum Meta {
     Module,
 }
 
-/// Scores declarations with one model. Cheap to share across threads (`&Scorer` is `Sync`).
-pub struct Scorer<'m> {
-    model: &'m ModelArtefact,
+/// Scores declarations with one model. Owned, `Send + Sync`, cheap to clone (the artefact is
+/// shared).
+#[derive(Clone)]
+pub struct Scorer {
+    model: Arc<ModelArtefact>,
     meta: Vec<Meta>,
     history_features: usize,
 }
@@ -67,8 +50,11 @@ pub struct Scored {
     pub raw: f64,
 }
 
-impl<'m> Scorer<'m> {
-    pub fn new(model: &'m ModelArtefact) -> Self {
+impl Scorer {
+    /// A scorer owning (a shared handle to) its artefact: `Send + Sync`, so a server holds one
+    /// behind an atomic swap and activates a new model without a restart.
+    pub fn new(model: impl Into<Arc<ModelArtefact>>) -> Self {
+        let model: Arc<ModelArtefact> = model.into();
         let mut meta = Vec::new();
         for (i, k) in model.history.spec.keys.iter().enumerate() {
             meta.push(Meta::Rate(i));
@@ -88,7 +74,12 @@ impl<'m> Scorer<'m> {
     }
 
     pub fn model(&self) -> &ModelArtefact {
-        self.model
+        &self.model
+    }
+
+    /// The shared artefact handle.
+    pub fn artefact(&self) -> &Arc<ModelArtefact> {
+        &self.model
     }
 
     pub fn num_features(&self) -> usize {
@@ -263,94 +254,21 @@ impl<'m> Scorer<'m> {
                 }
             }
             Meta::Module => {
-                let v = f64::from(x[i]);
-                let name = self.model.features[i].name.as_str();
-                let label = name.replace('_', " ");
+                let v = x[i];
+                let label = self.model.features[i].name.replace('_', " ");
                 if !v.is_finite() {
                     return format!("{label}: not available");
                 }
-                let hs6 = Dim::Hs6.value(d);
-                let cur = &d.currency;
-                let pct = |v: f64| format!("{:+.0}%", (v.exp() - 1.0) * 100.0);
-                match name {
-                    "valuation_score" => format!(
-                        "unit value {} the price expected for this trader and goods (valuation score {v:+.1})",
-                        if v < 0.0 { "below" } else { "above" }
-                    ),
-                    "valuation_robust_z" => {
-                        format!("unit value robust z-score {v:+.1} against its price benchmark")
-                    }
-                    "valuation_log_dev" => {
-                        format!("unit value {} against the benchmark median for HS {hs6}", pct(v))
-                    }
-                    "valuation_percentile" => {
-                        format!("unit value at percentile {v:.0} of its price benchmark")
-                    }
-                    "valuation_own_importer_dev" => format!(
-                        "unit value {} against the importer's own median for HS {hs6}",
-                        pct(v)
-                    ),
-                    "valuation_log_duty_at_risk" => format!(
-                        "estimated duty at risk from under-valuation {:.0} {cur}",
-                        v.exp_m1()
-                    ),
-                    "valuation_data_quality" => {
-                        "mass, value, currency or HS code prevents a valuation check".to_string()
-                    }
-                    "hs_code_invalid" => {
-                        format!("declared HS {hs6} is not an HS 2022 subheading")
-                    }
-                    "hs_importer_hs6_share" => format!(
-                        "HS {hs6} is {:.1}% of the importer's earlier declarations",
-                        v * 100.0
-                    ),
-                    "hs_seller_hs6_share" => format!(
-                        "HS {hs6} is {:.1}% of the seller's earlier declarations",
-                        v * 100.0
-                    ),
-                    "hs_pair_hs6_share" => format!(
-                        "HS {hs6} is {:.1}% of this importer-seller pair's earlier declarations",
-                        v * 100.0
-                    ),
-                    "hs_tax_gap_pp" => format!(
-                        "declared code's duty rate {v:.1} points below the importer's usual codes"
-                    ),
-                    _ => format!("{label} {v:.3}"),
-                }
+                // The module that owns the feature phrases it (nothing here names its features).
+                self.model
+                    .modules
+                    .describe(i - self.history_features, v, d)
+                    .unwrap_or_else(|| format!("{label} {v:.3}"))
             }
         }
     }
 }
 
-/// Assigns lanes to a scored batch by rank: the top `red_percent` % red, the next
-/// `yellow_percent` % yellow. Returns `(rank order, lane per declaration)`.
-pub fn assign_lanes(
-    probabilities: &[f64],
-    ids: &[&str],
-    red_percent: f64,
-    yellow_percent: f64,
-) -> (Vec<usize>, Vec<Lane>) {
-    let order = crate::metrics::rank_order(probabilities, ids);
-    let n = order.len();
-    let red = if red_percent > 0.0 {
-        crate::metrics::capacity_count(n, red_percent)
-    } else {
-        0
-    };
-    let yellow_end = if red_percent + yellow_percent > 0.0 {
-        crate::metrics::capacity_count(n, red_percent + yellow_percent).max(red)
-    } else {
-        0
-    };
-    let mut lanes = vec![Lane::Green; n];
-    for (rank, &i) in order.iter().enumerate() {
-        lanes[i] = if rank < red {
-            Lane::Red
-        } else if rank < yellow_end {
-            Lane::Yellow
-        } else {
-            Lane::Green
-        };
-    }
-    (order, lanes)
-}
+/// Assigns lanes to a scored batch by rank under the one capacity rule
+/// ([`borderline_core::lane::lanes_by_rank`]). Returns `(rank order, lane per declaration)`.
+pub use borderline_core::lane::lanes_by_rank as assign_lanes;

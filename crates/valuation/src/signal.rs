@@ -4,7 +4,7 @@ use crate::benchmark::{BenchmarkBuilder, Benchmarks, Config};
 use crate::check::{Direction, Status};
 use crate::error::ValuationError;
 use crate::key::Level;
-use borderline_core::{Declaration, FeatureDef, Reason, Signal};
+use borderline_core::{Declaration, FeatureDef, Reason, RuleFieldDef, Signal};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -111,5 +111,64 @@ impl Signal for ValuationSignal {
     fn reasons(&self, d: &Declaration) -> Vec<Reason> {
         let c = self.benchmarks.check(d);
         self.benchmarks.reasons(d, &c)
+    }
+
+    fn describe(&self, feature: usize, value: f32, d: &Declaration) -> Option<String> {
+        let v = f64::from(value);
+        let hs6 = d.hs_code.hs6();
+        let cur = &d.currency;
+        let pct = |v: f64| format!("{:+.0}%", (v.exp() - 1.0) * 100.0);
+        let side = if v < 0.0 { "below" } else { "above" };
+        Some(match FEATURES.get(feature)?.0 {
+            "valuation_score" => format!(
+                "unit value {side} the price expected for this trader and goods (valuation score {v:+.1})"
+            ),
+            "valuation_robust_z" => {
+                format!("unit value robust z-score {v:+.1} against its price benchmark")
+            }
+            "valuation_log_dev" => {
+                format!("unit value {} against the benchmark median for HS {hs6}", pct(v))
+            }
+            "valuation_percentile" => {
+                format!("unit value at percentile {v:.0} of its price benchmark")
+            }
+            "valuation_own_importer_dev" => format!(
+                "unit value {} against the importer's own median for HS {hs6}",
+                pct(v)
+            ),
+            "valuation_log_duty_at_risk" => format!(
+                "estimated duty at risk from under-valuation {:.0} {cur}",
+                v.exp_m1()
+            ),
+            "valuation_data_quality" => {
+                "mass, value, currency or HS code prevents a valuation check".to_string()
+            }
+            _ => return None,
+        })
+    }
+
+    fn rule_fields(&self) -> Vec<RuleFieldDef> {
+        vec![
+            RuleFieldDef {
+                name: "unit_value_percentile",
+                definition: "percentile (0-100) of the unit value against its HS6 x origin benchmark (valuation module)",
+            },
+            RuleFieldDef {
+                name: "valuation_z",
+                definition: "robust z of the log unit value against its benchmark (valuation module)",
+            },
+        ]
+    }
+
+    fn rule_values(&self, d: &Declaration, out: &mut Vec<(&'static str, f64)>) {
+        let c = self.benchmarks.check(d);
+        if c.outcome == crate::CheckOutcome::Checked {
+            if c.percentile.is_finite() {
+                out.push(("unit_value_percentile", c.percentile));
+            }
+            if c.robust_z.is_finite() {
+                out.push(("valuation_z", c.robust_z));
+            }
+        }
     }
 }

@@ -2,13 +2,25 @@
 //! Customs rows and perturbs them (new ids and dates, log-normal mass and price noise, parties
 //! swapped between rows of the same HS chapter), written in the Korea Customs layout.
 
-use crate::targeting::{data_dir, GenerateArgs};
-use anyhow::{Context, Result};
 use borderline_core::Declaration;
-use borderline_ingest::{read_all, Profile};
+use borderline_ingest::{read_all, IngestError, Profile};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Write;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("reading bundled data in {dir}: {source}")]
+    Data { dir: String, source: IngestError },
+    #[error("no bundled declarations to resample in {0}")]
+    NoData(String),
+    #[error("writing {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
 
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
     // Box-Muller: enough for benchmark noise, no extra dependency.
@@ -17,30 +29,65 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
-pub fn generate(a: &GenerateArgs) -> Result<()> {
-    let dir = data_dir().join("declarations");
+/// Writes `rows` generated declarations to `output` (gzip-compressed when it ends in `.gz`),
+/// resampling the bundled data under `data_dir`; the file appears only when complete.
+/// Returns the number written.
+pub fn generate(
+    data_dir: &Path,
+    rows: u64,
+    seed: u64,
+    output: &Path,
+) -> Result<u64, GenerateError> {
+    let dir = data_dir.join("declarations");
     let mut base: Vec<Declaration> = Vec::new();
     for split in ["train", "valid", "test"] {
         let (rows, _, _) = read_all(
             dir.join(format!("kcs_{split}.csv.gz")),
             Profile::korea_customs(),
         )
-        .with_context(|| format!("reading bundled data in {}", dir.display()))?;
+        .map_err(|source| GenerateError::Data {
+            dir: dir.display().to_string(),
+            source,
+        })?;
         base.extend(rows);
     }
-    anyhow::ensure!(!base.is_empty(), "no bundled declarations to resample");
-    let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
-    let file = std::fs::File::create(&a.output)
-        .with_context(|| format!("creating {}", a.output.display()))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    if base.is_empty() {
+        return Err(GenerateError::NoData(dir.display().to_string()));
+    }
+    let werr = |source| GenerateError::Write {
+        path: output.display().to_string(),
+        source,
+    };
+    let tmp = output.with_extension("partial");
+    let file = std::fs::File::create(&tmp).map_err(werr)?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, file);
+    if output.extension().is_some_and(|e| e == "gz") {
+        let mut gz = flate2::write::GzEncoder::new(buffered, flate2::Compression::fast());
+        write_rows(&base, rows, seed, &mut gz).map_err(werr)?;
+        gz.finish().and_then(|mut w| w.flush()).map_err(werr)?;
+    } else {
+        write_rows(&base, rows, seed, &mut buffered).map_err(werr)?;
+        buffered.flush().map_err(werr)?;
+    }
+    std::fs::rename(&tmp, output).map_err(werr)?;
+    Ok(rows)
+}
+
+fn write_rows(
+    base: &[Declaration],
+    rows: u64,
+    seed: u64,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     writeln!(out, "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud")?;
-    let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).context("date")?;
-    let pb = indicatif::ProgressBar::new(a.rows);
+    let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default();
+    let pb = indicatif::ProgressBar::new(rows);
     pb.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for i in 0..a.rows {
+    for i in 0..rows {
         let d = &base[rng.random_range(0..base.len())];
         // Another row's importer in 10% of cases: new party/goods combinations.
         let importer = if rng.random::<f64>() < 0.1 {
@@ -86,7 +133,5 @@ pub fn generate(a: &GenerateArgs) -> Result<()> {
         }
     }
     pb.finish_and_clear();
-    out.flush()?;
-    eprintln!("wrote {} declarations to {}", a.rows, a.output.display());
-    Ok(())
+    out.flush()
 }

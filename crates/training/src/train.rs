@@ -3,63 +3,16 @@
 //! the early-stopped number of trees scaled up, so that scoring uses all history before the
 //! scored period. No row of a later period ever enters a fitted statistic.
 
-use crate::features::{FeatureSpec, HistoryTables};
-use crate::metrics::evaluate;
-use crate::model::{
+use borderline_core::Declaration;
+use borderline_targeting::features::HistoryTables;
+use borderline_targeting::metrics::evaluate;
+pub use borderline_targeting::model::TrainConfig;
+use borderline_targeting::model::{
     Calibration, ModelArtefact, ScoreQuantiles, TrainingInfo, FORMAT, FORMAT_VERSION,
 };
-use crate::modules::{ModuleError, Modules, ModulesConfig};
-use crate::trees::Ensemble;
-use borderline_core::Declaration;
-use serde::{Deserialize, Serialize};
+use borderline_targeting::modules::{ModuleError, Modules};
+use borderline_targeting::trees::Ensemble;
 use sha2::{Digest, Sha256};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    pub features: FeatureSpec,
-    /// Analytic modules whose features join the history features.
-    #[serde(default)]
-    pub modules: ModulesConfig,
-    pub learning_rate: f64,
-    pub num_leaves: u32,
-    pub max_depth: i32,
-    pub min_data_in_leaf: u32,
-    pub feature_fraction: f64,
-    pub bagging_fraction: f64,
-    pub bagging_freq: u32,
-    pub lambda_l2: f64,
-    pub max_rounds: u32,
-    pub early_stopping_rounds: u32,
-    /// Refit on train + valid after early stopping.
-    pub refit: bool,
-    /// Trees in the refit = best iteration x this (more data supports more trees).
-    pub refit_scale: f64,
-    pub seed: u64,
-    pub threads: u32,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        TrainConfig {
-            features: FeatureSpec::default(),
-            modules: ModulesConfig::default(),
-            learning_rate: 0.05,
-            num_leaves: 63,
-            max_depth: -1,
-            min_data_in_leaf: 20,
-            feature_fraction: 0.7,
-            bagging_fraction: 0.8,
-            bagging_freq: 1,
-            lambda_l2: 0.0,
-            max_rounds: 3000,
-            early_stopping_rounds: 100,
-            refit: true,
-            refit_scale: 1.15,
-            seed: 1,
-            threads: 2,
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -72,7 +25,7 @@ pub enum TrainError {
     #[error("imported trees disagree with LightGBM: raw score {ours} vs {theirs}")]
     Mismatch { ours: f64, theirs: f64 },
     #[error("cannot read back the trained trees: {0}")]
-    Trees(#[from] crate::trees::ParseError),
+    Trees(#[from] borderline_targeting::trees::ParseError),
     #[error("fitting analytic modules: {0}")]
     Modules(#[from] ModuleError),
 }

@@ -7,7 +7,7 @@ use borderline_targeting::features::{FeatureSpec, HistoryTables};
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::modules::{Modules, ModulesConfig};
 use borderline_targeting::score::{Explain, Scorer};
-use borderline_targeting::train::{train, TrainConfig};
+use borderline_training::{train, TrainConfig};
 use std::sync::OnceLock;
 
 fn bundled(split: &str, every: usize) -> Vec<Declaration> {
@@ -45,7 +45,7 @@ fn model() -> &'static ModelArtefact {
 }
 
 fn scores(model: &ModelArtefact, rows: &[Declaration]) -> Vec<f64> {
-    let scorer = Scorer::new(model);
+    let scorer = Scorer::new(model.clone());
     let mut x = vec![0.0; scorer.num_features()];
     rows.iter()
         .map(|d| scorer.score(d, &mut x).probability)
@@ -177,7 +177,7 @@ fn unseen_parties_fall_back_to_the_prior() {
     let model = model();
     let mut d = bundled("test", 100)[0].clone();
     d.importer = "NEVER-SEEN-IMPORTER".into();
-    let scorer = Scorer::new(model);
+    let scorer = Scorer::new(model.clone());
     let mut x = vec![0.0; scorer.num_features()];
     scorer.features(&d, &mut x);
     let i = model
@@ -249,7 +249,7 @@ fn the_model_ranks_fraud_above_chance_on_the_held_back_period() {
 #[test]
 fn reasons_explain_the_score_and_read_as_sentences() {
     let model = model();
-    let scorer = Scorer::new(model);
+    let scorer = Scorer::new(model.clone());
     let test = bundled("test", 4);
     let mut x = vec![0.0; scorer.num_features()];
     let (d, _) = test

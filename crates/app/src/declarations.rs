@@ -1,0 +1,104 @@
+//! Reading declaration files: the one place front ends turn a path and a column layout into
+//! declarations, with every row accounted for.
+
+use crate::Result;
+use borderline_core::Declaration;
+use borderline_ingest::{drive, DeclarationReader, IngestReport, Profile, QuarantineSink};
+use std::path::{Path, PathBuf};
+
+/// How to read a declaration file.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub profile: Profile,
+    /// Folder for the quarantine file (rows not accepted); `None` keeps them in memory.
+    pub quarantine_dir: Option<PathBuf>,
+}
+
+impl Source {
+    pub fn new(path: impl Into<PathBuf>, profile: Profile) -> Self {
+        Source {
+            path: path.into(),
+            profile,
+            quarantine_dir: None,
+        }
+    }
+
+    pub fn quarantine_to(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.quarantine_dir = Some(dir.into());
+        self
+    }
+
+    fn sink(&self) -> QuarantineSink {
+        match &self.quarantine_dir {
+            Some(d) => QuarantineSink::folder(d),
+            None => QuarantineSink::memory(),
+        }
+    }
+}
+
+/// A file read completely.
+#[derive(Debug)]
+pub struct Loaded {
+    pub declarations: Vec<Declaration>,
+    pub report: IngestReport,
+    /// The quarantine file written, if any row was quarantined to a folder.
+    pub quarantine_file: Option<PathBuf>,
+    /// Quarantined rows kept in memory (when no folder was given).
+    pub quarantined: Vec<borderline_ingest::Quarantined>,
+}
+
+/// Reads a whole file: accepted declarations in file order, the accounting, and where the
+/// quarantined rows went.
+pub fn load(source: &Source) -> Result<Loaded> {
+    let mut declarations = Vec::new();
+    let (report, quarantine_file, quarantined) = stream(source, true, |d| {
+        declarations.push(d);
+        Ok(())
+    })?;
+    Ok(Loaded {
+        declarations,
+        report,
+        quarantine_file,
+        quarantined,
+    })
+}
+
+/// Reads a file row by row, handing each accepted declaration to `accept` (bounded memory).
+/// `duplicate_check` keeps a set of seen ids (quarantining repeats); streams of any size turn it
+/// off. Returns the accounting, the quarantine file and any in-memory quarantined rows.
+pub fn stream(
+    source: &Source,
+    duplicate_check: bool,
+    accept: impl FnMut(Declaration) -> Result<()>,
+) -> Result<(
+    IngestReport,
+    Option<PathBuf>,
+    Vec<borderline_ingest::Quarantined>,
+)> {
+    let mut reader = DeclarationReader::open(&source.path, source.profile.clone())?;
+    if !duplicate_check {
+        reader = reader.without_duplicate_check();
+    }
+    let mut sink = source.sink();
+    let report = drive(reader, &source.path, &mut sink, accept)?;
+    let file = sink.finish()?;
+    Ok((report, file, sink.into_rows()))
+}
+
+/// Reads several files with one layout, accounting for each.
+pub fn ingest_files(
+    paths: &[PathBuf],
+    profile: &Profile,
+    quarantine_dir: Option<&Path>,
+    mut accept: impl FnMut(Declaration) -> Result<()>,
+) -> Result<Vec<(IngestReport, Option<PathBuf>)>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let mut source = Source::new(p, profile.clone());
+        source.quarantine_dir = quarantine_dir.map(Path::to_path_buf);
+        let (report, file, _) = stream(&source, true, &mut accept)?;
+        out.push((report, file));
+    }
+    Ok(out)
+}

@@ -1,0 +1,34 @@
+//! Errors of the application core: one type, so that each front end maps them to its own
+//! presentation (an exit message, an HTTP problem response) in one place.
+
+/// Why a use case could not complete. Row-level input problems are not errors (they are
+/// quarantined rows, reported in the outcome); these are.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Ingest(#[from] borderline_ingest::IngestError),
+    #[error(transparent)]
+    Profile(#[from] borderline_ingest::ProfileError),
+    #[error(transparent)]
+    Model(#[from] borderline_targeting::model::ModelError),
+    #[error(transparent)]
+    Screening(#[from] borderline_screening::ScreeningError),
+    #[cfg(feature = "training")]
+    #[error(transparent)]
+    Training(#[from] borderline_training::TrainError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    /// The request is well-formed but cannot be honoured (e.g. contradictory options).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl AppError {
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
+        let what = what.into();
+        move |source| AppError::Io { what, source }
+    }
+}

@@ -1,0 +1,18 @@
+//! Borderline's application core: the use cases every front end calls.
+//!
+//! The CLI, the HTTP service and the stream workers are thin callers: they turn their input
+//! (flags, requests, messages) into the typed inputs here, call one function, and present the
+//! typed output. Architecture Invariants:
+//! * this crate does not print, read the environment, or know a flag name;
+//! * without its `training` feature it links neither LightGBM nor SQLite nor clap: storage comes
+//!   in through the governance store traits, chosen by the caller.
+
+pub mod declarations;
+pub mod error;
+pub mod screening;
+pub mod targeting;
+#[cfg(feature = "training")]
+pub mod training;
+
+pub use error::AppError;
+pub type Result<T, E = AppError> = std::result::Result<T, E>;

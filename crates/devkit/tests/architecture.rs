@@ -1,0 +1,160 @@
+//! The dependency direction of ARCHITECTURE.md, checked from `cargo metadata`: a wrong
+//! dependency fails CI. Each rule is one named Architecture Invariant.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Normal (non-dev, non-build), non-optional dependencies of each package, by name.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&out.stdout).expect("cargo metadata JSON");
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for p in meta["packages"].as_array().expect("packages") {
+        let name = p["name"].as_str().expect("name").to_string();
+        let deps = g.entry(name).or_default();
+        for d in p["dependencies"].as_array().expect("dependencies") {
+            let normal = d["kind"].is_null();
+            let optional = d["optional"].as_bool().unwrap_or(false);
+            if normal && !optional {
+                deps.insert(d["name"].as_str().expect("dep name").to_string());
+            }
+        }
+    }
+    g
+}
+
+/// Every package `root` reaches through normal, non-optional dependencies.
+fn closure(g: &BTreeMap<String, BTreeSet<String>>, root: &str) -> BTreeSet<String> {
+    assert!(
+        g.contains_key(root),
+        "{root} is not a package of the workspace"
+    );
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![root.to_string()];
+    while let Some(p) = todo.pop() {
+        for d in g.get(&p).into_iter().flatten() {
+            if seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+fn assert_free_of(root: &str, banned: &[&str]) {
+    let reach = closure(&graph(), root);
+    let found: Vec<&&str> = banned.iter().filter(|b| reach.contains(**b)).collect();
+    assert!(found.is_empty(), "{root} must not depend on {found:?}");
+}
+
+const PRODUCT: &[&str] = &[
+    "borderline-core",
+    "borderline-ingest",
+    "borderline-targeting",
+    "borderline-training",
+    "borderline-valuation",
+    "borderline-hs",
+    "borderline-screening",
+    "borderline-governance",
+    "borderline-app",
+];
+
+#[test]
+fn the_model_crate_never_links_lightgbm_sqlite_or_cli_libraries() {
+    assert_free_of(
+        "borderline-targeting",
+        &[
+            "lightgbm3",
+            "lightgbm3-sys",
+            "rusqlite",
+            "clap",
+            "anyhow",
+            "borderline-training",
+        ],
+    );
+}
+
+#[test]
+fn the_application_core_without_training_links_no_lightgbm_sqlite_or_clap() {
+    assert_free_of(
+        "borderline-app",
+        &["lightgbm3", "lightgbm3-sys", "rusqlite", "clap", "anyhow"],
+    );
+}
+
+#[test]
+fn core_depends_on_no_other_borderline_crate() {
+    let reach = closure(&graph(), "borderline-core");
+    let ours: Vec<&String> = reach
+        .iter()
+        .filter(|p| p.starts_with("borderline-"))
+        .collect();
+    assert!(ours.is_empty(), "borderline-core depends on {ours:?}");
+}
+
+#[test]
+fn analytic_crates_carry_no_command_line_code() {
+    for c in [
+        "borderline-core",
+        "borderline-ingest",
+        "borderline-valuation",
+        "borderline-hs",
+        "borderline-screening",
+        "borderline-governance",
+        "borderline-training",
+    ] {
+        assert_free_of(c, &["clap", "anyhow", "indicatif"]);
+    }
+}
+
+#[test]
+fn nothing_below_the_application_core_depends_on_it_or_on_front_ends() {
+    for c in PRODUCT.iter().filter(|c| **c != "borderline-app") {
+        assert_free_of(
+            c,
+            &["borderline-app", "borderline-cli", "borderline-devkit"],
+        );
+    }
+}
+
+#[test]
+fn no_product_crate_depends_on_development_tools() {
+    for c in PRODUCT {
+        assert_free_of(c, &["borderline-devkit", "borderline-cli"]);
+    }
+}
+
+#[test]
+fn analytic_modules_do_not_know_targeting_or_governance() {
+    for c in [
+        "borderline-valuation",
+        "borderline-hs",
+        "borderline-screening",
+    ] {
+        assert_free_of(
+            c,
+            &[
+                "borderline-targeting",
+                "borderline-training",
+                "borderline-governance",
+            ],
+        );
+    }
+}
+
+#[test]
+fn governance_domain_rules_know_no_storage_engine() {
+    assert_free_of(
+        "borderline-governance",
+        &["rusqlite", "tokio-postgres", "sqlx"],
+    );
+}
