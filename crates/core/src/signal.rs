@@ -9,6 +9,18 @@ pub struct FeatureDef {
     pub definition: String,
 }
 
+impl FeatureDef {
+    /// Feature definitions from a module's `(name, definition)` table.
+    pub fn table(rows: &[(&str, &str)]) -> Vec<FeatureDef> {
+        rows.iter()
+            .map(|(n, d)| FeatureDef {
+                name: n.to_string(),
+                definition: d.to_string(),
+            })
+            .collect()
+    }
+}
+
 /// Which module a reason came from, so officers and the audit log can tell them apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -368,13 +368,7 @@ impl Signal for HsDivergence {
     }
 
     fn feature_defs(&self) -> Vec<FeatureDef> {
-        FEATURES
-            .iter()
-            .map(|(n, d)| FeatureDef {
-                name: n.to_string(),
-                definition: d.to_string(),
-            })
-            .collect()
+        FeatureDef::table(&FEATURES)
     }
 
     fn features(&self, d: &Declaration, out: &mut [f32]) {
@@ -544,13 +538,7 @@ impl Signal for HsDescriptionSignal {
     }
 
     fn feature_defs(&self) -> Vec<FeatureDef> {
-        TEXT_FEATURES
-            .iter()
-            .map(|(n, d)| FeatureDef {
-                name: n.to_string(),
-                definition: d.to_string(),
-            })
-            .collect()
+        FeatureDef::table(&TEXT_FEATURES)
     }
 
     fn features(&self, d: &Declaration, out: &mut [f32]) {

@@ -1,6 +1,6 @@
 //! Valuation as a targeting [`Signal`].
 
-use crate::benchmark::{BenchmarkBuilder, Benchmarks, Config};
+use crate::benchmark::{Benchmarks, Config};
 use crate::check::{Direction, Status};
 use crate::error::ValuationError;
 use crate::key::Level;
@@ -38,12 +38,8 @@ impl ValuationSignal {
         history: impl IntoIterator<Item = &'a Declaration>,
         as_of: NaiveDate,
     ) -> Result<ValuationSignal, ValuationError> {
-        let mut b = BenchmarkBuilder::new(config)?;
-        for d in history {
-            b.add(d);
-        }
         Ok(ValuationSignal {
-            benchmarks: b.finalize(as_of),
+            benchmarks: Benchmarks::build(config, history, as_of)?,
         })
     }
 
@@ -58,13 +54,7 @@ impl Signal for ValuationSignal {
     }
 
     fn feature_defs(&self) -> Vec<FeatureDef> {
-        FEATURES
-            .iter()
-            .map(|(n, d)| FeatureDef {
-                name: n.to_string(),
-                definition: d.to_string(),
-            })
-            .collect()
+        FeatureDef::table(&FEATURES)
     }
 
     fn features(&self, d: &Declaration, out: &mut [f32]) {
