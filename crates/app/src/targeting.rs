@@ -102,15 +102,65 @@ fn reasons_for(
     }
 }
 
+/// What a screening reason does to a declaration's lane. A hit on a sanctions list (above the
+/// matcher's threshold), a supplier network reaching a listed entity within the screening's hop
+/// limit, or a party address in a forced-labour region is evidence an officer must see before
+/// release, whatever the model's risk: by default such a declaration goes to at least the
+/// documentary (yellow) lane, outside the rank capacities (a legal duty is not rationed).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScreeningPolicy {
+    /// The least lane of a declaration with a screening reason; `None` leaves lanes alone.
+    pub at_least: Option<Lane>,
+}
+
+impl Default for ScreeningPolicy {
+    fn default() -> Self {
+        ScreeningPolicy {
+            at_least: Some(Lane::Yellow),
+        }
+    }
+}
+
+impl ScreeningPolicy {
+    /// The lane after the policy, given the declaration's screening reasons.
+    pub fn apply(&self, lane: Lane, screening_reasons: &[Reason]) -> Lane {
+        match self.at_least {
+            // Lanes order red < yellow < blue < green: "at least yellow" is the min.
+            Some(floor) if !screening_reasons.is_empty() && floor < lane => floor,
+            _ => lane,
+        }
+    }
+}
+
 /// Scores a batch and returns it in rank order with lanes by rank under the capacity rule, and
 /// reasons for red and yellow declarations. `screening`, when given, adds its reasons to every
-/// declaration that has one, whatever its lane.
+/// declaration that has one, whatever its lane, and raises its lane by the default
+/// [`ScreeningPolicy`] (see [`rank_batch_with_policy`]).
 pub fn rank_batch<'a>(
     scorer: &Scorer,
     rows: &'a [Declaration],
     capacities: Capacities,
     reasons: Reasons,
     screening: Option<&dyn Signal>,
+) -> Vec<Decided<'a>> {
+    rank_batch_with_policy(
+        scorer,
+        rows,
+        capacities,
+        reasons,
+        screening,
+        ScreeningPolicy::default(),
+    )
+}
+
+/// [`rank_batch`] with an explicit screening policy.
+pub fn rank_batch_with_policy<'a>(
+    scorer: &Scorer,
+    rows: &'a [Declaration],
+    capacities: Capacities,
+    reasons: Reasons,
+    screening: Option<&dyn Signal>,
+    policy: ScreeningPolicy,
 ) -> Vec<Decided<'a>> {
     let mut x = vec![0.0; scorer.num_features()];
     let probs: Vec<f64> = rows
@@ -129,11 +179,11 @@ pub fn rank_batch<'a>(
         .enumerate()
         .map(|(rank, &i)| {
             let d = &rows[i];
-            let mut why = reasons_for(scorer, d, lanes[i], reasons, &mut x);
-            if let Some(s) = screening {
-                why.extend(s.reasons(d));
-            }
-            Decided::new(d, Some(rank + 1), probs[i], lanes[i], why)
+            let hits = screening.map(|s| s.reasons(d)).unwrap_or_default();
+            let lane = policy.apply(lanes[i], &hits);
+            let mut why = reasons_for(scorer, d, lane, reasons, &mut x);
+            why.extend(hits);
+            Decided::new(d, Some(rank + 1), probs[i], lane, why)
         })
         .collect()
 }

@@ -161,22 +161,27 @@ impl Scorer {
         } else {
             Vec::new()
         };
-        order
-            .into_iter()
-            .map(|i| {
-                let name = &self.model.features[i].name;
-                let text = match own.iter().find(|r| &r.code == name) {
-                    Some(r) => r.text.clone(),
-                    None => self.phrase(i, d, x),
-                };
-                Reason {
-                    kind: ReasonKind::Model,
-                    code: name.clone(),
-                    text,
-                    contribution: Some(c.values[i]),
-                }
-            })
-            .collect()
+        let mut out: Vec<Reason> = Vec::with_capacity(order.len());
+        for i in order {
+            let name = &self.model.features[i].name;
+            let text = match own.iter().find(|r| &r.code == name) {
+                Some(r) => r.text.clone(),
+                None => self.phrase(i, d, x),
+            };
+            // Features resting on the same evidence (a key's rate, count and critical rate)
+            // phrase to the same sentence: state it once, with their summed contribution.
+            if let Some(r) = out.iter_mut().find(|r| r.text == text) {
+                r.contribution = Some(r.contribution.unwrap_or(0.0) + c.values[i]);
+                continue;
+            }
+            out.push(Reason {
+                kind: ReasonKind::Model,
+                code: name.clone(),
+                text,
+                contribution: Some(c.values[i]),
+            });
+        }
+        out
     }
 
     /// What an officer sees for a selected declaration: the `top` model reasons, then the
@@ -197,11 +202,22 @@ impl Scorer {
         let subject = |k: usize| {
             let spec = &h.spec.keys[k];
             let values: Vec<String> = spec.dims.iter().map(|dim| dim.value(d)).collect();
-            format!("{} {}", spec.label(), values.join(" x "))
+            if values.iter().all(|v| v.trim().is_empty()) {
+                format!("{} (not declared)", spec.label())
+            } else {
+                format!("{} {}", spec.label(), values.join(" x "))
+            }
         };
+        // One plain sentence for a party or combination the model has never seen inspected,
+        // whichever of its rate, count or critical-rate features raised the score (the caller
+        // states each sentence once).
+        let unseen = |k: usize| format!("new {}: no inspection history", subject(k));
         match self.meta[i] {
             Meta::Rate(k) => {
                 let s = h.stats(k, d);
+                if s.n == 0.0 {
+                    return unseen(k);
+                }
                 format!(
                     "{}: fraud found in {} of {} past inspections (smoothed rate {}, all declarations {})",
                     subject(k),
@@ -211,15 +227,20 @@ impl Scorer {
                     pct(h.prior_fraud)
                 )
             }
-            Meta::Critical(k) => format!(
-                "{}: past critical-fraud rate {} (all declarations {})",
-                subject(k),
-                pct(f64::from(x[i])),
-                pct(h.prior_critical)
-            ),
+            Meta::Critical(k) => {
+                if h.stats(k, d).n == 0.0 {
+                    return unseen(k);
+                }
+                format!(
+                    "{}: past critical-fraud rate {} (all declarations {})",
+                    subject(k),
+                    pct(f64::from(x[i])),
+                    pct(h.prior_critical)
+                )
+            }
             Meta::Count(k) => {
                 if x[i] == 0.0 {
-                    format!("{}: no inspection history", subject(k))
+                    unseen(k)
                 } else {
                     format!("{}: {} past inspected declarations", subject(k), x[i])
                 }

@@ -200,6 +200,12 @@ impl Problem {
             Problem::CurrencyMismatch {
                 declared,
                 benchmarks,
+            } if declared.trim().is_empty() => format!(
+                "no currency declared; price benchmarks are in {benchmarks} (not compared)"
+            ),
+            Problem::CurrencyMismatch {
+                declared,
+                benchmarks,
             } => format!(
                 "value declared in {declared}; price benchmarks are in {benchmarks} (not compared)"
             ),

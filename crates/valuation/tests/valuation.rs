@@ -602,3 +602,20 @@ fn assess_agrees_with_check_and_is_copy() {
         borderline_valuation::Status::DataQuality(borderline_valuation::Quality::CurrencyMismatch)
     );
 }
+
+#[test]
+fn a_declaration_without_currency_is_told_so_not_given_an_empty_currency() {
+    let none = borderline_valuation::Problem::CurrencyMismatch {
+        declared: " ".into(),
+        benchmarks: "KRW".into(),
+    };
+    assert_eq!(
+        none.text(),
+        "no currency declared; price benchmarks are in KRW (not compared)"
+    );
+    let usd = borderline_valuation::Problem::CurrencyMismatch {
+        declared: "USD".into(),
+        benchmarks: "KRW".into(),
+    };
+    assert!(usd.text().starts_with("value declared in USD;"));
+}

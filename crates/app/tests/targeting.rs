@@ -1,0 +1,245 @@
+//! Specification of the targeting use cases at the application boundary: what every front end
+//! (CLI, service, workers) gets when it scores, ranks or streams declarations. They train a small
+//! model, so they need the `training` feature (on in `cargo test --workspace`, which the CLI's
+//! dependency enables).
+#![cfg(feature = "training")]
+
+use borderline_app::declarations::{self, Source};
+use borderline_app::targeting::{
+    evaluate_model, rank_batch, score_one, score_stream, ActiveScorer, Capacities, Reasons,
+};
+use borderline_core::{Declaration, Lane};
+use borderline_ingest::Profile;
+use borderline_targeting::model::ModelArtefact;
+use borderline_targeting::score::Scorer;
+use borderline_app::training::{train_model, TrainConfig, TrainRequest};
+use std::sync::OnceLock;
+
+fn bundled_path(split: &str) -> String {
+    format!(
+        "{}/../../data/declarations/kcs_{split}.csv.gz",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn bundled(split: &str, every: usize) -> Vec<Declaration> {
+    let loaded = declarations::load(&Source::new(bundled_path(split), Profile::korea_customs()))
+        .expect("bundled data");
+    loaded.declarations.into_iter().step_by(every).collect()
+}
+
+/// One small model shared by the tests (training is the slow part).
+fn model() -> &'static ModelArtefact {
+    static MODEL: OnceLock<ModelArtefact> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let cfg = TrainConfig {
+            max_rounds: 80,
+            early_stopping_rounds: 20,
+            learning_rate: 0.1,
+            num_leaves: 15,
+            threads: 1,
+            ..TrainConfig::default()
+        };
+        let req = TrainRequest {
+            train: bundled("train", 8),
+            valid: bundled("valid", 4),
+            recorded: Vec::new(),
+            config: cfg,
+        };
+        train_model(req, &|_| {}).expect("trains").0
+    })
+}
+
+fn scorer() -> Scorer {
+    Scorer::new(model().clone())
+}
+
+#[test]
+fn a_batch_is_ranked_by_risk_with_lanes_under_the_capacity_rule() {
+    let rows = bundled("test", 20);
+    let s = scorer();
+    let list = rank_batch(&s, &rows, Capacities::default(), Reasons::default(), None);
+    assert_eq!(list.len(), rows.len());
+    for w in list.windows(2) {
+        assert!(w[0].risk_score >= w[1].risk_score, "rank order is by risk");
+    }
+    let red = list.iter().filter(|e| e.lane == Lane::Red).count();
+    let yellow = list.iter().filter(|e| e.lane == Lane::Yellow).count();
+    assert_eq!(red, rows.len() * 5 / 100, "red = floor(n x 5%)");
+    assert_eq!(red + yellow, rows.len() * 15 / 100, "red + yellow = floor(n x 15%)");
+    assert!(list
+        .iter()
+        .filter(|e| e.lane == Lane::Red)
+        .all(|e| !e.reasons.is_empty()));
+    assert!(list
+        .iter()
+        .filter(|e| e.lane == Lane::Green)
+        .all(|e| e.reasons.is_empty()));
+}
+
+#[test]
+fn a_batch_smaller_than_one_over_the_share_gets_no_red_lane_by_rank() {
+    let rows: Vec<Declaration> = bundled("test", 50).into_iter().take(10).collect();
+    let list = rank_batch(&scorer(), &rows, Capacities::default(), Reasons::default(), None);
+    assert!(list.iter().all(|e| e.lane != Lane::Red), "5% of 10 is 0");
+}
+
+#[test]
+fn a_declaration_scored_alone_gets_the_same_risk_as_in_a_batch() {
+    let rows = bundled("test", 40);
+    let s = scorer();
+    let list = rank_batch(&s, &rows, Capacities::default(), Reasons::default(), None);
+    for e in list.iter().take(20) {
+        let alone = score_one(&s, e.declaration, Capacities::default(), Reasons::default());
+        assert_eq!(alone.risk_score, e.risk_score);
+    }
+}
+
+#[test]
+fn a_stream_scores_every_accepted_row_in_input_order_like_one_by_one() {
+    let s = scorer();
+    let source = Source::new(bundled_path("test"), Profile::korea_customs());
+    let mut seen = Vec::new();
+    let (report, _) = score_stream(&s, &source, Capacities::default(), Reasons::default(), |e| {
+        seen.push((e.declaration_id.to_string(), e.risk_score, e.lane));
+        Ok(())
+    })
+    .expect("streams");
+    assert_eq!(seen.len() as u64, report.accepted);
+    let all = bundled("test", 1);
+    for (i, (id, p, lane)) in seen.iter().enumerate().step_by(997) {
+        assert_eq!(id.as_str(), all[i].declaration_id.as_str());
+        let alone = score_one(&s, &all[i], Capacities::default(), Reasons::default());
+        assert_eq!((*p, *lane), (alone.risk_score, alone.lane));
+    }
+}
+
+#[test]
+fn evaluation_reports_auc_and_precision_at_capacities() {
+    let rows = bundled("test", 4);
+    let r = evaluate_model(&scorer(), &rows);
+    assert!(r.auc > 0.7 && r.auc <= 1.0, "AUC {}", r.auc);
+    assert!(r.precision_at.contains_key("5"));
+}
+
+#[test]
+fn activating_a_model_swaps_it_for_new_requests_while_requests_in_flight_keep_theirs() {
+    let active = ActiveScorer::default();
+    assert!(active.current().is_none(), "no model until one is activated");
+    active.swap(model().clone());
+    let in_flight = active.current().expect("active");
+    let mut other = model().clone();
+    other.model_id = "risk-other".into();
+    let previous = active.swap(other).expect("had one");
+    assert_eq!(previous.model().model_id, model().model_id);
+    assert_eq!(in_flight.model().model_id, model().model_id);
+    assert_eq!(active.current().expect("active").model().model_id, "risk-other");
+}
+
+#[test]
+fn the_scorer_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Scorer>();
+    assert_send_sync::<ActiveScorer>();
+}
+
+#[test]
+fn an_artefact_round_trips_through_bytes_with_identical_scores() {
+    let bytes = model().to_bytes();
+    let back = ModelArtefact::from_bytes(&bytes, "memory").expect("loads");
+    assert_eq!(back.model_id, model().model_id);
+    let rows = bundled("test", 100);
+    let (a, b) = (scorer(), Scorer::new(back));
+    let mut x = vec![0.0; a.num_features()];
+    for d in &rows {
+        assert_eq!(a.score(d, &mut x).raw, b.score(d, &mut x).raw);
+    }
+    assert!(ModelArtefact::from_bytes(b"not a model", "junk").is_err());
+}
+
+/// A screening signal that reports one listed party.
+struct OneHit(String);
+
+impl borderline_core::Signal for OneHit {
+    fn name(&self) -> &str {
+        "screening"
+    }
+    fn feature_defs(&self) -> Vec<borderline_core::FeatureDef> {
+        Vec::new()
+    }
+    fn features(&self, _: &Declaration, _: &mut [f32]) {}
+    fn reasons(&self, d: &Declaration) -> Vec<borderline_core::Reason> {
+        if d.declaration_id.as_str() == self.0 {
+            vec![borderline_core::Reason {
+                kind: borderline_core::ReasonKind::Screening,
+                code: "screening:SDN:1".into(),
+                text: "importer matches SDN entry 1".into(),
+                contribution: None,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[test]
+fn a_screening_hit_sends_a_low_risk_declaration_to_at_least_the_documentary_lane() {
+    let rows = bundled("test", 20);
+    let s = scorer();
+    let plain = rank_batch(&s, &rows, Capacities::default(), Reasons::default(), None);
+    let lowest = plain.last().expect("rows").declaration_id.to_string();
+    assert_eq!(plain.last().expect("rows").lane, Lane::Green);
+    let hit = OneHit(lowest.clone());
+    let list = rank_batch(&s, &rows, Capacities::default(), Reasons::default(), Some(&hit));
+    let e = list
+        .iter()
+        .find(|e| e.declaration_id == lowest)
+        .expect("present");
+    assert_eq!(e.lane, Lane::Yellow);
+    assert!(e.reasons.iter().any(|r| r.code == "screening:SDN:1"));
+    // Everything else keeps its lane.
+    for (a, b) in plain.iter().zip(&list) {
+        if a.declaration_id != lowest {
+            assert_eq!(a.lane, b.lane);
+        }
+    }
+    let off = borderline_app::targeting::rank_batch_with_policy(
+        &s,
+        &rows,
+        Capacities::default(),
+        Reasons::default(),
+        Some(&hit),
+        borderline_app::targeting::ScreeningPolicy { at_least: None },
+    );
+    assert_eq!(off.last().expect("rows").lane, Lane::Green);
+}
+
+#[test]
+fn an_unseen_party_gets_one_plain_reason_not_per_feature_noise() {
+    let s = scorer();
+    let mut d = bundled("test", 20).remove(3);
+    d.importer = "IMPORTER-NEVER-SEEN".into();
+    d.declarant = "DECLARANT-NEVER-SEEN".into();
+    let mut x = vec![0.0; s.num_features()];
+    s.features(&d, &mut x);
+    let reasons = s.reasons(
+        &d,
+        &x,
+        borderline_targeting::score::Explain::Exact,
+        s.num_features(),
+    );
+    let texts: Vec<&str> = reasons.iter().map(|r| r.text.as_str()).collect();
+    assert!(
+        texts.iter().all(|t| !t.contains("0 of 0")),
+        "no 'fraud found in 0 of 0': {texts:?}"
+    );
+    let mut unique = texts.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), texts.len(), "each sentence once: {texts:?}");
+    let about_importer = texts
+        .iter()
+        .filter(|t| t.starts_with("new importer IMPORTER-NEVER-SEEN"))
+        .count();
+    assert!(about_importer <= 1, "{texts:?}");
+}
