@@ -11,6 +11,8 @@ pub mod bundled;
 pub mod cli;
 pub mod country;
 pub mod demo;
+pub mod deveval;
+pub mod devsets;
 pub mod error;
 pub mod eval;
 pub mod loaders;
@@ -22,6 +24,7 @@ pub mod normalize;
 pub mod pairs;
 pub mod signal;
 pub mod store;
+pub mod token_set;
 pub mod xinjiang;
 
 pub use error::{Result, ScreeningError};
