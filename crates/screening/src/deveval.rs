@@ -124,7 +124,7 @@ pub struct ThresholdRow {
 
 /// Candidate thresholds of the table.
 pub const TABLE_THRESHOLDS: &[f64] = &[
-    0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.96,
+    0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90,
 ];
 
 /// Builds the table from pair scores (the sets named in `pooled`), the best score per

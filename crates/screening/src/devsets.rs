@@ -134,6 +134,11 @@ impl TrigramIndex {
     }
 }
 
+fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+    let inter = a.iter().filter(|x| b.binary_search(x).is_ok()).count();
+    inter as f64 / (a.len() + b.len() - inter).max(1) as f64
+}
+
 fn token_key(name: &str) -> Vec<String> {
     let mut k: Vec<String> = normalize(name)
         .tokens()
@@ -206,7 +211,10 @@ pub fn alias_sets(entries: &[Entry], seed: u64, per_set: usize) -> Vec<DevSet> {
                 let mut idx = names.clone();
                 idx[1..].shuffle(&mut rng);
                 for (x, y) in [(0usize, 1usize), (1, 2)] {
-                    if y < idx.len() {
+                    // An alias that shares no spelling with the name ("ISIL" / "Daesh") is
+                    // knowledge, not a name variant: screening finds it by indexing the alias
+                    // itself. Pairs with trigram Jaccard below 0.2 are left out.
+                    if y < idx.len() && jaccard(&index.grams[idx[x]], &index.grams[idx[y]]) >= 0.2 {
                         pairs.push(DevPair {
                             a: texts[idx[x]].clone(),
                             b: texts[idx[y]].clone(),

@@ -662,6 +662,7 @@ pub fn print_report(r: &EvalReport) {
             x.set,
             x.missed
                 .iter()
+                .take(20)
                 .map(|n| format!("{n:?}"))
                 .collect::<Vec<_>>()
                 .join(", ")
