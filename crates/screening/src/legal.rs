@@ -148,7 +148,10 @@ mod tests {
         let g = gleif();
         assert!(g.countries.len() > 500, "{}", g.countries.len());
         assert!(jurisdictions("gmbh").iter().any(|c| c == "DE"));
-        assert!(different_jurisdictions("gmbh", "ltd"));
+        // Hungarian Kft. and German/Austrian GmbH: no country has both.
+        assert!(different_jurisdictions("gmbh", "kft"));
+        // Swiss law writes a GmbH also as "Ltd": one jurisdiction has both.
+        assert!(!different_jurisdictions("gmbh", "ltd"));
         assert!(!different_jurisdictions("gmbh", "ag"), "both German/Swiss");
         assert!(!different_jurisdictions("co", "gmbh"), "generic");
     }

@@ -125,6 +125,25 @@ fn skeleton(t: &str) -> Option<String> {
     (out.len() >= 3).then_some(out)
 }
 
+/// Further conditions for a skeleton match: both words of 5+ letters, lengths within two,
+/// the same kind of first letter (both vowels, or the same consonant class, "h" its own), and
+/// for persons not two romanised Chinese syllables (different names, as in the edit rule).
+fn skeleton_pair_ok(a: &str, b: &str, person: bool) -> bool {
+    let class = |c: u8| match c {
+        b'a' | b'e' | b'i' | b'o' | b'u' | b'y' => b'V',
+        b'q' | b'k' | b'g' | b'c' => b'k',
+        b'z' | b's' => b's',
+        b'd' | b't' => b't',
+        b'v' | b'w' => b'v',
+        c => c,
+    };
+    a.len() >= 5
+        && b.len() >= 5
+        && a.len().abs_diff(b.len()) <= 2
+        && class(a.as_bytes()[0]) == class(b.as_bytes()[0])
+        && !(person && is_pinyin_syllable(a) && is_pinyin_syllable(b))
+}
+
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
 
@@ -978,7 +997,9 @@ impl Matcher {
                 if c_used[j] || ct[j].kind != TokenKind::Word {
                     continue;
                 }
-                if skeleton(&ct[j].text).is_some_and(|kc| kc == kq) {
+                if skeleton(&ct[j].text).is_some_and(|kc| kc == kq)
+                    && skeleton_pair_ok(&qt[i].text, &ct[j].text, person)
+                {
                     q_used[i] = true;
                     c_used[j] = true;
                     if i < 32 && j < 255 {

@@ -35,7 +35,7 @@ pub type Features = [f64; NF];
 /// Sign each weight is held to while fitting (+1: >= 0, -1: <= 0, 0: free), so the model
 /// cannot learn that a worse spelling or an unexplained word makes a match likelier because
 /// the training sets happen to correlate them.
-pub const SIGNS: [i8; NF] = [1, -1, -1, 0, -1, -1, 0, 1, -1, -1, -1, -1, 1, 0];
+pub const SIGNS: [i8; NF] = [1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, 1, -1];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairModel {

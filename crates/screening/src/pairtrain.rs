@@ -3,7 +3,7 @@
 //! Rows: every dev-part pair of `alias_person`, `alias_company_vessel` and `un_typos`
 //! (weight 1); the generated company/vessel pairs of a training seed (7, not the evaluation's
 //! 42; weight 0.5, since they share our own assumptions); and, as negatives, the best candidate
-//! of the first 2,500 people of each name-matching-dev negatives file (the halves the earlier
+//! (rule score >= 0.6, weight 3) of every person in the first half of each name-matching-dev negatives file (the halves the earlier
 //! person rules were developed on; the evaluation reports the second halves apart). Wikidata
 //! cross-script pairs are evaluated, not trained on. Features come from the rule scorer
 //! (`use_model = false`), so training does not depend on the weights it replaces.
@@ -61,10 +61,12 @@ pub fn train(entries: Vec<Entry>, sets: &[DevSet], dev_dir: Option<&Path>) -> an
         let before = rows.len();
         for f in ["negatives_global.csv", "negatives_us.csv"] {
             let people = crate::eval::read_persons(&d.join(f))?;
-            for p in people.iter().take(2500) {
+            // The first halves: screening's prior is far below the pairs' one half, so the
+            // best candidates of people who are on no list weigh three times.
+            for p in people.iter().take(people.len() / 2) {
                 let q = Query::name(p.name.clone()).schema(Schema::Person);
-                if let Some(h) = m.screen_with_threshold(&q, 0.5).first() {
-                    rows.push((h.explanation.features, false, 1.0));
+                if let Some(h) = m.screen_with_threshold(&q, 0.6).first() {
+                    rows.push((h.explanation.features, false, 3.0));
                 }
             }
         }
