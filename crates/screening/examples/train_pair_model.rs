@@ -8,7 +8,10 @@ use borderline_screening::{devsets, pairtrain, ListStore};
 
 fn main() -> anyhow::Result<()> {
     let store = ListStore::bundled()?;
-    let entries: Vec<_> = store.lists().flat_map(|l| l.entries.iter().cloned()).collect();
+    let entries: Vec<_> = store
+        .lists()
+        .flat_map(|l| l.entries.iter().cloned())
+        .collect();
     let dev_dir = find_dev_dir(None);
     let (sets, notes) = devsets::all_sets(&entries, dev_dir.as_deref(), 42);
     for n in notes {
@@ -18,14 +21,20 @@ fn main() -> anyhow::Result<()> {
     for (s, n) in &rep.sources {
         println!("{s}: {n} rows");
     }
-    println!("{} rows ({} positives), log loss {:.4}", rep.rows, rep.positives, rep.log_loss);
+    println!(
+        "{} rows ({} positives), log loss {:.4}",
+        rep.rows, rep.positives, rep.log_loss
+    );
     println!("bias {:+.3}", rep.model.bias);
     for (n, w) in &rep.model.weights {
         println!("  {n:<32} {w:+.3}");
     }
     if std::env::var("SHOW_ERRORS").is_ok() {
         for (s, a, b, y, r) in &rep.rule_errors {
-            println!("ERR {s} {} {r:.3} {a:?} | {b:?}", if *y { "FN" } else { "FP" });
+            println!(
+                "ERR {s} {} {r:.3} {a:?} | {b:?}",
+                if *y { "FN" } else { "FP" }
+            );
         }
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pair_model.json");

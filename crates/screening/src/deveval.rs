@@ -33,7 +33,11 @@ pub fn prf(labels: &[bool], scores: &[f64], thr: f64) -> (usize, f64, f64, f64) 
     }
     let p = tp as f64 / (tp + fp).max(1) as f64;
     let r = tp as f64 / (tp + fneg).max(1) as f64;
-    let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+    let f1 = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
     (tp + fneg, p, r, f1)
 }
 
@@ -163,8 +167,7 @@ pub fn threshold_table(
             false_hits_per_1000_all: people_best.iter().filter(|b| b.0 >= t).count() as f64
                 * 1000.0
                 / n,
-            false_hits_per_1000_un: people_best.iter().filter(|b| b.1 >= t).count() as f64
-                * 1000.0
+            false_hits_per_1000_un: people_best.iter().filter(|b| b.1 >= t).count() as f64 * 1000.0
                 / n,
             un_typo_recall: un_typo_best.iter().filter(|&&s| s >= t).count() as f64
                 / un_typo_best.len().max(1) as f64,

@@ -265,12 +265,7 @@ pub fn find_shared(sub: &str) -> Option<PathBuf> {
 }
 
 /// Pairs (latin, native, group) -> positives and nearest-latin negatives.
-fn cross_script_set(
-    name: &str,
-    rows: Vec<(String, String)>,
-    seed: u64,
-    per_set: usize,
-) -> DevSet {
+fn cross_script_set(name: &str, rows: Vec<(String, String)>, seed: u64, per_set: usize) -> DevSet {
     let mut rows = rows;
     rows.sort();
     rows.dedup_by(|a, b| a.0.eq_ignore_ascii_case(&b.0));
@@ -312,8 +307,8 @@ pub fn wikidata_sets(dir: &Path, seed: u64, per_set: usize) -> anyhow::Result<Ve
     let mut out = Vec::new();
     let full = dir.join("fullname_pairs_en_he_ko.csv");
     let mut by_script: AHashMap<String, Vec<(String, String)>> = AHashMap::new();
-    let mut rdr = csv::Reader::from_path(&full)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", full.display()))?;
+    let mut rdr =
+        csv::Reader::from_path(&full).map_err(|e| anyhow::anyhow!("{}: {e}", full.display()))?;
     for (line, r) in rdr.records().enumerate() {
         let r = r.map_err(|e| anyhow::anyhow!("{} line {}: {e}", full.display(), line + 2))?;
         if let (Some(s), Some(en), Some(nat)) = (r.get(0), r.get(1), r.get(2)) {
@@ -386,7 +381,11 @@ pub fn un_typo_set(dev_dir: &Path, seed: u64) -> anyhow::Result<DevSet> {
 
 /// Every development set available: the alias sets always (bundled lists), the others when
 /// their data is found. Notes say what was skipped.
-pub fn all_sets(entries: &[Entry], dev_dir: Option<&Path>, seed: u64) -> (Vec<DevSet>, Vec<String>) {
+pub fn all_sets(
+    entries: &[Entry],
+    dev_dir: Option<&Path>,
+    seed: u64,
+) -> (Vec<DevSet>, Vec<String>) {
     let mut notes = Vec::new();
     let mut sets = alias_sets(entries, seed, 3000);
     match dev_dir {

@@ -297,7 +297,8 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
 
     // 1b. Development sets from public data (dev and held-aside parts).
     let dev_dir = find_dev_dir(opts.dev_dir.as_deref());
-    let (dev_sets, dev_notes) = crate::devsets::all_sets(m.entries(), dev_dir.as_deref(), opts.seed);
+    let (dev_sets, dev_notes) =
+        crate::devsets::all_sets(m.entries(), dev_dir.as_deref(), opts.seed);
     rep.notes.extend(dev_notes);
     let set_scores: Vec<crate::deveval::SetScores> = dev_sets
         .iter()
@@ -712,7 +713,16 @@ pub fn print_report(r: &EvalReport) {
         println!("\nThreshold table (alias + UN pair sets pooled; synthetic people name only):");
         println!(
             "  {:>5} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10} {:>10} {:>9}",
-            "thr", "dev P", "dev R", "dev F1", "held P", "held R", "held F1", "FH/1k all", "FH/1k UN", "UN typo R"
+            "thr",
+            "dev P",
+            "dev R",
+            "dev F1",
+            "held P",
+            "held R",
+            "held F1",
+            "FH/1k all",
+            "FH/1k UN",
+            "UN typo R"
         );
         for t in &r.threshold_table {
             println!(

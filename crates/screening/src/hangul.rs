@@ -105,7 +105,12 @@ pub fn romanize_names(s: &str) -> std::borrow::Cow<'_, str> {
         let run = &chars[start..i];
         let roman = |cs: &[char]| -> String {
             cs.iter()
-                .map(|c| deunicode::deunicode_char(*c).unwrap_or("").trim().to_lowercase())
+                .map(|c| {
+                    deunicode::deunicode_char(*c)
+                        .unwrap_or("")
+                        .trim()
+                        .to_lowercase()
+                })
                 .collect()
         };
         let surname = SURNAMES.iter().find(|(h, _)| *h == run[0]).map(|(_, l)| *l);
@@ -133,8 +138,18 @@ mod tests {
 
     #[test]
     fn korean_names_read_surname_first() {
-        assert_eq!(romanize_names("김정은").split_whitespace().collect::<Vec<_>>(), ["kim", "jeongeun"]);
-        assert_eq!(romanize_names("박지성").split_whitespace().collect::<Vec<_>>(), ["park", "jiseong"]);
+        assert_eq!(
+            romanize_names("김정은")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["kim", "jeongeun"]
+        );
+        assert_eq!(
+            romanize_names("박지성")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["park", "jiseong"]
+        );
         assert_eq!(romanize_names("Acme"), "Acme");
     }
 }

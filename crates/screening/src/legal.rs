@@ -22,12 +22,56 @@ static LEGAL_FORMS_GZ: &[u8] = include_bytes!("../data/legal_forms.tsv.gz");
 
 /// Words the ELF list gives as forms somewhere but that are ordinary name words elsewhere.
 const NOT_FORMS: &[&str] = &[
-    "son", "gen", "gar", "sam", "ong", "bee", "keg", "cer", "sec", "fin", "mission", "bank",
-    "trust", "fund", "foundation", "association", "cooperative", "cooperation", "society",
-    "partnership", "federation", "institution", "organisation", "organization", "municipality",
-    "proprietorship", "enterprise", "company", "corporation", "incorporated", "establishment",
-    "union", "church", "charity", "club", "agency", "authority", "branch", "office", "group",
-    "state", "public", "private", "general", "limited", "the", "and", "ltd", "est", "ent",
+    "son",
+    "gen",
+    "gar",
+    "sam",
+    "ong",
+    "bee",
+    "keg",
+    "cer",
+    "sec",
+    "fin",
+    "mission",
+    "bank",
+    "trust",
+    "fund",
+    "foundation",
+    "association",
+    "cooperative",
+    "cooperation",
+    "society",
+    "partnership",
+    "federation",
+    "institution",
+    "organisation",
+    "organization",
+    "municipality",
+    "proprietorship",
+    "enterprise",
+    "company",
+    "corporation",
+    "incorporated",
+    "establishment",
+    "union",
+    "church",
+    "charity",
+    "club",
+    "agency",
+    "authority",
+    "branch",
+    "office",
+    "group",
+    "state",
+    "public",
+    "private",
+    "general",
+    "limited",
+    "the",
+    "and",
+    "ltd",
+    "est",
+    "ent",
 ];
 
 pub(crate) struct GleifForms {
@@ -109,11 +153,7 @@ pub(crate) fn gleif() -> &'static GleifForms {
 
 /// Countries whose law defines the legal form `tag` (empty when unknown or generic).
 pub fn jurisdictions(tag: &str) -> &'static [String] {
-    gleif()
-        .countries
-        .get(tag)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    gleif().countries.get(tag).map(Vec::as_slice).unwrap_or(&[])
 }
 
 /// Tags read as "a company" anywhere rather than a form of one jurisdiction.

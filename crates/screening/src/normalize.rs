@@ -448,7 +448,9 @@ pub(crate) fn builtin_legal_tag(tokens: &[String]) -> Option<&'static str> {
         .get(first.as_str())?
         .iter()
         .map(|&k| &LEGAL_FORMS[k])
-        .find(|(form, _)| form.len() == tokens.len() && form.iter().zip(tokens).all(|(a, b)| a == b))
+        .find(|(form, _)| {
+            form.len() == tokens.len() && form.iter().zip(tokens).all(|(a, b)| a == b)
+        })
         .map(|(_, canon)| *canon)
 }
 
@@ -458,17 +460,79 @@ pub(crate) fn builtin_legal_tag(tokens: &[String]) -> Option<&'static str> {
 pub fn is_known_extra(t: &str) -> bool {
     const EXTRA: &[&str] = &[
         // titles and honorifics
-        "mr", "mrs", "ms", "miss", "dr", "prof", "sir", "lord", "sheikh", "shaikh", "shaykh",
-        "haji", "hajji", "mullah", "mulla", "maulvi", "maulana", "mawlawi", "qari", "imam",
-        "general", "colonel", "col", "major", "maj", "capt", "captain", "lt", "lieutenant",
-        "admiral", "brigadier", "commander", "engineer", "eng", "doctor", "sayyid", "sayed",
-        "syed", "hafiz", "emir", "amir", "jr", "junior", "sr", "senior",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "prof",
+        "sir",
+        "lord",
+        "sheikh",
+        "shaikh",
+        "shaykh",
+        "haji",
+        "hajji",
+        "mullah",
+        "mulla",
+        "maulvi",
+        "maulana",
+        "mawlawi",
+        "qari",
+        "imam",
+        "general",
+        "colonel",
+        "col",
+        "major",
+        "maj",
+        "capt",
+        "captain",
+        "lt",
+        "lieutenant",
+        "admiral",
+        "brigadier",
+        "commander",
+        "engineer",
+        "eng",
+        "doctor",
+        "sayyid",
+        "sayed",
+        "syed",
+        "hafiz",
+        "emir",
+        "amir",
+        "jr",
+        "junior",
+        "sr",
+        "senior",
         // branch, office and representation words
-        "branch", "division", "office", "representative", "rep", "representation", "filial",
-        "filiale", "sucursal", "subsidiary", "department", "dept", "unit", "headquarter", "hq",
-        "agency", "plant", "liaison", "succursale", "zweigniederlassung",
+        "branch",
+        "division",
+        "office",
+        "representative",
+        "rep",
+        "representation",
+        "filial",
+        "filiale",
+        "sucursal",
+        "subsidiary",
+        "department",
+        "dept",
+        "unit",
+        "headquarter",
+        "hq",
+        "agency",
+        "plant",
+        "liaison",
+        "succursale",
+        "zweigniederlassung",
         // former-name markers
-        "ex", "former", "formerly", "previously", "new", "old",
+        "ex",
+        "former",
+        "formerly",
+        "previously",
+        "new",
+        "old",
     ];
     EXTRA.contains(&t)
 }

@@ -31,7 +31,11 @@ pub struct TrainReport {
 const TRAIN_SETS: &[&str] = &["alias_person", "alias_company_vessel", "un_typos"];
 
 /// Builds the training rows and fits the model.
-pub fn train(entries: Vec<Entry>, sets: &[DevSet], dev_dir: Option<&Path>) -> anyhow::Result<TrainReport> {
+pub fn train(
+    entries: Vec<Entry>,
+    sets: &[DevSet],
+    dev_dir: Option<&Path>,
+) -> anyhow::Result<TrainReport> {
     let cfg = MatchConfig {
         use_model: false,
         ..MatchConfig::default()
@@ -40,7 +44,10 @@ pub fn train(entries: Vec<Entry>, sets: &[DevSet], dev_dir: Option<&Path>) -> an
     let mut rows: Vec<(Features, bool, f64)> = Vec::new();
     let mut sources = Vec::new();
     let mut rule_errors = Vec::new();
-    for s in sets.iter().filter(|s| TRAIN_SETS.contains(&s.name.as_str())) {
+    for s in sets
+        .iter()
+        .filter(|s| TRAIN_SETS.contains(&s.name.as_str()))
+    {
         let before = rows.len();
         for p in s.pairs.iter().filter(|p| !p.held_aside) {
             let (rule, ex) = m.compare(&p.a, &p.b, p.schema);
@@ -70,7 +77,10 @@ pub fn train(entries: Vec<Entry>, sets: &[DevSet], dev_dir: Option<&Path>) -> an
                 }
             }
         }
-        sources.push(("synthetic people, best candidate (first halves)".into(), rows.len() - before));
+        sources.push((
+            "synthetic people, best candidate (first halves)".into(),
+            rows.len() - before,
+        ));
     }
     let (b, w) = fit(&rows, 1e-4, 20_000);
     let ll = log_loss(b, &w, &rows);

@@ -96,7 +96,10 @@ mod tests {
     #[test]
     fn follows_rapidfuzz_definition() {
         // Subset: 100 in RapidFuzz.
-        assert_eq!(token_set_ratio("fuzzy was a bear", "fuzzy fuzzy was a bear"), 1.0);
+        assert_eq!(
+            token_set_ratio("fuzzy was a bear", "fuzzy fuzzy was a bear"),
+            1.0
+        );
         assert_eq!(token_set_ratio("ACME Ltd.", "acme ltd"), 1.0);
         // Disjoint tokens: plain ratio of the sorted strings.
         let r = token_set_ratio("abcd", "abce");
