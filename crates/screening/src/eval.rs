@@ -34,6 +34,7 @@ pub struct PairMetrics {
     pub positives: usize,
     pub precision: f64,
     pub recall: f64,
+    pub f1: f64,
     /// Accuracy per generator category.
     pub by_category: Vec<(String, usize, f64)>,
 }
@@ -104,6 +105,12 @@ pub struct EvalReport {
     pub retrieval_recall: Option<f64>,
     pub recall: Vec<RecallMetrics>,
     pub false_hits: Vec<FalseHitMetrics>,
+    /// Development sets from public data (alias pairs, UN typos, Wikidata transliterations),
+    /// dev and held-aside parts, Borderline and the baselines.
+    pub dev_sets: Vec<crate::deveval::DevSetMetrics>,
+    /// What each candidate threshold gives (dev and held-aside pair sets, false hits per 1,000
+    /// synthetic people, UN typo recall).
+    pub threshold_table: Vec<crate::deveval::ThresholdRow>,
     pub notes: Vec<String>,
     pub seconds: f64,
 }
@@ -233,6 +240,7 @@ fn pair_metrics(
         positives: tp + fneg,
         precision: tp as f64 / (tp + fp).max(1) as f64,
         recall: tp as f64 / (tp + fneg).max(1) as f64,
+        f1: 2.0 * tp as f64 / (2 * tp + fp + fneg).max(1) as f64,
         by_category,
     }
 }
@@ -262,6 +270,16 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
         rep.pairs
             .push(pair_metrics("baseline_jw_sorted", t, &pairs, &base));
     }
+    let tsr_scores: Vec<f64> = pairs
+        .iter()
+        .map(|p| crate::token_set::token_set_ratio(&p.query, &p.list_name))
+        .collect();
+    rep.pairs.push(pair_metrics(
+        "rapidfuzz_token_set_ratio",
+        0.90,
+        &pairs,
+        &tsr_scores,
+    ));
     // Retrieval: does screening the variant against all lists return its source entry?
     let pos: Vec<&LabelledPair> = pairs.iter().filter(|p| p.is_match).collect();
     let found = pos
@@ -277,8 +295,21 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
         .count();
     rep.retrieval_recall = Some(found as f64 / pos.len().max(1) as f64);
 
+    // 1b. Development sets from public data (dev and held-aside parts).
+    let dev_dir = find_dev_dir(opts.dev_dir.as_deref());
+    let (dev_sets, dev_notes) =
+        crate::devsets::all_sets(m.entries(), dev_dir.as_deref(), opts.seed);
+    rep.notes.extend(dev_notes);
+    let set_scores: Vec<crate::deveval::SetScores> = dev_sets
+        .iter()
+        .map(|s| crate::deveval::score_set(m, s))
+        .collect();
+    for sc in &set_scores {
+        rep.dev_sets.extend(crate::deveval::metrics(sc, thr));
+    }
+
     // 2. People sets.
-    let Some(dir) = find_dev_dir(opts.dev_dir.as_deref()) else {
+    let Some(dir) = dev_dir else {
         rep.notes.push("name-matching-dev not found (looked in --dev-dir, $BORDERLINE_NAME_MATCHING_DEV, ../shared/data/name-matching-dev): UN positives and people negatives skipped".into());
         rep.seconds = start.elapsed().as_secs_f64();
         return Ok(rep);
@@ -525,6 +556,63 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
             }
         }
     }
+    // 4. Threshold table: best scores once at the lowest candidate threshold, then counted at
+    // each threshold (name only, the customs case).
+    let lowest = crate::deveval::TABLE_THRESHOLDS[0];
+    let people_best: Vec<(f64, f64)> = negatives
+        .iter()
+        .map(|p| {
+            let hits = m.screen_with_threshold(&Evidence::NameOnly.query(p), lowest);
+            let all = hits.first().map(|h| h.score).unwrap_or(0.0);
+            let un = hits
+                .iter()
+                .find(|h| h.list == "un")
+                .map(|h| h.score)
+                .unwrap_or(0.0);
+            (all, un)
+        })
+        .collect();
+    let un_typo_best: Vec<f64> = typos
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let hits = m.screen_with_threshold(&Evidence::NameOnly.query(p), lowest);
+            hits.iter()
+                .filter(|h| h.list == "un")
+                .filter(|h| match expected.get(i).and_then(|e| e.as_ref()) {
+                    Some(exp) => exp.contains(&h.entry_index),
+                    None => true,
+                })
+                .map(|h| h.score)
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    rep.threshold_table = crate::deveval::threshold_table(
+        &set_scores,
+        &["alias_person", "alias_company_vessel", "un_typos"],
+        &people_best,
+        &un_typo_best,
+    );
+    // The token_set_ratio baseline on a seeded sample of the synthetic people (brute force
+    // against every list name).
+    let tsr = crate::token_set::TokenSetBaseline::new(m.entries());
+    let mut sample: Vec<&Person> = negatives.iter().collect();
+    sample.shuffle(&mut ChaCha8Rng::seed_from_u64(opts.seed));
+    sample.truncate(opts.baseline_negatives / 3);
+    let fh = sample
+        .iter()
+        .filter(|p| tsr.best(&p.name).is_some_and(|b| b.1 >= 0.90))
+        .count();
+    rep.false_hits.push(FalseHitMetrics {
+        method: "rapidfuzz_token_set_ratio (all lists)".into(),
+        set: "synthetic_people_100k (seeded sample)".into(),
+        threshold: 0.90,
+        names: sample.len(),
+        false_hits: fh,
+        per_1000: fh as f64 * 1000.0 / sample.len().max(1) as f64,
+        examples: Vec::new(),
+        by_entry: Vec::new(),
+    });
     rep.seconds = start.elapsed().as_secs_f64();
     Ok(rep)
 }
@@ -537,13 +625,13 @@ pub fn print_report(r: &EvalReport) {
     );
     println!("\nCompany/vessel pairs (generated, seeded):");
     println!(
-        "  {:<36} {:>6} {:>6} {:>9} {:>7}",
-        "method", "thr", "pairs", "precision", "recall"
+        "  {:<36} {:>6} {:>6} {:>9} {:>7} {:>6}",
+        "method", "thr", "pairs", "precision", "recall", "F1"
     );
     for p in &r.pairs {
         println!(
-            "  {:<36} {:>6.2} {:>6} {:>9.3} {:>7.3}",
-            p.method, p.threshold, p.pairs, p.precision, p.recall
+            "  {:<36} {:>6.2} {:>6} {:>9.3} {:>7.3} {:>6.3}",
+            p.method, p.threshold, p.pairs, p.precision, p.recall, p.f1
         );
     }
     if let Some(p) = r.pairs.first() {
@@ -575,6 +663,7 @@ pub fn print_report(r: &EvalReport) {
             x.set,
             x.missed
                 .iter()
+                .take(20)
                 .map(|n| format!("{n:?}"))
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -605,6 +694,50 @@ pub fn print_report(r: &EvalReport) {
             for (e, c) in &x.by_entry {
                 println!("    {c:>3}  {e}");
             }
+        }
+    }
+    if !r.dev_sets.is_empty() {
+        println!("\nDevelopment sets from public data (pairs; held_aside never tuned on):");
+        println!(
+            "  {:<28} {:<10} {:<28} {:>5} {:>6} {:>9} {:>7} {:>6}",
+            "set", "part", "method", "thr", "pairs", "precision", "recall", "F1"
+        );
+        for x in &r.dev_sets {
+            println!(
+                "  {:<28} {:<10} {:<28} {:>5.2} {:>6} {:>9.3} {:>7.3} {:>6.3}",
+                x.set, x.part, x.method, x.threshold, x.pairs, x.precision, x.recall, x.f1
+            );
+        }
+    }
+    if !r.threshold_table.is_empty() {
+        println!("\nThreshold table (alias + UN pair sets pooled; synthetic people name only):");
+        println!(
+            "  {:>5} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10} {:>10} {:>9}",
+            "thr",
+            "dev P",
+            "dev R",
+            "dev F1",
+            "held P",
+            "held R",
+            "held F1",
+            "FH/1k all",
+            "FH/1k UN",
+            "UN typo R"
+        );
+        for t in &r.threshold_table {
+            println!(
+                "  {:>5.2} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>7.3} {:>10.2} {:>10.2} {:>9.3}",
+                t.threshold,
+                t.dev_precision,
+                t.dev_recall,
+                t.dev_f1,
+                t.held_precision,
+                t.held_recall,
+                t.held_f1,
+                t.false_hits_per_1000_all,
+                t.false_hits_per_1000_un,
+                t.un_typo_recall
+            );
         }
     }
     for n in &r.notes {

@@ -73,6 +73,7 @@ const ANNOTATIONS: &[&str] = &[
     "for account of",
     "previously known as",
     "formerly",
+    "ex-",
     // vessel prefixes
     "m/v",
     "m/t",
@@ -276,7 +277,7 @@ fn mark_annotations(s: &str) -> String {
     let mut out = s.to_string();
     // Cheap pre-checks: most names have no annotation, and searching for every marker in
     // every name would dominate screening time.
-    let has_punct = s.bytes().any(|b| matches!(b, b'/' | b':' | b'.'));
+    let has_punct = s.bytes().any(|b| matches!(b, b'/' | b':' | b'.' | b'-'));
     let has_word = s.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
         matches!(
             w,
@@ -318,7 +319,7 @@ fn mark_annotations(s: &str) -> String {
 }
 
 /// Raw tokens of one segment: punctuation folded, letter/digit runs split.
-fn raw_tokens(seg: &str) -> Vec<String> {
+pub(crate) fn raw_tokens(seg: &str) -> Vec<String> {
     let mut cleaned = String::with_capacity(seg.len());
     for c in seg.chars() {
         match c {
@@ -333,19 +334,207 @@ fn raw_tokens(seg: &str) -> Vec<String> {
         // split letter/digit runs
         let mut cur = String::new();
         let mut cur_digit = None;
+        let mut pieces: Vec<String> = Vec::new();
         for c in w.chars() {
             let d = c.is_ascii_digit();
             if cur_digit.is_some_and(|cd| cd != d) {
-                out.push(std::mem::take(&mut cur));
+                pieces.push(std::mem::take(&mut cur));
             }
             cur.push(c);
             cur_digit = Some(d);
         }
         if !cur.is_empty() {
-            out.push(cur);
+            pieces.push(cur);
+        }
+        // Ordinal suffixes belong to their number ("21st" is 21, not "21 saint").
+        for (k, p) in pieces.iter().enumerate() {
+            let after_digits = k > 0 && pieces[k - 1].bytes().all(|b| b.is_ascii_digit());
+            if after_digits && matches!(p.as_str(), "st" | "nd" | "rd" | "th") {
+                continue;
+            }
+            out.push(p.clone());
         }
     }
     out
+}
+
+/// Roman numerals of 2-25 read as numbers ("Louis XIV" = "Louis 14"). "vi", "xi" and single
+/// letters are left alone: they are also names and initials.
+fn roman_value(t: &str) -> Option<u32> {
+    const R: &[(&str, u32)] = &[
+        ("ii", 2),
+        ("iii", 3),
+        ("iv", 4),
+        ("vii", 7),
+        ("viii", 8),
+        ("ix", 9),
+        ("xii", 12),
+        ("xiii", 13),
+        ("xiv", 14),
+        ("xv", 15),
+        ("xvi", 16),
+        ("xvii", 17),
+        ("xviii", 18),
+        ("xix", 19),
+        ("xx", 20),
+        ("xxi", 21),
+        ("xxii", 22),
+        ("xxiii", 23),
+        ("xxiv", 24),
+        ("xxv", 25),
+    ];
+    R.iter().find(|(r, _)| *r == t).map(|(_, v)| *v)
+}
+
+/// Splits a legal form glued to the last word ("AcmeGmbH", "ACMELTD") before case is folded:
+/// a camel-case boundary for any common form, or one of the forms no word ends with.
+fn split_glued_forms(name: &str) -> std::borrow::Cow<'_, str> {
+    const CAMEL: &[&str] = &[
+        "GmbH", "Ltd", "LLC", "Inc", "Corp", "AG", "SA", "SRL", "BV", "NV", "PLC", "JSC", "LLP",
+        "KG", "Kft", "SpA", "Co",
+    ];
+    const ANY_CASE: &[&str] = &["gmbh", "ltd", "llc", "plc", "jsc", "llp", "ltda"];
+    if !name.is_ascii() {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut changed = false;
+    for (k, w) in name.split(' ').enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        let lower = w.to_ascii_lowercase();
+        let mut split_at = None;
+        for f in CAMEL {
+            if let Some(stem) = w.strip_suffix(f) {
+                if stem.len() >= 3 && stem.as_bytes()[stem.len() - 1].is_ascii_lowercase() {
+                    split_at = Some(stem.len());
+                    break;
+                }
+            }
+        }
+        if split_at.is_none() {
+            for f in ANY_CASE {
+                if let Some(stem) = lower.strip_suffix(f) {
+                    if stem.len() >= 3 && stem.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        split_at = Some(stem.len());
+                        break;
+                    }
+                }
+            }
+        }
+        match split_at {
+            Some(i) => {
+                out.push_str(&w[..i]);
+                out.push(' ');
+                out.push_str(&w[i..]);
+                changed = true;
+            }
+            None => out.push_str(w),
+        }
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
+/// The hand-written canonical tag of a legal form written exactly as these tokens.
+pub(crate) fn builtin_legal_tag(tokens: &[String]) -> Option<&'static str> {
+    let first = tokens.first()?;
+    tables()
+        .legal_by_first
+        .get(first.as_str())?
+        .iter()
+        .map(|&k| &LEGAL_FORMS[k])
+        .find(|(form, _)| {
+            form.len() == tokens.len() && form.iter().zip(tokens).all(|(a, b)| a == b)
+        })
+        .map(|(_, canon)| *canon)
+}
+
+/// Words that may stand beside a name without changing whom it names: titles and honorifics,
+/// branch and office words, former-name markers. Unmatched, they weigh little in the score
+/// (see `matcher.rs`); other unmatched words weigh fully.
+pub fn is_known_extra(t: &str) -> bool {
+    const EXTRA: &[&str] = &[
+        // titles and honorifics
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "prof",
+        "sir",
+        "lord",
+        "sheikh",
+        "shaikh",
+        "shaykh",
+        "haji",
+        "hajji",
+        "mullah",
+        "mulla",
+        "maulvi",
+        "maulana",
+        "mawlawi",
+        "qari",
+        "imam",
+        "general",
+        "colonel",
+        "col",
+        "major",
+        "maj",
+        "capt",
+        "captain",
+        "lt",
+        "lieutenant",
+        "admiral",
+        "brigadier",
+        "commander",
+        "engineer",
+        "eng",
+        "doctor",
+        "sayyid",
+        "sayed",
+        "syed",
+        "hafiz",
+        "emir",
+        "amir",
+        "jr",
+        "junior",
+        "sr",
+        "senior",
+        // branch, office and representation words
+        "branch",
+        "division",
+        "office",
+        "representative",
+        "rep",
+        "representation",
+        "filial",
+        "filiale",
+        "sucursal",
+        "subsidiary",
+        "department",
+        "dept",
+        "unit",
+        "headquarter",
+        "hq",
+        "agency",
+        "plant",
+        "liaison",
+        "succursale",
+        "zweigniederlassung",
+        // former-name markers
+        "ex",
+        "former",
+        "formerly",
+        "previously",
+        "new",
+        "old",
+    ];
+    EXTRA.contains(&t)
 }
 
 /// Words of legal-form phrases. A word within one edit of one of these (same first letter,
@@ -415,8 +604,31 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
                 }
             }
         }
+        // Forms of the GLEIF list (see `legal.rs` for where each kind is read).
+        if let Some(forms) = crate::legal::gleif().by_first.get(first) {
+            for (form, tag) in forms {
+                let fits =
+                    i + form.len() <= raw.len() && form.iter().zip(&raw[i..]).all(|(a, b)| a == b);
+                let placed = form.len() > 1 || (raw.len() > 1 && (i == 0 || i + 1 == raw.len()));
+                if fits && placed {
+                    out.push(Token {
+                        text: tag.clone(),
+                        kind: TokenKind::LegalForm,
+                    });
+                    i += form.len();
+                    continue 'outer;
+                }
+            }
+        }
         let t = raw[i].as_str();
         i += 1;
+        if let Some(v) = roman_value(t).filter(|_| raw.len() > 1) {
+            out.push(Token {
+                text: v.to_string(),
+                kind: TokenKind::Number,
+            });
+            continue;
+        }
         if t.bytes().all(|b| b.is_ascii_digit()) {
             let trimmed = t.trim_start_matches('0');
             out.push(Token {
@@ -471,7 +683,7 @@ impl NormName {
 
 /// Normalises a name (see the module documentation).
 pub fn normalize(name: &str) -> NormName {
-    let ascii = to_ascii_lower(name);
+    let ascii = to_ascii_lower(&crate::hangul::romanize_names(&split_glued_forms(name)));
     let marked = mark_annotations(&ascii);
     let parts: Vec<Vec<Token>> = marked
         .split('|')

@@ -1,0 +1,44 @@
+//! Fits the pair model on the dev parts of the development sets and writes
+//! `crates/screening/data/pair_model.json` (embedded at the next build).
+//!
+//! `cargo run --release -p borderline-screening --example train_pair_model`
+
+use borderline_screening::eval::find_dev_dir;
+use borderline_screening::{devsets, pairtrain, ListStore};
+
+fn main() -> anyhow::Result<()> {
+    let store = ListStore::bundled()?;
+    let entries: Vec<_> = store
+        .lists()
+        .flat_map(|l| l.entries.iter().cloned())
+        .collect();
+    let dev_dir = find_dev_dir(None);
+    let (sets, notes) = devsets::all_sets(&entries, dev_dir.as_deref(), 42);
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    let rep = pairtrain::train(entries, &sets, dev_dir.as_deref())?;
+    for (s, n) in &rep.sources {
+        println!("{s}: {n} rows");
+    }
+    println!(
+        "{} rows ({} positives), log loss {:.4}",
+        rep.rows, rep.positives, rep.log_loss
+    );
+    println!("bias {:+.3}", rep.model.bias);
+    for (n, w) in &rep.model.weights {
+        println!("  {n:<32} {w:+.3}");
+    }
+    if std::env::var("SHOW_ERRORS").is_ok() {
+        for (s, a, b, y, r) in &rep.rule_errors {
+            println!(
+                "ERR {s} {} {r:.3} {a:?} | {b:?}",
+                if *y { "FN" } else { "FP" }
+            );
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pair_model.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&rep.model)? + "\n")?;
+    println!("wrote {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Korean names in Hangul to Latin: syllables romanised algorithmically (Revised
+//! Romanization, through `deunicode`), a run of two to four syllables read as a person's name,
+//! surname first: the first syllable is the family name in its usual Latin spelling ("김" ->
+//! "kim", "이" -> "lee", "박" -> "park"), the rest one given name ("김정은" -> "kim jeongeun").
+//! Given-name spellings differ between romanisations ("jeongeun" / "jong un"); the matcher's
+//! transliteration skeletons and merged-token rule compare them.
+
+/// Family names covering most Koreans, with their usual Latin spelling (the one passports
+/// and the watchlists use, rather than strict Revised Romanization's "gim", "i", "bak").
+const SURNAMES: &[(char, &str)] = &[
+    ('김', "kim"),
+    ('이', "lee"),
+    ('리', "ri"),
+    ('박', "park"),
+    ('최', "choi"),
+    ('정', "jung"),
+    ('강', "kang"),
+    ('조', "cho"),
+    ('윤', "yoon"),
+    ('장', "jang"),
+    ('임', "lim"),
+    ('림', "rim"),
+    ('한', "han"),
+    ('오', "oh"),
+    ('서', "seo"),
+    ('신', "shin"),
+    ('권', "kwon"),
+    ('황', "hwang"),
+    ('안', "ahn"),
+    ('송', "song"),
+    ('전', "jeon"),
+    ('홍', "hong"),
+    ('유', "yoo"),
+    ('류', "ryu"),
+    ('고', "ko"),
+    ('문', "moon"),
+    ('양', "yang"),
+    ('손', "son"),
+    ('배', "bae"),
+    ('백', "baek"),
+    ('허', "heo"),
+    ('남', "nam"),
+    ('노', "noh"),
+    ('로', "ro"),
+    ('하', "ha"),
+    ('곽', "kwak"),
+    ('성', "sung"),
+    ('차', "cha"),
+    ('주', "joo"),
+    ('우', "woo"),
+    ('구', "koo"),
+    ('민', "min"),
+    ('진', "jin"),
+    ('나', "na"),
+    ('채', "chae"),
+    ('원', "won"),
+    ('천', "chun"),
+    ('방', "bang"),
+    ('공', "kong"),
+    ('현', "hyun"),
+    ('함', "ham"),
+    ('변', "byun"),
+    ('염', "yeom"),
+    ('여', "yeo"),
+    ('추', "choo"),
+    ('도', "do"),
+    ('석', "seok"),
+    ('설', "seol"),
+    ('마', "ma"),
+    ('길', "gil"),
+    ('연', "yeon"),
+    ('표', "pyo"),
+    ('명', "myung"),
+    ('기', "ki"),
+    ('왕', "wang"),
+    ('금', "keum"),
+    ('옥', "ok"),
+    ('육', "yuk"),
+    ('탁', "tak"),
+    ('국', "kook"),
+];
+
+fn is_hangul_syllable(c: char) -> bool {
+    ('\u{AC00}'..='\u{D7A3}').contains(&c)
+}
+
+/// Rewrites Hangul runs as Latin name words; other text is left as it is.
+pub fn romanize_names(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_hangul_syllable) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() * 2);
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_hangul_syllable(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_hangul_syllable(chars[i]) {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        let roman = |cs: &[char]| -> String {
+            cs.iter()
+                .map(|c| {
+                    deunicode::deunicode_char(*c)
+                        .unwrap_or("")
+                        .trim()
+                        .to_lowercase()
+                })
+                .collect()
+        };
+        let surname = SURNAMES.iter().find(|(h, _)| *h == run[0]).map(|(_, l)| *l);
+        match surname {
+            Some(l) if (2..=4).contains(&run.len()) => {
+                out.push(' ');
+                out.push_str(l);
+                out.push(' ');
+                out.push_str(&roman(&run[1..]));
+                out.push(' ');
+            }
+            _ => {
+                out.push(' ');
+                out.push_str(&roman(run));
+                out.push(' ');
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::romanize_names;
+
+    #[test]
+    fn korean_names_read_surname_first() {
+        assert_eq!(
+            romanize_names("김정은")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["kim", "jeongeun"]
+        );
+        assert_eq!(
+            romanize_names("박지성")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["park", "jiseong"]
+        );
+        assert_eq!(romanize_names("Acme"), "Acme");
+    }
+}
