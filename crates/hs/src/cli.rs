@@ -246,11 +246,14 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         HsAction::Evaluate { file, json, model } => {
             let m = load_model(&model)?;
             let (items, skipped) = eval::load(&file)?;
-            let r = eval::evaluate(&m, &items, skipped);
+            let r = crate::benchmark::evaluate_all(&m, &items, skipped);
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
-                print_report(&r);
+                print_report(&r.product_titles);
+                for line in r.lines() {
+                    println!("{line}");
+                }
             }
         }
         HsAction::Validate { code, json } => {

@@ -8,6 +8,7 @@
 //! * [`eval`]: the HSCodeComp evaluation with a plain TF-IDF baseline;
 //! * [`cli`]: the `borderline hs ...` command group.
 
+pub mod benchmark;
 pub mod calibrate;
 pub mod cli;
 pub mod divergence;
@@ -17,8 +18,12 @@ pub mod eval;
 pub mod index;
 pub mod io;
 pub mod model;
+pub mod national;
 pub mod nomenclature;
+pub mod reading;
+pub mod references;
 pub mod text;
+pub mod vague;
 pub mod vocab;
 
 pub use divergence::{DivergenceConfig, HsDescriptionSignal, HsDivergence};

@@ -27,6 +27,7 @@ use std::path::Path;
 /// temperatures are fitted on the hand-written calibration set (`data/hs/calibration.tsv`,
 /// see [`crate::calibrate`]). Nothing is chosen on evaluation data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Params {
     pub k1: f32,
     pub b: f32,
@@ -60,6 +61,20 @@ pub struct Params {
     pub t_subheading: f32,
     /// Headings expanded into subheadings per query.
     pub heading_beam: usize,
+    /// Weight of national tariff-line texts (US HTSUS and EU CN path steps below the heading)
+    /// in their subheading's document.
+    pub w_national: f32,
+    /// Weight of the same texts in the heading's document.
+    pub w_national_heading: f32,
+    /// Weight of the bundled HMRC labelled references (index part only) in documents.
+    pub w_reference: f32,
+    /// Multiplier of the head noun's query weight in the heading search (goods first).
+    pub w_head: f32,
+    /// Multiplier of material words' query weight in the heading search when the description
+    /// has a head noun that is not a material.
+    pub w_material: f32,
+    /// Chapter bonus (logit units) from the chemical reading (28 / 29 / 38 / 39).
+    pub w_chem: f32,
 }
 
 impl Default for Params {
@@ -81,6 +96,12 @@ impl Default for Params {
             t_heading: 1.19,
             t_subheading: 1.75,
             heading_beam: 12,
+            w_national: 0.0,
+            w_national_heading: 0.0,
+            w_reference: 0.0,
+            w_head: 1.0,
+            w_material: 1.0,
+            w_chem: 0.0,
         }
     }
 }
@@ -315,6 +336,39 @@ impl Classifier {
             b6.add(weighted(&own, 1.0));
             b4.extend(sub_heading[i] as usize, weighted(&own, p.w_subheading_text));
         }
+        // National tariff lines as evidence for their subheading (and, lighter, its heading).
+        if p.w_national > 0.0 || p.w_national_heading > 0.0 {
+            let sched = crate::national::Schedules::bundled();
+            for (i, code) in sub_codes.iter().enumerate() {
+                let toks: Vec<String> = sched.evidence(code).into_iter().flat_map(bi).collect();
+                if toks.is_empty() {
+                    continue;
+                }
+                b6.extend(i, weighted(&toks, p.w_national));
+                b4.extend(
+                    sub_heading[i] as usize,
+                    weighted(&toks, p.w_national_heading),
+                );
+            }
+        }
+        // HMRC labelled references (index part only; the dev and held-aside parts never enter).
+        if p.w_reference > 0.0 {
+            for r in
+                crate::references::References::bundled().labelled_in(crate::references::Part::Index)
+            {
+                let Some(&s) = sub_ix.get(r.hs6()) else {
+                    continue;
+                };
+                let toks = text::with_bigrams(&text::tokens(&r.description, false));
+                let h = sub_heading[s as usize] as usize;
+                b6.extend(s as usize, weighted(&toks, p.w_reference));
+                b4.extend(h, weighted(&toks, p.w_reference));
+                c4.extend(
+                    h,
+                    weighted(&text::char_ngrams(&r.description), p.w_reference * 0.5),
+                );
+            }
+        }
         // Vocabulary phrases.
         for e in &vocab.entries {
             let toks = text::with_bigrams(&text::tokens(&e.phrase, false));
@@ -415,6 +469,22 @@ impl Classifier {
             sub_heading,
             sub_residual,
         })
+    }
+
+    /// Share of `tokens` (stemmed) known to the heading index, and the largest IDF among them.
+    pub fn term_knowledge(&self, tokens: &[String]) -> (f64, f64) {
+        if tokens.is_empty() {
+            return (0.0, 0.0);
+        }
+        let mut known = 0usize;
+        let mut max_idf = 0f32;
+        for t in tokens {
+            if self.word4.term_id(t).is_some() {
+                known += 1;
+                max_idf = max_idf.max(self.word4.idf(t));
+            }
+        }
+        (known as f64 / tokens.len() as f64, f64::from(max_idf))
     }
 
     pub fn params(&self) -> &Params {
@@ -550,6 +620,7 @@ impl Classifier {
         // Character n-grams absent from the n-gram index cannot score: only ids are kept.
         let mut grams: FastMap<u32, f32> = FastMap::default();
         let use_grams = self.params.w_char > 0.0;
+        let mut head: Option<String> = None;
         let bump = |words: &mut FastMap<String, f32>, t: &str, w: f32| match words.get_mut(t) {
             Some(e) => *e = e.max(w),
             None => {
@@ -569,6 +640,9 @@ impl Classifier {
                     *e = e.max(w);
                 }
             });
+            if head.is_none() {
+                head = crate::reading::head_noun(&segments).map(str::to_string);
+            }
             // Materials named with a minor share of a composition barely count.
             let all: Vec<String> = segments
                 .iter()
@@ -606,6 +680,12 @@ impl Classifier {
                     }
                 }
                 for t in text::with_bigrams(&toks) {
+                    // Short bare numbers ("0.5 mg", "2 pieces") match nomenclature numbers
+                    // ("0.94", "heading 2") by accident; they have done their work above
+                    // (compositions, expansions such as "925" -> silver).
+                    if t.len() <= 2 && t.bytes().all(|b| b.is_ascii_digit()) {
+                        continue;
+                    }
                     bump(&mut words, &t, w);
                 }
                 fields_tokens.push((toks, w));
@@ -613,7 +693,7 @@ impl Classifier {
         }
         // Per index: the query's terms it knows, by id. Ids follow the terms' text order, so
         // each index sums its terms in text order whatever the hash maps' order.
-        let ids = |idx: &Bm25| -> Vec<(u32, f32)> {
+        let ids = |idx: &Bm25, words: &FastMap<String, f32>| -> Vec<(u32, f32)> {
             let mut v: Vec<(u32, f32)> = words
                 .iter()
                 .filter_map(|(t, &w)| idx.term_id(t).map(|id| (id, w)))
@@ -621,7 +701,23 @@ impl Classifier {
             v.sort_unstable_by_key(|x| x.0);
             v
         };
-        let (w4, w2, w6) = (ids(&self.word4), ids(&self.word2), ids(&self.word6));
+        let w6 = ids(&self.word6, &words);
+        // Goods first: in the heading and chapter search the head noun weighs more and
+        // materials less (within a heading, the subheading search keeps materials at full
+        // weight: "of cotton" decides there).
+        let p = &self.params;
+        if let Some(h) = head.as_deref() {
+            if p.w_head != 1.0 || p.w_material != 1.0 {
+                for (t, w) in words.iter_mut() {
+                    if t == h {
+                        *w *= p.w_head;
+                    } else if crate::reading::is_material(t) {
+                        *w *= p.w_material;
+                    }
+                }
+            }
+        }
+        let (w4, w2) = (ids(&self.word4, &words), ids(&self.word2, &words));
         let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
         grams.sort_unstable_by_key(|x| x.0);
         (w4, w2, w6, grams, fields_tokens)
@@ -698,6 +794,30 @@ impl Classifier {
             s6[s as usize] += p.w_phrase * b;
         }
         let residual = f64::from(p.w_residual);
+        let mut heading: Vec<f64> = heading;
+        if p.w_chem > 0.0 {
+            let mut prof = crate::reading::ChemProfile::default();
+            for &(f, w) in fields {
+                if w > 0.0 {
+                    let q = crate::reading::chem_profile(f);
+                    prof.cas |= q.cas;
+                    prof.organic += q.organic;
+                    prof.inorganic += q.inorganic;
+                    prof.polymer |= q.polymer;
+                    prof.preparation |= q.preparation;
+                }
+            }
+            for (ch, bonus) in prof.chapter_bonus(f64::from(p.w_chem)) {
+                let Ok(c) = self.chapter_codes.binary_search_by(|x| x.as_str().cmp(ch)) else {
+                    continue;
+                };
+                for (h, x) in heading.iter_mut().enumerate() {
+                    if self.heading_chapter[h] as usize == c {
+                        *x += bonus;
+                    }
+                }
+            }
+        }
         RawScores {
             heading,
             sub: s6
