@@ -47,6 +47,18 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!("build {build:.2}s, {ms:.2} ms/query");
+    if let Ok(qs) = std::env::var("QUERIES") {
+        for q in qs.split('|') {
+            let r = m.rank_fields(&[(q, 1.0)]);
+            let top: Vec<String> = r
+                .hs6
+                .iter()
+                .take(3)
+                .map(|(c, p)| format!("{c} {:.2}", p))
+                .collect();
+            println!("{} | {q}", top.join(", "));
+        }
+    }
     if std::env::var("SHOW").is_ok() {
         for it in ruling_dev() {
             let r = m.rank_fields(&[(it.description.as_str(), 1.0)]);

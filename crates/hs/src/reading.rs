@@ -212,6 +212,23 @@ pub fn head_noun(segments: &[(Vec<String>, bool)]) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// Is the description about parts of something ("parts of drills", "gear housing, a part for
+/// cordless drills", "components for headsets", "spare part")? Parts are classified with the
+/// machine's parts subheading (Section XVI and XVII notes), not with the machine.
+pub fn reads_as_parts(description: &str) -> bool {
+    let f = text::fold(description);
+    let words: Vec<&str> = f
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let part = |w: &str| matches!(w, "part" | "parts" | "component" | "components");
+    words.first().is_some_and(|w| part(w) || *w == "spare")
+        || words
+            .windows(2)
+            .any(|w| part(w[0]) && matches!(w[1], "of" | "for"))
+        || words.windows(2).any(|w| w[0] == "spare" && part(w[1]))
+}
+
 /// Chemical morphemes (longest first when scanning): systematic names are built from them.
 const MORPHEMES: &[&str] = &[
     "hydroxide",

@@ -267,6 +267,15 @@ const MODIFIER_OPENERS: &[&str] = &[
     "inside",
     "fits",
     "compatible",
+    // Ruling-style clauses that attach components, power sources and features to the goods
+    // ("drill *powered by a lithium-ion battery*", "units *which connect computers*").
+    "by",
+    "containing",
+    "powered",
+    "featuring",
+    "having",
+    "using",
+    "which",
 ];
 
 /// Query segmentation: stemmed content tokens split at clause breaks and modifier openers.

@@ -15,14 +15,46 @@ use crate::text;
 use serde::{Deserialize, Serialize};
 
 pub const N_FEATURES: usize = 8;
+/// Content words from which a description is never called vague.
+pub const LONG_TEXT_WORDS: usize = 12;
 
 /// Fitted weights (bias first) and the decision threshold on P(vague). Fitted by
 /// `cargo run --release -p borderline-hs --example fit_vague` on the index and dev parts.
-const BUNDLED_WEIGHTS: [f64; N_FEATURES + 1] = [0.0; N_FEATURES + 1];
-const BUNDLED_THRESHOLD: f64 = 0.5;
+const BUNDLED_WEIGHTS: [f64; N_FEATURES + 1] = [
+    0.7300437176573882,
+    0.18102699569376138,
+    -2.6692101329795945,
+    -0.2927195887403741,
+    0.44426632912494013,
+    -0.9319424209605426,
+    -0.8875812794444803,
+    0.4058678349576329,
+    -0.15597662482317087,
+];
+/// P(vague) at or above which the outcome is "too vague": set so that at most 10% of the dev
+/// part's labelled descriptions are called vague (same fit).
+const BUNDLED_THRESHOLD: f64 = 0.998438; // THRESHOLD
 /// Feature means and standard deviations used to standardise (same fit).
-const BUNDLED_MEAN: [f64; N_FEATURES] = [0.0; N_FEATURES];
-const BUNDLED_SD: [f64; N_FEATURES] = [1.0; N_FEATURES];
+const BUNDLED_MEAN: [f64; N_FEATURES] = [
+    1.313349507036733,
+    0.8925348042995562,
+    0.5424235141440269,
+    0.029473639634227583,
+    0.5905882172216231,
+    0.5282006591797516,
+    0.5517239414361725,
+    0.9851439182917218,
+];
+const BUNDLED_SD: [f64; N_FEATURES] = [
+    0.4158270531902339,
+    0.25353515591442755,
+    0.15991110675072148,
+    0.08525685689170763,
+    0.40592033824147544,
+    0.4027233109758718,
+    0.42442052442395634,
+    0.12097676861578563,
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VagueDetector {
@@ -43,7 +75,8 @@ pub fn features(model: &Classifier, description: &str, r: &Ranking) -> [f64; N_F
     let p6 = r.hs6.first().map_or(0.0, |x| x.1);
     let segs = text::query_segments(description);
     [
-        (1.0 + toks.len() as f64).ln(),
+        // Clamped: the vague set has no long texts, so length beyond 8 words says nothing.
+        (1.0 + toks.len().min(8) as f64).ln(),
         known,
         max_idf / 10.0,
         digits as f64 / chars.max(1) as f64,
@@ -91,7 +124,12 @@ impl VagueDetector {
     }
 
     pub fn is_vague(&self, model: &Classifier, description: &str, r: &Ranking) -> bool {
-        self.is_fitted() && self.probability(model, description, r) >= self.threshold
+        // A description of LONG_TEXT_WORDS content words or more (a ruling's fact paragraph)
+        // is never "too vague": the vague examples are all short, so the model has not
+        // learned anything about long texts.
+        self.is_fitted()
+            && text::tokens(description, false).len() < LONG_TEXT_WORDS
+            && self.probability(model, description, r) >= self.threshold
     }
 
     /// Fits the logistic model on the HMRC index part (vague vs labelled, classes weighted
@@ -163,7 +201,7 @@ impl VagueDetector {
         let mut p: Vec<f64> = dl.iter().map(|x| det.probability_of(x)).collect();
         p.sort_by(|a, b| b.total_cmp(a));
         let k = ((p.len() as f64) * max_false_alarm).floor() as usize;
-        det.threshold = p.get(k).map_or(0.5, |&t| (t + 1e-9).max(0.5));
+        det.threshold = p.get(k).map_or(0.5, |&t| (t + 1e-9).clamp(0.5, 0.999));
         det
     }
 }
