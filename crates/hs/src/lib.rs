@@ -10,6 +10,7 @@
 
 pub mod benchmark;
 pub mod calibrate;
+pub mod classify;
 pub mod cli;
 pub mod divergence;
 
@@ -26,6 +27,7 @@ pub mod text;
 pub mod vague;
 pub mod vocab;
 
+pub use classify::{Classification, NationalSuggestion, Outcome};
 pub use divergence::{DivergenceConfig, HsDescriptionSignal, HsDivergence};
 pub use error::HsError;
 pub use model::{CheckPolicy, CheckResult, Classifier, Labelled, Params, Ranking, Suggestion};

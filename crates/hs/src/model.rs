@@ -506,6 +506,51 @@ impl Classifier {
         })
     }
 
+    /// Per query term, its weighted BM25 contribution to each of the given headings' word
+    /// documents (before the length normalisation), largest total first. Terms are the stemmed
+    /// words and bigrams of the query as weighted by the goods-first reading.
+    pub fn heading_term_contributions(
+        &self,
+        fields: &[(&str, f32)],
+        headings: &[&str],
+    ) -> Vec<(String, Vec<f32>)> {
+        let (w4, ..) = self.query_terms(fields);
+        let hix: Vec<Option<u32>> = headings
+            .iter()
+            .map(|h| {
+                self.heading_codes
+                    .binary_search_by(|c| c.as_str().cmp(h))
+                    .ok()
+                    .map(|i| i as u32)
+            })
+            .collect();
+        let mut names: FastMap<u32, String> = FastMap::default();
+        for (id, _) in &w4 {
+            names.insert(*id, String::new());
+        }
+        for (t, id) in self.word4.terms_iter() {
+            if let Some(n) = names.get_mut(&id) {
+                *n = t.to_string();
+            }
+        }
+        let mut out: Vec<(String, Vec<f32>)> = w4
+            .iter()
+            .map(|&(id, qw)| {
+                let per: Vec<f32> = hix
+                    .iter()
+                    .map(|h| h.map_or(0.0, |h| qw * self.word4.term_doc_score(id, h)))
+                    .collect();
+                (names.get(&id).cloned().unwrap_or_default(), per)
+            })
+            .filter(|(_, per)| per.iter().any(|x| *x > 0.0))
+            .collect();
+        out.sort_by(|a, b| {
+            let (sa, sb) = (a.1.iter().sum::<f32>(), b.1.iter().sum::<f32>());
+            sb.total_cmp(&sa).then(a.0.cmp(&b.0))
+        });
+        out
+    }
+
     /// Share of `tokens` (stemmed) known to the heading index, and the largest IDF among them.
     pub fn term_knowledge(&self, tokens: &[String]) -> (f64, f64) {
         if tokens.is_empty() {

@@ -271,18 +271,27 @@ impl Schedules {
                 raw: raw.to_string(),
             };
         }
-        match self.get(schedule, &digits) {
-            Some(l) if l.leaf => NationalStatus::Valid { code: digits },
-            Some(_) => NationalStatus::NotLeaf {
-                children: self
-                    .lines_for_hs6(&digits[..6])
-                    .filter(|c| {
-                        c.schedule == schedule && c.leaf && c.code.starts_with(digits.as_str())
-                    })
-                    .count(),
+        if self.get(schedule, &digits).is_some_and(|l| l.leaf) {
+            return NationalStatus::Valid { code: digits };
+        }
+        // An 8-digit US tariff line with statistical suffixes (the export prints the 8-digit
+        // row only when it has several): not complete, but not unknown either.
+        let children = self
+            .lines_for_hs6(&digits[..6])
+            .filter(|c| {
+                c.schedule == schedule
+                    && c.leaf
+                    && c.code.len() > digits.len()
+                    && c.code.starts_with(digits.as_str())
+            })
+            .count();
+        if children > 0 {
+            NationalStatus::NotLeaf {
                 code: digits,
-            },
-            None => NationalStatus::Unknown { code: digits },
+                children,
+            }
+        } else {
+            NationalStatus::Unknown { code: digits }
         }
     }
 
@@ -359,8 +368,13 @@ mod tests {
         assert_eq!(asses.unit, "No.");
         assert!(asses.leaf);
         assert!(
-            !s.get(Schedule::UsHtsus, "0101.30.00")
+            !s.get(Schedule::UsHtsus, "0101.21.00")
                 .expect("8-digit")
+                .leaf
+        );
+        assert!(
+            s.get(Schedule::UsHtsus, "0101.21.00.10")
+                .expect("10-digit")
                 .leaf
         );
     }
@@ -375,6 +389,10 @@ mod tests {
         assert!(matches!(
             s.validate(Schedule::UsHtsus, "0101.30.00"),
             NationalStatus::NotLeaf { children: 1, .. }
+        ));
+        assert!(matches!(
+            s.validate(Schedule::UsHtsus, "0102.21.00"),
+            NationalStatus::NotLeaf { children: 4, .. }
         ));
         assert!(matches!(
             s.validate(Schedule::UsHtsus, "0101.30.99.99"),

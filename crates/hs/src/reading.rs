@@ -385,7 +385,83 @@ pub struct ChemProfile {
     pub polymer: bool,
     /// Mixture/preparation words ("preparation", "mixture", "formulation").
     pub preparation: bool,
+    /// A word with an International Nonproprietary Name stem of a drug ("valacyclovir",
+    /// "voriconazole", "bumetanide").
+    pub drug: bool,
+    /// Dosage-form words ("tablets", "capsules", "dosage form", "injection"): medicaments put
+    /// up in measured doses (heading 3004), not the bulk compound (chapter 29).
+    pub dosage: bool,
 }
+
+/// WHO INN stems (word endings) of common drug classes.
+const INN_STEMS: &[&str] = &[
+    "vir",
+    "azole",
+    "conazole",
+    "mab",
+    "pril",
+    "sartan",
+    "olol",
+    "statin",
+    "cillin",
+    "mycin",
+    "floxacin",
+    "cycline",
+    "prazole",
+    "tidine",
+    "dipine",
+    "setron",
+    "triptan",
+    "caine",
+    "afil",
+    "lukast",
+    "gliptin",
+    "parin",
+    "semide",
+    "etanide",
+    "thiazide",
+    "oxetine",
+    "azepam",
+    "profen",
+    "coxib",
+    "dronate",
+    "gliflozin",
+    "tinib",
+    "platin",
+    "rubicin",
+    "vudine",
+    "navir",
+    "previr",
+    "buvir",
+    "terol",
+    "olone",
+    "nidazole",
+    "bendazole",
+    "triptyline",
+    "peridol",
+];
+const DOSAGE_WORDS: &[&str] = &[
+    "tablet",
+    "tablets",
+    "capsule",
+    "capsules",
+    "dosage",
+    "dose",
+    "doses",
+    "injection",
+    "injectable",
+    "syrup",
+    "ointment",
+    "suppository",
+    "suppositories",
+    "vial",
+    "vials",
+    "sachet",
+    "medication",
+    "medications",
+    "medicament",
+    "medicaments",
+];
 
 const CATIONS: &[&str] = &[
     "sodium",
@@ -564,6 +640,15 @@ pub fn chem_profile(description: &str) -> ChemProfile {
         if PREPARATION_WORDS.contains(w) {
             p.preparation = true;
         }
+        if DOSAGE_WORDS.contains(w) {
+            p.dosage = true;
+        }
+        if w.len() >= 8
+            && w.bytes().all(|b| b.is_ascii_lowercase())
+            && INN_STEMS.iter().any(|s| w.ends_with(s))
+        {
+            p.drug = true;
+        }
     }
     if anion && (cation || p.cas) {
         p.inorganic += 1;
@@ -594,7 +679,7 @@ pub fn chem_profile(description: &str) -> ChemProfile {
 impl ChemProfile {
     /// Is there chemical evidence at all?
     pub fn is_chemical(&self) -> bool {
-        self.cas || self.organic > 0 || self.inorganic > 0
+        self.cas || self.organic > 0 || self.inorganic > 0 || self.drug
     }
 
     /// Chapter bonuses (chapter code, bonus in logit units before temperature, times `w`).
@@ -604,13 +689,16 @@ impl ChemProfile {
         if !self.is_chemical() && !self.polymer {
             return Vec::new();
         }
+        if self.drug && self.dosage {
+            return vec![("30", w)];
+        }
         if self.polymer {
             return vec![("39", w)];
         }
         let mut out = Vec::new();
         if self.preparation {
             out.push(("38", w));
-        } else if self.organic > 0 {
+        } else if self.organic > 0 || self.drug {
             out.push(("29", w));
         } else if self.inorganic > 0 {
             out.push(("28", w));
@@ -658,6 +746,10 @@ mod tests {
         let poly = chem_profile("Polyethylene terephthalate resin in primary form");
         assert_eq!(poly.chapter_bonus(1.0)[0].0, "39");
         assert!(!chem_profile("leather wallet with zip").is_chemical());
+        let tabs = chem_profile("Valacyclovir Hydrochloride, imported in 1000 mg tablets");
+        assert_eq!(tabs.chapter_bonus(1.0)[0].0, "30");
+        let bulk = chem_profile("Voriconazole in bulk form");
+        assert_eq!(bulk.chapter_bonus(1.0)[0].0, "29");
         assert!(!chem_profile("low sodium soup").is_chemical());
     }
 }
