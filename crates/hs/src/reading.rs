@@ -690,7 +690,9 @@ impl ChemProfile {
             return Vec::new();
         }
         if self.drug && self.dosage {
-            return vec![("30", w)];
+            // Decisive: medicaments put up in measured doses are heading 3004 even when
+            // the compound itself is named in chapter 29 (note 2 to chapter 29 excludes them).
+            return vec![("30", 3.0 * w)];
         }
         if self.polymer {
             return vec![("39", w)];
@@ -747,7 +749,7 @@ mod tests {
         assert_eq!(poly.chapter_bonus(1.0)[0].0, "39");
         assert!(!chem_profile("leather wallet with zip").is_chemical());
         let tabs = chem_profile("Valacyclovir Hydrochloride, imported in 1000 mg tablets");
-        assert_eq!(tabs.chapter_bonus(1.0)[0].0, "30");
+        assert_eq!(tabs.chapter_bonus(1.0), vec![("30", 3.0)]);
         let bulk = chem_profile("Voriconazole in bulk form");
         assert_eq!(bulk.chapter_bonus(1.0)[0].0, "29");
         assert!(!chem_profile("low sodium soup").is_chemical());

@@ -43,7 +43,7 @@ fn chemical_names_go_to_their_chapter() {
         ("2,4-Dichlorophenol, CAS 120-83-2", "2908"),
         ("insecticide preparation containing permethrin", "3808"),
         (
-            "Valacyclovir hydrochloride, imported in 1000 mg tablets",
+            "Valacyclovir hydrochloride tablets, an antiviral medication",
             "3004",
         ),
     ];
