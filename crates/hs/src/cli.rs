@@ -41,6 +41,15 @@ pub enum HsAction {
         #[arg(long)]
         json: bool,
     },
+    /// Classify one description: outcome (or "too vague"), HS6 suggestions, US/EU national
+    /// lines with duty rates and units, and an explanation (JSON).
+    Classify {
+        description: String,
+        #[arg(short = 'k', long, default_value_t = 5)]
+        k: usize,
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
     /// Check whether a declared code is plausible for a description.
     Check {
         #[arg(long)]
@@ -246,12 +255,26 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         HsAction::Evaluate { file, json, model } => {
             let m = load_model(&model)?;
             let (items, skipped) = eval::load(&file)?;
-            let r = eval::evaluate(&m, &items, skipped);
+            let r = crate::benchmark::evaluate_all(&m, &items, skipped);
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
-                print_report(&r);
+                print_report(&r.product_titles);
+                for line in r.lines() {
+                    println!("{line}");
+                }
             }
+        }
+        HsAction::Classify {
+            description,
+            k,
+            model,
+        } => {
+            let m = load_model(&model)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&m.classify(&description, k))?
+            );
         }
         HsAction::Validate { code, json } => {
             let status = Nomenclature::bundled().validate(&code);

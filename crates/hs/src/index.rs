@@ -152,6 +152,11 @@ impl Bm25 {
         self.n_docs
     }
 
+    /// All (term, id) pairs (for explanations; not on the query path).
+    pub fn terms_iter(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
+        self.terms.iter().map(|(t, &i)| (t.as_str(), i))
+    }
+
     /// Inverse document frequency of a term (0 when absent).
     pub fn idf(&self, term: &str) -> f32 {
         self.terms.get(term).map_or(0.0, |&i| self.idf[i as usize])
@@ -161,6 +166,17 @@ impl Bm25 {
     #[inline]
     pub fn term_id(&self, term: &str) -> Option<u32> {
         self.terms.get(term).copied()
+    }
+
+    /// BM25 contribution of one term (by id, unit query weight) to one document; 0 when the
+    /// document does not contain it. Postings are in document order, so this is a binary search.
+    pub fn term_doc_score(&self, id: u32, doc: u32) -> f32 {
+        let (Some(p), Some(&idf)) = (self.postings.get(id as usize), self.idf.get(id as usize))
+        else {
+            return 0.0;
+        };
+        p.binary_search_by_key(&doc, |x| x.0)
+            .map_or(0.0, |i| idf * p[i].1)
     }
 
     /// As [`Bm25::score_into`] for terms given by id (from [`Bm25::term_id`]). Terms are

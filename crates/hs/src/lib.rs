@@ -8,7 +8,9 @@
 //! * [`eval`]: the HSCodeComp evaluation with a plain TF-IDF baseline;
 //! * [`cli`]: the `borderline hs ...` command group.
 
+pub mod benchmark;
 pub mod calibrate;
+pub mod classify;
 pub mod cli;
 pub mod divergence;
 
@@ -17,10 +19,15 @@ pub mod eval;
 pub mod index;
 pub mod io;
 pub mod model;
+pub mod national;
 pub mod nomenclature;
+pub mod reading;
+pub mod references;
 pub mod text;
+pub mod vague;
 pub mod vocab;
 
+pub use classify::{Classification, NationalSuggestion, Outcome};
 pub use divergence::{DivergenceConfig, HsDescriptionSignal, HsDivergence};
 pub use error::HsError;
 pub use model::{CheckPolicy, CheckResult, Classifier, Labelled, Params, Ranking, Suggestion};

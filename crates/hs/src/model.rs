@@ -27,6 +27,7 @@ use std::path::Path;
 /// temperatures are fitted on the hand-written calibration set (`data/hs/calibration.tsv`,
 /// see [`crate::calibrate`]). Nothing is chosen on evaluation data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Params {
     pub k1: f32,
     pub b: f32,
@@ -60,6 +61,41 @@ pub struct Params {
     pub t_subheading: f32,
     /// Headings expanded into subheadings per query.
     pub heading_beam: usize,
+    /// Weight of national tariff-line texts (US HTSUS and EU CN path steps below the heading)
+    /// in their subheading's document.
+    pub w_national: f32,
+    /// Weight of the same texts in the heading's document.
+    pub w_national_heading: f32,
+    /// Weight of the bundled HMRC labelled references (index part only) in documents.
+    pub w_reference: f32,
+    /// Multiplier of the head noun's query weight in the heading search (goods first).
+    pub w_head: f32,
+    /// Multiplier of material words' query weight in the heading search when the description
+    /// has a head noun that is not a material.
+    pub w_material: f32,
+    /// Chapter bonus (logit units) from the chemical reading (28 / 29 / 38 / 39).
+    pub w_chem: f32,
+    /// Subheading bonus of "parts" subheadings when the description is read as parts
+    /// ("gear housing, a part of cordless drills"): parts of a machine go to its parts
+    /// subheading, not to the machine's.
+    pub w_parts: f32,
+}
+
+impl Params {
+    /// The parameters before national tariff lines, HMRC references, goods-first weighting,
+    /// chemical reading and the parts rule (issue 4's model), for comparisons.
+    pub fn product_titles_only() -> Params {
+        Params {
+            w_national: 0.0,
+            w_national_heading: 0.0,
+            w_reference: 0.0,
+            w_head: 1.0,
+            w_material: 1.0,
+            w_chem: 0.0,
+            w_parts: 0.0,
+            ..Params::default()
+        }
+    }
 }
 
 impl Default for Params {
@@ -78,9 +114,17 @@ impl Default for Params {
             w_phrase: 1.0,
             w_modifier: 0.5,
             w_residual: 0.3,
-            t_heading: 1.19,
-            t_subheading: 1.75,
+            // NLL optimum on the HMRC dev part (`examples/fit.rs`; the dev part is not indexed).
+            t_heading: 1.31,
+            t_subheading: 1.59,
             heading_beam: 12,
+            w_national: 1.0,
+            w_national_heading: 1.0,
+            w_reference: 1.0,
+            w_head: 1.5,
+            w_material: 0.6,
+            w_chem: 1.0,
+            w_parts: 3.0,
         }
     }
 }
@@ -176,6 +220,8 @@ pub struct Classifier {
     sub_codes: Vec<String>,
     sub_heading: Vec<u32>,
     sub_residual: Vec<bool>,
+    /// Subheadings whose text covers parts ("Parts", "parts thereof").
+    sub_parts: Vec<bool>,
     word4: Bm25,
     char4: Bm25,
     word2: Bm25,
@@ -263,6 +309,15 @@ impl Classifier {
                 d.contains("n.e.c") || d.contains("other than")
             })
             .collect();
+        let sub_parts: Vec<bool> = nom
+            .subheadings()
+            .map(|n| {
+                n.description
+                    .to_lowercase()
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w == "parts" || w == "part")
+            })
+            .collect();
         let mut heading_chapter = Vec::with_capacity(heading_codes.len());
         let mut heading_subs = vec![Vec::new(); heading_codes.len()];
         let mut sub_heading = Vec::with_capacity(sub_codes.len());
@@ -314,6 +369,39 @@ impl Classifier {
             let own = bi(&node.description);
             b6.add(weighted(&own, 1.0));
             b4.extend(sub_heading[i] as usize, weighted(&own, p.w_subheading_text));
+        }
+        // National tariff lines as evidence for their subheading (and, lighter, its heading).
+        if p.w_national > 0.0 || p.w_national_heading > 0.0 {
+            let sched = crate::national::Schedules::bundled();
+            for (i, code) in sub_codes.iter().enumerate() {
+                let toks: Vec<String> = sched.evidence(code).into_iter().flat_map(bi).collect();
+                if toks.is_empty() {
+                    continue;
+                }
+                b6.extend(i, weighted(&toks, p.w_national));
+                b4.extend(
+                    sub_heading[i] as usize,
+                    weighted(&toks, p.w_national_heading),
+                );
+            }
+        }
+        // HMRC labelled references (index part only; the dev and held-aside parts never enter).
+        if p.w_reference > 0.0 {
+            for r in
+                crate::references::References::bundled().labelled_in(crate::references::Part::Index)
+            {
+                let Some(&s) = sub_ix.get(r.hs6()) else {
+                    continue;
+                };
+                let toks = text::with_bigrams(&text::tokens(&r.description, false));
+                let h = sub_heading[s as usize] as usize;
+                b6.extend(s as usize, weighted(&toks, p.w_reference));
+                b4.extend(h, weighted(&toks, p.w_reference));
+                c4.extend(
+                    h,
+                    weighted(&text::char_ngrams(&r.description), p.w_reference * 0.5),
+                );
+            }
         }
         // Vocabulary phrases.
         for e in &vocab.entries {
@@ -414,7 +502,69 @@ impl Classifier {
             sub_codes,
             sub_heading,
             sub_residual,
+            sub_parts,
         })
+    }
+
+    /// Per query term, its weighted BM25 contribution to each of the given headings' word
+    /// documents (before the length normalisation), largest total first. Terms are the stemmed
+    /// words and bigrams of the query as weighted by the goods-first reading.
+    pub fn heading_term_contributions(
+        &self,
+        fields: &[(&str, f32)],
+        headings: &[&str],
+    ) -> Vec<(String, Vec<f32>)> {
+        let (w4, ..) = self.query_terms(fields);
+        let hix: Vec<Option<u32>> = headings
+            .iter()
+            .map(|h| {
+                self.heading_codes
+                    .binary_search_by(|c| c.as_str().cmp(h))
+                    .ok()
+                    .map(|i| i as u32)
+            })
+            .collect();
+        let mut names: FastMap<u32, String> = FastMap::default();
+        for (id, _) in &w4 {
+            names.insert(*id, String::new());
+        }
+        for (t, id) in self.word4.terms_iter() {
+            if let Some(n) = names.get_mut(&id) {
+                *n = t.to_string();
+            }
+        }
+        let mut out: Vec<(String, Vec<f32>)> = w4
+            .iter()
+            .map(|&(id, qw)| {
+                let per: Vec<f32> = hix
+                    .iter()
+                    .map(|h| h.map_or(0.0, |h| qw * self.word4.term_doc_score(id, h)))
+                    .collect();
+                (names.get(&id).cloned().unwrap_or_default(), per)
+            })
+            .filter(|(_, per)| per.iter().any(|x| *x > 0.0))
+            .collect();
+        out.sort_by(|a, b| {
+            let (sa, sb) = (a.1.iter().sum::<f32>(), b.1.iter().sum::<f32>());
+            sb.total_cmp(&sa).then(a.0.cmp(&b.0))
+        });
+        out
+    }
+
+    /// Share of `tokens` (stemmed) known to the heading index, and the largest IDF among them.
+    pub fn term_knowledge(&self, tokens: &[String]) -> (f64, f64) {
+        if tokens.is_empty() {
+            return (0.0, 0.0);
+        }
+        let mut known = 0usize;
+        let mut max_idf = 0f32;
+        for t in tokens {
+            if self.word4.term_id(t).is_some() {
+                known += 1;
+                max_idf = max_idf.max(self.word4.idf(t));
+            }
+        }
+        (known as f64 / tokens.len() as f64, f64::from(max_idf))
     }
 
     pub fn params(&self) -> &Params {
@@ -550,6 +700,7 @@ impl Classifier {
         // Character n-grams absent from the n-gram index cannot score: only ids are kept.
         let mut grams: FastMap<u32, f32> = FastMap::default();
         let use_grams = self.params.w_char > 0.0;
+        let mut head: Option<String> = None;
         let bump = |words: &mut FastMap<String, f32>, t: &str, w: f32| match words.get_mut(t) {
             Some(e) => *e = e.max(w),
             None => {
@@ -569,6 +720,9 @@ impl Classifier {
                     *e = e.max(w);
                 }
             });
+            if head.is_none() {
+                head = crate::reading::head_noun(&segments).map(str::to_string);
+            }
             // Materials named with a minor share of a composition barely count.
             let all: Vec<String> = segments
                 .iter()
@@ -606,6 +760,12 @@ impl Classifier {
                     }
                 }
                 for t in text::with_bigrams(&toks) {
+                    // Short bare numbers ("0.5 mg", "2 pieces") match nomenclature numbers
+                    // ("0.94", "heading 2") by accident; they have done their work above
+                    // (compositions, expansions such as "925" -> silver).
+                    if t.len() <= 2 && t.bytes().all(|b| b.is_ascii_digit()) {
+                        continue;
+                    }
                     bump(&mut words, &t, w);
                 }
                 fields_tokens.push((toks, w));
@@ -613,7 +773,7 @@ impl Classifier {
         }
         // Per index: the query's terms it knows, by id. Ids follow the terms' text order, so
         // each index sums its terms in text order whatever the hash maps' order.
-        let ids = |idx: &Bm25| -> Vec<(u32, f32)> {
+        let ids = |idx: &Bm25, words: &FastMap<String, f32>| -> Vec<(u32, f32)> {
             let mut v: Vec<(u32, f32)> = words
                 .iter()
                 .filter_map(|(t, &w)| idx.term_id(t).map(|id| (id, w)))
@@ -621,7 +781,23 @@ impl Classifier {
             v.sort_unstable_by_key(|x| x.0);
             v
         };
-        let (w4, w2, w6) = (ids(&self.word4), ids(&self.word2), ids(&self.word6));
+        let w6 = ids(&self.word6, &words);
+        // Goods first: in the heading and chapter search the head noun weighs more and
+        // materials less (within a heading, the subheading search keeps materials at full
+        // weight: "of cotton" decides there).
+        let p = &self.params;
+        if let Some(h) = head.as_deref() {
+            if p.w_head != 1.0 || p.w_material != 1.0 {
+                for (t, w) in words.iter_mut() {
+                    if t == h {
+                        *w *= p.w_head;
+                    } else if crate::reading::is_material(t) {
+                        *w *= p.w_material;
+                    }
+                }
+            }
+        }
+        let (w4, w2) = (ids(&self.word4, &words), ids(&self.word2, &words));
         let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
         grams.sort_unstable_by_key(|x| x.0);
         (w4, w2, w6, grams, fields_tokens)
@@ -698,12 +874,49 @@ impl Classifier {
             s6[s as usize] += p.w_phrase * b;
         }
         let residual = f64::from(p.w_residual);
+        let parts = if p.w_parts > 0.0
+            && fields
+                .iter()
+                .any(|&(f, w)| w > 0.0 && crate::reading::reads_as_parts(f))
+        {
+            f64::from(p.w_parts)
+        } else {
+            0.0
+        };
+        let mut heading: Vec<f64> = heading;
+        if p.w_chem > 0.0 {
+            let mut prof = crate::reading::ChemProfile::default();
+            for &(f, w) in fields {
+                if w > 0.0 {
+                    let q = crate::reading::chem_profile(f);
+                    prof.cas |= q.cas;
+                    prof.organic += q.organic;
+                    prof.inorganic += q.inorganic;
+                    prof.polymer |= q.polymer;
+                    prof.preparation |= q.preparation;
+                }
+            }
+            for (ch, bonus) in prof.chapter_bonus(f64::from(p.w_chem)) {
+                let Ok(c) = self.chapter_codes.binary_search_by(|x| x.as_str().cmp(ch)) else {
+                    continue;
+                };
+                for (h, x) in heading.iter_mut().enumerate() {
+                    if self.heading_chapter[h] as usize == c {
+                        *x += bonus;
+                    }
+                }
+            }
+        }
         RawScores {
             heading,
             sub: s6
                 .into_iter()
-                .zip(&self.sub_residual)
-                .map(|(x, &r)| f64::from(x) * norm + if r { residual } else { 0.0 })
+                .zip(self.sub_residual.iter().zip(&self.sub_parts))
+                .map(|(x, (&r, &pt))| {
+                    f64::from(x) * norm
+                        + if r { residual } else { 0.0 }
+                        + if pt { parts } else { 0.0 }
+                })
                 .collect(),
         }
     }

@@ -243,6 +243,9 @@ pub fn tokens(text: &str, drop_negated: bool) -> Vec<String> {
         }
         if !(negated || is_stop(w) || w.len() < 2 && !w.chars().all(|c| c.is_ascii_digit())) {
             out.push(stem(w));
+            for m in crate::reading::chem_morphemes(w) {
+                out.push(stem(m));
+            }
         }
         i += 1;
     }
@@ -264,6 +267,15 @@ const MODIFIER_OPENERS: &[&str] = &[
     "inside",
     "fits",
     "compatible",
+    // Ruling-style clauses that attach components, power sources and features to the goods
+    // ("drill *powered by a lithium-ion battery*", "units *which connect computers*").
+    "by",
+    "containing",
+    "powered",
+    "featuring",
+    "having",
+    "using",
+    "which",
 ];
 
 /// Query segmentation: stemmed content tokens split at clause breaks and modifier openers.
@@ -293,10 +305,17 @@ fn segments_of(words: &[(String, bool)]) -> Vec<(Vec<String>, bool)> {
             }
             modifier = opener || (modifier && !brk);
         }
-        if opener || is_stop(w) || w.len() < 2 && !w.chars().all(|c| c.is_ascii_digit()) {
+        if opener
+            || is_stop(w)
+            || crate::reading::is_ruling_stop(w)
+            || w.len() < 2 && !w.chars().all(|c| c.is_ascii_digit())
+        {
             continue;
         }
         cur.push(stem(w));
+        for m in crate::reading::chem_morphemes(w) {
+            cur.push(stem(m));
+        }
     }
     if !cur.is_empty() {
         out.push((cur, modifier));

@@ -1,0 +1,75 @@
+//! Development tool: scores a parameter setting on the HMRC dev part and the ruling-style dev
+//! set (never on the held-aside part or the product-title evaluation set).
+//!
+//! `cargo run --release -p borderline-hs --example tune -- w_national=1.0 w_head=1.5 ...`
+
+use borderline_hs::benchmark::{hmrc_part, ruling_dev, score_set};
+use borderline_hs::eval::TfIdfBaseline;
+use borderline_hs::references::Part;
+use borderline_hs::vocab::Vocabulary;
+use borderline_hs::{Classifier, Params};
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let mut p = Params::default();
+    for a in std::env::args().skip(1) {
+        let (k, v) = a
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("expected key=value, got {a}"))?;
+        let mut json = serde_json::to_value(&p)?;
+        let num: f64 = v.parse()?;
+        json[k] = if k == "heading_beam" {
+            serde_json::json!(num as usize)
+        } else {
+            serde_json::json!(num)
+        };
+        p = serde_json::from_value(json)?;
+    }
+    let t = Instant::now();
+    let m = Classifier::build(Vocabulary::bundled()?, Vec::new(), p)?;
+    let build = t.elapsed().as_secs_f64();
+    let b = TfIdfBaseline::new(m.nomenclature());
+    let t = Instant::now();
+    let dev = score_set("hmrc dev", &m, &b, None, &hmrc_part(&m, Part::Dev));
+    let ms = t.elapsed().as_secs_f64() * 1e3 / dev.items.max(1) as f64;
+    let rul = score_set("ruling dev", &m, &b, None, &ruling_dev());
+    for s in [&dev, &rul] {
+        println!(
+            "{:<11} n={:4} top1 4/6 {:5.1} {:5.1} top5 6 {:5.1} | conf6 {:5.1} ece6 {:.3} conf4 {:5.1}",
+            s.name,
+            s.items,
+            s.top1.hs4 * 100.0,
+            s.top1.hs6 * 100.0,
+            s.top5.hs6 * 100.0,
+            s.hs6_mean_confidence * 100.0,
+            s.hs6_ece,
+            s.hs4_mean_confidence * 100.0
+        );
+    }
+    println!("build {build:.2}s, {ms:.2} ms/query");
+    if let Ok(qs) = std::env::var("QUERIES") {
+        for q in qs.split('|') {
+            let r = m.rank_fields(&[(q, 1.0)]);
+            let top: Vec<String> = r
+                .hs6
+                .iter()
+                .take(3)
+                .map(|(c, p)| format!("{c} {:.2}", p))
+                .collect();
+            println!("{} | {q}", top.join(", "));
+        }
+    }
+    if std::env::var("SHOW").is_ok() {
+        for it in ruling_dev() {
+            let r = m.rank_fields(&[(it.description.as_str(), 1.0)]);
+            let top: Vec<String> = r
+                .hs6
+                .iter()
+                .take(3)
+                .map(|(c, p)| format!("{c} {:.2}", p))
+                .collect();
+            println!("{} | {} | {:.60}", it.hs6, top.join(", "), it.description);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Ruling-style reading (issue 16): the goods named by the head noun win over the materials,
+//! components and power sources a description mentions; chemical names go to the chapter the
+//! rules point to; national tariff lines count as evidence for their subheading.
+
+use borderline_hs::Classifier;
+use std::sync::OnceLock;
+
+fn model() -> &'static Classifier {
+    static M: OnceLock<Classifier> = OnceLock::new();
+    M.get_or_init(|| Classifier::bundled().expect("bundled model builds"))
+}
+
+fn heading(m: &Classifier, d: &str) -> String {
+    m.suggest(d, 1)[0].code[..4].to_string()
+}
+
+#[test]
+fn goods_first_not_the_components_or_materials() {
+    let cases = [
+        ("cordless drill with lithium battery", "8467"),
+        ("wrist watch with leather strap", "9102"),
+        ("electric kettle with glass jug", "8516"),
+        (
+            "The merchandise under consideration is a cordless hammer drill powered by a 20V lithium-ion battery pack",
+            "8467",
+        ),
+        (
+            "men's wrist watch with quartz movement, stainless steel case and leather strap",
+            "9102",
+        ),
+    ];
+    for (d, h) in cases {
+        assert_eq!(heading(model(), d), h, "{d}");
+    }
+}
+
+#[test]
+fn chemical_names_go_to_their_chapter() {
+    let cases = [
+        ("Sodium acetate trihydrate", "2915"),
+        ("Anhydrous sodium sulphate", "2833"),
+        ("Polyethylene terephthalate chips in primary form", "3907"),
+        ("2,4-Dichlorophenol, CAS 120-83-2", "2908"),
+        ("insecticide preparation containing permethrin", "3808"),
+        (
+            "Valacyclovir hydrochloride tablets, an antiviral medication",
+            "3004",
+        ),
+    ];
+    for (d, h) in cases {
+        assert_eq!(heading(model(), d), h, "{d}");
+    }
+}
+
+#[test]
+fn national_lines_are_evidence_for_their_subheading() {
+    // "Hammer drills" and "battery powered" are words of the US/EU lines under 8467.21, not of
+    // the six-digit title ("drills of all kinds").
+    let s = model().suggest("battery powered hammer drill", 1);
+    assert_eq!(s[0].code, "846721");
+}
