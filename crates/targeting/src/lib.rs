@@ -1,4 +1,6 @@
 pub mod features;
+pub mod lane_walk;
+pub mod linear_shap;
 pub mod metrics;
 pub mod model;
 pub mod modules;

@@ -190,47 +190,34 @@ impl ModelArtefact {
         std::fs::rename(&tmp, path).map_err(io)
     }
 
+    /// Reads an artefact written by [`ModelArtefact::save`], deserialising straight into the
+    /// typed model as the decompressed JSON streams in: no copy of the text and no generic
+    /// JSON tree is held, so memory scales with the model itself. A file that does not parse
+    /// is read a second time for its `format` and `format_version` only, so the error names
+    /// a wrong file or version before a field-level parse error.
     pub fn load(path: &Path) -> Result<Self, ModelError> {
         let shown = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|source| ModelError::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        let mut text = Vec::new();
-        flate2::read::GzDecoder::new(std::io::BufReader::new(file))
-            .read_to_end(&mut text)
-            .map_err(|e| ModelError::Format {
-                path: shown.clone(),
-                message: format!("not gzip-compressed JSON ({e})"),
-            })?;
-        let header: serde_json::Value =
-            serde_json::from_slice(&text).map_err(|e| ModelError::Format {
-                path: shown.clone(),
-                message: e.to_string(),
-            })?;
-        if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
-            return Err(ModelError::Format {
-                path: shown,
-                message: format!("field \"format\" is not {FORMAT:?}"),
-            });
-        }
-        let found = header
-            .get("format_version")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0) as u32;
-        // Version 1 differs only by having no modules (read as none).
-        if !(1..=FORMAT_VERSION).contains(&found) {
-            return Err(ModelError::Version {
-                path: shown,
-                found,
-                expected: FORMAT_VERSION,
-            });
-        }
-        let model: ModelArtefact =
-            serde_json::from_value(header).map_err(|e| ModelError::Format {
-                path: shown.clone(),
-                message: e.to_string(),
-            })?;
+        let model: ModelArtefact = match serde_json::from_reader(open_json(path)?) {
+            Ok(m) => m,
+            Err(e) => {
+                check_header(path, read_header(path))?;
+                return Err(ModelError::Format {
+                    path: shown,
+                    message: if e.is_io() {
+                        format!("not gzip-compressed JSON ({e})")
+                    } else {
+                        e.to_string()
+                    },
+                });
+            }
+        };
+        check_header(
+            path,
+            Ok(Header {
+                format: Some(model.format.clone()),
+                format_version: Some(u64::from(model.format_version)),
+            }),
+        )?;
         let expected = model.history.spec.num_features() + model.modules.num_features();
         if !model.modules.is_consistent() || model.features.len() != expected {
             return Err(ModelError::Format {
@@ -243,4 +230,58 @@ impl ModelArtefact {
         }
         Ok(model)
     }
+}
+
+/// The decompressed artefact as a buffered stream.
+fn open_json(path: &Path) -> Result<impl Read, ModelError> {
+    let file = std::fs::File::open(path).map_err(|source| ModelError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(std::io::BufReader::with_capacity(
+        1 << 16,
+        flate2::read::GzDecoder::new(std::io::BufReader::new(file)),
+    ))
+}
+
+/// The two fields that say what a file is; every other field is skipped unparsed.
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    format_version: Option<u64>,
+}
+
+fn read_header(path: &Path) -> Result<Header, String> {
+    let reader = open_json(path).map_err(|e| e.to_string())?;
+    serde_json::from_reader(reader).map_err(|e| {
+        if e.is_io() {
+            format!("not gzip-compressed JSON ({e})")
+        } else {
+            e.to_string()
+        }
+    })
+}
+
+fn check_header(path: &Path, header: Result<Header, String>) -> Result<(), ModelError> {
+    let shown = path.display().to_string();
+    let header = header.map_err(|message| ModelError::Format {
+        path: shown.clone(),
+        message,
+    })?;
+    if header.format.as_deref() != Some(FORMAT) {
+        return Err(ModelError::Format {
+            path: shown,
+            message: format!("field \"format\" is not {FORMAT:?}"),
+        });
+    }
+    let found = header.format_version.unwrap_or(0);
+    // Version 1 differs only by having no modules (read as none).
+    if !(1..=u64::from(FORMAT_VERSION)).contains(&found) {
+        return Err(ModelError::Version {
+            path: shown,
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+            expected: FORMAT_VERSION,
+        });
+    }
+    Ok(())
 }
