@@ -25,17 +25,28 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Median rate (rows per second) of `f` over `runs`, `f` returning the rows it handled.
-fn rate(runs: usize, mut f: impl FnMut() -> usize) -> f64 {
-    median(
-        (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                let n = f();
-                n as f64 / t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
+/// This thread's CPU time in seconds (Linux), so that other processes sharing the cores do
+/// not count; `None` elsewhere.
+fn thread_cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(s.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+}
+
+/// Median rates (rows per second) of `f` over `runs` by wall clock and by thread CPU time
+/// (wall when CPU time is unavailable), `f` returning the rows it handled.
+fn rate(runs: usize, mut f: impl FnMut() -> usize) -> (f64, f64) {
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let (t, c) = (Instant::now(), thread_cpu_seconds());
+        let n = f() as f64;
+        let w = t.elapsed().as_secs_f64();
+        wall.push(n / w);
+        cpu.push(match (c, thread_cpu_seconds()) {
+            (Some(a), Some(b)) if b > a => n / (b - a),
+            _ => n / w,
+        });
+    }
+    (median(wall), median(cpu))
 }
 
 fn blocks(e: &Ensemble, xs: &[f32], nf: usize, out: &mut [f64], reference: bool) {
@@ -128,15 +139,26 @@ fn main() -> ExitCode {
         .zip(&new)
         .filter(|((a, b), c)| a.to_bits() == b.to_bits() && b.to_bits() == c.to_bits())
         .count();
-    println!("scoring, one thread, median of {runs} runs over {rows} declarations:");
-    println!("  pointer walk, row by row     {pointer:>10.0} declarations/s");
     println!(
-        "  block scorer (before)        {block:>10.0} declarations/s  ({:.2}x pointer walk)",
-        block / pointer
+        "scoring, one thread, median of {runs} runs over {rows} declarations (wall clock; thread CPU time):"
     );
     println!(
-        "  lane walk (new)              {lanes:>10.0} declarations/s  ({:.2}x block scorer)",
-        lanes / block
+        "  pointer walk, row by row     {:>9.0} /s; {:>9.0} /s",
+        pointer.0, pointer.1
+    );
+    println!(
+        "  block scorer (before)        {:>9.0} /s; {:>9.0} /s  ({:.2}x / {:.2}x pointer walk)",
+        block.0,
+        block.1,
+        block.0 / pointer.0,
+        block.1 / pointer.1
+    );
+    println!(
+        "  lane walk (new)              {:>9.0} /s; {:>9.0} /s  ({:.2}x / {:.2}x block scorer)",
+        lanes.0,
+        lanes.1,
+        lanes.0 / block.0,
+        lanes.1 / block.1
     );
     println!("  bit-identical raw scores: {identical} of {rows}");
 
@@ -169,12 +191,18 @@ fn main() -> ExitCode {
         let total = a.bias + a.values.iter().sum::<f64>();
         max_sum_gap = max_sum_gap.max((total - e.raw_score(x)).abs());
     }
-    println!("exact TreeSHAP, one thread, median of {runs} runs:");
-    println!("  reference (Lundberg)         {reference:>10.1} rows/s  ({n} rows)");
+    println!("exact TreeSHAP, one thread, median of {runs} runs (wall clock; thread CPU time):");
     println!(
-        "  linear-time (new)            {linear:>10.1} rows/s  ({} rows, {:.0}x reference)",
+        "  reference (Lundberg)         {:>9.1} /s; {:>9.1} /s  ({n} rows)",
+        reference.0, reference.1
+    );
+    println!(
+        "  linear-time (new)            {:>9.1} /s; {:>9.1} /s  ({} rows, {:.1}x / {:.1}x reference)",
+        linear.0,
+        linear.1,
         all.len() / nf,
-        linear / reference
+        linear.0 / reference.0,
+        linear.1 / reference.1
     );
     println!(
         "  largest |difference| over {n} rows x {nf} features: {max_diff:.2e}; largest |sum - raw score|: {max_sum_gap:.2e}"

@@ -30,13 +30,13 @@ const MISSING_NAN: u8 = 2;
 /// LightGBM's `kZeroThreshold`: values this close to zero count as zero.
 const ZERO_THRESHOLD: f64 = 1e-35;
 
-/// Declarations walked at once. 16 independent chains hide the load latency on the machines
-/// measured (BENCHMARKS.md, "Targeting at the hardware limit").
-pub const LANES: usize = 16;
+/// Declarations walked at once: enough independent chains to hide the load latency, few
+/// enough that the lanes' state stays in registers (8 measured fastest, BENCHMARKS.md).
+pub const LANES: usize = 8;
 
-/// Target size of one group's nodes: well inside a core's L2 cache, beside the block's
-/// feature rows.
-pub const GROUP_BYTES: usize = 96 * 1024;
+/// Steps per group (a power of two, so a masked index needs no bounds check): 2,048 steps of
+/// 16 bytes plus their values take 48 KB, about the L1 and well inside the L2 cache.
+pub const GROUP_STEPS: usize = 2048;
 
 /// Steps between checks for lanes that finished their group.
 const CHECK_EVERY: usize = 8;
@@ -44,29 +44,35 @@ const CHECK_EVERY: usize = 8;
 /// Feature-word flags.
 const NAN_RIGHT: u32 = 1 << 31;
 const ZERO_MISSING: u32 = 1 << 30;
-const FEATURE_MASK: u32 = (1 << 30) - 1;
 
 /// One step of the chain: a split, a leaf (both children are the next tree's root) or the
-/// group's end (a self-loop).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// group's end (a self-loop). Children are indices in the group.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Step {
-    /// Leaf value, or `-0.0` for splits and the end.
-    value: f64,
     /// Largest f32 `<=` the split's f64 threshold.
     threshold: f32,
     /// Feature index, with [`NAN_RIGHT`] (where NaN goes) and [`ZERO_MISSING`] (values within
     /// [`ZERO_THRESHOLD`] of zero also go the default way).
     feature: u32,
-    left: u32,
-    right: u32,
+    /// Left and right child: indexed by the comparison's outcome, so the choice is an
+    /// address computation and never becomes a branch.
+    children: [u16; 2],
 }
 
-/// The trees of one ensemble laid out as chains of [`Step`]s, one chain per group.
+/// A group of trees: steps and, at the same index, the value each step adds (the leaf value,
+/// `-0.0` for splits and the end).
+#[derive(Debug, Clone, PartialEq)]
+struct Group {
+    steps: Box<[Step; GROUP_STEPS]>,
+    values: Box<[f64; GROUP_STEPS]>,
+    end: u16,
+}
+
+/// The trees of one ensemble laid out as chains of [`Step`]s, one chain per group (the first
+/// tree's root at index 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaneForest {
-    steps: Vec<Step>,
-    /// Per group: index of its first tree's root and of its end step.
-    groups: Vec<(u32, u32)>,
+    groups: Vec<Group>,
     num_features: usize,
     /// Some split treats zero as missing: the walk needs the extra zero test.
     zero_missing: bool,
@@ -99,63 +105,55 @@ pub fn f32_at_or_below(t: f64) -> f32 {
 }
 
 impl LaneForest {
-    /// Lays the trees out in groups of about `group_bytes`. `None` when the ensemble cannot be
-    /// indexed in 30-bit features or 32-bit steps (never for real models).
-    pub fn build(trees: &[TreeView<'_>], num_features: usize, group_bytes: usize) -> Option<Self> {
-        if num_features == 0 || num_features > FEATURE_MASK as usize {
+    /// Lays the trees out in groups of at most [`GROUP_STEPS`] steps. `None` when a tree does
+    /// not fit a group, a split's feature is out of range, or there are more than 1,024
+    /// features (the row stride the walk is compiled for).
+    pub fn build(trees: &[TreeView<'_>], num_features: usize) -> Option<Self> {
+        if num_features == 0 || num_features > MAX_STRIDE {
             return None;
         }
-        let total: usize = trees
-            .iter()
-            .map(|t| t.split_feature.len() + t.leaf_value.len())
-            .sum::<usize>()
-            + trees.len();
-        if total >= u32::MAX as usize / 2 {
-            return None;
-        }
-        let per_group = (group_bytes / std::mem::size_of::<Step>()).max(1);
-        let mut steps: Vec<Step> = Vec::with_capacity(total);
         let mut groups = Vec::new();
         let mut zero_missing = false;
         let mut t = 0;
         while t < trees.len() {
-            // Take trees until the group is full (at least one tree per group).
+            // Take trees while they fit, keeping one step for the end.
             let mut end = t;
             let mut size = 0;
             while end < trees.len() {
                 let s = trees[end].split_feature.len() + trees[end].leaf_value.len();
-                if end > t && size + s > per_group {
+                if size + s >= GROUP_STEPS {
                     break;
                 }
                 size += s;
                 end += 1;
             }
-            let first = steps.len() as u32;
-            // Roots are laid out in order; a tree's leaves point at the next tree's root, the
-            // last tree's at the group's end step.
+            if end == t {
+                return None;
+            }
             let mut roots = Vec::with_capacity(end - t + 1);
-            let mut at = steps.len();
+            let mut at = 0;
             for tree in &trees[t..end] {
-                roots.push(at as u32);
+                roots.push(at as u16);
                 at += tree.split_feature.len() + tree.leaf_value.len();
             }
-            let end_step = at as u32;
+            let end_step = at as u16;
             roots.push(end_step);
+            let mut group = Group {
+                steps: Box::new([Step::default(); GROUP_STEPS]),
+                values: Box::new([-0.0; GROUP_STEPS]),
+                end: end_step,
+            };
             for (k, tree) in trees[t..end].iter().enumerate() {
-                zero_missing |= lay_out(tree, num_features, roots[k], roots[k + 1], &mut steps)?;
+                zero_missing |= lay_out(tree, num_features, roots[k], roots[k + 1], &mut group)?;
             }
-            steps.push(Step {
-                value: -0.0,
-                threshold: 0.0,
-                feature: 0,
-                left: end_step,
-                right: end_step,
-            });
-            groups.push((first, end_step));
+            // The end and the unused rest loop to the end.
+            for s in group.steps[usize::from(end_step)..].iter_mut() {
+                s.children = [end_step; 2];
+            }
+            groups.push(group);
             t = end;
         }
         Some(LaneForest {
-            steps,
             groups,
             num_features,
             zero_missing,
@@ -165,30 +163,50 @@ impl LaneForest {
     /// Adds each row's raw score (rows of `num_features` in `xs`, row-major) into `out`,
     /// tree by tree in model order, exactly as the pointer walk does.
     pub fn add_block(&self, xs: &[f32], out: &mut [f64]) {
-        if self.zero_missing {
-            self.add_block_lanes::<true>(xs, out);
-        } else {
-            self.add_block_lanes::<false>(xs, out);
+        let nf = self.num_features;
+        match (nf.next_power_of_two().max(32), self.zero_missing) {
+            (32, false) => self.walk::<32, false>(xs, out),
+            (32, true) => self.walk::<32, true>(xs, out),
+            (64, false) => self.walk::<64, false>(xs, out),
+            (64, true) => self.walk::<64, true>(xs, out),
+            (128, false) => self.walk::<128, false>(xs, out),
+            (128, true) => self.walk::<128, true>(xs, out),
+            (256, false) => self.walk::<256, false>(xs, out),
+            (256, true) => self.walk::<256, true>(xs, out),
+            (512, false) => self.walk::<512, false>(xs, out),
+            (512, true) => self.walk::<512, true>(xs, out),
+            (_, false) => self.walk::<1024, false>(xs, out),
+            (_, true) => self.walk::<1024, true>(xs, out),
         }
     }
 
-    fn add_block_lanes<const ZERO: bool>(&self, xs: &[f32], out: &mut [f64]) {
+    /// The walk for rows padded to `S` features (a power of two, so a masked feature index
+    /// needs no bounds check).
+    fn walk<const S: usize, const ZERO: bool>(&self, xs: &[f32], out: &mut [f64]) {
         let nf = self.num_features;
         let rows = out.len().min(xs.len() / nf);
         if rows == 0 {
             return;
         }
+        let mut padded = vec![[0.0f32; S]; rows + 1];
+        for (p, x) in padded.iter_mut().zip(xs.chunks_exact(nf)) {
+            p[..nf].copy_from_slice(x);
+        }
+        let (padded, idle) = padded.split_at(rows);
+        let idle = &idle[0];
         let zero_band = f32_at_or_below(ZERO_THRESHOLD);
-        let steps = &self.steps[..];
-        for &(root, end) in &self.groups {
+        let mask = GROUP_STEPS - 1;
+        for group in &self.groups {
+            let (steps, values) = (&*group.steps, &*group.values);
+            let end = group.end;
             let mut at = [end; LANES];
-            let mut base = [0usize; LANES];
+            let mut x = [idle; LANES];
             let mut row = [usize::MAX; LANES];
             let mut acc = [0.0f64; LANES];
             let mut next_row = 0;
             for k in 0..LANES.min(rows) {
-                at[k] = root;
-                base[k] = k * nf;
+                at[k] = 0;
+                x[k] = &padded[k];
                 row[k] = k;
                 acc[k] = out[k];
                 next_row += 1;
@@ -196,18 +214,22 @@ impl LaneForest {
             loop {
                 for _ in 0..CHECK_EVERY {
                     for k in 0..LANES {
-                        let s = steps[at[k] as usize];
-                        let v = xs[base[k] + (s.feature & FEATURE_MASK) as usize];
-                        let nan_right = s.feature & NAN_RIGHT != 0;
+                        let i = usize::from(at[k]) & mask;
+                        let s = steps[i];
+                        let w = s.feature;
+                        // S <= 2^30, so the mask also drops the flag bits.
+                        let v = x[k][w as usize & (S - 1)];
+                        let greater = u32::from(v > s.threshold);
+                        let nan = u32::from(v.is_nan());
                         let right = if ZERO {
-                            let special = v.is_nan()
-                                | ((s.feature & ZERO_MISSING != 0) & (v.abs() <= zero_band));
-                            (special & nan_right) | (!special & (v > s.threshold))
+                            let zero = u32::from(v.abs() <= zero_band) & (w >> 30);
+                            let special = nan | zero;
+                            (special & (w >> 31)) | (!special & greater)
                         } else {
-                            (v > s.threshold) | (v.is_nan() & nan_right)
+                            greater | (nan & (w >> 31))
                         };
-                        at[k] = if right { s.right } else { s.left };
-                        acc[k] += s.value;
+                        at[k] = s.children[(right & 1) as usize];
+                        acc[k] += values[i];
                     }
                 }
                 let mut busy = false;
@@ -218,8 +240,8 @@ impl LaneForest {
                             row[k] = usize::MAX;
                         }
                         if next_row < rows {
-                            at[k] = root;
-                            base[k] = next_row * nf;
+                            at[k] = 0;
+                            x[k] = &padded[next_row];
                             row[k] = next_row;
                             acc[k] = out[next_row];
                             next_row += 1;
@@ -234,47 +256,70 @@ impl LaneForest {
         }
     }
 
-    /// Steps (nodes and leaves) in the layout, for reports.
-    pub fn num_steps(&self) -> usize {
-        self.steps.len()
-    }
-
+    /// Groups of trees in the layout, for reports.
     pub fn num_groups(&self) -> usize {
         self.groups.len()
     }
 }
 
-/// Appends `tree`'s nodes (pre-order from `root_at`) and then its leaves; leaves lead to
-/// `next`. Returns whether some split treats zero as missing, `None` on malformed trees.
+/// A split as the walk tests it: the largest f32 not above LightGBM's f64 threshold, and the
+/// feature index with [`NAN_RIGHT`] and [`ZERO_MISSING`] flags.
+pub(crate) fn encode(decision_type: u8, threshold: f64, feature: u32) -> (f32, u32) {
+    let missing = (decision_type >> MISSING_SHIFT) & 3;
+    // NaN goes the default way for NaN- and zero-missing splits; otherwise LightGBM reads NaN
+    // as 0.
+    let nan_right = if missing == MISSING_NAN || missing == MISSING_ZERO {
+        decision_type & DEFAULT_LEFT == 0
+    } else {
+        !(0.0 <= threshold)
+    };
+    let mut word = feature;
+    if nan_right {
+        word |= NAN_RIGHT;
+    }
+    if missing == MISSING_ZERO {
+        word |= ZERO_MISSING;
+    }
+    (f32_at_or_below(threshold), word)
+}
+
+/// Whether value `v` goes right at a split encoded by [`encode`] (LightGBM's decision,
+/// missing-value rules included).
+#[inline]
+pub(crate) fn goes_right(threshold: f32, word: u32, v: f32) -> bool {
+    if v.is_nan() || (word & ZERO_MISSING != 0 && v.abs() <= f32_at_or_below(ZERO_THRESHOLD)) {
+        word & NAN_RIGHT != 0
+    } else {
+        v > threshold
+    }
+}
+
+/// Widest row the walk is compiled for.
+const MAX_STRIDE: usize = 1024;
+
+/// Writes `tree`'s nodes (LightGBM's numbering, from `root_at`) and then its leaves into
+/// `group`; leaves lead to `next`. Returns whether some split treats zero as missing, `None`
+/// on malformed trees.
 fn lay_out(
     tree: &TreeView<'_>,
     num_features: usize,
-    root_at: u32,
-    next: u32,
-    steps: &mut Vec<Step>,
+    root_at: u16,
+    next: u16,
+    group: &mut Group,
 ) -> Option<bool> {
     let internal = tree.split_feature.len();
-    let leaf_base = root_at as usize + internal;
-    let start = steps.len();
-    debug_assert_eq!(start, root_at as usize);
-    steps.resize(
-        start + internal + tree.leaf_value.len(),
-        Step {
-            value: -0.0,
-            threshold: 0.0,
-            feature: 0,
-            left: next,
-            right: next,
-        },
-    );
-    // Nodes keep LightGBM's numbering (node 0 is the root), which already puts a tree's
-    // nodes close together; the walk does not need pre-order.
-    let place = |c: i32| -> Option<u32> {
-        if c >= 0 {
-            ((c as usize) < internal).then_some(root_at + c as u32)
+    let start = usize::from(root_at);
+    let leaf_base = start + internal;
+    if tree.leaf_value.is_empty() || leaf_base + tree.leaf_value.len() > GROUP_STEPS {
+        return None;
+    }
+    let place = |c: i32| -> Option<u16> {
+        let i = if c >= 0 {
+            ((c as usize) < internal).then_some(start + c as usize)?
         } else {
-            ((!c as usize) < tree.leaf_value.len()).then_some((leaf_base + !c as usize) as u32)
-        }
+            ((!c as usize) < tree.leaf_value.len()).then_some(leaf_base + !c as usize)?
+        };
+        u16::try_from(i).ok()
     };
     let mut zero_missing = false;
     for n in 0..internal {
@@ -284,35 +329,24 @@ fn lay_out(
         if feature as usize >= num_features {
             return None;
         }
-        let missing = (d >> MISSING_SHIFT) & 3;
-        // NaN goes the default way for NaN- and zero-missing splits; otherwise LightGBM reads
-        // NaN as 0.
-        let nan_right = if missing == MISSING_NAN || missing == MISSING_ZERO {
-            d & DEFAULT_LEFT == 0
-        } else {
-            !(0.0 <= t)
-        };
-        zero_missing |= missing == MISSING_ZERO;
-        let mut word = feature;
-        if nan_right {
-            word |= NAN_RIGHT;
-        }
-        if missing == MISSING_ZERO {
-            word |= ZERO_MISSING;
-        }
-        steps[start + n] = Step {
-            value: -0.0,
-            threshold: f32_at_or_below(t),
+        let (threshold, word) = encode(d, t, feature);
+        zero_missing |= word & ZERO_MISSING != 0;
+        group.steps[start + n] = Step {
+            threshold,
             feature: word,
-            left: place(*tree.left_child.get(n)?)?,
-            right: place(*tree.right_child.get(n)?)?,
+            children: [
+                place(*tree.left_child.get(n)?)?,
+                place(*tree.right_child.get(n)?)?,
+            ],
         };
     }
     for (l, &v) in tree.leaf_value.iter().enumerate() {
-        steps[leaf_base + l].value = v;
-    }
-    if internal == 0 && tree.leaf_value.is_empty() {
-        return None;
+        group.steps[leaf_base + l] = Step {
+            threshold: 0.0,
+            feature: 0,
+            children: [next; 2],
+        };
+        group.values[leaf_base + l] = v;
     }
     Some(zero_missing)
 }

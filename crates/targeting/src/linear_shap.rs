@@ -34,26 +34,34 @@ pub const MAX_UNIQUE: usize = 64;
 /// points are still exact).
 const POINT_COUNTS: [usize; 13] = [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32];
 
-const NO_ANCESTOR: u32 = u32::MAX;
+const NO_ANCESTOR: u8 = u8::MAX;
 
-/// One edge (parent to child): the combined cover fraction of the child's feature along the
-/// path, and the nearest ancestor edge on the same feature (its depth on the path).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Edge {
-    p: f64,
-    inv_p: f64,
-    p_ancestor: f64,
-    ancestor_depth: u32,
+/// One split with what its two edges need, 64 bytes, stored in pre-order so an explanation
+/// reads the model front to back (left subtree right after its parent).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Node {
+    /// The split as [`crate::lane_walk::encode`] gives it (exactly LightGBM's decision).
+    threshold: f32,
+    word: u32,
+    /// Position of the right child when it is a split.
+    right: u32,
+    /// Path depth of the nearest ancestor split on the same feature, or [`NO_ANCESTOR`].
+    ancestor: u8,
+    /// Bit 0: the left child is a leaf; bit 1: the right child is.
+    leaves: u8,
+    /// Per edge (left, right): combined cover fraction of this feature along the path, its
+    /// reciprocal, and the leaf value when the child is a leaf.
+    p: [f64; 2],
+    inv_p: [f64; 2],
+    leaf: [f64; 2],
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct LinearTree {
     /// Quadrature points (one of [`POINT_COUNTS`]).
     points: usize,
-    /// Edge into internal node `c` at `c`, into leaf `l` at `internal + l`.
-    edges: Vec<Edge>,
-    internal: usize,
-    depth: usize,
+    /// Where the tree's root is in [`LinearShap::nodes`].
+    root: usize,
 }
 
 /// Precomputed, input-independent parts of every tree, aligned with the ensemble's trees.
@@ -61,6 +69,8 @@ struct LinearTree {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearShap {
     trees: Vec<Option<LinearTree>>,
+    /// All trees' splits, tree after tree, each in pre-order.
+    nodes: Vec<Node>,
     max_depth: usize,
 }
 
@@ -119,15 +129,22 @@ fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
 
 impl LinearShap {
     pub fn build(trees: &[Tree]) -> Self {
-        let prepared: Vec<Option<LinearTree>> = trees.iter().map(prepare).collect();
-        let max_depth = prepared
+        let mut nodes = Vec::new();
+        let mut max_depth = 0;
+        let prepared = trees
             .iter()
-            .flatten()
-            .map(|t| t.depth)
-            .max()
-            .unwrap_or(0);
+            .map(|t| {
+                let before = nodes.len();
+                let prepared = prepare(t, &mut nodes, &mut max_depth);
+                if prepared.is_none() {
+                    nodes.truncate(before);
+                }
+                prepared
+            })
+            .collect();
         LinearShap {
             trees: prepared,
+            nodes,
             max_depth,
         }
     }
@@ -137,37 +154,32 @@ impl LinearShap {
         let levels = self.max_depth + 1;
         Scratch {
             inv: vec![0.0; levels * 32],
+            p: vec![0.0; levels],
             follows: vec![false; levels],
         }
     }
 
     /// Adds tree `index`'s SHAP values for `x` into `phi`; `false` when the tree is left to
     /// the reference algorithm (nothing added).
-    pub fn add_tree(
-        &self,
-        index: usize,
-        tree: &Tree,
-        x: &[f32],
-        phi: &mut [f64],
-        scratch: &mut Scratch,
-    ) -> bool {
+    pub fn add_tree(&self, index: usize, x: &[f32], phi: &mut [f64], scratch: &mut Scratch) -> bool {
         let Some(Some(lt)) = self.trees.get(index) else {
             return false;
         };
+        let nodes = &self.nodes[lt.root..];
         match lt.points {
-            1 => run::<1>(tree, lt, x, phi, scratch),
-            2 => run::<2>(tree, lt, x, phi, scratch),
-            3 => run::<3>(tree, lt, x, phi, scratch),
-            4 => run::<4>(tree, lt, x, phi, scratch),
-            5 => run::<5>(tree, lt, x, phi, scratch),
-            6 => run::<6>(tree, lt, x, phi, scratch),
-            7 => run::<7>(tree, lt, x, phi, scratch),
-            8 => run::<8>(tree, lt, x, phi, scratch),
-            10 => run::<10>(tree, lt, x, phi, scratch),
-            12 => run::<12>(tree, lt, x, phi, scratch),
-            16 => run::<16>(tree, lt, x, phi, scratch),
-            24 => run::<24>(tree, lt, x, phi, scratch),
-            _ => run::<32>(tree, lt, x, phi, scratch),
+            1 => run::<1>(nodes, x, phi, scratch),
+            2 => run::<2>(nodes, x, phi, scratch),
+            3 => run::<3>(nodes, x, phi, scratch),
+            4 => run::<4>(nodes, x, phi, scratch),
+            5 => run::<5>(nodes, x, phi, scratch),
+            6 => run::<6>(nodes, x, phi, scratch),
+            7 => run::<7>(nodes, x, phi, scratch),
+            8 => run::<8>(nodes, x, phi, scratch),
+            10 => run::<10>(nodes, x, phi, scratch),
+            12 => run::<12>(nodes, x, phi, scratch),
+            16 => run::<16>(nodes, x, phi, scratch),
+            24 => run::<24>(nodes, x, phi, scratch),
+            _ => run::<32>(nodes, x, phi, scratch),
         }
         true
     }
@@ -182,6 +194,7 @@ impl LinearShap {
 /// edge's factor at each point and whether `x` follows the edge's feature so far.
 pub struct Scratch {
     inv: Vec<f64>,
+    p: Vec<f64>,
     follows: Vec<bool>,
 }
 
@@ -193,77 +206,75 @@ fn cover(tree: &Tree, child: i32) -> Option<f64> {
     }
 }
 
-fn prepare(tree: &Tree) -> Option<LinearTree> {
+/// Appends `tree`'s splits to `nodes` in pre-order. `None` for stumps, zero or non-finite
+/// covers, malformed trees, paths deeper than 254 or with more than [`MAX_UNIQUE`] features.
+fn prepare(tree: &Tree, nodes: &mut Vec<Node>, max_depth: &mut usize) -> Option<LinearTree> {
     let internal = tree.split_feature.len();
     if internal == 0 || tree.leaf_value.len() != internal + 1 {
         return None;
     }
-    let mut edges = vec![
-        Edge {
-            p: 1.0,
-            inv_p: 1.0,
-            p_ancestor: 1.0,
-            ancestor_depth: NO_ANCESTOR,
-        };
-        internal + tree.leaf_value.len()
-    ];
+    let root = nodes.len();
     let mut path: Vec<(u32, f64)> = Vec::new();
-    let (mut depth, mut unique) = (0, 0);
-    walk(tree, 0, &mut path, &mut edges, &mut depth, &mut unique)?;
-    if unique > MAX_UNIQUE {
+    let mut unique = 0;
+    place(tree, 0, &mut path, nodes, max_depth, &mut unique)?;
+    if unique > MAX_UNIQUE || nodes.len() - root != internal {
         return None;
     }
     let needed = unique.div_ceil(2).max(1);
     let points = *POINT_COUNTS.iter().find(|&&k| k >= needed)?;
-    Some(LinearTree {
-        points,
-        edges,
-        internal,
-        depth,
-    })
+    Some(LinearTree { points, root })
 }
 
-/// Fills the edges below internal node `n`; `path` holds (feature, combined fraction) of the
-/// edges above. Tracks the depth and the most unique features on a path. `None` on a zero or
-/// non-finite cover or a malformed child.
-fn walk(
+/// Appends internal node `n` and its subtree in pre-order; `path` holds (feature, combined
+/// fraction) of the edges above. Tracks the depth and the most unique features on a path.
+fn place(
     tree: &Tree,
     n: usize,
     path: &mut Vec<(u32, f64)>,
-    edges: &mut [Edge],
-    depth: &mut usize,
+    nodes: &mut Vec<Node>,
+    max_depth: &mut usize,
     unique: &mut usize,
 ) -> Option<()> {
-    let internal = tree.split_feature.len();
     let feature = *tree.split_feature.get(n)?;
     let parent_cover = *tree.internal_count.get(n)?;
-    if !(parent_cover > 0.0 && parent_cover.is_finite()) || path.len() > internal {
+    if !(parent_cover > 0.0 && parent_cover.is_finite()) || path.len() >= 254 {
         return None;
     }
-    for child in [*tree.left_child.get(n)?, *tree.right_child.get(n)?] {
+    let ancestor = path.iter().rposition(|&(f, _)| f == feature);
+    let p_ancestor = ancestor.map_or(1.0, |a| path[a].1);
+    let (threshold, word) = crate::lane_walk::encode(
+        *tree.decision_type.get(n)?,
+        *tree.threshold.get(n)?,
+        feature,
+    );
+    let at = nodes.len();
+    nodes.push(Node {
+        threshold,
+        word,
+        ancestor: ancestor.map_or(NO_ANCESTOR, |a| a as u8),
+        ..Node::default()
+    });
+    for (side, child) in [*tree.left_child.get(n)?, *tree.right_child.get(n)?]
+        .into_iter()
+        .enumerate()
+    {
         let c = cover(tree, child)?;
         if !(c > 0.0 && c.is_finite()) {
             return None;
         }
-        let ancestor = path.iter().rposition(|&(f, _)| f == feature);
-        let p_ancestor = ancestor.map_or(1.0, |a| path[a].1);
         let p = c / parent_cover * p_ancestor;
-        let e = if child >= 0 {
-            child as usize
-        } else {
-            internal + !child as usize
-        };
-        *edges.get_mut(e)? = Edge {
-            p,
-            inv_p: 1.0 / p,
-            p_ancestor,
-            ancestor_depth: ancestor.map_or(NO_ANCESTOR, |a| a as u32),
-        };
+        nodes[at].p[side] = p;
+        nodes[at].inv_p[side] = 1.0 / p;
         path.push((feature, p));
-        *depth = (*depth).max(path.len());
+        *max_depth = (*max_depth).max(path.len());
         if child >= 0 {
-            walk(tree, child as usize, path, edges, depth, unique)?;
+            if side == 1 {
+                nodes[at].right = u32::try_from(nodes.len() - at).ok()?;
+            }
+            place(tree, child as usize, path, nodes, max_depth, unique)?;
         } else {
+            nodes[at].leaves |= 1 << side;
+            nodes[at].leaf[side] = *tree.leaf_value.get(!child as usize)?;
             let mut features: Vec<u32> = path.iter().map(|&(f, _)| f).collect();
             features.sort_unstable();
             features.dedup();
@@ -274,16 +285,11 @@ fn walk(
     Some(())
 }
 
-fn run<const K: usize>(
-    tree: &Tree,
-    lt: &LinearTree,
-    x: &[f32],
-    phi: &mut [f64],
-    scratch: &mut Scratch,
-) {
+fn run<const K: usize>(nodes: &[Node], x: &[f32], phi: &mut [f64], scratch: &mut Scratch) {
     let q = quadrature::<K>();
-    let ones = [1.0; K];
-    visit::<K>(tree, lt, &q, x, phi, scratch, 0, 0, &ones);
+    // The quadrature weights ride along in the product, so every sum below is already
+    // weighted.
+    visit::<K>(nodes, &q, x, phi, scratch, 0, &q.w);
 }
 
 /// Quadratures are cheap to compute (K Newton solves) but run per tree; keep one per K.
@@ -310,49 +316,41 @@ fn quadrature<const K: usize>() -> Quadrature<K> {
     q
 }
 
-/// Depth-first pass below internal node `n` at path depth `depth`, with `product` the
-/// points' product of factors down to `n`. Credits `phi` and returns `sum v P` over the
-/// leaves below `n`.
-#[allow(clippy::too_many_arguments)]
+/// Depth-first pass below the split at `nodes[0]` (its subtree follows it in pre-order; right
+/// subtree at `nodes[0].right`), at path depth `depth`, with `product` the points' product of
+/// factors down to it (times the quadrature weights). Credits `phi` and returns `sum v P` over
+/// the leaves below.
 fn visit<const K: usize>(
-    tree: &Tree,
-    lt: &LinearTree,
+    nodes: &[Node],
     q: &Quadrature<K>,
     x: &[f32],
     phi: &mut [f64],
     scratch: &mut Scratch,
-    n: usize,
     depth: usize,
     product: &[f64; K],
 ) -> [f64; K] {
-    let feature = tree.split_feature[n] as usize;
-    let hot = tree.next(n, x);
+    let node = nodes[0];
+    let feature = (node.word & ((1 << 30) - 1)) as usize;
+    let hot = usize::from(crate::lane_walk::goes_right(
+        node.threshold,
+        node.word,
+        x[feature],
+    ));
+    // The nearest ancestor edge on the same feature: whether x followed it, its reciprocal
+    // factors and its credit coefficient.
+    let ancestor = (node.ancestor != NO_ANCESTOR).then(|| {
+        let a = usize::from(node.ancestor);
+        let mut inv = [0.0; K];
+        inv.copy_from_slice(&scratch.inv[a * K..(a + 1) * K]);
+        let follows = scratch.follows[a];
+        (follows, inv, f64::from(u8::from(follows)) - scratch.p[a])
+    });
+    let ancestor_follows = ancestor.as_ref().is_none_or(|a| a.0);
     let mut below = [0.0; K];
-    for child in [tree.left_child[n], tree.right_child[n]] {
-        let e = if child >= 0 {
-            child as usize
-        } else {
-            lt.internal + !child as usize
-        };
-        let edge = lt.edges[e];
-        // The nearest ancestor edge on the same feature: whether x followed it, its
-        // reciprocal factors and its credit coefficient.
-        let (ancestor_follows, ancestor_inv, ancestor_coef) =
-            if edge.ancestor_depth != NO_ANCESTOR {
-                let a = edge.ancestor_depth as usize;
-                let follows = scratch.follows[a];
-                let mut inv = [0.0; K];
-                inv.copy_from_slice(&scratch.inv[a * K..(a + 1) * K]);
-                (
-                    follows,
-                    Some(inv),
-                    f64::from(u8::from(follows)) - edge.p_ancestor,
-                )
-            } else {
-                (true, None, 0.0)
-            };
-        let follows = ancestor_follows && child == hot;
-        let (p, mut factor, mut inv) = (edge.p, [0.0; K], [0.0; K]);
+    for side in 0..2 {
+        let follows = ancestor_follows && side == hot;
+        let p = node.p[side];
+        let (mut factor, mut inv) = ([0.0; K], [0.0; K]);
         if follows {
             for k in 0..K {
                 factor[k] = p + q.t[k] * (1.0 - p);
@@ -361,34 +359,26 @@ fn visit<const K: usize>(
         } else {
             for k in 0..K {
                 factor[k] = p * (1.0 - q.t[k]);
-                inv[k] = edge.inv_p * q.inv_one_minus_t[k];
+                inv[k] = node.inv_p[side] * q.inv_one_minus_t[k];
             }
         }
         let mut child_product = [0.0; K];
         for k in 0..K {
             child_product[k] = product[k] * factor[k];
         }
-        if let Some(ai) = &ancestor_inv {
+        if let Some((_, ai, _)) = &ancestor {
             for k in 0..K {
                 child_product[k] *= ai[k];
             }
         }
-        let sum = if child >= 0 {
+        let sum = if node.leaves & (1 << side) == 0 {
             scratch.follows[depth] = follows;
+            scratch.p[depth] = p;
             scratch.inv[depth * K..(depth + 1) * K].copy_from_slice(&inv);
-            visit::<K>(
-                tree,
-                lt,
-                q,
-                x,
-                phi,
-                scratch,
-                child as usize,
-                depth + 1,
-                &child_product,
-            )
+            let child = if side == 0 { 1 } else { node.right as usize };
+            visit::<K>(&nodes[child..], q, x, phi, scratch, depth + 1, &child_product)
         } else {
-            let v = tree.leaf_value[!child as usize];
+            let v = node.leaf[side];
             let mut s = [0.0; K];
             for k in 0..K {
                 s[k] = v * child_product[k];
@@ -397,15 +387,15 @@ fn visit<const K: usize>(
         };
         let coef = f64::from(u8::from(follows)) - p;
         let mut credit = 0.0;
-        match &ancestor_inv {
-            Some(ai) => {
+        match &ancestor {
+            Some((_, ai, ancestor_coef)) => {
                 for k in 0..K {
-                    credit += q.w[k] * sum[k] * (coef * inv[k] - ancestor_coef * ai[k]);
+                    credit += sum[k] * (coef * inv[k] - ancestor_coef * ai[k]);
                 }
             }
             None => {
                 for k in 0..K {
-                    credit += q.w[k] * sum[k] * inv[k];
+                    credit += sum[k] * inv[k];
                 }
                 credit *= coef;
             }

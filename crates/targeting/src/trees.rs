@@ -400,7 +400,6 @@ impl Ensemble {
         let lanes = crate::lane_walk::LaneForest::build(
             &trees.iter().map(Tree::view).collect::<Vec<_>>(),
             num_features,
-            crate::lane_walk::GROUP_BYTES,
         );
         Ensemble {
             num_features,
@@ -519,9 +518,7 @@ impl Ensemble {
         for (i, tree) in self.trees.iter().enumerate() {
             bias += tree.expected_value();
             if tree.is_stump()
-                || self
-                    .linear_shap
-                    .add_tree(i, tree, x, &mut values, &mut scratch)
+                || self.linear_shap.add_tree(i, x, &mut values, &mut scratch)
             {
                 continue;
             }
