@@ -49,6 +49,30 @@ fn rate(runs: usize, mut f: impl FnMut() -> usize) -> (f64, f64) {
     (median(wall), median(cpu))
 }
 
+/// Most unique features on any root-to-leaf path of `t` (the quadrature needs half as many
+/// points), and the tree's depth.
+fn unique_and_depth(t: &borderline_targeting::trees::Tree) -> (usize, usize) {
+    fn walk(t: &borderline_targeting::trees::Tree, node: i32, path: &mut Vec<u32>) -> (usize, usize) {
+        if node < 0 {
+            let mut f = path.clone();
+            f.sort_unstable();
+            f.dedup();
+            return (f.len(), path.len());
+        }
+        let n = node as usize;
+        path.push(t.split_feature[n]);
+        let (a, b) = walk(t, t.left_child[n], path);
+        let (c, d) = walk(t, t.right_child[n], path);
+        path.pop();
+        (a.max(c), b.max(d))
+    }
+    if t.split_feature.is_empty() {
+        (0, 0)
+    } else {
+        walk(t, 0, &mut Vec::new())
+    }
+}
+
 fn blocks(e: &Ensemble, xs: &[f32], nf: usize, out: &mut [f64], reference: bool) {
     for (x, o) in xs.chunks(BLOCK * nf).zip(out.chunks_mut(BLOCK)) {
         o.fill(0.0);
@@ -113,6 +137,17 @@ fn main() -> ExitCode {
         nf,
         load_s,
         rows
+    );
+
+    let shapes: Vec<(usize, usize)> = e.trees.iter().map(unique_and_depth).collect();
+    let mut depths: Vec<usize> = shapes.iter().map(|s| s.1).collect();
+    depths.sort_unstable();
+    println!(
+        "tree depth median {} max {}; most unique features on a path: mean {:.1}, max {}",
+        depths[depths.len() / 2],
+        depths[depths.len() - 1],
+        shapes.iter().map(|s| s.0 as f64).sum::<f64>() / shapes.len().max(1) as f64,
+        shapes.iter().map(|s| s.0).max().unwrap_or(0)
     );
 
     // Raw scores: three paths, checked bit for bit.

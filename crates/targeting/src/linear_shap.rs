@@ -350,56 +350,81 @@ fn visit<const K: usize>(
     for side in 0..2 {
         let follows = ancestor_follows && side == hot;
         let p = node.p[side];
-        let (mut factor, mut inv) = ([0.0; K], [0.0; K]);
+        let mut factor = [0.0; K];
         if follows {
             for k in 0..K {
                 factor[k] = p + q.t[k] * (1.0 - p);
-                inv[k] = 1.0 / factor[k];
             }
         } else {
             for k in 0..K {
                 factor[k] = p * (1.0 - q.t[k]);
-                inv[k] = node.inv_p[side] * q.inv_one_minus_t[k];
+            }
+        }
+        // Below this edge the ancestor's factor for the feature is replaced by this one.
+        let mut base = *product;
+        if let Some((_, ai, _)) = &ancestor {
+            for k in 0..K {
+                base[k] *= ai[k];
             }
         }
         let mut child_product = [0.0; K];
         for k in 0..K {
-            child_product[k] = product[k] * factor[k];
+            child_product[k] = base[k] * factor[k];
         }
-        if let Some((_, ai, _)) = &ancestor {
-            for k in 0..K {
-                child_product[k] *= ai[k];
+        let coef = f64::from(u8::from(follows)) - p;
+        let (sum, credit) = if node.leaves & (1 << side) != 0 {
+            // A leaf: its sum divided by this edge's factor is `v * base`, no division needed.
+            let v = node.leaf[side];
+            let mut s = [0.0; K];
+            let mut credit = 0.0;
+            match &ancestor {
+                Some((_, ai, ancestor_coef)) => {
+                    for k in 0..K {
+                        s[k] = v * child_product[k];
+                        credit += coef * base[k] - ancestor_coef * child_product[k] * ai[k];
+                    }
+                }
+                None => {
+                    for k in 0..K {
+                        s[k] = v * child_product[k];
+                        credit += base[k];
+                    }
+                    credit *= coef;
+                }
             }
-        }
-        let sum = if node.leaves & (1 << side) == 0 {
+            (s, v * credit)
+        } else {
+            let mut inv = [0.0; K];
+            if follows {
+                for k in 0..K {
+                    inv[k] = 1.0 / factor[k];
+                }
+            } else {
+                for k in 0..K {
+                    inv[k] = node.inv_p[side] * q.inv_one_minus_t[k];
+                }
+            }
             scratch.follows[depth] = follows;
             scratch.p[depth] = p;
             scratch.inv[depth * K..(depth + 1) * K].copy_from_slice(&inv);
             let child = if side == 0 { 1 } else { node.right as usize };
-            visit::<K>(&nodes[child..], q, x, phi, scratch, depth + 1, &child_product)
-        } else {
-            let v = node.leaf[side];
-            let mut s = [0.0; K];
-            for k in 0..K {
-                s[k] = v * child_product[k];
+            let sum = visit::<K>(&nodes[child..], q, x, phi, scratch, depth + 1, &child_product);
+            let mut credit = 0.0;
+            match &ancestor {
+                Some((_, ai, ancestor_coef)) => {
+                    for k in 0..K {
+                        credit += sum[k] * (coef * inv[k] - ancestor_coef * ai[k]);
+                    }
+                }
+                None => {
+                    for k in 0..K {
+                        credit += sum[k] * inv[k];
+                    }
+                    credit *= coef;
+                }
             }
-            s
+            (sum, credit)
         };
-        let coef = f64::from(u8::from(follows)) - p;
-        let mut credit = 0.0;
-        match &ancestor {
-            Some((_, ai, ancestor_coef)) => {
-                for k in 0..K {
-                    credit += sum[k] * (coef * inv[k] - ancestor_coef * ai[k]);
-                }
-            }
-            None => {
-                for k in 0..K {
-                    credit += sum[k] * inv[k];
-                }
-                credit *= coef;
-            }
-        }
         phi[feature] += credit;
         for k in 0..K {
             below[k] += sum[k];
