@@ -52,7 +52,11 @@ fn rate(runs: usize, mut f: impl FnMut() -> usize) -> (f64, f64) {
 /// Most unique features on any root-to-leaf path of `t` (the quadrature needs half as many
 /// points), and the tree's depth.
 fn unique_and_depth(t: &borderline_targeting::trees::Tree) -> (usize, usize) {
-    fn walk(t: &borderline_targeting::trees::Tree, node: i32, path: &mut Vec<u32>) -> (usize, usize) {
+    fn walk(
+        t: &borderline_targeting::trees::Tree,
+        node: i32,
+        path: &mut Vec<u32>,
+    ) -> (usize, usize) {
         if node < 0 {
             let mut f = path.clone();
             f.sort_unstable();
@@ -87,11 +91,17 @@ fn blocks(e: &Ensemble, xs: &[f32], nf: usize, out: &mut [f64], reference: bool)
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
-        eprintln!("usage: traversal_bench MODEL.json.gz DECLARATIONS.csv[.gz] [runs=5] [shap_rows=100]");
+        eprintln!(
+            "usage: traversal_bench MODEL.json.gz DECLARATIONS.csv[.gz] [runs=5] [shap_rows=100]"
+        );
         return ExitCode::from(2);
     }
     let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
-    let shap_rows: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100).max(1);
+    let shap_rows: usize = args
+        .get(3)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100)
+        .max(1);
     let t = Instant::now();
     let model = match ModelArtefact::load(&PathBuf::from(&args[0])) {
         Ok(m) => m,
@@ -101,8 +111,7 @@ fn main() -> ExitCode {
         }
     };
     let load_s = t.elapsed().as_secs_f64();
-    let reader = match DeclarationReader::open(&PathBuf::from(&args[1]), Profile::korea_customs())
-    {
+    let reader = match DeclarationReader::open(PathBuf::from(&args[1]), Profile::korea_customs()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{}: {e}", args[1]);

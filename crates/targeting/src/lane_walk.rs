@@ -274,7 +274,7 @@ pub(crate) fn encode(decision_type: u8, threshold: f64, feature: u32) -> (f32, u
     let nan_right = if missing == MISSING_NAN || missing == MISSING_ZERO {
         decision_type & DEFAULT_LEFT == 0
     } else {
-        !(0.0 <= threshold)
+        threshold < 0.0 || threshold.is_nan()
     };
     let mut word = feature;
     if nan_right {

@@ -161,7 +161,13 @@ impl LinearShap {
 
     /// Adds tree `index`'s SHAP values for `x` into `phi`; `false` when the tree is left to
     /// the reference algorithm (nothing added).
-    pub fn add_tree(&self, index: usize, x: &[f32], phi: &mut [f64], scratch: &mut Scratch) -> bool {
+    pub fn add_tree(
+        &self,
+        index: usize,
+        x: &[f32],
+        phi: &mut [f64],
+        scratch: &mut Scratch,
+    ) -> bool {
         let Some(Some(lt)) = self.trees.get(index) else {
             return false;
         };
@@ -320,6 +326,8 @@ fn quadrature<const K: usize>() -> Quadrature<K> {
 /// subtree at `nodes[0].right`), at path depth `depth`, with `product` the points' product of
 /// factors down to it (times the quadrature weights). Credits `phi` and returns `sum v P` over
 /// the leaves below.
+// Several arrays indexed by the same quadrature point: index loops read clearer than zips.
+#[allow(clippy::needless_range_loop)]
 fn visit<const K: usize>(
     nodes: &[Node],
     q: &Quadrature<K>,
@@ -408,7 +416,15 @@ fn visit<const K: usize>(
             scratch.p[depth] = p;
             scratch.inv[depth * K..(depth + 1) * K].copy_from_slice(&inv);
             let child = if side == 0 { 1 } else { node.right as usize };
-            let sum = visit::<K>(&nodes[child..], q, x, phi, scratch, depth + 1, &child_product);
+            let sum = visit::<K>(
+                &nodes[child..],
+                q,
+                x,
+                phi,
+                scratch,
+                depth + 1,
+                &child_product,
+            );
             let mut credit = 0.0;
             match &ancestor {
                 Some((_, ai, ancestor_coef)) => {

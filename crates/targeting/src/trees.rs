@@ -517,14 +517,12 @@ impl Ensemble {
         let mut reference = None;
         for (i, tree) in self.trees.iter().enumerate() {
             bias += tree.expected_value();
-            if tree.is_stump()
-                || self.linear_shap.add_tree(i, x, &mut values, &mut scratch)
-            {
+            if tree.is_stump() || self.linear_shap.add_tree(i, x, &mut values, &mut scratch) {
                 continue;
             }
             let d = self.max_depth + 2;
-            let buffer = reference
-                .get_or_insert_with(|| vec![PathElement::default(); d * (d + 1) / 2 + d]);
+            let buffer =
+                reference.get_or_insert_with(|| vec![PathElement::default(); d * (d + 1) / 2 + d]);
             tree_shap(tree, x, &mut values, 0, 0, buffer, 0, 1.0, 1.0, -1);
         }
         Contributions { bias, values }

@@ -219,7 +219,11 @@ fn shap_by_definition(t: &Tree, x: &[f32], nf: usize) -> Vec<f64> {
             } else {
                 t.leaf_count[!c as usize]
             };
-            path.push((t.split_feature[n] as usize, cover / t.internal_count[n], c == hot));
+            path.push((
+                t.split_feature[n] as usize,
+                cover / t.internal_count[n],
+                c == hot,
+            ));
             leaves(t, c, x, path, out);
             path.pop();
         }
@@ -315,7 +319,9 @@ fn definition_matches_the_reference_on_random_trees() {
         let mut rng = Rng(seed * 7919);
         let mut t = random_tree(&mut rng, 30, 6, false);
         // The definition above follows NaN-missing, default-left splits only.
-        t.decision_type.iter_mut().for_each(|d| *d = MISSING_NAN | DEFAULT_LEFT);
+        t.decision_type
+            .iter_mut()
+            .for_each(|d| *d = MISSING_NAN | DEFAULT_LEFT);
         if t.split_feature.is_empty() {
             continue;
         }
