@@ -4,6 +4,8 @@
 //! swap ([`score::Scorer`] is owned, `Send + Sync`).
 
 pub mod features;
+pub mod lane_walk;
+pub mod linear_shap;
 pub mod metrics;
 pub mod model;
 pub mod modules;

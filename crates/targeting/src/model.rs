@@ -251,63 +251,74 @@ impl ModelArtefact {
         std::fs::rename(&tmp, path).map_err(io)
     }
 
+    /// Reads an artefact written by [`ModelArtefact::save`], deserialising straight into the
+    /// typed model as the decompressed JSON streams in: no copy of the text and no generic
+    /// JSON tree is held, so memory scales with the model itself. A file that does not parse
+    /// is read a second time for its `format` and `format_version` only, so the error names
+    /// a wrong file or version before a field-level parse error.
     pub fn load(path: &Path) -> Result<Self, ModelError> {
         let shown = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|source| ModelError::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        Self::from_reader(std::io::BufReader::new(file), &shown)
+        let open = || {
+            std::fs::File::open(path)
+                .map(std::io::BufReader::new)
+                .map_err(|source| ModelError::Io {
+                    path: shown.clone(),
+                    source,
+                })
+        };
+        Self::read_with(open, &shown)
     }
 
-    /// Reads an artefact from gzip-compressed JSON bytes; `source` names them in errors.
+    /// Reads an artefact from gzip-compressed JSON bytes (e.g. a blob held by a store);
+    /// `source` names them in errors.
     pub fn from_bytes(bytes: &[u8], source: &str) -> Result<Self, ModelError> {
-        Self::from_reader(bytes, source)
+        Self::read_with(|| Ok(bytes), source)
     }
 
     /// Reads an artefact from any reader of gzip-compressed JSON; `source` names it in errors.
-    pub fn from_reader(reader: impl Read, source: &str) -> Result<Self, ModelError> {
-        let shown = source.to_string();
-        let file = reader;
-        let mut text = Vec::new();
-        flate2::read::GzDecoder::new(file)
-            .read_to_end(&mut text)
-            .map_err(|e| ModelError::Format {
-                path: shown.clone(),
-                message: format!("not gzip-compressed JSON ({e})"),
+    /// The compressed bytes are buffered (a few MB), the JSON is streamed.
+    pub fn from_reader(mut reader: impl Read, source: &str) -> Result<Self, ModelError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|source_err| ModelError::Io {
+                path: source.to_string(),
+                source: source_err,
             })?;
-        let header: serde_json::Value =
-            serde_json::from_slice(&text).map_err(|e| ModelError::Format {
-                path: shown.clone(),
-                message: e.to_string(),
-            })?;
-        if header.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
-            return Err(ModelError::Format {
-                path: shown,
-                message: format!("field \"format\" is not {FORMAT:?}"),
-            });
-        }
-        let found = header
-            .get("format_version")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0) as u32;
-        // Version 1 differs only by having no modules (read as none).
-        if !(1..=FORMAT_VERSION).contains(&found) {
-            return Err(ModelError::Version {
-                path: shown,
-                found,
-                expected: FORMAT_VERSION,
-            });
-        }
-        let model: ModelArtefact =
-            serde_json::from_value(header).map_err(|e| ModelError::Format {
-                path: shown.clone(),
-                message: e.to_string(),
-            })?;
+        Self::from_bytes(&bytes, source)
+    }
+
+    /// Deserialises from a stream `open` yields (called a second time only to explain a
+    /// failure), then checks the artefact's consistency.
+    fn read_with<R: Read>(
+        open: impl Fn() -> Result<R, ModelError>,
+        shown: &str,
+    ) -> Result<Self, ModelError> {
+        let model: ModelArtefact = match serde_json::from_reader(json_stream(open()?)) {
+            Ok(m) => m,
+            Err(e) => {
+                check_header(shown, read_header(json_stream(open()?)))?;
+                return Err(ModelError::Format {
+                    path: shown.to_string(),
+                    message: if e.is_io() {
+                        format!("not gzip-compressed JSON ({e})")
+                    } else {
+                        e.to_string()
+                    },
+                });
+            }
+        };
+        check_header(
+            shown,
+            Ok(Header {
+                format: Some(model.format.clone()),
+                format_version: Some(u64::from(model.format_version)),
+            }),
+        )?;
         let expected = model.history.spec.num_features() + model.modules.num_features();
         if !model.modules.is_consistent() || model.features.len() != expected {
             return Err(ModelError::Format {
-                path: shown,
+                path: shown.to_string(),
                 message: format!(
                     "{} features listed but history tables and modules make {expected}",
                     model.features.len()
@@ -316,4 +327,50 @@ impl ModelArtefact {
         }
         Ok(model)
     }
+}
+
+/// The decompressed artefact as a buffered stream.
+fn json_stream(compressed: impl Read) -> impl Read {
+    std::io::BufReader::with_capacity(1 << 16, flate2::read::GzDecoder::new(compressed))
+}
+
+/// The two fields that say what a file is; every other field is skipped unparsed.
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    format_version: Option<u64>,
+}
+
+fn read_header(reader: impl Read) -> Result<Header, String> {
+    serde_json::from_reader(reader).map_err(|e| {
+        if e.is_io() {
+            format!("not gzip-compressed JSON ({e})")
+        } else {
+            e.to_string()
+        }
+    })
+}
+
+fn check_header(shown: &str, header: Result<Header, String>) -> Result<(), ModelError> {
+    let shown = shown.to_string();
+    let header = header.map_err(|message| ModelError::Format {
+        path: shown.clone(),
+        message,
+    })?;
+    if header.format.as_deref() != Some(FORMAT) {
+        return Err(ModelError::Format {
+            path: shown,
+            message: format!("field \"format\" is not {FORMAT:?}"),
+        });
+    }
+    let found = header.format_version.unwrap_or(0);
+    // Version 1 differs only by having no modules (read as none).
+    if !(1..=u64::from(FORMAT_VERSION)).contains(&found) {
+        return Err(ModelError::Version {
+            path: shown,
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+            expected: FORMAT_VERSION,
+        });
+    }
+    Ok(())
 }

@@ -52,6 +52,17 @@ pub struct Tree {
 pub struct ParseError(String);
 
 impl Tree {
+    fn view(&self) -> crate::lane_walk::TreeView<'_> {
+        crate::lane_walk::TreeView {
+            split_feature: &self.split_feature,
+            threshold: &self.threshold,
+            decision_type: &self.decision_type,
+            left_child: &self.left_child,
+            right_child: &self.right_child,
+            leaf_value: &self.leaf_value,
+        }
+    }
+
     fn is_stump(&self) -> bool {
         self.split_feature.is_empty()
     }
@@ -62,7 +73,7 @@ impl Tree {
     }
 
     #[inline]
-    fn next(&self, node: usize, x: &[f32]) -> i32 {
+    pub(crate) fn next(&self, node: usize, x: &[f32]) -> i32 {
         if self.go_left(node, x[self.split_feature[node] as usize]) {
             self.left_child[node]
         } else {
@@ -132,6 +143,10 @@ pub struct Ensemble {
     roots: Vec<u32>,
     /// The same trees padded to complete binary trees, when they are shallow enough.
     complete: Option<CompleteForest>,
+    /// The same trees as branch-free chains walked several declarations at once.
+    lanes: Option<crate::lane_walk::LaneForest>,
+    /// Input-independent tables of the linear-time exact TreeSHAP.
+    linear_shap: crate::linear_shap::LinearShap,
 }
 
 const LEAF: u32 = 1 << 31;
@@ -382,14 +397,20 @@ impl Ensemble {
             leaves.extend_from_slice(&t.leaf_value);
         }
         let complete = CompleteForest::build(&trees, max_depth, num_features);
+        let lanes = crate::lane_walk::LaneForest::build(
+            &trees.iter().map(Tree::view).collect::<Vec<_>>(),
+            num_features,
+        );
         Ensemble {
             num_features,
-            trees,
             max_depth,
             nodes,
             leaves,
             roots,
             complete,
+            lanes,
+            linear_shap: crate::linear_shap::LinearShap::build(&trees),
+            trees,
         }
     }
 
@@ -463,6 +484,16 @@ impl Ensemble {
     /// cache while all rows pass through it: several times faster than row by row once the
     /// model outgrows the CPU cache.
     pub fn raw_scores_block(&self, xs: &[f32], out: &mut [f64]) {
+        if let Some(lanes) = &self.lanes {
+            lanes.add_block(xs, out);
+            return;
+        }
+        self.raw_scores_block_reference(xs, out);
+    }
+
+    /// The block scorer before [`crate::lane_walk`] (complete trees when shallow, else the
+    /// pointer walk tree by tree): kept as the benchmark baseline and test oracle.
+    pub fn raw_scores_block_reference(&self, xs: &[f32], out: &mut [f64]) {
         let nf = self.num_features;
         if let Some(c) = &self.complete {
             c.add_block(xs, nf, out);
@@ -477,8 +508,29 @@ impl Ensemble {
         }
     }
 
-    /// Exact TreeSHAP (Lundberg et al. 2018, path-dependent algorithm) contributions.
+    /// Exact path-dependent TreeSHAP contributions, computed in linear time per tree by
+    /// [`crate::linear_shap`] (equal to [`Ensemble::shap_reference`] up to rounding).
     pub fn shap(&self, x: &[f32]) -> Contributions {
+        let mut values = vec![0.0; self.num_features];
+        let mut bias = 0.0;
+        let mut scratch = self.linear_shap.scratch();
+        let mut reference = None;
+        for (i, tree) in self.trees.iter().enumerate() {
+            bias += tree.expected_value();
+            if tree.is_stump() || self.linear_shap.add_tree(i, x, &mut values, &mut scratch) {
+                continue;
+            }
+            let d = self.max_depth + 2;
+            let buffer =
+                reference.get_or_insert_with(|| vec![PathElement::default(); d * (d + 1) / 2 + d]);
+            tree_shap(tree, x, &mut values, 0, 0, buffer, 0, 1.0, 1.0, -1);
+        }
+        Contributions { bias, values }
+    }
+
+    /// Exact TreeSHAP (Lundberg et al. 2018, path-dependent algorithm) contributions: the
+    /// reference [`Ensemble::shap`] is tested against, `leaves x depth^2` per tree.
+    pub fn shap_reference(&self, x: &[f32]) -> Contributions {
         let mut values = vec![0.0; self.num_features];
         let mut bias = 0.0;
         let d = self.max_depth + 2;
