@@ -8,11 +8,11 @@ use borderline_app::declarations::{self, Source};
 use borderline_app::targeting::{
     evaluate_model, rank_batch, score_one, score_stream, ActiveScorer, Capacities, Reasons,
 };
+use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_core::{Declaration, Lane};
 use borderline_ingest::Profile;
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::Scorer;
-use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use std::sync::OnceLock;
 
 fn bundled_path(split: &str) -> String {
@@ -66,7 +66,11 @@ fn a_batch_is_ranked_by_risk_with_lanes_under_the_capacity_rule() {
     let red = list.iter().filter(|e| e.lane == Lane::Red).count();
     let yellow = list.iter().filter(|e| e.lane == Lane::Yellow).count();
     assert_eq!(red, rows.len() * 5 / 100, "red = floor(n x 5%)");
-    assert_eq!(red + yellow, rows.len() * 15 / 100, "red + yellow = floor(n x 15%)");
+    assert_eq!(
+        red + yellow,
+        rows.len() * 15 / 100,
+        "red + yellow = floor(n x 15%)"
+    );
     assert!(list
         .iter()
         .filter(|e| e.lane == Lane::Red)
@@ -80,7 +84,13 @@ fn a_batch_is_ranked_by_risk_with_lanes_under_the_capacity_rule() {
 #[test]
 fn a_batch_smaller_than_one_over_the_share_gets_no_red_lane_by_rank() {
     let rows: Vec<Declaration> = bundled("test", 50).into_iter().take(10).collect();
-    let list = rank_batch(&scorer(), &rows, Capacities::default(), Reasons::default(), None);
+    let list = rank_batch(
+        &scorer(),
+        &rows,
+        Capacities::default(),
+        Reasons::default(),
+        None,
+    );
     assert!(list.iter().all(|e| e.lane != Lane::Red), "5% of 10 is 0");
 }
 
@@ -100,10 +110,16 @@ fn a_stream_scores_every_accepted_row_in_input_order_like_one_by_one() {
     let s = scorer();
     let source = Source::new(bundled_path("test"), Profile::korea_customs());
     let mut seen = Vec::new();
-    let (report, _) = score_stream(&s, &source, Capacities::default(), Reasons::default(), |e| {
-        seen.push((e.declaration_id.to_string(), e.risk_score, e.lane));
-        Ok(())
-    })
+    let (report, _) = score_stream(
+        &s,
+        &source,
+        Capacities::default(),
+        Reasons::default(),
+        |e| {
+            seen.push((e.declaration_id.to_string(), e.risk_score, e.lane));
+            Ok(())
+        },
+    )
     .expect("streams");
     assert_eq!(seen.len() as u64, report.accepted);
     let all = bundled("test", 1);
@@ -125,7 +141,10 @@ fn evaluation_reports_auc_and_precision_at_capacities() {
 #[test]
 fn activating_a_model_swaps_it_for_new_requests_while_requests_in_flight_keep_theirs() {
     let active = ActiveScorer::default();
-    assert!(active.current().is_none(), "no model until one is activated");
+    assert!(
+        active.current().is_none(),
+        "no model until one is activated"
+    );
     active.swap(model().clone());
     let in_flight = active.current().expect("active");
     let mut other = model().clone();
@@ -133,7 +152,10 @@ fn activating_a_model_swaps_it_for_new_requests_while_requests_in_flight_keep_th
     let previous = active.swap(other).expect("had one");
     assert_eq!(previous.model().model_id, model().model_id);
     assert_eq!(in_flight.model().model_id, model().model_id);
-    assert_eq!(active.current().expect("active").model().model_id, "risk-other");
+    assert_eq!(
+        active.current().expect("active").model().model_id,
+        "risk-other"
+    );
 }
 
 #[test]
@@ -190,7 +212,13 @@ fn a_screening_hit_sends_a_low_risk_declaration_to_at_least_the_documentary_lane
     let lowest = plain.last().expect("rows").declaration_id.to_string();
     assert_eq!(plain.last().expect("rows").lane, Lane::Green);
     let hit = OneHit(lowest.clone());
-    let list = rank_batch(&s, &rows, Capacities::default(), Reasons::default(), Some(&hit));
+    let list = rank_batch(
+        &s,
+        &rows,
+        Capacities::default(),
+        Reasons::default(),
+        Some(&hit),
+    );
     let e = list
         .iter()
         .find(|e| e.declaration_id == lowest)

@@ -125,7 +125,7 @@ fn main() -> ExitCode {
             _ => None,
         })
         .collect();
-    let scorer = Scorer::new(&model);
+    let scorer = Scorer::new(model.clone());
     let nf = scorer.num_features();
     let mut xs = vec![0.0f32; declarations.len() * nf];
     for (d, x) in declarations.iter().zip(xs.chunks_mut(nf)) {

@@ -200,9 +200,9 @@ impl Problem {
             Problem::CurrencyMismatch {
                 declared,
                 benchmarks,
-            } if declared.trim().is_empty() => format!(
-                "no currency declared; price benchmarks are in {benchmarks} (not compared)"
-            ),
+            } if declared.trim().is_empty() => {
+                format!("no currency declared; price benchmarks are in {benchmarks} (not compared)")
+            }
             Problem::CurrencyMismatch {
                 declared,
                 benchmarks,
