@@ -73,7 +73,6 @@ pub struct Bm25 {
     terms: FastMap<String, u32>,
     postings: Vec<Vec<(u32, f32)>>,
     idf: Vec<f32>,
-    n_docs: usize,
 }
 
 #[derive(Debug, Default)]
@@ -142,16 +141,11 @@ impl Bm25Builder {
             terms,
             postings,
             idf,
-            n_docs: n,
         }
     }
 }
 
 impl Bm25 {
-    pub fn n_docs(&self) -> usize {
-        self.n_docs
-    }
-
     /// Inverse document frequency of a term (0 when absent).
     pub fn idf(&self, term: &str) -> f32 {
         self.terms.get(term).map_or(0.0, |&i| self.idf[i as usize])
@@ -181,7 +175,8 @@ impl Bm25 {
         }
     }
 
-    /// Adds each document's BM25 score for the weighted query terms into `out` (len = n_docs).
+    /// Adds each document's BM25 score for the weighted query terms into `out` (one per document).
+    #[cfg(test)]
     pub fn score_into(&self, query: &[(String, f32)], out: &mut [f32]) {
         for (t, qw) in query {
             if let Some(&id) = self.terms.get(t) {

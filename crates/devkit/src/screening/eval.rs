@@ -2,7 +2,7 @@
 //! against the token-sorted Jaro-Winkler baseline, run in the same process on the same data.
 //!
 //! Sets:
-//! * **company/vessel pairs** from [`crate::pairs::generate`] (seeded), scored pairwise;
+//! * **company/vessel pairs** from [`super::pairs::generate`] (seeded), scored pairwise;
 //! * **UN positives** (plain and with typos) from `name-matching-dev`: a positive counts as
 //!   found when the UN entry it names is among the hits at the threshold. The entry is the one
 //!   whose normalised name equals the plain row's; rows naming no UN entry exactly are reported
@@ -13,11 +13,10 @@
 //! The dev sets are read from `../shared/data/name-matching-dev` (too large for the repo);
 //! when missing the people sets are skipped with a message and only the pairs are evaluated.
 
-use crate::baseline::{self, Baseline};
-use crate::matcher::{Matcher, Query};
-use crate::model::Schema;
-use crate::normalize::normalize;
-use crate::pairs::{self, LabelledPair};
+use super::baseline::{self, Baseline};
+use super::pairs::{self, LabelledPair};
+use borderline_screening::normalize::normalize;
+use borderline_screening::{Matcher, Query, Schema};
 use ahash::AHashMap;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -170,7 +169,7 @@ pub fn read_persons(path: &Path) -> anyhow::Result<Vec<Person>> {
         if let Some(n) = r.get(ni).filter(|n| !n.trim().is_empty()) {
             out.push(Person {
                 name: n.to_string(),
-                country: ci.and_then(|i| r.get(i)).and_then(crate::country::to_iso2),
+                country: ci.and_then(|i| r.get(i)).and_then(borderline_screening::to_iso2),
                 birth_date: di
                     .and_then(|i| r.get(i))
                     .map(str::trim)
@@ -192,7 +191,7 @@ pub fn read_people(path: &Path) -> anyhow::Result<Vec<(String, Option<String>)>>
     for r in rdr.records() {
         let r = r?;
         if let Some(n) = r.get(ni).filter(|n| !n.trim().is_empty()) {
-            let c = ci.and_then(|i| r.get(i)).and_then(crate::country::to_iso2);
+            let c = ci.and_then(|i| r.get(i)).and_then(borderline_screening::to_iso2);
             out.push((n.to_string(), c));
         }
     }
@@ -321,7 +320,7 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
         plain.len(),
         unresolved
     ));
-    let un_entries: Vec<crate::model::Entry> = m
+    let un_entries: Vec<borderline_screening::Entry> = m
         .entries()
         .iter()
         .filter(|e| e.list == "un")
