@@ -1,14 +1,15 @@
-//! `borderline network ...`: supplier-network exposure of a declaration and graph export.
+//! `borderline network ...`: supplier-network exposure of a declaration and graph export:
+//! arguments, one call to `borderline_app::screening`, printing. Without a party directory the
+//! synthetic demo enrichment of `borderline-devkit` names the bundled data's parties.
 
-use crate::cli::ListOptions;
-use crate::demo;
-use crate::matcher::{MatchConfig, Matcher};
-use crate::network::read_relationships;
-use crate::signal::PartyDirectory;
+use crate::screen::ListOptions;
+use crate::targeting::{data_dir, load, InputArgs};
 use anyhow::{bail, Context};
-use borderline_core::Signal;
+use borderline_app::screening::{self as app, BatchScreening, Parties};
+use borderline_core::Declaration;
+use borderline_devkit::DemoEnrichment;
 use clap::{Args, Subcommand, ValueEnum};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Args)]
@@ -29,9 +30,12 @@ pub enum NetworkCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct NetworkInputs {
-    /// Declarations (Korea Customs layout, CSV or gzip); default data/declarations/kcs_test.csv.gz.
+    /// Declarations (CSV or JSON Lines, optionally gzip); default the bundled
+    /// data/declarations/kcs_test.csv.gz.
     #[arg(long)]
     pub declarations: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Party directory CSV `party_id,name,address,country[,schema]`. Without it the SYNTHETIC
     /// demo enrichment (seeded) names the anonymised parties.
     #[arg(long)]
@@ -84,113 +88,56 @@ pub struct DemoArgs {
     pub inputs: NetworkInputs,
 }
 
-fn default_declarations() -> PathBuf {
-    let local = PathBuf::from("data/declarations/kcs_test.csv.gz");
-    if local.is_file() {
-        return local;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/declarations/kcs_test.csv.gz")
-}
-
-fn load_declarations(p: &Option<PathBuf>) -> anyhow::Result<Vec<borderline_core::Declaration>> {
-    let path = p.clone().unwrap_or_else(default_declarations);
-    let (decls, quarantined, _) =
-        borderline_ingest::read_all(&path, borderline_ingest::Profile::korea_customs())
-            .with_context(|| format!("reading declarations {}", path.display()))?;
-    if !quarantined.is_empty() {
-        eprintln!(
-            "{} declaration rows quarantined in {}",
-            quarantined.len(),
-            path.display()
-        );
-    }
-    Ok(decls)
-}
-
 struct Built {
-    decls: Vec<borderline_core::Declaration>,
-    signal: crate::signal::ScreeningSignal,
-    net: Arc<crate::network::SupplierNetwork>,
-    enrichment: Option<demo::DemoEnrichment>,
+    decls: Vec<Declaration>,
+    screening: BatchScreening,
+    enrichment: Option<DemoEnrichment>,
 }
 
 fn build(inp: &NetworkInputs) -> anyhow::Result<Built> {
-    let decls = load_declarations(&inp.declarations)?;
-    let matcher = Arc::new(Matcher::build(&inp.lists.store()?, MatchConfig::default()));
-    let mut rels = Vec::new();
-    if let Some(r) = &inp.relations {
-        let text =
-            std::fs::read_to_string(r).with_context(|| format!("reading {}", r.display()))?;
-        let (rs, issues) = read_relationships(&text, &r.display().to_string());
-        for i in issues {
-            eprintln!("warning: {i}");
-        }
-        rels = rs;
-    }
-    match &inp.parties {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let (dir, issues) = PartyDirectory::from_csv(&text, &p.display().to_string());
-            for i in issues {
-                eprintln!("warning: {i}");
-            }
-            let (signal, net, problems) =
-                crate::build_signal(&decls, matcher, dir, &rels, inp.hops);
-            for p in problems {
-                eprintln!("warning: relationship skipped: {p}");
-            }
-            Ok(Built {
-                decls,
-                signal,
-                net,
-                enrichment: None,
-            })
-        }
+    let path = inp
+        .declarations
+        .clone()
+        .unwrap_or_else(|| data_dir().join("declarations/kcs_test.csv.gz"));
+    let decls = load(&path, &inp.input)?;
+    let matcher = Arc::new(app::matcher(&inp.lists.store()?, None)?);
+    let (mut parties, enrichment) = match &inp.parties {
+        Some(p) => (Parties::from_files(p, None)?, None),
         None => {
-            let mut e = demo::enrich(&decls, matcher.entries(), inp.seed);
-            e.relationships.extend(rels);
-            let (signal, net, problems) = crate::build_signal(
-                &decls,
-                matcher,
-                e.directory.clone(),
-                &e.relationships,
-                inp.hops,
-            );
-            for p in problems {
-                eprintln!("warning: relationship skipped: {p}");
-            }
-            Ok(Built {
-                decls,
-                signal,
-                net,
-                enrichment: Some(e),
-            })
+            let e = borderline_devkit::demo_enrichment(&decls, &matcher, inp.seed);
+            (Parties::from(e.clone()), Some(e))
         }
+    };
+    if let Some(r) = &inp.relations {
+        parties.add_relationships(r)?;
     }
+    for s in &parties.skipped {
+        eprintln!("warning: {s}");
+    }
+    let screening = app::screen_network(&decls, matcher, parties, inp.hops);
+    for p in &screening.unused_relationships {
+        eprintln!("warning: relationship skipped: {p}");
+    }
+    Ok(Built {
+        decls,
+        screening,
+        enrichment,
+    })
 }
 
 pub fn run(a: NetworkArgs) -> anyhow::Result<()> {
     match a.command {
         NetworkCommand::Exposure(e) => {
             let b = build(&e.inputs)?;
-            let Some(d) = b
-                .decls
-                .iter()
-                .find(|d| d.declaration_id == e.declaration.as_str())
-            else {
-                bail!("declaration {} not found", e.declaration);
-            };
-            let paths = b.signal.exposure(d);
-            let reasons = b.signal.reasons(d);
+            let (x, d) = app::exposure(&b.decls, &b.screening, &e.declaration)?;
             if e.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
-                        "declaration": d.declaration_id,
+                        "declaration": x.declaration_id,
                         "synthetic_parties": b.enrichment.is_some(),
-                        "paths": paths,
-                        "reasons": reasons,
+                        "paths": x.paths,
+                        "reasons": x.reasons,
                     }))?
                 );
                 return Ok(());
@@ -209,30 +156,33 @@ pub fn run(a: NetworkArgs) -> anyhow::Result<()> {
                 d.declarant,
                 d.courier.as_deref().unwrap_or("-")
             );
-            if paths.is_empty() {
+            if x.paths.is_empty() {
                 println!("no listed entity within {} hops", e.inputs.hops);
             }
-            for p in &paths {
+            for p in &x.paths {
                 println!("  path: {}", p.describe());
             }
-            for r in &reasons {
+            for r in &x.reasons {
                 println!("  reason [{}]: {}", r.code, r.text);
             }
             Ok(())
         }
         NetworkCommand::Export(x) => {
             let b = build(&x.inputs)?;
+            let net = &b.screening.network;
             let text = match x.format {
-                ExportFormat::Graphml => b.net.to_graphml(),
-                ExportFormat::Json => serde_json::to_string_pretty(&b.net.to_json())?,
+                ExportFormat::Graphml => net.to_graphml(),
+                ExportFormat::Json => serde_json::to_string_pretty(&net.to_json())?,
             };
-            std::fs::write(&x.output, text)
+            let mut out = crate::output::AtomicFile::create(&x.output)?;
+            std::io::Write::write_all(&mut out, text.as_bytes())
                 .with_context(|| format!("writing {}", x.output.display()))?;
+            out.commit()?;
             println!(
                 "wrote {} ({} nodes, {} edges)",
                 x.output.display(),
-                b.net.node_count(),
-                b.net.edge_count()
+                net.node_count(),
+                net.edge_count()
             );
             Ok(())
         }
@@ -241,33 +191,21 @@ pub fn run(a: NetworkArgs) -> anyhow::Result<()> {
             let Some(e) = b.enrichment else {
                 bail!("demo-enrichment writes the synthetic enrichment; do not pass --parties");
             };
-            std::fs::create_dir_all(&x.output_dir)?;
-            std::fs::write(x.output_dir.join("parties.csv"), e.directory.to_csv()?)?;
-            let mut w = csv::Writer::from_path(x.output_dir.join("relationships.csv"))?;
-            w.write_record(["from", "to", "relation", "source"])?;
-            for r in &e.relationships {
-                w.write_record([&r.from, &r.to, &r.relation, &r.source])?;
-            }
-            w.flush()?;
-            let mut w = csv::Writer::from_path(x.output_dir.join("planted.csv"))?;
-            w.write_record(["party_id", "kind", "detail"])?;
-            for p in &e.planted {
-                w.write_record([p.party_id.as_str(), p.kind, p.detail.as_str()])?;
-            }
-            w.flush()?;
+            borderline_devkit::write_demo_enrichment(&e, &x.output_dir)?;
             // Declarations touched by planted parties, for the demo.
-            let planted: ahash::AHashSet<&str> =
+            let planted: std::collections::HashSet<&str> =
                 e.planted.iter().map(|p| p.party_id.as_str()).collect();
-            let mut shown = 0;
-            for d in &b.decls {
-                let parties = [Some(d.importer.as_str()), d.seller.as_deref()];
-                if parties.iter().flatten().any(|p| planted.contains(p)) && shown < 5 {
-                    println!(
-                        "example declaration with a planted party: {}",
-                        d.declaration_id
-                    );
-                    shown += 1;
-                }
+            let touched = b.decls.iter().filter(|d| {
+                [Some(d.importer.as_str()), d.seller.as_deref()]
+                    .iter()
+                    .flatten()
+                    .any(|p| planted.contains(p))
+            });
+            for d in touched.take(5) {
+                println!(
+                    "example declaration with a planted party: {}",
+                    d.declaration_id
+                );
             }
             println!(
                 "wrote SYNTHETIC demo enrichment ({} parties, {} relationships, {} planted) to {}",
