@@ -13,6 +13,10 @@ pub enum AppError {
     Model(#[from] borderline_targeting::model::ModelError),
     #[error(transparent)]
     Screening(#[from] borderline_screening::ScreeningError),
+    #[error(transparent)]
+    Valuation(#[from] borderline_valuation::ValuationError),
+    #[error(transparent)]
+    Hs(#[from] borderline_hs::HsError),
     #[cfg(feature = "training")]
     #[error(transparent)]
     Training(#[from] borderline_training::TrainError),

@@ -9,10 +9,12 @@
 
 pub mod declarations;
 pub mod error;
+pub mod hs;
 pub mod screening;
 pub mod targeting;
 #[cfg(feature = "training")]
 pub mod training;
+pub mod valuation;
 
 pub use error::AppError;
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

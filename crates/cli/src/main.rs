@@ -5,8 +5,12 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod governance;
+mod hs;
+mod network;
 mod output;
+mod screen;
 mod targeting;
+mod valuation;
 
 #[derive(Parser)]
 #[command(
@@ -24,17 +28,17 @@ enum Command {
     #[command(flatten)]
     Targeting(targeting::Command),
     #[command(flatten)]
-    Valuation(borderline_valuation::cli::Command),
+    Valuation(valuation::Command),
     /// Throughput benchmarks (see scripts/bench.sh).
     #[command(subcommand, hide = true)]
     Bench(bench::BenchCommand),
     /// Print version information.
     Version,
-    // -- module command groups: one flattened line each (e.g. `#[command(flatten)] Screening(borderline_screening::cli::Command),`)
+    // -- module command groups: one flattened line each (e.g. `#[command(flatten)] Screening(screen::Command),`)
     #[command(flatten)]
-    Screening(borderline_screening::cli::Command),
+    Screening(screen::Command),
     #[command(flatten)]
-    Hs(borderline_hs::cli::Command),
+    Hs(hs::Command),
     #[command(flatten)]
     Governance(governance::Command),
 }
@@ -43,12 +47,12 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Targeting(c) => targeting::run(c)?,
-        Command::Valuation(c) => borderline_valuation::cli::run(c)?,
+        Command::Valuation(c) => valuation::run(c)?,
         Command::Bench(c) => bench::run(c)?,
         Command::Version => println!("borderline {}", env!("CARGO_PKG_VERSION")),
-        // -- module dispatch: one arm each (e.g. `Command::Screening(c) => borderline_screening::cli::run(c)?,`)
-        Command::Screening(c) => borderline_screening::cli::run(c)?,
-        Command::Hs(c) => borderline_hs::cli::run(c)?,
+        // -- module dispatch: one arm each (e.g. `Command::Screening(c) => screen::run(c)?,`)
+        Command::Screening(c) => screen::run(c)?,
+        Command::Hs(c) => hs::run(c)?,
         Command::Governance(c) => governance::run(c)?,
     }
     Ok(())

@@ -31,7 +31,7 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
-#[derive(Args)]
+#[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// Column layout: korea-customs, generic, or a JSON profile file.
     #[arg(long, default_value = "korea-customs")]

@@ -12,7 +12,7 @@ fn pct(v: &mut [f64], q: f64) -> f64 {
     v[((v.len() - 1) as f64 * q).round() as usize]
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let model = Classifier::bundled()?;
     println!("model build: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);

@@ -4,7 +4,7 @@
 
 use borderline_hs::{calibrate, Classifier};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Optional parameter overrides for experiments: HS_PARAMS='{"w_char":0.0}'.
     let model = match std::env::var("HS_PARAMS") {
         Ok(json) => {
@@ -16,7 +16,7 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             Classifier::build(
-                borderline_hs::vocab::Vocabulary::bundled()?,
+                borderline_hs::Vocabulary::bundled()?,
                 Vec::new(),
                 serde_json::from_value(v)?,
             )?

@@ -197,7 +197,8 @@ impl Bm25 {
         }
     }
 
-    /// Adds each document's BM25 score for the weighted query terms into `out` (len = n_docs).
+    /// Adds each document's BM25 score for the weighted query terms into `out` (one per document).
+    #[cfg(test)]
     pub fn score_into(&self, query: &[(String, f32)], out: &mut [f32]) {
         for (t, qw) in query {
             if let Some(&id) = self.terms.get(t) {

@@ -3,24 +3,24 @@
 //! * [`Nomenclature`]: the bundled HS 2022 nomenclature and declared-code validation;
 //! * [`Classifier`]: top-k HS6 suggestions with calibrated confidence from a goods description,
 //!   declared-code checks, training on labelled history, model files;
-//! * [`divergence::HsDivergence`]: a [`borderline_core::Signal`] measuring how unusual a declared
-//!   code is for its importer, seller and pair, and whether it looks like tariff engineering;
-//! * [`eval`]: the HSCodeComp evaluation with a plain TF-IDF baseline;
-//! * [`cli`]: the `borderline hs ...` command group.
+//! * [`HsDivergence`]: a [`borderline_core::Signal`] measuring how unusual a declared code is
+//!   for its importer, seller and pair, and whether it looks like tariff engineering;
+//!   [`HsDescriptionSignal`] checks the declared code against the goods description;
+//! * [`io`]: batch and labelled files (CSV or JSON Lines);
+//! * [`calibrate`]: the confidence temperatures and the bundled calibration set.
+//!
+//! Front ends call the use cases of `borderline-app`; the HSCodeComp evaluation with its TF-IDF
+//! baseline lives in `borderline-devkit`.
 
-pub mod benchmark;
 pub mod calibrate;
 pub mod classify;
-pub mod cli;
-pub mod divergence;
-
-pub mod error;
-pub mod eval;
+mod divergence;
+mod error;
 pub mod index;
 pub mod io;
-pub mod model;
+mod model;
 pub mod national;
-pub mod nomenclature;
+mod nomenclature;
 pub mod reading;
 pub mod references;
 pub mod text;
@@ -32,3 +32,4 @@ pub use divergence::{DivergenceConfig, HsDescriptionSignal, HsDivergence};
 pub use error::HsError;
 pub use model::{CheckPolicy, CheckResult, Classifier, Labelled, Params, Ranking, Suggestion};
 pub use nomenclature::{CodeStatus, Level, Nomenclature, PathStep};
+pub use vocab::Vocabulary;

@@ -1,42 +1,41 @@
 //! Borderline screening: sanctions and forced-labour screening of declaration parties.
 //!
-//! * [`loaders`] / [`bundled`] / [`store`]: watchlists (OFAC SDN and non-SDN legacy CSV, UN XML,
-//!   BIS DPL, trade.gov CSL, simple CSV) into one [`model::Entry`] model.
+//! * [`loaders`] and [`ListStore`]: watchlists (OFAC SDN and non-SDN legacy CSV, UN XML,
+//!   BIS DPL, trade.gov CSL, simple CSV, the bundled lists) into one [`Entry`] model.
 //! * [`normalize`]: Unicode, transliteration, legal forms, annotations, stop-words.
-//! * [`matcher`]: the token index (exact and one-deletion keys), candidate retrieval and the
+//! * [`Matcher`]: the token index (exact and one-deletion keys), candidate retrieval and the
 //!   explained pair score.
+//! * [`network`]: the supplier network and exposure paths to listed entities;
+//!   [`build_signal`] assembles it for a batch, and [`ScreeningSignal`] gives reasons.
+//! * [`xinjiang_flag`]: forced-labour region flags of addresses.
+//!
+//! Front ends call the use cases of `borderline-app`; evaluation harnesses and the synthetic
+//! demo parties live in `borderline-devkit`.
 
-pub mod assemble;
-pub mod baseline;
+mod assemble;
 pub mod bundled;
-pub mod cli;
-pub mod country;
-pub mod demo;
-pub mod deveval;
-pub mod devsets;
-pub mod error;
-pub mod eval;
+mod country;
+mod error;
 pub mod hangul;
 pub mod legal;
 pub mod loaders;
-pub mod matcher;
-pub mod model;
+mod matcher;
+mod model;
 pub mod network;
-pub mod network_cli;
 pub mod nicknames;
 pub mod normalize;
 pub mod pairmodel;
-pub mod pairs;
-pub mod pairtrain;
-pub mod signal;
-pub mod store;
+mod signal;
+mod store;
 pub mod token_set;
-pub mod xinjiang;
+mod xinjiang;
 
 pub use assemble::build_signal;
+pub use country::to_iso2;
 pub use error::{Result, ScreeningError};
-pub use matcher::{Hit, MatchConfig, Matcher, Query};
-pub use model::{Entry, ListMeta, LoadIssue, Schema, WatchList};
-pub use network::SupplierNetwork;
-pub use signal::{PartyDirectory, PartyInfo, ScreeningSignal};
-pub use store::ListStore;
+pub use matcher::{Explanation, Hit, MatchConfig, MatchHow, Matcher, Query, SharedMatcher};
+pub use model::{birth_year, Address, Entry, ListMeta, LoadIssue, Schema, WatchList};
+pub use network::{read_relationships, ExposurePath, Relationship, SupplierNetwork};
+pub use signal::{PartyDirectory, PartyInfo, PartyScreen, ScreeningSignal};
+pub use store::{ListFormat, ListStore, ListSummary};
+pub use xinjiang::{xinjiang_flag, RegionFlag};

@@ -143,9 +143,14 @@ impl PartyDirectory {
     }
 
     /// Writes the directory as CSV (sorted by id).
-    pub fn to_csv(&self) -> anyhow::Result<String> {
+    pub fn to_csv(&self) -> crate::Result<String> {
+        let csv_error = |source| crate::ScreeningError::Csv {
+            path: "party directory".into(),
+            source,
+        };
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["party_id", "name", "address", "country", "schema"])?;
+        w.write_record(["party_id", "name", "address", "country", "schema"])
+            .map_err(csv_error)?;
         let mut ids: Vec<&String> = self.parties.keys().collect();
         ids.sort();
         for id in ids {
@@ -156,9 +161,14 @@ impl PartyDirectory {
                 p.address.as_deref().unwrap_or(""),
                 p.country.as_deref().unwrap_or(""),
                 p.schema.as_str(),
-            ])?;
+            ])
+            .map_err(csv_error)?;
         }
-        Ok(String::from_utf8(w.into_inner()?)?)
+        let bytes = w
+            .into_inner()
+            .map_err(|e| csv_error(csv::Error::from(e.into_error())))?;
+        // Every field written is a `&str`, so the bytes are UTF-8.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
 

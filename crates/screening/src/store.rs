@@ -28,7 +28,7 @@ pub struct ListSummary {
 }
 
 /// The list formats a user file can be given in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ListFormat {
     /// OFAC legacy CSV: a directory with sdn.csv/cons_prim.csv and optional alt/add/comments.
     OfacCsv,

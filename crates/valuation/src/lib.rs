@@ -11,23 +11,22 @@
 //!   direction, duty at risk and officer-phrased reasons. Zero or missing mass/value and
 //!   currency mismatches are data-quality findings, never a division.
 //! * [`ValuationSignal`] exposes the same as a `borderline_core::Signal`.
-//! * [`eval`] is the seeded noise + injection evaluation against the IQR price filter and the
-//!   plain robust z-score.
+//!
+//! Front ends call the use cases of `borderline-app`; the seeded noise + injection evaluation
+//! against the IQR price filter and the plain robust z-score lives in `borderline-devkit`.
 
-pub mod benchmark;
-pub mod check;
-pub mod cli;
-pub mod error;
-pub mod eval;
-pub mod key;
-pub mod signal;
-pub mod stats;
+mod benchmark;
+mod check;
+mod error;
+mod key;
+mod signal;
+mod stats;
 
-pub use benchmark::Problem;
 pub use benchmark::{
-    AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats, Product, Span, Tuning,
+    log_unit_value, AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats,
+    Problem, Product, Span, Tuning,
 };
 pub use check::{Assessment, Check, CheckOutcome, Direction, Finding, Quality, QuickCheck, Status};
 pub use error::ValuationError;
-pub use key::{Basis, Level};
+pub use key::{hs6_number, Basis, Level};
 pub use signal::ValuationSignal;

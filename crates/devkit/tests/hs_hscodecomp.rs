@@ -2,7 +2,8 @@
 //! model must beat the plain TF-IDF baseline clearly. Skips with a message when `../shared` is
 //! absent (override the location with BORDERLINE_SHARED).
 
-use borderline_hs::{eval, Classifier};
+use borderline_devkit::hs::eval;
+use borderline_hs::Classifier;
 use std::path::PathBuf;
 
 #[test]

@@ -1,13 +1,16 @@
-//! `borderline valuation build|check|evaluate`.
+//! `borderline valuation build|check|evaluate`: arguments, one call to
+//! `borderline_app::valuation` (or the evaluation in `borderline-devkit`), printing.
 
-use crate::benchmark::{BenchmarkBuilder, Benchmarks, Config};
-use crate::check::CheckOutcome;
-use crate::eval::{self, EvalConfig, Period};
+use crate::output::AtomicFile;
 use anyhow::Context;
-use borderline_ingest::{DeclarationReader, Profile, Row};
+use borderline_app::declarations::Source;
+use borderline_app::valuation::{self as app, BenchmarkSource};
+use borderline_devkit::valuation::eval::{self, EvalConfig, Period};
+use borderline_ingest::Profile;
+use borderline_valuation::Config;
 use chrono::NaiveDate;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
@@ -122,8 +125,8 @@ pub enum ValuationAction {
         #[arg(long, default_value_t = 0.02)]
         rate: f64,
         /// Scored period: test (history train+valid) or valid (history train; for tuning).
-        #[arg(long, value_enum, default_value_t = Period::Test)]
-        period: Period,
+        #[arg(long, value_enum, default_value_t = PeriodArg::Test)]
+        period: PeriodArg,
         #[command(flatten)]
         bench: BenchArgs,
         #[arg(long)]
@@ -131,44 +134,28 @@ pub enum ValuationAction {
     },
 }
 
-fn stream_into(
-    builder: &mut BenchmarkBuilder,
-    path: &Path,
-    profile: &Profile,
-) -> anyhow::Result<(u64, NaiveDate)> {
-    let mut reader = DeclarationReader::open(path, profile.clone())
-        .with_context(|| format!("opening {}", path.display()))?;
-    let mut last = NaiveDate::MIN;
-    for row in reader.by_ref() {
-        if let Row::Accepted(d) = row {
-            last = last.max(d.date);
-            builder.add(&d);
-        }
-    }
-    if let Some(e) = reader.take_error() {
-        return Err(e.into());
-    }
-    eprintln!("{}", reader.report());
-    Ok((reader.report().accepted, last))
+/// `--period`: which period is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodArg {
+    Valid,
+    Test,
 }
 
-fn build_from(
-    files: &[PathBuf],
-    profile: &Profile,
-    config: Config,
-    as_of: Option<NaiveDate>,
-) -> anyhow::Result<Benchmarks> {
-    let mut builder = BenchmarkBuilder::new(config)?;
-    let mut last = NaiveDate::MIN;
-    for f in files {
-        let (_, l) = stream_into(&mut builder, f, profile)?;
-        last = last.max(l);
+impl From<PeriodArg> for Period {
+    fn from(p: PeriodArg) -> Period {
+        match p {
+            PeriodArg::Valid => Period::Valid,
+            PeriodArg::Test => Period::Test,
+        }
     }
-    let as_of = match as_of {
-        Some(d) => d,
-        None => last.succ_opt().context("no declarations in history")?,
-    };
-    Ok(builder.finalize(as_of))
+}
+
+/// History files as sources (rows not accepted are counted, not written).
+fn sources(files: &[PathBuf], profile: &Profile) -> Vec<Source> {
+    files
+        .iter()
+        .map(|f| Source::new(f, profile.clone()))
+        .collect()
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<()> {
@@ -183,7 +170,12 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             csv,
         } => {
             let profile = Profile::resolve(&profile)?;
-            let b = build_from(&history, &profile, bench.config()?, as_of)?;
+            let built =
+                app::build_benchmarks(&sources(&history, &profile), bench.config()?, as_of)?;
+            for r in &built.history {
+                eprintln!("{r}");
+            }
+            let b = built.benchmarks;
             eprintln!(
                 "benchmarks as of {} (window from {}): {} cells, {} own-history groups, currency {}, skipped {:?}",
                 b.as_of,
@@ -198,9 +190,9 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
                 eprintln!("wrote {}", p.display());
             }
             if let Some(p) = csv {
-                let f = std::fs::File::create(&p)
-                    .with_context(|| format!("creating {}", p.display()))?;
-                b.write_csv(std::io::BufWriter::new(f))?;
+                let mut f = AtomicFile::create(&p)?;
+                b.write_csv(&mut f)?;
+                f.commit()?;
                 eprintln!("wrote {}", p.display());
             }
             Ok(())
@@ -215,71 +207,54 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             json,
         } => {
             let profile = Profile::resolve(&profile)?;
-            let b = if let Some(p) = benchmarks {
-                Benchmarks::load(&p)?
+            let source = if let Some(p) = benchmarks {
+                BenchmarkSource::File(p)
             } else if !history.is_empty() {
-                // as of the first checked declaration's date
-                let mut first: Option<NaiveDate> = None;
-                let mut r = DeclarationReader::open(&input, profile.clone())?;
-                for row in r.by_ref() {
-                    if let Row::Accepted(d) = row {
-                        first = Some(first.map_or(d.date, |f: NaiveDate| f.min(d.date)));
-                    }
+                BenchmarkSource::History {
+                    files: sources(&history, &profile),
+                    config: bench.config()?,
                 }
-                build_from(&history, &profile, bench.config()?, first)?
             } else {
                 anyhow::bail!("give --benchmarks FILE or --history FILE...");
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let mut reader = DeclarationReader::open(&input, profile)?;
-            let (mut n, mut flagged, mut dq) = (0u64, 0u64, 0u64);
-            for row in reader.by_ref() {
-                let d = match row {
-                    Row::Accepted(d) => d,
-                    Row::Quarantined(q) => {
-                        eprintln!("{q}");
-                        continue;
-                    }
-                };
-                n += 1;
-                let c = b.check(&d);
-                let reasons = b.reasons(&d, &c);
-                let is_dq = matches!(c.outcome, CheckOutcome::DataQuality { .. });
-                flagged += c.flagged as u64;
-                dq += is_dq as u64;
-                if !(all || c.flagged || is_dq) {
-                    continue;
+            let summary = app::check_file(&Source::new(&input, profile), &source, |d, c| {
+                if !(all || c.check.flagged || c.data_quality) {
+                    return Ok(());
                 }
-                if json {
-                    let line = serde_json::json!({
-                        "declaration_id": d.declaration_id.as_str(),
-                        "check": c,
-                        "reasons": reasons,
-                    });
-                    writeln!(out, "{line}")?;
+                let line = if json {
+                    serde_json::to_string(&c).unwrap_or_default()
                 } else {
-                    let text: Vec<&str> = reasons.iter().map(|r| r.text.as_str()).collect();
-                    writeln!(
-                        out,
+                    let text: Vec<&str> = c.reasons.iter().map(|r| r.text.as_str()).collect();
+                    format!(
                         "{}\t{:?}\tscore {:.2}\t{}",
                         d.declaration_id,
-                        c.direction,
-                        c.score,
+                        c.check.direction,
+                        c.check.score,
                         if text.is_empty() {
                             "-".to_string()
                         } else {
                             text.join(" | ")
                         }
-                    )?;
-                }
-            }
-            if let Some(e) = reader.take_error() {
-                return Err(e.into());
-            }
+                    )
+                };
+                writeln!(out, "{line}")
+                    .map_err(borderline_app::AppError::io("writing to standard output"))
+            });
             out.flush()?;
-            eprintln!("{}", reader.report());
-            eprintln!("checked {n}: {flagged} flagged, {dq} data-quality findings");
+            let summary = summary?;
+            for r in &summary.history {
+                eprintln!("{r}");
+            }
+            for q in &summary.quarantined {
+                eprintln!("{q}");
+            }
+            eprintln!("{}", summary.input);
+            eprintln!(
+                "checked {}: {} flagged, {} data-quality findings",
+                summary.checked, summary.flagged, summary.data_quality
+            );
             Ok(())
         }
         ValuationAction::Evaluate {
@@ -302,7 +277,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
                 noise,
                 seed,
                 rate,
-                period,
+                period: period.into(),
                 benchmarks: bench.config()?,
             };
             let t = std::time::Instant::now();

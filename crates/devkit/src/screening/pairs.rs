@@ -20,8 +20,8 @@
 //! * `trade_words_only`: only the generic trade words of the list name ("GLOBAL TRADING CO");
 //! * `other_entity`: another listed name sharing at least one word.
 
-use crate::model::{Entry, Schema};
-use crate::normalize::{normalize, TokenKind};
+use borderline_screening::normalize::{normalize, TokenKind};
+use borderline_screening::{Entry, Schema};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -4,9 +4,9 @@
 //! explanation; of the held-out half only the counts (`--heldout` prints those hits too), so
 //! that choices are made on the development half.
 //!
-//! `cargo run --release -p borderline-screening --example falsehits [-- --heldout]`
+//! `cargo run --release -p borderline-devkit --example screening_falsehits [-- --heldout]`
 
-use borderline_screening::eval::{find_dev_dir, read_persons, Person};
+use borderline_devkit::screening::eval::{find_dev_dir, read_persons, Person};
 use borderline_screening::{ListStore, MatchConfig, Matcher, Query, Schema};
 
 fn query(p: &Person, country: bool, dob: bool) -> Query {

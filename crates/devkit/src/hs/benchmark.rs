@@ -1,16 +1,16 @@
-//! The full `hs evaluate` report: the product-title set (HSCodeComp, via [`crate::eval`]), the
+//! The full `hs evaluate` report: the product-title set (HSCodeComp, via [`super::eval`]), the
 //! bundled HMRC labelled descriptions (dev part and the never-tuned held-aside part reported
 //! separately), the HMRC vague descriptions, the ruling-style development set, calibration
 //! (reliability table and ECE on the held-aside part), and the TF-IDF baseline on every set,
 //! all in one run.
 
-use crate::eval::{self, EvalItem, Levels, TfIdfBaseline};
-use crate::model::{Classifier, Ranking};
-use crate::references::{Part, References};
-use crate::vague::VagueDetector;
+use super::eval::{self, EvalItem, Levels, TfIdfBaseline};
+use borderline_hs::references::{Part, References};
+use borderline_hs::vague::VagueDetector;
+use borderline_hs::{Classifier, Ranking};
 use serde::Serialize;
 
-const RULING_DEV: &str = include_str!("../../../data/hs/ruling-dev.tsv");
+const RULING_DEV: &str = include_str!("../../../../data/hs/ruling-dev.tsv");
 
 /// One labelled description and its HS6.
 #[derive(Debug, Clone, PartialEq)]

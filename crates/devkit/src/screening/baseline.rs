@@ -2,8 +2,8 @@
 //! Jaro-Winkler against every list name (no index), as OFAC's own search tool scores. Names are
 //! lower-cased, transliterated to ASCII, punctuation becomes space, tokens are sorted and joined.
 
-use crate::model::Entry;
-use crate::normalize::to_ascii_lower;
+use borderline_screening::normalize::to_ascii_lower;
+use borderline_screening::Entry;
 
 /// Token-sorted form used by the baseline.
 pub fn sorted_key(name: &str) -> String {

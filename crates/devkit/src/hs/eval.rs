@@ -6,10 +6,8 @@
 //! Optional fields: `product_attributes` (a JSON object, or a JSON string holding one) and the
 //! category path `cate_lv1_desc` .. `cate_lv5_desc`.
 
-use crate::error::HsError;
-use crate::model::{Classifier, Ranking};
-use crate::nomenclature::Nomenclature;
-use crate::text;
+use borderline_hs::text;
+use borderline_hs::{Classifier, HsError, Nomenclature, Ranking};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

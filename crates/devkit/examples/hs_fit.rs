@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release -p borderline-hs --example fit`
 
-use borderline_hs::benchmark::hmrc_part;
+use borderline_devkit::hs::benchmark::hmrc_part;
 use borderline_hs::references::Part;
 use borderline_hs::vague::VagueDetector;
 use borderline_hs::{calibrate, Classifier};

@@ -1,14 +1,13 @@
-//! Command-line interface of the screening module, flattened into `borderline`:
-//! `borderline screen ...`, `borderline lists`, `borderline network ...`.
+//! The screening command groups: `borderline screen ...`, `borderline lists`,
+//! `borderline network ...`: arguments, one call to `borderline_app::screening` (or the
+//! evaluation in `borderline-devkit`), printing.
 
-use crate::eval::{self, EvalOptions};
-use crate::matcher::{Hit, MatchConfig, Matcher, Query};
-use crate::model::Schema;
-use crate::store::{ListFormat, ListStore};
+use crate::output::Output;
 use anyhow::{bail, Context};
+use borderline_app::screening::{self as app, ListChoice, ListFile, Party};
+use borderline_devkit::screening::eval::{self, EvalOptions};
+use borderline_screening::{Hit, ListStore, Matcher, Schema};
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
-use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -18,7 +17,7 @@ pub enum Command {
     /// Show the loaded watchlists with entry counts, list dates and malformed lines.
     Lists(ListsArgs),
     /// Supplier-network exposure of declarations to listed entities.
-    Network(crate::network_cli::NetworkArgs),
+    Network(crate::network::NetworkArgs),
 }
 
 /// Which lists to load.
@@ -35,34 +34,42 @@ pub struct ListOptions {
 }
 
 impl ListOptions {
-    pub fn store(&self) -> anyhow::Result<ListStore> {
-        let mut store = if self.no_bundled {
-            ListStore::new()
-        } else {
-            ListStore::bundled().context("loading bundled watchlists")?
-        };
+    /// The lists the options name, parsed from `KEY=FORMAT:PATH`.
+    pub fn choice(&self) -> anyhow::Result<ListChoice> {
+        let mut files = Vec::new();
         for spec in &self.lists {
-            let (key, rest) = spec
+            let (key, format, path) = spec
                 .split_once('=')
+                .and_then(|(k, rest)| rest.split_once(':').map(|(f, p)| (k, f, p)))
                 .with_context(|| format!("--list {spec:?}: expected KEY=FORMAT:PATH"))?;
-            let (fmt, path) = rest
-                .split_once(':')
-                .with_context(|| format!("--list {spec:?}: expected KEY=FORMAT:PATH"))?;
-            let format: ListFormat = fmt.parse()?;
-            let list = store
-                .load_file(key, format, &PathBuf::from(path), None)
-                .with_context(|| format!("loading list {key} from {path}"))?;
-            for i in list.issues.iter().take(20) {
+            files.push(ListFile {
+                key: key.to_string(),
+                format: format.parse().with_context(|| format!("--list {spec:?}"))?,
+                path: PathBuf::from(path),
+            });
+        }
+        Ok(ListChoice {
+            no_bundled: self.no_bundled,
+            files,
+        })
+    }
+
+    /// Loads the lists, warning about malformed lines of the user's files.
+    pub fn store(&self) -> anyhow::Result<ListStore> {
+        let lists = app::load_lists(&self.choice()?)?;
+        for (file, issues) in &lists.issues {
+            for i in issues.iter().take(20) {
                 eprintln!("warning: {i}");
             }
-            if list.issues.len() > 20 {
+            if issues.len() > 20 {
                 eprintln!(
-                    "warning: {} more malformed lines in {path}",
-                    list.issues.len() - 20
+                    "warning: {} more malformed lines in {}",
+                    issues.len() - 20,
+                    file.path.display()
                 );
             }
         }
-        Ok(store)
+        Ok(lists.store)
     }
 }
 
@@ -197,20 +204,12 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
     match cmd {
         Command::Screen(a) => run_screen(*a),
         Command::Lists(a) => run_lists(a),
-        Command::Network(a) => crate::network_cli::run(a),
+        Command::Network(a) => crate::network::run(a),
     }
 }
 
 fn matcher(lists: &ListOptions, threshold: Option<f64>) -> anyhow::Result<Matcher> {
-    let store = lists.store()?;
-    let mut cfg = MatchConfig::default();
-    if let Some(t) = threshold {
-        if !(0.0..=1.0).contains(&t) {
-            bail!("--threshold must be within [0, 1], got {t}");
-        }
-        cfg.threshold = t;
-    }
-    Ok(Matcher::build(&store, cfg))
+    Ok(app::matcher(&lists.store()?, threshold)?)
 }
 
 fn run_lists(a: ListsArgs) -> anyhow::Result<()> {
@@ -240,25 +239,6 @@ fn run_lists(a: ListsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A given date of birth must hold a four-digit year, else it would silently be no evidence.
-fn resolve_birth_date(d: Option<&str>) -> Result<Option<String>, String> {
-    match d {
-        Some(d) if crate::model::birth_year(d).is_none() => {
-            Err(format!("date of birth {d:?} holds no year (1900-2099)"))
-        }
-        d => Ok(d.map(String::from)),
-    }
-}
-
-fn resolve_country(c: &Option<String>) -> anyhow::Result<Option<String>> {
-    match c {
-        None => Ok(None),
-        Some(c) => crate::country::to_iso2(c)
-            .map(Some)
-            .with_context(|| format!("unrecognised country {c:?}")),
-    }
-}
-
 fn print_hit(h: &Hit) {
     println!(
         "{:.3}  {}:{}  {}  [{}]  {}",
@@ -275,48 +255,18 @@ fn print_hit(h: &Hit) {
     println!("       {}", h.explanation.summary());
 }
 
-/// A batch input row.
-#[derive(Debug, Deserialize, Serialize, Default)]
-struct BatchRow {
-    #[serde(default)]
-    id: Option<String>,
-    name: String,
-    #[serde(default)]
-    schema: Option<String>,
-    #[serde(default)]
-    country: Option<String>,
-    #[serde(default)]
-    address: Option<String>,
-    #[serde(default)]
-    birth_date: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct BatchOut<'a> {
-    id: Option<&'a str>,
-    name: &'a str,
-    hits: usize,
-    best_score: Option<f64>,
-    best_list: Option<&'a str>,
-    best_entry_id: Option<&'a str>,
-    best_name: Option<&'a str>,
-    best_programs: String,
-    explanation: String,
-}
-
-#[derive(Debug, Serialize)]
-struct BatchJson<'a> {
-    id: Option<&'a str>,
-    name: &'a str,
-    hits: &'a [Hit],
-    error: Option<String>,
-}
-
-fn is_jsonl(p: &std::path::Path) -> bool {
-    matches!(
-        p.extension().and_then(|e| e.to_str()),
-        Some("jsonl" | "ndjson" | "json")
-    )
+impl QueryOptions {
+    /// The evidence the options give, for `name`.
+    fn party(&self, name: String) -> Party {
+        Party {
+            id: None,
+            name,
+            schema: self.schema.map(|s| s.as_str().to_string()),
+            country: self.country.clone(),
+            address: self.address.clone(),
+            birth_date: self.birth_date.clone(),
+        }
+    }
 }
 
 fn run_screen(a: ScreenArgs) -> anyhow::Result<()> {
@@ -328,18 +278,21 @@ fn run_screen(a: ScreenArgs) -> anyhow::Result<()> {
     }
     let m = matcher(&a.lists, a.q.threshold)?;
     if let Some(input) = &a.input {
-        return screen_batch(&m, input, a.output.as_ref(), &a.q, a.limit);
+        let mut out = Output::to(a.output.as_deref())?;
+        let done = app::screen_file(&m, input, &a.q.party(String::new()), a.limit, &mut out)?;
+        out.finish()?;
+        for s in &done.skipped {
+            eprintln!("skipped {s}");
+        }
+        if !done.skipped.is_empty() {
+            eprintln!("{} malformed input rows skipped", done.skipped.len());
+        }
+        return Ok(());
     }
     let Some(name) = a.name else {
         bail!("give a NAME to screen, or --input FILE (see `screen --help`)");
     };
-    let q = Query::name(name)
-        .schema(a.q.schema.unwrap_or_default())
-        .country(resolve_country(&a.q.country)?)
-        .address(a.q.address.clone())
-        .birth_date(resolve_birth_date(a.q.birth_date.as_deref()).map_err(anyhow::Error::msg)?);
-    let mut hits = m.screen(&q);
-    hits.truncate(a.limit);
+    let hits = app::screen_party(&m, &a.q.party(name), a.limit)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&hits)?);
     } else if hits.is_empty() {
@@ -352,200 +305,35 @@ fn run_screen(a: ScreenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn screen_batch(
-    m: &Matcher,
-    input: &std::path::Path,
-    output: Option<&PathBuf>,
-    opts: &QueryOptions,
-    limit: usize,
-) -> anyhow::Result<()> {
-    let mut out: Box<dyn Write> = match output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    let default_country = resolve_country(&opts.country)?;
-    let make_query = |row: &BatchRow| -> Result<Query, String> {
-        let schema = match &row.schema {
-            Some(s) if !s.trim().is_empty() => s.parse::<Schema>()?,
-            _ => opts.schema.unwrap_or_default(),
-        };
-        let country = match &row.country {
-            Some(c) if !c.trim().is_empty() => Some(
-                crate::country::to_iso2(c).ok_or_else(|| format!("unrecognised country {c:?}"))?,
-            ),
-            _ => default_country.clone(),
-        };
-        let birth = row
-            .birth_date
-            .as_deref()
-            .filter(|d| !d.trim().is_empty())
-            .or(opts.birth_date.as_deref());
-        Ok(Query::name(row.name.clone())
-            .schema(schema)
-            .country(country)
-            .address(row.address.clone().or_else(|| opts.address.clone()))
-            .birth_date(resolve_birth_date(birth)?))
-    };
-    let mut bad = 0usize;
-    if is_jsonl(input) {
-        let f =
-            std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
-        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let row: BatchRow = match serde_json::from_str(&line) {
-                Ok(r) => r,
-                Err(e) => {
-                    bad += 1;
-                    eprintln!("{}:{}: skipped: {e}", input.display(), i + 1);
-                    continue;
-                }
-            };
-            let (hits, error) = match make_query(&row) {
-                Ok(q) => {
-                    let mut h = m.screen(&q);
-                    h.truncate(limit);
-                    (h, None)
-                }
-                Err(e) => (Vec::new(), Some(e)),
-            };
-            let rec = BatchJson {
-                id: row.id.as_deref(),
-                name: &row.name,
-                hits: &hits,
-                error,
-            };
-            writeln!(out, "{}", serde_json::to_string(&rec)?)?;
-        }
-    } else {
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_path(input)
-            .with_context(|| format!("opening {}", input.display()))?;
-        let mut w = csv::Writer::from_writer(out);
-        for rec in rdr.deserialize::<BatchRow>() {
-            let row = match rec {
-                Ok(r) => r,
-                Err(e) => {
-                    bad += 1;
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    eprintln!("{}:{line}: skipped: {e}", input.display());
-                    continue;
-                }
-            };
-            let (hits, expl) = match make_query(&row) {
-                Ok(q) => (m.screen(&q), String::new()),
-                Err(e) => (Vec::new(), format!("error: {e}")),
-            };
-            let best = hits.first();
-            w.serialize(BatchOut {
-                id: row.id.as_deref(),
-                name: &row.name,
-                hits: hits.len(),
-                best_score: best.map(|h| (h.score * 1000.0).round() / 1000.0),
-                best_list: best.map(|h| h.list.as_str()),
-                best_entry_id: best.map(|h| h.entry_id.as_str()),
-                best_name: best.map(|h| h.matched_name.as_str()),
-                best_programs: best.map(|h| h.programs.join("; ")).unwrap_or_default(),
-                explanation: best.map(|h| h.explanation.summary()).unwrap_or(expl),
-            })?;
-        }
-        w.flush()?;
-        out = Box::new(std::io::sink());
-    }
-    out.flush()?;
-    if bad > 0 {
-        eprintln!("{bad} malformed input rows skipped");
-    }
-    Ok(())
-}
-
 fn run_compare(c: CompareArgs) -> anyhow::Result<()> {
     let m = matcher(&c.lists, None)?;
     let schema = c.schema.unwrap_or_default();
     if let Some(input) = &c.input {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_path(input)
-            .with_context(|| format!("opening {}", input.display()))?;
-        let out: Box<dyn Write> = match &c.output {
-            Some(p) => Box::new(
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-            ),
-            None => Box::new(std::io::stdout().lock()),
-        };
-        let mut w = csv::Writer::from_writer(out);
-        for (i, rec) in rdr.records().enumerate() {
-            let rec = match rec {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("{}: row {}: skipped: {e}", input.display(), i + 1);
-                    continue;
-                }
-            };
-            let (a, b) = (rec.get(0).unwrap_or(""), rec.get(1).unwrap_or(""));
-            if i == 0 && a.eq_ignore_ascii_case("name1") && b.eq_ignore_ascii_case("name2") {
-                let mut h: Vec<String> = rec.iter().map(String::from).collect();
-                h.push("score".into());
-                w.write_record(&h)?;
-                continue;
-            }
-            if rec.len() < 2 {
-                eprintln!(
-                    "{}: row {}: skipped: expected name1,name2[,schema]",
-                    input.display(),
-                    i + 1
-                );
-                continue;
-            }
-            let s = match rec.get(2).filter(|s| !s.trim().is_empty()) {
-                Some(s) => match s.parse::<Schema>() {
-                    Ok(s) => s,
-                    Err(e) => {
-                        eprintln!(
-                            "{}: row {}: {e}; scored as {}",
-                            input.display(),
-                            i + 1,
-                            schema.as_str()
-                        );
-                        schema
-                    }
-                },
-                None => schema,
-            };
-            let (score, _) = m.compare(a, b, s);
-            let mut row: Vec<String> = rec.iter().map(String::from).collect();
-            row.push(format!("{score:.4}"));
-            w.write_record(&row)?;
+        let mut out = Output::to(c.output.as_deref())?;
+        let notes = app::compare_file(&m, input, schema, &mut out)?;
+        out.finish()?;
+        for n in &notes {
+            eprintln!("{n}");
         }
-        w.flush()?;
         return Ok(());
     }
     let (Some(a), Some(b)) = (c.name1, c.name2) else {
         bail!("give NAME1 NAME2, or --input pairs.csv");
     };
-    let (score, ex) = m.compare(&a, &b, schema);
+    let r = app::compare(&m, &a, &b, schema);
     if c.json {
         println!(
             "{}",
-            serde_json::json!({"name1": a, "name2": b, "score": score, "explanation": ex, "summary": ex.summary(), "match": score >= m.config.threshold})
+            serde_json::json!({"name1": a, "name2": b, "score": r.score, "explanation": r.explanation, "summary": r.explanation.summary(), "match": r.is_match})
         );
     } else {
         println!(
-            "score {score:.3} ({} at threshold {:.2})",
-            if score >= m.config.threshold {
-                "match"
-            } else {
-                "no match"
-            },
+            "score {:.3} ({} at threshold {:.2})",
+            r.score,
+            if r.is_match { "match" } else { "no match" },
             m.config.threshold
         );
-        println!("{}", ex.summary());
+        println!("{}", r.explanation.summary());
     }
     Ok(())
 }
@@ -645,9 +433,20 @@ mod tests {
             Command::Screen(a) => assert_eq!(a.q.birth_date.as_deref(), Some("1961-05-02")),
             _ => panic!("not a screen command"),
         }
-        assert_eq!(resolve_birth_date(Some("1961")), Ok(Some("1961".into())));
-        assert_eq!(resolve_birth_date(None), Ok(None));
-        assert!(resolve_birth_date(Some("May 61")).is_err());
+        let q = |birth: Option<&str>| {
+            QueryOptions {
+                schema: None,
+                country: None,
+                address: None,
+                birth_date: birth.map(String::from),
+                threshold: None,
+            }
+            .party("Zhang Wei".into())
+            .query(&Party::default())
+        };
+        assert!(q(Some("1961")).is_ok());
+        assert!(q(None).is_ok());
+        assert!(q(Some("May 61")).is_err());
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release -p borderline-screening --example train_pair_model`
 
-use borderline_screening::eval::find_dev_dir;
-use borderline_screening::{devsets, pairtrain, ListStore};
+use borderline_devkit::screening::eval::find_dev_dir;
+use borderline_devkit::screening::{devsets, pairtrain};
+use borderline_screening::ListStore;
 
 fn main() -> anyhow::Result<()> {
     let store = ListStore::bundled()?;

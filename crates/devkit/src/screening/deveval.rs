@@ -1,9 +1,9 @@
-//! Pair metrics on the development sets ([`crate::devsets`]), dev and held-aside parts apart,
+//! Pair metrics on the development sets ([`super::devsets`]), dev and held-aside parts apart,
 //! for Borderline and the named baselines in the same run, and the threshold table.
 
-use crate::devsets::DevSet;
-use crate::matcher::Matcher;
-use crate::token_set::token_set_ratio;
+use super::devsets::DevSet;
+use borderline_screening::token_set::token_set_ratio;
+use borderline_screening::Matcher;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +70,7 @@ pub fn score_set(m: &Matcher, s: &DevSet) -> SetScores {
         jw_sorted: s
             .pairs
             .iter()
-            .map(|p| crate::baseline::pair_score(&p.a, &p.b))
+            .map(|p| super::baseline::pair_score(&p.a, &p.b))
             .collect(),
     }
 }

@@ -2,7 +2,7 @@
 //! against the token-sorted Jaro-Winkler baseline, run in the same process on the same data.
 //!
 //! Sets:
-//! * **company/vessel pairs** from [`crate::pairs::generate`] (seeded), scored pairwise;
+//! * **company/vessel pairs** from [`super::pairs::generate`] (seeded), scored pairwise;
 //! * **UN positives** (plain and with typos) from `name-matching-dev`: a positive counts as
 //!   found when the UN entry it names is among the hits at the threshold. The entry is the one
 //!   whose normalised name equals the plain row's; rows naming no UN entry exactly are reported
@@ -13,12 +13,11 @@
 //! The dev sets are read from `../shared/data/name-matching-dev` (too large for the repo);
 //! when missing the people sets are skipped with a message and only the pairs are evaluated.
 
-use crate::baseline::{self, Baseline};
-use crate::matcher::{Matcher, Query};
-use crate::model::Schema;
-use crate::normalize::normalize;
-use crate::pairs::{self, LabelledPair};
+use super::baseline::{self, Baseline};
+use super::pairs::{self, LabelledPair};
 use ahash::AHashMap;
+use borderline_screening::normalize::normalize;
+use borderline_screening::{Matcher, Query, Schema};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -107,10 +106,10 @@ pub struct EvalReport {
     pub false_hits: Vec<FalseHitMetrics>,
     /// Development sets from public data (alias pairs, UN typos, Wikidata transliterations),
     /// dev and held-aside parts, Borderline and the baselines.
-    pub dev_sets: Vec<crate::deveval::DevSetMetrics>,
+    pub dev_sets: Vec<super::deveval::DevSetMetrics>,
     /// What each candidate threshold gives (dev and held-aside pair sets, false hits per 1,000
     /// synthetic people, UN typo recall).
-    pub threshold_table: Vec<crate::deveval::ThresholdRow>,
+    pub threshold_table: Vec<super::deveval::ThresholdRow>,
     pub notes: Vec<String>,
     pub seconds: f64,
 }
@@ -177,7 +176,9 @@ pub fn read_persons(path: &Path) -> anyhow::Result<Vec<Person>> {
         if let Some(n) = r.get(ni).filter(|n| !n.trim().is_empty()) {
             out.push(Person {
                 name: n.to_string(),
-                country: ci.and_then(|i| r.get(i)).and_then(crate::country::to_iso2),
+                country: ci
+                    .and_then(|i| r.get(i))
+                    .and_then(borderline_screening::to_iso2),
                 birth_date: di
                     .and_then(|i| r.get(i))
                     .map(str::trim)
@@ -199,7 +200,9 @@ pub fn read_people(path: &Path) -> anyhow::Result<Vec<(String, Option<String>)>>
     for r in rdr.records() {
         let r = r?;
         if let Some(n) = r.get(ni).filter(|n| !n.trim().is_empty()) {
-            let c = ci.and_then(|i| r.get(i)).and_then(crate::country::to_iso2);
+            let c = ci
+                .and_then(|i| r.get(i))
+                .and_then(borderline_screening::to_iso2);
             out.push((n.to_string(), c));
         }
     }
@@ -272,7 +275,7 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
     }
     let tsr_scores: Vec<f64> = pairs
         .iter()
-        .map(|p| crate::token_set::token_set_ratio(&p.query, &p.list_name))
+        .map(|p| borderline_screening::token_set::token_set_ratio(&p.query, &p.list_name))
         .collect();
     rep.pairs.push(pair_metrics(
         "rapidfuzz_token_set_ratio",
@@ -298,14 +301,14 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
     // 1b. Development sets from public data (dev and held-aside parts).
     let dev_dir = find_dev_dir(opts.dev_dir.as_deref());
     let (dev_sets, dev_notes) =
-        crate::devsets::all_sets(m.entries(), dev_dir.as_deref(), opts.seed);
+        super::devsets::all_sets(m.entries(), dev_dir.as_deref(), opts.seed);
     rep.notes.extend(dev_notes);
-    let set_scores: Vec<crate::deveval::SetScores> = dev_sets
+    let set_scores: Vec<super::deveval::SetScores> = dev_sets
         .iter()
-        .map(|s| crate::deveval::score_set(m, s))
+        .map(|s| super::deveval::score_set(m, s))
         .collect();
     for sc in &set_scores {
-        rep.dev_sets.extend(crate::deveval::metrics(sc, thr));
+        rep.dev_sets.extend(super::deveval::metrics(sc, thr));
     }
 
     // 2. People sets.
@@ -352,7 +355,7 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
         plain.len(),
         unresolved
     ));
-    let un_entries: Vec<crate::model::Entry> = m
+    let un_entries: Vec<borderline_screening::Entry> = m
         .entries()
         .iter()
         .filter(|e| e.list == "un")
@@ -558,7 +561,7 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
     }
     // 4. Threshold table: best scores once at the lowest candidate threshold, then counted at
     // each threshold (name only, the customs case).
-    let lowest = crate::deveval::TABLE_THRESHOLDS[0];
+    let lowest = super::deveval::TABLE_THRESHOLDS[0];
     let people_best: Vec<(f64, f64)> = negatives
         .iter()
         .map(|p| {
@@ -587,7 +590,7 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
                 .fold(0.0, f64::max)
         })
         .collect();
-    rep.threshold_table = crate::deveval::threshold_table(
+    rep.threshold_table = super::deveval::threshold_table(
         &set_scores,
         &["alias_person", "alias_company_vessel", "un_typos"],
         &people_best,
@@ -595,7 +598,7 @@ pub fn evaluate(m: &Matcher, opts: &EvalOptions) -> anyhow::Result<EvalReport> {
     );
     // The token_set_ratio baseline on a seeded sample of the synthetic people (brute force
     // against every list name).
-    let tsr = crate::token_set::TokenSetBaseline::new(m.entries());
+    let tsr = borderline_screening::token_set::TokenSetBaseline::new(m.entries());
     let mut sample: Vec<&Person> = negatives.iter().collect();
     sample.shuffle(&mut ChaCha8Rng::seed_from_u64(opts.seed));
     sample.truncate(opts.baseline_negatives / 3);

@@ -1,9 +1,10 @@
-//! The `borderline hs ...` command group.
+//! The `borderline hs ...` command group: arguments, one call to `borderline_app::hs` (or the
+//! evaluation in `borderline-devkit`), printing.
 
-use crate::error::HsError;
-use crate::model::{CheckPolicy, Classifier};
-use crate::nomenclature::Nomenclature;
-use crate::{eval, io};
+use anyhow::bail;
+use borderline_app::hs as app;
+use borderline_devkit::hs::eval;
+use borderline_hs::CheckPolicy;
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug)]
@@ -97,13 +98,6 @@ pub enum HsAction {
     },
 }
 
-fn load_model(path: &Option<PathBuf>) -> Result<Classifier, HsError> {
-    match path {
-        Some(p) => Classifier::load(p),
-        None => Classifier::bundled(),
-    }
-}
-
 pub fn run(cmd: Command) -> anyhow::Result<()> {
     let Command::Hs(HsCommand { action }) = cmd;
     match action {
@@ -115,37 +109,17 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             model,
             json,
         } => {
-            if k == 0 {
-                return Err(HsError::Argument("-k must be at least 1".into()).into());
-            }
-            let m = load_model(&model)?;
+            let m = app::classifier(model.as_deref())?;
             match (description, input, output) {
                 (_, Some(input), Some(output)) => {
-                    // Optional `category` and `attributes` columns are used like `hs evaluate`
-                    // uses a listing's category path and attributes (weights 1.0 and 0.7).
-                    let rows = io::read_columns_opt(
-                        &input,
-                        &["description"],
-                        &["category", "attributes"],
-                    )?;
-                    let results: Vec<(String, Vec<crate::Suggestion>)> = rows
-                        .into_iter()
-                        .map(|r| {
-                            let get = |i: usize| r.get(i).map(String::as_str).unwrap_or_default();
-                            let ranking =
-                                m.rank_fields(&[(get(0), 1.0), (get(1), 1.0), (get(2), 0.7)]);
-                            (get(0).to_string(), m.suggestions(&ranking, k))
-                        })
-                        .collect();
-                    io::write_batch(&output, &results, m.nomenclature())?;
+                    let n = app::suggest_file(&m, &input, &output, k)?;
                     eprintln!(
-                        "wrote suggestions for {} descriptions to {}",
-                        results.len(),
+                        "wrote suggestions for {n} descriptions to {}",
                         output.display()
                     );
                 }
                 (Some(d), None, None) => {
-                    let s = m.suggest(&d, k);
+                    let s = app::suggest(&m, &d, k)?;
                     if json {
                         println!("{}", serde_json::to_string_pretty(&s)?);
                     } else {
@@ -155,19 +129,14 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
                                 i + 1,
                                 sug.code,
                                 sug.confidence * 100.0,
-                                &sug.code[..4],
+                                sug.code.get(..4).unwrap_or(&sug.code),
                                 sug.heading_confidence * 100.0
                             );
                             println!("   {}", m.nomenclature().path_string(&sug.code));
                         }
                     }
                 }
-                _ => {
-                    return Err(HsError::Argument(
-                        "give a description, or --input FILE --output FILE".into(),
-                    )
-                    .into())
-                }
+                _ => bail!("give a description, or --input FILE --output FILE"),
             }
         }
         HsAction::Check {
@@ -178,15 +147,12 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             model,
             json,
         } => {
-            let m = load_model(&model)?;
-            let r = m.check(
-                &description,
-                &code,
-                CheckPolicy {
-                    k: k.max(1),
-                    min_heading_confidence,
-                },
-            );
+            let m = app::classifier(model.as_deref())?;
+            let policy = CheckPolicy {
+                k,
+                min_heading_confidence,
+            };
+            let r = app::check(&m, &description, &code, policy);
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -224,38 +190,35 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             output,
             calibrate,
         } => {
-            let base = load_model(&model)?;
-            let examples = io::read_labelled(&labelled)?;
-            let n = examples.len();
-            let (mut trained, skipped) = base.train(examples)?;
-            if calibrate {
-                match trained.recalibrated(30)? {
-                    Some((m, fit)) => {
-                        println!(
-                            "re-fitted temperatures on {} labelled rows (5-fold): t_heading {:.3} (NLL {:.3}), t_subheading {:.3} (NLL {:.3})",
-                            fit.items, fit.t_heading, fit.nll_heading, fit.t_subheading, fit.nll_subheading
-                        );
-                        trained = m;
-                    }
-                    None => println!("too few labelled rows to re-fit temperatures (need 30); kept the shipped ones"),
-                }
+            let t = app::train(app::classifier(model.as_deref())?, &labelled, calibrate)?;
+            if let Some(fit) = &t.calibration {
+                println!(
+                    "re-fitted temperatures on {} labelled rows (5-fold): t_heading {:.3} (NLL {:.3}), t_subheading {:.3} (NLL {:.3})",
+                    fit.items, fit.t_heading, fit.nll_heading, fit.t_subheading, fit.nll_subheading
+                );
             }
-            trained.save(&output)?;
+            if t.too_few_to_calibrate {
+                println!(
+                    "too few labelled rows to re-fit temperatures (need {}); kept the shipped ones",
+                    app::MIN_CALIBRATION_ROWS
+                );
+            }
+            t.classifier.save(&output)?;
             println!(
                 "model {}: {} labelled examples ({} new, {} skipped)",
                 output.display(),
-                trained.labelled().len(),
-                n - skipped.len(),
-                skipped.len()
+                t.classifier.labelled().len(),
+                t.read - t.skipped.len(),
+                t.skipped.len()
             );
-            for (ex, why) in skipped.iter().take(10) {
+            for (ex, why) in t.skipped.iter().take(10) {
                 println!("  skipped {:?} {:?}: {why}", ex.hs_code, ex.description);
             }
         }
         HsAction::Evaluate { file, json, model } => {
-            let m = load_model(&model)?;
+            let m = app::classifier(model.as_deref())?;
             let (items, skipped) = eval::load(&file)?;
-            let r = crate::benchmark::evaluate_all(&m, &items, skipped);
+            let r = borderline_devkit::hs::benchmark::evaluate_all(&m, &items, skipped);
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -270,23 +233,23 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             k,
             model,
         } => {
-            let m = load_model(&model)?;
+            let m = app::classifier(model.as_deref())?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&m.classify(&description, k))?
             );
         }
         HsAction::Validate { code, json } => {
-            let status = Nomenclature::bundled().validate(&code);
+            let v = app::validate(&code);
             if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                println!("{}", serde_json::to_string_pretty(&v.status)?);
             } else {
-                println!("{status}");
-                if let crate::CodeStatus::Valid { hs6, .. } = &status {
-                    println!("{}", Nomenclature::bundled().path_string(hs6));
+                println!("{}", v.status);
+                if let Some(path) = &v.path {
+                    println!("{path}");
                 }
             }
-            if !status.is_valid() {
+            if !v.status.is_valid() {
                 std::process::exit(2);
             }
         }

@@ -1,9 +1,84 @@
-//! End-to-end runs of the `hs` command group through `cli::run` (files in a temp dir).
+//! End-to-end runs of the `hs` command group through the `borderline` binary (files in a temp
+//! dir).
 
-use borderline_hs::cli::{run, Command, HsAction, HsCommand};
+use std::path::PathBuf;
 
-fn hs(action: HsAction) -> anyhow::Result<()> {
-    run(Command::Hs(HsCommand { action }))
+/// The `borderline hs ...` subcommands these tests run.
+enum HsAction {
+    Suggest {
+        description: Option<String>,
+        k: usize,
+        input: Option<PathBuf>,
+        output: Option<PathBuf>,
+        model: Option<PathBuf>,
+        json: bool,
+    },
+    Train {
+        labelled: PathBuf,
+        model: Option<PathBuf>,
+        output: PathBuf,
+        calibrate: bool,
+    },
+}
+
+/// Runs `borderline hs ...`; the error is the command's standard error.
+fn hs(action: HsAction) -> Result<(), String> {
+    let mut args: Vec<String> = vec!["hs".into()];
+    let path = |p: &PathBuf| p.display().to_string();
+    let model_arg = |args: &mut Vec<String>, m: &Option<PathBuf>| {
+        if let Some(m) = m {
+            args.extend(["--model".into(), path(m)]);
+        }
+    };
+    match &action {
+        HsAction::Suggest {
+            description,
+            k,
+            input,
+            output,
+            model,
+            json,
+        } => {
+            args.extend(["suggest".into(), "-k".into(), k.to_string()]);
+            args.extend(description.clone());
+            for (flag, p) in [("--input", input), ("--output", output)] {
+                if let Some(p) = p {
+                    args.extend([flag.into(), path(p)]);
+                }
+            }
+            model_arg(&mut args, model);
+            if *json {
+                args.push("--json".into());
+            }
+        }
+        HsAction::Train {
+            labelled,
+            model,
+            output,
+            calibrate,
+        } => {
+            args.extend([
+                "train".into(),
+                "--labelled".into(),
+                path(labelled),
+                "--output".into(),
+                path(output),
+            ]);
+            model_arg(&mut args, model);
+            if *calibrate {
+                args.push("--calibrate".into());
+            }
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_borderline"))
+        .args(&args)
+        .output()
+        .expect("borderline runs");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 #[test]
@@ -133,7 +208,7 @@ fn train_then_suggest_with_model_file_and_errors_are_typed() {
         json: false,
     })
     .unwrap_err();
-    assert!(err.to_string().contains("description"), "{err}");
+    assert!(err.contains("description"), "{err}");
     assert!(hs(HsAction::Train {
         labelled: dir.path().join("nope.csv"),
         model: None,

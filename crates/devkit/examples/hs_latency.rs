@@ -3,12 +3,13 @@
 //! of each. A single pass's p99 rests on about six slow queries, so one scheduler hiccup on a
 //! shared machine moves it; the median over passes is the figure to quote.
 //!
-//! `cargo run --release -p borderline-hs --example latency -- ../shared/data/hs-eval/hscodecomp_test_data.jsonl [runs]`
+//! `cargo run --release -p borderline-devkit --example hs_latency -- ../shared/data/hs-eval/hscodecomp_test_data.jsonl [runs]`
 //!
 //! Besides wall time it reports the thread's CPU time per query (`CLOCK_THREAD_CPUTIME_ID`),
 //! which excludes time the thread spent descheduled.
 
-use borderline_hs::{eval, Classifier};
+use borderline_devkit::hs::eval;
+use borderline_hs::Classifier;
 use std::time::Instant;
 
 fn thread_cpu_ms() -> f64 {

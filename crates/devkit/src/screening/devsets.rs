@@ -18,9 +18,9 @@
 //! Data outside the repository is read from `../shared/data` (too large to ship); a set whose
 //! file is missing is skipped with a note.
 
-use crate::model::{Entry, Schema};
-use crate::normalize::{normalize, to_ascii_lower};
 use ahash::{AHashMap, AHashSet};
+use borderline_screening::normalize::{normalize, to_ascii_lower};
+use borderline_screening::{Entry, Schema};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -176,7 +176,7 @@ pub fn alias_sets(entries: &[Entry], seed: u64, per_set: usize) -> Vec<DevSet> {
             }
             let (family, key) = family_and_key(e);
             for n in e.names() {
-                let p = crate::token_set::default_process(n);
+                let p = borderline_screening::token_set::default_process(n);
                 if p.is_empty() || !seen.insert((key.clone(), p)) {
                     continue;
                 }
@@ -345,8 +345,8 @@ pub fn wikidata_sets(dir: &Path, seed: u64, per_set: usize) -> anyhow::Result<Ve
 
 /// UN persons as listed against the same rows with typos (name-matching-dev).
 pub fn un_typo_set(dev_dir: &Path, seed: u64) -> anyhow::Result<DevSet> {
-    let plain = crate::eval::read_persons(&dev_dir.join("positives_un_untreated.csv"))?;
-    let typos = crate::eval::read_persons(&dev_dir.join("positives_un_treated.csv"))?;
+    let plain = super::eval::read_persons(&dev_dir.join("positives_un_untreated.csv"))?;
+    let typos = super::eval::read_persons(&dev_dir.join("positives_un_treated.csv"))?;
     let texts: Vec<String> = plain.iter().map(|p| p.name.clone()).collect();
     let index = TrigramIndex::new(&texts);
     let mut pairs = Vec::new();

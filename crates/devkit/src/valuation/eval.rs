@@ -2,11 +2,10 @@
 //! bands, ROC AUC and recall at 1%/2% flagged for Borderline's combined score, the IQR price
 //! filter of Pak and Zdanowicz and a plain robust z-score, all in one run.
 
-use crate::benchmark::{log_unit_value, Benchmarks, Config};
-use crate::check::Status;
-use crate::error::ValuationError;
-use crate::key;
 use borderline_core::Declaration;
+use borderline_valuation::{
+    hs6_number, log_unit_value, Benchmarks, Config, Status, ValuationError,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,7 +13,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Which period is scored: `Test` (history = train + valid) or `Valid` (history = train), the
 /// latter for tuning without touching the test period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Valid,
@@ -129,7 +128,7 @@ fn baselines(b: &Benchmarks, d: &Declaration) -> (f64, f64) {
     let Ok(x) = log_unit_value(d) else {
         return (0.0, 0.0);
     };
-    let Some(hs6) = key::hs6_number(d.hs_code.as_str()) else {
+    let Some(hs6) = hs6_number(d.hs_code.as_str()) else {
         return (0.0, 0.0);
     };
     let Some((_, c)) = b.fallback(hs6, b.origin_index(&d.origin_country), 0) else {

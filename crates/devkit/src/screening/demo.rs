@@ -11,14 +11,14 @@
 //! Names are built from invented syllables, so they describe no real company; the planted
 //! near-matches are deliberately close to listed names. Nothing here is real data.
 
-use crate::assemble::build_signal;
-use crate::matcher::Matcher;
-use crate::model::{Entry, Schema};
-use crate::network::{party_key, Relationship, SupplierNetwork};
-use crate::pairs;
-use crate::signal::{PartyDirectory, PartyInfo, ScreeningSignal};
+use super::pairs;
 use ahash::AHashMap;
 use borderline_core::Declaration;
+use borderline_screening::network::party_key;
+use borderline_screening::{
+    build_signal, Entry, Matcher, PartyDirectory, PartyInfo, Relationship, Schema, ScreeningSignal,
+    SupplierNetwork,
+};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -3,8 +3,8 @@
 //!
 //! `cargo run --release -p borderline-hs --example tune -- w_national=1.0 w_head=1.5 ...`
 
-use borderline_hs::benchmark::{hmrc_part, ruling_dev, score_set};
-use borderline_hs::eval::TfIdfBaseline;
+use borderline_devkit::hs::benchmark::{hmrc_part, ruling_dev, score_set};
+use borderline_devkit::hs::eval::TfIdfBaseline;
 use borderline_hs::references::Part;
 use borderline_hs::vocab::Vocabulary;
 use borderline_hs::{Classifier, Params};

@@ -1,10 +1,6 @@
-use clap::Parser;
+//! `borderline valuation build|check|evaluate` end to end through the binary.
 
-#[derive(Parser)]
-struct Cli {
-    #[command(subcommand)]
-    command: borderline_valuation::cli::Command,
-}
+use std::process::Command;
 
 const HEADER: &str = "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud";
 
@@ -15,10 +11,17 @@ fn row(id: u32, date: &str, mass: &str, value: &str) -> String {
     )
 }
 
-fn run(args: &[&str]) -> anyhow::Result<()> {
-    let mut all = vec!["borderline"];
-    all.extend_from_slice(args);
-    borderline_valuation::cli::run(Cli::try_parse_from(all)?.command)
+/// Runs `borderline ARGS`: standard output on success, standard error on failure.
+fn run(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_borderline"))
+        .args(args)
+        .output()
+        .expect("borderline runs");
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 #[test]
@@ -62,8 +65,21 @@ fn build_then_check_end_to_end() {
     assert!(std::fs::read_to_string(&csv)
         .unwrap()
         .contains("hs6_origin,854140,CN,kg,KRW,20,"));
-    run(&["valuation", "check", i, "--benchmarks", b, "--json"]).unwrap();
-    run(&["valuation", "check", i, "--history", h, "--all"]).unwrap();
+    let flagged = run(&["valuation", "check", i, "--benchmarks", b, "--json"]).unwrap();
+    let lines: Vec<serde_json::Value> = flagged
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["declaration_id"] == "101"),
+        "the under-valued declaration is flagged: {flagged}"
+    );
+    assert!(
+        !lines.iter().any(|l| l["declaration_id"] == "100"),
+        "a normal price is not listed without --all: {flagged}"
+    );
+    let all = run(&["valuation", "check", i, "--history", h, "--all"]).unwrap();
+    assert_eq!(all.lines().count(), 3, "{all}");
     // typed errors, no panic
     assert!(run(&[
         "valuation",

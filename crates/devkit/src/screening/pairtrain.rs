@@ -1,4 +1,4 @@
-//! Fitting the pair model ([`crate::pairmodel`]) on the **dev** parts of the development sets.
+//! Fitting the pair model ([`borderline_screening::pairmodel`]) on the **dev** parts of the development sets.
 //!
 //! Rows: every dev-part pair of `alias_person`, `alias_company_vessel` and `un_typos`
 //! (weight 1); the generated company/vessel pairs of a training seed (7, not the evaluation's
@@ -8,10 +8,10 @@
 //! cross-script pairs are evaluated, not trained on. Features come from the rule scorer
 //! (`use_model = false`), so training does not depend on the weights it replaces.
 
-use crate::devsets::DevSet;
-use crate::matcher::{MatchConfig, Matcher, Query};
-use crate::model::{Entry, Schema};
-use crate::pairmodel::{fit, log_loss, Features, PairModel};
+use super::devsets::DevSet;
+use borderline_screening::pairmodel::{fit, log_loss, Features, PairModel};
+use borderline_screening::{Entry, Schema};
+use borderline_screening::{MatchConfig, Matcher, Query};
 use serde::Serialize;
 use std::path::Path;
 
@@ -59,7 +59,7 @@ pub fn train(
         sources.push((format!("{} (dev part)", s.name), rows.len() - before));
     }
     let before = rows.len();
-    for p in crate::pairs::generate(m.entries(), 7, 1000, 1000) {
+    for p in super::pairs::generate(m.entries(), 7, 1000, 1000) {
         let (_, ex) = m.compare(&p.query, &p.list_name, p.schema);
         rows.push((ex.features, p.is_match, 0.5));
     }
@@ -67,7 +67,7 @@ pub fn train(
     if let Some(d) = dev_dir {
         let before = rows.len();
         for f in ["negatives_global.csv", "negatives_us.csv"] {
-            let people = crate::eval::read_persons(&d.join(f))?;
+            let people = super::eval::read_persons(&d.join(f))?;
             // The first halves: screening's prior is far below the pairs' one half, so the
             // best candidates of people who are on no list weigh three times.
             for p in people.iter().take(people.len() / 2) {
