@@ -1212,12 +1212,23 @@ impl Matcher {
             && qt.len() == ct.len()
             && matched_sim >= 1.0;
         let rule = score;
+        // The letter-level comparison accounts for every word: nothing is unexplained, and
+        // its edits are the fuzzy loss.
+        if letters_route {
+            q_unexpl = 0.0;
+            c_unexpl = 0.0;
+        }
+        let fuzzy_loss = if letters_route {
+            1.0 - rule
+        } else {
+            1.0 - matched_sim.min(1.0)
+        };
         let f: crate::pairmodel::Features = [
             rule,
             q_unexpl / total_q,
             c_unexpl / total_c,
             extra / (total_q + total_c),
-            1.0 - matched_sim.min(1.0),
+            fuzzy_loss,
             f64::from(u8::from(words(qt).min(words(ct)) <= 1)),
             f64::from(u8::from(person)),
             if person { rule } else { 0.0 },
@@ -1228,7 +1239,6 @@ impl Matcher {
             f64::from(u8::from(identical)),
             phonetic / total_c,
         ];
-        let _ = letters_route;
         ex.features = f;
         ex.rule_score = rule;
         let model = if self.config.use_model {
@@ -1236,8 +1246,27 @@ impl Matcher {
         } else {
             None
         };
+        // Words matched that weigh less than the list name's unexplained words: only the
+        // generic part of a company name is shared ("GLOBAL TRADING CO LTD" / "ALFA GLOBAL
+        // TRADING CO LTD"). A stated rule: the alias pairs, where one name often drops words,
+        // taught the model to forgive this.
+        let matched_words: f64 = ct
+            .iter()
+            .zip(c_used.iter())
+            .filter(|(t, &u)| u && t.kind == TokenKind::Word)
+            .map(|(t, _)| t.weight as f64)
+            .sum();
+        let generic_only = !person && c_unexpl > matched_words;
         if let Some(m) = model {
             score = m.prob(&f);
+            if generic_only {
+                score *= 0.5;
+                if explain {
+                    ex.notes.push(
+                        "only generic words shared; the list name's own words are missing".into(),
+                    );
+                }
+            }
         } else if legal_other {
             score *= 0.9;
         }
@@ -1726,6 +1755,11 @@ impl Matcher {
                     ex.notes.push(format!("year of birth {y} agrees"));
                 } else {
                     s *= self.config.dob_mismatch_factor;
+                    // The intent (a homonym) holds on the calibrated scale too: below the
+                    // threshold.
+                    if self.config.use_model {
+                        s = s.min(self.config.threshold * 0.95);
+                    }
                     ex.notes.push(format!(
                         "year of birth {y} not among entry's {}",
                         entry
