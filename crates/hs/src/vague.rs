@@ -108,9 +108,10 @@ impl VagueDetector {
 
     pub fn probability_of(&self, x: &[f64; N_FEATURES]) -> f64 {
         let mut z = self.weights.first().copied().unwrap_or(0.0);
-        for i in 0..N_FEATURES {
-            let xi = (x[i] - self.mean[i]) / self.sd[i].max(1e-9);
-            z += self.weights.get(i + 1).copied().unwrap_or(0.0) * xi;
+        for (i, &xv) in x.iter().enumerate() {
+            let mean = self.mean.get(i).copied().unwrap_or(0.0);
+            let sd = self.sd.get(i).copied().unwrap_or(1.0).max(1e-9);
+            z += self.weights.get(i + 1).copied().unwrap_or(0.0) * (xv - mean) / sd;
         }
         sigmoid(z)
     }
