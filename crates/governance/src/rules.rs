@@ -207,7 +207,14 @@ pub enum SyntaxErrorKind {
     UnexpectedChar(char),
     #[error("rule id {0:?} is used twice")]
     DuplicateRuleId(String),
+    #[error("conditions nest deeper than {limit} levels of `(` or `not`; split the rule")]
+    TooDeep { limit: usize },
 }
+
+/// The deepest nesting of `(` and `not` a condition may have. Analysts' rules nest a few
+/// levels; the limit keeps the recursive parser, evaluator and drop of the syntax tree far from
+/// the stack's end on hostile files (10,000 `(` used to overflow the stack).
+pub const MAX_NESTING: usize = 64;
 
 fn kind_name(k: FieldKind) -> &'static str {
     match k {
@@ -230,6 +237,15 @@ pub enum RuleFileError {
 
 // ---------------------------------------------------------------- tokenizer
 
+/// At most the first 80 characters of a token, so a hostile file's megabyte-long word is not
+/// echoed in full in an error message.
+fn bounded(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(80) {
+        None => Cow::Borrowed(s),
+        Some((cut, _)) => Cow::Owned(format!("{}...", &s[..cut])),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Ident(String),
@@ -247,8 +263,8 @@ enum Tok {
 impl Tok {
     fn describe(&self) -> String {
         match self {
-            Tok::Ident(s) => format!("`{s}`"),
-            Tok::Text(s) => format!("text {s:?}"),
+            Tok::Ident(s) => format!("`{}`", bounded(s)),
+            Tok::Text(s) => format!("text {:?}", bounded(s)),
             Tok::Number(n) => format!("number {n}"),
             Tok::Op(op) => format!("`{}`", op.symbol()),
             Tok::LParen => "`(`".into(),
@@ -476,6 +492,8 @@ struct Parser<'f> {
     toks: Vec<Token>,
     pos: usize,
     fields: &'f [FieldSpec],
+    /// Current nesting of `(` and `not`, bounded by [`MAX_NESTING`].
+    depth: usize,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -639,20 +657,32 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Expr, SyntaxError> {
+        let nests = self.is_keyword("not") || self.peek().tok == Tok::LParen;
+        if !nests {
+            return self.comparison();
+        }
+        if self.depth >= MAX_NESTING {
+            return Err(self.error_here(SyntaxErrorKind::TooDeep { limit: MAX_NESTING }));
+        }
+        self.depth += 1;
+        let e = self.nested();
+        self.depth -= 1;
+        e
+    }
+
+    /// `not x` or `( x )`, one level of nesting.
+    fn nested(&mut self) -> Result<Expr, SyntaxError> {
         if self.is_keyword("not") {
             self.advance();
             return Ok(Expr::Not(Box::new(self.unary()?)));
         }
-        if self.peek().tok == Tok::LParen {
-            self.advance();
-            let e = self.or()?;
-            if self.peek().tok != Tok::RParen {
-                return Err(self.expected("`and`, `or` or `)`"));
-            }
-            self.advance();
-            return Ok(e);
+        self.advance(); // `(`
+        let e = self.or()?;
+        if self.peek().tok != Tok::RParen {
+            return Err(self.expected("`and`, `or` or `)`"));
         }
-        self.comparison()
+        self.advance();
+        Ok(e)
     }
 
     fn field(&mut self) -> Result<FieldSpec, SyntaxError> {
@@ -879,6 +909,7 @@ impl RuleSet {
             toks: tokenize(source)?,
             pos: 0,
             fields,
+            depth: 0,
         };
         let mut rules: Vec<Rule> = Vec::new();
         let mut ids = HashSet::new();
@@ -1256,6 +1287,41 @@ rule "some" when seller is not missing then lane yellow reason "d"
             (e.line, e.column, e.kind),
             (2, 1, SyntaxErrorKind::DuplicateRuleId("a".into()))
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_with_position_not_a_stack_overflow() {
+        let parens = format!(
+            "when {}origin = \"CN\"{} then lane red reason \"x\"",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        );
+        let e = err(&parens);
+        assert!(
+            matches!(e.kind, SyntaxErrorKind::TooDeep { limit: MAX_NESTING }),
+            "{e}"
+        );
+        // The first `(` past the limit: "when " is 5 columns, then MAX_NESTING parentheses.
+        assert_eq!((e.line, e.column), (1, 6 + MAX_NESTING));
+        assert!(e.to_string().starts_with("line 1, column "), "{e}");
+
+        let nots = format!(
+            "when\n{}origin = \"CN\" then lane red reason \"x\"",
+            "not ".repeat(100_000)
+        );
+        let e = err(&nots);
+        assert!(matches!(e.kind, SyntaxErrorKind::TooDeep { .. }), "{e}");
+        assert_eq!((e.line, e.column), (2, 1 + 4 * MAX_NESTING));
+
+        // Up to the limit parses and evaluates.
+        let ok = format!(
+            "when {}origin = \"CN\"{} then lane red reason \"x\"",
+            "(".repeat(MAX_NESTING - 1) + "not ",
+            ")".repeat(MAX_NESTING - 1)
+        );
+        let rules = parse(&ok);
+        assert!(rules.evaluate(&ctx(&[("origin", t("US"))])).len() == 1);
+        assert!(rules.evaluate(&ctx(&[("origin", t("CN"))])).is_empty());
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub use borderline_core::Declaration;
 pub use field::Field;
 pub use profile::{Profile, ProfileError};
 pub use reader::{
-    read_all, DeclarationReader, IngestError, IngestReport, QuarantineWriter, Quarantined, Row,
-    SourceFormat,
+    bounded, read_all, DeclarationReader, IngestError, IngestReport, QuarantineWriter, Quarantined,
+    Row, SourceFormat, QUOTE_LIMIT,
 };
 pub use sink::{drive, QuarantineSink};

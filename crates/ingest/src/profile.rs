@@ -40,6 +40,14 @@ pub enum ProfileError {
         field: String,
         known: String,
     },
+    #[error("profile {path}: default for {field} is unusable: {reason}")]
+    BadDefault {
+        path: String,
+        field: Field,
+        reason: String,
+    },
+    #[error("profile file not found: {0}")]
+    NotFound(String),
     #[error("unknown profile {0:?}: use korea-customs, generic or a path to a JSON profile")]
     Unknown(String),
 }
@@ -108,25 +116,38 @@ impl Profile {
             "korea-customs" | "korea" | "kcs" => Ok(Profile::korea_customs()),
             "generic" => Ok(Profile::generic()),
             path if Path::new(path).is_file() => Profile::from_json_file(Path::new(path)),
-            other => Err(ProfileError::Unknown(other.to_string())),
+            // Anything shaped like a path is a file the user meant, not a profile name.
+            path if path.contains(['/', '\\']) || path.to_ascii_lowercase().ends_with(".json") => {
+                Err(ProfileError::NotFound(path.to_string()))
+            }
+            other => Err(ProfileError::Unknown(crate::reader::bounded(other))),
         }
     }
 
     pub fn from_json_file(path: &Path) -> Result<Profile, ProfileError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
-            path: shown.clone(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ProfileError::NotFound(shown.clone()),
+            _ => ProfileError::Io {
+                path: shown.clone(),
+                source,
+            },
         })?;
+        Profile::from_json_str(&text, &shown)
+    }
+
+    /// Parses a JSON profile; `shown` names it in errors (and is its name when it has none).
+    pub fn from_json_str(text: &str, shown: &str) -> Result<Profile, ProfileError> {
+        let shown = shown.to_string();
         let file: ProfileFile =
-            serde_json::from_str(&text).map_err(|source| ProfileError::Json {
+            serde_json::from_str(text).map_err(|source| ProfileError::Json {
                 path: shown.clone(),
                 source,
             })?;
         let field = |name: String| {
             Field::from_name(&name).ok_or_else(|| ProfileError::UnknownField {
                 path: shown.clone(),
-                field: name,
+                field: crate::reader::bounded(&name),
                 known: Field::ALL.map(|f| f.name()).join(", "),
             })
         };
@@ -136,7 +157,14 @@ impl Profile {
         }
         let mut defaults = BTreeMap::new();
         for (k, v) in file.defaults {
-            defaults.insert(field(k)?, v);
+            let f = field(k)?;
+            // A bad constant would otherwise quarantine every row of every file.
+            crate::reader::check_value(f, &v).map_err(|reason| ProfileError::BadDefault {
+                path: shown.clone(),
+                field: f,
+                reason,
+            })?;
+            defaults.insert(f, v);
         }
         Ok(Profile {
             name: file.name.unwrap_or(shown),

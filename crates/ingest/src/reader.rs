@@ -19,13 +19,16 @@ pub enum IngestError {
     #[error("{file} is empty: expected a header row (CSV) or one JSON object per line")]
     Empty { file: String },
     #[error(
-        "{file}: missing required column(s) {missing} for profile {profile:?}; the header has: {header}"
+        "{file}: missing required column(s) {missing} for profile {profile:?}; the header has: {header}{hint}"
     )]
     MissingColumns {
         file: String,
         profile: String,
         missing: String,
+        /// The header as read, bounded to [`QUOTE_LIMIT`] characters.
         header: String,
+        /// Empty, or a suggestion starting with "; " (e.g. the header is the generic layout).
+        hint: String,
     },
     #[error("{file}: header row is not valid UTF-8")]
     HeaderEncoding { file: String },
@@ -35,6 +38,36 @@ pub enum IngestError {
         line: u64,
         message: String,
     },
+}
+
+/// At most this many characters of offending input are quoted in a message, so a 50 MB line
+/// without a newline does not end up in a terminal or a log.
+pub const QUOTE_LIMIT: usize = 200;
+
+/// `text` if it is at most [`QUOTE_LIMIT`] characters, else its first [`QUOTE_LIMIT`] characters
+/// followed by how much was left out.
+pub fn bounded(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}... ({} more bytes)", &text[..cut], text.len() - cut),
+    }
+}
+
+/// `text` quoted as a Rust-style string literal, bounded like [`bounded`].
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTE_LIMIT) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}... ({} more bytes)", &text[..cut], text.len() - cut),
+    }
+}
+
+/// Whether a header looks like the documented generic layout (every required field under its
+/// generic name), used to suggest `--profile generic` when another profile was used.
+fn looks_generic(names: &[String]) -> bool {
+    Field::ALL
+        .iter()
+        .filter(|f| f.is_required())
+        .all(|f| names.iter().any(|n| n == f.name()))
 }
 
 /// A row that was not accepted, with where and why.
@@ -256,11 +289,17 @@ impl DeclarationReader {
                     }
                 }
                 if !missing.is_empty() {
+                    let hint = if profile.name != "generic" && looks_generic(&names) {
+                        "; the header matches the generic layout: use --profile generic".to_string()
+                    } else {
+                        String::new()
+                    };
                     return Err(IngestError::MissingColumns {
                         file,
                         profile: profile.name.clone(),
                         missing: missing.join(", "),
-                        header: names.join(", "),
+                        header: bounded(&names.join(", ")),
+                        hint,
                     });
                 }
                 Source::Csv {
@@ -347,7 +386,7 @@ impl Ledger {
                     if let Some(first) = seen.get(&declaration.declaration_id) {
                         let reason = format!(
                             "duplicate declaration id {} (first seen on line {first})",
-                            declaration.declaration_id
+                            bounded(&declaration.declaration_id)
                         );
                         self.report.duplicate_ids += 1;
                         return self.quarantine(line, Field::DeclarationId.name(), reason, raw());
@@ -388,7 +427,12 @@ impl Iterator for DeclarationReader {
                     Ok(false) => return None,
                     Ok(true) => {}
                     Err(e) => {
-                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        // I/O errors (e.g. a truncated gzip member) carry no position: the
+                        // reader's own position is the start of the record it failed to read.
+                        let line = e
+                            .position()
+                            .map(|p| p.line())
+                            .unwrap_or_else(|| reader.position().line());
                         self.failed = Some(IngestError::Read {
                             file: self.ledger.file.clone(),
                             line,
@@ -397,7 +441,10 @@ impl Iterator for DeclarationReader {
                         return None;
                     }
                 }
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                let line = record
+                    .position()
+                    .map(|p| p.line())
+                    .unwrap_or_else(|| reader.position().line());
                 let record = &*record;
                 let raw = || {
                     record
@@ -494,6 +541,30 @@ fn parse_json_row(bytes: &[u8], profile: &Profile) -> Result<Declaration, (Strin
 
 type FieldResult<T> = Result<T, (String, String)>;
 
+/// Checks one value for `field` with exactly the rules a row is read with (used to reject a
+/// profile's unparsable constant default at load time instead of quarantining every row).
+pub(crate) fn check_value(field: Field, value: &str) -> Result<(), String> {
+    // A valid placeholder for every other required field, so only `field` can fail.
+    let placeholder = |f: Field| match f {
+        Field::DeclarationId | Field::Importer => Some("placeholder"),
+        Field::Date => Some("2020-01-01"),
+        Field::HsCode => Some("010121"),
+        Field::OriginCountry => Some("KR"),
+        Field::NetMassKg | Field::CustomsValue => Some("1"),
+        _ => None,
+    };
+    match build_declaration(|f| {
+        Ok(if f == field {
+            Some(value)
+        } else {
+            placeholder(f)
+        })
+    }) {
+        Err((name, reason)) if name == field.name() => Err(reason),
+        _ => Ok(()),
+    }
+}
+
 /// Builds a declaration from a field accessor. `get` returns the raw text of a field (`None` when
 /// the source has no such column) or an encoding problem. Errors name the field.
 fn build_declaration<'a>(
@@ -522,7 +593,10 @@ fn build_declaration<'a>(
             Some(c) if (2..=3).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
                 Ok(Some(Text::from(c.to_ascii_uppercase())))
             }
-            Some(c) => Err(bad(field, format!("{c:?} is not an ISO country code"))),
+            Some(c) => Err(bad(
+                field,
+                format!("{} is not an ISO country code", quoted(c)),
+            )),
         }
     };
     let number = |field: Field| -> FieldResult<Option<f64>> {
@@ -530,9 +604,9 @@ fn build_declaration<'a>(
             None => Ok(None),
             Some(s) => match s.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-                Ok(v) if v.is_finite() => Err(bad(field, format!("{s:?} is negative"))),
-                Ok(_) => Err(bad(field, format!("{s:?} is not a finite number"))),
-                Err(_) => Err(bad(field, format!("{s:?} is not a number"))),
+                Ok(v) if v.is_finite() => Err(bad(field, format!("{} is negative", quoted(s)))),
+                Ok(_) => Err(bad(field, format!("{} is not a finite number", quoted(s)))),
+                Err(_) => Err(bad(field, format!("{} is not a number", quoted(s)))),
             },
         }
     };
@@ -544,11 +618,18 @@ fn build_declaration<'a>(
     let date = parse_date(date_text).ok_or_else(|| {
         bad(
             Field::Date,
-            format!("{date_text:?} is not a date (YYYY-MM-DD)"),
+            format!("{} is not a date (YYYY-MM-DD)", quoted(date_text)),
         )
     })?;
     let hs_text = required(Field::HsCode)?;
-    let hs_code = HsCode::parse(hs_text).map_err(|e| bad(Field::HsCode, e.to_string()))?;
+    let hs_code = HsCode::parse(hs_text).map_err(|e| {
+        let reason = if hs_text.len() > QUOTE_LIMIT {
+            format!("{} is not an HS code (6 to 10 digits)", quoted(hs_text))
+        } else {
+            e.to_string()
+        };
+        bad(Field::HsCode, reason)
+    })?;
     let origin_country =
         country(Field::OriginCountry)?.ok_or_else(|| missing(Field::OriginCountry))?;
 
@@ -557,7 +638,7 @@ fn build_declaration<'a>(
         Some(s) => Some(parse_flag(s).ok_or_else(|| {
             bad(
                 Field::Fraud,
-                format!("{s:?} is not a fraud flag (0/1, true/false)"),
+                format!("{} is not a fraud flag (0/1, true/false)", quoted(s)),
             )
         })?),
     };
@@ -568,7 +649,7 @@ fn build_declaration<'a>(
             _ => {
                 return Err(bad(
                     Field::CriticalLevel,
-                    format!("{s:?} is not a critical-fraud level (0, 1 or 2)"),
+                    format!("{} is not a critical-fraud level (0, 1 or 2)", quoted(s)),
                 ))
             }
         },
