@@ -4,8 +4,8 @@
 
 use crate::{AppError, Result};
 use borderline_hs::calibrate::Fit;
-use borderline_hs::{io, CheckPolicy, CheckResult, Classifier, CodeStatus, Labelled, Nomenclature};
 use borderline_hs::Suggestion;
+use borderline_hs::{io, CheckPolicy, CheckResult, Classifier, CodeStatus, Labelled, Nomenclature};
 use serde::Serialize;
 use std::path::Path;
 
@@ -36,15 +36,19 @@ pub fn suggest(classifier: &Classifier, description: &str, k: usize) -> Result<V
 /// (optional `category` and `attributes` columns are used too, with weights 1.0 and 0.7, as the
 /// evaluation uses a listing's category path and attributes) and writes them to `output`
 /// (`.csv` or `.jsonl`). Returns the number of descriptions.
-pub fn suggest_file(classifier: &Classifier, input: &Path, output: &Path, k: usize) -> Result<usize> {
+pub fn suggest_file(
+    classifier: &Classifier,
+    input: &Path,
+    output: &Path,
+    k: usize,
+) -> Result<usize> {
     at_least_one(k)?;
     let rows = io::read_columns_opt(input, &["description"], &["category", "attributes"])?;
     let results: Vec<(String, Vec<Suggestion>)> = rows
         .into_iter()
         .map(|r| {
             let get = |i: usize| r.get(i).map(String::as_str).unwrap_or_default();
-            let ranking =
-                classifier.rank_fields(&[(get(0), 1.0), (get(1), 1.0), (get(2), 0.7)]);
+            let ranking = classifier.rank_fields(&[(get(0), 1.0), (get(1), 1.0), (get(2), 0.7)]);
             (get(0).to_string(), classifier.suggestions(&ranking, k))
         })
         .collect();

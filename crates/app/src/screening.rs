@@ -5,7 +5,7 @@
 use crate::{AppError, Result};
 use borderline_core::{Declaration, Reason, Signal};
 use borderline_screening::{
-    build_signal, read_relationships, to_iso2, ExposurePath, Explanation, Hit, ListFormat,
+    build_signal, read_relationships, to_iso2, Explanation, ExposurePath, Hit, ListFormat,
     ListStore, LoadIssue, MatchConfig, Matcher, PartyDirectory, Query, Relationship, Schema,
     ScreeningSignal, SupplierNetwork,
 };
@@ -73,7 +73,11 @@ pub struct BatchScreening {
 
 /// Screens `rows`' parties against the watchlists in `matcher`, building the supplier network
 /// from the batch ([`DEFAULT_MAX_HOPS`]).
-pub fn screen_batch(rows: &[Declaration], matcher: Arc<Matcher>, parties: Parties) -> BatchScreening {
+pub fn screen_batch(
+    rows: &[Declaration],
+    matcher: Arc<Matcher>,
+    parties: Parties,
+) -> BatchScreening {
     screen_network(rows, matcher, parties, DEFAULT_MAX_HOPS)
 }
 
@@ -223,7 +227,11 @@ impl Party {
         Ok(Query::name(self.name.clone())
             .schema(schema)
             .country(country)
-            .address(given(&self.address).or(given(&defaults.address)).map(String::from))
+            .address(
+                given(&self.address)
+                    .or(given(&defaults.address))
+                    .map(String::from),
+            )
             .birth_date(birth.map(String::from)))
     }
 }
@@ -297,7 +305,8 @@ pub fn screen_file(
             let row: Party = match serde_json::from_str(&line) {
                 Ok(r) => r,
                 Err(e) => {
-                    done.skipped.push(format!("{}:{}: {e}", input.display(), i + 1));
+                    done.skipped
+                        .push(format!("{}:{}: {e}", input.display(), i + 1));
                     continue;
                 }
             };
@@ -332,7 +341,8 @@ pub fn screen_file(
                 Ok(r) => r,
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
-                    done.skipped.push(format!("{}:{line}: {e}", input.display()));
+                    done.skipped
+                        .push(format!("{}:{line}: {e}", input.display()));
                     continue;
                 }
             };
@@ -426,7 +436,6 @@ pub fn compare_file(
         row.push(format!("{score:.4}"));
         w.write_record(&row).map_err(werr)?;
     }
-    w.flush()
-        .map_err(AppError::io("writing scores"))?;
+    w.flush().map_err(AppError::io("writing scores"))?;
     Ok(notes)
 }

@@ -104,7 +104,10 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             match (description, input, output) {
                 (_, Some(input), Some(output)) => {
                     let n = app::suggest_file(&m, &input, &output, k)?;
-                    eprintln!("wrote suggestions for {n} descriptions to {}", output.display());
+                    eprintln!(
+                        "wrote suggestions for {n} descriptions to {}",
+                        output.display()
+                    );
                 }
                 (Some(d), None, None) => {
                     let s = app::suggest(&m, &d, k)?;

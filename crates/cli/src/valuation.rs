@@ -170,7 +170,8 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             csv,
         } => {
             let profile = Profile::resolve(&profile)?;
-            let built = app::build_benchmarks(&sources(&history, &profile), bench.config()?, as_of)?;
+            let built =
+                app::build_benchmarks(&sources(&history, &profile), bench.config()?, as_of)?;
             for r in &built.history {
                 eprintln!("{r}");
             }

@@ -18,8 +18,7 @@ fn un_positives_match_the_un_list_when_dev_data_is_present() {
         return;
     };
     let m = bundled();
-    let rows = read_people(&dir.join("positives_un_untreated.csv"))
-        .expect("readable");
+    let rows = read_people(&dir.join("positives_un_untreated.csv")).expect("readable");
     let found = rows
         .iter()
         .filter(|(n, _)| {
@@ -31,4 +30,3 @@ fn un_positives_match_the_un_list_when_dev_data_is_present() {
     let recall = found as f64 / rows.len() as f64;
     assert!(recall >= 0.98, "recall {recall}");
 }
-

@@ -23,8 +23,8 @@ mod signal;
 mod stats;
 
 pub use benchmark::{
-    log_unit_value, AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats, Problem, Product, Span,
-    Tuning,
+    log_unit_value, AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats,
+    Problem, Product, Span, Tuning,
 };
 pub use check::{Assessment, Check, CheckOutcome, Direction, Finding, Quality, QuickCheck, Status};
 pub use error::ValuationError;

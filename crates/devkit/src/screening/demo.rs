@@ -12,13 +12,13 @@
 //! near-matches are deliberately close to listed names. Nothing here is real data.
 
 use super::pairs;
+use ahash::AHashMap;
+use borderline_core::Declaration;
 use borderline_screening::network::party_key;
 use borderline_screening::{
     build_signal, Entry, Matcher, PartyDirectory, PartyInfo, Relationship, Schema, ScreeningSignal,
     SupplierNetwork,
 };
-use ahash::AHashMap;
-use borderline_core::Declaration;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -15,9 +15,9 @@
 
 use super::baseline::{self, Baseline};
 use super::pairs::{self, LabelledPair};
+use ahash::AHashMap;
 use borderline_screening::normalize::normalize;
 use borderline_screening::{Matcher, Query, Schema};
-use ahash::AHashMap;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -169,7 +169,9 @@ pub fn read_persons(path: &Path) -> anyhow::Result<Vec<Person>> {
         if let Some(n) = r.get(ni).filter(|n| !n.trim().is_empty()) {
             out.push(Person {
                 name: n.to_string(),
-                country: ci.and_then(|i| r.get(i)).and_then(borderline_screening::to_iso2),
+                country: ci
+                    .and_then(|i| r.get(i))
+                    .and_then(borderline_screening::to_iso2),
                 birth_date: di
                     .and_then(|i| r.get(i))
                     .map(str::trim)
@@ -191,7 +193,9 @@ pub fn read_people(path: &Path) -> anyhow::Result<Vec<(String, Option<String>)>>
     for r in rdr.records() {
         let r = r?;
         if let Some(n) = r.get(ni).filter(|n| !n.trim().is_empty()) {
-            let c = ci.and_then(|i| r.get(i)).and_then(borderline_screening::to_iso2);
+            let c = ci
+                .and_then(|i| r.get(i))
+                .and_then(borderline_screening::to_iso2);
             out.push((n.to_string(), c));
         }
     }

@@ -2,8 +2,10 @@
 //! bands, ROC AUC and recall at 1%/2% flagged for Borderline's combined score, the IQR price
 //! filter of Pak and Zdanowicz and a plain robust z-score, all in one run.
 
-use borderline_valuation::{hs6_number, log_unit_value, Benchmarks, Config, Status, ValuationError};
 use borderline_core::Declaration;
+use borderline_valuation::{
+    hs6_number, log_unit_value, Benchmarks, Config, Status, ValuationError,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
