@@ -20,6 +20,16 @@ pub enum AppError {
     #[cfg(feature = "training")]
     #[error(transparent)]
     Training(#[from] borderline_training::TrainError),
+    #[error(transparent)]
+    Store(#[from] borderline_governance::StoreError),
+    #[error(transparent)]
+    Registry(#[from] borderline_governance::registry::RegistryError),
+    #[error(transparent)]
+    Feedback(#[from] borderline_governance::feedback::FeedbackError),
+    #[error(transparent)]
+    Actor(#[from] borderline_governance::actor::ActorError),
+    #[error(transparent)]
+    AuditExport(#[from] borderline_governance::audit::ExportError),
     #[error("{what}: {source}")]
     Io {
         what: String,

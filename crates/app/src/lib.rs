@@ -9,6 +9,7 @@
 
 pub mod declarations;
 pub mod error;
+pub mod governance;
 pub mod hs;
 pub mod screening;
 pub mod targeting;

@@ -1,30 +1,33 @@
 //! Governance commands: models (registry), audit, monitor, feedback, select, simulate.
-//! The logic lives in `borderline-governance`; this file parses arguments, loads files and
-//! prints.
+//! The workflows live in `borderline_app::governance` over the store traits; this file opens the
+//! SQLite store, builds the acting `Actor` from --user / BORDERLINE_USER / USER, parses
+//! arguments, loads files and prints.
 
 use crate::output::parse_percent;
 use anyhow::{anyhow, bail, Context, Result};
-use borderline_core::{Declaration, InspectionOutcome, Reason};
+use borderline_app::governance::{
+    audit as app_audit, feedback as app_feedback, models as app_models,
+};
+use borderline_core::{Declaration, Reason};
 use borderline_governance::audit::{
-    input_hash, AuditEvent, Decision, GovernanceAction, Verification,
+    input_hash, AuditEvent, AuditLog, Decision, GovernanceAction, Verification,
 };
-use borderline_governance::feedback::Outcome;
+use borderline_governance::feedback::{FeedbackLog, Outcome};
 use borderline_governance::monitor::{self, Drift, HitRate, Psi, PSI_ALERT, PSI_BINS, PSI_WARN};
-use borderline_governance::registry::{
-    file_sha256, GroupPerformance, ModelCard, ModelEntry, NewModel,
-};
+use borderline_governance::registry::ModelEntry;
 use borderline_governance::rules::{DeclarationContext, RuleHit, RuleSet, DECLARATION_FIELDS};
 use borderline_governance::selectivity::{
     self, score_uncertainty, Basis, Candidate, Policy, Selection,
 };
-use borderline_governance::{Lane, Store};
+use borderline_governance::{Actor, Lane};
 use borderline_ingest::{read_all, Profile};
+use borderline_store_sqlite::SqliteStore;
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::{Explain, Scorer};
 use borderline_training::{train, TrainConfig};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -67,14 +70,25 @@ impl GovArgs {
             .unwrap_or_else(|| PathBuf::from("borderline.db"))
     }
 
-    fn open(&self) -> Result<Store> {
+    fn open(&self) -> Result<SqliteStore> {
         let path = self.db_path();
-        Store::open(&path).with_context(|| format!("opening {}", path.display()))
+        SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
     }
 
     /// Opens an existing database only (commands that read).
-    fn open_existing(&self) -> Result<Store> {
-        Ok(Store::open_existing(&self.db_path())?)
+    fn open_existing(&self) -> Result<SqliteStore> {
+        let path = self.db_path();
+        SqliteStore::open_existing(&path).with_context(|| {
+            format!(
+                "opening {} (give --db PATH or set BORDERLINE_DB)",
+                path.display()
+            )
+        })
+    }
+
+    /// The acting person, from --user, BORDERLINE_USER or USER.
+    fn actor(&self) -> Result<Actor> {
+        Ok(Actor::new(&self.user()?)?)
     }
 
     fn user(&self) -> Result<String> {
@@ -369,11 +383,7 @@ fn parse_capacity(s: &str) -> Result<Capacity, String> {
 }
 
 fn parse_yes_no(s: &str) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "1" => Ok(true),
-        "no" | "n" | "false" | "0" => Ok(false),
-        _ => Err(format!("{s:?}: expected yes or no")),
-    }
+    app_feedback::parse_yes_no(s)
 }
 
 pub fn run(cmd: Command) -> Result<()> {
@@ -407,10 +417,9 @@ fn load(path: &Path, profile: &str) -> Result<Vec<Declaration>> {
 
 fn models(a: ModelsArgs) -> Result<()> {
     let store = a.gov.open()?;
-    let reg = store.registry();
     match a.action.unwrap_or(ModelsAction::List) {
         ModelsAction::List => {
-            let list = reg.list()?;
+            let list = app_models::list(&store)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else if list.is_empty() {
@@ -422,9 +431,22 @@ fn models(a: ModelsArgs) -> Result<()> {
             }
         }
         ModelsAction::Register(r) => {
-            let user = a.gov.user()?;
-            let new = describe_model(&r, &user)?;
-            let e = reg.register(&new, &user)?;
+            let actor = a.gov.actor()?;
+            let artefact = std::fs::read(&r.model_file)
+                .with_context(|| format!("reading {}", r.model_file.display()))?;
+            let evaluation = match &r.eval {
+                Some(p) => Some((p.display().to_string(), load(p, &r.profile)?)),
+                None => None,
+            };
+            let req = app_models::RegisterRequest {
+                artefact,
+                trainer: r.trainer.clone(),
+                evaluation,
+                intended_use: r.intended_use.clone(),
+                limits: r.limits.clone(),
+            };
+            let e = app_models::register(&store, &actor, &req)
+                .with_context(|| format!("registering {}", r.model_file.display()))?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {
@@ -435,7 +457,7 @@ fn models(a: ModelsArgs) -> Result<()> {
             }
         }
         ModelsAction::Approve { version, reason } => {
-            let e = reg.approve(&version, &a.gov.user()?, &reason)?;
+            let e = app_models::approve(&store, &a.gov.actor()?, &version, &reason)?;
             println!(
                 "approved {} by {} (trained by {})",
                 e.model.version,
@@ -444,18 +466,17 @@ fn models(a: ModelsArgs) -> Result<()> {
             );
         }
         ModelsAction::Activate { version } => {
-            let prev = reg.activate(&version, &a.gov.user()?)?;
-            match prev {
+            match app_models::activate(&store, &a.gov.actor()?, &version)? {
                 Some(p) => println!("{version} is now active; {p} retired (superseded)"),
                 None => println!("{version} is now active"),
             }
         }
         ModelsAction::Retire { version, reason } => {
-            reg.retire(&version, &a.gov.user()?, &reason)?;
+            app_models::retire(&store, &a.gov.actor()?, &version, &reason)?;
             println!("{version} retired");
         }
         ModelsAction::Rollback { reason } => {
-            let (from, to) = reg.rollback(&a.gov.user()?, &reason)?;
+            let (from, to) = app_models::rollback(&store, &a.gov.actor()?, &reason)?;
             println!("rolled back: {from} retired, {to} active again");
         }
     }
@@ -472,10 +493,11 @@ fn print_model(m: &ModelEntry) {
             .unwrap_or_else(|| "-".into())
     };
     println!(
-        "{:<8} {}  trained by {}, registered {}{}",
+        "{:<8} {}  trained by {}, registered by {} {}{}",
         m.state.as_str(),
         m.model.version,
         m.model.trainer,
+        m.registered_by,
         m.registered_at,
         match (&m.approved_by, &m.approval_reason) {
             (Some(by), Some(why)) => format!(", approved by {by}: {why}"),
@@ -483,124 +505,17 @@ fn print_model(m: &ModelEntry) {
         }
     );
     println!(
-        "         validation AUC {}; data {}; artefact {}",
+        "         validation AUC {}; data {}; artefact sha256:{}",
         metric("auc"),
         m.model.data_fingerprint,
-        m.model.artefact_path
+        m.model.artefact_sha256
     );
 }
 
-/// Reads an artefact and builds its registry entry and model card.
-fn describe_model(r: &RegisterArgs, user: &str) -> Result<NewModel> {
-    let model = ModelArtefact::load(&r.model_file)?;
-    let path = std::fs::canonicalize(&r.model_file)
-        .with_context(|| format!("locating {}", r.model_file.display()))?;
-    let sha = file_sha256(&path).with_context(|| format!("hashing {}", path.display()))?;
-    let t = &model.training;
-    let mut card = ModelCard {
-        intended_use: r.intended_use.clone(),
-        data: format!(
-            "{} training declarations ({} .. {}) and {} validation declarations ({} .. {}); fingerprint {}",
-            t.train_rows,
-            t.train_period.0,
-            t.train_period.1,
-            t.valid_rows,
-            t.valid_period.0,
-            t.valid_period.1,
-            t.data_fingerprint
-        ),
-        limits: r.limits.clone(),
-        ..ModelCard::default()
-    };
-    if let Some(eval) = &r.eval {
-        let rows = load(eval, &r.profile)?;
-        let scorer = Scorer::new(model.clone());
-        let scores: Vec<f64> = scorer
-            .score_block(&rows)
-            .into_iter()
-            .map(|s| s.probability)
-            .collect();
-        card.evaluated_on = Some(eval.display().to_string());
-        card.performance_by_office = by_group(&rows, &scores, |d| d.office.to_string());
-        card.performance_by_origin = by_group(&rows, &scores, |d| d.origin_country.to_string());
-    }
-    Ok(NewModel {
-        version: model.model_id.clone(),
-        trainer: r.trainer.clone().unwrap_or_else(|| user.to_string()),
-        artefact_path: path.display().to_string(),
-        artefact_sha256: sha,
-        data_fingerprint: t.data_fingerprint.clone(),
-        parameters: serde_json::to_value(&t.config)?,
-        metrics: serde_json::to_value(&model.validation)?,
-        card,
-    })
-}
-
-/// AUC and precision in the top 10 % per group of labelled declarations, largest groups first
-/// (at most 20 groups, each with at least 20 labelled declarations).
-fn by_group(
-    rows: &[Declaration],
-    scores: &[f64],
-    group: impl Fn(&Declaration) -> String,
-) -> Vec<GroupPerformance> {
-    let mut groups: BTreeMap<String, Vec<(f64, bool)>> = BTreeMap::new();
-    for (d, s) in rows.iter().zip(scores) {
-        if let Some(o) = d.outcome {
-            groups.entry(group(d)).or_default().push((*s, o.fraud));
-        }
-    }
-    let mut out: Vec<GroupPerformance> = groups
-        .into_iter()
-        .filter(|(_, v)| v.len() >= 20)
-        .map(|(g, mut v)| {
-            let s: Vec<f64> = v.iter().map(|x| x.0).collect();
-            let y: Vec<bool> = v.iter().map(|x| x.1).collect();
-            let auc = borderline_core::metrics::auc(&s, &y);
-            v.sort_by(|a, b| b.0.total_cmp(&a.0));
-            let k = selectivity::count(v.len(), 10.0).max(1);
-            let hits = v.iter().take(k).filter(|x| x.1).count();
-            GroupPerformance {
-                group: g,
-                declarations: v.len() as u64,
-                frauds: y.iter().filter(|f| **f).count() as u64,
-                auc: auc.is_finite().then_some(auc),
-                precision_at_10: Some(hits as f64 / k as f64),
-            }
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.declarations
-            .cmp(&a.declarations)
-            .then(a.group.cmp(&b.group))
-    });
-    out.truncate(20);
-    out
-}
-
-/// Loads the active model's artefact, refusing a file that changed since registration.
-fn load_active(store: &Store) -> Result<(ModelEntry, ModelArtefact)> {
-    let entry = store.registry().require_active()?;
-    let path = PathBuf::from(&entry.model.artefact_path);
-    let sha = file_sha256(&path).with_context(|| format!("reading {}", path.display()))?;
-    if sha != entry.model.artefact_sha256 {
-        bail!(
-            "the artefact of active model {} at {} changed since it was registered (SHA-256 {} , registered {}); refusing to score with it",
-            entry.model.version,
-            path.display(),
-            sha,
-            entry.model.artefact_sha256
-        );
-    }
-    let model = ModelArtefact::load(&path)?;
-    if model.model_id != entry.model.version {
-        bail!(
-            "{} holds model {}, not the registered {}",
-            path.display(),
-            model.model_id,
-            entry.model.version
-        );
-    }
-    Ok((entry, model))
+/// Loads the active model's artefact from the store, refusing bytes that changed since
+/// registration.
+fn load_active(store: &SqliteStore) -> Result<(ModelEntry, ModelArtefact)> {
+    Ok(app_models::load_active(store)?)
 }
 
 // ------------------------------------------------------------------------ audit
@@ -609,7 +524,7 @@ fn audit(cmd: AuditCommand) -> Result<()> {
     match cmd {
         AuditCommand::Verify { gov, json } => {
             let store = gov.open_existing()?;
-            let v = store.audit().verify()?;
+            let v = app_audit::verify(&store)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
@@ -632,7 +547,7 @@ fn audit(cmd: AuditCommand) -> Result<()> {
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout())),
             };
-            let n = store.audit().export_jsonl(&mut out)?;
+            let n = app_audit::export(&store, &mut out)?;
             out.flush()?;
             if let Some(p) = output {
                 eprintln!("{n} audit records written to {}", p.display());
@@ -648,6 +563,7 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
     match cmd {
         FeedbackCommand::Record(a) => {
             let store = a.gov.open()?;
+            let actor = a.gov.actor()?;
             let outcome = Outcome {
                 declaration_id: a.declaration.clone(),
                 decided_on: a.date.unwrap_or_else(|| chrono::Local::now().date_naive()),
@@ -656,9 +572,9 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
                 critical_level: a.critical.unwrap_or(u8::from(a.fraud)),
                 amount_recovered: a.amount,
                 note: a.note.clone(),
-                officer: a.gov.user()?,
+                officer: actor.id.clone(),
             };
-            let id = store.feedback().record(&outcome)?;
+            let id = app_feedback::record(&store, &actor, &outcome)?;
             println!(
                 "recorded outcome #{id} for declaration {}: fraud {}",
                 a.declaration,
@@ -668,8 +584,16 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
         }
         FeedbackCommand::Import { file, gov } => {
             let store = gov.open()?;
-            let outcomes = read_outcomes(&file, &gov)?;
-            let ids = store.feedback().record_all(&outcomes)?;
+            let actor = gov.actor()?;
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let outcomes = app_feedback::read_outcomes(
+                reader,
+                &file.display().to_string(),
+                &actor,
+                chrono::Local::now().date_naive(),
+            )?;
+            let ids = app_feedback::record_all(&store, &actor, &outcomes)?;
             println!("recorded {} outcomes from {}", ids.len(), file.display());
             Ok(())
         }
@@ -683,81 +607,6 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// Parses a feedback CSV; any bad row fails the whole import with its line number.
-fn read_outcomes(path: &Path, gov: &GovArgs) -> Result<Vec<Outcome>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let headers = rdr.headers()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let (Some(id_col), Some(fraud_col)) = (col("declaration_id"), col("fraud")) else {
-        bail!(
-            "{}: needs columns declaration_id and fraud (found: {})",
-            path.display(),
-            headers.iter().collect::<Vec<_>>().join(", ")
-        );
-    };
-    let (date_col, decision_col, crit_col, amount_col, note_col, officer_col) = (
-        col("date"),
-        col("decision"),
-        col("critical_level"),
-        col("amount_recovered"),
-        col("note"),
-        col("officer"),
-    );
-    let default_officer = gov.user().ok();
-    let today = chrono::Local::now().date_naive();
-    let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.with_context(|| format!("{} line {line}", path.display()))?;
-        let get = |c: Option<usize>| {
-            c.and_then(|c| rec.get(c))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
-        let at = |what: &str| format!("{} line {line}: {what}", path.display());
-        let fraud =
-            parse_yes_no(get(Some(fraud_col)).unwrap_or("")).map_err(|e| anyhow!(at(&e)))?;
-        let decided_on = match get(date_col) {
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| anyhow!(at(&format!("date {s:?} is not YYYY-MM-DD"))))?,
-            None => today,
-        };
-        let critical_level = match get(crit_col) {
-            Some(s) => s
-                .parse::<u8>()
-                .map_err(|_| anyhow!(at(&format!("critical_level {s:?} is not 0, 1 or 2"))))?,
-            None => u8::from(fraud),
-        };
-        let amount_recovered = match get(amount_col) {
-            Some(s) => Some(
-                s.parse::<f64>()
-                    .map_err(|_| anyhow!(at(&format!("amount_recovered {s:?} is not a number"))))?,
-            ),
-            None => None,
-        };
-        let officer = get(officer_col)
-            .map(str::to_string)
-            .or_else(|| default_officer.clone())
-            .ok_or_else(|| anyhow!(at("no officer column and no --user / BORDERLINE_USER")))?;
-        let o = Outcome {
-            declaration_id: get(Some(id_col)).unwrap_or("").to_string(),
-            decided_on,
-            decision: get(decision_col).unwrap_or("inspected").to_string(),
-            fraud,
-            critical_level,
-            amount_recovered,
-            note: get(note_col).map(str::to_string),
-            officer,
-        };
-        o.validate().map_err(|e| anyhow!(at(&e.to_string())))?;
-        out.push(o);
-    }
-    Ok(out)
 }
 
 const GENERIC_COLUMNS: [&str; 27] = [
@@ -837,46 +686,20 @@ pub fn recorded_outcomes_since(
     since: NaiveDate,
     declarations: Vec<Declaration>,
 ) -> Result<(Vec<Declaration>, usize)> {
-    attach_recorded(
-        &GovArgs { db, user: None }.open_existing()?,
+    let store = GovArgs { db, user: None }.open_existing()?;
+    Ok(app_feedback::recorded_outcomes_since(
+        &store,
         since,
         declarations,
-    )
-}
-
-/// Declarations of `declarations` with an outcome recorded on or after `since` (latest record
-/// each), carrying it; and how many recorded outcomes matched no declaration.
-fn attach_recorded(
-    store: &Store,
-    since: NaiveDate,
-    declarations: Vec<Declaration>,
-) -> Result<(Vec<Declaration>, usize)> {
-    let outcomes: HashMap<String, Outcome> = store
-        .feedback()
-        .latest(Some(since))?
-        .into_iter()
-        .map(|r| (r.outcome.declaration_id.clone(), r.outcome))
-        .collect();
-    let mut out = Vec::new();
-    for mut d in declarations {
-        if let Some(o) = outcomes.get(d.declaration_id.as_str()) {
-            d.outcome = Some(InspectionOutcome {
-                fraud: o.fraud,
-                critical_level: o.critical_level,
-                amount_recovered: o.amount_recovered,
-            });
-            out.push(d);
-        }
-    }
-    let unmatched = outcomes.len().saturating_sub(out.len());
-    Ok((out, unmatched))
+    )?)
 }
 
 /// The `train --since DATE` helper: declarations with outcomes recorded since a date, as a
 /// generic-layout CSV. Returns the number written.
 fn export_training(a: &ExportArgs) -> Result<usize> {
     let store = a.gov.open()?;
-    let (rows, unmatched) = attach_recorded(&store, a.since, load(&a.declarations, &a.profile)?)?;
+    let (rows, unmatched) =
+        app_feedback::recorded_outcomes_since(&store, a.since, load(&a.declarations, &a.profile)?)?;
     let mut w = csv::Writer::from_path(&a.output)
         .with_context(|| format!("creating {}", a.output.display()))?;
     w.write_record(GENERIC_COLUMNS)?;
@@ -953,7 +776,7 @@ struct LaneLine<'a> {
 }
 
 fn select(a: &SelectArgs) -> Result<()> {
-    let user = a.gov.user()?;
+    let actor = a.gov.actor()?;
     let store = a.gov.open()?;
     let (entry, model) = load_active(&store)?;
     let rules = RuleSet::from_file(&a.rules, DECLARATION_FIELDS)?;
@@ -1056,7 +879,7 @@ fn select(a: &SelectArgs) -> Result<()> {
             "lanes": counts,
         }),
     }));
-    let seqs = store.audit().append_all(&user, &events)?;
+    let seqs = AuditLog::new(&store).append_all(&actor, &events)?;
     write_lanes(&a.output, &rows, &selections, &events)?;
     println!(
         "{} declarations with model {} and rules {} ({} rules): {} red, {} yellow, {} blue, {} green ({} at random, {} exploration, {} by rule)",
@@ -1290,8 +1113,8 @@ fn monitor_cmd(a: &MonitorArgs) -> Result<()> {
         .collect();
     features.sort_by(|a, b| b.psi.total_cmp(&a.psi));
 
-    let outcomes = store.feedback().latest(None)?;
-    let decisions = store.audit().latest_decisions()?;
+    let outcomes = FeedbackLog::new(&store).latest(None)?;
+    let decisions = AuditLog::new(&store).latest_decisions()?;
     let hit_rates: Vec<HitRate> = monitor::hit_rates(&monitor::inspections(&outcomes, &decisions));
 
     // History features of declarations the model learned from are in-sample (their own

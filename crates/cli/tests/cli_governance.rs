@@ -344,7 +344,8 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     assert_eq!(Some(exported.lines().count() as u64), v["records"].as_u64());
 
     let db = d.join("borderline.db");
-    let mut bytes = std::fs::read(&db).expect("db");
+    let original = std::fs::read(&db).expect("db");
+    let mut bytes = original.clone();
     let needle = br#""lane":"yellow""#;
     let mut changed = 0;
     let mut i = 0;
@@ -360,13 +361,22 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     let err = fails(borderline(d).args(["audit", "verify"]));
     assert!(err.contains("broken at record"), "{err}");
 
-    // A model file changed after registration is refused.
+    // The artefact is stored in the database by content hash at registration: changing the
+    // file afterwards changes nothing, while bytes changed inside the store are refused.
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(&model)
         .expect("model");
     f.write_all(b"x").expect("append");
-    let err = fails(&mut select("3", "lanes2.csv"));
+    std::fs::write(&db, &original).expect("restore");
+    ok(&mut select("3", "lanes2.csv"));
+    let conn = rusqlite::Connection::open(&db).expect("db");
+    conn.execute_batch(
+        "DROP TRIGGER artefacts_no_update; UPDATE artefacts SET bytes = CAST(bytes || x'00' AS BLOB)",
+    )
+    .expect("tamper");
+    drop(conn);
+    let err = fails(&mut select("3", "lanes3.csv"));
     assert!(err.contains("changed since it was registered"), "{err}");
 }
 

@@ -65,6 +65,7 @@ const PRODUCT: &[&str] = &[
     "borderline-hs",
     "borderline-screening",
     "borderline-governance",
+    "borderline-store-sqlite",
     "borderline-app",
 ];
 
@@ -156,5 +157,19 @@ fn governance_domain_rules_know_no_storage_engine() {
     assert_free_of(
         "borderline-governance",
         &["rusqlite", "tokio-postgres", "sqlx"],
+    );
+}
+
+#[test]
+fn the_sqlite_store_keeps_records_and_knows_no_workflow() {
+    assert_free_of(
+        "borderline-store-sqlite",
+        &[
+            "borderline-app",
+            "borderline-targeting",
+            "borderline-training",
+            "clap",
+            "anyhow",
+        ],
     );
 }

@@ -9,13 +9,14 @@
 //! leaves a valid shorter chain: compare the head hash [`Verification::Intact`] reports with
 //! one kept elsewhere (a printed report, a ticket) to detect that.
 //!
-//! The API only appends and reads; the database refuses UPDATE and DELETE on the table too.
+//! The API only appends and reads; a store refuses UPDATE and DELETE of audit records too
+//! (the contract suite checks it).
 
+use crate::actor::Actor;
 use crate::lane::Lane;
 use crate::selectivity::Basis;
-use crate::store::{now, write_tx, StoreError};
+use crate::store::{in_tx, now, GovernanceStore, StoreError, StoreTx};
 use borderline_core::Reason;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -168,55 +169,31 @@ impl std::fmt::Display for Verification {
     }
 }
 
-/// Append and read access to the audit log.
-pub struct AuditLog<'c> {
-    conn: &'c Connection,
+/// Append and read access to the audit log of a store.
+pub struct AuditLog<'s> {
+    store: &'s dyn GovernanceStore,
 }
 
-const COLUMNS: &str = "seq, recorded_at, user, kind, body, prev_hash, hash";
-
-fn row(r: &rusqlite::Row) -> rusqlite::Result<AuditRecord> {
-    Ok(AuditRecord {
-        seq: r.get::<_, i64>(0)?.max(0) as u64,
-        recorded_at: r.get(1)?,
-        user: r.get(2)?,
-        kind: r.get(3)?,
-        body: r.get(4)?,
-        prev_hash: r.get(5)?,
-        hash: r.get(6)?,
-    })
-}
-
-impl<'c> AuditLog<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Self {
-        AuditLog { conn }
+impl<'s> AuditLog<'s> {
+    pub fn new(store: &'s dyn GovernanceStore) -> Self {
+        AuditLog { store }
     }
 
-    /// Appends one event; returns its sequence number.
-    pub fn append(&self, user: &str, event: &AuditEvent) -> Result<u64, StoreError> {
-        let tx = write_tx(self.conn)?;
-        let seq = append_in(&tx, user, event)?;
-        tx.commit()?;
-        Ok(seq)
+    /// Appends one event by `actor`; returns its sequence number.
+    pub fn append(&self, actor: &Actor, event: &AuditEvent) -> Result<u64, StoreError> {
+        in_tx(self.store, true, |tx| append_in(tx, actor, event))
     }
 
     /// Appends events in one transaction (all or none); returns their sequence numbers.
-    pub fn append_all(&self, user: &str, events: &[AuditEvent]) -> Result<Vec<u64>, StoreError> {
-        let tx = write_tx(self.conn)?;
-        let mut seqs = Vec::with_capacity(events.len());
-        for e in events {
-            seqs.push(append_in(&tx, user, e)?);
-        }
-        tx.commit()?;
-        Ok(seqs)
+    pub fn append_all(&self, actor: &Actor, events: &[AuditEvent]) -> Result<Vec<u64>, StoreError> {
+        in_tx(self.store, true, |tx| {
+            events.iter().map(|e| append_in(tx, actor, e)).collect()
+        })
     }
 
     /// Number of records.
     pub fn len(&self) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+        in_tx(self.store, false, |tx| tx.audit_len())
     }
 
     pub fn is_empty(&self) -> Result<bool, StoreError> {
@@ -228,14 +205,7 @@ impl<'c> AuditLog<'c> {
         &self,
         mut f: impl FnMut(AuditRecord) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            f(row(r)?)?;
-        }
-        Ok(())
+        in_tx(self.store, false, |tx| tx.audit_scan(None, &mut f))
     }
 
     /// All records in sequence order.
@@ -251,56 +221,24 @@ impl<'c> AuditLog<'c> {
     /// The latest decision logged for each declaration (by declaration id).
     pub fn latest_decisions(&self) -> Result<HashMap<String, Decision>, StoreError> {
         let mut out = HashMap::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT body FROM audit_log WHERE kind = 'decision' ORDER BY seq")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let body: String = r.get(0)?;
-            let d: Decision = serde_json::from_str(&body)?;
-            out.insert(d.declaration_id.clone(), d);
-        }
+        in_tx(self.store, false, |tx| {
+            tx.audit_scan(Some("decision"), &mut |r| {
+                let d: Decision = serde_json::from_str(&r.body)?;
+                out.insert(d.declaration_id.clone(), d);
+                Ok(())
+            })
+        })?;
         Ok(out)
     }
 
     /// Walks the whole chain and reports the first break, if any.
     pub fn verify(&self) -> Result<Verification, StoreError> {
-        let mut expected_seq = 1u64;
-        let mut prev = GENESIS.to_string();
-        let mut broken: Option<Verification> = None;
+        let mut v = Verifier::default();
         self.for_each(|r| {
-            if broken.is_some() {
-                return Ok(());
-            }
-            let verified = expected_seq - 1;
-            let problem = if r.seq != expected_seq {
-                Some((expected_seq, Break::Missing))
-            } else if r.prev_hash != prev {
-                Some((r.seq, Break::Unlinked))
-            } else if r.computed_hash() != r.hash {
-                Some((r.seq, Break::Altered))
-            } else {
-                None
-            };
-            match problem {
-                Some((seq, problem)) => {
-                    broken = Some(Verification::Broken {
-                        seq,
-                        problem,
-                        verified,
-                    })
-                }
-                None => {
-                    prev = r.hash;
-                    expected_seq += 1;
-                }
-            }
+            v.push(&r);
             Ok(())
         })?;
-        Ok(broken.unwrap_or(Verification::Intact {
-            records: expected_seq - 1,
-            head: prev,
-        }))
+        Ok(v.finish())
     }
 
     /// Writes every record as one JSON object per line (fields of [`AuditRecord`]; `body` is
@@ -327,6 +265,64 @@ impl<'c> AuditLog<'c> {
     }
 }
 
+/// Chain verification over records in sequence order, one at a time (so a store of any size
+/// verifies in constant memory, and an export can be verified without a store).
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    expected_seq: u64,
+    prev: String,
+    broken: Option<Verification>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Verifier {
+            expected_seq: 1,
+            prev: GENESIS.to_string(),
+            broken: None,
+        }
+    }
+}
+
+impl Verifier {
+    /// Checks the next record; after the first break the rest is ignored.
+    pub fn push(&mut self, r: &AuditRecord) {
+        if self.broken.is_some() {
+            return;
+        }
+        let verified = self.expected_seq - 1;
+        let problem = if r.seq != self.expected_seq {
+            Some((self.expected_seq, Break::Missing))
+        } else if r.prev_hash != self.prev {
+            Some((r.seq, Break::Unlinked))
+        } else if r.computed_hash() != r.hash {
+            Some((r.seq, Break::Altered))
+        } else {
+            None
+        };
+        match problem {
+            Some((seq, problem)) => {
+                self.broken = Some(Verification::Broken {
+                    seq,
+                    problem,
+                    verified,
+                })
+            }
+            None => {
+                self.prev = r.hash.clone();
+                self.expected_seq += 1;
+            }
+        }
+    }
+
+    pub fn finish(self) -> Verification {
+        self.broken.unwrap_or(Verification::Intact {
+            records: self.expected_seq - 1,
+            head: self.prev,
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(transparent)]
@@ -338,29 +334,27 @@ pub enum ExportError {
 }
 
 /// Appends inside an open write transaction (used by the registry and feedback so that an
-/// action and its audit record commit together).
+/// action and its audit record commit together). The record's `user` is the actor's id.
 pub(crate) fn append_in(
-    conn: &Connection,
-    user: &str,
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
     event: &AuditEvent,
 ) -> Result<u64, StoreError> {
-    let head: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (seq, prev) = match head {
-        Some((s, h)) => (s.max(0) as u64 + 1, h),
+    let (seq, prev_hash) = match tx.audit_head()? {
+        Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),
     };
-    let (kind, body, at) = (event.kind(), event.body()?, now());
-    let hash = chain_hash(&prev, seq, kind, &at, user, &body);
-    conn.execute(
-        "INSERT INTO audit_log (seq, recorded_at, user, kind, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![seq as i64, at, user, kind, body, prev, hash],
-    )?;
+    let mut record = AuditRecord {
+        seq,
+        recorded_at: now(),
+        user: actor.id.clone(),
+        kind: event.kind().to_string(),
+        body: event.body()?,
+        prev_hash,
+        hash: String::new(),
+    };
+    record.hash = record.computed_hash();
+    tx.audit_append(&record)?;
     Ok(seq)
 }
 
@@ -373,227 +367,6 @@ pub fn input_hash<T: Serialize>(input: &T) -> Result<String, serde_json::Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
-    use borderline_core::ReasonKind;
-
-    fn decision(i: usize) -> AuditEvent {
-        AuditEvent::Decision(Decision {
-            declaration_id: format!("DECL-{i:04}"),
-            input_hash: format!("{i:064x}"),
-            model_version: "risk-0123456789abcdef".into(),
-            rules_version: "rules-fedcba9876543210".into(),
-            score: i as f64 / 100.0,
-            lane: if i.is_multiple_of(3) {
-                Lane::Red
-            } else {
-                Lane::Green
-            },
-            basis: Basis::Score,
-            why: format!("risk score rank {i} of 100 within the red lane capacity"),
-            reasons: vec![Reason {
-                kind: ReasonKind::Model,
-                code: "importer_fraud_rate".into(),
-                text: format!("importer's past fraud rate {i}%"),
-                contribution: Some(0.5),
-            }],
-        })
-    }
-
-    fn log_of(n: usize) -> Store {
-        let store = Store::open_in_memory().expect("store");
-        let events: Vec<AuditEvent> = (1..=n).map(decision).collect();
-        store
-            .audit()
-            .append_all("officer.kim", &events)
-            .expect("append");
-        store
-    }
-
-    /// Lifts the database's append-only triggers, as someone editing the file directly could.
-    fn tamper(store: &Store, sql: &str) {
-        store
-            .conn()
-            .execute_batch(&format!(
-                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; {sql}"
-            ))
-            .expect("tamper");
-    }
-
-    fn broken_at(store: &Store) -> (u64, Break) {
-        match store.audit().verify().expect("verify") {
-            Verification::Broken { seq, problem, .. } => (seq, problem),
-            ok => panic!("tampering not detected: {ok}"),
-        }
-    }
-
-    #[test]
-    fn an_untouched_chain_verifies_and_links_each_record_to_the_one_before() {
-        let store = log_of(10);
-        let records = store.audit().records().expect("records");
-        assert_eq!(records.len(), 10);
-        assert_eq!(records[0].prev_hash, GENESIS);
-        for w in records.windows(2) {
-            assert_eq!(w[1].prev_hash, w[0].hash);
-            assert_eq!(w[1].seq, w[0].seq + 1);
-        }
-        assert_eq!(
-            store.audit().verify().expect("verify"),
-            Verification::Intact {
-                records: 10,
-                head: records[9].hash.clone()
-            }
-        );
-        assert_eq!(records[4].event().expect("parses"), decision(5));
-        let empty = Store::open_in_memory().expect("store");
-        assert_eq!(
-            empty.audit().verify().expect("verify"),
-            Verification::Intact {
-                records: 0,
-                head: GENESIS.into()
-            }
-        );
-    }
-
-    #[test]
-    fn the_database_refuses_updates_and_deletes() {
-        let store = log_of(3);
-        for sql in [
-            "UPDATE audit_log SET user = 'someone.else' WHERE seq = 2",
-            "DELETE FROM audit_log WHERE seq = 3",
-        ] {
-            let err = store.conn().execute(sql, []).expect_err("refused");
-            assert!(err.to_string().contains("append-only"), "{err}");
-        }
-        assert!(matches!(
-            store.audit().verify().expect("verify"),
-            Verification::Intact { records: 3, .. }
-        ));
-    }
-
-    #[test]
-    fn changing_one_byte_of_a_record_is_found_at_that_record() {
-        // One byte in the body (a lane), the user, the time, and the stored hash.
-        for sql in [
-            "UPDATE audit_log SET body = replace(body, '\"lane\":\"green\"', '\"lane\":\"greeN\"') WHERE seq = 7",
-            "UPDATE audit_log SET user = 'officer.kin' WHERE seq = 7",
-            "UPDATE audit_log SET recorded_at = substr(recorded_at, 1, 3) || '9' || substr(recorded_at, 5) WHERE seq = 7",
-            "UPDATE audit_log SET hash = substr(hash, 1, 63) || (CASE substr(hash, 64) WHEN 'a' THEN 'b' ELSE 'a' END) WHERE seq = 7",
-        ] {
-            let store = log_of(10);
-            tamper(&store, sql);
-            assert_eq!(broken_at(&store), (7, Break::Altered), "{sql}");
-        }
-    }
-
-    #[test]
-    fn changing_one_byte_in_the_database_file_is_found() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("borderline.db");
-        {
-            let store = Store::open(&path).expect("open");
-            let events: Vec<AuditEvent> = (1..=20).map(decision).collect();
-            store
-                .audit()
-                .append_all("officer.kim", &events)
-                .expect("append");
-        }
-        // Checkpointed into the main file on close; flip one byte of record 12's reason text.
-        let mut bytes = std::fs::read(&path).expect("read");
-        let needle = b"importer's past fraud rate 12%";
-        let at = bytes
-            .windows(needle.len())
-            .position(|w| w == needle)
-            .expect("record text in the file");
-        bytes[at + needle.len() - 2] = b'9';
-        std::fs::write(&path, &bytes).expect("write");
-        let store = Store::open(&path).expect("reopen");
-        assert_eq!(broken_at(&store), (12, Break::Altered));
-    }
-
-    #[test]
-    fn deleting_one_record_is_found_at_the_gap() {
-        let store = log_of(10);
-        tamper(&store, "DELETE FROM audit_log WHERE seq = 4");
-        assert_eq!(broken_at(&store), (4, Break::Missing));
-
-        // Renumbering the rest to hide the gap breaks the links instead.
-        let store = log_of(10);
-        tamper(
-            &store,
-            "DELETE FROM audit_log WHERE seq = 4; UPDATE audit_log SET seq = seq - 1 WHERE seq > 4",
-        );
-        assert_eq!(broken_at(&store), (4, Break::Unlinked));
-    }
-
-    #[test]
-    fn swapping_two_records_is_found_at_the_first_of_them() {
-        let store = log_of(10);
-        // Exchange the sequence numbers of records 3 and 8 (their contents change places).
-        tamper(
-            &store,
-            "UPDATE audit_log SET seq = -3 WHERE seq = 3;
-             UPDATE audit_log SET seq = 3 WHERE seq = 8;
-             UPDATE audit_log SET seq = 8 WHERE seq = -3;",
-        );
-        assert_eq!(broken_at(&store), (3, Break::Unlinked));
-
-        // Swapping adjacent records with their hashes recomputed still breaks the links.
-        let store = log_of(10);
-        tamper(
-            &store,
-            "UPDATE audit_log SET seq = -5 WHERE seq = 5;
-             UPDATE audit_log SET seq = 5 WHERE seq = 6;
-             UPDATE audit_log SET seq = 6 WHERE seq = -5;",
-        );
-        let records = store.audit().records().expect("records");
-        for r in &records {
-            let hash = r.computed_hash();
-            tamper_quiet(&store, r.seq, &hash);
-        }
-        assert_eq!(broken_at(&store), (5, Break::Unlinked));
-    }
-
-    fn tamper_quiet(store: &Store, seq: u64, hash: &str) {
-        store
-            .conn()
-            .execute(
-                "UPDATE audit_log SET hash = ?1 WHERE seq = ?2",
-                params![hash, seq as i64],
-            )
-            .expect("update");
-    }
-
-    #[test]
-    fn export_writes_one_verifiable_json_object_per_record() {
-        let store = log_of(5);
-        store
-            .audit()
-            .append(
-                "officer.lee",
-                &AuditEvent::Governance(GovernanceAction {
-                    action: "model.approve".into(),
-                    subject: "risk-1".into(),
-                    detail: serde_json::json!({"reason": "validated on 2021-Q1"}),
-                }),
-            )
-            .expect("append");
-        let mut out = Vec::new();
-        assert_eq!(store.audit().export_jsonl(&mut out).expect("export"), 6);
-        let text = String::from_utf8(out).expect("utf-8");
-        let lines: Vec<AuditRecord> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("one record per line"))
-            .collect();
-        assert_eq!(lines.len(), 6);
-        let mut prev = GENESIS.to_string();
-        for r in &lines {
-            assert_eq!(r.prev_hash, prev);
-            assert_eq!(r.computed_hash(), r.hash);
-            prev = r.hash.clone();
-        }
-        assert_eq!(lines[5].kind, "governance");
-        assert_eq!(lines[5].user, "officer.lee");
-    }
 
     #[test]
     fn input_hash_changes_with_the_input() {
@@ -601,5 +374,38 @@ mod tests {
         assert_eq!(a, input_hash(&("D1", 100.0)).expect("hash"));
         assert_ne!(a, input_hash(&("D1", 100.5)).expect("hash"));
         assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn a_changed_field_breaks_its_own_hash() {
+        let mut r = AuditRecord {
+            seq: 1,
+            recorded_at: "2021-04-01T00:00:00.000Z".into(),
+            user: "ana".into(),
+            kind: "governance".into(),
+            body: "{}".into(),
+            prev_hash: GENESIS.into(),
+            hash: String::new(),
+        };
+        r.hash = r.computed_hash();
+        let mut v = Verifier::default();
+        v.push(&r);
+        assert!(matches!(
+            v.finish(),
+            Verification::Intact { records: 1, .. }
+        ));
+        // Moving a byte from one field to the next is not the same record.
+        r.user = "an".into();
+        r.body = "a{}".into();
+        let mut v = Verifier::default();
+        v.push(&r);
+        assert!(matches!(
+            v.finish(),
+            Verification::Broken {
+                seq: 1,
+                problem: Break::Altered,
+                ..
+            }
+        ));
     }
 }

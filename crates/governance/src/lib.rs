@@ -9,17 +9,26 @@
 //! * [`monitor`]: population stability (PSI) and hit rates by lane, basis and rule per week;
 //! * [`feedback`]: officers' decisions and inspection outcomes.
 //!
-//! State lives in one SQLite file ([`Store`]). Nothing here depends on how models are trained:
-//! the caller passes scores, uncertainties, metrics and model cards in.
+//! State lives behind the store traits of [`store`] ([`GovernanceStore`]): the rules are written
+//! here once, and a store (SQLite in `borderline-store-sqlite`) only keeps records. Who acts is an
+//! [`Actor`]. Nothing here depends on how models are trained: the caller passes scores,
+//! uncertainties, metrics and model cards in.
 
+pub mod actor;
 pub mod audit;
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod feedback;
 pub use borderline_core::lane;
 pub mod monitor;
 pub mod registry;
 pub mod rules;
 pub mod selectivity;
-mod store;
+pub mod store;
 
+pub use actor::{Actor, Role};
+pub use audit::AuditLog;
 pub use borderline_core::Lane;
-pub use store::{Store, StoreError};
+pub use feedback::FeedbackLog;
+pub use registry::Registry;
+pub use store::{GovernanceStore, StoreError, StoreTx};

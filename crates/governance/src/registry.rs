@@ -1,19 +1,21 @@
 //! Model registry: draft -> approved -> active -> retired.
 //!
-//! * Approval must come from a different user than the trainer (four-eyes) and carry a reason.
-//! * Only one model is active (also enforced by a unique index in the database); activating a
-//!   model retires the one it replaces ("superseded"), and [`Registry::rollback`] brings the
-//!   most recently superseded model back in one step.
+//! * Approval must come from someone other than the trainer and the registering actor
+//!   (four-eyes, compared by [`crate::actor::canonical_id`]) and carry a reason.
+//! * Only one model is active; activating a model retires the one it replaces ("superseded"),
+//!   and [`Registry::rollback`] brings the most recently superseded model back in one step.
 //! * Every transition appends a governance record to the audit log in the same transaction:
 //!   either both happen or neither.
+//! * The artefact's bytes are stored in the store under their SHA-256; [`Registry::active_artefact`]
+//!   re-hashes them and refuses a mismatch, so bytes changed after approval never score.
 //!
-//! The registry stores metadata and the artefact's path and SHA-256; the caller checks the
-//! hash when loading, so a file swapped after approval is refused.
+//! The rules are plain Rust over [`GovernanceStore`]; a store only keeps the records.
 
+use crate::actor::Actor;
 use crate::audit::{append_in, AuditEvent, GovernanceAction};
-use crate::store::{now, write_tx, StoreError};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::store::{in_tx, now, GovernanceStore, StoreError, StoreTx};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,7 +36,7 @@ impl ModelState {
         }
     }
 
-    fn parse(s: &str) -> Option<ModelState> {
+    pub fn parse(s: &str) -> Option<ModelState> {
         Some(match s {
             "draft" => ModelState::Draft,
             "approved" => ModelState::Approved,
@@ -81,8 +83,10 @@ pub struct ModelCard {
 pub struct NewModel {
     /// The artefact's content id (e.g. `risk-0123456789abcdef`).
     pub version: String,
+    /// Id of who trained it (the registering actor when not given).
     pub trainer: String,
-    pub artefact_path: String,
+    /// SHA-256 (hex) of the artefact bytes, set by [`Registry::register`] from the bytes it
+    /// stores: the key of the artefact in the store.
     pub artefact_sha256: String,
     pub data_fingerprint: String,
     pub parameters: serde_json::Value,
@@ -115,8 +119,13 @@ pub enum RegistryError {
     AlreadyRegistered(String),
     #[error("no model {0} in the registry")]
     UnknownModel(String),
-    #[error("four-eyes rule: {user} trained model {version} and cannot also approve it; another user must approve")]
-    FourEyes { version: String, user: String },
+    #[error("four-eyes rule: {user} {role} model {version} and cannot also approve it; another person must approve")]
+    FourEyes {
+        version: String,
+        user: String,
+        /// "trained" or "registered".
+        role: &'static str,
+    },
     #[error("approving model {0} needs a reason")]
     ReasonRequired(String),
     #[error("model {version} is {from}; it cannot become {to}{hint}")]
@@ -126,161 +135,79 @@ pub enum RegistryError {
         to: ModelState,
         hint: &'static str,
     },
-    #[error("no active model: register, approve and activate one (`borderline models`)")]
+    #[error("no active model: register, approve and activate one")]
     NoActiveModel,
     #[error("nothing to roll back to: no earlier active model was replaced by the current one")]
     NothingToRollBackTo,
-    #[error("user name is empty: give --user or set BORDERLINE_USER")]
-    NoUser,
+    #[error("trainer id is empty")]
+    NoTrainer,
+    #[error("the artefact of model {version} changed since it was registered (SHA-256 {found}, registered {registered}); refusing to score with it")]
+    ArtefactChanged {
+        version: String,
+        found: String,
+        registered: String,
+    },
+    #[error("the artefact of model {version} (SHA-256 {sha256}) is missing from the store")]
+    ArtefactMissing { version: String, sha256: String },
 }
 
-impl From<rusqlite::Error> for RegistryError {
-    fn from(e: rusqlite::Error) -> Self {
-        RegistryError::Store(StoreError::Sqlite(e))
-    }
+/// SHA-256 of bytes, as hex: the key an artefact is stored under and checked against.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
 }
 
-impl From<serde_json::Error> for RegistryError {
-    fn from(e: serde_json::Error) -> Self {
-        RegistryError::Store(StoreError::Json(e))
-    }
+pub struct Registry<'s> {
+    store: &'s dyn GovernanceStore,
 }
 
-/// SHA-256 of a file's bytes, as hex: what [`NewModel::artefact_sha256`] records and what is
-/// checked before the artefact scores.
-pub fn file_sha256(path: &std::path::Path) -> std::io::Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h)?;
-    Ok(format!("{:x}", h.finalize()))
+fn require(tx: &mut dyn StoreTx, version: &str) -> Result<ModelEntry, RegistryError> {
+    tx.model(version)?
+        .ok_or_else(|| RegistryError::UnknownModel(version.into()))
 }
 
-/// Two user names denote the same person if they differ only in case or surrounding spaces
-/// (otherwise "Kim" could approve what "kim" trained).
-fn same_user(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
+fn active_in(tx: &mut dyn StoreTx) -> Result<Option<ModelEntry>, RegistryError> {
+    Ok(tx
+        .models()?
+        .into_iter()
+        .find(|m| m.state == ModelState::Active))
 }
 
-const COLUMNS: &str = "version, trainer, artefact_path, artefact_sha256, data_fingerprint, parameters, metrics, card, state, superseded, registered_by, registered_at, approved_by, approval_reason, approved_at, activated_at, retired_at";
-
-type Raw = (
-    [String; 8],
-    String,
-    bool,
-    String,
-    String,
-    [Option<String>; 5],
-);
-
-fn raw(r: &rusqlite::Row) -> rusqlite::Result<Raw> {
-    Ok((
-        [
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-        ],
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        [r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?, r.get(16)?],
-    ))
+fn audit(
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> Result<(), RegistryError> {
+    append_in(
+        tx,
+        actor,
+        &AuditEvent::Governance(GovernanceAction {
+            action: action.into(),
+            subject: subject.into(),
+            detail,
+        }),
+    )?;
+    Ok(())
 }
 
-fn entry(raw: Raw) -> Result<ModelEntry, RegistryError> {
-    let (text, state, superseded, registered_by, registered_at, opt) = raw;
-    let [version, trainer, artefact_path, artefact_sha256, data_fingerprint, parameters, metrics, card] =
-        text;
-    let [approved_by, approval_reason, approved_at, activated_at, retired_at] = opt;
-    let state = ModelState::parse(&state).ok_or_else(|| {
-        StoreError::Json(serde::de::Error::custom(format!(
-            "model {version} has unknown state {state:?}"
-        )))
-    })?;
-    Ok(ModelEntry {
-        model: NewModel {
-            version,
-            trainer,
-            artefact_path,
-            artefact_sha256,
-            data_fingerprint,
-            parameters: serde_json::from_str(&parameters)?,
-            metrics: serde_json::from_str(&metrics)?,
-            card: serde_json::from_str(&card)?,
-        },
-        state,
-        superseded,
-        registered_by,
-        registered_at,
-        approved_by,
-        approval_reason,
-        approved_at,
-        activated_at,
-        retired_at,
-    })
-}
-
-pub struct Registry<'c> {
-    conn: &'c Connection,
-}
-
-impl<'c> Registry<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Self {
-        Registry { conn }
-    }
-
-    fn get_in(conn: &Connection, version: &str) -> Result<Option<ModelEntry>, RegistryError> {
-        conn.query_row(
-            &format!("SELECT {COLUMNS} FROM models WHERE version = ?1"),
-            [version],
-            raw,
-        )
-        .optional()?
-        .map(entry)
-        .transpose()
-    }
-
-    fn require(conn: &Connection, version: &str) -> Result<ModelEntry, RegistryError> {
-        Self::get_in(conn, version)?.ok_or_else(|| RegistryError::UnknownModel(version.into()))
-    }
-
-    fn active_in(conn: &Connection) -> Result<Option<ModelEntry>, RegistryError> {
-        conn.query_row(
-            &format!("SELECT {COLUMNS} FROM models WHERE state = 'active'"),
-            [],
-            raw,
-        )
-        .optional()?
-        .map(entry)
-        .transpose()
+impl<'s> Registry<'s> {
+    pub fn new(store: &'s dyn GovernanceStore) -> Self {
+        Registry { store }
     }
 
     pub fn get(&self, version: &str) -> Result<Option<ModelEntry>, RegistryError> {
-        Self::get_in(self.conn, version)
+        Ok(in_tx(self.store, false, |tx| tx.model(version))?)
     }
 
     /// All models, oldest registration first.
     pub fn list(&self) -> Result<Vec<ModelEntry>, RegistryError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {COLUMNS} FROM models ORDER BY rowid"))?;
-        let rows = stmt.query_map([], raw)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(entry(r?)?);
-        }
-        Ok(out)
+        Ok(in_tx(self.store, false, |tx| tx.models())?)
     }
 
     /// The active model, if any.
     pub fn active(&self) -> Result<Option<ModelEntry>, RegistryError> {
-        Self::active_in(self.conn)
+        in_tx(self.store, false, active_in)
     }
 
     /// The active model, or [`RegistryError::NoActiveModel`]: what scoring must use.
@@ -288,452 +215,250 @@ impl<'c> Registry<'c> {
         self.active()?.ok_or(RegistryError::NoActiveModel)
     }
 
-    fn audit(
-        conn: &Connection,
-        user: &str,
-        action: &str,
-        subject: &str,
-        detail: serde_json::Value,
-    ) -> Result<(), RegistryError> {
-        append_in(
-            conn,
-            user,
-            &AuditEvent::Governance(GovernanceAction {
-                action: action.into(),
-                subject: subject.into(),
-                detail,
-            }),
-        )?;
-        Ok(())
+    /// The active model and its artefact bytes, re-hashed: refused when the stored bytes no
+    /// longer give the registered SHA-256.
+    pub fn active_artefact(&self) -> Result<(ModelEntry, Vec<u8>), RegistryError> {
+        in_tx(self.store, false, |tx| {
+            let entry = active_in(tx)?.ok_or(RegistryError::NoActiveModel)?;
+            let bytes = artefact_checked(tx, &entry)?;
+            Ok((entry, bytes))
+        })
     }
 
-    /// Registers a model as a draft.
-    pub fn register(&self, model: &NewModel, user: &str) -> Result<ModelEntry, RegistryError> {
-        if user.trim().is_empty() || model.trainer.trim().is_empty() {
-            return Err(RegistryError::NoUser);
-        }
-        let tx = write_tx(self.conn)?;
-        if Self::get_in(&tx, &model.version)?.is_some() {
-            return Err(RegistryError::AlreadyRegistered(model.version.clone()));
-        }
-        tx.execute(
-            "INSERT INTO models (version, trainer, artefact_path, artefact_sha256, data_fingerprint, parameters, metrics, card, state, registered_by, registered_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'draft', ?9, ?10)",
-            params![
-                model.version,
-                model.trainer,
-                model.artefact_path,
-                model.artefact_sha256,
-                model.data_fingerprint,
-                serde_json::to_string(&model.parameters)?,
-                serde_json::to_string(&model.metrics)?,
-                serde_json::to_string(&model.card)?,
-                user,
-                now(),
-            ],
-        )?;
-        Self::audit(
-            &tx,
-            user,
-            "model.register",
-            &model.version,
-            serde_json::json!({
-                "trainer": model.trainer,
-                "artefact_sha256": model.artefact_sha256,
-                "data_fingerprint": model.data_fingerprint,
-            }),
-        )?;
-        let e = Self::require(&tx, &model.version)?;
-        tx.commit()?;
-        Ok(e)
+    /// A registered model's artefact bytes, re-hashed like [`Registry::active_artefact`].
+    pub fn artefact(&self, version: &str) -> Result<(ModelEntry, Vec<u8>), RegistryError> {
+        in_tx(self.store, false, |tx| {
+            let entry = require(tx, version)?;
+            let bytes = artefact_checked(tx, &entry)?;
+            Ok((entry, bytes))
+        })
     }
 
-    /// Approves a draft. Refused if `approver` trained the model or `reason` is empty.
+    /// Registers a model as a draft and stores its artefact bytes by content hash. The
+    /// registering actor counts as a trainer for four-eyes.
+    pub fn register(
+        &self,
+        model: &NewModel,
+        artefact: &[u8],
+        by: &Actor,
+    ) -> Result<ModelEntry, RegistryError> {
+        let trainer = crate::actor::normalise_id(&model.trainer);
+        if trainer.is_empty() {
+            return Err(RegistryError::NoTrainer);
+        }
+        let sha = sha256_hex(artefact);
+        in_tx(self.store, true, |tx| {
+            if tx.model(&model.version)?.is_some() {
+                return Err(RegistryError::AlreadyRegistered(model.version.clone()));
+            }
+            tx.put_artefact(&sha, artefact)?;
+            let entry = ModelEntry {
+                model: NewModel {
+                    trainer: trainer.clone(),
+                    artefact_sha256: sha.clone(),
+                    ..model.clone()
+                },
+                state: ModelState::Draft,
+                superseded: false,
+                registered_by: by.id.clone(),
+                registered_at: now(),
+                approved_by: None,
+                approval_reason: None,
+                approved_at: None,
+                activated_at: None,
+                retired_at: None,
+            };
+            tx.insert_model(&entry)?;
+            audit(
+                tx,
+                by,
+                "model.register",
+                &model.version,
+                serde_json::json!({
+                    "trainer": trainer,
+                    "artefact_sha256": sha,
+                    "data_fingerprint": model.data_fingerprint,
+                }),
+            )?;
+            Ok(entry)
+        })
+    }
+
+    /// Approves a draft. Refused if `approver` trained or registered the model, or `reason` is
+    /// empty.
     pub fn approve(
         &self,
         version: &str,
-        approver: &str,
+        approver: &Actor,
         reason: &str,
     ) -> Result<ModelEntry, RegistryError> {
-        if approver.trim().is_empty() {
-            return Err(RegistryError::NoUser);
-        }
-        let tx = write_tx(self.conn)?;
-        let m = Self::require(&tx, version)?;
-        if m.state != ModelState::Draft {
-            return Err(RegistryError::InvalidTransition {
-                version: version.into(),
-                from: m.state,
-                to: ModelState::Approved,
-                hint: " (only drafts are approved)",
-            });
-        }
-        if same_user(approver, &m.model.trainer) {
-            return Err(RegistryError::FourEyes {
-                version: version.into(),
-                user: approver.into(),
-            });
-        }
-        if reason.trim().is_empty() {
-            return Err(RegistryError::ReasonRequired(version.into()));
-        }
-        tx.execute(
-            "UPDATE models SET state = 'approved', approved_by = ?2, approval_reason = ?3, approved_at = ?4 WHERE version = ?1",
-            params![version, approver, reason, now()],
-        )?;
-        Self::audit(
-            &tx,
-            approver,
-            "model.approve",
-            version,
-            serde_json::json!({"reason": reason, "trainer": m.model.trainer}),
-        )?;
-        let e = Self::require(&tx, version)?;
-        tx.commit()?;
-        Ok(e)
+        in_tx(self.store, true, |tx| {
+            let mut m = require(tx, version)?;
+            if m.state != ModelState::Draft {
+                return Err(RegistryError::InvalidTransition {
+                    version: version.into(),
+                    from: m.state,
+                    to: ModelState::Approved,
+                    hint: " (only drafts are approved)",
+                });
+            }
+            for (who, role) in [
+                (&m.model.trainer, "trained"),
+                (&m.registered_by, "registered"),
+            ] {
+                if approver.is(who) {
+                    return Err(RegistryError::FourEyes {
+                        version: version.into(),
+                        user: approver.id.clone(),
+                        role,
+                    });
+                }
+            }
+            if reason.trim().is_empty() {
+                return Err(RegistryError::ReasonRequired(version.into()));
+            }
+            m.state = ModelState::Approved;
+            m.approved_by = Some(approver.id.clone());
+            m.approval_reason = Some(reason.to_string());
+            m.approved_at = Some(now());
+            tx.update_model(&m)?;
+            audit(
+                tx,
+                approver,
+                "model.approve",
+                version,
+                serde_json::json!({"reason": reason, "trainer": m.model.trainer, "registered_by": m.registered_by}),
+            )?;
+            Ok(m)
+        })
     }
 
     /// Makes an approved model the active one; the previously active model is retired as
     /// superseded. Returns the model it replaced.
-    pub fn activate(&self, version: &str, user: &str) -> Result<Option<String>, RegistryError> {
-        if user.trim().is_empty() {
-            return Err(RegistryError::NoUser);
-        }
-        let tx = write_tx(self.conn)?;
-        let m = Self::require(&tx, version)?;
-        if m.state != ModelState::Approved {
-            return Err(RegistryError::InvalidTransition {
-                version: version.into(),
-                from: m.state,
-                to: ModelState::Active,
-                hint: match m.state {
-                    ModelState::Draft => " before another user approves it",
-                    ModelState::Retired => " again except by `rollback`",
-                    _ => "",
-                },
-            });
-        }
-        let previous = Self::active_in(&tx)?.map(|p| p.model.version);
-        let at = now();
-        if let Some(p) = &previous {
-            tx.execute(
-                "UPDATE models SET state = 'retired', superseded = 1, retired_at = ?2 WHERE version = ?1",
-                params![p, at],
+    pub fn activate(&self, version: &str, by: &Actor) -> Result<Option<String>, RegistryError> {
+        in_tx(self.store, true, |tx| {
+            let mut m = require(tx, version)?;
+            if m.state != ModelState::Approved {
+                return Err(RegistryError::InvalidTransition {
+                    version: version.into(),
+                    from: m.state,
+                    to: ModelState::Active,
+                    hint: match m.state {
+                        ModelState::Draft => " before another person approves it",
+                        ModelState::Retired => " again except by rollback",
+                        _ => "",
+                    },
+                });
+            }
+            let at = now();
+            let previous = match active_in(tx)? {
+                Some(mut p) => {
+                    p.state = ModelState::Retired;
+                    p.superseded = true;
+                    p.retired_at = Some(at.clone());
+                    tx.update_model(&p)?;
+                    Some(p.model.version)
+                }
+                None => None,
+            };
+            m.state = ModelState::Active;
+            m.activated_at = Some(at.clone());
+            tx.update_model(&m)?;
+            tx.record_activation(version, &at, &by.id)?;
+            audit(
+                tx,
+                by,
+                "model.activate",
+                version,
+                serde_json::json!({"replaces": previous}),
             )?;
-        }
-        tx.execute(
-            "UPDATE models SET state = 'active', activated_at = ?2 WHERE version = ?1",
-            params![version, at],
-        )?;
-        tx.execute(
-            "INSERT INTO model_activations (version, activated_at, user) VALUES (?1, ?2, ?3)",
-            params![version, at, user],
-        )?;
-        Self::audit(
-            &tx,
-            user,
-            "model.activate",
-            version,
-            serde_json::json!({"replaces": previous}),
-        )?;
-        tx.commit()?;
-        Ok(previous)
+            Ok(previous)
+        })
     }
 
     /// Retires a model for good (not a rollback target).
-    pub fn retire(&self, version: &str, user: &str, reason: &str) -> Result<(), RegistryError> {
-        if user.trim().is_empty() {
-            return Err(RegistryError::NoUser);
-        }
-        let tx = write_tx(self.conn)?;
-        let m = Self::require(&tx, version)?;
-        if m.state == ModelState::Retired {
-            return Err(RegistryError::InvalidTransition {
-                version: version.into(),
-                from: m.state,
-                to: ModelState::Retired,
-                hint: "",
-            });
-        }
-        tx.execute(
-            "UPDATE models SET state = 'retired', superseded = 0, retired_at = ?2 WHERE version = ?1",
-            params![version, now()],
-        )?;
-        Self::audit(
-            &tx,
-            user,
-            "model.retire",
-            version,
-            serde_json::json!({"from": m.state, "reason": reason}),
-        )?;
-        tx.commit()?;
-        Ok(())
+    pub fn retire(&self, version: &str, by: &Actor, reason: &str) -> Result<(), RegistryError> {
+        in_tx(self.store, true, |tx| {
+            let mut m = require(tx, version)?;
+            if m.state == ModelState::Retired {
+                return Err(RegistryError::InvalidTransition {
+                    version: version.into(),
+                    from: m.state,
+                    to: ModelState::Retired,
+                    hint: "",
+                });
+            }
+            let from = m.state;
+            m.state = ModelState::Retired;
+            m.superseded = false;
+            m.retired_at = Some(now());
+            tx.update_model(&m)?;
+            audit(
+                tx,
+                by,
+                "model.retire",
+                version,
+                serde_json::json!({"from": from, "reason": reason}),
+            )
+        })
     }
 
     /// Retires the active model and reactivates the one it most recently replaced.
     /// Returns `(retired, reactivated)`.
-    pub fn rollback(&self, user: &str, reason: &str) -> Result<(String, String), RegistryError> {
-        if user.trim().is_empty() {
-            return Err(RegistryError::NoUser);
-        }
-        let tx = write_tx(self.conn)?;
-        let current = Self::active_in(&tx)?.ok_or(RegistryError::NoActiveModel)?;
-        let target: Option<String> = tx
-            .query_row(
-                "SELECT a.version FROM model_activations a JOIN models m ON m.version = a.version
-                 WHERE m.state = 'retired' AND m.superseded = 1 AND a.version != ?1
-                 ORDER BY a.seq DESC LIMIT 1",
-                [&current.model.version],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let target = target.ok_or(RegistryError::NothingToRollBackTo)?;
-        let at = now();
-        tx.execute(
-            "UPDATE models SET state = 'retired', superseded = 0, retired_at = ?2 WHERE version = ?1",
-            params![current.model.version, at],
-        )?;
-        tx.execute(
-            "UPDATE models SET state = 'active', superseded = 0, activated_at = ?2, retired_at = NULL WHERE version = ?1",
-            params![target, at],
-        )?;
-        tx.execute(
-            "INSERT INTO model_activations (version, activated_at, user) VALUES (?1, ?2, ?3)",
-            params![target, at, user],
-        )?;
-        Self::audit(
-            &tx,
-            user,
-            "model.rollback",
-            &target,
-            serde_json::json!({"retired": current.model.version, "reason": reason}),
-        )?;
-        tx.commit()?;
-        Ok((current.model.version, target))
+    pub fn rollback(&self, by: &Actor, reason: &str) -> Result<(String, String), RegistryError> {
+        in_tx(self.store, true, |tx| {
+            let mut current = active_in(tx)?.ok_or(RegistryError::NoActiveModel)?;
+            let mut target = None;
+            for v in tx.activations()?.into_iter().rev() {
+                if v == current.model.version {
+                    continue;
+                }
+                if let Some(m) = tx.model(&v)? {
+                    if m.state == ModelState::Retired && m.superseded {
+                        target = Some(m);
+                        break;
+                    }
+                }
+            }
+            let mut target = target.ok_or(RegistryError::NothingToRollBackTo)?;
+            let at = now();
+            current.state = ModelState::Retired;
+            current.superseded = false;
+            current.retired_at = Some(at.clone());
+            tx.update_model(&current)?;
+            target.state = ModelState::Active;
+            target.superseded = false;
+            target.activated_at = Some(at.clone());
+            target.retired_at = None;
+            tx.update_model(&target)?;
+            tx.record_activation(&target.model.version, &at, &by.id)?;
+            audit(
+                tx,
+                by,
+                "model.rollback",
+                &target.model.version,
+                serde_json::json!({"retired": current.model.version, "reason": reason}),
+            )?;
+            Ok((current.model.version, target.model.version))
+        })
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audit::Verification;
-    use crate::store::Store;
-
-    fn model(version: &str, trainer: &str) -> NewModel {
-        NewModel {
-            version: version.into(),
-            trainer: trainer.into(),
-            artefact_path: format!("models/{version}.json.gz"),
-            artefact_sha256: "ab".repeat(32),
-            data_fingerprint: "sha256:00".into(),
-            parameters: serde_json::json!({"learning_rate": 0.05}),
-            metrics: serde_json::json!({"auc": 0.91}),
-            card: ModelCard {
-                intended_use: "rank import declarations for inspection".into(),
-                data: "KCS synthetic 2020".into(),
-                limits: "not for export declarations".into(),
-                evaluated_on: Some("2021-Q1".into()),
-                performance_by_office: vec![GroupPerformance {
-                    group: "40".into(),
-                    declarations: 100,
-                    frauds: 20,
-                    auc: Some(0.9),
-                    precision_at_10: Some(0.8),
-                }],
-                performance_by_origin: Vec::new(),
-            },
-        }
+fn artefact_checked(tx: &mut dyn StoreTx, entry: &ModelEntry) -> Result<Vec<u8>, RegistryError> {
+    let registered = &entry.model.artefact_sha256;
+    let bytes = tx
+        .artefact(registered)?
+        .ok_or_else(|| RegistryError::ArtefactMissing {
+            version: entry.model.version.clone(),
+            sha256: registered.clone(),
+        })?;
+    let found = sha256_hex(&bytes);
+    if &found != registered {
+        return Err(RegistryError::ArtefactChanged {
+            version: entry.model.version.clone(),
+            found,
+            registered: registered.clone(),
+        });
     }
-
-    fn state(store: &Store, v: &str) -> ModelState {
-        store
-            .registry()
-            .get(v)
-            .expect("read")
-            .expect("registered")
-            .state
-    }
-
-    fn actions(store: &Store) -> Vec<String> {
-        store
-            .audit()
-            .records()
-            .expect("records")
-            .into_iter()
-            .filter_map(|r| match r.event() {
-                Ok(AuditEvent::Governance(g)) => {
-                    Some(format!("{} {} by {}", g.action, g.subject, r.user))
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_model_goes_draft_approved_active_retired_with_an_audit_record_per_step() {
-        let store = Store::open_in_memory().expect("store");
-        let reg = store.registry();
-        let e = reg.register(&model("m1", "ana"), "ana").expect("register");
-        assert_eq!(e.state, ModelState::Draft);
-        assert_eq!(e.model.card.performance_by_office[0].group, "40");
-        assert!(matches!(
-            reg.require_active(),
-            Err(RegistryError::NoActiveModel)
-        ));
-
-        let e = reg
-            .approve("m1", "ben", "AUC 0.91 on 2021-Q1, card reviewed")
-            .expect("approve");
-        assert_eq!(
-            (e.state, e.approved_by.as_deref()),
-            (ModelState::Approved, Some("ben"))
-        );
-        assert_eq!(reg.activate("m1", "ben").expect("activate"), None);
-        assert_eq!(reg.require_active().expect("active").model.version, "m1");
-        reg.retire("m1", "ben", "end of pilot").expect("retire");
-        assert_eq!(state(&store, "m1"), ModelState::Retired);
-        assert!(reg.active().expect("read").is_none());
-        assert_eq!(
-            actions(&store),
-            [
-                "model.register m1 by ana",
-                "model.approve m1 by ben",
-                "model.activate m1 by ben",
-                "model.retire m1 by ben"
-            ]
-        );
-        assert!(matches!(
-            store.audit().verify().expect("verify"),
-            Verification::Intact { records: 4, .. }
-        ));
-    }
-
-    #[test]
-    fn the_trainer_cannot_approve_their_own_model() {
-        let store = Store::open_in_memory().expect("store");
-        let reg = store.registry();
-        reg.register(&model("m1", "ana"), "ana").expect("register");
-        for same in ["ana", "ANA", " ana "] {
-            match reg.approve("m1", same, "looks good") {
-                Err(RegistryError::FourEyes { version, user }) => {
-                    assert_eq!((version.as_str(), user.as_str()), ("m1", same));
-                }
-                other => panic!("expected four-eyes refusal for {same:?}, got {other:?}"),
-            }
-        }
-        assert_eq!(state(&store, "m1"), ModelState::Draft);
-        // Refusals leave no audit record.
-        assert_eq!(actions(&store), ["model.register m1 by ana"]);
-        assert!(matches!(
-            reg.approve("m1", "ben", "  "),
-            Err(RegistryError::ReasonRequired(_))
-        ));
-        assert!(matches!(
-            reg.approve("m1", "", "ok"),
-            Err(RegistryError::NoUser)
-        ));
-        reg.approve("m1", "ben", "independent review")
-            .expect("approve");
-    }
-
-    #[test]
-    fn invalid_transitions_are_refused() {
-        let store = Store::open_in_memory().expect("store");
-        let reg = store.registry();
-        reg.register(&model("m1", "ana"), "ana").expect("register");
-        assert!(matches!(
-            reg.register(&model("m1", "ana"), "ana"),
-            Err(RegistryError::AlreadyRegistered(_))
-        ));
-        // A draft cannot score.
-        assert!(matches!(
-            reg.activate("m1", "ben"),
-            Err(RegistryError::InvalidTransition {
-                from: ModelState::Draft,
-                to: ModelState::Active,
-                ..
-            })
-        ));
-        reg.approve("m1", "ben", "ok").expect("approve");
-        assert!(matches!(
-            reg.approve("m1", "cho", "again"),
-            Err(RegistryError::InvalidTransition {
-                from: ModelState::Approved,
-                ..
-            })
-        ));
-        reg.retire("m1", "ben", "withdrawn").expect("retire");
-        assert!(matches!(
-            reg.activate("m1", "ben"),
-            Err(RegistryError::InvalidTransition {
-                from: ModelState::Retired,
-                ..
-            })
-        ));
-        assert!(matches!(
-            reg.activate("nope", "ben"),
-            Err(RegistryError::UnknownModel(_))
-        ));
-    }
-
-    #[test]
-    fn one_active_model_and_rollback_in_one_call() {
-        let store = Store::open_in_memory().expect("store");
-        let reg = store.registry();
-        for v in ["m1", "m2", "m3"] {
-            reg.register(&model(v, "ana"), "ana").expect("register");
-            reg.approve(v, "ben", "ok").expect("approve");
-        }
-        assert!(matches!(
-            reg.rollback("ben", "x"),
-            Err(RegistryError::NoActiveModel)
-        ));
-        reg.activate("m1", "ben").expect("activate");
-        assert!(matches!(
-            reg.rollback("ben", "x"),
-            Err(RegistryError::NothingToRollBackTo)
-        ));
-        assert_eq!(
-            reg.activate("m2", "ben").expect("activate"),
-            Some("m1".into())
-        );
-        assert_eq!(
-            reg.activate("m3", "ben").expect("activate"),
-            Some("m2".into())
-        );
-        let active: Vec<_> = reg
-            .list()
-            .expect("list")
-            .into_iter()
-            .filter(|m| m.state == ModelState::Active)
-            .map(|m| m.model.version)
-            .collect();
-        assert_eq!(active, ["m3"]);
-
-        assert_eq!(
-            reg.rollback("cho", "drift alert on m3").expect("rollback"),
-            ("m3".into(), "m2".into())
-        );
-        assert_eq!(reg.require_active().expect("active").model.version, "m2");
-        // m3 was withdrawn, not superseded: the next rollback goes to m1, not back to m3.
-        assert_eq!(
-            reg.rollback("cho", "again").expect("rollback"),
-            ("m2".into(), "m1".into())
-        );
-        assert!(matches!(
-            reg.rollback("cho", "again"),
-            Err(RegistryError::NothingToRollBackTo)
-        ));
-        assert_eq!(state(&store, "m3"), ModelState::Retired);
-        assert!(actions(&store).contains(&"model.rollback m2 by cho".to_string()));
-        // The database itself refuses a second active model.
-        let err = store
-            .conn()
-            .execute(
-                "UPDATE models SET state = 'active' WHERE version = 'm2'",
-                [],
-            )
-            .expect_err("unique active");
-        assert!(err.to_string().contains("UNIQUE"), "{err}");
-    }
+    Ok(bytes)
 }

@@ -1,0 +1,14 @@
+//! Governance use cases: the model registry (register with a model card, approve under
+//! four-eyes, activate, retire, roll back, list), loading the active model with its integrity
+//! check, the audit log (verify, export) and inspection feedback (record, import, the outcomes
+//! recorded since a date for retraining).
+//!
+//! Every function takes the store as a `&dyn GovernanceStore` chosen by the caller (the CLI
+//! opens SQLite; a server holds one behind an `Arc`) and the acting [`Actor`]; none prints or
+//! reads the environment.
+
+pub mod audit;
+pub mod feedback;
+pub mod models;
+
+pub use borderline_governance::{Actor, GovernanceStore, Role};

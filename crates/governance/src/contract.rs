@@ -1,0 +1,504 @@
+//! The contract every governance store must pass (feature `contract`).
+//!
+//! A store implementation runs [`run_all`] from its own tests with a function that makes a
+//! fresh, empty store. The store also implements [`Tamper`]: what someone with raw access to
+//! its storage could do (or try), so the suite can check that the store refuses ordinary
+//! rewrites and that the hash chain detects forced ones, whatever the engine.
+//!
+//! The suite panics with the name of the failing check.
+
+use crate::actor::Actor;
+use crate::audit::{AuditEvent, AuditLog, Break, GovernanceAction, Verification, GENESIS};
+use crate::feedback::{FeedbackError, FeedbackLog, Outcome};
+use crate::registry::{
+    sha256_hex, GroupPerformance, ModelCard, ModelState, NewModel, Registry, RegistryError,
+};
+use crate::store::GovernanceStore;
+use chrono::NaiveDate;
+
+/// Raw access to a store's records, as someone with the database (not the API) has it.
+pub trait Tamper {
+    /// Tries to change the `user` of audit record `seq` the ordinary way (the store's
+    /// protections left in place). Returns true when the store refused.
+    fn try_rewrite_audit(&self, seq: u64) -> bool;
+    /// Tries to delete audit record `seq` the ordinary way. Returns true when refused.
+    fn try_delete_audit(&self, seq: u64) -> bool;
+    /// Lifts the protections and changes one byte of the body of audit record `seq`.
+    fn force_change_audit_byte(&self, seq: u64);
+    /// Lifts the protections and deletes audit record `seq`.
+    fn force_delete_audit(&self, seq: u64);
+    /// Lifts the protections and exchanges the sequence numbers of records `a` and `b`.
+    fn force_swap_audit(&self, a: u64, b: u64);
+    /// Lifts the protections and changes one byte of the stored artefact with this hash.
+    fn force_change_artefact(&self, sha256: &str);
+}
+
+/// Runs every check, each on a fresh store from `make_store`.
+pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
+    type Check<S> = (&'static str, fn(&S));
+    let checks: [Check<S>; 12] = [
+        ("audit_is_append_only", audit_is_append_only),
+        ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
+        (
+            "chain_detects_a_deleted_record",
+            chain_detects_a_deleted_record,
+        ),
+        ("chain_detects_a_swap", chain_detects_a_swap),
+        ("lifecycle_with_an_audit_record_per_step", lifecycle),
+        ("four_eyes", four_eyes),
+        (
+            "invalid_transitions_and_retire",
+            invalid_transitions_and_retire,
+        ),
+        (
+            "one_active_model_and_rollback",
+            one_active_model_and_rollback,
+        ),
+        ("artefact_hash_refusal", artefact_hash_refusal),
+        ("feedback_validation", feedback_validation),
+        (
+            "feedback_audited_as_the_acting_actor",
+            feedback_audited_as_actor,
+        ),
+        (
+            "latest_feedback_per_declaration_since",
+            latest_feedback_since,
+        ),
+    ];
+    for (name, check) in checks {
+        let store = make_store();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&store)));
+        if let Err(e) = result {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("store contract check {name} failed: {msg}");
+        }
+    }
+}
+
+fn actor(id: &str) -> Actor {
+    Actor::new(id).expect("actor id")
+}
+
+fn event(i: usize) -> AuditEvent {
+    AuditEvent::Governance(GovernanceAction {
+        action: "test.event".into(),
+        subject: format!("DECL-{i:04}"),
+        detail: serde_json::json!({"lane": "green", "i": i}),
+    })
+}
+
+fn with_events(store: &dyn GovernanceStore, n: usize) {
+    let events: Vec<AuditEvent> = (1..=n).map(event).collect();
+    AuditLog::new(store)
+        .append_all(&actor("officer.kim"), &events)
+        .expect("append");
+}
+
+fn broken_at(store: &dyn GovernanceStore) -> (u64, Break) {
+    match AuditLog::new(store).verify().expect("verify") {
+        Verification::Broken { seq, problem, .. } => (seq, problem),
+        ok => panic!("tampering not detected: {ok}"),
+    }
+}
+
+fn audit_is_append_only<S: GovernanceStore + Tamper>(store: &S) {
+    with_events(store, 5);
+    let log = AuditLog::new(store);
+    let records = log.records().expect("records");
+    assert_eq!(records.len(), 5);
+    assert_eq!(records[0].prev_hash, GENESIS);
+    for w in records.windows(2) {
+        assert_eq!(w[1].prev_hash, w[0].hash);
+        assert_eq!(w[1].seq, w[0].seq + 1);
+    }
+    assert_eq!(records[2].user, "officer.kim");
+    assert_eq!(records[2].event().expect("parses"), event(3));
+    assert!(
+        store.try_rewrite_audit(2),
+        "the store let a record be rewritten"
+    );
+    assert!(
+        store.try_delete_audit(5),
+        "the store let a record be deleted"
+    );
+    assert_eq!(
+        log.verify().expect("verify"),
+        Verification::Intact {
+            records: 5,
+            head: records[4].hash.clone()
+        }
+    );
+}
+
+fn chain_detects_a_changed_byte<S: GovernanceStore + Tamper>(store: &S) {
+    with_events(store, 10);
+    store.force_change_audit_byte(7);
+    assert_eq!(broken_at(store), (7, Break::Altered));
+}
+
+fn chain_detects_a_deleted_record<S: GovernanceStore + Tamper>(store: &S) {
+    with_events(store, 10);
+    store.force_delete_audit(4);
+    assert_eq!(broken_at(store), (4, Break::Missing));
+}
+
+fn chain_detects_a_swap<S: GovernanceStore + Tamper>(store: &S) {
+    with_events(store, 10);
+    store.force_swap_audit(3, 8);
+    assert_eq!(broken_at(store), (3, Break::Unlinked));
+}
+
+fn model(version: &str, trainer: &str) -> NewModel {
+    NewModel {
+        version: version.into(),
+        trainer: trainer.into(),
+        artefact_sha256: String::new(),
+        data_fingerprint: "sha256:00".into(),
+        parameters: serde_json::json!({"learning_rate": 0.05}),
+        metrics: serde_json::json!({"auc": 0.91}),
+        card: ModelCard {
+            intended_use: "rank import declarations for inspection".into(),
+            data: "KCS synthetic 2020".into(),
+            limits: "not for export declarations".into(),
+            evaluated_on: Some("2021-Q1".into()),
+            performance_by_office: vec![GroupPerformance {
+                group: "40".into(),
+                declarations: 100,
+                frauds: 20,
+                auc: Some(0.9),
+                precision_at_10: Some(0.8),
+            }],
+            performance_by_origin: Vec::new(),
+        },
+    }
+}
+
+fn artefact_of(version: &str) -> Vec<u8> {
+    format!("{{\"model_id\":\"{version}\"}}").into_bytes()
+}
+
+fn register(reg: &Registry, version: &str, trainer: &str, by: &str) {
+    reg.register(&model(version, trainer), &artefact_of(version), &actor(by))
+        .expect("register");
+}
+
+fn state(reg: &Registry, v: &str) -> ModelState {
+    reg.get(v).expect("read").expect("registered").state
+}
+
+fn actions(store: &dyn GovernanceStore) -> Vec<String> {
+    AuditLog::new(store)
+        .records()
+        .expect("records")
+        .into_iter()
+        .filter_map(|r| match r.event() {
+            Ok(AuditEvent::Governance(g)) => {
+                Some(format!("{} {} by {}", g.action, g.subject, r.user))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn lifecycle<S: GovernanceStore + Tamper>(store: &S) {
+    let reg = Registry::new(store);
+    let e = reg
+        .register(&model("m1", "ana"), &artefact_of("m1"), &actor("ana"))
+        .expect("register");
+    assert_eq!(e.state, ModelState::Draft);
+    assert_eq!(e.model.artefact_sha256, sha256_hex(&artefact_of("m1")));
+    assert_eq!(e.model.card.performance_by_office[0].group, "40");
+    assert!(matches!(
+        reg.require_active(),
+        Err(RegistryError::NoActiveModel)
+    ));
+    let e = reg
+        .approve("m1", &actor("ben"), "AUC 0.91 on 2021-Q1, card reviewed")
+        .expect("approve");
+    assert_eq!(
+        (e.state, e.approved_by.as_deref()),
+        (ModelState::Approved, Some("ben"))
+    );
+    assert_eq!(reg.activate("m1", &actor("ben")).expect("activate"), None);
+    assert_eq!(reg.require_active().expect("active").model.version, "m1");
+    assert_eq!(reg.get("m1").expect("read").expect("m1"), {
+        let mut listed = reg.list().expect("list");
+        assert_eq!(listed.len(), 1);
+        listed.remove(0)
+    });
+    reg.retire("m1", &actor("ben"), "end of pilot")
+        .expect("retire");
+    assert_eq!(state(&reg, "m1"), ModelState::Retired);
+    assert!(reg.active().expect("read").is_none());
+    // A refused action writes nothing, in the registry or the audit log.
+    assert!(matches!(
+        reg.register(&model("m1", "ana"), &artefact_of("m1"), &actor("ana")),
+        Err(RegistryError::AlreadyRegistered(_))
+    ));
+    assert_eq!(
+        actions(store),
+        [
+            "model.register m1 by ana",
+            "model.approve m1 by ben",
+            "model.activate m1 by ben",
+            "model.retire m1 by ben"
+        ]
+    );
+    assert!(matches!(
+        AuditLog::new(store).verify().expect("verify"),
+        Verification::Intact { records: 4, .. }
+    ));
+}
+
+fn four_eyes<S: GovernanceStore + Tamper>(store: &S) {
+    let reg = Registry::new(store);
+    register(&reg, "m1", "ana", "ana");
+    // Case, spaces, zero-width and format characters, full-width letters, Cyrillic look-alikes.
+    for same in [
+        "ana",
+        "ANA",
+        " ana ",
+        "a na",
+        "an\u{200B}a",
+        "\u{FF41}\u{FF4E}\u{FF41}",
+        "\u{0430}n\u{0430}",
+    ] {
+        match reg.approve("m1", &actor(same), "looks good") {
+            Err(RegistryError::FourEyes { version, .. }) => assert_eq!(version, "m1"),
+            other => panic!("expected a four-eyes refusal for {same:?}, got {other:?}"),
+        }
+    }
+    assert_eq!(state(&reg, "m1"), ModelState::Draft);
+    assert_eq!(actions(store), ["model.register m1 by ana"]);
+    assert!(matches!(
+        reg.approve("m1", &actor("ben"), "  "),
+        Err(RegistryError::ReasonRequired(_))
+    ));
+    reg.approve("m1", &actor("ben"), "independent review")
+        .expect("approve");
+
+    // The registering actor counts as a trainer: naming someone else as trainer does not
+    // let the registrant approve.
+    register(&reg, "m2", "bob", "ana");
+    for who in ["ana", "Ana", "bob"] {
+        assert!(
+            matches!(
+                reg.approve("m2", &actor(who), "ok"),
+                Err(RegistryError::FourEyes { .. })
+            ),
+            "{who} approved m2"
+        );
+    }
+    reg.approve("m2", &actor("cho"), "independent review")
+        .expect("approve");
+}
+
+fn invalid_transitions_and_retire<S: GovernanceStore + Tamper>(store: &S) {
+    let reg = Registry::new(store);
+    register(&reg, "m1", "ana", "ana");
+    assert!(matches!(
+        reg.activate("m1", &actor("ben")),
+        Err(RegistryError::InvalidTransition {
+            from: ModelState::Draft,
+            to: ModelState::Active,
+            ..
+        })
+    ));
+    reg.approve("m1", &actor("ben"), "ok").expect("approve");
+    assert!(matches!(
+        reg.approve("m1", &actor("cho"), "again"),
+        Err(RegistryError::InvalidTransition {
+            from: ModelState::Approved,
+            ..
+        })
+    ));
+    reg.retire("m1", &actor("ben"), "withdrawn")
+        .expect("retire");
+    assert!(matches!(
+        reg.activate("m1", &actor("ben")),
+        Err(RegistryError::InvalidTransition {
+            from: ModelState::Retired,
+            ..
+        })
+    ));
+    assert!(matches!(
+        reg.retire("m1", &actor("ben"), "again"),
+        Err(RegistryError::InvalidTransition { .. })
+    ));
+    assert!(matches!(
+        reg.activate("nope", &actor("ben")),
+        Err(RegistryError::UnknownModel(_))
+    ));
+}
+
+fn one_active_model_and_rollback<S: GovernanceStore + Tamper>(store: &S) {
+    let reg = Registry::new(store);
+    let ben = actor("ben");
+    for v in ["m1", "m2", "m3"] {
+        register(&reg, v, "ana", "ana");
+        reg.approve(v, &ben, "ok").expect("approve");
+    }
+    assert!(matches!(
+        reg.rollback(&ben, "x"),
+        Err(RegistryError::NoActiveModel)
+    ));
+    reg.activate("m1", &ben).expect("activate");
+    assert!(matches!(
+        reg.rollback(&ben, "x"),
+        Err(RegistryError::NothingToRollBackTo)
+    ));
+    assert_eq!(
+        reg.activate("m2", &ben).expect("activate"),
+        Some("m1".into())
+    );
+    assert_eq!(
+        reg.activate("m3", &ben).expect("activate"),
+        Some("m2".into())
+    );
+    let active: Vec<String> = reg
+        .list()
+        .expect("list")
+        .into_iter()
+        .filter(|m| m.state == ModelState::Active)
+        .map(|m| m.model.version)
+        .collect();
+    assert_eq!(active, ["m3"]);
+    let cho = actor("cho");
+    assert_eq!(
+        reg.rollback(&cho, "drift alert on m3").expect("rollback"),
+        ("m3".into(), "m2".into())
+    );
+    assert_eq!(reg.require_active().expect("active").model.version, "m2");
+    // m3 was withdrawn, not superseded: the next rollback goes to m1, not back to m3.
+    assert_eq!(
+        reg.rollback(&cho, "again").expect("rollback"),
+        ("m2".into(), "m1".into())
+    );
+    assert!(matches!(
+        reg.rollback(&cho, "again"),
+        Err(RegistryError::NothingToRollBackTo)
+    ));
+    assert_eq!(state(&reg, "m3"), ModelState::Retired);
+    assert!(actions(store).contains(&"model.rollback m2 by cho".to_string()));
+}
+
+fn artefact_hash_refusal<S: GovernanceStore + Tamper>(store: &S) {
+    let reg = Registry::new(store);
+    register(&reg, "m1", "ana", "ana");
+    reg.approve("m1", &actor("ben"), "ok").expect("approve");
+    reg.activate("m1", &actor("ben")).expect("activate");
+    let (entry, bytes) = reg.active_artefact().expect("intact artefact");
+    assert_eq!(bytes, artefact_of("m1"));
+    store.force_change_artefact(&entry.model.artefact_sha256);
+    assert!(matches!(
+        reg.active_artefact(),
+        Err(RegistryError::ArtefactChanged { .. })
+    ));
+    assert!(matches!(
+        reg.artefact("m1"),
+        Err(RegistryError::ArtefactChanged { .. })
+    ));
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2021, 4, d).expect("date")
+}
+
+fn outcome(id: &str, d: u32, fraud: bool) -> Outcome {
+    Outcome {
+        declaration_id: id.into(),
+        decided_on: day(d),
+        decision: "inspected".into(),
+        fraud,
+        critical_level: u8::from(fraud),
+        amount_recovered: fraud.then_some(125_000.0),
+        note: None,
+        officer: "officer.kim".into(),
+    }
+}
+
+fn feedback_validation<S: GovernanceStore + Tamper>(store: &S) {
+    let fb = FeedbackLog::new(store);
+    let mut critical_without_fraud = outcome("B", 1, false);
+    critical_without_fraud.critical_level = 2;
+    let mut negative = outcome("C", 1, true);
+    negative.amount_recovered = Some(-5.0);
+    let mut fraud_without_level = outcome("E", 1, true);
+    fraud_without_level.critical_level = 0;
+    let mut nobody = outcome("D", 1, true);
+    nobody.officer = " ".into();
+    let mut level_3 = outcome("F", 1, true);
+    level_3.critical_level = 3;
+    for bad in [
+        critical_without_fraud,
+        negative,
+        fraud_without_level,
+        nobody,
+        level_3,
+        outcome("", 1, true),
+    ] {
+        let err = fb
+            .record_all(&[outcome("A", 1, true), bad.clone()], &actor("kim"))
+            .expect_err("refused");
+        assert!(matches!(err, FeedbackError::Invalid { .. }), "{bad:?}");
+    }
+    assert!(fb.all().expect("all").is_empty());
+    assert_eq!(AuditLog::new(store).len().expect("len"), 0);
+}
+
+fn feedback_audited_as_actor<S: GovernanceStore + Tamper>(store: &S) {
+    let fb = FeedbackLog::new(store);
+    // The outcome names the inspecting officer; the audit record names who recorded it.
+    let mut o = outcome("A", 1, true);
+    o.officer = "someone.else".into();
+    fb.record_all(&[o], &actor("officer.kim")).expect("record");
+    let records = AuditLog::new(store).records().expect("records");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].user, "officer.kim");
+    assert_eq!(fb.all().expect("all")[0].outcome.officer, "someone.else");
+}
+
+fn latest_feedback_since<S: GovernanceStore + Tamper>(store: &S) {
+    let fb = FeedbackLog::new(store);
+    let kim = actor("officer.kim");
+    fb.record_all(
+        &[
+            outcome("A", 1, true),
+            outcome("B", 5, false),
+            outcome("C", 9, true),
+        ],
+        &kim,
+    )
+    .expect("record");
+    let ids = |since| -> Vec<String> {
+        fb.latest(since)
+            .expect("query")
+            .into_iter()
+            .map(|r| r.outcome.declaration_id)
+            .collect()
+    };
+    assert_eq!(ids(Some(day(5))), ["B", "C"]);
+    assert_eq!(ids(None), ["A", "B", "C"]);
+    assert_eq!(
+        fb.latest(None).expect("query")[0].outcome,
+        outcome("A", 1, true)
+    );
+    // A correction supersedes the earlier record without erasing it; the latest record
+    // counts even when it is dated earlier.
+    let mut corrected = outcome("C", 2, false);
+    corrected.note = Some("lab result: no irregularity".into());
+    fb.record(&corrected, &kim).expect("record");
+    assert_eq!(ids(Some(day(5))), ["B"]);
+    let latest = fb.latest(None).expect("query");
+    assert_eq!(latest.len(), 3);
+    assert_eq!(latest[1].outcome, corrected);
+    assert_eq!(fb.all().expect("all").len(), 4);
+    assert!(matches!(
+        AuditLog::new(store).verify().expect("verify"),
+        Verification::Intact { records: 4, .. }
+    ));
+}

@@ -1,0 +1,616 @@
+//! The embedded governance store: one SQLite file holding the audit log, the model registry,
+//! model artefacts (by SHA-256) and inspection feedback, so that a governance action and its
+//! audit record commit together.
+//!
+//! It keeps records and decides nothing: the rules are in `borderline-governance`, and this store
+//! passes its contract suite (`tests/contract.rs`). The schema is versioned (`user_version`);
+//! [`SqliteStore::open`] applies the migrations a file lacks, and refuses a newer file.
+//! Triggers make the audit log, the feedback and the artefacts append-only at the database level
+//! too (someone with the file can still drop a trigger; the hash chain is what detects that).
+
+use borderline_governance::audit::AuditRecord;
+use borderline_governance::feedback::{FeedbackRecord, Outcome};
+use borderline_governance::registry::{sha256_hex, ModelEntry, ModelState, NewModel};
+use borderline_governance::{GovernanceStore, StoreError, StoreTx};
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// Migration `i` takes a database from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: audit log, registry, feedback.
+    r#"
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq         INTEGER PRIMARY KEY,
+    recorded_at TEXT NOT NULL,
+    user        TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE IF NOT EXISTS models (
+    version          TEXT PRIMARY KEY,
+    state            TEXT NOT NULL CHECK (state IN ('draft', 'approved', 'active', 'retired')),
+    superseded       INTEGER NOT NULL DEFAULT 0,
+    trainer          TEXT NOT NULL,
+    registered_by    TEXT NOT NULL,
+    registered_at    TEXT NOT NULL,
+    artefact_path    TEXT NOT NULL,
+    artefact_sha256  TEXT NOT NULL,
+    data_fingerprint TEXT NOT NULL,
+    parameters       TEXT NOT NULL,
+    metrics          TEXT NOT NULL,
+    card             TEXT NOT NULL,
+    approved_by      TEXT,
+    approval_reason  TEXT,
+    approved_at      TEXT,
+    activated_at     TEXT,
+    retired_at       TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS models_one_active ON models(state) WHERE state = 'active';
+CREATE TABLE IF NOT EXISTS model_activations (
+    seq          INTEGER PRIMARY KEY,
+    version      TEXT NOT NULL REFERENCES models(version),
+    activated_at TEXT NOT NULL,
+    user         TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS models_no_delete BEFORE DELETE ON models
+BEGIN SELECT RAISE(ABORT, 'registered models are retired, never deleted'); END;
+
+CREATE TABLE IF NOT EXISTS feedback (
+    id               INTEGER PRIMARY KEY,
+    recorded_at      TEXT NOT NULL,
+    declaration_id   TEXT NOT NULL,
+    decided_on       TEXT NOT NULL,
+    decision         TEXT NOT NULL,
+    fraud            INTEGER NOT NULL,
+    critical_level   INTEGER NOT NULL,
+    amount_recovered REAL,
+    note             TEXT,
+    officer          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_by_date ON feedback(decided_on);
+CREATE TRIGGER IF NOT EXISTS feedback_no_update BEFORE UPDATE ON feedback
+BEGIN SELECT RAISE(ABORT, 'feedback is append-only: record a correction instead'); END;
+CREATE TRIGGER IF NOT EXISTS feedback_no_delete BEFORE DELETE ON feedback
+BEGIN SELECT RAISE(ABORT, 'feedback is append-only: record a correction instead'); END;
+"#,
+    // 2: artefacts by content hash, in the store instead of a path on one machine.
+    r#"
+CREATE TABLE IF NOT EXISTS artefacts (
+    sha256 TEXT PRIMARY KEY,
+    bytes  BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS artefacts_no_update BEFORE UPDATE ON artefacts
+BEGIN SELECT RAISE(ABORT, 'artefacts are stored by content hash and never changed'); END;
+CREATE TRIGGER IF NOT EXISTS artefacts_no_delete BEFORE DELETE ON artefacts
+BEGIN SELECT RAISE(ABORT, 'artefacts are stored by content hash and never deleted'); END;
+"#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// An open SQLite governance store. The connection sits behind a mutex so that the store can
+/// be shared between threads; SQLite's own locking orders writers across processes.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applying missing migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+        SqliteStore::init(conn)
+    }
+
+    /// Opens an existing database only: for commands that read (a mistyped path must not
+    /// silently create an empty, "intact" log).
+    pub fn open_existing(path: &Path) -> Result<SqliteStore, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        SqliteStore::open(path)
+    }
+
+    /// A throwaway database in memory (tests, simulations).
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        SqliteStore::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        // Several officers' commands may touch the file at once: wait for a lock rather than
+        // fail, and let readers proceed beside the one writer.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(backend)?;
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(backend)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::Schema {
+                found,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+            let tx = rusqlite::Transaction::new_unchecked(
+                &conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )
+            .map_err(backend)?;
+            tx.execute_batch(sql).map_err(backend)?;
+            if i == 1 {
+                import_artefact_files(&tx)?;
+            }
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The raw connection, for tamper tests (someone with the file and a SQLite shell).
+    pub fn raw_connection(&self) -> MutexGuard<'_, Connection> {
+        self.lock()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (an open transaction is
+        // rolled back on the next BEGIN), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Migration 2: databases of schema 1 referenced artefacts by path; bring the bytes of each
+/// registered artefact that is still there with the registered hash into the store.
+fn import_artefact_files(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT artefact_path, artefact_sha256 FROM models")
+        .map_err(backend)?;
+    let rows: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    for (path, sha) in rows {
+        if let Ok(bytes) = std::fs::read(&path) {
+            if sha256_hex(&bytes) == sha {
+                conn.execute(
+                    "INSERT OR IGNORE INTO artefacts (sha256, bytes) VALUES (?1, ?2)",
+                    params![sha, bytes],
+                )
+                .map_err(backend)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl GovernanceStore for SqliteStore {
+    fn begin(&self, write: bool) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        let conn = self.lock();
+        conn.execute_batch(if write {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN DEFERRED"
+        })
+        .map_err(backend)?;
+        Ok(Box::new(SqliteTx { conn, open: true }))
+    }
+}
+
+struct SqliteTx<'a> {
+    conn: MutexGuard<'a, Connection>,
+    open: bool,
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // Nothing to report to: the caller already has the error that stopped it.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+const AUDIT_COLUMNS: &str = "seq, recorded_at, user, kind, body, prev_hash, hash";
+
+fn audit_row(r: &rusqlite::Row) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        seq: r.get::<_, i64>(0)?.max(0) as u64,
+        recorded_at: r.get(1)?,
+        user: r.get(2)?,
+        kind: r.get(3)?,
+        body: r.get(4)?,
+        prev_hash: r.get(5)?,
+        hash: r.get(6)?,
+    })
+}
+
+const MODEL_COLUMNS: &str = "version, trainer, artefact_sha256, data_fingerprint, parameters, metrics, card, state, superseded, registered_by, registered_at, approved_by, approval_reason, approved_at, activated_at, retired_at";
+
+type RawModel = (
+    [String; 7],
+    String,
+    bool,
+    String,
+    String,
+    [Option<String>; 5],
+);
+
+fn model_row(r: &rusqlite::Row) -> rusqlite::Result<RawModel> {
+    Ok((
+        [
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ],
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        [r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?, r.get(15)?],
+    ))
+}
+
+fn model_entry(raw: RawModel) -> Result<ModelEntry, StoreError> {
+    let (text, state, superseded, registered_by, registered_at, opt) = raw;
+    let [version, trainer, artefact_sha256, data_fingerprint, parameters, metrics, card] = text;
+    let [approved_by, approval_reason, approved_at, activated_at, retired_at] = opt;
+    let state = ModelState::parse(&state).ok_or_else(|| {
+        StoreError::Json(serde::de::Error::custom(format!(
+            "model {version} has unknown state {state:?}"
+        )))
+    })?;
+    Ok(ModelEntry {
+        model: NewModel {
+            version,
+            trainer,
+            artefact_sha256,
+            data_fingerprint,
+            parameters: serde_json::from_str(&parameters)?,
+            metrics: serde_json::from_str(&metrics)?,
+            card: serde_json::from_str(&card)?,
+        },
+        state,
+        superseded,
+        registered_by,
+        registered_at,
+        approved_by,
+        approval_reason,
+        approved_at,
+        activated_at,
+        retired_at,
+    })
+}
+
+const FEEDBACK_COLUMNS: &str = "id, recorded_at, declaration_id, decided_on, decision, fraud, critical_level, amount_recovered, note, officer";
+
+fn feedback_row(r: &rusqlite::Row) -> rusqlite::Result<FeedbackRecord> {
+    let date: String = r.get(3)?;
+    let decided_on = NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(FeedbackRecord {
+        id: r.get(0)?,
+        recorded_at: r.get(1)?,
+        outcome: Outcome {
+            declaration_id: r.get(2)?,
+            decided_on,
+            decision: r.get(4)?,
+            fraud: r.get(5)?,
+            critical_level: r.get(6)?,
+            amount_recovered: r.get(7)?,
+            note: r.get(8)?,
+            officer: r.get(9)?,
+        },
+    })
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(backend)?;
+        self.open = false;
+        Ok(())
+    }
+
+    fn audit_head(&mut self) -> Result<Option<(u64, String)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn audit_append(&mut self, r: &AuditRecord) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO audit_log (seq, recorded_at, user, kind, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![r.seq as i64, r.recorded_at, r.user, r.kind, r.body, r.prev_hash, r.hash],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn audit_len(&mut self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get(0))
+            .map_err(backend)?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn audit_scan(
+        &mut self,
+        kind: Option<&str>,
+        visit: &mut dyn FnMut(AuditRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE ?1 IS NULL OR kind = ?1 ORDER BY seq"
+            ))
+            .map_err(backend)?;
+        let mut rows = stmt.query([kind]).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            visit(audit_row(r).map_err(backend)?)?;
+        }
+        Ok(())
+    }
+
+    fn model(&mut self, version: &str) -> Result<Option<ModelEntry>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {MODEL_COLUMNS} FROM models WHERE version = ?1"),
+                [version],
+                model_row,
+            )
+            .optional()
+            .map_err(backend)?
+            .map(model_entry)
+            .transpose()
+    }
+
+    fn models(&mut self) -> Result<Vec<ModelEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {MODEL_COLUMNS} FROM models ORDER BY rowid"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([], model_row).map_err(backend)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(model_entry(r.map_err(backend)?)?);
+        }
+        Ok(out)
+    }
+
+    fn insert_model(&mut self, e: &ModelEntry) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO models (version, trainer, artefact_path, artefact_sha256, data_fingerprint, parameters, metrics, card, state, superseded, registered_by, registered_at, approved_by, approval_reason, approved_at, activated_at, retired_at)
+                 VALUES (?1, ?2, '', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                params![
+                    e.model.version,
+                    e.model.trainer,
+                    e.model.artefact_sha256,
+                    e.model.data_fingerprint,
+                    serde_json::to_string(&e.model.parameters)?,
+                    serde_json::to_string(&e.model.metrics)?,
+                    serde_json::to_string(&e.model.card)?,
+                    e.state.as_str(),
+                    e.superseded,
+                    e.registered_by,
+                    e.registered_at,
+                    e.approved_by,
+                    e.approval_reason,
+                    e.approved_at,
+                    e.activated_at,
+                    e.retired_at,
+                ],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn update_model(&mut self, e: &ModelEntry) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE models SET trainer = ?2, artefact_sha256 = ?3, data_fingerprint = ?4, parameters = ?5, metrics = ?6, card = ?7, state = ?8, superseded = ?9, registered_by = ?10, registered_at = ?11, approved_by = ?12, approval_reason = ?13, approved_at = ?14, activated_at = ?15, retired_at = ?16
+                 WHERE version = ?1",
+                params![
+                    e.model.version,
+                    e.model.trainer,
+                    e.model.artefact_sha256,
+                    e.model.data_fingerprint,
+                    serde_json::to_string(&e.model.parameters)?,
+                    serde_json::to_string(&e.model.metrics)?,
+                    serde_json::to_string(&e.model.card)?,
+                    e.state.as_str(),
+                    e.superseded,
+                    e.registered_by,
+                    e.registered_at,
+                    e.approved_by,
+                    e.approval_reason,
+                    e.approved_at,
+                    e.activated_at,
+                    e.retired_at,
+                ],
+            )
+            .map_err(backend)?;
+        if n != 1 {
+            return Err(StoreError::Backend(format!(
+                "model {} is not in the registry",
+                e.model.version
+            )));
+        }
+        Ok(())
+    }
+
+    fn record_activation(
+        &mut self,
+        version: &str,
+        at: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO model_activations (version, activated_at, user) VALUES (?1, ?2, ?3)",
+                params![version, at, actor],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn activations(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT version FROM model_activations ORDER BY seq")
+            .map_err(backend)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn put_artefact(&mut self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO artefacts (sha256, bytes) VALUES (?1, ?2)",
+                params![sha256, bytes],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn artefact(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT bytes FROM artefacts WHERE sha256 = ?1",
+                [sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn insert_feedback(&mut self, recorded_at: &str, o: &Outcome) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO feedback (recorded_at, declaration_id, decided_on, decision, fraud, critical_level, amount_recovered, note, officer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    recorded_at,
+                    o.declaration_id,
+                    o.decided_on.to_string(),
+                    o.decision,
+                    o.fraud,
+                    o.critical_level,
+                    o.amount_recovered,
+                    o.note,
+                    o.officer
+                ],
+            )
+            .map_err(backend)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn feedback(&mut self) -> Result<Vec<FeedbackRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM feedback ORDER BY id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([], feedback_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_commands_do_not_create_a_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("typo.db");
+        assert!(matches!(
+            SqliteStore::open_existing(&path),
+            Err(StoreError::Missing(_))
+        ));
+        assert!(!path.exists());
+        SqliteStore::open(&path).expect("create");
+        SqliteStore::open_existing(&path).expect("exists now");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("b.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .expect("pragma");
+        drop(conn);
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(StoreError::Schema { found, .. }) if found == SCHEMA_VERSION + 1
+        ));
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_and_its_artefact_files_imported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (path, artefact) = (dir.path().join("v1.db"), dir.path().join("m.json"));
+        std::fs::write(&artefact, b"model bytes").expect("artefact");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(MIGRATIONS[0]).expect("v1 schema");
+        conn.pragma_update(None, "user_version", 1).expect("pragma");
+        conn.execute(
+            "INSERT INTO models (version, state, trainer, registered_by, registered_at, artefact_path, artefact_sha256, data_fingerprint, parameters, metrics, card)
+             VALUES ('m1', 'draft', 'ana', 'ana', 't', ?1, ?2, 'f', '{}', '{}', ?3)",
+            params![
+                artefact.display().to_string(),
+                sha256_hex(b"model bytes"),
+                serde_json::to_string(&borderline_governance::registry::ModelCard::default())
+                    .expect("card")
+            ],
+        )
+        .expect("v1 model");
+        drop(conn);
+        let store = SqliteStore::open(&path).expect("migrated");
+        let version: i64 = store
+            .raw_connection()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let reg = borderline_governance::Registry::new(&store);
+        let (_, bytes) = reg.artefact("m1").expect("imported artefact");
+        assert_eq!(bytes, b"model bytes");
+    }
+}
