@@ -1,3 +1,5 @@
+//! The governance workflow of the application core, on the embedded SQLite store. It lives with
+//! the store so that the application crate itself never depends on SQLite, even for tests.
 //! The governance workflow at the application boundary (no binary): register with a model card,
 //! four-eyes refusals (including the bypasses measured in issue 11), approve, activate, load the
 //! active model (refused without one and with changed stored bytes), rollback, feedback recorded
