@@ -54,7 +54,8 @@ impl std::fmt::Display for Lane {
 /// Declarations a share of `percent` % of `n` allows: `floor(n x percent / 100)`, at most `n`.
 /// The small epsilon keeps shares such as 29% of 100 (28.999... in binary) at 29.
 pub fn capacity_count(n: usize, percent: f64) -> usize {
-    if !(percent > 0.0) {
+    // NaN and non-positive shares allow nothing.
+    if percent.is_nan() || percent <= 0.0 {
         return 0;
     }
     (((n as f64) * percent / 100.0 + 1e-9).floor().max(0.0) as usize).min(n)

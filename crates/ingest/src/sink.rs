@@ -12,7 +12,7 @@ pub enum QuarantineSink {
     /// row only, so a clean input leaves no empty file behind.
     Folder {
         dir: PathBuf,
-        writer: Option<QuarantineWriter>,
+        writer: Option<Box<QuarantineWriter>>,
     },
     /// Kept in memory (tests, services answering with the rows).
     Memory(Vec<Quarantined>),
@@ -35,7 +35,7 @@ impl QuarantineSink {
             QuarantineSink::Memory(v) => v.push(q),
             QuarantineSink::Folder { dir, writer } => {
                 if writer.is_none() {
-                    *writer = Some(open_quarantine(source, dir)?);
+                    *writer = Some(Box::new(open_quarantine(source, dir)?));
                 }
                 if let Some(w) = writer.as_mut() {
                     w.write(&q).map_err(|e| quarantine_error(dir, e))?;
