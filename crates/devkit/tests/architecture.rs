@@ -4,10 +4,12 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Normal (non-dev, non-build), non-optional dependencies of each package, by name.
+/// Normal (non-dev, non-build), non-optional dependencies of each package, by name. Only the
+/// workspace's own manifests are read (`--no-deps`: no registry access, no other platform's
+/// packages); a banned library is caught as the direct dependency of one of our crates.
 fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let out = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
