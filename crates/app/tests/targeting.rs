@@ -3,6 +3,7 @@
 //! model, so they need the `training` feature (on in `cargo test --workspace`, which the CLI's
 //! dependency enables).
 #![cfg(feature = "training")]
+#![allow(clippy::result_large_err)] // AppError carries context; moved only on failure
 
 use borderline_app::declarations::{self, Source};
 use borderline_app::targeting::{

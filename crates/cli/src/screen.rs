@@ -402,6 +402,7 @@ mod tests {
         command: Top,
     }
     #[derive(clap::Subcommand)]
+    #[allow(clippy::large_enum_variant)] // parsed once per test
     enum Top {
         Version,
         #[command(flatten)]

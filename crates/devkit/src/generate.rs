@@ -12,7 +12,10 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
     #[error("reading bundled data in {dir}: {source}")]
-    Data { dir: String, source: IngestError },
+    Data {
+        dir: String,
+        source: Box<IngestError>,
+    },
     #[error("no bundled declarations to resample in {0}")]
     NoData(String),
     #[error("writing {path}: {source}")]
@@ -47,7 +50,7 @@ pub fn generate(
         )
         .map_err(|source| GenerateError::Data {
             dir: dir.display().to_string(),
-            source,
+            source: Box::new(source),
         })?;
         base.extend(rows);
     }

@@ -368,7 +368,7 @@ impl Signal for HsDivergence {
     }
 
     fn feature_defs(&self) -> Vec<FeatureDef> {
-        FeatureDef::table(&FEATURES)
+        FeatureDef::table(FEATURES)
     }
 
     fn features(&self, d: &Declaration, out: &mut [f32]) {
@@ -538,7 +538,7 @@ impl Signal for HsDescriptionSignal {
     }
 
     fn feature_defs(&self) -> Vec<FeatureDef> {
-        FeatureDef::table(&TEXT_FEATURES)
+        FeatureDef::table(TEXT_FEATURES)
     }
 
     fn features(&self, d: &Declaration, out: &mut [f32]) {

@@ -106,15 +106,14 @@ impl DataQuality {
                 );
             }
         }
-        match self.nomenclature.validate(d.hs_code.as_str()) {
-            status @ (CodeStatus::Unknown { .. } | CodeStatus::Malformed { .. }) => {
-                let text = status
-                    .reason()
-                    .map(|r| r.text)
-                    .unwrap_or_else(|| format!("HS code {} is unknown", d.hs_code.as_str()));
-                flag("quality.unknown_hs_code", text);
-            }
-            _ => {}
+        if let status @ (CodeStatus::Unknown { .. } | CodeStatus::Malformed { .. }) =
+            self.nomenclature.validate(d.hs_code.as_str())
+        {
+            let text = status
+                .reason()
+                .map(|r| r.text)
+                .unwrap_or_else(|| format!("HS code {} is unknown", d.hs_code.as_str()));
+            flag("quality.unknown_hs_code", text);
         }
         if !is_country(&d.origin_country) {
             flag(
