@@ -20,7 +20,7 @@ use borderline_governance::selectivity::{
     self, score_uncertainty, Basis, Candidate, Policy, Selection,
 };
 use borderline_governance::{Actor, Lane};
-use borderline_ingest::{read_all, Profile};
+use borderline_ingest::Profile;
 use borderline_store_sqlite::SqliteStore;
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::{Explain, Scorer};
@@ -400,10 +400,11 @@ pub fn run(cmd: Command) -> Result<()> {
 /// Reads a declaration file; prints the accounting, and any quarantined rows' reasons, to
 /// standard error.
 fn load(path: &Path, profile: &str) -> Result<Vec<Declaration>> {
-    let profile = Profile::resolve(profile)?;
-    let (rows, quarantined, report) =
-        read_all(path, profile).with_context(|| format!("reading {}", path.display()))?;
-    eprintln!("{report}");
+    let source = borderline_app::declarations::Source::new(path, Profile::resolve(profile)?);
+    let loaded = borderline_app::declarations::load(&source)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let (rows, quarantined) = (loaded.declarations, loaded.quarantined);
+    eprintln!("{}", loaded.report);
     for q in quarantined.iter().take(5) {
         eprintln!("  quarantined: {q}");
     }
