@@ -948,28 +948,16 @@ fn valuation_fields(
     }
 }
 
-/// Puts the best watchlist match score of the declaration's screened parties into the rule
-/// fields and returns the screening reasons (list hits, network paths, region flags).
+/// Puts the screening signal's rule fields (`screening_score`) into the rule fields and returns
+/// its reasons (list hits, network paths, region flags).
 fn screening_fields(
     s: &borderline_screening::ScreeningSignal,
     d: &Declaration,
     extra: &mut BTreeMap<String, f64>,
 ) -> Vec<Reason> {
-    let parties = [
-        Some(d.importer.as_str()),
-        d.seller.as_deref(),
-        Some(d.declarant.as_str()),
-        d.courier.as_deref(),
-    ];
-    let best = parties
-        .into_iter()
-        .flatten()
-        .filter_map(|p| s.party_screen(p))
-        .map(|p| p.best_score)
-        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    if let Some(b) = best {
-        extra.insert("screening_score".into(), b);
-    }
+    let mut values = Vec::new();
+    borderline_core::Signal::rule_values(s, d, &mut values);
+    extra.extend(values.into_iter().map(|(k, v)| (k.to_string(), v)));
     borderline_core::Signal::reasons(s, d)
 }
 
