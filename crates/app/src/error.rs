@@ -29,6 +29,11 @@ pub enum AppError {
     #[error(transparent)]
     Actor(#[from] borderline_governance::actor::ActorError),
     #[error(transparent)]
+    Policy(#[from] borderline_governance::selectivity::PolicyError),
+    /// A record could not be serialised (e.g. a declaration hashed for the audit log).
+    #[error("cannot serialise a record: {0}")]
+    Serialise(#[from] serde_json::Error),
+    #[error(transparent)]
     AuditExport(#[from] borderline_governance::audit::ExportError),
     #[error("{what}: {source}")]
     Io {

@@ -3,31 +3,30 @@
 //! SQLite store, builds the acting `Actor` from --user / BORDERLINE_USER / USER, parses
 //! arguments, loads files and prints.
 
-use crate::output::parse_percent;
+use crate::output::{parse_percent, AtomicFile};
+use crate::targeting::ReasonsArg;
 use anyhow::{anyhow, bail, Context, Result};
+use borderline_app::declarations::Source;
+use borderline_app::governance::select::ActiveModel;
 use borderline_app::governance::{
-    audit as app_audit, feedback as app_feedback, models as app_models,
+    audit as app_audit, feedback as app_feedback, models as app_models, monitor as app_monitor,
+    select as app_select, simulate as app_simulate,
 };
 use borderline_core::{Declaration, Reason};
-use borderline_governance::audit::{
-    input_hash, AuditEvent, AuditLog, Decision, GovernanceAction, Verification,
-};
-use borderline_governance::feedback::{FeedbackLog, Outcome};
-use borderline_governance::monitor::{self, Drift, HitRate, Psi, PSI_ALERT, PSI_BINS, PSI_WARN};
+use borderline_governance::audit::Verification;
+use borderline_governance::feedback::Outcome;
+use borderline_governance::monitor::{Drift, PSI_ALERT, PSI_WARN};
 use borderline_governance::registry::ModelEntry;
-use borderline_governance::rules::{DeclarationContext, RuleHit, RuleSet, DECLARATION_FIELDS};
-use borderline_governance::selectivity::{
-    self, score_uncertainty, Basis, Candidate, Policy, Selection,
-};
+use borderline_governance::rules::{RuleSet, DECLARATION_FIELDS};
+use borderline_governance::selectivity::{Basis, Policy};
 use borderline_governance::{Actor, Lane};
 use borderline_ingest::Profile;
 use borderline_store_sqlite::SqliteStore;
 use borderline_targeting::model::ModelArtefact;
-use borderline_targeting::score::{Explain, Scorer};
-use borderline_training::{train, TrainConfig};
+use borderline_targeting::score::Scorer;
+use borderline_training::TrainConfig;
 use chrono::NaiveDate;
-use clap::{Args, Subcommand, ValueEnum};
-use std::collections::BTreeMap;
+use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -262,13 +261,6 @@ pub struct ExportArgs {
     /// CSV in the generic layout (read it back with `--profile generic`).
     #[arg(long)]
     pub output: PathBuf,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq)]
-pub enum ReasonsArg {
-    Exact,
-    Fast,
-    None,
 }
 
 #[derive(Args)]
@@ -513,12 +505,6 @@ fn print_model(m: &ModelEntry) {
     );
 }
 
-/// Loads the active model's artefact from the store, refusing bytes that changed since
-/// registration.
-fn load_active(store: &SqliteStore) -> Result<(ModelEntry, ModelArtefact)> {
-    Ok(app_models::load_active(store)?)
-}
-
 // ------------------------------------------------------------------------ audit
 
 fn audit(cmd: AuditCommand) -> Result<()> {
@@ -720,50 +706,7 @@ fn export_training(a: &ExportArgs) -> Result<usize> {
 
 // ------------------------------------------------------------------------ select
 
-/// Feature indices the rule context reads from the model's own history tables.
-struct ModelFields {
-    unit_value_vs_norm: Option<usize>,
-    importer_history: Option<usize>,
-}
-
-impl ModelFields {
-    fn of(model: &ModelArtefact) -> Self {
-        let find = |name: &str| model.features.iter().position(|f| f.name == name);
-        ModelFields {
-            unit_value_vs_norm: find("unit_value_vs_hs6_origin"),
-            importer_history: find("importer_count"),
-        }
-    }
-
-    /// Module values for the rule context, from the feature vector `x`.
-    fn extra(&self, x: &[f32]) -> BTreeMap<String, f64> {
-        let mut m = BTreeMap::new();
-        if let Some(v) = self.unit_value_vs_norm.and_then(|i| x.get(i)) {
-            if v.is_finite() {
-                // The feature is a log ratio; analysts read "0.3 times the usual price".
-                m.insert("unit_value_vs_norm".into(), f64::from(*v).exp());
-            }
-        }
-        if let Some(v) = self.importer_history.and_then(|i| x.get(i)) {
-            if v.is_finite() {
-                m.insert("importer_history".into(), f64::from(*v));
-            }
-        }
-        m
-    }
-
-    /// Uncertainty for exploration: the score's closeness to 0.5, and full uncertainty for an
-    /// importer the model has never seen inspected.
-    fn uncertainty(&self, p: f64, extra: &BTreeMap<String, f64>) -> f64 {
-        let unseen = self.importer_history.is_some() && extra.get("importer_history") == Some(&0.0);
-        if unseen {
-            1.0
-        } else {
-            score_uncertainty(p)
-        }
-    }
-}
-
+/// One line of the lanes file.
 #[derive(serde::Serialize)]
 struct LaneLine<'a> {
     declaration_id: &'a str,
@@ -779,7 +722,7 @@ struct LaneLine<'a> {
 fn select(a: &SelectArgs) -> Result<()> {
     let actor = a.gov.actor()?;
     let store = a.gov.open()?;
-    let (entry, model) = load_active(&store)?;
+    let active = ActiveModel::load(&store)?;
     let rules = RuleSet::from_file(&a.rules, DECLARATION_FIELDS)?;
     let rows = load(&a.input, &a.profile)?;
     let policy = Policy {
@@ -790,14 +733,20 @@ fn select(a: &SelectArgs) -> Result<()> {
         explore: a.explore,
         seed: a.seed,
     };
-    policy.validate()?;
-
     let benchmarks = match &a.history {
-        Some(h) => Some(valuation_benchmarks(&load(h, &a.profile)?, &rows)?),
-        None => model.modules.signals.iter().find_map(|m| match m {
-            borderline_targeting::modules::ModuleSignal::Valuation(v) => Some(v.benchmarks.clone()),
-            _ => None,
-        }),
+        // As of the first day of the declarations to select.
+        Some(h) => {
+            let built = borderline_app::valuation::build_benchmarks(
+                &[Source::new(h, Profile::resolve(&a.profile)?)],
+                borderline_valuation::Config::default(),
+                rows.iter().map(|d| d.date).min(),
+            )?;
+            for r in &built.history {
+                eprintln!("{r}");
+            }
+            Some(built.benchmarks)
+        }
+        None => None,
     };
     let screening = crate::targeting::screening_of(
         a.parties.as_deref(),
@@ -805,189 +754,53 @@ fn select(a: &SelectArgs) -> Result<()> {
         a.demo_parties,
         &rows,
     )?;
-    let scorer = Scorer::new(model.clone());
-    let fields = ModelFields::of(&model);
-    let scores = scorer.score_block(&rows);
-    let mut x = vec![0.0f32; scorer.num_features()];
-    let mut hits: Vec<Vec<RuleHit>> = Vec::with_capacity(rows.len());
-    let mut flags: Vec<Vec<Reason>> = Vec::with_capacity(rows.len());
-    let mut uncertainty = Vec::with_capacity(rows.len());
-    for (d, s) in rows.iter().zip(&scores) {
-        scorer.features(d, &mut x);
-        let mut extra = fields.extra(&x);
-        let mut flagged = match &benchmarks {
-            Some(b) => valuation_fields(b, d, &mut extra),
-            None => Vec::new(),
-        };
-        if let Some(s) = &screening {
-            flagged.extend(screening_fields(s, d, &mut extra));
-        }
-        flags.push(flagged);
-        let ctx = DeclarationContext {
-            declaration: d,
-            score: Some(s.probability),
-            extra: &extra,
-        };
-        hits.push(rules.evaluate(&ctx));
-        uncertainty.push(fields.uncertainty(s.probability, &extra));
-    }
-    let candidates: Vec<Candidate> = rows
-        .iter()
-        .enumerate()
-        .map(|(i, d)| Candidate {
-            declaration_id: &d.declaration_id,
-            score: scores[i].probability,
-            uncertainty: uncertainty[i],
-            rule_hits: &hits[i],
-        })
-        .collect();
-    let selections = selectivity::select(&candidates, &policy)?;
-
-    let explain = match a.reasons {
-        ReasonsArg::Exact => Some(Explain::Exact),
-        ReasonsArg::Fast => Some(Explain::Fast),
-        ReasonsArg::None => None,
-    };
-    let mut events = Vec::with_capacity(rows.len());
-    for (i, (d, sel)) in rows.iter().zip(&selections).enumerate() {
-        let mut reasons: Vec<Reason> = hits[i].iter().map(|h| h.reason.clone()).collect();
-        reasons.extend(flags[i].iter().cloned());
-        if let (true, Some(m)) = (sel.lane.is_inspection(), explain) {
-            scorer.features(d, &mut x);
-            reasons.extend(scorer.reasons(d, &x, m, a.top_reasons));
-        }
-        events.push(AuditEvent::Decision(Decision {
-            declaration_id: d.declaration_id.to_string(),
-            input_hash: input_hash(d)?,
-            model_version: entry.model.version.clone(),
-            rules_version: rules.version().to_string(),
-            score: scores[i].probability,
-            lane: sel.lane,
-            basis: sel.basis,
-            why: sel.why.clone(),
-            reasons,
-        }));
-    }
-    let counts = lane_counts(&selections);
-    events.push(AuditEvent::Governance(GovernanceAction {
-        action: "lanes.select".into(),
-        subject: a.input.display().to_string(),
-        detail: serde_json::json!({
-            "declarations": rows.len(),
-            "model_version": entry.model.version,
-            "rules_version": rules.version(),
-            "policy": policy,
-            "lanes": counts,
-        }),
-    }));
-    let seqs = AuditLog::new(&store).append_all(&actor, &events)?;
-    write_lanes(&a.output, &rows, &selections, &events)?;
+    let subject = a.input.display().to_string();
+    let outcome = app_select::select(
+        &store,
+        &actor,
+        &active,
+        &app_select::SelectRequest {
+            declarations: &rows,
+            subject: &subject,
+            rules: &rules,
+            policy,
+            valuation: benchmarks.as_ref(),
+            screening: screening
+                .as_ref()
+                .map(|s| s as &dyn borderline_core::Signal),
+            reasons: a.reasons.reasons(a.top_reasons),
+        },
+    )?;
+    write_lanes(&a.output, &outcome)?;
+    let lane = |l: &str| outcome.lanes.get(l).copied().unwrap_or(0);
     println!(
         "{} declarations with model {} and rules {} ({} rules): {} red, {} yellow, {} blue, {} green ({} at random, {} exploration, {} by rule)",
         rows.len(),
-        entry.model.version,
-        rules.version(),
-        rules.rules().len(),
-        counts.get("red").unwrap_or(&0),
-        counts.get("yellow").unwrap_or(&0),
-        counts.get("blue").unwrap_or(&0),
-        counts.get("green").unwrap_or(&0),
-        selections.iter().filter(|s| s.basis == Basis::Random).count(),
-        selections.iter().filter(|s| s.basis == Basis::Exploration).count(),
-        selections.iter().filter(|s| s.basis == Basis::Rule).count(),
+        outcome.model_version,
+        outcome.rules_version,
+        outcome.rules,
+        lane("red"),
+        lane("yellow"),
+        lane("blue"),
+        lane("green"),
+        outcome.count(Basis::Random),
+        outcome.count(Basis::Exploration),
+        outcome.count(Basis::Rule),
     );
     println!(
         "lanes written to {}; decisions appended to the audit log as records {}..{}",
         a.output.display(),
-        seqs.first().unwrap_or(&0),
-        seqs.last().unwrap_or(&0)
+        outcome.audit_records.first().unwrap_or(&0),
+        outcome.audit_records.last().unwrap_or(&0)
     );
     Ok(())
 }
 
-/// Valuation benchmarks from `history`, as of the first day of the declarations to select.
-fn valuation_benchmarks(
-    history: &[Declaration],
-    rows: &[Declaration],
-) -> Result<borderline_valuation::Benchmarks> {
-    let mut builder =
-        borderline_valuation::BenchmarkBuilder::new(borderline_valuation::Config::default())?;
-    for d in history {
-        // Rows without a usable unit value are counted and skipped by the builder.
-        let _ = builder.add(d);
-    }
-    let as_of = rows
-        .iter()
-        .map(|d| d.date)
-        .min()
-        .or_else(|| history.iter().map(|d| d.date).max())
-        .unwrap_or_default();
-    Ok(builder.finalize(as_of))
-}
-
-/// Puts the valuation check's percentile and robust z into the rule fields (when the
-/// declaration could be compared with a benchmark) and returns its flags as reasons.
-fn valuation_fields(
-    b: &borderline_valuation::Benchmarks,
-    d: &Declaration,
-    extra: &mut BTreeMap<String, f64>,
-) -> Vec<Reason> {
-    let c = b.check(d);
-    if c.outcome == borderline_valuation::CheckOutcome::Checked {
-        if c.percentile.is_finite() {
-            extra.insert("unit_value_percentile".into(), c.percentile);
-        }
-        if c.robust_z.is_finite() {
-            extra.insert("valuation_z".into(), c.robust_z);
-        }
-    }
-    if c.flagged {
-        b.reasons(d, &c)
-    } else {
-        Vec::new()
-    }
-}
-
-/// Puts the screening signal's rule fields (`screening_score`) into the rule fields and returns
-/// its reasons (list hits, network paths, region flags).
-fn screening_fields(
-    s: &borderline_screening::ScreeningSignal,
-    d: &Declaration,
-    extra: &mut BTreeMap<String, f64>,
-) -> Vec<Reason> {
-    let mut values = Vec::new();
-    borderline_core::Signal::rule_values(s, d, &mut values);
-    extra.extend(values.into_iter().map(|(k, v)| (k.to_string(), v)));
-    borderline_core::Signal::reasons(s, d)
-}
-
-fn lane_counts(selections: &[Selection]) -> BTreeMap<&'static str, usize> {
-    let mut m = BTreeMap::new();
-    for l in Lane::ALL {
-        m.insert(
-            l.as_str(),
-            selections.iter().filter(|s| s.lane == l).count(),
-        );
-    }
-    m
-}
-
-fn write_lanes(
-    path: &Path,
-    rows: &[Declaration],
-    selections: &[Selection],
-    events: &[AuditEvent],
-) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
+/// Writes the lanes in working order (inspection lanes first, then by score rank): JSON Lines
+/// for a `.jsonl` path, else CSV with the reasons in one cell.
+fn write_lanes(path: &Path, outcome: &app_select::SelectOutcome) -> Result<()> {
+    let mut out = AtomicFile::create(path)?;
     let jsonl = path.to_string_lossy().ends_with(".jsonl");
-    // Inspection lanes first, then by score rank: the order an officer works in.
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&i| (selections[i].lane, selections[i].score_rank));
     let mut csv_out = (!jsonl).then(|| csv::Writer::from_writer(Vec::new()));
     if let Some(w) = csv_out.as_mut() {
         w.write_record([
@@ -1001,36 +814,34 @@ fn write_lanes(
             "reasons",
         ])?;
     }
-    for i in order {
-        let (s, AuditEvent::Decision(dec)) = (&selections[i], &events[i]) else {
-            continue;
-        };
-        let line = LaneLine {
-            declaration_id: &rows[i].declaration_id,
-            lane: s.lane,
-            basis: s.basis,
-            score: dec.score,
-            score_rank: s.score_rank,
-            rule_id: s.rule_id.as_deref(),
-            why: &s.why,
-            reasons: &dec.reasons,
-        };
+    for i in outcome.working_order() {
+        let d = &outcome.decisions[i];
         match csv_out.as_mut() {
             None => {
+                let line = LaneLine {
+                    declaration_id: &d.declaration_id,
+                    lane: d.lane,
+                    basis: d.basis,
+                    score: d.score,
+                    score_rank: d.score_rank,
+                    rule_id: d.rule_id.as_deref(),
+                    why: &d.why,
+                    reasons: &d.reasons,
+                };
                 serde_json::to_writer(&mut out, &line)?;
                 out.write_all(b"\n")?;
             }
             Some(w) => {
-                let reasons: Vec<&str> = dec.reasons.iter().map(|r| r.text.as_str()).collect();
-                let basis = serde_json::to_value(s.basis)?;
+                let reasons: Vec<&str> = d.reasons.iter().map(|r| r.text.as_str()).collect();
+                let basis = serde_json::to_value(d.basis)?;
                 w.write_record([
-                    line.declaration_id,
-                    s.lane.as_str(),
+                    d.declaration_id.as_str(),
+                    d.lane.as_str(),
                     basis.as_str().unwrap_or(""),
-                    &format!("{:.6}", dec.score),
-                    &s.score_rank.to_string(),
-                    line.rule_id.unwrap_or(""),
-                    &s.why,
+                    &format!("{:.6}", d.score),
+                    &d.score_rank.to_string(),
+                    d.rule_id.as_deref().unwrap_or(""),
+                    &d.why,
                     &reasons.join("; "),
                 ])?;
             }
@@ -1039,178 +850,112 @@ fn write_lanes(
     if let Some(w) = csv_out {
         out.write_all(&w.into_inner().map_err(|e| anyhow!("{e}"))?)?;
     }
-    out.flush()?;
-    Ok(())
+    out.commit()
 }
 
 // ------------------------------------------------------------------------ monitor
 
-#[derive(serde::Serialize)]
-struct FeaturePsi {
-    name: String,
-    psi: f64,
-    drift: Drift,
-}
-
 fn monitor_cmd(a: &MonitorArgs) -> Result<()> {
     let store = a.gov.open_existing()?;
-    let (version, model) = match &a.model {
-        Some(p) => {
-            let m = ModelArtefact::load(p)?;
-            (m.model_id.clone(), m)
-        }
-        None => {
-            let (e, m) = load_active(&store)?;
-            (e.model.version, m)
-        }
+    let given = match &a.model {
+        Some(p) => Some(Scorer::new(ModelArtefact::load(p)?)),
+        None => None,
     };
     let reference = load(&a.reference, &a.profile)?;
     let recent = load(&a.input, &a.profile)?;
-    let scorer = Scorer::new(model.clone());
-    let nf = scorer.num_features();
-    let columns = |rows: &[Declaration]| {
-        let mut cols = vec![Vec::with_capacity(rows.len()); nf];
-        let mut x = vec![0.0f32; nf];
-        for d in rows {
-            scorer.features(d, &mut x);
-            for (c, v) in cols.iter_mut().zip(&x) {
-                c.push(f64::from(*v));
-            }
-        }
-        cols
+    let monitored = match &given {
+        Some(s) => app_monitor::Monitored::Scorer(s),
+        None => app_monitor::Monitored::Active,
     };
-    let (ref_cols, new_cols) = (columns(&reference), columns(&recent));
-    let probs = |rows: &[Declaration]| -> Vec<f64> {
-        scorer
-            .score_block(rows)
-            .into_iter()
-            .map(|s| s.probability)
-            .collect()
-    };
-    let score_psi: Option<Psi> = monitor::psi(&probs(&reference), &probs(&recent), PSI_BINS);
-    let mut features: Vec<FeaturePsi> = model
-        .features
-        .iter()
-        .enumerate()
-        .filter_map(|(i, f)| {
-            monitor::psi(&ref_cols[i], &new_cols[i], PSI_BINS).map(|p| FeaturePsi {
-                name: f.name.clone(),
-                psi: p.value,
-                drift: p.drift,
-            })
+    let r = app_monitor::monitor(&store, monitored, &reference, &recent)?;
+    let version = &r.model_version;
+    let warnings: Vec<String> = r
+        .drifting()
+        .map(|(name, psi, drift)| {
+            let what = if name == "score" {
+                "score".to_string()
+            } else {
+                format!("feature {name}")
+            };
+            format!("{what} PSI {psi:.3} ({})", drift_word(drift))
         })
         .collect();
-    features.sort_by(|a, b| b.psi.total_cmp(&a.psi));
-
-    let outcomes = FeedbackLog::new(&store).latest(None)?;
-    let decisions = AuditLog::new(&store).latest_decisions()?;
-    let hit_rates: Vec<HitRate> = monitor::hit_rates(&monitor::inspections(&outcomes, &decisions));
-
-    // History features of declarations the model learned from are in-sample (their own
-    // outcome and presence are in the tables), so against such a reference their PSI
-    // overstates drift: say so rather than let officers chase it.
-    let t = &model.training;
-    let learned_until = [&t.train_period.1, &t.valid_period.1]
-        .into_iter()
-        .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .max();
-    let in_training = match (learned_until, reference.iter().map(|d| d.date).min()) {
-        (Some(end), Some(first)) => first <= end,
-        _ => false,
-    };
-    let mut warnings = Vec::new();
-    if let Some(p) = &score_psi {
-        if p.drift != Drift::Stable {
-            warnings.push(format!(
-                "score PSI {:.3} ({})",
-                p.value,
-                drift_word(p.drift)
-            ));
-        }
-    }
-    for f in features.iter().filter(|f| f.drift != Drift::Stable) {
-        warnings.push(format!(
-            "feature {} PSI {:.3} ({})",
-            f.name,
-            f.psi,
-            drift_word(f.drift)
-        ));
-    }
     if a.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "model_version": version,
-                "reference": {"file": a.reference.display().to_string(), "declarations": reference.len()},
-                "recent": {"file": a.input.display().to_string(), "declarations": recent.len()},
+                "reference": {"file": a.reference.display().to_string(), "declarations": r.reference_declarations},
+                "recent": {"file": a.input.display().to_string(), "declarations": r.recent_declarations},
                 "thresholds": {"warn": PSI_WARN, "alert": PSI_ALERT},
-                "reference_in_training_period": in_training,
-                "score": score_psi,
-                "features": features,
-                "hit_rates": hit_rates,
+                "reference_in_training_period": r.reference_in_training_until.is_some(),
+                "score": r.score,
+                "features": r.features,
+                "hit_rates": r.hit_rates,
                 "warnings": warnings,
             }))?
         );
-    } else {
+        return Ok(());
+    }
+    println!(
+        "model {version}: reference {} ({} declarations) vs recent {} ({} declarations)",
+        a.reference.display(),
+        r.reference_declarations,
+        a.input.display(),
+        r.recent_declarations
+    );
+    println!("population stability (PSI; warn >= {PSI_WARN}, alert >= {PSI_ALERT}):");
+    if let Some(p) = &r.score {
         println!(
-            "model {version}: reference {} ({} declarations) vs recent {} ({} declarations)",
-            a.reference.display(),
-            reference.len(),
-            a.input.display(),
-            recent.len()
+            "  {:<40} {:>7.3}  {}",
+            "score",
+            p.value,
+            drift_word(p.drift)
         );
-        println!("population stability (PSI; warn >= {PSI_WARN}, alert >= {PSI_ALERT}):");
-        if let Some(p) = &score_psi {
-            println!(
-                "  {:<40} {:>7.3}  {}",
-                "score",
-                p.value,
-                drift_word(p.drift)
-            );
-        }
-        for f in features.iter().take(15) {
-            println!("  {:<40} {:>7.3}  {}", f.name, f.psi, drift_word(f.drift));
-        }
-        if features.len() > 15 {
-            println!(
-                "  ... {} more features (all below the ones shown)",
-                features.len() - 15
-            );
-        }
-        if hit_rates.is_empty() {
-            println!("hit rates: no inspection outcomes recorded yet (borderline feedback record|import)");
-        } else {
-            println!("hit rates (share of inspected declarations found fraudulent):");
-            let mut last = "";
-            for h in &hit_rates {
-                if h.group != last {
-                    println!("  {}", h.group);
-                    last = &h.group;
-                }
-                println!(
-                    "    {:<9} {:>5.1}%  ({} of {})",
-                    h.week,
-                    h.rate * 100.0,
-                    h.frauds,
-                    h.inspected
-                );
+    }
+    for f in r.features.iter().take(15) {
+        println!("  {:<40} {:>7.3}  {}", f.name, f.psi, drift_word(f.drift));
+    }
+    if r.features.len() > 15 {
+        println!(
+            "  ... {} more features (all below the ones shown)",
+            r.features.len() - 15
+        );
+    }
+    if r.hit_rates.is_empty() {
+        println!(
+            "hit rates: no inspection outcomes recorded yet (borderline feedback record|import)"
+        );
+    } else {
+        println!("hit rates (share of inspected declarations found fraudulent):");
+        let mut last = "";
+        for h in &r.hit_rates {
+            if h.group != last {
+                println!("  {}", h.group);
+                last = &h.group;
             }
-        }
-        for w in warnings.iter().take(10) {
-            println!("WARNING: {w}");
-        }
-        if warnings.len() > 10 {
             println!(
-                "WARNING: ... and {} more features beyond the thresholds (--json lists all)",
-                warnings.len() - 10
+                "    {:<9} {:>5.1}%  ({} of {})",
+                h.week,
+                h.rate * 100.0,
+                h.frauds,
+                h.inspected
             );
         }
-        if in_training {
-            println!(
-                "note: the reference overlaps the model's training data (up to {}): history features (rates, counts, shares) are in-sample there, so their PSI overstates drift; compare raw declaration features and the score, or use a reference period scored after training",
-                learned_until.map(|d| d.to_string()).unwrap_or_default()
-            );
-        }
+    }
+    for w in warnings.iter().take(10) {
+        println!("WARNING: {w}");
+    }
+    if warnings.len() > 10 {
+        println!(
+            "WARNING: ... and {} more features beyond the thresholds (--json lists all)",
+            warnings.len() - 10
+        );
+    }
+    if let Some(until) = r.reference_in_training_until {
+        println!(
+            "note: the reference overlaps the model's training data (up to {until}): history features (rates, counts, shares) are in-sample there, so their PSI overstates drift; compare raw declaration features and the score, or use a reference period scored after training"
+        );
     }
     Ok(())
 }
@@ -1239,47 +984,6 @@ fn data_dir(explicit: Option<&Path>) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data"))
 }
 
-/// Every k-th row so that at most about `max` remain (deterministic).
-fn thin(rows: Vec<Declaration>, max: Option<usize>) -> Vec<Declaration> {
-    match max {
-        Some(m) if m > 0 && rows.len() > m => {
-            let k = rows.len().div_ceil(m);
-            rows.into_iter().step_by(k).collect()
-        }
-        _ => rows,
-    }
-}
-
-#[derive(serde::Serialize, Clone, Default)]
-struct WeekResult {
-    week: String,
-    declarations: usize,
-    frauds: usize,
-    inspected: usize,
-    found: usize,
-    precision: f64,
-    recall: f64,
-    /// Ranking quality of the policy's current model on all of the week's declarations (ground
-    /// truth the policy does not see): how well it has learned.
-    auc: f64,
-}
-
-#[derive(serde::Serialize)]
-struct PolicyResult {
-    name: String,
-    policy: Policy,
-    weeks: Vec<WeekResult>,
-    overall: WeekResult,
-}
-
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        f64::NAN
-    } else {
-        a as f64 / b as f64
-    }
-}
-
 fn simulate(a: &SimulateArgs) -> Result<()> {
     let data = data_dir(a.data.as_deref()).join("declarations");
     let file = |split: &str| data.join(format!("kcs_{split}.csv.gz"));
@@ -1289,18 +993,7 @@ fn simulate(a: &SimulateArgs) -> Result<()> {
             data.display()
         );
     }
-    let train_rows = thin(load(&file("train"), "korea-customs")?, a.sample);
-    let valid_rows = thin(load(&file("valid"), "korea-customs")?, a.sample);
-    let test_rows = thin(load(&file("test"), "korea-customs")?, a.sample);
-    let mut weeks: BTreeMap<String, Vec<Declaration>> = BTreeMap::new();
-    for d in test_rows {
-        weeks.entry(monitor::iso_week(d.date)).or_default().push(d);
-    }
-    let weeks: Vec<(String, Vec<Declaration>)> = weeks
-        .into_iter()
-        .take(a.weeks.unwrap_or(usize::MAX))
-        .collect();
-    let cfg = TrainConfig {
+    let config = TrainConfig {
         learning_rate: a.learning_rate,
         num_leaves: 31,
         max_rounds: a.trees,
@@ -1310,177 +1003,71 @@ fn simulate(a: &SimulateArgs) -> Result<()> {
         threads: a.threads,
         ..TrainConfig::default()
     };
-    let quiet = |_: &str| {};
-    eprintln!(
-        "training the initial model on {} + {} declarations",
-        train_rows.len(),
-        valid_rows.len()
-    );
-    let initial = train(&train_rows, &valid_rows, &cfg, &quiet)?;
-    let policies = [
-        (
-            "exploitation only",
-            Policy {
-                red: a.capacity,
-                yellow: 0.0,
-                blue: 0.0,
-                random: 0.0,
-                explore: 0.0,
-                seed: a.seed,
-            },
-        ),
-        (
-            "exploitation + exploration + random",
-            Policy {
-                red: a.capacity,
-                yellow: 0.0,
-                blue: 0.0,
-                random: a.random,
-                explore: a.explore,
-                seed: a.seed,
-            },
-        ),
-    ];
-    let mut results = Vec::new();
-    for (name, policy) in policies {
-        policy.validate()?;
-        eprintln!("replaying {} weeks: {name}", weeks.len());
-        let mut model = initial.clone();
-        let mut learned: Vec<Declaration> = train_rows.clone();
-        let mut out = Vec::new();
-        for (w, (week, rows)) in weeks.iter().enumerate() {
-            let scorer = Scorer::new(model.clone());
-            let fields = ModelFields::of(&model);
-            let scores: Vec<f64> = scorer
-                .score_block(rows)
-                .into_iter()
-                .map(|s| s.probability)
-                .collect();
-            let mut x = vec![0.0f32; scorer.num_features()];
-            let uncertainty: Vec<f64> = rows
-                .iter()
-                .zip(&scores)
-                .map(|(d, p)| {
-                    scorer.features(d, &mut x);
-                    fields.uncertainty(*p, &fields.extra(&x))
-                })
-                .collect();
-            let candidates: Vec<Candidate> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, d)| Candidate {
-                    declaration_id: &d.declaration_id,
-                    score: scores[i],
-                    uncertainty: uncertainty[i],
-                    rule_hits: &[],
-                })
-                .collect();
-            let sel = selectivity::select(
-                &candidates,
-                &Policy {
-                    seed: policy.seed.wrapping_add(w as u64),
-                    ..policy
-                },
-            )?;
-            let fraud = |d: &Declaration| d.outcome.is_some_and(|o| o.fraud);
-            let labels: Vec<bool> = rows.iter().map(fraud).collect();
-            let inspected: Vec<&Declaration> = rows
-                .iter()
-                .zip(&sel)
-                .filter(|(_, s)| s.lane.is_inspection())
-                .map(|(d, _)| d)
-                .collect();
-            let found = inspected.iter().filter(|d| fraud(d)).count();
-            let frauds = labels.iter().filter(|f| **f).count();
-            out.push(WeekResult {
-                week: week.clone(),
-                declarations: rows.len(),
-                frauds,
-                inspected: inspected.len(),
-                found,
-                precision: ratio(found, inspected.len()),
-                recall: ratio(found, frauds),
-                auc: borderline_core::metrics::auc(&scores, &labels),
-            });
-            // Only what was inspected becomes known; the rest stays unlabelled.
-            learned.extend(inspected.into_iter().cloned());
-            if w + 1 < weeks.len() {
-                model = train(&learned, &valid_rows, &cfg, &quiet)?;
-            }
-            let r = out.last().cloned().unwrap_or_default();
-            eprintln!(
-                "  {week}: inspected {} of {}, found {} of {} frauds (precision {:.3}, recall {:.3}, model AUC {:.3})",
-                r.inspected, r.declarations, r.found, r.frauds, r.precision, r.recall, r.auc
-            );
+    let req = app_simulate::SimulateRequest {
+        train: load(&file("train"), "korea-customs")?,
+        valid: load(&file("valid"), "korea-customs")?,
+        replay: load(&file("test"), "korea-customs")?,
+        weeks: a.weeks,
+        sample: a.sample,
+        capacity: a.capacity,
+        random: a.random,
+        explore: a.explore,
+        seed: a.seed,
+        config: config.clone(),
+    };
+    let results = app_simulate::simulate(req, &|p| {
+        match p {
+        app_simulate::Progress::Training { train, valid } => {
+            eprintln!("training the initial model on {train} + {valid} declarations")
         }
-        let sum = |f: fn(&WeekResult) -> usize| out.iter().map(f).sum::<usize>();
-        let (insp, found, frauds) = (sum(|w| w.inspected), sum(|w| w.found), sum(|w| w.frauds));
-        let overall = WeekResult {
-            week: "all".into(),
-            declarations: sum(|w| w.declarations),
-            frauds,
-            inspected: insp,
-            found,
-            precision: ratio(found, insp),
-            recall: ratio(found, frauds),
-            auc: out
-                .iter()
-                .map(|w| w.auc)
-                .filter(|a| a.is_finite())
-                .sum::<f64>()
-                / out.iter().filter(|w| w.auc.is_finite()).count().max(1) as f64,
-        };
-        results.push(PolicyResult {
-            name: name.into(),
-            policy,
-            weeks: out,
-            overall,
-        });
+        app_simulate::Progress::Policy { name, weeks } => {
+            eprintln!("replaying {weeks} weeks: {name}")
+        }
+        app_simulate::Progress::Week(r) => eprintln!(
+            "  {}: inspected {} of {}, found {} of {} frauds (precision {:.3}, recall {:.3}, model AUC {:.3})",
+            r.week, r.inspected, r.declarations, r.found, r.frauds, r.precision, r.recall, r.auc
+        ),
     }
+    })?;
     if a.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "capacity": a.capacity,
                 "sample": a.sample,
-                "train_config": {"learning_rate": cfg.learning_rate, "num_leaves": cfg.num_leaves, "max_rounds": cfg.max_rounds},
+                "train_config": {"learning_rate": config.learning_rate, "num_leaves": config.num_leaves, "max_rounds": config.max_rounds},
                 "policies": results,
             }))?
         );
-    } else {
-        println!(
-            "replay of {} weeks at {}% inspection capacity (learning only from inspected outcomes, retrained weekly)",
-            weeks.len(),
-            a.capacity
-        );
-        println!(
-            "{:<10} {:>7} {:>6} | {:>9} {:>7} {:>6} | {:>9} {:>7} {:>6}",
-            "week", "decl.", "fraud", "P exploit", "R", "AUC", "P explore", "R", "AUC"
-        );
-        let rows = results.first().map(|r| r.weeks.len()).unwrap_or(0);
-        for i in 0..=rows {
-            let get = |r: &PolicyResult| {
-                if i < rows {
-                    r.weeks[i].clone()
-                } else {
-                    r.overall.clone()
-                }
-            };
-            let (e, x) = (get(&results[0]), get(&results[1]));
-            println!(
-                "{:<10} {:>7} {:>6} | {:>9.3} {:>7.3} {:>6.3} | {:>9.3} {:>7.3} {:>6.3}",
-                e.week,
-                e.declarations,
-                e.frauds,
-                e.precision,
-                e.recall,
-                e.auc,
-                x.precision,
-                x.recall,
-                x.auc
-            );
-        }
-        println!("P = precision (frauds found / inspected), R = recall (frauds found / all frauds), AUC of the policy's model on all of the week's declarations ('all' row: mean).");
+        return Ok(());
     }
+    let weeks = results.first().map(|r| r.weeks.len()).unwrap_or(0);
+    println!(
+        "replay of {weeks} weeks at {}% inspection capacity (learning only from inspected outcomes, retrained weekly)",
+        a.capacity
+    );
+    println!(
+        "{:<10} {:>7} {:>6} | {:>9} {:>7} {:>6} | {:>9} {:>7} {:>6}",
+        "week", "decl.", "fraud", "P exploit", "R", "AUC", "P explore", "R", "AUC"
+    );
+    let (Some(exploit), Some(explore)) = (results.first(), results.get(1)) else {
+        return Ok(());
+    };
+    let rows = exploit.weeks.iter().chain([&exploit.overall]);
+    for (e, x) in rows.zip(explore.weeks.iter().chain([&explore.overall])) {
+        println!(
+            "{:<10} {:>7} {:>6} | {:>9.3} {:>7.3} {:>6.3} | {:>9.3} {:>7.3} {:>6.3}",
+            e.week,
+            e.declarations,
+            e.frauds,
+            e.precision,
+            e.recall,
+            e.auc,
+            x.precision,
+            x.recall,
+            x.auc
+        );
+    }
+    println!("P = precision (frauds found / inspected), R = recall (frauds found / all frauds), AUC of the policy's model on all of the week's declarations ('all' row: mean).");
     Ok(())
 }

@@ -210,3 +210,122 @@ fn feedback_is_audited_as_the_acting_actor_and_joins_retraining_by_date() {
         Verification::Intact { records: 5, .. }
     ));
 }
+
+/// Lane selection at the application boundary: lanes within the capacities (floor of the share,
+/// see `borderline_core::lane`), an analyst rule decides its declarations, model reasons only
+/// for inspection lanes, every decision and the selection itself in the audit log as the acting
+/// actor; then monitoring reads the outcomes recorded against those decisions.
+#[test]
+fn select_decides_lanes_with_rules_and_audits_them_then_monitor_reads_hit_rates() {
+    use borderline_app::governance::{monitor, select};
+    use borderline_app::targeting::Reasons;
+    use borderline_governance::rules::{RuleSet, DECLARATION_FIELDS};
+    use borderline_governance::selectivity::{Basis, Policy};
+    use borderline_governance::Lane;
+
+    let (a, _, _) = artefacts();
+    let store = SqliteStore::open_in_memory().expect("store");
+    let (ana, bob, kim) = (
+        actor("analyst.ana"),
+        actor("supervisor.bob"),
+        actor("officer.kim"),
+    );
+    let entry = models::register(&store, &ana, &request(&a, None, None)).expect("register");
+    let v = entry.model.version.clone();
+    // Nothing active yet: selection is refused rather than done with an unapproved model.
+    assert!(select::ActiveModel::load(&store).is_err());
+    models::approve(&store, &bob, &v, "validated").expect("approve");
+    models::activate(&store, &bob, &v).expect("activate");
+    let active = select::ActiveModel::load(&store).expect("active");
+    assert_eq!(active.entry.model.version, v);
+
+    let batch = rows("test", 40);
+    let n = batch.len();
+    assert!(n > 100, "{n} declarations");
+    let rules = RuleSet::parse(
+        "rule \"never-seen\" priority 5 when importer_history == 0\nthen lane yellow reason \"importer never inspected\"\n",
+        DECLARATION_FIELDS,
+    )
+    .expect("rules");
+    let policy = Policy {
+        red: 5.0,
+        yellow: 10.0,
+        blue: 0.0,
+        random: 0.0,
+        explore: 0.0,
+        seed: 1,
+    };
+    let req = select::SelectRequest {
+        declarations: &batch,
+        subject: "test sample",
+        rules: &rules,
+        policy,
+        valuation: None,
+        screening: None,
+        reasons: Reasons::default(),
+    };
+    let before = AuditLog::new(&store).records().expect("records").len();
+    let out = select::select(&store, &kim, &active, &req).expect("select");
+    assert_eq!(out.decisions.len(), n);
+    assert_eq!(out.model_version, v);
+    let red = out.lanes["red"];
+    assert!(red <= n * 5 / 100, "{red} red of {n}");
+    assert!(red > 0);
+    // The rule decides the declarations of importers the model never saw inspected.
+    for d in &out.decisions {
+        if d.basis == Basis::Rule {
+            assert_eq!(d.rule_id.as_deref(), Some("never-seen"));
+            assert!(matches!(d.lane, Lane::Red | Lane::Yellow), "{d:?}");
+        }
+        let model_reasons = d
+            .reasons
+            .iter()
+            .any(|r| r.kind == borderline_core::ReasonKind::Model);
+        // Model reasons are computed for inspection lanes only.
+        assert!(!model_reasons || d.lane.is_inspection(), "{d:?}");
+    }
+    assert!(out.decisions.iter().any(|d| d.lane == Lane::Red
+        && d.reasons
+            .iter()
+            .any(|r| r.kind == borderline_core::ReasonKind::Model)));
+    // Working order: inspection lanes first, by score rank.
+    let order = out.working_order();
+    assert!(out.decisions[order[0]].lane.is_inspection());
+    // One decision per declaration and the selection record, as the acting officer.
+    let records = AuditLog::new(&store).records().expect("records");
+    assert_eq!(records.len(), before + n + 1);
+    assert_eq!(out.audit_records.len(), n + 1);
+    assert!(records[before..].iter().all(|r| r.user == "officer.kim"));
+    assert!(matches!(
+        audit::verify(&store).expect("verify"),
+        Verification::Intact { .. }
+    ));
+
+    // Outcomes for the red declarations, then monitoring of the same period against itself:
+    // no drift, and a hit rate for the red lane.
+    let today = NaiveDate::from_ymd_opt(2021, 6, 1).expect("date");
+    let reds: Vec<&str> = out
+        .decisions
+        .iter()
+        .filter(|d| d.lane == Lane::Red)
+        .map(|d| d.declaration_id.as_str())
+        .collect();
+    let csv = std::iter::once("declaration_id,fraud".to_string())
+        .chain(reds.iter().map(|id| format!("{id},yes")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let outcomes = feedback::read_outcomes(csv.as_bytes(), "fb.csv", &kim, today).expect("parse");
+    feedback::record_all(&store, &kim, &outcomes).expect("record");
+    let report =
+        monitor::monitor(&store, monitor::Monitored::Active, &batch, &batch).expect("monitor");
+    assert_eq!(report.model_version, v);
+    assert_eq!(report.drifting().count(), 0);
+    assert!(report.score.is_some_and(|p| p.value < 1e-9));
+    let found: u64 = report
+        .hit_rates
+        .iter()
+        .filter(|h| h.group == "lane red" && h.week == "all")
+        .map(|h| h.frauds)
+        .sum();
+    assert_eq!(found, reds.len() as u64, "{:?}", report.hit_rates);
+}

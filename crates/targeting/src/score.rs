@@ -184,6 +184,30 @@ impl Scorer {
         out
     }
 
+    /// The rule fields the model fills for `d` (see `borderline_governance::rules`): from its
+    /// own features `unit_value_vs_norm` (unit value over the usual for the HS6 x origin, 1 =
+    /// usual) and `importer_history` (past inspected declarations of the importer), then every
+    /// module's fields (valuation percentile and z, HS divergence). `x` must hold the features
+    /// of `d`. This is the one place that knows which features the rule fields come from.
+    pub fn rule_values(&self, d: &Declaration, x: &[f32], out: &mut Vec<(&'static str, f64)>) {
+        for (i, m) in self.meta.iter().enumerate() {
+            let Some(v) = x.get(i).map(|v| f64::from(*v)).filter(|v| v.is_finite()) else {
+                continue;
+            };
+            match *m {
+                Meta::Numeric(n) if NUMERIC_FEATURES[n].0 == "unit_value_vs_hs6_origin" => {
+                    // The feature is a log ratio; analysts read "0.3 times the usual price".
+                    out.push(("unit_value_vs_norm", v.exp()));
+                }
+                Meta::Count(k) if self.model.history.spec.keys[k].dims == [Dim::Importer] => {
+                    out.push(("importer_history", v));
+                }
+                _ => {}
+            }
+        }
+        self.model.modules.rule_values(d, out);
+    }
+
     /// What an officer sees for a selected declaration: the `top` model reasons, then the
     /// modules' own flags (valuation, HS divergence) not already quoted by a model reason.
     pub fn explain(&self, d: &Declaration, x: &[f32], method: Explain, top: usize) -> Vec<Reason> {

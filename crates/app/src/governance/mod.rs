@@ -1,7 +1,8 @@
 //! Governance use cases: the model registry (register with a model card, approve under
 //! four-eyes, activate, retire, roll back, list), loading the active model with its integrity
-//! check, the audit log (verify, export) and inspection feedback (record, import, the outcomes
-//! recorded since a date for retraining).
+//! check, lane selection with rules and capacities, monitoring (drift and hit rates), the
+//! selection-policy simulation (feature `training`), the audit log (verify, export) and
+//! inspection feedback (record, import, the outcomes recorded since a date for retraining).
 //!
 //! Every function takes the store as a `&dyn GovernanceStore` chosen by the caller (the CLI
 //! opens SQLite; a server holds one behind an `Arc`) and the acting [`Actor`]; none prints or
@@ -10,5 +11,9 @@
 pub mod audit;
 pub mod feedback;
 pub mod models;
+pub mod monitor;
+pub mod select;
+#[cfg(feature = "training")]
+pub mod simulate;
 
 pub use borderline_governance::{Actor, GovernanceStore, Role};
