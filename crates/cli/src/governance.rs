@@ -389,21 +389,9 @@ pub fn run(cmd: Command) -> Result<()> {
     }
 }
 
-/// Reads a declaration file; prints the accounting, and any quarantined rows' reasons, to
-/// standard error.
+/// Reads a declaration file, printing its accounting to standard error.
 fn load(path: &Path, profile: &str) -> Result<Vec<Declaration>> {
-    let source = borderline_app::declarations::Source::new(path, Profile::resolve(profile)?);
-    let loaded = borderline_app::declarations::load(&source)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let (rows, quarantined) = (loaded.declarations, loaded.quarantined);
-    eprintln!("{}", loaded.report);
-    for q in quarantined.iter().take(5) {
-        eprintln!("  quarantined: {q}");
-    }
-    if quarantined.len() > 5 {
-        eprintln!("  ... {} more quarantined rows", quarantined.len() - 5);
-    }
-    Ok(rows)
+    crate::targeting::load_source(&Source::new(path, Profile::resolve(profile)?))
 }
 
 // ------------------------------------------------------------------------ models

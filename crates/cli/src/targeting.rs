@@ -222,7 +222,13 @@ impl InputArgs {
 
 /// Reads a declaration file completely, printing its accounting to stderr.
 pub fn load(path: &Path, input: &InputArgs) -> Result<Vec<Declaration>> {
-    let loaded = declarations::load(&input.source(path)?)?;
+    load_source(&input.source(path)?)
+}
+
+/// Reads a declaration source completely, printing its accounting to stderr: where the
+/// quarantined rows were written, or the first few of them when they were not written.
+pub fn load_source(source: &Source) -> Result<Vec<Declaration>> {
+    let loaded = declarations::load(source)?;
     print_loaded(&loaded);
     Ok(loaded.declarations)
 }
@@ -231,6 +237,13 @@ fn print_loaded(l: &Loaded) {
     eprintln!("{}", l.report);
     if let Some(p) = &l.quarantine_file {
         eprintln!("  quarantined rows written to {}", p.display());
+        return;
+    }
+    for q in l.quarantined.iter().take(5) {
+        eprintln!("  quarantined: {q}");
+    }
+    if l.quarantined.len() > 5 {
+        eprintln!("  ... {} more quarantined rows", l.quarantined.len() - 5);
     }
 }
 
