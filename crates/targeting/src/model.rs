@@ -316,6 +316,16 @@ impl ModelArtefact {
             }),
         )?;
         let expected = model.history.spec.num_features() + model.modules.num_features();
+        if model.ensemble.num_features != model.features.len() {
+            return Err(ModelError::Format {
+                path: shown.to_string(),
+                message: format!(
+                    "the trees read {} features but {} are listed",
+                    model.ensemble.num_features,
+                    model.features.len()
+                ),
+            });
+        }
         if !model.modules.is_consistent() || model.features.len() != expected {
             return Err(ModelError::Format {
                 path: shown.to_string(),

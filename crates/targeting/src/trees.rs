@@ -113,26 +113,114 @@ impl Tree {
             / total
     }
 
+    /// Depth of the deepest leaf (iterative: a valid tree's depth is bounded by
+    /// [`MAX_TREE_DEPTH`], but this must not recurse even before validation).
     fn max_depth(&self) -> usize {
-        fn depth(t: &Tree, node: i32) -> usize {
-            if node < 0 {
-                0
-            } else {
-                let n = node as usize;
-                1 + depth(t, t.left_child[n]).max(depth(t, t.right_child[n]))
+        if self.is_stump() {
+            return 0;
+        }
+        let (mut deepest, mut stack) = (0, vec![(0i32, 1usize)]);
+        while let Some((node, depth)) = stack.pop() {
+            deepest = deepest.max(depth);
+            let n = node as usize;
+            for c in [self.left_child[n], self.right_child[n]] {
+                if c >= 0 {
+                    stack.push((c, depth + 1));
+                }
             }
         }
-        if self.is_stump() {
-            0
-        } else {
-            depth(self, 0)
+        deepest
+    }
+
+    /// Checks that the arrays describe one binary tree over `num_features` features: equal
+    /// lengths, one more leaf than internal nodes, every child index in range, every node and
+    /// leaf reached exactly once from the root (no loop, no shared subtree), depth at most
+    /// [`MAX_TREE_DEPTH`], finite values. Everything that walks a tree relies on this, so a
+    /// crafted artefact is refused at load instead of panicking or overflowing the stack.
+    pub fn validate(&self, num_features: usize) -> Result<(), String> {
+        let n = self.split_feature.len();
+        let internal = [
+            ("threshold", self.threshold.len()),
+            ("decision_type", self.decision_type.len()),
+            ("left_child", self.left_child.len()),
+            ("right_child", self.right_child.len()),
+            ("internal_value", self.internal_value.len()),
+            ("internal_count", self.internal_count.len()),
+        ];
+        if let Some((name, len)) = internal.iter().find(|(_, len)| *len != n) {
+            return Err(format!("{name} has {len} entries for {n} internal nodes"));
         }
+        let leaves = self.leaf_value.len();
+        if self.leaf_count.len() != leaves {
+            return Err(format!(
+                "leaf_count has {} entries for {leaves} leaves",
+                self.leaf_count.len()
+            ));
+        }
+        if leaves != n + 1 {
+            return Err(format!(
+                "{n} internal nodes need {} leaves, found {leaves}",
+                n + 1
+            ));
+        }
+        if let Some(f) = self
+            .split_feature
+            .iter()
+            .find(|f| **f as usize >= num_features)
+        {
+            return Err(format!("split on feature {f} of {num_features}"));
+        }
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        if !finite(&self.leaf_value) || !finite(&self.internal_value) {
+            return Err("a node value is not finite".into());
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let (mut seen_node, mut seen_leaf) = (vec![false; n], vec![false; leaves]);
+        seen_node[0] = true;
+        let mut stack = vec![(0usize, 1usize)];
+        while let Some((node, depth)) = stack.pop() {
+            if depth > MAX_TREE_DEPTH {
+                return Err(format!("deeper than {MAX_TREE_DEPTH} levels"));
+            }
+            for c in [self.left_child[node], self.right_child[node]] {
+                if c >= 0 {
+                    let c = c as usize;
+                    if c >= n {
+                        return Err(format!(
+                            "node {node} has child {c}, beyond {n} internal nodes"
+                        ));
+                    }
+                    if std::mem::replace(&mut seen_node[c], true) {
+                        return Err(format!(
+                            "node {c} is reached twice (a loop or a shared subtree)"
+                        ));
+                    }
+                    stack.push((c, depth + 1));
+                } else {
+                    let l = !c as usize;
+                    if l >= leaves {
+                        return Err(format!("node {node} has leaf {l}, beyond {leaves} leaves"));
+                    }
+                    if std::mem::replace(&mut seen_leaf[l], true) {
+                        return Err(format!("leaf {l} is reached twice"));
+                    }
+                }
+            }
+        }
+        // n + 1 leaves reached once each from n nodes reached once each: nothing is left out,
+        // but say so plainly if a count argument is ever wrong.
+        if seen_node.iter().chain(&seen_leaf).any(|s| !s) {
+            return Err("a node or leaf is not reachable from the root".into());
+        }
+        Ok(())
     }
 }
 
 /// A boosted ensemble: the raw score (log-odds) is the sum of the trees' leaf values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "EnsembleData", into = "EnsembleData")]
+#[serde(try_from = "EnsembleData", into = "EnsembleData")]
 pub struct Ensemble {
     pub num_features: usize,
     pub trees: Vec<Tree>,
@@ -150,6 +238,11 @@ pub struct Ensemble {
 }
 
 const LEAF: u32 = 1 << 31;
+
+/// Deepest tree an artefact may hold. Explanations walk trees recursively (TreeSHAP), so depth
+/// bounds stack use; LightGBM trees of the sizes we train are 10 to 40 levels deep, and a
+/// 512-level tree needs at least 513 leaves arranged as a chain.
+pub const MAX_TREE_DEPTH: usize = 512;
 
 /// Deepest trees [`CompleteForest`] pads: 2^8 leaves, 4 KB per tree. Deeper padding multiplies
 /// memory (a 63-leaf tree of depth 12 would take 64 KB) and loses the cache advantage.
@@ -336,9 +429,10 @@ struct EnsembleData {
     trees: Vec<Tree>,
 }
 
-impl From<EnsembleData> for Ensemble {
-    fn from(d: EnsembleData) -> Self {
-        Ensemble::new(d.num_features, d.trees)
+impl TryFrom<EnsembleData> for Ensemble {
+    type Error = String;
+    fn try_from(d: EnsembleData) -> Result<Self, String> {
+        Ensemble::checked(d.num_features, d.trees)
     }
 }
 
@@ -414,6 +508,16 @@ impl Ensemble {
         }
     }
 
+    /// [`Ensemble::new`] after [`Tree::validate`] on every tree: the constructor for trees from
+    /// outside (an artefact file, LightGBM's text), which may be crafted.
+    pub fn checked(num_features: usize, trees: Vec<Tree>) -> Result<Self, String> {
+        for (i, t) in trees.iter().enumerate() {
+            t.validate(num_features)
+                .map_err(|e| format!("tree {i}: {e}"))?;
+        }
+        Ok(Ensemble::new(num_features, trees))
+    }
+
     /// Parses the `Tree=` sections of a LightGBM text model (binary objective, numerical splits).
     pub fn from_lightgbm_text(text: &str) -> Result<Self, ParseError> {
         let mut num_features = None;
@@ -451,7 +555,7 @@ impl Ensemble {
             trees.push(finish(map)?);
         }
         let num_features = num_features.ok_or_else(|| ParseError("no max_feature_idx".into()))?;
-        Ok(Ensemble::new(num_features, trees))
+        Ensemble::checked(num_features, trees).map_err(ParseError)
     }
 
     /// Value of the leaf that feature vector `x` reaches from `root` (pointer walk).
@@ -782,6 +886,98 @@ mod tests {
             leaf_value: vec![1.0, 3.0, 10.0],
             leaf_count: vec![2.0, 2.0, 4.0],
         }
+    }
+
+    /// A chain of `depth` internal nodes: node i splits feature 0 and sends the left side
+    /// to node i + 1, the right side to a leaf.
+    fn chain(depth: usize) -> Tree {
+        let n = depth;
+        Tree {
+            split_feature: vec![0; n],
+            threshold: (0..n).map(|i| i as f64).collect(),
+            decision_type: vec![0; n],
+            left_child: (0..n)
+                .map(|i| {
+                    if i + 1 < n {
+                        (i + 1) as i32
+                    } else {
+                        !(n as i32)
+                    }
+                })
+                .collect(),
+            right_child: (0..n).map(|i| !(i as i32)).collect(),
+            // Node i covers leaves i..=n (one training row each): consistent covers and means.
+            internal_value: (0..n).map(|i| (i + n) as f64 / 2.0).collect(),
+            internal_count: (0..n).map(|i| (n + 1 - i) as f64).collect(),
+            leaf_value: (0..=n).map(|i| i as f64).collect(),
+            leaf_count: vec![1.0; n + 1],
+        }
+    }
+
+    #[test]
+    fn crafted_trees_are_refused_with_the_reason_not_a_panic() {
+        assert_eq!(tree().validate(2), Ok(()));
+        let refused = |t: Tree, why: &str| {
+            let err = Ensemble::checked(2, vec![tree(), t]).expect_err("refused");
+            assert!(err.starts_with("tree 1: ") && err.contains(why), "{err}");
+        };
+        let mut t = tree();
+        t.left_child[1] = 999;
+        refused(t, "beyond 2 internal nodes");
+        let mut t = tree();
+        t.left_child[1] = 1; // node 1 is its own child: a loop
+        refused(t, "reached twice");
+        let mut t = tree();
+        t.right_child[1] = !0; // both children the same leaf
+        refused(t, "leaf 0 is reached twice");
+        let mut t = tree();
+        t.right_child[0] = !7;
+        refused(t, "beyond 3 leaves");
+        let mut t = tree();
+        t.threshold.pop();
+        refused(t, "threshold has 1 entries for 2 internal nodes");
+        let mut t = tree();
+        t.leaf_value.push(0.0);
+        t.leaf_count.push(1.0);
+        refused(t, "need 3 leaves");
+        let mut t = tree();
+        t.split_feature[0] = 5;
+        refused(t, "feature 5 of 2");
+        refused(chain(MAX_TREE_DEPTH + 1), "deeper than");
+        // The same refusal through deserialisation.
+        let mut t = tree();
+        t.left_child[0] = 0;
+        let json = serde_json::json!({"num_features": 2, "trees": [t]});
+        let err = serde_json::from_value::<Ensemble>(json).expect_err("refused");
+        assert!(
+            err.to_string().contains("tree 0: node 0 is reached twice"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_deepest_allowed_tree_scores_and_explains_on_a_small_thread_stack() {
+        let e = Ensemble::checked(1, vec![chain(MAX_TREE_DEPTH)]).expect("valid");
+        // 2 MiB: the default stack of a spawned thread (a server's worker).
+        let handle = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let x = [-1.0f32];
+                let raw = e.raw_score(&x);
+                let c = e.shap(&x);
+                let p = e.path_contributions(&x);
+                (
+                    raw,
+                    c.bias + c.values.iter().sum::<f64>(),
+                    p.bias + p.values.iter().sum::<f64>(),
+                )
+            })
+            .expect("spawn");
+        let (raw, shap_total, path_total) = handle.join().expect("no stack overflow");
+        // x = -1 is below every threshold: left down the whole chain to the last leaf.
+        assert_eq!(raw, MAX_TREE_DEPTH as f64);
+        assert!((shap_total - raw).abs() < 1e-6, "{shap_total} vs {raw}");
+        assert!((path_total - raw).abs() < 1e-6, "{path_total} vs {raw}");
     }
 
     #[test]
