@@ -56,6 +56,7 @@ pub fn load(source: &Source) -> Result<Loaded> {
         declarations.push(d);
         Ok(())
     })?;
+    require_accepted(&report, quarantine_file.as_deref(), &quarantined)?;
     Ok(Loaded {
         declarations,
         report,
@@ -101,4 +102,27 @@ pub fn ingest_files(
         out.push((report, file));
     }
     Ok(out)
+}
+
+/// A file whose rows were all quarantined is unusable input, not an empty result: the error
+/// says how many rows were read, where they were quarantined (or the first reason), so that
+/// nothing is scored, checked or trained on silently from nothing.
+pub fn require_accepted(
+    report: &IngestReport,
+    quarantine_file: Option<&Path>,
+    quarantined: &[borderline_ingest::Quarantined],
+) -> Result<()> {
+    if report.read == 0 || report.accepted > 0 {
+        return Ok(());
+    }
+    let detail = match (quarantine_file, quarantined.first()) {
+        (Some(f), _) => format!("; the rows and their reasons are in {}", f.display()),
+        (None, Some(q)) => format!("; the first: {q}"),
+        (None, None) => String::new(),
+    };
+    Err(crate::AppError::NothingAccepted {
+        file: report.file.clone(),
+        read: report.read,
+        detail,
+    })
 }

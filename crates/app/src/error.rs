@@ -40,6 +40,13 @@ pub enum AppError {
         what: String,
         source: std::io::Error,
     },
+    /// Every row of an input was quarantined.
+    #[error("no row of {file} was accepted: all {read} rows were quarantined{detail}")]
+    NothingAccepted {
+        file: String,
+        read: u64,
+        detail: String,
+    },
     /// The request is well-formed but cannot be honoured (e.g. contradictory options).
     #[error("{0}")]
     Invalid(String),

@@ -227,7 +227,7 @@ pub fn score_stream(
         block.clear();
         Ok(())
     };
-    let (report, file, _) = declarations::stream(source, false, |d| {
+    let (report, file, quarantined) = declarations::stream(source, false, |d| {
         block.push(d);
         if block.len() == BLOCK {
             flush(&mut block)?;
@@ -235,6 +235,7 @@ pub fn score_stream(
         Ok(())
     })?;
     flush(&mut block)?;
+    declarations::require_accepted(&report, file.as_deref(), &quarantined)?;
     Ok((report, file))
 }
 

@@ -114,6 +114,7 @@ pub fn check_file(
             },
         )
     })?;
+    declarations::require_accepted(&report, None, &quarantined)?;
     Ok(CheckSummary {
         checked,
         flagged,

@@ -47,7 +47,26 @@ enum Command {
     Governance(governance::Command),
 }
 
+/// Restores the default action of SIGPIPE, which the Rust runtime ignores: a closed pipe
+/// (`borderline score ... | head`) then ends the process quietly, as it does every Unix filter,
+/// instead of failing every later write with "Broken pipe".
+#[cfg(unix)]
+fn end_quietly_on_closed_pipe() {
+    // SAFETY: called first thing in main, before any thread exists; it only resets a signal
+    // disposition to the system default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn end_quietly_on_closed_pipe() {}
+
+/// Exit status: 0 success; 1 any failure (unreadable or unusable input, a file in which no row
+/// was accepted, a broken audit chain, a refused governance action); 2 a usage error (and
+/// `hs validate` of an invalid code). Documented in README.md.
 fn main() -> anyhow::Result<()> {
+    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Targeting(c) => targeting::run(c)?,

@@ -316,6 +316,10 @@ fn ingest(a: IngestArgs) -> Result<()> {
             println!("{r}");
         }
     }
+    // Validation reports every file first; a file with no accepted row then fails the command.
+    for (r, q) in &reports {
+        declarations::require_accepted(r, q.as_deref(), &[])?;
+    }
     Ok(())
 }
 

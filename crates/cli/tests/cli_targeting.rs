@@ -141,6 +141,53 @@ fn train_evaluate_score_on_a_small_sample() {
         .iter()
         .filter(|v| v["lane"] == "green")
         .all(|v| kinds(v).iter().all(|k| k == "screening")));
+
+    // Issue 14: `| head` ends the command quietly, with no "Broken pipe" error.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' score --reasons none --model '{}' --input '{}' | head -n 2",
+            env!("CARGO_BIN_EXE_borderline"),
+            model.display(),
+            test.display()
+        ))
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert!(!err.to_lowercase().contains("broken pipe"), "{err}");
+}
+
+#[test]
+fn a_file_with_no_accepted_row_fails_after_its_accounting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("all-bad.csv");
+    std::fs::write(&path, "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud\n2,2020-01-01,30,B,11,21,11,10,D,I,S,,440890,BE,BE,0.0,FEU1,G,heavy,372254.4,0,0\n").expect("write");
+    let q = dir.path().join("q");
+    let out = borderline()
+        .arg("ingest")
+        .arg(&path)
+        .arg("--quarantine-dir")
+        .arg(&q)
+        .output()
+        .expect("runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("read 1 = accepted 0 + quarantined 1"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("no row of")
+            && stderr.contains("all-bad.csv")
+            && stderr.contains("all 1 rows were quarantined"),
+        "{stderr}"
+    );
+    assert!(q.join("all-bad.csv.quarantine.csv").is_file());
 }
 
 #[test]
