@@ -573,7 +573,7 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
                 critical_level: a.critical.unwrap_or(u8::from(a.fraud)),
                 amount_recovered: a.amount,
                 note: a.note.clone(),
-                officer: actor.id.clone(),
+                reported_officer: actor.id.clone(),
             };
             let id = app_feedback::record(&store, &actor, &outcome)?;
             println!(

@@ -417,7 +417,7 @@ fn outcome(id: &str, d: u32, fraud: bool) -> Outcome {
         critical_level: u8::from(fraud),
         amount_recovered: fraud.then_some(125_000.0),
         note: None,
-        officer: "officer.kim".into(),
+        reported_officer: "officer.kim".into(),
     }
 }
 
@@ -430,7 +430,7 @@ fn feedback_validation<S: GovernanceStore + Tamper>(store: &S) {
     let mut fraud_without_level = outcome("E", 1, true);
     fraud_without_level.critical_level = 0;
     let mut nobody = outcome("D", 1, true);
-    nobody.officer = " ".into();
+    nobody.reported_officer = " ".into();
     let mut level_3 = outcome("F", 1, true);
     level_3.critical_level = 3;
     for bad in [
@@ -454,12 +454,15 @@ fn feedback_audited_as_actor<S: GovernanceStore + Tamper>(store: &S) {
     let fb = FeedbackLog::new(store);
     // The outcome names the inspecting officer; the audit record names who recorded it.
     let mut o = outcome("A", 1, true);
-    o.officer = "someone.else".into();
+    o.reported_officer = "someone.else".into();
     fb.record_all(&[o], &actor("officer.kim")).expect("record");
     let records = AuditLog::new(store).records().expect("records");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].user, "officer.kim");
-    assert_eq!(fb.all().expect("all")[0].outcome.officer, "someone.else");
+    assert_eq!(
+        fb.all().expect("all")[0].outcome.reported_officer,
+        "someone.else"
+    );
 }
 
 fn latest_feedback_since<S: GovernanceStore + Tamper>(store: &S) {
