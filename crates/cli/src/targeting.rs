@@ -2,15 +2,15 @@
 
 use crate::output::{parse_percent, AtomicFile};
 use anyhow::{bail, Context, Result};
+use borderline_app::declarations::{self, Loaded, Source};
 use borderline_app::governance::models::{self as app_models, ModelStatus};
 use borderline_app::governance::GovernanceStore;
-use borderline_store_sqlite::SqliteStore;
-use borderline_app::declarations::{self, Loaded, Source};
 use borderline_app::screening::{bundled_matcher, screen_batch, Parties};
 use borderline_app::targeting::{self as app, Capacities, Decided, Reasons};
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_core::{Lane, Signal};
 use borderline_ingest::Profile;
+use borderline_store_sqlite::SqliteStore;
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::{Explain, Scorer};
 use clap::{Args, Subcommand, ValueEnum};
@@ -556,20 +556,17 @@ fn score(a: &ScoreArgs) -> Result<()> {
         &bytes,
         &a.model.display().to_string(),
     )?);
-    let db = a
-        .db
-        .clone()
-        .or_else(|| std::env::var_os("BORDERLINE_DB").map(PathBuf::from));
+    let db =
+        a.db.clone()
+            .or_else(|| std::env::var_os("BORDERLINE_DB").map(PathBuf::from));
     let store = match &db {
         Some(p) => Some(
             SqliteStore::open_existing(p).with_context(|| format!("opening {}", p.display()))?,
         ),
         None => None,
     };
-    let status = app_models::artefact_status(
-        store.as_ref().map(|s| s as &dyn GovernanceStore),
-        &bytes,
-    )?;
+    let status =
+        app_models::artefact_status(store.as_ref().map(|s| s as &dyn GovernanceStore), &bytes)?;
     if !status.is_active() {
         eprintln!("warning: {status}");
     }

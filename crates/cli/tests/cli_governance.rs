@@ -253,7 +253,15 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     ]));
     assert!(verify.contains("1 signed checkpoints hold"), "{verify}");
     let scored = ok(borderline(d)
-        .args(["score", "--db", "borderline.db", "--format", "jsonl", "--reasons", "none"])
+        .args([
+            "score",
+            "--db",
+            "borderline.db",
+            "--format",
+            "jsonl",
+            "--reasons",
+            "none",
+        ])
         .arg("--input")
         .arg(&test)
         .arg("--model")

@@ -86,7 +86,10 @@ fn train_evaluate_score_on_a_small_sample() {
         rows.iter().all(|r| &r[8] == "unregistered"),
         "model_status column"
     );
-    assert!(warned.contains("not the registered, approved, active model"), "{warned}");
+    assert!(
+        warned.contains("not the registered, approved, active model"),
+        "{warned}"
+    );
     assert!(
         rows.iter()
             .filter(|r| &r[3] != "green")

@@ -121,7 +121,9 @@ impl PublicKey {
             expected: "64 hex digits of an Ed25519 public key (the .pub file of `audit keygen`)",
         };
         let bytes = unhex::<32>(text).ok_or(bad.clone())?;
-        VerifyingKey::from_bytes(&bytes).map(PublicKey).map_err(|_| bad)
+        VerifyingKey::from_bytes(&bytes)
+            .map(PublicKey)
+            .map_err(|_| bad)
     }
 
     pub fn to_text(&self) -> String {
@@ -149,7 +151,11 @@ impl PublicKey {
 
 /// Signs the head of the store's chain (inside an open transaction); the caller checks first
 /// that the chain verifies, so that a broken chain is never vouched for.
-pub fn sign_head(tx: &mut dyn StoreTx, key: &CheckpointKey, at: &str) -> Result<Checkpoint, crate::StoreError> {
+pub fn sign_head(
+    tx: &mut dyn StoreTx,
+    key: &CheckpointKey,
+    at: &str,
+) -> Result<Checkpoint, crate::StoreError> {
     let (length, head) = tx
         .audit_head()?
         .unwrap_or((0, crate::audit::GENESIS.to_string()));
@@ -308,9 +314,18 @@ mod tests {
         let cp = key.sign(3, "abc", "2026-12-05T00:00:00.000Z");
         assert!(public.verifies(&cp));
         for changed in [
-            Checkpoint { length: 2, ..cp.clone() },
-            Checkpoint { head: "abd".into(), ..cp.clone() },
-            Checkpoint { at: "2026-12-06T00:00:00.000Z".into(), ..cp.clone() },
+            Checkpoint {
+                length: 2,
+                ..cp.clone()
+            },
+            Checkpoint {
+                head: "abd".into(),
+                ..cp.clone()
+            },
+            Checkpoint {
+                at: "2026-12-06T00:00:00.000Z".into(),
+                ..cp.clone()
+            },
         ] {
             assert!(!public.verifies(&changed), "{changed:?}");
         }
@@ -331,28 +346,46 @@ mod tests {
             }
             w.finish()
         };
-        let intact = check(&[record(1, "h1"), record(2, "h2"), record(3, "h3"), record(4, "h4")]);
+        let intact = check(&[
+            record(1, "h1"),
+            record(2, "h2"),
+            record(3, "h3"),
+            record(4, "h4"),
+        ]);
         assert_eq!((intact.covered, intact.findings.len()), (3, 0));
         let cut = check(&[record(1, "h1"), record(2, "h2")]);
         assert!(matches!(
             cut.findings[..],
-            [CheckpointFinding::Truncated { line: 2, length: 3, chain_length: 2 }]
+            [CheckpointFinding::Truncated {
+                line: 2,
+                length: 3,
+                chain_length: 2
+            }]
         ));
         assert!(matches!(
             check(&[]).findings[..],
-            [CheckpointFinding::Truncated { .. }, CheckpointFinding::Truncated { .. }]
+            [
+                CheckpointFinding::Truncated { .. },
+                CheckpointFinding::Truncated { .. }
+            ]
         ));
         let rewritten = check(&[record(1, "x1"), record(2, "x2"), record(3, "x3")]);
         assert!(matches!(
             rewritten.findings[..],
-            [CheckpointFinding::Rewritten { seq: 2, .. }, CheckpointFinding::Rewritten { seq: 3, .. }]
+            [
+                CheckpointFinding::Rewritten { seq: 2, .. },
+                CheckpointFinding::Rewritten { seq: 3, .. }
+            ]
         ));
         let other = CheckpointKey::generate().public();
         let mut w = WitnessCheck::new(&cps, &other);
         w.push(&record(3, "h3"));
         assert!(matches!(
             w.finish().findings[..],
-            [CheckpointFinding::BadSignature { .. }, CheckpointFinding::BadSignature { .. }]
+            [
+                CheckpointFinding::BadSignature { .. },
+                CheckpointFinding::BadSignature { .. }
+            ]
         ));
     }
 }

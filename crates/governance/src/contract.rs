@@ -12,12 +12,12 @@ use crate::audit::{
     AuditEvent, AuditLog, AuditRecord, Break, GovernanceAction, Verification, GENESIS,
 };
 use crate::checkpoint::{CheckpointFinding, CheckpointKey};
-use crate::integrity::verify_store;
-use crate::replay::RegistryFinding;
 use crate::feedback::{FeedbackError, FeedbackLog, Outcome};
+use crate::integrity::verify_store;
 use crate::registry::{
     sha256_hex, GroupPerformance, ModelCard, ModelState, NewModel, Registry, RegistryError,
 };
+use crate::replay::RegistryFinding;
 use crate::store::GovernanceStore;
 use chrono::NaiveDate;
 
@@ -550,7 +550,9 @@ fn registry_derivable_from_chain<S: GovernanceStore + Tamper>(store: &S) {
     let report = verify_store(store, None).expect("verify");
     assert_eq!(report.registry, [], "registry differs from its chain");
     assert!(report.holds(), "{report}");
-    let (active, _) = reg.active_artefact().expect("active model backed by the chain");
+    let (active, _) = reg
+        .active_artefact()
+        .expect("active model backed by the chain");
     assert_eq!(active.model.version, "m1");
 }
 
@@ -643,7 +645,9 @@ fn checkpoints_detect_truncation_emptying_and_rewrite<S: GovernanceStore + Tampe
     for r in &all {
         let mut f = r.clone();
         f.user = "someone.else".into();
-        f.prev_hash = forged.last().map_or(GENESIS.to_string(), |p| p.hash.clone());
+        f.prev_hash = forged
+            .last()
+            .map_or(GENESIS.to_string(), |p| p.hash.clone());
         f.hash = f.computed_hash();
         forged.push(f);
     }

@@ -158,7 +158,12 @@ impl RecordedRegistry {
 
     fn transition(&mut self, r: &AuditRecord, g: &GovernanceAction) -> Result<(), String> {
         let v = g.subject.as_str();
-        let text = |key: &str| g.detail.get(key).and_then(|x| x.as_str()).map(str::to_string);
+        let text = |key: &str| {
+            g.detail
+                .get(key)
+                .and_then(|x| x.as_str())
+                .map(str::to_string)
+        };
         let state_of = |models: &BTreeMap<String, RecordedModel>| {
             models
                 .get(v)
@@ -238,7 +243,10 @@ impl RecordedRegistry {
                     Some(m) if m.state == ModelState::Retired && m.superseded => {}
                     _ => return Err("the target was not a superseded model".into()),
                 }
-                for (version, state) in [(&retired, ModelState::Retired), (&v.to_string(), ModelState::Active)] {
+                for (version, state) in [
+                    (&retired, ModelState::Retired),
+                    (&v.to_string(), ModelState::Active),
+                ] {
                     let m = self.models.get_mut(version).ok_or("unknown model")?;
                     m.state = state;
                     m.superseded = false;
@@ -278,9 +286,17 @@ pub fn compare(recorded: &RecordedRegistry, stored: &[ModelEntry]) -> Vec<Regist
         };
         let fields: [(&'static str, String, String); 6] = [
             ("state", r.state.to_string(), e.state.to_string()),
-            ("superseded", r.superseded.to_string(), e.superseded.to_string()),
+            (
+                "superseded",
+                r.superseded.to_string(),
+                e.superseded.to_string(),
+            ),
             ("trainer", r.trainer.clone(), e.model.trainer.clone()),
-            ("registered_by", r.registered_by.clone(), e.registered_by.clone()),
+            (
+                "registered_by",
+                r.registered_by.clone(),
+                e.registered_by.clone(),
+            ),
             (
                 "artefact_sha256",
                 r.artefact_sha256.clone(),

@@ -13,8 +13,8 @@ use borderline_app::AppError;
 use borderline_core::Declaration;
 use borderline_governance::audit::{AuditEvent, AuditLog, AuditRecord, Verification, GENESIS};
 use borderline_governance::checkpoint::CheckpointFinding;
-use borderline_governance::replay::RegistryFinding;
 use borderline_governance::registry::{ModelState, RegistryError};
+use borderline_governance::replay::RegistryFinding;
 use borderline_ingest::{read_all, Profile};
 use borderline_store_sqlite::SqliteStore;
 use chrono::NaiveDate;
@@ -253,10 +253,16 @@ fn issue_11_registering_as_ana_naming_bob_as_trainer_does_not_let_ana_approve() 
             "{who} approved"
         );
     }
-    assert_eq!(models::card(&store, &v).expect("card").state, ModelState::Draft);
+    assert_eq!(
+        models::card(&store, &v).expect("card").state,
+        ModelState::Draft
+    );
     let report = audit::verify(&store).expect("verify");
     assert!(report.holds(), "{report}");
-    assert!(matches!(report.chain, Verification::Intact { records: 1, .. }));
+    assert!(matches!(
+        report.chain,
+        Verification::Intact { records: 1, .. }
+    ));
 }
 
 #[test]
@@ -268,19 +274,22 @@ fn issue_11_look_alike_approver_names_are_the_trainer() {
         .model
         .version;
     for look_alike in [
-        "\u{0430}na",              // Cyrillic a
-        "an\u{0430}",              // Cyrillic a at the end
-        "a\u{200B}na",             // zero-width space
-        "an\u{2060}a",             // word joiner
+        "\u{0430}na",               // Cyrillic a
+        "an\u{0430}",               // Cyrillic a at the end
+        "a\u{200B}na",              // zero-width space
+        "an\u{2060}a",              // word joiner
         "\u{FF41}\u{FF4E}\u{FF41}", // full-width letters
-        "\u{FF21}NA",              // full-width capital
+        "\u{FF21}NA",               // full-width capital
     ] {
         assert!(
             four_eyes(models::approve(&store, &actor(look_alike), &v, "fine")),
             "{look_alike:?} approved ana's model"
         );
     }
-    assert_eq!(models::card(&store, &v).expect("card").state, ModelState::Draft);
+    assert_eq!(
+        models::card(&store, &v).expect("card").state,
+        ModelState::Draft
+    );
 }
 
 #[test]
@@ -396,11 +405,18 @@ fn issue_11_an_emptied_or_rewritten_audit_log_is_found_against_a_signed_checkpoi
         .execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log;")
         .expect("tamper");
     let report = audit::verify_with(&store2, Some(&w2)).expect("verify");
-    assert!(matches!(report.chain, Verification::Intact { records: 0, .. }));
+    assert!(matches!(
+        report.chain,
+        Verification::Intact { records: 0, .. }
+    ));
     assert!(!report.holds(), "{report}");
     assert!(matches!(
         findings_against(&store2, &w2)[..],
-        [CheckpointFinding::Truncated { length: 3, chain_length: 0, .. }]
+        [CheckpointFinding::Truncated {
+            length: 3,
+            chain_length: 0,
+            ..
+        }]
     ));
 
     // Tail truncation: the last record removed.
@@ -410,7 +426,11 @@ fn issue_11_an_emptied_or_rewritten_audit_log_is_found_against_a_signed_checkpoi
         .expect("tamper");
     assert!(matches!(
         findings_against(&store, &witness)[..],
-        [CheckpointFinding::Truncated { length: 3, chain_length: 2, .. }]
+        [CheckpointFinding::Truncated {
+            length: 3,
+            chain_length: 2,
+            ..
+        }]
     ));
 
     // A full rewrite with recomputed hashes (the formula is documented): the approver is
@@ -448,7 +468,10 @@ fn issue_11_an_emptied_or_rewritten_audit_log_is_found_against_a_signed_checkpoi
         }
     }
     let without_witness = audit::verify(&store3).expect("verify");
-    assert!(without_witness.holds(), "the rewrite is consistent by itself");
+    assert!(
+        without_witness.holds(),
+        "the rewrite is consistent by itself"
+    );
     let report = audit::verify_with(&store3, Some(&w3)).expect("verify");
     assert!(!report.holds(), "{report}");
     assert!(matches!(
@@ -498,7 +521,11 @@ fn issue_11_feedback_import_officer_column_is_reported_never_the_actor() {
         "the file's officer must not read as who acted: {}",
         g.detail
     );
-    assert!(!records[0].body.contains("\"officer\""), "{}", records[0].body);
+    assert!(
+        !records[0].body.contains("\"officer\""),
+        "{}",
+        records[0].body
+    );
 }
 
 #[test]
@@ -511,7 +538,9 @@ fn issue_11_scoring_with_an_unregistered_model_is_marked() {
     );
     let store = SqliteStore::open_in_memory().expect("store");
     assert_eq!(
-        models::artefact_status(Some(&store), &first).expect("status").label(),
+        models::artefact_status(Some(&store), &first)
+            .expect("status")
+            .label(),
         "unregistered"
     );
     let v = activated(&store, &first, "ana", "ben");

@@ -94,7 +94,8 @@ fn write_new(path: &Path, text: &str, secret: bool) -> Result<()> {
     let _ = secret;
     let what = format!("writing {}", path.display());
     let mut f = opts.open(path).map_err(AppError::io(what.clone()))?;
-    f.write_all(text.as_bytes()).map_err(AppError::io(what.clone()))?;
+    f.write_all(text.as_bytes())
+        .map_err(AppError::io(what.clone()))?;
     f.sync_all().map_err(AppError::io(what))
 }
 
@@ -119,7 +120,11 @@ pub fn read_witness(path: &Path) -> Result<Vec<Checkpoint>> {
             continue;
         }
         let cp: Checkpoint = serde_json::from_str(&line).map_err(|e| {
-            AppError::Invalid(format!("{}: line {}: not a checkpoint: {e}", path.display(), i + 1))
+            AppError::Invalid(format!(
+                "{}: line {}: not a checkpoint: {e}",
+                path.display(),
+                i + 1
+            ))
         })?;
         out.push(cp);
     }

@@ -220,7 +220,10 @@ impl std::fmt::Display for ModelStatus {
 /// The registry status of the artefact with these bytes (compared by SHA-256 with the
 /// registered artefacts of `store`; `None`: no store, so unregistered). Active only when
 /// [`load_active`]'s checks pass for the same bytes.
-pub fn artefact_status(store: Option<&dyn GovernanceStore>, artefact: &[u8]) -> Result<ModelStatus> {
+pub fn artefact_status(
+    store: Option<&dyn GovernanceStore>,
+    artefact: &[u8],
+) -> Result<ModelStatus> {
     let Some(store) = store else {
         return Ok(ModelStatus::Unregistered);
     };
