@@ -169,12 +169,37 @@ pub struct RegisterArgs {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Walk the hash chain; report the first record where it breaks (exit status 1 if broken).
+    /// Walk the hash chain, compare the model registry with the state the chain records, and
+    /// check signed checkpoints from a witness file (exit status 1 on any finding).
     Verify {
         #[command(flatten)]
         gov: GovArgs,
         #[arg(long)]
         json: bool,
+        /// Witness file of signed checkpoints (from `audit checkpoint`).
+        #[arg(long, requires = "public_key")]
+        witness: Option<PathBuf>,
+        /// Public key the checkpoints must verify with (KEY.pub from `audit keygen`).
+        #[arg(long, requires = "witness")]
+        public_key: Option<PathBuf>,
+    },
+    /// Create a checkpoint signing key (Ed25519) in FILE and its public key in FILE.pub.
+    /// Keep FILE away from the database: whoever holds it can vouch for a rewritten log.
+    Keygen {
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Sign the audit chain's head (length, hash, time) and append it to a witness file kept
+    /// outside the database; refused when the log does not verify.
+    Checkpoint {
+        #[command(flatten)]
+        gov: GovArgs,
+        /// Signing key from `audit keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// Witness file (JSON Lines) to append to.
+        #[arg(long)]
+        witness: PathBuf,
     },
     /// Write every record as JSON Lines.
     Export {
@@ -497,20 +522,55 @@ fn print_model(m: &ModelEntry) {
 
 fn audit(cmd: AuditCommand) -> Result<()> {
     match cmd {
-        AuditCommand::Verify { gov, json } => {
+        AuditCommand::Verify {
+            gov,
+            json,
+            witness,
+            public_key,
+        } => {
             let store = gov.open_existing()?;
-            let v = app_audit::verify(&store)?;
+            let witness = witness
+                .zip(public_key)
+                .map(|(file, public_key)| app_audit::Witness { file, public_key });
+            let report = app_audit::verify_with(&store, witness.as_ref())?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{v}");
+                println!("{report}");
             }
-            if let Verification::Broken { seq, .. } = v {
+            if let Verification::Broken { seq, .. } = report.chain {
                 bail!(
                     "audit log {} broken at record {seq}",
                     gov.db_path().display()
                 );
             }
+            if !report.holds() {
+                bail!(
+                    "audit log {}: the registry or the checkpoints disagree with it",
+                    gov.db_path().display()
+                );
+            }
+            Ok(())
+        }
+        AuditCommand::Keygen { key } => {
+            let files = app_audit::keygen(&key)?;
+            println!(
+                "checkpoint key written to {} (keep it off the database host); public key {} (fingerprint {})",
+                files.key.display(),
+                files.public_key.display(),
+                files.fingerprint
+            );
+            Ok(())
+        }
+        AuditCommand::Checkpoint { gov, key, witness } => {
+            let store = gov.open_existing()?;
+            let cp = app_audit::checkpoint(&store, &key, &witness)?;
+            println!(
+                "checkpoint of {} records (head {}) appended to {}",
+                cp.length,
+                cp.head,
+                witness.display()
+            );
             Ok(())
         }
         AuditCommand::Export { gov, output } => {
@@ -547,7 +607,7 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
                 critical_level: a.critical.unwrap_or(u8::from(a.fraud)),
                 amount_recovered: a.amount,
                 note: a.note.clone(),
-                officer: actor.id.clone(),
+                reported_officer: actor.id.clone(),
             };
             let id = app_feedback::record(&store, &actor, &outcome)?;
             println!(
@@ -569,7 +629,12 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
                 chrono::Local::now().date_naive(),
             )?;
             let ids = app_feedback::record_all(&store, &actor, &outcomes)?;
-            println!("recorded {} outcomes from {}", ids.len(), file.display());
+            println!(
+                "recorded {} outcomes from {} by {} (an officer column is kept as reported_officer)",
+                ids.len(),
+                file.display(),
+                actor.id
+            );
             Ok(())
         }
         FeedbackCommand::Export(a) => {

@@ -1,13 +1,16 @@
 //! Targeting commands: ingest, train, evaluate, score, demo, generate.
 
 use crate::output::{parse_percent, AtomicFile};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use borderline_app::declarations::{self, Loaded, Source};
+use borderline_app::governance::models::{self as app_models, ModelStatus};
+use borderline_app::governance::GovernanceStore;
 use borderline_app::screening::{bundled_matcher, screen_batch, Parties};
 use borderline_app::targeting::{self as app, Capacities, Decided, Reasons};
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_core::{Lane, Signal};
 use borderline_ingest::Profile;
+use borderline_store_sqlite::SqliteStore;
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::{Explain, Scorer};
 use clap::{Args, Subcommand, ValueEnum};
@@ -137,6 +140,11 @@ pub enum ReasonsArg {
 pub struct ScoreArgs {
     #[arg(long, default_value = "out/model.json.gz")]
     pub model: PathBuf,
+    /// Governance database to check the model against (default: $BORDERLINE_DB if set).
+    /// Output from a model that is not its registered, approved, active model is marked
+    /// `model_status` = `unregistered` or `registered-not-active`.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
     /// Declarations to score.
     #[arg(long)]
     pub input: PathBuf,
@@ -424,10 +432,24 @@ pub struct ListWriter {
     out: crate::output::Output,
     format: OutputFormat,
     header_done: bool,
+    /// The model's registry status, printed with every line (`ModelStatus::label`).
+    model_status: &'static str,
+}
+
+/// A JSON Lines line: the decision and the model's registry status.
+#[derive(serde::Serialize)]
+struct Line<'a, 'b> {
+    #[serde(flatten)]
+    decided: &'b Decided<'a>,
+    model_status: &'static str,
 }
 
 impl ListWriter {
-    pub fn new(path: Option<&Path>, format: Option<OutputFormat>) -> Result<Self> {
+    pub fn new(
+        path: Option<&Path>,
+        format: Option<OutputFormat>,
+        model_status: &ModelStatus,
+    ) -> Result<Self> {
         let format = format.unwrap_or_else(|| match path {
             Some(p) if p.to_string_lossy().ends_with(".jsonl") => OutputFormat::Jsonl,
             _ => OutputFormat::Csv,
@@ -436,19 +458,24 @@ impl ListWriter {
             out: crate::output::Output::to(path)?,
             format,
             header_done: false,
+            model_status: model_status.label(),
         })
     }
 
     pub fn write(&mut self, e: &Decided) -> Result<()> {
         match self.format {
             OutputFormat::Jsonl => {
-                serde_json::to_writer(&mut self.out, e)?;
+                let line = Line {
+                    decided: e,
+                    model_status: self.model_status,
+                };
+                serde_json::to_writer(&mut self.out, &line)?;
                 self.out.write_all(b"\n")?;
             }
             OutputFormat::Csv => {
                 if !self.header_done {
                     self.out.write_all(
-                        b"rank,declaration_id,risk_score,lane,importer,hs_code,origin,reasons\n",
+                        b"rank,declaration_id,risk_score,lane,importer,hs_code,origin,reasons,model_status\n",
                     )?;
                     self.header_done = true;
                 }
@@ -465,6 +492,7 @@ impl ListWriter {
                     e.hs_code,
                     e.origin,
                     &reasons.join("; "),
+                    self.model_status,
                 ])?;
                 self.out
                     .write_all(&w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
@@ -539,8 +567,27 @@ fn score(a: &ScoreArgs) -> Result<()> {
         !(a.stream && (a.parties.is_some() || a.demo_parties)),
         "--parties/--demo-parties screen a batch (the supplier network is built from it); drop --stream"
     );
-    let scorer = Scorer::new(load_model(&a.model)?);
-    let mut writer = ListWriter::new(a.output.as_deref(), a.format)?;
+    let bytes = std::fs::read(&a.model)
+        .with_context(|| format!("reading the model {}", a.model.display()))?;
+    let scorer = Scorer::new(ModelArtefact::from_bytes(
+        &bytes,
+        &a.model.display().to_string(),
+    )?);
+    let db =
+        a.db.clone()
+            .or_else(|| std::env::var_os("BORDERLINE_DB").map(PathBuf::from));
+    let store = match &db {
+        Some(p) => Some(
+            SqliteStore::open_existing(p).with_context(|| format!("opening {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let status =
+        app_models::artefact_status(store.as_ref().map(|s| s as &dyn GovernanceStore), &bytes)?;
+    if !status.is_active() {
+        eprintln!("warning: {status}");
+    }
+    let mut writer = ListWriter::new(a.output.as_deref(), a.format, &status)?;
     let caps = Capacities {
         red_percent: a.capacity,
         yellow_percent: a.yellow,
@@ -634,7 +681,11 @@ fn demo(a: &DemoArgs) -> Result<()> {
         None,
     );
     let list_path = a.out.join("inspection-list.csv");
-    let mut writer = ListWriter::new(Some(&list_path), Some(OutputFormat::Csv))?;
+    let mut writer = ListWriter::new(
+        Some(&list_path),
+        Some(OutputFormat::Csv),
+        &ModelStatus::Unregistered,
+    )?;
     for e in &ranked {
         writer.write(e)?;
     }

@@ -230,6 +230,48 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
         verify.contains(&format!("intact: {records} records")),
         "{verify}"
     );
+    assert!(verify.contains("registry agrees"), "{verify}");
+
+    // Issue 11: the chain head signed with a key kept outside the database, into a witness
+    // file; and a model file scored offline says whether it is the active approved model.
+    ok(borderline(d).args(["audit", "keygen", "--key", "audit.key"]));
+    ok(borderline(d).args([
+        "audit",
+        "checkpoint",
+        "--key",
+        "audit.key",
+        "--witness",
+        "witness.jsonl",
+    ]));
+    let verify = ok(borderline(d).args([
+        "audit",
+        "verify",
+        "--witness",
+        "witness.jsonl",
+        "--public-key",
+        "audit.key.pub",
+    ]));
+    assert!(verify.contains("1 signed checkpoints hold"), "{verify}");
+    let scored = ok(borderline(d)
+        .args([
+            "score",
+            "--db",
+            "borderline.db",
+            "--format",
+            "jsonl",
+            "--reasons",
+            "none",
+        ])
+        .arg("--input")
+        .arg(&test)
+        .arg("--model")
+        .arg(&model));
+    assert!(
+        scored
+            .lines()
+            .all(|l| l.contains(r#""model_status":"active""#)),
+        "the active model's own file scores as active"
+    );
 
     // Feedback: one by hand, more from a file; then exported as training data.
     let red: Vec<&str> = lanes

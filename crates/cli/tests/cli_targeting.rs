@@ -65,7 +65,7 @@ fn train_evaluate_score_on_a_small_sample() {
     assert!(report["auc"].as_f64().expect("auc") > 0.65);
 
     let list = d.join("list.csv");
-    run(borderline()
+    let (_, warned) = run(borderline()
         .args(["score", "--capacity", "5%", "--yellow", "10%", "--model"])
         .arg(&model)
         .arg("--input")
@@ -81,6 +81,15 @@ fn train_evaluate_score_on_a_small_sample() {
     assert_eq!((red, red + yellow), (n_test * 5 / 100, n_test * 15 / 100));
     let scores: Vec<f64> = rows.iter().map(|r| r[2].parse().expect("score")).collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "ranked by risk");
+    // Issue 11: a model file nobody registered or approved scores, but says so on every line.
+    assert!(
+        rows.iter().all(|r| &r[8] == "unregistered"),
+        "model_status column"
+    );
+    assert!(
+        warned.contains("not the registered, approved, active model"),
+        "{warned}"
+    );
     assert!(
         rows.iter()
             .filter(|r| &r[3] != "green")
@@ -109,6 +118,7 @@ fn train_evaluate_score_on_a_small_sample() {
     let first: serde_json::Value =
         serde_json::from_str(jsonl.lines().next().expect("line")).expect("JSON");
     assert!(first["risk_score"].as_f64().is_some() && first["lane"].is_string());
+    assert_eq!(first["model_status"], "unregistered");
     assert_eq!(jsonl.lines().count(), n_test);
 
     // Screening the parties (seeded synthetic names with planted near-matches of listed

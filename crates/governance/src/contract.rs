@@ -8,11 +8,16 @@
 //! The suite panics with the name of the failing check.
 
 use crate::actor::Actor;
-use crate::audit::{AuditEvent, AuditLog, Break, GovernanceAction, Verification, GENESIS};
+use crate::audit::{
+    AuditEvent, AuditLog, AuditRecord, Break, GovernanceAction, Verification, GENESIS,
+};
+use crate::checkpoint::{CheckpointFinding, CheckpointKey};
 use crate::feedback::{FeedbackError, FeedbackLog, Outcome};
+use crate::integrity::verify_store;
 use crate::registry::{
     sha256_hex, GroupPerformance, ModelCard, ModelState, NewModel, Registry, RegistryError,
 };
+use crate::replay::RegistryFinding;
 use crate::store::GovernanceStore;
 use chrono::NaiveDate;
 
@@ -31,12 +36,18 @@ pub trait Tamper {
     fn force_swap_audit(&self, a: u64, b: u64);
     /// Lifts the protections and changes one byte of the stored artefact with this hash.
     fn force_change_artefact(&self, sha256: &str);
+    /// Sets the registry state of a model directly (`UPDATE models SET state = ...`), as
+    /// someone with a database shell could.
+    fn force_set_model_state(&self, version: &str, state: &str);
+    /// Lifts the protections and replaces the whole audit log with `records` (an empty slice
+    /// empties it; records with recomputed hashes are a full rewrite).
+    fn force_replace_audit(&self, records: &[AuditRecord]);
 }
 
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 12] = [
+    let checks: [Check<S>; 15] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -63,6 +74,18 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
         (
             "latest_feedback_per_declaration_since",
             latest_feedback_since,
+        ),
+        (
+            "registry_state_is_derivable_from_the_chain",
+            registry_derivable_from_chain,
+        ),
+        (
+            "registry_tampering_is_found_and_refused",
+            registry_tampering_found_and_refused,
+        ),
+        (
+            "checkpoints_detect_truncation_emptying_and_rewrite",
+            checkpoints_detect_truncation_emptying_and_rewrite,
         ),
     ];
     for (name, check) in checks {
@@ -417,7 +440,7 @@ fn outcome(id: &str, d: u32, fraud: bool) -> Outcome {
         critical_level: u8::from(fraud),
         amount_recovered: fraud.then_some(125_000.0),
         note: None,
-        officer: "officer.kim".into(),
+        reported_officer: "officer.kim".into(),
     }
 }
 
@@ -430,7 +453,7 @@ fn feedback_validation<S: GovernanceStore + Tamper>(store: &S) {
     let mut fraud_without_level = outcome("E", 1, true);
     fraud_without_level.critical_level = 0;
     let mut nobody = outcome("D", 1, true);
-    nobody.officer = " ".into();
+    nobody.reported_officer = " ".into();
     let mut level_3 = outcome("F", 1, true);
     level_3.critical_level = 3;
     for bad in [
@@ -454,12 +477,15 @@ fn feedback_audited_as_actor<S: GovernanceStore + Tamper>(store: &S) {
     let fb = FeedbackLog::new(store);
     // The outcome names the inspecting officer; the audit record names who recorded it.
     let mut o = outcome("A", 1, true);
-    o.officer = "someone.else".into();
+    o.reported_officer = "someone.else".into();
     fb.record_all(&[o], &actor("officer.kim")).expect("record");
     let records = AuditLog::new(store).records().expect("records");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].user, "officer.kim");
-    assert_eq!(fb.all().expect("all")[0].outcome.officer, "someone.else");
+    assert_eq!(
+        fb.all().expect("all")[0].outcome.reported_officer,
+        "someone.else"
+    );
 }
 
 fn latest_feedback_since<S: GovernanceStore + Tamper>(store: &S) {
@@ -501,4 +527,139 @@ fn latest_feedback_since<S: GovernanceStore + Tamper>(store: &S) {
         AuditLog::new(store).verify().expect("verify"),
         Verification::Intact { records: 4, .. }
     ));
+}
+
+/// Draft, approved, active, superseded, rolled back, withdrawn: the chain replays to exactly
+/// the registry tables.
+fn registry_derivable_from_chain<S: GovernanceStore + Tamper>(store: &S) {
+    let reg = Registry::new(store);
+    let ben = actor("ben");
+    for v in ["m1", "m2", "m3", "m4"] {
+        register(&reg, v, "ana", "ana");
+    }
+    for v in ["m1", "m2", "m3"] {
+        reg.approve(v, &ben, "ok").expect("approve");
+    }
+    reg.activate("m1", &ben).expect("activate");
+    reg.activate("m2", &ben).expect("activate");
+    reg.rollback(&actor("cho"), "drift").expect("rollback");
+    reg.retire("m3", &ben, "withdrawn").expect("retire");
+    FeedbackLog::new(store)
+        .record(&outcome("A", 1, true), &actor("officer.kim"))
+        .expect("feedback");
+    let report = verify_store(store, None).expect("verify");
+    assert_eq!(report.registry, [], "registry differs from its chain");
+    assert!(report.holds(), "{report}");
+    let (active, _) = reg
+        .active_artefact()
+        .expect("active model backed by the chain");
+    assert_eq!(active.model.version, "m1");
+}
+
+/// `UPDATE models SET state = 'active'` on a draft: reported, and never scores.
+fn registry_tampering_found_and_refused<S: GovernanceStore + Tamper>(store: &S) {
+    let reg = Registry::new(store);
+    register(&reg, "m1", "ana", "ana");
+    store.force_set_model_state("m1", "active");
+    assert_eq!(state(&reg, "m1"), ModelState::Active, "the tamper took");
+    assert!(AuditLog::new(store).verify().expect("chain").is_intact());
+    let report = verify_store(store, None).expect("verify");
+    assert!(!report.holds(), "{report}");
+    assert!(
+        report.registry.contains(&RegistryFinding::Mismatch {
+            version: "m1".into(),
+            field: "state",
+            recorded: "draft".into(),
+            stored: "active".into(),
+        }),
+        "{:?}",
+        report.registry
+    );
+    assert!(matches!(
+        reg.active_artefact(),
+        Err(RegistryError::NotBackedByAudit { .. })
+    ));
+
+    // The legitimately active model swapped in the tables for an unapproved one.
+    store.force_set_model_state("m1", "draft");
+    register(&reg, "m2", "ana", "ana");
+    reg.approve("m2", &actor("ben"), "ok").expect("approve");
+    reg.activate("m2", &actor("ben")).expect("activate");
+    assert!(verify_store(store, None).expect("verify").holds());
+    store.force_set_model_state("m2", "retired");
+    store.force_set_model_state("m1", "active");
+    assert!(matches!(
+        reg.active_artefact(),
+        Err(RegistryError::NotBackedByAudit { version, .. }) if version == "m1"
+    ));
+    assert_eq!(
+        verify_store(store, None).expect("verify").registry.len(),
+        2,
+        "m1 and m2 states"
+    );
+}
+
+/// A signed checkpoint finds the tail cut, the log emptied, and a rewrite with recomputed
+/// hashes, none of which the chain alone shows.
+fn checkpoints_detect_truncation_emptying_and_rewrite<S: GovernanceStore + Tamper>(store: &S) {
+    with_events(store, 6);
+    let key = CheckpointKey::generate();
+    let public = key.public();
+    let log = AuditLog::new(store);
+    let original = log.records().expect("records");
+    let tx_cp = |at: &str| {
+        let mut tx = store.begin(false).expect("tx");
+        crate::checkpoint::sign_head(tx.as_mut(), &key, at).expect("sign")
+    };
+    let first = tx_cp("2021-04-01T00:00:00.000Z");
+    with_events(store, 2);
+    let all = log.records().expect("records");
+    let second = tx_cp("2021-04-02T00:00:00.000Z");
+    assert_eq!((first.length, second.length), (6, 8));
+    let witness = [first, second];
+    let findings = |store: &S| {
+        let report = verify_store(store, Some((&witness, &public))).expect("verify");
+        report.checkpoints.expect("witness given").findings
+    };
+    assert_eq!(findings(store), []);
+
+    // Tail truncation: the chain of 6 still verifies; the checkpoint of 8 does not hold.
+    store.force_replace_audit(&original);
+    assert!(log.verify().expect("chain").is_intact());
+    assert!(matches!(
+        findings(store)[..],
+        [CheckpointFinding::Truncated {
+            length: 8,
+            chain_length: 6,
+            ..
+        }]
+    ));
+
+    // Everything deleted: "intact, 0 records" by the chain alone.
+    store.force_replace_audit(&[]);
+    assert!(log.verify().expect("chain").is_intact());
+    assert_eq!(findings(store).len(), 2);
+
+    // Rewritten with recomputed hashes: the chain verifies, the signed heads do not match.
+    let mut forged: Vec<AuditRecord> = Vec::new();
+    for r in &all {
+        let mut f = r.clone();
+        f.user = "someone.else".into();
+        f.prev_hash = forged
+            .last()
+            .map_or(GENESIS.to_string(), |p| p.hash.clone());
+        f.hash = f.computed_hash();
+        forged.push(f);
+    }
+    store.force_replace_audit(&forged);
+    assert!(log.verify().expect("chain").is_intact());
+    assert!(matches!(
+        findings(store)[..],
+        [
+            CheckpointFinding::Rewritten { seq: 6, .. },
+            CheckpointFinding::Rewritten { seq: 8, .. }
+        ]
+    ));
+    store.force_replace_audit(&all);
+    assert_eq!(findings(store), []);
 }

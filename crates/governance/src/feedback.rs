@@ -26,8 +26,11 @@ pub struct Outcome {
     pub critical_level: u8,
     pub amount_recovered: Option<f64>,
     pub note: Option<String>,
-    /// The officer who inspected (as reported); the audit record names the acting actor.
-    pub officer: String,
+    /// The officer who inspected, as the source reported it (e.g. a feedback file's `officer`
+    /// column): data about the inspection, never an identity. The audit record's `user` is
+    /// the acting, authenticated actor who recorded the outcome.
+    #[serde(alias = "officer")]
+    pub reported_officer: String,
 }
 
 /// A stored outcome.
@@ -62,8 +65,8 @@ impl Outcome {
         if self.declaration_id.trim().is_empty() {
             return bad("declaration id is empty");
         }
-        if self.officer.trim().is_empty() {
-            return bad("officer is empty");
+        if self.reported_officer.trim().is_empty() {
+            return bad("reported officer is empty");
         }
         if self.critical_level > 2 {
             return bad("critical level must be 0, 1 or 2");
@@ -117,7 +120,7 @@ impl<'s> FeedbackLog<'s> {
                             "fraud": o.fraud,
                             "critical_level": o.critical_level,
                             "amount_recovered": o.amount_recovered,
-                            "officer": o.officer,
+                            "reported_officer": o.reported_officer,
                         }),
                     }),
                 )?;

@@ -16,12 +16,15 @@
 
 pub mod actor;
 pub mod audit;
+pub mod checkpoint;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod feedback;
+pub mod integrity;
 pub use borderline_core::lane;
 pub mod monitor;
 pub mod registry;
+pub mod replay;
 pub mod rules;
 pub mod selectivity;
 pub mod store;

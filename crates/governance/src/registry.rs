@@ -149,6 +149,10 @@ pub enum RegistryError {
     },
     #[error("the artefact of model {version} (SHA-256 {sha256}) is missing from the store")]
     ArtefactMissing { version: String, sha256: String },
+    /// The registry tables say the model is active but replaying the audit chain does not
+    /// (e.g. its state was changed in the database directly): it must not score.
+    #[error("model {version} is marked active in the registry but the audit log does not back it ({problem}); refusing to score with it (run `borderline audit verify`)")]
+    NotBackedByAudit { version: String, problem: String },
 }
 
 /// SHA-256 of bytes, as hex: the key an artefact is stored under and checked against.
@@ -216,10 +220,12 @@ impl<'s> Registry<'s> {
     }
 
     /// The active model and its artefact bytes, re-hashed: refused when the stored bytes no
-    /// longer give the registered SHA-256.
+    /// longer give the registered SHA-256, and when replaying the audit chain does not give
+    /// this model as the active, approved one with this artefact.
     pub fn active_artefact(&self) -> Result<(ModelEntry, Vec<u8>), RegistryError> {
         in_tx(self.store, false, |tx| {
             let entry = active_in(tx)?.ok_or(RegistryError::NoActiveModel)?;
+            backed_by_chain(tx, &entry)?;
             let bytes = artefact_checked(tx, &entry)?;
             Ok((entry, bytes))
         })
@@ -442,6 +448,39 @@ impl<'s> Registry<'s> {
             Ok((current.model.version, target.model.version))
         })
     }
+}
+
+/// Refuses an active entry that the replayed audit chain does not give as active, approved,
+/// with the same artefact.
+fn backed_by_chain(tx: &mut dyn StoreTx, entry: &ModelEntry) -> Result<(), RegistryError> {
+    let recorded = crate::replay::replay_in(tx)?;
+    let version = &entry.model.version;
+    let refuse = |problem: String| {
+        Err(RegistryError::NotBackedByAudit {
+            version: version.clone(),
+            problem,
+        })
+    };
+    let Some(r) = recorded.models.get(version) else {
+        return refuse("no audit record registered it".into());
+    };
+    if r.state != ModelState::Active {
+        return refuse(format!("the audit log gives it as {}", r.state));
+    }
+    if r.approved_by.is_none() || r.approved_by != entry.approved_by {
+        return refuse(format!(
+            "the audit log gives approver {}, the registry {}",
+            r.approved_by.as_deref().unwrap_or("none"),
+            entry.approved_by.as_deref().unwrap_or("none")
+        ));
+    }
+    if r.artefact_sha256 != entry.model.artefact_sha256 {
+        return refuse(format!(
+            "the audit log registered artefact {}, the registry holds {}",
+            r.artefact_sha256, entry.model.artefact_sha256
+        ));
+    }
+    Ok(())
 }
 
 fn artefact_checked(tx: &mut dyn StoreTx, entry: &ModelEntry) -> Result<Vec<u8>, RegistryError> {

@@ -324,7 +324,7 @@ fn feedback_row(r: &rusqlite::Row) -> rusqlite::Result<FeedbackRecord> {
             critical_level: r.get(6)?,
             amount_recovered: r.get(7)?,
             note: r.get(8)?,
-            officer: r.get(9)?,
+            reported_officer: r.get(9)?,
         },
     })
 }
@@ -533,7 +533,7 @@ impl StoreTx for SqliteTx<'_> {
                     o.critical_level,
                     o.amount_recovered,
                     o.note,
-                    o.officer
+                    o.reported_officer
                 ],
             )
             .map_err(backend)?;

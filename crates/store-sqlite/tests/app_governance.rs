@@ -3,18 +3,23 @@
 //! The governance workflow at the application boundary (no binary): register with a model card,
 //! four-eyes refusals (including the bypasses measured in issue 11), approve, activate, load the
 //! active model (refused without one and with changed stored bytes), rollback, feedback recorded
-//! in the acting actor's name, recorded outcomes since a date, audit verification.
+//! in the acting actor's name, recorded outcomes since a date, audit verification; and one
+//! regression test per bypass measured in issue 11 (`issue_11_*`), tampering through SQL on
+//! the database as someone with a SQLite shell would.
 
 use borderline_app::governance::{audit, feedback, models, Actor};
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_app::AppError;
 use borderline_core::Declaration;
-use borderline_governance::audit::{AuditEvent, AuditLog, Verification};
+use borderline_governance::audit::{AuditEvent, AuditLog, AuditRecord, Verification, GENESIS};
+use borderline_governance::checkpoint::CheckpointFinding;
 use borderline_governance::registry::{ModelState, RegistryError};
+use borderline_governance::replay::RegistryFinding;
 use borderline_ingest::{read_all, Profile};
 use borderline_store_sqlite::SqliteStore;
 use chrono::NaiveDate;
 use std::path::Path;
+use std::sync::OnceLock;
 
 fn rows(split: &str, every: usize) -> Vec<Declaration> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,8 +29,14 @@ fn rows(split: &str, every: usize) -> Vec<Declaration> {
     rows.into_iter().step_by(every).collect()
 }
 
-/// Two small models with different settings (so different ids), as artefact bytes.
+/// Two small models with different settings (so different ids), as artefact bytes; trained
+/// once for all tests of this file.
 fn artefacts() -> (Vec<u8>, Vec<u8>, Vec<Declaration>) {
+    static TRAINED: OnceLock<(Vec<u8>, Vec<u8>, Vec<Declaration>)> = OnceLock::new();
+    TRAINED.get_or_init(train_artefacts).clone()
+}
+
+fn train_artefacts() -> (Vec<u8>, Vec<u8>, Vec<Declaration>) {
     let (train, valid) = (rows("train", 10), rows("valid", 10));
     let make = |lr: f64| {
         let config = TrainConfig {
@@ -147,7 +158,7 @@ fn register_approve_activate_load_rollback_and_audit() {
     assert_eq!(models::list(&store).expect("list").len(), 2);
 
     assert!(matches!(
-        audit::verify(&store).expect("verify"),
+        audit::verify(&store).expect("verify").chain,
         Verification::Intact { records: 7, .. }
     ));
     let mut out = Vec::new();
@@ -173,8 +184,8 @@ fn feedback_is_audited_as_the_acting_actor_and_joins_retraining_by_date() {
     let csv = "declaration_id,fraud,date,officer,critical_level\nD1,yes,2021-04-01,mallory,2\nD2,no,2021-04-09,,\n";
     let today = NaiveDate::from_ymd_opt(2021, 5, 1).expect("date");
     let outcomes = feedback::read_outcomes(csv.as_bytes(), "fb.csv", &kim, today).expect("parse");
-    assert_eq!(outcomes[0].officer, "mallory");
-    assert_eq!(outcomes[1].officer, "officer.kim");
+    assert_eq!(outcomes[0].reported_officer, "mallory");
+    assert_eq!(outcomes[1].reported_officer, "officer.kim");
     feedback::record_all(&store, &kim, &outcomes).expect("record");
     // Issue 11: the officer column must not become the audit record's actor.
     let records = AuditLog::new(&store).records().expect("records");
@@ -206,7 +217,7 @@ fn feedback_is_audited_as_the_acting_actor_and_joins_retraining_by_date() {
     // D2 and UNKNOWN were decided since then but are not among the declarations.
     assert_eq!(unmatched, 2);
     assert!(matches!(
-        audit::verify(&store).expect("verify"),
+        audit::verify(&store).expect("verify").chain,
         Verification::Intact { records: 5, .. }
     ));
 }
@@ -296,10 +307,8 @@ fn select_decides_lanes_with_rules_and_audits_them_then_monitor_reads_hit_rates(
     assert_eq!(records.len(), before + n + 1);
     assert_eq!(out.audit_records.len(), n + 1);
     assert!(records[before..].iter().all(|r| r.user == "officer.kim"));
-    assert!(matches!(
-        audit::verify(&store).expect("verify"),
-        Verification::Intact { .. }
-    ));
+    // The chain holds and the registry replays from it.
+    assert!(audit::verify(&store).expect("verify").holds());
 
     // Outcomes for the red declarations, then monitoring of the same period against itself:
     // no drift, and a hit rate for the red lane.
@@ -328,4 +337,341 @@ fn select_decides_lanes_with_rules_and_audits_them_then_monitor_reads_hit_rates(
         .map(|h| h.frauds)
         .sum();
     assert_eq!(found, reds.len() as u64, "{:?}", report.hit_rates);
+}
+
+// ------------------------------------------------------------------ issue 11 regressions
+
+/// Registers `artefact` as `by` (trainer `trainer`), approves it as `approver` and activates it.
+fn activated(store: &SqliteStore, artefact: &[u8], by: &str, approver: &str) -> String {
+    let v = models::register(store, &actor(by), &request(artefact, None, None))
+        .expect("register")
+        .model
+        .version;
+    models::approve(store, &actor(approver), &v, "card reviewed").expect("approve");
+    models::activate(store, &actor(approver), &v).expect("activate");
+    v
+}
+
+#[test]
+fn issue_11_registering_as_ana_naming_bob_as_trainer_does_not_let_ana_approve() {
+    let (first, _, _) = artefacts();
+    let store = SqliteStore::open_in_memory().expect("store");
+    // `models register MODEL --user ana --trainer bob` then `models approve ID --user ana`.
+    let e = models::register(&store, &actor("ana"), &request(&first, Some("bob"), None))
+        .expect("register");
+    assert_eq!(
+        (e.model.trainer.as_str(), e.registered_by.as_str()),
+        ("bob", "ana")
+    );
+    let v = e.model.version;
+    for who in ["ana", "bob"] {
+        assert!(
+            four_eyes(models::approve(&store, &actor(who), &v, "fine")),
+            "{who} approved"
+        );
+    }
+    assert_eq!(
+        models::card(&store, &v).expect("card").state,
+        ModelState::Draft
+    );
+    let report = audit::verify(&store).expect("verify");
+    assert!(report.holds(), "{report}");
+    assert!(matches!(
+        report.chain,
+        Verification::Intact { records: 1, .. }
+    ));
+}
+
+#[test]
+fn issue_11_look_alike_approver_names_are_the_trainer() {
+    let (first, _, _) = artefacts();
+    let store = SqliteStore::open_in_memory().expect("store");
+    let v = models::register(&store, &actor("ana"), &request(&first, None, None))
+        .expect("register")
+        .model
+        .version;
+    for look_alike in [
+        "\u{0430}na",               // Cyrillic a
+        "an\u{0430}",               // Cyrillic a at the end
+        "a\u{200B}na",              // zero-width space
+        "an\u{2060}a",              // word joiner
+        "\u{FF41}\u{FF4E}\u{FF41}", // full-width letters
+        "\u{FF21}NA",               // full-width capital
+    ] {
+        assert!(
+            four_eyes(models::approve(&store, &actor(look_alike), &v, "fine")),
+            "{look_alike:?} approved ana's model"
+        );
+    }
+    assert_eq!(
+        models::card(&store, &v).expect("card").state,
+        ModelState::Draft
+    );
+}
+
+#[test]
+fn issue_11_a_model_made_active_in_the_database_is_reported_and_never_scores() {
+    let (first, second, _) = artefacts();
+    let store = SqliteStore::open_in_memory().expect("store");
+    let draft = models::register(&store, &actor("ana"), &request(&second, None, None))
+        .expect("register")
+        .model
+        .version;
+    // `UPDATE models SET state = 'active'` on a draft nobody approved.
+    store
+        .raw_connection()
+        .execute(
+            "UPDATE models SET state = 'active' WHERE version = ?1",
+            [&draft],
+        )
+        .expect("tamper");
+    let report = audit::verify(&store).expect("verify");
+    assert!(report.chain.is_intact(), "the chain itself was not touched");
+    assert!(!report.holds(), "{report}");
+    assert!(
+        report.registry.contains(&RegistryFinding::Mismatch {
+            version: draft.clone(),
+            field: "state",
+            recorded: "draft".into(),
+            stored: "active".into(),
+        }),
+        "{report}"
+    );
+    // What select, a server's ActiveScorer and anything else that scores with the active
+    // model load: refused.
+    assert!(matches!(
+        models::load_active(&store),
+        Err(AppError::Registry(RegistryError::NotBackedByAudit { .. }))
+    ));
+    assert!(!models::artefact_status(Some(&store), &second)
+        .expect("status")
+        .is_active());
+
+    // A legitimately active model swapped for the draft in the tables: refused as well.
+    let store = SqliteStore::open_in_memory().expect("store");
+    let approved = activated(&store, &first, "ana", "ben");
+    let draft = models::register(&store, &actor("ana"), &request(&second, None, None))
+        .expect("register")
+        .model
+        .version;
+    store
+        .raw_connection()
+        .execute_batch(&format!(
+            "UPDATE models SET state = 'retired' WHERE version = '{approved}';
+             UPDATE models SET state = 'active', approved_by = 'ben' WHERE version = '{draft}';"
+        ))
+        .expect("tamper");
+    assert!(matches!(
+        models::load_active(&store),
+        Err(AppError::Registry(RegistryError::NotBackedByAudit { version, .. })) if version == draft
+    ));
+    let findings = audit::verify(&store).expect("verify").registry;
+    assert!(findings.len() >= 3, "{findings:?}");
+}
+
+fn findings_against(store: &SqliteStore, witness: &audit::Witness) -> Vec<CheckpointFinding> {
+    audit::verify_with(store, Some(witness))
+        .expect("verify")
+        .checkpoints
+        .expect("witness checked")
+        .findings
+}
+
+#[test]
+fn issue_11_an_emptied_or_rewritten_audit_log_is_found_against_a_signed_checkpoint() {
+    let (first, _, _) = artefacts();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("checkpoint.key");
+    let files = audit::keygen(&key).expect("keygen");
+    assert!(audit::keygen(&key).is_err(), "a key is never overwritten");
+    let witness = audit::Witness {
+        file: dir.path().join("witness.jsonl"),
+        public_key: files.public_key.clone(),
+    };
+    let setup = || {
+        let store = SqliteStore::open_in_memory().expect("store");
+        activated(&store, &first, "ana", "ben");
+        store
+    };
+    let store = setup();
+    let cp = audit::checkpoint(&store, &key, &witness.file).expect("checkpoint");
+    assert_eq!(cp.length, 3);
+    let report = audit::verify_with(&store, Some(&witness)).expect("verify");
+    assert!(report.holds(), "{report}");
+    // The key is not in the database.
+    let key_text = std::fs::read_to_string(&key).expect("key");
+    let in_db: i64 = store
+        .raw_connection()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_log WHERE body LIKE '%' || ?1 || '%'",
+            [key_text.trim()],
+            |r| r.get(0),
+        )
+        .expect("query");
+    assert_eq!(in_db, 0);
+
+    // Emptied: `DROP TRIGGER ...; DELETE FROM audit_log` ("intact: 0 records" by itself).
+    let w2 = audit::Witness {
+        file: dir.path().join("w2.jsonl"),
+        public_key: files.public_key.clone(),
+    };
+    let store2 = setup();
+    audit::checkpoint(&store2, &key, &w2.file).expect("checkpoint");
+    store2
+        .raw_connection()
+        .execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log;")
+        .expect("tamper");
+    let report = audit::verify_with(&store2, Some(&w2)).expect("verify");
+    assert!(matches!(
+        report.chain,
+        Verification::Intact { records: 0, .. }
+    ));
+    assert!(!report.holds(), "{report}");
+    assert!(matches!(
+        findings_against(&store2, &w2)[..],
+        [CheckpointFinding::Truncated {
+            length: 3,
+            chain_length: 0,
+            ..
+        }]
+    ));
+
+    // Tail truncation: the last record removed.
+    store
+        .raw_connection()
+        .execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 3;")
+        .expect("tamper");
+    assert!(matches!(
+        findings_against(&store, &witness)[..],
+        [CheckpointFinding::Truncated {
+            length: 3,
+            chain_length: 2,
+            ..
+        }]
+    ));
+
+    // A full rewrite with recomputed hashes (the formula is documented): the approver is
+    // changed in the chain and the tables alike, so the chain and the registry agree.
+    let store3 = setup();
+    let w3 = audit::Witness {
+        file: dir.path().join("w3.jsonl"),
+        public_key: files.public_key.clone(),
+    };
+    audit::checkpoint(&store3, &key, &w3.file).expect("checkpoint");
+    let mut forged: Vec<AuditRecord> = Vec::new();
+    for r in AuditLog::new(&store3).records().expect("records") {
+        let mut f = r.clone();
+        if f.user == "ben" {
+            f.user = "zoe".into();
+        }
+        f.prev_hash = forged
+            .last()
+            .map_or(GENESIS.to_string(), |p: &AuditRecord| p.hash.clone());
+        f.hash = f.computed_hash();
+        forged.push(f);
+    }
+    {
+        let conn = store3.raw_connection();
+        conn.execute_batch(
+            "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log; UPDATE models SET approved_by = 'zoe';",
+        )
+        .expect("tamper");
+        for r in &forged {
+            conn.execute(
+                "INSERT INTO audit_log (seq, recorded_at, user, kind, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rusqlite::params![r.seq as i64, r.recorded_at, r.user, r.kind, r.body, r.prev_hash, r.hash],
+            )
+            .expect("insert");
+        }
+    }
+    let without_witness = audit::verify(&store3).expect("verify");
+    assert!(
+        without_witness.holds(),
+        "the rewrite is consistent by itself"
+    );
+    let report = audit::verify_with(&store3, Some(&w3)).expect("verify");
+    assert!(!report.holds(), "{report}");
+    assert!(matches!(
+        report.checkpoints.expect("checked").findings[..],
+        [CheckpointFinding::Rewritten { seq: 3, .. }]
+    ));
+
+    // A checkpoint signed by another key does not vouch.
+    let other = audit::keygen(&dir.path().join("other.key")).expect("keygen");
+    let foreign = audit::Witness {
+        file: witness.file.clone(),
+        public_key: other.public_key,
+    };
+    assert!(matches!(
+        findings_against(&store, &foreign)[..],
+        [CheckpointFinding::BadSignature { .. }]
+    ));
+    // The truncated store is not checkpointed (its registry no longer agrees with the chain),
+    // nor is a broken chain.
+    assert!(audit::checkpoint(&store, &key, &dir.path().join("w4.jsonl")).is_err());
+    let store = setup();
+    assert!(audit::checkpoint(&store, &key, &dir.path().join("w4.jsonl")).is_ok());
+    store
+        .raw_connection()
+        .execute_batch("DROP TRIGGER IF EXISTS audit_log_no_update; UPDATE audit_log SET user = 'x' WHERE seq = 1;")
+        .expect("tamper");
+    assert!(audit::checkpoint(&store, &key, &dir.path().join("w5.jsonl")).is_err());
+}
+
+#[test]
+fn issue_11_feedback_import_officer_column_is_reported_never_the_actor() {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let kim = actor("officer.kim");
+    let csv = "declaration_id,fraud,officer\nD1,yes,mallory\n";
+    let today = NaiveDate::from_ymd_opt(2021, 5, 1).expect("date");
+    let outcomes = feedback::read_outcomes(csv.as_bytes(), "fb.csv", &kim, today).expect("parse");
+    feedback::record_all(&store, &kim, &outcomes).expect("record");
+    let records = AuditLog::new(&store).records().expect("records");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].user, "officer.kim");
+    let Ok(AuditEvent::Governance(g)) = records[0].event() else {
+        panic!("a governance record");
+    };
+    assert_eq!(g.detail["reported_officer"], "mallory");
+    assert!(
+        g.detail.get("officer").is_none(),
+        "the file's officer must not read as who acted: {}",
+        g.detail
+    );
+    assert!(
+        !records[0].body.contains("\"officer\""),
+        "{}",
+        records[0].body
+    );
+}
+
+#[test]
+fn issue_11_scoring_with_an_unregistered_model_is_marked() {
+    let (first, second, _) = artefacts();
+    // No store given: unregistered.
+    assert_eq!(
+        models::artefact_status(None, &first).expect("status"),
+        models::ModelStatus::Unregistered
+    );
+    let store = SqliteStore::open_in_memory().expect("store");
+    assert_eq!(
+        models::artefact_status(Some(&store), &first)
+            .expect("status")
+            .label(),
+        "unregistered"
+    );
+    let v = activated(&store, &first, "ana", "ben");
+    assert_eq!(
+        models::artefact_status(Some(&store), &first).expect("status"),
+        models::ModelStatus::Active { version: v }
+    );
+    // Any other file, even a registered draft, is not the active approved model.
+    assert_eq!(
+        models::artefact_status(Some(&store), &second).expect("status"),
+        models::ModelStatus::Unregistered
+    );
+    models::register(&store, &actor("ana"), &request(&second, None, None)).expect("register");
+    let status = models::artefact_status(Some(&store), &second).expect("status");
+    assert_eq!(status.label(), "registered-not-active");
+    assert!(!status.is_active());
 }

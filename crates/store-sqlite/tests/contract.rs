@@ -1,6 +1,8 @@
 //! The governance store contract suite on SQLite, plus tampering with the database file itself.
 
-use borderline_governance::audit::{AuditEvent, AuditLog, Break, GovernanceAction, Verification};
+use borderline_governance::audit::{
+    AuditEvent, AuditLog, AuditRecord, Break, GovernanceAction, Verification,
+};
 use borderline_governance::contract::{run_all, Tamper};
 use borderline_governance::registry::sha256_hex;
 use borderline_governance::{Actor, GovernanceStore, StoreError, StoreTx};
@@ -67,6 +69,28 @@ impl Tamper for Harness {
         self.force(&format!(
             "UPDATE artefacts SET bytes = CAST(CAST(bytes AS TEXT) || ' ' AS BLOB) WHERE sha256 = '{sha256}'"
         ));
+    }
+
+    fn force_set_model_state(&self, version: &str, state: &str) {
+        self.0
+            .raw_connection()
+            .execute(
+                "UPDATE models SET state = ?2 WHERE version = ?1",
+                [version, state],
+            )
+            .expect("tamper");
+    }
+
+    fn force_replace_audit(&self, records: &[AuditRecord]) {
+        self.force("DELETE FROM audit_log");
+        let conn = self.0.raw_connection();
+        for r in records {
+            conn.execute(
+                "INSERT INTO audit_log (seq, recorded_at, user, kind, body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rusqlite::params![r.seq as i64, r.recorded_at, r.user, r.kind, r.body, r.prev_hash, r.hash],
+            )
+            .expect("insert");
+        }
     }
 }
 

@@ -1,16 +1,169 @@
-//! The audit log as use cases.
+//! The audit log as use cases: verify (chain, registry replay, signed checkpoints), export,
+//! and the checkpoint key and witness files.
+//!
+//! Checkpoint keys live in files the caller names, never in the store: someone who can rewrite
+//! the database must not also be able to sign for the rewritten chain.
 
-use crate::Result;
+use crate::{AppError, Result};
 use borderline_governance::audit::{AuditLog, Verification};
+use borderline_governance::checkpoint::{self, Checkpoint, CheckpointKey, PublicKey};
+use borderline_governance::integrity::{verify_store, AuditReport};
+use borderline_governance::replay::registry_findings;
+use borderline_governance::store::{in_tx, now};
 use borderline_governance::GovernanceStore;
-use std::io::Write;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 
-/// Walks the hash chain; reports the first break.
-pub fn verify(store: &dyn GovernanceStore) -> Result<Verification> {
-    Ok(AuditLog::new(store).verify()?)
+/// A witness file of signed checkpoints and the public key they must verify with.
+#[derive(Debug, Clone)]
+pub struct Witness {
+    pub file: PathBuf,
+    pub public_key: PathBuf,
+}
+
+/// Walks the hash chain and compares the registry tables with the registry state replayed
+/// from it.
+pub fn verify(store: &dyn GovernanceStore) -> Result<AuditReport> {
+    verify_with(store, None)
+}
+
+/// [`verify`], and checks every checkpoint of `witness` (signature, and that the chain still
+/// has the signed hash at the signed length).
+pub fn verify_with(store: &dyn GovernanceStore, witness: Option<&Witness>) -> Result<AuditReport> {
+    let Some(w) = witness else {
+        return Ok(verify_store(store, None)?);
+    };
+    let key = read_public_key(&w.public_key)?;
+    let checkpoints = read_witness(&w.file)?;
+    Ok(verify_store(store, Some((&checkpoints, &key)))?)
 }
 
 /// Writes every record as JSON Lines; returns how many.
 pub fn export(store: &dyn GovernanceStore, out: &mut dyn Write) -> Result<u64> {
     Ok(AuditLog::new(store).export_jsonl(out)?)
+}
+
+/// Key files written by [`keygen`].
+#[derive(Debug, Clone)]
+pub struct KeyFiles {
+    pub key: PathBuf,
+    pub public_key: PathBuf,
+    /// Short fingerprint of the public key, to quote in procedures.
+    pub fingerprint: String,
+}
+
+/// The public key file that goes with a key file: `KEY.pub`.
+pub fn public_key_path(key: &Path) -> PathBuf {
+    let mut name = key.as_os_str().to_os_string();
+    name.push(".pub");
+    PathBuf::from(name)
+}
+
+/// Generates a checkpoint signing key into `key` (readable by its owner only) and its public
+/// key into `KEY.pub`. Refuses to overwrite either file.
+pub fn keygen(key: &Path) -> Result<KeyFiles> {
+    let public_key = public_key_path(key);
+    for p in [key, public_key.as_path()] {
+        if p.exists() {
+            return Err(AppError::Invalid(format!(
+                "{} exists; a checkpoint key is never overwritten (choose another path)",
+                p.display()
+            )));
+        }
+    }
+    let k = CheckpointKey::generate();
+    write_new(key, &format!("{}\n", k.to_text()), true)?;
+    let public = k.public();
+    write_new(&public_key, &format!("{}\n", public.to_text()), false)?;
+    Ok(KeyFiles {
+        key: key.to_path_buf(),
+        public_key,
+        fingerprint: public.fingerprint(),
+    })
+}
+
+fn write_new(path: &Path, text: &str, secret: bool) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    let what = format!("writing {}", path.display());
+    let mut f = opts.open(path).map_err(AppError::io(what.clone()))?;
+    f.write_all(text.as_bytes())
+        .map_err(AppError::io(what.clone()))?;
+    f.sync_all().map_err(AppError::io(what))
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(AppError::io(format!("reading {}", path.display())))
+}
+
+pub fn read_public_key(path: &Path) -> Result<PublicKey> {
+    PublicKey::from_text(&read_text(path)?)
+        .map_err(|e| AppError::Invalid(format!("{}: {e}", path.display())))
+}
+
+/// The checkpoints of a witness file (JSON Lines; blank lines skipped). A line that does not
+/// parse is an error naming the line: a witness must be readable to vouch for anything.
+pub fn read_witness(path: &Path) -> Result<Vec<Checkpoint>> {
+    let what = format!("reading {}", path.display());
+    let f = std::fs::File::open(path).map_err(AppError::io(what.clone()))?;
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(AppError::io(what.clone()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cp: Checkpoint = serde_json::from_str(&line).map_err(|e| {
+            AppError::Invalid(format!(
+                "{}: line {}: not a checkpoint: {e}",
+                path.display(),
+                i + 1
+            ))
+        })?;
+        out.push(cp);
+    }
+    Ok(out)
+}
+
+/// Signs the chain's head with the key in `key` and appends the checkpoint to `witness`
+/// (created if absent). Refused when the chain is broken or the registry disagrees with it:
+/// a checkpoint vouches only for a log that verifies.
+pub fn checkpoint(store: &dyn GovernanceStore, key: &Path, witness: &Path) -> Result<Checkpoint> {
+    let k = CheckpointKey::from_text(&read_text(key)?)
+        .map_err(|e| AppError::Invalid(format!("{}: {e}", key.display())))?;
+    let cp = in_tx(store, false, |tx| -> Result<Checkpoint> {
+        let mut verifier = borderline_governance::audit::Verifier::default();
+        tx.audit_scan(None, &mut |r| {
+            verifier.push(&r);
+            Ok(())
+        })?;
+        if let v @ Verification::Broken { .. } = verifier.finish() {
+            return Err(AppError::Invalid(format!("not checkpointed: {v}")));
+        }
+        let findings = registry_findings(tx)?;
+        if let Some(f) = findings.first() {
+            return Err(AppError::Invalid(format!(
+                "not checkpointed: the model registry disagrees with the audit log ({} findings; first: {f})",
+                findings.len()
+            )));
+        }
+        Ok(checkpoint::sign_head(tx, &k, &now())?)
+    })?;
+    let what = format!("appending to {}", witness.display());
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(witness)
+        .map_err(AppError::io(what.clone()))?;
+    let line = serde_json::to_string(&cp).map_err(|e| AppError::Invalid(e.to_string()))?;
+    f.write_all(format!("{line}\n").as_bytes())
+        .map_err(AppError::io(what.clone()))?;
+    f.sync_all().map_err(AppError::io(what))?;
+    Ok(cp)
 }

@@ -34,8 +34,9 @@ pub fn parse_yes_no(s: &str) -> std::result::Result<bool, String> {
 
 /// Parses a feedback CSV (columns `declaration_id`, `fraud`, and optionally `date`, `decision`,
 /// `critical_level`, `amount_recovered`, `note`, `officer`); any bad row fails the whole file
-/// with `source`, its line and the field. `officer` defaults to the acting actor, and `date`
-/// to `today`.
+/// with `source`, its line and the field. The `officer` column becomes the outcome's
+/// `reported_officer` (data about the inspection; the audit records name `by`, the acting
+/// actor) and defaults to `by`; `date` defaults to `today`.
 pub fn read_outcomes(
     reader: impl Read,
     source: &str,
@@ -100,7 +101,7 @@ pub fn read_outcomes(
             critical_level,
             amount_recovered,
             note: get(note_col).map(str::to_string),
-            officer: get(officer_col).map_or_else(|| by.id.clone(), str::to_string),
+            reported_officer: get(officer_col).map_or_else(|| by.id.clone(), str::to_string),
         };
         o.validate().map_err(|e| at(&e.to_string()))?;
         out.push(o);

@@ -3,7 +3,7 @@
 use crate::{AppError, Result};
 use borderline_core::Declaration;
 use borderline_governance::registry::{
-    GroupPerformance, ModelCard, ModelEntry, NewModel, Registry,
+    sha256_hex, GroupPerformance, ModelCard, ModelEntry, ModelState, NewModel, Registry,
 };
 use borderline_governance::{Actor, GovernanceStore};
 use borderline_targeting::model::ModelArtefact;
@@ -167,4 +167,86 @@ pub fn load_active(store: &dyn GovernanceStore) -> Result<(ModelEntry, ModelArte
         )));
     }
     Ok((entry, model))
+}
+
+/// Where a model artefact stands in the governance registry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "model_status", rename_all = "snake_case")]
+pub enum ModelStatus {
+    /// The store's active model: approved under four-eyes, its active state backed by the
+    /// audit chain, and its stored bytes unchanged.
+    Active { version: String },
+    /// Registered, but not the active approved model (a draft, approved but not activated,
+    /// retired, or marked active without the audit chain backing it).
+    Registered { version: String, state: ModelState },
+    /// No store was given, or no registered model has these bytes.
+    Unregistered,
+}
+
+impl ModelStatus {
+    /// The value printed with every scored declaration (`model_status` column or field).
+    pub fn label(&self) -> &'static str {
+        match self {
+            ModelStatus::Active { .. } => "active",
+            ModelStatus::Registered { .. } => "registered-not-active",
+            ModelStatus::Unregistered => "unregistered",
+        }
+    }
+
+    /// True only for the registered, active, approved model.
+    pub fn is_active(&self) -> bool {
+        matches!(self, ModelStatus::Active { .. })
+    }
+}
+
+impl std::fmt::Display for ModelStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelStatus::Active { version } => {
+                write!(f, "model {version} is the registered, approved, active model")
+            }
+            ModelStatus::Registered { version, state } => write!(
+                f,
+                "model {version} is registered but not the active approved model (registry state {state}); its lanes are not governed decisions"
+            ),
+            ModelStatus::Unregistered => write!(
+                f,
+                "this model is not the registered, approved, active model of any governance store given; its lanes are not governed decisions"
+            ),
+        }
+    }
+}
+
+/// The registry status of the artefact with these bytes (compared by SHA-256 with the
+/// registered artefacts of `store`; `None`: no store, so unregistered). Active only when
+/// [`load_active`]'s checks pass for the same bytes.
+pub fn artefact_status(
+    store: Option<&dyn GovernanceStore>,
+    artefact: &[u8],
+) -> Result<ModelStatus> {
+    let Some(store) = store else {
+        return Ok(ModelStatus::Unregistered);
+    };
+    let sha = sha256_hex(artefact);
+    let registry = Registry::new(store);
+    let Some(entry) = registry
+        .list()?
+        .into_iter()
+        .find(|e| e.model.artefact_sha256 == sha)
+    else {
+        return Ok(ModelStatus::Unregistered);
+    };
+    let version = entry.model.version.clone();
+    if entry.state == ModelState::Active {
+        // The table says active: only the chain-backed, unchanged active model counts.
+        if let Ok((active, _)) = registry.active_artefact() {
+            if active.model.artefact_sha256 == sha {
+                return Ok(ModelStatus::Active { version });
+            }
+        }
+    }
+    Ok(ModelStatus::Registered {
+        version,
+        state: entry.state,
+    })
 }
