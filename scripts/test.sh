@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole Borderline test suite on a fresh machine: installs build dependencies, then
-# every crate's unit, integration and doc tests.
+# every crate's unit, integration and doc tests (with a throwaway PostgreSQL cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 if [ ! -d ../shared/data ]; then
   echo "note: ../shared/data is missing; tests that measure against it print a skip message" >&2
 fi
+# A throwaway PostgreSQL cluster for the PostgreSQL store's tests (stopped on exit, also on failure).
+source scripts/postgres.sh
 cargo test --workspace --no-fail-fast

@@ -1,7 +1,7 @@
 //! Governance commands: models (registry), audit, monitor, feedback, select, simulate.
 //! The workflows live in `borderline_app::governance` over the store traits; this file opens the
-//! SQLite store, builds the acting `Actor` from --user / BORDERLINE_USER / USER, parses
-//! arguments, loads files and prints.
+//! store (SQLite or PostgreSQL, chosen in `crate::store`), builds the acting `Actor` from --user /
+//! BORDERLINE_USER / USER, parses arguments, loads files and prints.
 
 use crate::output::{parse_percent, AtomicFile};
 use crate::targeting::ReasonsArg;
@@ -21,7 +21,6 @@ use borderline_governance::rules::{RuleSet, DECLARATION_FIELDS};
 use borderline_governance::selectivity::{Basis, Policy};
 use borderline_governance::{Actor, Lane};
 use borderline_ingest::Profile;
-use borderline_store_sqlite::SqliteStore;
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::Scorer;
 use borderline_training::TrainConfig;
@@ -53,7 +52,8 @@ pub enum Command {
 /// Where the governance database is and who is acting.
 #[derive(Args, Clone, Default)]
 pub struct GovArgs {
-    /// Governance database (default: $BORDERLINE_DB, else borderline.db here).
+    /// Governance database: a SQLite file or a postgres:// URL (default: $BORDERLINE_DB, else
+    /// borderline.db here).
     #[arg(long, global = true)]
     pub db: Option<PathBuf>,
     /// Who is acting (default: $BORDERLINE_USER, else $USER).
@@ -62,27 +62,13 @@ pub struct GovArgs {
 }
 
 impl GovArgs {
-    fn db_path(&self) -> PathBuf {
-        self.db
-            .clone()
-            .or_else(|| std::env::var_os("BORDERLINE_DB").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("borderline.db"))
-    }
-
-    fn open(&self) -> Result<SqliteStore> {
-        let path = self.db_path();
-        SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
+    fn open(&self) -> Result<crate::store::Store> {
+        crate::store::open(self.db.as_deref(), false)
     }
 
     /// Opens an existing database only (commands that read).
-    fn open_existing(&self) -> Result<SqliteStore> {
-        let path = self.db_path();
-        SqliteStore::open_existing(&path).with_context(|| {
-            format!(
-                "opening {} (give --db PATH or set BORDERLINE_DB)",
-                path.display()
-            )
-        })
+    fn open_existing(&self) -> Result<crate::store::Store> {
+        crate::store::open(self.db.as_deref(), true)
     }
 
     /// The acting person, from --user, BORDERLINE_USER or USER.
@@ -541,13 +527,13 @@ fn audit(cmd: AuditCommand) -> Result<()> {
             if let Verification::Broken { seq, .. } = report.chain {
                 bail!(
                     "audit log {} broken at record {seq}",
-                    gov.db_path().display()
+                    crate::store::Location::resolve(gov.db.as_deref())
                 );
             }
             if !report.holds() {
                 bail!(
                     "audit log {}: the registry or the checkpoints disagree with it",
-                    gov.db_path().display()
+                    crate::store::Location::resolve(gov.db.as_deref())
                 );
             }
             Ok(())

@@ -13,6 +13,7 @@ mod hs;
 mod network;
 mod output;
 mod screen;
+mod store;
 mod targeting;
 mod valuation;
 

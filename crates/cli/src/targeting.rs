@@ -10,7 +10,6 @@ use borderline_app::targeting::{self as app, Capacities, Decided, Reasons};
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_core::{Lane, Signal};
 use borderline_ingest::Profile;
-use borderline_store_sqlite::SqliteStore;
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::{Explain, Scorer};
 use clap::{Args, Subcommand, ValueEnum};
@@ -573,14 +572,11 @@ fn score(a: &ScoreArgs) -> Result<()> {
         &bytes,
         &a.model.display().to_string(),
     )?);
-    let db =
-        a.db.clone()
-            .or_else(|| std::env::var_os("BORDERLINE_DB").map(PathBuf::from));
-    let store = match &db {
-        Some(p) => Some(
-            SqliteStore::open_existing(p).with_context(|| format!("opening {}", p.display()))?,
-        ),
-        None => None,
+    // A registry is consulted only when one is named (--db or BORDERLINE_DB).
+    let named = a.db.is_some() || std::env::var_os("BORDERLINE_DB").is_some();
+    let store = match named {
+        true => Some(crate::store::open(a.db.as_deref(), true)?),
+        false => None,
     };
     let status =
         app_models::artefact_status(store.as_ref().map(|s| s as &dyn GovernanceStore), &bytes)?;

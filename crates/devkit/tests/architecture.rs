@@ -74,8 +74,13 @@ const PRODUCT: &[&str] = &[
     "borderline-screening",
     "borderline-governance",
     "borderline-store-sqlite",
+    "borderline-store-postgres",
     "borderline-app",
 ];
+
+/// The governance store engines. Only the front end (`borderline-cli`) chooses and opens one;
+/// tests may use them as dev-dependencies.
+const STORES: &[&str] = &["borderline-store-sqlite", "borderline-store-postgres"];
 
 #[test]
 fn the_model_crate_never_links_lightgbm_sqlite_or_cli_libraries() {
@@ -85,6 +90,8 @@ fn the_model_crate_never_links_lightgbm_sqlite_or_cli_libraries() {
             "lightgbm3",
             "lightgbm3-sys",
             "rusqlite",
+            "postgres",
+            "tokio-postgres",
             "clap",
             "anyhow",
             "borderline-training",
@@ -98,6 +105,37 @@ fn the_application_core_without_training_links_no_lightgbm_sqlite_or_clap() {
         "borderline-app",
         &["lightgbm3", "lightgbm3-sys", "rusqlite", "clap", "anyhow"],
     );
+}
+
+#[test]
+fn the_application_core_never_depends_on_a_store_engine() {
+    // The use cases take `&dyn GovernanceStore`; which store is the caller's choice.
+    let mut banned = STORES.to_vec();
+    banned.extend(["rusqlite", "postgres", "tokio-postgres", "r2d2", "sqlx"]);
+    assert_free_of("borderline-app", &banned);
+}
+
+#[test]
+fn only_the_command_line_opens_a_store_engine() {
+    let g = graph();
+    for (package, deps) in &g {
+        if package == "borderline-cli" {
+            continue;
+        }
+        let direct: Vec<&&str> = STORES.iter().filter(|s| deps.contains(**s)).collect();
+        assert!(
+            direct.is_empty(),
+            "{package} depends on {direct:?}: only borderline-cli (and tests) may"
+        );
+    }
+}
+
+#[test]
+fn no_crate_links_sqlx_beside_rusqlite() {
+    // Both link SQLite; they cannot share a lockfile (PostgreSQL goes through `postgres`).
+    for package in graph().keys() {
+        assert_free_of(package, &["sqlx"]);
+    }
 }
 
 #[test]
@@ -164,7 +202,7 @@ fn analytic_modules_do_not_know_targeting_or_governance() {
 fn governance_domain_rules_know_no_storage_engine() {
     assert_free_of(
         "borderline-governance",
-        &["rusqlite", "tokio-postgres", "sqlx"],
+        &["rusqlite", "postgres", "tokio-postgres", "r2d2", "sqlx"],
     );
 }
 
@@ -176,6 +214,22 @@ fn the_sqlite_store_keeps_records_and_knows_no_workflow() {
             "borderline-app",
             "borderline-targeting",
             "borderline-training",
+            "clap",
+            "anyhow",
+        ],
+    );
+}
+
+#[test]
+fn the_postgres_store_keeps_records_and_knows_no_workflow() {
+    assert_free_of(
+        "borderline-store-postgres",
+        &[
+            "borderline-app",
+            "borderline-targeting",
+            "borderline-training",
+            "borderline-store-sqlite",
+            "rusqlite",
             "clap",
             "anyhow",
         ],

@@ -1,0 +1,492 @@
+//! The shared governance store on PostgreSQL: the audit log, the model registry, model
+//! artefacts (by SHA-256) and inspection feedback in one database that several scoring and
+//! officer processes on several machines use at once.
+//!
+//! Like the SQLite store it keeps records and decides nothing: the rules are in
+//! `borderline-governance`, and this store passes the same contract suite
+//! (`tests/contract.rs`), plus two-writer tests (`tests/concurrency.rs`).
+//!
+//! * **Migrations**: versioned (`schema_version`), applied at [`PostgresStore::open`] in one
+//!   transaction under an advisory lock; a newer schema is refused.
+//! * **Append-only**: triggers refuse UPDATE, DELETE and TRUNCATE of audit records, feedback
+//!   and artefacts (and deletion of models); a superuser can still disable them, which the hash
+//!   chain detects.
+//! * **One chain across processes**: a write transaction takes a transaction-scoped advisory
+//!   lock ([`WRITE_LOCK`]) as its first statement, so reading the chain head and appending after
+//!   it never interleave with another writer on any machine; the chain cannot fork (and the
+//!   primary key on `seq` would refuse a fork anyway). Reads run in a read-only REPEATABLE READ
+//!   snapshot and never wait for writers.
+//! * **Pool**: `r2d2` with a small connection manager of ours ([`pool`]).
+//!
+//! **Blocking.** The `postgres` client blocks the calling thread (it drives tokio-postgres on a
+//! runtime of its own) and panics if called on a thread that is running an async runtime: async
+//! callers (a service, a worker) call the store inside `tokio::task::spawn_blocking`.
+
+use borderline_governance::audit::AuditRecord;
+use borderline_governance::feedback::{FeedbackRecord, Outcome};
+use borderline_governance::registry::{ModelEntry, ModelState, NewModel};
+use borderline_governance::{GovernanceStore, StoreError, StoreTx};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::Row;
+use std::time::Duration;
+
+mod migrations;
+pub mod pool;
+
+pub use migrations::SCHEMA_VERSION;
+pub use postgres::Config;
+
+/// Advisory lock key held by every write transaction ("BLGOVWRT" in ASCII): one writer at a
+/// time per database, across processes and machines.
+pub const WRITE_LOCK: i64 = 0x424c_474f_5657_5254;
+/// Advisory lock key held while migrating ("BLGOVMIG").
+pub(crate) const MIGRATION_LOCK: i64 = 0x424c_474f_564d_4947;
+
+/// How long a write transaction waits for the write lock before failing (SQLite's busy timeout
+/// plays the same role).
+const WRITE_LOCK_TIMEOUT: &str = "30s";
+
+/// Pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Connections held open at most (each transaction uses one for its duration).
+    pub max_connections: u32,
+    /// How long `begin` waits for a free connection.
+    pub checkout_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_connections: 8,
+            checkout_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// An open PostgreSQL governance store: a connection pool over one database. `Send + Sync`;
+/// share it between threads.
+pub struct PostgresStore {
+    pool: r2d2::Pool<pool::Manager>,
+}
+
+/// The engine's error as a store error: the server's message (with detail and hint), or the
+/// client's (connection, protocol). Never includes the connection string.
+pub(crate) fn backend(e: postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        let mut msg = db.message().to_string();
+        if let Some(detail) = db.detail() {
+            msg.push_str(&format!(" ({detail})"));
+        }
+        if let Some(hint) = db.hint() {
+            msg.push_str(&format!("; hint: {hint}"));
+        }
+        return StoreError::Backend(msg);
+    }
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    StoreError::Backend(msg)
+}
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Json(serde::de::Error::custom(what))
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/dbname`, or the key=value
+    /// form), applying missing migrations, with the default pool.
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let config: Config = url
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        PostgresStore::open_config(config, PoolOptions::default())
+    }
+
+    /// Connects with an explicit client configuration and pool settings.
+    pub fn open_config(config: Config, options: PoolOptions) -> Result<PostgresStore, StoreError> {
+        // Connect once directly: a wrong host or password fails now with the server's reason,
+        // instead of after the pool's checkout timeout.
+        let mut client = pool::connect(&config)?;
+        migrations::migrate(&mut client)?;
+        drop(client);
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_connections.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(options.checkout_timeout)
+            .build_unchecked(pool::Manager::new(config));
+        Ok(PostgresStore { pool })
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        let mut conn = self.checkout()?;
+        let row = conn
+            .client
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
+            .map_err(backend)?;
+        Ok(row.get(0))
+    }
+
+    fn checkout(&self) -> Result<r2d2::PooledConnection<pool::Manager>, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Backend(format!("no PostgreSQL connection: {e}")))
+    }
+}
+
+impl GovernanceStore for PostgresStore {
+    fn begin(&self, write: bool) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        let mut conn = self.checkout()?;
+        let start = if write {
+            // Each statement of a READ COMMITTED transaction sees what committed before it, so
+            // once the lock is held the chain head read next is the latest one.
+            format!(
+                "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{WRITE_LOCK_TIMEOUT}'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+            )
+        } else {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string()
+        };
+        if let Err(e) = conn.client.batch_execute(&start) {
+            // The transaction may be open and aborted: do not return this connection to others.
+            conn.broken = true;
+            return Err(backend(e));
+        }
+        Ok(Box::new(PgTx { conn, open: true }))
+    }
+}
+
+/// One transaction on one pooled connection. Dropped without [`StoreTx::commit`], it rolls back.
+struct PgTx {
+    conn: r2d2::PooledConnection<pool::Manager>,
+    open: bool,
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        if self.open && self.conn.client.batch_execute("ROLLBACK").is_err() {
+            // Nothing to report to (the caller has the error that stopped it); a connection
+            // whose rollback failed is not handed out again.
+            self.conn.broken = true;
+        }
+    }
+}
+
+impl PgTx {
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        self.conn.client.query(sql, params).map_err(backend)
+    }
+
+    fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        self.conn.client.query_opt(sql, params).map_err(backend)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        self.conn.client.execute(sql, params).map_err(backend)
+    }
+}
+
+fn to_i64(n: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Backend(format!("{what} {n} is out of range")))
+}
+
+fn to_u64(n: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| corrupt(format!("{what} {n} is negative")))
+}
+
+const AUDIT_COLUMNS: &str = "seq, recorded_at, actor, kind, body, prev_hash, hash";
+
+fn audit_row(r: &Row) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        seq: to_u64(r.try_get(0).map_err(backend)?, "audit sequence number")?,
+        recorded_at: r.try_get(1).map_err(backend)?,
+        user: r.try_get(2).map_err(backend)?,
+        kind: r.try_get(3).map_err(backend)?,
+        body: r.try_get(4).map_err(backend)?,
+        prev_hash: r.try_get(5).map_err(backend)?,
+        hash: r.try_get(6).map_err(backend)?,
+    })
+}
+
+const MODEL_COLUMNS: &str = "version, trainer, artefact_sha256, data_fingerprint, parameters, metrics, card, state, superseded, registered_by, registered_at, approved_by, approval_reason, approved_at, activated_at, retired_at";
+
+fn model_row(r: &Row) -> Result<ModelEntry, StoreError> {
+    let text = |i: usize| -> Result<String, StoreError> { r.try_get(i).map_err(backend) };
+    let opt = |i: usize| -> Result<Option<String>, StoreError> { r.try_get(i).map_err(backend) };
+    let version = text(0)?;
+    let state = text(7)?;
+    let state = ModelState::parse(&state)
+        .ok_or_else(|| corrupt(format!("model {version} has unknown state {state:?}")))?;
+    Ok(ModelEntry {
+        model: NewModel {
+            trainer: text(1)?,
+            artefact_sha256: text(2)?,
+            data_fingerprint: text(3)?,
+            parameters: serde_json::from_str(&text(4)?)?,
+            metrics: serde_json::from_str(&text(5)?)?,
+            card: serde_json::from_str(&text(6)?)?,
+            version,
+        },
+        state,
+        superseded: r.try_get(8).map_err(backend)?,
+        registered_by: text(9)?,
+        registered_at: text(10)?,
+        approved_by: opt(11)?,
+        approval_reason: opt(12)?,
+        approved_at: opt(13)?,
+        activated_at: opt(14)?,
+        retired_at: opt(15)?,
+    })
+}
+
+/// A model entry as statement parameters `$1..$16`, in [`MODEL_COLUMNS`] order.
+struct ModelParams<'e> {
+    entry: &'e ModelEntry,
+    parameters: String,
+    metrics: String,
+    card: String,
+    state: &'static str,
+}
+
+impl<'e> ModelParams<'e> {
+    fn new(entry: &'e ModelEntry) -> Result<Self, StoreError> {
+        Ok(ModelParams {
+            entry,
+            parameters: serde_json::to_string(&entry.model.parameters)?,
+            metrics: serde_json::to_string(&entry.model.metrics)?,
+            card: serde_json::to_string(&entry.model.card)?,
+            state: entry.state.as_str(),
+        })
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 16] {
+        let e = self.entry;
+        [
+            &e.model.version,
+            &e.model.trainer,
+            &e.model.artefact_sha256,
+            &e.model.data_fingerprint,
+            &self.parameters,
+            &self.metrics,
+            &self.card,
+            &self.state,
+            &e.superseded,
+            &e.registered_by,
+            &e.registered_at,
+            &e.approved_by,
+            &e.approval_reason,
+            &e.approved_at,
+            &e.activated_at,
+            &e.retired_at,
+        ]
+    }
+}
+
+const FEEDBACK_COLUMNS: &str = "id, recorded_at, declaration_id, decided_on, decision, fraud, critical_level, amount_recovered, note, officer";
+
+fn feedback_row(r: &Row) -> Result<FeedbackRecord, StoreError> {
+    let level: i16 = r.try_get(6).map_err(backend)?;
+    let id: i64 = r.try_get(0).map_err(backend)?;
+    Ok(FeedbackRecord {
+        id,
+        recorded_at: r.try_get(1).map_err(backend)?,
+        outcome: Outcome {
+            declaration_id: r.try_get(2).map_err(backend)?,
+            decided_on: r.try_get(3).map_err(backend)?,
+            decision: r.try_get(4).map_err(backend)?,
+            fraud: r.try_get(5).map_err(backend)?,
+            critical_level: u8::try_from(level)
+                .map_err(|_| corrupt(format!("feedback {id} has critical level {level}")))?,
+            amount_recovered: r.try_get(7).map_err(backend)?,
+            note: r.try_get(8).map_err(backend)?,
+            reported_officer: r.try_get(9).map_err(backend)?,
+        },
+    })
+}
+
+impl StoreTx for PgTx {
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.open = false;
+        if let Err(e) = self.conn.client.batch_execute("COMMIT") {
+            // The server ended the transaction (rolled back) or the connection is gone.
+            self.conn.broken = true;
+            return Err(backend(e));
+        }
+        Ok(())
+    }
+
+    fn audit_head(&mut self) -> Result<Option<(u64, String)>, StoreError> {
+        match self.query_opt(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            &[],
+        )? {
+            Some(r) => Ok(Some((
+                to_u64(r.try_get(0).map_err(backend)?, "audit sequence number")?,
+                r.try_get(1).map_err(backend)?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    fn audit_append(&mut self, r: &AuditRecord) -> Result<(), StoreError> {
+        let seq = to_i64(r.seq, "audit sequence number")?;
+        self.execute(
+            "INSERT INTO audit_log (seq, recorded_at, actor, kind, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&seq, &r.recorded_at, &r.user, &r.kind, &r.body, &r.prev_hash, &r.hash],
+        )?;
+        Ok(())
+    }
+
+    fn audit_len(&mut self) -> Result<u64, StoreError> {
+        let rows = self.query("SELECT COUNT(*) FROM audit_log", &[])?;
+        let n: i64 = rows
+            .first()
+            .ok_or_else(|| StoreError::Backend("COUNT returned no row".into()))?
+            .try_get(0)
+            .map_err(backend)?;
+        to_u64(n, "audit record count")
+    }
+
+    fn audit_scan(
+        &mut self,
+        kind: Option<&str>,
+        visit: &mut dyn FnMut(AuditRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // Streamed row by row: verifying a long log does not hold it all in memory.
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE $1::TEXT IS NULL OR kind = $1 ORDER BY seq"
+        );
+        let params: [&dyn ToSql; 1] = [&kind];
+        let mut rows = self
+            .conn
+            .client
+            .query_raw(sql.as_str(), params)
+            .map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            visit(audit_row(&r)?)?;
+        }
+        Ok(())
+    }
+
+    fn model(&mut self, version: &str) -> Result<Option<ModelEntry>, StoreError> {
+        self.query_opt(
+            &format!("SELECT {MODEL_COLUMNS} FROM models WHERE version = $1"),
+            &[&version],
+        )?
+        .as_ref()
+        .map(model_row)
+        .transpose()
+    }
+
+    fn models(&mut self) -> Result<Vec<ModelEntry>, StoreError> {
+        self.query(
+            &format!("SELECT {MODEL_COLUMNS} FROM models ORDER BY registered_order"),
+            &[],
+        )?
+        .iter()
+        .map(model_row)
+        .collect()
+    }
+
+    fn insert_model(&mut self, e: &ModelEntry) -> Result<(), StoreError> {
+        let p = ModelParams::new(e)?;
+        self.execute(
+            &format!(
+                "INSERT INTO models ({MODEL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            ),
+            &p.params(),
+        )?;
+        Ok(())
+    }
+
+    fn update_model(&mut self, e: &ModelEntry) -> Result<(), StoreError> {
+        let p = ModelParams::new(e)?;
+        let n = self.execute(
+            "UPDATE models SET trainer = $2, artefact_sha256 = $3, data_fingerprint = $4, parameters = $5, metrics = $6, card = $7, state = $8, superseded = $9, registered_by = $10, registered_at = $11, approved_by = $12, approval_reason = $13, approved_at = $14, activated_at = $15, retired_at = $16
+             WHERE version = $1",
+            &p.params(),
+        )?;
+        if n != 1 {
+            return Err(StoreError::Backend(format!(
+                "model {} is not in the registry",
+                e.model.version
+            )));
+        }
+        Ok(())
+    }
+
+    fn record_activation(
+        &mut self,
+        version: &str,
+        at: &str,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO model_activations (version, activated_at, actor) VALUES ($1, $2, $3)",
+            &[&version, &at, &actor],
+        )?;
+        Ok(())
+    }
+
+    fn activations(&mut self) -> Result<Vec<String>, StoreError> {
+        self.query("SELECT version FROM model_activations ORDER BY seq", &[])?
+            .iter()
+            .map(|r| r.try_get(0).map_err(backend))
+            .collect()
+    }
+
+    fn put_artefact(&mut self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO artefacts (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING",
+            &[&sha256, &bytes],
+        )?;
+        Ok(())
+    }
+
+    fn artefact(&mut self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.query_opt("SELECT bytes FROM artefacts WHERE sha256 = $1", &[&sha256])?
+            .map(|r| r.try_get(0).map_err(backend))
+            .transpose()
+    }
+
+    fn insert_feedback(&mut self, recorded_at: &str, o: &Outcome) -> Result<i64, StoreError> {
+        let level = i16::from(o.critical_level);
+        let rows = self.query(
+            "INSERT INTO feedback (recorded_at, declaration_id, decided_on, decision, fraud, critical_level, amount_recovered, note, officer)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            &[
+                &recorded_at,
+                &o.declaration_id,
+                &o.decided_on,
+                &o.decision,
+                &o.fraud,
+                &level,
+                &o.amount_recovered,
+                &o.note,
+                &o.reported_officer,
+            ],
+        )?;
+        rows.first()
+            .ok_or_else(|| StoreError::Backend("INSERT ... RETURNING gave no id".into()))?
+            .try_get(0)
+            .map_err(backend)
+    }
+
+    fn feedback(&mut self) -> Result<Vec<FeedbackRecord>, StoreError> {
+        self.query(
+            &format!("SELECT {FEEDBACK_COLUMNS} FROM feedback ORDER BY id"),
+            &[],
+        )?
+        .iter()
+        .map(feedback_row)
+        .collect()
+    }
+}

@@ -1,0 +1,143 @@
+//! The schema, as versioned migrations applied at open.
+//!
+//! Migration `i` takes a database from version `i` to `i + 1`; `schema_version` holds one row
+//! per applied migration. To add a table (accounts, tokens, ...): append a migration here (never
+//! edit an applied one), then add its methods to the `StoreTx` impl in `lib.rs`.
+//!
+//! Same logical schema as the SQLite store, with PostgreSQL types: timestamps stay the RFC 3339
+//! text the domain hashed into the audit chain (stored as given), `user` (a reserved word here)
+//! is `actor`, and registration order is an identity column instead of SQLite's rowid.
+
+use borderline_governance::StoreError;
+use postgres::Client;
+
+use crate::{backend, MIGRATION_LOCK};
+
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: audit log, registry with activation history, artefacts by content hash, feedback; the
+    // append-only rules as triggers. (SQLite reached the same schema in two steps; PostgreSQL
+    // starts from its final shape.)
+    r#"
+CREATE FUNCTION borderline_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
+END
+$$;
+
+CREATE TABLE audit_log (
+    seq         BIGINT PRIMARY KEY CHECK (seq > 0),
+    recorded_at TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_kind ON audit_log (kind, seq);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('the audit log is append-only');
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('the audit log is append-only');
+
+CREATE TABLE models (
+    registered_order BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    version          TEXT PRIMARY KEY,
+    state            TEXT NOT NULL CHECK (state IN ('draft', 'approved', 'active', 'retired')),
+    superseded       BOOLEAN NOT NULL DEFAULT FALSE,
+    trainer          TEXT NOT NULL,
+    registered_by    TEXT NOT NULL,
+    registered_at    TEXT NOT NULL,
+    artefact_sha256  TEXT NOT NULL,
+    data_fingerprint TEXT NOT NULL,
+    parameters       TEXT NOT NULL,
+    metrics          TEXT NOT NULL,
+    card             TEXT NOT NULL,
+    approved_by      TEXT,
+    approval_reason  TEXT,
+    approved_at      TEXT,
+    activated_at     TEXT,
+    retired_at       TEXT
+);
+CREATE UNIQUE INDEX models_one_active ON models (state) WHERE state = 'active';
+CREATE TRIGGER models_no_delete BEFORE DELETE ON models
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('registered models are retired, never deleted');
+CREATE TRIGGER models_no_truncate BEFORE TRUNCATE ON models
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('registered models are retired, never deleted');
+
+CREATE TABLE model_activations (
+    seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version      TEXT NOT NULL REFERENCES models (version),
+    activated_at TEXT NOT NULL,
+    actor        TEXT NOT NULL
+);
+CREATE TRIGGER model_activations_append_only BEFORE UPDATE OR DELETE ON model_activations
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('the activation history is append-only');
+
+CREATE TABLE artefacts (
+    sha256 TEXT PRIMARY KEY,
+    bytes  BYTEA NOT NULL
+);
+CREATE TRIGGER artefacts_no_update BEFORE UPDATE ON artefacts
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('artefacts are stored by content hash and never changed');
+CREATE TRIGGER artefacts_no_delete BEFORE DELETE ON artefacts
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('artefacts are stored by content hash and never deleted');
+CREATE TRIGGER artefacts_no_truncate BEFORE TRUNCATE ON artefacts
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('artefacts are stored by content hash and never deleted');
+
+CREATE TABLE feedback (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    recorded_at      TEXT NOT NULL,
+    declaration_id   TEXT NOT NULL,
+    decided_on       DATE NOT NULL,
+    decision         TEXT NOT NULL,
+    fraud            BOOLEAN NOT NULL,
+    critical_level   SMALLINT NOT NULL,
+    amount_recovered DOUBLE PRECISION,
+    note             TEXT,
+    officer          TEXT NOT NULL
+);
+CREATE INDEX feedback_by_date ON feedback (decided_on);
+CREATE TRIGGER feedback_append_only BEFORE UPDATE OR DELETE ON feedback
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('feedback is append-only: record a correction instead');
+CREATE TRIGGER feedback_no_truncate BEFORE TRUNCATE ON feedback
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('feedback is append-only: record a correction instead');
+"#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies the migrations the database lacks, in one transaction, and refuses a newer schema.
+/// Several processes starting at once take turns on an advisory lock, so each migration runs
+/// exactly once.
+pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction().map_err(backend)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(backend)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+             version    BIGINT PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .map_err(backend)?;
+    let found: i64 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
+        .map_err(backend)?
+        .get(0);
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Schema {
+            found,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        tx.batch_execute(sql).map_err(backend)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&(i as i64 + 1)],
+        )
+        .map_err(backend)?;
+    }
+    tx.commit().map_err(backend)
+}

@@ -1,0 +1,242 @@
+//! The governance store contract suite on PostgreSQL, plus what the database itself refuses
+//! and how the schema is versioned. Runs against the cluster of `BORDERLINE_TEST_POSTGRES`
+//! (scripts/postgres.sh); skipped with a message when it is not set.
+
+mod support;
+
+use borderline_governance::audit::AuditRecord;
+use borderline_governance::contract::{run_all, Tamper};
+use borderline_governance::registry::sha256_hex;
+use borderline_governance::{GovernanceStore, StoreError, StoreTx};
+use borderline_store_postgres::{PostgresStore, SCHEMA_VERSION};
+use support::TestDb;
+
+/// The store under test, with raw SQL access for [`Tamper`]. The store is dropped before its
+/// database (field order).
+struct Harness {
+    store: PostgresStore,
+    db: TestDb,
+}
+
+impl GovernanceStore for Harness {
+    fn begin(&self, write: bool) -> Result<Box<dyn StoreTx + '_>, StoreError> {
+        self.store.begin(write)
+    }
+}
+
+/// The server's message for a refused statement.
+fn refusal(result: Result<u64, postgres::Error>) -> Option<String> {
+    result.err().map(|e| {
+        e.as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_else(|| e.to_string())
+    })
+}
+
+impl Harness {
+    fn refused(&self, sql: &str) -> bool {
+        refusal(self.db.raw().execute(sql, &[])).is_some_and(|m| m.contains("append-only"))
+    }
+
+    fn force(&self, sql: &str) {
+        self.db
+            .raw()
+            .batch_execute(&format!(
+                "ALTER TABLE audit_log DISABLE TRIGGER USER; ALTER TABLE artefacts DISABLE TRIGGER USER; {sql}"
+            ))
+            .expect("tamper");
+    }
+}
+
+impl Tamper for Harness {
+    fn try_rewrite_audit(&self, seq: u64) -> bool {
+        self.refused(&format!(
+            "UPDATE audit_log SET actor = 'someone.else' WHERE seq = {seq}"
+        ))
+    }
+
+    fn try_delete_audit(&self, seq: u64) -> bool {
+        self.refused(&format!("DELETE FROM audit_log WHERE seq = {seq}"))
+    }
+
+    fn force_change_audit_byte(&self, seq: u64) {
+        self.force(&format!(
+            "UPDATE audit_log SET body = replace(body, '\"lane\":\"green\"', '\"lane\":\"greeN\"') WHERE seq = {seq}"
+        ));
+    }
+
+    fn force_delete_audit(&self, seq: u64) {
+        self.force(&format!("DELETE FROM audit_log WHERE seq = {seq}"));
+    }
+
+    fn force_swap_audit(&self, a: u64, b: u64) {
+        self.force(&format!(
+            "UPDATE audit_log SET seq = 1000000 WHERE seq = {a};
+             UPDATE audit_log SET seq = {a} WHERE seq = {b};
+             UPDATE audit_log SET seq = {b} WHERE seq = 1000000;"
+        ));
+    }
+
+    fn force_change_artefact(&self, sha256: &str) {
+        self.force(&format!(
+            "UPDATE artefacts SET bytes = bytes || '\\x20'::bytea WHERE sha256 = '{sha256}'"
+        ));
+    }
+
+    fn force_set_model_state(&self, version: &str, state: &str) {
+        self.db
+            .raw()
+            .execute(
+                "UPDATE models SET state = $2 WHERE version = $1",
+                &[&version, &state],
+            )
+            .expect("tamper");
+    }
+
+    fn force_replace_audit(&self, records: &[AuditRecord]) {
+        self.force("DELETE FROM audit_log");
+        let mut raw = self.db.raw();
+        raw.batch_execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+            .expect("tamper");
+        for r in records {
+            raw.execute(
+                "INSERT INTO audit_log (seq, recorded_at, actor, kind, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&(r.seq as i64), &r.recorded_at, &r.user, &r.kind, &r.body, &r.prev_hash, &r.hash],
+            )
+            .expect("insert");
+        }
+    }
+}
+
+#[test]
+fn postgres_passes_the_store_contract() {
+    if support::cluster().is_none() {
+        return;
+    }
+    run_all(|| {
+        let db = TestDb::create().expect("test cluster");
+        Harness {
+            store: db.open(),
+            db,
+        }
+    });
+}
+
+#[test]
+fn the_database_refuses_rewrites_a_second_active_model_and_changed_artefacts() {
+    let Some(db) = TestDb::create() else { return };
+    let _store = db.open();
+    let mut raw = db.raw();
+    raw.execute(
+        "INSERT INTO artefacts (sha256, bytes) VALUES ($1, '\\x01'::bytea)",
+        &[&sha256_hex(&[1])],
+    )
+    .expect("insert");
+    let changed = refusal(raw.execute("UPDATE artefacts SET bytes = '\\x02'::bytea", &[]));
+    assert!(
+        changed
+            .as_deref()
+            .is_some_and(|m| m.contains("never changed")),
+        "{changed:?}"
+    );
+    for table in ["audit_log", "feedback", "artefacts", "models"] {
+        let truncated = refusal(raw.execute(&format!("TRUNCATE {table}"), &[]));
+        assert!(truncated.is_some(), "TRUNCATE {table} was allowed");
+    }
+    for v in ["a", "b"] {
+        raw.execute(
+            "INSERT INTO models (version, state, trainer, registered_by, registered_at, artefact_sha256, data_fingerprint, parameters, metrics, card)
+             VALUES ($1, 'approved', 't', 't', 't', 's', 'f', '{}', '{}', '{}')",
+            &[&v],
+        )
+        .expect("model");
+    }
+    raw.execute(
+        "UPDATE models SET state = 'active' WHERE version = 'a'",
+        &[],
+    )
+    .expect("one active");
+    let second = refusal(raw.execute(
+        "UPDATE models SET state = 'active' WHERE version = 'b'",
+        &[],
+    ));
+    assert!(
+        second
+            .as_deref()
+            .is_some_and(|m| m.contains("models_one_active")),
+        "{second:?}"
+    );
+    let deleted = refusal(raw.execute("DELETE FROM models WHERE version = 'b'", &[]));
+    assert!(
+        deleted
+            .as_deref()
+            .is_some_and(|m| m.contains("never deleted")),
+        "{deleted:?}"
+    );
+}
+
+#[test]
+fn migrations_are_applied_once_and_recorded() {
+    let Some(db) = TestDb::create() else { return };
+    // Four processes starting at once on an empty database: each migration runs once.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| db.open());
+        }
+    });
+    let store = db.open();
+    assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
+    let rows: Vec<i64> = db
+        .raw()
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
+        .expect("schema_version")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(rows, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let Some(db) = TestDb::create() else { return };
+    drop(db.open());
+    db.raw()
+        .execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .expect("newer version");
+    match PostgresStore::open_config(db.config.clone(), Default::default()) {
+        Err(StoreError::Schema { found, expected }) => {
+            assert_eq!((found, expected), (SCHEMA_VERSION + 1, SCHEMA_VERSION))
+        }
+        Err(e) => panic!("expected a schema refusal, got {e}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+#[test]
+fn an_unreachable_server_fails_at_once_with_the_reason_and_no_password() {
+    if support::cluster().is_none() {
+        return;
+    }
+    // A port on loopback where nothing listens (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let started = std::time::Instant::now();
+    let err = match PostgresStore::open(&format!(
+        "postgres://officer:s3cret-pass@127.0.0.1:{port}/borderline"
+    )) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("connected to nothing"),
+    };
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("connect") || err.contains("refused"), "{err}");
+    assert!(!err.contains("s3cret"), "the password leaked into {err}");
+}
