@@ -28,6 +28,9 @@ pub enum AppError {
     Feedback(#[from] borderline_governance::feedback::FeedbackError),
     #[error(transparent)]
     Actor(#[from] borderline_governance::actor::ActorError),
+    /// Authentication failed, or the actor may not do this.
+    #[error(transparent)]
+    Identity(#[from] borderline_governance::identity::IdentityError),
     #[error(transparent)]
     AuditExport(#[from] borderline_governance::audit::ExportError),
     #[error("{what}: {source}")]

@@ -11,6 +11,7 @@ pub mod declarations;
 pub mod error;
 pub mod governance;
 pub mod hs;
+pub mod identity;
 pub mod screening;
 pub mod targeting;
 #[cfg(feature = "training")]
