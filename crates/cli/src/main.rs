@@ -7,6 +7,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod accounts;
 mod bench;
 mod governance;
 mod hs;
@@ -45,6 +46,8 @@ enum Command {
     Hs(hs::Command),
     #[command(flatten)]
     Governance(governance::Command),
+    #[command(flatten)]
+    Accounts(accounts::Command),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -58,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         Command::Screening(c) => screen::run(c)?,
         Command::Hs(c) => hs::run(c)?,
         Command::Governance(c) => governance::run(c)?,
+        Command::Accounts(c) => accounts::run(c)?,
     }
     Ok(())
 }
