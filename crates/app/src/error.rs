@@ -38,6 +38,12 @@ pub enum AppError {
         what: String,
         source: std::io::Error,
     },
+    /// One field of the input is invalid: `field` is its path (e.g. `[0].hs_code`).
+    #[error("{field}: {problem}")]
+    Field { field: String, problem: String },
+    /// A resource the use case needs is not there yet (e.g. no active model).
+    #[error("{0}")]
+    Unavailable(String),
     /// The request is well-formed but cannot be honoured (e.g. contradictory options).
     #[error("{0}")]
     Invalid(String),
