@@ -14,6 +14,7 @@ mod hs;
 mod network;
 mod output;
 mod screen;
+mod serve;
 mod targeting;
 mod valuation;
 
@@ -48,6 +49,8 @@ enum Command {
     Governance(governance::Command),
     #[command(flatten)]
     Accounts(accounts::Command),
+    /// The HTTP API (see README: start the service, first admin, tokens).
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,6 +65,7 @@ fn main() -> anyhow::Result<()> {
         Command::Hs(c) => hs::run(c)?,
         Command::Governance(c) => governance::run(c)?,
         Command::Accounts(c) => accounts::run(c)?,
+        Command::Serve(a) => serve::run(a)?,
     }
     Ok(())
 }

@@ -149,3 +149,24 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+/// Binds `addr` and serves on a multi-threaded runtime until Ctrl-C; `ready` is called with
+/// the bound address (port 0 picks one). For front ends that are not async themselves.
+pub fn run_blocking(
+    addr: std::net::SocketAddr,
+    state: AppState,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        ready(listener.local_addr()?);
+        serve(listener, Arc::new(state), async {
+            // Without a signal handler the server runs until killed; both are fine.
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+    })
+}
