@@ -108,7 +108,7 @@ impl AppState {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let who = self.auth.bearer(header, chrono::Utc::now())?;
-        tracing::Span::current().record("actor", who.actor.id.as_str());
+        tracing::Span::current().record("actor", tracing::field::display(&who.actor.id));
         let key = who.token_id.clone().unwrap_or_else(|| who.actor.id.clone());
         if let Err(after) = self.limiter.take(&key) {
             let mut e = problem::ApiError::new(
