@@ -1,9 +1,11 @@
 //! Reading declaration files: the one place front ends turn a path and a column layout into
 //! declarations, with every row accounted for.
 
-use crate::Result;
+use crate::{AppError, Result};
 use borderline_core::Declaration;
-use borderline_ingest::{drive, DeclarationReader, IngestReport, Profile, QuarantineSink};
+use borderline_ingest::{
+    drive, DeclarationReader, IngestReport, Profile, QuarantineSink, Row, SourceFormat,
+};
 use std::path::{Path, PathBuf};
 
 /// How to read a declaration file.
@@ -125,4 +127,44 @@ pub fn require_accepted(
         read: report.read,
         detail,
     })
+}
+
+/// Declarations given as JSON objects keyed by the generic profile's field names (a service
+/// request), read through the same row validation as files. The first object that would be
+/// quarantined fails the whole request with its index and field: a caller gets every
+/// declaration or an answer saying which field to fix.
+pub fn from_json_objects(objects: &[serde_json::Value]) -> Result<Vec<Declaration>> {
+    let mut text = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        if !o.is_object() {
+            return Err(AppError::Field {
+                field: format!("[{i}]"),
+                problem: "a declaration is a JSON object".into(),
+            });
+        }
+        serde_json::to_writer(&mut text, o).map_err(|e| AppError::Invalid(e.to_string()))?;
+        text.push(b'\n');
+    }
+    if objects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reader = DeclarationReader::from_reader(
+        Box::new(std::io::Cursor::new(text)),
+        "request",
+        SourceFormat::JsonLines,
+        Profile::generic(),
+    )?;
+    let mut out = Vec::with_capacity(objects.len());
+    for row in reader {
+        match row {
+            Row::Accepted(d) => out.push(*d),
+            Row::Quarantined(q) => {
+                return Err(AppError::Field {
+                    field: format!("[{}].{}", q.line.saturating_sub(1), q.field),
+                    problem: q.reason,
+                })
+            }
+        }
+    }
+    Ok(out)
 }

@@ -28,6 +28,9 @@ pub enum AppError {
     Feedback(#[from] borderline_governance::feedback::FeedbackError),
     #[error(transparent)]
     Actor(#[from] borderline_governance::actor::ActorError),
+    /// Authentication failed, or the actor may not do this.
+    #[error(transparent)]
+    Identity(#[from] borderline_governance::identity::IdentityError),
     #[error(transparent)]
     Policy(#[from] borderline_governance::selectivity::PolicyError),
     /// A record could not be serialised (e.g. a declaration hashed for the audit log).
@@ -47,6 +50,12 @@ pub enum AppError {
         read: u64,
         detail: String,
     },
+    /// One field of the input is invalid: `field` is its path (e.g. `[0].hs_code`).
+    #[error("{field}: {problem}")]
+    Field { field: String, problem: String },
+    /// A resource the use case needs is not there yet (e.g. no active model).
+    #[error("{0}")]
+    Unavailable(String),
     /// The request is well-formed but cannot be honoured (e.g. contradictory options).
     #[error("{0}")]
     Invalid(String),

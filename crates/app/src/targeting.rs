@@ -7,7 +7,8 @@ use borderline_core::{lane::lanes_by_rank, Declaration, Lane, Reason, Signal};
 use borderline_ingest::IngestReport;
 use borderline_targeting::metrics::{evaluate, EvaluationReport};
 use borderline_targeting::model::ModelArtefact;
-use borderline_targeting::score::{Explain, Scorer, BLOCK};
+pub use borderline_targeting::score::Explain;
+use borderline_targeting::score::{Scorer, BLOCK};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -272,6 +273,14 @@ impl ActiveScorer {
         match self.current.read() {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// No model for new requests (the active one was retired); returns the previous scorer.
+    pub fn clear(&self) -> Option<Arc<Scorer>> {
+        match self.current.write() {
+            Ok(mut g) => g.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
         }
     }
 

@@ -124,3 +124,21 @@ pub fn check_file(
         history,
     })
 }
+
+/// Checks one declaration against loaded benchmarks (an officer's review through a service).
+pub fn check_one(benchmarks: &Benchmarks, d: &Declaration) -> Checked {
+    let c = benchmarks.check(d);
+    let reasons = benchmarks.reasons(d, &c);
+    let data_quality = matches!(c.outcome, CheckOutcome::DataQuality { .. });
+    Checked {
+        declaration_id: d.declaration_id.to_string(),
+        check: c,
+        reasons,
+        data_quality,
+    }
+}
+
+/// Loads a benchmarks file written by `valuation build`.
+pub fn load_benchmarks(path: &std::path::Path) -> Result<Benchmarks> {
+    Ok(Benchmarks::load(path)?)
+}

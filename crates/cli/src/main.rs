@@ -7,12 +7,14 @@
 
 use clap::{Parser, Subcommand};
 
+mod accounts;
 mod bench;
 mod governance;
 mod hs;
 mod network;
 mod output;
 mod screen;
+mod serve;
 mod store;
 mod targeting;
 mod valuation;
@@ -46,6 +48,10 @@ enum Command {
     Hs(hs::Command),
     #[command(flatten)]
     Governance(governance::Command),
+    #[command(flatten)]
+    Accounts(accounts::Command),
+    /// The HTTP API (see README: start the service, first admin, tokens).
+    Serve(serve::ServeArgs),
 }
 
 /// Restores the default action of SIGPIPE, which the Rust runtime ignores: a closed pipe
@@ -53,8 +59,8 @@ enum Command {
 /// instead of failing every later write with "Broken pipe".
 #[cfg(unix)]
 fn end_quietly_on_closed_pipe() {
-    // SAFETY: called first thing in main, before any thread exists; it only resets a signal
-    // disposition to the system default.
+    // SAFETY: called in main right after argument parsing, before any thread exists; it only
+    // resets a signal disposition to the system default.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
@@ -67,8 +73,12 @@ fn end_quietly_on_closed_pipe() {}
 /// was accepted, a broken audit chain, a refused governance action); 2 a usage error (and
 /// `hs validate` of an invalid code). Documented in README.md.
 fn main() -> anyhow::Result<()> {
-    end_quietly_on_closed_pipe();
     let cli = Cli::parse();
+    // Filters end quietly on a closed pipe; the server keeps the runtime's default (its sockets
+    // report a closed peer as an error on that connection only).
+    if !matches!(cli.command, Command::Serve(_)) {
+        end_quietly_on_closed_pipe();
+    }
     match cli.command {
         Command::Targeting(c) => targeting::run(c)?,
         Command::Valuation(c) => valuation::run(c)?,
@@ -78,6 +88,8 @@ fn main() -> anyhow::Result<()> {
         Command::Screening(c) => screen::run(c)?,
         Command::Hs(c) => hs::run(c)?,
         Command::Governance(c) => governance::run(c)?,
+        Command::Accounts(c) => accounts::run(c)?,
+        Command::Serve(a) => serve::run(a)?,
     }
     Ok(())
 }

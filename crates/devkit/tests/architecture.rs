@@ -221,6 +221,58 @@ fn the_sqlite_store_keeps_records_and_knows_no_workflow() {
 }
 
 #[test]
+fn the_server_holds_no_workflow_and_only_the_cli_depends_on_it() {
+    let g = graph();
+    // The server's own crates: the application core, the governance types it authorizes
+    // with, and core types. No analytic module, store engine, trainer or CLI directly.
+    let ours: Vec<&String> = g["borderline-server"]
+        .iter()
+        .filter(|d| d.starts_with("borderline-"))
+        .collect();
+    for d in &ours {
+        assert!(
+            [
+                "borderline-app",
+                "borderline-governance",
+                "borderline-core",
+                "borderline-store-sqlite",
+            ]
+            .contains(&d.as_str()),
+            "borderline-server must not depend on {d}"
+        );
+    }
+    assert_free_of(
+        "borderline-server",
+        &[
+            "borderline-training",
+            "lightgbm3",
+            "lightgbm3-sys",
+            "borderline-cli",
+            "borderline-devkit",
+            "clap",
+            "anyhow",
+        ],
+    );
+    for p in g
+        .keys()
+        .filter(|p| *p != "borderline-cli" && *p != "borderline-server")
+    {
+        assert!(
+            !closure(&g, p).contains("borderline-server"),
+            "{p} must not depend on borderline-server (only the CLI starts it)"
+        );
+    }
+}
+
+#[test]
+fn the_application_core_does_not_depend_on_the_server_or_a_web_framework() {
+    assert_free_of(
+        "borderline-app",
+        &["borderline-server", "axum", "tokio", "hyper"],
+    );
+}
+
+#[test]
 fn the_postgres_store_keeps_records_and_knows_no_workflow() {
     assert_free_of(
         "borderline-store-postgres",

@@ -14,11 +14,13 @@ use crate::audit::{
 use crate::checkpoint::{CheckpointFinding, CheckpointKey};
 use crate::feedback::{FeedbackError, FeedbackLog, Outcome};
 use crate::integrity::verify_store;
+use crate::identity::{token_sha256, Identity, IdentityError, NewAccount, Principal, TOKEN_PREFIX};
 use crate::registry::{
     sha256_hex, GroupPerformance, ModelCard, ModelState, NewModel, Registry, RegistryError,
 };
 use crate::replay::RegistryFinding;
 use crate::store::GovernanceStore;
+use crate::Role;
 use chrono::NaiveDate;
 
 /// Raw access to a store's records, as someone with the database (not the API) has it.
@@ -47,7 +49,7 @@ pub trait Tamper {
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 15] = [
+    let checks: [Check<S>; 17] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -87,6 +89,11 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
             "checkpoints_detect_truncation_emptying_and_rewrite",
             checkpoints_detect_truncation_emptying_and_rewrite,
         ),
+        (
+            "accounts_bootstrap_once_and_audit_the_actor",
+            accounts_bootstrap_once,
+        ),
+        ("tokens_authenticate_until_revoked", tokens_until_revoked),
     ];
     for (name, check) in checks {
         let store = make_store();
@@ -662,4 +669,145 @@ fn checkpoints_detect_truncation_emptying_and_rewrite<S: GovernanceStore + Tampe
     ));
     store.force_replace_audit(&all);
     assert_eq!(findings(store), []);
+}
+
+fn admin_of(store: &dyn GovernanceStore) -> Principal {
+    let id = Identity::new(store);
+    id.bootstrap_admin("root.admin", None, "a long admin passphrase")
+        .expect("bootstrap");
+    id.authenticate_password("root.admin", "a long admin passphrase")
+        .expect("admin password")
+}
+
+fn officer(id: &str) -> NewAccount {
+    NewAccount {
+        id: id.into(),
+        display_name: None,
+        roles: vec![Role::Officer],
+        importer_ids: Vec::new(),
+        password: Some("officer passphrase 1".into()),
+    }
+}
+
+fn accounts_bootstrap_once<S: GovernanceStore + Tamper>(store: &S) {
+    let ident = Identity::new(store);
+    assert!(ident.is_empty().expect("empty"));
+    let admin = admin_of(store);
+    assert!(matches!(
+        ident.bootstrap_admin("second", None, "another long passphrase"),
+        Err(IdentityError::AlreadyBootstrapped)
+    ));
+    let kim = ident
+        .create_account(&admin, &officer("officer.kim"))
+        .expect("create");
+    assert_eq!(kim.roles, vec![Role::Officer]);
+    // A look-alike id (Cyrillic o, zero-width space) is the same person: refused.
+    assert!(matches!(
+        ident.create_account(&admin, &officer("\u{043E}fficer.k\u{200B}im")),
+        Err(IdentityError::Duplicate(_))
+    ));
+    let as_kim = ident
+        .authenticate_password("OFFICER.KIM", "officer passphrase 1")
+        .expect("password");
+    assert_eq!(as_kim.actor.id, "officer.kim");
+    assert!(matches!(
+        ident.create_account(&as_kim, &officer("officer.lee")),
+        Err(IdentityError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        ident.authenticate_password("officer.kim", "wrong passphrase 1"),
+        Err(IdentityError::Unauthenticated)
+    ));
+    ident.disable(&admin, "officer.kim").expect("disable");
+    assert!(matches!(
+        ident.authenticate_password("officer.kim", "officer passphrase 1"),
+        Err(IdentityError::Unauthenticated)
+    ));
+    let records = AuditLog::new(store).records().expect("records");
+    let actions: Vec<(String, String)> = records
+        .iter()
+        .map(|r| match r.event().expect("event") {
+            AuditEvent::Governance(g) => (g.action, r.user.clone()),
+            AuditEvent::Decision(_) => panic!("no decision expected"),
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("account.bootstrap".to_string(), "root.admin".to_string()),
+            ("account.create".to_string(), "root.admin".to_string()),
+            ("account.disable".to_string(), "root.admin".to_string()),
+        ]
+    );
+    for r in &records {
+        assert!(
+            !r.body.contains("passphrase") && !r.body.contains("$argon2"),
+            "{}",
+            r.body
+        );
+    }
+}
+
+fn tokens_until_revoked<S: GovernanceStore + Tamper>(store: &S) {
+    let ident = Identity::new(store);
+    let admin = admin_of(store);
+    ident
+        .create_account(&admin, &officer("officer.kim"))
+        .expect("create");
+    let now = chrono::Utc::now();
+    let issued = ident
+        .create_token(&admin, "officer.kim", "laptop", None)
+        .expect("token");
+    assert!(issued.secret.starts_with(TOKEN_PREFIX));
+    let who = ident.authenticate_token(&issued.secret, now).expect("auth");
+    assert_eq!(who.actor.id, "officer.kim");
+    assert_eq!(who.actor.roles, vec![Role::Officer]);
+    assert_eq!(who.token_id.as_deref(), Some(issued.token.id.as_str()));
+    let listed = ident.tokens(&admin, Some("officer.kim")).expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_ne!(listed[0].secret_sha256, issued.secret);
+    assert_eq!(listed[0].secret_sha256, token_sha256(&issued.secret));
+    // One changed character, or another token text, does not authenticate.
+    let mut wrong = issued.secret.clone();
+    wrong.pop();
+    wrong.push('x');
+    assert!(ident.authenticate_token(&wrong, now).is_err());
+    assert!(ident.authenticate_token("Bearer nothing", now).is_err());
+    // Expiry.
+    let short = ident
+        .create_token(
+            &admin,
+            "officer.kim",
+            "short",
+            Some(now + chrono::Duration::minutes(1)),
+        )
+        .expect("token");
+    assert!(ident.authenticate_token(&short.secret, now).is_ok());
+    assert!(ident
+        .authenticate_token(&short.secret, now + chrono::Duration::minutes(2))
+        .is_err());
+    // Revocation by the token's own account.
+    ident
+        .revoke_token(&who, &issued.token.id)
+        .expect("revoke own");
+    assert!(matches!(
+        ident.authenticate_token(&issued.secret, now),
+        Err(IdentityError::Unauthenticated)
+    ));
+    // Disabling the account stops its other tokens.
+    ident.disable(&admin, "officer.kim").expect("disable");
+    assert!(ident.authenticate_token(&short.secret, now).is_err());
+    let bodies: Vec<String> = AuditLog::new(store)
+        .records()
+        .expect("records")
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
+    assert!(bodies.iter().any(|b| b.contains("token.revoke")));
+    for b in &bodies {
+        assert!(
+            !b.contains(&issued.secret) && !b.contains(&listed[0].secret_sha256),
+            "{b}"
+        );
+    }
 }

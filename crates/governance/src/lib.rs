@@ -7,7 +7,8 @@
 //! * [`registry`]: models with their cards, draft -> approved -> active -> retired, four-eyes
 //!   approval, one active model, rollback;
 //! * [`monitor`]: population stability (PSI) and hit rates by lane, basis and rule per week;
-//! * [`feedback`]: officers' decisions and inspection outcomes.
+//! * [`feedback`]: officers' decisions and inspection outcomes;
+//! * [`identity`]: local accounts, API tokens and the authorization matrix (`Permission`).
 //!
 //! State lives behind the store traits of [`store`] ([`GovernanceStore`]): the rules are written
 //! here once, and a store (SQLite in `borderline-store-sqlite`) only keeps records. Who acts is an
@@ -21,6 +22,7 @@ pub mod checkpoint;
 pub mod contract;
 pub mod feedback;
 pub mod integrity;
+pub mod identity;
 pub use borderline_core::lane;
 pub mod monitor;
 pub mod registry;

@@ -9,6 +9,7 @@
 
 use crate::audit::AuditRecord;
 use crate::feedback::{FeedbackRecord, Outcome};
+use crate::identity::{Account, ApiToken};
 use crate::registry::ModelEntry;
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,52 @@ pub trait StoreTx {
     fn insert_feedback(&mut self, recorded_at: &str, outcome: &Outcome) -> Result<i64, StoreError>;
     /// Every feedback record in id order.
     fn feedback(&mut self) -> Result<Vec<FeedbackRecord>, StoreError>;
+
+    // Accounts and API tokens (see `crate::identity`). A store without them refuses (the
+    // defaults), so a store written before accounts existed still builds; the contract suite
+    // fails it until it implements them.
+
+    /// The account whose `canonical_id` is this.
+    fn account(&mut self, canonical_id: &str) -> Result<Option<Account>, StoreError> {
+        let _ = canonical_id;
+        Err(no_accounts())
+    }
+    /// Every account in creation order.
+    fn accounts(&mut self) -> Result<Vec<Account>, StoreError> {
+        Err(no_accounts())
+    }
+    /// Inserts a new account; a second account with the same `canonical_id` is refused.
+    fn insert_account(&mut self, account: &Account) -> Result<(), StoreError> {
+        let _ = account;
+        Err(no_accounts())
+    }
+    /// Replaces the stored account of `account.canonical_id`.
+    fn update_account(&mut self, account: &Account) -> Result<(), StoreError> {
+        let _ = account;
+        Err(no_accounts())
+    }
+    fn insert_token(&mut self, token: &ApiToken) -> Result<(), StoreError> {
+        let _ = token;
+        Err(no_accounts())
+    }
+    fn token_by_sha256(&mut self, secret_sha256: &str) -> Result<Option<ApiToken>, StoreError> {
+        let _ = secret_sha256;
+        Err(no_accounts())
+    }
+    /// Tokens of one account (by canonical id) or of all, in creation order.
+    fn tokens(&mut self, account: Option<&str>) -> Result<Vec<ApiToken>, StoreError> {
+        let _ = account;
+        Err(no_accounts())
+    }
+    /// Replaces the stored token of `token.id` (revocation).
+    fn update_token(&mut self, token: &ApiToken) -> Result<(), StoreError> {
+        let _ = token;
+        Err(no_accounts())
+    }
+}
+
+fn no_accounts() -> StoreError {
+    StoreError::Backend("this governance store keeps no accounts or tokens".into())
 }
 
 /// Current time as stored in every record: RFC 3339, UTC, milliseconds.

@@ -10,6 +10,7 @@
 
 use borderline_governance::audit::AuditRecord;
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
+use borderline_governance::identity::{Account, ApiToken};
 use borderline_governance::registry::{sha256_hex, ModelEntry, ModelState, NewModel};
 use borderline_governance::{GovernanceStore, StoreError, StoreTx};
 use chrono::NaiveDate;
@@ -92,6 +93,35 @@ CREATE TRIGGER IF NOT EXISTS artefacts_no_update BEFORE UPDATE ON artefacts
 BEGIN SELECT RAISE(ABORT, 'artefacts are stored by content hash and never changed'); END;
 CREATE TRIGGER IF NOT EXISTS artefacts_no_delete BEFORE DELETE ON artefacts
 BEGIN SELECT RAISE(ABORT, 'artefacts are stored by content hash and never deleted'); END;
+"#,
+    // 3: local accounts and API tokens (only the SHA-256 of a token, only the argon2 PHC
+    // string of a password).
+    r#"
+CREATE TABLE IF NOT EXISTS accounts (
+    canonical_id  TEXT PRIMARY KEY,
+    id            TEXT NOT NULL,
+    display_name  TEXT NOT NULL,
+    roles         TEXT NOT NULL,
+    importer_ids  TEXT NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    password_hash TEXT,
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS accounts_no_delete BEFORE DELETE ON accounts
+BEGIN SELECT RAISE(ABORT, 'accounts are disabled, never deleted'); END;
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id            TEXT PRIMARY KEY,
+    account       TEXT NOT NULL REFERENCES accounts(canonical_id),
+    label         TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    created_at    TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    expires_at    TEXT,
+    revoked_at    TEXT
+);
+CREATE TRIGGER IF NOT EXISTS api_tokens_no_delete BEFORE DELETE ON api_tokens
+BEGIN SELECT RAISE(ABORT, 'tokens are revoked, never deleted'); END;
 "#,
 ];
 
@@ -550,6 +580,191 @@ impl StoreTx for SqliteTx<'_> {
         let rows = stmt.query_map([], feedback_row).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
+
+    fn account(&mut self, canonical_id: &str) -> Result<Option<Account>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE canonical_id = ?1"),
+                [canonical_id],
+                account_row,
+            )
+            .optional()
+            .map_err(backend)?
+            .map(account_entry)
+            .transpose()
+    }
+
+    fn accounts(&mut self) -> Result<Vec<Account>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY rowid"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([], account_row).map_err(backend)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(account_entry(r.map_err(backend)?)?);
+        }
+        Ok(out)
+    }
+
+    fn insert_account(&mut self, a: &Account) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                params![
+                    a.canonical_id,
+                    a.id,
+                    a.display_name,
+                    serde_json::to_string(&a.roles)?,
+                    serde_json::to_string(&a.importer_ids)?,
+                    a.disabled,
+                    a.password_hash,
+                    a.created_at,
+                    a.created_by
+                ],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn update_account(&mut self, a: &Account) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE accounts SET id = ?2, display_name = ?3, roles = ?4, importer_ids = ?5, disabled = ?6, password_hash = ?7, created_at = ?8, created_by = ?9 WHERE canonical_id = ?1",
+                params![
+                    a.canonical_id,
+                    a.id,
+                    a.display_name,
+                    serde_json::to_string(&a.roles)?,
+                    serde_json::to_string(&a.importer_ids)?,
+                    a.disabled,
+                    a.password_hash,
+                    a.created_at,
+                    a.created_by
+                ],
+            )
+            .map_err(backend)?;
+        if n != 1 {
+            return Err(StoreError::Backend(format!("no account {}", a.id)));
+        }
+        Ok(())
+    }
+
+    fn insert_token(&mut self, t: &ApiToken) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                &format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    t.id,
+                    t.account,
+                    t.label,
+                    t.secret_sha256,
+                    t.created_at,
+                    t.created_by,
+                    t.expires_at,
+                    t.revoked_at
+                ],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn token_by_sha256(&mut self, secret_sha256: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_sha256 = ?1"),
+                [secret_sha256],
+                token_row,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn tokens(&mut self, account: Option<&str>) -> Result<Vec<ApiToken>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE ?1 IS NULL OR account = ?1 ORDER BY rowid"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([account], token_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn update_token(&mut self, t: &ApiToken) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE api_tokens SET account = ?2, label = ?3, secret_sha256 = ?4, created_at = ?5, created_by = ?6, expires_at = ?7, revoked_at = ?8 WHERE id = ?1",
+                params![
+                    t.id,
+                    t.account,
+                    t.label,
+                    t.secret_sha256,
+                    t.created_at,
+                    t.created_by,
+                    t.expires_at,
+                    t.revoked_at
+                ],
+            )
+            .map_err(backend)?;
+        if n != 1 {
+            return Err(StoreError::Backend(format!("no token {}", t.id)));
+        }
+        Ok(())
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "canonical_id, id, display_name, roles, importer_ids, disabled, password_hash, created_at, created_by";
+
+type RawAccount = ([String; 5], bool, Option<String>, [String; 2]);
+
+fn account_row(r: &rusqlite::Row) -> rusqlite::Result<RawAccount> {
+    Ok((
+        [r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
+        r.get(5)?,
+        r.get(6)?,
+        [r.get(7)?, r.get(8)?],
+    ))
+}
+
+fn account_entry(raw: RawAccount) -> Result<Account, StoreError> {
+    let (
+        [canonical_id, id, display_name, roles, importer_ids],
+        disabled,
+        password_hash,
+        [created_at, created_by],
+    ) = raw;
+    Ok(Account {
+        canonical_id,
+        id,
+        display_name,
+        roles: serde_json::from_str(&roles)?,
+        importer_ids: serde_json::from_str(&importer_ids)?,
+        disabled,
+        password_hash,
+        created_at,
+        created_by,
+    })
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, account, label, secret_sha256, created_at, created_by, expires_at, revoked_at";
+
+fn token_row(r: &rusqlite::Row) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        label: r.get(2)?,
+        secret_sha256: r.get(3)?,
+        created_at: r.get(4)?,
+        created_by: r.get(5)?,
+        expires_at: r.get(6)?,
+        revoked_at: r.get(7)?,
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,70 @@
+//! `borderline serve`: the HTTP API on the governance database (see borderline-server).
+
+use crate::accounts::StoreArgs;
+use anyhow::{bail, Context, Result};
+use borderline_app::identity;
+use borderline_server::{AppState, ServerConfig};
+use borderline_store_sqlite::SqliteStore;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default; put a TLS terminator or --tls-* in front of
+    /// anything wider).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Unit-value benchmarks file (`valuation build`) for /v1/valuation/check.
+    #[arg(long)]
+    pub benchmarks: Option<PathBuf>,
+    /// Largest request body in KiB.
+    #[arg(long, default_value_t = 1024)]
+    pub max_body_kib: usize,
+    /// Per-token sustained requests per second.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BORDERLINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let path = args.store.path();
+    let store = SqliteStore::open_existing(&path).with_context(|| {
+        format!(
+            "opening {} (create it with `borderline accounts bootstrap ADMIN --db {}`)",
+            path.display(),
+            path.display()
+        )
+    })?;
+    if identity::no_accounts(&store)? {
+        bail!(
+            "{} has no account: create the first administrator with `borderline accounts bootstrap ADMIN --db {}`",
+            path.display(),
+            path.display()
+        );
+    }
+    let benchmarks = args
+        .benchmarks
+        .as_deref()
+        .map(borderline_app::valuation::load_benchmarks)
+        .transpose()?;
+    let config = ServerConfig {
+        max_body_bytes: args.max_body_kib.max(1) * 1024,
+        rate_per_second: args.rate,
+        rate_burst: (args.rate * 2.0).max(1.0),
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(Arc::new(store), config, benchmarks)?;
+    borderline_server::run_blocking(args.listen, state, |addr| {
+        eprintln!("borderline serving on http://{addr} (API description at /openapi.json, /docs)");
+    })
+    .with_context(|| format!("serving on {}", args.listen))
+}

@@ -1,0 +1,982 @@
+//! The endpoints: each authenticates and authorizes, makes one call into `borderline_app`
+//! (on the blocking pool: scoring and the store are CPU and disk work), and answers JSON.
+
+use crate::extract::{ApiJson, ApiQuery};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use borderline_app::governance::{audit, feedback, models};
+use borderline_app::screening::Party;
+use borderline_app::targeting::Reasons;
+use borderline_app::{decisions, declarations, selfcheck, yente, AppError};
+use borderline_governance::feedback::Outcome;
+use borderline_governance::identity::Permission;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{OpenApi, ToSchema};
+
+type St = State<Arc<AppState>>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Runs a use case on the blocking pool; a panic in it is a 500, never a dropped connection.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(f)).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => {
+            tracing::error!(error = %e, "use case panicked");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server could not complete the request",
+            ))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- request and response types
+
+/// A declaration, keyed by the generic profile's field names (README, "Input layouts").
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct DeclarationIn {
+    pub declaration_id: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub importer: String,
+    /// 6 to 10 digits.
+    pub hs_code: String,
+    /// ISO 3166 alpha-2 or alpha-3.
+    pub origin_country: String,
+    pub net_mass_kg: f64,
+    pub customs_value: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declarant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub courier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure_country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_use: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Duty rate in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_indicator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity_unit: Option<String>,
+}
+
+/// Converts request declarations through the ingest row validation; errors name
+/// `{prefix}[i].field` (or `{prefix}.field` for a single one).
+fn to_declarations(
+    rows: &[DeclarationIn],
+    prefix: &str,
+    single: bool,
+) -> Result<Vec<borderline_core::Declaration>, AppError> {
+    let values: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|d| serde_json::to_value(d).map_err(|e| AppError::Invalid(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    declarations::from_json_objects(&values).map_err(|e| match e {
+        AppError::Field { field, problem } => {
+            let field = if single {
+                format!("{prefix}{}", field.trim_start_matches("[0]"))
+            } else {
+                format!("{prefix}{field}")
+            };
+            AppError::Field { field, problem }
+        }
+        other => other,
+    })
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonMethod {
+    #[default]
+    Exact,
+    Fast,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ScoreRequest {
+    pub declaration: DeclarationIn,
+    /// How to explain red and yellow lanes (default exact TreeSHAP).
+    #[serde(default)]
+    pub reasons: ReasonMethod,
+    /// Model reasons per declaration (1-20, default 5).
+    #[serde(default)]
+    pub top_reasons: Option<u8>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RankRequest {
+    /// 1 to 10,000 declarations decided together.
+    pub declarations: Vec<DeclarationIn>,
+    /// Red lane share in percent (default 5).
+    #[serde(default)]
+    pub red_percent: Option<f64>,
+    /// Yellow lane share in percent (default 10).
+    #[serde(default)]
+    pub yellow_percent: Option<f64>,
+    #[serde(default)]
+    pub reasons: ReasonMethod,
+    #[serde(default)]
+    pub top_reasons: Option<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReasonOut {
+    /// `model`, `module`, `rule`, `screening`, ...
+    #[schema(value_type = String)]
+    pub kind: serde_json::Value,
+    pub code: String,
+    pub text: String,
+    pub contribution: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DecisionOut {
+    pub declaration_id: String,
+    /// Rank in the batch (1 = riskiest); absent for a single declaration.
+    pub rank: Option<u64>,
+    /// Calibrated probability of fraud.
+    pub risk_score: f64,
+    /// `red`, `yellow`, `blue` or `green`.
+    pub lane: String,
+    pub reasons: Vec<ReasonOut>,
+    pub model_version: String,
+}
+
+fn lane_name<T: Serialize>(lane: &T) -> String {
+    serde_json::to_value(lane)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn reasons_out(reasons: &[borderline_core::Reason]) -> Vec<ReasonOut> {
+    reasons
+        .iter()
+        .map(|r| ReasonOut {
+            kind: serde_json::to_value(r.kind).unwrap_or_default(),
+            code: r.code.clone(),
+            text: r.text.clone(),
+            contribution: r.contribution,
+        })
+        .collect()
+}
+
+fn decision_out(d: decisions::Decided) -> DecisionOut {
+    DecisionOut {
+        lane: lane_name(&d.lane),
+        reasons: reasons_out(&d.reasons),
+        declaration_id: d.declaration_id,
+        rank: d.rank.map(|r| r as u64),
+        risk_score: d.risk_score,
+        model_version: d.model_version,
+    }
+}
+
+fn reasons_of(method: ReasonMethod, top: Option<u8>) -> Result<Reasons, AppError> {
+    let top = top.unwrap_or(5);
+    if !(1..=20).contains(&top) {
+        return Err(AppError::Field {
+            field: "top_reasons".into(),
+            problem: "between 1 and 20".into(),
+        });
+    }
+    use borderline_app::targeting::Explain;
+    Ok(Reasons {
+        method: match method {
+            ReasonMethod::Exact => Some(Explain::Exact),
+            ReasonMethod::Fast => Some(Explain::Fast),
+            ReasonMethod::None => None,
+        },
+        top: top as usize,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RankResponse {
+    pub decisions: Vec<DecisionOut>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecordedDecision {
+    pub declaration_id: String,
+    pub input_hash: String,
+    pub model_version: String,
+    pub rules_version: String,
+    pub score: f64,
+    pub lane: String,
+    /// `score`, `rule`, `random`, `exploration`, `release`.
+    pub basis: String,
+    pub why: String,
+    pub reasons: Vec<ReasonOut>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct OutcomeIn {
+    pub declaration_id: String,
+    pub fraud: bool,
+    /// `YYYY-MM-DD` (default today).
+    #[serde(default)]
+    pub decided_on: Option<String>,
+    /// e.g. `inspected`, `released`, `seized` (default `inspected`).
+    #[serde(default)]
+    pub decision: Option<String>,
+    /// 0 none, 1 fraud, 2 critical (default 1 when fraud, else 0).
+    #[serde(default)]
+    pub critical_level: Option<u8>,
+    #[serde(default)]
+    pub amount_recovered: Option<f64>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OutcomeRecorded {
+    pub id: i64,
+    /// The authenticated actor the audit record names.
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DeclarationBody {
+    pub declaration: DeclarationIn,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SuggestRequest {
+    pub description: String,
+    /// How many codes (1-20, default 5).
+    #[serde(default)]
+    pub k: Option<u8>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct HsCheckRequest {
+    pub description: String,
+    pub declared: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct PartyIn {
+    pub name: String,
+    /// `company`, `person`, `vessel`, `aircraft`.
+    #[serde(default)]
+    pub schema: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub birth_date: Option<String>,
+}
+
+impl PartyIn {
+    fn party(&self) -> Party {
+        Party {
+            id: None,
+            name: self.name.clone(),
+            schema: self.schema.clone(),
+            country: self.country.clone(),
+            address: self.address.clone(),
+            birth_date: self.birth_date.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ScreenRequest {
+    pub party: PartyIn,
+    /// Most hits (1-50, default 10).
+    #[serde(default)]
+    pub limit: Option<u8>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SelfCheckRequest {
+    pub declaration: DeclarationIn,
+    /// The declaration's counterparties (seller, consignor, ...) to screen.
+    #[serde(default)]
+    pub counterparties: Vec<PartyIn>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct MatchParams {
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    /// The model new requests are scored with.
+    pub active_model: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActivationOut {
+    pub active: String,
+    pub replaced: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RollbackOut {
+    pub retired: String,
+    pub reactivated: String,
+}
+
+/// Any JSON object (a module's own result type, documented in docs/).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct AnyObject(serde_json::Value);
+
+fn object<T: Serialize>(v: &T) -> Result<AnyObject, AppError> {
+    serde_json::to_value(v)
+        .map(AnyObject)
+        .map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+// ------------------------------------------------------------------------------ handlers
+
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+async fn healthz(State(st): St) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        active_model: st.scorer.current().map(|s| s.model().model_id.clone()),
+    })
+}
+
+#[utoipa::path(get, path = "/metrics", responses((status = 200, body = String, content_type = "text/plain")))]
+async fn metrics(State(st): St) -> Response {
+    let active = st.scorer.current().map(|s| s.model().model_id.clone());
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        st.metrics.render(active.as_deref()),
+    )
+        .into_response()
+}
+
+async fn openapi_json() -> Response {
+    match openapi().to_json() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        Err(e) => ApiError::from(AppError::Invalid(e.to_string())).into_response(),
+    }
+}
+
+async fn docs_page() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}
+
+#[utoipa::path(post, path = "/v1/declarations/score", request_body = ScoreRequest,
+    responses((status = 200, body = DecisionOut)), security(("bearer" = [])))]
+async fn score(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<ScoreRequest>,
+) -> ApiResult<DecisionOut> {
+    let who = st.authorize(&h, Permission::ScoreDeclarations)?;
+    let scorer = st.scorer.current();
+    let caps = st.config.capacities;
+    let store = st.store.clone();
+    let out = blocking(move || {
+        let reasons = reasons_of(req.reasons, req.top_reasons)?;
+        let d = to_declarations(std::slice::from_ref(&req.declaration), "declaration", true)?;
+        decisions::score_and_record(
+            store.as_ref(),
+            &who.actor,
+            scorer.as_deref(),
+            &d[0],
+            caps,
+            reasons,
+        )
+    })
+    .await?;
+    Ok(Json(decision_out(out)))
+}
+
+const MAX_BATCH: usize = 10_000;
+
+#[utoipa::path(post, path = "/v1/declarations/rank", request_body = RankRequest,
+    responses((status = 200, body = RankResponse)), security(("bearer" = [])))]
+async fn rank(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<RankRequest>,
+) -> ApiResult<RankResponse> {
+    let who = st.authorize(&h, Permission::ScoreDeclarations)?;
+    if req.declarations.is_empty() || req.declarations.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "declarations",
+            format!("1 to {MAX_BATCH} declarations"),
+        ));
+    }
+    let mut caps = st.config.capacities;
+    for (name, given, slot) in [
+        ("red_percent", req.red_percent, &mut caps.red_percent),
+        (
+            "yellow_percent",
+            req.yellow_percent,
+            &mut caps.yellow_percent,
+        ),
+    ] {
+        if let Some(p) = given {
+            if !(0.0..=100.0).contains(&p) {
+                return Err(ApiError::invalid(name, "a percentage between 0 and 100"));
+            }
+            *slot = p;
+        }
+    }
+    if caps.red_percent + caps.yellow_percent > 100.0 {
+        return Err(ApiError::invalid(
+            "yellow_percent",
+            "red and yellow shares exceed 100%",
+        ));
+    }
+    let scorer = st.scorer.current();
+    let store = st.store.clone();
+    let out = blocking(move || {
+        let reasons = reasons_of(req.reasons, req.top_reasons)?;
+        let rows = to_declarations(&req.declarations, "declarations", false)?;
+        decisions::rank_and_record(
+            store.as_ref(),
+            &who.actor,
+            scorer.as_deref(),
+            &rows,
+            caps,
+            reasons,
+        )
+    })
+    .await?;
+    Ok(Json(RankResponse {
+        decisions: out.into_iter().map(decision_out).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/decisions/{id}", params(("id" = String, Path, description = "declaration id")),
+    responses((status = 200, body = RecordedDecision)), security(("bearer" = [])))]
+async fn decision(
+    State(st): St,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<RecordedDecision> {
+    st.authorize(&h, Permission::ReadDecisions)?;
+    let store = st.store.clone();
+    let key = id.clone();
+    let found = blocking(move || decisions::lookup(store.as_ref(), &key)).await?;
+    let d = found.ok_or_else(|| {
+        ApiError::not_found(format!("no decision recorded for declaration {id:?}"))
+    })?;
+    Ok(Json(RecordedDecision {
+        lane: lane_name(&d.lane),
+        basis: lane_name(&d.basis),
+        reasons: reasons_out(&d.reasons),
+        declaration_id: d.declaration_id,
+        input_hash: d.input_hash,
+        model_version: d.model_version,
+        rules_version: d.rules_version,
+        score: d.score,
+        why: d.why,
+    }))
+}
+
+#[utoipa::path(post, path = "/v1/outcomes", request_body = OutcomeIn,
+    responses((status = 201, body = OutcomeRecorded)), security(("bearer" = [])))]
+async fn outcome(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<OutcomeIn>,
+) -> Result<(StatusCode, Json<OutcomeRecorded>), ApiError> {
+    let who = st.authorize(&h, Permission::RecordOutcomes)?;
+    let decided_on = match req.decided_on.as_deref() {
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| ApiError::invalid("decided_on", "a date YYYY-MM-DD"))?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let o = Outcome {
+        declaration_id: req.declaration_id,
+        decided_on,
+        decision: req.decision.unwrap_or_else(|| "inspected".into()),
+        fraud: req.fraud,
+        critical_level: req.critical_level.unwrap_or(u8::from(req.fraud)),
+        amount_recovered: req.amount_recovered,
+        note: req.note,
+        // The officer is the authenticated actor, never a name from the request.
+        reported_officer: who.actor.id.clone(),
+    };
+    let store = st.store.clone();
+    let actor = who.actor.clone();
+    let id = blocking(move || feedback::record(store.as_ref(), &actor, &o)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(OutcomeRecorded {
+            id,
+            recorded_by: who.actor.id,
+        }),
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/valuation/check", request_body = DeclarationBody,
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn valuation_check(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<DeclarationBody>,
+) -> ApiResult<AnyObject> {
+    st.authorize(&h, Permission::CheckValuation)?;
+    let b = st.benchmarks.clone();
+    let out = blocking(move || {
+        let b = b.ok_or_else(|| {
+            AppError::Unavailable(
+                "this server was started without benchmarks (--benchmarks FILE)".into(),
+            )
+        })?;
+        let d = to_declarations(std::slice::from_ref(&req.declaration), "declaration", true)?;
+        object(&borderline_app::valuation::check_one(&b, &d[0]))
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/hs/suggest", request_body = SuggestRequest,
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn hs_suggest(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<SuggestRequest>,
+) -> ApiResult<AnyObject> {
+    st.authorize(&h, Permission::ClassifyGoods)?;
+    let k = req.k.unwrap_or(5);
+    if !(1..=20).contains(&k) {
+        return Err(ApiError::invalid("k", "between 1 and 20"));
+    }
+    let c = st.classifier.clone();
+    let out = blocking(move || {
+        let s = borderline_app::hs::suggest(&c, &req.description, k as usize)?;
+        object(&serde_json::json!({ "suggestions": s }))
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/hs/check", request_body = HsCheckRequest,
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn hs_check(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<HsCheckRequest>,
+) -> ApiResult<AnyObject> {
+    st.authorize(&h, Permission::ClassifyGoods)?;
+    let c = st.classifier.clone();
+    let out = blocking(move || {
+        object(&borderline_app::hs::check(
+            &c,
+            &req.description,
+            &req.declared,
+            borderline_app::CheckPolicy::default(),
+        ))
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/screening/screen", request_body = ScreenRequest,
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn screen(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<ScreenRequest>,
+) -> ApiResult<AnyObject> {
+    st.authorize(&h, Permission::Screen)?;
+    let limit = req.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::invalid("limit", "between 1 and 50"));
+    }
+    if req.party.name.trim().is_empty() {
+        return Err(ApiError::invalid("party.name", "empty"));
+    }
+    let m = st.matcher.clone();
+    let out = blocking(move || {
+        let hits = borderline_app::screening::screen_party(&m, &req.party.party(), limit as usize)
+            .map_err(|e| AppError::Field {
+                field: "party".into(),
+                problem: e.to_string(),
+            })?;
+        object(&serde_json::json!({ "hits": hits }))
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+/// Datasets a yente client may name: all bundled lists.
+const DATASETS: [&str; 3] = ["default", "sanctions", "borderline"];
+
+#[utoipa::path(post, path = "/v1/match/{dataset}", request_body(content = AnyObject, description = "yente: {\"queries\": {\"q1\": {\"schema\": \"Company\", \"properties\": {\"name\": [\"...\"]}}}}"),
+    params(("dataset" = String, Path, description = "default, sanctions or borderline"), ("limit" = Option<u64>, Query, description = "results per query (1-50)")),
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn match_dataset(
+    State(st): St,
+    h: HeaderMap,
+    Path(dataset): Path<String>,
+    ApiQuery(params): ApiQuery<MatchParams>,
+    ApiJson(req): ApiJson<yente::MatchRequest>,
+) -> ApiResult<AnyObject> {
+    st.authorize(&h, Permission::Screen)?;
+    if !DATASETS.contains(&dataset.as_str()) {
+        return Err(ApiError::not_found(format!(
+            "no dataset {dataset:?} (default, sanctions, borderline)"
+        )));
+    }
+    let limit = params.limit.unwrap_or(5).min(50) as usize;
+    let m = st.matcher.clone();
+    let out = blocking(move || object(&yente::match_entities(&m, &req, limit)?)).await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/self-check", request_body = SelfCheckRequest,
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn self_check(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<SelfCheckRequest>,
+) -> ApiResult<AnyObject> {
+    let who = st.authorize(&h, Permission::TraderSelfCheck)?;
+    let (c, m) = (st.classifier.clone(), st.matcher.clone());
+    let out = blocking(move || {
+        let d = to_declarations(std::slice::from_ref(&req.declaration), "declaration", true)?;
+        let parties: Vec<Party> = req.counterparties.iter().map(PartyIn::party).collect();
+        let tools = selfcheck::SelfCheckTools {
+            classifier: &c,
+            matcher: &m,
+            reference_date: chrono::Utc::now().date_naive(),
+        };
+        object(&selfcheck::self_check(&who, &d[0], &parties, &tools)?)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/v1/models", responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn models_list(State(st): St, h: HeaderMap) -> ApiResult<AnyObject> {
+    st.authorize(&h, Permission::ReadModelCards)?;
+    let store = st.store.clone();
+    let out =
+        blocking(move || object(&serde_json::json!({ "models": models::list(store.as_ref())? })))
+            .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/v1/models/{version}", params(("version" = String, Path)),
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn model_card(
+    State(st): St,
+    h: HeaderMap,
+    Path(version): Path<String>,
+) -> ApiResult<AnyObject> {
+    st.authorize(&h, Permission::ReadModelCards)?;
+    let store = st.store.clone();
+    let out = blocking(move || match models::card(store.as_ref(), &version) {
+        Err(AppError::Invalid(msg)) => Err(AppError::Registry(
+            borderline_governance::registry::RegistryError::UnknownModel(msg),
+        )),
+        r => object(&r?),
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/models", request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the artefact file `train` wrote"),
+    responses((status = 201, body = AnyObject)), security(("bearer" = [])))]
+async fn model_register(
+    State(st): St,
+    h: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<AnyObject>), ApiError> {
+    let who = st.authorize(&h, Permission::RegisterModels)?;
+    let store = st.store.clone();
+    let out = blocking(move || {
+        let req = models::RegisterRequest {
+            artefact: body.to_vec(),
+            trainer: None,
+            evaluation: None,
+            intended_use: models::DEFAULT_INTENDED_USE.into(),
+            limits: models::DEFAULT_LIMITS.into(),
+        };
+        object(&models::register(store.as_ref(), &who.actor, &req)?)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+#[utoipa::path(post, path = "/v1/models/{version}/approve", params(("version" = String, Path)), request_body = ReasonBody,
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn model_approve(
+    State(st): St,
+    h: HeaderMap,
+    Path(version): Path<String>,
+    ApiJson(req): ApiJson<ReasonBody>,
+) -> ApiResult<AnyObject> {
+    let who = st.authorize(&h, Permission::ApproveModels)?;
+    let store = st.store.clone();
+    let out = blocking(move || {
+        object(&models::approve(
+            store.as_ref(),
+            &who.actor,
+            &version,
+            &req.reason,
+        )?)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/models/{version}/activate", params(("version" = String, Path)),
+    responses((status = 200, body = ActivationOut)), security(("bearer" = [])))]
+async fn model_activate(
+    State(st): St,
+    h: HeaderMap,
+    Path(version): Path<String>,
+) -> ApiResult<ActivationOut> {
+    let who = st.authorize(&h, Permission::ActivateModels)?;
+    let state = st.clone();
+    let out = blocking(move || {
+        let replaced = models::activate(state.store.as_ref(), &who.actor, &version)?;
+        // New requests score with the new model; requests in flight keep theirs.
+        state.reload_active()?;
+        Ok(ActivationOut {
+            active: version,
+            replaced,
+        })
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/models/{version}/retire", params(("version" = String, Path)), request_body = ReasonBody,
+    responses((status = 204)), security(("bearer" = [])))]
+async fn model_retire(
+    State(st): St,
+    h: HeaderMap,
+    Path(version): Path<String>,
+    ApiJson(req): ApiJson<ReasonBody>,
+) -> Result<StatusCode, ApiError> {
+    let who = st.authorize(&h, Permission::ActivateModels)?;
+    let state = st.clone();
+    blocking(move || {
+        models::retire(state.store.as_ref(), &who.actor, &version, &req.reason)?;
+        state.reload_active()
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/models/rollback", request_body = ReasonBody,
+    responses((status = 200, body = RollbackOut)), security(("bearer" = [])))]
+async fn model_rollback(
+    State(st): St,
+    h: HeaderMap,
+    ApiJson(req): ApiJson<ReasonBody>,
+) -> ApiResult<RollbackOut> {
+    let who = st.authorize(&h, Permission::ActivateModels)?;
+    let state = st.clone();
+    let out = blocking(move || {
+        let (retired, reactivated) =
+            models::rollback(state.store.as_ref(), &who.actor, &req.reason)?;
+        state.reload_active()?;
+        Ok(RollbackOut {
+            retired,
+            reactivated,
+        })
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/v1/audit/verify", responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn audit_verify(State(st): St, h: HeaderMap) -> ApiResult<AnyObject> {
+    st.authorize(&h, Permission::ReadAudit)?;
+    let store = st.store.clone();
+    let out = blocking(move || object(&audit::verify(store.as_ref())?)).await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/v1/audit/export", responses((status = 200, body = String, content_type = "application/x-ndjson")), security(("bearer" = [])))]
+async fn audit_export(State(st): St, h: HeaderMap) -> Result<Response, ApiError> {
+    st.authorize(&h, Permission::ReadAudit)?;
+    let store = st.store.clone();
+    let bytes = blocking(move || {
+        let mut out = Vec::new();
+        audit::export(store.as_ref(), &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], bytes).into_response())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this endpoint does not take this method; see /openapi.json",
+    )
+}
+
+// ------------------------------------------------------------------------------ router, doc
+
+/// Every endpoint with its method (used by the OpenAPI document and the tests).
+pub fn router(state: Arc<AppState>) -> Router {
+    let artefact_limit = state.config.max_artefact_bytes;
+    let body_limit = state.config.max_body_bytes;
+    let v1 = Router::new()
+        .route("/v1/declarations/score", post(score))
+        .route("/v1/declarations/rank", post(rank))
+        .route("/v1/decisions/{id}", get(decision))
+        .route("/v1/outcomes", post(outcome))
+        .route("/v1/valuation/check", post(valuation_check))
+        .route("/v1/hs/suggest", post(hs_suggest))
+        .route("/v1/hs/check", post(hs_check))
+        .route("/v1/screening/screen", post(screen))
+        .route("/v1/match/{dataset}", post(match_dataset))
+        .route("/v1/self-check", post(self_check))
+        .route("/v1/models", get(models_list))
+        .route("/v1/models/{version}", get(model_card))
+        .route("/v1/models/{version}/approve", post(model_approve))
+        .route("/v1/models/{version}/activate", post(model_activate))
+        .route("/v1/models/{version}/retire", post(model_retire))
+        .route("/v1/models/rollback", post(model_rollback))
+        .route("/v1/audit/verify", get(audit_verify))
+        .route("/v1/audit/export", get(audit_export))
+        .layer(DefaultBodyLimit::max(body_limit));
+    let upload = Router::new()
+        .route("/v1/models", post(model_register))
+        .layer(DefaultBodyLimit::max(artefact_limit));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi_json))
+        .route("/docs", get(docs_page))
+        .merge(v1)
+        .merge(upload)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::ops::observe,
+        ))
+        .with_state(state)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Borderline", description = "Customs risk targeting: score and rank declarations, record outcomes, govern models, screen parties. Every endpoint under /v1 needs `Authorization: Bearer TOKEN` (see README).\n\nErrors are RFC 9457 problem bodies (`application/problem+json`) naming the invalid field."),
+    paths(healthz, metrics, score, rank, decision, outcome, valuation_check, hs_suggest, hs_check, screen, match_dataset, self_check,
+          models_list, model_card, model_register, model_approve, model_activate, model_retire, model_rollback, audit_verify, audit_export),
+    components(schemas(Problem)),
+    modifiers(&CommonResponses)
+)]
+struct ApiDoc;
+
+/// Adds the bearer scheme and the problem responses every operation can give.
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+        if let Some(c) = api.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+        let problem = |desc: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(desc)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in api.paths.paths.iter_mut() {
+            let authed = path.starts_with("/v1/");
+            for op in [item.get.as_mut(), item.post.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                let r = &mut op.responses.responses;
+                let mut add = |code: &str, desc: &str| {
+                    r.entry(code.to_string()).or_insert_with(|| problem(desc));
+                };
+                add("500", "server error (never expected)");
+                if authed {
+                    for (code, desc) in [
+                        ("400", "malformed JSON"),
+                        ("401", "no valid token"),
+                        ("403", "the token's role may not do this"),
+                        ("404", "not found"),
+                        ("409", "conflicts with the current state"),
+                        ("413", "body too large"),
+                        ("415", "body is not JSON"),
+                        ("422", "invalid input (the field is named)"),
+                        ("429", "rate limited"),
+                        (
+                            "503",
+                            "not available (no active model, no benchmarks, or timeout)",
+                        ),
+                    ] {
+                        add(code, desc);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The OpenAPI document of this API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

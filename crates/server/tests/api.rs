@@ -1,0 +1,980 @@
+//! The HTTP API end to end: the real server on a loopback port (port 0) over a temporary
+//! SQLite store, a small model trained here, every endpoint called over HTTP.
+
+use borderline_app::identity;
+use borderline_app::training::{train_model, TrainConfig, TrainRequest};
+use borderline_core::Declaration;
+use borderline_governance::identity::NewAccount;
+use borderline_governance::{GovernanceStore, Role};
+use borderline_ingest::{read_all, Profile};
+use borderline_server::{AppState, ServerConfig};
+use borderline_store_sqlite::SqliteStore;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+fn rows(split: &str, every: usize) -> Vec<Declaration> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../data/declarations/kcs_{split}.csv.gz"));
+    let profile = Profile::resolve("korea-customs").expect("profile");
+    let (rows, _, _) = read_all(&path, profile).expect("bundled declarations");
+    rows.into_iter().step_by(every).collect()
+}
+
+/// Two small models (different learning rates, so different ids) and some later declarations.
+fn models() -> &'static (Vec<u8>, Vec<u8>, Vec<Declaration>) {
+    static M: OnceLock<(Vec<u8>, Vec<u8>, Vec<Declaration>)> = OnceLock::new();
+    M.get_or_init(|| {
+        let (train, valid) = (rows("train", 20), rows("valid", 10));
+        let make = |lr: f64| {
+            let config = TrainConfig {
+                learning_rate: lr,
+                max_rounds: 10,
+                threads: 1,
+                ..TrainConfig::default()
+            };
+            let req = TrainRequest {
+                train: train.clone(),
+                valid: valid.clone(),
+                recorded: Vec::new(),
+                config,
+            };
+            train_model(req, &|_| {}).expect("train").0.to_bytes()
+        };
+        let later: Vec<Declaration> = rows("test", 50).into_iter().take(40).collect();
+        (make(0.1), make(0.2), later)
+    })
+}
+
+/// A declaration as a request body: the generic profile's keys.
+fn declaration_json(d: &Declaration) -> Value {
+    let mut v = serde_json::to_value(d).expect("declaration json");
+    let obj = v.as_object_mut().expect("object");
+    obj.remove("outcome");
+    obj.retain(|_, x| !x.is_null());
+    v
+}
+
+/// Log lines the server wrote in this test binary (to check what they never contain).
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || LogWriter(sink.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buf
+    })
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+impl Write for LogWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Server {
+    base: String,
+    client: Client,
+    /// Token text per role name ("officer", ...), and "admin".
+    tokens: BTreeMap<&'static str, String>,
+    importer: String,
+    later: Vec<Declaration>,
+    _dir: tempfile::TempDir,
+}
+
+const ROLES: [(&str, Role); 6] = [
+    ("officer", Role::Officer),
+    ("analyst", Role::Analyst),
+    ("supervisor", Role::Supervisor),
+    ("auditor", Role::Auditor),
+    ("admin", Role::Admin),
+    ("trader", Role::Trader),
+];
+
+/// Starts a server with one account and token per role, the first model registered by the
+/// analyst, approved and activated by the supervisor (through the API when `via_http`).
+async fn start(config: ServerConfig) -> Server {
+    logs();
+    let (first, _, later) = models();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn GovernanceStore> =
+        Arc::new(SqliteStore::open(&dir.path().join("gov.db")).expect("store"));
+    let (_, root) =
+        identity::bootstrap_admin(store.as_ref(), "root", None, "a long admin passphrase")
+            .expect("bootstrap");
+    let admin = identity::authenticate_token(store.as_ref(), &root.secret).expect("admin");
+    let importer = later[0].importer.to_string();
+    let mut tokens = BTreeMap::new();
+    for (name, role) in ROLES {
+        let id = format!("{name}.one");
+        identity::create_account(
+            store.as_ref(),
+            &admin,
+            &NewAccount {
+                id: id.clone(),
+                display_name: None,
+                roles: vec![role],
+                importer_ids: if role == Role::Trader {
+                    vec![importer.clone()]
+                } else {
+                    vec![]
+                },
+                password: None,
+            },
+        )
+        .expect("account");
+        let t = identity::create_token(store.as_ref(), &admin, &id, "test", None).expect("token");
+        tokens.insert(name, t.secret);
+    }
+    let state = AppState::new(store, config, None).expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(borderline_server::serve(
+        listener,
+        Arc::new(state),
+        std::future::pending(),
+    ));
+    let s = Server {
+        base: format!("http://{addr}"),
+        client: Client::new(),
+        tokens,
+        importer,
+        later: later.clone(),
+        _dir: dir,
+    };
+    // The model lifecycle through the API: the analyst registers, the supervisor approves
+    // and activates.
+    let reg = s.call_bytes("analyst", "/v1/models", first.clone()).await;
+    assert_eq!(reg.0, StatusCode::CREATED, "{}", reg.1);
+    let version = reg.1["version"].as_str().expect("version").to_string();
+    let (st, body) = s
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &format!("/v1/models/{version}/approve"),
+            Some(json!({"reason": "validated on 2021-Q1"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (st, body) = s
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &format!("/v1/models/{version}/activate"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    s
+}
+
+impl Server {
+    async fn call(
+        &self,
+        role: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(r) = role {
+            req = req.bearer_auth(&self.tokens[r]);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, v)
+    }
+
+    async fn raw(
+        &self,
+        role: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, String, String) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.tokens[role])
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (status, ct, resp.text().await.expect("body"))
+    }
+
+    async fn call_bytes(&self, role: &str, path: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let (st, _, text) = self
+            .raw(role, path, "application/octet-stream", bytes)
+            .await;
+        (
+            st,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    fn declaration(&self) -> Value {
+        declaration_json(&self.later[0])
+    }
+}
+
+/// Every role (and no token) against every endpoint, with the expected status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_against_every_endpoint() {
+    let s = start(ServerConfig::default()).await;
+    let decl = s.declaration();
+    let mut other = decl.clone();
+    other["importer"] = json!("SOMEONE-ELSE");
+    let did = decl["declaration_id"].as_str().expect("id").to_string();
+    // Seed a decision so that the lookup finds one.
+    let (st, _) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/score",
+            Some(json!({"declaration": decl})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    type Row = (Method, String, Option<Value>, &'static [&'static str], u16);
+    let all_staff: &[&str] = &[];
+    let _ = all_staff;
+    let table: Vec<Row> = vec![
+        (
+            Method::POST,
+            "/v1/declarations/score".into(),
+            Some(json!({"declaration": decl})),
+            &["officer"],
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/declarations/rank".into(),
+            Some(json!({"declarations": [decl]})),
+            &["officer"],
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/v1/decisions/{did}"),
+            None,
+            &["officer", "supervisor", "auditor"],
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/outcomes".into(),
+            Some(json!({"declaration_id": did, "fraud": false})),
+            &["officer"],
+            201,
+        ),
+        // No benchmarks loaded in this server: permitted roles get 503, not 403.
+        (
+            Method::POST,
+            "/v1/valuation/check".into(),
+            Some(json!({"declaration": decl})),
+            &["officer", "analyst"],
+            503,
+        ),
+        (
+            Method::POST,
+            "/v1/hs/suggest".into(),
+            Some(json!({"description": "frozen shrimp"})),
+            &["officer", "analyst"],
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/hs/check".into(),
+            Some(json!({"description": "frozen shrimp", "declared": "030617"})),
+            &["officer", "analyst"],
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/screening/screen".into(),
+            Some(json!({"party": {"name": "Rosneft"}})),
+            &["officer", "analyst"],
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/match/default".into(),
+            Some(
+                json!({"queries": {"q1": {"schema": "Company", "properties": {"name": ["Rosneft"]}}}}),
+            ),
+            &["officer", "analyst"],
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/self-check".into(),
+            Some(json!({"declaration": decl})),
+            &["trader"],
+            200,
+        ),
+        (
+            Method::GET,
+            "/v1/models".into(),
+            None,
+            &["analyst", "supervisor", "auditor"],
+            200,
+        ),
+        (
+            Method::GET,
+            "/v1/models/no-such-model".into(),
+            None,
+            &["analyst", "supervisor", "auditor"],
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/models/no-such-model/approve".into(),
+            Some(json!({"reason": "ok"})),
+            &["supervisor"],
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/models/no-such-model/activate".into(),
+            None,
+            &["supervisor"],
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/models/no-such-model/retire".into(),
+            Some(json!({"reason": "old"})),
+            &["supervisor"],
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/models/rollback".into(),
+            Some(json!({"reason": "bad"})),
+            &["supervisor"],
+            409,
+        ),
+        (
+            Method::GET,
+            "/v1/audit/verify".into(),
+            None,
+            &["supervisor", "auditor"],
+            200,
+        ),
+        (
+            Method::GET,
+            "/v1/audit/export".into(),
+            None,
+            &["supervisor", "auditor"],
+            200,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, allowed, ok) in &table {
+        let (st, b) = s.call(None, method.clone(), path, body.clone()).await;
+        if st != StatusCode::UNAUTHORIZED {
+            failures.push(format!("{method} {path} without token: {st} {b}"));
+        }
+        for (role, _) in ROLES {
+            let want = if allowed.contains(&role) { *ok } else { 403 };
+            let (st, b) = s.call(Some(role), method.clone(), path, body.clone()).await;
+            if st.as_u16() != want {
+                failures.push(format!(
+                    "{method} {path} as {role}: {st}, expected {want}: {b}"
+                ));
+            }
+        }
+    }
+    // Registering by upload: analysts only (an invalid artefact is 422 for them).
+    for (role, _) in ROLES {
+        let (st, _) = s
+            .call_bytes(role, "/v1/models", b"not a model".to_vec())
+            .await;
+        let want = if role == "analyst" { 422 } else { 403 };
+        if st.as_u16() != want {
+            failures.push(format!("POST /v1/models as {role}: {st}, expected {want}"));
+        }
+    }
+    // A trader's self-check of another importer's declaration is refused.
+    let (st, _) = s
+        .call(
+            Some("trader"),
+            Method::POST,
+            "/v1/self-check",
+            Some(json!({"declaration": other})),
+        )
+        .await;
+    if st != StatusCode::FORBIDDEN {
+        failures.push(format!("trader self-check of another importer: {st}"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn score_rank_lookup_and_outcomes_name_the_authenticated_actor() {
+    let s = start(ServerConfig::default()).await;
+    let (st, health) = s.call(None, Method::GET, "/healthz", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let active = health["active_model"]
+        .as_str()
+        .expect("active model")
+        .to_string();
+    let decl = s.declaration();
+    let (st, one) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/score",
+            Some(json!({"declaration": decl, "reasons": "fast"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{one}");
+    assert_eq!(one["model_version"], json!(active));
+    let p = one["risk_score"].as_f64().expect("score");
+    assert!((0.0..=1.0).contains(&p));
+    assert!(["red", "yellow", "blue", "green"].contains(&one["lane"].as_str().expect("lane")));
+    let batch: Vec<Value> = s.later.iter().take(20).map(declaration_json).collect();
+    let (st, ranked) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/rank",
+            Some(json!({"declarations": batch, "red_percent": 10, "yellow_percent": 10})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{ranked}");
+    let list = ranked["decisions"].as_array().expect("decisions");
+    assert_eq!(list.len(), 20);
+    assert_eq!(list.iter().filter(|d| d["lane"] == "red").count(), 2);
+    let ranks: Vec<u64> = list
+        .iter()
+        .map(|d| d["rank"].as_u64().expect("rank"))
+        .collect();
+    assert_eq!(ranks, (1..=20).collect::<Vec<_>>());
+    let id = decl["declaration_id"].as_str().expect("id");
+    let (st, found) = s
+        .call(
+            Some("auditor"),
+            Method::GET,
+            &format!("/v1/decisions/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{found}");
+    assert_eq!(found["model_version"], json!(active));
+    // The officer named in an outcome is the token's account; a client-supplied name is ignored.
+    let (st, rec) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/outcomes",
+            Some(json!({"declaration_id": id, "fraud": true, "officer": "somebody.else"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{rec}");
+    assert_eq!(rec["recorded_by"], json!("officer.one"));
+    let resp = s
+        .client
+        .get(format!("{}/v1/audit/export", s.base))
+        .bearer_auth(&s.tokens["auditor"])
+        .send()
+        .await
+        .expect("export");
+    let export = resp.text().await.expect("text");
+    let users: Vec<String> = export
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("jsonl")["user"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        users.iter().all(|u| u.ends_with(".one") || u == "root"),
+        "{users:?}"
+    );
+    assert!(!export.contains("somebody.else"));
+    let (st, v) = s
+        .call(Some("auditor"), Method::GET, "/v1/audit/verify", None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["status"], json!("intact"), "{v}");
+    // Metrics count what was served.
+    let (_, m) = s.call(None, Method::GET, "/metrics", None).await;
+    let m = m.as_str().expect("text").to_string();
+    assert!(
+        m.contains(
+            "borderline_http_requests_total{route=\"POST /v1/declarations/score\",status=\"200\"}"
+        ),
+        "{m}"
+    );
+    let (st, doc) = s.call(None, Method::GET, "/openapi.json", None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert!(doc["paths"]["/v1/declarations/score"]["post"].is_object());
+    let (st, page) = s.call(None, Method::GET, "/docs", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let page = page.as_str().expect("html");
+    assert!(page.contains("/openapi.json") && !page.contains("https://"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activating_a_model_takes_effect_for_new_requests_without_restart() {
+    let s = start(ServerConfig::default()).await;
+    let (_, second, _) = models();
+    let decl = s.declaration();
+    let (_, before) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/score",
+            Some(json!({"declaration": decl})),
+        )
+        .await;
+    let (st, reg) = s.call_bytes("analyst", "/v1/models", second.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{reg}");
+    let v2 = reg["version"].as_str().expect("version").to_string();
+    // The registering analyst cannot approve (403 by role); a supervisor can.
+    let (st, _) = s
+        .call(
+            Some("analyst"),
+            Method::POST,
+            &format!("/v1/models/{v2}/approve"),
+            Some(json!({"reason": "mine"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, b) = s
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &format!("/v1/models/{v2}/approve"),
+            Some(json!({"reason": ""})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["field"], json!("reason"));
+    let (st, _) = s
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &format!("/v1/models/{v2}/approve"),
+            Some(json!({"reason": "better AUC"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, act) = s
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &format!("/v1/models/{v2}/activate"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{act}");
+    assert_eq!(act["replaced"], before["model_version"]);
+    let (_, after) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/score",
+            Some(json!({"declaration": decl})),
+        )
+        .await;
+    assert_eq!(after["model_version"], json!(v2));
+    let (st, rb) = s
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            "/v1/models/rollback",
+            Some(json!({"reason": "drift"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{rb}");
+    let (_, back) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/score",
+            Some(json!({"declaration": decl})),
+        )
+        .await;
+    assert_eq!(back["model_version"], before["model_version"]);
+}
+
+fn contains_key(v: &Value, key: &str) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| k == key || contains_key(x, key)),
+        Value::Array(a) => a.iter().any(|x| contains_key(x, key)),
+        _ => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trader_checks_only_its_own_declarations_and_never_sees_the_model() {
+    let s = start(ServerConfig::default()).await;
+    let mut decl = s.declaration();
+    decl["description"] = json!("frozen shrimp, peeled");
+    let (st, check) = s
+        .call(Some("trader"), Method::POST, "/v1/self-check", Some(json!({"declaration": decl, "counterparties": [{"name": "Rosneft Trading SA", "schema": "company"}]})))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{check}");
+    assert_eq!(check["declaration_id"], decl["declaration_id"]);
+    assert!(check["hs"].is_object());
+    assert!(check["counterparties"][0]["hits"].is_array());
+    // No score, lane, model reason or model id anywhere in the answer.
+    for key in [
+        "risk_score",
+        "score_raw",
+        "lane",
+        "model_version",
+        "model_id",
+        "rank",
+    ] {
+        assert!(!contains_key(&check, key), "{key} in {check}");
+    }
+    // No benchmark that could be built from fewer than 5 importers: none is shown at all.
+    assert_eq!(check["valuation"]["status"], json!("withheld"));
+    assert!(!contains_key(&check["valuation"], "median"));
+    // Another importer's declaration.
+    let mut other = decl.clone();
+    other["importer"] = json!(format!("{}-X", s.importer));
+    let (st, b) = s
+        .call(
+            Some("trader"),
+            Method::POST,
+            "/v1/self-check",
+            Some(json!({"declaration": other})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{b}");
+    // Score, rank, decisions, models, audit: all forbidden.
+    let id = decl["declaration_id"].as_str().expect("id");
+    for (m, p, body) in [
+        (
+            Method::POST,
+            "/v1/declarations/score".to_string(),
+            Some(json!({"declaration": decl})),
+        ),
+        (
+            Method::POST,
+            "/v1/declarations/rank".to_string(),
+            Some(json!({"declarations": [decl]})),
+        ),
+        (Method::GET, format!("/v1/decisions/{id}"), None),
+        (Method::GET, "/v1/models".to_string(), None),
+        (
+            Method::POST,
+            "/v1/valuation/check".to_string(),
+            Some(json!({"declaration": decl})),
+        ),
+    ] {
+        let (st, _) = s.call(Some("trader"), m, &p, body).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{p}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_gets_a_problem_naming_the_field_and_never_a_500() {
+    let s = start(ServerConfig {
+        max_body_bytes: 64 * 1024,
+        ..ServerConfig::default()
+    })
+    .await;
+    let decl = s.declaration();
+    let mut wrong_type = decl.clone();
+    wrong_type["net_mass_kg"] = json!("heavy");
+    let mut bad_date = decl.clone();
+    bad_date["date"] = json!("2021-13-45");
+    let mut missing = decl.clone();
+    missing.as_object_mut().expect("obj").remove("importer");
+    let mut bad_hs = decl.clone();
+    bad_hs["hs_code"] = json!("12");
+    let cases: Vec<(&str, &str, Vec<u8>, u16, Option<&str>)> = vec![
+        (
+            "/v1/declarations/score",
+            "application/json",
+            b"{\"declaration\": ".to_vec(),
+            400,
+            None,
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            b"[]".to_vec(),
+            422,
+            None,
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            b"null".to_vec(),
+            422,
+            None,
+        ),
+        (
+            "/v1/declarations/score",
+            "text/plain",
+            b"{}".to_vec(),
+            415,
+            None,
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            json!({"declaration": wrong_type}).to_string().into_bytes(),
+            422,
+            Some("declaration.net_mass_kg"),
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            json!({"declaration": missing}).to_string().into_bytes(),
+            422,
+            Some("declaration"),
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            json!({"declaration": bad_date}).to_string().into_bytes(),
+            422,
+            Some("declaration.date"),
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            json!({"declaration": bad_hs}).to_string().into_bytes(),
+            422,
+            Some("declaration.hs_code"),
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            json!({"declaration": decl, "top_reasons": 0})
+                .to_string()
+                .into_bytes(),
+            422,
+            Some("top_reasons"),
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            json!({"declaration": decl, "top_reasons": 100000})
+                .to_string()
+                .into_bytes(),
+            422,
+            Some("top_reasons"),
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            json!({"declaration": decl, "reasons": "psychic"})
+                .to_string()
+                .into_bytes(),
+            422,
+            Some("reasons"),
+        ),
+        (
+            "/v1/declarations/rank",
+            "application/json",
+            json!({"declarations": []}).to_string().into_bytes(),
+            422,
+            Some("declarations"),
+        ),
+        (
+            "/v1/declarations/rank",
+            "application/json",
+            json!({"declarations": [decl], "red_percent": -3})
+                .to_string()
+                .into_bytes(),
+            422,
+            Some("red_percent"),
+        ),
+        (
+            "/v1/declarations/rank",
+            "application/json",
+            json!({"declarations": [decl, bad_date]})
+                .to_string()
+                .into_bytes(),
+            422,
+            Some("declarations[1].date"),
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            vec![b' '; 65 * 1024],
+            413,
+            None,
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            vec![0xff, 0xfe, 0x00],
+            400,
+            None,
+        ),
+        // A raw control character is not JSON; an escaped one is a value to validate.
+        (
+            "/v1/declarations/score",
+            "application/json",
+            "{\"declaration\": {\"a\": \"\u{0}\"}}".as_bytes().to_vec(),
+            400,
+            Some("declaration.a"),
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes(),
+            422,
+            None,
+        ),
+        (
+            "/v1/declarations/score",
+            "application/json",
+            format!(
+                "{{\"declaration\": {}{}}}",
+                "{\"a\":".repeat(5000),
+                "1}".repeat(5000)
+            )
+            .into_bytes(),
+            400,
+            None,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (path, ct, body, want, field) in cases {
+        let shown = String::from_utf8_lossy(&body[..body.len().min(60)]).to_string();
+        let (st, got_ct, text) = s.raw("officer", path, ct, body).await;
+        let problem: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if st.as_u16() != want {
+            failures.push(format!("{path} {shown:?}: {st}, expected {want}: {text}"));
+        }
+        if got_ct != "application/problem+json" || problem["status"] != json!(want) {
+            failures.push(format!(
+                "{path} {shown:?}: not a problem body ({got_ct}): {text}"
+            ));
+        }
+        if let Some(f) = field {
+            if problem["field"].as_str() != Some(f) {
+                failures.push(format!(
+                    "{path} {shown:?}: field {:?}, expected {f}",
+                    problem["field"]
+                ));
+            }
+        }
+    }
+    // Unknown routes and methods.
+    let (st, _) = s
+        .call(Some("officer"), Method::GET, "/v1/nothing", None)
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = s
+        .call(
+            Some("officer"),
+            Method::DELETE,
+            "/v1/declarations/score",
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::METHOD_NOT_ALLOWED);
+    // Garbage tokens are 401, never 500.
+    for t in ["", "blt_", "blt_zz_zz", &"x".repeat(10_000), "Bearer"] {
+        let resp = s
+            .client
+            .get(format!("{}/v1/models", s.base))
+            .header("authorization", format!("Bearer {t}"))
+            .send()
+            .await
+            .expect("send");
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            failures.push(format!("token {t:.20?}: {}", resp.status()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The logs carry request ids and actors, never tokens or declaration contents.
+    let logs = String::from_utf8_lossy(&logs().lock().expect("logs")).to_string();
+    assert!(
+        logs.contains("request_id=") && logs.contains("actor=officer.one"),
+        "{logs:.2000}"
+    );
+    for (_, token) in &s.tokens {
+        assert!(!logs.contains(token.as_str()), "a token in the logs");
+    }
+    let importer = decl["importer"].as_str().expect("importer");
+    assert!(
+        !logs.contains(&format!("\"{importer}\"")),
+        "declaration contents in the logs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_over_its_rate_gets_429_with_retry_after() {
+    let s = start(ServerConfig {
+        rate_per_second: 1.0,
+        rate_burst: 3.0,
+        ..ServerConfig::default()
+    })
+    .await;
+    // start() spent the supervisor's and analyst's budget; the auditor's is fresh.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let resp = s
+            .client
+            .get(format!("{}/v1/audit/verify", s.base))
+            .bearer_auth(&s.tokens["auditor"])
+            .send()
+            .await
+            .expect("send");
+        statuses.push((
+            resp.status().as_u16(),
+            resp.headers().get("retry-after").is_some(),
+        ));
+    }
+    assert_eq!(&statuses[..3], &[(200, false); 3]);
+    assert_eq!(statuses[3], (429, true));
+    // Another token is not slowed by it.
+    let (st, _) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/hs/suggest",
+            Some(json!({"description": "shrimp"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+}
