@@ -898,6 +898,17 @@ async fn hostile_input_gets_a_problem_naming_the_field_and_never_a_500() {
             }
         }
     }
+    // Without a token the answer is 401 whatever the body: nothing is parsed before the
+    // token is checked.
+    let resp = s
+        .client
+        .post(format!("{}/v1/declarations/score", s.base))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     // Unknown routes and methods.
     let (st, _) = s
         .call(Some("officer"), Method::GET, "/v1/nothing", None)
