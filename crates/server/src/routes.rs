@@ -43,6 +43,19 @@ async fn blocking<T: Send + 'static>(
 
 // ---------------------------------------------------------------- request and response types
 
+/// A small optional integer that also accepts JSON numbers like `17.0` (an integer to JSON
+/// Schema); fractions and out-of-range values are refused with the field named.
+fn small_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    let v: Option<f64> = Option::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(x) if x.fract() == 0.0 && (0.0..=255.0).contains(&x) => Ok(Some(x as u8)),
+        Some(x) => Err(serde::de::Error::custom(format!(
+            "{x} is not an integer from 0 to 255"
+        ))),
+    }
+}
+
 /// A declaration, keyed by the generic profile's field names (README, "Input layouts").
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct DeclarationIn {
@@ -140,7 +153,7 @@ pub struct ScoreRequest {
     #[serde(default)]
     pub reasons: ReasonMethod,
     /// Model reasons per declaration (1-20, default 5).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
     #[schema(minimum = 1, maximum = 20)]
     pub top_reasons: Option<u8>,
 }
@@ -160,7 +173,7 @@ pub struct RankRequest {
     pub yellow_percent: Option<f64>,
     #[serde(default)]
     pub reasons: ReasonMethod,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
     #[schema(minimum = 1, maximum = 20)]
     pub top_reasons: Option<u8>,
 }
@@ -269,7 +282,8 @@ pub struct OutcomeIn {
     #[serde(default)]
     pub decision: Option<String>,
     /// 0 none, 1 fraud, 2 critical (default 1 when fraud, else 0).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
+    #[schema(minimum = 0, maximum = 2)]
     pub critical_level: Option<u8>,
     #[serde(default)]
     pub amount_recovered: Option<f64>,
@@ -293,7 +307,7 @@ pub struct DeclarationBody {
 pub struct SuggestRequest {
     pub description: String,
     /// How many codes (1-20, default 5).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
     #[schema(minimum = 1, maximum = 20)]
     pub k: Option<u8>,
 }
@@ -336,7 +350,7 @@ impl PartyIn {
 pub struct ScreenRequest {
     pub party: PartyIn,
     /// Most hits (1-50, default 10).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
     #[schema(minimum = 1, maximum = 50)]
     pub limit: Option<u8>,
 }
@@ -489,8 +503,8 @@ async fn rank(
         ),
     ] {
         if let Some(p) = given {
-            if !(0.0..=100.0).contains(&p) {
-                return Err(ApiError::invalid(name, "a percentage between 0 and 100"));
+            if !(0.0..=50.0).contains(&p) {
+                return Err(ApiError::invalid(name, "a percentage between 0 and 50"));
             }
             *slot = p;
         }
@@ -554,7 +568,7 @@ async fn outcome(
     Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<OutcomeIn>,
 ) -> Result<(StatusCode, Json<OutcomeRecorded>), ApiError> {
-    let decided_on = match req.decided_on.as_deref() {
+    let decided_on = match req.decided_on.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| ApiError::invalid("decided_on", "a date YYYY-MM-DD"))?,
         None => chrono::Utc::now().date_naive(),
