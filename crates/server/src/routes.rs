@@ -913,26 +913,21 @@ async fn method_not_allowed() -> ApiError {
 
 /// Authenticates and authorizes before anything else of the request is read (so a request
 /// without a valid token is a 401 whatever its body), and hands the principal to the handler.
-fn guard(
-    state: &Arc<AppState>,
-    permission: Permission,
-) -> axum::middleware::FromFnLayer<
-    fn(
-        State<(Arc<AppState>, Permission)>,
-        axum::extract::Request,
-        axum::middleware::Next,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>,
-    (Arc<AppState>, Permission),
-    (State<(Arc<AppState>, Permission)>, axum::extract::Request),
-> {
-    axum::middleware::from_fn_with_state((state.clone(), permission), guard_fn)
+type GuardState = (Arc<AppState>, Permission);
+type GuardFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+type GuardFn = fn(State<GuardState>, axum::extract::Request, axum::middleware::Next) -> GuardFuture;
+type GuardLayer =
+    axum::middleware::FromFnLayer<GuardFn, GuardState, (State<GuardState>, axum::extract::Request)>;
+
+fn guard(state: &Arc<AppState>, permission: Permission) -> GuardLayer {
+    axum::middleware::from_fn_with_state((state.clone(), permission), guard_fn as GuardFn)
 }
 
 fn guard_fn(
-    State((st, permission)): State<(Arc<AppState>, Permission)>,
+    State((st, permission)): State<GuardState>,
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
+) -> GuardFuture {
     Box::pin(async move {
         match st.authorize(req.headers(), permission) {
             Ok(who) => {
