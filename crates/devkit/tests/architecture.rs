@@ -228,5 +228,8 @@ fn the_server_holds_no_workflow_and_only_the_cli_depends_on_it() {
 
 #[test]
 fn the_application_core_does_not_depend_on_the_server_or_a_web_framework() {
-    assert_free_of("borderline-app", &["borderline-server", "axum", "tokio", "hyper"]);
+    assert_free_of(
+        "borderline-app",
+        &["borderline-server", "axum", "tokio", "hyper"],
+    );
 }
