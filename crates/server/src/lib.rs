@@ -7,6 +7,9 @@
 //! ([`problem`]). The authenticated actor, never a client-supplied name, is what the
 //! application records in the audit log.
 
+// The application's error type is moved only when a request fails, as in the CLI.
+#![allow(clippy::result_large_err)]
+
 use borderline_app::governance::models;
 use borderline_app::identity::Authenticator;
 use borderline_app::targeting::{ActiveScorer, Capacities};

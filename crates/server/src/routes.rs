@@ -4,8 +4,8 @@
 use crate::extract::{ApiJson, ApiQuery};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,7 +14,7 @@ use borderline_app::screening::Party;
 use borderline_app::targeting::Reasons;
 use borderline_app::{decisions, declarations, selfcheck, yente, AppError};
 use borderline_governance::feedback::Outcome;
-use borderline_governance::identity::Permission;
+use borderline_governance::identity::{Permission, Principal};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -43,18 +43,38 @@ async fn blocking<T: Send + 'static>(
 
 // ---------------------------------------------------------------- request and response types
 
+/// A small optional integer that also accepts JSON numbers like `17.0` (an integer to JSON
+/// Schema); fractions and out-of-range values are refused with the field named.
+fn small_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    let v: Option<f64> = Option::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(x) if x.fract() == 0.0 && (0.0..=255.0).contains(&x) => Ok(Some(x as u8)),
+        Some(x) => Err(serde::de::Error::custom(format!(
+            "{x} is not an integer from 0 to 255"
+        ))),
+    }
+}
+
 /// A declaration, keyed by the generic profile's field names (README, "Input layouts").
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct DeclarationIn {
+    #[schema(min_length = 1)]
     pub declaration_id: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub date: String,
+    #[schema(min_length = 1)]
     pub importer: String,
     /// 6 to 10 digits.
+    #[schema(pattern = "^[0-9]{6,10}$")]
     pub hs_code: String,
     /// ISO 3166 alpha-2 or alpha-3.
+    #[schema(pattern = "^[A-Z]{2,3}$")]
     pub origin_country: String,
+    #[schema(minimum = 0)]
     pub net_mass_kg: f64,
+    #[schema(minimum = 0)]
     pub customs_value: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub office: Option<String>,
@@ -133,23 +153,28 @@ pub struct ScoreRequest {
     #[serde(default)]
     pub reasons: ReasonMethod,
     /// Model reasons per declaration (1-20, default 5).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
+    #[schema(minimum = 1, maximum = 20)]
     pub top_reasons: Option<u8>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RankRequest {
     /// 1 to 10,000 declarations decided together.
+    #[schema(min_items = 1, max_items = 10000)]
     pub declarations: Vec<DeclarationIn>,
     /// Red lane share in percent (default 5).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 50)]
     pub red_percent: Option<f64>,
     /// Yellow lane share in percent (default 10).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 50)]
     pub yellow_percent: Option<f64>,
     #[serde(default)]
     pub reasons: ReasonMethod,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
+    #[schema(minimum = 1, maximum = 20)]
     pub top_reasons: Option<u8>,
 }
 
@@ -246,16 +271,19 @@ pub struct RecordedDecision {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct OutcomeIn {
+    #[schema(min_length = 1)]
     pub declaration_id: String,
     pub fraud: bool,
     /// `YYYY-MM-DD` (default today).
     #[serde(default)]
+    #[schema(format = Date)]
     pub decided_on: Option<String>,
     /// e.g. `inspected`, `released`, `seized` (default `inspected`).
     #[serde(default)]
     pub decision: Option<String>,
     /// 0 none, 1 fraud, 2 critical (default 1 when fraud, else 0).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
+    #[schema(minimum = 0, maximum = 2)]
     pub critical_level: Option<u8>,
     #[serde(default)]
     pub amount_recovered: Option<f64>,
@@ -279,7 +307,8 @@ pub struct DeclarationBody {
 pub struct SuggestRequest {
     pub description: String,
     /// How many codes (1-20, default 5).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
+    #[schema(minimum = 1, maximum = 20)]
     pub k: Option<u8>,
 }
 
@@ -291,6 +320,7 @@ pub struct HsCheckRequest {
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct PartyIn {
+    #[schema(min_length = 1, pattern = "[^\\s]")]
     pub name: String,
     /// `company`, `person`, `vessel`, `aircraft`.
     #[serde(default)]
@@ -320,7 +350,8 @@ impl PartyIn {
 pub struct ScreenRequest {
     pub party: PartyIn,
     /// Most hits (1-50, default 10).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "small_int")]
+    #[schema(minimum = 1, maximum = 50)]
     pub limit: Option<u8>,
 }
 
@@ -334,7 +365,24 @@ pub struct SelfCheckRequest {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ReasonBody {
+    #[schema(min_length = 1, pattern = "[^\\s]")]
     pub reason: String,
+}
+
+/// One yente query: `{"schema": "Company", "properties": {"name": ["..."], "country": ["ru"]}}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct EntityQueryIn {
+    /// FollowTheMoney schema: `Company`, `Person`, `Organization`, `Vessel`, `Thing`, ...
+    pub schema: String,
+    /// Property lists, e.g. `name`, `country`, `address`, `birthDate`.
+    #[serde(default)]
+    pub properties: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// A yente `/match` request: queries keyed by the caller's ids.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct MatchRequestIn {
+    pub queries: std::collections::BTreeMap<String, EntityQueryIn>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -408,10 +456,9 @@ async fn docs_page() -> Html<&'static str> {
     responses((status = 200, body = DecisionOut)), security(("bearer" = [])))]
 async fn score(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<ScoreRequest>,
 ) -> ApiResult<DecisionOut> {
-    let who = st.authorize(&h, Permission::ScoreDeclarations)?;
     let scorer = st.scorer.current();
     let caps = st.config.capacities;
     let store = st.store.clone();
@@ -437,10 +484,9 @@ const MAX_BATCH: usize = 10_000;
     responses((status = 200, body = RankResponse)), security(("bearer" = [])))]
 async fn rank(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<RankRequest>,
 ) -> ApiResult<RankResponse> {
-    let who = st.authorize(&h, Permission::ScoreDeclarations)?;
     if req.declarations.is_empty() || req.declarations.len() > MAX_BATCH {
         return Err(ApiError::invalid(
             "declarations",
@@ -457,8 +503,8 @@ async fn rank(
         ),
     ] {
         if let Some(p) = given {
-            if !(0.0..=100.0).contains(&p) {
-                return Err(ApiError::invalid(name, "a percentage between 0 and 100"));
+            if !(0.0..=50.0).contains(&p) {
+                return Err(ApiError::invalid(name, "a percentage between 0 and 50"));
             }
             *slot = p;
         }
@@ -493,10 +539,9 @@ async fn rank(
     responses((status = 200, body = RecordedDecision)), security(("bearer" = [])))]
 async fn decision(
     State(st): St,
-    h: HeaderMap,
+    Extension(_who): Extension<Principal>,
     Path(id): Path<String>,
 ) -> ApiResult<RecordedDecision> {
-    st.authorize(&h, Permission::ReadDecisions)?;
     let store = st.store.clone();
     let key = id.clone();
     let found = blocking(move || decisions::lookup(store.as_ref(), &key)).await?;
@@ -520,11 +565,10 @@ async fn decision(
     responses((status = 201, body = OutcomeRecorded)), security(("bearer" = [])))]
 async fn outcome(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<OutcomeIn>,
 ) -> Result<(StatusCode, Json<OutcomeRecorded>), ApiError> {
-    let who = st.authorize(&h, Permission::RecordOutcomes)?;
-    let decided_on = match req.decided_on.as_deref() {
+    let decided_on = match req.decided_on.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| ApiError::invalid("decided_on", "a date YYYY-MM-DD"))?,
         None => chrono::Utc::now().date_naive(),
@@ -556,10 +600,9 @@ async fn outcome(
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn valuation_check(
     State(st): St,
-    h: HeaderMap,
+    Extension(_who): Extension<Principal>,
     ApiJson(req): ApiJson<DeclarationBody>,
 ) -> ApiResult<AnyObject> {
-    st.authorize(&h, Permission::CheckValuation)?;
     let b = st.benchmarks.clone();
     let out = blocking(move || {
         let b = b.ok_or_else(|| {
@@ -578,10 +621,9 @@ async fn valuation_check(
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn hs_suggest(
     State(st): St,
-    h: HeaderMap,
+    Extension(_who): Extension<Principal>,
     ApiJson(req): ApiJson<SuggestRequest>,
 ) -> ApiResult<AnyObject> {
-    st.authorize(&h, Permission::ClassifyGoods)?;
     let k = req.k.unwrap_or(5);
     if !(1..=20).contains(&k) {
         return Err(ApiError::invalid("k", "between 1 and 20"));
@@ -599,10 +641,9 @@ async fn hs_suggest(
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn hs_check(
     State(st): St,
-    h: HeaderMap,
+    Extension(_who): Extension<Principal>,
     ApiJson(req): ApiJson<HsCheckRequest>,
 ) -> ApiResult<AnyObject> {
-    st.authorize(&h, Permission::ClassifyGoods)?;
     let c = st.classifier.clone();
     let out = blocking(move || {
         object(&borderline_app::hs::check(
@@ -620,10 +661,9 @@ async fn hs_check(
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn screen(
     State(st): St,
-    h: HeaderMap,
+    Extension(_who): Extension<Principal>,
     ApiJson(req): ApiJson<ScreenRequest>,
 ) -> ApiResult<AnyObject> {
-    st.authorize(&h, Permission::Screen)?;
     let limit = req.limit.unwrap_or(10);
     if !(1..=50).contains(&limit) {
         return Err(ApiError::invalid("limit", "between 1 and 50"));
@@ -647,17 +687,16 @@ async fn screen(
 /// Datasets a yente client may name: all bundled lists.
 const DATASETS: [&str; 3] = ["default", "sanctions", "borderline"];
 
-#[utoipa::path(post, path = "/v1/match/{dataset}", request_body(content = AnyObject, description = "yente: {\"queries\": {\"q1\": {\"schema\": \"Company\", \"properties\": {\"name\": [\"...\"]}}}}"),
+#[utoipa::path(post, path = "/v1/match/{dataset}", request_body = MatchRequestIn,
     params(("dataset" = String, Path, description = "default, sanctions or borderline"), ("limit" = Option<u64>, Query, description = "results per query (1-50)")),
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn match_dataset(
     State(st): St,
-    h: HeaderMap,
+    Extension(_who): Extension<Principal>,
     Path(dataset): Path<String>,
     ApiQuery(params): ApiQuery<MatchParams>,
-    ApiJson(req): ApiJson<yente::MatchRequest>,
+    ApiJson(req): ApiJson<MatchRequestIn>,
 ) -> ApiResult<AnyObject> {
-    st.authorize(&h, Permission::Screen)?;
     if !DATASETS.contains(&dataset.as_str()) {
         return Err(ApiError::not_found(format!(
             "no dataset {dataset:?} (default, sanctions, borderline)"
@@ -665,6 +704,19 @@ async fn match_dataset(
     }
     let limit = params.limit.unwrap_or(5).min(50) as usize;
     let m = st.matcher.clone();
+    let req = yente::MatchRequest {
+        queries: req
+            .queries
+            .into_iter()
+            .map(|(k, q)| {
+                let q = yente::EntityQuery {
+                    schema: q.schema,
+                    properties: q.properties,
+                };
+                (k, q)
+            })
+            .collect(),
+    };
     let out = blocking(move || object(&yente::match_entities(&m, &req, limit)?)).await?;
     Ok(Json(out))
 }
@@ -673,10 +725,9 @@ async fn match_dataset(
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn self_check(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<SelfCheckRequest>,
 ) -> ApiResult<AnyObject> {
-    let who = st.authorize(&h, Permission::TraderSelfCheck)?;
     let (c, m) = (st.classifier.clone(), st.matcher.clone());
     let out = blocking(move || {
         let d = to_declarations(std::slice::from_ref(&req.declaration), "declaration", true)?;
@@ -693,8 +744,7 @@ async fn self_check(
 }
 
 #[utoipa::path(get, path = "/v1/models", responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
-async fn models_list(State(st): St, h: HeaderMap) -> ApiResult<AnyObject> {
-    st.authorize(&h, Permission::ReadModelCards)?;
+async fn models_list(State(st): St, Extension(_who): Extension<Principal>) -> ApiResult<AnyObject> {
     let store = st.store.clone();
     let out =
         blocking(move || object(&serde_json::json!({ "models": models::list(store.as_ref())? })))
@@ -706,10 +756,9 @@ async fn models_list(State(st): St, h: HeaderMap) -> ApiResult<AnyObject> {
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn model_card(
     State(st): St,
-    h: HeaderMap,
+    Extension(_who): Extension<Principal>,
     Path(version): Path<String>,
 ) -> ApiResult<AnyObject> {
-    st.authorize(&h, Permission::ReadModelCards)?;
     let store = st.store.clone();
     let out = blocking(move || match models::card(store.as_ref(), &version) {
         Err(AppError::Invalid(msg)) => Err(AppError::Registry(
@@ -725,10 +774,9 @@ async fn model_card(
     responses((status = 201, body = AnyObject)), security(("bearer" = [])))]
 async fn model_register(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<AnyObject>), ApiError> {
-    let who = st.authorize(&h, Permission::RegisterModels)?;
     let store = st.store.clone();
     let out = blocking(move || {
         let req = models::RegisterRequest {
@@ -748,11 +796,10 @@ async fn model_register(
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn model_approve(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     Path(version): Path<String>,
     ApiJson(req): ApiJson<ReasonBody>,
 ) -> ApiResult<AnyObject> {
-    let who = st.authorize(&h, Permission::ApproveModels)?;
     let store = st.store.clone();
     let out = blocking(move || {
         object(&models::approve(
@@ -770,10 +817,9 @@ async fn model_approve(
     responses((status = 200, body = ActivationOut)), security(("bearer" = [])))]
 async fn model_activate(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     Path(version): Path<String>,
 ) -> ApiResult<ActivationOut> {
-    let who = st.authorize(&h, Permission::ActivateModels)?;
     let state = st.clone();
     let out = blocking(move || {
         let replaced = models::activate(state.store.as_ref(), &who.actor, &version)?;
@@ -792,11 +838,10 @@ async fn model_activate(
     responses((status = 204)), security(("bearer" = [])))]
 async fn model_retire(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     Path(version): Path<String>,
     ApiJson(req): ApiJson<ReasonBody>,
 ) -> Result<StatusCode, ApiError> {
-    let who = st.authorize(&h, Permission::ActivateModels)?;
     let state = st.clone();
     blocking(move || {
         models::retire(state.store.as_ref(), &who.actor, &version, &req.reason)?;
@@ -810,10 +855,9 @@ async fn model_retire(
     responses((status = 200, body = RollbackOut)), security(("bearer" = [])))]
 async fn model_rollback(
     State(st): St,
-    h: HeaderMap,
+    Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<ReasonBody>,
 ) -> ApiResult<RollbackOut> {
-    let who = st.authorize(&h, Permission::ActivateModels)?;
     let state = st.clone();
     let out = blocking(move || {
         let (retired, reactivated) =
@@ -829,16 +873,20 @@ async fn model_rollback(
 }
 
 #[utoipa::path(get, path = "/v1/audit/verify", responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
-async fn audit_verify(State(st): St, h: HeaderMap) -> ApiResult<AnyObject> {
-    st.authorize(&h, Permission::ReadAudit)?;
+async fn audit_verify(
+    State(st): St,
+    Extension(_who): Extension<Principal>,
+) -> ApiResult<AnyObject> {
     let store = st.store.clone();
     let out = blocking(move || object(&audit::verify(store.as_ref())?)).await?;
     Ok(Json(out))
 }
 
 #[utoipa::path(get, path = "/v1/audit/export", responses((status = 200, body = String, content_type = "application/x-ndjson")), security(("bearer" = [])))]
-async fn audit_export(State(st): St, h: HeaderMap) -> Result<Response, ApiError> {
-    st.authorize(&h, Permission::ReadAudit)?;
+async fn audit_export(
+    State(st): St,
+    Extension(_who): Extension<Principal>,
+) -> Result<Response, ApiError> {
     let store = st.store.clone();
     let bytes = blocking(move || {
         let mut out = Vec::new();
@@ -863,32 +911,117 @@ async fn method_not_allowed() -> ApiError {
 
 // ------------------------------------------------------------------------------ router, doc
 
+/// Authenticates and authorizes before anything else of the request is read (so a request
+/// without a valid token is a 401 whatever its body), and hands the principal to the handler.
+type GuardState = (Arc<AppState>, Permission);
+type GuardFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+type GuardFn = fn(State<GuardState>, axum::extract::Request, axum::middleware::Next) -> GuardFuture;
+type GuardLayer =
+    axum::middleware::FromFnLayer<GuardFn, GuardState, (State<GuardState>, axum::extract::Request)>;
+
+fn guard(state: &Arc<AppState>, permission: Permission) -> GuardLayer {
+    axum::middleware::from_fn_with_state((state.clone(), permission), guard_fn as GuardFn)
+}
+
+fn guard_fn(
+    State((st, permission)): State<GuardState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> GuardFuture {
+    Box::pin(async move {
+        match st.authorize(req.headers(), permission) {
+            Ok(who) => {
+                req.extensions_mut().insert(who);
+                next.run(req).await
+            }
+            Err(e) => e.into_response(),
+        }
+    })
+}
+
 /// Every endpoint with its method (used by the OpenAPI document and the tests).
 pub fn router(state: Arc<AppState>) -> Router {
     let artefact_limit = state.config.max_artefact_bytes;
     let body_limit = state.config.max_body_bytes;
     let v1 = Router::new()
-        .route("/v1/declarations/score", post(score))
-        .route("/v1/declarations/rank", post(rank))
-        .route("/v1/decisions/{id}", get(decision))
-        .route("/v1/outcomes", post(outcome))
-        .route("/v1/valuation/check", post(valuation_check))
-        .route("/v1/hs/suggest", post(hs_suggest))
-        .route("/v1/hs/check", post(hs_check))
-        .route("/v1/screening/screen", post(screen))
-        .route("/v1/match/{dataset}", post(match_dataset))
-        .route("/v1/self-check", post(self_check))
-        .route("/v1/models", get(models_list))
-        .route("/v1/models/{version}", get(model_card))
-        .route("/v1/models/{version}/approve", post(model_approve))
-        .route("/v1/models/{version}/activate", post(model_activate))
-        .route("/v1/models/{version}/retire", post(model_retire))
-        .route("/v1/models/rollback", post(model_rollback))
-        .route("/v1/audit/verify", get(audit_verify))
-        .route("/v1/audit/export", get(audit_export))
+        .route(
+            "/v1/declarations/score",
+            post(score).route_layer(guard(&state, Permission::ScoreDeclarations)),
+        )
+        .route(
+            "/v1/declarations/rank",
+            post(rank).route_layer(guard(&state, Permission::ScoreDeclarations)),
+        )
+        .route(
+            "/v1/decisions/{id}",
+            get(decision).route_layer(guard(&state, Permission::ReadDecisions)),
+        )
+        .route(
+            "/v1/outcomes",
+            post(outcome).route_layer(guard(&state, Permission::RecordOutcomes)),
+        )
+        .route(
+            "/v1/valuation/check",
+            post(valuation_check).route_layer(guard(&state, Permission::CheckValuation)),
+        )
+        .route(
+            "/v1/hs/suggest",
+            post(hs_suggest).route_layer(guard(&state, Permission::ClassifyGoods)),
+        )
+        .route(
+            "/v1/hs/check",
+            post(hs_check).route_layer(guard(&state, Permission::ClassifyGoods)),
+        )
+        .route(
+            "/v1/screening/screen",
+            post(screen).route_layer(guard(&state, Permission::Screen)),
+        )
+        .route(
+            "/v1/match/{dataset}",
+            post(match_dataset).route_layer(guard(&state, Permission::Screen)),
+        )
+        .route(
+            "/v1/self-check",
+            post(self_check).route_layer(guard(&state, Permission::TraderSelfCheck)),
+        )
+        .route(
+            "/v1/models",
+            get(models_list).route_layer(guard(&state, Permission::ReadModelCards)),
+        )
+        .route(
+            "/v1/models/{version}",
+            get(model_card).route_layer(guard(&state, Permission::ReadModelCards)),
+        )
+        .route(
+            "/v1/models/{version}/approve",
+            post(model_approve).route_layer(guard(&state, Permission::ApproveModels)),
+        )
+        .route(
+            "/v1/models/{version}/activate",
+            post(model_activate).route_layer(guard(&state, Permission::ActivateModels)),
+        )
+        .route(
+            "/v1/models/{version}/retire",
+            post(model_retire).route_layer(guard(&state, Permission::ActivateModels)),
+        )
+        .route(
+            "/v1/models/rollback",
+            post(model_rollback).route_layer(guard(&state, Permission::ActivateModels)),
+        )
+        .route(
+            "/v1/audit/verify",
+            get(audit_verify).route_layer(guard(&state, Permission::ReadAudit)),
+        )
+        .route(
+            "/v1/audit/export",
+            get(audit_export).route_layer(guard(&state, Permission::ReadAudit)),
+        )
         .layer(DefaultBodyLimit::max(body_limit));
     let upload = Router::new()
-        .route("/v1/models", post(model_register))
+        .route(
+            "/v1/models",
+            post(model_register).route_layer(guard(&state, Permission::RegisterModels)),
+        )
         .layer(DefaultBodyLimit::max(artefact_limit));
     Router::new()
         .route("/healthz", get(healthz))

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Fuzzes the HTTP API from its own OpenAPI document with schemathesis (PyPI): starts
+# `borderline serve` on a temporary database and a loopback port, with one officer token (the
+# role that reaches the most endpoints), and runs every check (no server error, responses
+# conforming to the schema, documented status codes, ...). Not part of scripts/test.sh.
+#
+#   bash scripts/schemathesis.sh [MAX_EXAMPLES]        (default 50 per operation)
+# Needs: a built `borderline` (cargo build -p borderline-cli) and `pip install schemathesis`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BORDERLINE_BIN:-target/debug/borderline}
+EXAMPLES=${1:-50}
+PORT=${PORT:-18080}
+command -v schemathesis >/dev/null || pip install -q schemathesis
+tmp=$(mktemp -d)
+trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+db="$tmp/gov.db"
+admin=$(printf '%s\n' 'schemathesis admin passphrase' | "$BIN" accounts bootstrap root --db "$db" 2>/dev/null)
+BORDERLINE_TOKEN=$admin "$BIN" accounts create fuzz.officer --role officer --db "$db" >/dev/null
+officer=$(BORDERLINE_TOKEN=$admin "$BIN" tokens create fuzz.officer --label schemathesis --db "$db" 2>/dev/null)
+# An active model (small, quick to train) and benchmarks, so that valid requests reach the
+# scoring and valuation paths instead of 503 "not available".
+"$BIN" train --train data/declarations/kcs_train.csv.gz --valid data/declarations/kcs_valid.csv.gz \
+  --max-trees 10 --threads 1 --model "$tmp/model.json.gz" >/dev/null 2>&1
+version=$("$BIN" models register "$tmp/model.json.gz" --db "$db" --user fuzz.analyst --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+"$BIN" models approve "$version" --reason "fuzzing" --db "$db" --user fuzz.supervisor >/dev/null
+"$BIN" models activate "$version" --db "$db" --user fuzz.supervisor >/dev/null
+"$BIN" valuation build --history data/declarations/kcs_train.csv.gz --out "$tmp/bench.json.gz" >/dev/null 2>&1
+# A high rate limit: the fuzzer is one token sending many requests.
+BORDERLINE_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" --rate 100000 \
+  --benchmarks "$tmp/bench.json.gz" >"$tmp/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  sleep 0.2
+done
+status=0
+schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
+  --header "Authorization: Bearer $officer" \
+  --checks all \
+  --max-examples "$EXAMPLES" \
+  --request-timeout 30 || status=$?
+if grep -q "panicked" "$tmp/server.log"; then
+  echo "the server panicked:" >&2
+  grep -A3 panicked "$tmp/server.log" >&2
+  status=1
+fi
+exit $status
