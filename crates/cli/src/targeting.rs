@@ -594,12 +594,18 @@ fn score(a: &ScoreArgs) -> Result<()> {
     };
     let reasons = a.reasons.reasons(a.top_reasons);
     if a.stream {
-        let (report, _) =
-            app::score_stream(&scorer, &a.in_args.source(&a.input)?, caps, reasons, |e| {
+        let (report, _) = app::score_stream(
+            &scorer,
+            &a.in_args.source(&a.input)?,
+            caps,
+            reasons,
+            today(),
+            |e| {
                 writer.write(&e).map_err(|e| {
                     borderline_app::AppError::Invalid(format!("writing the list: {e}"))
                 })
-            })?;
+            },
+        )?;
         eprintln!("{report}");
     } else {
         let rows = load(&a.input, &a.in_args)?;
@@ -615,12 +621,19 @@ fn score(a: &ScoreArgs) -> Result<()> {
             caps,
             reasons,
             screening.as_ref().map(|s| s as &dyn Signal),
+            today(),
         );
         for e in &list {
             writer.write(e)?;
         }
     }
     writer.finish()
+}
+
+/// The date scoring runs as of, for data-quality reasons (a declaration dated after it is in the
+/// future). The CLI is the one place that reads the clock; the application never does.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 fn demo(a: &DemoArgs) -> Result<()> {
@@ -679,6 +692,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
             top: 3,
         },
         None,
+        today(),
     );
     let list_path = a.out.join("inspection-list.csv");
     let mut writer = ListWriter::new(

@@ -274,6 +274,7 @@ fn select_decides_lanes_with_rules_and_audits_them_then_monitor_reads_hit_rates(
         valuation: None,
         screening: None,
         reasons: Reasons::default(),
+        as_of: chrono::NaiveDate::from_ymd_opt(2021, 7, 1).expect("date"),
     };
     let before = AuditLog::new(&store).records().expect("records").len();
     let out = select::select(&store, &kim, &active, &req).expect("select");
