@@ -3,7 +3,7 @@
 
 use crate::declarations::{self, Source};
 use crate::Result;
-use borderline_core::{lane::lanes_by_rank, Declaration, Lane, Reason, Signal};
+use borderline_core::{lane::lanes_by_threshold, Declaration, Lane, Reason, Signal};
 use borderline_ingest::IngestReport;
 use borderline_quality::DataQuality;
 use borderline_targeting::metrics::{evaluate, EvaluationReport};
@@ -14,7 +14,9 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-/// Lane shares in percent of the declarations decided together ([`borderline_core::lane`]).
+/// Lane shares in percent: each picks the model's absolute score threshold (the score that
+/// share of validation-period declarations reached) and caps the lane in a batch decided
+/// together ([`borderline_core::lane`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Capacities {
     /// Physical inspection.
@@ -193,8 +195,10 @@ impl LanePolicy {
     }
 }
 
-/// Scores a batch and returns it in rank order with lanes by rank under the capacity rule, and
-/// reasons for red and yellow declarations. `screening`, when given, adds its reasons to every
+/// Scores a batch and returns it in rank order with lanes from the model's absolute score
+/// thresholds, the capacities as ceilings ([`borderline_core::lane`]: the same rows get the
+/// same lanes in a batch of 20 or of 20,000 unless a ceiling binds), and reasons for red and
+/// yellow declarations. `screening`, when given, adds its reasons to every
 /// declaration that has one, whatever its lane, and raises its lane by the default
 /// [`ScreeningPolicy`] (see [`rank_batch_with_policy`]). Every declaration with a data-quality
 /// reason as of `as_of` (the date the caller scores as of, "today" for live scoring; never
@@ -237,9 +241,10 @@ pub fn rank_batch_with_policy<'a>(
         .map(|d| scorer.score(d, &mut x).probability)
         .collect();
     let ids: Vec<&str> = rows.iter().map(|d| d.declaration_id.as_str()).collect();
-    let (order, lanes) = lanes_by_rank(
+    let (order, lanes) = lanes_by_threshold(
         &probs,
         &ids,
+        scorer.lane_thresholds(capacities.red_percent, capacities.yellow_percent),
         capacities.red_percent,
         capacities.yellow_percent,
     );
