@@ -285,7 +285,8 @@ pub fn train(
     Ok(artefact)
 }
 
-/// Hash of what determines scores, so two trainings with the same data and seed share an id.
+/// Hash of what determines scores and lanes, so two trainings with the same data and seed share
+/// an id, and two models that decide lanes differently never do.
 pub fn content_id(a: &ModelArtefact) -> String {
     let mut h = Sha256::new();
     // Modules go through `serde_json::Value`, whose maps are sorted, because their hash maps
@@ -294,6 +295,7 @@ pub fn content_id(a: &ModelArtefact) -> String {
         serde_json::to_vec(&a.ensemble),
         serde_json::to_vec(&a.history),
         serde_json::to_vec(&a.calibration),
+        serde_json::to_vec(&a.lane_quantiles),
         serde_json::to_value(&a.modules).and_then(|v| serde_json::to_vec(&v)),
     ];
     for p in parts.into_iter().flatten() {

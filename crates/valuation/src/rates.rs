@@ -77,7 +77,7 @@ impl std::fmt::Display for NoRate {
         };
         write!(
             f,
-            "value declared in {declared}; benchmarks are in {} and no rate for {} (not compared)",
+            "value declared in {declared}; benchmarks are in {} and no rate for that date ({})",
             self.benchmarks, self.date
         )
     }
