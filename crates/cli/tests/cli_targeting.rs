@@ -168,7 +168,9 @@ fn train_evaluate_score_on_a_small_sample() {
     assert!(lines
         .iter()
         .filter(|v| v["lane"] == "green")
-        .all(|v| kinds(v).iter().all(|k| k == "screening")));
+        .all(|v| kinds(v)
+            .iter()
+            .all(|k| k == "screening" || k == "data_quality")));
 
     // Issue 14: `| head` ends the command quietly, with no "Broken pipe" error.
     let out = Command::new("sh")
