@@ -156,10 +156,11 @@ pub struct ScoreArgs {
     /// Output format (default: from the output extension, else CSV).
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
-    /// Share of declarations for physical inspection (red lane), e.g. 5%.
+    /// Share for physical inspection (red lane), e.g. 5%: picks the model's absolute score
+    /// threshold (what 5% of the validation period reached) and caps the batch at floor(n x 5%).
     #[arg(long, default_value = "5%", value_parser = parse_percent)]
     pub capacity: f64,
-    /// Share for documentary checks (yellow lane), after the red lane.
+    /// Share for documentary checks (yellow lane), after the red lane (threshold and ceiling).
     #[arg(long, default_value = "10%", value_parser = parse_percent)]
     pub yellow: f64,
     /// Reasons for red and yellow declarations: exact TreeSHAP, fast path contributions, none.
