@@ -3,11 +3,12 @@
 
 use crate::declarations::{self, Source};
 use crate::Result;
-use borderline_core::{lane::lanes_by_threshold, Declaration, Lane, Reason, Signal};
+use borderline_core::{lane::lanes_by_threshold, Declaration, Lane, Reason, ReasonKind, Signal};
 use borderline_ingest::IngestReport;
 use borderline_quality::DataQuality;
 use borderline_targeting::metrics::{evaluate, EvaluationReport};
 use borderline_targeting::model::ModelArtefact;
+use borderline_targeting::modules::ModuleSignal;
 use borderline_targeting::score::{Explain, Scorer, BLOCK};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -172,6 +173,51 @@ impl DataQualityPolicy {
     }
 }
 
+/// The findings about the data itself that every scoring path reports on each declaration,
+/// whatever its lane: the data-quality checks as of the caller's date, and a customs value in
+/// another currency than the model's price benchmarks (scoring has no exchange-rate
+/// conversion, so the model's valuation features of such a row are missing values: say so
+/// rather than let the score look price-checked).
+struct DataFindings {
+    quality: DataQuality,
+    model_currency: Option<String>,
+}
+
+impl DataFindings {
+    fn new(scorer: &Scorer, as_of: NaiveDate) -> Self {
+        let model_currency = scorer.model().modules.signals.iter().find_map(|m| match m {
+            ModuleSignal::Valuation(v) => v.benchmarks.currency.clone(),
+            _ => None,
+        });
+        DataFindings {
+            quality: DataQuality::new(as_of),
+            model_currency,
+        }
+    }
+
+    fn check(&self, d: &Declaration) -> Vec<Reason> {
+        let mut out = self.quality.check(d);
+        if let Some(c) = &self.model_currency {
+            if !c.eq_ignore_ascii_case(d.currency.as_str()) {
+                let declared = if d.currency.trim().is_empty() {
+                    "no currency"
+                } else {
+                    d.currency.as_str()
+                };
+                out.push(Reason {
+                    kind: ReasonKind::DataQuality,
+                    code: "valuation_currency_mismatch".into(),
+                    text: format!(
+                        "value declared in {declared}; the model's price benchmarks are in {c}: price not compared (scoring converts no currency; `valuation check --rates` does)"
+                    ),
+                    contribution: None,
+                });
+            }
+        }
+        out
+    }
+}
+
 /// Both lane floors applied after the model's lane: screening and data quality.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct LanePolicy {
@@ -234,7 +280,7 @@ pub fn rank_batch_with_policy<'a>(
     as_of: NaiveDate,
 ) -> Vec<Decided<'a>> {
     let policy = policy.into();
-    let quality = DataQuality::new(as_of);
+    let quality = DataFindings::new(scorer, as_of);
     let mut x = vec![0.0; scorer.num_features()];
     let probs: Vec<f64> = rows
         .iter()
@@ -276,7 +322,7 @@ pub fn score_one<'a>(
 ) -> Decided<'a> {
     let mut x = vec![0.0; scorer.num_features()];
     let p = scorer.score(d, &mut x).probability;
-    let flags = DataQuality::new(as_of).check(d);
+    let flags = DataFindings::new(scorer, as_of).check(d);
     let lane = scorer.stream_lane(p, capacities.red_percent, capacities.yellow_percent);
     let lane = DataQualityPolicy::default().apply(lane, &flags);
     let mut why = reasons_for(scorer, d, lane, reasons, &mut x);
@@ -295,7 +341,7 @@ pub fn score_stream(
     as_of: NaiveDate,
     mut emit: impl FnMut(Decided<'_>) -> Result<()>,
 ) -> Result<(IngestReport, Option<PathBuf>)> {
-    let quality = DataQuality::new(as_of);
+    let quality = DataFindings::new(scorer, as_of);
     let dq_policy = DataQualityPolicy::default();
     let mut x = vec![0.0; scorer.num_features()];
     let mut block: Vec<Declaration> = Vec::with_capacity(BLOCK);

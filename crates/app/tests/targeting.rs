@@ -566,3 +566,48 @@ fn the_reference_date_is_the_callers_not_the_batchs_latest_date() {
     );
     assert!(!has_quality_reason(&list[0].reasons, "quality.future_date"));
 }
+
+/// Issue 14: a row in USD scored by a model whose price benchmarks are in KRW says its price
+/// was not compared (before, USD per kg went into KRW-trained features silently).
+#[test]
+fn a_value_in_another_currency_than_the_models_says_it_was_not_price_compared() {
+    let s = scorer();
+    let mut rows = bundled("test", 500);
+    rows[0].currency = "USD".into();
+    let list = rank_batch(
+        &s,
+        &rows,
+        Capacities::default(),
+        Reasons::default(),
+        None,
+        as_of(),
+    );
+    for e in &list {
+        let said = e
+            .reasons
+            .iter()
+            .find(|r| r.code == "valuation_currency_mismatch");
+        if e.declaration_id == rows[0].declaration_id.as_str() {
+            let r = said.expect("USD row has the reason");
+            assert!(
+                r.text
+                    .starts_with("value declared in USD; the model's price benchmarks are in KRW"),
+                "{}",
+                r.text
+            );
+        } else {
+            assert!(said.is_none(), "KRW rows are compared");
+        }
+    }
+    let one = score_one(
+        &s,
+        &rows[0],
+        Capacities::default(),
+        Reasons::default(),
+        as_of(),
+    );
+    assert!(one
+        .reasons
+        .iter()
+        .any(|r| r.code == "valuation_currency_mismatch"));
+}
