@@ -42,7 +42,7 @@ fn no_model() -> AppError {
 }
 
 /// Scores one declaration with `scorer` (lane from the model's thresholds) and records the
-/// decision as `by`.
+/// decision as `by`. `as_of` is the day data-quality checks judge dates against (today).
 pub fn score_and_record(
     store: &dyn GovernanceStore,
     by: &Actor,
@@ -50,9 +50,10 @@ pub fn score_and_record(
     d: &Declaration,
     capacities: Capacities,
     reasons: Reasons,
+    as_of: chrono::NaiveDate,
 ) -> Result<Decided> {
     let scorer = scorer.ok_or_else(no_model)?;
-    let one = score_one(scorer, d, capacities, reasons);
+    let one = score_one(scorer, d, capacities, reasons, as_of);
     let out = Decided {
         declaration_id: d.declaration_id.to_string(),
         rank: None,
@@ -77,10 +78,11 @@ pub fn rank_and_record(
     rows: &[Declaration],
     capacities: Capacities,
     reasons: Reasons,
+    as_of: chrono::NaiveDate,
 ) -> Result<Vec<Decided>> {
     let scorer = scorer.ok_or_else(no_model)?;
     let version = scorer.model().model_id.clone();
-    let ranked = rank_batch(scorer, rows, capacities, reasons, None);
+    let ranked = rank_batch(scorer, rows, capacities, reasons, None, as_of);
     let mut out = Vec::with_capacity(ranked.len());
     let mut events = Vec::with_capacity(ranked.len());
     for r in ranked {

@@ -3,17 +3,22 @@
 
 use crate::declarations::{self, Source};
 use crate::Result;
-use borderline_core::{lane::lanes_by_rank, Declaration, Lane, Reason, Signal};
+use borderline_core::{lane::lanes_by_threshold, Declaration, Lane, Reason, ReasonKind, Signal};
 use borderline_ingest::IngestReport;
+use borderline_quality::DataQuality;
 use borderline_targeting::metrics::{evaluate, EvaluationReport};
 use borderline_targeting::model::ModelArtefact;
+use borderline_targeting::modules::ModuleSignal;
 pub use borderline_targeting::score::Explain;
 use borderline_targeting::score::{Scorer, BLOCK};
+use chrono::NaiveDate;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-/// Lane shares in percent of the declarations decided together ([`borderline_core::lane`]).
+/// Lane shares in percent: each picks the model's absolute score threshold (the score that
+/// share of validation-period declarations reached) and caps the lane in a batch decided
+/// together ([`borderline_core::lane`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Capacities {
     /// Physical inspection.
@@ -133,16 +138,125 @@ impl ScreeningPolicy {
     }
 }
 
-/// Scores a batch and returns it in rank order with lanes by rank under the capacity rule, and
-/// reasons for red and yellow declarations. `screening`, when given, adds its reasons to every
+/// What a data-quality reason ([`borderline_quality`]) does to a declaration's lane. A finding
+/// no real shipment can have ([`borderline_quality::IMPOSSIBLE`]: a mass or value beyond any
+/// cargo, a date in the future or before electronic declarations) means the model scored wrong
+/// data, so a low score is no evidence of low risk: by default such a declaration goes to at
+/// least the documentary (yellow) lane, outside the capacities, where the declarant is asked to
+/// correct it. The findings honest files also have (0 kg, zero value, an unknown HS code or
+/// country; 3.8 % of the bundled test period) are reported on every declaration, whatever its
+/// lane, and do not move it: raising them would exceed the documentary capacity by a third on
+/// ordinary data. docs/data.md states the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DataQualityPolicy {
+    /// The least lane of a declaration with an impossible finding; `None` leaves lanes alone.
+    pub at_least: Option<Lane>,
+}
+
+impl Default for DataQualityPolicy {
+    fn default() -> Self {
+        DataQualityPolicy {
+            at_least: Some(Lane::Yellow),
+        }
+    }
+}
+
+impl DataQualityPolicy {
+    /// The lane after the policy, given the declaration's data-quality reasons.
+    pub fn apply(&self, lane: Lane, quality_reasons: &[Reason]) -> Lane {
+        let impossible = quality_reasons
+            .iter()
+            .any(|r| borderline_quality::is_impossible(&r.code));
+        match self.at_least {
+            Some(floor) if impossible && floor < lane => floor,
+            _ => lane,
+        }
+    }
+}
+
+/// The findings about the data itself that every scoring path reports on each declaration,
+/// whatever its lane: the data-quality checks as of the caller's date, and a customs value in
+/// another currency than the model's price benchmarks (scoring has no exchange-rate
+/// conversion, so the model's valuation features of such a row are missing values: say so
+/// rather than let the score look price-checked).
+struct DataFindings {
+    quality: DataQuality,
+    model_currency: Option<String>,
+}
+
+impl DataFindings {
+    fn new(scorer: &Scorer, as_of: NaiveDate) -> Self {
+        let model_currency = scorer.model().modules.signals.iter().find_map(|m| match m {
+            ModuleSignal::Valuation(v) => v.benchmarks.currency.clone(),
+            _ => None,
+        });
+        DataFindings {
+            quality: DataQuality::new(as_of),
+            model_currency,
+        }
+    }
+
+    fn check(&self, d: &Declaration) -> Vec<Reason> {
+        let mut out = self.quality.check(d);
+        if let Some(c) = &self.model_currency {
+            if !c.eq_ignore_ascii_case(d.currency.as_str()) {
+                let declared = if d.currency.trim().is_empty() {
+                    "no currency"
+                } else {
+                    d.currency.as_str()
+                };
+                out.push(Reason {
+                    kind: ReasonKind::DataQuality,
+                    code: "valuation_currency_mismatch".into(),
+                    text: format!(
+                        "value declared in {declared}; the model's price benchmarks are in {c}: price not compared (scoring converts no currency; `valuation check --rates` does)"
+                    ),
+                    contribution: None,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Both lane floors applied after the model's lane: screening and data quality.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct LanePolicy {
+    pub screening: ScreeningPolicy,
+    pub data_quality: DataQualityPolicy,
+}
+
+impl From<ScreeningPolicy> for LanePolicy {
+    fn from(screening: ScreeningPolicy) -> Self {
+        LanePolicy {
+            screening,
+            data_quality: DataQualityPolicy::default(),
+        }
+    }
+}
+
+impl LanePolicy {
+    fn apply(&self, lane: Lane, screening: &[Reason], quality: &[Reason]) -> Lane {
+        let lane = self.screening.apply(lane, screening);
+        self.data_quality.apply(lane, quality)
+    }
+}
+
+/// Scores a batch and returns it in rank order with lanes from the model's absolute score
+/// thresholds, the capacities as ceilings ([`borderline_core::lane`]: the same rows get the
+/// same lanes in a batch of 20 or of 20,000 unless a ceiling binds), and reasons for red and
+/// yellow declarations. `screening`, when given, adds its reasons to every
 /// declaration that has one, whatever its lane, and raises its lane by the default
-/// [`ScreeningPolicy`] (see [`rank_batch_with_policy`]).
+/// [`ScreeningPolicy`] (see [`rank_batch_with_policy`]). Every declaration with a data-quality
+/// reason as of `as_of` (the date the caller scores as of, "today" for live scoring; never
+/// derived from the batch) gets it, and its lane is raised by the default [`DataQualityPolicy`].
 pub fn rank_batch<'a>(
     scorer: &Scorer,
     rows: &'a [Declaration],
     capacities: Capacities,
     reasons: Reasons,
     screening: Option<&dyn Signal>,
+    as_of: NaiveDate,
 ) -> Vec<Decided<'a>> {
     rank_batch_with_policy(
         scorer,
@@ -150,28 +264,34 @@ pub fn rank_batch<'a>(
         capacities,
         reasons,
         screening,
-        ScreeningPolicy::default(),
+        LanePolicy::default(),
+        as_of,
     )
 }
 
-/// [`rank_batch`] with an explicit screening policy.
+/// [`rank_batch`] with explicit lane policies (a [`ScreeningPolicy`] alone keeps the default
+/// [`DataQualityPolicy`]).
 pub fn rank_batch_with_policy<'a>(
     scorer: &Scorer,
     rows: &'a [Declaration],
     capacities: Capacities,
     reasons: Reasons,
     screening: Option<&dyn Signal>,
-    policy: ScreeningPolicy,
+    policy: impl Into<LanePolicy>,
+    as_of: NaiveDate,
 ) -> Vec<Decided<'a>> {
+    let policy = policy.into();
+    let quality = DataFindings::new(scorer, as_of);
     let mut x = vec![0.0; scorer.num_features()];
     let probs: Vec<f64> = rows
         .iter()
         .map(|d| scorer.score(d, &mut x).probability)
         .collect();
     let ids: Vec<&str> = rows.iter().map(|d| d.declaration_id.as_str()).collect();
-    let (order, lanes) = lanes_by_rank(
+    let (order, lanes) = lanes_by_threshold(
         &probs,
         &ids,
+        scorer.lane_thresholds(capacities.red_percent, capacities.yellow_percent),
         capacities.red_percent,
         capacities.yellow_percent,
     );
@@ -181,38 +301,49 @@ pub fn rank_batch_with_policy<'a>(
         .map(|(rank, &i)| {
             let d = &rows[i];
             let hits = screening.map(|s| s.reasons(d)).unwrap_or_default();
-            let lane = policy.apply(lanes[i], &hits);
+            let flags = quality.check(d);
+            let lane = policy.apply(lanes[i], &hits, &flags);
             let mut why = reasons_for(scorer, d, lane, reasons, &mut x);
             why.extend(hits);
+            why.extend(flags);
             Decided::new(d, Some(rank + 1), probs[i], lane, why)
         })
         .collect()
 }
 
 /// Scores one declaration on its own: its lane comes from the model's score thresholds (not
-/// from a batch), so it does not depend on what else is being decided.
+/// from a batch), so it does not depend on what else is being decided. Data-quality reasons as
+/// of `as_of` are added and raise the lane by the default [`DataQualityPolicy`].
 pub fn score_one<'a>(
     scorer: &Scorer,
     d: &'a Declaration,
     capacities: Capacities,
     reasons: Reasons,
+    as_of: NaiveDate,
 ) -> Decided<'a> {
     let mut x = vec![0.0; scorer.num_features()];
     let p = scorer.score(d, &mut x).probability;
+    let flags = DataFindings::new(scorer, as_of).check(d);
     let lane = scorer.stream_lane(p, capacities.red_percent, capacities.yellow_percent);
-    let why = reasons_for(scorer, d, lane, reasons, &mut x);
+    let lane = DataQualityPolicy::default().apply(lane, &flags);
+    let mut why = reasons_for(scorer, d, lane, reasons, &mut x);
+    why.extend(flags);
     Decided::new(d, None, p, lane, why)
 }
 
 /// Scores a file as a stream in bounded memory: declarations are scored in blocks and handed to
-/// `emit` in input order, lanes from the model's score thresholds. Returns the accounting.
+/// `emit` in input order, lanes from the model's score thresholds, data-quality reasons as of
+/// `as_of` as in [`score_one`]. Returns the accounting.
 pub fn score_stream(
     scorer: &Scorer,
     source: &Source,
     capacities: Capacities,
     reasons: Reasons,
+    as_of: NaiveDate,
     mut emit: impl FnMut(Decided<'_>) -> Result<()>,
 ) -> Result<(IngestReport, Option<PathBuf>)> {
+    let quality = DataFindings::new(scorer, as_of);
+    let dq_policy = DataQualityPolicy::default();
     let mut x = vec![0.0; scorer.num_features()];
     let mut block: Vec<Declaration> = Vec::with_capacity(BLOCK);
     let mut flush = |block: &mut Vec<Declaration>| -> Result<()> {
@@ -222,7 +353,10 @@ pub fn score_stream(
                 capacities.red_percent,
                 capacities.yellow_percent,
             );
-            let why = reasons_for(scorer, d, lane, reasons, &mut x);
+            let flags = quality.check(d);
+            let lane = dq_policy.apply(lane, &flags);
+            let mut why = reasons_for(scorer, d, lane, reasons, &mut x);
+            why.extend(flags);
             emit(Decided::new(d, None, s.probability, lane, why))?;
         }
         block.clear();

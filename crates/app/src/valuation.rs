@@ -3,11 +3,16 @@
 
 use crate::declarations::{self, Source};
 use crate::{AppError, Result};
+use borderline_core::ReasonKind;
 use borderline_core::{Declaration, Reason};
 use borderline_ingest::{IngestReport, Quarantined};
-use borderline_valuation::{BenchmarkBuilder, Benchmarks, Check, CheckOutcome, Config};
+use borderline_valuation::{
+    twin_gaps, BenchmarkBuilder, Benchmarks, Check, CheckOutcome, Config, Conversion,
+    ExchangeRates, NoRate, TwinGap, TwinLine,
+};
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Benchmarks and the accounting of each history file they were built from.
@@ -60,8 +65,23 @@ pub struct Checked {
     pub declaration_id: String,
     pub check: Check,
     pub reasons: Vec<Reason>,
-    /// Zero or missing mass or value, or a currency mismatch: a finding, not a price check.
+    /// Zero or missing mass or value, or a currency that cannot be converted to the
+    /// benchmarks': a finding, not a price check.
     pub data_quality: bool,
+    /// The exchange rate the declared value was converted with, when its currency is not the
+    /// benchmarks'.
+    pub conversion: Option<Conversion>,
+    /// A line of the same file (same importer, seller, HS code, currency and net mass) whose
+    /// unit value is many times this one's.
+    pub twin_gap: Option<TwinGap>,
+}
+
+/// How a file is checked beyond its benchmarks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions<'a> {
+    /// Dated exchange rates into the benchmarks' currency; without them a declaration in
+    /// another currency is a data-quality finding and compared with nothing.
+    pub rates: Option<&'a ExchangeRates>,
 }
 
 /// The outcome of checking a file.
@@ -78,31 +98,55 @@ pub struct CheckSummary {
 }
 
 /// Checks every declaration of `input` against the benchmarks, handing each to `emit` in file
-/// order (bounded memory).
+/// order, with no exchange-rate table ([`check_file_with`]).
 pub fn check_file(
     input: &Source,
     benchmarks: &BenchmarkSource,
+    emit: impl FnMut(&Declaration, Checked) -> Result<()>,
+) -> Result<CheckSummary> {
+    check_file_with(input, benchmarks, CheckOptions::default(), emit)
+}
+
+/// Checks every declaration of `input`, handing each to `emit` in file order. A value in
+/// another currency than the benchmarks' is converted with `options.rates` (the rate of its
+/// date) or, with no rate, reported and compared with nothing; benchmarks never mix
+/// currencies. Lines priced at a fraction of a twin line of the same file are flagged (a
+/// first pass keeps a few fields per line; the declarations themselves are streamed).
+pub fn check_file_with(
+    input: &Source,
+    benchmarks: &BenchmarkSource,
+    options: CheckOptions<'_>,
     mut emit: impl FnMut(&Declaration, Checked) -> Result<()>,
 ) -> Result<CheckSummary> {
+    let mut first: Option<NaiveDate> = None;
+    let mut lines: Vec<TwinLine> = Vec::new();
+    declarations::stream(input, true, |d| {
+        first = Some(first.map_or(d.date, |f| f.min(d.date)));
+        lines.extend(TwinLine::of(&d));
+        Ok(())
+    })?;
+    let mut twins: HashMap<String, TwinGap> = twin_gaps(&lines)
+        .into_iter()
+        .map(|g| (g.declaration_id.clone(), g))
+        .collect();
+    drop(lines);
     let (b, history) = match benchmarks {
         BenchmarkSource::File(p) => (Benchmarks::load(p)?, Vec::new()),
         BenchmarkSource::History { files, config } => {
-            let mut first: Option<NaiveDate> = None;
-            declarations::stream(input, true, |d| {
-                first = Some(first.map_or(d.date, |f| f.min(d.date)));
-                Ok(())
-            })?;
             let built = build_benchmarks(files, config.clone(), first)?;
             (built.benchmarks, built.history)
         }
     };
     let (mut checked, mut flagged, mut data_quality) = (0u64, 0u64, 0u64);
     let (report, _, quarantined) = declarations::stream(input, true, |d| {
-        let c = b.check(&d);
-        let reasons = b.reasons(&d, &c);
+        let (c, mut reasons, conversion) = check_converted(&b, &d, options.rates);
+        let twin_gap = twins.remove(d.declaration_id.as_str());
+        if let Some(g) = &twin_gap {
+            reasons.push(g.reason());
+        }
         let dq = matches!(c.outcome, CheckOutcome::DataQuality { .. });
         checked += 1;
-        flagged += u64::from(c.flagged);
+        flagged += u64::from(c.flagged || twin_gap.is_some());
         data_quality += u64::from(dq);
         emit(
             &d,
@@ -111,6 +155,8 @@ pub fn check_file(
                 check: c,
                 reasons,
                 data_quality: dq,
+                conversion,
+                twin_gap,
             },
         )
     })?;
@@ -135,10 +181,60 @@ pub fn check_one(benchmarks: &Benchmarks, d: &Declaration) -> Checked {
         check: c,
         reasons,
         data_quality,
+        conversion: None,
+        twin_gap: None,
     }
 }
 
 /// Loads a benchmarks file written by `valuation build`.
 pub fn load_benchmarks(path: &std::path::Path) -> Result<Benchmarks> {
     Ok(Benchmarks::load(path)?)
+}
+
+/// One declaration checked in the benchmarks' currency: converted with `rates` when its own
+/// currency differs, else a currency finding that names the missing rate.
+pub fn check_converted(
+    b: &Benchmarks,
+    d: &Declaration,
+    rates: Option<&ExchangeRates>,
+) -> (Check, Vec<Reason>, Option<Conversion>) {
+    let target = match b.currency.as_deref() {
+        Some(t) if !t.eq_ignore_ascii_case(d.currency.as_str()) => t,
+        _ => {
+            let c = b.check(d);
+            let reasons = b.reasons(d, &c);
+            return (c, reasons, None);
+        }
+    };
+    let converted = match rates {
+        Some(r) => r.convert(d, target),
+        None => Err(NoRate {
+            declared: d.currency.to_string(),
+            benchmarks: target.to_string(),
+            date: d.date,
+        }),
+    };
+    match converted {
+        Ok((in_target, conversion)) => {
+            let c = b.check(&in_target);
+            let reasons = b.reasons(&in_target, &c);
+            (c, reasons, conversion)
+        }
+        Err(no_rate) => {
+            // Compared with nothing: the check's own currency finding, phrased with the rate
+            // that is missing.
+            let c = b.check(d);
+            let text = match rates {
+                Some(_) => no_rate.to_string(),
+                None => format!("{no_rate}: no exchange-rate table given"),
+            };
+            let reasons = vec![Reason {
+                kind: ReasonKind::DataQuality,
+                code: "valuation_currency_mismatch".into(),
+                text,
+                contribution: None,
+            }];
+            (c, reasons, None)
+        }
+    }
 }

@@ -808,6 +808,7 @@ fn select(a: &SelectArgs) -> Result<()> {
                 .as_ref()
                 .map(|s| s as &dyn borderline_core::Signal),
             reasons: a.reasons.reasons(a.top_reasons),
+            as_of: crate::targeting::today(),
         },
     )?;
     write_lanes(&a.output, &outcome)?;

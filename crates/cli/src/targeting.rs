@@ -155,10 +155,11 @@ pub struct ScoreArgs {
     /// Output format (default: from the output extension, else CSV).
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
-    /// Share of declarations for physical inspection (red lane), e.g. 5%.
+    /// Share for physical inspection (red lane), e.g. 5%: picks the model's absolute score
+    /// threshold (what 5% of the validation period reached) and caps the batch at floor(n x 5%).
     #[arg(long, default_value = "5%", value_parser = parse_percent)]
     pub capacity: f64,
-    /// Share for documentary checks (yellow lane), after the red lane.
+    /// Share for documentary checks (yellow lane), after the red lane (threshold and ceiling).
     #[arg(long, default_value = "10%", value_parser = parse_percent)]
     pub yellow: f64,
     /// Reasons for red and yellow declarations: exact TreeSHAP, fast path contributions, none.
@@ -590,12 +591,18 @@ fn score(a: &ScoreArgs) -> Result<()> {
     };
     let reasons = a.reasons.reasons(a.top_reasons);
     if a.stream {
-        let (report, _) =
-            app::score_stream(&scorer, &a.in_args.source(&a.input)?, caps, reasons, |e| {
+        let (report, _) = app::score_stream(
+            &scorer,
+            &a.in_args.source(&a.input)?,
+            caps,
+            reasons,
+            today(),
+            |e| {
                 writer.write(&e).map_err(|e| {
                     borderline_app::AppError::Invalid(format!("writing the list: {e}"))
                 })
-            })?;
+            },
+        )?;
         eprintln!("{report}");
     } else {
         let rows = load(&a.input, &a.in_args)?;
@@ -611,12 +618,19 @@ fn score(a: &ScoreArgs) -> Result<()> {
             caps,
             reasons,
             screening.as_ref().map(|s| s as &dyn Signal),
+            today(),
         );
         for e in &list {
             writer.write(e)?;
         }
     }
     writer.finish()
+}
+
+/// The date scoring runs as of, for data-quality reasons (a declaration dated after it is in the
+/// future). The CLI is the one place that reads the clock; the application never does.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 fn demo(a: &DemoArgs) -> Result<()> {
@@ -675,6 +689,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
             top: 3,
         },
         None,
+        today(),
     );
     let list_path = a.out.join("inspection-list.csv");
     let mut writer = ListWriter::new(

@@ -7,7 +7,7 @@ use borderline_app::declarations::Source;
 use borderline_app::valuation::{self as app, BenchmarkSource};
 use borderline_devkit::valuation::eval::{self, EvalConfig, Period};
 use borderline_ingest::Profile;
-use borderline_valuation::Config;
+use borderline_valuation::{CheckOutcome, Config};
 use chrono::NaiveDate;
 use std::io::Write;
 use std::path::PathBuf;
@@ -102,6 +102,15 @@ pub enum ValuationAction {
         history: Vec<PathBuf>,
         #[arg(long, default_value = "korea-customs")]
         profile: String,
+        /// Layout of the --history files when it differs from the checked file's (e.g. a
+        /// trader's generic file against Korea Customs history); default: --profile.
+        #[arg(long)]
+        history_profile: Option<String>,
+        /// Dated exchange rates (CSV `date,currency,base,rate`; docs/data.md) converting a
+        /// declared currency into the benchmarks'. Without it, a value in another currency is
+        /// reported and compared with nothing.
+        #[arg(long)]
+        rates: Option<PathBuf>,
         #[command(flatten)]
         bench: BenchArgs,
         /// Print every declaration, not only flagged ones and data-quality findings.
@@ -202,16 +211,23 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             benchmarks,
             history,
             profile,
+            history_profile,
+            rates,
             bench,
             all,
             json,
         } => {
+            let history_layout = Profile::resolve(history_profile.as_deref().unwrap_or(&profile))?;
             let profile = Profile::resolve(&profile)?;
+            let rates = match rates {
+                Some(p) => Some(borderline_valuation::ExchangeRates::load(&p)?),
+                None => None,
+            };
             let source = if let Some(p) = benchmarks {
                 BenchmarkSource::File(p)
             } else if !history.is_empty() {
                 BenchmarkSource::History {
-                    files: sources(&history, &profile),
+                    files: sources(&history, &history_layout),
                     config: bench.config()?,
                 }
             } else {
@@ -219,19 +235,34 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let summary = app::check_file(&Source::new(&input, profile), &source, |d, c| {
-                if !(all || c.check.flagged || c.data_quality) {
+            let options = app::CheckOptions {
+                rates: rates.as_ref(),
+            };
+            let input = Source::new(&input, profile);
+            let summary = app::check_file_with(&input, &source, options, |d, c| {
+                if !(all || c.check.flagged || c.data_quality || c.twin_gap.is_some()) {
                     return Ok(());
                 }
                 let line = if json {
                     serde_json::to_string(&c).unwrap_or_default()
                 } else {
                     let text: Vec<&str> = c.reasons.iter().map(|r| r.text.as_str()).collect();
+                    // A declaration compared with nothing has no direction or score to show.
+                    let (direction, score) = if c.check.outcome == CheckOutcome::Checked {
+                        (
+                            format!("{:?}", c.check.direction),
+                            format!("score {:.2}", c.check.score),
+                        )
+                    } else if c.data_quality {
+                        ("not compared".to_string(), "-".to_string())
+                    } else {
+                        ("no benchmark".to_string(), "-".to_string())
+                    };
                     format!(
-                        "{}\t{:?}\tscore {:.2}\t{}",
+                        "{}\t{}\t{}\t{}",
                         d.declaration_id,
-                        c.check.direction,
-                        c.check.score,
+                        direction,
+                        score,
                         if text.is_empty() {
                             "-".to_string()
                         } else {

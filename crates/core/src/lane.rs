@@ -1,11 +1,16 @@
 //! The one lane model of Borderline: [`Lane`] and the capacity rule every front end uses
 //! (`score`, `select`, the service and the stream workers).
 //!
-//! **Capacity rule.** A lane share of `p` % over `n` declarations decided together allows
-//! [`capacity_count`]`(n, p) = floor(n x p / 100)` declarations: a capacity is a ceiling and never
-//! rounds up. A small batch therefore gets fewer (possibly no) red declarations from a share: 5% of
-//! 10 declarations is 0. Scoring a declaration on its own (a stream) uses absolute score
-//! thresholds instead, so that its lane does not depend on what else is in the batch.
+//! **Lane rule.** A declaration's lane comes from absolute score thresholds ([`LaneThresholds`]:
+//! the model's scores that `p` % of declarations exceeded out of sample), so it does not depend
+//! on what else is in the batch: a 20-row file and the same rows inside a large batch get the
+//! same lanes ([`lanes_by_threshold`]). Capacities are ceilings on top: a lane share of `p` %
+//! over `n` declarations decided together allows at most
+//! [`capacity_count`]`(n, p) = floor(n x p / 100)` declarations, never rounding up (5% of 10
+//! declarations is 0 red). When more declarations pass a threshold than the capacity allows, the
+//! highest scores keep the lane and the rest move down one lane (red to yellow, yellow to green)
+//! within the yellow ceiling. Scoring a declaration on its own (a stream) has no batch and uses
+//! the thresholds alone.
 
 use serde::{Deserialize, Serialize};
 
@@ -70,12 +75,7 @@ pub fn lanes_by_rank(
     red_percent: f64,
     yellow_percent: f64,
 ) -> (Vec<usize>, Vec<Lane>) {
-    let mut order: Vec<usize> = (0..probabilities.len()).collect();
-    order.sort_by(|&a, &b| {
-        probabilities[b]
-            .total_cmp(&probabilities[a])
-            .then_with(|| ids[a].cmp(ids[b]))
-    });
+    let order = rank_order(probabilities, ids);
     let n = order.len();
     let red = capacity_count(n, red_percent);
     let yellow_end = capacity_count(n, red_percent + yellow_percent).max(red);
@@ -90,6 +90,69 @@ pub fn lanes_by_rank(
         };
     }
     (order, lanes)
+}
+
+/// Absolute probability thresholds of the red and yellow lanes (yellow <= red): a declaration
+/// scoring at least `red` is red, else at least `yellow` is yellow, else green.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LaneThresholds {
+    pub red: f64,
+    pub yellow: f64,
+}
+
+impl LaneThresholds {
+    /// The lane of one probability by the thresholds alone (no capacity).
+    pub fn lane(&self, probability: f64) -> Lane {
+        if probability >= self.red {
+            Lane::Red
+        } else if probability >= self.yellow {
+            Lane::Yellow
+        } else {
+            Lane::Green
+        }
+    }
+}
+
+/// Lanes of a batch decided together by absolute thresholds, with the capacities as ceilings:
+/// at most [`capacity_count`]`(n, red_percent)` red and `capacity_count(n, red_percent +
+/// yellow_percent)` red plus yellow; the highest-ranked declarations (probability descending,
+/// ties by id ascending) keep their lane and the overflow moves down a lane. Returns `(rank
+/// order, lane per declaration)` like [`lanes_by_rank`].
+pub fn lanes_by_threshold(
+    probabilities: &[f64],
+    ids: &[&str],
+    thresholds: LaneThresholds,
+    red_percent: f64,
+    yellow_percent: f64,
+) -> (Vec<usize>, Vec<Lane>) {
+    let order = rank_order(probabilities, ids);
+    let n = order.len();
+    let red_cap = capacity_count(n, red_percent);
+    let inspect_cap = capacity_count(n, red_percent + yellow_percent).max(red_cap);
+    let (mut red, mut inspected) = (0usize, 0usize);
+    let mut lanes = vec![Lane::Green; n];
+    for &i in &order {
+        let wanted = thresholds.lane(probabilities[i]);
+        let lane = match wanted {
+            Lane::Red if red < red_cap => Lane::Red,
+            Lane::Red | Lane::Yellow if inspected < inspect_cap => Lane::Yellow,
+            _ => Lane::Green,
+        };
+        red += usize::from(lane == Lane::Red);
+        inspected += usize::from(lane.is_inspection());
+        lanes[i] = lane;
+    }
+    (order, lanes)
+}
+
+fn rank_order(probabilities: &[f64], ids: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..probabilities.len()).collect();
+    order.sort_by(|&a, &b| {
+        probabilities[b]
+            .total_cmp(&probabilities[a])
+            .then_with(|| ids[a].cmp(ids[b]))
+    });
+    order
 }
 
 /// A lane name that is not red, yellow, blue or green.
@@ -145,5 +208,54 @@ mod tests {
         assert_eq!(lanes[9], Lane::Yellow);
         assert_eq!(lanes.iter().filter(|l| **l == Lane::Red).count(), 1);
         assert_eq!(lanes.iter().filter(|l| **l == Lane::Green).count(), 7);
+    }
+
+    const T: LaneThresholds = LaneThresholds {
+        red: 0.8,
+        yellow: 0.5,
+    };
+
+    #[test]
+    fn threshold_lanes_do_not_depend_on_the_rest_of_the_batch_when_capacity_allows() {
+        // 20 declarations, one above the red threshold, two above the yellow one.
+        let mut p = vec![0.1; 20];
+        p[3] = 0.9;
+        p[7] = 0.6;
+        p[8] = 0.55;
+        let ids: Vec<String> = (0..20).map(|i| format!("D{i:02}")).collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let (_, small) = lanes_by_threshold(&p, &id_refs, T, 5.0, 10.0);
+        assert_eq!(small[3], Lane::Red);
+        assert_eq!((small[7], small[8]), (Lane::Yellow, Lane::Yellow));
+        assert_eq!(small.iter().filter(|l| **l == Lane::Green).count(), 17);
+        // The same rows inside 2,000 low-risk declarations get the same lanes.
+        let mut big_p = p.clone();
+        big_p.extend(std::iter::repeat_n(0.05, 1980));
+        let big_ids: Vec<String> = (0..2000).map(|i| format!("D{i:04}")).collect();
+        let big_refs: Vec<&str> = big_ids.iter().map(String::as_str).collect();
+        let (_, big) = lanes_by_threshold(&big_p, &big_refs, T, 5.0, 10.0);
+        assert_eq!(&big[..20], &small[..]);
+        // By rank, the small batch would put its top declaration red whatever its score.
+        let low = vec![0.1; 20];
+        let (_, by_rank) = lanes_by_rank(&low, &id_refs, 5.0, 10.0);
+        assert!(by_rank.contains(&Lane::Red));
+        let (_, by_threshold) = lanes_by_threshold(&low, &id_refs, T, 5.0, 10.0);
+        assert!(by_threshold.iter().all(|l| *l == Lane::Green));
+    }
+
+    #[test]
+    fn capacities_are_ceilings_on_threshold_lanes_and_the_overflow_moves_down_a_lane() {
+        // All 20 above the red threshold: 1 red (5%), 2 yellow (up to 15%), the rest green.
+        let p: Vec<f64> = (0..20).map(|i| 0.99 - i as f64 * 0.001).collect();
+        let ids: Vec<String> = (0..20).map(|i| format!("D{i:02}")).collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let (order, lanes) = lanes_by_threshold(&p, &id_refs, T, 5.0, 10.0);
+        assert_eq!(lanes[order[0]], Lane::Red);
+        assert_eq!(lanes.iter().filter(|l| **l == Lane::Red).count(), 1);
+        assert_eq!(lanes.iter().filter(|l| **l == Lane::Yellow).count(), 2);
+        // 10 declarations: 5% allows no red at all, whatever the scores.
+        let (_, ten) = lanes_by_threshold(&p[..10], &id_refs[..10], T, 5.0, 10.0);
+        assert!(!ten.contains(&Lane::Red));
+        assert_eq!(ten.iter().filter(|l| **l == Lane::Yellow).count(), 1);
     }
 }

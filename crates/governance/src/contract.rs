@@ -13,8 +13,8 @@ use crate::audit::{
 };
 use crate::checkpoint::{CheckpointFinding, CheckpointKey};
 use crate::feedback::{FeedbackError, FeedbackLog, Outcome};
-use crate::integrity::verify_store;
 use crate::identity::{token_sha256, Identity, IdentityError, NewAccount, Principal, TOKEN_PREFIX};
+use crate::integrity::verify_store;
 use crate::registry::{
     sha256_hex, GroupPerformance, ModelCard, ModelState, NewModel, Registry, RegistryError,
 };

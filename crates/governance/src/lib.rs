@@ -21,8 +21,8 @@ pub mod checkpoint;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod feedback;
-pub mod integrity;
 pub mod identity;
+pub mod integrity;
 pub use borderline_core::lane;
 pub mod monitor;
 pub mod registry;

@@ -472,6 +472,7 @@ async fn score(
             &d[0],
             caps,
             reasons,
+            chrono::Utc::now().date_naive(),
         )
     })
     .await?;
@@ -527,6 +528,7 @@ async fn rank(
             &rows,
             caps,
             reasons,
+            chrono::Utc::now().date_naive(),
         )
     })
     .await?;

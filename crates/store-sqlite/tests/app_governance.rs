@@ -274,6 +274,7 @@ fn select_decides_lanes_with_rules_and_audits_them_then_monitor_reads_hit_rates(
         valuation: None,
         screening: None,
         reasons: Reasons::default(),
+        as_of: chrono::NaiveDate::from_ymd_opt(2021, 7, 1).expect("date"),
     };
     let before = AuditLog::new(&store).records().expect("records").len();
     let out = select::select(&store, &kim, &active, &req).expect("select");
@@ -674,4 +675,63 @@ fn issue_11_scoring_with_an_unregistered_model_is_marked() {
     let status = models::artefact_status(Some(&store), &second).expect("status");
     assert_eq!(status.label(), "registered-not-active");
     assert!(!status.is_active());
+}
+
+/// Issue 14: the issue's implausible declarations (0 kg, a value of 1e300, HS 999999, origin
+/// ZZ, dated 9999-12-31) each get their data-quality reason in `select`, whatever their lane,
+/// recorded with the decision in the audit log.
+#[test]
+fn issue_14_select_gives_each_implausible_declaration_its_data_quality_reason() {
+    use borderline_app::governance::select;
+    use borderline_app::targeting::Reasons;
+    use borderline_governance::rules::{RuleSet, DECLARATION_FIELDS};
+    use borderline_governance::selectivity::Policy;
+
+    let (a, _, _) = artefacts();
+    let store = SqliteStore::open_in_memory().expect("store");
+    activated(&store, &a, "analyst.ana", "supervisor.bob");
+    let active = select::ActiveModel::load(&store).expect("active");
+    let mut batch = rows("test", 200);
+    batch.truncate(10);
+    let codes = [
+        "quality.zero_mass",
+        "quality.absurd_value",
+        "quality.unknown_hs_code",
+        "quality.unknown_origin",
+        "quality.future_date",
+    ];
+    batch[0].net_mass_kg = Some(0.0);
+    batch[1].customs_value = Some(1e300);
+    batch[2].hs_code = borderline_core::HsCode::parse("999999").expect("six digits");
+    batch[3].origin_country = "ZZ".into();
+    batch[4].date = NaiveDate::from_ymd_opt(9999, 12, 31).expect("date");
+    let rules = RuleSet::parse("", DECLARATION_FIELDS).expect("no rules");
+    let req = select::SelectRequest {
+        declarations: &batch,
+        subject: "implausible",
+        rules: &rules,
+        policy: Policy {
+            red: 5.0,
+            yellow: 10.0,
+            blue: 0.0,
+            random: 0.0,
+            explore: 0.0,
+            seed: 1,
+        },
+        valuation: None,
+        screening: None,
+        reasons: Reasons::default(),
+        as_of: NaiveDate::from_ymd_opt(2021, 7, 1).expect("date"),
+    };
+    let out = select::select(&store, &actor("officer.kim"), &active, &req).expect("select");
+    for (i, code) in codes.iter().enumerate() {
+        let d = &out.decisions[i];
+        assert!(
+            d.reasons
+                .iter()
+                .any(|r| r.code == *code && r.kind == borderline_core::ReasonKind::DataQuality),
+            "{code}: {:?}",
+            d.reasons
+        );
+    }
 }

@@ -199,6 +199,9 @@ pub struct ModelArtefact {
     pub modules: Modules,
     pub ensemble: Ensemble,
     pub calibration: Calibration,
+    /// Score thresholds by share, from the early-stopped model's out-of-sample scores on the
+    /// validation period (artefacts trained before issue 14 took them from the refitted model,
+    /// in sample). Lanes in every scoring path come from these.
     pub lane_quantiles: ScoreQuantiles,
     pub training: TrainingInfo,
     /// Metrics of the early-stopped model on the validation period.

@@ -4,6 +4,7 @@
 use crate::features::{Dim, NUMERIC_FEATURES};
 use crate::model::ModelArtefact;
 use crate::trees::Contributions;
+use borderline_core::lane::LaneThresholds;
 use borderline_core::{Declaration, Reason, ReasonKind};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -133,16 +134,22 @@ impl Scorer {
         out
     }
 
-    /// Lane of a probability in a stream, from the validation-period score distribution.
-    pub fn stream_lane(&self, probability: f64, red_percent: f64, yellow_percent: f64) -> Lane {
+    /// The absolute score thresholds of the red lane at `red_percent` % and of the yellow lane
+    /// at `red_percent + yellow_percent` %: the scores that share of validation-period
+    /// declarations reached out of sample ([`ModelArtefact::lane_quantiles`]).
+    pub fn lane_thresholds(&self, red_percent: f64, yellow_percent: f64) -> LaneThresholds {
         let q = &self.model.lane_quantiles;
-        if probability >= q.threshold_for(red_percent) {
-            Lane::Red
-        } else if probability >= q.threshold_for(red_percent + yellow_percent) {
-            Lane::Yellow
-        } else {
-            Lane::Green
+        let red = q.threshold_for(red_percent);
+        LaneThresholds {
+            red,
+            yellow: q.threshold_for(red_percent + yellow_percent).min(red),
         }
+    }
+
+    /// Lane of a probability on its own (a stream, one declaration): the thresholds alone.
+    pub fn stream_lane(&self, probability: f64, red_percent: f64, yellow_percent: f64) -> Lane {
+        self.lane_thresholds(red_percent, yellow_percent)
+            .lane(probability)
     }
 
     /// The `top` features that raised the score most, phrased for an officer. `x` must hold the

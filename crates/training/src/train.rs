@@ -224,6 +224,16 @@ pub fn train(
     let validation = evaluate(&valid, &valid_raw);
     let valid_labels: Vec<bool> = y_valid.iter().map(|y| *y > 0.5).collect();
     let calibration = Calibration::fit(&valid_raw, &valid_labels);
+    // Lane thresholds from the early-stopped model's validation-period scores: out of sample
+    // (the model never trained on these rows), taken before the refit, which learns from them
+    // and would score them lower-variance and overconfident (issue 13: a 5% threshold from the
+    // refit model's own training rows gave 2.0% red on the next period).
+    let lane_quantiles = ScoreQuantiles::from_scores(
+        &valid_raw
+            .iter()
+            .map(|&r| calibration.probability(r))
+            .collect::<Vec<f64>>(),
+    );
     progress(&format!(
         "early stopping chose {best_iteration} trees; validation AUC {:.4}",
         validation.auc
@@ -241,11 +251,6 @@ pub fn train(
         (tables, modules, early, best_iteration)
     };
 
-    // Lane thresholds from the validation period as the final model sees it.
-    let valid_probs: Vec<f64> = feature_matrix(&history, &modules, &valid)
-        .iter()
-        .map(|x| calibration.probability(ensemble.raw_score(x)))
-        .collect();
     let mut artefact = ModelArtefact {
         format: FORMAT.to_string(),
         format_version: FORMAT_VERSION,
@@ -262,7 +267,7 @@ pub fn train(
         modules,
         ensemble,
         calibration,
-        lane_quantiles: ScoreQuantiles::from_scores(&valid_probs),
+        lane_quantiles,
         training: TrainingInfo {
             data_fingerprint: fingerprint(&[&train, &valid]),
             train_rows: train.len(),
@@ -280,7 +285,8 @@ pub fn train(
     Ok(artefact)
 }
 
-/// Hash of what determines scores, so two trainings with the same data and seed share an id.
+/// Hash of what determines scores and lanes, so two trainings with the same data and seed share
+/// an id, and two models that decide lanes differently never do.
 pub fn content_id(a: &ModelArtefact) -> String {
     let mut h = Sha256::new();
     // Modules go through `serde_json::Value`, whose maps are sorted, because their hash maps
@@ -289,6 +295,7 @@ pub fn content_id(a: &ModelArtefact) -> String {
         serde_json::to_vec(&a.ensemble),
         serde_json::to_vec(&a.history),
         serde_json::to_vec(&a.calibration),
+        serde_json::to_vec(&a.lane_quantiles),
         serde_json::to_value(&a.modules).and_then(|v| serde_json::to_vec(&v)),
     ];
     for p in parts.into_iter().flatten() {

@@ -270,3 +270,21 @@ fn reasons_explain_the_score_and_read_as_sentences() {
     let total = c.bias + c.values.iter().sum::<f64>();
     assert!((total - model.ensemble.raw_score(&x)).abs() < 1e-6);
 }
+
+/// Issue 13 / 14: lane thresholds are out of sample. They come from the early-stopped model's
+/// scores on the validation period, before the refit learns from those rows, so refitting
+/// does not change them (taken from the refitted model they would be in sample).
+#[test]
+fn lane_thresholds_come_from_out_of_sample_scores_before_the_refit() {
+    let refit = model();
+    let cfg = TrainConfig {
+        refit: false,
+        ..small_config()
+    };
+    let early = train(&bundled("train", 8), &bundled("valid", 4), &cfg, &|_| {}).expect("trains");
+    assert_ne!(
+        refit.ensemble, early.ensemble,
+        "the refit changes the trees"
+    );
+    assert_eq!(refit.lane_quantiles, early.lane_quantiles);
+}

@@ -399,7 +399,8 @@ impl BenchmarkBuilder {
         if let Some(i) = self
             .bases
             .iter()
-            .position(|b| matches!(b, Basis::Unit(u) if u == unit))
+            // Unit codes are case-insensitive ("PCS" and "pcs" are one unit, one cell).
+            .position(|b| matches!(b, Basis::Unit(u) if u.eq_ignore_ascii_case(unit)))
         {
             return Some(i as u16);
         }
@@ -975,7 +976,8 @@ impl Benchmarks {
     pub fn basis_index(&self, unit: &str) -> Option<u16> {
         self.bases
             .iter()
-            .position(|b| matches!(b, Basis::Unit(u) if u == unit))
+            // Unit codes are case-insensitive ("PCS" and "pcs" are one unit, one cell).
+            .position(|b| matches!(b, Basis::Unit(u) if u.eq_ignore_ascii_case(unit)))
             .map(|i| i as u16)
     }
 

@@ -10,6 +10,10 @@
 //!   percentile, a combined score that also uses the trader's and seller's own price history,
 //!   direction, duty at risk and officer-phrased reasons. Zero or missing mass/value and
 //!   currency mismatches are data-quality findings, never a division.
+//! * [`ExchangeRates`] converts a declared value into the benchmarks' currency with a dated
+//!   rate table, or says there is no rate for that date (then nothing is compared).
+//! * [`twin_gaps`] flags a line priced at a fraction of its twin in the same file (same
+//!   importer, seller, HS code, currency and net mass): no history needed.
 //! * [`ValuationSignal`] exposes the same as a `borderline_core::Signal`.
 //!
 //! Front ends call the use cases of `borderline-app`; the seeded noise + injection evaluation
@@ -19,8 +23,10 @@ mod benchmark;
 mod check;
 mod error;
 mod key;
+pub mod rates;
 mod signal;
 mod stats;
+pub mod twins;
 
 pub use benchmark::{
     log_unit_value, AddOutcome, BenchmarkBuilder, Benchmarks, CellStats, Config, PartyStats,
@@ -29,4 +35,6 @@ pub use benchmark::{
 pub use check::{Assessment, Check, CheckOutcome, Direction, Finding, Quality, QuickCheck, Status};
 pub use error::ValuationError;
 pub use key::{hs6_number, Basis, Level};
+pub use rates::{Conversion, ExchangeRates, NoRate, RatesError};
 pub use signal::ValuationSignal;
+pub use twins::{twin_gaps, TwinGap, TwinLine};

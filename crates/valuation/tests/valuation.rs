@@ -295,6 +295,10 @@ fn currency_and_unit_mismatches_are_reported_not_mixed() {
     assert!(b2.check(&q).per_unit_z.is_some());
     q.quantity_unit = Some("L".into()); // no litre benchmark: no per-unit comparison
     assert!(b2.check(&q).per_unit_z.is_none());
+    // Unit codes are case-insensitive: "u" is the "U" cell, not a new unit.
+    q.quantity_unit = Some("u".into());
+    assert!(b2.check(&q).per_unit_z.is_some());
+    assert_eq!(b2.basis_index("u"), Some(u));
 }
 
 #[test]

@@ -13,9 +13,11 @@ use borderline_governance::registry::ModelEntry;
 use borderline_governance::rules::{DeclarationContext, RuleHit, RuleSet};
 use borderline_governance::selectivity::{self, score_uncertainty, Basis, Candidate, Policy};
 use borderline_governance::{Actor, GovernanceStore, Lane};
+use borderline_quality::DataQuality;
 use borderline_targeting::modules::ModuleSignal;
 use borderline_targeting::score::Scorer;
 use borderline_valuation::{Benchmarks, CheckOutcome};
+use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -52,6 +54,10 @@ pub struct SelectRequest<'a> {
     pub screening: Option<&'a dyn Signal>,
     /// Model reasons for declarations in an inspection lane.
     pub reasons: Reasons,
+    /// The date the batch is decided as of ("today"; never the batch's own latest date), for
+    /// the data-quality reasons every declaration that has one gets, whatever its lane. They do
+    /// not move lanes here: lanes of a selection come from the policy and the analysts' rules.
+    pub as_of: NaiveDate,
 }
 
 /// One declaration's lane and the decision recorded for it.
@@ -135,6 +141,7 @@ pub fn select(
     });
     let benchmarks = req.valuation.or(own_benchmarks);
 
+    let quality = DataQuality::new(req.as_of);
     let scores = scorer.score_block(rows);
     let mut x = vec![0.0f32; scorer.num_features()];
     let mut hits: Vec<Vec<RuleHit>> = Vec::with_capacity(rows.len());
@@ -164,6 +171,7 @@ pub fn select(
             fields.extend(values.into_iter().map(|(k, v)| (k.to_string(), v)));
             flagged.extend(s.reasons(d));
         }
+        flagged.extend(quality.check(d));
         flags.push(flagged);
         let ctx = DeclarationContext {
             declaration: d,
