@@ -137,10 +137,7 @@ impl SignedIn {
 impl FromRequestParts<Arc<AppState>> for SignedIn {
     type Rejection = WebError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        st: &Arc<AppState>,
-    ) -> Result<Self, WebError> {
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> Result<Self, WebError> {
         let id = session::cookie_id(&parts.headers).ok_or(WebError::SignIn)?;
         let session = st.sessions.get(&id).ok_or(WebError::SignIn)?;
         let who = session.principal.clone().ok_or(WebError::SignIn)?;

@@ -220,7 +220,11 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
         "blue" => Some(Lane::Blue),
         "green" => Some(Lane::Green),
         _ => {
-            return Err(crate::problem::ApiError::invalid("lane", "lane: red, yellow, blue or green").into())
+            return Err(crate::problem::ApiError::invalid(
+                "lane",
+                "lane: red, yellow, blue or green",
+            )
+            .into())
         }
     };
     let filter = QueueFilter {
@@ -314,7 +318,9 @@ fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -365,7 +371,10 @@ fn kind_heading(k: ReasonKind) -> &'static str {
 }
 
 fn basis_words(b: &borderline_governance::selectivity::Basis) -> String {
-    match serde_json::to_value(b).ok().and_then(|v| v.as_str().map(str::to_string)) {
+    match serde_json::to_value(b)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+    {
         Some(s) if s == "score" => "risk model score".into(),
         Some(s) if s == "rule" => "analyst rule".into(),
         Some(s) if s == "random" => "random selection".into(),
