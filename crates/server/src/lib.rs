@@ -1,4 +1,4 @@
-//! Borderline's HTTP API (`borderline serve`).
+//! Borderline's HTTP API and web application (`borderline serve`; pages in [`web`]).
 //!
 //! Architecture Invariant: the server holds no workflow. Every handler authenticates the
 //! bearer token and checks the permission matrix through `borderline_app::identity`, turns the
