@@ -233,6 +233,14 @@ async fn web_application_end_to_end() {
         "the officer's decisions are recorded"
     );
 
+    // --- disabling an account ends its sessions at the next page
+    borderline_app::identity::disable_account(s.store.as_ref(), &s.admin, "trader.one")
+        .expect("disable");
+    assert_eq!(
+        trader.get("/app/self-check").await.status,
+        StatusCode::SEE_OTHER
+    );
+
     // --- the stylesheet is served by the server itself
     let css = anon.get("/static/style.css").await;
     assert_eq!(css.status, StatusCode::OK);

@@ -140,7 +140,22 @@ impl FromRequestParts<Arc<AppState>> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> Result<Self, WebError> {
         let id = session::cookie_id(&parts.headers).ok_or(WebError::SignIn)?;
         let session = st.sessions.get(&id).ok_or(WebError::SignIn)?;
-        let who = session.principal.clone().ok_or(WebError::SignIn)?;
+        let signed = session.principal.clone().ok_or(WebError::SignIn)?;
+        // The account as it is now: a disabled account's sessions stop at the next page.
+        let store = st.store.clone();
+        let account = signed.actor.id.clone();
+        let who = match crate::routes::blocking(move || {
+            borderline_app::identity::reauthenticate(store.as_ref(), &account)
+        })
+        .await
+        {
+            Ok(w) => w,
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                st.sessions.end(&id);
+                return Err(WebError::SignIn);
+            }
+            Err(e) => return Err(e.into()),
+        };
         tracing::Span::current().record("actor", tracing::field::display(&who.actor.id));
         Ok(SignedIn { id, session, who })
     }

@@ -60,6 +60,9 @@ pub struct Server {
     pub ranked: Vec<Declaration>,
     /// A model registered by `dual.one` (analyst and supervisor), still a draft.
     pub draft_version: String,
+    /// The server's store and its administrator, for changes behind the pages' back.
+    pub store: Arc<dyn GovernanceStore>,
+    pub admin: borderline_governance::identity::Principal,
     _dir: tempfile::TempDir,
 }
 
@@ -117,7 +120,7 @@ pub async fn start() -> Server {
         token("officer.one"),
         token("dual.one"),
     );
-    let state = AppState::new(store, ServerConfig::default(), None).expect("state");
+    let state = AppState::new(store.clone(), ServerConfig::default(), None).expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -183,6 +186,8 @@ pub async fn start() -> Server {
         other_importer,
         ranked: batch,
         draft_version,
+        store,
+        admin,
         _dir: dir,
     }
 }
