@@ -134,6 +134,19 @@ impl Driver {
         v.as_str().unwrap_or_default().to_string()
     }
 
+    /// The current URL once it satisfies `ok` (navigation after a click can lag), else panics.
+    async fn wait_url(&self, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.current_url().await;
+            if ok(&url) {
+                return url;
+            }
+            assert!(Instant::now() < deadline, "the browser stayed on {url}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn find(&self, css: &str) -> Option<String> {
         let v = self
             .call(
@@ -257,11 +270,7 @@ async fn an_officer_works_the_queue_in_chromium_and_a_trader_is_refused_it() {
     let d = Driver::start(&driver, browser).await;
 
     sign_in(&d, &s.base, "officer.one").await;
-    assert!(
-        d.current_url().await.ends_with("/app"),
-        "{}",
-        d.current_url().await
-    );
+    d.wait_url(|u| u.ends_with("/app")).await;
     d.screenshot("home-officer").await;
     d.click("nav a[href='/app/queue']").await;
     // Filter by lane through the form, as an officer would.
@@ -281,15 +290,11 @@ async fn an_officer_works_the_queue_in_chromium_and_a_trader_is_refused_it() {
     )
     .await;
     d.click("form.filters button[type=submit]").await;
-    assert!(
-        d.current_url().await.contains("lane=red"),
-        "{}",
-        d.current_url().await
-    );
+    d.wait_url(|u| u.contains("lane=red")).await;
     assert_eq!(d.text("tbody tr td .lane").await.to_lowercase(), "red");
     d.screenshot("queue-red").await;
     d.click("tbody tr td a[href^='/app/cases/']").await;
-    assert!(d.current_url().await.contains("/app/cases/"));
+    d.wait_url(|u| u.contains("/app/cases/")).await;
     assert!(
         d.find("svg.waterfall rect.up, svg.waterfall rect.down")
             .await
@@ -299,9 +304,11 @@ async fn an_officer_works_the_queue_in_chromium_and_a_trader_is_refused_it() {
     assert!(d.text("main").await.contains("Calibrated risk of fraud"));
     d.screenshot("case-page").await;
     d.click("header form button[type=submit]").await;
-    assert!(d.current_url().await.ends_with("/sign-in"));
+    d.wait_url(|u| u.ends_with("/sign-in")).await;
 
     sign_in(&d, &s.base, "trader.one").await;
+    d.wait_url(|u| u.ends_with("/app")).await;
+    assert!(d.find("nav a[href='/app/self-check']").await.is_some());
     assert!(
         d.find("nav a[href='/app/queue']").await.is_none(),
         "no queue link for a trader"
