@@ -9,4 +9,7 @@ if [ ! -d ../shared/data ]; then
 fi
 # A throwaway PostgreSQL cluster for the PostgreSQL store's tests (stopped on exit, also on failure).
 source scripts/postgres.sh
+# Headless Chromium and chromedriver from Debian for the web application's browser test
+# (exports BORDERLINE_TEST_CHROMEDRIVER).
+source scripts/browser.sh
 cargo test --workspace --no-fail-fast

@@ -168,3 +168,34 @@ pub fn from_json_objects(objects: &[serde_json::Value]) -> Result<Vec<Declaratio
     }
     Ok(out)
 }
+
+/// A row of an uploaded file that was not accepted, with the field and why.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct RefusedRow {
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+/// Declarations from CSV text in the generic layout (an upload), read through the same row
+/// validation as files: the accepted declarations and the refused rows with their reasons.
+pub fn from_csv_bytes(bytes: &[u8]) -> Result<(Vec<Declaration>, Vec<RefusedRow>)> {
+    let reader = DeclarationReader::from_reader(
+        Box::new(std::io::Cursor::new(bytes.to_vec())),
+        "upload",
+        SourceFormat::Csv,
+        Profile::generic(),
+    )?;
+    let (mut ok, mut refused) = (Vec::new(), Vec::new());
+    for row in reader {
+        match row {
+            Row::Accepted(d) => ok.push(*d),
+            Row::Quarantined(q) => refused.push(RefusedRow {
+                line: q.line,
+                field: q.field,
+                reason: q.reason,
+            }),
+        }
+    }
+    Ok((ok, refused))
+}

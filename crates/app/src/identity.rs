@@ -67,6 +67,11 @@ pub fn authenticate_password(
     Ok(Identity::new(store).authenticate_password(id, password)?)
 }
 
+/// A session's account as it is now (refused once disabled; roles as currently granted).
+pub fn reauthenticate(store: &dyn GovernanceStore, id: &str) -> Result<Principal> {
+    Ok(Identity::new(store).reauthenticate(id)?)
+}
+
 /// Issues a token for `account`, valid for `valid_for` when given.
 pub fn create_token(
     store: &dyn GovernanceStore,

@@ -39,6 +39,31 @@ pub struct Decision {
     /// Why this lane (random draw, rule, exploration, score rank), in one sentence.
     pub why: String,
     pub reasons: Vec<Reason>,
+    /// What the declaration is about (importer, HS code, office, date), so a queue can be
+    /// filtered without the declarations themselves; absent in records written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<DecisionSubject>,
+}
+
+/// The declaration fields an inspection queue filters on, copied into its decision record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionSubject {
+    pub importer: String,
+    pub hs_code: String,
+    pub office: String,
+    /// `YYYY-MM-DD`, the declaration's date.
+    pub date: String,
+}
+
+impl DecisionSubject {
+    pub fn of(d: &borderline_core::Declaration) -> Self {
+        DecisionSubject {
+            importer: d.importer.to_string(),
+            hs_code: d.hs_code.to_string(),
+            office: d.office.to_string(),
+            date: d.date.to_string(),
+        }
+    }
 }
 
 /// A governance action (model registered, approved, activated, feedback recorded, ...).

@@ -635,6 +635,16 @@ impl<'s> Identity<'s> {
         })
     }
 
+    /// The principal of an account authenticated earlier (a browser session), as the account
+    /// is now: refused once it is disabled or gone, with its current roles.
+    pub fn reauthenticate(&self, id: &str) -> Result<Principal, IdentityError> {
+        let account = in_tx(self.store, false, |tx| tx.account(&canonical_id(id)))?;
+        match account {
+            Some(a) if !a.disabled => principal_of(&a, None),
+            _ => Err(IdentityError::Unauthenticated),
+        }
+    }
+
     /// Authenticates a bearer token's text at time `at`; the same error for every failure.
     pub fn authenticate_token(
         &self,

@@ -1,4 +1,4 @@
-//! Borderline's HTTP API (`borderline serve`).
+//! Borderline's HTTP API and web application (`borderline serve`; pages in [`web`]).
 //!
 //! Architecture Invariant: the server holds no workflow. Every handler authenticates the
 //! bearer token and checks the permission matrix through `borderline_app::identity`, turns the
@@ -24,6 +24,7 @@ mod extract;
 pub mod ops;
 pub mod problem;
 mod routes;
+pub mod web;
 
 pub use routes::{openapi, router};
 
@@ -41,6 +42,9 @@ pub struct ServerConfig {
     pub rate_burst: f64,
     /// Lane capacities of a ranked batch when the request gives none.
     pub capacities: Capacities,
+    /// Marks the web session cookie `Secure`: set when browsers reach the server over TLS
+    /// (directly or through a TLS-terminating proxy).
+    pub secure_cookies: bool,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +56,7 @@ impl Default for ServerConfig {
             rate_per_second: 200.0,
             rate_burst: 400.0,
             capacities: Capacities::default(),
+            secure_cookies: false,
         }
     }
 }
@@ -68,6 +73,8 @@ pub struct AppState {
     pub config: ServerConfig,
     pub metrics: ops::Metrics,
     pub limiter: ops::RateLimiter,
+    /// Web application sessions (in memory: see [`web::session`]).
+    pub sessions: web::session::Sessions,
 }
 
 impl AppState {
@@ -97,6 +104,7 @@ impl AppState {
             limiter: ops::RateLimiter::new(config.rate_per_second, config.rate_burst),
             config,
             metrics: ops::Metrics::default(),
+            sessions: web::session::Sessions::default(),
         })
     }
 
@@ -127,7 +135,7 @@ impl AppState {
     }
 
     /// Re-reads the active model after a registry change, for new requests.
-    fn reload_active(&self) -> Result<(), AppError> {
+    pub(crate) fn reload_active(&self) -> Result<(), AppError> {
         match models::load_active(self.store.as_ref()) {
             Ok((_, model)) => {
                 self.scorer.swap(model);

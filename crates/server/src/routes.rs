@@ -24,7 +24,7 @@ type St = State<Arc<AppState>>;
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Runs a use case on the blocking pool; a panic in it is a 500, never a dropped connection.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let span = tracing::Span::current();
@@ -1032,6 +1032,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/docs", get(docs_page))
         .merge(v1)
         .merge(upload)
+        .merge(crate::web::router().layer(DefaultBodyLimit::max(body_limit)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

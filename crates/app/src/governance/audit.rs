@@ -5,7 +5,7 @@
 //! the database must not also be able to sign for the rewritten chain.
 
 use crate::{AppError, Result};
-use borderline_governance::audit::{AuditLog, Verification};
+use borderline_governance::audit::{AuditLog, AuditRecord, Verification};
 use borderline_governance::checkpoint::{self, Checkpoint, CheckpointKey, PublicKey};
 use borderline_governance::integrity::{verify_store, AuditReport};
 use borderline_governance::replay::registry_findings;
@@ -36,6 +36,21 @@ pub fn verify_with(store: &dyn GovernanceStore, witness: Option<&Witness>) -> Re
     let key = read_public_key(&w.public_key)?;
     let checkpoints = read_witness(&w.file)?;
     Ok(verify_store(store, Some((&checkpoints, &key)))?)
+}
+
+/// The newest `n` records, newest first (an auditor's page).
+pub fn recent(store: &dyn GovernanceStore, n: usize) -> Result<Vec<AuditRecord>> {
+    let mut ring = std::collections::VecDeque::with_capacity(n.min(1024));
+    AuditLog::new(store).for_each(|r| {
+        if ring.len() == n {
+            ring.pop_front();
+        }
+        if n > 0 {
+            ring.push_back(r);
+        }
+        Ok(())
+    })?;
+    Ok(ring.into_iter().rev().collect())
 }
 
 /// Writes every record as JSON Lines; returns how many.

@@ -8,7 +8,9 @@
 use crate::targeting::Reasons;
 use crate::Result;
 use borderline_core::{Declaration, Reason, Signal};
-use borderline_governance::audit::{input_hash, AuditEvent, AuditLog, Decision, GovernanceAction};
+use borderline_governance::audit::{
+    input_hash, AuditEvent, AuditLog, Decision, DecisionSubject, GovernanceAction,
+};
 use borderline_governance::registry::ModelEntry;
 use borderline_governance::rules::{DeclarationContext, RuleHit, RuleSet};
 use borderline_governance::selectivity::{self, score_uncertainty, Basis, Candidate, Policy};
@@ -214,6 +216,7 @@ pub fn select(
             basis: sel.basis,
             why: sel.why.clone(),
             reasons: reasons.clone(),
+            subject: Some(DecisionSubject::of(d)),
         }));
         decisions.push(LaneDecision {
             declaration_id: d.declaration_id.to_string(),

@@ -1,0 +1,695 @@
+//! The page handlers: each checks the session's permission, makes one call into
+//! `borderline_app` and renders what it returns.
+
+use super::session::{self, clear_cookie, set_cookie};
+use super::svg::{self, Step};
+use super::{bare_page, page, SignedIn, WebError};
+use crate::routes::blocking;
+use crate::AppState;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use borderline_app::decisions::{self, QueueFilter};
+use borderline_app::governance::{audit, models};
+use borderline_app::{declarations, selfcheck, AppError};
+use borderline_core::{Lane, Reason, ReasonKind};
+use borderline_governance::audit::{AuditEvent, Verification};
+use borderline_governance::identity::{IdentityError, Permission};
+use maud::{html, Markup};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type St = State<Arc<AppState>>;
+type PageResult = Result<Response, WebError>;
+
+fn lane_word(l: Lane) -> &'static str {
+    match l {
+        Lane::Red => "red",
+        Lane::Yellow => "yellow",
+        Lane::Blue => "blue",
+        Lane::Green => "green",
+    }
+}
+
+fn lane_badge(l: Lane) -> Markup {
+    html! { span class={"lane " (lane_word(l))} { (lane_word(l)) } }
+}
+
+fn html_page(m: Markup) -> Response {
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        m,
+    )
+        .into_response()
+}
+
+fn with_cookie(mut r: Response, cookie: String) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn rng_failed(e: session::SessionError) -> WebError {
+    tracing::error!(error = %e, "session could not be started");
+    WebError::Refused(crate::problem::ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server could not start a session",
+    ))
+}
+
+// ---------------------------------------------------------------- sign-in, sign-out, home
+
+/// The sign-in form; its CSRF token lives in an anonymous session (so a third-party site cannot
+/// sign a browser in as someone else).
+pub async fn sign_in_form(State(st): St, headers: HeaderMap) -> PageResult {
+    sign_in_page(&st, &headers, None, StatusCode::OK)
+}
+
+fn sign_in_page(
+    st: &AppState,
+    headers: &HeaderMap,
+    refusal: Option<&str>,
+    status: StatusCode,
+) -> PageResult {
+    let existing = session::cookie_id(headers).and_then(|id| st.sessions.get(&id).map(|s| (id, s)));
+    let (id, s, fresh) = match existing {
+        Some((id, s)) if s.principal.is_none() => (id, s, false),
+        _ => {
+            let (id, s) = st.sessions.start(None).map_err(rng_failed)?;
+            (id, s, true)
+        }
+    };
+    let body = bare_page(
+        "Sign in",
+        html! {
+            h1 { "Sign in" }
+            @if let Some(r) = refusal { p.refusal role="alert" { (r) } }
+            form.card method="post" action="/sign-in" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                p { label { "Account id" br; input name="account" autocomplete="username" required autofocus; } }
+                p { label { "Password" br; input name="password" type="password" autocomplete="current-password" required; } }
+                button type="submit" { "Sign in" }
+            }
+        },
+    );
+    let r = (status, html_page(body)).into_response();
+    Ok(if fresh {
+        with_cookie(r, set_cookie(&id, st.config.secure_cookies))
+    } else {
+        r
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    account: String,
+    password: String,
+}
+
+pub async fn sign_in(State(st): St, headers: HeaderMap, Form(f): Form<SignInForm>) -> PageResult {
+    let pre = session::cookie_id(&headers).and_then(|id| st.sessions.get(&id).map(|s| (id, s)));
+    let Some((pre_id, pre)) = pre.filter(|(_, s)| session::same_token(&s.csrf, &f.csrf)) else {
+        return Err(WebError::Csrf);
+    };
+    let store = st.store.clone();
+    let (account, password) = (f.account, f.password);
+    let who = blocking(move || {
+        borderline_app::identity::authenticate_password(store.as_ref(), &account, &password)
+    })
+    .await;
+    let who = match who {
+        Ok(w) => w,
+        Err(e) if e.status == StatusCode::UNAUTHORIZED || e.status == StatusCode::FORBIDDEN => {
+            // One answer for an unknown account, a wrong password or a disabled account.
+            return sign_in_page(
+                &st,
+                &headers,
+                Some("That account id and password do not match an active account."),
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let _ = pre;
+    // A new session id at sign-in: an id planted before sign-in is worth nothing after it.
+    st.sessions.end(&pre_id);
+    let (id, _) = st.sessions.start(Some(who)).map_err(rng_failed)?;
+    let r = Redirect::to("/app").into_response();
+    Ok(with_cookie(r, set_cookie(&id, st.config.secure_cookies)))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(State(st): St, s: SignedIn, Form(f): Form<CsrfOnly>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    st.sessions.end(&s.id);
+    let r = Redirect::to("/sign-in").into_response();
+    Ok(with_cookie(r, clear_cookie(st.config.secure_cookies)))
+}
+
+pub async fn home(s: SignedIn) -> PageResult {
+    let entries = super::nav(&s.who);
+    Ok(html_page(page(
+        &s,
+        "Start",
+        html! {
+            h1 { "Welcome, " (s.who.actor.display_name) }
+            @if entries.is_empty() {
+                p { "Your roles give you no page in this application yet." }
+            } @else {
+                ul { @for (href, label) in entries { li { a href=(href) { (label) } } } }
+            }
+        },
+    )))
+}
+
+// ---------------------------------------------------------------- inspection queue
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    lane: String,
+    #[serde(default)]
+    office: String,
+    #[serde(default)]
+    hs: String,
+    #[serde(default)]
+    importer: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+fn some(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn date_field(field: &str, s: &str) -> Result<Option<chrono::NaiveDate>, WebError> {
+    match some(s) {
+        None => Ok(None),
+        Some(v) => chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                crate::problem::ApiError::invalid(field, format!("{field}: a date is YYYY-MM-DD"))
+                    .into()
+            }),
+    }
+}
+
+const PER_PAGE: usize = 50;
+
+pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> PageResult {
+    s.require(Permission::ReadDecisions)?;
+    let lane = match q.lane.as_str() {
+        "" => None,
+        "red" => Some(Lane::Red),
+        "yellow" => Some(Lane::Yellow),
+        "blue" => Some(Lane::Blue),
+        "green" => Some(Lane::Green),
+        _ => {
+            return Err(crate::problem::ApiError::invalid(
+                "lane",
+                "lane: red, yellow, blue or green",
+            )
+            .into())
+        }
+    };
+    let filter = QueueFilter {
+        lane,
+        office: some(&q.office),
+        hs_code_prefix: some(&q.hs),
+        importer: some(&q.importer),
+        from: date_field("from", &q.from)?,
+        to: date_field("to", &q.to)?,
+    };
+    let page_no = q.page.unwrap_or(1).max(1);
+    let store = st.store.clone();
+    let f2 = filter.clone();
+    let found = blocking(move || decisions::queue(store.as_ref(), &f2, page_no, PER_PAGE)).await?;
+    let pages = found.total.div_ceil(PER_PAGE).max(1);
+    let link = |p: usize| {
+        let pairs = [
+            ("lane", q.lane.as_str()),
+            ("office", q.office.as_str()),
+            ("hs", q.hs.as_str()),
+            ("importer", q.importer.as_str()),
+            ("from", q.from.as_str()),
+            ("to", q.to.as_str()),
+        ];
+        let mut out = String::from("/app/queue?");
+        for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+            out.push_str(&format!("{k}={}&", encode(v)));
+        }
+        out.push_str(&format!("page={p}"));
+        out
+    };
+    Ok(html_page(page(
+        &s,
+        "Inspection queue",
+        html! {
+            h1 { "Inspection queue" }
+            form.filters method="get" action="/app/queue" role="search" {
+                label { "Lane"
+                    select name="lane" {
+                        @for (v, t) in [("", "all"), ("red", "red"), ("yellow", "yellow"), ("blue", "blue"), ("green", "green")] {
+                            option value=(v) selected[q.lane == v] { (t) }
+                        }
+                    }
+                }
+                label { "Office" input name="office" value=(q.office); }
+                label { "HS code starts with" input name="hs" value=(q.hs) inputmode="numeric"; }
+                label { "Importer" input name="importer" value=(q.importer); }
+                label { "Declared from" input name="from" type="date" value=(q.from); }
+                label { "to" input name="to" type="date" value=(q.to); }
+                button type="submit" { "Filter" }
+            }
+            p.muted { (found.total) " declarations match · page " (found.page) " of " (pages) }
+            table {
+                thead { tr { th { "Declaration" } th { "Lane" } th { "Risk" } th { "Importer" } th { "HS" } th { "Office" } th { "Date" } th { "Why" } } }
+                tbody {
+                    @for r in &found.rows {
+                        @let d = &r.decision;
+                        tr {
+                            td { a href={"/app/cases/" (encode(&d.declaration_id))} { (d.declaration_id) } }
+                            td { (lane_badge(d.lane)) }
+                            td { (format!("{:.1}%", d.score * 100.0)) }
+                            @if let Some(sub) = &d.subject {
+                                td { (sub.importer) } td { (sub.hs_code) } td { (sub.office) } td { (sub.date) }
+                            } @else {
+                                td.muted colspan="4" { "not recorded" }
+                            }
+                            td { (one_line_why(d)) }
+                        }
+                    }
+                }
+            }
+            nav aria-label="Pages" {
+                @if found.page > 1 { a href=(link(found.page - 1)) rel="prev" { "← Previous" } " " }
+                @if found.page < pages { a href=(link(found.page + 1)) rel="next" { "Next →" } }
+            }
+        },
+    )))
+}
+
+/// The one-line "why" of a queue row: the strongest reason in customs words, else the lane's
+/// basis sentence.
+fn one_line_why(d: &borderline_governance::audit::Decision) -> String {
+    let groups = group_reasons(&d.reasons);
+    match groups.first() {
+        Some(g) => g.text.clone(),
+        None => d.why.clone(),
+    }
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- declaration case page
+
+/// One piece of evidence stated once: reasons with the same sentence are one finding, with
+/// the contributions of the model features that restate it added together.
+struct Finding {
+    kind: ReasonKind,
+    text: String,
+    codes: Vec<String>,
+    contribution: Option<f64>,
+}
+
+fn group_reasons(reasons: &[Reason]) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for r in reasons {
+        let key = r.text.trim().to_lowercase();
+        if let Some(f) = out.iter_mut().find(|f| f.text.trim().to_lowercase() == key) {
+            f.codes.push(r.code.clone());
+            if let Some(c) = r.contribution {
+                f.contribution = Some(f.contribution.unwrap_or(0.0) + c);
+            }
+        } else {
+            out.push(Finding {
+                kind: r.kind,
+                text: r.text.clone(),
+                codes: vec![r.code.clone()],
+                contribution: r.contribution,
+            });
+        }
+    }
+    out
+}
+
+fn kind_heading(k: ReasonKind) -> &'static str {
+    match k {
+        ReasonKind::Rule => "Analyst rule",
+        ReasonKind::Screening => "Party screening",
+        ReasonKind::Valuation => "Declared value",
+        ReasonKind::Classification => "Tariff classification (HS code)",
+        ReasonKind::DataQuality => "Declaration data quality",
+        ReasonKind::Model => "Risk model: history and profile",
+    }
+}
+
+fn basis_words(b: &borderline_governance::selectivity::Basis) -> String {
+    match serde_json::to_value(b)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+    {
+        Some(s) if s == "score" => "risk model score".into(),
+        Some(s) if s == "rule" => "analyst rule".into(),
+        Some(s) if s == "random" => "random selection".into(),
+        Some(s) if s == "exploration" => "exploration".into(),
+        Some(s) => s,
+        None => "unknown".into(),
+    }
+}
+
+pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageResult {
+    s.require(Permission::ReadDecisions)?;
+    let store = st.store.clone();
+    let key = id.clone();
+    let found = blocking(move || decisions::lookup(store.as_ref(), &key)).await?;
+    let d = found.ok_or_else(|| {
+        crate::problem::ApiError::not_found(format!("no decision recorded for declaration {id}"))
+    })?;
+    let findings = group_reasons(&d.reasons);
+    let mut by_kind: BTreeMap<&'static str, Vec<&Finding>> = BTreeMap::new();
+    for f in &findings {
+        by_kind.entry(kind_heading(f.kind)).or_default().push(f);
+    }
+    let steps: Vec<Step<'_>> = findings
+        .iter()
+        .filter_map(|f| {
+            f.contribution.map(|c| Step {
+                label: f.text.as_str(),
+                contribution: c,
+            })
+        })
+        .collect();
+    Ok(html_page(page(
+        &s,
+        &format!("Declaration {}", d.declaration_id),
+        html! {
+            h1 { "Declaration " (d.declaration_id) }
+            section.card aria-labelledby="decision-h" {
+                h2 #decision-h { "Decision" }
+                p { "Lane " (lane_badge(d.lane)) " · selected by " strong { (basis_words(&d.basis)) } }
+                p { "Calibrated risk of fraud: " strong { (format!("{:.1}%", d.score * 100.0)) } }
+                (svg::risk_bar(d.score, lane_word(d.lane)))
+                p.muted { (d.why) " · model " (d.model_version) " · rules " (d.rules_version) }
+                @if let Some(sub) = &d.subject {
+                    p { "Importer " (sub.importer) " · HS " (sub.hs_code) " · office " (sub.office) " · declared " (sub.date) }
+                }
+            }
+            section.card aria-labelledby="reasons-h" {
+                h2 #reasons-h { "Reasons" }
+                @if findings.is_empty() {
+                    p { "No reason was recorded with this decision (reasons are computed for red and yellow lanes)." }
+                }
+                @for (heading, items) in &by_kind {
+                    h3 { (heading) }
+                    ul {
+                        @for f in items {
+                            li {
+                                (f.text)
+                                @if let Some(c) = f.contribution { span.muted { " (" (format!("{c:+.3}")) " log-odds)" } }
+                                @if f.codes.len() > 1 { span.muted { " — stated once for " (f.codes.join(", ")) } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !steps.is_empty() {
+                section.card aria-labelledby="chart-h" {
+                    h2 #chart-h { "Contribution of each reason" }
+                    (svg::waterfall(&steps))
+                }
+            }
+        },
+    )))
+}
+
+// ---------------------------------------------------------------- model registry
+
+pub async fn models(State(st): St, s: SignedIn) -> PageResult {
+    s.require(Permission::ReadModelCards)?;
+    let store = st.store.clone();
+    let list = blocking(move || models::list(store.as_ref())).await?;
+    let (may_approve, may_activate) = (
+        s.who.may(Permission::ApproveModels),
+        s.who.may(Permission::ActivateModels),
+    );
+    Ok(html_page(page(
+        &s,
+        "Models",
+        html! {
+            h1 { "Model registry" }
+            @if list.is_empty() { p { "No model is registered." } }
+            @for m in &list {
+                section.card {
+                    h2 { (m.model.version) " " span.muted { "(" (m.state.as_str()) ")" } }
+                    p { "Trained by " (m.model.trainer) " · registered by " (m.registered_by) " on " (m.registered_at)
+                        @if let Some(a) = &m.approved_by { " · approved by " (a) @if let Some(r) = &m.approval_reason { ": " (r) } } }
+                    dl {
+                        dt { "Intended use" } dd { (m.model.card.intended_use) }
+                        dt { "Data" } dd { (m.model.card.data) }
+                        dt { "Limits" } dd { (m.model.card.limits) }
+                        @if let Some(e) = &m.model.card.evaluated_on { dt { "Evaluated on" } dd { (e) } }
+                    }
+                    @if let Some(obj) = m.model.metrics.as_object() {
+                        table { thead { tr { th { "Metric" } th { "Value" } } }
+                            tbody { @for (k, v) in obj { tr { td { (k) } td { (v) } } } } }
+                    }
+                    @if may_approve && m.state.as_str() == "draft" {
+                        form method="post" action={"/app/models/" (encode(&m.model.version)) "/approve"} {
+                            input type="hidden" name="csrf" value=(s.session.csrf);
+                            label { "Reason for approval " input name="reason" required; }
+                            " " button type="submit" { "Approve" }
+                        }
+                    }
+                    @if may_activate && m.state.as_str() == "approved" {
+                        form method="post" action={"/app/models/" (encode(&m.model.version)) "/activate"} {
+                            input type="hidden" name="csrf" value=(s.session.csrf);
+                            button type="submit" { "Activate" }
+                        }
+                    }
+                }
+            }
+        },
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn approve(
+    State(st): St,
+    s: SignedIn,
+    Path(version): Path<String>,
+    Form(f): Form<ApproveForm>,
+) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    s.require(Permission::ApproveModels)?;
+    let store = st.store.clone();
+    let actor = s.who.actor.clone();
+    let v = version.clone();
+    // The registry enforces four-eyes; its refusal is shown as it is worded.
+    blocking(move || models::approve(store.as_ref(), &actor, &v, &f.reason)).await?;
+    Ok(Redirect::to("/app/models").into_response())
+}
+
+pub async fn activate(
+    State(st): St,
+    s: SignedIn,
+    Path(version): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    s.require(Permission::ActivateModels)?;
+    let store = st.store.clone();
+    let actor = s.who.actor.clone();
+    let st2 = st.clone();
+    blocking(move || {
+        models::activate(store.as_ref(), &actor, &version)?;
+        st2.reload_active()
+    })
+    .await?;
+    Ok(Redirect::to("/app/models").into_response())
+}
+
+// ---------------------------------------------------------------- audit
+
+const RECENT: usize = 100;
+
+pub async fn audit(State(st): St, s: SignedIn) -> PageResult {
+    s.require(Permission::ReadAudit)?;
+    let store = st.store.clone();
+    let (report, recent) = blocking(move || {
+        let report = audit::verify(store.as_ref())?;
+        let recent = audit::recent(store.as_ref(), RECENT)?;
+        Ok((report, recent))
+    })
+    .await?;
+    let holds = report.holds();
+    Ok(html_page(page(
+        &s,
+        "Audit",
+        html! {
+            h1 { "Audit log" }
+            div class=(if holds { "ok" } else { "refusal" }) role="status" {
+                p { strong { (if holds { "Chain verified." } else { "Chain does NOT verify." }) } " " (report.chain) }
+                @match &report.chain {
+                    Verification::Intact { records, head } => p { (records) " records; head " code { (head) } }
+                    Verification::Broken { seq, verified, .. } => p { "First break at record " (seq) "; " (verified) " records before it verified." }
+                }
+                @for f in &report.registry { p { "Registry disagrees with the chain: " (format!("{f:?}")) } }
+            }
+            h2 { "Most recent records" }
+            table {
+                thead { tr { th { "#" } th { "Recorded" } th { "By" } th { "Event" } } }
+                tbody {
+                    @for r in &recent {
+                        tr {
+                            td { (r.seq) } td { (r.recorded_at) } td { (r.user) }
+                            td {
+                                @match r.event() {
+                                    Ok(AuditEvent::Decision(d)) => { "decision: " a href={"/app/cases/" (encode(&d.declaration_id))} { (d.declaration_id) } " → " (lane_badge(d.lane)) }
+                                    Ok(AuditEvent::Governance(g)) => { (g.action) " " (g.subject) }
+                                    Err(_) => { (r.kind) " (unreadable body)" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )))
+}
+
+// ---------------------------------------------------------------- trader self-check
+
+pub async fn self_check_form(s: SignedIn) -> PageResult {
+    s.require(Permission::TraderSelfCheck)?;
+    Ok(html_page(page(&s, "Self-check", self_check_upload(&s))))
+}
+
+fn self_check_upload(s: &SignedIn) -> Markup {
+    html! {
+        h1 { "Self-check of your declarations" }
+        p { "Upload a CSV file in the generic layout (README, \"Input layouts\") with declarations of the importers your account acts for: "
+            (s.who.importer_ids.join(", ")) ". You will see data-quality, valuation and HS code findings; no targeting score, lane or reason." }
+        form.card method="post" action="/app/self-check" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(s.session.csrf);
+            label { "CSV file " input type="file" name="file" accept=".csv,text/csv" required; }
+            " " button type="submit" { "Check" }
+        }
+    }
+}
+
+pub async fn self_check(State(st): St, s: SignedIn, mut form: Multipart) -> PageResult {
+    let (mut csrf, mut file) = (String::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(|e| {
+        crate::problem::ApiError::new(StatusCode::BAD_REQUEST, "unreadable-body", e.body_text())
+    })? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                file = field
+                    .bytes()
+                    .await
+                    .map_err(|e| {
+                        crate::problem::ApiError::new(e.status(), "unreadable-body", e.body_text())
+                    })?
+                    .to_vec()
+            }
+            _ => {}
+        }
+    }
+    s.check_csrf(&csrf)?;
+    s.require(Permission::TraderSelfCheck)?;
+    let (c, m) = (st.classifier.clone(), st.matcher.clone());
+    let who = s.who.clone();
+    let (checks, refused) = blocking(move || {
+        let (rows, refused) = declarations::from_csv_bytes(&file)?;
+        let tools = selfcheck::SelfCheckTools {
+            classifier: &c,
+            matcher: &m,
+            reference_date: chrono::Utc::now().date_naive(),
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for d in &rows {
+            match selfcheck::self_check(&who, d, &[], &tools) {
+                Ok(c) => out.push(Ok(c)),
+                // Another importer's declaration: refused row by row, nothing about it shown.
+                Err(AppError::Identity(IdentityError::Forbidden { .. })) => {
+                    out.push(Err(d.declaration_id.to_string()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((out, refused))
+    })
+    .await?;
+    Ok(html_page(page(
+        &s,
+        "Self-check",
+        html! {
+            (self_check_upload(&s))
+            h2 { "Findings" }
+            @for r in &refused {
+                p.refusal { "Line " (r.line) ", " (r.field) ": " (r.reason) }
+            }
+            @for c in &checks {
+                @match c {
+                    Err(id) => section.card { h3 { (id) } p.refusal { "Not checked: this declaration's importer is not one your account acts for." } }
+                    Ok(c) => section.card {
+                        h3 { (c.declaration_id) }
+                        h4 { "Data quality" }
+                        @if c.data_quality.is_empty() { p { "No data-quality finding." } }
+                        ul { @for q in &c.data_quality { li { (q.text) } } }
+                        h4 { "Valuation" }
+                        @match &c.valuation { selfcheck::ValuationView::Withheld { reason } => p { "Withheld: " (reason) } }
+                        h4 { "HS code" }
+                        @match &c.hs {
+                            None => p { "No goods description: the HS code cannot be checked against it." }
+                            Some(h) => {
+                                p { "Declared " (h.declared) ": " (if h.plausible { "consistent with the description" } else { "not consistent with the description" })
+                                    " (confidence " (format!("{:.0}%", h.declared_confidence * 100.0)) ")" }
+                                ul { @for r in &h.reasons { li { (r.text) } } }
+                                @if !h.suggestions.is_empty() {
+                                    p { "Likelier codes:" }
+                                    ul { @for g in h.suggestions.iter().take(3) { li { (g.code) " " (g.description) " (" (format!("{:.0}%", g.confidence * 100.0)) ")" } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )))
+}

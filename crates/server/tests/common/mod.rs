@@ -1,0 +1,320 @@
+//! A real server for the web tests: loopback port, temporary SQLite store, one password
+//! account per role (and an analyst-supervisor for four-eyes), a small model trained here and
+//! approved and activated, and a ranked batch recorded by the officer so the queue has rows.
+
+#![allow(dead_code)]
+
+use borderline_app::identity;
+use borderline_app::training::{train_model, TrainConfig, TrainRequest};
+use borderline_core::Declaration;
+use borderline_governance::identity::NewAccount;
+use borderline_governance::{GovernanceStore, Role};
+use borderline_ingest::{read_all, Profile};
+use borderline_server::{AppState, ServerConfig};
+use borderline_store_sqlite::SqliteStore;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "a long test passphrase 1";
+
+fn rows(split: &str, every: usize) -> Vec<Declaration> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../data/declarations/kcs_{split}.csv.gz"));
+    let profile = Profile::resolve("korea-customs").expect("profile");
+    let (rows, _, _) = read_all(&path, profile).expect("bundled declarations");
+    rows.into_iter().step_by(every).collect()
+}
+
+fn model(lr: f64) -> Vec<u8> {
+    let config = TrainConfig {
+        learning_rate: lr,
+        max_rounds: 10,
+        threads: 1,
+        ..TrainConfig::default()
+    };
+    let req = TrainRequest {
+        train: rows("train", 20),
+        valid: rows("valid", 10),
+        recorded: Vec::new(),
+        config,
+    };
+    train_model(req, &|_| {}).expect("train").0.to_bytes()
+}
+
+pub fn declaration_json(d: &Declaration) -> Value {
+    let mut v = serde_json::to_value(d).expect("declaration json");
+    let obj = v.as_object_mut().expect("object");
+    obj.remove("outcome");
+    obj.retain(|_, x| !x.is_null());
+    v
+}
+
+pub struct Server {
+    pub base: String,
+    /// The importer the trader account acts for, and one it does not.
+    pub importer: String,
+    pub other_importer: String,
+    /// Declarations ranked by the officer (their decisions are in the audit log).
+    pub ranked: Vec<Declaration>,
+    /// A model registered by `dual.one` (analyst and supervisor), still a draft.
+    pub draft_version: String,
+    /// The server's store and its administrator, for changes behind the pages' back.
+    pub store: Arc<dyn GovernanceStore>,
+    pub admin: borderline_governance::identity::Principal,
+    _dir: tempfile::TempDir,
+}
+
+pub const ACCOUNTS: [(&str, &[Role]); 7] = [
+    ("officer.one", &[Role::Officer]),
+    ("analyst.one", &[Role::Analyst]),
+    ("supervisor.one", &[Role::Supervisor]),
+    ("auditor.one", &[Role::Auditor]),
+    ("admin.one", &[Role::Admin]),
+    ("trader.one", &[Role::Trader]),
+    ("dual.one", &[Role::Analyst, Role::Supervisor]),
+];
+
+pub async fn start() -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn GovernanceStore> =
+        Arc::new(SqliteStore::open(&dir.path().join("gov.db")).expect("store"));
+    let (_, root) =
+        identity::bootstrap_admin(store.as_ref(), "root", None, "a long admin passphrase")
+            .expect("bootstrap");
+    let admin = identity::authenticate_token(store.as_ref(), &root.secret).expect("admin");
+    let batch: Vec<Declaration> = rows("test", 25).into_iter().take(120).collect();
+    let importer = batch[0].importer.to_string();
+    let other_importer = batch
+        .iter()
+        .map(|d| d.importer.to_string())
+        .find(|i| *i != importer)
+        .expect("a second importer");
+    for (id, roles) in ACCOUNTS {
+        identity::create_account(
+            store.as_ref(),
+            &admin,
+            &NewAccount {
+                id: id.into(),
+                display_name: None,
+                roles: roles.to_vec(),
+                importer_ids: if roles.contains(&Role::Trader) {
+                    vec![importer.clone()]
+                } else {
+                    vec![]
+                },
+                password: Some(PASSWORD.into()),
+            },
+        )
+        .expect("account");
+    }
+    let token = |id: &str| {
+        identity::create_token(store.as_ref(), &admin, id, "test", None)
+            .expect("token")
+            .secret
+    };
+    let (analyst, supervisor, officer, dual) = (
+        token("analyst.one"),
+        token("supervisor.one"),
+        token("officer.one"),
+        token("dual.one"),
+    );
+    let state = AppState::new(store.clone(), ServerConfig::default(), None).expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(borderline_server::serve(
+        listener,
+        Arc::new(state),
+        std::future::pending(),
+    ));
+    let base = format!("http://{addr}");
+    let c = Client::new();
+    let api = |tok: &str, path: &str, body: Option<Value>, bytes: Option<Vec<u8>>| {
+        let mut r = c.post(format!("{base}{path}")).bearer_auth(tok);
+        if let Some(b) = body {
+            r = r
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        if let Some(b) = bytes {
+            r = r.header("content-type", "application/octet-stream").body(b);
+        }
+        async move {
+            let resp = r.send().await.expect("request");
+            let st = resp.status();
+            let v: Value = resp.json().await.unwrap_or(Value::Null);
+            assert!(st.is_success(), "{st} {v}");
+            v
+        }
+    };
+    // The model lifecycle through the API; then a second model left as a draft.
+    let (first, second) = tokio::task::spawn_blocking(|| (model(0.1), model(0.2)))
+        .await
+        .expect("training");
+    let v = api(&analyst, "/v1/models", None, Some(first)).await;
+    let version = v["version"].as_str().expect("version").to_string();
+    api(
+        &supervisor,
+        &format!("/v1/models/{version}/approve"),
+        Some(json!({"reason": "validated"})),
+        None,
+    )
+    .await;
+    api(
+        &supervisor,
+        &format!("/v1/models/{version}/activate"),
+        None,
+        None,
+    )
+    .await;
+    let v = api(&dual, "/v1/models", None, Some(second)).await;
+    let draft_version = v["version"].as_str().expect("version").to_string();
+    let decls: Vec<Value> = batch.iter().map(declaration_json).collect();
+    api(
+        &officer,
+        "/v1/declarations/rank",
+        Some(json!({"declarations": decls, "red_percent": 10, "yellow_percent": 10})),
+        None,
+    )
+    .await;
+    Server {
+        base,
+        importer,
+        other_importer,
+        ranked: batch,
+        draft_version,
+        store,
+        admin,
+        _dir: dir,
+    }
+}
+
+/// A browser-like client over HTTP: keeps the session cookie, follows no redirect itself.
+pub struct Browser {
+    pub base: String,
+    client: Client,
+    pub cookie: Option<String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub set_cookie: Vec<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The value of the first hidden `csrf` field.
+    pub fn csrf(&self) -> Option<String> {
+        let at = self.body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+        Some(self.body[at..].split('"').next()?.to_string())
+    }
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        Browser {
+            base: base.into(),
+            client: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookie: None,
+        }
+    }
+
+    async fn send(&mut self, r: reqwest::RequestBuilder) -> Page {
+        let r = match &self.cookie {
+            Some(c) => r.header("cookie", format!("borderline_session={c}")),
+            None => r,
+        };
+        let resp = r.send().await.expect("request");
+        let set_cookie: Vec<String> = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect();
+        for c in &set_cookie {
+            if let Some(v) = c
+                .strip_prefix("borderline_session=")
+                .and_then(|r| r.split(';').next())
+            {
+                self.cookie = Some(v.to_string()).filter(|v| !v.is_empty());
+            }
+        }
+        Page {
+            status: resp.status(),
+            location: resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            set_cookie,
+            body: resp.text().await.expect("body"),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let r = self.client.get(format!("{}{path}", self.base));
+        self.send(r).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.join("&"));
+        self.send(r).await
+    }
+
+    pub async fn post_multipart(&mut self, path: &str, csrf: &str, file: &str) -> Page {
+        let b = "XborderlineBoundaryX";
+        let body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"mine.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{b}--\r\n"
+        );
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={b}"))
+            .body(body);
+        self.send(r).await
+    }
+
+    /// Signs in through the form (its CSRF token included); panics unless it succeeds.
+    pub async fn sign_in(&mut self, account: &str) -> Page {
+        let form = self.get("/sign-in").await;
+        let csrf = form.csrf().expect("sign-in form has a csrf token");
+        let p = self
+            .post_form(
+                "/sign-in",
+                &[
+                    ("csrf", &csrf),
+                    ("account", account),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+        p
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
