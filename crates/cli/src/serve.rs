@@ -4,7 +4,6 @@ use crate::accounts::StoreArgs;
 use anyhow::{bail, Context, Result};
 use borderline_app::identity;
 use borderline_server::{AppState, ServerConfig};
-use borderline_store_sqlite::SqliteStore;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,19 +35,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let path = args.store.path();
-    let store = SqliteStore::open_existing(&path).with_context(|| {
-        format!(
-            "opening {} (create it with `borderline accounts bootstrap ADMIN --db {}`)",
-            path.display(),
-            path.display()
-        )
+    let location = args.store.location();
+    // A SQLite file must exist (no empty database at a mistyped path); PostgreSQL is migrated.
+    let store = args.store.open(true).with_context(|| {
+        format!("create it with `borderline accounts bootstrap ADMIN --db {location}`")
     })?;
     if identity::no_accounts(&store)? {
         bail!(
-            "{} has no account: create the first administrator with `borderline accounts bootstrap ADMIN --db {}`",
-            path.display(),
-            path.display()
+            "{location} has no account: create the first administrator with `borderline accounts bootstrap ADMIN --db {location}`"
         );
     }
     let benchmarks = args
