@@ -647,4 +647,31 @@ impl StoreTx for PgTx {
         }
         Ok(())
     }
+
+    fn decision_key(
+        &mut self,
+        declaration_id: &str,
+        model_version: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        self.query_opt(
+            "SELECT audit_seq FROM decision_keys WHERE declaration_id = $1 AND model_version = $2",
+            &[&declaration_id, &model_version],
+        )?
+        .map(|r| to_u64(r.try_get(0).map_err(backend)?, "audit sequence number"))
+        .transpose()
+    }
+
+    fn insert_decision_key(
+        &mut self,
+        declaration_id: &str,
+        model_version: &str,
+        audit_seq: u64,
+    ) -> Result<(), StoreError> {
+        let seq = to_i64(audit_seq, "audit sequence number")?;
+        self.execute(
+            "INSERT INTO decision_keys (declaration_id, model_version, audit_seq) VALUES ($1, $2, $3)",
+            &[&declaration_id, &model_version, &seq],
+        )?;
+        Ok(())
+    }
 }

@@ -138,6 +138,20 @@ CREATE TRIGGER api_tokens_no_delete BEFORE DELETE ON api_tokens
 CREATE TRIGGER api_tokens_no_truncate BEFORE TRUNCATE ON api_tokens
     FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('tokens are revoked, never deleted');
 "#,
+    // 3: decision keys of the stream workers: (declaration, model version) -> its audit record
+    // (SQLite's migration 4).
+    r#"
+CREATE TABLE decision_keys (
+    declaration_id TEXT NOT NULL,
+    model_version  TEXT NOT NULL,
+    audit_seq      BIGINT NOT NULL UNIQUE,
+    PRIMARY KEY (declaration_id, model_version)
+);
+CREATE TRIGGER decision_keys_append_only BEFORE UPDATE OR DELETE ON decision_keys
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
+CREATE TRIGGER decision_keys_no_truncate BEFORE TRUNCATE ON decision_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
+"#,
 ];
 
 /// The schema version this build writes.
