@@ -4,11 +4,11 @@
 //! standard input, the acting administrator's token comes from `$BORDERLINE_TOKEN`, and a new
 //! token is printed once. Each command is parsing, one `borderline_app::identity` call, printing.
 
+use crate::store::{Location, Store};
 use anyhow::{bail, Context, Result};
 use borderline_app::identity;
 use borderline_governance::identity::{Account, ApiToken, NewAccount, Principal};
 use borderline_governance::Role;
-use crate::store::{Location, Store};
 use clap::{Args, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;

@@ -833,7 +833,8 @@ fn stream_decision(declaration_id: &str, model_version: &str) -> crate::audit::D
 fn decided_once_per_model_version<S: GovernanceStore + Tamper>(store: &S) {
     use crate::audit::{record_decision_once, Recorded};
     let worker = actor("worker.1");
-    let first = record_decision_once(store, &worker, &stream_decision("D-1", "m-1")).expect("first");
+    let first =
+        record_decision_once(store, &worker, &stream_decision("D-1", "m-1")).expect("first");
     let Recorded::New(seq) = first else {
         panic!("the first decision must be new, got {first:?}");
     };

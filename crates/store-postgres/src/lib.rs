@@ -591,7 +591,9 @@ impl StoreTx for PgTx {
 
     fn insert_token(&mut self, t: &ApiToken) -> Result<(), StoreError> {
         self.execute(
-            &format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &format!(
+                "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
             &[
                 &t.id,
                 &t.account,

@@ -757,8 +757,9 @@ impl StoreTx for SqliteTx<'_> {
         model_version: &str,
         audit_seq: u64,
     ) -> Result<(), StoreError> {
-        let seq = i64::try_from(audit_seq)
-            .map_err(|_| StoreError::Backend(format!("audit sequence number {audit_seq} is out of range")))?;
+        let seq = i64::try_from(audit_seq).map_err(|_| {
+            StoreError::Backend(format!("audit sequence number {audit_seq} is out of range"))
+        })?;
         self.conn
             .execute(
                 "INSERT INTO decision_keys (declaration_id, model_version, audit_seq) VALUES (?1, ?2, ?3)",
