@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole Borderline test suite on a fresh machine: installs build dependencies, then
-# every crate's unit, integration and doc tests (with a throwaway PostgreSQL cluster).
+# every crate's unit, integration and doc tests (with a throwaway PostgreSQL cluster and nats-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -9,4 +9,6 @@ if [ ! -d ../shared/data ]; then
 fi
 # A throwaway PostgreSQL cluster for the PostgreSQL store's tests (stopped on exit, also on failure).
 source scripts/postgres.sh
+# A throwaway nats-server with JetStream for the stream workers' tests (same lifetime).
+source scripts/nats.sh
 cargo test --workspace --no-fail-fast
