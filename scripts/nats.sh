@@ -20,7 +20,9 @@ borderline_nats_install() {
     [ -x "$borderline_nats_bin" ] || borderline_nats_fail "BORDERLINE_NATS_SERVER=$borderline_nats_bin is not executable"
     return
   fi
-  if ! dpkg -s nats-server >/dev/null 2>&1 && ! command -v nats-server >/dev/null 2>&1; then
+  # (`dpkg -s` also succeeds for a removed package whose configuration remains: ask its status.)
+  if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ] &&
+    ! dpkg-query -W -f='${Status}' nats-server 2>/dev/null | grep -q 'install ok installed'; then
     echo "nats.sh: installing nats-server (apt)" >&2
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

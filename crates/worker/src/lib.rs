@@ -32,6 +32,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long one fetch waits for messages; the active model is checked between fetches, so an
+/// activation reaches a busy or idle worker within about this long (plus one batch).
+pub const FETCH_WINDOW: Duration = Duration::from_millis(500);
+
 /// Why the stream plumbing stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -70,7 +74,12 @@ impl Topology {
         }
     }
     fn stream_name(&self, what: &str) -> String {
-        format!("{}_{}", self.prefix.replace(['.', '*', '>', ' '], "_"), what).to_uppercase()
+        format!(
+            "{}_{}",
+            self.prefix.replace(['.', '*', '>', ' '], "_"),
+            what
+        )
+        .to_uppercase()
     }
     pub fn declarations_stream(&self) -> String {
         self.stream_name("declarations")
@@ -116,9 +125,15 @@ pub async fn connect(
     let client = async_nats::connect(url).await.map_err(nats)?;
     let js = jetstream::new(client.clone());
     for (name, subject) in [
-        (topology.declarations_stream(), topology.declarations_subject()),
+        (
+            topology.declarations_stream(),
+            topology.declarations_subject(),
+        ),
         (topology.decisions_stream(), topology.decisions_subject()),
-        (topology.dead_letter_stream(), topology.dead_letter_subject()),
+        (
+            topology.dead_letter_stream(),
+            topology.dead_letter_subject(),
+        ),
     ] {
         js.get_or_create_stream(stream::Config {
             name,
@@ -272,7 +287,7 @@ pub async fn run_worker(
         let mut batch = consumer
             .fetch()
             .max_messages(config.batch.max(1))
-            .expires(Duration::from_millis(500))
+            .expires(FETCH_WINDOW)
             .messages()
             .await
             .map_err(nats)?;
@@ -323,7 +338,9 @@ async fn handle(
             tracing::warn!("deciding failed (delivery {deliveries}), retrying: {e}");
             report.retried += 1;
             let delay = Duration::from_millis(200 * deliveries.clamp(1, 25) as u64);
-            msg.ack_with(AckKind::Nak(Some(delay))).await.map_err(nats)?;
+            msg.ack_with(AckKind::Nak(Some(delay)))
+                .await
+                .map_err(nats)?;
             return Ok(());
         }
         Err(e) => Outcome::Rejected(Rejection {
