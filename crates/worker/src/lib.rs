@@ -265,8 +265,11 @@ pub async fn run_worker(
         // Between batches: the registry's active model (an activation reaches us here).
         let s = store.clone();
         let current = active.take();
-        active = match tokio::task::spawn_blocking(move || app_stream::refresh(s.as_ref(), current))
-            .await?
+        active = match tokio::task::spawn_blocking(move || {
+            // As text: the error is only logged, and a large error type crossing threads is waste.
+            app_stream::refresh(s.as_ref(), current).map_err(|e| e.to_string())
+        })
+        .await?
         {
             Ok(a) => Some(a),
             Err(e) => {
@@ -329,6 +332,7 @@ async fn handle(
     let outcome = tokio::task::spawn_blocking(move || {
         let as_of = chrono::Utc::now().date_naive();
         app_stream::decide_message(s.as_ref(), &by, &m, policy, &body, as_of)
+            .map_err(|e| e.to_string())
     })
     .await?;
     let outcome = match outcome {
