@@ -63,7 +63,13 @@ fn actor(id: &str) -> Actor {
 /// A store on a temporary file with two approved models, the first active.
 fn store_with_models() -> (tempfile::TempDir, Arc<SqliteStore>, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(&dir.path().join("b.db")).expect("store");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("b.db")).expect("store"));
+    let (v1, v2) = two_models(store.as_ref());
+    (dir, store, v1, v2)
+}
+
+/// Registers and approves the two fixture models; activates the first.
+fn two_models(store: &dyn GovernanceStore) -> (String, String) {
     let (a, b) = artefacts();
     let (ana, bob) = (actor("analyst.ana"), actor("supervisor.bob"));
     let mut versions = Vec::new();
@@ -75,17 +81,38 @@ fn store_with_models() -> (tempfile::TempDir, Arc<SqliteStore>, String, String) 
             intended_use: models::DEFAULT_INTENDED_USE.into(),
             limits: models::DEFAULT_LIMITS.into(),
         };
-        let v = models::register(&store, &ana, &req)
+        let v = models::register(store, &ana, &req)
             .expect("register")
             .model
             .version;
-        models::approve(&store, &bob, &v, "validated").expect("approve");
+        models::approve(store, &bob, &v, "validated").expect("approve");
         versions.push(v);
     }
-    models::activate(&store, &bob, &versions[0]).expect("activate");
+    models::activate(store, &bob, &versions[0]).expect("activate");
     let v2 = versions.pop().expect("v2");
     let v1 = versions.pop().expect("v1");
-    (dir, Arc::new(store), v1, v2)
+    (v1, v2)
+}
+
+/// A fresh PostgreSQL database on the test cluster (`BORDERLINE_TEST_POSTGRES`), if any.
+fn postgres_store(name: &str) -> Option<Arc<dyn GovernanceStore>> {
+    let Ok(url) = std::env::var("BORDERLINE_TEST_POSTGRES") else {
+        eprintln!("skipped: BORDERLINE_TEST_POSTGRES is unset (source scripts/postgres.sh first)");
+        return None;
+    };
+    let admin: postgres::Config = url.parse().expect("a PostgreSQL URL");
+    let mut client = admin.connect(postgres::NoTls).expect("test cluster");
+    let name = format!("{name}_{}", std::process::id());
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .expect("drop");
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create");
+    let (base, _) = url.rsplit_once('/').expect("URL with a database name");
+    let store =
+        borderline_store_postgres::PostgresStore::open(&format!("{base}/{name}")).expect("open");
+    Some(Arc::new(store))
 }
 
 fn topology(test: &str) -> Topology {
@@ -184,6 +211,57 @@ fn two_workers_decide_every_published_declaration_exactly_once() {
         .verify()
         .expect("verify")
         .is_intact());
+}
+
+#[test]
+fn two_workers_on_one_postgres_store_decide_every_declaration_exactly_once() {
+    let Some(url) = nats_url() else { return };
+    let Some(store) = postgres_store("borderline_worker") else {
+        return;
+    };
+    let (v1, _) = {
+        let s = store.clone();
+        std::thread::spawn(move || two_models(s.as_ref()))
+            .join()
+            .expect("models")
+    };
+    let t = topology("postgres");
+    let batch = rows("test", 100);
+    let n = batch.len();
+    runtime().block_on(async {
+        let (_c, js) = connect(&url, &t).await.expect("connect");
+        publish(&js, &t, bodies(&batch)).await.expect("publish");
+        let workers: Vec<_> = ["worker.1", "worker.2"]
+            .into_iter()
+            .map(|w| {
+                let (url, store, cfg) = (url.clone(), store.clone(), config(&t, w));
+                let stop = Arc::new(AtomicBool::new(false));
+                tokio::spawn(async move { run_worker(&url, store, cfg, stop).await })
+            })
+            .collect();
+        let mut total = 0;
+        for w in workers {
+            total += w.await.expect("join").expect("worker").decided;
+        }
+        assert_eq!(total, n as u64);
+    });
+    // The blocking PostgreSQL client is used off the runtime.
+    let seen = std::thread::spawn(move || {
+        let seen = decided(store.as_ref());
+        assert!(AuditLog::new(store.as_ref())
+            .verify()
+            .expect("verify")
+            .is_intact());
+        seen
+    })
+    .join()
+    .expect("read");
+    assert_eq!(seen.len(), n);
+    assert!(
+        seen.values().all(|&c| c == 1),
+        "a declaration decided twice"
+    );
+    assert!(seen.keys().all(|(_, v)| *v == v1));
 }
 
 #[test]
