@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole Borderline test suite on a fresh machine: installs build dependencies, then
-# every crate's unit, integration and doc tests (with a throwaway PostgreSQL cluster).
+# every crate's unit, integration and doc tests (with a throwaway PostgreSQL cluster and nats-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -12,4 +12,6 @@ source scripts/postgres.sh
 # Headless Chromium and chromedriver from Debian for the web application's browser test
 # (exports BORDERLINE_TEST_CHROMEDRIVER).
 source scripts/browser.sh
+# A throwaway nats-server with JetStream for the stream workers' tests (same lifetime).
+source scripts/nats.sh
 cargo test --workspace --no-fail-fast

@@ -15,6 +15,7 @@ pub mod hs;
 pub mod identity;
 pub mod screening;
 pub mod selfcheck;
+pub mod stream;
 pub mod targeting;
 #[cfg(feature = "training")]
 pub mod training;

@@ -4,11 +4,11 @@
 //! standard input, the acting administrator's token comes from `$BORDERLINE_TOKEN`, and a new
 //! token is printed once. Each command is parsing, one `borderline_app::identity` call, printing.
 
+use crate::store::{Location, Store};
 use anyhow::{bail, Context, Result};
 use borderline_app::identity;
 use borderline_governance::identity::{Account, ApiToken, NewAccount, Principal};
 use borderline_governance::Role;
-use borderline_store_sqlite::SqliteStore;
 use clap::{Args, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -31,11 +31,14 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    pub fn path(&self) -> PathBuf {
-        self.db
-            .clone()
-            .or_else(|| std::env::var_os("BORDERLINE_DB").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("borderline.db"))
+    /// Where the store is: a SQLite file or a `postgres://` URL (see `crate::store`).
+    pub fn location(&self) -> Location {
+        Location::resolve(self.db.as_deref())
+    }
+
+    /// Opens the store; with `existing_only` a SQLite file must already exist.
+    pub fn open(&self, existing_only: bool) -> Result<Store> {
+        crate::store::open(self.db.as_deref(), existing_only)
     }
 }
 
@@ -109,14 +112,8 @@ pub enum TokensCommand {
     },
 }
 
-fn open_existing(store: &StoreArgs) -> Result<SqliteStore> {
-    let path = store.path();
-    SqliteStore::open_existing(&path).with_context(|| {
-        format!(
-            "opening {} (give --db PATH or set BORDERLINE_DB)",
-            path.display()
-        )
-    })
+fn open_existing(store: &StoreArgs) -> Result<Store> {
+    store.open(true)
 }
 
 fn password_from_stdin() -> Result<String> {
@@ -133,7 +130,7 @@ fn password_from_stdin() -> Result<String> {
 }
 
 /// The acting account, from the token in $BORDERLINE_TOKEN.
-fn acting(store: &SqliteStore) -> Result<Principal> {
+fn acting(store: &Store) -> Result<Principal> {
     let Ok(token) = std::env::var("BORDERLINE_TOKEN") else {
         bail!("set BORDERLINE_TOKEN to an administrator's API token (from `accounts bootstrap` or `tokens create`)");
     };
@@ -195,9 +192,7 @@ pub fn run(cmd: Command) -> Result<()> {
 fn accounts(cmd: AccountsCommand) -> Result<()> {
     match cmd {
         AccountsCommand::Bootstrap { id, name, store } => {
-            let path = store.path();
-            let db =
-                SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            let db = store.open(false)?;
             let password = password_from_stdin()?;
             let (account, token) = identity::bootstrap_admin(&db, &id, name.as_deref(), &password)?;
             eprintln!(

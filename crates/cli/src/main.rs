@@ -16,6 +16,7 @@ mod output;
 mod screen;
 mod serve;
 mod store;
+mod stream;
 mod targeting;
 mod valuation;
 
@@ -52,6 +53,8 @@ enum Command {
     Accounts(accounts::Command),
     /// The HTTP API (see README: start the service, first admin, tokens).
     Serve(serve::ServeArgs),
+    #[command(flatten)]
+    Stream(stream::Command),
 }
 
 /// Restores the default action of SIGPIPE, which the Rust runtime ignores: a closed pipe
@@ -90,6 +93,7 @@ fn main() -> anyhow::Result<()> {
         Command::Governance(c) => governance::run(c)?,
         Command::Accounts(c) => accounts::run(c)?,
         Command::Serve(a) => serve::run(a)?,
+        Command::Stream(c) => stream::run(c)?,
     }
     Ok(())
 }

@@ -4,7 +4,6 @@ use crate::accounts::StoreArgs;
 use anyhow::{bail, Context, Result};
 use borderline_app::identity;
 use borderline_server::{AppState, ServerConfig};
-use borderline_store_sqlite::SqliteStore;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +24,10 @@ pub struct ServeArgs {
     /// Per-token sustained requests per second.
     #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
+    /// Mark the web application's session cookie `Secure` (set it when browsers reach the
+    /// service over HTTPS, e.g. behind a TLS terminator).
+    #[arg(long)]
+    pub secure_cookies: bool,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -36,19 +39,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let path = args.store.path();
-    let store = SqliteStore::open_existing(&path).with_context(|| {
-        format!(
-            "opening {} (create it with `borderline accounts bootstrap ADMIN --db {}`)",
-            path.display(),
-            path.display()
-        )
+    let location = args.store.location();
+    // A SQLite file must exist (no empty database at a mistyped path); PostgreSQL is migrated.
+    let store = args.store.open(true).with_context(|| {
+        format!("create it with `borderline accounts bootstrap ADMIN --db {location}`")
     })?;
     if identity::no_accounts(&store)? {
         bail!(
-            "{} has no account: create the first administrator with `borderline accounts bootstrap ADMIN --db {}`",
-            path.display(),
-            path.display()
+            "{location} has no account: create the first administrator with `borderline accounts bootstrap ADMIN --db {location}`"
         );
     }
     let benchmarks = args
@@ -60,6 +58,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         max_body_bytes: args.max_body_kib.max(1) * 1024,
         rate_per_second: args.rate,
         rate_burst: (args.rate * 2.0).max(1.0),
+        secure_cookies: args.secure_cookies,
         ..ServerConfig::default()
     };
     let state = AppState::new(Arc::new(store), config, benchmarks)?;

@@ -172,3 +172,38 @@ fn an_unreachable_postgres_url_fails_with_the_reason_and_no_password() {
     assert!(!err.contains("s3cret"), "{err}");
     assert!(!dir.path().join("borderline.db").exists());
 }
+
+#[test]
+fn accounts_and_tokens_live_in_postgres_when_db_is_a_url() {
+    use std::io::Write;
+    let Some(db) = test_database("borderline_accounts") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut boot = borderline(dir.path());
+    boot.args(["accounts", "bootstrap", "root", "--db", &db])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = boot.spawn().expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long admin passphrase\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("bootstrap");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(token.starts_with("blt_"), "{token}");
+    let listed = ok(borderline(dir.path())
+        .env("BORDERLINE_TOKEN", &token)
+        .args(["tokens", "list", "--db", &db]));
+    assert!(listed.contains("root"), "{listed}");
+    // No SQLite file was created beside it.
+    assert!(std::fs::read_dir(dir.path()).expect("dir").next().is_none());
+}

@@ -287,3 +287,42 @@ fn the_postgres_store_keeps_records_and_knows_no_workflow() {
         ],
     );
 }
+
+#[test]
+fn the_stream_plumbing_holds_no_workflow_and_only_the_cli_depends_on_it() {
+    let g = graph();
+    // The worker crate: NATS and the async runtime around `borderline_app::stream`; it
+    // decides nothing itself and chooses no store engine (the CLI opens the store).
+    for d in g["borderline-worker"]
+        .iter()
+        .filter(|d| d.starts_with("borderline-"))
+    {
+        assert!(
+            ["borderline-app", "borderline-governance", "borderline-core"].contains(&d.as_str()),
+            "borderline-worker must not depend on {d}"
+        );
+    }
+    assert_free_of(
+        "borderline-worker",
+        &[
+            "borderline-training",
+            "lightgbm3",
+            "lightgbm3-sys",
+            "rusqlite",
+            "postgres",
+            "borderline-cli",
+            "borderline-devkit",
+            "borderline-server",
+            "clap",
+            "anyhow",
+        ],
+    );
+    for p in g.keys().filter(|p| *p != "borderline-cli") {
+        assert!(
+            !g[p].contains("borderline-worker"),
+            "{p} depends on borderline-worker: only borderline-cli may"
+        );
+    }
+    // The application core stays synchronous and transport-free.
+    assert_free_of("borderline-app", &["async-nats", "tokio", "futures-util"]);
+}

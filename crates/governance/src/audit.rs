@@ -389,6 +389,43 @@ pub(crate) fn append_in(
     Ok(seq)
 }
 
+/// What [`record_decision_once`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The decision was appended as this audit record.
+    New(u64),
+    /// This (declaration, model version) was already decided, by this audit record; nothing
+    /// was written.
+    Already(u64),
+}
+
+impl Recorded {
+    /// The audit record of the decision, new or earlier.
+    pub fn seq(self) -> u64 {
+        match self {
+            Recorded::New(s) | Recorded::Already(s) => s,
+        }
+    }
+}
+
+/// Appends `decision` by `actor` unless its (declaration id, model version) was already
+/// decided: the check, the audit record and the decision key are one write transaction, so a
+/// redelivered declaration is decided once whatever the number of workers.
+pub fn record_decision_once(
+    store: &dyn GovernanceStore,
+    actor: &Actor,
+    decision: &Decision,
+) -> Result<Recorded, StoreError> {
+    in_tx(store, true, |tx| {
+        if let Some(seq) = tx.decision_key(&decision.declaration_id, &decision.model_version)? {
+            return Ok(Recorded::Already(seq));
+        }
+        let seq = append_in(tx, actor, &AuditEvent::Decision(decision.clone()))?;
+        tx.insert_decision_key(&decision.declaration_id, &decision.model_version, seq)?;
+        Ok(Recorded::New(seq))
+    })
+}
+
 /// SHA-256 of any serialisable input, as hex: the `input_hash` of a decision.
 pub fn input_hash<T: Serialize>(input: &T) -> Result<String, serde_json::Error> {
     let bytes = serde_json::to_vec(input)?;

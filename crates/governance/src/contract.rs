@@ -49,7 +49,7 @@ pub trait Tamper {
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 17] = [
+    let checks: [Check<S>; 18] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -94,6 +94,10 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
             accounts_bootstrap_once,
         ),
         ("tokens_authenticate_until_revoked", tokens_until_revoked),
+        (
+            "a_declaration_is_decided_once_per_model_version",
+            decided_once_per_model_version,
+        ),
     ];
     for (name, check) in checks {
         let store = make_store();
@@ -810,4 +814,44 @@ fn tokens_until_revoked<S: GovernanceStore + Tamper>(store: &S) {
             "{b}"
         );
     }
+}
+
+fn stream_decision(declaration_id: &str, model_version: &str) -> crate::audit::Decision {
+    crate::audit::Decision {
+        declaration_id: declaration_id.into(),
+        input_hash: "0".repeat(64),
+        model_version: model_version.into(),
+        rules_version: "none".into(),
+        score: 0.25,
+        lane: crate::Lane::Green,
+        basis: crate::selectivity::Basis::Score,
+        why: "contract".into(),
+        reasons: Vec::new(),
+    }
+}
+
+fn decided_once_per_model_version<S: GovernanceStore + Tamper>(store: &S) {
+    use crate::audit::{record_decision_once, Recorded};
+    let worker = actor("worker.1");
+    let first =
+        record_decision_once(store, &worker, &stream_decision("D-1", "m-1")).expect("first");
+    let Recorded::New(seq) = first else {
+        panic!("the first decision must be new, got {first:?}");
+    };
+    // Redelivered, possibly to another worker: the earlier record, nothing appended.
+    let again = record_decision_once(store, &actor("worker.2"), &stream_decision("D-1", "m-1"))
+        .expect("again");
+    assert_eq!(again, Recorded::Already(seq));
+    assert_eq!(AuditLog::new(store).len().expect("len"), 1);
+    // Another model version decides the declaration anew.
+    let other = record_decision_once(store, &worker, &stream_decision("D-1", "m-2")).expect("m-2");
+    assert_eq!(other, Recorded::New(seq + 1));
+    assert_eq!(AuditLog::new(store).len().expect("len"), 2);
+    // The key itself refuses a second row for a decided pair.
+    let mut tx = store.begin(true).expect("begin");
+    assert_eq!(tx.decision_key("D-1", "m-1").expect("key"), Some(seq));
+    assert_eq!(tx.decision_key("D-2", "m-1").expect("key"), None);
+    assert!(tx.insert_decision_key("D-1", "m-1", seq + 1).is_err());
+    drop(tx);
+    assert!(AuditLog::new(store).verify().expect("verify").is_intact());
 }

@@ -114,6 +114,34 @@ pub trait StoreTx {
         let _ = token;
         Err(no_accounts())
     }
+
+    // Decision keys of the stream workers (see `crate::audit::record_decision_once`): one row
+    // per (declaration id, model version), naming the audit record of that decision. A store
+    // without them refuses.
+    /// The audit sequence number of the decision on `declaration_id` by `model_version`.
+    fn decision_key(
+        &mut self,
+        declaration_id: &str,
+        model_version: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let _ = (declaration_id, model_version);
+        Err(no_decision_keys())
+    }
+    /// Records that audit record `audit_seq` decided `declaration_id` by `model_version`; a
+    /// second key for the same pair is refused.
+    fn insert_decision_key(
+        &mut self,
+        declaration_id: &str,
+        model_version: &str,
+        audit_seq: u64,
+    ) -> Result<(), StoreError> {
+        let _ = (declaration_id, model_version, audit_seq);
+        Err(no_decision_keys())
+    }
+}
+
+fn no_decision_keys() -> StoreError {
+    StoreError::Backend("this governance store keeps no decision keys".into())
 }
 
 fn no_accounts() -> StoreError {

@@ -24,6 +24,7 @@
 
 use borderline_governance::audit::AuditRecord;
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
+use borderline_governance::identity::{Account, ApiToken};
 use borderline_governance::registry::{ModelEntry, ModelState, NewModel};
 use borderline_governance::{GovernanceStore, StoreError, StoreTx};
 use postgres::fallible_iterator::FallibleIterator;
@@ -312,6 +313,41 @@ fn feedback_row(r: &Row) -> Result<FeedbackRecord, StoreError> {
     })
 }
 
+const ACCOUNT_COLUMNS: &str = "canonical_id, id, display_name, roles, importer_ids, disabled, password_hash, created_at, created_by";
+
+fn account_row(r: &Row) -> Result<Account, StoreError> {
+    let text = |i: usize| -> Result<String, StoreError> { r.try_get(i).map_err(backend) };
+    Ok(Account {
+        canonical_id: text(0)?,
+        id: text(1)?,
+        display_name: text(2)?,
+        roles: serde_json::from_str(&text(3)?)?,
+        importer_ids: serde_json::from_str(&text(4)?)?,
+        disabled: r.try_get(5).map_err(backend)?,
+        password_hash: r.try_get(6).map_err(backend)?,
+        created_at: text(7)?,
+        created_by: text(8)?,
+    })
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, account, label, secret_sha256, created_at, created_by, expires_at, revoked_at";
+
+fn token_row(r: &Row) -> Result<ApiToken, StoreError> {
+    let text = |i: usize| -> Result<String, StoreError> { r.try_get(i).map_err(backend) };
+    let opt = |i: usize| -> Result<Option<String>, StoreError> { r.try_get(i).map_err(backend) };
+    Ok(ApiToken {
+        id: text(0)?,
+        account: text(1)?,
+        label: text(2)?,
+        secret_sha256: text(3)?,
+        created_at: text(4)?,
+        created_by: text(5)?,
+        expires_at: opt(6)?,
+        revoked_at: opt(7)?,
+    })
+}
+
 impl StoreTx for PgTx {
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         self.open = false;
@@ -488,5 +524,156 @@ impl StoreTx for PgTx {
         .iter()
         .map(feedback_row)
         .collect()
+    }
+
+    fn account(&mut self, canonical_id: &str) -> Result<Option<Account>, StoreError> {
+        self.query_opt(
+            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE canonical_id = $1"),
+            &[&canonical_id],
+        )?
+        .as_ref()
+        .map(account_row)
+        .transpose()
+    }
+
+    fn accounts(&mut self) -> Result<Vec<Account>, StoreError> {
+        self.query(
+            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY registered_order"),
+            &[],
+        )?
+        .iter()
+        .map(account_row)
+        .collect()
+    }
+
+    fn insert_account(&mut self, a: &Account) -> Result<(), StoreError> {
+        let roles = serde_json::to_string(&a.roles)?;
+        let importers = serde_json::to_string(&a.importer_ids)?;
+        self.execute(
+            &format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+            &[
+                &a.canonical_id,
+                &a.id,
+                &a.display_name,
+                &roles,
+                &importers,
+                &a.disabled,
+                &a.password_hash,
+                &a.created_at,
+                &a.created_by,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_account(&mut self, a: &Account) -> Result<(), StoreError> {
+        let roles = serde_json::to_string(&a.roles)?;
+        let importers = serde_json::to_string(&a.importer_ids)?;
+        let n = self.execute(
+            "UPDATE accounts SET id = $2, display_name = $3, roles = $4, importer_ids = $5, disabled = $6, password_hash = $7, created_at = $8, created_by = $9 WHERE canonical_id = $1",
+            &[
+                &a.canonical_id,
+                &a.id,
+                &a.display_name,
+                &roles,
+                &importers,
+                &a.disabled,
+                &a.password_hash,
+                &a.created_at,
+                &a.created_by,
+            ],
+        )?;
+        if n != 1 {
+            return Err(StoreError::Backend(format!("no account {}", a.id)));
+        }
+        Ok(())
+    }
+
+    fn insert_token(&mut self, t: &ApiToken) -> Result<(), StoreError> {
+        self.execute(
+            &format!(
+                "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
+            &[
+                &t.id,
+                &t.account,
+                &t.label,
+                &t.secret_sha256,
+                &t.created_at,
+                &t.created_by,
+                &t.expires_at,
+                &t.revoked_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn token_by_sha256(&mut self, secret_sha256: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.query_opt(
+            &format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_sha256 = $1"),
+            &[&secret_sha256],
+        )?
+        .as_ref()
+        .map(token_row)
+        .transpose()
+    }
+
+    fn tokens(&mut self, account: Option<&str>) -> Result<Vec<ApiToken>, StoreError> {
+        self.query(
+            &format!(
+                "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE $1::TEXT IS NULL OR account = $1 ORDER BY registered_order"
+            ),
+            &[&account],
+        )?
+        .iter()
+        .map(token_row)
+        .collect()
+    }
+
+    fn update_token(&mut self, t: &ApiToken) -> Result<(), StoreError> {
+        let n = self.execute(
+            "UPDATE api_tokens SET account = $2, label = $3, secret_sha256 = $4, created_at = $5, created_by = $6, expires_at = $7, revoked_at = $8 WHERE id = $1",
+            &[
+                &t.id,
+                &t.account,
+                &t.label,
+                &t.secret_sha256,
+                &t.created_at,
+                &t.created_by,
+                &t.expires_at,
+                &t.revoked_at,
+            ],
+        )?;
+        if n != 1 {
+            return Err(StoreError::Backend(format!("no token {}", t.id)));
+        }
+        Ok(())
+    }
+
+    fn decision_key(
+        &mut self,
+        declaration_id: &str,
+        model_version: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        self.query_opt(
+            "SELECT audit_seq FROM decision_keys WHERE declaration_id = $1 AND model_version = $2",
+            &[&declaration_id, &model_version],
+        )?
+        .map(|r| to_u64(r.try_get(0).map_err(backend)?, "audit sequence number"))
+        .transpose()
+    }
+
+    fn insert_decision_key(
+        &mut self,
+        declaration_id: &str,
+        model_version: &str,
+        audit_seq: u64,
+    ) -> Result<(), StoreError> {
+        let seq = to_i64(audit_seq, "audit sequence number")?;
+        self.execute(
+            "INSERT INTO decision_keys (declaration_id, model_version, audit_seq) VALUES ($1, $2, $3)",
+            &[&declaration_id, &model_version, &seq],
+        )?;
+        Ok(())
     }
 }

@@ -102,6 +102,56 @@ CREATE TRIGGER feedback_append_only BEFORE UPDATE OR DELETE ON feedback
 CREATE TRIGGER feedback_no_truncate BEFORE TRUNCATE ON feedback
     FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('feedback is append-only: record a correction instead');
 "#,
+    // 2: local accounts and API tokens (only the SHA-256 of a token, only the argon2 PHC
+    // string of a password); SQLite's migration 3. Registration order is an identity column.
+    r#"
+CREATE TABLE accounts (
+    registered_order BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    canonical_id     TEXT PRIMARY KEY,
+    id               TEXT NOT NULL,
+    display_name     TEXT NOT NULL,
+    roles            TEXT NOT NULL,
+    importer_ids     TEXT NOT NULL,
+    disabled         BOOLEAN NOT NULL DEFAULT FALSE,
+    password_hash    TEXT,
+    created_at       TEXT NOT NULL,
+    created_by       TEXT NOT NULL
+);
+CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('accounts are disabled, never deleted');
+CREATE TRIGGER accounts_no_truncate BEFORE TRUNCATE ON accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('accounts are disabled, never deleted');
+
+CREATE TABLE api_tokens (
+    registered_order BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    id               TEXT PRIMARY KEY,
+    account          TEXT NOT NULL REFERENCES accounts (canonical_id),
+    label            TEXT NOT NULL,
+    secret_sha256    TEXT NOT NULL UNIQUE,
+    created_at       TEXT NOT NULL,
+    created_by       TEXT NOT NULL,
+    expires_at       TEXT,
+    revoked_at       TEXT
+);
+CREATE TRIGGER api_tokens_no_delete BEFORE DELETE ON api_tokens
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('tokens are revoked, never deleted');
+CREATE TRIGGER api_tokens_no_truncate BEFORE TRUNCATE ON api_tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('tokens are revoked, never deleted');
+"#,
+    // 3: decision keys of the stream workers: (declaration, model version) -> its audit record
+    // (SQLite's migration 4).
+    r#"
+CREATE TABLE decision_keys (
+    declaration_id TEXT NOT NULL,
+    model_version  TEXT NOT NULL,
+    audit_seq      BIGINT NOT NULL UNIQUE,
+    PRIMARY KEY (declaration_id, model_version)
+);
+CREATE TRIGGER decision_keys_append_only BEFORE UPDATE OR DELETE ON decision_keys
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
+CREATE TRIGGER decision_keys_no_truncate BEFORE TRUNCATE ON decision_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
+"#,
 ];
 
 /// The schema version this build writes.

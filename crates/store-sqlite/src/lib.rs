@@ -123,6 +123,19 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 CREATE TRIGGER IF NOT EXISTS api_tokens_no_delete BEFORE DELETE ON api_tokens
 BEGIN SELECT RAISE(ABORT, 'tokens are revoked, never deleted'); END;
 "#,
+    // 4: decision keys of the stream workers: (declaration, model version) -> its audit record.
+    r#"
+CREATE TABLE IF NOT EXISTS decision_keys (
+    declaration_id TEXT NOT NULL,
+    model_version  TEXT NOT NULL,
+    audit_seq      INTEGER NOT NULL UNIQUE,
+    PRIMARY KEY (declaration_id, model_version)
+);
+CREATE TRIGGER IF NOT EXISTS decision_keys_no_update BEFORE UPDATE ON decision_keys
+BEGIN SELECT RAISE(ABORT, 'decision keys are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS decision_keys_no_delete BEFORE DELETE ON decision_keys
+BEGIN SELECT RAISE(ABORT, 'decision keys are append-only'); END;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -714,6 +727,45 @@ impl StoreTx for SqliteTx<'_> {
         if n != 1 {
             return Err(StoreError::Backend(format!("no token {}", t.id)));
         }
+        Ok(())
+    }
+
+    fn decision_key(
+        &mut self,
+        declaration_id: &str,
+        model_version: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let seq: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT audit_seq FROM decision_keys WHERE declaration_id = ?1 AND model_version = ?2",
+                [declaration_id, model_version],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        seq.map(|s| {
+            u64::try_from(s)
+                .map_err(|_| StoreError::Backend(format!("negative audit sequence number {s}")))
+        })
+        .transpose()
+    }
+
+    fn insert_decision_key(
+        &mut self,
+        declaration_id: &str,
+        model_version: &str,
+        audit_seq: u64,
+    ) -> Result<(), StoreError> {
+        let seq = i64::try_from(audit_seq).map_err(|_| {
+            StoreError::Backend(format!("audit sequence number {audit_seq} is out of range"))
+        })?;
+        self.conn
+            .execute(
+                "INSERT INTO decision_keys (declaration_id, model_version, audit_seq) VALUES (?1, ?2, ?3)",
+                params![declaration_id, model_version, seq],
+            )
+            .map_err(backend)?;
         Ok(())
     }
 }

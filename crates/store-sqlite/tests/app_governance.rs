@@ -735,3 +735,86 @@ fn issue_14_select_gives_each_implausible_declaration_its_data_quality_reason() 
         );
     }
 }
+
+#[test]
+fn stream_messages_are_decided_once_per_model_version_and_malformed_ones_rejected() {
+    use borderline_app::governance::select::ActiveModel;
+    use borderline_app::stream::{self, Outcome, StreamPolicy};
+    use borderline_app::targeting::Reasons;
+
+    let (a, b, _) = artefacts();
+    let store = SqliteStore::open_in_memory().expect("store");
+    let (ana, bob, worker) = (
+        actor("analyst.ana"),
+        actor("supervisor.bob"),
+        actor("worker.1"),
+    );
+    let v1 = models::register(&store, &ana, &request(&a, None, None))
+        .expect("register")
+        .model
+        .version;
+    let v2 = models::register(&store, &ana, &request(&b, None, None))
+        .expect("register")
+        .model
+        .version;
+    for v in [&v1, &v2] {
+        models::approve(&store, &bob, v, "validated").expect("approve");
+    }
+    models::activate(&store, &bob, &v1).expect("activate");
+    let policy = StreamPolicy {
+        reasons: Reasons {
+            method: None,
+            top: 0,
+        },
+        ..StreamPolicy::default()
+    };
+    let as_of = NaiveDate::from_ymd_opt(2026, 12, 5).expect("date");
+    let active = stream::refresh(&store, None).expect("active");
+    let d = &rows("test", 500)[0];
+    let msg = stream::encode_declaration(d).expect("encode");
+    assert_eq!(
+        &stream::parse_message(&msg).expect("parse"),
+        &Declaration {
+            outcome: None,
+            ..d.clone()
+        }
+    );
+
+    let before = AuditLog::new(&store).len().expect("len");
+    let first =
+        stream::decide_message(&store, &worker, &active, policy, &msg, as_of).expect("decide");
+    let Outcome::Decided(first) = first else {
+        panic!("not decided: {first:?}")
+    };
+    assert_eq!(first.model_version, v1);
+    assert!(first.lane.is_some());
+    let again =
+        stream::decide_message(&store, &worker, &active, policy, &msg, as_of).expect("again");
+    assert!(
+        matches!(&again, Outcome::Duplicate(s) if s.audit_seq == first.audit_seq),
+        "{again:?}"
+    );
+    assert_eq!(AuditLog::new(&store).len().expect("len"), before + 1);
+
+    // Activation reaches a running worker at its next refresh; the declaration is decided anew.
+    models::activate(&store, &bob, &v2).expect("activate v2");
+    let active: ActiveModel = stream::refresh(&store, Some(active)).expect("refresh");
+    assert_eq!(active.entry.model.version, v2);
+    let third = stream::decide_message(&store, &worker, &active, policy, &msg, as_of).expect("v2");
+    assert!(
+        matches!(&third, Outcome::Decided(s) if s.model_version == v2),
+        "{third:?}"
+    );
+
+    for (bad, why) in [
+        (&b"{not json"[..], "not JSON"),
+        (&br#"{"declaration_id": "X-1"}"#[..], "not a declaration"),
+    ] {
+        match stream::decide_message(&store, &worker, &active, policy, bad, as_of).expect("reject")
+        {
+            Outcome::Rejected(r) => assert!(r.reason.contains(why), "{}", r.reason),
+            other => panic!("accepted {bad:?}: {other:?}"),
+        }
+    }
+    assert!(AuditLog::new(&store).verify().expect("verify").is_intact());
+}
