@@ -827,6 +827,7 @@ fn stream_decision(declaration_id: &str, model_version: &str) -> crate::audit::D
         basis: crate::selectivity::Basis::Score,
         why: "contract".into(),
         reasons: Vec::new(),
+        subject: None,
     }
 }
 
