@@ -5,7 +5,14 @@
 use crate::targeting::{rank_batch, score_one, Capacities, Reasons};
 use crate::{AppError, Result};
 use borderline_core::{Declaration, Lane, Reason};
-use borderline_governance::audit::{input_hash, AuditEvent, AuditLog, Decision, DecisionSubject};
+use borderline_governance::audit::{
+    append_decisions_with_inputs, input_hash, AuditEvent, AuditRecord, Decision, DecisionSubject,
+};
+use borderline_governance::cases::{
+    basis_name, lane_rank, CaseRecord, CaseState, Cases, QueueQuery,
+};
+use borderline_governance::store::in_tx;
+use borderline_governance::StoreError;
 use borderline_governance::selectivity::Basis;
 use borderline_governance::{Actor, GovernanceStore};
 use borderline_targeting::score::Scorer;
@@ -23,19 +30,25 @@ pub struct Decided {
     pub model_version: String,
 }
 
-fn decision(d: &Declaration, out: &Decided, why: &str) -> Result<AuditEvent> {
-    Ok(AuditEvent::Decision(Decision {
-        declaration_id: d.declaration_id.to_string(),
-        input_hash: input_hash(d).map_err(|e| AppError::Invalid(e.to_string()))?,
-        model_version: out.model_version.clone(),
-        rules_version: "none".into(),
-        score: out.risk_score,
-        lane: out.lane,
-        basis: Basis::Score,
-        why: why.into(),
-        reasons: out.reasons.clone(),
-        subject: Some(DecisionSubject::of(d)),
-    }))
+/// The decision record of `out` on `d`, and `d` as the JSON its `input_hash` is the SHA-256 of
+/// (stored with the decision, so a case can be explained later on the very input decided).
+fn decision(d: &Declaration, out: &Decided, why: &str) -> Result<(Decision, String)> {
+    let input = serde_json::to_string(d)?;
+    Ok((
+        Decision {
+            declaration_id: d.declaration_id.to_string(),
+            input_hash: input_hash(d).map_err(|e| AppError::Invalid(e.to_string()))?,
+            model_version: out.model_version.clone(),
+            rules_version: "none".into(),
+            score: out.risk_score,
+            lane: out.lane,
+            basis: Basis::Score,
+            why: why.into(),
+            reasons: out.reasons.clone(),
+            subject: Some(DecisionSubject::of(d)),
+        },
+        input,
+    ))
 }
 
 fn no_model() -> AppError {
@@ -63,9 +76,10 @@ pub fn score_and_record(
         reasons: one.reasons,
         model_version: scorer.model().model_id.clone(),
     };
-    AuditLog::new(store).append(
+    append_decisions_with_inputs(
+        store,
         by,
-        &decision(d, &out, "score threshold of the active model")?,
+        &[decision(d, &out, "score threshold of the active model")?],
     )?;
     Ok(out)
 }
@@ -102,27 +116,29 @@ pub fn rank_and_record(
         )?);
         out.push(o);
     }
-    AuditLog::new(store).append_all(by, &events)?;
+    append_decisions_with_inputs(store, by, &events)?;
     Ok(out)
 }
 
-/// The latest recorded decision on a declaration.
+/// The latest recorded decision on a declaration (one indexed lookup).
 pub fn lookup(store: &dyn GovernanceStore, declaration_id: &str) -> Result<Option<Decision>> {
-    let mut found = None;
-    AuditLog::new(store).for_each(|r| {
-        if r.kind == "decision" {
-            let d: Decision = serde_json::from_str(&r.body)?;
-            if d.declaration_id == declaration_id {
-                found = Some(d);
-            }
-        }
-        Ok(())
-    })?;
-    Ok(found)
+    let hit = in_tx(store, false, |tx| tx.latest_decision(declaration_id))?;
+    hit.map(|h| decision_of(&h.record)).transpose()
+}
+
+fn decision_of(r: &AuditRecord) -> Result<Decision> {
+    match r.event()? {
+        AuditEvent::Decision(d) => Ok(d),
+        AuditEvent::Governance(_) => Err(AppError::Store(StoreError::Backend(format!(
+            "the decision index points at audit record {}, which is not a decision",
+            r.seq
+        )))),
+    }
 }
 
 /// What an inspection queue shows: recorded decisions narrowed by these fields (all optional;
-/// text fields match exactly, dates are the declaration's date, inclusive).
+/// text fields match exactly, the HS code by prefix, dates are the declaration's date,
+/// inclusive). A decision recorded without its subject never matches a subject filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueFilter {
     pub lane: Option<Lane>,
@@ -131,15 +147,21 @@ pub struct QueueFilter {
     pub importer: Option<String>,
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
+    /// Selection basis: model score, analyst rule, random, exploration, release.
+    pub basis: Option<Basis>,
+    /// Where the case is (pending: nobody took it).
+    pub case_state: Option<CaseState>,
 }
 
-/// One queue row: the latest decision on a declaration, with when and by whom it was recorded.
+/// One queue row: the latest decision on a declaration, with when and by whom it was recorded,
+/// and its case (`None`: pending).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct QueueRow {
     pub seq: u64,
     pub recorded_at: String,
     pub recorded_by: String,
     pub decision: Decision,
+    pub case: Option<CaseRecord>,
 }
 
 /// A page of the queue, riskiest first, and how many rows match in all.
@@ -151,34 +173,9 @@ pub struct QueuePage {
     pub per_page: usize,
 }
 
-impl QueueFilter {
-    fn admits(&self, d: &Decision) -> bool {
-        if self.lane.is_some_and(|l| l != d.lane) {
-            return false;
-        }
-        let wants_subject = self.office.is_some()
-            || self.hs_code_prefix.is_some()
-            || self.importer.is_some()
-            || self.from.is_some()
-            || self.to.is_some();
-        let Some(s) = &d.subject else {
-            // A record without its subject cannot be shown to match a subject filter.
-            return !wants_subject;
-        };
-        let date = chrono::NaiveDate::parse_from_str(&s.date, "%Y-%m-%d").ok();
-        self.office.as_deref().is_none_or(|o| o == s.office)
-            && self
-                .hs_code_prefix
-                .as_deref()
-                .is_none_or(|p| s.hs_code.starts_with(p))
-            && self.importer.as_deref().is_none_or(|i| i == s.importer)
-            && self.from.is_none_or(|f| date.is_some_and(|d| d >= f))
-            && self.to.is_none_or(|t| date.is_some_and(|d| d <= t))
-    }
-}
-
 /// The inspection queue: the latest recorded decision of each declaration that passes
-/// `filter`, ordered by lane severity then score (riskiest first), page `page` (from 1).
+/// `filter`, ordered by lane severity then score (riskiest first), page `page` (from 1). One
+/// indexed query on the store's decision index (a page of rows, never the whole log).
 pub fn queue(
     store: &dyn GovernanceStore,
     filter: &QueueFilter,
@@ -187,51 +184,35 @@ pub fn queue(
 ) -> Result<QueuePage> {
     let per_page = per_page.clamp(1, 500);
     let page = page.max(1);
-    let mut latest: std::collections::HashMap<String, QueueRow> = Default::default();
-    AuditLog::new(store).for_each(|r| {
-        if r.kind == "decision" {
-            let d: Decision = serde_json::from_str(&r.body)?;
-            latest.insert(
-                d.declaration_id.clone(),
-                QueueRow {
-                    seq: r.seq,
-                    recorded_at: r.recorded_at.clone(),
-                    recorded_by: r.user.clone(),
-                    decision: d,
-                },
-            );
-        }
-        Ok(())
-    })?;
-    let mut rows: Vec<QueueRow> = latest
-        .into_values()
-        .filter(|r| filter.admits(&r.decision))
-        .collect();
-    rows.sort_by(|a, b| {
-        lane_order(a.decision.lane)
-            .cmp(&lane_order(b.decision.lane))
-            .then(b.decision.score.total_cmp(&a.decision.score))
-            .then(a.decision.declaration_id.cmp(&b.decision.declaration_id))
-    });
-    let total = rows.len();
-    let rows = rows
+    let q = QueueQuery {
+        lane_rank: filter.lane.map(lane_rank),
+        office: filter.office.clone(),
+        hs_code_prefix: filter.hs_code_prefix.clone(),
+        importer: filter.importer.clone(),
+        from: filter.from.map(|d| d.format("%Y-%m-%d").to_string()),
+        to: filter.to.map(|d| d.format("%Y-%m-%d").to_string()),
+        basis: filter.basis.map(|b| basis_name(b).to_string()),
+        case_state: filter.case_state,
+        offset: ((page - 1) * per_page) as u64,
+        limit: per_page as u64,
+    };
+    let (hits, total) = Cases::new(store).queue(&q)?;
+    let rows = hits
         .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
+        .map(|h| {
+            Ok(QueueRow {
+                decision: decision_of(&h.record)?,
+                seq: h.record.seq,
+                recorded_at: h.record.recorded_at,
+                recorded_by: h.record.user,
+                case: h.case,
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(QueuePage {
         rows,
-        total,
+        total: usize::try_from(total).unwrap_or(usize::MAX),
         page,
         per_page,
     })
-}
-
-fn lane_order(l: Lane) -> u8 {
-    match l {
-        Lane::Red => 0,
-        Lane::Yellow => 1,
-        Lane::Blue => 2,
-        Lane::Green => 3,
-    }
 }

@@ -26,6 +26,9 @@ pub enum AppError {
     Registry(#[from] borderline_governance::registry::RegistryError),
     #[error(transparent)]
     Feedback(#[from] borderline_governance::feedback::FeedbackError),
+    /// An inspection case refused a transition (held by someone else, wrong state).
+    #[error(transparent)]
+    Case(#[from] borderline_governance::cases::CaseError),
     #[error(transparent)]
     Actor(#[from] borderline_governance::actor::ActorError),
     /// Authentication failed, or the actor may not do this.

@@ -7,7 +7,9 @@
 //! * without its `training` feature it links neither LightGBM nor SQLite nor clap: storage comes
 //!   in through the governance store traits, chosen by the caller.
 
+pub mod cases;
 pub mod decisions;
+pub mod demo;
 pub mod declarations;
 pub mod error;
 pub mod governance;

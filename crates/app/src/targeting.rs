@@ -427,3 +427,45 @@ impl ActiveScorer {
         }
     }
 }
+
+/// How many HS code and origin alternatives a counterfactual tries.
+const COUNTERFACTUAL_HS: usize = 5;
+const COUNTERFACTUAL_ORIGINS: usize = 8;
+
+/// "What would have changed the lane" for `d` in `lane`: the least costly change of its
+/// declared value, HS code (among the classifier's suggestions for its description) and origin
+/// (among origins its HS6 came from in the model's history) that brings the score under the
+/// lane's threshold at `capacities`, every candidate rescored
+/// ([`borderline_targeting::counterfactual::search`]). `None` for the blue and green lanes:
+/// there is no lower lane to reach by score. For officers and appeals only: a front end never
+/// shows it to a trader.
+pub fn counterfactual(
+    scorer: &Scorer,
+    classifier: Option<&borderline_hs::Classifier>,
+    d: &Declaration,
+    lane: Lane,
+    capacities: Capacities,
+) -> Option<borderline_targeting::counterfactual::Counterfactual> {
+    use borderline_targeting::counterfactual::{plausible_origins, search, Alternatives};
+    let t = scorer.lane_thresholds(capacities.red_percent, capacities.yellow_percent);
+    let threshold = match lane {
+        Lane::Red => t.red,
+        Lane::Yellow => t.yellow,
+        Lane::Blue | Lane::Green => return None,
+    };
+    let hs_codes = match (classifier, d.description.as_deref()) {
+        (Some(c), Some(text)) if !text.trim().is_empty() => c
+            .suggest(text, COUNTERFACTUAL_HS)
+            .into_iter()
+            .filter_map(|s| borderline_core::HsCode::parse(&s.code).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let origins = plausible_origins(scorer, d, COUNTERFACTUAL_ORIGINS);
+    Some(search(
+        scorer,
+        d,
+        threshold,
+        &Alternatives::new(hs_codes, origins),
+    ))
+}

@@ -20,6 +20,23 @@ pub enum BenchCommand {
     /// Score declarations held in memory: rows per second without reasons, with fast and with
     /// exact reasons.
     Score(BenchScore),
+    /// The web inspection queue over a store of synthetic decisions: median and slowest
+    /// response time of queue pages (filters, a deep page) beside the start page as baseline,
+    /// over HTTP on loopback against the server in this process.
+    Queue(BenchQueue),
+}
+
+#[derive(Args)]
+pub struct BenchQueue {
+    /// Decisions in the store.
+    #[arg(long, default_value_t = 100_000)]
+    pub rows: usize,
+    /// Requests per page.
+    #[arg(long, default_value_t = 21)]
+    pub runs: usize,
+    /// SQLite file to fill (reused when it already holds the rows); a temporary one by default.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -37,6 +54,7 @@ pub struct BenchScore {
 
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
+        BenchCommand::Queue(a) => crate::bench_queue::run(&a)?,
         BenchCommand::Ingest {
             input,
             profile,

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod accounts;
 mod bench;
+mod bench_queue;
 mod governance;
 mod hs;
 mod network;

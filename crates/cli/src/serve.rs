@@ -67,3 +67,58 @@ pub fn run(args: ServeArgs) -> Result<()> {
     })
     .with_context(|| format!("serving on {}", args.listen))
 }
+
+/// `borderline demo --serve`: a fresh SQLite store in `out` seeded by
+/// `borderline_app::demo::seed` (accounts for every role with new random passwords, printed
+/// here; the demo model approved and active; `batch` ranked), then the server.
+pub fn demo(
+    out: &std::path::Path,
+    model: &std::path::Path,
+    batch: &[borderline_core::Declaration],
+    listen: SocketAddr,
+) -> Result<()> {
+    use rand::Rng;
+    let db = out.join("web.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    let store = borderline_store_sqlite::SqliteStore::open(&db)?;
+    let mut rng = rand::rng();
+    let passwords: Vec<String> = borderline_app::demo::DEMO_ACCOUNTS
+        .iter()
+        .map(|_| {
+            (0..4)
+                .map(|_| format!("{:04x}", rng.random::<u16>()))
+                .collect::<Vec<_>>()
+                .join("-")
+        })
+        .collect();
+    let artefact = std::fs::read(model).with_context(|| format!("reading {}", model.display()))?;
+    println!("\n== Web application demo: seeding {}", db.display());
+    let (accounts, decided) = borderline_app::demo::seed(
+        &store,
+        &passwords,
+        artefact,
+        batch,
+        crate::targeting::today(),
+    )?;
+    println!("{decided} declarations ranked and recorded by demo.officer; sign in with:");
+    for a in &accounts {
+        let roles: Vec<String> = a.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
+        println!("  {:<16} {:<11} password {}", a.id, roles.join(","), a.password);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BORDERLINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let state = AppState::new(Arc::new(store), ServerConfig::default(), None)?;
+    borderline_server::run_blocking(listen, state, |addr| {
+        println!("web application on http://{addr}/ (Ctrl-C stops it; the store stays in {})", db.display());
+    })
+    .with_context(|| format!("serving on {listen}"))
+}

@@ -197,6 +197,13 @@ pub struct DemoArgs {
     pub top: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Then serve the web application on a fresh demo store (`OUT/web.db`): one account per
+    /// role with passwords printed at start, the model approved and active, 2021-Q2 ranked.
+    #[arg(long)]
+    pub serve: bool,
+    /// Address the demo serves on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Args)]
@@ -750,5 +757,8 @@ fn demo(a: &DemoArgs) -> Result<()> {
         }
     }
     println!("\nScores are advice to an officer, never the sole basis of an action.");
+    if a.serve {
+        crate::serve::demo(&a.out, &model_path, &test, a.listen)?;
+    }
     Ok(())
 }

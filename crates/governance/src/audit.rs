@@ -386,7 +386,50 @@ pub(crate) fn append_in(
     };
     record.hash = record.computed_hash();
     tx.audit_append(&record)?;
+    if let AuditEvent::Decision(d) = event {
+        // The queue's index, in the same transaction as the record it points at.
+        tx.index_decision(&crate::cases::IndexedDecision::of(seq, d))?;
+    }
     Ok(seq)
+}
+
+/// Appends decisions by `actor` with the declarations they scored, in one transaction: each
+/// `(decision, input)` stores `input` (the declaration's JSON as hashed) under the decision's
+/// `input_hash`, so a case page can later explain the very input that was decided (a counter-
+/// factual by rescoring). An input whose SHA-256 is not the decision's `input_hash` is refused.
+pub fn append_decisions_with_inputs(
+    store: &dyn GovernanceStore,
+    actor: &Actor,
+    decisions: &[(Decision, String)],
+) -> Result<Vec<u64>, StoreError> {
+    for (d, input) in decisions {
+        let h = format!("{:x}", Sha256::digest(input.as_bytes()));
+        if h != d.input_hash {
+            return Err(StoreError::Backend(format!(
+                "the input stored with the decision on {} does not hash to its input_hash",
+                d.declaration_id
+            )));
+        }
+    }
+    in_tx(store, true, |tx| {
+        let mut out = Vec::with_capacity(decisions.len());
+        for (d, input) in decisions {
+            tx.put_scored_input(&d.input_hash, input)?;
+            out.push(append_in(tx, actor, &AuditEvent::Decision(d.clone()))?);
+        }
+        Ok(out)
+    })
+}
+
+/// The declaration a decision scored, as stored with it (JSON whose SHA-256 is `input_hash`);
+/// `None` when it was not stored (a stream worker's decision, a record older than this).
+pub fn scored_input(
+    store: &dyn GovernanceStore,
+    input_hash: &str,
+) -> Result<Option<String>, StoreError> {
+    let body = in_tx(store, false, |tx| tx.scored_input(input_hash))?;
+    // What comes back must be what was hashed: a changed row is not an input.
+    Ok(body.filter(|b| format!("{:x}", Sha256::digest(b.as_bytes())) == input_hash))
 }
 
 /// What [`record_decision_once`] did.

@@ -49,7 +49,7 @@ pub trait Tamper {
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 18] = [
+    let checks: [Check<S>; 20] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -97,6 +97,14 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
         (
             "a_declaration_is_decided_once_per_model_version",
             decided_once_per_model_version,
+        ),
+        (
+            "the_decision_index_filters_orders_and_pages",
+            decision_index_filters_orders_and_pages,
+        ),
+        (
+            "a_case_is_worked_by_one_officer_at_a_time",
+            case_worked_by_one_officer_at_a_time,
         ),
     ];
     for (name, check) in checks {
@@ -854,5 +862,228 @@ fn decided_once_per_model_version<S: GovernanceStore + Tamper>(store: &S) {
     assert_eq!(tx.decision_key("D-2", "m-1").expect("key"), None);
     assert!(tx.insert_decision_key("D-1", "m-1", seq + 1).is_err());
     drop(tx);
+    assert!(AuditLog::new(store).verify().expect("verify").is_intact());
+}
+
+fn subject_decision(
+    id: &str,
+    lane: crate::Lane,
+    score: f64,
+    importer: &str,
+    hs: &str,
+    date: &str,
+) -> crate::audit::Decision {
+    crate::audit::Decision {
+        lane,
+        score,
+        subject: Some(crate::audit::DecisionSubject {
+            importer: importer.into(),
+            hs_code: hs.into(),
+            office: "030".into(),
+            date: date.into(),
+        }),
+        ..stream_decision(id, "m-1")
+    }
+}
+
+fn queue_ids(store: &dyn GovernanceStore, q: &crate::cases::QueueQuery) -> (Vec<String>, u64) {
+    let (hits, total) = crate::cases::Cases::new(store).queue(q).expect("queue");
+    let ids = hits
+        .iter()
+        .map(|h| match h.record.event().expect("event") {
+            AuditEvent::Decision(d) => d.declaration_id,
+            other => panic!("the index points at a non-decision record: {other:?}"),
+        })
+        .collect();
+    (ids, total)
+}
+
+/// Every appended decision is indexed in its transaction; the latest decision of a declaration
+/// replaces the earlier one; filters, order (lane, score descending, id) and pages.
+fn decision_index_filters_orders_and_pages<S: GovernanceStore + Tamper>(store: &S) {
+    use crate::cases::{CaseState, QueueQuery};
+    use crate::Lane;
+    let officer = actor("officer.kim");
+    let events: Vec<AuditEvent> = [
+        subject_decision("A", Lane::Green, 0.10, "IMP-1", "850440", "2021-03-01"),
+        subject_decision("B", Lane::Red, 0.70, "IMP-2", "850440", "2021-03-02"),
+        subject_decision("C", Lane::Red, 0.90, "IMP-1", "610910", "2021-03-03"),
+        subject_decision("D", Lane::Yellow, 0.95, "IMP-1", "850450", "2021-03-04"),
+        stream_decision("E", "m-1"),
+        // A newer decision on A: A is red now.
+        subject_decision("A", Lane::Red, 0.80, "IMP-1", "850440", "2021-03-01"),
+    ]
+    .into_iter()
+    .map(AuditEvent::Decision)
+    .collect();
+    AuditLog::new(store)
+        .append_all(&officer, &events)
+        .expect("append");
+    let all = QueueQuery {
+        limit: 100,
+        ..QueueQuery::default()
+    };
+    assert_eq!(
+        queue_ids(store, &all),
+        (vec!["C".into(), "A".into(), "B".into(), "D".into(), "E".into()], 5)
+    );
+    let page2 = QueueQuery {
+        offset: 2,
+        limit: 2,
+        ..all.clone()
+    };
+    assert_eq!(queue_ids(store, &page2), (vec!["B".into(), "D".into()], 5));
+    let red_imp1 = QueueQuery {
+        lane_rank: Some(0),
+        importer: Some("IMP-1".into()),
+        ..all.clone()
+    };
+    assert_eq!(queue_ids(store, &red_imp1), (vec!["C".into(), "A".into()], 2));
+    let hs = QueueQuery {
+        hs_code_prefix: Some("8504".into()),
+        from: Some("2021-03-02".into()),
+        to: Some("2021-03-04".into()),
+        ..all.clone()
+    };
+    // E has no subject: it never matches a subject filter.
+    assert_eq!(queue_ids(store, &hs), (vec!["B".into(), "D".into()], 2));
+    let basis = QueueQuery {
+        basis: Some("rule".into()),
+        ..all.clone()
+    };
+    assert_eq!(queue_ids(store, &basis).1, 0);
+    let pending = QueueQuery {
+        case_state: Some(CaseState::Pending),
+        ..all.clone()
+    };
+    assert_eq!(queue_ids(store, &pending).1, 5);
+    // The latest decision of A is the one looked up.
+    let mut tx = store.begin(false).expect("begin");
+    let hit = tx.latest_decision("A").expect("lookup").expect("indexed");
+    assert_eq!(hit.record.seq, 6);
+    assert!(hit.case.is_none());
+    assert!(tx.latest_decision("Z").expect("lookup").is_none());
+    drop(tx);
+    // Nothing indexed outside a committed transaction.
+    {
+        let mut tx = store.begin(true).expect("begin");
+        crate::audit::append_in(
+            tx.as_mut(),
+            &officer,
+            &AuditEvent::Decision(stream_decision("F", "m-1")),
+        )
+        .expect("append");
+        // dropped: rolled back
+    }
+    assert_eq!(queue_ids(store, &all).1, 5);
+}
+
+/// Take, a second officer refused with the holder named, escalate, reassign, close with an
+/// outcome (feedback and audit records in the same transaction), every step audited as the
+/// acting actor.
+fn case_worked_by_one_officer_at_a_time<S: GovernanceStore + Tamper>(store: &S) {
+    use crate::cases::{CaseError, CaseState, Cases, QueueQuery};
+    let (kim, lee, sup) = (actor("officer.kim"), actor("officer.lee"), actor("sup.park"));
+    AuditLog::new(store)
+        .append(
+            &kim,
+            &AuditEvent::Decision(subject_decision(
+                "D-1",
+                crate::Lane::Red,
+                0.9,
+                "IMP-1",
+                "850440",
+                "2021-03-01",
+            )),
+        )
+        .expect("decision");
+    let cases = Cases::new(store);
+    assert!(matches!(
+        cases.take(&kim, "NO-SUCH"),
+        Err(CaseError::NoDecision(_))
+    ));
+    assert!(matches!(
+        cases.close(&kim, &outcome("D-1", 5, true)),
+        Err(CaseError::WrongState { .. })
+    ));
+    let taken = cases.take(&kim, "D-1").expect("take");
+    assert_eq!(taken.state, CaseState::InInspection);
+    assert_eq!(taken.holder.as_deref(), Some("officer.kim"));
+    // Taking it again changes nothing; another officer is refused and told who holds it.
+    assert_eq!(cases.take(&kim, "D-1").expect("again"), taken);
+    match cases.take(&lee, "D-1") {
+        Err(CaseError::Held { holder, .. }) => assert_eq!(holder, "officer.kim"),
+        other => panic!("a second take must be refused, got {other:?}"),
+    }
+    assert!(matches!(
+        cases.escalate(&lee, "D-1", "not mine"),
+        Err(CaseError::NotHolder { .. })
+    ));
+    assert!(matches!(
+        cases.escalate(&kim, "D-1", "  "),
+        Err(CaseError::Invalid { .. })
+    ));
+    let esc = cases
+        .escalate(&kim, "D-1", "valuation needs a supervisor")
+        .expect("escalate");
+    assert_eq!(esc.state, CaseState::Escalated);
+    let moved = cases.reassign(&sup, "D-1", "officer.lee").expect("reassign");
+    assert_eq!(
+        (moved.state, moved.holder.as_deref()),
+        (CaseState::InInspection, Some("officer.lee"))
+    );
+    assert!(matches!(
+        cases.close(&kim, &outcome("D-1", 5, true)),
+        Err(CaseError::NotHolder { .. })
+    ));
+    let mut bad = outcome("D-1", 5, true);
+    bad.critical_level = 0;
+    assert!(matches!(cases.close(&lee, &bad), Err(CaseError::Feedback(_))));
+    let closed = cases.close(&lee, &outcome("D-1", 5, true)).expect("close");
+    assert_eq!(closed.state, CaseState::OutcomeRecorded);
+    let fid = closed.feedback_id.expect("feedback id");
+    let fb = FeedbackLog::new(store).all().expect("feedback");
+    assert_eq!(fb.len(), 1);
+    assert_eq!(fb[0].id, fid);
+    assert!(fb[0].outcome.fraud);
+    assert!(matches!(
+        cases.take(&kim, "D-1"),
+        Err(CaseError::WrongState { .. })
+    ));
+    assert!(matches!(
+        cases.reassign(&sup, "D-1", "officer.kim"),
+        Err(CaseError::WrongState { .. })
+    ));
+    // The case is stored: it reads back, and the queue filters on its state.
+    let (hit, state) = cases.get("D-1").expect("get").expect("case");
+    assert_eq!(state, CaseState::OutcomeRecorded);
+    assert_eq!(hit.case, Some(closed));
+    let q = QueueQuery {
+        case_state: Some(CaseState::OutcomeRecorded),
+        limit: 10,
+        ..QueueQuery::default()
+    };
+    assert_eq!(queue_ids(store, &q).1, 1);
+    // Every transition is an audit record by its actor; refusals wrote nothing.
+    let trail: Vec<(String, String)> = AuditLog::new(store)
+        .records()
+        .expect("records")
+        .into_iter()
+        .filter_map(|r| match r.event().expect("event") {
+            AuditEvent::Governance(g) => Some((g.action, r.user)),
+            AuditEvent::Decision(_) => None,
+        })
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("case.take", "officer.kim"),
+        ("case.escalate", "officer.kim"),
+        ("case.reassign", "sup.park"),
+        ("feedback.record", "officer.lee"),
+        ("case.close", "officer.lee"),
+    ]
+    .iter()
+    .map(|(a, u)| (a.to_string(), u.to_string()))
+    .collect();
+    assert_eq!(trail, want);
     assert!(AuditLog::new(store).verify().expect("verify").is_intact());
 }

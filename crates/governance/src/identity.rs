@@ -28,8 +28,10 @@ pub enum Permission {
     ScoreDeclarations,
     /// Look up a recorded decision on a declaration.
     ReadDecisions,
-    /// Record officers' decisions and inspection outcomes.
+    /// Record officers' decisions and inspection outcomes; take, escalate and close cases.
     RecordOutcomes,
+    /// Reassign an inspection case to another officer.
+    AssignCases,
     /// Final lanes for a batch with analyst rules.
     SelectLanes,
     TrainModels,
@@ -61,10 +63,11 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Permission::ScoreDeclarations,
         Permission::ReadDecisions,
         Permission::RecordOutcomes,
+        Permission::AssignCases,
         Permission::SelectLanes,
         Permission::TrainModels,
         Permission::RegisterModels,
@@ -117,6 +120,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
             permission,
             P::ApproveModels
                 | P::ActivateModels
+                | P::AssignCases
                 | P::ApproveRules
                 | P::SetCapacities
                 | P::ReadModelCards
@@ -710,6 +714,8 @@ mod tests {
         assert!(allows(Role::Supervisor, Permission::ApproveModels));
         assert!(!allows(Role::Analyst, Permission::ApproveModels));
         assert!(!allows(Role::Officer, Permission::RegisterModels));
+        assert!(allows(Role::Supervisor, Permission::AssignCases));
+        assert!(!allows(Role::Officer, Permission::AssignCases));
     }
 
     #[test]

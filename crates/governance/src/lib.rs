@@ -8,6 +8,8 @@
 //!   approval, one active model, rollback;
 //! * [`monitor`]: population stability (PSI) and hit rates by lane, basis and rule per week;
 //! * [`feedback`]: officers' decisions and inspection outcomes;
+//! * [`cases`]: the decision index behind inspection queues, and cases taken, escalated and
+//!   closed with an outcome by one officer at a time;
 //! * [`identity`]: local accounts, API tokens and the authorization matrix (`Permission`).
 //!
 //! State lives behind the store traits of [`store`] ([`GovernanceStore`]): the rules are written
@@ -17,6 +19,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod cases;
 pub mod checkpoint;
 #[cfg(feature = "contract")]
 pub mod contract;

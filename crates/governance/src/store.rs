@@ -8,6 +8,7 @@
 //! transaction, and must pass [`crate::contract`] (feature `contract`).
 
 use crate::audit::AuditRecord;
+use crate::cases::{CaseRecord, IndexedDecision, QueueHit, QueueQuery};
 use crate::feedback::{FeedbackRecord, Outcome};
 use crate::identity::{Account, ApiToken};
 use crate::registry::ModelEntry;
@@ -138,6 +139,47 @@ pub trait StoreTx {
         let _ = (declaration_id, model_version, audit_seq);
         Err(no_decision_keys())
     }
+    // The decision index and inspection cases (see `crate::cases`). A store without them
+    // refuses.
+    /// Makes `entry` the indexed latest decision of its declaration (replacing an older one).
+    fn index_decision(&mut self, entry: &IndexedDecision) -> Result<(), StoreError> {
+        let _ = entry;
+        Err(no_cases())
+    }
+    /// The latest decision of a declaration (its audit record) with its case, if any.
+    fn latest_decision(&mut self, declaration_id: &str) -> Result<Option<QueueHit>, StoreError> {
+        let _ = declaration_id;
+        Err(no_cases())
+    }
+    /// A page of the index under `query`'s filters and order, and how many rows match in all.
+    fn queue_page(&mut self, query: &QueueQuery) -> Result<(Vec<QueueHit>, u64), StoreError> {
+        let _ = query;
+        Err(no_cases())
+    }
+    /// The case record of a declaration (`None`: pending).
+    fn case(&mut self, declaration_id: &str) -> Result<Option<CaseRecord>, StoreError> {
+        let _ = declaration_id;
+        Err(no_cases())
+    }
+    /// Inserts or replaces the case record of `case.declaration_id`.
+    fn put_case(&mut self, case: &CaseRecord) -> Result<(), StoreError> {
+        let _ = case;
+        Err(no_cases())
+    }
+    /// Stores a scored declaration's JSON under its SHA-256 (`input_hash`); storing the same
+    /// input again is a no-op.
+    fn put_scored_input(&mut self, input_hash: &str, body: &str) -> Result<(), StoreError> {
+        let _ = (input_hash, body);
+        Err(no_cases())
+    }
+    fn scored_input(&mut self, input_hash: &str) -> Result<Option<String>, StoreError> {
+        let _ = input_hash;
+        Err(no_cases())
+    }
+}
+
+fn no_cases() -> StoreError {
+    StoreError::Backend("this governance store keeps no decision index or cases".into())
 }
 
 fn no_decision_keys() -> StoreError {

@@ -6,6 +6,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use borderline_app::AppError;
+use borderline_governance::cases::CaseError;
 use borderline_governance::identity::IdentityError;
 use borderline_governance::registry::RegistryError;
 use serde::Serialize;
@@ -122,6 +123,17 @@ impl From<AppError> for ApiError {
             AppError::Feedback(f) => {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid-input", f.to_string())
             }
+            AppError::Case(c) => match c {
+                CaseError::NoDecision(_) => ApiError::not_found(c.to_string()),
+                CaseError::Held { .. } | CaseError::WrongState { .. } | CaseError::NotHolder { .. } => {
+                    ApiError::new(S::CONFLICT, "conflict", c.to_string())
+                }
+                CaseError::Invalid { field, .. } => ApiError::invalid(field, c.to_string()),
+                CaseError::Feedback(_) => {
+                    ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid-input", c.to_string())
+                }
+                CaseError::Store(_) => ApiError::internal(&c),
+            },
             AppError::Actor(a) => ApiError::invalid("actor", a.to_string()),
             AppError::Model(m) => {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid-input", m.to_string())

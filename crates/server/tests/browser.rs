@@ -220,6 +220,101 @@ impl Driver {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
     }
 
+    async fn exec(&self, script: &str, args: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/execute/sync", self.s()),
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
+    /// Runs axe-core (its source given, loaded into this page only by the test) and returns
+    /// the serious and critical violations.
+    async fn axe(&self, axe_src: &str) -> Vec<Value> {
+        let loaded = self
+            .exec(
+                "if (!window.axe) { (0, eval)(arguments[0]); } return typeof window.axe;",
+                json!([axe_src]),
+            )
+            .await;
+        assert_eq!(loaded, json!("object"), "axe-core did not load: {loaded}");
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/timeouts", self.s()),
+            Some(json!({"script": 60000})),
+        )
+        .await;
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                &format!("{}/execute/async", self.s()),
+                Some(json!({"script": "const done = arguments[arguments.length - 1];
+                    axe.run(document).then(r => done(r.violations
+                        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                        .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                    nodes: v.nodes.map(n => n.target.join(' '))}))))
+                      .catch(e => done([{id: 'axe-error', help: String(e)}]));", "args": []})),
+            )
+            .await;
+        v.as_array().cloned().unwrap_or_else(|| panic!("axe result: {v}"))
+    }
+
+    /// Presses Tab until focus comes back round and returns how many of the page's visible,
+    /// enabled controls were never focused (each listed), so every control is reachable by
+    /// keyboard.
+    async fn unreachable_by_tab(&self) -> Vec<String> {
+        let controls = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]";
+        let total = self
+            .exec(
+                "const sel = arguments[0];
+                 const all = [...document.querySelectorAll(sel)].filter(e => !e.disabled && e.offsetParent !== null);
+                 all.forEach((e, i) => e.setAttribute('data-kb', String(i)));
+                 document.activeElement && document.activeElement.blur();
+                 return all.length;",
+                json!([controls]),
+            )
+            .await
+            .as_u64()
+            .unwrap_or(0);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..(total + 3) {
+            self.call(
+                reqwest::Method::POST,
+                &format!("{}/actions", self.s()),
+                Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                    {"type": "keyDown", "value": "\u{E004}"}, {"type": "keyUp", "value": "\u{E004}"}]}]})),
+            )
+            .await;
+            let k = self
+                .exec(
+                    "const a = document.activeElement; return a ? a.getAttribute('data-kb') : null;",
+                    json!([]),
+                )
+                .await;
+            if let Some(k) = k.as_str() {
+                seen.insert(k.to_string());
+            }
+        }
+        let missing = self
+            .exec(
+                "const seen = new Set(arguments[0]);
+                 return [...document.querySelectorAll('[data-kb]')]
+                   .filter(e => !seen.has(e.getAttribute('data-kb')))
+                   .map(e => e.outerHTML.slice(0, 120));",
+                json!([seen.into_iter().collect::<Vec<_>>()]),
+            )
+            .await;
+        missing
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    async fn select_option(&self, select_css: &str, value: &str) {
+        self.click(&format!("{select_css} option[value='{value}']")).await;
+    }
+
     async fn quit(mut self) {
         if let Some(s) = self.session.take() {
             self.call(reqwest::Method::DELETE, &format!("/session/{s}"), None)
@@ -257,44 +352,57 @@ async fn sign_in(d: &Driver, base: &str, account: &str) {
     d.click("button[type=submit]").await;
 }
 
+/// Every page checked the same way: a screenshot, axe-core's serious and critical violations
+/// (none allowed), and every control reachable by Tab.
+async fn check_page(d: &Driver, axe: Option<&str>, name: &str, failures: &mut Vec<String>) {
+    d.screenshot(name).await;
+    if let Some(src) = axe {
+        for v in d.axe(src).await {
+            failures.push(format!("{name}: axe {v}"));
+        }
+    }
+    for c in d.unreachable_by_tab().await {
+        failures.push(format!("{name}: not reachable by keyboard: {c}"));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_officer_works_the_queue_in_chromium_and_a_trader_is_refused_it() {
+async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     let Ok(driver) = std::env::var("BORDERLINE_TEST_CHROMEDRIVER") else {
         eprintln!(
             "SKIPPED: BORDERLINE_TEST_CHROMEDRIVER is unset; `source scripts/browser.sh` (scripts/test.sh does) to run the browser test"
         );
         return;
     };
+    // axe-core from the npm registry, installed by scripts/browser.sh; read from disk and put
+    // into each page by the test only (no page of the application references it).
+    let axe_src = std::env::var("BORDERLINE_TEST_AXE")
+        .ok()
+        .map(|p| std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("reading {p}: {e}")));
+    if axe_src.is_none() {
+        eprintln!("note: BORDERLINE_TEST_AXE is unset: accessibility rules not checked (scripts/browser.sh sets it)");
+    }
+    let axe = axe_src.as_deref();
+    let mut failures: Vec<String> = Vec::new();
     let browser = std::env::var("BORDERLINE_TEST_CHROMIUM").ok();
     let s = common::start().await;
     let d = Driver::start(&driver, browser).await;
 
+    d.goto(&format!("{}/sign-in", s.base)).await;
+    check_page(&d, axe, "sign-in", &mut failures).await;
     sign_in(&d, &s.base, "officer.one").await;
     d.wait_url(|u| u.ends_with("/app")).await;
-    d.screenshot("home-officer").await;
+    check_page(&d, axe, "home-officer", &mut failures).await;
     d.click("nav a[href='/app/queue']").await;
     // Filter by lane through the form, as an officer would.
-    let lane = d.must("select[name=lane]").await;
-    let red = d
-        .call(
-            reqwest::Method::POST,
-            &format!("{}/element/{lane}/element", d.s()),
-            Some(json!({"using": "css selector", "value": "option[value=red]"})),
-        )
-        .await;
-    let red = red[ELEMENT].as_str().expect("red option").to_string();
-    d.call(
-        reqwest::Method::POST,
-        &format!("{}/element/{red}/click", d.s()),
-        Some(json!({})),
-    )
-    .await;
+    d.select_option("select[name=lane]", "red").await;
     d.click("form.filters button[type=submit]").await;
     d.wait_url(|u| u.contains("lane=red")).await;
     assert_eq!(d.text("tbody tr td .lane").await.to_lowercase(), "red");
-    d.screenshot("queue-red").await;
+    check_page(&d, axe, "queue-red", &mut failures).await;
     d.click("tbody tr td a[href^='/app/cases/']").await;
-    d.wait_url(|u| u.contains("/app/cases/")).await;
+    let case_url = d.wait_url(|u| u.contains("/app/cases/")).await;
+    let case_id = case_url.rsplit('/').next().unwrap_or_default().to_string();
     assert!(
         d.find("svg.waterfall rect.up, svg.waterfall rect.down")
             .await
@@ -302,7 +410,42 @@ async fn an_officer_works_the_queue_in_chromium_and_a_trader_is_refused_it() {
         "waterfall bars drawn"
     );
     assert!(d.text("main").await.contains("Calibrated risk of fraud"));
-    d.screenshot("case-page").await;
+    assert!(d.text("#counterfactual").await.contains("What would have changed the lane"));
+    check_page(&d, axe, "case-pending", &mut failures).await;
+    // Take the case, then record the outcome through the decision form.
+    d.click("form[action$='/take'] button").await;
+    d.wait_url(|u| u.ends_with(&format!("/app/cases/{case_id}"))).await;
+    assert!(d.text("#case-state").await.contains("held by officer.one"));
+    check_page(&d, axe, "case-in-inspection", &mut failures).await;
+    d.select_option("#decision-form select[name=finding]", "fraud").await;
+    d.type_into("#decision-form input[name=amount_recovered]", "830").await;
+    d.type_into("#decision-form textarea[name=note]", "invoice undervalued").await;
+    d.click("#decision-form button[type=submit]").await;
+    d.wait_url(|u| u.ends_with(&format!("/app/cases/{case_id}"))).await;
+    let state = d.text("#case-state").await;
+    assert!(state.contains("outcome recorded"), "{state}");
+    check_page(&d, axe, "case-outcome-recorded", &mut failures).await;
+    d.click("header form button[type=submit]").await;
+    d.wait_url(|u| u.ends_with("/sign-in")).await;
+
+    // The audit page shows the outcome, recorded by the officer.
+    sign_in(&d, &s.base, "auditor.one").await;
+    d.wait_url(|u| u.ends_with("/app")).await;
+    d.goto(&format!("{}/app/audit", s.base)).await;
+    let audit = d.text("main").await;
+    assert!(audit.contains("Chain verified."), "{audit}");
+    assert!(audit.contains(&format!("case.close {case_id}")), "{audit}");
+    assert!(audit.contains(&format!("feedback.record {case_id}")), "{audit}");
+    check_page(&d, axe, "audit", &mut failures).await;
+    d.click("header form button[type=submit]").await;
+    d.wait_url(|u| u.ends_with("/sign-in")).await;
+
+    // A supervisor's model registry (four-eyes: the approve form is for others' drafts).
+    sign_in(&d, &s.base, "supervisor.one").await;
+    d.wait_url(|u| u.ends_with("/app")).await;
+    d.goto(&format!("{}/app/models", s.base)).await;
+    assert!(d.text("main").await.contains(&s.draft_version));
+    check_page(&d, axe, "models", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 
@@ -313,8 +456,13 @@ async fn an_officer_works_the_queue_in_chromium_and_a_trader_is_refused_it() {
         d.find("nav a[href='/app/queue']").await.is_none(),
         "no queue link for a trader"
     );
+    d.goto(&format!("{}/app/self-check", s.base)).await;
+    check_page(&d, axe, "self-check", &mut failures).await;
     d.goto(&format!("{}/app/queue", s.base)).await;
     assert!(d.text("main").await.contains("Not allowed"));
-    d.screenshot("trader-refused-queue").await;
+    d.goto(&format!("{}/app/cases/{case_id}", s.base)).await;
+    assert!(d.text("main").await.contains("Not allowed"));
+    d.screenshot("trader-refused-case").await;
     d.quit().await;
+    assert!(failures.is_empty(), "accessibility:\n{}", failures.join("\n"));
 }

@@ -245,3 +245,185 @@ async fn web_application_end_to_end() {
     let css = anon.get("/static/style.css").await;
     assert_eq!(css.status, StatusCode::OK);
 }
+
+/// The first case link of a queue page.
+fn first_case(body: &str) -> String {
+    body.split("href=\"/app/cases/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a case link")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_time() {
+    let s = start().await;
+    let mut one = Browser::new(&s.base);
+    one.sign_in("officer.one").await;
+    let mut two = Browser::new(&s.base);
+    two.sign_in("officer.two").await;
+    let q = one.get("/app/queue?lane=red&case=pending").await;
+    assert_eq!(q.status, StatusCode::OK, "{}", q.body);
+    let id = first_case(&q.body);
+    let case = format!("/app/cases/{id}");
+
+    // --- pending: a take form, no decision form yet; a take needs the session's token
+    let page = one.get(&case).await;
+    assert!(page.body.contains("State: <strong>pending</strong>"), "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"{case}/take\"")));
+    assert!(!page.body.contains("id=\"decision-form\""));
+    assert_eq!(
+        one.post_form(&format!("{case}/take"), &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let csrf = page.csrf().expect("csrf");
+    let taken = one.post_form(&format!("{case}/take"), &[("csrf", &csrf)]).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    assert_eq!(taken.location.as_deref(), Some(case.as_str()));
+    let page = one.get(&case).await;
+    assert!(page.body.contains("in inspection") && page.body.contains("held by <strong>officer.one</strong>"));
+    assert!(page.body.contains("id=\"decision-form\""), "the holder records the outcome");
+
+    // --- a second officer sees who holds it, has no decision form, and is refused
+    let other = two.get(&case).await;
+    assert!(other.body.contains("held by officer.one") || other.body.contains("held by <strong>officer.one</strong>"));
+    assert!(!other.body.contains("id=\"decision-form\""));
+    let csrf2 = other.csrf().expect("csrf");
+    let refused = two.post_form(&format!("{case}/take"), &[("csrf", &csrf2)]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("already held by officer.one"), "{}", refused.body);
+    let refused = two
+        .post_form(
+            &format!("{case}/close"),
+            &[("csrf", &csrf2), ("decision", "inspect"), ("finding", "none")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    // The queue filters by case state.
+    let held = one.get("/app/queue?case=in_inspection").await;
+    assert!(held.body.contains(&format!("href=\"{case}\"")), "{}", held.body);
+    assert!(!one.get("/app/queue?case=pending").await.body.contains(&format!("href=\"{case}\"")));
+
+    // --- escalate (a note is required); an officer cannot reassign
+    let empty = one
+        .post_form(&format!("{case}/escalate"), &[("csrf", &csrf), ("note", " ")])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.body);
+    let esc = one
+        .post_form(
+            &format!("{case}/escalate"),
+            &[("csrf", &csrf), ("note", "valuation evidence needs a supervisor")],
+        )
+        .await;
+    assert_eq!(esc.status, StatusCode::SEE_OTHER, "{}", esc.body);
+    let page = one.get(&case).await;
+    assert!(page.body.contains("escalated to a supervisor"));
+    assert!(page.body.contains("valuation evidence needs a supervisor"));
+    assert_eq!(
+        one.post_form(&format!("{case}/reassign"), &[("csrf", &csrf), ("to", "officer.two")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // --- a supervisor reassigns it, only to an active officer
+    let mut sup = Browser::new(&s.base);
+    sup.sign_in("supervisor.one").await;
+    let sp = sup.get(&case).await;
+    assert!(sp.body.contains(&format!("action=\"{case}/reassign\"")));
+    let scsrf = sp.csrf().expect("csrf");
+    let bad = sup
+        .post_form(&format!("{case}/reassign"), &[("csrf", &scsrf), ("to", "trader.one")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let moved = sup
+        .post_form(&format!("{case}/reassign"), &[("csrf", &scsrf), ("to", "officer.two")])
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    assert!(!one.get(&case).await.body.contains("id=\"decision-form\""));
+    let page = two.get(&case).await;
+    assert!(page.body.contains("held by <strong>officer.two</strong>"));
+    assert!(page.body.contains("id=\"decision-form\""));
+
+    // --- the decision form: bad values are refused, then the outcome is recorded
+    let bad = two
+        .post_form(
+            &format!("{case}/close"),
+            &[("csrf", &csrf2), ("decision", "release"), ("finding", "fraud")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let bad = two
+        .post_form(
+            &format!("{case}/close"),
+            &[("csrf", &csrf2), ("decision", "inspect"), ("finding", "none"), ("amount_recovered", "-3")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let closed = two
+        .post_form(
+            &format!("{case}/close"),
+            &[
+                ("csrf", &csrf2),
+                ("decision", "inspect"),
+                ("finding", "critical"),
+                ("amount_recovered", "1200.50"),
+                ("note", "undervalued invoice"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let page = two.get(&case).await;
+    assert!(page.body.contains("outcome recorded"), "{}", page.body);
+    assert!(!page.body.contains("id=\"decision-form\""));
+    let again = one.post_form(&format!("{case}/take"), &[("csrf", &csrf)]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // --- the outcome is feedback (for retraining), recorded in the acting officer's name
+    let fb = borderline_governance::FeedbackLog::new(s.store.as_ref())
+        .latest(None)
+        .expect("feedback");
+    let o = &fb.iter().find(|r| r.outcome.declaration_id == id).expect("recorded").outcome;
+    assert!(o.fraud);
+    assert_eq!(o.critical_level, 2);
+    assert_eq!(o.amount_recovered, Some(1200.5));
+    assert_eq!(o.decision, "inspected");
+    assert_eq!(o.note.as_deref(), Some("undervalued invoice"));
+    assert_eq!(o.reported_officer, "officer.two");
+
+    // --- every transition is on the audit page with its authenticated actor
+    let mut auditor = Browser::new(&s.base);
+    auditor.sign_in("auditor.one").await;
+    let a = auditor.get("/app/audit").await;
+    assert!(a.body.contains("Chain verified."), "{}", a.body);
+    let rows: Vec<&str> = a.body.split("<tr>").collect();
+    for (action, actor) in [
+        ("case.take", "officer.one"),
+        ("case.escalate", "officer.one"),
+        ("case.reassign", "supervisor.one"),
+        ("feedback.record", "officer.two"),
+        ("case.close", "officer.two"),
+    ] {
+        assert!(
+            rows.iter().any(|r| r.contains(&format!("{action} {id}")) && r.contains(&format!("<td>{actor}</td>"))),
+            "no audit row {action} by {actor}"
+        );
+    }
+
+    // --- the counterfactual section is there for officers (traders cannot open a case)
+    assert!(page.body.contains("What would have changed the lane"));
+    // The ranked batch's inputs were stored with their decisions and the deciding model is
+    // active: the page rescored this declaration.
+    assert!(!page.body.contains("was not stored"), "{}", page.body);
+    assert!(!page.body.contains("Rescoring with another model"));
+    assert!(
+        page.body.contains("id=\"cf-rescored\"")
+            || page.body.contains("No change among")
+            || page.body.contains("is already under"),
+        "{}",
+        page.body
+    );
+    let mut trader = Browser::new(&s.base);
+    trader.sign_in("trader.one").await;
+    assert_eq!(trader.get(&case).await.status, StatusCode::FORBIDDEN);
+}

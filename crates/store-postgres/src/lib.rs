@@ -23,6 +23,7 @@
 //! callers (a service, a worker) call the store inside `tokio::task::spawn_blocking`.
 
 use borderline_governance::audit::AuditRecord;
+use borderline_governance::cases::{CaseRecord, CaseState, IndexedDecision, QueueHit, QueueQuery};
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
 use borderline_governance::identity::{Account, ApiToken};
 use borderline_governance::registry::{ModelEntry, ModelState, NewModel};
@@ -346,6 +347,111 @@ fn token_row(r: &Row) -> Result<ApiToken, StoreError> {
         expires_at: opt(6)?,
         revoked_at: opt(7)?,
     })
+}
+
+type Exec<'a> = dyn FnMut(&str, &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> + 'a;
+
+/// Upserts one decision index row through `exec` (a transaction's `execute`).
+pub(crate) fn put_index(exec: &mut Exec<'_>, e: &IndexedDecision) -> Result<(), StoreError> {
+    let seq = to_i64(e.audit_seq, "audit sequence number")?;
+    let rank = i16::from(e.lane_rank);
+    exec(
+        "INSERT INTO decision_index (declaration_id, audit_seq, lane_rank, score, basis, importer, hs_code, office, decl_date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (declaration_id) DO UPDATE SET audit_seq = EXCLUDED.audit_seq, lane_rank = EXCLUDED.lane_rank,
+             score = EXCLUDED.score, basis = EXCLUDED.basis, importer = EXCLUDED.importer, hs_code = EXCLUDED.hs_code,
+             office = EXCLUDED.office, decl_date = EXCLUDED.decl_date",
+        &[&e.declaration_id, &seq, &rank, &e.score, &e.basis, &e.importer, &e.hs_code, &e.office, &e.date],
+    )?;
+    Ok(())
+}
+
+const HIT_COLUMNS: &str = "a.seq, a.recorded_at, a.actor, a.kind, a.body, a.prev_hash, a.hash, c.declaration_id, c.state, c.holder, c.note, c.feedback_id, c.updated_at, c.updated_by";
+
+fn case_at(r: &Row, at: usize) -> Result<Option<CaseRecord>, StoreError> {
+    let id: Option<String> = r.try_get(at).map_err(backend)?;
+    let Some(declaration_id) = id else {
+        return Ok(None);
+    };
+    let state: String = r.try_get(at + 1).map_err(backend)?;
+    let state = CaseState::parse(&state)
+        .ok_or_else(|| corrupt(format!("case {declaration_id} has unknown state {state:?}")))?;
+    Ok(Some(CaseRecord {
+        declaration_id,
+        state,
+        holder: r.try_get(at + 2).map_err(backend)?,
+        note: r.try_get(at + 3).map_err(backend)?,
+        feedback_id: r.try_get(at + 4).map_err(backend)?,
+        updated_at: r.try_get(at + 5).map_err(backend)?,
+        updated_by: r.try_get(at + 6).map_err(backend)?,
+    }))
+}
+
+fn hit_row(r: &Row) -> Result<QueueHit, StoreError> {
+    Ok(QueueHit {
+        record: audit_row(r)?,
+        case: case_at(r, 7)?,
+    })
+}
+
+/// A queue query's parameter values, owned so that they outlive the statement.
+enum QueueParam {
+    Small(i16),
+    Text(String),
+    Big(i64),
+}
+
+impl QueueParam {
+    fn sql(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            QueueParam::Small(v) => v,
+            QueueParam::Text(v) => v,
+            QueueParam::Big(v) => v,
+        }
+    }
+}
+
+/// The WHERE clause of a queue query over `decision_index d LEFT JOIN cases c`, and its
+/// parameters (`$1`, `$2`, ... in order).
+fn queue_where(q: &QueueQuery) -> (String, Vec<QueueParam>) {
+    let mut cond: Vec<String> = Vec::new();
+    let mut p: Vec<QueueParam> = Vec::new();
+    let mut push = |cond: &mut Vec<String>, sql: &str, v: QueueParam| {
+        p.push(v);
+        cond.push(sql.replace('?', &format!("${}", p.len())));
+    };
+    if let Some(l) = q.lane_rank {
+        push(&mut cond, "d.lane_rank = ?", QueueParam::Small(l.into()));
+    }
+    if let Some(o) = &q.office {
+        push(&mut cond, "d.office = ?", QueueParam::Text(o.clone()));
+    }
+    if let Some(h) = &q.hs_code_prefix {
+        push(&mut cond, "starts_with(d.hs_code, ?)", QueueParam::Text(h.clone()));
+    }
+    if let Some(i) = &q.importer {
+        push(&mut cond, "d.importer = ?", QueueParam::Text(i.clone()));
+    }
+    if let Some(f) = &q.from {
+        push(&mut cond, "d.decl_date >= ?", QueueParam::Text(f.clone()));
+    }
+    if let Some(t) = &q.to {
+        push(&mut cond, "d.decl_date <= ?", QueueParam::Text(t.clone()));
+    }
+    if let Some(b) = &q.basis {
+        push(&mut cond, "d.basis = ?", QueueParam::Text(b.clone()));
+    }
+    match q.case_state {
+        None => {}
+        Some(CaseState::Pending) => cond.push("c.declaration_id IS NULL".into()),
+        Some(s) => push(&mut cond, "c.state = ?", QueueParam::Text(s.as_str().into())),
+    }
+    let w = if cond.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", cond.join(" AND "))
+    };
+    (w, p)
 }
 
 impl StoreTx for PgTx {
@@ -673,6 +779,91 @@ impl StoreTx for PgTx {
         self.execute(
             "INSERT INTO decision_keys (declaration_id, model_version, audit_seq) VALUES ($1, $2, $3)",
             &[&declaration_id, &model_version, &seq],
+        )?;
+        Ok(())
+    }
+    fn index_decision(&mut self, entry: &IndexedDecision) -> Result<(), StoreError> {
+        put_index(&mut |sql, params| self.execute(sql, params), entry)
+    }
+
+    fn latest_decision(&mut self, declaration_id: &str) -> Result<Option<QueueHit>, StoreError> {
+        self.query_opt(
+            &format!(
+                "SELECT {HIT_COLUMNS} FROM decision_index d JOIN audit_log a ON a.seq = d.audit_seq
+                 LEFT JOIN cases c ON c.declaration_id = d.declaration_id WHERE d.declaration_id = $1"
+            ),
+            &[&declaration_id],
+        )?
+        .as_ref()
+        .map(hit_row)
+        .transpose()
+    }
+
+    fn queue_page(&mut self, q: &QueueQuery) -> Result<(Vec<QueueHit>, u64), StoreError> {
+        let (w, mut p) = queue_where(q);
+        let params: Vec<&(dyn ToSql + Sync)> = p.iter().map(QueueParam::sql).collect();
+        let total: i64 = self
+            .query(
+                &format!("SELECT COUNT(*) FROM decision_index d LEFT JOIN cases c ON c.declaration_id = d.declaration_id {w}"),
+                &params,
+            )?
+            .first()
+            .ok_or_else(|| StoreError::Backend("COUNT returned no row".into()))?
+            .try_get(0)
+            .map_err(backend)?;
+        let n = p.len();
+        p.push(QueueParam::Big(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+        p.push(QueueParam::Big(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        let params: Vec<&(dyn ToSql + Sync)> = p.iter().map(QueueParam::sql).collect();
+        let rows = self.query(
+            &format!(
+                "SELECT {HIT_COLUMNS} FROM decision_index d JOIN audit_log a ON a.seq = d.audit_seq
+                 LEFT JOIN cases c ON c.declaration_id = d.declaration_id {w}
+                 ORDER BY d.lane_rank, d.score DESC, d.declaration_id LIMIT ${} OFFSET ${}",
+                n + 1,
+                n + 2
+            ),
+            &params,
+        )?;
+        let hits = rows.iter().map(hit_row).collect::<Result<_, _>>()?;
+        Ok((hits, to_u64(total, "queue row count")?))
+    }
+
+    fn case(&mut self, declaration_id: &str) -> Result<Option<CaseRecord>, StoreError> {
+        match self.query_opt(
+            "SELECT declaration_id, state, holder, note, feedback_id, updated_at, updated_by FROM cases WHERE declaration_id = $1",
+            &[&declaration_id],
+        )? {
+            Some(r) => case_at(&r, 0),
+            None => Ok(None),
+        }
+    }
+
+    fn put_scored_input(&mut self, input_hash: &str, body: &str) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO scored_inputs (input_hash, body) VALUES ($1, $2) ON CONFLICT (input_hash) DO NOTHING",
+            &[&input_hash, &body],
+        )?;
+        Ok(())
+    }
+
+    fn scored_input(&mut self, input_hash: &str) -> Result<Option<String>, StoreError> {
+        self.query_opt(
+            "SELECT body FROM scored_inputs WHERE input_hash = $1",
+            &[&input_hash],
+        )?
+        .map(|r| r.try_get(0).map_err(backend))
+        .transpose()
+    }
+
+    fn put_case(&mut self, c: &CaseRecord) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO cases (declaration_id, state, holder, note, feedback_id, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (declaration_id) DO UPDATE SET state = EXCLUDED.state, holder = EXCLUDED.holder,
+                 note = EXCLUDED.note, feedback_id = EXCLUDED.feedback_id, updated_at = EXCLUDED.updated_at,
+                 updated_by = EXCLUDED.updated_by",
+            &[&c.declaration_id, &c.state.as_str(), &c.holder, &c.note, &c.feedback_id, &c.updated_at, &c.updated_by],
         )?;
         Ok(())
     }

@@ -11,7 +11,9 @@
 use borderline_governance::StoreError;
 use postgres::Client;
 
-use crate::{backend, MIGRATION_LOCK};
+use crate::{backend, put_index, MIGRATION_LOCK};
+use borderline_governance::audit::Decision;
+use borderline_governance::cases::IndexedDecision;
 
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: audit log, registry with activation history, artefacts by content hash, feedback; the
@@ -151,6 +153,40 @@ CREATE TRIGGER decision_keys_append_only BEFORE UPDATE OR DELETE ON decision_key
     FOR EACH ROW EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
 CREATE TRIGGER decision_keys_no_truncate BEFORE TRUNCATE ON decision_keys
     FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
+"#,    // 4: the decision index behind inspection queues (rebuilt from the chain by `migrate`) and
+    // inspection cases (SQLite's migration 5).
+    r#"
+CREATE TABLE decision_index (
+    declaration_id TEXT PRIMARY KEY,
+    audit_seq      BIGINT NOT NULL,
+    lane_rank      SMALLINT NOT NULL,
+    score          DOUBLE PRECISION NOT NULL,
+    basis          TEXT NOT NULL,
+    importer       TEXT,
+    hs_code        TEXT,
+    office         TEXT,
+    decl_date      TEXT
+);
+CREATE INDEX decision_index_order ON decision_index (lane_rank, score DESC, declaration_id);
+CREATE INDEX decision_index_importer ON decision_index (importer, lane_rank, score DESC, declaration_id);
+CREATE INDEX decision_index_office ON decision_index (office, lane_rank, score DESC, declaration_id);
+CREATE INDEX decision_index_date ON decision_index (decl_date);
+CREATE TABLE cases (
+    declaration_id TEXT PRIMARY KEY,
+    state          TEXT NOT NULL CHECK (state IN ('in_inspection', 'escalated', 'outcome_recorded')),
+    holder         TEXT,
+    note           TEXT,
+    feedback_id    BIGINT REFERENCES feedback (id),
+    updated_at     TEXT NOT NULL,
+    updated_by     TEXT NOT NULL
+);
+CREATE INDEX cases_by_state ON cases (state, declaration_id);
+CREATE TABLE scored_inputs (
+    input_hash TEXT PRIMARY KEY,
+    body       TEXT NOT NULL
+);
+CREATE TRIGGER scored_inputs_no_update BEFORE UPDATE ON scored_inputs
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('scored inputs are stored by content hash and never changed');
 "#,
 ];
 
@@ -183,6 +219,9 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
         tx.batch_execute(sql).map_err(backend)?;
+        if i == 3 {
+            index_decisions(&mut tx)?;
+        }
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",
             &[&(i as i64 + 1)],
@@ -190,4 +229,25 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
         .map_err(backend)?;
     }
     tx.commit().map_err(backend)
+}
+
+/// Migration 4: the decision index of the decisions already in the chain (the latest of each
+/// declaration wins).
+fn index_decisions(tx: &mut postgres::Transaction<'_>) -> Result<(), StoreError> {
+    let rows = tx
+        .query(
+            "SELECT seq, body FROM audit_log WHERE kind = 'decision' ORDER BY seq",
+            &[],
+        )
+        .map_err(backend)?;
+    for r in rows {
+        let seq: i64 = r.try_get(0).map_err(backend)?;
+        let body: String = r.try_get(1).map_err(backend)?;
+        let d: Decision = serde_json::from_str(&body)?;
+        put_index(
+            &mut |sql, params| tx.execute(sql, params).map_err(backend),
+            &IndexedDecision::of(seq.max(0) as u64, &d),
+        )?;
+    }
+    Ok(())
 }

@@ -8,7 +8,8 @@
 //! Triggers make the audit log, the feedback and the artefacts append-only at the database level
 //! too (someone with the file can still drop a trigger; the hash chain is what detects that).
 
-use borderline_governance::audit::AuditRecord;
+use borderline_governance::audit::{AuditRecord, Decision};
+use borderline_governance::cases::{CaseRecord, CaseState, IndexedDecision, QueueHit, QueueQuery};
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
 use borderline_governance::identity::{Account, ApiToken};
 use borderline_governance::registry::{sha256_hex, ModelEntry, ModelState, NewModel};
@@ -135,6 +136,40 @@ CREATE TRIGGER IF NOT EXISTS decision_keys_no_update BEFORE UPDATE ON decision_k
 BEGIN SELECT RAISE(ABORT, 'decision keys are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decision_keys_no_delete BEFORE DELETE ON decision_keys
 BEGIN SELECT RAISE(ABORT, 'decision keys are append-only'); END;
+"#,    // 5: the decision index behind inspection queues (rebuilt from the chain here) and
+    // inspection cases.
+    r#"
+CREATE TABLE IF NOT EXISTS decision_index (
+    declaration_id TEXT PRIMARY KEY,
+    audit_seq      INTEGER NOT NULL,
+    lane_rank      INTEGER NOT NULL,
+    score          REAL NOT NULL,
+    basis          TEXT NOT NULL,
+    importer       TEXT,
+    hs_code        TEXT,
+    office         TEXT,
+    decl_date      TEXT
+);
+CREATE INDEX IF NOT EXISTS decision_index_order ON decision_index(lane_rank, score DESC, declaration_id);
+CREATE INDEX IF NOT EXISTS decision_index_importer ON decision_index(importer, lane_rank, score DESC, declaration_id);
+CREATE INDEX IF NOT EXISTS decision_index_office ON decision_index(office, lane_rank, score DESC, declaration_id);
+CREATE INDEX IF NOT EXISTS decision_index_date ON decision_index(decl_date);
+CREATE TABLE IF NOT EXISTS cases (
+    declaration_id TEXT PRIMARY KEY,
+    state          TEXT NOT NULL CHECK (state IN ('in_inspection', 'escalated', 'outcome_recorded')),
+    holder         TEXT,
+    note           TEXT,
+    feedback_id    INTEGER REFERENCES feedback(id),
+    updated_at     TEXT NOT NULL,
+    updated_by     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_by_state ON cases(state, declaration_id);
+CREATE TABLE IF NOT EXISTS scored_inputs (
+    input_hash TEXT PRIMARY KEY,
+    body       TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS scored_inputs_no_update BEFORE UPDATE ON scored_inputs
+BEGIN SELECT RAISE(ABORT, 'scored inputs are stored by content hash and never changed'); END;
 "#,
 ];
 
@@ -201,6 +236,9 @@ impl SqliteStore {
             if i == 1 {
                 import_artefact_files(&tx)?;
             }
+            if i == 4 {
+                index_decisions(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(backend)?;
             tx.commit().map_err(backend)?;
@@ -245,6 +283,126 @@ fn import_artefact_files(conn: &Connection) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// Migration 5: the decision index of the decisions already in the chain (the latest of each
+/// declaration wins).
+fn index_decisions(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT seq, body FROM audit_log WHERE kind = 'decision' ORDER BY seq")
+        .map_err(backend)?;
+    let mut rows = stmt.query([]).map_err(backend)?;
+    while let Some(r) = rows.next().map_err(backend)? {
+        let seq: i64 = r.get(0).map_err(backend)?;
+        let body: String = r.get(1).map_err(backend)?;
+        let d: Decision = serde_json::from_str(&body)?;
+        put_index(conn, &IndexedDecision::of(seq.max(0) as u64, &d))?;
+    }
+    Ok(())
+}
+
+fn put_index(conn: &Connection, e: &IndexedDecision) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO decision_index (declaration_id, audit_seq, lane_rank, score, basis, importer, hs_code, office, decl_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            e.declaration_id,
+            i64::try_from(e.audit_seq).map_err(|_| StoreError::Backend(format!("audit sequence number {} is out of range", e.audit_seq)))?,
+            e.lane_rank,
+            e.score,
+            e.basis,
+            e.importer,
+            e.hs_code,
+            e.office,
+            e.date
+        ],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+const HIT_COLUMNS: &str = "a.seq, a.recorded_at, a.user, a.kind, a.body, a.prev_hash, a.hash, c.declaration_id, c.state, c.holder, c.note, c.feedback_id, c.updated_at, c.updated_by";
+
+fn case_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Option<CaseRecord>> {
+    let id: Option<String> = r.get(at)?;
+    let Some(declaration_id) = id else {
+        return Ok(None);
+    };
+    let state: String = r.get(at + 1)?;
+    let state = CaseState::parse(&state).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            at + 1,
+            rusqlite::types::Type::Text,
+            format!("unknown case state {state:?}").into(),
+        )
+    })?;
+    Ok(Some(CaseRecord {
+        declaration_id,
+        state,
+        holder: r.get(at + 2)?,
+        note: r.get(at + 3)?,
+        feedback_id: r.get(at + 4)?,
+        updated_at: r.get(at + 5)?,
+        updated_by: r.get(at + 6)?,
+    }))
+}
+
+fn hit_row(r: &rusqlite::Row) -> rusqlite::Result<QueueHit> {
+    Ok(QueueHit {
+        record: audit_row(r)?,
+        case: case_at(r, 7)?,
+    })
+}
+
+/// The WHERE clause of a queue query over `decision_index d LEFT JOIN cases c`, and its
+/// parameters.
+fn queue_where(q: &QueueQuery) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut cond: Vec<&str> = Vec::new();
+    let mut p: Vec<Value> = Vec::new();
+    if let Some(l) = q.lane_rank {
+        cond.push("d.lane_rank = ?");
+        p.push(Value::Integer(l.into()));
+    }
+    if let Some(o) = &q.office {
+        cond.push("d.office = ?");
+        p.push(Value::Text(o.clone()));
+    }
+    if let Some(h) = &q.hs_code_prefix {
+        cond.push("substr(d.hs_code, 1, length(?)) = ?");
+        p.push(Value::Text(h.clone()));
+        p.push(Value::Text(h.clone()));
+    }
+    if let Some(i) = &q.importer {
+        cond.push("d.importer = ?");
+        p.push(Value::Text(i.clone()));
+    }
+    if let Some(f) = &q.from {
+        cond.push("d.decl_date >= ?");
+        p.push(Value::Text(f.clone()));
+    }
+    if let Some(t) = &q.to {
+        cond.push("d.decl_date <= ?");
+        p.push(Value::Text(t.clone()));
+    }
+    if let Some(b) = &q.basis {
+        cond.push("d.basis = ?");
+        p.push(Value::Text(b.clone()));
+    }
+    match q.case_state {
+        None => {}
+        Some(CaseState::Pending) => cond.push("c.declaration_id IS NULL"),
+        Some(s) => {
+            cond.push("c.state = ?");
+            p.push(Value::Text(s.as_str().into()));
+        }
+    }
+    let w = if cond.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", cond.join(" AND "))
+    };
+    (w, p)
 }
 
 impl GovernanceStore for SqliteStore {
@@ -764,6 +922,103 @@ impl StoreTx for SqliteTx<'_> {
             .execute(
                 "INSERT INTO decision_keys (declaration_id, model_version, audit_seq) VALUES (?1, ?2, ?3)",
                 params![declaration_id, model_version, seq],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn index_decision(&mut self, entry: &IndexedDecision) -> Result<(), StoreError> {
+        put_index(&self.conn, entry)
+    }
+
+    fn latest_decision(&mut self, declaration_id: &str) -> Result<Option<QueueHit>, StoreError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {HIT_COLUMNS} FROM decision_index d JOIN audit_log a ON a.seq = d.audit_seq
+                     LEFT JOIN cases c ON c.declaration_id = d.declaration_id WHERE d.declaration_id = ?1"
+                ),
+                [declaration_id],
+                hit_row,
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn queue_page(&mut self, q: &QueueQuery) -> Result<(Vec<QueueHit>, u64), StoreError> {
+        let (w, mut p) = queue_where(q);
+        let total: i64 = self
+            .conn
+            .query_row(
+                &format!("SELECT COUNT(*) FROM decision_index d LEFT JOIN cases c ON c.declaration_id = d.declaration_id {w}"),
+                rusqlite::params_from_iter(p.iter()),
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        p.push(rusqlite::types::Value::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+        p.push(rusqlite::types::Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {HIT_COLUMNS} FROM decision_index d JOIN audit_log a ON a.seq = d.audit_seq
+                 LEFT JOIN cases c ON c.declaration_id = d.declaration_id {w}
+                 ORDER BY d.lane_rank, d.score DESC, d.declaration_id LIMIT ? OFFSET ?"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(p.iter()), hit_row)
+            .map_err(backend)?;
+        let hits = rows.collect::<Result<_, _>>().map_err(backend)?;
+        Ok((hits, total.max(0) as u64))
+    }
+
+    fn case(&mut self, declaration_id: &str) -> Result<Option<CaseRecord>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT declaration_id, state, holder, note, feedback_id, updated_at, updated_by FROM cases WHERE declaration_id = ?1",
+                [declaration_id],
+                |r| case_at(r, 0),
+            )
+            .optional()
+            .map_err(backend)
+            .map(Option::flatten)
+    }
+
+    fn put_scored_input(&mut self, input_hash: &str, body: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO scored_inputs (input_hash, body) VALUES (?1, ?2)",
+                params![input_hash, body],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn scored_input(&mut self, input_hash: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT body FROM scored_inputs WHERE input_hash = ?1",
+                [input_hash],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)
+    }
+
+    fn put_case(&mut self, c: &CaseRecord) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO cases (declaration_id, state, holder, note, feedback_id, updated_at, updated_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    c.declaration_id,
+                    c.state.as_str(),
+                    c.holder,
+                    c.note,
+                    c.feedback_id,
+                    c.updated_at,
+                    c.updated_by
+                ],
             )
             .map_err(backend)?;
         Ok(())

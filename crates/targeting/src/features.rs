@@ -401,6 +401,24 @@ fn medians(history: &[Declaration], key: fn(&Declaration) -> u64) -> AHashMap<u6
 }
 
 impl HistoryTables {
+    /// Two-letter origin codes from which goods of `d`'s HS6 were declared in the history the
+    /// tables were fitted on (those with a usual unit value for HS6 x origin), each with that
+    /// median log unit value.
+    pub fn origins_seen_for_hs6(&self, d: &Declaration) -> Vec<(String, f32)> {
+        let mut probe = d.clone();
+        let mut out = Vec::new();
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let code = String::from_utf8_lossy(&[a, b]).into_owned();
+                probe.origin_country = code.as_str().into();
+                if let Some(m) = self.uv_median_hs6_origin.get(&hs6_origin_key(&probe)) {
+                    out.push((code, *m));
+                }
+            }
+        }
+        out
+    }
+
     /// Fits tables on `history`; rows without an inspection outcome add nothing.
     pub fn fit(history: &[Declaration], spec: &FeatureSpec) -> HistoryTables {
         Self::fit_inner(history, spec, false).0

@@ -3,6 +3,7 @@
 //! server or stream worker that only scores builds no C++ and holds the scorer behind an atomic
 //! swap ([`score::Scorer`] is owned, `Send + Sync`).
 
+pub mod counterfactual;
 pub mod features;
 pub mod lane_walk;
 pub mod linear_shap;

@@ -10,7 +10,13 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use borderline_app::cases::{
+    self as case_uc, Closing, Counterfactual, CounterfactualView, Disposition,
+};
 use borderline_app::decisions::{self, QueueFilter};
+use borderline_governance::actor::same_person;
+use borderline_governance::cases::{CaseRecord, CaseState};
+use borderline_governance::selectivity::Basis;
 use borderline_app::governance::{audit, models};
 use borderline_app::{declarations, selfcheck, AppError};
 use borderline_core::{Lane, Reason, ReasonKind};
@@ -190,7 +196,54 @@ pub struct QueueQuery {
     #[serde(default)]
     to: String,
     #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    case: String,
+    #[serde(default)]
     page: Option<usize>,
+}
+
+const BASES: [(&str, &str); 5] = [
+    ("score", "risk model score"),
+    ("rule", "analyst rule"),
+    ("random", "random selection"),
+    ("exploration", "exploration"),
+    ("release", "release"),
+];
+
+const CASE_STATES: [CaseState; 4] = [
+    CaseState::Pending,
+    CaseState::InInspection,
+    CaseState::Escalated,
+    CaseState::OutcomeRecorded,
+];
+
+fn basis_field(s: &str) -> Result<Option<Basis>, WebError> {
+    match some(s) {
+        None => Ok(None),
+        Some(v) => serde_json::from_value(serde_json::Value::String(v))
+            .map(Some)
+            .map_err(|_| {
+                crate::problem::ApiError::invalid(
+                    "basis",
+                    "basis: score, rule, random, exploration or release",
+                )
+                .into()
+            }),
+    }
+}
+
+fn case_field(s: &str) -> Result<Option<CaseState>, WebError> {
+    match some(s) {
+        None => Ok(None),
+        Some(v) => CaseState::parse(&v).map(Some).ok_or_else(|| {
+            crate::problem::ApiError::invalid(
+                "case",
+                "case: pending, in_inspection, escalated or outcome_recorded",
+            )
+            .into()
+        }),
+    }
 }
 
 fn some(s: &str) -> Option<String> {
@@ -234,6 +287,8 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
         importer: some(&q.importer),
         from: date_field("from", &q.from)?,
         to: date_field("to", &q.to)?,
+        basis: basis_field(&q.basis)?,
+        case_state: case_field(&q.case)?,
     };
     let page_no = q.page.unwrap_or(1).max(1);
     let store = st.store.clone();
@@ -248,6 +303,8 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
             ("importer", q.importer.as_str()),
             ("from", q.from.as_str()),
             ("to", q.to.as_str()),
+            ("basis", q.basis.as_str()),
+            ("case", q.case.as_str()),
         ];
         let mut out = String::from("/app/queue?");
         for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
@@ -274,11 +331,23 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
                 label { "Importer" input name="importer" value=(q.importer); }
                 label { "Declared from" input name="from" type="date" value=(q.from); }
                 label { "to" input name="to" type="date" value=(q.to); }
+                label { "Selected by"
+                    select name="basis" {
+                        option value="" selected[q.basis.is_empty()] { "any basis" }
+                        @for (v, t) in BASES { option value=(v) selected[q.basis == v] { (t) } }
+                    }
+                }
+                label { "Case"
+                    select name="case" {
+                        option value="" selected[q.case.is_empty()] { "any" }
+                        @for c in CASE_STATES { option value=(c.as_str()) selected[q.case == c.as_str()] { (c.words()) } }
+                    }
+                }
                 button type="submit" { "Filter" }
             }
             p.muted { (found.total) " declarations match · page " (found.page) " of " (pages) }
             table {
-                thead { tr { th { "Declaration" } th { "Lane" } th { "Risk" } th { "Importer" } th { "HS" } th { "Office" } th { "Date" } th { "Why" } } }
+                thead { tr { th { "Declaration" } th { "Lane" } th { "Risk" } th { "Importer" } th { "HS" } th { "Office" } th { "Date" } th { "Case" } th { "Why" } } }
                 tbody {
                     @for r in &found.rows {
                         @let d = &r.decision;
@@ -291,6 +360,7 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
                             } @else {
                                 td.muted colspan="4" { "not recorded" }
                             }
+                            td { (case_cell(&r.case)) }
                             td { (one_line_why(d)) }
                         }
                     }
@@ -302,6 +372,16 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
             }
         },
     )))
+}
+
+fn case_cell(c: &Option<CaseRecord>) -> Markup {
+    match c {
+        None => html! { span.muted { "pending" } },
+        Some(c) => html! {
+            (c.state.words())
+            @if let Some(h) = &c.holder { br; span.muted { (h) } }
+        },
+    }
 }
 
 /// The one-line "why" of a queue row: the strongest reason in customs words, else the lane's
@@ -387,11 +467,31 @@ fn basis_words(b: &borderline_governance::selectivity::Basis) -> String {
 pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageResult {
     s.require(Permission::ReadDecisions)?;
     let store = st.store.clone();
-    let key = id.clone();
-    let found = blocking(move || decisions::lookup(store.as_ref(), &key)).await?;
-    let d = found.ok_or_else(|| {
+    let (key, who) = (id.clone(), s.who.clone());
+    let (scorer, classifier, caps) = (
+        st.scorer.current(),
+        st.classifier.clone(),
+        st.config.capacities,
+    );
+    let found = blocking(move || {
+        let Some(view) = case_uc::view(store.as_ref(), &who, &key)? else {
+            return Ok(None);
+        };
+        let cf = case_uc::counterfactual(
+            store.as_ref(),
+            &who,
+            scorer.as_deref(),
+            Some(&classifier),
+            &view.decision,
+            caps,
+        )?;
+        Ok(Some((view, cf)))
+    })
+    .await?;
+    let (view, cf) = found.ok_or_else(|| {
         crate::problem::ApiError::not_found(format!("no decision recorded for declaration {id}"))
     })?;
+    let d = &view.decision;
     let findings = group_reasons(&d.reasons);
     let mut by_kind: BTreeMap<&'static str, Vec<&Finding>> = BTreeMap::new();
     for f in &findings {
@@ -421,6 +521,7 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
                     p { "Importer " (sub.importer) " · HS " (sub.hs_code) " · office " (sub.office) " · declared " (sub.date) }
                 }
             }
+            (case_section(&s, &view))
             section.card aria-labelledby="reasons-h" {
                 h2 #reasons-h { "Reasons" }
                 @if findings.is_empty() {
@@ -445,8 +546,224 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
                     (svg::waterfall(&steps))
                 }
             }
+            (counterfactual_section(&cf, lane_word(d.lane)))
         },
     )))
+}
+
+fn money(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+/// "What would have changed the lane" in plain words (officers and appeals; the page is not
+/// reachable by traders).
+fn counterfactual_section(cf: &CounterfactualView, lane: &str) -> Markup {
+    html! {
+        section.card #counterfactual aria-labelledby="cf-h" {
+            h2 #cf-h { "What would have changed the lane" }
+            @match cf {
+                CounterfactualView::LowestLane => p { "This declaration is in the " (lane) " lane: there is no lower lane to reach by score." }
+                CounterfactualView::InputNotStored => p { "The declaration as scored was not stored with this decision, so it cannot be rescored." }
+                CounterfactualView::OtherModel { decided_by, active } => p {
+                    "Decided by model " (decided_by) "; the active model is "
+                    (active.as_deref().unwrap_or("none")) ". Rescoring with another model would not explain this decision."
+                }
+                CounterfactualView::Computed { result } => @match result {
+                    Counterfactual::AlreadyUnder { probability, threshold } => p {
+                        "The score " (format!("{:.1}%", probability * 100.0)) " is already under the " (lane) " threshold "
+                        (format!("{:.1}%", threshold * 100.0)) ": the lane came from the declaration's rank in its batch, not from the threshold."
+                    }
+                    Counterfactual::Found { probability, threshold, candidate, tried } => {
+                        p { "The smallest change to what the declarant controls that brings the score from "
+                            strong { (format!("{:.1}%", probability * 100.0)) } " under the " (lane) " threshold "
+                            (format!("{:.1}%", threshold * 100.0)) ", checked by rescoring:" }
+                        ul #cf-change {
+                            @if let Some((from, to)) = candidate.change.customs_value {
+                                li { "declared customs value " (money(from)) " → " strong { (money(to)) } }
+                            }
+                            @if let Some((from, to)) = &candidate.change.hs_code {
+                                li { "HS code " (from) " → " strong { (to) } }
+                            }
+                            @if let Some((from, to)) = &candidate.change.origin {
+                                li { "origin " (from) " → " strong { (to) } }
+                            }
+                        }
+                        p { "Rescored risk with this change: " strong #cf-rescored { (format!("{:.1}%", candidate.probability * 100.0)) } }
+                        p.muted { (tried) " changes of declared value, HS code (the classifier's suggestions for the description) and origin (origins of this HS code in the model's history) were rescored; fewer changed fields, then a smaller change of value, count as smaller." }
+                    }
+                    Counterfactual::NotFound { probability, threshold, closest, tried } => {
+                        p { "No change among the " (tried) " tried brings the score " (format!("{:.1}%", probability * 100.0))
+                            " under the " (lane) " threshold " (format!("{:.1}%", threshold * 100.0)) ": the lane rests on what the declarant does not control (history, parties)." }
+                        @if let Some(c) = closest { p.muted { "Lowest rescored risk among them: " (format!("{:.1}%", c.probability * 100.0)) "." } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The case's state and what this officer or supervisor can do with it: take it, escalate
+/// it, record the outcome (the holder), reassign it (a supervisor).
+fn case_section(s: &SignedIn, v: &case_uc::CaseView) -> Markup {
+    let id = encode(&v.decision.declaration_id);
+    let holder = v.case.as_ref().and_then(|c| c.holder.clone());
+    let mine = holder
+        .as_deref()
+        .is_some_and(|h| same_person(h, &s.who.actor.id));
+    let open = matches!(v.state, CaseState::InInspection | CaseState::Escalated);
+    let officer = s.who.may(Permission::RecordOutcomes);
+    let supervisor = s.who.may(Permission::AssignCases);
+    html! {
+        section.card aria-labelledby="case-h" {
+            h2 #case-h { "Case" }
+            p #case-state { "State: " strong { (v.state.words()) }
+                @if let Some(h) = &holder { " · held by " strong { (h) } }
+                @if let Some(c) = &v.case { span.muted { " · last change by " (c.updated_by) " at " (c.updated_at) } }
+            }
+            @if let Some(n) = v.case.as_ref().and_then(|c| c.note.as_ref()) {
+                p { "Escalation note: " (n) }
+            }
+            @if let Some(f) = v.case.as_ref().and_then(|c| c.feedback_id) {
+                p { "Outcome recorded as feedback record " (f) "." }
+            }
+            @if officer && v.state == CaseState::Pending {
+                form method="post" action={"/app/cases/" (id) "/take"} {
+                    input type="hidden" name="csrf" value=(s.session.csrf);
+                    button type="submit" { "Take this case" }
+                }
+            }
+            @if officer && open && !mine {
+                p.refusal role="note" { "This case is held by " (holder.as_deref().unwrap_or("another officer"))
+                    ": you cannot work it. A supervisor can reassign it." }
+            }
+            @if officer && open && mine {
+                @if v.state == CaseState::InInspection {
+                    form method="post" action={"/app/cases/" (id) "/escalate"} {
+                        input type="hidden" name="csrf" value=(s.session.csrf);
+                        p { label { "Escalate to a supervisor: why" br; textarea name="note" rows="2" cols="60" required {} } }
+                        button type="submit" { "Escalate" }
+                    }
+                }
+                form #decision-form method="post" action={"/app/cases/" (id) "/close"} {
+                    input type="hidden" name="csrf" value=(s.session.csrf);
+                    fieldset {
+                        legend { "Decision" }
+                        label { input type="radio" name="decision" value="inspect" checked; " inspect" } " "
+                        label { input type="radio" name="decision" value="release"; " release" }
+                    }
+                    fieldset {
+                        legend { "Outcome" }
+                        p { label { "Fraud found " select name="finding" {
+                            option value="none" { "no fraud" }
+                            option value="fraud" { "fraud (level 1)" }
+                            option value="critical" { "critical fraud (level 2)" }
+                        } } }
+                        p { label { "Amount recovered " input name="amount_recovered" type="number" min="0" step="0.01" inputmode="decimal"; } }
+                        p { label { "Note" br; textarea name="note" rows="3" cols="60" {} } }
+                    }
+                    button type="submit" { "Record outcome" }
+                }
+            }
+            @if supervisor && v.state != CaseState::OutcomeRecorded {
+                form method="post" action={"/app/cases/" (id) "/reassign"} {
+                    input type="hidden" name="csrf" value=(s.session.csrf);
+                    label { "Reassign to officer (account id) " input name="to" required autocomplete="off"; }
+                    " " button type="submit" { "Reassign" }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize)]
+pub struct ReassignForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    to: String,
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    finding: String,
+    #[serde(default)]
+    amount_recovered: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn back_to_case(id: &str) -> Response {
+    Redirect::to(&format!("/app/cases/{}", encode(id))).into_response()
+}
+
+pub async fn take(State(st): St, s: SignedIn, Path(id): Path<String>, Form(f): Form<CsrfOnly>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    let (store, who, key) = (st.store.clone(), s.who.clone(), id.clone());
+    blocking(move || case_uc::take(store.as_ref(), &who, &key)).await?;
+    Ok(back_to_case(&id))
+}
+
+pub async fn escalate(State(st): St, s: SignedIn, Path(id): Path<String>, Form(f): Form<NoteForm>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    let (store, who, key) = (st.store.clone(), s.who.clone(), id.clone());
+    blocking(move || case_uc::escalate(store.as_ref(), &who, &key, &f.note)).await?;
+    Ok(back_to_case(&id))
+}
+
+pub async fn reassign(State(st): St, s: SignedIn, Path(id): Path<String>, Form(f): Form<ReassignForm>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    let (store, who, key) = (st.store.clone(), s.who.clone(), id.clone());
+    blocking(move || case_uc::reassign(store.as_ref(), &who, &key, &f.to)).await?;
+    Ok(back_to_case(&id))
+}
+
+pub async fn close(State(st): St, s: SignedIn, Path(id): Path<String>, Form(f): Form<CloseForm>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    let invalid = |field: &str, problem: &str| -> WebError {
+        crate::problem::ApiError::invalid(field, format!("{field}: {problem}")).into()
+    };
+    let disposition = match f.decision.as_str() {
+        "inspect" => Disposition::Inspect,
+        "release" => Disposition::Release,
+        _ => return Err(invalid("decision", "inspect or release")),
+    };
+    let critical_level = match f.finding.as_str() {
+        "" | "none" => 0,
+        "fraud" => 1,
+        "critical" => 2,
+        _ => return Err(invalid("finding", "none, fraud or critical")),
+    };
+    let amount_recovered = match some(&f.amount_recovered) {
+        None => None,
+        Some(a) => match a.parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => Some(x),
+            _ => return Err(invalid("amount_recovered", "a non-negative number")),
+        },
+    };
+    let closing = Closing {
+        disposition,
+        fraud: critical_level > 0,
+        critical_level,
+        amount_recovered,
+        note: some(&f.note),
+        decided_on: chrono::Utc::now().date_naive(),
+    };
+    let (store, who, key) = (st.store.clone(), s.who.clone(), id.clone());
+    blocking(move || case_uc::close(store.as_ref(), &who, &key, &closing)).await?;
+    Ok(back_to_case(&id))
 }
 
 // ---------------------------------------------------------------- model registry

@@ -66,8 +66,9 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
-pub const ACCOUNTS: [(&str, &[Role]); 7] = [
+pub const ACCOUNTS: [(&str, &[Role]); 8] = [
     ("officer.one", &[Role::Officer]),
+    ("officer.two", &[Role::Officer]),
     ("analyst.one", &[Role::Analyst]),
     ("supervisor.one", &[Role::Supervisor]),
     ("auditor.one", &[Role::Auditor]),
