@@ -151,6 +151,18 @@ pub struct QueueQuery {
     pub limit: u64,
 }
 
+/// The least string greater than every string that starts with `prefix` (the prefix with its
+/// last character incremented), so that a prefix filter is an index range
+/// `prefix <= x < upper`; `None` when there is no such bound (empty prefix, or a last character
+/// that cannot be incremented), and the range is then open above.
+pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    let last = chars.pop()?;
+    let next = char::from_u32(u32::from(last) + 1)?;
+    chars.push(next);
+    Some(chars.into_iter().collect())
+}
+
 /// One indexed declaration: the audit record of its latest decision and its case, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueHit {

@@ -23,7 +23,9 @@
 //! callers (a service, a worker) call the store inside `tokio::task::spawn_blocking`.
 
 use borderline_governance::audit::AuditRecord;
-use borderline_governance::cases::{CaseRecord, CaseState, IndexedDecision, QueueHit, QueueQuery};
+use borderline_governance::cases::{
+    prefix_upper_bound, CaseRecord, CaseState, IndexedDecision, QueueHit, QueueQuery,
+};
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
 use borderline_governance::identity::{Account, ApiToken};
 use borderline_governance::registry::{ModelEntry, ModelState, NewModel};
@@ -427,7 +429,11 @@ fn queue_where(q: &QueueQuery) -> (String, Vec<QueueParam>) {
         push(&mut cond, "d.office = ?", QueueParam::Text(o.clone()));
     }
     if let Some(h) = &q.hs_code_prefix {
-        push(&mut cond, "starts_with(d.hs_code, ?)", QueueParam::Text(h.clone()));
+        // An index range (text_pattern_ops: byte order): prefix <= hs_code < upper bound.
+        push(&mut cond, "d.hs_code ~>=~ ?", QueueParam::Text(h.clone()));
+        if let Some(u) = prefix_upper_bound(h) {
+            push(&mut cond, "d.hs_code ~<~ ?", QueueParam::Text(u));
+        }
     }
     if let Some(i) = &q.importer {
         push(&mut cond, "d.importer = ?", QueueParam::Text(i.clone()));
@@ -817,9 +823,13 @@ impl StoreTx for PgTx {
         let params: Vec<&(dyn ToSql + Sync)> = p.iter().map(QueueParam::sql).collect();
         let rows = self.query(
             &format!(
-                "SELECT {HIT_COLUMNS} FROM decision_index d JOIN audit_log a ON a.seq = d.audit_seq
-                 LEFT JOIN cases c ON c.declaration_id = d.declaration_id {w}
-                 ORDER BY d.lane_rank, d.score DESC, d.declaration_id LIMIT ${} OFFSET ${}",
+                "WITH page AS (SELECT d.declaration_id FROM decision_index d
+                     LEFT JOIN cases c ON c.declaration_id = d.declaration_id {w}
+                     ORDER BY d.lane_rank, d.score DESC, d.declaration_id LIMIT ${} OFFSET ${})
+                 SELECT {HIT_COLUMNS} FROM page JOIN decision_index d ON d.declaration_id = page.declaration_id
+                 JOIN audit_log a ON a.seq = d.audit_seq
+                 LEFT JOIN cases c ON c.declaration_id = d.declaration_id
+                 ORDER BY d.lane_rank, d.score DESC, d.declaration_id",
                 n + 1,
                 n + 2
             ),

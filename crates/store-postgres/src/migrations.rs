@@ -171,6 +171,7 @@ CREATE INDEX decision_index_order ON decision_index (lane_rank, score DESC, decl
 CREATE INDEX decision_index_importer ON decision_index (importer, lane_rank, score DESC, declaration_id);
 CREATE INDEX decision_index_office ON decision_index (office, lane_rank, score DESC, declaration_id);
 CREATE INDEX decision_index_date ON decision_index (decl_date);
+CREATE INDEX decision_index_hs ON decision_index (hs_code text_pattern_ops);
 CREATE TABLE cases (
     declaration_id TEXT PRIMARY KEY,
     state          TEXT NOT NULL CHECK (state IN ('in_inspection', 'escalated', 'outcome_recorded')),

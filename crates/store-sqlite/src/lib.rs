@@ -9,7 +9,9 @@
 //! too (someone with the file can still drop a trigger; the hash chain is what detects that).
 
 use borderline_governance::audit::{AuditRecord, Decision};
-use borderline_governance::cases::{CaseRecord, CaseState, IndexedDecision, QueueHit, QueueQuery};
+use borderline_governance::cases::{
+    prefix_upper_bound, CaseRecord, CaseState, IndexedDecision, QueueHit, QueueQuery,
+};
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
 use borderline_governance::identity::{Account, ApiToken};
 use borderline_governance::registry::{sha256_hex, ModelEntry, ModelState, NewModel};
@@ -154,6 +156,7 @@ CREATE INDEX IF NOT EXISTS decision_index_order ON decision_index(lane_rank, sco
 CREATE INDEX IF NOT EXISTS decision_index_importer ON decision_index(importer, lane_rank, score DESC, declaration_id);
 CREATE INDEX IF NOT EXISTS decision_index_office ON decision_index(office, lane_rank, score DESC, declaration_id);
 CREATE INDEX IF NOT EXISTS decision_index_date ON decision_index(decl_date);
+CREATE INDEX IF NOT EXISTS decision_index_hs ON decision_index(hs_code);
 CREATE TABLE IF NOT EXISTS cases (
     declaration_id TEXT PRIMARY KEY,
     state          TEXT NOT NULL CHECK (state IN ('in_inspection', 'escalated', 'outcome_recorded')),
@@ -369,9 +372,13 @@ fn queue_where(q: &QueueQuery) -> (String, Vec<rusqlite::types::Value>) {
         p.push(Value::Text(o.clone()));
     }
     if let Some(h) = &q.hs_code_prefix {
-        cond.push("substr(d.hs_code, 1, length(?)) = ?");
+        // An index range: prefix <= hs_code < the prefix's upper bound.
+        cond.push("d.hs_code >= ?");
         p.push(Value::Text(h.clone()));
-        p.push(Value::Text(h.clone()));
+        if let Some(u) = prefix_upper_bound(h) {
+            cond.push("d.hs_code < ?");
+            p.push(Value::Text(u));
+        }
     }
     if let Some(i) = &q.importer {
         cond.push("d.importer = ?");
@@ -957,12 +964,18 @@ impl StoreTx for SqliteTx<'_> {
             .map_err(backend)?;
         p.push(rusqlite::types::Value::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
         p.push(rusqlite::types::Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        // The page is chosen on the index alone (skipped rows never touch the audit log),
+        // then joined to its records.
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {HIT_COLUMNS} FROM decision_index d JOIN audit_log a ON a.seq = d.audit_seq
-                 LEFT JOIN cases c ON c.declaration_id = d.declaration_id {w}
-                 ORDER BY d.lane_rank, d.score DESC, d.declaration_id LIMIT ? OFFSET ?"
+                "WITH page AS (SELECT d.rowid AS id FROM decision_index d
+                     LEFT JOIN cases c ON c.declaration_id = d.declaration_id {w}
+                     ORDER BY d.lane_rank, d.score DESC, d.declaration_id LIMIT ? OFFSET ?)
+                 SELECT {HIT_COLUMNS} FROM page JOIN decision_index d ON d.rowid = page.id
+                 JOIN audit_log a ON a.seq = d.audit_seq
+                 LEFT JOIN cases c ON c.declaration_id = d.declaration_id
+                 ORDER BY d.lane_rank, d.score DESC, d.declaration_id"
             ))
             .map_err(backend)?;
         let rows = stmt
