@@ -89,7 +89,10 @@ pub fn reassign(
     if !target.may(Permission::RecordOutcomes) {
         return Err(AppError::Field {
             field: "to".into(),
-            problem: format!("{} is not an officer: only officers work cases", target.actor.id),
+            problem: format!(
+                "{} is not an officer: only officers work cases",
+                target.actor.id
+            ),
         });
     }
     Ok(Cases::new(store).reassign(&who.actor, id, &target.actor.id)?)
@@ -153,9 +156,7 @@ pub fn close(
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CounterfactualView {
     /// Computed on the stored input with the model that decided it.
-    Computed {
-        result: Counterfactual,
-    },
+    Computed { result: Counterfactual },
     /// Blue and green: no lower lane to reach by score.
     LowestLane,
     /// The declaration as scored was not stored with the decision (a stream decision, an older
@@ -163,7 +164,10 @@ pub enum CounterfactualView {
     InputNotStored,
     /// The model that decided is not the active one: rescoring with another model would not
     /// explain this decision.
-    OtherModel { decided_by: String, active: Option<String> },
+    OtherModel {
+        decided_by: String,
+        active: Option<String>,
+    },
 }
 
 /// "What would have changed the lane" of a recorded decision, by rescoring the stored input

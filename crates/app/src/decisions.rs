@@ -11,9 +11,9 @@ use borderline_governance::audit::{
 use borderline_governance::cases::{
     basis_name, lane_rank, CaseRecord, CaseState, Cases, QueueQuery,
 };
+use borderline_governance::selectivity::Basis;
 use borderline_governance::store::in_tx;
 use borderline_governance::StoreError;
-use borderline_governance::selectivity::Basis;
 use borderline_governance::{Actor, GovernanceStore};
 use borderline_targeting::score::Scorer;
 use serde::Serialize;

@@ -9,8 +9,8 @@
 
 pub mod cases;
 pub mod decisions;
-pub mod demo;
 pub mod declarations;
+pub mod demo;
 pub mod error;
 pub mod governance;
 pub mod hs;

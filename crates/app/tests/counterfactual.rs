@@ -9,7 +9,9 @@ use borderline_app::targeting::{counterfactual, Capacities};
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_core::{Declaration, HsCode, Lane};
 use borderline_ingest::Profile;
-use borderline_targeting::counterfactual::{grid, plausible_origins, search, Alternatives, Counterfactual};
+use borderline_targeting::counterfactual::{
+    grid, plausible_origins, search, Alternatives, Counterfactual,
+};
 use borderline_targeting::score::Scorer;
 use std::cmp::Ordering;
 
@@ -116,10 +118,15 @@ fn the_suggested_change_rescored_is_under_the_threshold_and_no_smaller_change_is
                     assert!(c.probability >= t.red);
                 }
             }
-            Counterfactual::AlreadyUnder { .. } => panic!("a red declaration is over the threshold"),
+            Counterfactual::AlreadyUnder { .. } => {
+                panic!("a red declaration is over the threshold")
+            }
         }
     }
-    assert!(found > 0, "no counterfactual found for any of the red declarations ({not_found} not found)");
+    assert!(
+        found > 0,
+        "no counterfactual found for any of the red declarations ({not_found} not found)"
+    );
 }
 
 #[test]
@@ -136,7 +143,11 @@ fn the_use_case_targets_the_lanes_threshold_and_has_nothing_to_say_for_green() {
         })
         .expect("a yellow declaration");
     match counterfactual(&s, None, d, Lane::Yellow, caps).expect("yellow has a lower lane") {
-        Counterfactual::Found { threshold, candidate, .. } => {
+        Counterfactual::Found {
+            threshold,
+            candidate,
+            ..
+        } => {
             assert_eq!(threshold, t.yellow);
             // No HS alternatives without a classifier: only value and origin change.
             assert!(candidate.change.hs_code.is_none());

@@ -50,7 +50,9 @@ fn decisions(n: usize, from: usize) -> Vec<AuditEvent> {
                     .map(|k| Reason {
                         kind: ReasonKind::Model,
                         code: format!("feature_{k}"),
-                        text: format!("importer {importer}: fraud found in {k} of 4 past inspections"),
+                        text: format!(
+                            "importer {importer}: fraud found in {k} of 4 past inspections"
+                        ),
                         contribution: Some(0.3 - 0.1 * k as f64),
                     })
                     .collect(),
@@ -180,7 +182,10 @@ pub fn run(a: &BenchQueue) -> Result<()> {
     }
     let cookie = cookie_of(&head).context("no session after sign-in")?;
     let pages = [
-        ("baseline: start page (signed in, no queue)", "/app".to_string()),
+        (
+            "baseline: start page (signed in, no queue)",
+            "/app".to_string(),
+        ),
         ("queue, first page, no filter", "/app/queue".into()),
         ("queue, red lane", "/app/queue?lane=red".into()),
         ("queue, one importer", "/app/queue?importer=IMP-0042".into()),
@@ -188,7 +193,10 @@ pub fn run(a: &BenchQueue) -> Result<()> {
             "queue, HS prefix + green + date range",
             "/app/queue?hs=0&lane=green&from=2021-02-01&to=2021-03-31".into(),
         ),
-        ("queue, pending cases, yellow", "/app/queue?case=pending&lane=yellow".into()),
+        (
+            "queue, pending cases, yellow",
+            "/app/queue?case=pending&lane=yellow".into(),
+        ),
         (
             "queue, deep page (row ~50k)",
             format!("/app/queue?page={}", (a.rows / 2 / 50).max(1)),

@@ -107,8 +107,17 @@ pub fn demo(
     )?;
     println!("{decided} declarations ranked and recorded by demo.officer; sign in with:");
     for a in &accounts {
-        let roles: Vec<String> = a.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
-        println!("  {:<16} {:<11} password {}", a.id, roles.join(","), a.password);
+        let roles: Vec<String> = a
+            .roles
+            .iter()
+            .map(|r| format!("{r:?}").to_lowercase())
+            .collect();
+        println!(
+            "  {:<16} {:<11} password {}",
+            a.id,
+            roles.join(","),
+            a.password
+        );
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -118,7 +127,10 @@ pub fn demo(
         .init();
     let state = AppState::new(Arc::new(store), ServerConfig::default(), None)?;
     borderline_server::run_blocking(listen, state, |addr| {
-        println!("web application on http://{addr}/ (Ctrl-C stops it; the store stays in {})", db.display());
+        println!(
+            "web application on http://{addr}/ (Ctrl-C stops it; the store stays in {})",
+            db.display()
+        );
     })
     .with_context(|| format!("serving on {listen}"))
 }

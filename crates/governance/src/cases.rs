@@ -178,7 +178,9 @@ pub enum CaseError {
     Feedback(#[from] FeedbackError),
     #[error("no decision is recorded for declaration {0}: there is no case to work")]
     NoDecision(String),
-    #[error("case {declaration_id} is already held by {holder} ({state}); a supervisor can reassign it")]
+    #[error(
+        "case {declaration_id} is already held by {holder} ({state}); a supervisor can reassign it"
+    )]
     Held {
         declaration_id: String,
         holder: String,
@@ -191,7 +193,9 @@ pub enum CaseError {
         action: &'static str,
         needs: &'static str,
     },
-    #[error("case {declaration_id} is held by {holder}, not by {actor}: only the holder can {action}")]
+    #[error(
+        "case {declaration_id} is held by {holder}, not by {actor}: only the holder can {action}"
+    )]
     NotHolder {
         declaration_id: String,
         holder: String,
@@ -328,7 +332,13 @@ impl<'s> Cases<'s> {
                 updated_by: by.id.clone(),
             };
             tx.put_case(&rec)?;
-            audit(tx, by, "case.take", id, serde_json::json!({ "holder": by.id }))?;
+            audit(
+                tx,
+                by,
+                "case.take",
+                id,
+                serde_json::json!({ "holder": by.id }),
+            )?;
             Ok(rec)
         })
     }

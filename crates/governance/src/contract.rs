@@ -925,7 +925,10 @@ fn decision_index_filters_orders_and_pages<S: GovernanceStore + Tamper>(store: &
     };
     assert_eq!(
         queue_ids(store, &all),
-        (vec!["C".into(), "A".into(), "B".into(), "D".into(), "E".into()], 5)
+        (
+            vec!["C".into(), "A".into(), "B".into(), "D".into(), "E".into()],
+            5
+        )
     );
     let page2 = QueueQuery {
         offset: 2,
@@ -938,7 +941,10 @@ fn decision_index_filters_orders_and_pages<S: GovernanceStore + Tamper>(store: &
         importer: Some("IMP-1".into()),
         ..all.clone()
     };
-    assert_eq!(queue_ids(store, &red_imp1), (vec!["C".into(), "A".into()], 2));
+    assert_eq!(
+        queue_ids(store, &red_imp1),
+        (vec!["C".into(), "A".into()], 2)
+    );
     let hs = QueueQuery {
         hs_code_prefix: Some("8504".into()),
         from: Some("2021-03-02".into()),
@@ -983,7 +989,11 @@ fn decision_index_filters_orders_and_pages<S: GovernanceStore + Tamper>(store: &
 /// acting actor.
 fn case_worked_by_one_officer_at_a_time<S: GovernanceStore + Tamper>(store: &S) {
     use crate::cases::{CaseError, CaseState, Cases, QueueQuery};
-    let (kim, lee, sup) = (actor("officer.kim"), actor("officer.lee"), actor("sup.park"));
+    let (kim, lee, sup) = (
+        actor("officer.kim"),
+        actor("officer.lee"),
+        actor("sup.park"),
+    );
     AuditLog::new(store)
         .append(
             &kim,
@@ -1027,7 +1037,9 @@ fn case_worked_by_one_officer_at_a_time<S: GovernanceStore + Tamper>(store: &S) 
         .escalate(&kim, "D-1", "valuation needs a supervisor")
         .expect("escalate");
     assert_eq!(esc.state, CaseState::Escalated);
-    let moved = cases.reassign(&sup, "D-1", "officer.lee").expect("reassign");
+    let moved = cases
+        .reassign(&sup, "D-1", "officer.lee")
+        .expect("reassign");
     assert_eq!(
         (moved.state, moved.holder.as_deref()),
         (CaseState::InInspection, Some("officer.lee"))
@@ -1038,7 +1050,10 @@ fn case_worked_by_one_officer_at_a_time<S: GovernanceStore + Tamper>(store: &S) 
     ));
     let mut bad = outcome("D-1", 5, true);
     bad.critical_level = 0;
-    assert!(matches!(cases.close(&lee, &bad), Err(CaseError::Feedback(_))));
+    assert!(matches!(
+        cases.close(&lee, &bad),
+        Err(CaseError::Feedback(_))
+    ));
     let closed = cases.close(&lee, &outcome("D-1", 5, true)).expect("close");
     assert_eq!(closed.state, CaseState::OutcomeRecorded);
     let fid = closed.feedback_id.expect("feedback id");

@@ -125,7 +125,9 @@ impl From<AppError> for ApiError {
             }
             AppError::Case(c) => match c {
                 CaseError::NoDecision(_) => ApiError::not_found(c.to_string()),
-                CaseError::Held { .. } | CaseError::WrongState { .. } | CaseError::NotHolder { .. } => {
+                CaseError::Held { .. }
+                | CaseError::WrongState { .. }
+                | CaseError::NotHolder { .. } => {
                     ApiError::new(S::CONFLICT, "conflict", c.to_string())
                 }
                 CaseError::Invalid { field, .. } => ApiError::invalid(field, c.to_string()),

@@ -269,7 +269,11 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
 
     // --- pending: a take form, no decision form yet; a take needs the session's token
     let page = one.get(&case).await;
-    assert!(page.body.contains("State: <strong>pending</strong>"), "{}", page.body);
+    assert!(
+        page.body.contains("State: <strong>pending</strong>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains(&format!("action=\"{case}/take\"")));
     assert!(!page.body.contains("id=\"decision-form\""));
     assert_eq!(
@@ -277,42 +281,82 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
         StatusCode::FORBIDDEN
     );
     let csrf = page.csrf().expect("csrf");
-    let taken = one.post_form(&format!("{case}/take"), &[("csrf", &csrf)]).await;
+    let taken = one
+        .post_form(&format!("{case}/take"), &[("csrf", &csrf)])
+        .await;
     assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
     assert_eq!(taken.location.as_deref(), Some(case.as_str()));
     let page = one.get(&case).await;
-    assert!(page.body.contains("in inspection") && page.body.contains("held by <strong>officer.one</strong>"));
-    assert!(page.body.contains("id=\"decision-form\""), "the holder records the outcome");
+    assert!(
+        page.body.contains("in inspection")
+            && page.body.contains("held by <strong>officer.one</strong>")
+    );
+    assert!(
+        page.body.contains("id=\"decision-form\""),
+        "the holder records the outcome"
+    );
 
     // --- a second officer sees who holds it, has no decision form, and is refused
     let other = two.get(&case).await;
-    assert!(other.body.contains("held by officer.one") || other.body.contains("held by <strong>officer.one</strong>"));
+    assert!(
+        other.body.contains("held by officer.one")
+            || other.body.contains("held by <strong>officer.one</strong>")
+    );
     assert!(!other.body.contains("id=\"decision-form\""));
     let csrf2 = other.csrf().expect("csrf");
-    let refused = two.post_form(&format!("{case}/take"), &[("csrf", &csrf2)]).await;
+    let refused = two
+        .post_form(&format!("{case}/take"), &[("csrf", &csrf2)])
+        .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
-    assert!(refused.body.contains("already held by officer.one"), "{}", refused.body);
+    assert!(
+        refused.body.contains("already held by officer.one"),
+        "{}",
+        refused.body
+    );
     let refused = two
         .post_form(
             &format!("{case}/close"),
-            &[("csrf", &csrf2), ("decision", "inspect"), ("finding", "none")],
+            &[
+                ("csrf", &csrf2),
+                ("decision", "inspect"),
+                ("finding", "none"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     // The queue filters by case state.
     let held = one.get("/app/queue?case=in_inspection").await;
-    assert!(held.body.contains(&format!("href=\"{case}\"")), "{}", held.body);
-    assert!(!one.get("/app/queue?case=pending").await.body.contains(&format!("href=\"{case}\"")));
+    assert!(
+        held.body.contains(&format!("href=\"{case}\"")),
+        "{}",
+        held.body
+    );
+    assert!(!one
+        .get("/app/queue?case=pending")
+        .await
+        .body
+        .contains(&format!("href=\"{case}\"")));
 
     // --- escalate (a note is required); an officer cannot reassign
     let empty = one
-        .post_form(&format!("{case}/escalate"), &[("csrf", &csrf), ("note", " ")])
+        .post_form(
+            &format!("{case}/escalate"),
+            &[("csrf", &csrf), ("note", " ")],
+        )
         .await;
-    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.body);
+    assert_eq!(
+        empty.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        empty.body
+    );
     let esc = one
         .post_form(
             &format!("{case}/escalate"),
-            &[("csrf", &csrf), ("note", "valuation evidence needs a supervisor")],
+            &[
+                ("csrf", &csrf),
+                ("note", "valuation evidence needs a supervisor"),
+            ],
         )
         .await;
     assert_eq!(esc.status, StatusCode::SEE_OTHER, "{}", esc.body);
@@ -320,9 +364,12 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
     assert!(page.body.contains("escalated to a supervisor"));
     assert!(page.body.contains("valuation evidence needs a supervisor"));
     assert_eq!(
-        one.post_form(&format!("{case}/reassign"), &[("csrf", &csrf), ("to", "officer.two")])
-            .await
-            .status,
+        one.post_form(
+            &format!("{case}/reassign"),
+            &[("csrf", &csrf), ("to", "officer.two")]
+        )
+        .await
+        .status,
         StatusCode::FORBIDDEN
     );
 
@@ -333,11 +380,17 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
     assert!(sp.body.contains(&format!("action=\"{case}/reassign\"")));
     let scsrf = sp.csrf().expect("csrf");
     let bad = sup
-        .post_form(&format!("{case}/reassign"), &[("csrf", &scsrf), ("to", "trader.one")])
+        .post_form(
+            &format!("{case}/reassign"),
+            &[("csrf", &scsrf), ("to", "trader.one")],
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     let moved = sup
-        .post_form(&format!("{case}/reassign"), &[("csrf", &scsrf), ("to", "officer.two")])
+        .post_form(
+            &format!("{case}/reassign"),
+            &[("csrf", &scsrf), ("to", "officer.two")],
+        )
         .await;
     assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
     assert!(!one.get(&case).await.body.contains("id=\"decision-form\""));
@@ -349,14 +402,23 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
     let bad = two
         .post_form(
             &format!("{case}/close"),
-            &[("csrf", &csrf2), ("decision", "release"), ("finding", "fraud")],
+            &[
+                ("csrf", &csrf2),
+                ("decision", "release"),
+                ("finding", "fraud"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     let bad = two
         .post_form(
             &format!("{case}/close"),
-            &[("csrf", &csrf2), ("decision", "inspect"), ("finding", "none"), ("amount_recovered", "-3")],
+            &[
+                ("csrf", &csrf2),
+                ("decision", "inspect"),
+                ("finding", "none"),
+                ("amount_recovered", "-3"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
@@ -376,14 +438,20 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
     let page = two.get(&case).await;
     assert!(page.body.contains("outcome recorded"), "{}", page.body);
     assert!(!page.body.contains("id=\"decision-form\""));
-    let again = one.post_form(&format!("{case}/take"), &[("csrf", &csrf)]).await;
+    let again = one
+        .post_form(&format!("{case}/take"), &[("csrf", &csrf)])
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 
     // --- the outcome is feedback (for retraining), recorded in the acting officer's name
     let fb = borderline_governance::FeedbackLog::new(s.store.as_ref())
         .latest(None)
         .expect("feedback");
-    let o = &fb.iter().find(|r| r.outcome.declaration_id == id).expect("recorded").outcome;
+    let o = &fb
+        .iter()
+        .find(|r| r.outcome.declaration_id == id)
+        .expect("recorded")
+        .outcome;
     assert!(o.fraud);
     assert_eq!(o.critical_level, 2);
     assert_eq!(o.amount_recovered, Some(1200.5));
@@ -405,7 +473,8 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
         ("case.close", "officer.two"),
     ] {
         assert!(
-            rows.iter().any(|r| r.contains(&format!("{action} {id}")) && r.contains(&format!("<td>{actor}</td>"))),
+            rows.iter().any(|r| r.contains(&format!("{action} {id}"))
+                && r.contains(&format!("<td>{actor}</td>"))),
             "no audit row {action} by {actor}"
         );
     }

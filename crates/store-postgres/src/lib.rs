@@ -450,7 +450,11 @@ fn queue_where(q: &QueueQuery) -> (String, Vec<QueueParam>) {
     match q.case_state {
         None => {}
         Some(CaseState::Pending) => cond.push("c.declaration_id IS NULL".into()),
-        Some(s) => push(&mut cond, "c.state = ?", QueueParam::Text(s.as_str().into())),
+        Some(s) => push(
+            &mut cond,
+            "c.state = ?",
+            QueueParam::Text(s.as_str().into()),
+        ),
     }
     let w = if cond.is_empty() {
         String::new()

@@ -153,7 +153,7 @@ CREATE TRIGGER decision_keys_append_only BEFORE UPDATE OR DELETE ON decision_key
     FOR EACH ROW EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
 CREATE TRIGGER decision_keys_no_truncate BEFORE TRUNCATE ON decision_keys
     FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
-"#,    // 4: the decision index behind inspection queues (rebuilt from the chain by `migrate`) and
+"#, // 4: the decision index behind inspection queues (rebuilt from the chain by `migrate`) and
     // inspection cases (SQLite's migration 5).
     r#"
 CREATE TABLE decision_index (

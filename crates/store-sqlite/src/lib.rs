@@ -138,7 +138,7 @@ CREATE TRIGGER IF NOT EXISTS decision_keys_no_update BEFORE UPDATE ON decision_k
 BEGIN SELECT RAISE(ABORT, 'decision keys are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decision_keys_no_delete BEFORE DELETE ON decision_keys
 BEGIN SELECT RAISE(ABORT, 'decision keys are append-only'); END;
-"#,    // 5: the decision index behind inspection queues (rebuilt from the chain here) and
+"#, // 5: the decision index behind inspection queues (rebuilt from the chain here) and
     // inspection cases.
     r#"
 CREATE TABLE IF NOT EXISTS decision_index (
@@ -962,8 +962,12 @@ impl StoreTx for SqliteTx<'_> {
                 |r| r.get(0),
             )
             .map_err(backend)?;
-        p.push(rusqlite::types::Value::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
-        p.push(rusqlite::types::Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        p.push(rusqlite::types::Value::Integer(
+            i64::try_from(q.limit).unwrap_or(i64::MAX),
+        ));
+        p.push(rusqlite::types::Value::Integer(
+            i64::try_from(q.offset).unwrap_or(i64::MAX),
+        ));
         // The page is chosen on the index alone (skipped rows never touch the audit log),
         // then joined to its records.
         let mut stmt = self

@@ -141,7 +141,11 @@ pub fn grid(d: &Declaration, alt: &Alternatives) -> Vec<(Change, Cost)> {
     }
     let mut hs: Vec<(Option<(String, String)>, usize)> = vec![(None, 0)];
     for (i, h) in alt.hs_codes.iter().enumerate() {
-        if h != &d.hs_code && !hs.iter().any(|(c, _)| c.as_ref().is_some_and(|c| c.1 == h.as_str())) {
+        if h != &d.hs_code
+            && !hs
+                .iter()
+                .any(|(c, _)| c.as_ref().is_some_and(|c| c.1 == h.as_str()))
+        {
             hs.push((
                 Some((d.hs_code.as_str().to_string(), h.as_str().to_string())),
                 i + 1,
@@ -153,12 +157,11 @@ pub fn grid(d: &Declaration, alt: &Alternatives) -> Vec<(Change, Cost)> {
         let o = o.trim();
         if !o.is_empty()
             && o != d.origin_country.as_str()
-            && !origins.iter().any(|(c, _)| c.as_ref().is_some_and(|c| c.1 == o))
+            && !origins
+                .iter()
+                .any(|(c, _)| c.as_ref().is_some_and(|c| c.1 == o))
         {
-            origins.push((
-                Some((d.origin_country.to_string(), o.to_string())),
-                i + 1,
-            ));
+            origins.push((Some((d.origin_country.to_string(), o.to_string())), i + 1));
         }
     }
     let mut out = Vec::with_capacity(values.len() * hs.len() * origins.len());

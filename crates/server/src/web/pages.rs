@@ -14,14 +14,14 @@ use borderline_app::cases::{
     self as case_uc, Closing, Counterfactual, CounterfactualView, Disposition,
 };
 use borderline_app::decisions::{self, QueueFilter};
-use borderline_governance::actor::same_person;
-use borderline_governance::cases::{CaseRecord, CaseState};
-use borderline_governance::selectivity::Basis;
 use borderline_app::governance::{audit, models};
 use borderline_app::{declarations, selfcheck, AppError};
 use borderline_core::{Lane, Reason, ReasonKind};
+use borderline_governance::actor::same_person;
 use borderline_governance::audit::{AuditEvent, Verification};
+use borderline_governance::cases::{CaseRecord, CaseState};
 use borderline_governance::identity::{IdentityError, Permission};
+use borderline_governance::selectivity::Basis;
 use maud::{html, Markup};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -709,28 +709,48 @@ fn back_to_case(id: &str) -> Response {
     Redirect::to(&format!("/app/cases/{}", encode(id))).into_response()
 }
 
-pub async fn take(State(st): St, s: SignedIn, Path(id): Path<String>, Form(f): Form<CsrfOnly>) -> PageResult {
+pub async fn take(
+    State(st): St,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> PageResult {
     s.check_csrf(&f.csrf)?;
     let (store, who, key) = (st.store.clone(), s.who.clone(), id.clone());
     blocking(move || case_uc::take(store.as_ref(), &who, &key)).await?;
     Ok(back_to_case(&id))
 }
 
-pub async fn escalate(State(st): St, s: SignedIn, Path(id): Path<String>, Form(f): Form<NoteForm>) -> PageResult {
+pub async fn escalate(
+    State(st): St,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
     s.check_csrf(&f.csrf)?;
     let (store, who, key) = (st.store.clone(), s.who.clone(), id.clone());
     blocking(move || case_uc::escalate(store.as_ref(), &who, &key, &f.note)).await?;
     Ok(back_to_case(&id))
 }
 
-pub async fn reassign(State(st): St, s: SignedIn, Path(id): Path<String>, Form(f): Form<ReassignForm>) -> PageResult {
+pub async fn reassign(
+    State(st): St,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<ReassignForm>,
+) -> PageResult {
     s.check_csrf(&f.csrf)?;
     let (store, who, key) = (st.store.clone(), s.who.clone(), id.clone());
     blocking(move || case_uc::reassign(store.as_ref(), &who, &key, &f.to)).await?;
     Ok(back_to_case(&id))
 }
 
-pub async fn close(State(st): St, s: SignedIn, Path(id): Path<String>, Form(f): Form<CloseForm>) -> PageResult {
+pub async fn close(
+    State(st): St,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<CloseForm>,
+) -> PageResult {
     s.check_csrf(&f.csrf)?;
     let invalid = |field: &str, problem: &str| -> WebError {
         crate::problem::ApiError::invalid(field, format!("{field}: {problem}")).into()
