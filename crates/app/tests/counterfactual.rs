@@ -97,7 +97,7 @@ fn the_suggested_change_rescored_is_under_the_threshold_and_no_smaller_change_is
                 let all = grid(d, &alt);
                 assert_eq!(all.len(), tried);
                 for (change, cost) in &all {
-                    if cost.cmp(&candidate.cost) == Ordering::Less {
+                    if cost.compare(&candidate.cost) == Ordering::Less {
                         let p = probability(&s, &change.apply(d));
                         assert!(
                             p >= t.red,

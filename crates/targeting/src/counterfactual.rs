@@ -62,7 +62,7 @@ pub struct Cost {
 }
 
 impl Cost {
-    pub fn cmp(&self, other: &Cost) -> Ordering {
+    pub fn compare(&self, other: &Cost) -> Ordering {
         self.fields
             .cmp(&other.fields)
             .then(self.value_shift.total_cmp(&other.value_shift))
@@ -221,7 +221,7 @@ pub fn search(
         if s.probability < threshold {
             if best
                 .as_ref()
-                .is_none_or(|b| cost.cmp(&b.cost) == Ordering::Less)
+                .is_none_or(|b| cost.compare(&b.cost) == Ordering::Less)
             {
                 best = Some(cand());
             }
