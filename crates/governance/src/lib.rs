@@ -17,6 +17,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod capacity;
 pub mod checkpoint;
 #[cfg(feature = "contract")]
 pub mod contract;

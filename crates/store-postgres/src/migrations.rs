@@ -152,6 +152,19 @@ CREATE TRIGGER decision_keys_append_only BEFORE UPDATE OR DELETE ON decision_key
 CREATE TRIGGER decision_keys_no_truncate BEFORE TRUNCATE ON decision_keys
     FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('decision keys are append-only');
 "#,
+    // 4: the capacity ledger of the stream workers: decisions by lane per office and window
+    // (a running count of decision records, updated in the deciding transaction; SQLite's
+    // migration 5). Text compares byte-wise (COLLATE "C") so windows order as ISO days.
+    r#"
+CREATE TABLE lane_usage (
+    office    TEXT COLLATE "C" NOT NULL,
+    window_id TEXT COLLATE "C" NOT NULL,
+    decided   BIGINT NOT NULL CHECK (decided >= 0),
+    red       BIGINT NOT NULL CHECK (red >= 0),
+    yellow    BIGINT NOT NULL CHECK (yellow >= 0),
+    PRIMARY KEY (window_id, office)
+);
+"#,
 ];
 
 /// The schema version this build writes.
