@@ -32,7 +32,7 @@ use borderline_targeting::score::Scorer;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-/// The quota rules. The defaults: a correction horizon of 200 declarations, a burst of 2
+/// The quota rules. The defaults: a correction horizon of 50 declarations, a burst of 2
 /// decisions, alarms beyond ±0.5 percentage points once an office decided 400 declarations
 /// in the window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -52,7 +52,7 @@ impl QuotaPolicy {
     pub fn new(capacities: Capacities) -> Self {
         QuotaPolicy {
             capacities,
-            horizon: 200.0,
+            horizon: 50.0,
             burst: 2,
             tolerance_pp: 0.5,
             min_decided: 400,
