@@ -191,6 +191,19 @@ fn postgres_restarted_mid_stream_loses_nothing_and_decides_nothing_twice() {
     let Some(db) = postgres_database("borderline_fault_pg") else {
         return;
     };
+    // The test cluster trades durability for speed (synchronous_commit off: a crash loses the
+    // last commits, which a worker has already acknowledged). Production runs with it on, the
+    // default; so does this database, so that a crash loses no acknowledged decision.
+    {
+        let mut c: postgres::Client = db
+            .parse::<postgres::Config>()
+            .expect("URL")
+            .connect(postgres::NoTls)
+            .expect("connect");
+        let name = db.rsplit('/').next().expect("database name");
+        c.batch_execute(&format!("ALTER DATABASE {name} SET synchronous_commit = on"))
+            .expect("synchronous commits");
+    }
     let setup = postgres_store(&db);
     let (v1, _) = two_models(setup.as_ref());
     // Each worker with a store and pool of its own, as on two machines (opened, and later
