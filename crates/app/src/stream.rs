@@ -70,7 +70,6 @@ pub struct Rejection {
     pub reason: String,
 }
 
-
 /// Parses one message into one declaration (generic layout, validated like any input).
 pub fn parse_message(bytes: &[u8]) -> std::result::Result<Declaration, Rejection> {
     let fail = |id: Option<String>, reason: String| Rejection {

@@ -416,7 +416,9 @@ pub fn record_decision_once(
     actor: &Actor,
     decision: &Decision,
 ) -> Result<Recorded, StoreError> {
-    in_tx(store, true, |tx| record_decision_once_in(tx, actor, decision))
+    in_tx(store, true, |tx| {
+        record_decision_once_in(tx, actor, decision)
+    })
 }
 
 /// [`record_decision_once`] inside a write transaction the caller holds (a worker deciding a

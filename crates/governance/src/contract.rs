@@ -902,5 +902,10 @@ fn capacity_ledger_per_office_and_window<S: GovernanceStore>(store: &S) {
             row("020", "2026-12-05", usage(11, 1, 3)),
         ]
     );
-    assert_eq!(tx.lane_usages("2026-12-01", "2026-12-31").expect("rows").len(), 3);
+    assert_eq!(
+        tx.lane_usages("2026-12-01", "2026-12-31")
+            .expect("rows")
+            .len(),
+        3
+    );
 }

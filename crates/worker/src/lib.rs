@@ -594,9 +594,7 @@ async fn process(
             // The store is down: every message goes back (after a delay), and nothing
             // counts toward a message's attempts beyond its delivery count.
             for m in messages {
-                let _ = m
-                    .ack_with(AckKind::Nak(Some(Duration::from_secs(1))))
-                    .await;
+                let _ = m.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
             }
             report.retried += messages.len() as u64;
             return Err(WorkerError::Store(e));
@@ -604,7 +602,10 @@ async fn process(
         Err(e) => {
             // The store answers but the batch failed: one by one, so that one message the
             // store refuses does not hold back the others.
-            tracing::warn!("a batch of {} failed, deciding one by one: {e}", messages.len());
+            tracing::warn!(
+                "a batch of {} failed, deciding one by one: {e}",
+                messages.len()
+            );
             let mut steps = Vec::with_capacity(bodies.len());
             for body in bodies {
                 steps.push(match decide(store, config, model, vec![body]).await? {

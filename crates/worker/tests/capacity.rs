@@ -60,7 +60,11 @@ fn assert_within_capacities(r: &CapacityReport, n: usize) {
     assert!(r.offices.iter().any(|o| o.decided >= 400), "{r:#?}");
 }
 
-async fn run(url: &str, workers: Vec<(Arc<dyn GovernanceStore>, &str)>, t: &borderline_worker::Topology) -> u64 {
+async fn run(
+    url: &str,
+    workers: Vec<(Arc<dyn GovernanceStore>, &str)>,
+    t: &borderline_worker::Topology,
+) -> u64 {
     let handles: Vec<_> = workers
         .into_iter()
         .map(|(store, id)| {
@@ -95,7 +99,10 @@ fn one_worker_keeps_each_offices_lane_shares_within_half_a_point_of_its_capaciti
     runtime().block_on(async {
         let (_c, js) = connect(&url, &t).await.expect("connect");
         publish(&js, &t, bodies(&batch)).await.expect("publish");
-        assert_eq!(run(&url, vec![(store.clone(), "worker.1")], &t).await, n as u64);
+        assert_eq!(
+            run(&url, vec![(store.clone(), "worker.1")], &t).await,
+            n as u64
+        );
     });
     let r = shares(store.as_ref());
     eprintln!(

@@ -49,21 +49,34 @@ fn child_worker_until_killed() {
     ) else {
         return;
     };
-    let store: Arc<dyn GovernanceStore> = Arc::new(SqliteStore::open(Path::new(&db)).expect("store"));
+    let store: Arc<dyn GovernanceStore> =
+        Arc::new(SqliteStore::open(Path::new(&db)).expect("store"));
     let mut cfg = config(&borderline_worker::Topology::new(prefix), "worker.doomed");
     cfg.batch = 16;
     cfg.idle_exit = Some(Duration::from_secs(60));
     runtime()
-        .block_on(run_worker(&url, store, cfg, Arc::new(AtomicBool::new(false))))
+        .block_on(run_worker(
+            &url,
+            store,
+            cfg,
+            Arc::new(AtomicBool::new(false)),
+        ))
         .expect("worker");
 }
 
 /// Runs a worker in this process until it has been idle for its `idle_exit`.
-async fn drain(url: &str, store: Arc<dyn GovernanceStore>, cfg: borderline_worker::WorkerConfig) -> WorkerReport {
-    tokio::time::timeout(LIMIT, run_worker(url, store, cfg, Arc::new(AtomicBool::new(false))))
-        .await
-        .expect("the worker did not finish in time")
-        .expect("worker")
+async fn drain(
+    url: &str,
+    store: Arc<dyn GovernanceStore>,
+    cfg: borderline_worker::WorkerConfig,
+) -> WorkerReport {
+    tokio::time::timeout(
+        LIMIT,
+        run_worker(url, store, cfg, Arc::new(AtomicBool::new(false))),
+    )
+    .await
+    .expect("the worker did not finish in time")
+    .expect("worker")
 }
 
 #[test]
@@ -79,7 +92,12 @@ fn a_worker_killed_mid_batch_leaves_every_declaration_decided_exactly_once() {
         let (_c, js) = connect(&url, &t).await.expect("connect");
         publish(&js, &t, bodies(&batch)).await.expect("publish");
         let mut child: Child = Command::new(std::env::current_exe().expect("test binary"))
-            .args(["--ignored", "--exact", "child_worker_until_killed", "--nocapture"])
+            .args([
+                "--ignored",
+                "--exact",
+                "child_worker_until_killed",
+                "--nocapture",
+            ])
             .env(CHILD_DB, dir.path().join("b.db"))
             .env(CHILD_PREFIX, &t.prefix)
             .env("BORDERLINE_TEST_NATS", &url)
@@ -98,7 +116,10 @@ fn a_worker_killed_mid_batch_leaves_every_declaration_decided_exactly_once() {
         assert_eq!(report.dead_lettered, 0, "{report:?}");
         at_kill
     });
-    assert!(at_kill < n, "the worker finished before it was killed ({at_kill} of {n})");
+    assert!(
+        at_kill < n,
+        "the worker finished before it was killed ({at_kill} of {n})"
+    );
     exactly_once(store.as_ref(), &batch, &v1);
 }
 
@@ -185,7 +206,9 @@ fn postgres_restarted_mid_stream_loses_nothing_and_decides_nothing_twice() {
     let _one = serial();
     let Some(url) = nats_url() else { return };
     if std::env::var("BORDERLINE_TEST_POSTGRES_CTL").is_err() {
-        eprintln!("skipped: BORDERLINE_TEST_POSTGRES_CTL is unset (source scripts/postgres.sh first)");
+        eprintln!(
+            "skipped: BORDERLINE_TEST_POSTGRES_CTL is unset (source scripts/postgres.sh first)"
+        );
         return;
     }
     let Some(db) = postgres_database("borderline_fault_pg") else {
@@ -201,8 +224,10 @@ fn postgres_restarted_mid_stream_loses_nothing_and_decides_nothing_twice() {
             .connect(postgres::NoTls)
             .expect("connect");
         let name = db.rsplit('/').next().expect("database name");
-        c.batch_execute(&format!("ALTER DATABASE {name} SET synchronous_commit = on"))
-            .expect("synchronous commits");
+        c.batch_execute(&format!(
+            "ALTER DATABASE {name} SET synchronous_commit = on"
+        ))
+        .expect("synchronous commits");
     }
     let setup = postgres_store(&db);
     let (v1, _) = two_models(setup.as_ref());

@@ -160,7 +160,11 @@ pub fn exactly_once(store: &dyn GovernanceStore, declarations: &[Declaration], v
         let key = (d.declaration_id.to_string(), version.to_string());
         assert_eq!(seen.get(&key), Some(&1), "{} not decided", d.declaration_id);
     }
-    assert_eq!(seen.len(), declarations.len(), "decisions of unknown declarations");
+    assert_eq!(
+        seen.len(),
+        declarations.len(),
+        "decisions of unknown declarations"
+    );
     let mut tx = store.begin(false).expect("begin");
     for d in declarations {
         assert!(
@@ -172,10 +176,7 @@ pub fn exactly_once(store: &dyn GovernanceStore, declarations: &[Declaration], v
         );
     }
     drop(tx);
-    assert!(AuditLog::new(store)
-        .verify()
-        .expect("verify")
-        .is_intact());
+    assert!(AuditLog::new(store).verify().expect("verify").is_intact());
 }
 
 /// Messages stored on a stream.
