@@ -283,7 +283,7 @@ fn nats_server(port: u16, dir: &Path) -> Option<Child> {
         eprintln!("skipped: BORDERLINE_TEST_NATS_SERVER is unset (source scripts/nats.sh first)");
         return None;
     };
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
         .arg(dir)
         .stdout(Stdio::null())
@@ -296,6 +296,8 @@ fn nats_server(port: u16, dir: &Path) -> Option<Child> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("nats-server did not listen on {port} within 5 s");
 }
 
