@@ -1,6 +1,7 @@
 # Sourced by scripts/test.sh (or by hand: `source scripts/nats.sh; cargo test -p
 # borderline-worker`): starts a throwaway nats-server with JetStream for the stream tests and
-# exports BORDERLINE_TEST_NATS (nats://127.0.0.1:PORT).
+# exports BORDERLINE_TEST_NATS (nats://127.0.0.1:PORT) and BORDERLINE_TEST_NATS_SERVER (the
+# binary, for fault tests that start and kill a server of their own).
 #
 # - JetStream stores in a fresh temporary directory; the server listens on 127.0.0.1 only, on
 #   a free port.
@@ -73,6 +74,8 @@ borderline_nats_start() {
     done
     if kill -0 "$borderline_nats_pid" 2>/dev/null && ! borderline_nats_port_free "$port"; then
       export BORDERLINE_TEST_NATS="nats://127.0.0.1:$port"
+      # The binary, for the fault tests that run (and kill) a nats-server of their own.
+      export BORDERLINE_TEST_NATS_SERVER="$borderline_nats_bin"
       echo "nats.sh: nats-server (JetStream) on 127.0.0.1:$port in $borderline_nats_dir (BORDERLINE_TEST_NATS set)" >&2
       return 0
     fi

@@ -2,6 +2,8 @@
 # borderline-store-postgres`): starts a throwaway PostgreSQL 15 cluster for the tests and
 # exports BORDERLINE_TEST_POSTGRES, a URL to an empty database on it.
 #
+# - Also exports BORDERLINE_TEST_POSTGRES_CTL, _DATA and _OWNER (pg_ctl, data directory, the
+#   user running the server) so that the stream fault tests can stop and restart it.
 # - The cluster lives in a fresh temporary directory (data, log and unix socket), listens on
 #   127.0.0.1 only, on a free port, with trust authentication for the test user `borderline`
 #   (nothing else can reach it) and durability switched off (it is thrown away).
@@ -91,14 +93,23 @@ borderline_pg_start() {
     >"$borderline_pg_dir/initdb.log" 2>&1 ||
     { cat "$borderline_pg_dir/initdb.log" >&2; borderline_pg_fail "initdb failed"; return 1; }
 
+  # The settings live in the cluster's configuration (the last line for a key wins), so that a
+  # plain `pg_ctl start` (the fault tests restart the server) brings the same server back.
+  {
+    echo "listen_addresses = '127.0.0.1'"
+    echo "unix_socket_directories = '$borderline_pg_dir'"
+    echo "fsync = off"
+    echo "synchronous_commit = off"
+    echo "full_page_writes = off"
+    echo "max_connections = 200"
+  } >>"$borderline_pg_dir/data/postgresql.conf"
   local attempt port started=""
   for attempt in 1 2 3 4 5 6 7 8; do
     port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     borderline_pg_port_free "$port" || continue
+    echo "port = $port" >>"$borderline_pg_dir/data/postgresql.conf"
     if borderline_pg_as_owner "$borderline_pg_bin/pg_ctl" -D "$borderline_pg_dir/data" \
-      -l "$borderline_pg_dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $borderline_pg_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-      start >/dev/null 2>&1; then
+      -l "$borderline_pg_dir/server.log" -w -t 60 start >/dev/null 2>&1; then
       started=yes
       break
     fi
@@ -111,6 +122,11 @@ borderline_pg_start() {
   "$borderline_pg_bin/createdb" -h 127.0.0.1 -p "$port" -U borderline borderline_test ||
     { borderline_pg_fail "createdb failed"; return 1; }
   export BORDERLINE_TEST_POSTGRES="postgresql://borderline@127.0.0.1:$port/borderline_test"
+  # For the fault tests, which stop and start this server: its pg_ctl, data directory and
+  # the system user that runs it (empty: the current user).
+  export BORDERLINE_TEST_POSTGRES_CTL="$borderline_pg_bin/pg_ctl"
+  export BORDERLINE_TEST_POSTGRES_DATA="$borderline_pg_dir/data"
+  export BORDERLINE_TEST_POSTGRES_OWNER="$borderline_pg_owner"
   echo "postgres.sh: PostgreSQL 15 on 127.0.0.1:$port in $borderline_pg_dir (BORDERLINE_TEST_POSTGRES set)" >&2
 }
 

@@ -7,6 +7,7 @@
 //! * without its `training` feature it links neither LightGBM nor SQLite nor clap: storage comes
 //!   in through the governance store traits, chosen by the caller.
 
+pub mod capacity;
 pub mod cases;
 pub mod decisions;
 pub mod declarations;

@@ -4,33 +4,37 @@
 //! A message is one declaration as a JSON object in the generic layout (field names as
 //! `borderline_ingest::Field::name`; [`encode_declaration`] writes it). [`decide_message`]
 //! parses it, scores it with the active model and records the decision once per
-//! (declaration id, model version) with its audit record, in one transaction
-//! (`borderline_governance::audit::record_decision_once`). It tells a *permanent* failure
+//! (declaration id, model version) with its audit record and its count in the office's
+//! capacity ledger, in one transaction (`borderline_governance::audit::record_decision_once_in`);
+//! [`decide_batch`] does the same for a batch in one transaction. It tells a *permanent* failure
 //! (the message can never be decided: [`Outcome::Rejected`], for the dead-letter subject) from
 //! a *transient* one (the store is unreachable: `Err`, retried by redelivery).
 
+use crate::capacity::{allot, count, window_of, QuotaPolicy};
 use crate::governance::select::ActiveModel;
-use crate::targeting::{score_one, Capacities, Reasons};
+use crate::targeting::{OneByOne, Reasons};
 use crate::{AppError, Result};
 use borderline_core::{Declaration, Lane, Reason};
-use borderline_governance::audit::{input_hash, record_decision_once, Decision, Recorded};
+use borderline_governance::audit::{input_hash, record_decision_once_in, Decision, Recorded};
+use borderline_governance::capacity::LaneUsage;
 use borderline_governance::registry::ModelState;
 use borderline_governance::selectivity::Basis;
 use borderline_governance::store::in_tx;
 use borderline_governance::{Actor, GovernanceStore};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// How a worker decides lanes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StreamPolicy {
-    /// Lane shares; the lane comes from the model's thresholds for these shares.
-    pub capacities: Capacities,
+    /// Lane capacities per office per day, consumed in the store's capacity ledger (see
+    /// [`crate::capacity`]).
+    pub quota: QuotaPolicy,
     /// Model reasons on each decision (`method: None` for none: the fastest).
     pub reasons: Reasons,
 }
 
-/// A decision as published on the results subject.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StreamDecision {
     pub declaration_id: String,
@@ -66,13 +70,6 @@ pub struct Rejection {
     pub reason: String,
 }
 
-fn reject(declaration_id: Option<String>, reason: impl Into<String>) -> Outcome {
-    Outcome::Rejected(Rejection {
-        declaration_id,
-        reason: reason.into(),
-    })
-}
-
 /// Parses one message into one declaration (generic layout, validated like any input).
 pub fn parse_message(bytes: &[u8]) -> std::result::Result<Declaration, Rejection> {
     let fail = |id: Option<String>, reason: String| Rejection {
@@ -104,9 +101,9 @@ pub fn encode_declaration(d: &Declaration) -> Result<Vec<u8>> {
     serde_json::to_vec(&value).map_err(|e| AppError::Invalid(e.to_string()))
 }
 
-/// Decides one message with `active`, as `by`, judging dates against `as_of`.
-/// `Err` only for failures worth retrying (the store); everything about the message itself is
-/// an [`Outcome`].
+/// Decides one message with `active`, as `by`, judging dates against `as_of` (also the
+/// capacity window). `Err` only for failures worth retrying (the store); everything about the
+/// message itself is an [`Outcome`].
 pub fn decide_message(
     store: &dyn GovernanceStore,
     by: &Actor,
@@ -115,54 +112,129 @@ pub fn decide_message(
     bytes: &[u8],
     as_of: NaiveDate,
 ) -> Result<Outcome> {
-    let d = match parse_message(bytes) {
-        Ok(d) => d,
-        Err(r) => return Ok(Outcome::Rejected(r)),
-    };
-    let id = d.declaration_id.to_string();
-    let one = score_one(&active.scorer, &d, policy.capacities, policy.reasons, as_of);
-    if !one.risk_score.is_finite() {
-        return Ok(reject(Some(id), "the model gave no finite score"));
+    let mut out = decide_batch(store, by, active, policy, &[bytes], as_of)?;
+    out.pop()
+        .ok_or_else(|| AppError::Invalid("a batch of one gave no outcome".into()))
+}
+
+/// A parsed and scored message, waiting for its lane.
+struct Scored {
+    d: Declaration,
+    probability: f64,
+    findings: Vec<Reason>,
+    hash: String,
+}
+
+/// Decides a batch of messages in **one** write transaction: every new decision's audit record,
+/// decision key and capacity count commit together or not at all, and the store's write lock
+/// is taken once for the batch. Outcomes are in message order. `Err` (nothing written) only for
+/// failures worth retrying; a message that can never be decided is an [`Outcome::Rejected`]
+/// and does not stop the others.
+pub fn decide_batch(
+    store: &dyn GovernanceStore,
+    by: &Actor,
+    active: &ActiveModel,
+    policy: StreamPolicy,
+    messages: &[&[u8]],
+    as_of: NaiveDate,
+) -> Result<Vec<Outcome>> {
+    let mut scoring = OneByOne::new(&active.scorer, as_of);
+    // Parse and score outside the transaction: the write lock is held only for the writes.
+    let scored: Vec<std::result::Result<Scored, Rejection>> = messages
+        .iter()
+        .map(|bytes| {
+            let d = parse_message(bytes)?;
+            let id = d.declaration_id.to_string();
+            let (probability, findings) = scoring.score(&d);
+            if !probability.is_finite() {
+                return Err(Rejection {
+                    declaration_id: Some(id),
+                    reason: "the model gave no finite score".into(),
+                });
+            }
+            let hash = input_hash(&d).map_err(|e| Rejection {
+                declaration_id: Some(id),
+                reason: format!("cannot hash the declaration: {e}"),
+            })?;
+            Ok(Scored {
+                d,
+                probability,
+                findings,
+                hash,
+            })
+        })
+        .collect();
+    if scored.iter().all(|s| s.is_err()) {
+        return Ok(scored
+            .into_iter()
+            .filter_map(|s| s.err().map(Outcome::Rejected))
+            .collect());
     }
     let model_version = active.entry.model.version.clone();
-    let hash = match input_hash(&d) {
-        Ok(h) => h,
-        Err(e) => {
-            return Ok(reject(
-                Some(id),
-                format!("cannot hash the declaration: {e}"),
-            ))
+    let window = window_of(as_of);
+    in_tx(store, true, |tx| {
+        let mut ledger: HashMap<String, LaneUsage> = HashMap::new();
+        let mut out = Vec::with_capacity(scored.len());
+        for s in scored {
+            let s = match s {
+                Ok(s) => s,
+                Err(r) => {
+                    out.push(Outcome::Rejected(r));
+                    continue;
+                }
+            };
+            let id = s.d.declaration_id.to_string();
+            if let Some(seq) = tx.decision_key(&id, &model_version)? {
+                out.push(Outcome::Duplicate(StreamDecision {
+                    declaration_id: id,
+                    model_version: model_version.clone(),
+                    audit_seq: seq,
+                    lane: None,
+                    risk_score: None,
+                    reasons: Vec::new(),
+                }));
+                continue;
+            }
+            let office = s.d.office.to_string();
+            let usage = match ledger.get_mut(&office) {
+                Some(u) => u,
+                None => {
+                    let u = tx.lane_usage(&office, &window)?.unwrap_or_default();
+                    ledger.entry(office.clone()).or_insert(u)
+                }
+            };
+            let lane = allot(&active.scorer, s.probability, usage, &policy.quota);
+            let (lane, reasons) = scoring.finish(&s.d, lane, s.findings, policy.reasons);
+            count(usage, lane);
+            let decision = Decision {
+                declaration_id: id.clone(),
+                input_hash: s.hash,
+                model_version: model_version.clone(),
+                rules_version: "none".into(),
+                score: s.probability,
+                lane,
+                basis: Basis::Score,
+                why: "stream: score threshold of the active model under the office's capacity"
+                    .into(),
+                reasons: reasons.clone(),
+                subject: Some(borderline_governance::audit::DecisionSubject::of(&s.d)),
+            };
+            let seq = match record_decision_once_in(tx, by, &decision)? {
+                Recorded::New(seq) | Recorded::Already(seq) => seq,
+            };
+            out.push(Outcome::Decided(StreamDecision {
+                declaration_id: id,
+                model_version: model_version.clone(),
+                audit_seq: seq,
+                lane: Some(lane),
+                risk_score: Some(s.probability),
+                reasons,
+            }));
         }
-    };
-    let decision = Decision {
-        declaration_id: id.clone(),
-        input_hash: hash,
-        model_version: model_version.clone(),
-        rules_version: "none".into(),
-        score: one.risk_score,
-        lane: one.lane,
-        basis: Basis::Score,
-        why: "stream: score threshold of the active model".into(),
-        reasons: one.reasons.clone(),
-        subject: Some(borderline_governance::audit::DecisionSubject::of(&d)),
-    };
-    Ok(match record_decision_once(store, by, &decision)? {
-        Recorded::New(seq) => Outcome::Decided(StreamDecision {
-            declaration_id: id,
-            model_version,
-            audit_seq: seq,
-            lane: Some(one.lane),
-            risk_score: Some(one.risk_score),
-            reasons: one.reasons,
-        }),
-        Recorded::Already(seq) => Outcome::Duplicate(StreamDecision {
-            declaration_id: id,
-            model_version,
-            audit_seq: seq,
-            lane: None,
-            risk_score: None,
-            reasons: Vec::new(),
-        }),
+        for (office, usage) in &ledger {
+            tx.put_lane_usage(office, &window, usage)?;
+        }
+        Ok::<_, AppError>(out)
     })
 }
 

@@ -331,6 +331,46 @@ pub fn score_one<'a>(
     Decided::new(d, None, p, lane, why)
 }
 
+/// [`score_one`] in two steps for a caller that picks the lane itself in between (the stream
+/// workers, under the capacity quotas): [`OneByOne::score`] gives the probability and the
+/// data-quality findings, [`OneByOne::finish`] the final lane and reasons for a chosen lane.
+pub(crate) struct OneByOne<'s> {
+    scorer: &'s Scorer,
+    findings: DataFindings,
+    x: Vec<f32>,
+}
+
+impl<'s> OneByOne<'s> {
+    pub(crate) fn new(scorer: &'s Scorer, as_of: NaiveDate) -> Self {
+        OneByOne {
+            scorer,
+            findings: DataFindings::new(scorer, as_of),
+            x: vec![0.0; scorer.num_features()],
+        }
+    }
+
+    /// The probability of `d` and its data-quality findings.
+    pub(crate) fn score(&mut self, d: &Declaration) -> (f64, Vec<Reason>) {
+        let p = self.scorer.score(d, &mut self.x).probability;
+        (p, self.findings.check(d))
+    }
+
+    /// The data-quality floor on `lane`, then the model reasons for the final lane followed by
+    /// the findings.
+    pub(crate) fn finish(
+        &mut self,
+        d: &Declaration,
+        lane: Lane,
+        findings: Vec<Reason>,
+        reasons: Reasons,
+    ) -> (Lane, Vec<Reason>) {
+        let lane = DataQualityPolicy::default().apply(lane, &findings);
+        let mut why = reasons_for(self.scorer, d, lane, reasons, &mut self.x);
+        why.extend(findings);
+        (lane, why)
+    }
+}
+
 /// Scores a file as a stream in bounded memory: declarations are scored in blocks and handed to
 /// `emit` in input order, lanes from the model's score thresholds, data-quality reasons as of
 /// `as_of` as in [`score_one`]. Returns the accounting.

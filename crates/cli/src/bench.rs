@@ -24,6 +24,22 @@ pub enum BenchCommand {
     /// response time of queue pages (filters, a deep page) beside the start page as baseline,
     /// over HTTP on loopback against the server in this process.
     Queue(BenchQueue),
+    /// The audit chain under concurrent writers: records appended per second by WRITERS
+    /// processes' worth of stores (each its own connection pool) at once, BATCH records per
+    /// transaction, against the same with one writer.
+    Audit {
+        /// The store (a SQLite file or a postgres:// URL); records are appended to it.
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 4)]
+        writers: usize,
+        /// Records per writer.
+        #[arg(long, default_value_t = 2000)]
+        records: usize,
+        /// Records per transaction.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+    },
 }
 
 #[derive(Args)]
@@ -99,6 +115,76 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
                 b.with_reasons_for_15_percent(b.exact_reasons)
             );
         }
+        BenchCommand::Audit {
+            db,
+            writers,
+            records,
+            batch,
+        } => {
+            let one = audit_appends(&db, 1, records, batch)?;
+            let many = audit_appends(&db, writers, records, batch)?;
+            println!(
+                "audit chain, {batch} records per transaction: 1 writer {one:.0} records/s; {writers} writers at once {many:.0} records/s (ratio {:.2})",
+                many / one.max(1e-9)
+            );
+            let store = crate::store::open(Some(&db), true)?;
+            let verified = borderline_governance::AuditLog::new(&store).verify()?;
+            println!("chain after the run: {verified}");
+        }
     }
     Ok(())
+}
+
+/// Records per second appended by `writers` threads, each with a store of its own.
+fn audit_appends(
+    db: &std::path::Path,
+    writers: usize,
+    records: usize,
+    batch: usize,
+) -> Result<f64> {
+    use borderline_governance::audit::{AuditEvent, GovernanceAction};
+    let writers = writers.max(1);
+    let batch = batch.max(1);
+    let stores = (0..writers)
+        .map(|_| crate::store::open(Some(db), false))
+        .collect::<Result<Vec<_>>>()?;
+    let start = std::sync::Barrier::new(writers + 1);
+    let began = std::thread::scope(|s| -> Result<std::time::Instant> {
+        let handles: Vec<_> = stores
+            .iter()
+            .enumerate()
+            .map(|(w, store)| {
+                let start = &start;
+                s.spawn(move || -> Result<()> {
+                    let who = borderline_governance::Actor::new(&format!("bench.{w}"))?;
+                    let log = borderline_governance::AuditLog::new(store);
+                    let events: Vec<AuditEvent> = (0..batch)
+                        .map(|i| {
+                            AuditEvent::Governance(GovernanceAction {
+                                action: "bench.append".into(),
+                                subject: format!("bench/{w}/{i}"),
+                                detail: serde_json::json!({"lane": "green"}),
+                            })
+                        })
+                        .collect();
+                    start.wait();
+                    let mut done = 0;
+                    while done < records {
+                        let k = batch.min(records - done);
+                        log.append_all(&who, &events[..k])?;
+                        done += k;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        start.wait();
+        let began = std::time::Instant::now();
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a writer panicked"))??;
+        }
+        Ok(began)
+    })?;
+    Ok((writers * records) as f64 / began.elapsed().as_secs_f64().max(1e-9))
 }

@@ -3,6 +3,7 @@
 
 use crate::accounts::StoreArgs;
 use anyhow::{Context, Result};
+use borderline_app::capacity::QuotaPolicy;
 use borderline_app::declarations::{self, Source};
 use borderline_app::stream::{encode_declaration, StreamPolicy};
 use borderline_app::targeting::{Capacities, Reasons};
@@ -42,8 +43,35 @@ pub enum Command {
         /// Column layout: korea-customs, generic, or a JSON profile file.
         #[arg(long, default_value = "korea-customs")]
         profile: String,
+        /// Publish at this many declarations per second (default: as fast as the stream takes them).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Wait for each declaration's decision on the decisions subject and print the time
+        /// from publication to decision (p50, p99, max) as JSON.
+        #[arg(long)]
+        latency: bool,
+        /// With --latency: give up waiting for decisions after this many seconds.
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
         #[command(flatten)]
         nats: NatsArgs,
+    },
+    /// Lane shares achieved per office and day against the capacities, with drift alarms.
+    Capacity {
+        /// First day (UTC, YYYY-MM-DD; default: today).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day (default: --from).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Red capacity in percent.
+        #[arg(long, default_value_t = 5.0)]
+        red: f64,
+        /// Yellow capacity in percent.
+        #[arg(long, default_value_t = 10.0)]
+        yellow: f64,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Decide declarations from the stream with the active approved model, once each per model
     /// version; run several (on several machines) against one store.
@@ -55,10 +83,11 @@ pub struct WorkerArgs {
     /// The worker's name in the audit log.
     #[arg(long, default_value = "worker")]
     pub id: String,
-    /// Red lane share in percent (lane from the model's thresholds).
+    /// Red capacity in percent of each office's declarations per day (the lane from the
+    /// model's out-of-sample thresholds, under a quota shared by every worker).
     #[arg(long, default_value_t = 5.0)]
     pub red: f64,
-    /// Yellow lane share in percent.
+    /// Yellow capacity in percent.
     #[arg(long, default_value_t = 10.0)]
     pub yellow: f64,
     /// Model reasons per red/yellow decision (0: none, the fastest).
@@ -91,6 +120,9 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Publish {
             file,
             profile,
+            rate,
+            latency,
+            wait,
             nats,
         } => {
             let profile = Profile::resolve(&profile)?;
@@ -102,15 +134,65 @@ pub fn run(cmd: Command) -> Result<()> {
                 .collect::<borderline_app::Result<Vec<_>>>()?;
             let url = nats.url();
             let topology = Topology::new(nats.prefix);
+            if latency {
+                let ids: Vec<String> = loaded
+                    .declarations
+                    .iter()
+                    .map(|d| d.declaration_id.to_string())
+                    .collect();
+                let report = runtime()?.block_on(async {
+                    let (client, js) = borderline_worker::connect(&url, &topology).await?;
+                    borderline_worker::publish_timed(
+                        &client,
+                        &js,
+                        &topology,
+                        ids.into_iter().zip(bodies).collect(),
+                        rate,
+                        Duration::from_secs(wait),
+                    )
+                    .await
+                })?;
+                println!("{}", serde_json::to_string(&report)?);
+                return Ok(());
+            }
+            let started = std::time::Instant::now();
             let n = runtime()?.block_on(async {
                 let (_client, js) = borderline_worker::connect(&url, &topology).await?;
-                borderline_worker::publish(&js, &topology, bodies).await
+                match rate {
+                    Some(r) => borderline_worker::publish_paced(&js, &topology, bodies, r).await,
+                    None => borderline_worker::publish(&js, &topology, bodies).await,
+                }
             })?;
+            let secs = started.elapsed().as_secs_f64();
             eprintln!(
-                "published {n} declarations on {} ({} rows not accepted)",
+                "published {n} declarations on {} in {secs:.1} s ({:.0}/s; {} rows not accepted)",
                 topology.declarations_subject(),
+                n as f64 / secs.max(1e-9),
                 loaded.report.quarantined
             );
+        }
+        Command::Capacity {
+            from,
+            to,
+            red,
+            yellow,
+            store,
+        } => {
+            let store = store.open(true)?;
+            let from = from.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let policy = QuotaPolicy::new(Capacities {
+                red_percent: red,
+                yellow_percent: yellow,
+            });
+            let report =
+                borderline_app::capacity::report(&store, from, to.unwrap_or(from), &policy)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report.alarms > 0 {
+                eprintln!(
+                    "capacity drift: {} office-days off their capacities by more than {} pp",
+                    report.alarms, report.tolerance_pp
+                );
+            }
         }
         Command::Worker(a) => worker(a)?,
     }
@@ -129,10 +211,10 @@ fn worker(a: WorkerArgs) -> Result<()> {
     let mut config = WorkerConfig::new(Actor::new(&a.id)?);
     config.topology = Topology::new(a.nats.prefix);
     config.policy = StreamPolicy {
-        capacities: Capacities {
+        quota: QuotaPolicy::new(Capacities {
             red_percent: a.red,
             yellow_percent: a.yellow,
-        },
+        }),
         reasons: Reasons {
             method: (a.reasons > 0)
                 .then_some(Reasons::default().method)

@@ -460,13 +460,23 @@ pub fn record_decision_once(
     decision: &Decision,
 ) -> Result<Recorded, StoreError> {
     in_tx(store, true, |tx| {
-        if let Some(seq) = tx.decision_key(&decision.declaration_id, &decision.model_version)? {
-            return Ok(Recorded::Already(seq));
-        }
-        let seq = append_in(tx, actor, &AuditEvent::Decision(decision.clone()))?;
-        tx.insert_decision_key(&decision.declaration_id, &decision.model_version, seq)?;
-        Ok(Recorded::New(seq))
+        record_decision_once_in(tx, actor, decision)
     })
+}
+
+/// [`record_decision_once`] inside a write transaction the caller holds (a worker deciding a
+/// batch in one transaction).
+pub fn record_decision_once_in(
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
+    decision: &Decision,
+) -> Result<Recorded, StoreError> {
+    if let Some(seq) = tx.decision_key(&decision.declaration_id, &decision.model_version)? {
+        return Ok(Recorded::Already(seq));
+    }
+    let seq = append_in(tx, actor, &AuditEvent::Decision(decision.clone()))?;
+    tx.insert_decision_key(&decision.declaration_id, &decision.model_version, seq)?;
+    Ok(Recorded::New(seq))
 }
 
 /// SHA-256 of any serialisable input, as hex: the `input_hash` of a decision.

@@ -49,7 +49,7 @@ pub trait Tamper {
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 20] = [
+    let checks: [Check<S>; 21] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -105,6 +105,10 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
         (
             "a_case_is_worked_by_one_officer_at_a_time",
             case_worked_by_one_officer_at_a_time,
+        ),
+        (
+            "capacity_ledger_per_office_and_window",
+            capacity_ledger_per_office_and_window,
         ),
     ];
     for (name, check) in checks {
@@ -1101,4 +1105,53 @@ fn case_worked_by_one_officer_at_a_time<S: GovernanceStore + Tamper>(store: &S) 
     .collect();
     assert_eq!(trail, want);
     assert!(AuditLog::new(store).verify().expect("verify").is_intact());
+}
+
+fn capacity_ledger_per_office_and_window<S: GovernanceStore>(store: &S) {
+    use crate::capacity::{LaneUsage, UsageRow};
+    let usage = |decided, red, yellow| LaneUsage {
+        decided,
+        red,
+        yellow,
+    };
+    let mut tx = store.begin(true).expect("begin");
+    assert_eq!(tx.lane_usage("020", "2026-12-05").expect("read"), None);
+    tx.put_lane_usage("020", "2026-12-05", &usage(10, 1, 2))
+        .expect("insert");
+    tx.put_lane_usage("020", "2026-12-05", &usage(11, 1, 3))
+        .expect("update");
+    tx.put_lane_usage("010", "2026-12-05", &usage(4, 0, 0))
+        .expect("insert");
+    tx.put_lane_usage("010", "2026-12-06", &usage(1, 1, 0))
+        .expect("insert");
+    tx.commit().expect("commit");
+    // A transaction that is not committed leaves the counts as they were.
+    let mut tx = store.begin(true).expect("begin");
+    tx.put_lane_usage("020", "2026-12-05", &usage(99, 9, 9))
+        .expect("update");
+    drop(tx);
+    let mut tx = store.begin(false).expect("begin");
+    assert_eq!(
+        tx.lane_usage("020", "2026-12-05").expect("read"),
+        Some(usage(11, 1, 3))
+    );
+    let rows = tx.lane_usages("2026-12-05", "2026-12-05").expect("rows");
+    let row = |office: &str, window: &str, u| UsageRow {
+        office: office.into(),
+        window: window.into(),
+        usage: u,
+    };
+    assert_eq!(
+        rows,
+        vec![
+            row("010", "2026-12-05", usage(4, 0, 0)),
+            row("020", "2026-12-05", usage(11, 1, 3)),
+        ]
+    );
+    assert_eq!(
+        tx.lane_usages("2026-12-01", "2026-12-31")
+            .expect("rows")
+            .len(),
+        3
+    );
 }

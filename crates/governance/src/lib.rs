@@ -19,6 +19,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod capacity;
 pub mod cases;
 pub mod checkpoint;
 #[cfg(feature = "contract")]

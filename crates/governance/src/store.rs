@@ -8,6 +8,7 @@
 //! transaction, and must pass [`crate::contract`] (feature `contract`).
 
 use crate::audit::AuditRecord;
+use crate::capacity::{LaneUsage, UsageRow};
 use crate::cases::{CaseRecord, IndexedDecision, QueueHit, QueueQuery};
 use crate::feedback::{FeedbackRecord, Outcome};
 use crate::identity::{Account, ApiToken};
@@ -176,10 +177,38 @@ pub trait StoreTx {
         let _ = input_hash;
         Err(no_cases())
     }
+    // The capacity ledger (see `crate::capacity`): per office and window, the decisions and
+    // how many went red and yellow. Read and written in the deciding write transaction. A
+    // store without it refuses.
+    /// The counts of `office` in `window`, if it decided anything there.
+    fn lane_usage(&mut self, office: &str, window: &str) -> Result<Option<LaneUsage>, StoreError> {
+        let _ = (office, window);
+        Err(no_capacity_ledger())
+    }
+    /// Sets the counts of `office` in `window` (inserting the row when missing).
+    fn put_lane_usage(
+        &mut self,
+        office: &str,
+        window: &str,
+        usage: &LaneUsage,
+    ) -> Result<(), StoreError> {
+        let _ = (office, window, usage);
+        Err(no_capacity_ledger())
+    }
+    /// Every row whose window is in `from..=to` (windows compare as text: ISO days), ordered
+    /// by window then office.
+    fn lane_usages(&mut self, from: &str, to: &str) -> Result<Vec<UsageRow>, StoreError> {
+        let _ = (from, to);
+        Err(no_capacity_ledger())
+    }
 }
 
 fn no_cases() -> StoreError {
     StoreError::Backend("this governance store keeps no decision index or cases".into())
+}
+
+fn no_capacity_ledger() -> StoreError {
+    StoreError::Backend("this governance store keeps no capacity ledger".into())
 }
 
 fn no_decision_keys() -> StoreError {

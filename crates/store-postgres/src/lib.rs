@@ -23,6 +23,7 @@
 //! callers (a service, a worker) call the store inside `tokio::task::spawn_blocking`.
 
 use borderline_governance::audit::AuditRecord;
+use borderline_governance::capacity::{LaneUsage, UsageRow};
 use borderline_governance::cases::{
     prefix_upper_bound, CaseRecord, CaseState, IndexedDecision, QueueHit, QueueQuery,
 };
@@ -861,6 +862,32 @@ impl StoreTx for PgTx {
         Ok(())
     }
 
+    fn lane_usage(&mut self, office: &str, window: &str) -> Result<Option<LaneUsage>, StoreError> {
+        self.query_opt(
+            "SELECT decided, red, yellow FROM lane_usage WHERE office = $1 AND window_id = $2",
+            &[&office, &window],
+        )?
+        .map(|r| usage_row(&r, 0))
+        .transpose()
+    }
+
+    fn put_lane_usage(
+        &mut self,
+        office: &str,
+        window: &str,
+        usage: &LaneUsage,
+    ) -> Result<(), StoreError> {
+        let decided = to_i64(usage.decided, "lane count")?;
+        let red = to_i64(usage.red, "lane count")?;
+        let yellow = to_i64(usage.yellow, "lane count")?;
+        self.execute(
+            "INSERT INTO lane_usage (office, window_id, decided, red, yellow) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (window_id, office) DO UPDATE SET decided = EXCLUDED.decided, red = EXCLUDED.red, yellow = EXCLUDED.yellow",
+            &[&office, &window, &decided, &red, &yellow],
+        )?;
+        Ok(())
+    }
+
     fn scored_input(&mut self, input_hash: &str) -> Result<Option<String>, StoreError> {
         self.query_opt(
             "SELECT body FROM scored_inputs WHERE input_hash = $1",
@@ -881,4 +908,32 @@ impl StoreTx for PgTx {
         )?;
         Ok(())
     }
+
+    fn lane_usages(&mut self, from: &str, to: &str) -> Result<Vec<UsageRow>, StoreError> {
+        self.query(
+            "SELECT decided, red, yellow, office, window_id FROM lane_usage
+             WHERE window_id >= $1 AND window_id <= $2 ORDER BY window_id, office",
+            &[&from, &to],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(UsageRow {
+                usage: usage_row(r, 0)?,
+                office: r.try_get(3).map_err(backend)?,
+                window: r.try_get(4).map_err(backend)?,
+            })
+        })
+        .collect()
+    }
+}
+
+fn usage_row(r: &Row, first: usize) -> Result<LaneUsage, StoreError> {
+    let n = |i: usize| -> Result<u64, StoreError> {
+        to_u64(r.try_get(first + i).map_err(backend)?, "lane count")
+    };
+    Ok(LaneUsage {
+        decided: n(0)?,
+        red: n(1)?,
+        yellow: n(2)?,
+    })
 }

@@ -189,6 +189,19 @@ CREATE TABLE scored_inputs (
 CREATE TRIGGER scored_inputs_no_update BEFORE UPDATE ON scored_inputs
     FOR EACH ROW EXECUTE FUNCTION borderline_refuse('scored inputs are stored by content hash and never changed');
 "#,
+    // 5: the capacity ledger of the stream workers: decisions by lane per office and window
+    // (a running count of decision records, updated in the deciding transaction; SQLite's
+    // migration 6). Text compares byte-wise (COLLATE "C") so windows order as ISO days.
+    r#"
+CREATE TABLE lane_usage (
+    office    TEXT COLLATE "C" NOT NULL,
+    window_id TEXT COLLATE "C" NOT NULL,
+    decided   BIGINT NOT NULL CHECK (decided >= 0),
+    red       BIGINT NOT NULL CHECK (red >= 0),
+    yellow    BIGINT NOT NULL CHECK (yellow >= 0),
+    PRIMARY KEY (window_id, office)
+);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -284,3 +284,56 @@ fn a_second_writer_waits_and_then_appends_after_the_first() {
     assert_eq!(order, ["ana", "bob"]);
     assert_eq!(intact_records(&first), 2);
 }
+
+#[test]
+fn sixteen_writers_at_once_keep_one_verifiable_chain_in_each_writers_order() {
+    // The audit chain under many writers (issue 13 item 4): each writer is a process of its
+    // own (a store with its own pool), appending one record per transaction and then batches
+    // of ten in one transaction, all at once. The write lock orders them into one chain.
+    let Some(db) = TestDb::create() else { return };
+    const WRITERS: usize = 16;
+    const SINGLE: usize = 20;
+    const BATCHES: usize = 4;
+    const BATCH: usize = 10;
+    let start = Barrier::new(WRITERS);
+    std::thread::scope(|s| {
+        for w in 0..WRITERS {
+            let (db, start) = (&db, &start);
+            s.spawn(move || {
+                let store = db.open();
+                let log = AuditLog::new(&store);
+                let who = actor(&format!("worker.{w:02}"));
+                start.wait();
+                for i in 0..SINGLE {
+                    log.append(&who, &event(format!("w{w:02}/{i:03}")))
+                        .expect("append");
+                }
+                for b in 0..BATCHES {
+                    let events: Vec<AuditEvent> = (0..BATCH)
+                        .map(|j| event(format!("w{w:02}/{:03}", SINGLE + b * BATCH + j)))
+                        .collect();
+                    let seqs = log.append_all(&who, &events).expect("append a batch");
+                    // A batch is one transaction: contiguous in the chain.
+                    assert!(seqs.windows(2).all(|p| p[1] == p[0] + 1), "{seqs:?}");
+                }
+            });
+        }
+    });
+    let store = db.open();
+    let each = SINGLE + BATCHES * BATCH;
+    assert_eq!(intact_records(&store), (WRITERS * each) as u64);
+    let records = AuditLog::new(&store).records().expect("records");
+    // Every writer's records are all there, once each, in the order it wrote them.
+    let mut by_writer: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &records {
+        if let Ok(AuditEvent::Governance(g)) = r.event() {
+            by_writer.entry(r.user.clone()).or_default().push(g.subject);
+        }
+    }
+    assert_eq!(by_writer.len(), WRITERS);
+    for (w, subjects) in by_writer {
+        let n = w.trim_start_matches("worker.");
+        let wanted: Vec<String> = (0..each).map(|i| format!("w{n}/{i:03}")).collect();
+        assert_eq!(subjects, wanted, "{w}'s records out of order or missing");
+    }
+}

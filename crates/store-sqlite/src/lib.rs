@@ -9,6 +9,7 @@
 //! too (someone with the file can still drop a trigger; the hash chain is what detects that).
 
 use borderline_governance::audit::{AuditRecord, Decision};
+use borderline_governance::capacity::{LaneUsage, UsageRow};
 use borderline_governance::cases::{
     prefix_upper_bound, CaseRecord, CaseState, IndexedDecision, QueueHit, QueueQuery,
 };
@@ -173,6 +174,18 @@ CREATE TABLE IF NOT EXISTS scored_inputs (
 );
 CREATE TRIGGER IF NOT EXISTS scored_inputs_no_update BEFORE UPDATE ON scored_inputs
 BEGIN SELECT RAISE(ABORT, 'scored inputs are stored by content hash and never changed'); END;
+"#,
+    // 6: the capacity ledger of the stream workers: decisions by lane per office and window
+    // (a running count of decision records, updated in the deciding transaction).
+    r#"
+CREATE TABLE IF NOT EXISTS lane_usage (
+    office  TEXT NOT NULL,
+    window_id TEXT NOT NULL,
+    decided INTEGER NOT NULL CHECK (decided >= 0),
+    red     INTEGER NOT NULL CHECK (red >= 0),
+    yellow  INTEGER NOT NULL CHECK (yellow >= 0),
+    PRIMARY KEY (window_id, office)
+);
 "#,
 ];
 
@@ -1040,6 +1053,83 @@ impl StoreTx for SqliteTx<'_> {
             .map_err(backend)?;
         Ok(())
     }
+
+    fn lane_usage(&mut self, office: &str, window: &str) -> Result<Option<LaneUsage>, StoreError> {
+        let row: Option<(i64, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT decided, red, yellow FROM lane_usage WHERE office = ?1 AND window_id = ?2",
+                [office, window],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        row.map(usage_from).transpose()
+    }
+
+    fn put_lane_usage(
+        &mut self,
+        office: &str,
+        window: &str,
+        usage: &LaneUsage,
+    ) -> Result<(), StoreError> {
+        let [decided, red, yellow] = usage_to(usage)?;
+        self.conn
+            .execute(
+                "INSERT INTO lane_usage (office, window_id, decided, red, yellow) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (window_id, office) DO UPDATE SET decided = excluded.decided, red = excluded.red, yellow = excluded.yellow",
+                params![office, window, decided, red, yellow],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn lane_usages(&mut self, from: &str, to: &str) -> Result<Vec<UsageRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT office, window_id, decided, red, yellow FROM lane_usage
+                 WHERE window_id >= ?1 AND window_id <= ?2 ORDER BY window_id, office",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([from, to], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    (r.get(2)?, r.get(3)?, r.get(4)?),
+                ))
+            })
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (office, window, counts) = row.map_err(backend)?;
+            out.push(UsageRow {
+                office,
+                window,
+                usage: usage_from(counts)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn usage_from((decided, red, yellow): (i64, i64, i64)) -> Result<LaneUsage, StoreError> {
+    let n = |v: i64| {
+        u64::try_from(v).map_err(|_| StoreError::Backend(format!("negative lane count {v}")))
+    };
+    Ok(LaneUsage {
+        decided: n(decided)?,
+        red: n(red)?,
+        yellow: n(yellow)?,
+    })
+}
+
+fn usage_to(u: &LaneUsage) -> Result<[i64; 3], StoreError> {
+    let n = |v: u64| {
+        i64::try_from(v).map_err(|_| StoreError::Backend(format!("lane count {v} is out of range")))
+    };
+    Ok([n(u.decided)?, n(u.red)?, n(u.yellow)?])
 }
 
 const ACCOUNT_COLUMNS: &str = "canonical_id, id, display_name, roles, importer_ids, disabled, password_hash, created_at, created_by";

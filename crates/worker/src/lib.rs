@@ -11,13 +11,22 @@
 //!   record, in the same transaction; a redelivered or republished declaration is a
 //!   `Duplicate` (acknowledged, nothing written, announced on the decisions subject with the
 //!   earlier audit record). JetStream itself is at-least-once.
-//! * **Order of effects**: commit, then publish the decision (awaiting the stream's ack), then
-//!   acknowledge (awaiting the server's confirmation). A crash anywhere before the last step
-//!   redelivers the message after `ack_wait`, and the store key stops a second decision.
+//! * **A batch per transaction**: a worker decides the messages of one fetch in one write
+//!   transaction (`borderline_app::stream::decide_batch`: decision keys, audit records and the
+//!   capacity ledger), so the store's write lock is taken once per batch, not per message.
+//! * **Order of effects**: commit, then publish every result (awaiting the stream's acks), then
+//!   acknowledge (awaiting the server's confirmations). A crash anywhere before the last step
+//!   redelivers the messages after `ack_wait`, and the store keys stop a second decision.
 //! * **Failures**: a message that can never be decided (not JSON, not a declaration, no
 //!   finite score) goes to the dead-letter subject at once with its reason (retrying cannot
-//!   change a deterministic refusal); a store failure is retried by redelivery with a delay, and
-//!   after `max_attempts` deliveries goes to the dead-letter subject with the last error.
+//!   change a deterministic refusal). When a batch fails on the store, the worker asks the store
+//!   whether it answers: if not (an outage) every message goes back and the worker backs off;
+//!   if it does, the batch is decided one message at a time, and a message that keeps failing
+//!   is dead-lettered with the last error after `max_attempts` deliveries. The consumer has no
+//!   server-side delivery bound, so an outage never drops a message.
+//! * **Outages**: NATS or store unreachable -> back off (100 ms doubling to 5 s) and resume;
+//!   the NATS client reconnects by itself and the store's pool reconnects at checkout. Every
+//!   wait on NATS is bounded, so a server that vanishes mid-fetch cannot hang a worker.
 //! * **Model activation**: before each batch the worker asks the registry for the active
 //!   version (one read transaction) and reloads the model when it changed: an activation
 //!   reaches every worker within one batch, without a restart.
@@ -47,6 +56,8 @@ pub enum WorkerError {
     Join(#[from] tokio::task::JoinError),
     #[error("cannot encode a record: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("the store is unreachable: {0}")]
+    Store(String),
 }
 
 fn nats(e: impl std::fmt::Display) -> WorkerError {
@@ -177,6 +188,144 @@ pub async fn publish(
     Ok(n)
 }
 
+/// [`publish`] at a steady `per_second` (each publication waits for its slot; stream
+/// acknowledgements are awaited in windows as in [`publish`]).
+pub async fn publish_paced(
+    js: &jetstream::Context,
+    topology: &Topology,
+    bodies: impl IntoIterator<Item = Vec<u8>>,
+    per_second: f64,
+) -> Result<u64, WorkerError> {
+    let subject = topology.declarations_subject();
+    let interval = Duration::from_secs_f64(1.0 / per_second.max(1e-3));
+    let start = tokio::time::Instant::now();
+    let mut pending = std::collections::VecDeque::new();
+    let mut n = 0u64;
+    for body in bodies {
+        tokio::time::sleep_until(start + interval.mul_f64(n as f64)).await;
+        pending.push_back(
+            js.publish(subject.clone(), body.into())
+                .await
+                .map_err(nats)?,
+        );
+        n += 1;
+        if pending.len() >= 1024 {
+            if let Some(ack) = pending.pop_front() {
+                ack.await.map_err(nats)?;
+            }
+        }
+    }
+    for ack in pending {
+        ack.await.map_err(nats)?;
+    }
+    Ok(n)
+}
+
+/// Time from publication to decision, as measured by [`publish_timed`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LatencyReport {
+    pub published: u64,
+    /// Declarations whose decision (or duplicate notice) arrived in time.
+    pub decided: u64,
+    /// Publication rate achieved, per second.
+    pub publish_rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+/// Publishes `(declaration id, body)` pairs (at `per_second` when given) while listening on
+/// the decisions subject, and measures for each declaration the time from just before its
+/// publication to the arrival of its decision (published by a worker after its commit). Waits
+/// at most `wait` after the last publication.
+pub async fn publish_timed(
+    client: &async_nats::Client,
+    js: &jetstream::Context,
+    topology: &Topology,
+    messages: Vec<(String, Vec<u8>)>,
+    per_second: Option<f64>,
+    wait: Duration,
+) -> Result<LatencyReport, WorkerError> {
+    use std::collections::HashMap;
+    use std::time::Instant;
+    let mut decisions = client
+        .subscribe(topology.decisions_subject())
+        .await
+        .map_err(nats)?;
+    let total = messages.len();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
+    // Arrivals are stamped as they come, on their own task.
+    let listener = tokio::spawn(async move {
+        let mut arrived: HashMap<String, Instant> = HashMap::with_capacity(total);
+        while arrived.len() < total {
+            let Some(m) = decisions.next().await else {
+                break;
+            };
+            let at = Instant::now();
+            if let Ok(d) = serde_json::from_slice::<app_stream::StreamDecision>(&m.payload) {
+                arrived.entry(d.declaration_id).or_insert(at);
+            }
+        }
+        arrived
+    });
+    let subject = topology.declarations_subject();
+    let interval = per_second.map(|r| Duration::from_secs_f64(1.0 / r.max(1e-3)));
+    let start = tokio::time::Instant::now();
+    let mut pending = std::collections::VecDeque::new();
+    for (i, (id, body)) in messages.into_iter().enumerate() {
+        if let Some(step) = interval {
+            tokio::time::sleep_until(start + step.mul_f64(i as f64)).await;
+        }
+        let _ = tx.send((id, Instant::now()));
+        pending.push_back(
+            js.publish(subject.clone(), body.into())
+                .await
+                .map_err(nats)?,
+        );
+        if pending.len() >= 1024 {
+            if let Some(ack) = pending.pop_front() {
+                ack.await.map_err(nats)?;
+            }
+        }
+    }
+    for ack in pending {
+        ack.await.map_err(nats)?;
+    }
+    let publish_secs = start.elapsed().as_secs_f64();
+    drop(tx);
+    let mut sent: HashMap<String, Instant> = HashMap::with_capacity(total);
+    while let Some((id, at)) = rx.recv().await {
+        sent.insert(id, at);
+    }
+    let arrived = match tokio::time::timeout(wait, listener).await {
+        Ok(joined) => joined?,
+        Err(_) => return Err(nats(format!("not every decision arrived within {wait:?}"))),
+    };
+    let mut ms: Vec<f64> = arrived
+        .iter()
+        .filter_map(|(id, at)| {
+            sent.get(id)
+                .map(|s| at.saturating_duration_since(*s).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        if ms.is_empty() {
+            f64::NAN
+        } else {
+            ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1]
+        }
+    };
+    Ok(LatencyReport {
+        published: total as u64,
+        decided: ms.len() as u64,
+        publish_rate: total as f64 / publish_secs.max(1e-9),
+        p50_ms: q(0.50),
+        p99_ms: q(0.99),
+        max_ms: ms.last().copied().unwrap_or(f64::NAN),
+    })
+}
+
 /// How a worker runs.
 #[derive(Clone)]
 pub struct WorkerConfig {
@@ -217,8 +366,14 @@ pub struct WorkerReport {
     pub dead_lettered: u64,
     /// Deliveries handed back for a retry after a store failure.
     pub retried: u64,
+    /// Pauses after the store or NATS failed.
+    pub backoffs: u64,
     /// Model versions used, in order of first use.
     pub model_versions: Vec<String>,
+    /// When the first message arrived and the last batch was acknowledged (Unix ms), for
+    /// throughput across workers.
+    pub first_message_ms: Option<i64>,
+    pub last_ack_ms: Option<i64>,
 }
 
 /// The shared durable pull consumer (created by the first worker, joined by the others).
@@ -238,9 +393,10 @@ pub async fn shared_consumer(
                 durable_name: Some(name.clone()),
                 ack_policy: consumer::AckPolicy::Explicit,
                 ack_wait: config.ack_wait,
-                // The worker gives up itself after `max_attempts` (to dead-letter with the
-                // reason); the server's bound is a backstop.
-                max_deliver: config.max_attempts.saturating_add(1),
+                // No server-side bound: the worker dead-letters a message itself after
+                // `max_attempts` failures on a store that answers (with the reason), and an
+                // outage must never make the server drop a message.
+                max_deliver: -1,
                 ..Default::default()
             },
         )
@@ -250,6 +406,11 @@ pub async fn shared_consumer(
 
 /// Runs one worker until `stop` is set (checked between batches) or, with `idle_exit`, until
 /// no message came for that long. Returns what it did.
+///
+/// It outlives its services: when the store or the NATS server is unreachable it backs off
+/// (100 ms doubling to 5 s), leaves the messages in hand to be redelivered, and resumes when
+/// they are back (the NATS client reconnects by itself; the store's pool reconnects on the next
+/// checkout). Only a failure to connect at start is returned.
 pub async fn run_worker(
     url: &str,
     store: Arc<dyn GovernanceStore>,
@@ -261,6 +422,7 @@ pub async fn run_worker(
     let mut report = WorkerReport::default();
     let mut active: Option<ActiveModel> = None;
     let mut idle_since = tokio::time::Instant::now();
+    let mut backoff = Backoff::default();
     while !stop.load(Ordering::Relaxed) {
         // Between batches: the registry's active model (an activation reaches us here).
         let s = store.clone();
@@ -273,37 +435,54 @@ pub async fn run_worker(
         {
             Ok(a) => Some(a),
             Err(e) => {
-                // No active model (or the store is down): leave the messages on the stream.
+                // No active model, or the store is down: leave the messages on the stream.
                 tracing::warn!("no model to decide with: {e}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                report.backoffs += 1;
+                tokio::time::sleep(backoff.next()).await;
                 if idle_done(&config, idle_since) {
                     break;
                 }
                 continue;
             }
         };
-        let model = active.clone().ok_or_else(|| nats("no model"))?;
+        let Some(model) = active.clone() else {
+            continue;
+        };
         let version = &model.entry.model.version;
         if !report.model_versions.contains(version) {
             report.model_versions.push(version.clone());
         }
-        let mut batch = consumer
-            .fetch()
-            .max_messages(config.batch.max(1))
-            .expires(FETCH_WINDOW)
-            .messages()
-            .await
-            .map_err(nats)?;
-        let mut got = 0usize;
-        while let Some(msg) = batch.next().await {
-            let msg = msg.map_err(nats)?;
-            got += 1;
-            handle(&js, &store, &config, &model, &msg, &mut report).await?;
+        let messages = match fetch(&consumer, config.batch.max(1)).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("fetching from the stream failed, backing off: {e}");
+                report.backoffs += 1;
+                tokio::time::sleep(backoff.next()).await;
+                continue;
+            }
+        };
+        if messages.is_empty() {
+            if idle_done(&config, idle_since) {
+                break;
+            }
+            continue;
         }
-        if got > 0 {
-            idle_since = tokio::time::Instant::now();
-        } else if idle_done(&config, idle_since) {
-            break;
+        idle_since = tokio::time::Instant::now();
+        report
+            .first_message_ms
+            .get_or_insert_with(|| chrono::Utc::now().timestamp_millis());
+        match process(&js, &store, &config, &model, &messages, &mut report).await {
+            Ok(()) => {
+                backoff.reset();
+                report.last_ack_ms = Some(chrono::Utc::now().timestamp_millis());
+            }
+            Err(e) => {
+                // The store or NATS went away mid-batch: what was not acknowledged is
+                // redelivered, and the decision keys stop a second decision.
+                tracing::warn!("batch interrupted, backing off: {e}");
+                report.backoffs += 1;
+                tokio::time::sleep(backoff.next()).await;
+            }
         }
     }
     Ok(report)
@@ -313,78 +492,184 @@ fn idle_done(config: &WorkerConfig, since: tokio::time::Instant) -> bool {
     config.idle_exit.is_some_and(|d| since.elapsed() >= d)
 }
 
-async fn handle(
-    js: &jetstream::Context,
+/// Exponential back-off: 100 ms doubling to 5 s, reset by a batch that went through.
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    fn next(&mut self) -> Duration {
+        let d = Duration::from_millis(100u64 << self.failures.min(6)).min(Duration::from_secs(5));
+        self.failures = self.failures.saturating_add(1);
+        d
+    }
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+/// Up to `n` messages: those available now, else the first to arrive within [`FETCH_WINDOW`].
+/// Bounded in time even if the server vanishes mid-fetch.
+async fn fetch(
+    consumer: &consumer::Consumer<consumer::pull::Config>,
+    n: usize,
+) -> Result<Vec<jetstream::Message>, WorkerError> {
+    let guard = FETCH_WINDOW + Duration::from_secs(2);
+    let mut batch = tokio::time::timeout(
+        guard,
+        consumer
+            .fetch()
+            .max_messages(n)
+            .expires(FETCH_WINDOW)
+            .messages(),
+    )
+    .await
+    .map_err(|_| nats("no answer to a fetch"))?
+    .map_err(nats)?;
+    let mut out = Vec::new();
+    loop {
+        match tokio::time::timeout(guard, batch.next()).await {
+            Ok(Some(Ok(m))) => out.push(m),
+            Ok(Some(Err(e))) if out.is_empty() => return Err(nats(e)),
+            // What came before the error is ours to process; the rest is redelivered.
+            Ok(Some(Err(_))) | Ok(None) | Err(_) => break,
+        }
+    }
+    Ok(out)
+}
+
+/// What to do with one message of a batch.
+enum Step {
+    Done(Outcome),
+    /// A store failure on this message alone: hand it back for a later delivery.
+    Retry(String),
+}
+
+/// Decides `bodies` in one transaction, off the async runtime.
+async fn decide(
     store: &Arc<dyn GovernanceStore>,
     config: &WorkerConfig,
     model: &ActiveModel,
-    msg: &jetstream::Message,
-    report: &mut WorkerReport,
-) -> Result<(), WorkerError> {
-    let deliveries = msg.info().map(|i| i.delivered).unwrap_or(1);
+    bodies: Vec<Vec<u8>>,
+) -> Result<Result<Vec<Outcome>, String>, WorkerError> {
     let (s, m, by, policy) = (
         store.clone(),
         model.clone(),
         config.actor.clone(),
         config.policy,
     );
-    let body = msg.payload.to_vec();
-    let outcome = tokio::task::spawn_blocking(move || {
+    Ok(tokio::task::spawn_blocking(move || {
         let as_of = chrono::Utc::now().date_naive();
-        app_stream::decide_message(s.as_ref(), &by, &m, policy, &body, as_of)
+        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        app_stream::decide_batch(s.as_ref(), &by, &m, policy, &refs, as_of)
             .map_err(|e| e.to_string())
     })
-    .await?;
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) if deliveries < config.max_attempts => {
-            // Transient (the store): hand it back for a later delivery.
-            tracing::warn!("deciding failed (delivery {deliveries}), retrying: {e}");
-            report.retried += 1;
-            let delay = Duration::from_millis(200 * deliveries.clamp(1, 25) as u64);
-            msg.ack_with(AckKind::Nak(Some(delay)))
-                .await
-                .map_err(nats)?;
-            return Ok(());
-        }
-        Err(e) => Outcome::Rejected(Rejection {
-            declaration_id: None,
-            reason: format!("gave up after {deliveries} deliveries: {e}"),
-        }),
-    };
-    match outcome {
-        Outcome::Decided(d) => {
-            publish_json(js, config.topology.decisions_subject(), &d).await?;
-            report.decided += 1;
-        }
-        Outcome::Duplicate(d) => {
-            publish_json(js, config.topology.decisions_subject(), &d).await?;
-            report.duplicates += 1;
-        }
-        Outcome::Rejected(rejection) => {
-            let dead = DeadLetter {
-                rejection,
-                deliveries,
-                payload: String::from_utf8_lossy(&msg.payload).into_owned(),
-            };
-            publish_json(js, config.topology.dead_letter_subject(), &dead).await?;
-            report.dead_lettered += 1;
-        }
-    }
-    // Only now, after the commit and the publication: the message is done.
-    msg.double_ack().await.map_err(nats)?;
-    Ok(())
+    .await?)
 }
 
-async fn publish_json<T: serde::Serialize>(
+/// Whether the store answers (one read transaction).
+async fn store_answers(store: &Arc<dyn GovernanceStore>) -> bool {
+    let s = store.clone();
+    matches!(
+        tokio::task::spawn_blocking(move || app_stream::active_version(s.as_ref()).is_ok()).await,
+        Ok(true)
+    )
+}
+
+/// One batch: decide (one transaction), publish every result, then acknowledge. `Err` when the
+/// store is down or NATS failed: the caller backs off.
+async fn process(
     js: &jetstream::Context,
-    subject: String,
-    value: &T,
+    store: &Arc<dyn GovernanceStore>,
+    config: &WorkerConfig,
+    model: &ActiveModel,
+    messages: &[jetstream::Message],
+    report: &mut WorkerReport,
 ) -> Result<(), WorkerError> {
-    let body = serde_json::to_vec(value)?;
-    js.publish(subject, body.into())
-        .await
-        .map_err(nats)?
+    let bodies: Vec<Vec<u8>> = messages.iter().map(|m| m.payload.to_vec()).collect();
+    let steps: Vec<Step> = match decide(store, config, model, bodies.clone()).await? {
+        Ok(outcomes) => outcomes.into_iter().map(Step::Done).collect(),
+        Err(e) if !store_answers(store).await => {
+            // The store is down: every message goes back (after a delay), and nothing
+            // counts toward a message's attempts beyond its delivery count.
+            for m in messages {
+                let _ = m.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+            }
+            report.retried += messages.len() as u64;
+            return Err(WorkerError::Store(e));
+        }
+        Err(e) => {
+            // The store answers but the batch failed: one by one, so that one message the
+            // store refuses does not hold back the others.
+            tracing::warn!(
+                "a batch of {} failed, deciding one by one: {e}",
+                messages.len()
+            );
+            let mut steps = Vec::with_capacity(bodies.len());
+            for body in bodies {
+                steps.push(match decide(store, config, model, vec![body]).await? {
+                    Ok(mut o) => match o.pop() {
+                        Some(o) => Step::Done(o),
+                        None => Step::Retry("no outcome".into()),
+                    },
+                    Err(e) => Step::Retry(e),
+                });
+            }
+            steps
+        }
+    };
+    // Publish every result, then wait for the stream's acknowledgements together.
+    let mut pending = Vec::with_capacity(steps.len());
+    let mut done = Vec::with_capacity(steps.len());
+    for (msg, step) in messages.iter().zip(steps) {
+        let deliveries = msg.info().map(|i| i.delivered).unwrap_or(1);
+        let outcome = match step {
+            Step::Done(o) => o,
+            Step::Retry(e) if deliveries < config.max_attempts => {
+                tracing::warn!("deciding failed (delivery {deliveries}), retrying: {e}");
+                report.retried += 1;
+                let delay = Duration::from_millis(200 * deliveries.clamp(1, 25) as u64);
+                msg.ack_with(AckKind::Nak(Some(delay)))
+                    .await
+                    .map_err(nats)?;
+                continue;
+            }
+            Step::Retry(e) => Outcome::Rejected(Rejection {
+                declaration_id: None,
+                reason: format!("gave up after {deliveries} deliveries: {e}"),
+            }),
+        };
+        let (subject, body) = match outcome {
+            Outcome::Decided(d) => {
+                report.decided += 1;
+                (config.topology.decisions_subject(), serde_json::to_vec(&d)?)
+            }
+            Outcome::Duplicate(d) => {
+                report.duplicates += 1;
+                (config.topology.decisions_subject(), serde_json::to_vec(&d)?)
+            }
+            Outcome::Rejected(rejection) => {
+                report.dead_lettered += 1;
+                let dead = DeadLetter {
+                    rejection,
+                    deliveries,
+                    payload: String::from_utf8_lossy(&msg.payload).into_owned(),
+                };
+                (
+                    config.topology.dead_letter_subject(),
+                    serde_json::to_vec(&dead)?,
+                )
+            }
+        };
+        pending.push(js.publish(subject, body.into()).await.map_err(nats)?);
+        done.push(msg);
+    }
+    for ack in pending {
+        ack.await.map_err(nats)?;
+    }
+    // Only now, after the commit and the publications: the messages are done.
+    futures_util::future::try_join_all(done.iter().map(|m| m.double_ack()))
         .await
         .map_err(nats)?;
     Ok(())

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The declaration stream end to end (issue 13): generated declarations published on NATS
+# JetStream, then drained by 1 and by 2 `borderline worker` processes deciding into one
+# PostgreSQL store; then the time from publication to committed decision at a steady rate;
+# the red share against a 5% capacity; and the audit chain's cost under concurrent writers.
+#   bash scripts/bench-stream.sh                 # 1M declarations (the issue's benchmark)
+#   ROWS=100000 bash scripts/bench-stream.sh     # a smaller run
+# Services: the throwaway PostgreSQL 15 cluster and nats-server of the test script
+# (scripts/postgres.sh, scripts/nats.sh: loopback, temporary directories, PostgreSQL with
+# fsync and synchronous_commit off, JetStream on file storage). Release build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${ROWS:-1000000}
+RATE=${RATE:-1000}          # steady publication rate for the latency run, per second
+RATE_SECONDS=${RATE_SECONDS:-30}
+BATCH=${BATCH:-256}
+bash scripts/setup.sh
+cargo build --release -p borderline-cli
+BL=$PWD/target/release/borderline
+OUT=out/bench-stream; mkdir -p "$OUT"
+source scripts/postgres.sh
+source scripts/nats.sh
+export BORDERLINE_NATS=$BORDERLINE_TEST_NATS
+PG_BASE=${BORDERLINE_TEST_POSTGRES%/*}
+
+echo "== model: trained on the bundled split (out-of-sample lane thresholds from the validation period)"
+[ -f "$OUT/model.json.gz" ] ||
+  $BL train --train data/declarations/kcs_train.csv.gz --valid data/declarations/kcs_valid.csv.gz \
+    --model "$OUT/model.json.gz" >/dev/null
+echo "== $ROWS generated declarations"
+[ -f "$OUT/gen-$ROWS.csv" ] || $BL generate --rows "$ROWS" --output "$OUT/gen-$ROWS.csv"
+
+# A fresh database with the model registered, approved (four eyes) and active.
+fresh_db() {
+  local name=$1
+  psql -q "$BORDERLINE_TEST_POSTGRES" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >/dev/null
+  local db="$PG_BASE/$name" version
+  version=$($BL models register "$OUT/model.json.gz" --db "$db" --user analyst.ana --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+  $BL models approve "$version" --reason "benchmark" --db "$db" --user supervisor.bob >/dev/null
+  $BL models activate "$version" --db "$db" --user supervisor.bob >/dev/null
+  echo "$db"
+}
+
+# Drains PREFIX with N worker processes; prints declarations/s from the first message taken to
+# the last batch acknowledged, and each worker's peak RSS.
+drain() {
+  local n=$1 prefix=$2 db=$3 i
+  for i in $(seq 1 "$n"); do
+    /usr/bin/time -f "%M" -o "$OUT/rss-$prefix-$i" \
+      $BL worker --id "worker.$i" --prefix "$prefix" --db "$db" --batch "$BATCH" --idle-exit 3 \
+      >"$OUT/report-$prefix-$i.json" 2>"$OUT/log-$prefix-$i" &
+  done
+  wait
+  python3 - "$OUT" "$prefix" "$n" "$ROWS" <<'PY'
+import json, sys
+out, prefix, n, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+reports = [json.load(open(f"{out}/report-{prefix}-{i}.json")) for i in range(1, n + 1)]
+rss = [int(open(f"{out}/rss-{prefix}-{i}").read().split()[-1]) for i in range(1, n + 1)]
+decided = sum(r["decided"] for r in reports)
+dup = sum(r["duplicates"] for r in reports)
+dead = sum(r["dead_lettered"] for r in reports)
+secs = (max(r["last_ack_ms"] for r in reports) - min(r["first_message_ms"] for r in reports)) / 1000
+rate = decided / secs
+open(f"{out}/rate-{prefix}", "w").write(f"{rate}")
+print(f"{n} worker(s): {decided} decided ({dup} duplicates, {dead} dead-lettered) in {secs:.1f} s = {rate:.0f} declarations/s; peak RSS per worker {', '.join(f'{k/1024:.0f} MB' for k in rss)}")
+PY
+}
+
+for n in 1 2; do
+  echo "== published, then drained by $n worker(s)"
+  db=$(fresh_db "bench_stream_$n")
+  $BL publish "$OUT/gen-$ROWS.csv" --prefix "drain$n"
+  drain "$n" "drain$n" "$db"
+  $BL capacity --db "$db" --red 5 --yellow 10 |
+    python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"shares over the run: red {r[\"red_percent\"]:.2f}% (capacity 5%), yellow {r[\"yellow_percent\"]:.2f}% (capacity 10%) of {r[\"total\"][\"decided\"]}; {r[\"alarms\"]} office-days in drift alarm of {len(r[\"offices\"])}")'
+done
+python3 -c "import sys; a=float(open('$OUT/rate-drain1').read()); b=float(open('$OUT/rate-drain2').read()); print(f'2/1 worker ratio: {b/a:.2f}')"
+
+echo "== steady $RATE declarations/s for $RATE_SECONDS s, one worker running: publication to committed decision"
+db=$(fresh_db bench_stream_latency)
+head -n $((RATE * RATE_SECONDS + 1)) "$OUT/gen-$ROWS.csv" >"$OUT/steady.csv"
+$BL worker --id worker.1 --prefix steady --db "$db" --batch "$BATCH" --idle-exit 5 >/dev/null 2>"$OUT/log-steady" &
+sleep 2
+$BL publish "$OUT/steady.csv" --prefix steady --rate "$RATE" --latency
+wait
+
+echo "== audit chain under concurrent writers (PostgreSQL; one write lock orders the chain)"
+for batch in 1 64; do
+  db=$(fresh_db "bench_audit_$batch")
+  $BL bench audit --db "$db" --writers 4 --records $((batch == 1 ? 500 : 4000)) --batch "$batch"
+done
