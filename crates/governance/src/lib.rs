@@ -8,6 +8,8 @@
 //!   approval, one active model, rollback;
 //! * [`monitor`]: population stability (PSI) and hit rates by lane, basis and rule per week;
 //! * [`feedback`]: officers' decisions and inspection outcomes;
+//! * [`rulebook`]: rule sets stored with their source, four-eyes approval, one active set, every
+//!   state change in the audit chain;
 //! * [`identity`]: local accounts, API tokens and the authorization matrix (`Permission`).
 //!
 //! State lives behind the store traits of [`store`] ([`GovernanceStore`]): the rules are written
@@ -27,6 +29,7 @@ pub use borderline_core::lane;
 pub mod monitor;
 pub mod registry;
 pub mod replay;
+pub mod rulebook;
 pub mod rules;
 pub mod selectivity;
 pub mod store;

@@ -11,6 +11,7 @@ use crate::audit::AuditRecord;
 use crate::feedback::{FeedbackRecord, Outcome};
 use crate::identity::{Account, ApiToken};
 use crate::registry::ModelEntry;
+use crate::rulebook::RuleSetEntry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -138,6 +139,32 @@ pub trait StoreTx {
         let _ = (declaration_id, model_version, audit_seq);
         Err(no_decision_keys())
     }
+
+    // Analyst rule sets (see `crate::rulebook`): the source text with its state. A store
+    // without them refuses.
+    /// The rule set of this version.
+    fn rule_set(&mut self, version: &str) -> Result<Option<RuleSetEntry>, StoreError> {
+        let _ = version;
+        Err(no_rule_sets())
+    }
+    /// Every rule set in upload order.
+    fn rule_sets(&mut self) -> Result<Vec<RuleSetEntry>, StoreError> {
+        Err(no_rule_sets())
+    }
+    /// Inserts a new rule set; a second one with the same version is refused.
+    fn insert_rule_set(&mut self, entry: &RuleSetEntry) -> Result<(), StoreError> {
+        let _ = entry;
+        Err(no_rule_sets())
+    }
+    /// Replaces the stored rule set of `entry.version` (its state and approval fields).
+    fn update_rule_set(&mut self, entry: &RuleSetEntry) -> Result<(), StoreError> {
+        let _ = entry;
+        Err(no_rule_sets())
+    }
+}
+
+fn no_rule_sets() -> StoreError {
+    StoreError::Backend("this governance store keeps no rule sets".into())
 }
 
 fn no_decision_keys() -> StoreError {
