@@ -204,6 +204,9 @@ pub fn tls_config(files: &TlsFiles) -> std::io::Result<Arc<tokio_rustls::rustls:
         return Err(bad(&files.cert, "no PEM certificate in the file".into()));
     }
     let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad(&files.key, e.to_string()))?;
+    // ring: pure Rust and assembly, no C toolchain (aws-lc-rs, which rustls now prefers for its
+    // post-quantum key exchange, needs CMake). Classical X25519/P-256 key exchange.
+    #[allow(deprecated)]
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
