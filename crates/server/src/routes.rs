@@ -73,7 +73,7 @@ pub struct DeclarationIn {
     #[schema(pattern = "^[0-9]{6,10}$")]
     pub hs_code: String,
     /// ISO 3166 alpha-2 or alpha-3.
-    #[schema(pattern = "^[A-Z]{2,3}$")]
+    #[schema(pattern = "^[A-Za-z]{2,3}$")]
     pub origin_country: String,
     #[schema(minimum = 0)]
     pub net_mass_kg: f64,
@@ -87,7 +87,9 @@ pub struct DeclarationIn {
     pub seller: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub courier: Option<String>,
+    /// ISO 3166 alpha-2 or alpha-3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^([A-Za-z]{2,3})?$")]
     pub departure_country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport_mode: Option<String>,
@@ -103,6 +105,7 @@ pub struct DeclarationIn {
     pub currency: Option<String>,
     /// Duty rate in percent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub tax_rate: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_type: Option<String>,
@@ -111,6 +114,7 @@ pub struct DeclarationIn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub quantity: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity_unit: Option<String>,
@@ -163,8 +167,8 @@ pub struct ScoreRequest {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RankRequest {
-    /// 1 to 10,000 declarations decided together.
-    #[schema(min_items = 1, max_items = 10000)]
+    /// 1 to 10,000 declarations decided together (and within the body size limit).
+    #[schema(min_items = 1)]
     pub declarations: Vec<DeclarationIn>,
     /// Red lane share in percent (default 5).
     #[serde(default)]
@@ -274,7 +278,7 @@ pub struct RecordedDecision {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct OutcomeIn {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "[^\\s]")]
     pub declaration_id: String,
     pub fraud: bool,
     /// `YYYY-MM-DD` (default today).
@@ -289,6 +293,7 @@ pub struct OutcomeIn {
     #[schema(minimum = 0, maximum = 2)]
     pub critical_level: Option<u8>,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub amount_recovered: Option<f64>,
     #[serde(default)]
     pub note: Option<String>,
@@ -399,8 +404,8 @@ pub struct MatchParams {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SelectIn {
-    /// 1 to 10,000 declarations decided together.
-    #[schema(min_items = 1, max_items = 10000)]
+    /// 1 to 10,000 declarations decided together (and within the body size limit).
+    #[schema(min_items = 1)]
     pub declarations: Vec<DeclarationIn>,
     /// What is decided (a batch id), recorded with the selection in the audit log.
     #[serde(default)]
@@ -427,7 +432,7 @@ pub struct SelectIn {
     pub explore_percent: Option<f64>,
     /// Seed of the random draw (same seed, same lanes).
     #[serde(default)]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9007199254740991_u64)]
     pub seed: Option<u64>,
     #[serde(default)]
     pub reasons: ReasonMethod,
@@ -467,21 +472,19 @@ pub struct SelectOut {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct MonitorIn {
-    /// Declarations of the reference period (e.g. the model's validation period).
-    #[schema(max_items = 10000)]
+    /// Declarations of the reference period (e.g. the model's validation period); at most
+    /// 10,000.
     pub reference: Vec<DeclarationIn>,
-    /// Recent declarations to compare with it.
-    #[schema(max_items = 10000)]
+    /// Recent declarations to compare with it; at most 10,000.
     pub recent: Vec<DeclarationIn>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ExposureIn {
     pub declaration: DeclarationIn,
-    /// Other declarations of the same batch: their parties' links belong to the supplier network
-    /// too.
+    /// Other declarations of the same batch (at most 10,000): their parties' links belong to
+    /// the supplier network too.
     #[serde(default)]
-    #[schema(max_items = 10000)]
     pub related: Vec<DeclarationIn>,
 }
 
@@ -596,10 +599,44 @@ async fn metrics(State(st): St) -> Response {
 }
 
 async fn openapi_json() -> Response {
-    match openapi().to_json() {
-        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+    match serde_json::to_value(openapi()).map(constrain) {
+        Ok(doc) => Json(doc).into_response(),
         Err(e) => ApiError::from(AppError::Invalid(e.to_string())).into_response(),
     }
+}
+
+/// Constraints the handler types cannot state through utoipa, added to the served document
+/// so that it says exactly what the server accepts: a party's country is one of the ISO codes
+/// the screening knows (or empty), and an outcome's critical level agrees with `fraud` (0
+/// without fraud, 1 or 2 with it).
+fn constrain(mut doc: serde_json::Value) -> serde_json::Value {
+    let schemas = &mut doc["components"]["schemas"];
+    if let Some(country) = schemas
+        .pointer_mut("/PartyIn/properties/country")
+        .and_then(|c| c.as_object_mut())
+    {
+        let mut codes: Vec<serde_json::Value> = borderline_app::screening::country_codes()
+            .into_iter()
+            .map(serde_json::Value::from)
+            .collect();
+        codes.push(serde_json::Value::from(""));
+        codes.push(serde_json::Value::Null);
+        country.insert("enum".into(), serde_json::Value::Array(codes));
+        country.insert(
+            "description".into(),
+            "ISO 3166 alpha-2 code (empty or null: not given)".into(),
+        );
+    }
+    if let Some(outcome) = schemas.get_mut("OutcomeIn").and_then(|o| o.as_object_mut()) {
+        outcome.insert(
+            "anyOf".into(),
+            serde_json::json!([
+                {"properties": {"fraud": {"const": false}, "critical_level": {"enum": [0, null]}}},
+                {"properties": {"fraud": {"const": true}, "critical_level": {"enum": [1, 2, null]}}}
+            ]),
+        );
+    }
+    doc
 }
 
 async fn docs_page() -> Html<&'static str> {
@@ -1053,6 +1090,9 @@ async fn audit_export(
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], bytes).into_response())
 }
 
+/// The largest integer every JSON client represents exactly (2^53 - 1).
+const MAX_SEED: u64 = 9_007_199_254_740_991;
+
 fn percent(name: &str, v: Option<f64>, default: f64) -> Result<f64, ApiError> {
     match v {
         None => Ok(default),
@@ -1081,7 +1121,12 @@ async fn lanes_select(
         blue: percent("blue_percent", req.blue_percent, d.blue)?,
         random: percent("random_percent", req.random_percent, d.random)?,
         explore: percent("explore_percent", req.explore_percent, d.explore)?,
-        seed: req.seed.unwrap_or(d.seed),
+        seed: match req.seed {
+            Some(x) if x > MAX_SEED => {
+                return Err(ApiError::invalid("seed", format!("0 to {MAX_SEED}")))
+            }
+            x => x.unwrap_or(d.seed),
+        },
     };
     let (store, matcher, parties) = (st.store.clone(), st.matcher.clone(), st.parties.clone());
     let out = blocking(move || {
