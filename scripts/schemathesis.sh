@@ -40,7 +40,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 status=0
-schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
+schemathesis --config-file scripts/schemathesis.toml run "http://127.0.0.1:$PORT/openapi.json" \
   --header "Authorization: Bearer $officer" \
   --checks all \
   --max-examples "$EXAMPLES" \

@@ -337,7 +337,9 @@ pub struct PartyIn {
     pub country: Option<String>,
     #[serde(default)]
     pub address: Option<String>,
+    /// Date or year of birth: text holding a year 1900-2099 ("1965", "1965-04-29"), or empty.
     #[serde(default)]
+    #[schema(pattern = "^\\s*$|(^|[^0-9])(19|20)[0-9]{2}([^0-9]|$)")]
     pub birth_date: Option<String>,
 }
 
@@ -627,6 +629,15 @@ fn constrain(mut doc: serde_json::Value) -> serde_json::Value {
             "ISO 3166 alpha-2 code (empty or null: not given)".into(),
         );
     }
+    if let Some(kind) = schemas
+        .pointer_mut("/PartyIn/properties/schema")
+        .and_then(|c| c.as_object_mut())
+    {
+        kind.insert(
+            "enum".into(),
+            serde_json::json!(["company", "person", "vessel", "aircraft", "unknown", "", null]),
+        );
+    }
     if let Some(outcome) = schemas.get_mut("OutcomeIn").and_then(|o| o.as_object_mut()) {
         outcome.insert(
             "anyOf".into(),
@@ -761,7 +772,7 @@ async fn outcome(
     Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<OutcomeIn>,
 ) -> Result<(StatusCode, Json<OutcomeRecorded>), ApiError> {
-    let decided_on = match req.decided_on.as_deref().filter(|s| !s.trim().is_empty()) {
+    let decided_on = match req.decided_on.as_deref() {
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| ApiError::invalid("decided_on", "a date YYYY-MM-DD"))?,
         None => chrono::Utc::now().date_naive(),
