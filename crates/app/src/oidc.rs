@@ -133,10 +133,9 @@ impl OidcVerifier {
         v.set_required_spec_claims(&["exp", "iss", "aud"]);
         v.validate_nbf = true;
         v.leeway = 60;
-        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
-            token, &key.key, &v,
-        )
-        .map_err(|_| refuse("signature, issuer, audience or time"))?;
+        let data =
+            jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &key.key, &v)
+                .map_err(|_| refuse("signature, issuer, audience or time"))?;
         data.claims
             .get(&self.config.account_claim)
             .and_then(|c| c.as_str())

@@ -105,18 +105,19 @@ pub fn run(args: ServeArgs) -> Result<()> {
         state = state.with_oidc(verifier);
     }
     if let Some(p) = &args.parties {
-        let parties =
-            borderline_app::screening::Parties::from_files(p, args.relations.as_deref())?;
+        let parties = borderline_app::screening::Parties::from_files(p, args.relations.as_deref())?;
         for s in &parties.skipped {
             eprintln!("warning: {s}");
         }
         state = state.with_parties(parties);
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(borderline_server::tls_config(&borderline_server::TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-        })?),
+        (Some(cert), Some(key)) => Some(borderline_server::tls_config(
+            &borderline_server::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+        )?),
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -19,7 +19,7 @@ use crate::registry::{
     sha256_hex, GroupPerformance, ModelCard, ModelState, NewModel, Registry, RegistryError,
 };
 use crate::replay::RegistryFinding;
-use crate::rulebook::{Rulebook, RulebookError, RuleSetState};
+use crate::rulebook::{RuleSetState, Rulebook, RulebookError};
 use crate::rules::DECLARATION_FIELDS;
 use crate::store::GovernanceStore;
 use crate::Role;
@@ -866,15 +866,23 @@ fn decided_once_per_model_version<S: GovernanceStore + Tamper>(store: &S) {
 }
 
 const RULES_A: &str = "rule \"cheap-solar\" priority 10\nwhen hs6 starts_with \"8541\" and origin = \"CN\"\nthen lane yellow reason \"solar cells from CN\"\n";
-const RULES_B: &str = "rule \"all-red\"\nwhen origin = \"KP\"\nthen lane red reason \"embargoed origin\"\n";
+const RULES_B: &str =
+    "rule \"all-red\"\nwhen origin = \"KP\"\nthen lane red reason \"embargoed origin\"\n";
 
 /// Rule sets: stored with their source, a syntax error names line and column and stores
 /// nothing, the author cannot approve (look-alike ids included), one active set, every state
 /// change in the chain by the acting actor, and a state set in the tables alone never decides.
 fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
     let book = Rulebook::new(store);
-    assert!(book.active_rules(DECLARATION_FIELDS).expect("none").is_none());
-    match book.upload("rule \"x\"\nwhen nonsense > 3\nthen lane red reason \"r\"\n", DECLARATION_FIELDS, &actor("ana")) {
+    assert!(book
+        .active_rules(DECLARATION_FIELDS)
+        .expect("none")
+        .is_none());
+    match book.upload(
+        "rule \"x\"\nwhen nonsense > 3\nthen lane red reason \"r\"\n",
+        DECLARATION_FIELDS,
+        &actor("ana"),
+    ) {
         Err(RulebookError::Syntax(e)) => assert_eq!((e.line, e.column), (2, 6), "{e}"),
         other => panic!("a bad field was accepted: {other:?}"),
     }
@@ -882,7 +890,10 @@ fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
     let a = book
         .upload(RULES_A, DECLARATION_FIELDS, &actor("ana"))
         .expect("upload");
-    assert_eq!((a.state, a.rules, a.uploaded_by.as_str()), (RuleSetState::Draft, 1, "ana"));
+    assert_eq!(
+        (a.state, a.rules, a.uploaded_by.as_str()),
+        (RuleSetState::Draft, 1, "ana")
+    );
     assert_eq!(book.get(&a.version).expect("get").source, RULES_A);
     assert!(matches!(
         book.upload(RULES_A, DECLARATION_FIELDS, &actor("ben")),
@@ -894,7 +905,10 @@ fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
     ));
     for me in ["ana", "ANA", "\u{0430}na"] {
         assert!(
-            matches!(book.approve(&a.version, &actor(me), "fine"), Err(RulebookError::FourEyes { .. })),
+            matches!(
+                book.approve(&a.version, &actor(me), "fine"),
+                Err(RulebookError::FourEyes { .. })
+            ),
             "{me} approved their own rules"
         );
     }
@@ -904,19 +918,27 @@ fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
     ));
     book.approve(&a.version, &actor("ben"), "reviewed")
         .expect("approve");
-    assert_eq!(book.activate(&a.version, &actor("ben")).expect("activate"), None);
+    assert_eq!(
+        book.activate(&a.version, &actor("ben")).expect("activate"),
+        None
+    );
     let (entry, rules) = book
         .active_rules(DECLARATION_FIELDS)
         .expect("active")
         .expect("some");
-    assert_eq!((entry.version.as_str(), rules.version()), (a.version.as_str(), a.version.as_str()));
+    assert_eq!(
+        (entry.version.as_str(), rules.version()),
+        (a.version.as_str(), a.version.as_str())
+    );
 
     let b = book
         .upload(RULES_B, DECLARATION_FIELDS, &actor("cleo"))
         .expect("upload b");
-    book.approve(&b.version, &actor("ana"), "ok").expect("approve b");
+    book.approve(&b.version, &actor("ana"), "ok")
+        .expect("approve b");
     assert_eq!(
-        book.activate(&b.version, &actor("ana")).expect("activate b"),
+        book.activate(&b.version, &actor("ana"))
+            .expect("activate b"),
         Some(a.version.clone())
     );
     let states: Vec<RuleSetState> = book.list().expect("list").iter().map(|r| r.state).collect();
@@ -934,7 +956,11 @@ fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
 
     // A draft made active in the tables: refused, though the chain is intact.
     let c = book
-        .upload("rule \"c\"\nwhen origin = \"RU\"\nthen lane red reason \"c\"\n", DECLARATION_FIELDS, &actor("cleo"))
+        .upload(
+            "rule \"c\"\nwhen origin = \"RU\"\nthen lane red reason \"c\"\n",
+            DECLARATION_FIELDS,
+            &actor("cleo"),
+        )
         .expect("upload c");
     store.force_set_rule_set_state(&b.version, "retired");
     store.force_set_rule_set_state(&c.version, "active");
@@ -949,5 +975,8 @@ fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
         Err(RulebookError::NotBackedByAudit { .. })
     ));
     store.force_set_rule_set_state(&b.version, "active");
-    assert!(book.active_rules(DECLARATION_FIELDS).expect("restored").is_some());
+    assert!(book
+        .active_rules(DECLARATION_FIELDS)
+        .expect("restored")
+        .is_some());
 }

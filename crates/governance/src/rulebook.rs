@@ -396,7 +396,9 @@ fn replay_in(tx: &mut dyn StoreTx) -> Result<RecordedRules, StoreError> {
             }
             "rules.approve" => {
                 if let Some(s) = out.sets.get_mut(&v) {
-                    if s.approved_by.is_none() && !crate::actor::same_person(&s.uploaded_by, &record.user) {
+                    if s.approved_by.is_none()
+                        && !crate::actor::same_person(&s.uploaded_by, &record.user)
+                    {
                         s.approved_by = Some(record.user.clone());
                     }
                 }

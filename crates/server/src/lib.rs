@@ -12,8 +12,8 @@
 
 use borderline_app::governance::models;
 use borderline_app::identity::Authenticator;
-use borderline_app::targeting::{ActiveScorer, Capacities};
 use borderline_app::screening::Parties;
+use borderline_app::targeting::{ActiveScorer, Capacities};
 use borderline_app::{AppError, Benchmarks, Classifier, Matcher};
 use borderline_governance::identity::{Permission, Principal};
 use borderline_governance::registry::RegistryError;
@@ -203,7 +203,8 @@ pub fn tls_config(files: &TlsFiles) -> std::io::Result<Arc<tokio_rustls::rustls:
     if certs.is_empty() {
         return Err(bad(&files.cert, "no PEM certificate in the file".into()));
     }
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad(&files.key, e.to_string()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad(&files.key, e.to_string()))?;
     // ring: pure Rust and assembly, no C toolchain (aws-lc-rs, which rustls now prefers for its
     // post-quantum key exchange, needs CMake). Classical X25519/P-256 key exchange.
     #[allow(deprecated)]
@@ -245,20 +246,22 @@ pub async fn serve_tls(
         };
         let (acceptor, app) = (acceptor.clone(), app.clone());
         tasks.spawn(async move {
-            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => return,
-            };
-            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let mut app = app.clone();
-                async move {
-                    tower_service::Service::call(&mut app, req.map(axum::body::Body::new)).await
-                }
-            });
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
+            let service =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let mut app = app.clone();
+                    async move {
+                        tower_service::Service::call(&mut app, req.map(axum::body::Body::new)).await
+                    }
+                });
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(tls), service)
                 .await;

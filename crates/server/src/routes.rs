@@ -12,13 +12,13 @@ use axum::{Json, Router};
 use borderline_app::governance::{
     audit, feedback, models, monitor as app_monitor, rules as app_rules, select,
 };
-use std::collections::BTreeMap;
 use borderline_app::screening::Party;
 use borderline_app::targeting::Reasons;
 use borderline_app::{decisions, declarations, selfcheck, yente, AppError};
 use borderline_governance::feedback::Outcome;
 use borderline_governance::identity::{Permission, Principal};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
@@ -62,12 +62,12 @@ fn small_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Er
 /// A declaration, keyed by the generic profile's field names (README, "Input layouts").
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct DeclarationIn {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "[^\\s]")]
     pub declaration_id: String,
     /// `YYYY-MM-DD`.
     #[schema(format = Date)]
     pub date: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "[^\\s]")]
     pub importer: String,
     /// 6 to 10 digits.
     #[schema(pattern = "^[0-9]{6,10}$")]
@@ -283,7 +283,7 @@ pub struct OutcomeIn {
     pub fraud: bool,
     /// `YYYY-MM-DD` (default today).
     #[serde(default)]
-    #[schema(format = Date)]
+    #[schema(format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub decided_on: Option<String>,
     /// e.g. `inspected`, `released`, `seized` (default `inspected`).
     #[serde(default)]
@@ -400,7 +400,6 @@ pub struct MatchParams {
     #[serde(default)]
     pub limit: Option<u64>,
 }
-
 
 // ----------------------------------------------------------- selection, monitoring, network
 
@@ -1143,9 +1142,8 @@ async fn lanes_select(
     let out = blocking(move || {
         let reasons = reasons_of(req.reasons, req.top_reasons)?;
         let rows = to_declarations(&req.declarations, "declarations", false)?;
-        let screening = parties.map(|p| {
-            borderline_app::screening::screen_batch(&rows, matcher, p.as_ref().clone())
-        });
+        let screening = parties
+            .map(|p| borderline_app::screening::screen_batch(&rows, matcher, p.as_ref().clone()));
         let subject = req
             .subject
             .filter(|s| !s.trim().is_empty())
@@ -1204,7 +1202,10 @@ async fn monitoring(
 ) -> ApiResult<AnyObject> {
     for (name, rows) in [("reference", &req.reference), ("recent", &req.recent)] {
         if rows.len() > MAX_BATCH {
-            return Err(ApiError::invalid(name, format!("at most {MAX_BATCH} declarations")));
+            return Err(ApiError::invalid(
+                name,
+                format!("at most {MAX_BATCH} declarations"),
+            ));
         }
     }
     let store = st.store.clone();
@@ -1232,10 +1233,7 @@ async fn monitoring(
 
 #[utoipa::path(get, path = "/v1/monitoring/hit-rates",
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
-async fn hit_rates(
-    State(st): St,
-    Extension(_who): Extension<Principal>,
-) -> ApiResult<AnyObject> {
+async fn hit_rates(State(st): St, Extension(_who): Extension<Principal>) -> ApiResult<AnyObject> {
     let store = st.store.clone();
     let out = blocking(move || {
         object(&serde_json::json!({ "hit_rates": app_monitor::hit_rates(store.as_ref())? }))
@@ -1264,7 +1262,8 @@ async fn network_exposure(
                 "this server was started without a party directory (--parties FILE)".into(),
             )
         })?;
-        let mut rows = to_declarations(std::slice::from_ref(&req.declaration), "declaration", true)?;
+        let mut rows =
+            to_declarations(std::slice::from_ref(&req.declaration), "declaration", true)?;
         if !req.related.is_empty() {
             rows.extend(to_declarations(&req.related, "related", false)?);
         }
@@ -1533,11 +1532,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(rules_retire).route_layer(guard(&state, Permission::ApproveRules)),
         )
         .layer(DefaultBodyLimit::max(body_limit));
-    let upload = Router::new()
-        .route(
-            "/v1/rules",
-            post(rules_upload).route_layer(guard(&state, Permission::WriteRules)),
-        );
+    let upload = Router::new().route(
+        "/v1/rules",
+        post(rules_upload).route_layer(guard(&state, Permission::WriteRules)),
+    );
     let models_upload = Router::new()
         .route(
             "/v1/models",

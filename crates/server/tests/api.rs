@@ -160,7 +160,8 @@ async fn start_with(config: ServerConfig, parties_csv: Option<String>) -> Server
         },
     )
     .expect("dual account");
-    let t = identity::create_token(store.as_ref(), &admin, "dual.one", "test", None).expect("token");
+    let t =
+        identity::create_token(store.as_ref(), &admin, "dual.one", "test", None).expect("token");
     tokens.insert("dual", t.secret);
     let mut state = AppState::new(store, config, None).expect("state");
     if let Some(csv) = parties_csv {
@@ -1107,12 +1108,24 @@ async fn rules_are_validated_approved_by_another_person_and_decide_selection() {
     let bad = "rule \"x\"\nwhen origin = \"CN\" and nonsense > 3\nthen lane red reason \"r\"\n";
     for path in ["/v1/rules/validate", "/v1/rules"] {
         let (st, p) = s
-            .call(Some("dual"), Method::POST, path, Some(json!({"source": bad})))
+            .call(
+                Some("dual"),
+                Method::POST,
+                path,
+                Some(json!({"source": bad})),
+            )
             .await;
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-        assert_eq!((p["line"].as_u64(), p["column"].as_u64()), (Some(2), Some(24)), "{p}");
+        assert_eq!(
+            (p["line"].as_u64(), p["column"].as_u64()),
+            (Some(2), Some(24)),
+            "{p}"
+        );
         assert_eq!(p["field"], "source");
-        assert!(p["detail"].as_str().expect("detail").contains("nonsense"), "{p}");
+        assert!(
+            p["detail"].as_str().expect("detail").contains("nonsense"),
+            "{p}"
+        );
     }
     let (_, list) = s.call(Some("dual"), Method::GET, "/v1/rules", None).await;
     assert_eq!(list["rule_sets"], json!([]), "a bad file was stored");
@@ -1128,55 +1141,111 @@ async fn rules_are_validated_approved_by_another_person_and_decide_selection() {
     }
     let body = json!({"declarations": batch, "red_percent": 10, "yellow_percent": 20, "random_percent": 0, "explore_percent": 0});
     let (st, out) = s
-        .call(Some("officer"), Method::POST, "/v1/lanes/select", Some(body.clone()))
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/lanes/select",
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{out}");
     assert_eq!(out["rules_version"], "rules-none");
 
     let (st, v) = s
-        .call(Some("dual"), Method::POST, "/v1/rules/validate", Some(json!({"source": RULES})))
+        .call(
+            Some("dual"),
+            Method::POST,
+            "/v1/rules/validate",
+            Some(json!({"source": RULES})),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["rules"], json!(["origin-watch"]));
     let (st, up) = s
-        .call(Some("dual"), Method::POST, "/v1/rules", Some(json!({"source": RULES})))
+        .call(
+            Some("dual"),
+            Method::POST,
+            "/v1/rules",
+            Some(json!({"source": RULES})),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{up}");
-    assert_eq!((up["state"].as_str(), up["uploaded_by"].as_str()), (Some("draft"), Some("dual.one")));
+    assert_eq!(
+        (up["state"].as_str(), up["uploaded_by"].as_str()),
+        (Some("draft"), Some("dual.one"))
+    );
     let version = up["version"].as_str().expect("version").to_string();
     assert_eq!(version, v["version"].as_str().expect("validated version"));
     let approve = format!("/v1/rules/{version}/approve");
     let activate = format!("/v1/rules/{version}/activate");
 
     // Not before approval; not by its author, whatever the author's roles.
-    let (st, _) = s.call(Some("supervisor"), Method::POST, &activate, None).await;
+    let (st, _) = s
+        .call(Some("supervisor"), Method::POST, &activate, None)
+        .await;
     assert_eq!(st, StatusCode::CONFLICT);
     let (st, p) = s
-        .call(Some("dual"), Method::POST, &approve, Some(json!({"reason": "mine"})))
+        .call(
+            Some("dual"),
+            Method::POST,
+            &approve,
+            Some(json!({"reason": "mine"})),
+        )
         .await;
     assert_eq!(st, StatusCode::CONFLICT, "{p}");
-    assert!(p["detail"].as_str().expect("detail").contains("four-eyes"), "{p}");
+    assert!(
+        p["detail"].as_str().expect("detail").contains("four-eyes"),
+        "{p}"
+    );
     let (st, p) = s
-        .call(Some("supervisor"), Method::POST, &approve, Some(json!({"reason": " "})))
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &approve,
+            Some(json!({"reason": " "})),
+        )
         .await;
-    assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    assert_eq!(
+        (st, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
     let (st, a) = s
-        .call(Some("supervisor"), Method::POST, &approve, Some(json!({"reason": "reviewed with the analyst"})))
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &approve,
+            Some(json!({"reason": "reviewed with the analyst"})),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{a}");
     assert_eq!(a["approved_by"], "supervisor.one");
-    let (st, a) = s.call(Some("supervisor"), Method::POST, &activate, None).await;
+    let (st, a) = s
+        .call(Some("supervisor"), Method::POST, &activate, None)
+        .await;
     assert_eq!(st, StatusCode::OK, "{a}");
     assert_eq!(a["active"].as_str(), Some(version.as_str()));
     let (st, one) = s
-        .call(Some("auditor"), Method::GET, &format!("/v1/rules/{version}"), None)
+        .call(
+            Some("auditor"),
+            Method::GET,
+            &format!("/v1/rules/{version}"),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!((one["state"].as_str(), one["source"].as_str()), (Some("active"), Some(RULES)));
+    assert_eq!(
+        (one["state"].as_str(), one["source"].as_str()),
+        (Some("active"), Some(RULES))
+    );
 
     // Selection now decides with the active rules: the CN declaration by rule.
     let (st, out) = s
-        .call(Some("officer"), Method::POST, "/v1/lanes/select", Some(body))
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/lanes/select",
+            Some(body),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{out}");
     assert_eq!(out["rules_version"].as_str(), Some(version.as_str()));
@@ -1189,11 +1258,17 @@ async fn rules_are_validated_approved_by_another_person_and_decide_selection() {
     assert_eq!(d["rule_id"], "origin-watch", "{d}");
     assert!(d["lane"] == "yellow" || d["lane"] == "red", "{d}");
     assert!(
-        d["reasons"].as_array().expect("reasons").iter().any(|r| r["text"] == "origin under watch"),
+        d["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .any(|r| r["text"] == "origin under watch"),
         "{d}"
     );
 
-    let (st, v) = s.call(Some("auditor"), Method::GET, "/v1/audit/export", None).await;
+    let (st, v) = s
+        .call(Some("auditor"), Method::GET, "/v1/audit/export", None)
+        .await;
     assert_eq!(st, StatusCode::OK);
     let log = match v {
         Value::String(t) => t,
@@ -1206,7 +1281,8 @@ async fn rules_are_validated_approved_by_another_person_and_decide_selection() {
         ("lanes.select", "officer.one"),
     ] {
         assert!(
-            log.lines().any(|l| l.contains(action) && l.contains(&format!("\"{who}\""))),
+            log.lines()
+                .any(|l| l.contains(action) && l.contains(&format!("\"{who}\""))),
             "no {action} by {who} in the audit log"
         );
     }
@@ -1223,13 +1299,20 @@ async fn network_exposure_of_a_declaration() {
     let s = start_with(ServerConfig::default(), Some(csv)).await;
     let decl = declaration_json(&later[0]);
     let (st, x) = s
-        .call(Some("officer"), Method::POST, "/v1/network/exposure", Some(json!({"declaration": decl})))
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/network/exposure",
+            Some(json!({"declaration": decl})),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{x}");
     assert_eq!(x["declaration_id"], decl["declaration_id"]);
     let paths = x["paths"].as_array().expect("paths");
     assert!(
-        paths.iter().any(|p| p["party"] == listed.as_str() && p["role"] == "importer"),
+        paths
+            .iter()
+            .any(|p| p["party"] == listed.as_str() && p["role"] == "importer"),
         "{x}"
     );
     assert!(!x["reasons"].as_array().expect("reasons").is_empty(), "{x}");
@@ -1237,7 +1320,12 @@ async fn network_exposure_of_a_declaration() {
     let mut clean = declaration_json(&later[1]);
     clean["importer"] = json!("UNKNOWN-IMPORTER");
     let (st, x) = s
-        .call(Some("analyst"), Method::POST, "/v1/network/exposure", Some(json!({"declaration": clean})))
+        .call(
+            Some("analyst"),
+            Method::POST,
+            "/v1/network/exposure",
+            Some(json!({"declaration": clean})),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{x}");
     assert_eq!(x["paths"], json!([]), "{x}");
@@ -1245,9 +1333,21 @@ async fn network_exposure_of_a_declaration() {
     let mut bad = declaration_json(&later[1]);
     bad["hs_code"] = json!("12");
     let (st, p) = s
-        .call(Some("analyst"), Method::POST, "/v1/network/exposure", Some(json!({"declaration": bad})))
+        .call(
+            Some("analyst"),
+            Method::POST,
+            "/v1/network/exposure",
+            Some(json!({"declaration": bad})),
+        )
         .await;
-    assert_eq!((st, p["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("declaration.hs_code")), "{p}");
+    assert_eq!(
+        (st, p["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("declaration.hs_code")
+        ),
+        "{p}"
+    );
 }
 
 /// Monitoring through the API: PSI of the score and features between two periods, and hit
@@ -1258,28 +1358,55 @@ async fn monitoring_reports_drift_and_hit_rates() {
     let reference: Vec<Value> = s.later.iter().take(20).map(declaration_json).collect();
     let recent: Vec<Value> = s.later.iter().skip(20).map(declaration_json).collect();
     let (st, r) = s
-        .call(Some("auditor"), Method::POST, "/v1/monitoring", Some(json!({"reference": reference, "recent": recent})))
+        .call(
+            Some("auditor"),
+            Method::POST,
+            "/v1/monitoring",
+            Some(json!({"reference": reference, "recent": recent})),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{r}");
     assert_eq!(r["reference_declarations"], 20);
     assert_eq!(r["recent_declarations"], s.later.len() - 20);
-    assert!(r["score"]["value"].as_f64().expect("score psi") >= 0.0, "{r}");
+    assert!(
+        r["score"]["value"].as_f64().expect("score psi") >= 0.0,
+        "{r}"
+    );
     assert!(!r["features"].as_array().expect("features").is_empty());
     // One recorded inspection shows in the hit rates.
     let did = s.later[0].declaration_id.to_string();
     let (st, _) = s
-        .call(Some("officer"), Method::POST, "/v1/declarations/score", Some(json!({"declaration": declaration_json(&s.later[0])})))
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/score",
+            Some(json!({"declaration": declaration_json(&s.later[0])})),
+        )
         .await;
     assert_eq!(st, StatusCode::OK);
     let (st, _) = s
-        .call(Some("officer"), Method::POST, "/v1/outcomes", Some(json!({"declaration_id": did, "fraud": true, "decided_on": "2021-07-01"})))
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/outcomes",
+            Some(json!({"declaration_id": did, "fraud": true, "decided_on": "2021-07-01"})),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED);
-    let (st, h) = s.call(Some("supervisor"), Method::GET, "/v1/monitoring/hit-rates", None).await;
+    let (st, h) = s
+        .call(
+            Some("supervisor"),
+            Method::GET,
+            "/v1/monitoring/hit-rates",
+            None,
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{h}");
     let rates = h["hit_rates"].as_array().expect("hit rates");
     assert!(
-        rates.iter().any(|g| g["group"] == "all" && g["inspected"] == 1 && g["frauds"] == 1),
+        rates
+            .iter()
+            .any(|g| g["group"] == "all" && g["inspected"] == 1 && g["frauds"] == 1),
         "{h}"
     );
 }

@@ -92,9 +92,17 @@ async fn provider_tokens_verified_against_the_configured_keys() {
     let head = json!({"alg": "EdDSA", "typ": "JWT", "kid": "k1"});
 
     // A valid token names the auditor: the auditor's own permissions apply.
-    let good = sign(&provider, head.clone(), claims("auditor.one", ISSUER, AUDIENCE, 300));
+    let good = sign(
+        &provider,
+        head.clone(),
+        claims("auditor.one", ISSUER, AUDIENCE, 300),
+    );
     assert_eq!(call(good.clone(), "/v1/audit/verify").await, StatusCode::OK);
-    let good = sign(&provider, head.clone(), claims("auditor.one", ISSUER, AUDIENCE, 300));
+    let good = sign(
+        &provider,
+        head.clone(),
+        claims("auditor.one", ISSUER, AUDIENCE, 300),
+    );
     let (st, _) = {
         let r = client
             .post(format!("{base}/v1/declarations/rank"))
@@ -109,28 +117,98 @@ async fn provider_tokens_verified_against_the_configured_keys() {
     assert_eq!(st, StatusCode::FORBIDDEN, "an auditor may not score");
 
     let refused: Vec<(&str, String)> = vec![
-        ("expired", sign(&provider, head.clone(), claims("auditor.one", ISSUER, AUDIENCE, -600))),
-        ("wrong issuer", sign(&provider, head.clone(), claims("auditor.one", "https://evil.example", AUDIENCE, 300))),
-        ("wrong audience", sign(&provider, head.clone(), claims("auditor.one", ISSUER, "other-app", 300))),
-        ("wrong key", sign(&stranger, head.clone(), claims("auditor.one", ISSUER, AUDIENCE, 300))),
-        ("unknown kid", sign(&provider, json!({"alg": "EdDSA", "kid": "k9"}), claims("auditor.one", ISSUER, AUDIENCE, 300))),
-        ("no account", sign(&provider, head.clone(), claims("nobody.here", ISSUER, AUDIENCE, 300))),
-        ("disabled account", sign(&provider, head.clone(), claims("gone.one", ISSUER, AUDIENCE, 300))),
+        (
+            "expired",
+            sign(
+                &provider,
+                head.clone(),
+                claims("auditor.one", ISSUER, AUDIENCE, -600),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                &provider,
+                head.clone(),
+                claims("auditor.one", "https://evil.example", AUDIENCE, 300),
+            ),
+        ),
+        (
+            "wrong audience",
+            sign(
+                &provider,
+                head.clone(),
+                claims("auditor.one", ISSUER, "other-app", 300),
+            ),
+        ),
+        (
+            "wrong key",
+            sign(
+                &stranger,
+                head.clone(),
+                claims("auditor.one", ISSUER, AUDIENCE, 300),
+            ),
+        ),
+        (
+            "unknown kid",
+            sign(
+                &provider,
+                json!({"alg": "EdDSA", "kid": "k9"}),
+                claims("auditor.one", ISSUER, AUDIENCE, 300),
+            ),
+        ),
+        (
+            "no account",
+            sign(
+                &provider,
+                head.clone(),
+                claims("nobody.here", ISSUER, AUDIENCE, 300),
+            ),
+        ),
+        (
+            "disabled account",
+            sign(
+                &provider,
+                head.clone(),
+                claims("gone.one", ISSUER, AUDIENCE, 300),
+            ),
+        ),
         ("alg none", {
             let h = B64.encode(json!({"alg": "none", "kid": "k1"}).to_string());
             let c = B64.encode(claims("auditor.one", ISSUER, AUDIENCE, 300).to_string());
             format!("{h}.{c}.")
         }),
-        ("alg switched to HS256", sign(&provider, json!({"alg": "HS256", "kid": "k1"}), claims("auditor.one", ISSUER, AUDIENCE, 300))),
-        ("no exp", sign(&provider, head.clone(), json!({"sub": "auditor.one", "iss": ISSUER, "aud": AUDIENCE}))),
+        (
+            "alg switched to HS256",
+            sign(
+                &provider,
+                json!({"alg": "HS256", "kid": "k1"}),
+                claims("auditor.one", ISSUER, AUDIENCE, 300),
+            ),
+        ),
+        (
+            "no exp",
+            sign(
+                &provider,
+                head.clone(),
+                json!({"sub": "auditor.one", "iss": ISSUER, "aud": AUDIENCE}),
+            ),
+        ),
         ("garbage", "a.b.c".to_string()),
     ];
     for (what, token) in refused {
-        assert_eq!(call(token, "/v1/audit/verify").await, StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(
+            call(token, "/v1/audit/verify").await,
+            StatusCode::UNAUTHORIZED,
+            "{what}"
+        );
     }
 
     // Local API tokens still work beside it.
-    assert_eq!(call(root.secret.clone(), "/v1/audit/verify").await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(root.secret.clone(), "/v1/audit/verify").await,
+        StatusCode::FORBIDDEN
+    );
 
     // A JWKS with a shared-secret key, or none, is refused at start.
     let hs = json!({"keys": [{"kty": "oct", "k": "c2VjcmV0", "alg": "HS256"}]}).to_string();

@@ -77,7 +77,8 @@ async fn serves_https_with_the_configured_certificate_only() {
         .await
         .expect("write");
     let mut raw = Vec::new();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read_to_end(&mut raw)).await;
+    let _ =
+        tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read_to_end(&mut raw)).await;
     assert!(!raw.starts_with(b"HTTP/1.1 200"));
 
     // The server still answers after both failed handshakes.

@@ -824,7 +824,9 @@ impl SqliteTx<'_> {
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([version], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map([version], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(backend)?;
         let mut out = Vec::new();
         for r in rows {
