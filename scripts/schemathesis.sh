@@ -2,16 +2,19 @@
 # Fuzzes the HTTP API from its own OpenAPI document with schemathesis (PyPI): starts
 # `borderline serve` on a temporary database and a loopback port, with one officer token (the
 # role that reaches the most endpoints), and runs every check (no server error, responses
-# conforming to the schema, documented status codes, ...). Not part of scripts/test.sh.
+# conforming to the schema, documented status codes, ...). Run by scripts/test.sh.
 #
-#   bash scripts/schemathesis.sh [MAX_EXAMPLES]        (default 50 per operation)
-# Needs: a built `borderline` (cargo build -p borderline-cli) and `pip install schemathesis`.
+#   bash scripts/schemathesis.sh [MAX_EXAMPLES] [MAX_SECONDS]   (default 25 per operation, 240 s)
+# Needs a built `borderline` (cargo build -p borderline-cli); installs schemathesis from PyPI
+# when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BORDERLINE_BIN:-target/debug/borderline}
-EXAMPLES=${1:-50}
-PORT=${PORT:-18080}
-command -v schemathesis >/dev/null || pip install -q schemathesis
+EXAMPLES=${1:-25}
+MAX_TIME=${2:-240}
+PORT=${PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+command -v schemathesis >/dev/null || python3 -m pip install -q 'schemathesis>=4,<5'
+command -v schemathesis >/dev/null || { echo "schemathesis: not installed" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 db="$tmp/gov.db"
@@ -26,19 +29,22 @@ version=$("$BIN" models register "$tmp/model.json.gz" --db "$db" --user fuzz.ana
 "$BIN" models approve "$version" --reason "fuzzing" --db "$db" --user fuzz.supervisor >/dev/null
 "$BIN" models activate "$version" --db "$db" --user fuzz.supervisor >/dev/null
 "$BIN" valuation build --history data/declarations/kcs_train.csv.gz --out "$tmp/bench.json.gz" >/dev/null 2>&1
+# A party directory, so that network exposure is served rather than 503 "not available".
+printf 'party_id,name,address,country\nIMP-1,MAHAN AIR,Tehran,IR\n' >"$tmp/parties.csv"
 # A high rate limit: the fuzzer is one token sending many requests.
 BORDERLINE_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" --rate 100000 \
-  --benchmarks "$tmp/bench.json.gz" >"$tmp/server.log" 2>&1 &
+  --benchmarks "$tmp/bench.json.gz" --parties "$tmp/parties.csv" >"$tmp/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
   sleep 0.2
 done
 status=0
-schemathesis run "http://127.0.0.1:$PORT/openapi.json" \
+schemathesis --config-file scripts/schemathesis.toml run "http://127.0.0.1:$PORT/openapi.json" \
   --header "Authorization: Bearer $officer" \
   --checks all \
   --max-examples "$EXAMPLES" \
+  --max-time "$MAX_TIME" \
   --request-timeout 30 || status=$?
 if grep -q "panicked" "$tmp/server.log"; then
   echo "the server panicked:" >&2

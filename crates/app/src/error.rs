@@ -24,6 +24,9 @@ pub enum AppError {
     Store(#[from] borderline_governance::StoreError),
     #[error(transparent)]
     Registry(#[from] borderline_governance::registry::RegistryError),
+    /// A rule file that does not parse (line and column), or a refused rule-set change.
+    #[error(transparent)]
+    Rules(#[from] borderline_governance::rulebook::RulebookError),
     #[error(transparent)]
     Feedback(#[from] borderline_governance::feedback::FeedbackError),
     /// An inspection case refused a transition (held by someone else, wrong state).

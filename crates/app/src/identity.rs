@@ -115,11 +115,18 @@ pub fn authenticate_token(store: &dyn GovernanceStore, token: &str) -> Result<Pr
 #[derive(Clone)]
 pub struct Authenticator {
     store: Arc<dyn GovernanceStore>,
+    oidc: Option<Arc<crate::oidc::OidcVerifier>>,
 }
 
 impl Authenticator {
     pub fn new(store: Arc<dyn GovernanceStore>) -> Self {
-        Authenticator { store }
+        Authenticator { store, oidc: None }
+    }
+
+    /// Also accepts bearer JWTs of an OpenID Connect provider (see [`crate::oidc`]).
+    pub fn with_oidc(mut self, verifier: crate::oidc::OidcVerifier) -> Self {
+        self.oidc = Some(Arc::new(verifier));
+        self
     }
 
     /// Authenticates an HTTP `Authorization` header value (`Bearer TOKEN`) at `at`.
@@ -130,6 +137,11 @@ impl Authenticator {
                 scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
             })
             .ok_or(AppError::Identity(IdentityError::Unauthenticated))?;
+        if let Some(oidc) = &self.oidc {
+            if crate::oidc::looks_like_jwt(token) {
+                return oidc.principal(self.store.as_ref(), token);
+            }
+        }
         Ok(Identity::new(self.store.as_ref()).authenticate_token(token, at)?)
     }
 

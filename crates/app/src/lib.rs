@@ -16,6 +16,7 @@ pub mod error;
 pub mod governance;
 pub mod hs;
 pub mod identity;
+pub mod oidc;
 pub mod screening;
 pub mod selfcheck;
 pub mod stream;

@@ -56,6 +56,21 @@ fn read_text(p: &Path) -> Result<String> {
     std::fs::read_to_string(p).map_err(AppError::io(format!("cannot read {}", p.display())))
 }
 
+/// Every ISO 3166 alpha-2 code a party's country may be given as (names such as "Russia" are
+/// accepted too), for API documents.
+pub fn country_codes() -> Vec<String> {
+    let mut out = Vec::new();
+    for a in b'A'..=b'Z' {
+        for b in b'A'..=b'Z' {
+            let code = String::from_utf8(vec![a, b]).unwrap_or_default();
+            if to_iso2(&code).as_deref() == Some(code.as_str()) {
+                out.push(code);
+            }
+        }
+    }
+    out
+}
+
 /// The bundled watchlists' matcher with the default configuration.
 pub fn bundled_matcher() -> Result<Arc<Matcher>> {
     let store = ListStore::bundled()?;

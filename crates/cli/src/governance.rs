@@ -283,9 +283,10 @@ pub struct SelectArgs {
     pub input: PathBuf,
     #[arg(long, default_value = "korea-customs")]
     pub profile: String,
-    /// Analyst rule file (see docs/governance.md).
+    /// Analyst rule file (see docs/governance.md). Default: the store's active approved rule
+    /// set (uploaded, approved and activated through the API; none active: no analyst rules).
     #[arg(long)]
-    pub rules: PathBuf,
+    pub rules: Option<PathBuf>,
     /// Past declarations (e.g. the training period) to build valuation benchmarks from, which
     /// gives rules `unit_value_percentile` and `valuation_z` and adds valuation reasons
     /// (default: the benchmarks stored in the active model, when it has the valuation module).
@@ -762,7 +763,11 @@ fn select(a: &SelectArgs) -> Result<()> {
     let actor = a.gov.actor()?;
     let store = a.gov.open()?;
     let active = ActiveModel::load(&store)?;
-    let rules = RuleSet::from_file(&a.rules, DECLARATION_FIELDS)?;
+    let given = a
+        .rules
+        .as_deref()
+        .map(|p| RuleSet::from_file(p, DECLARATION_FIELDS))
+        .transpose()?;
     let rows = load(&a.input, &a.profile)?;
     let policy = Policy {
         red: a.capacity.red,
@@ -801,7 +806,10 @@ fn select(a: &SelectArgs) -> Result<()> {
         &app_select::SelectRequest {
             declarations: &rows,
             subject: &subject,
-            rules: &rules,
+            rules: match &given {
+                Some(r) => app_select::Rules::Given(r),
+                None => app_select::Rules::Active,
+            },
             policy,
             valuation: benchmarks.as_ref(),
             screening: screening

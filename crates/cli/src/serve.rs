@@ -18,12 +18,41 @@ pub struct ServeArgs {
     /// Unit-value benchmarks file (`valuation build`) for /v1/valuation/check.
     #[arg(long)]
     pub benchmarks: Option<PathBuf>,
+    /// Party directory CSV `party_id,name,address,country[,schema]` naming the declarations'
+    /// party ids, for /v1/network/exposure and the screening of /v1/lanes/select.
+    #[arg(long)]
+    pub parties: Option<PathBuf>,
+    /// Relationship CSV `from,to,relation[,source]` (owner, subsidiary, ...) for the supplier
+    /// network (with --parties).
+    #[arg(long, requires = "parties")]
+    pub relations: Option<PathBuf>,
     /// Largest request body in KiB.
     #[arg(long, default_value_t = 1024)]
     pub max_body_kib: usize,
     /// Per-token sustained requests per second.
     #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key); session cookies are then
+    /// marked `Secure`.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also accept bearer JWTs of an OpenID Connect provider, verified against the signing
+    /// keys in this JWKS file (the provider's `jwks_uri` document, saved; nothing is fetched).
+    /// The token's account claim names a local account, whose roles apply.
+    #[arg(long, requires_all = ["oidc_issuer", "oidc_audience"])]
+    pub oidc_jwks: Option<PathBuf>,
+    /// The provider's issuer (`iss`), exactly.
+    #[arg(long, requires = "oidc_jwks")]
+    pub oidc_issuer: Option<String>,
+    /// This service's client id at the provider (`aud`).
+    #[arg(long, requires = "oidc_jwks")]
+    pub oidc_audience: Option<String>,
+    /// The claim naming the local account.
+    #[arg(long, default_value = "sub")]
+    pub oidc_account_claim: String,
     /// Mark the web application's session cookie `Secure` (set it when browsers reach the
     /// service over HTTPS, e.g. behind a TLS terminator).
     #[arg(long)]
@@ -58,12 +87,44 @@ pub fn run(args: ServeArgs) -> Result<()> {
         max_body_bytes: args.max_body_kib.max(1) * 1024,
         rate_per_second: args.rate,
         rate_burst: (args.rate * 2.0).max(1.0),
-        secure_cookies: args.secure_cookies,
+        secure_cookies: args.secure_cookies || args.tls_cert.is_some(),
         ..ServerConfig::default()
     };
-    let state = AppState::new(Arc::new(store), config, benchmarks)?;
-    borderline_server::run_blocking(args.listen, state, |addr| {
-        eprintln!("borderline serving on http://{addr} (API description at /openapi.json, /docs)");
+    let mut state = AppState::new(Arc::new(store), config, benchmarks)?;
+    if let (Some(jwks), Some(issuer), Some(audience)) =
+        (&args.oidc_jwks, &args.oidc_issuer, &args.oidc_audience)
+    {
+        let verifier = borderline_app::oidc::OidcVerifier::from_file(
+            jwks,
+            borderline_app::oidc::OidcConfig {
+                issuer: issuer.clone(),
+                audience: audience.clone(),
+                account_claim: args.oidc_account_claim.clone(),
+            },
+        )?;
+        state = state.with_oidc(verifier);
+    }
+    if let Some(p) = &args.parties {
+        let parties = borderline_app::screening::Parties::from_files(p, args.relations.as_deref())?;
+        for s in &parties.skipped {
+            eprintln!("warning: {s}");
+        }
+        state = state.with_parties(parties);
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(borderline_server::tls_config(
+            &borderline_server::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+        )?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    borderline_server::run_blocking(args.listen, state, tls, |addr| {
+        eprintln!(
+            "borderline serving on {scheme}://{addr} (API description at /openapi.json, /docs)"
+        );
     })
     .with_context(|| format!("serving on {}", args.listen))
 }
@@ -126,7 +187,7 @@ pub fn demo(
         )
         .init();
     let state = AppState::new(Arc::new(store), ServerConfig::default(), None)?;
-    borderline_server::run_blocking(listen, state, |addr| {
+    borderline_server::run_blocking(listen, state, None, |addr| {
         println!(
             "web application on http://{addr}/ (Ctrl-C stops it; the store stays in {})",
             db.display()

@@ -19,6 +19,8 @@ use crate::registry::{
     sha256_hex, GroupPerformance, ModelCard, ModelState, NewModel, Registry, RegistryError,
 };
 use crate::replay::RegistryFinding;
+use crate::rulebook::{RuleSetState, Rulebook, RulebookError};
+use crate::rules::DECLARATION_FIELDS;
 use crate::store::GovernanceStore;
 use crate::Role;
 use chrono::NaiveDate;
@@ -44,12 +46,14 @@ pub trait Tamper {
     /// Lifts the protections and replaces the whole audit log with `records` (an empty slice
     /// empties it; records with recomputed hashes are a full rewrite).
     fn force_replace_audit(&self, records: &[AuditRecord]);
+    /// Sets the state of a rule set directly (`UPDATE rule_sets SET state = ...`).
+    fn force_set_rule_set_state(&self, version: &str, state: &str);
 }
 
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 21] = [
+    let checks: [Check<S>; 22] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -109,6 +113,10 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
         (
             "capacity_ledger_per_office_and_window",
             capacity_ledger_per_office_and_window,
+        ),
+        (
+            "rule_sets_four_eyes_one_active_backed_by_the_chain",
+            rule_sets_governed,
         ),
     ];
     for (name, check) in checks {
@@ -1154,4 +1162,120 @@ fn capacity_ledger_per_office_and_window<S: GovernanceStore>(store: &S) {
             .len(),
         3
     );
+}
+
+const RULES_A: &str = "rule \"cheap-solar\" priority 10\nwhen hs6 starts_with \"8541\" and origin = \"CN\"\nthen lane yellow reason \"solar cells from CN\"\n";
+const RULES_B: &str =
+    "rule \"all-red\"\nwhen origin = \"KP\"\nthen lane red reason \"embargoed origin\"\n";
+
+/// Rule sets: stored with their source, a syntax error names line and column and stores
+/// nothing, the author cannot approve (look-alike ids included), one active set, every state
+/// change in the chain by the acting actor, and a state set in the tables alone never decides.
+fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
+    let book = Rulebook::new(store);
+    assert!(book
+        .active_rules(DECLARATION_FIELDS)
+        .expect("none")
+        .is_none());
+    match book.upload(
+        "rule \"x\"\nwhen nonsense > 3\nthen lane red reason \"r\"\n",
+        DECLARATION_FIELDS,
+        &actor("ana"),
+    ) {
+        Err(RulebookError::Syntax(e)) => assert_eq!((e.line, e.column), (2, 6), "{e}"),
+        other => panic!("a bad field was accepted: {other:?}"),
+    }
+    assert_eq!(book.list().expect("list"), []);
+    let a = book
+        .upload(RULES_A, DECLARATION_FIELDS, &actor("ana"))
+        .expect("upload");
+    assert_eq!(
+        (a.state, a.rules, a.uploaded_by.as_str()),
+        (RuleSetState::Draft, 1, "ana")
+    );
+    assert_eq!(book.get(&a.version).expect("get").source, RULES_A);
+    assert!(matches!(
+        book.upload(RULES_A, DECLARATION_FIELDS, &actor("ben")),
+        Err(RulebookError::AlreadyUploaded(_))
+    ));
+    assert!(matches!(
+        book.activate(&a.version, &actor("ben")),
+        Err(RulebookError::InvalidTransition { .. })
+    ));
+    for me in ["ana", "ANA", "\u{0430}na"] {
+        assert!(
+            matches!(
+                book.approve(&a.version, &actor(me), "fine"),
+                Err(RulebookError::FourEyes { .. })
+            ),
+            "{me} approved their own rules"
+        );
+    }
+    assert!(matches!(
+        book.approve(&a.version, &actor("ben"), "  "),
+        Err(RulebookError::ReasonRequired(_))
+    ));
+    book.approve(&a.version, &actor("ben"), "reviewed")
+        .expect("approve");
+    assert_eq!(
+        book.activate(&a.version, &actor("ben")).expect("activate"),
+        None
+    );
+    let (entry, rules) = book
+        .active_rules(DECLARATION_FIELDS)
+        .expect("active")
+        .expect("some");
+    assert_eq!(
+        (entry.version.as_str(), rules.version()),
+        (a.version.as_str(), a.version.as_str())
+    );
+
+    let b = book
+        .upload(RULES_B, DECLARATION_FIELDS, &actor("cleo"))
+        .expect("upload b");
+    book.approve(&b.version, &actor("ana"), "ok")
+        .expect("approve b");
+    assert_eq!(
+        book.activate(&b.version, &actor("ana"))
+            .expect("activate b"),
+        Some(a.version.clone())
+    );
+    let states: Vec<RuleSetState> = book.list().expect("list").iter().map(|r| r.state).collect();
+    assert_eq!(states, [RuleSetState::Retired, RuleSetState::Active]);
+    let acts = actions(store);
+    for want in [
+        format!("rules.upload {} by ana", a.version),
+        format!("rules.approve {} by ben", a.version),
+        format!("rules.activate {} by ben", a.version),
+        format!("rules.activate {} by ana", b.version),
+    ] {
+        assert!(acts.contains(&want), "{want} missing from {acts:?}");
+    }
+    assert!(AuditLog::new(store).verify().expect("verify").is_intact());
+
+    // A draft made active in the tables: refused, though the chain is intact.
+    let c = book
+        .upload(
+            "rule \"c\"\nwhen origin = \"RU\"\nthen lane red reason \"c\"\n",
+            DECLARATION_FIELDS,
+            &actor("cleo"),
+        )
+        .expect("upload c");
+    store.force_set_rule_set_state(&b.version, "retired");
+    store.force_set_rule_set_state(&c.version, "active");
+    assert!(matches!(
+        book.active_rules(DECLARATION_FIELDS),
+        Err(RulebookError::NotBackedByAudit { version, .. }) if version == c.version
+    ));
+    // The legitimately active set retired in the tables alone: refused too, not "no rules".
+    store.force_set_rule_set_state(&c.version, "draft");
+    assert!(matches!(
+        book.active_rules(DECLARATION_FIELDS),
+        Err(RulebookError::NotBackedByAudit { .. })
+    ));
+    store.force_set_rule_set_state(&b.version, "active");
+    assert!(book
+        .active_rules(DECLARATION_FIELDS)
+        .expect("restored")
+        .is_some());
 }

@@ -10,6 +10,8 @@
 //! * [`feedback`]: officers' decisions and inspection outcomes;
 //! * [`cases`]: the decision index behind inspection queues, and cases taken, escalated and
 //!   closed with an outcome by one officer at a time;
+//! * [`rulebook`]: rule sets stored with their source, four-eyes approval, one active set, every
+//!   state change in the audit chain;
 //! * [`identity`]: local accounts, API tokens and the authorization matrix (`Permission`).
 //!
 //! State lives behind the store traits of [`store`] ([`GovernanceStore`]): the rules are written
@@ -31,6 +33,7 @@ pub use borderline_core::lane;
 pub mod monitor;
 pub mod registry;
 pub mod replay;
+pub mod rulebook;
 pub mod rules;
 pub mod selectivity;
 pub mod store;

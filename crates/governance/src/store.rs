@@ -13,6 +13,7 @@ use crate::cases::{CaseRecord, IndexedDecision, QueueHit, QueueQuery};
 use crate::feedback::{FeedbackRecord, Outcome};
 use crate::identity::{Account, ApiToken};
 use crate::registry::ModelEntry;
+use crate::rulebook::RuleSetEntry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -201,6 +202,28 @@ pub trait StoreTx {
         let _ = (from, to);
         Err(no_capacity_ledger())
     }
+
+    // Analyst rule sets (see `crate::rulebook`): the source text with its state. A store
+    // without them refuses.
+    /// The rule set of this version.
+    fn rule_set(&mut self, version: &str) -> Result<Option<RuleSetEntry>, StoreError> {
+        let _ = version;
+        Err(no_rule_sets())
+    }
+    /// Every rule set in upload order.
+    fn rule_sets(&mut self) -> Result<Vec<RuleSetEntry>, StoreError> {
+        Err(no_rule_sets())
+    }
+    /// Inserts a new rule set; a second one with the same version is refused.
+    fn insert_rule_set(&mut self, entry: &RuleSetEntry) -> Result<(), StoreError> {
+        let _ = entry;
+        Err(no_rule_sets())
+    }
+    /// Replaces the stored rule set of `entry.version` (its state and approval fields).
+    fn update_rule_set(&mut self, entry: &RuleSetEntry) -> Result<(), StoreError> {
+        let _ = entry;
+        Err(no_rule_sets())
+    }
 }
 
 fn no_cases() -> StoreError {
@@ -209,6 +232,10 @@ fn no_cases() -> StoreError {
 
 fn no_capacity_ledger() -> StoreError {
     StoreError::Backend("this governance store keeps no capacity ledger".into())
+}
+
+fn no_rule_sets() -> StoreError {
+    StoreError::Backend("this governance store keeps no rule sets".into())
 }
 
 fn no_decision_keys() -> StoreError {

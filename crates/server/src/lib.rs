@@ -12,6 +12,7 @@
 
 use borderline_app::governance::models;
 use borderline_app::identity::Authenticator;
+use borderline_app::screening::Parties;
 use borderline_app::targeting::{ActiveScorer, Capacities};
 use borderline_app::{AppError, Benchmarks, Classifier, Matcher};
 use borderline_governance::identity::{Permission, Principal};
@@ -70,6 +71,9 @@ pub struct AppState {
     pub classifier: Arc<Classifier>,
     pub matcher: Arc<Matcher>,
     pub benchmarks: Option<Arc<Benchmarks>>,
+    /// Party directory and relationships (`serve --parties`), for network exposure and the
+    /// screening of a selection; `None`: exposure answers 503.
+    pub parties: Option<Arc<Parties>>,
     pub config: ServerConfig,
     pub metrics: ops::Metrics,
     pub limiter: ops::RateLimiter,
@@ -101,11 +105,24 @@ impl AppState {
             classifier: Arc::new(borderline_app::hs::classifier(None)?),
             matcher: borderline_app::screening::bundled_matcher()?,
             benchmarks: benchmarks.map(Arc::new),
+            parties: None,
             limiter: ops::RateLimiter::new(config.rate_per_second, config.rate_burst),
             config,
             metrics: ops::Metrics::default(),
             sessions: web::session::Sessions::default(),
         })
+    }
+
+    /// Adds the party directory and relationships for network exposure and selection.
+    pub fn with_parties(mut self, parties: Parties) -> Self {
+        self.parties = Some(Arc::new(parties));
+        self
+    }
+
+    /// Also accepts bearer JWTs of an OpenID Connect provider, verified against its keys.
+    pub fn with_oidc(mut self, verifier: borderline_app::oidc::OidcVerifier) -> Self {
+        self.auth = self.auth.with_oidc(verifier);
+        self
     }
 
     /// Authenticates the request's bearer token, applies the token's rate limit, checks the
@@ -161,11 +178,107 @@ pub async fn serve(
         .await
 }
 
-/// Binds `addr` and serves on a multi-threaded runtime until Ctrl-C; `ready` is called with
-/// the bound address (port 0 picks one). For front ends that are not async themselves.
+/// TLS settings of a server: a certificate chain and its private key, PEM files.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// Reads a PEM certificate chain and private key into a rustls server configuration (TLS 1.2
+/// and 1.3, ring provider, HTTP/1.1 by ALPN). Errors name the file.
+pub fn tls_config(files: &TlsFiles) -> std::io::Result<Arc<tokio_rustls::rustls::ServerConfig>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |path: &std::path::Path, what: String| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{}: {what}", path.display()),
+        )
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| bad(&files.cert, e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(&files.cert, e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad(&files.cert, "no PEM certificate in the file".into()));
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad(&files.key, e.to_string()))?;
+    // ring: pure Rust and assembly, no C toolchain (aws-lc-rs, which rustls now prefers for its
+    // post-quantum key exchange, needs CMake). Classical X25519/P-256 key exchange.
+    #[allow(deprecated)]
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&files.cert, e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad(&files.key, e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// As [`serve`], over TLS: each accepted connection is handshaken (at most 10 s) and then
+/// served by the same router. A failed handshake drops that connection only.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let app = router(state);
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tasks.spawn(async move {
+            let tls =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
+            let service =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let mut app = app.clone();
+                    async move {
+                        tower_service::Service::call(&mut app, req.map(axum::body::Body::new)).await
+                    }
+                });
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    // Finish requests in flight.
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Binds `addr` and serves (over TLS when `tls` is given) on a multi-threaded runtime until
+/// Ctrl-C; `ready` is called with the bound address (port 0 picks one). For front ends that are not async themselves.
 pub fn run_blocking(
     addr: std::net::SocketAddr,
     state: AppState,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -174,10 +287,13 @@ pub fn run_blocking(
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         ready(listener.local_addr()?);
-        serve(listener, Arc::new(state), async {
+        let stop = async {
             // Without a signal handler the server runs until killed; both are fine.
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+        };
+        match tls {
+            Some(t) => serve_tls(listener, Arc::new(state), t, stop).await,
+            None => serve(listener, Arc::new(state), stop).await,
+        }
     })
 }

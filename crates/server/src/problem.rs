@@ -9,6 +9,7 @@ use borderline_app::AppError;
 use borderline_governance::cases::CaseError;
 use borderline_governance::identity::IdentityError;
 use borderline_governance::registry::RegistryError;
+use borderline_governance::rulebook::RulebookError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -24,6 +25,11 @@ pub struct Problem {
     /// The invalid input field (a JSON path such as `declaration.hs_code`), when one is to blame.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Where in a rule file the problem is (1-based), for rule files that do not parse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
     /// The request id (also in the `x-request-id` header and the server's logs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -37,6 +43,8 @@ pub struct ApiError {
     pub detail: String,
     pub field: Option<String>,
     pub retry_after: Option<u64>,
+    /// Line and column in a rule file.
+    pub at: Option<(u64, u64)>,
 }
 
 impl ApiError {
@@ -47,6 +55,7 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            at: None,
         }
     }
 
@@ -120,6 +129,33 @@ impl From<AppError> for ApiError {
                 }
                 other => ApiError::internal(&other),
             },
+            AppError::Rules(r) => match r {
+                RulebookError::Syntax(e) => {
+                    let mut a = ApiError::invalid("source", e.to_string());
+                    a.at = Some((e.line as u64, e.column as u64));
+                    a
+                }
+                RulebookError::UnknownRuleSet(_) => ApiError::not_found(r.to_string()),
+                RulebookError::ReasonRequired(_) => ApiError::invalid("reason", r.to_string()),
+                RulebookError::FourEyes { .. }
+                | RulebookError::InvalidTransition { .. }
+                | RulebookError::AlreadyUploaded(_) => {
+                    ApiError::new(S::CONFLICT, "conflict", r.to_string())
+                }
+                RulebookError::NotBackedByAudit { .. } => {
+                    ApiError::new(S::SERVICE_UNAVAILABLE, "rules-not-backed", r.to_string())
+                }
+                other => ApiError::internal(&other),
+            },
+            AppError::Policy(p) => {
+                use borderline_governance::selectivity::PolicyError;
+                let field = match &p {
+                    PolicyError::OutOfRange { name, .. } => format!("{name}_percent"),
+                    PolicyError::OverCommitted(_) => "blue_percent".into(),
+                    PolicyError::ReservationExceedsRed { .. } => "random_percent".into(),
+                };
+                ApiError::invalid(&field, p.to_string())
+            }
             AppError::Feedback(f) => {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid-input", f.to_string())
             }
@@ -158,6 +194,8 @@ impl IntoResponse for ApiError {
             status: self.status.as_u16(),
             detail: self.detail,
             field: self.field,
+            line: self.at.map(|a| a.0),
+            column: self.at.map(|a| a.1),
             request_id: crate::ops::current_request_id(),
         };
         let mut resp = (self.status, axum::Json(body)).into_response();

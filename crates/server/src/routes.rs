@@ -9,13 +9,16 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use borderline_app::governance::{audit, feedback, models};
+use borderline_app::governance::{
+    audit, feedback, models, monitor as app_monitor, rules as app_rules, select,
+};
 use borderline_app::screening::Party;
 use borderline_app::targeting::Reasons;
 use borderline_app::{decisions, declarations, selfcheck, yente, AppError};
 use borderline_governance::feedback::Outcome;
 use borderline_governance::identity::{Permission, Principal};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
@@ -59,18 +62,18 @@ fn small_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Er
 /// A declaration, keyed by the generic profile's field names (README, "Input layouts").
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct DeclarationIn {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "[^\\s]")]
     pub declaration_id: String,
     /// `YYYY-MM-DD`.
     #[schema(format = Date)]
     pub date: String,
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "[^\\s]")]
     pub importer: String,
     /// 6 to 10 digits.
     #[schema(pattern = "^[0-9]{6,10}$")]
     pub hs_code: String,
     /// ISO 3166 alpha-2 or alpha-3.
-    #[schema(pattern = "^[A-Z]{2,3}$")]
+    #[schema(pattern = "^[A-Za-z]{2,3}$")]
     pub origin_country: String,
     #[schema(minimum = 0)]
     pub net_mass_kg: f64,
@@ -84,7 +87,9 @@ pub struct DeclarationIn {
     pub seller: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub courier: Option<String>,
+    /// ISO 3166 alpha-2 or alpha-3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^([A-Za-z]{2,3})?$")]
     pub departure_country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport_mode: Option<String>,
@@ -100,6 +105,7 @@ pub struct DeclarationIn {
     pub currency: Option<String>,
     /// Duty rate in percent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub tax_rate: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_type: Option<String>,
@@ -108,6 +114,7 @@ pub struct DeclarationIn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub quantity: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity_unit: Option<String>,
@@ -160,8 +167,8 @@ pub struct ScoreRequest {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RankRequest {
-    /// 1 to 10,000 declarations decided together.
-    #[schema(min_items = 1, max_items = 10000)]
+    /// 1 to 10,000 declarations decided together (and within the body size limit).
+    #[schema(min_items = 1)]
     pub declarations: Vec<DeclarationIn>,
     /// Red lane share in percent (default 5).
     #[serde(default)]
@@ -271,12 +278,12 @@ pub struct RecordedDecision {
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct OutcomeIn {
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "[^\\s]")]
     pub declaration_id: String,
     pub fraud: bool,
     /// `YYYY-MM-DD` (default today).
     #[serde(default)]
-    #[schema(format = Date)]
+    #[schema(format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub decided_on: Option<String>,
     /// e.g. `inspected`, `released`, `seized` (default `inspected`).
     #[serde(default)]
@@ -286,6 +293,7 @@ pub struct OutcomeIn {
     #[schema(minimum = 0, maximum = 2)]
     pub critical_level: Option<u8>,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub amount_recovered: Option<f64>,
     #[serde(default)]
     pub note: Option<String>,
@@ -329,7 +337,9 @@ pub struct PartyIn {
     pub country: Option<String>,
     #[serde(default)]
     pub address: Option<String>,
+    /// Date or year of birth: text holding a year 1900-2099 ("1965", "1965-04-29"), or empty.
     #[serde(default)]
+    #[schema(pattern = "^\\s*$|(^|[^0-9])(19|20)[0-9]{2}([^0-9]|$)")]
     pub birth_date: Option<String>,
 }
 
@@ -391,6 +401,154 @@ pub struct MatchParams {
     pub limit: Option<u64>,
 }
 
+// ----------------------------------------------------------- selection, monitoring, network
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SelectIn {
+    /// 1 to 10,000 declarations decided together (and within the body size limit).
+    #[schema(min_items = 1)]
+    pub declarations: Vec<DeclarationIn>,
+    /// What is decided (a batch id), recorded with the selection in the audit log.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Red lane share in percent (default 2).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub red_percent: Option<f64>,
+    /// Yellow lane share in percent (default 5).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub yellow_percent: Option<f64>,
+    /// Blue lane share in percent (default 1).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub blue_percent: Option<f64>,
+    /// Random share inside the red capacity, percent (default 0.5).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub random_percent: Option<f64>,
+    /// Exploration share inside the red capacity, percent (default 1).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub explore_percent: Option<f64>,
+    /// Seed of the random draw (same seed, same lanes).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 9007199254740991_u64)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub reasons: ReasonMethod,
+    #[serde(default, deserialize_with = "small_int")]
+    #[schema(minimum = 1, maximum = 20)]
+    pub top_reasons: Option<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LaneDecisionOut {
+    pub declaration_id: String,
+    /// `red`, `yellow`, `blue` or `green`.
+    pub lane: String,
+    /// `score`, `rule`, `random`, `exploration`, `release`.
+    pub basis: String,
+    pub score: f64,
+    /// 1-based rank by score in the batch.
+    pub score_rank: u64,
+    pub rule_id: Option<String>,
+    pub why: String,
+    pub reasons: Vec<ReasonOut>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SelectOut {
+    pub model_version: String,
+    /// The active approved rule set that decided (`rules-none` when none is active).
+    pub rules_version: String,
+    pub rules: u64,
+    /// In input order.
+    pub decisions: Vec<LaneDecisionOut>,
+    /// Declarations per lane.
+    pub lanes: BTreeMap<String, u64>,
+    /// Audit sequence numbers of the decisions and of the closing selection record.
+    pub audit_records: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct MonitorIn {
+    /// Declarations of the reference period (e.g. the model's validation period); at most
+    /// 10,000.
+    pub reference: Vec<DeclarationIn>,
+    /// Recent declarations to compare with it; at most 10,000.
+    pub recent: Vec<DeclarationIn>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ExposureIn {
+    pub declaration: DeclarationIn,
+    /// Other declarations of the same batch (at most 10,000): their parties' links belong to
+    /// the supplier network too.
+    #[serde(default)]
+    pub related: Vec<DeclarationIn>,
+}
+
+// ------------------------------------------------------------------------------- rules
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RulesIn {
+    /// The rule file's text (see docs/governance.md, "Rules").
+    #[schema(max_length = 262144)]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RulesValidated {
+    /// The version decisions would record (a content hash).
+    pub version: String,
+    /// Rule ids in file order.
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleSetOut {
+    pub version: String,
+    /// `draft`, `approved`, `active` or `retired`.
+    pub state: String,
+    pub rules: u64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+    pub approved_by: Option<String>,
+    pub approval_reason: Option<String>,
+    pub approved_at: Option<String>,
+    pub activated_at: Option<String>,
+    pub retired_at: Option<String>,
+    /// The rule file's text (only for a single rule set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl RuleSetOut {
+    fn of(e: borderline_governance::rulebook::RuleSetEntry, with_source: bool) -> Self {
+        RuleSetOut {
+            version: e.version,
+            state: e.state.as_str().to_string(),
+            rules: e.rules as u64,
+            sha256: e.sha256,
+            uploaded_by: e.uploaded_by,
+            uploaded_at: e.uploaded_at,
+            approved_by: e.approved_by,
+            approval_reason: e.approval_reason,
+            approved_at: e.approved_at,
+            activated_at: e.activated_at,
+            retired_at: e.retired_at,
+            source: with_source.then_some(e.source),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RuleSetList {
+    pub rule_sets: Vec<RuleSetOut>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Health {
     pub status: String,
@@ -442,10 +600,53 @@ async fn metrics(State(st): St) -> Response {
 }
 
 async fn openapi_json() -> Response {
-    match openapi().to_json() {
-        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+    match serde_json::to_value(openapi()).map(constrain) {
+        Ok(doc) => Json(doc).into_response(),
         Err(e) => ApiError::from(AppError::Invalid(e.to_string())).into_response(),
     }
+}
+
+/// Constraints the handler types cannot state through utoipa, added to the served document
+/// so that it says exactly what the server accepts: a party's country is one of the ISO codes
+/// the screening knows (or empty), and an outcome's critical level agrees with `fraud` (0
+/// without fraud, 1 or 2 with it).
+fn constrain(mut doc: serde_json::Value) -> serde_json::Value {
+    let schemas = &mut doc["components"]["schemas"];
+    if let Some(country) = schemas
+        .pointer_mut("/PartyIn/properties/country")
+        .and_then(|c| c.as_object_mut())
+    {
+        let mut codes: Vec<serde_json::Value> = borderline_app::screening::country_codes()
+            .into_iter()
+            .map(serde_json::Value::from)
+            .collect();
+        codes.push(serde_json::Value::from(""));
+        codes.push(serde_json::Value::Null);
+        country.insert("enum".into(), serde_json::Value::Array(codes));
+        country.insert(
+            "description".into(),
+            "ISO 3166 alpha-2 code (empty or null: not given)".into(),
+        );
+    }
+    if let Some(kind) = schemas
+        .pointer_mut("/PartyIn/properties/schema")
+        .and_then(|c| c.as_object_mut())
+    {
+        kind.insert(
+            "enum".into(),
+            serde_json::json!(["company", "person", "vessel", "aircraft", "unknown", "", null]),
+        );
+    }
+    if let Some(outcome) = schemas.get_mut("OutcomeIn").and_then(|o| o.as_object_mut()) {
+        outcome.insert(
+            "anyOf".into(),
+            serde_json::json!([
+                {"properties": {"fraud": {"const": false}, "critical_level": {"enum": [0, null]}}},
+                {"properties": {"fraud": {"const": true}, "critical_level": {"enum": [1, 2, null]}}}
+            ]),
+        );
+    }
+    doc
 }
 
 async fn docs_page() -> Html<&'static str> {
@@ -570,7 +771,7 @@ async fn outcome(
     Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<OutcomeIn>,
 ) -> Result<(StatusCode, Json<OutcomeRecorded>), ApiError> {
-    let decided_on = match req.decided_on.as_deref().filter(|s| !s.trim().is_empty()) {
+    let decided_on = match req.decided_on.as_deref() {
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| ApiError::invalid("decided_on", "a date YYYY-MM-DD"))?,
         None => chrono::Utc::now().date_naive(),
@@ -899,6 +1100,278 @@ async fn audit_export(
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], bytes).into_response())
 }
 
+/// The largest integer every JSON client represents exactly (2^53 - 1).
+const MAX_SEED: u64 = 9_007_199_254_740_991;
+
+fn percent(name: &str, v: Option<f64>, default: f64) -> Result<f64, ApiError> {
+    match v {
+        None => Ok(default),
+        Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        Some(_) => Err(ApiError::invalid(name, "a percentage between 0 and 100")),
+    }
+}
+
+#[utoipa::path(post, path = "/v1/lanes/select", request_body = SelectIn,
+    responses((status = 200, body = SelectOut)), security(("bearer" = [])))]
+async fn lanes_select(
+    State(st): St,
+    Extension(who): Extension<Principal>,
+    ApiJson(req): ApiJson<SelectIn>,
+) -> ApiResult<SelectOut> {
+    if req.declarations.is_empty() || req.declarations.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "declarations",
+            format!("1 to {MAX_BATCH} declarations"),
+        ));
+    }
+    let d = borderline_governance::selectivity::Policy::default();
+    let policy = borderline_governance::selectivity::Policy {
+        red: percent("red_percent", req.red_percent, d.red)?,
+        yellow: percent("yellow_percent", req.yellow_percent, d.yellow)?,
+        blue: percent("blue_percent", req.blue_percent, d.blue)?,
+        random: percent("random_percent", req.random_percent, d.random)?,
+        explore: percent("explore_percent", req.explore_percent, d.explore)?,
+        seed: match req.seed {
+            Some(x) if x > MAX_SEED => {
+                return Err(ApiError::invalid("seed", format!("0 to {MAX_SEED}")))
+            }
+            x => x.unwrap_or(d.seed),
+        },
+    };
+    let (store, matcher, parties) = (st.store.clone(), st.matcher.clone(), st.parties.clone());
+    let out = blocking(move || {
+        let reasons = reasons_of(req.reasons, req.top_reasons)?;
+        let rows = to_declarations(&req.declarations, "declarations", false)?;
+        let screening = parties
+            .map(|p| borderline_app::screening::screen_batch(&rows, matcher, p.as_ref().clone()));
+        let subject = req
+            .subject
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| format!("API batch of {} declarations", rows.len()));
+        select::select_active(
+            store.as_ref(),
+            &who.actor,
+            &select::SelectRequest {
+                declarations: &rows,
+                subject: &subject,
+                rules: select::Rules::Active,
+                policy,
+                valuation: None,
+                screening: screening
+                    .as_ref()
+                    .map(|s| &s.signal as &dyn borderline_core::Signal),
+                reasons,
+                as_of: chrono::Utc::now().date_naive(),
+            },
+        )
+    })
+    .await?;
+    Ok(Json(SelectOut {
+        model_version: out.model_version,
+        rules_version: out.rules_version,
+        rules: out.rules as u64,
+        lanes: out
+            .lanes
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v as u64))
+            .collect(),
+        decisions: out
+            .decisions
+            .into_iter()
+            .map(|d| LaneDecisionOut {
+                lane: lane_name(&d.lane),
+                basis: lane_name(&d.basis),
+                reasons: reasons_out(&d.reasons),
+                declaration_id: d.declaration_id,
+                score: d.score,
+                score_rank: d.score_rank as u64,
+                rule_id: d.rule_id,
+                why: d.why,
+            })
+            .collect(),
+        audit_records: out.audit_records,
+    }))
+}
+
+#[utoipa::path(post, path = "/v1/monitoring", request_body = MonitorIn,
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn monitoring(
+    State(st): St,
+    Extension(_who): Extension<Principal>,
+    ApiJson(req): ApiJson<MonitorIn>,
+) -> ApiResult<AnyObject> {
+    for (name, rows) in [("reference", &req.reference), ("recent", &req.recent)] {
+        if rows.len() > MAX_BATCH {
+            return Err(ApiError::invalid(
+                name,
+                format!("at most {MAX_BATCH} declarations"),
+            ));
+        }
+    }
+    let store = st.store.clone();
+    let out = blocking(move || {
+        let reference = if req.reference.is_empty() {
+            Vec::new()
+        } else {
+            to_declarations(&req.reference, "reference", false)?
+        };
+        let recent = if req.recent.is_empty() {
+            Vec::new()
+        } else {
+            to_declarations(&req.recent, "recent", false)?
+        };
+        object(&app_monitor::monitor(
+            store.as_ref(),
+            app_monitor::Monitored::Active,
+            &reference,
+            &recent,
+        )?)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/v1/monitoring/hit-rates",
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn hit_rates(State(st): St, Extension(_who): Extension<Principal>) -> ApiResult<AnyObject> {
+    let store = st.store.clone();
+    let out = blocking(move || {
+        object(&serde_json::json!({ "hit_rates": app_monitor::hit_rates(store.as_ref())? }))
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/network/exposure", request_body = ExposureIn,
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+async fn network_exposure(
+    State(st): St,
+    Extension(_who): Extension<Principal>,
+    ApiJson(req): ApiJson<ExposureIn>,
+) -> ApiResult<AnyObject> {
+    if req.related.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "related",
+            format!("at most {MAX_BATCH} declarations"),
+        ));
+    }
+    let (matcher, parties) = (st.matcher.clone(), st.parties.clone());
+    let out = blocking(move || {
+        let parties = parties.ok_or_else(|| {
+            AppError::Unavailable(
+                "this server was started without a party directory (--parties FILE)".into(),
+            )
+        })?;
+        let mut rows =
+            to_declarations(std::slice::from_ref(&req.declaration), "declaration", true)?;
+        if !req.related.is_empty() {
+            rows.extend(to_declarations(&req.related, "related", false)?);
+        }
+        let id = rows[0].declaration_id.to_string();
+        let screening =
+            borderline_app::screening::screen_batch(&rows, matcher, parties.as_ref().clone());
+        let (x, _) = borderline_app::screening::exposure(&rows, &screening, &id)?;
+        object(&x)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/rules/validate", request_body = RulesIn,
+    responses((status = 200, body = RulesValidated)), security(("bearer" = [])))]
+async fn rules_validate(
+    Extension(_who): Extension<Principal>,
+    ApiJson(req): ApiJson<RulesIn>,
+) -> ApiResult<RulesValidated> {
+    let v = blocking(move || app_rules::validate(&req.source)).await?;
+    Ok(Json(RulesValidated {
+        version: v.version,
+        rules: v.rules,
+    }))
+}
+
+#[utoipa::path(post, path = "/v1/rules", request_body = RulesIn,
+    responses((status = 201, body = RuleSetOut)), security(("bearer" = [])))]
+async fn rules_upload(
+    State(st): St,
+    Extension(who): Extension<Principal>,
+    ApiJson(req): ApiJson<RulesIn>,
+) -> Result<(StatusCode, Json<RuleSetOut>), ApiError> {
+    let store = st.store.clone();
+    let e = blocking(move || app_rules::upload(store.as_ref(), &who.actor, &req.source)).await?;
+    Ok((StatusCode::CREATED, Json(RuleSetOut::of(e, false))))
+}
+
+#[utoipa::path(get, path = "/v1/rules", responses((status = 200, body = RuleSetList)), security(("bearer" = [])))]
+async fn rules_list(
+    State(st): St,
+    Extension(_who): Extension<Principal>,
+) -> ApiResult<RuleSetList> {
+    let store = st.store.clone();
+    let all = blocking(move || app_rules::list(store.as_ref())).await?;
+    Ok(Json(RuleSetList {
+        rule_sets: all.into_iter().map(|e| RuleSetOut::of(e, false)).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/rules/{version}", params(("version" = String, Path)),
+    responses((status = 200, body = RuleSetOut)), security(("bearer" = [])))]
+async fn rules_get(
+    State(st): St,
+    Extension(_who): Extension<Principal>,
+    Path(version): Path<String>,
+) -> ApiResult<RuleSetOut> {
+    let store = st.store.clone();
+    let e = blocking(move || app_rules::get(store.as_ref(), &version)).await?;
+    Ok(Json(RuleSetOut::of(e, true)))
+}
+
+#[utoipa::path(post, path = "/v1/rules/{version}/approve", params(("version" = String, Path)), request_body = ReasonBody,
+    responses((status = 200, body = RuleSetOut)), security(("bearer" = [])))]
+async fn rules_approve(
+    State(st): St,
+    Extension(who): Extension<Principal>,
+    Path(version): Path<String>,
+    ApiJson(req): ApiJson<ReasonBody>,
+) -> ApiResult<RuleSetOut> {
+    let store = st.store.clone();
+    let e = blocking(move || app_rules::approve(store.as_ref(), &who.actor, &version, &req.reason))
+        .await?;
+    Ok(Json(RuleSetOut::of(e, false)))
+}
+
+#[utoipa::path(post, path = "/v1/rules/{version}/activate", params(("version" = String, Path)),
+    responses((status = 200, body = ActivationOut)), security(("bearer" = [])))]
+async fn rules_activate(
+    State(st): St,
+    Extension(who): Extension<Principal>,
+    Path(version): Path<String>,
+) -> ApiResult<ActivationOut> {
+    let store = st.store.clone();
+    let out = blocking(move || {
+        let replaced = app_rules::activate(store.as_ref(), &who.actor, &version)?;
+        Ok(ActivationOut {
+            active: version,
+            replaced,
+        })
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/v1/rules/{version}/retire", params(("version" = String, Path)), request_body = ReasonBody,
+    responses((status = 204)), security(("bearer" = [])))]
+async fn rules_retire(
+    State(st): St,
+    Extension(who): Extension<Principal>,
+    Path(version): Path<String>,
+    ApiJson(req): ApiJson<ReasonBody>,
+) -> Result<StatusCode, ApiError> {
+    let store = st.store.clone();
+    blocking(move || app_rules::retire(store.as_ref(), &who.actor, &version, &req.reason)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see /openapi.json")
 }
@@ -1018,8 +1491,52 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/audit/export",
             get(audit_export).route_layer(guard(&state, Permission::ReadAudit)),
         )
+        .route(
+            "/v1/lanes/select",
+            post(lanes_select).route_layer(guard(&state, Permission::SelectLanes)),
+        )
+        .route(
+            "/v1/monitoring",
+            post(monitoring).route_layer(guard(&state, Permission::ReadMonitoring)),
+        )
+        .route(
+            "/v1/monitoring/hit-rates",
+            get(hit_rates).route_layer(guard(&state, Permission::ReadMonitoring)),
+        )
+        .route(
+            "/v1/network/exposure",
+            post(network_exposure).route_layer(guard(&state, Permission::Screen)),
+        )
+        .route(
+            "/v1/rules/validate",
+            post(rules_validate).route_layer(guard(&state, Permission::WriteRules)),
+        )
+        .route(
+            "/v1/rules",
+            get(rules_list).route_layer(guard(&state, Permission::ReadModelCards)),
+        )
+        .route(
+            "/v1/rules/{version}",
+            get(rules_get).route_layer(guard(&state, Permission::ReadModelCards)),
+        )
+        .route(
+            "/v1/rules/{version}/approve",
+            post(rules_approve).route_layer(guard(&state, Permission::ApproveRules)),
+        )
+        .route(
+            "/v1/rules/{version}/activate",
+            post(rules_activate).route_layer(guard(&state, Permission::ApproveRules)),
+        )
+        .route(
+            "/v1/rules/{version}/retire",
+            post(rules_retire).route_layer(guard(&state, Permission::ApproveRules)),
+        )
         .layer(DefaultBodyLimit::max(body_limit));
-    let upload = Router::new()
+    let upload = Router::new().route(
+        "/v1/rules",
+        post(rules_upload).route_layer(guard(&state, Permission::WriteRules)),
+    );
+    let models_upload = Router::new()
         .route(
             "/v1/models",
             post(model_register).route_layer(guard(&state, Permission::RegisterModels)),
@@ -1031,7 +1548,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(docs_page))
         .merge(v1)
-        .merge(upload)
+        .merge(upload.layer(DefaultBodyLimit::max(body_limit)))
+        .merge(models_upload)
         .merge(crate::web::router().layer(DefaultBodyLimit::max(body_limit)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -1046,6 +1564,8 @@ pub fn router(state: Arc<AppState>) -> Router {
 #[openapi(
     info(title = "Borderline", description = "Customs risk targeting: score and rank declarations, record outcomes, govern models, screen parties. Every endpoint under /v1 needs `Authorization: Bearer TOKEN` (see README).\n\nErrors are RFC 9457 problem bodies (`application/problem+json`) naming the invalid field."),
     paths(healthz, metrics, score, rank, decision, outcome, valuation_check, hs_suggest, hs_check, screen, match_dataset, self_check,
+          lanes_select, monitoring, hit_rates, network_exposure,
+          rules_validate, rules_upload, rules_list, rules_get, rules_approve, rules_activate, rules_retire,
           models_list, model_card, model_register, model_approve, model_activate, model_retire, model_rollback, audit_verify, audit_export),
     components(schemas(Problem)),
     modifiers(&CommonResponses)

@@ -110,6 +110,12 @@ const ROLES: [(&str, Role); 6] = [
 /// Starts a server with one account and token per role, the first model registered by the
 /// analyst, approved and activated by the supervisor (through the API when `via_http`).
 async fn start(config: ServerConfig) -> Server {
+    start_with(config, None).await
+}
+
+/// As [`start`], with a party directory CSV for network exposure and selection screening,
+/// and one more account: `dual` (analyst and supervisor), to try four-eyes on one person.
+async fn start_with(config: ServerConfig, parties_csv: Option<String>) -> Server {
     logs();
     let (first, _, later) = models();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -142,7 +148,29 @@ async fn start(config: ServerConfig) -> Server {
         let t = identity::create_token(store.as_ref(), &admin, &id, "test", None).expect("token");
         tokens.insert(name, t.secret);
     }
-    let state = AppState::new(store, config, None).expect("state");
+    identity::create_account(
+        store.as_ref(),
+        &admin,
+        &NewAccount {
+            id: "dual.one".into(),
+            display_name: None,
+            roles: vec![Role::Analyst, Role::Supervisor],
+            importer_ids: vec![],
+            password: None,
+        },
+    )
+    .expect("dual account");
+    let t =
+        identity::create_token(store.as_ref(), &admin, "dual.one", "test", None).expect("token");
+    tokens.insert("dual", t.secret);
+    let mut state = AppState::new(store, config, None).expect("state");
+    if let Some(csv) = parties_csv {
+        let path = dir.path().join("parties.csv");
+        std::fs::write(&path, csv).expect("parties file");
+        state = state.with_parties(
+            borderline_app::screening::Parties::from_files(&path, None).expect("parties"),
+        );
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -250,6 +278,8 @@ impl Server {
         declaration_json(&self.later[0])
     }
 }
+
+const RULES: &str = "# every declaration from this origin\nrule \"origin-watch\" priority 5\nwhen origin = \"CN\"\nthen lane yellow reason \"origin under watch\"\n";
 
 /// Every role (and no token) against every endpoint, with the expected status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -385,6 +415,84 @@ async fn every_role_against_every_endpoint() {
             Some(json!({"reason": "bad"})),
             &["supervisor"],
             409,
+        ),
+        (
+            Method::POST,
+            "/v1/lanes/select".into(),
+            Some(json!({"declarations": [decl], "subject": "table"})),
+            &["officer"],
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/monitoring".into(),
+            Some(json!({"reference": [decl], "recent": [decl]})),
+            &["analyst", "supervisor", "auditor"],
+            200,
+        ),
+        (
+            Method::GET,
+            "/v1/monitoring/hit-rates".into(),
+            None,
+            &["analyst", "supervisor", "auditor"],
+            200,
+        ),
+        // No party directory in this server: permitted roles get 503, not 403.
+        (
+            Method::POST,
+            "/v1/network/exposure".into(),
+            Some(json!({"declaration": decl})),
+            &["officer", "analyst"],
+            503,
+        ),
+        (
+            Method::POST,
+            "/v1/rules/validate".into(),
+            Some(json!({"source": RULES})),
+            &["analyst"],
+            200,
+        ),
+        (
+            Method::POST,
+            "/v1/rules".into(),
+            Some(json!({"source": RULES})),
+            &["analyst"],
+            201,
+        ),
+        (
+            Method::GET,
+            "/v1/rules".into(),
+            None,
+            &["analyst", "supervisor", "auditor"],
+            200,
+        ),
+        (
+            Method::GET,
+            "/v1/rules/rules-0000000000000000".into(),
+            None,
+            &["analyst", "supervisor", "auditor"],
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/rules/rules-0000000000000000/approve".into(),
+            Some(json!({"reason": "ok"})),
+            &["supervisor"],
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/rules/rules-0000000000000000/activate".into(),
+            None,
+            &["supervisor"],
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/rules/rules-0000000000000000/retire".into(),
+            Some(json!({"reason": "old"})),
+            &["supervisor"],
+            404,
         ),
         (
             Method::GET,
@@ -988,4 +1096,317 @@ async fn a_token_over_its_rate_gets_429_with_retry_after() {
         )
         .await;
     assert_eq!(st, StatusCode::OK);
+}
+
+/// Rules through the API: a file that does not parse is a problem naming line and column and
+/// stores nothing; the author cannot approve their own rules even holding the supervisor role;
+/// another supervisor approves and activates; selection then decides with that rule set, and
+/// every step is in the audit log under the authenticated actors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_are_validated_approved_by_another_person_and_decide_selection() {
+    let s = start_with(ServerConfig::default(), None).await;
+    let bad = "rule \"x\"\nwhen origin = \"CN\" and nonsense > 3\nthen lane red reason \"r\"\n";
+    for path in ["/v1/rules/validate", "/v1/rules"] {
+        let (st, p) = s
+            .call(
+                Some("dual"),
+                Method::POST,
+                path,
+                Some(json!({"source": bad})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(
+            (p["line"].as_u64(), p["column"].as_u64()),
+            (Some(2), Some(24)),
+            "{p}"
+        );
+        assert_eq!(p["field"], "source");
+        assert!(
+            p["detail"].as_str().expect("detail").contains("nonsense"),
+            "{p}"
+        );
+    }
+    let (_, list) = s.call(Some("dual"), Method::GET, "/v1/rules", None).await;
+    assert_eq!(list["rule_sets"], json!([]), "a bad file was stored");
+
+    // Before any rule set is active, selection uses no analyst rules.
+    let mut batch: Vec<Value> = s.later.iter().take(20).map(declaration_json).collect();
+    let target = s.later[3].declaration_id.to_string();
+    batch[3]["origin_country"] = json!("CN");
+    for (i, d) in batch.iter_mut().enumerate() {
+        if i != 3 && d["origin_country"] == "CN" {
+            d["origin_country"] = json!("KR");
+        }
+    }
+    let body = json!({"declarations": batch, "red_percent": 10, "yellow_percent": 20, "random_percent": 0, "explore_percent": 0});
+    let (st, out) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/lanes/select",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    assert_eq!(out["rules_version"], "rules-none");
+
+    let (st, v) = s
+        .call(
+            Some("dual"),
+            Method::POST,
+            "/v1/rules/validate",
+            Some(json!({"source": RULES})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["rules"], json!(["origin-watch"]));
+    let (st, up) = s
+        .call(
+            Some("dual"),
+            Method::POST,
+            "/v1/rules",
+            Some(json!({"source": RULES})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{up}");
+    assert_eq!(
+        (up["state"].as_str(), up["uploaded_by"].as_str()),
+        (Some("draft"), Some("dual.one"))
+    );
+    let version = up["version"].as_str().expect("version").to_string();
+    assert_eq!(version, v["version"].as_str().expect("validated version"));
+    let approve = format!("/v1/rules/{version}/approve");
+    let activate = format!("/v1/rules/{version}/activate");
+
+    // Not before approval; not by its author, whatever the author's roles.
+    let (st, _) = s
+        .call(Some("supervisor"), Method::POST, &activate, None)
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (st, p) = s
+        .call(
+            Some("dual"),
+            Method::POST,
+            &approve,
+            Some(json!({"reason": "mine"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{p}");
+    assert!(
+        p["detail"].as_str().expect("detail").contains("four-eyes"),
+        "{p}"
+    );
+    let (st, p) = s
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &approve,
+            Some(json!({"reason": " "})),
+        )
+        .await;
+    assert_eq!(
+        (st, p["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let (st, a) = s
+        .call(
+            Some("supervisor"),
+            Method::POST,
+            &approve,
+            Some(json!({"reason": "reviewed with the analyst"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    assert_eq!(a["approved_by"], "supervisor.one");
+    let (st, a) = s
+        .call(Some("supervisor"), Method::POST, &activate, None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    assert_eq!(a["active"].as_str(), Some(version.as_str()));
+    let (st, one) = s
+        .call(
+            Some("auditor"),
+            Method::GET,
+            &format!("/v1/rules/{version}"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        (one["state"].as_str(), one["source"].as_str()),
+        (Some("active"), Some(RULES))
+    );
+
+    // Selection now decides with the active rules: the CN declaration by rule.
+    let (st, out) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/lanes/select",
+            Some(body),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    assert_eq!(out["rules_version"].as_str(), Some(version.as_str()));
+    let d = out["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .find(|d| d["declaration_id"] == target.as_str())
+        .expect("target decided");
+    assert_eq!(d["rule_id"], "origin-watch", "{d}");
+    assert!(d["lane"] == "yellow" || d["lane"] == "red", "{d}");
+    assert!(
+        d["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .any(|r| r["text"] == "origin under watch"),
+        "{d}"
+    );
+
+    let (st, v) = s
+        .call(Some("auditor"), Method::GET, "/v1/audit/export", None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let log = match v {
+        Value::String(t) => t,
+        other => other.to_string(),
+    };
+    for (action, who) in [
+        ("rules.upload", "dual.one"),
+        ("rules.approve", "supervisor.one"),
+        ("rules.activate", "supervisor.one"),
+        ("lanes.select", "officer.one"),
+    ] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains(action) && l.contains(&format!("\"{who}\""))),
+            "no {action} by {who} in the audit log"
+        );
+    }
+}
+
+/// Network exposure through the API with a party directory: a declaration whose importer is a
+/// listed airline has a path to the listed entity and a screening reason; one whose parties
+/// are unknown has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_exposure_of_a_declaration() {
+    let (_, _, later) = models();
+    let listed = later[0].importer.to_string();
+    let csv = format!("party_id,name,address,country\n{listed},MAHAN AIR,Tehran,IR\n");
+    let s = start_with(ServerConfig::default(), Some(csv)).await;
+    let decl = declaration_json(&later[0]);
+    let (st, x) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/network/exposure",
+            Some(json!({"declaration": decl})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{x}");
+    assert_eq!(x["declaration_id"], decl["declaration_id"]);
+    let paths = x["paths"].as_array().expect("paths");
+    assert!(
+        paths
+            .iter()
+            .any(|p| p["party"] == listed.as_str() && p["role"] == "importer"),
+        "{x}"
+    );
+    assert!(!x["reasons"].as_array().expect("reasons").is_empty(), "{x}");
+
+    let mut clean = declaration_json(&later[1]);
+    clean["importer"] = json!("UNKNOWN-IMPORTER");
+    let (st, x) = s
+        .call(
+            Some("analyst"),
+            Method::POST,
+            "/v1/network/exposure",
+            Some(json!({"declaration": clean})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{x}");
+    assert_eq!(x["paths"], json!([]), "{x}");
+    // A field error names the field under `declaration`.
+    let mut bad = declaration_json(&later[1]);
+    bad["hs_code"] = json!("12");
+    let (st, p) = s
+        .call(
+            Some("analyst"),
+            Method::POST,
+            "/v1/network/exposure",
+            Some(json!({"declaration": bad})),
+        )
+        .await;
+    assert_eq!(
+        (st, p["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("declaration.hs_code")
+        ),
+        "{p}"
+    );
+}
+
+/// Monitoring through the API: PSI of the score and features between two periods, and hit
+/// rates of recorded inspections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitoring_reports_drift_and_hit_rates() {
+    let s = start(ServerConfig::default()).await;
+    let reference: Vec<Value> = s.later.iter().take(20).map(declaration_json).collect();
+    let recent: Vec<Value> = s.later.iter().skip(20).map(declaration_json).collect();
+    let (st, r) = s
+        .call(
+            Some("auditor"),
+            Method::POST,
+            "/v1/monitoring",
+            Some(json!({"reference": reference, "recent": recent})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["reference_declarations"], 20);
+    assert_eq!(r["recent_declarations"], s.later.len() - 20);
+    assert!(
+        r["score"]["value"].as_f64().expect("score psi") >= 0.0,
+        "{r}"
+    );
+    assert!(!r["features"].as_array().expect("features").is_empty());
+    // One recorded inspection shows in the hit rates.
+    let did = s.later[0].declaration_id.to_string();
+    let (st, _) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/score",
+            Some(json!({"declaration": declaration_json(&s.later[0])})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/outcomes",
+            Some(json!({"declaration_id": did, "fraud": true, "decided_on": "2021-07-01"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, h) = s
+        .call(
+            Some("supervisor"),
+            Method::GET,
+            "/v1/monitoring/hit-rates",
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{h}");
+    let rates = h["hit_rates"].as_array().expect("hit rates");
+    assert!(
+        rates
+            .iter()
+            .any(|g| g["group"] == "all" && g["inspected"] == 1 && g["frauds"] == 1),
+        "{h}"
+    );
 }

@@ -30,6 +30,7 @@ use borderline_governance::cases::{
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
 use borderline_governance::identity::{Account, ApiToken};
 use borderline_governance::registry::{ModelEntry, ModelState, NewModel};
+use borderline_governance::rulebook::{RuleSetEntry, RuleSetState};
 use borderline_governance::{GovernanceStore, StoreError, StoreTx};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
@@ -925,6 +926,46 @@ impl StoreTx for PgTx {
         })
         .collect()
     }
+
+    fn rule_set(&mut self, version: &str) -> Result<Option<RuleSetEntry>, StoreError> {
+        self.query_opt(
+            "SELECT state, entry FROM rule_sets WHERE version = $1",
+            &[&version],
+        )?
+        .map(|r| rule_set_entry(&r))
+        .transpose()
+    }
+
+    fn rule_sets(&mut self) -> Result<Vec<RuleSetEntry>, StoreError> {
+        self.query(
+            "SELECT state, entry FROM rule_sets ORDER BY registered_order",
+            &[],
+        )?
+        .iter()
+        .map(rule_set_entry)
+        .collect()
+    }
+
+    fn insert_rule_set(&mut self, e: &RuleSetEntry) -> Result<(), StoreError> {
+        let entry = serde_json::to_string(e)?;
+        self.execute(
+            "INSERT INTO rule_sets (version, state, entry) VALUES ($1, $2, $3)",
+            &[&e.version, &e.state.as_str(), &entry],
+        )?;
+        Ok(())
+    }
+
+    fn update_rule_set(&mut self, e: &RuleSetEntry) -> Result<(), StoreError> {
+        let entry = serde_json::to_string(e)?;
+        let n = self.execute(
+            "UPDATE rule_sets SET state = $2, entry = $3 WHERE version = $1",
+            &[&e.version, &e.state.as_str(), &entry],
+        )?;
+        if n != 1 {
+            return Err(StoreError::Backend(format!("no rule set {}", e.version)));
+        }
+        Ok(())
+    }
 }
 
 fn usage_row(r: &Row, first: usize) -> Result<LaneUsage, StoreError> {
@@ -936,4 +977,14 @@ fn usage_row(r: &Row, first: usize) -> Result<LaneUsage, StoreError> {
         red: n(1)?,
         yellow: n(2)?,
     })
+}
+
+/// A stored rule set: the state column is what the store holds (and what a tamperer changes).
+fn rule_set_entry(r: &Row) -> Result<RuleSetEntry, StoreError> {
+    let state: String = r.try_get(0).map_err(backend)?;
+    let entry: String = r.try_get(1).map_err(backend)?;
+    let mut e: RuleSetEntry = serde_json::from_str(&entry)?;
+    e.state = RuleSetState::parse(&state)
+        .ok_or_else(|| StoreError::Backend(format!("unknown rule set state {state:?}")))?;
+    Ok(e)
 }

@@ -202,6 +202,21 @@ CREATE TABLE lane_usage (
     PRIMARY KEY (window_id, office)
 );
 "#,
+    // 6: analyst rule sets (SQLite's migration 7): the entry as JSON text, the state in its own
+    // column, one active set at most.
+    r#"
+CREATE TABLE rule_sets (
+    registered_order BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    version          TEXT PRIMARY KEY,
+    state            TEXT NOT NULL,
+    entry            TEXT NOT NULL
+);
+CREATE UNIQUE INDEX rule_sets_one_active ON rule_sets (state) WHERE state = 'active';
+CREATE TRIGGER rule_sets_no_delete BEFORE DELETE ON rule_sets
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('rule sets are retired, never deleted');
+CREATE TRIGGER rule_sets_no_truncate BEFORE TRUNCATE ON rule_sets
+    FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('rule sets are retired, never deleted');
+"#,
 ];
 
 /// The schema version this build writes.

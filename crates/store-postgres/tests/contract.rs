@@ -93,6 +93,16 @@ impl Tamper for Harness {
             .expect("tamper");
     }
 
+    fn force_set_rule_set_state(&self, version: &str, state: &str) {
+        self.db
+            .raw()
+            .execute(
+                "UPDATE rule_sets SET state = $2 WHERE version = $1",
+                &[&version, &state],
+            )
+            .expect("tamper");
+    }
+
     fn force_replace_audit(&self, records: &[AuditRecord]) {
         self.force("DELETE FROM audit_log");
         let mut raw = self.db.raw();

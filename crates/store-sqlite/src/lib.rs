@@ -16,6 +16,7 @@ use borderline_governance::cases::{
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
 use borderline_governance::identity::{Account, ApiToken};
 use borderline_governance::registry::{sha256_hex, ModelEntry, ModelState, NewModel};
+use borderline_governance::rulebook::{RuleSetEntry, RuleSetState};
 use borderline_governance::{GovernanceStore, StoreError, StoreTx};
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -186,6 +187,18 @@ CREATE TABLE IF NOT EXISTS lane_usage (
     yellow  INTEGER NOT NULL CHECK (yellow >= 0),
     PRIMARY KEY (window_id, office)
 );
+"#,
+    // 7: analyst rule sets: the entry (source text, author, approval) as JSON, the state in its
+    // own column (one active set at most).
+    r#"
+CREATE TABLE IF NOT EXISTS rule_sets (
+    version TEXT PRIMARY KEY,
+    state   TEXT NOT NULL,
+    entry   TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS rule_sets_one_active ON rule_sets(state) WHERE state = 'active';
+CREATE TRIGGER IF NOT EXISTS rule_sets_no_delete BEFORE DELETE ON rule_sets
+BEGIN SELECT RAISE(ABORT, 'rule sets are retired, never deleted'); END;
 "#,
 ];
 
@@ -1024,6 +1037,24 @@ impl StoreTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn rule_set(&mut self, version: &str) -> Result<Option<RuleSetEntry>, StoreError> {
+        Ok(self.rule_set_rows(Some(version))?.into_iter().next())
+    }
+
+    fn rule_sets(&mut self) -> Result<Vec<RuleSetEntry>, StoreError> {
+        self.rule_set_rows(None)
+    }
+
+    fn insert_rule_set(&mut self, e: &RuleSetEntry) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO rule_sets (version, state, entry) VALUES (?1, ?2, ?3)",
+                params![e.version, e.state.as_str(), serde_json::to_string(e)?],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
     fn scored_input(&mut self, input_hash: &str) -> Result<Option<String>, StoreError> {
         self.conn
             .query_row(
@@ -1112,6 +1143,42 @@ impl StoreTx for SqliteTx<'_> {
         }
         Ok(out)
     }
+
+    fn update_rule_set(&mut self, e: &RuleSetEntry) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE rule_sets SET state = ?2, entry = ?3 WHERE version = ?1",
+                params![e.version, e.state.as_str(), serde_json::to_string(e)?],
+            )
+            .map_err(backend)?;
+        if n != 1 {
+            return Err(StoreError::Backend(format!("no rule set {}", e.version)));
+        }
+        Ok(())
+    }
+}
+
+impl SqliteTx<'_> {
+    fn rule_set_rows(&mut self, version: Option<&str>) -> Result<Vec<RuleSetEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT state, entry FROM rule_sets WHERE ?1 IS NULL OR version = ?1 ORDER BY rowid",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([version], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (state, entry) = r.map_err(backend)?;
+            out.push(rule_set_entry(&state, &entry)?);
+        }
+        Ok(out)
+    }
 }
 
 fn usage_from((decided, red, yellow): (i64, i64, i64)) -> Result<LaneUsage, StoreError> {
@@ -1130,6 +1197,14 @@ fn usage_to(u: &LaneUsage) -> Result<[i64; 3], StoreError> {
         i64::try_from(v).map_err(|_| StoreError::Backend(format!("lane count {v} is out of range")))
     };
     Ok([n(u.decided)?, n(u.red)?, n(u.yellow)?])
+}
+
+/// A stored rule set: the state column is what the store holds (and what a tamperer changes).
+fn rule_set_entry(state: &str, entry: &str) -> Result<RuleSetEntry, StoreError> {
+    let mut e: RuleSetEntry = serde_json::from_str(entry)?;
+    e.state = RuleSetState::parse(state)
+        .ok_or_else(|| StoreError::Backend(format!("unknown rule set state {state:?}")))?;
+    Ok(e)
 }
 
 const ACCOUNT_COLUMNS: &str = "canonical_id, id, display_name, roles, importer_ids, disabled, password_hash, created_at, created_by";

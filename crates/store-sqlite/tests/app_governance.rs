@@ -269,7 +269,7 @@ fn select_decides_lanes_with_rules_and_audits_them_then_monitor_reads_hit_rates(
     let req = select::SelectRequest {
         declarations: &batch,
         subject: "test sample",
-        rules: &rules,
+        rules: select::Rules::Given(&rules),
         policy,
         valuation: None,
         screening: None,
@@ -709,7 +709,7 @@ fn issue_14_select_gives_each_implausible_declaration_its_data_quality_reason() 
     let req = select::SelectRequest {
         declarations: &batch,
         subject: "implausible",
-        rules: &rules,
+        rules: select::Rules::Given(&rules),
         policy: Policy {
             red: 5.0,
             yellow: 10.0,

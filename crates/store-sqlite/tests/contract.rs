@@ -81,6 +81,16 @@ impl Tamper for Harness {
             .expect("tamper");
     }
 
+    fn force_set_rule_set_state(&self, version: &str, state: &str) {
+        self.0
+            .raw_connection()
+            .execute(
+                "UPDATE rule_sets SET state = ?2 WHERE version = ?1",
+                [version, state],
+            )
+            .expect("tamper");
+    }
+
     fn force_replace_audit(&self, records: &[AuditRecord]) {
         self.force("DELETE FROM audit_log");
         let conn = self.0.raw_connection();

@@ -1,6 +1,7 @@
 //! Governance use cases: the model registry (register with a model card, approve under
 //! four-eyes, activate, retire, roll back, list), loading the active model with its integrity
-//! check, lane selection with rules and capacities, monitoring (drift and hit rates), the
+//! check, analyst rule sets (validate, upload, approve under four-eyes, activate), lane
+//! selection with the active approved rules and capacities, monitoring (drift and hit rates), the
 //! selection-policy simulation (feature `training`), the audit log (verify, export) and
 //! inspection feedback (record, import, the outcomes recorded since a date for retraining).
 //!
@@ -12,6 +13,7 @@ pub mod audit;
 pub mod feedback;
 pub mod models;
 pub mod monitor;
+pub mod rules;
 pub mod select;
 #[cfg(feature = "training")]
 pub mod simulate;

@@ -63,6 +63,16 @@ impl MonitorReport {
     }
 }
 
+/// Hit rates of the inspections recorded in `store` (the latest outcome per declaration with
+/// its logged decision), by lane, basis and rule per week.
+pub fn hit_rates(store: &dyn GovernanceStore) -> Result<Vec<HitRate>> {
+    let outcomes = FeedbackLog::new(store).latest(None)?;
+    let decisions = AuditLog::new(store).latest_decisions()?;
+    Ok(monitor::hit_rates(&monitor::inspections(
+        &outcomes, &decisions,
+    )))
+}
+
 /// Compares `recent` with `reference` under the monitored model and reads the hit rates of the
 /// outcomes recorded in `store`.
 pub fn monitor(
@@ -115,9 +125,7 @@ pub fn monitor(
         .collect();
     features.sort_by(|a, b| b.psi.total_cmp(&a.psi));
 
-    let outcomes = FeedbackLog::new(store).latest(None)?;
-    let decisions = AuditLog::new(store).latest_decisions()?;
-    let hit_rates = monitor::hit_rates(&monitor::inspections(&outcomes, &decisions));
+    let hit_rates = hit_rates(store)?;
 
     let t = &m.training;
     let learned_until = [&t.train_period.1, &t.valid_period.1]

@@ -42,12 +42,23 @@ impl ActiveModel {
     }
 }
 
+/// Which analyst rules decide.
+#[derive(Clone, Copy)]
+pub enum Rules<'a> {
+    /// The store's active approved rule set, checked against the audit chain (none active: no
+    /// analyst rules).
+    Active,
+    Given(&'a RuleSet),
+}
+
 /// A batch to decide.
 pub struct SelectRequest<'a> {
     pub declarations: &'a [Declaration],
     /// What was decided (a file name, a batch id), recorded with the selection in the audit log.
     pub subject: &'a str,
-    pub rules: &'a RuleSet,
+    /// The analyst rules: the store's active approved rule set, or a given one (offline runs,
+    /// simulations).
+    pub rules: Rules<'a>,
     pub policy: Policy,
     /// Valuation benchmarks for the rule fields and valuation reasons; `None` uses the
     /// benchmarks stored in the model's valuation module, when it has one.
@@ -74,6 +85,15 @@ pub struct LaneDecision {
     pub rule_id: Option<String>,
     pub why: String,
     pub reasons: Vec<Reason>,
+}
+
+/// [`select`] with the store's active model (loaded and integrity-checked for this batch).
+pub fn select_active(
+    store: &dyn GovernanceStore,
+    by: &Actor,
+    req: &SelectRequest<'_>,
+) -> Result<SelectOutcome> {
+    select(store, by, &ActiveModel::load(store)?, req)
 }
 
 /// The outcome of a selection.
@@ -135,6 +155,14 @@ pub fn select(
     req: &SelectRequest<'_>,
 ) -> Result<SelectOutcome> {
     req.policy.validate()?;
+    let stored;
+    let rules = match req.rules {
+        Rules::Given(r) => r,
+        Rules::Active => {
+            stored = super::rules::active(store)?;
+            &stored
+        }
+    };
     let scorer = &active.scorer;
     let rows = req.declarations;
     let own_benchmarks = scorer.model().modules.signals.iter().find_map(|m| match m {
@@ -180,7 +208,7 @@ pub fn select(
             score: Some(s.probability),
             extra: &fields,
         };
-        hits.push(req.rules.evaluate(&ctx));
+        hits.push(rules.evaluate(&ctx));
         unknown.push(uncertainty(s.probability, &fields));
     }
     let candidates: Vec<Candidate> = rows
@@ -196,7 +224,7 @@ pub fn select(
     let selections = selectivity::select(&candidates, &req.policy)?;
 
     let model_version = active.entry.model.version.clone();
-    let rules_version = req.rules.version().to_string();
+    let rules_version = rules.version().to_string();
     let mut decisions = Vec::with_capacity(rows.len());
     let mut events = Vec::with_capacity(rows.len() + 1);
     for (i, (d, sel)) in rows.iter().zip(&selections).enumerate() {
@@ -251,7 +279,7 @@ pub fn select(
     Ok(SelectOutcome {
         model_version,
         rules_version,
-        rules: req.rules.rules().len(),
+        rules: rules.rules().len(),
         decisions,
         lanes,
         audit_records,
