@@ -26,4 +26,8 @@ git -C "$db" init -q
 git -C "$db" add -A
 git -C "$db" -c user.name=deny -c user.email=deny@localhost commit -qm "RustSec snapshot" --no-gpg-sign
 export BORDERLINE_ADVISORY_DBS="$dbs"
-exec cargo deny --offline check --disable-fetch "$@"
+# The crate graph for every target platform (cargo metadata needs their sources; from crates.io,
+# the only network use; a no-op once they are in ~/.cargo).
+cargo fetch --locked >/dev/null 2>&1 || cargo fetch --locked
+# --offline: the advisory database is never fetched (nor anything else).
+exec cargo deny --offline check "$@"

@@ -570,10 +570,11 @@ async fn outcome(
     Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<OutcomeIn>,
 ) -> Result<(StatusCode, Json<OutcomeRecorded>), ApiError> {
+    let today = chrono::Utc::now().date_naive();
     let decided_on = match req.decided_on.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| ApiError::invalid("decided_on", "a date YYYY-MM-DD"))?,
-        None => chrono::Utc::now().date_naive(),
+        None => today,
     };
     let o = Outcome {
         declaration_id: req.declaration_id,
@@ -588,7 +589,7 @@ async fn outcome(
     };
     let store = st.store.clone();
     let actor = who.actor.clone();
-    let id = blocking(move || feedback::record(store.as_ref(), &actor, &o)).await?;
+    let id = blocking(move || feedback::record(store.as_ref(), &actor, &o, today)).await?;
     Ok((
         StatusCode::CREATED,
         Json(OutcomeRecorded {
