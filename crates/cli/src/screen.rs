@@ -320,7 +320,7 @@ fn run_compare(c: CompareArgs) -> anyhow::Result<()> {
     let (Some(a), Some(b)) = (c.name1, c.name2) else {
         bail!("give NAME1 NAME2, or --input pairs.csv");
     };
-    let r = app::compare(&m, &a, &b, schema);
+    let r = app::compare(&m, &a, &b, schema)?;
     if c.json {
         println!(
             "{}",
