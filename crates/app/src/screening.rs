@@ -241,6 +241,14 @@ impl Party {
     }
 }
 
+/// The forced-labour region flag of a party's address (with its country as context): what
+/// `screen` reports beside the watchlist hits, as `score --parties` does for declarations.
+pub fn region_flag(party: &Party) -> Option<borderline_screening::RegionFlag> {
+    let address = given(&party.address)?;
+    let country = given(&party.country).and_then(to_iso2);
+    borderline_screening::xinjiang_flag(address, country.as_deref())
+}
+
 /// Screens one party: hits at or above the matcher's threshold, best first, at most `limit`.
 pub fn screen_party(matcher: &Matcher, party: &Party, limit: usize) -> Result<Vec<Hit>> {
     let q = party.query(&Party::default()).map_err(AppError::Invalid)?;

@@ -292,10 +292,20 @@ fn run_screen(a: ScreenArgs) -> anyhow::Result<()> {
     let Some(name) = a.name else {
         bail!("give a NAME to screen, or --input FILE (see `screen --help`)");
     };
-    let hits = app::screen_party(&m, &a.q.party(name), a.limit)?;
+    let party = a.q.party(name);
+    let hits = app::screen_party(&m, &party, a.limit)?;
+    let region = app::region_flag(&party);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&hits)?);
-    } else if hits.is_empty() {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"hits": hits, "region_flag": region}))?
+        );
+        return Ok(());
+    }
+    if let Some(r) = &region {
+        println!("forced-labour region: {}", r.reason_text("the address"));
+    }
+    if hits.is_empty() {
         println!("no hit at or above {:.2}", m.config.threshold);
     } else {
         for h in &hits {

@@ -376,6 +376,20 @@ fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
         texts("TR-14")
     );
 
+    // `screen` reports the region flag of an address too (before: only `score --parties`).
+    let (screened, _) = run(borderline().args([
+        "screen",
+        "Tianshan Cotton Ginning Co",
+        "--address",
+        "No. 8 Hetian Road, Urumqi, Xinjiang",
+        "--country",
+        "CN",
+    ]));
+    assert!(
+        screened.contains("forced-labour region: the address names Urumqi"),
+        "{screened}"
+    );
+
     // Unseen parties: one plain reason, never "fraud found in 0 of 0" or an empty currency.
     for (id, _) in &batch {
         let t = texts(id);
