@@ -381,7 +381,7 @@ fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
         "screen",
         "Tianshan Cotton Ginning Co",
         "--address",
-        "No. 8 Hetian Road, Urumqi, Xinjiang",
+        "88 Renmin Road, Urumqi, Xinjiang",
         "--country",
         "CN",
     ]));
