@@ -413,4 +413,29 @@ fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
     for (id, v) in &batch {
         assert_eq!(v["lane"], streamed[id]["lane"], "{id}");
     }
+
+    // A truncated gzip input fails naming the line it stopped at, and `--stream` leaves no
+    // partial output at the output path (before: "line 0" and 4,247 scored rows).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let body = std::fs::read_to_string(&trader).expect("trader file");
+    for _ in 0..200 {
+        std::io::Write::write_all(&mut gz, body.as_bytes()).expect("gzip");
+    }
+    let bytes = gz.finish().expect("gzip");
+    let cut = d.join("cut.csv.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let out = d.join("cut-scores.jsonl");
+    let failed = borderline()
+        .args(["score", "--stream", "--profile", "generic", "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(&cut)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success(), "{err}");
+    assert!(err.contains("line ") && !err.contains("line 0"), "{err}");
+    assert!(!out.exists(), "no partial output at the final path");
 }

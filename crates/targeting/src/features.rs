@@ -710,3 +710,58 @@ mod median_serde {
         Ok(Vec::<(u64, f32)>::deserialize(d)?.into_iter().collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl(id: &str, currency: &str, value: f64, fraud: bool) -> Declaration {
+        serde_json::from_value(serde_json::json!({
+            "declaration_id": id, "date": "2021-04-01", "office": "O1", "declarant": "D1",
+            "importer": "I1", "seller": "S1", "courier": null, "hs_code": "610910",
+            "origin_country": "CN", "departure_country": null, "transport_mode": "10",
+            "process_type": "11", "import_type": "21", "import_use": "21", "payment_type": "11",
+            "net_mass_kg": 100.0, "customs_value": value, "currency": currency,
+            "tax_rate": 8.0, "tax_type": "A", "origin_indicator": "B", "description": null,
+            "quantity": null, "quantity_unit": null,
+            "outcome": {"fraud": fraud, "critical_level": u8::from(fraud), "amount_recovered": null}
+        }))
+        .expect("declaration")
+    }
+
+    /// Issue 14: USD per kg was compared with KRW history. A model records its history's
+    /// currency; money features of a row in another currency are missing (never compared),
+    /// at fitting (the medians hold only the model's currency) as at scoring.
+    #[test]
+    fn money_in_another_currency_than_the_history_is_compared_with_nothing() {
+        let mut history: Vec<Declaration> = (0..20)
+            .map(|i| decl(&format!("K{i}"), "KRW", 1_000_000.0 + f64::from(i), i % 4 == 0))
+            .collect();
+        history.push(decl("U1", "USD", 5.0, false));
+        let spec = FeatureSpec::default();
+        let t = HistoryTables::fit(&history, &spec);
+        assert_eq!(t.currency.as_deref(), Some("KRW"));
+        let n = spec.num_features();
+        let money = n - NUMERIC_FEATURES.len();
+        let features = |d: &Declaration| {
+            let mut x = vec![0.0f32; n];
+            t.features(d, &mut x);
+            x
+        };
+        // A KRW row is compared: its deviation from the HS6 x origin median is near 0 (the
+        // USD row at 5/100 kg did not drag the median).
+        let krw = features(&decl("K99", "KRW", 1_000_010.0, false));
+        assert!(krw[money + 1].abs() < 1e-3, "{}", krw[money + 1]);
+        // A USD row: every money feature missing, whatever its value; the rest as for KRW.
+        let usd = features(&decl("U9", "USD", 900.0, false));
+        let usd_cheap = features(&decl("U9", "USD", 9.0, false));
+        for k in [0, 1, 2, 5, 6] {
+            assert!(usd[money + k].is_nan(), "{}", NUMERIC_FEATURES[k].0);
+        }
+        for (a, b) in usd.iter().zip(&usd_cheap) {
+            assert!(a == b || (a.is_nan() && b.is_nan()));
+        }
+        assert!(t.money_comparable(&decl("K1", "krw", 1.0, false)));
+        assert!(!t.money_comparable(&decl("U1", "USD", 1.0, false)));
+    }
+}
