@@ -185,6 +185,11 @@ pub struct BenchArgs {
     pub dev_dir: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+    /// Instead: time screening very long names (25,000 to 400,000 characters, one token and
+    /// many words; the matcher has no length limit) against the 100,000-character run as the
+    /// baseline, median of 3 runs each (issue 14: the cost must grow linearly).
+    #[arg(long)]
+    pub long_names: bool,
     #[command(flatten)]
     pub lists: ListOptions,
 }
@@ -366,7 +371,76 @@ fn run_evaluate(e: EvaluateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Median seconds of 3 screenings of `name`, and the fuzzy-retrieval probes of one.
+fn time_screen(m: &borderline_screening::Matcher, name: &str) -> (f64, u64) {
+    let q = borderline_screening::Query::name(name);
+    let mut secs: Vec<f64> = (0..3)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            std::hint::black_box(m.screen(&q));
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    secs.sort_by(f64::total_cmp);
+    let before = borderline_screening::fuzzy_probes();
+    std::hint::black_box(m.screen(&q));
+    (secs[1], borderline_screening::fuzzy_probes() - before)
+}
+
+/// Distinct pseudo-random lower-case words of 5 to 12 letters, `chars` characters in all.
+fn words_of(chars: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    let mut out = String::with_capacity(chars + 16);
+    while out.len() < chars {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for k in 0..5 + (x % 8) as usize {
+            out.push((b'a' + ((x >> (5 * k)) % 26) as u8) as char);
+        }
+    }
+    out.truncate(chars);
+    out
+}
+
+fn run_long_names(b: &BenchArgs) -> anyhow::Result<()> {
+    let m = matcher(&b.lists, None)?;
+    let sizes = [25_000usize, 50_000, 100_000, 200_000, 400_000];
+    for (label, make) in [
+        ("one token", (|n: usize| "abcdefghij".repeat(n / 10)) as fn(usize) -> String),
+        ("many words", |n: usize| words_of(n, 7)),
+    ] {
+        let runs: Vec<(usize, f64, u64)> = sizes
+            .iter()
+            .map(|&n| {
+                let (s, p) = time_screen(&m, &make(n));
+                (n, s, p)
+            })
+            .collect();
+        let base = runs
+            .iter()
+            .find(|r| r.0 == 100_000)
+            .map_or(f64::NAN, |r| r.1);
+        println!("{label} (baseline: the 100,000-character name, median of 3):");
+        for (n, s, p) in runs {
+            println!(
+                "  {n:>7} chars: {:>9.1} ms  x{:.2} of baseline for x{:.2} the length; {p} fuzzy probes",
+                s * 1000.0,
+                s / base,
+                n as f64 / 100_000.0
+            );
+        }
+    }
+    Ok(())
+}
+
 fn run_bench(b: BenchArgs) -> anyhow::Result<()> {
+    if b.long_names {
+        return run_long_names(&b);
+    }
     let t = std::time::Instant::now();
     let m = matcher(&b.lists, None)?;
     let build = t.elapsed().as_secs_f64();
