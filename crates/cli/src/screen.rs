@@ -303,7 +303,9 @@ fn run_screen(a: ScreenArgs) -> anyhow::Result<()> {
     if a.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"hits": hits, "region_flag": region}))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({"hits": hits, "region_flag": region})
+            )?
         );
         return Ok(());
     }
@@ -410,7 +412,10 @@ fn run_long_names(b: &BenchArgs) -> anyhow::Result<()> {
     let m = matcher(&b.lists, None)?;
     let sizes = [25_000usize, 50_000, 100_000, 200_000, 400_000];
     for (label, make) in [
-        ("one token", (|n: usize| "abcdefghij".repeat(n / 10)) as fn(usize) -> String),
+        (
+            "one token",
+            (|n: usize| "abcdefghij".repeat(n / 10)) as fn(usize) -> String,
+        ),
         ("many words", |n: usize| words_of(n, 7)),
     ] {
         let runs: Vec<(usize, f64, u64)> = sizes

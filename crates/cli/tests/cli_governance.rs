@@ -310,7 +310,10 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     // (the whole file), naming the file, line and column.
     std::fs::write(
         d.join("unknown.csv"),
-        format!("declaration_id,fraud,date\n{},no,2021-04-07\nNOT-DECIDED-1,yes,2021-04-07\n", red[0]),
+        format!(
+            "declaration_id,fraud,date\n{},no,2021-04-07\nNOT-DECIDED-1,yes,2021-04-07\n",
+            red[0]
+        ),
     )
     .expect("write");
     let err = fails(borderline(d).args(["feedback", "import", "unknown.csv", "--user", "kim"]));
@@ -325,13 +328,24 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     )
     .expect("write");
     let err = fails(borderline(d).args(["feedback", "import", "future.csv", "--user", "kim"]));
-    assert!(err.contains("future.csv: line 2: date 2099-01-01 is in the future"), "{err}");
+    assert!(
+        err.contains("future.csv: line 2: date 2099-01-01 is in the future"),
+        "{err}"
+    );
     for (id, date, field) in [
         ("NOT-DECIDED-1", "2021-04-07", "declaration_id"),
         (red[0], "2099-01-01", "decided_on"),
     ] {
         let err = fails(borderline(d).args([
-            "feedback", "record", "--user", "kim", "--declaration", id, "--fraud", "no", "--date",
+            "feedback",
+            "record",
+            "--user",
+            "kim",
+            "--declaration",
+            id,
+            "--fraud",
+            "no",
+            "--date",
             date,
         ]));
         assert!(err.contains(field), "{err}");

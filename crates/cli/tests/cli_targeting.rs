@@ -346,13 +346,21 @@ fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
             texts(id)
         );
     }
-    assert!(texts("TR-01").contains("value declared in USD; the model's price benchmarks are in KRW"));
+    assert!(
+        texts("TR-01").contains("value declared in USD; the model's price benchmarks are in KRW")
+    );
     assert_eq!(batch["TR-01"]["risk_score"], batch["TR-02"]["risk_score"]);
     // ... and `valuation check` flags the cheap twin without any rate or history in USD.
     let (checked, _) = run(borderline()
         .args(["valuation", "check"])
         .arg(&trader)
-        .args(["--profile", "generic", "--history-profile", "korea-customs", "--json"])
+        .args([
+            "--profile",
+            "generic",
+            "--history-profile",
+            "korea-customs",
+            "--json",
+        ])
         .arg("--history")
         .arg(&train));
     assert!(
@@ -393,7 +401,10 @@ fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
     // Unseen parties: one plain reason, never "fraud found in 0 of 0" or an empty currency.
     for (id, _) in &batch {
         let t = texts(id);
-        assert!(!t.contains("0 of 0") && !t.contains("declared in ;"), "{id}: {t}");
+        assert!(
+            !t.contains("0 of 0") && !t.contains("declared in ;"),
+            "{id}: {t}"
+        );
     }
 
     // Implausible data gets data-quality reasons; the impossible ones raise the lane.

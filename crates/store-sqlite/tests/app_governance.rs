@@ -14,11 +14,11 @@ use borderline_core::{Declaration, Lane};
 use borderline_governance::audit::{
     AuditEvent, AuditLog, AuditRecord, Decision, Verification, GENESIS,
 };
-use borderline_governance::selectivity::Basis;
 use borderline_governance::checkpoint::CheckpointFinding;
 use borderline_governance::feedback::{FeedbackLog, Outcome};
 use borderline_governance::registry::{ModelState, RegistryError};
 use borderline_governance::replay::RegistryFinding;
+use borderline_governance::selectivity::Basis;
 use borderline_ingest::{read_all, Profile};
 use borderline_store_sqlite::SqliteStore;
 use chrono::NaiveDate;

@@ -391,7 +391,10 @@ fn money_comparable(currency: Option<&str>, d: &Declaration) -> bool {
 }
 
 /// `d` itself when its money is in `currency`, else a copy without its customs value.
-fn without_money<'a>(currency: Option<&str>, d: &'a Declaration) -> std::borrow::Cow<'a, Declaration> {
+fn without_money<'a>(
+    currency: Option<&str>,
+    d: &'a Declaration,
+) -> std::borrow::Cow<'a, Declaration> {
     if money_comparable(currency, d) {
         std::borrow::Cow::Borrowed(d)
     } else {
@@ -735,7 +738,14 @@ mod tests {
     #[test]
     fn money_in_another_currency_than_the_history_is_compared_with_nothing() {
         let mut history: Vec<Declaration> = (0..20)
-            .map(|i| decl(&format!("K{i}"), "KRW", 1_000_000.0 + f64::from(i), i % 4 == 0))
+            .map(|i| {
+                decl(
+                    &format!("K{i}"),
+                    "KRW",
+                    1_000_000.0 + f64::from(i),
+                    i % 4 == 0,
+                )
+            })
             .collect();
         history.push(decl("U1", "USD", 5.0, false));
         let spec = FeatureSpec::default();

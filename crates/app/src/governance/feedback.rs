@@ -144,7 +144,10 @@ pub fn parse_yes_no(s: &str) -> std::result::Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "yes" | "y" | "true" | "1" => Ok(true),
         "no" | "n" | "false" | "0" => Ok(false),
-        _ => Err(format!("{:?}: expected yes or no", borderline_ingest::bounded(s))),
+        _ => Err(format!(
+            "{:?}: expected yes or no",
+            borderline_ingest::bounded(s)
+        )),
     }
 }
 
@@ -205,21 +208,30 @@ fn read_outcome_lines(
         let fraud = parse_yes_no(get(Some(fraud_col)).unwrap_or(""))
             .map_err(|e| at(&format!("fraud {e}")))?;
         let decided_on = match get(date_col) {
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| at(&format!("date {:?} is not YYYY-MM-DD", borderline_ingest::bounded(s))))?,
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                at(&format!(
+                    "date {:?} is not YYYY-MM-DD",
+                    borderline_ingest::bounded(s)
+                ))
+            })?,
             None => today,
         };
         let critical_level = match get(crit_col) {
-            Some(s) => s
-                .parse::<u8>()
-                .map_err(|_| at(&format!("critical_level {:?} is not 0, 1 or 2", borderline_ingest::bounded(s))))?,
+            Some(s) => s.parse::<u8>().map_err(|_| {
+                at(&format!(
+                    "critical_level {:?} is not 0, 1 or 2",
+                    borderline_ingest::bounded(s)
+                ))
+            })?,
             None => u8::from(fraud),
         };
         let amount_recovered = match get(amount_col) {
-            Some(s) => Some(
-                s.parse::<f64>()
-                    .map_err(|_| at(&format!("amount_recovered {:?} is not a number", borderline_ingest::bounded(s))))?,
-            ),
+            Some(s) => Some(s.parse::<f64>().map_err(|_| {
+                at(&format!(
+                    "amount_recovered {:?} is not a number",
+                    borderline_ingest::bounded(s)
+                ))
+            })?),
             None => None,
         };
         let o = Outcome {
