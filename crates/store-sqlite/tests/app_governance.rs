@@ -248,9 +248,10 @@ fn feedback_is_audited_as_the_acting_actor_and_joins_retraining_by_date() {
     assert_eq!(joined[0].outcome.map(|o| o.fraud), Some(false));
     // D2 and ELSEWHERE were decided since then but are not among the declarations.
     assert_eq!(unmatched, 2);
+    // Five decisions and five outcomes, one chain.
     assert!(matches!(
         audit::verify(&store).expect("verify").chain,
-        Verification::Intact { records: 5, .. }
+        Verification::Intact { records: 10, .. }
     ));
 }
 
