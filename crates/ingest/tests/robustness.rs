@@ -217,6 +217,13 @@ fn escaped_control_characters_keep_the_quote_bounded() {
     };
     let shown = q.to_string();
     assert!(shown.contains("fuzz.jsonl, line 1, field"), "{shown}");
-    assert!(shown.len() < 10 * QUOTE_LIMIT + 400, "{} chars", shown.len());
-    assert!(!shown.contains(&"\u{7f}".repeat(2)), "control characters are escaped");
+    assert!(
+        shown.len() < 10 * QUOTE_LIMIT + 400,
+        "{} chars",
+        shown.len()
+    );
+    assert!(
+        !shown.contains(&"\u{7f}".repeat(2)),
+        "control characters are escaped"
+    );
 }
