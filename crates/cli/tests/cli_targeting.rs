@@ -339,7 +339,7 @@ fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
     // USD values are never compared with the KRW history: every row says so, and the twin
     // T-shirt lines (same importer, seller, HS code and mass; TR-02 at a tenth of TR-01's
     // price) get the same score because neither price was put against KRW prices.
-    for (id, _) in &batch {
+    for id in batch.keys() {
         assert!(
             codes(id).iter().any(|c| c == "valuation_currency_mismatch"),
             "{id}: {}",
@@ -399,7 +399,7 @@ fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
     );
 
     // Unseen parties: one plain reason, never "fraud found in 0 of 0" or an empty currency.
-    for (id, _) in &batch {
+    for id in batch.keys() {
         let t = texts(id);
         assert!(
             !t.contains("0 of 0") && !t.contains("declared in ;"),
