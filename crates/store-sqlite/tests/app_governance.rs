@@ -7,6 +7,8 @@
 //! regression test per bypass measured in issue 11 (`issue_11_*`), tampering through SQL on
 //! the database as someone with a SQLite shell would.
 
+#![allow(clippy::result_large_err)] // AppError carries context; moved only on failure
+
 use borderline_app::governance::{audit, feedback, models, Actor};
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_app::AppError;
