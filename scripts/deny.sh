@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Supply-chain check (licences, bans, sources, advisories) with cargo-deny, fully offline.
 #   scripts/deny.sh [extra cargo-deny check arguments]
-# Installs cargo-deny from crates.io if missing. Advisories come from the RustSec snapshot in
+# Installs cargo-deny if missing (scripts/tools.sh). Advisories come from the RustSec snapshot in
 # ../shared/rustsec-advisory-db (override with RUSTSEC_DB=DIR), copied into a throwaway git
 # repository under target/ because cargo-deny opens the database as a git repository.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-if ! cargo deny --version >/dev/null 2>&1; then
-    cargo install cargo-deny --locked
-fi
+source scripts/tools.sh
+borderline_tool cargo-deny
 snapshot="${RUSTSEC_DB:-$root/../shared/rustsec-advisory-db}"
 if [ ! -d "$snapshot" ]; then
     echo "deny.sh: RustSec snapshot not found at $snapshot (set RUSTSEC_DB)" >&2
@@ -26,4 +25,8 @@ git -C "$db" init -q
 git -C "$db" add -A
 git -C "$db" -c user.name=deny -c user.email=deny@localhost commit -qm "RustSec snapshot" --no-gpg-sign
 export BORDERLINE_ADVISORY_DBS="$dbs"
-exec cargo deny --offline check --disable-fetch "$@"
+# The crate graph for every target platform (cargo metadata needs their sources; from crates.io,
+# the only network use; a no-op once they are in ~/.cargo).
+cargo fetch --locked >/dev/null 2>&1 || cargo fetch --locked
+# --offline: the advisory database is never fetched (nor anything else).
+exec cargo deny --offline check "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for SECONDS each (default 60) and stops at the first crash.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# Installs cargo-fuzz from crates.io if missing. RUSTC_BOOTSTRAP=1 is set for the fuzz build
+# Installs cargo-fuzz if missing (scripts/tools.sh). RUSTC_BOOTSTRAP=1 is set for the fuzz build
 # only (cargo fuzz passes -Z flags); the product is always built on plain stable.
 # Sanitizer: none by default (the code under test is safe Rust; libFuzzer still catches panics,
 # stack overflows, timeouts and out-of-memory). FUZZ_SANITIZER=address for ASan.
@@ -10,9 +10,8 @@ cd "$(dirname "$0")/../fuzz"
 seconds="${1:-60}"
 shift || true
 sanitizer="${FUZZ_SANITIZER:-none}"
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
-fi
+source ../scripts/tools.sh
+borderline_tool cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

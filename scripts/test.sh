@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Runs the whole Borderline test suite on a fresh machine: installs build dependencies, then
-# every crate's unit, integration and doc tests (with a throwaway PostgreSQL cluster and nats-server).
+# Runs the whole Borderline test suite on a fresh machine: installs build dependencies, checks
+# the supply chain (cargo-deny, offline), runs every fuzz target briefly, then every crate's unit,
+# integration and doc tests (with a throwaway PostgreSQL cluster and nats-server).
+# FUZZ_SMOKE_SECONDS (default 10) is each fuzz target's budget here; the 60-second and
+# 10-minute runs are `scripts/fuzz.sh 60` and `scripts/fuzz.sh 600` (docs/hardening.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# Supply chain: licences, bans, sources and RustSec advisories from ../shared/rustsec-advisory-db,
+# offline; fails on any finding (exceptions are justified in deny.toml).
+bash scripts/deny.sh
+# Fuzzing smoke run: every target of fuzz/ from its seeds; a crash fails the suite.
+bash scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-10}"
 if [ ! -d ../shared/data ]; then
   echo "note: ../shared/data is missing; tests that measure against it print a skip message" >&2
 fi

@@ -7,7 +7,7 @@ use borderline_core::{Declaration, Reason, Signal};
 use borderline_screening::{
     build_signal, read_relationships, to_iso2, Explanation, ExposurePath, Hit, ListFormat,
     ListStore, LoadIssue, MatchConfig, Matcher, PartyDirectory, Query, Relationship, Schema,
-    ScreeningSignal, SupplierNetwork,
+    ScreeningSignal, SupplierNetwork, MAX_NAME_CHARS,
 };
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -225,6 +225,11 @@ impl Party {
     /// A country must be recognised and a date of birth must hold a year, else they would
     /// silently be no evidence.
     pub fn query(&self, defaults: &Party) -> Result<Query, String> {
+        // A name longer than any listed name is refused, not cut: screening part of it could
+        // miss a listed name in the rest.
+        if let Some(e) = name_too_long(&self.name) {
+            return Err(e);
+        }
         let schema = match given(&self.schema).or(given(&defaults.schema)) {
             Some(s) => s.parse::<Schema>()?,
             None => Schema::default(),
@@ -249,6 +254,14 @@ impl Party {
             )
             .birth_date(birth.map(String::from)))
     }
+}
+
+/// The forced-labour region flag of a party's address (with its country as context): what
+/// `screen` reports beside the watchlist hits, as `score --parties` does for declarations.
+pub fn region_flag(party: &Party) -> Option<borderline_screening::RegionFlag> {
+    let address = given(&party.address)?;
+    let country = given(&party.country).and_then(to_iso2);
+    borderline_screening::xinjiang_flag(address, country.as_deref())
 }
 
 /// Screens one party: hits at or above the matcher's threshold, best first, at most `limit`.
@@ -394,13 +407,29 @@ pub struct Comparison {
     pub is_match: bool,
 }
 
-pub fn compare(matcher: &Matcher, a: &str, b: &str, schema: Schema) -> Comparison {
+/// Why a name cannot be screened or compared: longer than [`MAX_NAME_CHARS`].
+pub fn name_too_long(name: &str) -> Option<String> {
+    let chars = name.chars().count();
+    (chars > MAX_NAME_CHARS).then(|| {
+        format!(
+            "name has {chars} characters; names of at most {MAX_NAME_CHARS} characters are \
+             screened (the longest listed name has under 200)"
+        )
+    })
+}
+
+/// Scores two names against each other. Refused for a name longer than [`MAX_NAME_CHARS`]
+/// (comparing two names costs the product of their token counts).
+pub fn compare(matcher: &Matcher, a: &str, b: &str, schema: Schema) -> Result<Comparison> {
+    if let Some(e) = name_too_long(a).or_else(|| name_too_long(b)) {
+        return Err(AppError::Invalid(e));
+    }
     let (score, explanation) = matcher.compare(a, b, schema);
-    Comparison {
+    Ok(Comparison {
         score,
         explanation,
         is_match: score >= matcher.config.threshold,
-    }
+    })
 }
 
 /// Scores a CSV of pairs `name1,name2[,schema]` (header optional) into `out`: the rows with a
@@ -447,6 +476,10 @@ pub fn compare_file(
             }),
             None => schema,
         };
+        if let Some(e) = name_too_long(a).or_else(|| name_too_long(b)) {
+            notes.push(format!("{at}: skipped: {e}"));
+            continue;
+        }
         let (score, _) = matcher.compare(a, b, s);
         row.push(format!("{score:.4}"));
         w.write_record(&row).map_err(werr)?;

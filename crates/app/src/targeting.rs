@@ -186,9 +186,14 @@ struct DataFindings {
 
 impl DataFindings {
     fn new(scorer: &Scorer, as_of: NaiveDate) -> Self {
-        let model_currency = scorer.model().modules.signals.iter().find_map(|m| match m {
-            ModuleSignal::Valuation(v) => v.benchmarks.currency.clone(),
-            _ => None,
+        // The history's currency (the model's own money features), else its valuation
+        // benchmarks' (artefacts written before the history recorded one).
+        let model = scorer.model();
+        let model_currency = model.history.currency.clone().or_else(|| {
+            model.modules.signals.iter().find_map(|m| match m {
+                ModuleSignal::Valuation(v) => v.benchmarks.currency.clone(),
+                _ => None,
+            })
         });
         DataFindings {
             quality: DataQuality::new(as_of),

@@ -586,9 +586,10 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
         FeedbackCommand::Record(a) => {
             let store = a.gov.open()?;
             let actor = a.gov.actor()?;
+            let today = chrono::Utc::now().date_naive();
             let outcome = Outcome {
                 declaration_id: a.declaration.clone(),
-                decided_on: a.date.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                decided_on: a.date.unwrap_or(today),
                 decision: a.decision.clone(),
                 fraud: a.fraud,
                 critical_level: a.critical.unwrap_or(u8::from(a.fraud)),
@@ -596,7 +597,7 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
                 note: a.note.clone(),
                 reported_officer: actor.id.clone(),
             };
-            let id = app_feedback::record(&store, &actor, &outcome)?;
+            let id = app_feedback::record(&store, &actor, &outcome, today)?;
             println!(
                 "recorded outcome #{id} for declaration {}: fraud {}",
                 a.declaration,
@@ -609,13 +610,13 @@ fn feedback(cmd: FeedbackCommand) -> Result<()> {
             let actor = gov.actor()?;
             let reader = std::fs::File::open(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let outcomes = app_feedback::read_outcomes(
+            let ids = app_feedback::import(
+                &store,
+                &actor,
                 reader,
                 &file.display().to_string(),
-                &actor,
-                chrono::Local::now().date_naive(),
+                chrono::Utc::now().date_naive(),
             )?;
-            let ids = app_feedback::record_all(&store, &actor, &outcomes)?;
             println!(
                 "recorded {} outcomes from {} by {} (an officer column is kept as reported_officer)",
                 ids.len(),

@@ -185,6 +185,12 @@ pub struct BenchArgs {
     pub dev_dir: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+    /// Instead: time screening very long names (25,000 to 400,000 characters, one token and
+    /// many words; the matcher has no length limit) against the 100,000-character run as the
+    /// baseline, median of 3 runs of different names each (issue 14: the cost must grow
+    /// linearly), with the fuzzy-retrieval probes of each.
+    #[arg(long)]
+    pub long_names: bool,
     #[command(flatten)]
     pub lists: ListOptions,
 }
@@ -292,10 +298,22 @@ fn run_screen(a: ScreenArgs) -> anyhow::Result<()> {
     let Some(name) = a.name else {
         bail!("give a NAME to screen, or --input FILE (see `screen --help`)");
     };
-    let hits = app::screen_party(&m, &a.q.party(name), a.limit)?;
+    let party = a.q.party(name);
+    let hits = app::screen_party(&m, &party, a.limit)?;
+    let region = app::region_flag(&party);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&hits)?);
-    } else if hits.is_empty() {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"hits": hits, "region_flag": region})
+            )?
+        );
+        return Ok(());
+    }
+    if let Some(r) = &region {
+        println!("forced-labour region: {}", r.reason_text("the address"));
+    }
+    if hits.is_empty() {
         println!("no hit at or above {:.2}", m.config.threshold);
     } else {
         for h in &hits {
@@ -320,7 +338,7 @@ fn run_compare(c: CompareArgs) -> anyhow::Result<()> {
     let (Some(a), Some(b)) = (c.name1, c.name2) else {
         bail!("give NAME1 NAME2, or --input pairs.csv");
     };
-    let r = app::compare(&m, &a, &b, schema);
+    let r = app::compare(&m, &a, &b, schema)?;
     if c.json {
         println!(
             "{}",
@@ -356,7 +374,84 @@ fn run_evaluate(e: EvaluateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Median seconds of 3 screenings of `make(run)` (a fresh name per run, so no per-thread
+/// lookup cache helps), and the fuzzy-retrieval probes of the first.
+fn time_screen(m: &borderline_screening::Matcher, make: impl Fn(u64) -> String) -> (f64, u64) {
+    let mut probes = 0;
+    let mut secs: Vec<f64> = (0..3)
+        .map(|run| {
+            let q = borderline_screening::Query::name(make(run));
+            let before = borderline_screening::fuzzy_probes();
+            let t = std::time::Instant::now();
+            std::hint::black_box(m.screen(&q));
+            let s = t.elapsed().as_secs_f64();
+            if run == 0 {
+                probes = borderline_screening::fuzzy_probes() - before;
+            }
+            s
+        })
+        .collect();
+    secs.sort_by(f64::total_cmp);
+    (secs[1], probes)
+}
+
+/// Distinct pseudo-random lower-case words of 5 to 12 letters, `chars` characters in all.
+fn words_of(chars: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    let mut out = String::with_capacity(chars + 16);
+    while out.len() < chars {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for k in 0..5 + (x % 8) as usize {
+            out.push((b'a' + ((x >> (5 * k)) % 26) as u8) as char);
+        }
+    }
+    out.truncate(chars);
+    out
+}
+
+fn run_long_names(b: &BenchArgs) -> anyhow::Result<()> {
+    let m = matcher(&b.lists, None)?;
+    let sizes = [25_000usize, 50_000, 100_000, 200_000, 400_000];
+    type Make = fn(usize, u64) -> String;
+    let one_token: Make = |n, run| {
+        let letters = ["abcdefghij", "bcdefghijk", "cdefghijkl"][run as usize % 3];
+        letters.repeat(n / 10)
+    };
+    let many_words: Make = |n, run| words_of(n, 7 + run);
+    for (label, make) in [("one token", one_token), ("many words", many_words)] {
+        let runs: Vec<(usize, f64, u64)> = sizes
+            .iter()
+            .map(|&n| {
+                let (s, p) = time_screen(&m, |run| make(n, run));
+                (n, s, p)
+            })
+            .collect();
+        let base = runs
+            .iter()
+            .find(|r| r.0 == 100_000)
+            .map_or(f64::NAN, |r| r.1);
+        println!("{label} (baseline: the 100,000-character name, median of 3):");
+        for (n, s, p) in runs {
+            println!(
+                "  {n:>7} chars: {:>9.1} ms  x{:.2} of baseline for x{:.2} the length; {p} fuzzy probes",
+                s * 1000.0,
+                s / base,
+                n as f64 / 100_000.0
+            );
+        }
+    }
+    Ok(())
+}
+
 fn run_bench(b: BenchArgs) -> anyhow::Result<()> {
+    if b.long_names {
+        return run_long_names(&b);
+    }
     let t = std::time::Instant::now();
     let m = matcher(&b.lists, None)?;
     let build = t.elapsed().as_secs_f64();

@@ -306,6 +306,50 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     std::fs::write(d.join("broken.csv"), "declaration_id,fraud\nX1,maybe\n").expect("write");
     let err = fails(borderline(d).args(["feedback", "import", "broken.csv", "--user", "kim"]));
     assert!(err.contains("line 2") && err.contains("yes or no"), "{err}");
+    // Issue 14: outcomes for a declaration nothing decided, or dated in 2099, are refused
+    // (the whole file), naming the file, line and column.
+    std::fs::write(
+        d.join("unknown.csv"),
+        format!(
+            "declaration_id,fraud,date\n{},no,2021-04-07\nNOT-DECIDED-1,yes,2021-04-07\n",
+            red[0]
+        ),
+    )
+    .expect("write");
+    let err = fails(borderline(d).args(["feedback", "import", "unknown.csv", "--user", "kim"]));
+    assert!(
+        err.contains("unknown.csv: line 3: declaration_id \"NOT-DECIDED-1\"")
+            && err.contains("no decision"),
+        "{err}"
+    );
+    std::fs::write(
+        d.join("future.csv"),
+        format!("declaration_id,fraud,date\n{},no,2099-01-01\n", red[0]),
+    )
+    .expect("write");
+    let err = fails(borderline(d).args(["feedback", "import", "future.csv", "--user", "kim"]));
+    assert!(
+        err.contains("future.csv: line 2: date 2099-01-01 is in the future"),
+        "{err}"
+    );
+    for (id, date, field) in [
+        ("NOT-DECIDED-1", "2021-04-07", "declaration_id"),
+        (red[0], "2099-01-01", "decided_on"),
+    ] {
+        let err = fails(borderline(d).args([
+            "feedback",
+            "record",
+            "--user",
+            "kim",
+            "--declaration",
+            id,
+            "--fraud",
+            "no",
+            "--date",
+            date,
+        ]));
+        assert!(err.contains(field), "{err}");
+    }
 
     let out = ok(borderline(d)
         .args([

@@ -272,3 +272,182 @@ fn unusable_input_fails_with_a_clear_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model.json.gz"));
 }
+
+/// Issue 14, "What we measured", on a trader's own file (`tests/data/trader_findings_usd.csv`:
+/// 20 rows in the generic layout, values in USD, invented importers) scored by a model trained
+/// on the bundled KRW declarations: every finding of the issue, through the binary.
+#[test]
+fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ((train, _), (valid, _)) = (sample("train", 6, d), sample("valid", 3, d));
+    let model = d.join("model.json.gz");
+    run(borderline()
+        .args(["train", "--train"])
+        .arg(&train)
+        .arg("--valid")
+        .arg(&valid)
+        .arg("--model")
+        .arg(&model)
+        .args(["--learning-rate", "0.1", "--threads", "1"]));
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let trader = data.join("trader_findings_usd.csv");
+    let score = |extra: &[&str]| -> std::collections::BTreeMap<String, serde_json::Value> {
+        let (jsonl, _) = run(borderline()
+            .args(["score", "--profile", "generic", "--format", "jsonl"])
+            .args(["--reasons", "fast", "--model"])
+            .arg(&model)
+            .arg("--input")
+            .arg(&trader)
+            .args(extra));
+        jsonl
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+                (v["declaration_id"].as_str().expect("id").to_string(), v)
+            })
+            .collect()
+    };
+    let parties = data.join("trader_parties.csv");
+    let parties = parties.to_str().expect("utf-8 path");
+    let batch = score(&["--parties", parties]);
+    assert_eq!(batch.len(), 20);
+    let codes = |id: &str| -> Vec<String> {
+        batch[id]["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .map(|r| r["code"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let texts = |id: &str| -> String {
+        batch[id]["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .map(|r| r["text"].as_str().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    let lane_rank = |id: &str| match batch[id]["lane"].as_str().expect("lane") {
+        "green" => 0,
+        "blue" => 1,
+        "yellow" => 2,
+        _ => 3,
+    };
+
+    // USD values are never compared with the KRW history: every row says so, and the twin
+    // T-shirt lines (same importer, seller, HS code and mass; TR-02 at a tenth of TR-01's
+    // price) get the same score because neither price was put against KRW prices.
+    for id in batch.keys() {
+        assert!(
+            codes(id).iter().any(|c| c == "valuation_currency_mismatch"),
+            "{id}: {}",
+            texts(id)
+        );
+    }
+    assert!(
+        texts("TR-01").contains("value declared in USD; the model's price benchmarks are in KRW")
+    );
+    assert_eq!(batch["TR-01"]["risk_score"], batch["TR-02"]["risk_score"]);
+    // ... and `valuation check` flags the cheap twin without any rate or history in USD.
+    let (checked, _) = run(borderline()
+        .args(["valuation", "check"])
+        .arg(&trader)
+        .args([
+            "--profile",
+            "generic",
+            "--history-profile",
+            "korea-customs",
+            "--json",
+        ])
+        .arg("--history")
+        .arg(&train));
+    assert!(
+        checked.contains("TR-02") && checked.contains("1/10 of line TR-01"),
+        "{checked}"
+    );
+
+    // The importer named Mahan Air (OFAC SDN) importing an aircraft from Iran: a screening
+    // reason and at least the documentary lane, whatever its score.
+    assert!(
+        codes("TR-10").iter().any(|c| c.starts_with("screening:"))
+            && texts("TR-10").to_lowercase().contains("mahan air"),
+        "{}",
+        texts("TR-10")
+    );
+    assert!(lane_rank("TR-10") >= 2, "{}", batch["TR-10"]);
+    // The seller in Urumqi, Xinjiang: a forced-labour region reason.
+    assert!(
+        codes("TR-14").iter().any(|c| c == "screening:uflpa_region"),
+        "{}",
+        texts("TR-14")
+    );
+
+    // `screen` reports the region flag of an address too (before: only `score --parties`).
+    let (screened, _) = run(borderline().args([
+        "screen",
+        "Tianshan Cotton Ginning Co",
+        "--address",
+        "88 Renmin Road, Urumqi, Xinjiang",
+        "--country",
+        "CN",
+    ]));
+    assert!(
+        screened.contains("forced-labour region: the address names Urumqi"),
+        "{screened}"
+    );
+
+    // Unseen parties: one plain reason, never "fraud found in 0 of 0" or an empty currency.
+    for id in batch.keys() {
+        let t = texts(id);
+        assert!(
+            !t.contains("0 of 0") && !t.contains("declared in ;"),
+            "{id}: {t}"
+        );
+    }
+
+    // Implausible data gets data-quality reasons; the impossible ones raise the lane.
+    for (id, code) in [
+        ("TR-15", "quality.zero_mass"),
+        ("TR-16", "quality.absurd_value"),
+        ("TR-17", "quality.unknown_hs_code"),
+        ("TR-18", "quality.unknown_origin"),
+        ("TR-19", "quality.future_date"),
+    ] {
+        assert!(codes(id).iter().any(|c| c == code), "{id}: {}", texts(id));
+    }
+    assert!(lane_rank("TR-16") >= 2 && lane_rank("TR-19") >= 2);
+
+    // Lanes mean the same in any batch: streamed one by one, the same lanes (screening a
+    // batch's parties needs the batch, so both without --parties here).
+    let (alone, streamed) = (score(&[]), score(&["--stream"]));
+    for (id, v) in &alone {
+        assert_eq!(v["lane"], streamed[id]["lane"], "{id}");
+    }
+
+    // A truncated gzip input fails naming the line it stopped at, and `--stream` leaves no
+    // partial output at the output path (before: "line 0" and 4,247 scored rows).
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let body = std::fs::read_to_string(&trader).expect("trader file");
+    for _ in 0..200 {
+        std::io::Write::write_all(&mut gz, body.as_bytes()).expect("gzip");
+    }
+    let bytes = gz.finish().expect("gzip");
+    let cut = d.join("cut.csv.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let out = d.join("cut-scores.jsonl");
+    let failed = borderline()
+        .args(["score", "--stream", "--profile", "generic", "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(&cut)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(!failed.status.success(), "{err}");
+    assert!(err.contains("line ") && !err.contains("line 0"), "{err}");
+    assert!(!out.exists(), "no partial output at the final path");
+}

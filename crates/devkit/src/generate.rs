@@ -138,3 +138,21 @@ fn write_rows(
     pb.finish_and_clear();
     out.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 14: `generate --output x.csv.gz` wrote plain text under a `.gz` name.
+    #[test]
+    fn a_gz_output_is_gzip_and_reads_back_completely() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let out = dir.path().join("x.csv.gz");
+        assert_eq!(generate(&data, 50, 3, &out).expect("generated"), 50);
+        let bytes = std::fs::read(&out).expect("written");
+        assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip magic");
+        let (rows, _, report) = read_all(&out, Profile::korea_customs()).expect("reads");
+        assert_eq!((rows.len(), report.quarantined), (50, 0));
+    }
+}

@@ -192,3 +192,38 @@ fn an_unparsable_constant_default_is_a_profile_error() {
     let profile = Profile::from_json_str(&good, "g.json").expect("good defaults");
     assert_eq!(profile.defaults.len(), 3);
 }
+
+/// Fuzzing regression (`ingest_jsonl`, crash-16d47f30...): a value of 214 DEL characters is
+/// quoted as its first `QUOTE_LIMIT` characters, each escaped (`\u{7f}`, up to 10 shown
+/// characters for one input character), so the message is bounded by 10 x `QUOTE_LIMIT` plus
+/// the file, line and field, not by `QUOTE_LIMIT` itself; the row is quarantined naming its
+/// field.
+#[test]
+fn escaped_control_characters_keep_the_quote_bounded() {
+    let value = format!("610....{}.88 ", "\u{7f}".repeat(214));
+    let line = format!(
+        "{{\"declaration_id\":\"D1\",\"date\":\"2024-03-01\",\"hs_code\":\"{value}\",\"girice\":2}}\n"
+    );
+    let mut reader = DeclarationReader::from_reader(
+        Box::new(std::io::Cursor::new(line.into_bytes())),
+        "fuzz.jsonl",
+        SourceFormat::JsonLines,
+        Profile::generic(),
+    )
+    .expect("usable");
+    let rows: Vec<Row> = reader.by_ref().collect();
+    let Some(Row::Quarantined(q)) = rows.first() else {
+        panic!("quarantined: {rows:?}")
+    };
+    let shown = q.to_string();
+    assert!(shown.contains("fuzz.jsonl, line 1, field"), "{shown}");
+    assert!(
+        shown.len() < 10 * QUOTE_LIMIT + 400,
+        "{} chars",
+        shown.len()
+    );
+    assert!(
+        !shown.contains(&"\u{7f}".repeat(2)),
+        "control characters are escaped"
+    );
+}

@@ -33,7 +33,10 @@ mod xinjiang;
 pub use assemble::build_signal;
 pub use country::to_iso2;
 pub use error::{Result, ScreeningError};
-pub use matcher::{Explanation, Hit, MatchConfig, MatchHow, Matcher, Query, SharedMatcher};
+pub use matcher::{
+    fuzzy_probes, Explanation, Hit, MatchConfig, MatchHow, Matcher, Query, SharedMatcher,
+    MAX_FUZZY_TOKEN_BYTES, MAX_NAME_CHARS,
+};
 pub use model::{birth_year, Address, Entry, ListMeta, LoadIssue, Schema, WatchList};
 pub use network::{read_relationships, ExposurePath, Relationship, SupplierNetwork};
 pub use signal::{PartyDirectory, PartyInfo, PartyScreen, ScreeningSignal};

@@ -329,7 +329,9 @@ pub fn load_un_xml(mut meta: ListMeta, src: &Source) -> Result<WatchList> {
             Event::Start(s) => {
                 let tag = String::from_utf8_lossy(s.name().as_ref()).into_owned();
                 if tag == "CONSOLIDATED_LIST" && meta.date.is_empty() {
-                    for a in s.attributes().flatten() {
+                    // No duplicate-name check: it is quadratic in the attributes of a tag
+                    // (RUSTSEC-2026-0194) and a repeated attribute changes nothing here.
+                    for a in s.attributes().with_checks(false).flatten() {
                         if a.key.as_ref() == b"dateGenerated" {
                             let v = String::from_utf8_lossy(&a.value).into_owned();
                             meta.date = v.get(..10).unwrap_or(&v).to_string();

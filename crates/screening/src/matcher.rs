@@ -354,6 +354,34 @@ static NEXT_MATCHER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomic
 /// Entries kept in the per-thread look-up cache before it is cleared.
 const LOOKUP_CACHE_LIMIT: usize = 50_000;
 
+/// Longest name, in characters, that the screening use cases accept (`screen`, the service's
+/// screening endpoint): the longest name in the bundled lists has under 200 characters, so a
+/// longer "name" is a pasted document or an attack, and is refused with a message rather than
+/// screened. The matcher itself has no such limit: its cost is linear in the name's length.
+pub const MAX_NAME_CHARS: usize = 1_000;
+
+/// Tokens longer than this (in bytes, after normalisation) are matched exactly only: no
+/// one-deletion keys are built for them and no fuzzy retrieval is tried. Fuzzy retrieval
+/// tries one deletion per letter, each a string of the token's length, so its cost grows with
+/// the square of the token's length; the bound keeps it constant per token, and screening
+/// linear in the name's length. The longest word in the bundled lists has 43 letters.
+pub const MAX_FUZZY_TOKEN_BYTES: usize = 64;
+
+thread_local! {
+    static PROBES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Index probes (hash look-ups of deletion keys and shortened tokens) made by fuzzy retrieval
+/// on this thread so far: the work counter that shows screening's cost is linear in a name's
+/// length (tests and benchmarks compare its growth; it never wraps in practice).
+pub fn fuzzy_probes() -> u64 {
+    PROBES.with(|p| p.get())
+}
+
+fn count_probe() {
+    PROBES.with(|p| p.set(p.get().wrapping_add(1)));
+}
+
 /// A candidate token alignment: (weighted similarity, query index, list index, similarity, how).
 type AlignedPair = (f64, usize, usize, f64, MatchHow);
 
@@ -480,6 +508,11 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
         return Some((1.0, MatchHow::Exact));
     }
     let (la, lb) = (a.len(), b.len());
+    // Long tokens match exactly only (see MAX_FUZZY_TOKEN_BYTES): an edit distance between
+    // them would cost the product of their lengths.
+    if la.max(lb) > MAX_FUZZY_TOKEN_BYTES {
+        return None;
+    }
     let (ab, bb) = (a.as_bytes(), b.as_bytes());
     if la.max(lb) >= 3
         && la != lb
@@ -769,7 +802,10 @@ impl Matcher {
         let max_weight = (1.0 + n).ln();
         let mut deletes: AHashMap<Box<str>, Vec<u32>> = AHashMap::new();
         for (id, t) in vocab_text.iter().enumerate() {
-            if t.len() >= 4 && !t.bytes().all(|b| b.is_ascii_digit()) {
+            if t.len() >= 4
+                && t.len() <= MAX_FUZZY_TOKEN_BYTES
+                && !t.bytes().all(|b| b.is_ascii_digit())
+            {
                 for d in deletions(t) {
                     deletes
                         .entry(d.into_boxed_str())
@@ -1424,7 +1460,7 @@ impl Matcher {
         if t.id != u32::MAX {
             out.push((t.id, 1.0));
         }
-        if t.kind != TokenKind::Word || t.text.len() < 3 {
+        if t.kind != TokenKind::Word || t.text.len() < 3 || t.text.len() > MAX_FUZZY_TOKEN_BYTES {
             return;
         }
         // A token the lists spell exactly this way very often needs no fuzzy retrieval:
@@ -1443,6 +1479,7 @@ impl Matcher {
             }
         };
         // The query token itself as a deletion key (list token one letter longer).
+        count_probe();
         if let Some(ids) = self.deletes.get(text) {
             for &id in ids {
                 consider(id, out);
@@ -1455,6 +1492,7 @@ impl Matcher {
             for (x, y) in [(0usize, 1usize), (1, 2)] {
                 let mut sw = b.to_vec();
                 sw.swap(x, y);
+                count_probe();
                 if let Ok(sw) = std::str::from_utf8(&sw) {
                     if let Some(&id) = self.vocab.get(sw) {
                         consider(id, out);
@@ -1467,6 +1505,7 @@ impl Matcher {
             buf.clear();
             buf.push_str(&text[..i]);
             buf.push_str(&text[i + c.len_utf8()..]);
+            count_probe();
             // Same-length edits (both sides lose one letter).
             if let Some(ids) = self.deletes.get(buf.as_str()) {
                 for &id in ids {

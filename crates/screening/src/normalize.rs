@@ -292,11 +292,19 @@ fn mark_annotations(s: &str) -> String {
         if (punct_pattern && !has_punct) || (!punct_pattern && !has_word) {
             continue;
         }
-        let mut from = 0;
+        // One pass per marker into a new string (replacing in place would move the rest of
+        // the name at every occurrence: quadratic in a name made of markers).
+        let mut next = String::with_capacity(out.len() + 8);
+        let (mut from, mut copied) = (0, 0);
         while let Some(pos) = out[from..].find(pat) {
             let start = from + pos;
             let end = start + pat.len();
-            let before = out[..start].chars().next_back();
+            // Right after a replaced marker the text reads " | ".
+            let before = if start == copied && copied > 0 {
+                Some(' ')
+            } else {
+                out[..start].chars().next_back()
+            };
             let first_alnum = pat
                 .chars()
                 .next()
@@ -308,11 +316,17 @@ fn mark_annotations(s: &str) -> String {
             let ok_before = !first_alnum || is_boundary(before);
             let ok_after = !last_alnum || is_boundary(out[end..].chars().next());
             if ok_before && ok_after {
-                out.replace_range(start..end, " | ");
-                from = start + 3;
+                next.push_str(&out[copied..start]);
+                next.push_str(" | ");
+                copied = end;
+                from = end;
             } else {
-                from = start + 1;
+                from = start + out[start..].chars().next().map_or(1, char::len_utf8);
             }
+        }
+        if copied > 0 {
+            next.push_str(&out[copied..]);
+            out = next;
         }
     }
     out

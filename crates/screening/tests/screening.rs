@@ -660,3 +660,63 @@ fn exact_name_is_retrieved_among_many_relatives() {
             .collect::<Vec<_>>()
     );
 }
+
+/// Distinct pseudo-random words of 5 to 12 letters, `n` of them, as one name: every word is a
+/// fresh lookup (no cache hit), the worst case for fuzzy retrieval per character.
+fn word_salad(n: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    let mut out = String::new();
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let len = 5 + (x % 8) as usize;
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for k in 0..len {
+            out.push((b'a' + ((x >> (5 * k)) % 26) as u8) as char);
+        }
+    }
+    out
+}
+
+/// Issue 14: screening a 400,000-character name took 13 times as long as a 100,000-character
+/// one. The work of fuzzy retrieval (index probes, counted per thread) now grows with the
+/// name's length, not its square: a single token of any length costs no probe beyond the
+/// `MAX_FUZZY_TOKEN_BYTES` bound, and four times the words cost at most four times the probes.
+#[test]
+fn issue_14_screening_work_is_linear_in_the_name_length() {
+    let m = crafted();
+    let probes = |name: &str| {
+        let before = borderline_screening::fuzzy_probes();
+        let _ = m.screen(&Query::name(name));
+        borderline_screening::fuzzy_probes() - before
+    };
+    // One long token: matched exactly only, whatever its length (was one deletion per letter,
+    // each a copy of the token).
+    for len in [100_000, 400_000] {
+        let token: String = (0..len).map(|i| (b'a' + (i % 23) as u8) as char).collect();
+        assert_eq!(probes(&token), 0, "a {len}-letter token");
+    }
+    // A token at the bound still gets fuzzy retrieval (one probe per letter, plus one).
+    let at_bound: String = "rosneftx".repeat(borderline_screening::MAX_FUZZY_TOKEN_BYTES / 8);
+    assert_eq!(
+        probes(&at_bound),
+        borderline_screening::MAX_FUZZY_TOKEN_BYTES as u64 + 1
+    );
+    // Many words: probes proportional to the characters.
+    let (short, long) = (word_salad(10_000, 7), word_salad(40_000, 11));
+    let (ps, pl) = (probes(&short), probes(&long));
+    assert!(ps > 0);
+    let per_char = |p: u64, s: &str| p as f64 / s.len() as f64;
+    let ratio = per_char(pl, &long) / per_char(ps, &short);
+    assert!(
+        (0.8..1.25).contains(&ratio),
+        "probes per character: {} for {} chars, {} for {} chars",
+        per_char(ps, &short),
+        short.len(),
+        per_char(pl, &long),
+        long.len()
+    );
+}

@@ -27,7 +27,7 @@ pub mod problem;
 mod routes;
 pub mod web;
 
-pub use routes::{openapi, router};
+pub use routes::{openapi, parse_request_body, router};
 
 /// Limits and defaults of a server.
 #[derive(Debug, Clone)]

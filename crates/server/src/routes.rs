@@ -771,10 +771,11 @@ async fn outcome(
     Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<OutcomeIn>,
 ) -> Result<(StatusCode, Json<OutcomeRecorded>), ApiError> {
+    let today = chrono::Utc::now().date_naive();
     let decided_on = match req.decided_on.as_deref() {
         Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| ApiError::invalid("decided_on", "a date YYYY-MM-DD"))?,
-        None => chrono::Utc::now().date_naive(),
+        None => today,
     };
     let o = Outcome {
         declaration_id: req.declaration_id,
@@ -789,7 +790,7 @@ async fn outcome(
     };
     let store = st.store.clone();
     let actor = who.actor.clone();
-    let id = blocking(move || feedback::record(store.as_ref(), &actor, &o)).await?;
+    let id = blocking(move || feedback::record(store.as_ref(), &actor, &o, today)).await?;
     Ok((
         StatusCode::CREATED,
         Json(OutcomeRecorded {
@@ -1635,4 +1636,66 @@ impl utoipa::Modify for CommonResponses {
 /// The OpenAPI document of this API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// The request-body parsing of every JSON endpoint, for the fuzz target `api_bodies`: `body`
+/// parsed as the request type `kind` selects (score, rank, outcome, declaration, suggest,
+/// HS check, screen, self-check, reason, match; `kind` modulo 10), then each declaration
+/// through the ingest row validation and each party into its screening query, as the handlers
+/// do before any store or model is touched. `Err` is the problem status a client would get.
+#[doc(hidden)]
+pub fn parse_request_body(kind: u8, body: &[u8]) -> Result<(), u16> {
+    use crate::extract::parse;
+    let status = |e: ApiError| e.status.as_u16();
+    let app = |e: AppError| ApiError::from(e).status.as_u16();
+    let parties = |ps: &[PartyIn]| -> Result<(), u16> {
+        for p in ps {
+            p.party()
+                .query(&Party::default())
+                .map_err(|e| app(AppError::Invalid(e)))?;
+        }
+        Ok(())
+    };
+    match kind % 10 {
+        0 => {
+            let r: ScoreRequest = parse(body).map_err(status)?;
+            to_declarations(std::slice::from_ref(&r.declaration), "declaration", true)
+                .map_err(app)?;
+        }
+        1 => {
+            let r: RankRequest = parse(body).map_err(status)?;
+            to_declarations(&r.declarations, "declarations", false).map_err(app)?;
+        }
+        2 => {
+            let _: OutcomeIn = parse(body).map_err(status)?;
+        }
+        3 => {
+            let r: DeclarationBody = parse(body).map_err(status)?;
+            to_declarations(std::slice::from_ref(&r.declaration), "declaration", true)
+                .map_err(app)?;
+        }
+        4 => {
+            let _: SuggestRequest = parse(body).map_err(status)?;
+        }
+        5 => {
+            let _: HsCheckRequest = parse(body).map_err(status)?;
+        }
+        6 => {
+            let r: ScreenRequest = parse(body).map_err(status)?;
+            parties(std::slice::from_ref(&r.party))?;
+        }
+        7 => {
+            let r: SelfCheckRequest = parse(body).map_err(status)?;
+            to_declarations(std::slice::from_ref(&r.declaration), "declaration", true)
+                .map_err(app)?;
+            parties(&r.counterparties)?;
+        }
+        8 => {
+            let _: ReasonBody = parse(body).map_err(status)?;
+        }
+        _ => {
+            let _: MatchRequestIn = parse(body).map_err(status)?;
+        }
+    }
+    Ok(())
 }

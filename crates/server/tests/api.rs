@@ -613,6 +613,23 @@ async fn score_rank_lookup_and_outcomes_name_the_authenticated_actor() {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{rec}");
     assert_eq!(rec["recorded_by"], json!("officer.one"));
+    // Issue 14: no outcome for a declaration nothing decided, nor dated in 2099.
+    for (body, field) in [
+        (
+            json!({"declaration_id": "NEVER-DECIDED", "fraud": false}),
+            "declaration_id",
+        ),
+        (
+            json!({"declaration_id": id, "fraud": false, "decided_on": "2099-01-01"}),
+            "decided_on",
+        ),
+    ] {
+        let (st, problem) = s
+            .call(Some("officer"), Method::POST, "/v1/outcomes", Some(body))
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["field"], json!(field), "{problem}");
+    }
     let resp = s
         .client
         .get(format!("{}/v1/audit/export", s.base))

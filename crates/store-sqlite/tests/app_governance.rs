@@ -7,14 +7,20 @@
 //! regression test per bypass measured in issue 11 (`issue_11_*`), tampering through SQL on
 //! the database as someone with a SQLite shell would.
 
+#![allow(clippy::result_large_err)] // AppError carries context; moved only on failure
+
 use borderline_app::governance::{audit, feedback, models, Actor};
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_app::AppError;
-use borderline_core::Declaration;
-use borderline_governance::audit::{AuditEvent, AuditLog, AuditRecord, Verification, GENESIS};
+use borderline_core::{Declaration, Lane};
+use borderline_governance::audit::{
+    AuditEvent, AuditLog, AuditRecord, Decision, Verification, GENESIS,
+};
 use borderline_governance::checkpoint::CheckpointFinding;
+use borderline_governance::feedback::{FeedbackLog, Outcome};
 use borderline_governance::registry::{ModelState, RegistryError};
 use borderline_governance::replay::RegistryFinding;
+use borderline_governance::selectivity::Basis;
 use borderline_ingest::{read_all, Profile};
 use borderline_store_sqlite::SqliteStore;
 use chrono::NaiveDate;
@@ -54,6 +60,31 @@ fn train_artefacts() -> (Vec<u8>, Vec<u8>, Vec<Declaration>) {
         train_model(req, &|_| {}).expect("train").0.to_bytes()
     };
     (make(0.1), make(0.2), valid)
+}
+
+/// Decision records for `ids` in the audit log, as `select` or the service would write them
+/// (outcomes are accepted only for decided declarations).
+fn decide(store: &SqliteStore, ids: &[&str]) {
+    let events: Vec<AuditEvent> = ids
+        .iter()
+        .map(|id| {
+            AuditEvent::Decision(Decision {
+                declaration_id: (*id).to_string(),
+                input_hash: "0".repeat(64),
+                model_version: "m".into(),
+                rules_version: "none".into(),
+                score: 0.5,
+                lane: Lane::Red,
+                basis: Basis::Score,
+                why: "test".into(),
+                reasons: Vec::new(),
+                subject: None,
+            })
+        })
+        .collect();
+    AuditLog::new(store)
+        .append_all(&actor("officer.kim"), &events)
+        .expect("decisions");
 }
 
 fn actor(id: &str) -> Actor {
@@ -186,11 +217,12 @@ fn feedback_is_audited_as_the_acting_actor_and_joins_retraining_by_date() {
     let outcomes = feedback::read_outcomes(csv.as_bytes(), "fb.csv", &kim, today).expect("parse");
     assert_eq!(outcomes[0].reported_officer, "mallory");
     assert_eq!(outcomes[1].reported_officer, "officer.kim");
-    feedback::record_all(&store, &kim, &outcomes).expect("record");
+    decide(&store, &["D1", "D2"]);
+    feedback::record_all(&store, &kim, &outcomes, today).expect("record");
     // Issue 11: the officer column must not become the audit record's actor.
     let records = AuditLog::new(&store).records().expect("records");
-    assert_eq!(records.len(), 2);
-    for r in &records {
+    assert_eq!(records.len(), 4);
+    for r in &records[2..] {
         assert_eq!(r.user, "officer.kim");
         assert!(matches!(r.event(), Ok(AuditEvent::Governance(_))));
     }
@@ -203,22 +235,25 @@ fn feedback_is_audited_as_the_acting_actor_and_joins_retraining_by_date() {
     decls.truncate(3);
     let ids: Vec<String> = decls.iter().map(|d| d.declaration_id.to_string()).collect();
     let csv = format!(
-        "declaration_id,fraud,date\n{},yes,2021-04-01\n{},no,2021-04-10\nUNKNOWN,no,2021-04-10\n",
+        "declaration_id,fraud,date\n{},yes,2021-04-01\n{},no,2021-04-10\nELSEWHERE,no,2021-04-10\n",
         ids[0], ids[1]
     );
+    // ELSEWHERE was decided here but is not among the declarations retraining reads.
+    decide(&store, &[&ids[0], &ids[1], "ELSEWHERE"]);
     let outcomes = feedback::read_outcomes(csv.as_bytes(), "fb2.csv", &kim, today).expect("parse");
-    feedback::record_all(&store, &kim, &outcomes).expect("record");
+    feedback::record_all(&store, &kim, &outcomes, today).expect("record");
     let since = NaiveDate::from_ymd_opt(2021, 4, 5).expect("date");
     let (joined, unmatched) =
         feedback::recorded_outcomes_since(&store, since, decls).expect("recorded");
     assert_eq!(joined.len(), 1);
     assert_eq!(joined[0].declaration_id.as_str(), ids[1]);
     assert_eq!(joined[0].outcome.map(|o| o.fraud), Some(false));
-    // D2 and UNKNOWN were decided since then but are not among the declarations.
+    // D2 and ELSEWHERE were decided since then but are not among the declarations.
     assert_eq!(unmatched, 2);
+    // Five decisions and five outcomes, one chain.
     assert!(matches!(
         audit::verify(&store).expect("verify").chain,
-        Verification::Intact { records: 5, .. }
+        Verification::Intact { records: 10, .. }
     ));
 }
 
@@ -325,7 +360,7 @@ fn select_decides_lanes_with_rules_and_audits_them_then_monitor_reads_hit_rates(
         .collect::<Vec<_>>()
         .join("\n");
     let outcomes = feedback::read_outcomes(csv.as_bytes(), "fb.csv", &kim, today).expect("parse");
-    feedback::record_all(&store, &kim, &outcomes).expect("record");
+    feedback::record_all(&store, &kim, &outcomes, today).expect("record");
     let report =
         monitor::monitor(&store, monitor::Monitored::Active, &batch, &batch).expect("monitor");
     assert_eq!(report.model_version, v);
@@ -625,12 +660,13 @@ fn issue_11_feedback_import_officer_column_is_reported_never_the_actor() {
     let kim = actor("officer.kim");
     let csv = "declaration_id,fraud,officer\nD1,yes,mallory\n";
     let today = NaiveDate::from_ymd_opt(2021, 5, 1).expect("date");
+    decide(&store, &["D1"]);
     let outcomes = feedback::read_outcomes(csv.as_bytes(), "fb.csv", &kim, today).expect("parse");
-    feedback::record_all(&store, &kim, &outcomes).expect("record");
+    feedback::record_all(&store, &kim, &outcomes, today).expect("record");
     let records = AuditLog::new(&store).records().expect("records");
-    assert_eq!(records.len(), 1);
-    assert_eq!(records[0].user, "officer.kim");
-    let Ok(AuditEvent::Governance(g)) = records[0].event() else {
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].user, "officer.kim");
+    let Ok(AuditEvent::Governance(g)) = records[1].event() else {
         panic!("a governance record");
     };
     assert_eq!(g.detail["reported_officer"], "mallory");
@@ -817,4 +853,73 @@ fn stream_messages_are_decided_once_per_model_version_and_malformed_ones_rejecte
         }
     }
     assert!(AuditLog::new(&store).verify().expect("verify").is_intact());
+}
+
+/// Issue 14: feedback was accepted for declaration ids nothing decided and for dates in 2099.
+/// An outcome joins a recorded decision to what the inspection found: for an id with no
+/// decision in the audit log, or a day that cannot have happened, the whole import is refused
+/// naming file, line and column, and nothing is recorded.
+#[test]
+fn issue_14_feedback_for_undecided_declarations_or_impossible_dates_is_refused() {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let kim = actor("officer.kim");
+    let today = NaiveDate::from_ymd_opt(2026, 12, 5).expect("date");
+    decide(&store, &["D1", "D2"]);
+    let decided = AuditLog::new(&store).len().expect("len");
+
+    let import = |csv: &str| feedback::import(&store, &kim, csv.as_bytes(), "fb.csv", today);
+    let err = import("declaration_id,fraud,date\nD1,yes,2026-12-01\nNOPE-7,no,2026-12-01\n")
+        .expect_err("unknown id");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("fb.csv: line 3: declaration_id") && msg.contains("NOPE-7"),
+        "{msg}"
+    );
+    assert!(msg.contains("no decision"), "{msg}");
+    let err = import("declaration_id,fraud,date\nD1,yes,2099-01-01\n").expect_err("2099");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("fb.csv: line 2: date 2099-01-01 is in the future"),
+        "{msg}"
+    );
+    let err = import("declaration_id,fraud,date\nD2,no,1969-12-31\n").expect_err("1969");
+    assert!(err.to_string().contains("line 2: date 1969-12-31"), "{err}");
+    // All or none: nothing of a refused file was recorded.
+    assert_eq!(AuditLog::new(&store).len().expect("len"), decided);
+    assert!(FeedbackLog::new(&store).all().expect("all").is_empty());
+
+    // One outcome at a time (the CLI's `feedback record`, the service's POST /v1/outcomes):
+    // the error names the outcome's field.
+    let outcome = |id: &str, day: NaiveDate| Outcome {
+        declaration_id: id.into(),
+        decided_on: day,
+        decision: "inspected".into(),
+        fraud: false,
+        critical_level: 0,
+        amount_recovered: None,
+        note: None,
+        reported_officer: "officer.kim".into(),
+    };
+    let far = NaiveDate::from_ymd_opt(2099, 1, 1).expect("date");
+    assert!(matches!(
+        feedback::record(&store, &kim, &outcome("NOPE-7", today), today),
+        Err(AppError::Field { ref field, .. }) if field == "declaration_id"
+    ));
+    assert!(matches!(
+        feedback::record(&store, &kim, &outcome("D1", far), today),
+        Err(AppError::Field { ref field, .. }) if field == "decided_on"
+    ));
+    assert!(matches!(
+        feedback::record_all(&store, &kim, &[outcome("D1", today), outcome("D2", far)], today),
+        Err(AppError::Field { ref field, .. }) if field == "[1].decided_on"
+    ));
+    assert!(FeedbackLog::new(&store).all().expect("all").is_empty());
+
+    // Decided declarations, dated up to the time-zone tolerance ahead, are recorded.
+    let tomorrow = today.succ_opt().expect("date");
+    let ids = import("declaration_id,fraud,date\nD1,yes,2026-12-01\n\nD2,no,2026-12-06\n")
+        .expect("decided declarations");
+    assert_eq!(ids.len(), 2);
+    feedback::record(&store, &kim, &outcome("D1", tomorrow), today).expect("record");
+    assert_eq!(FeedbackLog::new(&store).all().expect("all").len(), 3);
 }

@@ -362,6 +362,47 @@ pub struct HistoryTables {
     pub uv_median_hs6_origin: AHashMap<u64, f32>,
     #[serde(with = "median_serde")]
     pub uv_median_hs6: AHashMap<u64, f32>,
+    /// The currency of the history's customs values: the most frequent among its rows (issue
+    /// 14). Money features (unit value, its deviations from the medians, customs value, duty
+    /// at stake) and the price-point key of a row in another currency are missing values, at
+    /// fitting as at scoring: an amount is never compared with amounts in another currency.
+    /// `None` in artefacts written before it (no check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+/// The most frequent non-empty currency of `history` (ties: alphabetical), upper-case.
+fn history_currency(history: &[Declaration]) -> Option<String> {
+    let mut counts: AHashMap<String, usize> = AHashMap::new();
+    for d in history {
+        let c = d.currency.trim();
+        if !c.is_empty() {
+            *counts.entry(c.to_ascii_uppercase()).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        .map(|(c, _)| c)
+}
+
+fn money_comparable(currency: Option<&str>, d: &Declaration) -> bool {
+    currency.is_none_or(|c| c.eq_ignore_ascii_case(d.currency.trim()))
+}
+
+/// `d` itself when its money is in `currency`, else a copy without its customs value.
+fn without_money<'a>(
+    currency: Option<&str>,
+    d: &'a Declaration,
+) -> std::borrow::Cow<'a, Declaration> {
+    if money_comparable(currency, d) {
+        std::borrow::Cow::Borrowed(d)
+    } else {
+        std::borrow::Cow::Owned(Declaration {
+            customs_value: None,
+            ..d.clone()
+        })
+    }
 }
 
 fn hs6_origin_key(d: &Declaration) -> u64 {
@@ -440,6 +481,21 @@ impl HistoryTables {
         out_of_fold: bool,
     ) -> (HistoryTables, Option<Vec<Vec<f32>>>) {
         let folds = spec.folds.max(2) as usize;
+        let currency = history_currency(history);
+        // Rows in another currency: counted, their money missing (see `currency`).
+        let stripped: Vec<Declaration>;
+        let history: &[Declaration] = if history
+            .iter()
+            .all(|d| money_comparable(currency.as_deref(), d))
+        {
+            history
+        } else {
+            stripped = history
+                .iter()
+                .map(|d| without_money(currency.as_deref(), d).into_owned())
+                .collect();
+            &stripped
+        };
         let mut total = Stats::default();
         for d in history {
             total.add(d);
@@ -479,6 +535,7 @@ impl HistoryTables {
             tables,
             uv_median_hs6_origin: medians(history, hs6_origin_key),
             uv_median_hs6: medians(history, hs6_key),
+            currency,
         };
         if !out_of_fold {
             return (fitted, None);
@@ -529,10 +586,17 @@ impl HistoryTables {
         (fitted, Some(oof))
     }
 
+    /// Whether `d`'s customs value is in the history's currency (always, for artefacts written
+    /// before the currency was recorded).
+    pub fn money_comparable(&self, d: &Declaration) -> bool {
+        money_comparable(self.currency.as_deref(), d)
+    }
+
     /// The feature vector of `d` from the fitted history (length `spec.num_features()`).
     pub fn features(&self, d: &Declaration, out: &mut [f32]) {
+        let d = without_money(self.currency.as_deref(), d);
         self.write_features(
-            d,
+            &d,
             (self.prior_fraud, self.prior_critical),
             |i, key| self.tables[i].get(&key).copied().unwrap_or_default(),
             out,
@@ -541,8 +605,9 @@ impl HistoryTables {
 
     /// Outcome counts for key spec `i` of `d` (what reasons quote).
     pub fn stats(&self, i: usize, d: &Declaration) -> Stats {
+        let d = without_money(self.currency.as_deref(), d);
         self.tables[i]
-            .get(&self.spec.keys[i].key(d))
+            .get(&self.spec.keys[i].key(&d))
             .copied()
             .unwrap_or_default()
     }
@@ -578,7 +643,11 @@ impl HistoryTables {
         out[j + 3] = d.tax_rate.map(|v| v as f32).unwrap_or(f32::NAN);
         out[j + 4] = d.net_mass_kg.map(|v| v as f32).unwrap_or(f32::NAN);
         out[j + 5] = d.customs_value.map(|v| v as f32).unwrap_or(f32::NAN);
-        out[j + 6] = d.tax_at_stake() as f32;
+        out[j + 6] = if d.customs_value.is_some() {
+            d.tax_at_stake() as f32
+        } else {
+            f32::NAN
+        };
         out[j + 7] = d.date.weekday().num_days_from_monday() as f32;
         out[j + 8] = d.date.day() as f32;
     }
@@ -660,5 +729,67 @@ mod median_serde {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<AHashMap<u64, f32>, D::Error> {
         Ok(Vec::<(u64, f32)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl(id: &str, currency: &str, value: f64, fraud: bool) -> Declaration {
+        serde_json::from_value(serde_json::json!({
+            "declaration_id": id, "date": "2021-04-01", "office": "O1", "declarant": "D1",
+            "importer": "I1", "seller": "S1", "courier": null, "hs_code": "610910",
+            "origin_country": "CN", "departure_country": null, "transport_mode": "10",
+            "process_type": "11", "import_type": "21", "import_use": "21", "payment_type": "11",
+            "net_mass_kg": 100.0, "customs_value": value, "currency": currency,
+            "tax_rate": 8.0, "tax_type": "A", "origin_indicator": "B", "description": null,
+            "quantity": null, "quantity_unit": null,
+            "outcome": {"fraud": fraud, "critical_level": u8::from(fraud), "amount_recovered": null}
+        }))
+        .expect("declaration")
+    }
+
+    /// Issue 14: USD per kg was compared with KRW history. A model records its history's
+    /// currency; money features of a row in another currency are missing (never compared),
+    /// at fitting (the medians hold only the model's currency) as at scoring.
+    #[test]
+    fn money_in_another_currency_than_the_history_is_compared_with_nothing() {
+        let mut history: Vec<Declaration> = (0..20)
+            .map(|i| {
+                decl(
+                    &format!("K{i}"),
+                    "KRW",
+                    1_000_000.0 + f64::from(i),
+                    i % 4 == 0,
+                )
+            })
+            .collect();
+        history.push(decl("U1", "USD", 5.0, false));
+        let spec = FeatureSpec::default();
+        let t = HistoryTables::fit(&history, &spec);
+        assert_eq!(t.currency.as_deref(), Some("KRW"));
+        let n = spec.num_features();
+        let money = n - NUMERIC_FEATURES.len();
+        let features = |d: &Declaration| {
+            let mut x = vec![0.0f32; n];
+            t.features(d, &mut x);
+            x
+        };
+        // A KRW row is compared: its deviation from the HS6 x origin median is near 0 (the
+        // USD row at 5/100 kg did not drag the median).
+        let krw = features(&decl("K99", "KRW", 1_000_010.0, false));
+        assert!(krw[money + 1].abs() < 1e-3, "{}", krw[money + 1]);
+        // A USD row: every money feature missing, whatever its value; the rest as for KRW.
+        let usd = features(&decl("U9", "USD", 900.0, false));
+        let usd_cheap = features(&decl("U9", "USD", 9.0, false));
+        for k in [0, 1, 2, 5, 6] {
+            assert!(usd[money + k].is_nan(), "{}", NUMERIC_FEATURES[k].0);
+        }
+        for (a, b) in usd.iter().zip(&usd_cheap) {
+            assert!(a == b || (a.is_nan() && b.is_nan()));
+        }
+        assert!(t.money_comparable(&decl("K1", "krw", 1.0, false)));
+        assert!(!t.money_comparable(&decl("U1", "USD", 1.0, false)));
     }
 }

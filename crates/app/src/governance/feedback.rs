@@ -1,26 +1,142 @@
 //! Inspection feedback as use cases.
+//!
+//! An outcome is evidence in the audit trail that joins a decision to what the inspection
+//! found, and it becomes training data. What a customs auditor expects of it, checked before
+//! anything is recorded (all or none):
+//! * it is about a declaration this governance store **decided**: a decision on that
+//!   declaration id is in the audit log (from `select`, the service, or a stream worker). An
+//!   outcome for an id nothing decided is a typo or another system's declaration; it is
+//!   rejected, naming the file, line and field, never stored as an orphan.
+//! * it is dated on a day that can have happened: not after the reference day (today, passed in
+//!   by the caller) by more than [`FUTURE_TOLERANCE_DAYS`] and not before
+//!   [`EARLIEST_PLAUSIBLE_DATE`] (the same thresholds as the data-quality checks of
+//!   declarations).
 
 use crate::{AppError, Result};
 use borderline_core::{Declaration, InspectionOutcome};
+use borderline_governance::audit::AuditLog;
 use borderline_governance::feedback::{FeedbackLog, Outcome};
 use borderline_governance::{Actor, GovernanceStore};
+pub use borderline_quality::{EARLIEST_PLAUSIBLE_DATE, FUTURE_TOLERANCE_DAYS};
 use chrono::NaiveDate;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
-/// Records one outcome by `by`; returns its id.
-pub fn record(store: &dyn GovernanceStore, by: &Actor, outcome: &Outcome) -> Result<i64> {
+/// Why `outcome` cannot be recorded as of `as_of` given the declarations `decided`, naming
+/// the field: `(field, problem)`.
+fn implausible(
+    outcome: &Outcome,
+    decided: &HashSet<String>,
+    as_of: NaiveDate,
+) -> Option<(&'static str, String)> {
+    if !decided.contains(outcome.declaration_id.trim()) {
+        return Some((
+            "declaration_id",
+            format!(
+                "{:?}: no decision on this declaration is recorded in this governance store \
+                 (outcomes are recorded for declarations decided by `borderline select`, the \
+                 service or a stream worker)",
+                borderline_ingest::bounded(&outcome.declaration_id)
+            ),
+        ));
+    }
+    let (y, m, d) = EARLIEST_PLAUSIBLE_DATE;
+    let earliest = NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+    let latest = as_of
+        .checked_add_signed(chrono::Duration::days(FUTURE_TOLERANCE_DAYS))
+        .unwrap_or(NaiveDate::MAX);
+    if outcome.decided_on > latest {
+        return Some((
+            "decided_on",
+            format!(
+                "{} is in the future (today is {as_of}; at most {FUTURE_TOLERANCE_DAYS} days ahead \
+                 are accepted for time zones)",
+                outcome.decided_on
+            ),
+        ));
+    }
+    if outcome.decided_on < earliest {
+        return Some((
+            "decided_on",
+            format!(
+                "{} is before {earliest}, earlier than any electronic customs decision",
+                outcome.decided_on
+            ),
+        ));
+    }
+    None
+}
+
+fn decided_ids(store: &dyn GovernanceStore) -> Result<HashSet<String>> {
+    Ok(AuditLog::new(store)
+        .latest_decisions()?
+        .into_keys()
+        .collect())
+}
+
+/// Records one outcome by `by` as of the day `as_of` (today); returns its id. Refused with
+/// [`AppError::Field`] (`declaration_id` or `decided_on`) when no decision on the declaration is
+/// recorded or the date cannot have happened (see the module).
+pub fn record(
+    store: &dyn GovernanceStore,
+    by: &Actor,
+    outcome: &Outcome,
+    as_of: NaiveDate,
+) -> Result<i64> {
+    let decided = decided_ids(store)?;
+    if let Some((field, problem)) = implausible(outcome, &decided, as_of) {
+        return Err(AppError::Field {
+            field: field.into(),
+            problem,
+        });
+    }
     Ok(FeedbackLog::new(store).record(outcome, by)?)
 }
 
 /// Records outcomes by `by` in one transaction (all or none); returns their ids. The audit
-/// records name `by`, whatever officer the outcomes name.
+/// records name `by`, whatever officer the outcomes name. Refused as a whole, naming the first
+/// offending outcome's index and field (`[3].decided_on`), under the checks of [`record`].
 pub fn record_all(
     store: &dyn GovernanceStore,
     by: &Actor,
     outcomes: &[Outcome],
+    as_of: NaiveDate,
 ) -> Result<Vec<i64>> {
+    let decided = decided_ids(store)?;
+    for (i, o) in outcomes.iter().enumerate() {
+        if let Some((field, problem)) = implausible(o, &decided, as_of) {
+            return Err(AppError::Field {
+                field: format!("[{i}].{field}"),
+                problem,
+            });
+        }
+    }
     Ok(FeedbackLog::new(store).record_all(outcomes, by)?)
+}
+
+/// Reads a feedback CSV (see [`read_outcomes`]) from `source` and records every outcome by
+/// `by` as of `as_of`, all or none: the first outcome that fails a check of [`record`] fails
+/// the import with `source`, its line and the field. Returns the ids recorded.
+pub fn import(
+    store: &dyn GovernanceStore,
+    by: &Actor,
+    reader: impl Read,
+    source: &str,
+    as_of: NaiveDate,
+) -> Result<Vec<i64>> {
+    let rows = read_outcome_lines(reader, source, by, as_of)?;
+    let decided = decided_ids(store)?;
+    for (line, o) in &rows {
+        if let Some((field, problem)) = implausible(o, &decided, as_of) {
+            // The file's column for the decision day is `date`.
+            let column = if field == "decided_on" { "date" } else { field };
+            return Err(AppError::Invalid(format!(
+                "{source}: line {line}: {column} {problem}"
+            )));
+        }
+    }
+    let outcomes: Vec<Outcome> = rows.into_iter().map(|(_, o)| o).collect();
+    Ok(FeedbackLog::new(store).record_all(&outcomes, by)?)
 }
 
 /// Yes/no as officers write it.
@@ -28,7 +144,10 @@ pub fn parse_yes_no(s: &str) -> std::result::Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "yes" | "y" | "true" | "1" => Ok(true),
         "no" | "n" | "false" | "0" => Ok(false),
-        _ => Err(format!("{s:?}: expected yes or no")),
+        _ => Err(format!(
+            "{:?}: expected yes or no",
+            borderline_ingest::bounded(s)
+        )),
     }
 }
 
@@ -43,6 +162,19 @@ pub fn read_outcomes(
     by: &Actor,
     today: NaiveDate,
 ) -> Result<Vec<Outcome>> {
+    Ok(read_outcome_lines(reader, source, by, today)?
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect())
+}
+
+/// [`read_outcomes`] with the line of each outcome.
+fn read_outcome_lines(
+    reader: impl Read,
+    source: &str,
+    by: &Actor,
+    today: NaiveDate,
+) -> Result<Vec<(u64, Outcome)>> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(reader);
@@ -64,10 +196,10 @@ pub fn read_outcomes(
         col("officer"),
     );
     let mut out = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let line = rec.position().map_or(0, |p| p.line());
         let at = |what: &str| bad(format!("line {line}: {what}"));
-        let rec = rec.map_err(|e| at(&e.to_string()))?;
         let get = |c: Option<usize>| {
             c.and_then(|c| rec.get(c))
                 .map(str::trim)
@@ -76,21 +208,30 @@ pub fn read_outcomes(
         let fraud = parse_yes_no(get(Some(fraud_col)).unwrap_or(""))
             .map_err(|e| at(&format!("fraud {e}")))?;
         let decided_on = match get(date_col) {
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| at(&format!("date {s:?} is not YYYY-MM-DD")))?,
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                at(&format!(
+                    "date {:?} is not YYYY-MM-DD",
+                    borderline_ingest::bounded(s)
+                ))
+            })?,
             None => today,
         };
         let critical_level = match get(crit_col) {
-            Some(s) => s
-                .parse::<u8>()
-                .map_err(|_| at(&format!("critical_level {s:?} is not 0, 1 or 2")))?,
+            Some(s) => s.parse::<u8>().map_err(|_| {
+                at(&format!(
+                    "critical_level {:?} is not 0, 1 or 2",
+                    borderline_ingest::bounded(s)
+                ))
+            })?,
             None => u8::from(fraud),
         };
         let amount_recovered = match get(amount_col) {
-            Some(s) => Some(
-                s.parse::<f64>()
-                    .map_err(|_| at(&format!("amount_recovered {s:?} is not a number")))?,
-            ),
+            Some(s) => Some(s.parse::<f64>().map_err(|_| {
+                at(&format!(
+                    "amount_recovered {:?} is not a number",
+                    borderline_ingest::bounded(s)
+                ))
+            })?),
             None => None,
         };
         let o = Outcome {
@@ -104,7 +245,7 @@ pub fn read_outcomes(
             reported_officer: get(officer_col).map_or_else(|| by.id.clone(), str::to_string),
         };
         o.validate().map_err(|e| at(&e.to_string()))?;
-        out.push(o);
+        out.push((line, o));
     }
     Ok(out)
 }
