@@ -12,9 +12,9 @@ fn matcher() -> Matcher {
     for j in 0..50 {
         es.push(Entry::new(
             "f",
-            &format!("{j}"),
+            format!("{j}"),
             Schema::Company,
-            &format!("FILLER{j} TRADING LTD"),
+            format!("FILLER{j} TRADING LTD"),
         ));
     }
     Matcher::from_entries(es, MatchConfig::default())

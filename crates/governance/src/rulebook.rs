@@ -403,15 +403,11 @@ fn replay_in(tx: &mut dyn StoreTx) -> Result<RecordedRules, StoreError> {
                     }
                 }
             }
-            "rules.activate" => {
-                if out.sets.get(&v).is_some_and(|s| s.approved_by.is_some()) {
-                    out.active = Some(v);
-                }
+            "rules.activate" if out.sets.get(&v).is_some_and(|s| s.approved_by.is_some()) => {
+                out.active = Some(v);
             }
-            "rules.retire" => {
-                if out.active.as_deref() == Some(v.as_str()) {
-                    out.active = None;
-                }
+            "rules.retire" if out.active.as_deref() == Some(v.as_str()) => {
+                out.active = None;
             }
             _ => {}
         }
