@@ -151,6 +151,34 @@ impl Driver {
         }
     }
 
+    /// Waits until the element's text contains `needle`: a form post answered by a redirect to
+    /// the same URL leaves the URL unchanged, so only the page's content says it arrived.
+    async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.find(css).await {
+                let v = self
+                    .call(
+                        reqwest::Method::GET,
+                        &format!("{}/element/{e}/text", self.s()),
+                        None,
+                    )
+                    .await;
+                let text = v.as_str().unwrap_or_default().to_string();
+                if text.contains(needle) {
+                    return text;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{css} never said {needle:?}; it says {text:?}"
+                );
+            } else {
+                assert!(Instant::now() < deadline, "no element {css}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn find(&self, css: &str) -> Option<String> {
         let v = self
             .call(
@@ -439,7 +467,7 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     d.click("form[action$='/take'] button").await;
     d.wait_url(|u| u.ends_with(&format!("/app/cases/{case_id}")))
         .await;
-    assert!(d.text("#case-state").await.contains("held by officer.one"));
+    d.wait_text("#case-state", "held by officer.one").await;
     check_page(&d, axe, "case-in-inspection", &mut failures).await;
     d.select_option("#decision-form select[name=finding]", "fraud")
         .await;
@@ -450,8 +478,7 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     d.click("#decision-form button[type=submit]").await;
     d.wait_url(|u| u.ends_with(&format!("/app/cases/{case_id}")))
         .await;
-    let state = d.text("#case-state").await;
-    assert!(state.contains("outcome recorded"), "{state}");
+    d.wait_text("#case-state", "outcome recorded").await;
     check_page(&d, axe, "case-outcome-recorded", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
