@@ -1,4 +1,5 @@
-//! Governance commands: models (registry), audit, monitor, feedback, select, simulate.
+//! Governance commands: models (registry), rules (analyst rule sets), audit, monitor, feedback,
+//! select, simulate.
 //! The workflows live in `borderline_app::governance` over the store traits; this file opens the
 //! store (SQLite or PostgreSQL, chosen in `crate::store`), builds the acting `Actor` from --user /
 //! BORDERLINE_USER / USER, parses arguments, loads files and prints.
@@ -10,13 +11,14 @@ use borderline_app::declarations::Source;
 use borderline_app::governance::select::ActiveModel;
 use borderline_app::governance::{
     audit as app_audit, feedback as app_feedback, models as app_models, monitor as app_monitor,
-    select as app_select, simulate as app_simulate,
+    rules as app_rules, select as app_select, simulate as app_simulate,
 };
 use borderline_core::{Declaration, Reason};
 use borderline_governance::audit::Verification;
 use borderline_governance::feedback::Outcome;
 use borderline_governance::monitor::{Drift, PSI_ALERT, PSI_WARN};
 use borderline_governance::registry::ModelEntry;
+use borderline_governance::rulebook::RuleSetEntry;
 use borderline_governance::rules::{RuleSet, DECLARATION_FIELDS};
 use borderline_governance::selectivity::{Basis, Policy};
 use borderline_governance::{Actor, Lane};
@@ -33,6 +35,8 @@ use std::path::{Path, PathBuf};
 pub enum Command {
     /// Model registry: list, register, approve (four-eyes), activate, retire, rollback.
     Models(ModelsArgs),
+    /// Analyst rule sets: validate, upload (draft), approve (four-eyes), activate, retire, list.
+    Rules(RulesArgs),
     /// Audit log: verify the hash chain, export it as JSON Lines.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -123,6 +127,43 @@ pub enum ModelsAction {
     },
     /// Retire the active model and reactivate the one it replaced.
     Rollback {
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+#[derive(Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub action: Option<RulesAction>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(flatten)]
+    pub gov: GovArgs,
+}
+
+#[derive(Subcommand)]
+pub enum RulesAction {
+    /// List stored rule sets (the default).
+    List,
+    /// Print one rule set's source and state.
+    Show { version: String },
+    /// Check a rule file (errors name the line and column); stores nothing.
+    Validate { file: PathBuf },
+    /// Store a rule file as a draft written by the acting user.
+    Upload { file: PathBuf },
+    /// Approve a draft (another user than its author; a reason is required).
+    Approve {
+        version: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Make an approved rule set the one lane selection uses (the previous one is retired).
+    Activate { version: String },
+    /// Retire a rule set (an active one leaves no analyst rules active).
+    Retire {
+        version: String,
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -284,7 +325,7 @@ pub struct SelectArgs {
     #[arg(long, default_value = "korea-customs")]
     pub profile: String,
     /// Analyst rule file (see docs/governance.md). Default: the store's active approved rule
-    /// set (uploaded, approved and activated through the API; none active: no analyst rules).
+    /// set (`borderline rules upload/approve/activate` or the API; none active: no analyst rules).
     #[arg(long)]
     pub rules: Option<PathBuf>,
     /// Past declarations (e.g. the training period) to build valuation benchmarks from, which
@@ -393,6 +434,7 @@ fn parse_yes_no(s: &str) -> Result<bool, String> {
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
         Command::Models(a) => models(a),
+        Command::Rules(a) => rules(a),
         Command::Audit(a) => audit(a),
         Command::Monitor(a) => monitor_cmd(&a),
         Command::Feedback(a) => feedback(a),
@@ -474,6 +516,107 @@ fn models(a: ModelsArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------------ rules
+
+fn read_rule_file(file: &Path) -> Result<String> {
+    std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+}
+
+fn rules(a: RulesArgs) -> Result<()> {
+    let action = a.action.unwrap_or(RulesAction::List);
+    if let RulesAction::Validate { file } = &action {
+        // Validation stores nothing, so it needs no database.
+        let v = app_rules::validate(&read_rule_file(file)?)
+            .with_context(|| format!("{}", file.display()))?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        } else {
+            println!(
+                "{}: valid, {} rules ({}), version {}",
+                file.display(),
+                v.rules.len(),
+                v.rules.join(", "),
+                v.version
+            );
+        }
+        return Ok(());
+    }
+    let store = a.gov.open()?;
+    let print = |e: &RuleSetEntry| -> Result<()> {
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(e)?);
+        } else {
+            print_rule_set(e);
+        }
+        Ok(())
+    };
+    match action {
+        RulesAction::Validate { .. } => {}
+        RulesAction::List => {
+            let list = app_rules::list(&store)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no rule sets stored (borderline rules upload FILE)");
+            } else {
+                list.iter().for_each(print_rule_set);
+            }
+        }
+        RulesAction::Show { version } => {
+            let e = app_rules::get(&store, &version)?;
+            print(&e)?;
+            if !a.json {
+                print!("{}", e.source);
+            }
+        }
+        RulesAction::Upload { file } => {
+            let e = app_rules::upload(&store, &a.gov.actor()?, &read_rule_file(&file)?)
+                .with_context(|| format!("{}", file.display()))?;
+            print(&e)?;
+            if !a.json {
+                println!(
+                    "another user approves it with: borderline rules approve {} --reason \"...\"",
+                    e.version
+                );
+            }
+        }
+        RulesAction::Approve { version, reason } => {
+            print(&app_rules::approve(
+                &store,
+                &a.gov.actor()?,
+                &version,
+                &reason,
+            )?)?;
+        }
+        RulesAction::Activate { version } => {
+            match app_rules::activate(&store, &a.gov.actor()?, &version)? {
+                Some(p) => println!("{version} is now active; {p} retired"),
+                None => println!("{version} is now active"),
+            }
+        }
+        RulesAction::Retire { version, reason } => {
+            app_rules::retire(&store, &a.gov.actor()?, &version, &reason)?;
+            println!("{version} retired");
+        }
+    }
+    Ok(())
+}
+
+fn print_rule_set(e: &RuleSetEntry) {
+    println!(
+        "{:<8} {}  {} rules, uploaded by {} {}{}",
+        e.state.as_str(),
+        e.version,
+        e.rules,
+        e.uploaded_by,
+        e.uploaded_at,
+        e.approved_by
+            .as_deref()
+            .map(|b| format!(", approved by {b}"))
+            .unwrap_or_default()
+    );
 }
 
 fn print_model(m: &ModelEntry) {

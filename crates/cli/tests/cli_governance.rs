@@ -466,6 +466,89 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
     assert!(err.contains("changed since it was registered"), "{err}");
 }
 
+/// Issue 11: analyst rule sets are governed from the command line as through the API: a rule
+/// file with a mistake is refused naming file, line and column; the author cannot approve; the
+/// approved set becomes active; and a state set with SQL is named by `audit verify`.
+#[test]
+fn rule_sets_validate_upload_approve_activate_and_verify_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("bad.rules"),
+        "rule \"x\"\nwhen nonsense > 3\nthen lane red reason \"r\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.join("ok.rules"),
+        "rule \"ru-origin\" when origin = \"RU\" then lane red reason \"origin under review\"\n",
+    )
+    .expect("write");
+    let err = fails(borderline(d).args(["rules", "validate", "bad.rules"]));
+    assert!(
+        err.contains("bad.rules") && err.contains("line 2, column 6") && err.contains("nonsense"),
+        "{err}"
+    );
+    let valid = ok(borderline(d).args(["rules", "validate", "ok.rules"]));
+    assert!(valid.contains("valid, 1 rules (ru-origin)"), "{valid}");
+    assert!(
+        !d.join("borderline.db").exists(),
+        "validation stores nothing"
+    );
+
+    // `rules ARGS --db gov.db --user USER`
+    let gov = |user: &str, args: &[&str]| {
+        let mut c = borderline(d);
+        c.arg("rules")
+            .args(args)
+            .args(["--db", "gov.db", "--user", user]);
+        c
+    };
+    let entry: serde_json::Value = serde_json::from_str(&ok(&mut gov(
+        "analyst.ana",
+        &["upload", "ok.rules", "--json"],
+    )))
+    .expect("json");
+    let version = entry["version"].as_str().expect("version").to_string();
+    assert_eq!(entry["state"], "draft");
+    let err = fails(&mut gov(
+        "Analyst.Ana",
+        &["approve", &version, "--reason", "fine"],
+    ));
+    assert!(err.contains("four-eyes"), "{err}");
+    ok(&mut gov(
+        "supervisor.bob",
+        &["approve", &version, "--reason", "reviewed"],
+    ));
+    let activated = ok(&mut gov("supervisor.bob", &["activate", &version]));
+    assert!(activated.contains("is now active"), "{activated}");
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&mut gov("auditor.eve", &["list", "--json"]))).expect("json");
+    assert_eq!(list[0]["state"], "active");
+    assert_eq!(list[0]["approved_by"], "supervisor.bob");
+    let verified = ok(borderline(d).args(["audit", "verify", "--db", "gov.db"]));
+    assert!(
+        verified.contains("analyst rule sets agree with the audit log"),
+        "{verified}"
+    );
+
+    let conn = rusqlite::Connection::open(d.join("gov.db")).expect("db");
+    conn.execute("UPDATE rule_sets SET state = 'retired'", [])
+        .expect("tamper");
+    drop(conn);
+    let out = borderline(d)
+        .args(["audit", "verify", "--db", "gov.db"])
+        .output()
+        .expect("runs");
+    let (so, _) = text(&out);
+    assert!(!out.status.success(), "{so}");
+    assert!(
+        so.contains(&format!(
+            "rule set {version}: tables' state is retired but the audit log gives active"
+        )),
+        "{so}"
+    );
+}
+
 #[test]
 fn simulate_on_a_tiny_sample() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1267,6 +1267,31 @@ fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
         book.active_rules(DECLARATION_FIELDS),
         Err(RulebookError::NotBackedByAudit { version, .. }) if version == c.version
     ));
+    // `audit verify` names both rows the chain does not back, though the chain is intact.
+    let report = crate::integrity::verify_store(store, None).expect("verify");
+    assert!(report.chain.is_intact() && !report.holds(), "{report}");
+    let state_of = |version: &str| {
+        report.rule_sets.iter().find_map(|f| match f {
+            crate::rulebook::RuleSetFinding::Mismatch {
+                version: v,
+                field: "state",
+                recorded,
+                stored,
+            } if v == version => Some((recorded.clone(), stored.clone())),
+            _ => None,
+        })
+    };
+    assert_eq!(
+        state_of(&b.version),
+        Some(("active".into(), "retired".into())),
+        "{report}"
+    );
+    assert_eq!(
+        state_of(&c.version),
+        Some(("draft".into(), "active".into())),
+        "{report}"
+    );
+    assert_eq!(report.rule_sets.len(), 2, "{report}");
     // The legitimately active set retired in the tables alone: refused too, not "no rules".
     store.force_set_rule_set_state(&c.version, "draft");
     assert!(matches!(
@@ -1278,4 +1303,9 @@ fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
         .active_rules(DECLARATION_FIELDS)
         .expect("restored")
         .is_some());
+    let report = crate::integrity::verify_store(store, None).expect("verify");
+    assert!(
+        report.holds(),
+        "tables restored to what the chain gives: {report}"
+    );
 }

@@ -1,11 +1,13 @@
 //! Everything `audit verify` checks, in one pass over the store: the hash chain
 //! ([`crate::audit::Verifier`]), the registry tables against the registry state replayed from
-//! the chain ([`crate::replay`]), and, when a witness file is given, the signed checkpoints
+//! the chain ([`crate::replay`]), the analyst rule-set tables against the rule sets replayed
+//! from the chain ([`crate::rulebook`]), and, when a witness file is given, the signed checkpoints
 //! ([`crate::checkpoint`]).
 
 use crate::audit::{Verification, Verifier};
 use crate::checkpoint::{Checkpoint, CheckpointReport, PublicKey, WitnessCheck};
 use crate::replay::{compare, RecordedRegistry, RegistryFinding};
+use crate::rulebook::{compare_rule_sets, RecordedRules, RuleSetFinding};
 use crate::store::{in_tx, GovernanceStore, StoreError};
 use serde::Serialize;
 
@@ -17,6 +19,8 @@ pub struct AuditReport {
     pub chain: Verification,
     /// Disagreements between the registry tables and the chain (empty when they agree).
     pub registry: Vec<RegistryFinding>,
+    /// Disagreements between the analyst rule-set tables and the chain (empty when they agree).
+    pub rule_sets: Vec<RuleSetFinding>,
     /// The witness file's checkpoints, when one was given.
     pub checkpoints: Option<CheckpointReport>,
 }
@@ -26,6 +30,7 @@ impl AuditReport {
     pub fn holds(&self) -> bool {
         matches!(self.chain, Verification::Intact { .. })
             && self.registry.is_empty()
+            && self.rule_sets.is_empty()
             && self
                 .checkpoints
                 .as_ref()
@@ -45,6 +50,18 @@ impl std::fmt::Display for AuditReport {
                 self.registry.len()
             )?;
             for finding in &self.registry {
+                write!(f, "\n  {finding}")?;
+            }
+        }
+        if self.rule_sets.is_empty() {
+            write!(f, "\nanalyst rule sets agree with the audit log")?;
+        } else {
+            write!(
+                f,
+                "\nanalyst rule sets disagree with the audit log ({} findings):",
+                self.rule_sets.len()
+            )?;
+            for finding in &self.rule_sets {
                 write!(f, "\n  {finding}")?;
             }
         }
@@ -83,6 +100,7 @@ pub fn verify_store(
     in_tx(store, false, |tx| {
         let mut chain = Verifier::default();
         let mut registry = RecordedRegistry::default();
+        let mut rules = RecordedRules::default();
         let mut checkpoints = witness.map(|(c, k)| WitnessCheck::new(c, k));
         tx.audit_scan(None, &mut |r| {
             chain.push(&r);
@@ -90,12 +108,14 @@ pub fn verify_store(
                 w.push(&r);
             }
             registry.apply(&r);
+            rules.apply(&r);
             Ok(())
         })?;
         let stored = tx.models()?;
         Ok(AuditReport {
             chain: chain.finish(),
             registry: compare(&registry, &stored),
+            rule_sets: compare_rule_sets(&rules, &tx.rule_sets()?),
             checkpoints: checkpoints.map(WitnessCheck::finish),
         })
     })

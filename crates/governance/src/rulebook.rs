@@ -14,7 +14,7 @@
 //!   never decides a lane.
 
 use crate::actor::Actor;
-use crate::audit::{append_in, AuditEvent, GovernanceAction};
+use crate::audit::{append_in, AuditEvent, AuditRecord, GovernanceAction};
 use crate::registry::sha256_hex;
 use crate::rules::{FieldSpec, RuleSet, SyntaxError};
 use crate::store::{in_tx, now, GovernanceStore, StoreError, StoreTx};
@@ -366,52 +366,187 @@ struct RecordedRuleSet {
     sha256: String,
     uploaded_by: String,
     approved_by: Option<String>,
+    state: RuleSetState,
 }
 
+/// The rule sets as the audit chain's `rules.*` records give them: each set's source hash,
+/// author, approver and state, and which one is active. A record the rules would not have
+/// written (approval by the author, activation of an unapproved set) is not applied.
 #[derive(Debug, Default)]
-struct RecordedRules {
+pub struct RecordedRules {
     sets: BTreeMap<String, RecordedRuleSet>,
     active: Option<String>,
 }
 
-/// Replays the `rules.*` records: which rule set the chain gives as active, and who approved
-/// each. A record the rules would not have written (approval by the author, activation of an
-/// unapproved set) is not applied.
-fn replay_in(tx: &mut dyn StoreTx) -> Result<RecordedRules, StoreError> {
-    let mut out = RecordedRules::default();
-    tx.audit_scan(Some("governance"), &mut |record| {
+impl RecordedRules {
+    /// Applies one audit record (records other than `rules.*` governance actions are ignored),
+    /// in chain order.
+    pub fn apply(&mut self, record: &AuditRecord) {
+        if record.kind != "governance" {
+            return;
+        }
         let Ok(g) = serde_json::from_str::<GovernanceAction>(&record.body) else {
-            return Ok(());
+            return;
         };
-        let v = g.subject.clone();
+        let v = g.subject;
         match g.action.as_str() {
             "rules.upload" => {
                 if let Some(sha) = g.detail.get("sha256").and_then(|s| s.as_str()) {
-                    out.sets.entry(v).or_insert(RecordedRuleSet {
+                    self.sets.entry(v).or_insert(RecordedRuleSet {
                         sha256: sha.to_string(),
                         uploaded_by: record.user.clone(),
                         approved_by: None,
+                        state: RuleSetState::Draft,
                     });
                 }
             }
             "rules.approve" => {
-                if let Some(s) = out.sets.get_mut(&v) {
-                    if s.approved_by.is_none()
+                if let Some(s) = self.sets.get_mut(&v) {
+                    if s.state == RuleSetState::Draft
                         && !crate::actor::same_person(&s.uploaded_by, &record.user)
                     {
                         s.approved_by = Some(record.user.clone());
+                        s.state = RuleSetState::Approved;
                     }
                 }
             }
-            "rules.activate" if out.sets.get(&v).is_some_and(|s| s.approved_by.is_some()) => {
-                out.active = Some(v);
+            "rules.activate"
+                if self
+                    .sets
+                    .get(&v)
+                    .is_some_and(|s| s.state == RuleSetState::Approved) =>
+            {
+                if let Some(previous) = self.active.take() {
+                    if let Some(p) = self.sets.get_mut(&previous) {
+                        p.state = RuleSetState::Retired;
+                    }
+                }
+                if let Some(s) = self.sets.get_mut(&v) {
+                    s.state = RuleSetState::Active;
+                }
+                self.active = Some(v);
             }
-            "rules.retire" if out.active.as_deref() == Some(v.as_str()) => {
-                out.active = None;
+            "rules.retire" => {
+                if let Some(s) = self.sets.get_mut(&v) {
+                    s.state = RuleSetState::Retired;
+                }
+                if self.active.as_deref() == Some(v.as_str()) {
+                    self.active = None;
+                }
             }
             _ => {}
         }
+    }
+}
+
+fn replay_in(tx: &mut dyn StoreTx) -> Result<RecordedRules, StoreError> {
+    let mut out = RecordedRules::default();
+    tx.audit_scan(Some("governance"), &mut |record| {
+        out.apply(&record);
         Ok(())
     })?;
     Ok(out)
+}
+
+/// A disagreement between the rule-set tables and the rule sets the audit chain gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "finding", rename_all = "snake_case")]
+pub enum RuleSetFinding {
+    /// The tables hold a rule set that no `rules.upload` record uploaded.
+    Unrecorded {
+        version: String,
+        state: RuleSetState,
+    },
+    /// The chain uploaded a rule set the tables no longer hold.
+    Missing { version: String },
+    /// A field differs between the tables and the chain (`state`, `sha256` of the stored
+    /// source, `uploaded_by`, `approved_by`).
+    Mismatch {
+        version: String,
+        field: &'static str,
+        recorded: String,
+        stored: String,
+    },
+}
+
+impl std::fmt::Display for RuleSetFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |s: &str| {
+            if s.is_empty() {
+                "none".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        match self {
+            RuleSetFinding::Unrecorded { version, state } => write!(
+                f,
+                "rule set {version} is in the tables ({state}) but no audit record uploaded it"
+            ),
+            RuleSetFinding::Missing { version } => write!(
+                f,
+                "rule set {version} was uploaded in the audit log but is missing from the tables"
+            ),
+            RuleSetFinding::Mismatch {
+                version,
+                field,
+                recorded,
+                stored,
+            } => write!(
+                f,
+                "rule set {version}: tables' {field} is {} but the audit log gives {}",
+                shown(stored),
+                shown(recorded)
+            ),
+        }
+    }
+}
+
+/// Every disagreement between the stored rule sets and the replayed chain, in upload order
+/// of the tables, then the sets only the chain holds. The stored source is hashed, so a rule
+/// edited with SQL after its upload is found.
+pub fn compare_rule_sets(recorded: &RecordedRules, stored: &[RuleSetEntry]) -> Vec<RuleSetFinding> {
+    let mut out = Vec::new();
+    for e in stored {
+        let Some(r) = recorded.sets.get(&e.version) else {
+            out.push(RuleSetFinding::Unrecorded {
+                version: e.version.clone(),
+                state: e.state,
+            });
+            continue;
+        };
+        let fields: [(&'static str, String, String); 4] = [
+            ("state", r.state.to_string(), e.state.to_string()),
+            ("sha256", r.sha256.clone(), sha256_hex(e.source.as_bytes())),
+            ("uploaded_by", r.uploaded_by.clone(), e.uploaded_by.clone()),
+            (
+                "approved_by",
+                r.approved_by.clone().unwrap_or_default(),
+                e.approved_by.clone().unwrap_or_default(),
+            ),
+        ];
+        for (field, recorded, stored) in fields {
+            if recorded != stored {
+                out.push(RuleSetFinding::Mismatch {
+                    version: e.version.clone(),
+                    field,
+                    recorded,
+                    stored,
+                });
+            }
+        }
+    }
+    for v in recorded.sets.keys() {
+        if !stored.iter().any(|e| &e.version == v) {
+            out.push(RuleSetFinding::Missing { version: v.clone() });
+        }
+    }
+    out
+}
+
+/// Replays the chain and compares it with the rule-set tables, in one read transaction.
+pub fn rule_set_findings(tx: &mut dyn StoreTx) -> Result<Vec<RuleSetFinding>, StoreError> {
+    let recorded = replay_in(tx)?;
+    let stored = tx.rule_sets()?;
+    Ok(compare_rule_sets(&recorded, &stored))
 }

@@ -923,3 +923,43 @@ fn issue_14_feedback_for_undecided_declarations_or_impossible_dates_is_refused()
     feedback::record(&store, &kim, &outcome("D1", tomorrow), today).expect("record");
     assert_eq!(FeedbackLog::new(&store).all().expect("all").len(), 3);
 }
+
+/// The decided-declaration check of feedback reads the decision index, but trusts only the
+/// audit record the index row names: a row planted in the index alone (here pointing at the
+/// decision on another declaration) makes nothing decided.
+#[test]
+fn feedback_trusts_the_audit_record_behind_the_decision_index_not_the_index_alone() {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let kim = actor("officer.kim");
+    let today = NaiveDate::from_ymd_opt(2026, 12, 5).expect("date");
+    decide(&store, &["D1"]);
+    store
+        .raw_connection()
+        .execute_batch(
+            "INSERT INTO decision_index (declaration_id, audit_seq, lane_rank, score, basis)
+             SELECT 'PLANTED-1', audit_seq, lane_rank, score, basis FROM decision_index
+             WHERE declaration_id = 'D1'",
+        )
+        .expect("plant an index row");
+    let err = feedback::import(
+        &store,
+        &kim,
+        "declaration_id,fraud,date\nD1,no,2026-12-01\nPLANTED-1,yes,2026-12-01\n".as_bytes(),
+        "fb.csv",
+        today,
+    )
+    .expect_err("planted row");
+    assert!(
+        err.to_string().contains("fb.csv: line 3: declaration_id"),
+        "{err}"
+    );
+    assert!(FeedbackLog::new(&store).all().expect("all").is_empty());
+    feedback::import(
+        &store,
+        &kim,
+        "declaration_id,fraud,date\nD1,no,2026-12-01\n".as_bytes(),
+        "fb.csv",
+        today,
+    )
+    .expect("the decided declaration");
+}

@@ -9,6 +9,7 @@ use borderline_governance::audit::{AuditLog, AuditRecord, Verification};
 use borderline_governance::checkpoint::{self, Checkpoint, CheckpointKey, PublicKey};
 use borderline_governance::integrity::{verify_store, AuditReport};
 use borderline_governance::replay::registry_findings;
+use borderline_governance::rulebook::rule_set_findings;
 use borderline_governance::store::{in_tx, now};
 use borderline_governance::GovernanceStore;
 use std::io::{BufRead, Write};
@@ -147,7 +148,8 @@ pub fn read_witness(path: &Path) -> Result<Vec<Checkpoint>> {
 }
 
 /// Signs the chain's head with the key in `key` and appends the checkpoint to `witness`
-/// (created if absent). Refused when the chain is broken or the registry disagrees with it:
+/// (created if absent). Refused when the chain is broken or the registry or the analyst rule
+/// sets disagree with it:
 /// a checkpoint vouches only for a log that verifies.
 pub fn checkpoint(store: &dyn GovernanceStore, key: &Path, witness: &Path) -> Result<Checkpoint> {
     let k = CheckpointKey::from_text(&read_text(key)?)
@@ -165,6 +167,13 @@ pub fn checkpoint(store: &dyn GovernanceStore, key: &Path, witness: &Path) -> Re
         if let Some(f) = findings.first() {
             return Err(AppError::Invalid(format!(
                 "not checkpointed: the model registry disagrees with the audit log ({} findings; first: {f})",
+                findings.len()
+            )));
+        }
+        let findings = rule_set_findings(tx)?;
+        if let Some(f) = findings.first() {
+            return Err(AppError::Invalid(format!(
+                "not checkpointed: the analyst rule sets disagree with the audit log ({} findings; first: {f})",
                 findings.len()
             )));
         }

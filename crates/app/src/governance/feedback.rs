@@ -14,22 +14,23 @@
 
 use crate::{AppError, Result};
 use borderline_core::{Declaration, InspectionOutcome};
-use borderline_governance::audit::AuditLog;
+use borderline_governance::audit::AuditEvent;
 use borderline_governance::feedback::{FeedbackLog, Outcome};
+use borderline_governance::store::in_tx;
 use borderline_governance::{Actor, GovernanceStore};
 pub use borderline_quality::{EARLIEST_PLAUSIBLE_DATE, FUTURE_TOLERANCE_DAYS};
 use chrono::NaiveDate;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Read;
 
-/// Why `outcome` cannot be recorded as of `as_of` given the declarations `decided`, naming
-/// the field: `(field, problem)`.
+/// Why `outcome` cannot be recorded as of `as_of` (`decided`: a decision on its declaration
+/// is recorded), naming the field: `(field, problem)`.
 fn implausible(
     outcome: &Outcome,
-    decided: &HashSet<String>,
+    decided: bool,
     as_of: NaiveDate,
 ) -> Option<(&'static str, String)> {
-    if !decided.contains(outcome.declaration_id.trim()) {
+    if !decided {
         return Some((
             "declaration_id",
             format!(
@@ -67,10 +68,28 @@ fn implausible(
     None
 }
 
-fn decided_ids(store: &dyn GovernanceStore) -> Result<HashSet<String>> {
-    Ok(AuditLog::new(store)
-        .latest_decisions()?
-        .into_keys()
+/// For each declaration id, whether a decision on it is recorded: one indexed look-up per id
+/// in one read transaction. The index row names an audit record, and the record itself (read
+/// from the chain) must be a decision on that declaration, so a row planted in the index alone
+/// decides nothing.
+fn decided<'a>(
+    store: &dyn GovernanceStore,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<bool>> {
+    let ids: Vec<&str> = ids.into_iter().map(str::trim).collect();
+    let hits = in_tx(store, false, |tx| {
+        ids.iter()
+            .map(|id| tx.latest_decision(id))
+            .collect::<std::result::Result<Vec<_>, _>>()
+    })?;
+    Ok(ids
+        .iter()
+        .zip(hits)
+        .map(|(id, hit)| {
+            hit.is_some_and(|h| {
+                matches!(h.record.event(), Ok(AuditEvent::Decision(d)) if d.declaration_id == *id)
+            })
+        })
         .collect())
 }
 
@@ -83,8 +102,8 @@ pub fn record(
     outcome: &Outcome,
     as_of: NaiveDate,
 ) -> Result<i64> {
-    let decided = decided_ids(store)?;
-    if let Some((field, problem)) = implausible(outcome, &decided, as_of) {
+    let decided = decided(store, [outcome.declaration_id.as_str()])?;
+    if let Some((field, problem)) = implausible(outcome, decided[0], as_of) {
         return Err(AppError::Field {
             field: field.into(),
             problem,
@@ -102,9 +121,9 @@ pub fn record_all(
     outcomes: &[Outcome],
     as_of: NaiveDate,
 ) -> Result<Vec<i64>> {
-    let decided = decided_ids(store)?;
-    for (i, o) in outcomes.iter().enumerate() {
-        if let Some((field, problem)) = implausible(o, &decided, as_of) {
+    let decided = decided(store, outcomes.iter().map(|o| o.declaration_id.as_str()))?;
+    for (i, (o, decided)) in outcomes.iter().zip(decided).enumerate() {
+        if let Some((field, problem)) = implausible(o, decided, as_of) {
             return Err(AppError::Field {
                 field: format!("[{i}].{field}"),
                 problem,
@@ -125,9 +144,9 @@ pub fn import(
     as_of: NaiveDate,
 ) -> Result<Vec<i64>> {
     let rows = read_outcome_lines(reader, source, by, as_of)?;
-    let decided = decided_ids(store)?;
-    for (line, o) in &rows {
-        if let Some((field, problem)) = implausible(o, &decided, as_of) {
+    let decided = decided(store, rows.iter().map(|(_, o)| o.declaration_id.as_str()))?;
+    for ((line, o), decided) in rows.iter().zip(decided) {
+        if let Some((field, problem)) = implausible(o, decided, as_of) {
             // The file's column for the decision day is `date`.
             let column = if field == "decided_on" { "date" } else { field };
             return Err(AppError::Invalid(format!(
