@@ -17,6 +17,9 @@ command -v schemathesis >/dev/null || python3 -m pip install -q 'schemathesis>=4
 command -v schemathesis >/dev/null || { echo "schemathesis: not installed" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+# A declaration stream, so that publication is served rather than 503 "not available" (the
+# test script's nats-server when it runs one, else a throwaway one; its trap chains with ours).
+[ -n "${BORDERLINE_TEST_NATS:-}" ] || source scripts/nats.sh
 db="$tmp/gov.db"
 admin=$(printf '%s\n' 'schemathesis admin passphrase' | "$BIN" accounts bootstrap root --db "$db" 2>/dev/null)
 BORDERLINE_TOKEN=$admin "$BIN" accounts create fuzz.officer --role officer --db "$db" >/dev/null
@@ -33,7 +36,8 @@ version=$("$BIN" models register "$tmp/model.json.gz" --db "$db" --user fuzz.ana
 printf 'party_id,name,address,country\nIMP-1,MAHAN AIR,Tehran,IR\n' >"$tmp/parties.csv"
 # A high rate limit: the fuzzer is one token sending many requests.
 BORDERLINE_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" --db "$db" --rate 100000 \
-  --benchmarks "$tmp/bench.json.gz" --parties "$tmp/parties.csv" >"$tmp/server.log" 2>&1 &
+  --benchmarks "$tmp/bench.json.gz" --parties "$tmp/parties.csv" \
+  --nats "$BORDERLINE_TEST_NATS" --stream-prefix "fuzz$PORT" >"$tmp/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break

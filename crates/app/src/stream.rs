@@ -257,3 +257,72 @@ pub fn refresh(store: &dyn GovernanceStore, current: Option<ActiveModel>) -> Res
         _ => ActiveModel::load(store),
     }
 }
+
+/// The boxed future a [`DeclarationQueue`] returns (the trait stays object-safe and this
+/// crate needs no async runtime).
+pub type QueueFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = std::result::Result<u64, String>> + Send + 'a>,
+>;
+
+/// Where lodged declarations wait for the stream workers (NATS JetStream in
+/// `borderline-worker`). One small trait so that front ends (the HTTP service) publish without
+/// knowing the transport.
+pub trait DeclarationQueue: Send + Sync {
+    /// Puts the message bodies on the stream in order and resolves once the stream has stored
+    /// every one (the count), or with why it could not.
+    fn put(&self, bodies: Vec<Vec<u8>>) -> QueueFuture<'_>;
+    /// Where the declarations go (the subject), for the receipt.
+    fn destination(&self) -> String;
+}
+
+/// What a publication put on the stream.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Published {
+    /// Declarations stored on the stream (all of the request: a publication is all or none
+    /// as far as validation goes).
+    pub published: u64,
+    /// The subject they were published on.
+    pub subject: String,
+    /// Their ids, in order; each gets one decision per model version from the workers.
+    pub declaration_ids: Vec<String>,
+}
+
+/// Puts `declarations` on `queue` as stream messages (the bodies [`encode_declaration`]
+/// writes). Ids must differ within one publication: a repeated id would be decided once and
+/// the second message reported as a duplicate, which a caller lodging two different
+/// declarations under one id needs to hear now. `Err(AppError::Unavailable)` when the stream
+/// does not store them (nothing can be said about a partial publication; the workers' keys
+/// make a retry safe).
+pub async fn publish(
+    queue: &dyn DeclarationQueue,
+    declarations: &[Declaration],
+) -> Result<Published> {
+    let mut seen = std::collections::HashSet::with_capacity(declarations.len());
+    for (i, d) in declarations.iter().enumerate() {
+        if !seen.insert(d.declaration_id.as_str()) {
+            return Err(AppError::Field {
+                field: format!("declarations[{i}].declaration_id"),
+                problem: format!(
+                    "{:?} appears twice in this publication",
+                    borderline_ingest::bounded(&d.declaration_id)
+                ),
+            });
+        }
+    }
+    let bodies = declarations
+        .iter()
+        .map(encode_declaration)
+        .collect::<Result<Vec<_>>>()?;
+    let published = queue
+        .put(bodies)
+        .await
+        .map_err(|e| AppError::Unavailable(format!("the declaration stream: {e}")))?;
+    Ok(Published {
+        published,
+        subject: queue.destination(),
+        declaration_ids: declarations
+            .iter()
+            .map(|d| d.declaration_id.to_string())
+            .collect(),
+    })
+}

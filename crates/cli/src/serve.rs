@@ -57,6 +57,14 @@ pub struct ServeArgs {
     /// service over HTTPS, e.g. behind a TLS terminator).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// NATS server with JetStream whose declaration stream `POST /v1/declarations/publish`
+    /// feeds (the stream `borderline worker` processes read); without it that endpoint answers
+    /// 503. Connected on first use.
+    #[arg(long)]
+    pub nats: Option<String>,
+    /// Prefix of the stream's subjects (as `publish --prefix` and `worker --prefix`).
+    #[arg(long, default_value = "borderline", requires = "nats")]
+    pub stream_prefix: String,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -110,6 +118,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
             eprintln!("warning: {s}");
         }
         state = state.with_parties(parties);
+    }
+    if let Some(url) = &args.nats {
+        state = state.with_declaration_queue(Arc::new(borderline_worker::JetStreamQueue::new(
+            url.clone(),
+            borderline_worker::Topology::new(args.stream_prefix.clone()),
+        )));
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(borderline_server::tls_config(

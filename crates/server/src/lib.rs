@@ -74,6 +74,9 @@ pub struct AppState {
     /// Party directory and relationships (`serve --parties`), for network exposure and the
     /// screening of a selection; `None`: exposure answers 503.
     pub parties: Option<Arc<Parties>>,
+    /// The declaration stream the scoring workers read (`serve --nats`), for
+    /// `POST /v1/declarations/publish`; `None`: that endpoint answers 503.
+    pub queue: Option<Arc<dyn borderline_app::stream::DeclarationQueue>>,
     pub config: ServerConfig,
     pub metrics: ops::Metrics,
     pub limiter: ops::RateLimiter,
@@ -106,6 +109,7 @@ impl AppState {
             matcher: borderline_app::screening::bundled_matcher()?,
             benchmarks: benchmarks.map(Arc::new),
             parties: None,
+            queue: None,
             limiter: ops::RateLimiter::new(config.rate_per_second, config.rate_burst),
             config,
             metrics: ops::Metrics::default(),
@@ -116,6 +120,15 @@ impl AppState {
     /// Adds the party directory and relationships for network exposure and selection.
     pub fn with_parties(mut self, parties: Parties) -> Self {
         self.parties = Some(Arc::new(parties));
+        self
+    }
+
+    /// Publishes lodged declarations on this stream (`POST /v1/declarations/publish`).
+    pub fn with_declaration_queue(
+        mut self,
+        queue: Arc<dyn borderline_app::stream::DeclarationQueue>,
+    ) -> Self {
+        self.queue = Some(queue);
         self
     }
 

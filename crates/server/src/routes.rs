@@ -185,6 +185,24 @@ pub struct RankRequest {
     pub top_reasons: Option<u8>,
 }
 
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct PublishRequest {
+    /// 1 to 10,000 lodged declarations for the stream workers (and within the body size
+    /// limit); ids differ within one request.
+    #[schema(min_items = 1)]
+    pub declarations: Vec<DeclarationIn>,
+}
+
+/// What the stream stored: each declaration is decided once per model version by a worker,
+/// and its decision is then found at `GET /v1/decisions/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublishReceipt {
+    pub published: u64,
+    /// The subject the declarations were published on.
+    pub subject: String,
+    pub declaration_ids: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReasonOut {
     /// `model`, `module`, `rule`, `screening`, ...
@@ -736,6 +754,36 @@ async fn rank(
     Ok(Json(RankResponse {
         decisions: out.into_iter().map(decision_out).collect(),
     }))
+}
+
+#[utoipa::path(post, path = "/v1/declarations/publish", request_body = PublishRequest,
+    responses((status = 202, body = PublishReceipt)), security(("bearer" = [])))]
+async fn publish(
+    State(st): St,
+    Extension(_who): Extension<Principal>,
+    ApiJson(req): ApiJson<PublishRequest>,
+) -> Result<(StatusCode, Json<PublishReceipt>), ApiError> {
+    if req.declarations.is_empty() || req.declarations.len() > MAX_BATCH {
+        return Err(ApiError::invalid(
+            "declarations",
+            format!("1 to {MAX_BATCH} declarations"),
+        ));
+    }
+    let queue = st.queue.clone().ok_or_else(|| {
+        AppError::Unavailable(
+            "this server was started without a declaration stream (serve --nats URL)".into(),
+        )
+    })?;
+    let rows = blocking(move || to_declarations(&req.declarations, "declarations", false)).await?;
+    let p = borderline_app::stream::publish(queue.as_ref(), &rows).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PublishReceipt {
+            published: p.published,
+            subject: p.subject,
+            declaration_ids: p.declaration_ids,
+        }),
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/decisions/{id}", params(("id" = String, Path, description = "declaration id")),
@@ -1425,6 +1473,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(score).route_layer(guard(&state, Permission::ScoreDeclarations)),
         )
         .route(
+            "/v1/declarations/publish",
+            post(publish).route_layer(guard(&state, Permission::ScoreDeclarations)),
+        )
+        .route(
             "/v1/declarations/rank",
             post(rank).route_layer(guard(&state, Permission::ScoreDeclarations)),
         )
@@ -1564,7 +1616,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Borderline", description = "Customs risk targeting: score and rank declarations, record outcomes, govern models, screen parties. Every endpoint under /v1 needs `Authorization: Bearer TOKEN` (see README).\n\nErrors are RFC 9457 problem bodies (`application/problem+json`) naming the invalid field."),
-    paths(healthz, metrics, score, rank, decision, outcome, valuation_check, hs_suggest, hs_check, screen, match_dataset, self_check,
+    paths(healthz, metrics, score, rank, publish, decision, outcome, valuation_check, hs_suggest, hs_check, screen, match_dataset, self_check,
           lanes_select, monitoring, hit_rates, network_exposure,
           rules_validate, rules_upload, rules_list, rules_get, rules_approve, rules_activate, rules_retire,
           models_list, model_card, model_register, model_approve, model_activate, model_retire, model_rollback, audit_verify, audit_export),

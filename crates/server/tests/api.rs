@@ -2,6 +2,7 @@
 //! SQLite store, a small model trained here, every endpoint called over HTTP.
 
 use borderline_app::identity;
+use borderline_app::stream::{DeclarationQueue, QueueFuture};
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_core::Declaration;
 use borderline_governance::identity::NewAccount;
@@ -110,12 +111,16 @@ const ROLES: [(&str, Role); 6] = [
 /// Starts a server with one account and token per role, the first model registered by the
 /// analyst, approved and activated by the supervisor (through the API when `via_http`).
 async fn start(config: ServerConfig) -> Server {
-    start_with(config, None).await
+    start_with(config, None, None).await
 }
 
 /// As [`start`], with a party directory CSV for network exposure and selection screening,
 /// and one more account: `dual` (analyst and supervisor), to try four-eyes on one person.
-async fn start_with(config: ServerConfig, parties_csv: Option<String>) -> Server {
+async fn start_with(
+    config: ServerConfig,
+    parties_csv: Option<String>,
+    queue: Option<Arc<dyn DeclarationQueue>>,
+) -> Server {
     logs();
     let (first, _, later) = models();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -164,6 +169,9 @@ async fn start_with(config: ServerConfig, parties_csv: Option<String>) -> Server
         identity::create_token(store.as_ref(), &admin, "dual.one", "test", None).expect("token");
     tokens.insert("dual", t.secret);
     let mut state = AppState::new(store, config, None).expect("state");
+    if let Some(q) = queue {
+        state = state.with_declaration_queue(q);
+    }
     if let Some(csv) = parties_csv {
         let path = dir.path().join("parties.csv");
         std::fs::write(&path, csv).expect("parties file");
@@ -436,6 +444,14 @@ async fn every_role_against_every_endpoint() {
             None,
             &["analyst", "supervisor", "auditor"],
             200,
+        ),
+        // No declaration stream in this server: permitted roles get 503, not 403.
+        (
+            Method::POST,
+            "/v1/declarations/publish".into(),
+            Some(json!({"declarations": [decl]})),
+            &["officer"],
+            503,
         ),
         // No party directory in this server: permitted roles get 503, not 403.
         (
@@ -1121,7 +1137,7 @@ async fn a_token_over_its_rate_gets_429_with_retry_after() {
 /// every step is in the audit log under the authenticated actors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_are_validated_approved_by_another_person_and_decide_selection() {
-    let s = start_with(ServerConfig::default(), None).await;
+    let s = start_with(ServerConfig::default(), None, None).await;
     let bad = "rule \"x\"\nwhen origin = \"CN\" and nonsense > 3\nthen lane red reason \"r\"\n";
     for path in ["/v1/rules/validate", "/v1/rules"] {
         let (st, p) = s
@@ -1313,7 +1329,7 @@ async fn network_exposure_of_a_declaration() {
     let (_, _, later) = models();
     let listed = later[0].importer.to_string();
     let csv = format!("party_id,name,address,country\n{listed},MAHAN AIR,Tehran,IR\n");
-    let s = start_with(ServerConfig::default(), Some(csv)).await;
+    let s = start_with(ServerConfig::default(), Some(csv), None).await;
     let decl = declaration_json(&later[0]);
     let (st, x) = s
         .call(
@@ -1426,4 +1442,120 @@ async fn monitoring_reports_drift_and_hit_rates() {
             .any(|g| g["group"] == "all" && g["inspected"] == 1 && g["frauds"] == 1),
         "{h}"
     );
+}
+
+/// A declaration stream in memory: what `POST /v1/declarations/publish` put on it, or a
+/// stream that is down.
+#[derive(Default)]
+struct MemoryQueue {
+    bodies: std::sync::Mutex<Vec<Vec<u8>>>,
+    down: bool,
+}
+
+impl DeclarationQueue for MemoryQueue {
+    fn put(&self, bodies: Vec<Vec<u8>>) -> QueueFuture<'_> {
+        Box::pin(async move {
+            if self.down {
+                return Err("connection refused".to_string());
+            }
+            let n = bodies.len() as u64;
+            self.bodies.lock().expect("lock").extend(bodies);
+            Ok(n)
+        })
+    }
+
+    fn destination(&self) -> String {
+        "test.declarations".into()
+    }
+}
+
+/// Issue 13: lodged declarations reach the stream workers through the API as through
+/// `borderline publish`: each one message in the generic layout, in order, acknowledged with
+/// 202 and the ids; invalid declarations and repeated ids are refused naming the field, with
+/// nothing published; a stream that is down is 503, not a lost publication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lodged_declarations_are_published_on_the_stream_or_refused_whole() {
+    let queue = Arc::new(MemoryQueue::default());
+    let s = start_with(ServerConfig::default(), None, Some(queue.clone())).await;
+    let batch: Vec<Value> = s.later[..3].iter().map(declaration_json).collect();
+    let (st, body) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/publish",
+            Some(json!({ "declarations": batch })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["published"], 3);
+    assert_eq!(body["subject"], "test.declarations");
+    let ids: Vec<String> = s.later[..3]
+        .iter()
+        .map(|d| d.declaration_id.to_string())
+        .collect();
+    assert_eq!(body["declaration_ids"], json!(ids));
+    {
+        let put = queue.bodies.lock().expect("lock");
+        assert_eq!(put.len(), 3);
+        for (body, id) in put.iter().zip(&ids) {
+            let d = borderline_app::stream::parse_message(body).expect("a stream message");
+            assert_eq!(d.declaration_id.to_string(), *id);
+        }
+    }
+
+    let mut bad = batch.clone();
+    bad[1]["hs_code"] = json!("not a code");
+    let (st, body) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/publish",
+            Some(json!({ "declarations": bad })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("declarations[1]"), "{body}");
+    let (st, body) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/publish",
+            Some(json!({ "declarations": [batch[0].clone(), batch[0].clone()] })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.to_string().contains("declarations[1].declaration_id"),
+        "{body}"
+    );
+    assert_eq!(
+        queue.bodies.lock().expect("lock").len(),
+        3,
+        "nothing more published"
+    );
+    let (st, _) = s
+        .call(
+            Some("trader"),
+            Method::POST,
+            "/v1/declarations/publish",
+            Some(json!({ "declarations": [batch[0].clone()] })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    let down = Arc::new(MemoryQueue {
+        down: true,
+        ..MemoryQueue::default()
+    });
+    let s = start_with(ServerConfig::default(), None, Some(down)).await;
+    let (st, body) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/declarations/publish",
+            Some(json!({ "declarations": [batch[0].clone()] })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.to_string().contains("declaration stream"), "{body}");
 }

@@ -188,6 +188,61 @@ pub async fn publish(
     Ok(n)
 }
 
+/// The declaration stream as a [`app_stream::DeclarationQueue`] for front ends that publish
+/// (the HTTP service's `POST /v1/declarations/publish`). It connects on first use, inside the
+/// caller's runtime (a NATS client lives on the runtime that made it), and keeps that
+/// connection; the client reconnects by itself, and a publication that cannot reach the
+/// server fails after [`PUBLISH_TIMEOUT`] instead of hanging the request.
+pub struct JetStreamQueue {
+    url: String,
+    topology: Topology,
+    context: tokio::sync::OnceCell<jetstream::Context>,
+}
+
+/// How long one publication may wait for the stream to store its messages.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl JetStreamQueue {
+    pub fn new(url: impl Into<String>, topology: Topology) -> Self {
+        JetStreamQueue {
+            url: url.into(),
+            topology,
+            context: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    async fn put_bodies(&self, bodies: Vec<Vec<u8>>) -> Result<u64, WorkerError> {
+        let js = self
+            .context
+            .get_or_try_init(|| async {
+                connect(&self.url, &self.topology)
+                    .await
+                    .map(|(_client, js)| js)
+            })
+            .await?;
+        publish(js, &self.topology, bodies).await
+    }
+}
+
+impl app_stream::DeclarationQueue for JetStreamQueue {
+    fn put(&self, bodies: Vec<Vec<u8>>) -> app_stream::QueueFuture<'_> {
+        Box::pin(async move {
+            match tokio::time::timeout(PUBLISH_TIMEOUT, self.put_bodies(bodies)).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!(
+                    "{} did not store the declarations within {} s",
+                    self.url,
+                    PUBLISH_TIMEOUT.as_secs()
+                )),
+            }
+        })
+    }
+
+    fn destination(&self) -> String {
+        self.topology.declarations_subject()
+    }
+}
+
 /// [`publish`] at a steady `per_second` (each publication waits for its slot; stream
 /// acknowledgements are awaited in windows as in [`publish`]).
 pub async fn publish_paced(
