@@ -496,3 +496,109 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
     trader.sign_in("trader.one").await;
     assert_eq!(trader.get(&case).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The case page's evidence: the declared unit value on its benchmark cell's distribution,
+/// the declared HS code against the classifier's suggestions for the description, and the
+/// importer's history from the decision index and the feedback log (updated by an outcome).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_page_shows_value_position_hs_suggestions_and_importer_history() {
+    let s = start().await;
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    let d = &s.ranked[0];
+    let case = format!("/app/cases/{}", d.declaration_id);
+    let page = officer.get(&case).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+
+    // --- valuation: the declared unit value (value / mass) is drawn on the cell's quantiles
+    assert!(body.contains("Declared value against the benchmarks"));
+    assert!(body.contains("<svg class=\"chart position\""), "{body}");
+    let unit_value = d.customs_value.expect("value") / d.net_mass_kg.expect("mass");
+    let shown = if unit_value >= 1000.0 {
+        format!("{unit_value:.0}")
+    } else if unit_value >= 10.0 {
+        format!("{unit_value:.1}")
+    } else if unit_value >= 0.1 {
+        format!("{unit_value:.3}")
+    } else {
+        format!("{unit_value:.5}")
+    };
+    assert!(
+        body.contains(&format!("declared {shown}")),
+        "declared {shown} not drawn: {body}"
+    );
+    assert!(body.contains("th percentile of"), "{body}");
+    assert!(!body.contains("started without valuation benchmarks"));
+
+    // --- HS: the declared code against suggested codes, with confidence, as bars and a table
+    assert!(body.contains("Declared HS code against the goods description"));
+    assert!(
+        body.contains(&format!("Declared <strong>{}</strong>", d.hs_code)),
+        "{body}"
+    );
+    assert!(body.contains("<svg class=\"chart bars\""), "{body}");
+    assert!(body.contains("Suggested code"));
+    // A converter description suggests chapter 85 codes.
+    assert!(body.contains("<td>8504"), "{body}");
+
+    // --- the importer's history: every ranked declaration of the importer is counted
+    let same: Vec<&borderline_core::Declaration> = s
+        .ranked
+        .iter()
+        .filter(|x| x.importer == d.importer)
+        .collect();
+    assert!(
+        body.contains(&format!("History of importer {}", s.importer)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "{} declarations with a recorded decision",
+            same.len()
+        )),
+        "{body}"
+    );
+    assert!(body.contains("0 inspection outcomes recorded"), "{body}");
+
+    // A declaration without a description says so instead of suggesting codes.
+    let plain = &s.ranked[1];
+    let p = officer
+        .get(&format!("/app/cases/{}", plain.declaration_id))
+        .await;
+    assert!(
+        p.body.contains("carries no goods description"),
+        "{}",
+        p.body
+    );
+
+    // --- an outcome recorded on the case shows in the importer's history
+    let csrf = page.csrf().expect("csrf");
+    let t = officer
+        .post_form(&format!("{case}/take"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(t.status, StatusCode::SEE_OTHER, "{}", t.body);
+    let c = officer
+        .post_form(
+            &format!("{case}/close"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "inspect"),
+                ("finding", "fraud"),
+                ("amount_recovered", "310"),
+            ],
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::SEE_OTHER, "{}", c.body);
+    let after = officer.get(&case).await.body;
+    assert!(
+        after.contains("1 inspection outcomes recorded, 1 with fraud, 310.00 recovered"),
+        "{after}"
+    );
+    assert!(after.contains("1 outcome recorded"), "{after}");
+
+    // --- a trader never sees it (the case page is not theirs to read)
+    let mut trader = Browser::new(&s.base);
+    trader.sign_in("trader.one").await;
+    assert_eq!(trader.get(&case).await.status, StatusCode::FORBIDDEN);
+}

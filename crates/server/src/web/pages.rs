@@ -468,10 +468,11 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
     s.require(Permission::ReadDecisions)?;
     let store = st.store.clone();
     let (key, who) = (id.clone(), s.who.clone());
-    let (scorer, classifier, caps) = (
+    let (scorer, classifier, caps, benchmarks) = (
         st.scorer.current(),
         st.classifier.clone(),
         st.config.capacities,
+        st.benchmarks.clone(),
     );
     let found = blocking(move || {
         let Some(view) = case_uc::view(store.as_ref(), &who, &key)? else {
@@ -485,10 +486,17 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
             &view.decision,
             caps,
         )?;
-        Ok(Some((view, cf)))
+        let ev = case_uc::evidence(
+            store.as_ref(),
+            &who,
+            benchmarks.as_deref(),
+            Some(&classifier),
+            &view.decision,
+        )?;
+        Ok(Some((view, cf, ev)))
     })
     .await?;
-    let (view, cf) = found.ok_or_else(|| {
+    let (view, cf, ev) = found.ok_or_else(|| {
         crate::problem::ApiError::not_found(format!("no decision recorded for declaration {id}"))
     })?;
     let d = &view.decision;
@@ -546,9 +554,131 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
                     (svg::waterfall(&steps))
                 }
             }
+            (valuation_section(&ev.valuation))
+            (hs_section(&ev.hs))
+            @if let Some(h) = &ev.history { (history_section(h)) }
             (counterfactual_section(&cf, lane_word(d.lane)))
         },
     )))
+}
+
+/// The declared unit value drawn on its benchmark cell's distribution.
+fn valuation_section(v: &case_uc::ValuationEvidence) -> Markup {
+    use borderline_valuation_view::*;
+    html! {
+        section.card #valuation aria-labelledby="val-h" {
+            h2 #val-h { "Declared value against the benchmarks" }
+            @match v {
+                case_uc::ValuationEvidence::NoBenchmarks => p { "This server was started without valuation benchmarks (serve --benchmarks FILE), so the declared value is not compared." }
+                case_uc::ValuationEvidence::InputNotStored => p { "The declaration as scored was not stored with this decision, so its value cannot be compared." }
+                case_uc::ValuationEvidence::Checked { check, currency } => {
+                    @let c = &check.check;
+                    @let cur = currency.as_deref().unwrap_or("(benchmark currency)");
+                    @match (&c.outcome, &c.cell) {
+                        (CheckOutcome::DataQuality { problem }, _) => p { "Not compared: " (problem.text()) }
+                        (CheckOutcome::NoBenchmark, _) | (_, None) => p { "No benchmark cell for this HS code has enough declarations to compare with." }
+                        (CheckOutcome::Checked, Some(cell)) => {
+                            @let unit = format!("{cur}/kg");
+                            p { "Declared unit value " strong { (svg::format_value(c.log_unit_value.exp())) " " (unit) }
+                                " is at the " strong { (format!("{:.0}", c.percentile)) } "th percentile of "
+                                (cell.n) " declarations in its benchmark cell ("
+                                (c.level.map(level_words).unwrap_or("cell")) "), "
+                                (direction_words(c.direction)) @if c.flagged { " — " strong { "flagged" } } "." }
+                            div.chart-wrap { (svg::benchmark_position(&cell.grid, c.log_unit_value, &unit)) }
+                            @if !check.reasons.is_empty() { ul { @for r in &check.reasons { li { (r.text) } } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+mod borderline_valuation_view {
+    pub use borderline_app::valuation::{CheckOutcome, Direction, Level};
+
+    pub fn level_words(l: Level) -> &'static str {
+        match l {
+            Level::Hs6Origin => "same HS6 code and origin",
+            Level::Hs6 => "same HS6 code, all origins",
+            Level::Hs4 => "same HS4 heading",
+            Level::Hs2 => "same HS2 chapter",
+        }
+    }
+
+    pub fn direction_words(d: Direction) -> &'static str {
+        match d {
+            Direction::Under => "below the reference price",
+            Direction::Over => "above the reference price",
+            Direction::Within => "within the usual range",
+        }
+    }
+}
+
+/// The declared HS code against the classifier's suggestions for the goods description.
+fn hs_section(h: &case_uc::HsEvidence) -> Markup {
+    html! {
+        section.card #hs aria-labelledby="hs-h" {
+            h2 #hs-h { "Declared HS code against the goods description" }
+            @match h {
+                case_uc::HsEvidence::NoDescription => p { "The declaration carries no goods description, so the HS code cannot be checked against it." }
+                case_uc::HsEvidence::NoClassifier => p { "No HS classifier is loaded." }
+                case_uc::HsEvidence::InputNotStored => p { "The declaration as scored was not stored with this decision, so its description cannot be classified." }
+                case_uc::HsEvidence::Checked { result } => {
+                    p { "Declared " strong { (result.declared) } ": "
+                        strong { (if result.plausible { "consistent with the description" } else { "not consistent with the description" }) }
+                        " (confidence " (format!("{:.1}%", result.declared_confidence * 100.0))
+                        @if let Some(r) = result.declared_rank { ", rank " (r) } ")." }
+                    @let mut items: Vec<svg::Bar<'_>> = result.suggestions.iter().map(|g| svg::Bar {
+                        label: g.code.as_str(), value: g.confidence, highlight: g.code == result.declared }).collect();
+                    @if !result.suggestions.iter().any(|g| g.code == result.declared) {
+                        @let _ = items.push(svg::Bar { label: result.declared.as_str(), value: result.declared_confidence, highlight: true });
+                    }
+                    div.chart-wrap { (svg::bars("Confidence of the suggested HS codes and of the declared one", &items, 0.0, &[], |v| format!("{:.1}%", v * 100.0))) }
+                    table { thead { tr { th { "Suggested code" } th { "Description" } th { "Confidence" } } }
+                        tbody { @for g in &result.suggestions { tr { td { (g.code) } td { (g.description) } td { (format!("{:.1}%", g.confidence * 100.0)) } } } } }
+                    @if !result.reasons.is_empty() { ul { @for r in &result.reasons { li { (r.text) } } } }
+                }
+            }
+        }
+    }
+}
+
+/// The importer's history: decisions by lane, cases by state, outcomes, riskiest others.
+fn history_section(h: &case_uc::ImporterHistory) -> Markup {
+    let frauds = h.outcomes.iter().filter(|o| o.fraud).count();
+    let recovered: f64 = h.outcomes.iter().filter_map(|o| o.amount_recovered).sum();
+    html! {
+        section.card #history aria-labelledby="hist-h" {
+            h2 #hist-h { "History of importer " (h.importer) }
+            p { (h.decisions) " declarations with a recorded decision: "
+                @for (i, (lane, n)) in h.by_lane.iter().enumerate() { @if i > 0 { ", " } (n) " " (lane_word(*lane)) } "." }
+            p { "Cases: " @for (i, (state, n)) in h.by_case.iter().enumerate() { @if i > 0 { ", " } (n) " " (state.words()) } "." }
+            p #history-outcomes { (h.outcomes.len()) " inspection outcomes recorded, " (frauds) " with fraud"
+                @if recovered > 0.0 { ", " (money(recovered)) " recovered" } "."
+                @if h.scanned < h.decisions { span.muted { " (outcomes of the " (h.scanned) " riskiest of its declarations)" } } }
+            @if !h.outcomes.is_empty() {
+                table { thead { tr { th { "Declaration" } th { "Decided on" } th { "Decision" } th { "Finding" } th { "Recovered" } } }
+                    tbody { @for o in h.outcomes.iter().take(20) { tr {
+                        td { a href={"/app/cases/" (encode(&o.declaration_id))} { (o.declaration_id) } }
+                        td { (o.decided_on) } td { (o.decision) }
+                        td { (match o.critical_level { 0 => "no fraud", 1 => "fraud", _ => "critical fraud" }) }
+                        td { (o.amount_recovered.map(money).unwrap_or_default()) }
+                    } } } }
+            }
+            @if !h.riskiest.is_empty() {
+                h3 { "Its riskiest other declarations" }
+                table { thead { tr { th { "Declaration" } th { "Lane" } th { "Risk" } th { "HS" } th { "Date" } th { "Case" } } }
+                    tbody { @for r in &h.riskiest { @let d = &r.decision; tr {
+                        td { a href={"/app/cases/" (encode(&d.declaration_id))} { (d.declaration_id) } }
+                        td { (lane_badge(d.lane)) } td { (format!("{:.1}%", d.score * 100.0)) }
+                        td { (d.subject.as_ref().map(|s| s.hs_code.as_str()).unwrap_or("")) }
+                        td { (d.subject.as_ref().map(|s| s.date.as_str()).unwrap_or("")) }
+                        td { (case_cell(&r.case)) }
+                    } } } }
+            }
+        }
+    }
 }
 
 fn money(v: f64) -> String {

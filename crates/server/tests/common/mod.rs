@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 pub const PASSWORD: &str = "a long test passphrase 1";
 
+/// The goods description given to the first ranked declaration.
+pub const DESCRIPTION: &str = "static converters for battery chargers";
+
 fn rows(split: &str, every: usize) -> Vec<Declaration> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../../data/declarations/kcs_{split}.csv.gz"));
@@ -85,7 +88,18 @@ pub async fn start() -> Server {
         identity::bootstrap_admin(store.as_ref(), "root", None, "a long admin passphrase")
             .expect("bootstrap");
     let admin = identity::authenticate_token(store.as_ref(), &root.secret).expect("admin");
-    let batch: Vec<Declaration> = rows("test", 25).into_iter().take(120).collect();
+    let mut batch: Vec<Declaration> = rows("test", 25).into_iter().take(120).collect();
+    // The first declaration carries a goods description (the bundled data has none), so its
+    // case page can check the declared HS code against the classifier's suggestions.
+    batch[0].description = Some(DESCRIPTION.into());
+    let as_of = batch.iter().map(|d| d.date).min().expect("a batch");
+    let history = rows("train", 4);
+    let benchmarks = borderline_valuation::Benchmarks::build(
+        borderline_valuation::Config::default(),
+        history.iter(),
+        as_of,
+    )
+    .expect("benchmarks");
     let importer = batch[0].importer.to_string();
     let other_importer = batch
         .iter()
@@ -121,7 +135,8 @@ pub async fn start() -> Server {
         token("officer.one"),
         token("dual.one"),
     );
-    let state = AppState::new(store.clone(), ServerConfig::default(), None).expect("state");
+    let state =
+        AppState::new(store.clone(), ServerConfig::default(), Some(benchmarks)).expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
