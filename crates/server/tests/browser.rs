@@ -480,6 +480,20 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
         .await;
     d.wait_text("#case-state", "outcome recorded").await;
     check_page(&d, axe, "case-outcome-recorded", &mut failures).await;
+    // A declaration with a goods description: its value on the benchmark distribution, its
+    // HS code against the suggested codes, and its importer's history, drawn on the page.
+    d.goto(&format!(
+        "{}/app/cases/{}",
+        s.base, s.ranked[0].declaration_id
+    ))
+    .await;
+    assert!(d.find("#valuation svg.position line.declared").await.is_some());
+    assert!(d.find("#hs svg.bars rect.highlight").await.is_some());
+    assert!(d
+        .text("#history")
+        .await
+        .contains(&format!("History of importer {}", s.importer)));
+    check_page(&d, axe, "case-evidence", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 
