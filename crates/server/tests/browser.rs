@@ -487,12 +487,20 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
         s.base, s.ranked[0].declaration_id
     ))
     .await;
-    assert!(d.find("#valuation svg.position line.declared").await.is_some());
+    assert!(d
+        .find("#valuation svg.position line.declared")
+        .await
+        .is_some());
     assert!(d.find("#hs svg.bars rect.highlight").await.is_some());
     assert!(d
         .text("#history")
         .await
         .contains(&format!("History of importer {}", s.importer)));
+    d.exec(
+        "document.getElementById('valuation').scrollIntoView();",
+        json!([]),
+    )
+    .await;
     check_page(&d, axe, "case-evidence", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
@@ -518,6 +526,28 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     d.goto(&format!("{}/app/models", s.base)).await;
     assert!(d.text("main").await.contains(&s.draft_version));
     check_page(&d, axe, "models", &mut failures).await;
+    // Monitoring: a recent file with values twenty times the reference's drifts; the outcome
+    // the officer recorded is in the hit rates.
+    let files = tempfile::tempdir().expect("tempdir");
+    let (reference, recent) = (
+        files.path().join("reference.csv"),
+        files.path().join("recent.csv"),
+    );
+    std::fs::write(&reference, common::generic_csv(&s.ranked, 1.0)).expect("write");
+    std::fs::write(&recent, common::generic_csv(&s.ranked, 20.0)).expect("write");
+    d.click("nav a[href='/app/monitoring']").await;
+    d.wait_url(|u| u.ends_with("/app/monitoring")).await;
+    assert!(d.text("#hit-rates").await.contains("all (1 of 1)"));
+    d.type_into("input[name=reference]", &reference.display().to_string())
+        .await;
+    d.type_into("input[name=recent]", &recent.display().to_string())
+        .await;
+    d.click("form[action='/app/monitoring'] button[type=submit]")
+        .await;
+    d.wait_text("#drift-summary", "recent declarations").await;
+    assert!(d.find("svg.columns rect.series-b").await.is_some());
+    assert!(d.text("main").await.contains("major shift"));
+    check_page(&d, axe, "monitoring", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 

@@ -602,3 +602,116 @@ async fn case_page_shows_value_position_hs_suggestions_and_importer_history() {
     trader.sign_in("trader.one").await;
     assert_eq!(trader.get(&case).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The monitoring page: for supervisors, analysts and auditors (not officers or traders); the
+/// drift of a recent file against a reference file under the active model, drawn as the score
+/// distribution's bins and each feature's PSI; and the hit rates of recorded outcomes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitoring_page_draws_drift_and_hit_rates() {
+    let s = start().await;
+    for (account, status) in [
+        ("officer.one", StatusCode::FORBIDDEN),
+        ("trader.one", StatusCode::FORBIDDEN),
+        ("analyst.one", StatusCode::OK),
+        ("auditor.one", StatusCode::OK),
+    ] {
+        let mut b = Browser::new(&s.base);
+        b.sign_in(account).await;
+        assert_eq!(b.get("/app/monitoring").await.status, status, "{account}");
+        let home = b.get("/app").await.body;
+        assert_eq!(
+            home.contains("href=\"/app/monitoring\""),
+            status == StatusCode::OK,
+            "{account}'s navigation"
+        );
+    }
+    let mut sup = Browser::new(&s.base);
+    sup.sign_in("supervisor.one").await;
+    let page = sup.get("/app/monitoring").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("No inspection outcome is recorded yet"));
+    let csrf = page.csrf().expect("csrf");
+
+    // --- the same file twice: no drift at all
+    let reference = common::generic_csv(&s.ranked, 1.0);
+    let same = sup
+        .post_files(
+            "/app/monitoring",
+            &csrf,
+            &[("reference", &reference), ("recent", &reference)],
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.body);
+    assert!(
+        same.body
+            .contains("PSI of the score <strong>0.000</strong>: stable"),
+        "{}",
+        same.body
+    );
+    assert!(same.body.contains("<svg class=\"chart columns\""));
+    assert!(same
+        .body
+        .contains("No feature beyond the warning threshold."));
+    assert!(same.body.contains(&format!(
+        "{n} reference and {n} recent declarations",
+        n = s.ranked.len()
+    )));
+
+    // --- every customs value twenty times higher: the value features drift
+    let shifted = common::generic_csv(&s.ranked, 20.0);
+    let moved = sup
+        .post_files(
+            "/app/monitoring",
+            &csrf,
+            &[("reference", &reference), ("recent", &shifted)],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert!(moved.body.contains("major shift"), "{}", moved.body);
+    assert!(moved.body.contains("class=\"bar highlight\""));
+
+    // --- no token, no run; a missing file is named
+    assert_eq!(
+        sup.post_files(
+            "/app/monitoring",
+            "wrong",
+            &[("reference", &reference), ("recent", &reference)]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let missing = sup
+        .post_files("/app/monitoring", &csrf, &[("reference", &reference)])
+        .await;
+    assert_eq!(
+        missing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        missing.body
+    );
+    assert!(missing.body.contains("recent"), "{}", missing.body);
+
+    // --- an outcome recorded by an officer appears in the hit rates
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    let case = format!("/app/cases/{}", s.ranked[2].declaration_id);
+    let csrf_o = officer.get(&case).await.csrf().expect("csrf");
+    officer
+        .post_form(&format!("{case}/take"), &[("csrf", &csrf_o)])
+        .await;
+    let closed = officer
+        .post_form(
+            &format!("{case}/close"),
+            &[
+                ("csrf", &csrf_o),
+                ("decision", "inspect"),
+                ("finding", "fraud"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let rates = sup.get("/app/monitoring").await.body;
+    assert!(rates.contains("all (1 of 1)"), "{rates}");
+    assert!(rates.contains("<td>100.0%</td>"), "{rates}");
+}

@@ -7,6 +7,7 @@
 //! the one the application records in the audit log. Every state-changing form carries the
 //! session's synchronizer CSRF token. No page loads anything from outside this server.
 
+mod oversight;
 mod pages;
 pub mod session;
 mod svg;
@@ -42,6 +43,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/app/models/{version}/approve", post(pages::approve))
         .route("/app/models/{version}/activate", post(pages::activate))
         .route("/app/audit", get(pages::audit))
+        .route(
+            "/app/monitoring",
+            get(oversight::monitoring).post(oversight::monitoring_run),
+        )
         .route(
             "/app/self-check",
             get(pages::self_check_form).post(pages::self_check),
@@ -171,6 +176,7 @@ fn nav(who: &Principal) -> Vec<(&'static str, &'static str)> {
     for (p, href, label) in [
         (Permission::ReadDecisions, "/app/queue", "Inspection queue"),
         (Permission::ReadModelCards, "/app/models", "Models"),
+        (Permission::ReadMonitoring, "/app/monitoring", "Monitoring"),
         (Permission::ReadAudit, "/app/audit", "Audit"),
         (Permission::TraderSelfCheck, "/app/self-check", "Self-check"),
     ] {

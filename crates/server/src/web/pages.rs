@@ -30,7 +30,7 @@ use std::sync::Arc;
 type St = State<Arc<AppState>>;
 type PageResult = Result<Response, WebError>;
 
-fn lane_word(l: Lane) -> &'static str {
+pub(super) fn lane_word(l: Lane) -> &'static str {
     match l {
         Lane::Red => "red",
         Lane::Yellow => "yellow",
@@ -43,7 +43,7 @@ fn lane_badge(l: Lane) -> Markup {
     html! { span class={"lane " (lane_word(l))} { (lane_word(l)) } }
 }
 
-fn html_page(m: Markup) -> Response {
+pub(super) fn html_page(m: Markup) -> Response {
     (
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         m,
@@ -153,7 +153,7 @@ pub async fn sign_in(State(st): St, headers: HeaderMap, Form(f): Form<SignInForm
 #[derive(Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn sign_out(State(st): St, s: SignedIn, Form(f): Form<CsrfOnly>) -> PageResult {
@@ -394,7 +394,7 @@ fn one_line_why(d: &borderline_governance::audit::Decision) -> String {
     }
 }
 
-fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -629,11 +629,7 @@ fn hs_section(h: &case_uc::HsEvidence) -> Markup {
                         strong { (if result.plausible { "consistent with the description" } else { "not consistent with the description" }) }
                         " (confidence " (format!("{:.1}%", result.declared_confidence * 100.0))
                         @if let Some(r) = result.declared_rank { ", rank " (r) } ")." }
-                    @let mut items: Vec<svg::Bar<'_>> = result.suggestions.iter().map(|g| svg::Bar {
-                        label: g.code.as_str(), value: g.confidence, highlight: g.code == result.declared }).collect();
-                    @if !result.suggestions.iter().any(|g| g.code == result.declared) {
-                        @let _ = items.push(svg::Bar { label: result.declared.as_str(), value: result.declared_confidence, highlight: true });
-                    }
+                    @let items = hs_bars(result);
                     div.chart-wrap { (svg::bars("Confidence of the suggested HS codes and of the declared one", &items, 0.0, &[], |v| format!("{:.1}%", v * 100.0))) }
                     table { thead { tr { th { "Suggested code" } th { "Description" } th { "Confidence" } } }
                         tbody { @for g in &result.suggestions { tr { td { (g.code) } td { (g.description) } td { (format!("{:.1}%", g.confidence * 100.0)) } } } } }
@@ -642,6 +638,28 @@ fn hs_section(h: &case_uc::HsEvidence) -> Markup {
             }
         }
     }
+}
+
+/// The suggested codes' confidence as bars, and the declared code's (highlighted) when it is
+/// not among them.
+fn hs_bars(result: &borderline_app::hs::CheckResult) -> Vec<svg::Bar<'_>> {
+    let mut items: Vec<svg::Bar<'_>> = result
+        .suggestions
+        .iter()
+        .map(|g| svg::Bar {
+            label: g.code.as_str(),
+            value: g.confidence,
+            highlight: g.code == result.declared,
+        })
+        .collect();
+    if !items.iter().any(|b| b.highlight) {
+        items.push(svg::Bar {
+            label: result.declared.as_str(),
+            value: result.declared_confidence,
+            highlight: true,
+        });
+    }
+    items
 }
 
 /// The importer's history: decisions by lane, cases by state, outcomes, riskiest others.

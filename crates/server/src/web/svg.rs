@@ -132,9 +132,11 @@ pub fn bars(
                 }
                 text x=(fmt(x(b.value) + 4.0)) y=(fmt(y + 14.0)) class="value" { (show(b.value)) }
             }
-            @for (v, label) in marks {
+            @for (i, (v, label)) in marks.iter().enumerate() {
                 line x1=(fmt(x(*v))) x2=(fmt(x(*v))) y1=(fmt(top - 2.0)) y2=(fmt(height - 2.0)) class="mark" {}
-                text x=(fmt(x(*v))) y="12" text-anchor="middle" class="axis-label" { (label) }
+                // Neighbouring marks' labels go left and right of their lines, never over each other.
+                text x=(fmt(x(*v) + if i % 2 == 0 { -3.0 } else { 3.0 })) y="12"
+                    text-anchor=(if i % 2 == 0 { "end" } else { "start" }) class="axis-label" { (label) }
             }
         }
     }

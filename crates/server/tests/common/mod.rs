@@ -305,6 +305,25 @@ impl Browser {
         self.send(r).await
     }
 
+    /// A multipart form with the session's token and named CSV files.
+    pub async fn post_files(&mut self, path: &str, csrf: &str, files: &[(&str, &str)]) -> Page {
+        let b = "XborderlineBoundaryX";
+        let mut body =
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n");
+        for (name, content) in files {
+            body.push_str(&format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{b}--\r\n"));
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={b}"))
+            .body(body);
+        self.send(r).await
+    }
+
     /// Signs in through the form (its CSRF token included); panics unless it succeeds.
     pub async fn sign_in(&mut self, account: &str) -> Page {
         let form = self.get("/sign-in").await;
@@ -333,4 +352,28 @@ fn enc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Declarations as CSV in the generic layout, their customs values multiplied by `value_factor`.
+pub fn generic_csv(rows: &[Declaration], value_factor: f64) -> String {
+    let mut out = String::from(
+        "declaration_id,date,importer,hs_code,origin_country,office,net_mass_kg,customs_value,currency\n",
+    );
+    for d in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{}\n",
+            d.declaration_id,
+            d.date,
+            d.importer,
+            d.hs_code,
+            d.origin_country,
+            d.office,
+            d.net_mass_kg.map(|m| m.to_string()).unwrap_or_default(),
+            d.customs_value
+                .map(|v| (v * value_factor).to_string())
+                .unwrap_or_default(),
+            d.currency,
+        ));
+    }
+    out
 }

@@ -1,0 +1,226 @@
+//! Oversight pages: monitoring (drift and hit rates), the model card's charts and roll-back,
+//! rule sets (upload, validate, approve, activate, replay) and the audit log's filters. Each
+//! handler checks the same permission as its API endpoint and calls the same use case.
+
+use super::pages::html_page;
+use super::svg::{self, Bar};
+use super::{page, SignedIn, WebError};
+use crate::problem::ApiError;
+use crate::routes::blocking;
+use crate::AppState;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use borderline_app::declarations;
+use borderline_app::governance::monitor as app_monitor;
+use borderline_governance::identity::Permission;
+use borderline_governance::monitor::{Drift, HitRate, Psi, PSI_ALERT, PSI_WARN};
+use maud::{html, Markup};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type St = State<Arc<AppState>>;
+type PageResult = Result<Response, WebError>;
+
+/// The named parts of a multipart form (text fields and files alike), as bytes.
+async fn multipart_fields(mut form: Multipart) -> Result<BTreeMap<String, Vec<u8>>, WebError> {
+    let mut out = BTreeMap::new();
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unreadable-body", e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::new(e.status(), "unreadable-body", e.body_text()))?;
+        out.insert(name, bytes.to_vec());
+    }
+    Ok(out)
+}
+
+fn text_field(fields: &BTreeMap<String, Vec<u8>>, name: &str) -> String {
+    fields
+        .get(name)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+fn drift_words(d: Drift) -> &'static str {
+    match d {
+        Drift::Stable => "stable",
+        Drift::Warn => "moderate shift",
+        Drift::Alert => "major shift",
+    }
+}
+
+// ---------------------------------------------------------------- monitoring
+
+/// The monitoring page: hit rates recorded in the store (as `GET /v1/monitoring/hit-rates`),
+/// and a form for a reference and a recent file whose drift is computed as `POST
+/// /v1/monitoring` computes it.
+pub async fn monitoring(State(st): St, s: SignedIn) -> PageResult {
+    s.require(Permission::ReadMonitoring)?;
+    let store = st.store.clone();
+    let rates = blocking(move || app_monitor::hit_rates(store.as_ref())).await?;
+    Ok(html_page(page(
+        &s,
+        "Monitoring",
+        monitoring_body(&s, &rates, None, &[]),
+    )))
+}
+
+pub async fn monitoring_run(State(st): St, s: SignedIn, form: Multipart) -> PageResult {
+    let fields = multipart_fields(form).await?;
+    s.check_csrf(&text_field(&fields, "csrf"))?;
+    s.require(Permission::ReadMonitoring)?;
+    let store = st.store.clone();
+    let (reference, recent) = (
+        fields.get("reference").cloned().unwrap_or_default(),
+        fields.get("recent").cloned().unwrap_or_default(),
+    );
+    let (report, refused) = blocking(move || {
+        let mut refused = Vec::new();
+        let mut read = |name: &'static str, bytes: &[u8]| {
+            if bytes.is_empty() {
+                return Err(borderline_app::AppError::Field {
+                    field: name.into(),
+                    problem: format!("no {name} file: choose a CSV file of declarations"),
+                });
+            }
+            let (rows, bad) = declarations::from_csv_bytes(bytes)?;
+            refused.extend(bad.into_iter().map(|r| (name, r)));
+            Ok(rows)
+        };
+        let reference = read("reference", &reference)?;
+        let recent = read("recent", &recent)?;
+        let report = app_monitor::monitor(
+            store.as_ref(),
+            app_monitor::Monitored::Active,
+            &reference,
+            &recent,
+        )?;
+        Ok((report, refused))
+    })
+    .await?;
+    let refused: Vec<String> = refused
+        .iter()
+        .map(|(file, r)| format!("{file} file, line {}, {}: {}", r.line, r.field, r.reason))
+        .collect();
+    Ok(html_page(page(
+        &s,
+        "Monitoring",
+        monitoring_body(&s, &report.hit_rates, Some(&report), &refused),
+    )))
+}
+
+fn monitoring_body(
+    s: &SignedIn,
+    rates: &[HitRate],
+    report: Option<&app_monitor::MonitorReport>,
+    refused: &[String],
+) -> Markup {
+    html! {
+        h1 { "Monitoring" }
+        section.card aria-labelledby="drift-h" {
+            h2 #drift-h { "Drift of the score and the features" }
+            p { "Choose a reference file (e.g. the training period) and a recent window, both CSV in the generic layout; the active model scores both and the population stability index (PSI) compares them. Below "
+                (PSI_WARN) " is stable, up to " (PSI_ALERT) " a moderate shift, above that a major shift." }
+            form method="post" action="/app/monitoring" enctype="multipart/form-data" {
+                input type="hidden" name="csrf" value=(s.session.csrf);
+                p { label { "Reference declarations (CSV) " input type="file" name="reference" accept=".csv,text/csv" required; } }
+                p { label { "Recent declarations (CSV) " input type="file" name="recent" accept=".csv,text/csv" required; } }
+                button type="submit" { "Compare" }
+            }
+            @for r in refused { p.refusal { (r) } }
+            @if let Some(r) = report { (drift_report(r)) }
+        }
+        (hit_rate_section(rates))
+    }
+}
+
+fn drift_report(r: &app_monitor::MonitorReport) -> Markup {
+    html! {
+        p #drift-summary { "Model " (r.model_version) ": " (r.reference_declarations) " reference and "
+            (r.recent_declarations) " recent declarations." }
+        @if let Some(end) = r.reference_in_training_until {
+            p.muted { "The reference starts on or before " (end) ", the last day the model learned from: the history features are in-sample there and their PSI overstates drift." }
+        }
+        @match &r.score {
+            None => p { "One of the periods is empty: no score distribution to compare." }
+            Some(p) => {
+                h3 { "Score distribution" }
+                p #score-psi { "PSI of the score " strong { (format!("{:.3}", p.value)) } ": " (drift_words(p.drift)) "." }
+                div.chart-wrap { (score_columns(p)) }
+            }
+        }
+        @if !r.features.is_empty() {
+            h3 { "PSI per feature (largest first)" }
+            @let items: Vec<Bar<'_>> = r.features.iter().take(20).map(|f| Bar {
+                label: f.name.as_str(), value: f.psi, highlight: f.drift != Drift::Stable }).collect();
+            div.chart-wrap { (svg::bars("Population stability index of each feature, recent against reference",
+                &items, PSI_ALERT * 1.2, &[(PSI_WARN, "warn"), (PSI_ALERT, "alert")], |v| format!("{v:.3}"))) }
+            @let drifting: Vec<_> = r.drifting().collect();
+            @if drifting.is_empty() { p { "No feature beyond the warning threshold." } }
+            @else { ul { @for (name, v, d) in drifting { li { (name) ": PSI " (format!("{v:.3}")) ", " (drift_words(d)) } } } }
+        }
+    }
+}
+
+fn score_columns(p: &Psi) -> Markup {
+    let bins: Vec<(String, f64, f64)> = p
+        .bins
+        .iter()
+        .map(|b| {
+            let label = if b.lower.is_nan() {
+                "missing".to_string()
+            } else if b.lower.is_finite() {
+                format!("≥{:.0}%", b.lower * 100.0)
+            } else {
+                "lowest".to_string()
+            };
+            (label, b.reference_share, b.recent_share)
+        })
+        .collect();
+    svg::paired_columns(
+        "Share of declarations in each score bin: reference period and recent window",
+        &bins,
+        ("reference", "recent"),
+    )
+}
+
+fn hit_rate_section(rates: &[HitRate]) -> Markup {
+    let overall: Vec<&HitRate> = rates.iter().filter(|r| r.week == "all").collect();
+    let weekly: Vec<&HitRate> = rates
+        .iter()
+        .filter(|r| r.group == "all" && r.week != "all")
+        .collect();
+    let labels: Vec<String> = overall
+        .iter()
+        .map(|r| format!("{} ({} of {})", r.group, r.frauds, r.inspected))
+        .collect();
+    let week_labels: Vec<String> = weekly
+        .iter()
+        .map(|r| format!("{} ({} of {})", r.week, r.frauds, r.inspected))
+        .collect();
+    html! {
+        section.card #hit-rates aria-labelledby="hits-h" {
+            h2 #hits-h { "Hit rates of inspections" }
+            @if rates.is_empty() {
+                p { "No inspection outcome is recorded yet." }
+            } @else {
+                h3 { "By lane, selection basis and rule (all weeks)" }
+                @let items: Vec<Bar<'_>> = overall.iter().zip(&labels).map(|(r, l)| Bar {
+                    label: l.as_str(), value: r.rate, highlight: r.group == "all" }).collect();
+                div.chart-wrap { (svg::bars("Share of inspected declarations found fraudulent, by group", &items, 0.0, &[], |v| format!("{:.0}%", v * 100.0))) }
+                h3 { "All inspections by week" }
+                @let items: Vec<Bar<'_>> = weekly.iter().zip(&week_labels).map(|(r, l)| Bar {
+                    label: l.as_str(), value: r.rate, highlight: false }).collect();
+                div.chart-wrap { (svg::bars("Share of inspected declarations found fraudulent, by ISO week", &items, 0.0, &[], |v| format!("{:.0}%", v * 100.0))) }
+                table { thead { tr { th { "Group" } th { "Week" } th { "Inspected" } th { "Fraud found" } th { "Hit rate" } } }
+                    tbody { @for r in rates { tr { td { (r.group) } td { (r.week) } td { (r.inspected) } td { (r.frauds) } td { (format!("{:.1}%", r.rate * 100.0)) } } } } }
+            }
+        }
+    }
+}
