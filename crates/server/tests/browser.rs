@@ -525,6 +525,11 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     d.wait_url(|u| u.ends_with("/app")).await;
     d.goto(&format!("{}/app/models", s.base)).await;
     assert!(d.text("main").await.contains(&s.draft_version));
+    // The model card's charts and calibration table (the officer's outcome is in it), and the
+    // roll-back form.
+    assert!(d.find("svg.bars rect.bar").await.is_some());
+    assert!(d.text("table.calibration").await.contains("(1 of 1)"));
+    assert!(d.find("#rollback button[type=submit]").await.is_some());
     check_page(&d, axe, "models", &mut failures).await;
     // Monitoring: a recent file with values twenty times the reference's drifts; the outcome
     // the officer recorded is in the hit rates.

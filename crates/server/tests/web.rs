@@ -715,3 +715,139 @@ async fn monitoring_page_draws_drift_and_hit_rates() {
     assert!(rates.contains("all (1 of 1)"), "{rates}");
     assert!(rates.contains("<td>100.0%</td>"), "{rates}");
 }
+
+/// The model card's charts (precision at capacity, the recorded decisions' score distribution,
+/// the calibration table from recorded outcomes) and the roll-back form: supervisors only,
+/// refused when nothing was replaced, and returning to the replaced model after an activation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_card_charts_and_roll_back() {
+    let s = start().await;
+    let mut sup = Browser::new(&s.base);
+    sup.sign_in("supervisor.one").await;
+    let page = sup.get("/app/models").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Precision at inspection capacity"));
+    assert!(
+        page.body.contains(&format!(
+            "Score distribution of its {} recorded decisions",
+            s.ranked.len()
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("No decision recorded with this model yet"));
+    assert!(page
+        .body
+        .contains("No outcome is recorded for its decisions yet."));
+    assert!(page.body.contains("id=\"rollback\""));
+    let csrf = page.csrf().expect("csrf");
+
+    // --- analysts read model cards but cannot roll back
+    let mut analyst = Browser::new(&s.base);
+    analyst.sign_in("analyst.one").await;
+    let a = analyst.get("/app/models").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(!a.body.contains("id=\"rollback\""));
+    let a_csrf = a.csrf().expect("csrf");
+    assert_eq!(
+        analyst
+            .post_form(
+                "/app/models/rollback",
+                &[("csrf", &a_csrf), ("reason", "x")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // --- an outcome fills the calibration table of the model that decided
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    let case = format!("/app/cases/{}", s.ranked[3].declaration_id);
+    let o_csrf = officer.get(&case).await.csrf().expect("csrf");
+    officer
+        .post_form(&format!("{case}/take"), &[("csrf", &o_csrf)])
+        .await;
+    let closed = officer
+        .post_form(
+            &format!("{case}/close"),
+            &[
+                ("csrf", &o_csrf),
+                ("decision", "inspect"),
+                ("finding", "fraud"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let page = sup.get("/app/models").await.body;
+    assert!(page.contains("(1 with a recorded outcome)"), "{page}");
+    assert!(page.contains("100.0% (1 of 1)"), "{page}");
+
+    // --- nothing replaced yet: the registry refuses the roll-back, in its words
+    let refused = sup
+        .post_form(
+            "/app/models/rollback",
+            &[("csrf", &csrf), ("reason", "scores look off")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("nothing to roll back to"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        sup.post_form("/app/models/rollback", &[("reason", "no token")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // --- approve and activate the draft, then roll back to the first model
+    let draft = &s.draft_version;
+    let first = borderline_app::governance::models::list(s.store.as_ref())
+        .expect("list")
+        .into_iter()
+        .find(|m| m.state.as_str() == "active")
+        .expect("an active model")
+        .model
+        .version;
+    for (path, fields) in [
+        (
+            format!("/app/models/{draft}/approve"),
+            vec![("csrf", csrf.as_str()), ("reason", "validated")],
+        ),
+        (
+            format!("/app/models/{draft}/activate"),
+            vec![("csrf", csrf.as_str())],
+        ),
+        (
+            "/app/models/rollback".to_string(),
+            vec![("csrf", csrf.as_str()), ("reason", "scores look off")],
+        ),
+    ] {
+        let r = sup.post_form(&path, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+    }
+    let models = borderline_app::governance::models::list(s.store.as_ref()).expect("list");
+    let state = |v: &str| {
+        models
+            .iter()
+            .find(|m| m.model.version == v)
+            .map(|m| m.state.as_str().to_string())
+    };
+    assert_eq!(state(&first).as_deref(), Some("active"));
+    assert_eq!(state(draft).as_deref(), Some("retired"));
+    let mut auditor = Browser::new(&s.base);
+    auditor.sign_in("auditor.one").await;
+    let audit = auditor.get("/app/audit").await.body;
+    assert!(
+        audit
+            .split("<tr>")
+            .any(|r| r.contains(&format!("model.rollback {first}"))
+                && r.contains("<td>supervisor.one</td>")),
+        "{audit}"
+    );
+}

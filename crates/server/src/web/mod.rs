@@ -40,6 +40,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/app/cases/{id}/reassign", post(pages::reassign))
         .route("/app/cases/{id}/close", post(pages::close))
         .route("/app/models", get(pages::models))
+        .route("/app/models/rollback", post(pages::rollback))
         .route("/app/models/{version}/approve", post(pages::approve))
         .route("/app/models/{version}/activate", post(pages::activate))
         .route("/app/audit", get(pages::audit))

@@ -224,3 +224,66 @@ fn hit_rate_section(rates: &[HitRate]) -> Markup {
         }
     }
 }
+
+// ---------------------------------------------------------------- model card charts
+
+/// A model card's charts: precision at each inspection capacity (validation metrics), and,
+/// when the model has recorded decisions, their score distribution and the calibration table
+/// (mean score against observed fraud rate of the inspected ones, per score band).
+pub fn model_charts(
+    m: &borderline_governance::registry::ModelEntry,
+    used: Option<&borderline_app::governance::models::InUse>,
+) -> Markup {
+    let id = m
+        .model
+        .version
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+    // Capacities are the map's keys ("1", "10", "2", "5"): shown in numeric order.
+    let mut at: Vec<(f64, String, f64)> = m
+        .model
+        .metrics
+        .get("precision_at")
+        .and_then(|v| v.as_object())
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| {
+                    Some((k.parse::<f64>().ok()?, format!("top {k}%"), v.as_f64()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    at.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let precision: Vec<(String, f64)> = at.into_iter().map(|(_, l, v)| (l, v)).collect();
+    html! {
+        @if !precision.is_empty() {
+            h3 { "Precision at inspection capacity (validation period)" }
+            @let items: Vec<Bar<'_>> = precision.iter().map(|(l, v)| Bar { label: l.as_str(), value: *v, highlight: false }).collect();
+            div.chart-wrap { (svg::bars(&format!("Share of fraud among the declarations ranked highest by model {}", m.model.version),
+                &items, 0.0, &[], |v| format!("{:.0}%", v * 100.0))) }
+        }
+        @match used {
+            None => p.muted { "No decision recorded with this model yet: no score distribution or calibration table." }
+            Some(u) => {
+                @let bands: Vec<_> = u.bands.iter().filter(|b| b.decisions > 0).collect();
+                @let labels: Vec<String> = bands.iter().map(|b| format!("{:.0}-{:.0}%", b.lower * 100.0, b.upper * 100.0)).collect();
+                h3 id={"dist-" (id)} { "Score distribution of its " (u.decisions) " recorded decisions" }
+                @let items: Vec<Bar<'_>> = bands.iter().zip(&labels).map(|(b, l)| Bar { label: l.as_str(), value: b.decisions as f64, highlight: false }).collect();
+                div.chart-wrap { (svg::bars(&format!("Recorded decisions of model {} per score band", m.model.version), &items, 0.0, &[], |v| format!("{v:.0}"))) }
+                h3 { "Calibration: predicted against observed (" (u.inspected) " with a recorded outcome)" }
+                @if u.inspected == 0 {
+                    p { "No outcome is recorded for its decisions yet." }
+                } @else {
+                    table.calibration {
+                        thead { tr { th { "Score band" } th { "Decisions" } th { "Inspected" } th { "Mean predicted" } th { "Observed fraud rate" } } }
+                        tbody { @for (b, l) in bands.iter().zip(&labels) { tr {
+                            td { (l) } td { (b.decisions) } td { (b.inspected) }
+                            td { (b.mean_score.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_default()) }
+                            td { (b.fraud_rate().map(|v| format!("{:.1}% ({} of {})", v * 100.0, b.frauds, b.inspected)).unwrap_or_default()) }
+                        } } }
+                    }
+                    p.muted { "Inspected declarations are chosen mostly by score: the observed rate is unbiased only for the random lane." }
+                }
+            }
+        }
+    }
+}

@@ -939,7 +939,14 @@ pub async fn close(
 pub async fn models(State(st): St, s: SignedIn) -> PageResult {
     s.require(Permission::ReadModelCards)?;
     let store = st.store.clone();
-    let list = blocking(move || models::list(store.as_ref())).await?;
+    let (list, used) = blocking(move || {
+        Ok((
+            models::list(store.as_ref())?,
+            models::in_use(store.as_ref())?,
+        ))
+    })
+    .await?;
+    let has_active = list.iter().any(|m| m.state.as_str() == "active");
     let (may_approve, may_activate) = (
         s.who.may(Permission::ApproveModels),
         s.who.may(Permission::ActivateModels),
@@ -949,6 +956,14 @@ pub async fn models(State(st): St, s: SignedIn) -> PageResult {
         "Models",
         html! {
             h1 { "Model registry" }
+            @if may_activate && has_active {
+                form.card #rollback method="post" action="/app/models/rollback" {
+                    input type="hidden" name="csrf" value=(s.session.csrf);
+                    p { "Roll back: retire the active model and reactivate the one it replaced (an approved model; the registry refuses when there is none)." }
+                    label { "Reason for the roll-back " input name="reason" required; }
+                    " " button type="submit" { "Roll back" }
+                }
+            }
             @if list.is_empty() { p { "No model is registered." } }
             @for m in &list {
                 section.card {
@@ -965,6 +980,7 @@ pub async fn models(State(st): St, s: SignedIn) -> PageResult {
                         table { thead { tr { th { "Metric" } th { "Value" } } }
                             tbody { @for (k, v) in obj { tr { td { (k) } td { (v) } } } } }
                     }
+                    (super::oversight::model_charts(m, used.get(&m.model.version)))
                     @if may_approve && m.state.as_str() == "draft" {
                         form method="post" action={"/app/models/" (encode(&m.model.version)) "/approve"} {
                             input type="hidden" name="csrf" value=(s.session.csrf);
@@ -1021,6 +1037,20 @@ pub async fn activate(
     let st2 = st.clone();
     blocking(move || {
         models::activate(store.as_ref(), &actor, &version)?;
+        st2.reload_active()
+    })
+    .await?;
+    Ok(Redirect::to("/app/models").into_response())
+}
+
+pub async fn rollback(State(st): St, s: SignedIn, Form(f): Form<ApproveForm>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    s.require(Permission::ActivateModels)?;
+    let st2 = st.clone();
+    let actor = s.who.actor.clone();
+    // The registry decides (an approved, superseded model to return to); its refusal is shown.
+    blocking(move || {
+        models::rollback(st2.store.as_ref(), &actor, &f.reason)?;
         st2.reload_active()
     })
     .await?;
