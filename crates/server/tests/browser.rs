@@ -520,6 +520,36 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 
+    // An analyst writes a rule: the error's line and column are shown; the fixed file is
+    // uploaded as a draft.
+    sign_in(&d, &s.base, "analyst.one").await;
+    d.wait_url(|u| u.ends_with("/app")).await;
+    d.click("nav a[href='/app/rules']").await;
+    d.wait_url(|u| u.ends_with("/app/rules")).await;
+    d.type_into(
+        "textarea[name=source]",
+        "rule \"w\" when origin_land in [\"CN\"] then lane red reason \"watch\"",
+    )
+    .await;
+    d.click("form[action='/app/rules/validate'] button:not([formaction])")
+        .await;
+    d.wait_text("#rules-result", "Line 1, column").await;
+    check_page(&d, axe, "rules-error", &mut failures).await;
+    d.exec(
+        "document.querySelector('textarea[name=source]').value = '';",
+        json!([]),
+    )
+    .await;
+    d.type_into(
+        "textarea[name=source]",
+        "rule \"watch\" when origin in [\"CN\"] then lane yellow reason \"origin under watch\"",
+    )
+    .await;
+    d.click("button[formaction='/app/rules']").await;
+    d.wait_text("main", "(draft)").await;
+    d.click("header form button[type=submit]").await;
+    d.wait_url(|u| u.ends_with("/sign-in")).await;
+
     // A supervisor's model registry (four-eyes: the approve form is for others' drafts).
     sign_in(&d, &s.base, "supervisor.one").await;
     d.wait_url(|u| u.ends_with("/app")).await;
@@ -553,6 +583,14 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     assert!(d.find("svg.columns rect.series-b").await.is_some());
     assert!(d.text("main").await.contains("major shift"));
     check_page(&d, axe, "monitoring", &mut failures).await;
+    // The analyst's draft replayed on the recorded declarations, beside the active rules.
+    d.click("nav a[href='/app/rules']").await;
+    d.wait_url(|u| u.ends_with("/app/rules")).await;
+    d.click("form[action$='/replay'] button[type=submit]").await;
+    d.wait_text("#replay-summary", "declarations replayed")
+        .await;
+    assert!(d.text("#replay-rules").await.contains("watch"));
+    check_page(&d, axe, "rules-replay", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 

@@ -851,3 +851,189 @@ async fn model_card_charts_and_roll_back() {
         "{audit}"
     );
 }
+
+/// The rules page: a rule file validated with its error's line and column shown in the file,
+/// uploaded as a draft, approved by another person only (four-eyes, as `/v1/rules`), activated,
+/// and replayed on the recorded declarations: each rule's matches and lanes, beside the active
+/// set; nothing recorded by the replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_are_validated_approved_by_another_person_and_replayed() {
+    let s = start().await;
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    assert_eq!(
+        officer.get("/app/rules").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut analyst = Browser::new(&s.base);
+    analyst.sign_in("analyst.one").await;
+    let page = analyst.get("/app/rules").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("No rule set is uploaded"));
+    let csrf = page.csrf().expect("csrf");
+
+    // --- an unknown field on line 3: the error names line and column and points at it
+    let bad = "# watch\nrule \"w\" priority 5\nwhen origin_land in [\"CN\"]\nthen lane red reason \"watch\"\n";
+    let v = analyst
+        .post_form("/app/rules/validate", &[("csrf", &csrf), ("source", bad)])
+        .await;
+    assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", v.body);
+    assert!(v.body.contains("Line 3, column 6"), "{}", v.body);
+    assert!(v.body.contains("unknown field"), "{}", v.body);
+    assert!(v.body.contains("   3 | when origin_land"), "{}", v.body);
+    assert!(v.body.contains("<strong>     |      ^"), "{}", v.body);
+
+    // --- a valid file: validated (nothing stored), then uploaded as a draft
+    let origin = {
+        let mut counts = std::collections::BTreeMap::new();
+        for d in &s.ranked {
+            *counts.entry(d.origin_country.to_string()).or_insert(0usize) += 1;
+        }
+        counts.into_iter().max_by_key(|(_, n)| *n).expect("origins")
+    };
+    let good = format!(
+        "rule \"origin-watch\" priority 5\nwhen origin in [\"{}\"]\nthen lane yellow reason \"origin under watch\"\n",
+        origin.0
+    );
+    let v = analyst
+        .post_form("/app/rules/validate", &[("csrf", &csrf), ("source", &good)])
+        .await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    assert!(
+        v.body.contains("Valid: 1 rules (origin-watch)"),
+        "{}",
+        v.body
+    );
+    assert!(borderline_app::governance::rules::list(s.store.as_ref())
+        .expect("list")
+        .is_empty());
+    let up = analyst
+        .post_form("/app/rules", &[("csrf", &csrf), ("source", &good)])
+        .await;
+    assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.body);
+    let version = borderline_app::governance::rules::list(s.store.as_ref()).expect("list")[0]
+        .version
+        .clone();
+    let listed = analyst.get("/app/rules").await.body;
+    assert!(
+        listed.contains(&format!("<code>{version}</code>")),
+        "{listed}"
+    );
+    assert!(listed.contains("(draft)"));
+
+    // --- the analyst cannot approve; the dual-role author cannot approve their own upload
+    let approve = format!("/app/rules/{version}/approve");
+    assert_eq!(
+        analyst
+            .post_form(&approve, &[("csrf", &csrf), ("reason", "fine")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let mut dual = Browser::new(&s.base);
+    dual.sign_in("dual.one").await;
+    let d_csrf = dual.get("/app/rules").await.csrf().expect("csrf");
+    let own = "rule \"own\" when origin in [\"ZZ\"] then lane red reason \"own\"\n";
+    assert_eq!(
+        dual.post_form("/app/rules", &[("csrf", &d_csrf), ("source", own)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let own_version = borderline_app::governance::rules::list(s.store.as_ref())
+        .expect("list")
+        .into_iter()
+        .find(|e| e.uploaded_by == "dual.one")
+        .expect("dual's upload")
+        .version;
+    let refused = dual
+        .post_form(
+            &format!("/app/rules/{own_version}/approve"),
+            &[("csrf", &d_csrf), ("reason", "mine")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("four-eyes"), "{}", refused.body);
+
+    // --- a supervisor approves the analyst's set and activates it
+    let mut sup = Browser::new(&s.base);
+    sup.sign_in("supervisor.one").await;
+    let s_csrf = sup.get("/app/rules").await.csrf().expect("csrf");
+    let r = sup
+        .post_form(
+            &approve,
+            &[("csrf", &s_csrf), ("reason", "checked on 2021-Q1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = sup
+        .post_form(
+            &format!("/app/rules/{version}/activate"),
+            &[("csrf", &s_csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(sup.get("/app/rules").await.body.contains("(active)"));
+
+    // --- replay on the recorded declarations: the rule matches every declaration of its origin
+    let audit_len =
+        borderline_app::governance::audit::recent(s.store.as_ref(), 1).expect("recent")[0].seq;
+    let replay = sup.get(&format!("/app/rules/{own_version}/replay")).await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    assert!(
+        replay
+            .body
+            .contains(&format!("{} declarations replayed", s.ranked.len())),
+        "{}",
+        replay.body
+    );
+    let replay = analyst.get(&format!("/app/rules/{version}/replay")).await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    let row = replay
+        .body
+        .split("<tr>")
+        .find(|r| r.contains("<td>origin-watch</td>"))
+        .expect("the rule's row");
+    assert!(
+        row.contains(&format!("<td>{}</td>", origin.1)),
+        "{} declarations of origin {} matched: {row}",
+        origin.1,
+        origin.0
+    );
+    assert!(replay.body.contains("<svg class=\"chart columns\""));
+    let dated = analyst
+        .get(&format!(
+            "/app/rules/{version}/replay?from=2000-01-01&to=2000-01-02"
+        ))
+        .await;
+    assert!(
+        dated.body.contains("0 declarations replayed"),
+        "{}",
+        dated.body
+    );
+    assert_eq!(
+        analyst
+            .get(&format!("/app/rules/{version}/replay?from=soon"))
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        borderline_app::governance::audit::recent(s.store.as_ref(), 1).expect("recent")[0].seq,
+        audit_len,
+        "a replay records nothing"
+    );
+
+    // --- auditors read rule sets, but replays are for who writes or approves them
+    let mut auditor = Browser::new(&s.base);
+    auditor.sign_in("auditor.one").await;
+    assert_eq!(auditor.get("/app/rules").await.status, StatusCode::OK);
+    assert_eq!(
+        auditor
+            .get(&format!("/app/rules/{version}/replay"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -45,6 +45,20 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/app/models/{version}/activate", post(pages::activate))
         .route("/app/audit", get(pages::audit))
         .route(
+            "/app/rules",
+            get(oversight::rules).post(oversight::rules_upload),
+        )
+        .route("/app/rules/validate", post(oversight::rules_validate))
+        .route(
+            "/app/rules/{version}/approve",
+            post(oversight::rules_approve),
+        )
+        .route(
+            "/app/rules/{version}/activate",
+            post(oversight::rules_activate),
+        )
+        .route("/app/rules/{version}/replay", get(oversight::rules_replay))
+        .route(
             "/app/monitoring",
             get(oversight::monitoring).post(oversight::monitoring_run),
         )
@@ -177,6 +191,7 @@ fn nav(who: &Principal) -> Vec<(&'static str, &'static str)> {
     for (p, href, label) in [
         (Permission::ReadDecisions, "/app/queue", "Inspection queue"),
         (Permission::ReadModelCards, "/app/models", "Models"),
+        (Permission::ReadModelCards, "/app/rules", "Rules"),
         (Permission::ReadMonitoring, "/app/monitoring", "Monitoring"),
         (Permission::ReadAudit, "/app/audit", "Audit"),
         (Permission::TraderSelfCheck, "/app/self-check", "Self-check"),

@@ -287,3 +287,273 @@ pub fn model_charts(
         }
     }
 }
+
+// ---------------------------------------------------------------- rules
+
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use borderline_app::governance::rules as app_rules;
+use serde::Deserialize;
+
+/// What the rule editor shows after a validation or a refused upload.
+enum EditorResult {
+    Valid(app_rules::Validated),
+    /// The application's refusal, with the line and column of a syntax error.
+    Refused(ApiError),
+}
+
+pub async fn rules(State(st): St, s: SignedIn) -> PageResult {
+    s.require(Permission::ReadModelCards)?;
+    rules_page(&st, &s, "", None, StatusCode::OK).await
+}
+
+async fn rules_page(
+    st: &AppState,
+    s: &SignedIn,
+    source: &str,
+    result: Option<EditorResult>,
+    status: StatusCode,
+) -> PageResult {
+    let store = st.store.clone();
+    let sets = blocking(move || app_rules::list(store.as_ref())).await?;
+    let may_write = s.who.may(Permission::WriteRules);
+    let may_approve = s.who.may(Permission::ApproveRules);
+    let body = html! {
+        h1 { "Analyst rules" }
+        @if may_write {
+            section.card #editor aria-labelledby="editor-h" {
+                h2 #editor-h { "Write a rule set" }
+                p { "One rule per block: " code { "rule \"id\" priority N when CONDITION then lane red|yellow|blue|green reason \"…\"" } ". Validate checks it and stores nothing; upload stores it as a draft that another person approves." }
+                form method="post" action="/app/rules/validate" {
+                    input type="hidden" name="csrf" value=(s.session.csrf);
+                    p { label { "Rule file" br; textarea name="source" rows="10" cols="90" spellcheck="false" { (source) } } }
+                    button type="submit" { "Validate" } " "
+                    button type="submit" formaction="/app/rules" { "Upload as draft" }
+                }
+                @match &result {
+                    None => {}
+                    Some(EditorResult::Valid(v)) => div.ok #rules-result role="status" {
+                        p { "Valid: " (v.rules.len()) " rules (" (v.rules.join(", ")) "); version " code { (v.version) } "." }
+                    }
+                    Some(EditorResult::Refused(e)) => div.refusal #rules-result role="alert" {
+                        @if let Some((line, column)) = e.at {
+                            @let prefix = format!("line {line}, column {column}: ");
+                            p { "Line " (line) ", column " (column) ": " (e.detail.strip_prefix(prefix.as_str()).unwrap_or(&e.detail)) }
+                            (source_excerpt(source, line as usize, column as usize))
+                        } @else {
+                            p { (e.detail) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Rule sets" }
+        @if sets.is_empty() { p { "No rule set is uploaded; selection uses no analyst rules." } }
+        @for e in &sets {
+            section.card {
+                h3 { code { (e.version) } " " span.muted { "(" (e.state.as_str()) ")" } }
+                p { (e.rules) " rules · uploaded by " (e.uploaded_by) " on " (e.uploaded_at)
+                    @if let Some(a) = &e.approved_by { " · approved by " (a) @if let Some(r) = &e.approval_reason { ": " (r) } } }
+                details { summary { "Source" } pre { (e.source) } }
+                @if may_approve && e.state.as_str() == "draft" {
+                    form method="post" action={"/app/rules/" (e.version) "/approve"} {
+                        input type="hidden" name="csrf" value=(s.session.csrf);
+                        label { "Reason for approval " input name="reason" required; }
+                        " " button type="submit" { "Approve" }
+                    }
+                }
+                @if may_approve && e.state.as_str() == "approved" {
+                    form method="post" action={"/app/rules/" (e.version) "/activate"} {
+                        input type="hidden" name="csrf" value=(s.session.csrf);
+                        button type="submit" { "Activate" }
+                    }
+                }
+                @if may_write || may_approve {
+                    form.filters method="get" action={"/app/rules/" (e.version) "/replay"} {
+                        label { "Replay on decisions declared from" input name="from" type="date"; }
+                        label { "to" input name="to" type="date"; }
+                        button type="submit" { "Replay" }
+                    }
+                }
+            }
+        }
+    };
+    Ok((status, html_page(page(s, "Rules", body))).into_response())
+}
+
+/// The lines around a syntax error, numbered, with a caret under the column.
+fn source_excerpt(source: &str, line: usize, column: usize) -> Markup {
+    let lines: Vec<&str> = source.lines().collect();
+    let first = line.saturating_sub(2).max(1);
+    let last = (line + 1).min(lines.len());
+    html! {
+        pre.excerpt aria-label={"Rule file around line " (line)} {
+            @for n in first..=last {
+                @let text = lines.get(n - 1).copied().unwrap_or("");
+                (format!("{n:>4} | {text}\n"))
+                @if n == line { strong { (format!("     | {}^\n", " ".repeat(column.saturating_sub(1)))) } }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SourceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    source: String,
+}
+
+pub async fn rules_validate(State(st): St, s: SignedIn, Form(f): Form<SourceForm>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    s.require(Permission::WriteRules)?;
+    let src = f.source.clone();
+    let (result, status) = match blocking(move || app_rules::validate(&src)).await {
+        Ok(v) => (EditorResult::Valid(v), StatusCode::OK),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let st = e.status;
+            (EditorResult::Refused(e), st)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    rules_page(&st, &s, &f.source, Some(result), status).await
+}
+
+pub async fn rules_upload(State(st): St, s: SignedIn, Form(f): Form<SourceForm>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    s.require(Permission::WriteRules)?;
+    let (store, actor, src) = (st.store.clone(), s.who.actor.clone(), f.source.clone());
+    match blocking(move || app_rules::upload(store.as_ref(), &actor, &src)).await {
+        Ok(_) => Ok(Redirect::to("/app/rules").into_response()),
+        Err(e) if e.status.is_client_error() => {
+            let st2 = e.status;
+            rules_page(&st, &s, &f.source, Some(EditorResult::Refused(e)), st2).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn rules_approve(
+    State(st): St,
+    s: SignedIn,
+    Path(version): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    s.require(Permission::ApproveRules)?;
+    let (store, actor) = (st.store.clone(), s.who.actor.clone());
+    // Four-eyes is the rulebook's: the author's approval is refused in its words.
+    blocking(move || app_rules::approve(store.as_ref(), &actor, &version, &f.reason)).await?;
+    Ok(Redirect::to("/app/rules").into_response())
+}
+
+pub async fn rules_activate(
+    State(st): St,
+    s: SignedIn,
+    Path(version): Path<String>,
+    Form(f): Form<super::pages::CsrfOnly>,
+) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    s.require(Permission::ApproveRules)?;
+    let (store, actor) = (st.store.clone(), s.who.actor.clone());
+    blocking(move || app_rules::activate(store.as_ref(), &actor, &version)).await?;
+    Ok(Redirect::to("/app/rules").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+fn date(field: &str, v: &str) -> Result<Option<chrono::NaiveDate>, WebError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| ApiError::invalid(field, format!("{field}: a date is YYYY-MM-DD")).into())
+}
+
+pub async fn rules_replay(
+    State(st): St,
+    s: SignedIn,
+    Path(version): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> PageResult {
+    s.require(Permission::ReadModelCards)?;
+    let (from, to) = (date("from", &q.from)?, date("to", &q.to)?);
+    let (store, who) = (st.store.clone(), s.who.clone());
+    let r = blocking(move || app_rules::replay(store.as_ref(), &who, &version, from, to)).await?;
+    let period = match (r.from, r.to) {
+        (None, None) => "all recorded decisions".to_string(),
+        (f, t) => format!(
+            "declarations dated {} to {}",
+            f.map(|d| d.to_string())
+                .unwrap_or_else(|| "the first".into()),
+            t.map(|d| d.to_string())
+                .unwrap_or_else(|| "the last".into())
+        ),
+    };
+    let lanes: Vec<String> = r
+        .candidate
+        .lanes
+        .iter()
+        .zip(&r.active.lanes)
+        .map(|((l, _), _)| l.as_str().to_string())
+        .collect();
+    let body = html! {
+        h1 { "Replay of " code { (r.candidate.version) } }
+        p #replay-summary { (r.declarations) " declarations replayed (" (period) ") with model " (r.model_version)
+            " and the default lane capacities, beside the active rule set " code { (r.active.version) } "; nothing was recorded." }
+        @if r.without_input > 0 { p.muted { (r.without_input) " decisions of the period were recorded without their input and are not replayed." } }
+        @if r.capped { p.muted { "The period has more decisions than a replay reads: the riskiest were replayed." } }
+        section.card aria-labelledby="lanes-h" {
+            h2 #lanes-h { "Lanes: this rule set against the active one" }
+            div.chart-wrap { (svg::paired_columns("Declarations per final lane: active rule set and this rule set",
+                &r.active.lanes.iter().zip(&r.candidate.lanes).zip(&lanes)
+                    .map(|(((_, a), (_, c)), l)| (l.clone(), share(*a, r.declarations), share(*c, r.declarations))).collect::<Vec<_>>(),
+                ("active rules", "this rule set"))) }
+            table #replay-lanes { thead { tr { th { "Lane" } th { "Active rules" } th { "This rule set" } } }
+                tbody { @for ((l, a), (_, c)) in r.active.lanes.iter().zip(&r.candidate.lanes) {
+                    tr { td { (super::pages::lane_badge_pub(*l)) } td { (a) } td { (c) } } } } }
+            p { (r.with_outcome) " of the replayed declarations have a recorded outcome, " (r.frauds) " fraud: "
+                (r.active.frauds_in_inspection) " in an inspection lane under the active rules, "
+                strong { (r.candidate.frauds_in_inspection) } " under this rule set." }
+        }
+        section.card aria-labelledby="rules-h" {
+            h2 #rules-h { "Each rule" }
+            table #replay-rules {
+                thead { tr { th { "Rule" } th { "Asks for" } th { "Matched" } th { "Decided, by final lane" } } }
+                tbody { @for rc in &r.candidate.rules { tr {
+                    td { (rc.id) } td { (super::pages::lane_badge_pub(rc.lane)) } td { (rc.hits) }
+                    td { @if rc.decided.is_empty() { "none" } @else {
+                        @for (i, (lane, n)) in rc.decided.iter().enumerate() { @if i > 0 { ", " } (n) " " (lane) } } }
+                } } }
+            }
+        }
+        p { a href="/app/rules" { "Back to the rule sets" } }
+    };
+    Ok(html_page(page(&s, "Rule replay", body)))
+}
+
+fn share(n: usize, of: usize) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        n as f64 / of as f64
+    }
+}

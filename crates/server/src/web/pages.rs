@@ -39,6 +39,10 @@ pub(super) fn lane_word(l: Lane) -> &'static str {
     }
 }
 
+pub(super) fn lane_badge_pub(l: Lane) -> Markup {
+    lane_badge(l)
+}
+
 fn lane_badge(l: Lane) -> Markup {
     html! { span class={"lane " (lane_word(l))} { (lane_word(l)) } }
 }

@@ -147,7 +147,7 @@ pub fn bars(
 pub fn paired_columns(name: &str, bins: &[(String, f64, f64)], series: (&str, &str)) -> Markup {
     let plot_h = 150.0;
     let col_w = 14.0;
-    let gap = 10.0;
+    let gap = 18.0;
     let left = 40.0;
     let width = left + bins.len().max(1) as f64 * (2.0 * col_w + gap) + 20.0;
     let height = plot_h + 70.0;
