@@ -516,6 +516,18 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
         audit.contains(&format!("feedback.record {case_id}")),
         "{audit}"
     );
+    // Filter by the officer and the case actions through the form.
+    d.type_into("form.filters input[name=actor]", "officer.one")
+        .await;
+    d.type_into("form.filters input[name=action]", "case.")
+        .await;
+    d.click("form.filters button[type=submit]").await;
+    d.wait_url(|u| u.contains("actor=officer.one")).await;
+    assert!(d.text("#audit-matched").await.contains("2 records match"));
+    assert!(d
+        .find("a[href^='/app/audit/export.csv?actor=officer.one']")
+        .await
+        .is_some());
     check_page(&d, axe, "audit", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;

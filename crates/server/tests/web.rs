@@ -1037,3 +1037,91 @@ async fn rules_are_validated_approved_by_another_person_and_replayed() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The audit page's filters (actor, action or its prefix, recording dates), the CSV export of
+/// the same selection, and the chain status; auditors and supervisors only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_page_filters_and_exports_csv() {
+    let s = start().await;
+    // Cases worked by two officers, so that filters have something to tell apart.
+    for (officer, d) in [("officer.one", &s.ranked[0]), ("officer.two", &s.ranked[1])] {
+        let mut b = Browser::new(&s.base);
+        b.sign_in(officer).await;
+        let case = format!("/app/cases/{}", d.declaration_id);
+        let csrf = b.get(&case).await.csrf().expect("csrf");
+        let r = b
+            .post_form(&format!("{case}/take"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    assert_eq!(
+        officer.get("/app/audit/export.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut auditor = Browser::new(&s.base);
+    auditor.sign_in("auditor.one").await;
+    let all = auditor.get("/app/audit").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert!(all.body.contains("Chain verified."));
+    assert!(all.body.contains("This server checks no witness file"));
+
+    let page = auditor
+        .get("/app/audit?actor=officer.one&action=case.")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("1 records match"), "{}", page.body);
+    assert!(page
+        .body
+        .contains(&format!("case.take {}", s.ranked[0].declaration_id)));
+    assert!(!page
+        .body
+        .contains(&format!("case.take {}", s.ranked[1].declaration_id)));
+    assert!(page
+        .body
+        .contains("href=\"/app/audit/export.csv?actor=officer.one&amp;action=case.\""));
+
+    // Decisions by the officer who ranked the batch: one per declaration.
+    let decisions = auditor
+        .get("/app/audit?actor=OFFICER.ONE&action=decision")
+        .await;
+    assert!(
+        decisions
+            .body
+            .contains(&format!("{} records match", s.ranked.len())),
+        "{}",
+        decisions.body
+    );
+    // Nothing was recorded before 2000, and everything today.
+    let today = chrono::Utc::now().date_naive();
+    assert!(auditor
+        .get("/app/audit?to=1999-12-31")
+        .await
+        .body
+        .contains("0 records match"));
+    assert_eq!(
+        auditor.get("/app/audit?from=yesterday").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // --- the CSV export holds exactly the filtered records
+    let csv = auditor
+        .get(&format!("/app/audit/export.csv?action=case.&from={today}"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "seq,recorded_at,user,action,subject,lane,hash");
+    assert_eq!(lines.len(), 3, "{}", csv.body);
+    for (line, (officer, d)) in lines[1..]
+        .iter()
+        .zip([("officer.one", &s.ranked[0]), ("officer.two", &s.ranked[1])])
+    {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[2], officer, "{line}");
+        assert_eq!(cells[3], "case.take", "{line}");
+        assert_eq!(cells[4], d.declaration_id.as_str(), "{line}");
+        assert_eq!(cells[6].len(), 64, "a SHA-256 hex hash: {line}");
+    }
+}

@@ -44,6 +44,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/app/models/{version}/approve", post(pages::approve))
         .route("/app/models/{version}/activate", post(pages::activate))
         .route("/app/audit", get(pages::audit))
+        .route("/app/audit/export.csv", get(pages::audit_csv))
         .route(
             "/app/rules",
             get(oversight::rules).post(oversight::rules_upload),

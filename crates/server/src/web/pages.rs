@@ -18,7 +18,7 @@ use borderline_app::governance::{audit, models};
 use borderline_app::{declarations, selfcheck, AppError};
 use borderline_core::{Lane, Reason, ReasonKind};
 use borderline_governance::actor::same_person;
-use borderline_governance::audit::{AuditEvent, Verification};
+use borderline_governance::audit::Verification;
 use borderline_governance::cases::{CaseRecord, CaseState};
 use borderline_governance::identity::{IdentityError, Permission};
 use borderline_governance::selectivity::Basis;
@@ -1065,41 +1065,94 @@ pub async fn rollback(State(st): St, s: SignedIn, Form(f): Form<ApproveForm>) ->
 
 const RECENT: usize = 100;
 
-pub async fn audit(State(st): St, s: SignedIn) -> PageResult {
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Result<audit::AuditFilter, WebError> {
+        Ok(audit::AuditFilter {
+            actor: some(&self.actor),
+            action: some(&self.action),
+            from: date_field("from", &self.from)?,
+            to: date_field("to", &self.to)?,
+        })
+    }
+
+    fn query_string(&self) -> String {
+        [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+pub async fn audit(State(st): St, s: SignedIn, Query(q): Query<AuditQuery>) -> PageResult {
     s.require(Permission::ReadAudit)?;
+    let filter = q.filter()?;
     let store = st.store.clone();
-    let (report, recent) = blocking(move || {
+    let (report, (rows, matched)) = blocking(move || {
         let report = audit::verify(store.as_ref())?;
-        let recent = audit::recent(store.as_ref(), RECENT)?;
-        Ok((report, recent))
+        let found = audit::search(store.as_ref(), &filter, RECENT)?;
+        Ok((report, found))
     })
     .await?;
     let holds = report.holds();
+    let qs = q.query_string();
     Ok(html_page(page(
         &s,
         "Audit",
         html! {
             h1 { "Audit log" }
-            div class=(if holds { "ok" } else { "refusal" }) role="status" {
+            div #chain-status class=(if holds { "ok" } else { "refusal" }) role="status" {
                 p { strong { (if holds { "Chain verified." } else { "Chain does NOT verify." }) } " " (report.chain) }
                 @match &report.chain {
                     Verification::Intact { records, head } => p { (records) " records; head " code { (head) } }
                     Verification::Broken { seq, verified, .. } => p { "First break at record " (seq) "; " (verified) " records before it verified." }
                 }
                 @for f in &report.registry { p { "Registry disagrees with the chain: " (format!("{f:?}")) } }
+                @match &report.checkpoints {
+                    Some(c) => p { "Signed checkpoints: " (c.checked) " checked; the chain is verified up to record " (c.covered) " by a signed checkpoint"
+                        @if !c.findings.is_empty() { "; " (c.findings.len()) " findings" } "." }
+                    None => p.muted { "This server checks no witness file: signed checkpoints are verified with " code { "borderline audit verify --witness FILE --public-key FILE" } "." }
+                }
             }
-            h2 { "Most recent records" }
+            form.filters method="get" action="/app/audit" role="search" {
+                label { "Actor (account id)" input name="actor" value=(q.actor) autocomplete="off"; }
+                label { "Action (or its start)" input name="action" value=(q.action) list="audit-actions"; }
+                datalist #audit-actions { @for a in ["decision", "case.", "feedback.record", "model.", "rules.", "account."] { option value=(a) {} } }
+                label { "Recorded from" input name="from" type="date" value=(q.from); }
+                label { "to" input name="to" type="date" value=(q.to); }
+                button type="submit" { "Filter" }
+            }
+            p #audit-matched { (matched) " records match"
+                @if matched as usize > rows.len() { "; the newest " (rows.len()) " are shown" } ". "
+                a href={"/app/audit/export.csv" @if !qs.is_empty() { "?" (qs) }} download { "Export them as CSV" } }
             table {
                 thead { tr { th { "#" } th { "Recorded" } th { "By" } th { "Event" } } }
                 tbody {
-                    @for r in &recent {
+                    @for r in &rows {
                         tr {
                             td { (r.seq) } td { (r.recorded_at) } td { (r.user) }
                             td {
-                                @match r.event() {
-                                    Ok(AuditEvent::Decision(d)) => { "decision: " a href={"/app/cases/" (encode(&d.declaration_id))} { (d.declaration_id) } " → " (lane_badge(d.lane)) }
-                                    Ok(AuditEvent::Governance(g)) => { (g.action) " " (g.subject) }
-                                    Err(_) => { (r.kind) " (unreadable body)" }
+                                @match r.lane {
+                                    Some(l) => { "decision: " a href={"/app/cases/" (encode(&r.subject))} { (r.subject) } " → " (lane_badge(l)) }
+                                    None => { (r.action) " " (r.subject) }
                                 }
                             }
                         }
@@ -1108,6 +1161,33 @@ pub async fn audit(State(st): St, s: SignedIn) -> PageResult {
             }
         },
     )))
+}
+
+pub async fn audit_csv(State(st): St, s: SignedIn, Query(q): Query<AuditQuery>) -> PageResult {
+    s.require(Permission::ReadAudit)?;
+    let filter = q.filter()?;
+    let store = st.store.clone();
+    let bytes = blocking(move || {
+        let mut out = Vec::new();
+        audit::export_csv(store.as_ref(), &filter, &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"audit.csv\""),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 // ---------------------------------------------------------------- trader self-check
