@@ -207,3 +207,215 @@ pub fn counterfactual(
         },
     )
 }
+
+/// The declared unit value on the benchmark distribution of its cell.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ValuationEvidence {
+    /// Checked against the benchmarks (in their currency, per kg unless a unit basis applies).
+    Checked {
+        check: Box<crate::valuation::Checked>,
+        currency: Option<String>,
+    },
+    /// The server holds no benchmarks.
+    NoBenchmarks,
+    /// The declaration as scored was not stored with the decision.
+    InputNotStored,
+}
+
+/// The declared HS code against the codes the classifier suggests for the goods description.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum HsEvidence {
+    Checked {
+        result: Box<borderline_hs::CheckResult>,
+    },
+    /// The declaration carries no goods description to classify.
+    NoDescription,
+    /// No classifier was given to the call.
+    NoClassifier,
+    InputNotStored,
+}
+
+/// One recorded inspection outcome of the importer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PastOutcome {
+    pub declaration_id: String,
+    pub decided_on: NaiveDate,
+    pub decision: String,
+    pub fraud: bool,
+    pub critical_level: u8,
+    pub amount_recovered: Option<f64>,
+}
+
+/// The importer's history in the decision index and the feedback log.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ImporterHistory {
+    pub importer: String,
+    /// Declarations with a recorded decision.
+    pub decisions: usize,
+    /// Decisions per lane (red, yellow, blue, green).
+    pub by_lane: Vec<(borderline_core::Lane, usize)>,
+    /// Cases per state (pending, in inspection, escalated, outcome recorded).
+    pub by_case: Vec<(CaseState, usize)>,
+    /// The latest outcome of each of the importer's declarations among the first
+    /// `HISTORY_SCAN` of its decisions (riskiest first), most recent first.
+    pub outcomes: Vec<PastOutcome>,
+    /// How many of its decisions were joined with the feedback log (all, up to `HISTORY_SCAN`).
+    pub scanned: usize,
+    /// Its riskiest decisions (up to `HISTORY_SHOWN`), this declaration excluded.
+    pub riskiest: Vec<crate::decisions::QueueRow>,
+}
+
+/// How many of an importer's decisions the case page joins with the feedback log.
+pub const HISTORY_SCAN: usize = 2000;
+/// How many of an importer's other decisions the case page lists.
+pub const HISTORY_SHOWN: usize = 10;
+
+/// What the case page shows beside the decision: the valuation position, the HS check and the
+/// importer's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseEvidence {
+    pub valuation: ValuationEvidence,
+    pub hs: HsEvidence,
+    pub history: Option<ImporterHistory>,
+}
+
+/// The evidence of a recorded decision, from its stored input (benchmarks and the classifier
+/// when given) and the store's decision index and feedback log. Readers of decisions only
+/// (never traders: it shows other declarations of the importer and their outcomes).
+pub fn evidence(
+    store: &dyn GovernanceStore,
+    who: &Principal,
+    benchmarks: Option<&borderline_valuation::Benchmarks>,
+    classifier: Option<&borderline_hs::Classifier>,
+    decision: &Decision,
+) -> Result<CaseEvidence> {
+    require(who, Permission::ReadDecisions)?;
+    let input: Option<borderline_core::Declaration> =
+        match borderline_governance::audit::scored_input(store, &decision.input_hash)? {
+            Some(body) => Some(serde_json::from_str(&body)?),
+            None => None,
+        };
+    let valuation = match (benchmarks, &input) {
+        (None, _) => ValuationEvidence::NoBenchmarks,
+        (_, None) => ValuationEvidence::InputNotStored,
+        (Some(b), Some(d)) => ValuationEvidence::Checked {
+            check: Box::new(crate::valuation::check_one(b, d)),
+            currency: b.currency.clone(),
+        },
+    };
+    let hs = match (classifier, &input) {
+        (_, None) => HsEvidence::InputNotStored,
+        (None, _) => HsEvidence::NoClassifier,
+        (Some(c), Some(d)) => match d.description.as_deref().map(str::trim) {
+            Some(text) if !text.is_empty() => HsEvidence::Checked {
+                result: Box::new(crate::hs::check(
+                    c,
+                    text,
+                    d.hs_code.as_str(),
+                    borderline_hs::CheckPolicy::default(),
+                )),
+            },
+            _ => HsEvidence::NoDescription,
+        },
+    };
+    let importer = input
+        .as_ref()
+        .map(|d| d.importer.to_string())
+        .or_else(|| decision.subject.as_ref().map(|s| s.importer.clone()));
+    let history = match importer {
+        Some(i) => Some(importer_history(store, &i, &decision.declaration_id)?),
+        None => None,
+    };
+    Ok(CaseEvidence {
+        valuation,
+        hs,
+        history,
+    })
+}
+
+fn importer_history(
+    store: &dyn GovernanceStore,
+    importer: &str,
+    this: &str,
+) -> Result<ImporterHistory> {
+    use crate::decisions::{queue, QueueFilter};
+    use borderline_core::Lane;
+    let of = |f: QueueFilter| QueueFilter {
+        importer: Some(importer.to_string()),
+        ..f
+    };
+    let count = |f: QueueFilter| -> Result<usize> { Ok(queue(store, &of(f), 1, 1)?.total) };
+    let mut by_lane = Vec::new();
+    for lane in [Lane::Red, Lane::Yellow, Lane::Blue, Lane::Green] {
+        by_lane.push((
+            lane,
+            count(QueueFilter {
+                lane: Some(lane),
+                ..QueueFilter::default()
+            })?,
+        ));
+    }
+    let mut by_case = Vec::new();
+    for state in [
+        CaseState::Pending,
+        CaseState::InInspection,
+        CaseState::Escalated,
+        CaseState::OutcomeRecorded,
+    ] {
+        by_case.push((
+            state,
+            count(QueueFilter {
+                case_state: Some(state),
+                ..QueueFilter::default()
+            })?,
+        ));
+    }
+    // The importer's decisions, riskiest first, in pages, up to HISTORY_SCAN.
+    const PAGE: usize = 500;
+    let mut ids = std::collections::HashSet::new();
+    let mut riskiest = Vec::new();
+    let mut decisions = 0;
+    for page in 1..=HISTORY_SCAN.div_ceil(PAGE) {
+        let p = queue(store, &of(QueueFilter::default()), page, PAGE)?;
+        decisions = p.total;
+        let last = p.rows.len() < PAGE;
+        for r in p.rows {
+            ids.insert(r.decision.declaration_id.clone());
+            if riskiest.len() < HISTORY_SHOWN && r.decision.declaration_id != this {
+                riskiest.push(r);
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    let mut outcomes: Vec<PastOutcome> = borderline_governance::feedback::FeedbackLog::new(store)
+        .latest(None)?
+        .into_iter()
+        .filter(|r| ids.contains(&r.outcome.declaration_id))
+        .map(|r| PastOutcome {
+            declaration_id: r.outcome.declaration_id,
+            decided_on: r.outcome.decided_on,
+            decision: r.outcome.decision,
+            fraud: r.outcome.fraud,
+            critical_level: r.outcome.critical_level,
+            amount_recovered: r.outcome.amount_recovered,
+        })
+        .collect();
+    outcomes.sort_by(|a, b| {
+        b.decided_on
+            .cmp(&a.decided_on)
+            .then_with(|| a.declaration_id.cmp(&b.declaration_id))
+    });
+    Ok(ImporterHistory {
+        importer: importer.to_string(),
+        decisions,
+        by_lane,
+        by_case,
+        outcomes,
+        scanned: ids.len(),
+        riskiest,
+    })
+}

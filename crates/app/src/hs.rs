@@ -4,8 +4,10 @@
 
 use crate::{AppError, Result};
 use borderline_hs::calibrate::Fit;
+/// What a declared-code check finds (front ends present it).
+pub use borderline_hs::CheckResult;
 use borderline_hs::Suggestion;
-use borderline_hs::{io, CheckPolicy, CheckResult, Classifier, CodeStatus, Labelled, Nomenclature};
+use borderline_hs::{io, CheckPolicy, Classifier, CodeStatus, Labelled, Nomenclature};
 use serde::Serialize;
 use std::path::Path;
 

@@ -7,9 +7,11 @@ use borderline_core::ReasonKind;
 use borderline_core::{Declaration, Reason};
 use borderline_ingest::{IngestReport, Quarantined};
 use borderline_valuation::{
-    twin_gaps, BenchmarkBuilder, Benchmarks, Check, CheckOutcome, Config, Conversion,
-    ExchangeRates, NoRate, TwinGap, TwinLine,
+    twin_gaps, BenchmarkBuilder, Benchmarks, Check, Config, Conversion, ExchangeRates, NoRate,
+    TwinGap, TwinLine,
 };
+/// Check types the case page presents.
+pub use borderline_valuation::{CheckOutcome, Direction, Level};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;

@@ -480,6 +480,28 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
         .await;
     d.wait_text("#case-state", "outcome recorded").await;
     check_page(&d, axe, "case-outcome-recorded", &mut failures).await;
+    // A declaration with a goods description: its value on the benchmark distribution, its
+    // HS code against the suggested codes, and its importer's history, drawn on the page.
+    d.goto(&format!(
+        "{}/app/cases/{}",
+        s.base, s.ranked[0].declaration_id
+    ))
+    .await;
+    assert!(d
+        .find("#valuation svg.position line.declared")
+        .await
+        .is_some());
+    assert!(d.find("#hs svg.bars rect.highlight").await.is_some());
+    assert!(d
+        .text("#history")
+        .await
+        .contains(&format!("History of importer {}", s.importer)));
+    d.exec(
+        "document.getElementById('valuation').scrollIntoView();",
+        json!([]),
+    )
+    .await;
+    check_page(&d, axe, "case-evidence", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 
@@ -494,7 +516,49 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
         audit.contains(&format!("feedback.record {case_id}")),
         "{audit}"
     );
+    // Filter by the officer and the case actions through the form.
+    d.type_into("form.filters input[name=actor]", "officer.one")
+        .await;
+    d.type_into("form.filters input[name=action]", "case.")
+        .await;
+    d.click("form.filters button[type=submit]").await;
+    d.wait_url(|u| u.contains("actor=officer.one")).await;
+    assert!(d.text("#audit-matched").await.contains("2 records match"));
+    assert!(d
+        .find("a[href^='/app/audit/export.csv?actor=officer.one']")
+        .await
+        .is_some());
     check_page(&d, axe, "audit", &mut failures).await;
+    d.click("header form button[type=submit]").await;
+    d.wait_url(|u| u.ends_with("/sign-in")).await;
+
+    // An analyst writes a rule: the error's line and column are shown; the fixed file is
+    // uploaded as a draft.
+    sign_in(&d, &s.base, "analyst.one").await;
+    d.wait_url(|u| u.ends_with("/app")).await;
+    d.click("nav a[href='/app/rules']").await;
+    d.wait_url(|u| u.ends_with("/app/rules")).await;
+    d.type_into(
+        "textarea[name=source]",
+        "rule \"w\" when origin_land in [\"CN\"] then lane red reason \"watch\"",
+    )
+    .await;
+    d.click("form[action='/app/rules/validate'] button:not([formaction])")
+        .await;
+    d.wait_text("#rules-result", "Line 1, column").await;
+    check_page(&d, axe, "rules-error", &mut failures).await;
+    d.exec(
+        "document.querySelector('textarea[name=source]').value = '';",
+        json!([]),
+    )
+    .await;
+    d.type_into(
+        "textarea[name=source]",
+        "rule \"watch\" when origin in [\"CN\"] then lane yellow reason \"origin under watch\"",
+    )
+    .await;
+    d.click("button[formaction='/app/rules']").await;
+    d.wait_text("main", "(draft)").await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 
@@ -503,7 +567,42 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     d.wait_url(|u| u.ends_with("/app")).await;
     d.goto(&format!("{}/app/models", s.base)).await;
     assert!(d.text("main").await.contains(&s.draft_version));
+    // The model card's charts and calibration table (the officer's outcome is in it), and the
+    // roll-back form.
+    assert!(d.find("svg.bars rect.bar").await.is_some());
+    assert!(d.text("table.calibration").await.contains("(1 of 1)"));
+    assert!(d.find("#rollback button[type=submit]").await.is_some());
     check_page(&d, axe, "models", &mut failures).await;
+    // Monitoring: a recent file with values twenty times the reference's drifts; the outcome
+    // the officer recorded is in the hit rates.
+    let files = tempfile::tempdir().expect("tempdir");
+    let (reference, recent) = (
+        files.path().join("reference.csv"),
+        files.path().join("recent.csv"),
+    );
+    std::fs::write(&reference, common::generic_csv(&s.ranked, 1.0)).expect("write");
+    std::fs::write(&recent, common::generic_csv(&s.ranked, 20.0)).expect("write");
+    d.click("nav a[href='/app/monitoring']").await;
+    d.wait_url(|u| u.ends_with("/app/monitoring")).await;
+    assert!(d.text("#hit-rates").await.contains("all (1 of 1)"));
+    d.type_into("input[name=reference]", &reference.display().to_string())
+        .await;
+    d.type_into("input[name=recent]", &recent.display().to_string())
+        .await;
+    d.click("form[action='/app/monitoring'] button[type=submit]")
+        .await;
+    d.wait_text("#drift-summary", "recent declarations").await;
+    assert!(d.find("svg.columns rect.series-b").await.is_some());
+    assert!(d.text("main").await.contains("major shift"));
+    check_page(&d, axe, "monitoring", &mut failures).await;
+    // The analyst's draft replayed on the recorded declarations, beside the active rules.
+    d.click("nav a[href='/app/rules']").await;
+    d.wait_url(|u| u.ends_with("/app/rules")).await;
+    d.click("form[action$='/replay'] button[type=submit]").await;
+    d.wait_text("#replay-summary", "declarations replayed")
+        .await;
+    assert!(d.text("#replay-rules").await.contains("watch"));
+    check_page(&d, axe, "rules-replay", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 

@@ -496,3 +496,632 @@ async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_tim
     trader.sign_in("trader.one").await;
     assert_eq!(trader.get(&case).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The case page's evidence: the declared unit value on its benchmark cell's distribution,
+/// the declared HS code against the classifier's suggestions for the description, and the
+/// importer's history from the decision index and the feedback log (updated by an outcome).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_page_shows_value_position_hs_suggestions_and_importer_history() {
+    let s = start().await;
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    let d = &s.ranked[0];
+    let case = format!("/app/cases/{}", d.declaration_id);
+    let page = officer.get(&case).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+
+    // --- valuation: the declared unit value (value / mass) is drawn on the cell's quantiles
+    assert!(body.contains("Declared value against the benchmarks"));
+    assert!(body.contains("<svg class=\"chart position\""), "{body}");
+    let unit_value = d.customs_value.expect("value") / d.net_mass_kg.expect("mass");
+    let shown = if unit_value >= 1000.0 {
+        format!("{unit_value:.0}")
+    } else if unit_value >= 10.0 {
+        format!("{unit_value:.1}")
+    } else if unit_value >= 0.1 {
+        format!("{unit_value:.3}")
+    } else {
+        format!("{unit_value:.5}")
+    };
+    assert!(
+        body.contains(&format!("declared {shown}")),
+        "declared {shown} not drawn: {body}"
+    );
+    assert!(body.contains("th percentile of"), "{body}");
+    assert!(!body.contains("started without valuation benchmarks"));
+
+    // --- HS: the declared code against suggested codes, with confidence, as bars and a table
+    assert!(body.contains("Declared HS code against the goods description"));
+    assert!(
+        body.contains(&format!("Declared <strong>{}</strong>", d.hs_code)),
+        "{body}"
+    );
+    assert!(body.contains("<svg class=\"chart bars\""), "{body}");
+    assert!(body.contains("Suggested code"));
+    // A converter description suggests chapter 85 codes.
+    assert!(body.contains("<td>8504"), "{body}");
+
+    // --- the importer's history: every ranked declaration of the importer is counted
+    let same: Vec<&borderline_core::Declaration> = s
+        .ranked
+        .iter()
+        .filter(|x| x.importer == d.importer)
+        .collect();
+    assert!(
+        body.contains(&format!("History of importer {}", s.importer)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "{} declarations with a recorded decision",
+            same.len()
+        )),
+        "{body}"
+    );
+    assert!(body.contains("0 inspection outcomes recorded"), "{body}");
+
+    // A declaration without a description says so instead of suggesting codes.
+    let plain = &s.ranked[1];
+    let p = officer
+        .get(&format!("/app/cases/{}", plain.declaration_id))
+        .await;
+    assert!(
+        p.body.contains("carries no goods description"),
+        "{}",
+        p.body
+    );
+
+    // --- an outcome recorded on the case shows in the importer's history
+    let csrf = page.csrf().expect("csrf");
+    let t = officer
+        .post_form(&format!("{case}/take"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(t.status, StatusCode::SEE_OTHER, "{}", t.body);
+    let c = officer
+        .post_form(
+            &format!("{case}/close"),
+            &[
+                ("csrf", &csrf),
+                ("decision", "inspect"),
+                ("finding", "fraud"),
+                ("amount_recovered", "310"),
+            ],
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::SEE_OTHER, "{}", c.body);
+    let after = officer.get(&case).await.body;
+    assert!(
+        after.contains("1 inspection outcomes recorded, 1 with fraud, 310.00 recovered"),
+        "{after}"
+    );
+    assert!(after.contains("1 outcome recorded"), "{after}");
+
+    // --- a trader never sees it (the case page is not theirs to read)
+    let mut trader = Browser::new(&s.base);
+    trader.sign_in("trader.one").await;
+    assert_eq!(trader.get(&case).await.status, StatusCode::FORBIDDEN);
+}
+
+/// The monitoring page: for supervisors, analysts and auditors (not officers or traders); the
+/// drift of a recent file against a reference file under the active model, drawn as the score
+/// distribution's bins and each feature's PSI; and the hit rates of recorded outcomes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitoring_page_draws_drift_and_hit_rates() {
+    let s = start().await;
+    for (account, status) in [
+        ("officer.one", StatusCode::FORBIDDEN),
+        ("trader.one", StatusCode::FORBIDDEN),
+        ("analyst.one", StatusCode::OK),
+        ("auditor.one", StatusCode::OK),
+    ] {
+        let mut b = Browser::new(&s.base);
+        b.sign_in(account).await;
+        assert_eq!(b.get("/app/monitoring").await.status, status, "{account}");
+        let home = b.get("/app").await.body;
+        assert_eq!(
+            home.contains("href=\"/app/monitoring\""),
+            status == StatusCode::OK,
+            "{account}'s navigation"
+        );
+    }
+    let mut sup = Browser::new(&s.base);
+    sup.sign_in("supervisor.one").await;
+    let page = sup.get("/app/monitoring").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("No inspection outcome is recorded yet"));
+    let csrf = page.csrf().expect("csrf");
+
+    // --- the same file twice: no drift at all
+    let reference = common::generic_csv(&s.ranked, 1.0);
+    let same = sup
+        .post_files(
+            "/app/monitoring",
+            &csrf,
+            &[("reference", &reference), ("recent", &reference)],
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.body);
+    assert!(
+        same.body
+            .contains("PSI of the score <strong>0.000</strong>: stable"),
+        "{}",
+        same.body
+    );
+    assert!(same.body.contains("<svg class=\"chart columns\""));
+    assert!(same
+        .body
+        .contains("No feature beyond the warning threshold."));
+    assert!(same.body.contains(&format!(
+        "{n} reference and {n} recent declarations",
+        n = s.ranked.len()
+    )));
+
+    // --- every customs value twenty times higher: the value features drift
+    let shifted = common::generic_csv(&s.ranked, 20.0);
+    let moved = sup
+        .post_files(
+            "/app/monitoring",
+            &csrf,
+            &[("reference", &reference), ("recent", &shifted)],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert!(moved.body.contains("major shift"), "{}", moved.body);
+    assert!(moved.body.contains("class=\"bar highlight\""));
+
+    // --- no token, no run; a missing file is named
+    assert_eq!(
+        sup.post_files(
+            "/app/monitoring",
+            "wrong",
+            &[("reference", &reference), ("recent", &reference)]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let missing = sup
+        .post_files("/app/monitoring", &csrf, &[("reference", &reference)])
+        .await;
+    assert_eq!(
+        missing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        missing.body
+    );
+    assert!(missing.body.contains("recent"), "{}", missing.body);
+
+    // --- an outcome recorded by an officer appears in the hit rates
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    let case = format!("/app/cases/{}", s.ranked[2].declaration_id);
+    let csrf_o = officer.get(&case).await.csrf().expect("csrf");
+    officer
+        .post_form(&format!("{case}/take"), &[("csrf", &csrf_o)])
+        .await;
+    let closed = officer
+        .post_form(
+            &format!("{case}/close"),
+            &[
+                ("csrf", &csrf_o),
+                ("decision", "inspect"),
+                ("finding", "fraud"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let rates = sup.get("/app/monitoring").await.body;
+    assert!(rates.contains("all (1 of 1)"), "{rates}");
+    assert!(rates.contains("<td>100.0%</td>"), "{rates}");
+}
+
+/// The model card's charts (precision at capacity, the recorded decisions' score distribution,
+/// the calibration table from recorded outcomes) and the roll-back form: supervisors only,
+/// refused when nothing was replaced, and returning to the replaced model after an activation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_card_charts_and_roll_back() {
+    let s = start().await;
+    let mut sup = Browser::new(&s.base);
+    sup.sign_in("supervisor.one").await;
+    let page = sup.get("/app/models").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Precision at inspection capacity"));
+    assert!(
+        page.body.contains(&format!(
+            "Score distribution of its {} recorded decisions",
+            s.ranked.len()
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("No decision recorded with this model yet"));
+    assert!(page
+        .body
+        .contains("No outcome is recorded for its decisions yet."));
+    assert!(page.body.contains("id=\"rollback\""));
+    let csrf = page.csrf().expect("csrf");
+
+    // --- analysts read model cards but cannot roll back
+    let mut analyst = Browser::new(&s.base);
+    analyst.sign_in("analyst.one").await;
+    let a = analyst.get("/app/models").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(!a.body.contains("id=\"rollback\""));
+    let a_csrf = a.csrf().expect("csrf");
+    assert_eq!(
+        analyst
+            .post_form(
+                "/app/models/rollback",
+                &[("csrf", &a_csrf), ("reason", "x")]
+            )
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // --- an outcome fills the calibration table of the model that decided
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    let case = format!("/app/cases/{}", s.ranked[3].declaration_id);
+    let o_csrf = officer.get(&case).await.csrf().expect("csrf");
+    officer
+        .post_form(&format!("{case}/take"), &[("csrf", &o_csrf)])
+        .await;
+    let closed = officer
+        .post_form(
+            &format!("{case}/close"),
+            &[
+                ("csrf", &o_csrf),
+                ("decision", "inspect"),
+                ("finding", "fraud"),
+            ],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let page = sup.get("/app/models").await.body;
+    assert!(page.contains("(1 with a recorded outcome)"), "{page}");
+    assert!(page.contains("100.0% (1 of 1)"), "{page}");
+
+    // --- nothing replaced yet: the registry refuses the roll-back, in its words
+    let refused = sup
+        .post_form(
+            "/app/models/rollback",
+            &[("csrf", &csrf), ("reason", "scores look off")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("nothing to roll back to"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        sup.post_form("/app/models/rollback", &[("reason", "no token")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // --- approve and activate the draft, then roll back to the first model
+    let draft = &s.draft_version;
+    let first = borderline_app::governance::models::list(s.store.as_ref())
+        .expect("list")
+        .into_iter()
+        .find(|m| m.state.as_str() == "active")
+        .expect("an active model")
+        .model
+        .version;
+    for (path, fields) in [
+        (
+            format!("/app/models/{draft}/approve"),
+            vec![("csrf", csrf.as_str()), ("reason", "validated")],
+        ),
+        (
+            format!("/app/models/{draft}/activate"),
+            vec![("csrf", csrf.as_str())],
+        ),
+        (
+            "/app/models/rollback".to_string(),
+            vec![("csrf", csrf.as_str()), ("reason", "scores look off")],
+        ),
+    ] {
+        let r = sup.post_form(&path, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+    }
+    let models = borderline_app::governance::models::list(s.store.as_ref()).expect("list");
+    let state = |v: &str| {
+        models
+            .iter()
+            .find(|m| m.model.version == v)
+            .map(|m| m.state.as_str().to_string())
+    };
+    assert_eq!(state(&first).as_deref(), Some("active"));
+    assert_eq!(state(draft).as_deref(), Some("retired"));
+    let mut auditor = Browser::new(&s.base);
+    auditor.sign_in("auditor.one").await;
+    let audit = auditor.get("/app/audit").await.body;
+    assert!(
+        audit
+            .split("<tr>")
+            .any(|r| r.contains(&format!("model.rollback {first}"))
+                && r.contains("<td>supervisor.one</td>")),
+        "{audit}"
+    );
+}
+
+/// The rules page: a rule file validated with its error's line and column shown in the file,
+/// uploaded as a draft, approved by another person only (four-eyes, as `/v1/rules`), activated,
+/// and replayed on the recorded declarations: each rule's matches and lanes, beside the active
+/// set; nothing recorded by the replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_are_validated_approved_by_another_person_and_replayed() {
+    let s = start().await;
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    assert_eq!(
+        officer.get("/app/rules").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut analyst = Browser::new(&s.base);
+    analyst.sign_in("analyst.one").await;
+    let page = analyst.get("/app/rules").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("No rule set is uploaded"));
+    let csrf = page.csrf().expect("csrf");
+
+    // --- an unknown field on line 3: the error names line and column and points at it
+    let bad = "# watch\nrule \"w\" priority 5\nwhen origin_land in [\"CN\"]\nthen lane red reason \"watch\"\n";
+    let v = analyst
+        .post_form("/app/rules/validate", &[("csrf", &csrf), ("source", bad)])
+        .await;
+    assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", v.body);
+    assert!(v.body.contains("Line 3, column 6"), "{}", v.body);
+    assert!(v.body.contains("unknown field"), "{}", v.body);
+    assert!(v.body.contains("   3 | when origin_land"), "{}", v.body);
+    assert!(v.body.contains("<strong>     |      ^"), "{}", v.body);
+
+    // --- a valid file: validated (nothing stored), then uploaded as a draft
+    let origin = {
+        let mut counts = std::collections::BTreeMap::new();
+        for d in &s.ranked {
+            *counts.entry(d.origin_country.to_string()).or_insert(0usize) += 1;
+        }
+        counts.into_iter().max_by_key(|(_, n)| *n).expect("origins")
+    };
+    let good = format!(
+        "rule \"origin-watch\" priority 5\nwhen origin in [\"{}\"]\nthen lane yellow reason \"origin under watch\"\n",
+        origin.0
+    );
+    let v = analyst
+        .post_form("/app/rules/validate", &[("csrf", &csrf), ("source", &good)])
+        .await;
+    assert_eq!(v.status, StatusCode::OK, "{}", v.body);
+    assert!(
+        v.body.contains("Valid: 1 rules (origin-watch)"),
+        "{}",
+        v.body
+    );
+    assert!(borderline_app::governance::rules::list(s.store.as_ref())
+        .expect("list")
+        .is_empty());
+    let up = analyst
+        .post_form("/app/rules", &[("csrf", &csrf), ("source", &good)])
+        .await;
+    assert_eq!(up.status, StatusCode::SEE_OTHER, "{}", up.body);
+    let version = borderline_app::governance::rules::list(s.store.as_ref()).expect("list")[0]
+        .version
+        .clone();
+    let listed = analyst.get("/app/rules").await.body;
+    assert!(
+        listed.contains(&format!("<code>{version}</code>")),
+        "{listed}"
+    );
+    assert!(listed.contains("(draft)"));
+
+    // --- the analyst cannot approve; the dual-role author cannot approve their own upload
+    let approve = format!("/app/rules/{version}/approve");
+    assert_eq!(
+        analyst
+            .post_form(&approve, &[("csrf", &csrf), ("reason", "fine")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let mut dual = Browser::new(&s.base);
+    dual.sign_in("dual.one").await;
+    let d_csrf = dual.get("/app/rules").await.csrf().expect("csrf");
+    let own = "rule \"own\" when origin in [\"ZZ\"] then lane red reason \"own\"\n";
+    assert_eq!(
+        dual.post_form("/app/rules", &[("csrf", &d_csrf), ("source", own)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let own_version = borderline_app::governance::rules::list(s.store.as_ref())
+        .expect("list")
+        .into_iter()
+        .find(|e| e.uploaded_by == "dual.one")
+        .expect("dual's upload")
+        .version;
+    let refused = dual
+        .post_form(
+            &format!("/app/rules/{own_version}/approve"),
+            &[("csrf", &d_csrf), ("reason", "mine")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains("four-eyes"), "{}", refused.body);
+
+    // --- a supervisor approves the analyst's set and activates it
+    let mut sup = Browser::new(&s.base);
+    sup.sign_in("supervisor.one").await;
+    let s_csrf = sup.get("/app/rules").await.csrf().expect("csrf");
+    let r = sup
+        .post_form(
+            &approve,
+            &[("csrf", &s_csrf), ("reason", "checked on 2021-Q1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = sup
+        .post_form(
+            &format!("/app/rules/{version}/activate"),
+            &[("csrf", &s_csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(sup.get("/app/rules").await.body.contains("(active)"));
+
+    // --- replay on the recorded declarations: the rule matches every declaration of its origin
+    let audit_len =
+        borderline_app::governance::audit::recent(s.store.as_ref(), 1).expect("recent")[0].seq;
+    let replay = sup.get(&format!("/app/rules/{own_version}/replay")).await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    assert!(
+        replay
+            .body
+            .contains(&format!("{} declarations replayed", s.ranked.len())),
+        "{}",
+        replay.body
+    );
+    let replay = analyst.get(&format!("/app/rules/{version}/replay")).await;
+    assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
+    let row = replay
+        .body
+        .split("<tr>")
+        .find(|r| r.contains("<td>origin-watch</td>"))
+        .expect("the rule's row");
+    assert!(
+        row.contains(&format!("<td>{}</td>", origin.1)),
+        "{} declarations of origin {} matched: {row}",
+        origin.1,
+        origin.0
+    );
+    assert!(replay.body.contains("<svg class=\"chart columns\""));
+    let dated = analyst
+        .get(&format!(
+            "/app/rules/{version}/replay?from=2000-01-01&to=2000-01-02"
+        ))
+        .await;
+    assert!(
+        dated.body.contains("0 declarations replayed"),
+        "{}",
+        dated.body
+    );
+    assert_eq!(
+        analyst
+            .get(&format!("/app/rules/{version}/replay?from=soon"))
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        borderline_app::governance::audit::recent(s.store.as_ref(), 1).expect("recent")[0].seq,
+        audit_len,
+        "a replay records nothing"
+    );
+
+    // --- auditors read rule sets, but replays are for who writes or approves them
+    let mut auditor = Browser::new(&s.base);
+    auditor.sign_in("auditor.one").await;
+    assert_eq!(auditor.get("/app/rules").await.status, StatusCode::OK);
+    assert_eq!(
+        auditor
+            .get(&format!("/app/rules/{version}/replay"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// The audit page's filters (actor, action or its prefix, recording dates), the CSV export of
+/// the same selection, and the chain status; auditors and supervisors only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_page_filters_and_exports_csv() {
+    let s = start().await;
+    // Cases worked by two officers, so that filters have something to tell apart.
+    for (officer, d) in [("officer.one", &s.ranked[0]), ("officer.two", &s.ranked[1])] {
+        let mut b = Browser::new(&s.base);
+        b.sign_in(officer).await;
+        let case = format!("/app/cases/{}", d.declaration_id);
+        let csrf = b.get(&case).await.csrf().expect("csrf");
+        let r = b
+            .post_form(&format!("{case}/take"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+    assert_eq!(
+        officer.get("/app/audit/export.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut auditor = Browser::new(&s.base);
+    auditor.sign_in("auditor.one").await;
+    let all = auditor.get("/app/audit").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert!(all.body.contains("Chain verified."));
+    assert!(all.body.contains("This server checks no witness file"));
+
+    let page = auditor
+        .get("/app/audit?actor=officer.one&action=case.")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("1 records match"), "{}", page.body);
+    assert!(page
+        .body
+        .contains(&format!("case.take {}", s.ranked[0].declaration_id)));
+    assert!(!page
+        .body
+        .contains(&format!("case.take {}", s.ranked[1].declaration_id)));
+    assert!(page
+        .body
+        .contains("href=\"/app/audit/export.csv?actor=officer.one&amp;action=case.\""));
+
+    // Decisions by the officer who ranked the batch: one per declaration.
+    let decisions = auditor
+        .get("/app/audit?actor=OFFICER.ONE&action=decision")
+        .await;
+    assert!(
+        decisions
+            .body
+            .contains(&format!("{} records match", s.ranked.len())),
+        "{}",
+        decisions.body
+    );
+    // Nothing was recorded before 2000, and everything today.
+    let today = chrono::Utc::now().date_naive();
+    assert!(auditor
+        .get("/app/audit?to=1999-12-31")
+        .await
+        .body
+        .contains("0 records match"));
+    assert_eq!(
+        auditor.get("/app/audit?from=yesterday").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // --- the CSV export holds exactly the filtered records
+    let csv = auditor
+        .get(&format!("/app/audit/export.csv?action=case.&from={today}"))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "seq,recorded_at,user,action,subject,lane,hash");
+    assert_eq!(lines.len(), 3, "{}", csv.body);
+    for (line, (officer, d)) in lines[1..]
+        .iter()
+        .zip([("officer.one", &s.ranked[0]), ("officer.two", &s.ranked[1])])
+    {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[2], officer, "{line}");
+        assert_eq!(cells[3], "case.take", "{line}");
+        assert_eq!(cells[4], d.declaration_id.as_str(), "{line}");
+        assert_eq!(cells[6].len(), 64, "a SHA-256 hex hash: {line}");
+    }
+}

@@ -191,3 +191,143 @@ pub fn checkpoint(store: &dyn GovernanceStore, key: &Path, witness: &Path) -> Re
     f.sync_all().map_err(AppError::io(what))?;
     Ok(cp)
 }
+
+/// Which audit records a search keeps (all fields optional).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    /// The acting account, exactly (case-insensitive).
+    pub actor: Option<String>,
+    /// The action or its prefix: `decision`, `case.`, `model.rollback`, ...
+    pub action: Option<String>,
+    /// Recorded on or after / on or before these days (UTC), inclusive.
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// One audit record as a search shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditRow {
+    pub seq: u64,
+    pub recorded_at: String,
+    pub user: String,
+    /// `decision`, or the governance action (`model.approve`, `case.close`, ...).
+    pub action: String,
+    /// The declaration id of a decision, else what the action acted on.
+    pub subject: String,
+    /// A decision's lane (`None` for governance actions).
+    pub lane: Option<borderline_core::Lane>,
+    pub hash: String,
+}
+
+impl AuditRow {
+    fn of(r: &AuditRecord) -> AuditRow {
+        use borderline_governance::audit::AuditEvent;
+        let (action, subject, lane) = match r.event() {
+            Ok(AuditEvent::Decision(d)) => ("decision".to_string(), d.declaration_id, Some(d.lane)),
+            Ok(AuditEvent::Governance(g)) => (g.action, g.subject, None),
+            Err(_) => (r.kind.clone(), String::from("(unreadable body)"), None),
+        };
+        AuditRow {
+            seq: r.seq,
+            recorded_at: r.recorded_at.clone(),
+            user: r.user.clone(),
+            action,
+            subject,
+            lane,
+            hash: r.hash.clone(),
+        }
+    }
+}
+
+impl AuditFilter {
+    fn keeps(&self, row: &AuditRow) -> bool {
+        let day = row.recorded_at.get(..10).unwrap_or_default();
+        let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok();
+        self.actor
+            .as_deref()
+            .is_none_or(|a| a.trim().eq_ignore_ascii_case(&row.user))
+            && self
+                .action
+                .as_deref()
+                .is_none_or(|a| row.action.starts_with(a.trim()))
+            && self.from.is_none_or(|f| day.is_some_and(|d| d >= f))
+            && self.to.is_none_or(|t| day.is_some_and(|d| d <= t))
+    }
+}
+
+/// Records that pass `filter`: the newest `limit`, newest first, and how many matched in all
+/// (one pass over the chain).
+pub fn search(
+    store: &dyn GovernanceStore,
+    filter: &AuditFilter,
+    limit: usize,
+) -> Result<(Vec<AuditRow>, u64)> {
+    let mut ring = std::collections::VecDeque::with_capacity(limit.min(1024));
+    let mut matched = 0u64;
+    AuditLog::new(store).for_each(|r| {
+        let row = AuditRow::of(&r);
+        if filter.keeps(&row) {
+            matched += 1;
+            if ring.len() == limit {
+                ring.pop_front();
+            }
+            if limit > 0 {
+                ring.push_back(row);
+            }
+        }
+        Ok(())
+    })?;
+    Ok((ring.into_iter().rev().collect(), matched))
+}
+
+/// Writes the records that pass `filter` as CSV (oldest first; columns seq, recorded_at, user,
+/// action, subject, lane, hash); returns how many.
+pub fn export_csv(
+    store: &dyn GovernanceStore,
+    filter: &AuditFilter,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    let mut w = csv::Writer::from_writer(out);
+    let csv_err = |e: csv::Error| AppError::Io {
+        what: "writing the audit CSV".into(),
+        source: e.into(),
+    };
+    w.write_record([
+        "seq",
+        "recorded_at",
+        "user",
+        "action",
+        "subject",
+        "lane",
+        "hash",
+    ])
+    .map_err(csv_err)?;
+    let mut n = 0u64;
+    let mut failed = None;
+    AuditLog::new(store).for_each(|r| {
+        let row = AuditRow::of(&r);
+        if failed.is_none() && filter.keeps(&row) {
+            let seq = row.seq.to_string();
+            let lane = row.lane.map(|l| l.as_str()).unwrap_or_default();
+            if let Err(e) = w.write_record([
+                seq.as_str(),
+                &row.recorded_at,
+                &row.user,
+                &row.action,
+                &row.subject,
+                lane,
+                &row.hash,
+            ]) {
+                failed = Some(e);
+            } else {
+                n += 1;
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(e) = failed {
+        return Err(csv_err(e));
+    }
+    w.flush().map_err(AppError::io("writing the audit CSV"))?;
+    Ok(n)
+}

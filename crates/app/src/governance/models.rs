@@ -250,3 +250,98 @@ pub fn artefact_status(
         state: entry.state,
     })
 }
+
+/// One band of calibrated score (`[lower, upper)`) of a model in use: how many recorded
+/// decisions fell in it, how many of those were inspected with an outcome recorded, their mean
+/// score and how many were fraud.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ScoreBand {
+    pub lower: f64,
+    pub upper: f64,
+    pub decisions: u64,
+    pub inspected: u64,
+    /// Mean score of the inspected declarations (`None`: none inspected).
+    pub mean_score: Option<f64>,
+    pub frauds: u64,
+}
+
+impl ScoreBand {
+    /// Share of the inspected declarations found fraudulent (`None`: none inspected).
+    pub fn fraud_rate(&self) -> Option<f64> {
+        (self.inspected > 0).then(|| self.frauds as f64 / self.inspected as f64)
+    }
+}
+
+/// A model as used: its recorded decisions' score distribution and, over those with a
+/// recorded outcome, predicted against observed fraud (a calibration table). Inspected
+/// declarations are chosen mostly by score, so the observed rate is biased except in the random
+/// lane; the table says what happened, not what the model would do on all declarations.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InUse {
+    pub version: String,
+    pub decisions: u64,
+    pub inspected: u64,
+    pub bands: Vec<ScoreBand>,
+}
+
+/// Width of a score band of [`in_use`].
+pub const BAND: f64 = 0.05;
+
+/// The recorded use of every model with decisions: latest decision per declaration (the audit
+/// log) joined with the latest recorded outcome (the feedback log).
+pub fn in_use(store: &dyn GovernanceStore) -> Result<BTreeMap<String, InUse>> {
+    let decisions = borderline_governance::audit::AuditLog::new(store).latest_decisions()?;
+    let outcomes: std::collections::HashMap<String, bool> =
+        borderline_governance::feedback::FeedbackLog::new(store)
+            .latest(None)?
+            .into_iter()
+            .map(|r| (r.outcome.declaration_id, r.outcome.fraud))
+            .collect();
+    let n = (1.0 / BAND).round() as usize;
+    let mut out: BTreeMap<String, (InUse, Vec<f64>)> = BTreeMap::new();
+    for d in decisions.values() {
+        let (u, sums) = out.entry(d.model_version.clone()).or_insert_with(|| {
+            (
+                InUse {
+                    version: d.model_version.clone(),
+                    decisions: 0,
+                    inspected: 0,
+                    bands: (0..n)
+                        .map(|i| ScoreBand {
+                            lower: i as f64 * BAND,
+                            upper: (i + 1) as f64 * BAND,
+                            decisions: 0,
+                            inspected: 0,
+                            mean_score: None,
+                            frauds: 0,
+                        })
+                        .collect(),
+                },
+                vec![0.0; n],
+            )
+        });
+        let score = if d.score.is_finite() {
+            d.score.clamp(0.0, 1.0)
+        } else {
+            continue;
+        };
+        let i = ((score / BAND) as usize).min(n - 1);
+        u.decisions += 1;
+        u.bands[i].decisions += 1;
+        if let Some(fraud) = outcomes.get(&d.declaration_id) {
+            u.inspected += 1;
+            u.bands[i].inspected += 1;
+            u.bands[i].frauds += u64::from(*fraud);
+            sums[i] += score;
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(k, (mut u, sums))| {
+            for (b, s) in u.bands.iter_mut().zip(sums) {
+                b.mean_score = (b.inspected > 0).then(|| s / b.inspected as f64);
+            }
+            (k, u)
+        })
+        .collect())
+}

@@ -7,6 +7,7 @@
 //! the one the application records in the audit log. Every state-changing form carries the
 //! session's synchronizer CSRF token. No page loads anything from outside this server.
 
+mod oversight;
 mod pages;
 pub mod session;
 mod svg;
@@ -39,9 +40,29 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/app/cases/{id}/reassign", post(pages::reassign))
         .route("/app/cases/{id}/close", post(pages::close))
         .route("/app/models", get(pages::models))
+        .route("/app/models/rollback", post(pages::rollback))
         .route("/app/models/{version}/approve", post(pages::approve))
         .route("/app/models/{version}/activate", post(pages::activate))
         .route("/app/audit", get(pages::audit))
+        .route("/app/audit/export.csv", get(pages::audit_csv))
+        .route(
+            "/app/rules",
+            get(oversight::rules).post(oversight::rules_upload),
+        )
+        .route("/app/rules/validate", post(oversight::rules_validate))
+        .route(
+            "/app/rules/{version}/approve",
+            post(oversight::rules_approve),
+        )
+        .route(
+            "/app/rules/{version}/activate",
+            post(oversight::rules_activate),
+        )
+        .route("/app/rules/{version}/replay", get(oversight::rules_replay))
+        .route(
+            "/app/monitoring",
+            get(oversight::monitoring).post(oversight::monitoring_run),
+        )
         .route(
             "/app/self-check",
             get(pages::self_check_form).post(pages::self_check),
@@ -171,6 +192,8 @@ fn nav(who: &Principal) -> Vec<(&'static str, &'static str)> {
     for (p, href, label) in [
         (Permission::ReadDecisions, "/app/queue", "Inspection queue"),
         (Permission::ReadModelCards, "/app/models", "Models"),
+        (Permission::ReadModelCards, "/app/rules", "Rules"),
+        (Permission::ReadMonitoring, "/app/monitoring", "Monitoring"),
         (Permission::ReadAudit, "/app/audit", "Audit"),
         (Permission::TraderSelfCheck, "/app/self-check", "Self-check"),
     ] {

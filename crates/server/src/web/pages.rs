@@ -18,7 +18,7 @@ use borderline_app::governance::{audit, models};
 use borderline_app::{declarations, selfcheck, AppError};
 use borderline_core::{Lane, Reason, ReasonKind};
 use borderline_governance::actor::same_person;
-use borderline_governance::audit::{AuditEvent, Verification};
+use borderline_governance::audit::Verification;
 use borderline_governance::cases::{CaseRecord, CaseState};
 use borderline_governance::identity::{IdentityError, Permission};
 use borderline_governance::selectivity::Basis;
@@ -30,7 +30,7 @@ use std::sync::Arc;
 type St = State<Arc<AppState>>;
 type PageResult = Result<Response, WebError>;
 
-fn lane_word(l: Lane) -> &'static str {
+pub(super) fn lane_word(l: Lane) -> &'static str {
     match l {
         Lane::Red => "red",
         Lane::Yellow => "yellow",
@@ -39,11 +39,15 @@ fn lane_word(l: Lane) -> &'static str {
     }
 }
 
+pub(super) fn lane_badge_pub(l: Lane) -> Markup {
+    lane_badge(l)
+}
+
 fn lane_badge(l: Lane) -> Markup {
     html! { span class={"lane " (lane_word(l))} { (lane_word(l)) } }
 }
 
-fn html_page(m: Markup) -> Response {
+pub(super) fn html_page(m: Markup) -> Response {
     (
         [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
         m,
@@ -153,7 +157,7 @@ pub async fn sign_in(State(st): St, headers: HeaderMap, Form(f): Form<SignInForm
 #[derive(Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn sign_out(State(st): St, s: SignedIn, Form(f): Form<CsrfOnly>) -> PageResult {
@@ -394,7 +398,7 @@ fn one_line_why(d: &borderline_governance::audit::Decision) -> String {
     }
 }
 
-fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -468,10 +472,11 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
     s.require(Permission::ReadDecisions)?;
     let store = st.store.clone();
     let (key, who) = (id.clone(), s.who.clone());
-    let (scorer, classifier, caps) = (
+    let (scorer, classifier, caps, benchmarks) = (
         st.scorer.current(),
         st.classifier.clone(),
         st.config.capacities,
+        st.benchmarks.clone(),
     );
     let found = blocking(move || {
         let Some(view) = case_uc::view(store.as_ref(), &who, &key)? else {
@@ -485,10 +490,17 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
             &view.decision,
             caps,
         )?;
-        Ok(Some((view, cf)))
+        let ev = case_uc::evidence(
+            store.as_ref(),
+            &who,
+            benchmarks.as_deref(),
+            Some(&classifier),
+            &view.decision,
+        )?;
+        Ok(Some((view, cf, ev)))
     })
     .await?;
-    let (view, cf) = found.ok_or_else(|| {
+    let (view, cf, ev) = found.ok_or_else(|| {
         crate::problem::ApiError::not_found(format!("no decision recorded for declaration {id}"))
     })?;
     let d = &view.decision;
@@ -546,9 +558,149 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
                     (svg::waterfall(&steps))
                 }
             }
+            (valuation_section(&ev.valuation))
+            (hs_section(&ev.hs))
+            @if let Some(h) = &ev.history { (history_section(h)) }
             (counterfactual_section(&cf, lane_word(d.lane)))
         },
     )))
+}
+
+/// The declared unit value drawn on its benchmark cell's distribution.
+fn valuation_section(v: &case_uc::ValuationEvidence) -> Markup {
+    use borderline_valuation_view::*;
+    html! {
+        section.card #valuation aria-labelledby="val-h" {
+            h2 #val-h { "Declared value against the benchmarks" }
+            @match v {
+                case_uc::ValuationEvidence::NoBenchmarks => p { "This server was started without valuation benchmarks (serve --benchmarks FILE), so the declared value is not compared." }
+                case_uc::ValuationEvidence::InputNotStored => p { "The declaration as scored was not stored with this decision, so its value cannot be compared." }
+                case_uc::ValuationEvidence::Checked { check, currency } => {
+                    @let c = &check.check;
+                    @let cur = currency.as_deref().unwrap_or("(benchmark currency)");
+                    @match (&c.outcome, &c.cell) {
+                        (CheckOutcome::DataQuality { problem }, _) => p { "Not compared: " (problem.text()) }
+                        (CheckOutcome::NoBenchmark, _) | (_, None) => p { "No benchmark cell for this HS code has enough declarations to compare with." }
+                        (CheckOutcome::Checked, Some(cell)) => {
+                            @let unit = format!("{cur}/kg");
+                            p { "Declared unit value " strong { (svg::format_value(c.log_unit_value.exp())) " " (unit) }
+                                " is at the " strong { (format!("{:.0}", c.percentile)) } "th percentile of "
+                                (cell.n) " declarations in its benchmark cell ("
+                                (c.level.map(level_words).unwrap_or("cell")) "), "
+                                (direction_words(c.direction)) @if c.flagged { " — " strong { "flagged" } } "." }
+                            div.chart-wrap { (svg::benchmark_position(&cell.grid, c.log_unit_value, &unit)) }
+                            @if !check.reasons.is_empty() { ul { @for r in &check.reasons { li { (r.text) } } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+mod borderline_valuation_view {
+    pub use borderline_app::valuation::{CheckOutcome, Direction, Level};
+
+    pub fn level_words(l: Level) -> &'static str {
+        match l {
+            Level::Hs6Origin => "same HS6 code and origin",
+            Level::Hs6 => "same HS6 code, all origins",
+            Level::Hs4 => "same HS4 heading",
+            Level::Hs2 => "same HS2 chapter",
+        }
+    }
+
+    pub fn direction_words(d: Direction) -> &'static str {
+        match d {
+            Direction::Under => "below the reference price",
+            Direction::Over => "above the reference price",
+            Direction::Within => "within the usual range",
+        }
+    }
+}
+
+/// The declared HS code against the classifier's suggestions for the goods description.
+fn hs_section(h: &case_uc::HsEvidence) -> Markup {
+    html! {
+        section.card #hs aria-labelledby="hs-h" {
+            h2 #hs-h { "Declared HS code against the goods description" }
+            @match h {
+                case_uc::HsEvidence::NoDescription => p { "The declaration carries no goods description, so the HS code cannot be checked against it." }
+                case_uc::HsEvidence::NoClassifier => p { "No HS classifier is loaded." }
+                case_uc::HsEvidence::InputNotStored => p { "The declaration as scored was not stored with this decision, so its description cannot be classified." }
+                case_uc::HsEvidence::Checked { result } => {
+                    p { "Declared " strong { (result.declared) } ": "
+                        strong { (if result.plausible { "consistent with the description" } else { "not consistent with the description" }) }
+                        " (confidence " (format!("{:.1}%", result.declared_confidence * 100.0))
+                        @if let Some(r) = result.declared_rank { ", rank " (r) } ")." }
+                    @let items = hs_bars(result);
+                    div.chart-wrap { (svg::bars("Confidence of the suggested HS codes and of the declared one", &items, 0.0, &[], |v| format!("{:.1}%", v * 100.0))) }
+                    table { thead { tr { th { "Suggested code" } th { "Description" } th { "Confidence" } } }
+                        tbody { @for g in &result.suggestions { tr { td { (g.code) } td { (g.description) } td { (format!("{:.1}%", g.confidence * 100.0)) } } } } }
+                    @if !result.reasons.is_empty() { ul { @for r in &result.reasons { li { (r.text) } } } }
+                }
+            }
+        }
+    }
+}
+
+/// The suggested codes' confidence as bars, and the declared code's (highlighted) when it is
+/// not among them.
+fn hs_bars(result: &borderline_app::hs::CheckResult) -> Vec<svg::Bar<'_>> {
+    let mut items: Vec<svg::Bar<'_>> = result
+        .suggestions
+        .iter()
+        .map(|g| svg::Bar {
+            label: g.code.as_str(),
+            value: g.confidence,
+            highlight: g.code == result.declared,
+        })
+        .collect();
+    if !items.iter().any(|b| b.highlight) {
+        items.push(svg::Bar {
+            label: result.declared.as_str(),
+            value: result.declared_confidence,
+            highlight: true,
+        });
+    }
+    items
+}
+
+/// The importer's history: decisions by lane, cases by state, outcomes, riskiest others.
+fn history_section(h: &case_uc::ImporterHistory) -> Markup {
+    let frauds = h.outcomes.iter().filter(|o| o.fraud).count();
+    let recovered: f64 = h.outcomes.iter().filter_map(|o| o.amount_recovered).sum();
+    html! {
+        section.card #history aria-labelledby="hist-h" {
+            h2 #hist-h { "History of importer " (h.importer) }
+            p { (h.decisions) " declarations with a recorded decision: "
+                @for (i, (lane, n)) in h.by_lane.iter().enumerate() { @if i > 0 { ", " } (n) " " (lane_word(*lane)) } "." }
+            p { "Cases: " @for (i, (state, n)) in h.by_case.iter().enumerate() { @if i > 0 { ", " } (n) " " (state.words()) } "." }
+            p #history-outcomes { (h.outcomes.len()) " inspection outcomes recorded, " (frauds) " with fraud"
+                @if recovered > 0.0 { ", " (money(recovered)) " recovered" } "."
+                @if h.scanned < h.decisions { span.muted { " (outcomes of the " (h.scanned) " riskiest of its declarations)" } } }
+            @if !h.outcomes.is_empty() {
+                table { thead { tr { th { "Declaration" } th { "Decided on" } th { "Decision" } th { "Finding" } th { "Recovered" } } }
+                    tbody { @for o in h.outcomes.iter().take(20) { tr {
+                        td { a href={"/app/cases/" (encode(&o.declaration_id))} { (o.declaration_id) } }
+                        td { (o.decided_on) } td { (o.decision) }
+                        td { (match o.critical_level { 0 => "no fraud", 1 => "fraud", _ => "critical fraud" }) }
+                        td { (o.amount_recovered.map(money).unwrap_or_default()) }
+                    } } } }
+            }
+            @if !h.riskiest.is_empty() {
+                h3 { "Its riskiest other declarations" }
+                table { thead { tr { th { "Declaration" } th { "Lane" } th { "Risk" } th { "HS" } th { "Date" } th { "Case" } } }
+                    tbody { @for r in &h.riskiest { @let d = &r.decision; tr {
+                        td { a href={"/app/cases/" (encode(&d.declaration_id))} { (d.declaration_id) } }
+                        td { (lane_badge(d.lane)) } td { (format!("{:.1}%", d.score * 100.0)) }
+                        td { (d.subject.as_ref().map(|s| s.hs_code.as_str()).unwrap_or("")) }
+                        td { (d.subject.as_ref().map(|s| s.date.as_str()).unwrap_or("")) }
+                        td { (case_cell(&r.case)) }
+                    } } } }
+            }
+        }
+    }
 }
 
 fn money(v: f64) -> String {
@@ -791,7 +943,14 @@ pub async fn close(
 pub async fn models(State(st): St, s: SignedIn) -> PageResult {
     s.require(Permission::ReadModelCards)?;
     let store = st.store.clone();
-    let list = blocking(move || models::list(store.as_ref())).await?;
+    let (list, used) = blocking(move || {
+        Ok((
+            models::list(store.as_ref())?,
+            models::in_use(store.as_ref())?,
+        ))
+    })
+    .await?;
+    let has_active = list.iter().any(|m| m.state.as_str() == "active");
     let (may_approve, may_activate) = (
         s.who.may(Permission::ApproveModels),
         s.who.may(Permission::ActivateModels),
@@ -801,6 +960,14 @@ pub async fn models(State(st): St, s: SignedIn) -> PageResult {
         "Models",
         html! {
             h1 { "Model registry" }
+            @if may_activate && has_active {
+                form.card #rollback method="post" action="/app/models/rollback" {
+                    input type="hidden" name="csrf" value=(s.session.csrf);
+                    p { "Roll back: retire the active model and reactivate the one it replaced (an approved model; the registry refuses when there is none)." }
+                    label { "Reason for the roll-back " input name="reason" required; }
+                    " " button type="submit" { "Roll back" }
+                }
+            }
             @if list.is_empty() { p { "No model is registered." } }
             @for m in &list {
                 section.card {
@@ -817,6 +984,7 @@ pub async fn models(State(st): St, s: SignedIn) -> PageResult {
                         table { thead { tr { th { "Metric" } th { "Value" } } }
                             tbody { @for (k, v) in obj { tr { td { (k) } td { (v) } } } } }
                     }
+                    (super::oversight::model_charts(m, used.get(&m.model.version)))
                     @if may_approve && m.state.as_str() == "draft" {
                         form method="post" action={"/app/models/" (encode(&m.model.version)) "/approve"} {
                             input type="hidden" name="csrf" value=(s.session.csrf);
@@ -879,45 +1047,112 @@ pub async fn activate(
     Ok(Redirect::to("/app/models").into_response())
 }
 
+pub async fn rollback(State(st): St, s: SignedIn, Form(f): Form<ApproveForm>) -> PageResult {
+    s.check_csrf(&f.csrf)?;
+    s.require(Permission::ActivateModels)?;
+    let st2 = st.clone();
+    let actor = s.who.actor.clone();
+    // The registry decides (an approved, superseded model to return to); its refusal is shown.
+    blocking(move || {
+        models::rollback(st2.store.as_ref(), &actor, &f.reason)?;
+        st2.reload_active()
+    })
+    .await?;
+    Ok(Redirect::to("/app/models").into_response())
+}
+
 // ---------------------------------------------------------------- audit
 
 const RECENT: usize = 100;
 
-pub async fn audit(State(st): St, s: SignedIn) -> PageResult {
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Result<audit::AuditFilter, WebError> {
+        Ok(audit::AuditFilter {
+            actor: some(&self.actor),
+            action: some(&self.action),
+            from: date_field("from", &self.from)?,
+            to: date_field("to", &self.to)?,
+        })
+    }
+
+    fn query_string(&self) -> String {
+        [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+pub async fn audit(State(st): St, s: SignedIn, Query(q): Query<AuditQuery>) -> PageResult {
     s.require(Permission::ReadAudit)?;
+    let filter = q.filter()?;
     let store = st.store.clone();
-    let (report, recent) = blocking(move || {
+    let (report, (rows, matched)) = blocking(move || {
         let report = audit::verify(store.as_ref())?;
-        let recent = audit::recent(store.as_ref(), RECENT)?;
-        Ok((report, recent))
+        let found = audit::search(store.as_ref(), &filter, RECENT)?;
+        Ok((report, found))
     })
     .await?;
     let holds = report.holds();
+    let qs = q.query_string();
     Ok(html_page(page(
         &s,
         "Audit",
         html! {
             h1 { "Audit log" }
-            div class=(if holds { "ok" } else { "refusal" }) role="status" {
+            div #chain-status class=(if holds { "ok" } else { "refusal" }) role="status" {
                 p { strong { (if holds { "Chain verified." } else { "Chain does NOT verify." }) } " " (report.chain) }
                 @match &report.chain {
                     Verification::Intact { records, head } => p { (records) " records; head " code { (head) } }
                     Verification::Broken { seq, verified, .. } => p { "First break at record " (seq) "; " (verified) " records before it verified." }
                 }
                 @for f in &report.registry { p { "Registry disagrees with the chain: " (format!("{f:?}")) } }
+                @match &report.checkpoints {
+                    Some(c) => p { "Signed checkpoints: " (c.checked) " checked; the chain is verified up to record " (c.covered) " by a signed checkpoint"
+                        @if !c.findings.is_empty() { "; " (c.findings.len()) " findings" } "." }
+                    None => p.muted { "This server checks no witness file: signed checkpoints are verified with " code { "borderline audit verify --witness FILE --public-key FILE" } "." }
+                }
             }
-            h2 { "Most recent records" }
+            form.filters method="get" action="/app/audit" role="search" {
+                label { "Actor (account id)" input name="actor" value=(q.actor) autocomplete="off"; }
+                label { "Action (or its start)" input name="action" value=(q.action) list="audit-actions"; }
+                datalist #audit-actions { @for a in ["decision", "case.", "feedback.record", "model.", "rules.", "account."] { option value=(a) {} } }
+                label { "Recorded from" input name="from" type="date" value=(q.from); }
+                label { "to" input name="to" type="date" value=(q.to); }
+                button type="submit" { "Filter" }
+            }
+            p #audit-matched { (matched) " records match"
+                @if matched as usize > rows.len() { "; the newest " (rows.len()) " are shown" } ". "
+                a href={"/app/audit/export.csv" @if !qs.is_empty() { "?" (qs) }} download { "Export them as CSV" } }
             table {
                 thead { tr { th { "#" } th { "Recorded" } th { "By" } th { "Event" } } }
                 tbody {
-                    @for r in &recent {
+                    @for r in &rows {
                         tr {
                             td { (r.seq) } td { (r.recorded_at) } td { (r.user) }
                             td {
-                                @match r.event() {
-                                    Ok(AuditEvent::Decision(d)) => { "decision: " a href={"/app/cases/" (encode(&d.declaration_id))} { (d.declaration_id) } " → " (lane_badge(d.lane)) }
-                                    Ok(AuditEvent::Governance(g)) => { (g.action) " " (g.subject) }
-                                    Err(_) => { (r.kind) " (unreadable body)" }
+                                @match r.lane {
+                                    Some(l) => { "decision: " a href={"/app/cases/" (encode(&r.subject))} { (r.subject) } " → " (lane_badge(l)) }
+                                    None => { (r.action) " " (r.subject) }
                                 }
                             }
                         }
@@ -926,6 +1161,33 @@ pub async fn audit(State(st): St, s: SignedIn) -> PageResult {
             }
         },
     )))
+}
+
+pub async fn audit_csv(State(st): St, s: SignedIn, Query(q): Query<AuditQuery>) -> PageResult {
+    s.require(Permission::ReadAudit)?;
+    let filter = q.filter()?;
+    let store = st.store.clone();
+    let bytes = blocking(move || {
+        let mut out = Vec::new();
+        audit::export_csv(store.as_ref(), &filter, &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"audit.csv\""),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 // ---------------------------------------------------------------- trader self-check

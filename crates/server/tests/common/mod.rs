@@ -19,6 +19,9 @@ use std::sync::Arc;
 
 pub const PASSWORD: &str = "a long test passphrase 1";
 
+/// The goods description given to the first ranked declaration.
+pub const DESCRIPTION: &str = "static converters for battery chargers";
+
 fn rows(split: &str, every: usize) -> Vec<Declaration> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../../data/declarations/kcs_{split}.csv.gz"));
@@ -85,7 +88,18 @@ pub async fn start() -> Server {
         identity::bootstrap_admin(store.as_ref(), "root", None, "a long admin passphrase")
             .expect("bootstrap");
     let admin = identity::authenticate_token(store.as_ref(), &root.secret).expect("admin");
-    let batch: Vec<Declaration> = rows("test", 25).into_iter().take(120).collect();
+    let mut batch: Vec<Declaration> = rows("test", 25).into_iter().take(120).collect();
+    // The first declaration carries a goods description (the bundled data has none), so its
+    // case page can check the declared HS code against the classifier's suggestions.
+    batch[0].description = Some(DESCRIPTION.into());
+    let as_of = batch.iter().map(|d| d.date).min().expect("a batch");
+    let history = rows("train", 4);
+    let benchmarks = borderline_valuation::Benchmarks::build(
+        borderline_valuation::Config::default(),
+        history.iter(),
+        as_of,
+    )
+    .expect("benchmarks");
     let importer = batch[0].importer.to_string();
     let other_importer = batch
         .iter()
@@ -121,7 +135,8 @@ pub async fn start() -> Server {
         token("officer.one"),
         token("dual.one"),
     );
-    let state = AppState::new(store.clone(), ServerConfig::default(), None).expect("state");
+    let state =
+        AppState::new(store.clone(), ServerConfig::default(), Some(benchmarks)).expect("state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -290,6 +305,25 @@ impl Browser {
         self.send(r).await
     }
 
+    /// A multipart form with the session's token and named CSV files.
+    pub async fn post_files(&mut self, path: &str, csrf: &str, files: &[(&str, &str)]) -> Page {
+        let b = "XborderlineBoundaryX";
+        let mut body =
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n");
+        for (name, content) in files {
+            body.push_str(&format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{b}--\r\n"));
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={b}"))
+            .body(body);
+        self.send(r).await
+    }
+
     /// Signs in through the form (its CSRF token included); panics unless it succeeds.
     pub async fn sign_in(&mut self, account: &str) -> Page {
         let form = self.get("/sign-in").await;
@@ -318,4 +352,28 @@ fn enc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Declarations as CSV in the generic layout, their customs values multiplied by `value_factor`.
+pub fn generic_csv(rows: &[Declaration], value_factor: f64) -> String {
+    let mut out = String::from(
+        "declaration_id,date,importer,hs_code,origin_country,office,net_mass_kg,customs_value,currency\n",
+    );
+    for d in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{}\n",
+            d.declaration_id,
+            d.date,
+            d.importer,
+            d.hs_code,
+            d.origin_country,
+            d.office,
+            d.net_mass_kg.map(|m| m.to_string()).unwrap_or_default(),
+            d.customs_value
+                .map(|v| (v * value_factor).to_string())
+                .unwrap_or_default(),
+            d.currency,
+        ));
+    }
+    out
 }
