@@ -104,46 +104,69 @@ fn article_glued(a: &str, b: &str) -> bool {
 /// (q/k/g/c -> k, z/s -> s, d/t/dh/th -> t, v/w -> v, ph/f -> f, x -> ks, j/dj -> j), vowels,
 /// h, y and doubled letters drop. `None` below three consonants: short skeletons say too
 /// little ("ali" / "eli").
-fn skeleton(t: &str) -> Option<String> {
+fn skeleton(t: &str) -> Option<Skel> {
     let b = t.as_bytes();
-    if b.len() < 4 || !b.iter().all(|c| c.is_ascii_lowercase()) {
+    if b.len() < 4 || b.len() > SKEL_MAX || !b.iter().all(|c| c.is_ascii_lowercase()) {
         return None;
     }
-    let mut out = String::with_capacity(b.len());
+    let mut out = Skel {
+        b: [0; SKEL_MAX],
+        len: 0,
+    };
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         let next = b.get(i + 1).copied();
         let (k, step) = match (c, next) {
-            (b'p', Some(b'h')) => (Some('f'), 2),
-            (b'k', Some(b'h')) => (Some('k'), 2),
-            (b'g', Some(b'h')) => (Some('k'), 2),
-            (b'd', Some(b'h')) | (b't', Some(b'h')) => (Some('t'), 2),
-            (b's', Some(b'h')) | (b'c', Some(b'h')) => (Some('S'), 2),
-            (b'z', Some(b'h')) => (Some('S'), 2),
-            (b'd', Some(b'j')) => (Some('j'), 2),
+            (b'p', Some(b'h')) => (Some(b'f'), 2),
+            (b'k', Some(b'h')) => (Some(b'k'), 2),
+            (b'g', Some(b'h')) => (Some(b'k'), 2),
+            (b'd', Some(b'h')) | (b't', Some(b'h')) => (Some(b't'), 2),
+            (b's', Some(b'h')) | (b'c', Some(b'h')) => (Some(b'S'), 2),
+            (b'z', Some(b'h')) => (Some(b'S'), 2),
+            (b'd', Some(b'j')) => (Some(b'j'), 2),
             (b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'h' | b'w' | b'\'', _) => (None, 1),
-            (b'q' | b'k' | b'g' | b'c', _) => (Some('k'), 1),
-            (b'z' | b's', _) => (Some('s'), 1),
-            (b'd' | b't', _) => (Some('t'), 1),
-            (b'v', _) => (Some('v'), 1),
-            (b'f', _) => (Some('f'), 1),
+            (b'q' | b'k' | b'g' | b'c', _) => (Some(b'k'), 1),
+            (b'z' | b's', _) => (Some(b's'), 1),
+            (b'd' | b't', _) => (Some(b't'), 1),
+            (b'v', _) => (Some(b'v'), 1),
+            (b'f', _) => (Some(b'f'), 1),
             (b'x', _) => {
-                if !out.ends_with('k') {
-                    out.push('k');
-                }
-                (Some('s'), 1)
+                out.push(b'k');
+                (Some(b's'), 1)
             }
-            (c, _) => (Some(c as char), 1),
+            (c, _) => (Some(c), 1),
         };
         if let Some(k) = k {
-            if !out.ends_with(k) {
-                out.push(k);
-            }
+            out.push(k);
         }
         i += step;
     }
-    (out.len() >= 3).then_some(out)
+    (out.len >= 3).then_some(out)
+}
+
+/// Longest word with a skeleton (a skeleton is never longer: "x" gives two letters, but
+/// letters before it give at most one each and vowels none).
+const SKEL_MAX: usize = 40;
+
+/// A consonant skeleton on the stack: the scorer compares them for every pair of unmatched
+/// words, so they must not allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Skel {
+    b: [u8; SKEL_MAX],
+    len: u8,
+}
+
+impl Skel {
+    /// Appends a letter unless it repeats the last one (doubled letters fold).
+    fn push(&mut self, k: u8) {
+        let n = self.len as usize;
+        if (n > 0 && self.b[n - 1] == k) || n >= SKEL_MAX {
+            return;
+        }
+        self.b[n] = k;
+        self.len += 1;
+    }
 }
 
 /// Further conditions for a skeleton match: both words of 5+ letters, lengths within two,
@@ -1048,14 +1071,14 @@ impl Matcher {
                 continue;
             }
             // Words too short for a skeleton can still carry a glued article ("alarifi").
-            let kq = skeleton(&qt[i].text).unwrap_or_default();
+            let kq = skeleton(&qt[i].text);
             for j in 0..ct.len() {
                 if c_used[j] || ct[j].kind != TokenKind::Word {
                     continue;
                 }
-                if (!kq.is_empty()
-                    && skeleton(&ct[j].text).is_some_and(|kc| kc == kq)
-                    && skeleton_pair_ok(&qt[i].text, &ct[j].text, person))
+                if (kq.is_some()
+                    && skeleton_pair_ok(&qt[i].text, &ct[j].text, person)
+                    && skeleton(&ct[j].text) == kq)
                     || article_glued(&qt[i].text, &ct[j].text)
                 {
                     q_used[i] = true;
