@@ -78,6 +78,16 @@ const KNOWN_EXTRA_FACTOR: f64 = 0.25;
 /// Similarity of two tokens with the same consonant skeleton.
 const PHONETIC_SIM: f64 = 0.85;
 
+/// Persons: similarity of an initial and a name starting with it, counted at the initial's
+/// weight (at most `initial_weight`): it explains the name word ("Jaleel I." / "Jalil
+/// Ibrahim") without counting as a matched name for the two-token rule.
+const INITIAL_SIM: f64 = 0.6;
+
+fn is_initial_of(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    short.len() == 1 && long.len() >= 2 && long.as_bytes()[0] == short.as_bytes()[0]
+}
+
 /// A word is distinctive when its weight (inverse document frequency) is at least this share
 /// of the largest weight (a word of one name): with ~60k indexed names, one in ~400 names or
 /// rarer.
@@ -270,6 +280,8 @@ pub enum MatchHow {
     Nickname,
     /// Same consonant skeleton: a transliteration variant ("qadhafi" / "gaddafi").
     Phonetic,
+    /// Persons: an initial and a name that starts with it ("i" / "ibrahim").
+    Initial,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -316,6 +328,7 @@ impl Explanation {
                 MatchHow::LegalForm => format!("{}~{} (legal form)", m.query, m.candidate),
                 MatchHow::Nickname => format!("{}~{} (nickname)", m.query, m.candidate),
                 MatchHow::Phonetic => format!("{}~{} (transliteration)", m.query, m.candidate),
+                MatchHow::Initial => format!("{}~{} (initial)", m.query, m.candidate),
             })
             .collect();
         let mut s = parts.join(", ");
@@ -985,6 +998,8 @@ impl Matcher {
                             Some((1.0, MatchHow::Exact))
                         } else if person && crate::nicknames::same_person_name(&a.text, &b.text) {
                             Some((0.9, MatchHow::Nickname))
+                        } else if person && is_initial_of(&a.text, &b.text) {
+                            Some((INITIAL_SIM, MatchHow::Initial))
                         } else {
                             token_sim(&a.text, &b.text).filter(|&(sim, _)| {
                                 // Persons: two different romanised Chinese syllables are
@@ -1004,7 +1019,11 @@ impl Matcher {
                     _ => None,
                 };
                 if let Some((sim, how)) = r {
-                    let w = b.weight as f64;
+                    let w = if how == MatchHow::Initial {
+                        a.weight.min(b.weight) as f64
+                    } else {
+                        b.weight as f64
+                    };
                     pairs.push((sim * w, i, j, sim, how));
                 }
             }
@@ -1031,6 +1050,7 @@ impl Matcher {
         let mut den = 0.0f64;
         // Query token -> list token of the alignment (first 32 tokens), for word order.
         let mut q_match = [u8::MAX; 32];
+        let mut initials = 0usize;
         for &(_, i, j, sim, how) in &pairs {
             if q_used[i] || c_used[j] {
                 continue;
@@ -1040,7 +1060,12 @@ impl Matcher {
             if i < 32 && j < 255 {
                 q_match[i] = j as u8;
             }
-            let w = ct[j].weight as f64;
+            let w = if how == MatchHow::Initial {
+                initials += 1;
+                qt[i].weight.min(ct[j].weight) as f64
+            } else {
+                ct[j].weight as f64
+            };
             num += 2.0 * sim * w;
             den += 2.0 * w;
             if !explain {
@@ -1156,7 +1181,9 @@ impl Matcher {
             .iter()
             .filter(|&&u| u)
             .count()
-            .max(c_used.iter().filter(|&&u| u).count());
+            .max(c_used.iter().filter(|&&u| u).count())
+            // An initial explains a name word but is no evidence of the same person.
+            .saturating_sub(initials);
         if person && matched < 2 && words(qt).max(words(ct)) >= 2 {
             score = score.min(self.config.person_single_token_cap);
             if explain {

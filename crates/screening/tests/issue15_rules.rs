@@ -131,3 +131,39 @@ fn replaced_words_are_a_feature_added_words_are_not() {
     assert_eq!(feature(&ex, "both_sides_unexplained"), 0.0);
     assert!(s_replaced < s_added, "{s_replaced} vs {s_added}");
 }
+
+/// Class "person-name variants" (initials against full given names): an initial explains a
+/// name word that starts with it, but an initial alone is not a second matched name.
+#[test]
+fn initials_explain_given_names_but_do_not_make_a_match() {
+    let m = matcher();
+    let (with_initial, ex) = m.compare(
+        "BATTERJEE, Adel Abdul Jaleel I.",
+        "BATTERJEE, Adel Abdul Jaleel Ibrahim",
+        Schema::Person,
+    );
+    assert!(
+        ex.summary().contains("i~ibrahim (initial)"),
+        "{}",
+        ex.summary()
+    );
+    let (other_initial, _) = m.compare(
+        "BATTERJEE, Adel Abdul Jaleel K.",
+        "BATTERJEE, Adel Abdul Jaleel Ibrahim",
+        Schema::Person,
+    );
+    assert!(
+        with_initial > other_initial,
+        "{with_initial} vs {other_initial}"
+    );
+    // "HIJAZI, R." shares one name and one initial with "HIJAZI, Riad": one name only.
+    let (_, ex) = m.compare("HIJAZI, R.", "HIJAZI, Riad", Schema::Person);
+    assert!(
+        ex.summary().contains("only one name token matched"),
+        "{}",
+        ex.summary()
+    );
+    // Companies have no initials: "A" is not "ALFA".
+    let (_, ex) = m.compare("A TRADE DOO", "ALFA TRADE DOO", Schema::Company);
+    assert!(!ex.summary().contains("(initial)"), "{}", ex.summary());
+}
