@@ -179,6 +179,73 @@ impl Skel {
     }
 }
 
+/// Consonant key for abjad scripts (Hebrew, Arabic, Persian): their romanisation writes few or
+/// no vowels ("langer" is "lngr", "dobkin" "dvbqyn"), and "v", "w", "y" stand for vowels as
+/// often as for consonants. Labials (b, p, f, v) fold to one class, as do k/q/g/c/kh/ch, s/z/
+/// ts/tz/x, d/t/th; vowels, h, w, y and apostrophes drop, and so does "v" on the abjad side
+/// (the letter vav, mostly "o" or "u"). `None` when the key would exceed [`SKEL_MAX`].
+fn abjad_key(t: &str, abjad_side: bool) -> Option<Skel> {
+    let b = t.as_bytes();
+    if b.len() > SKEL_MAX || !b.iter().all(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    let mut out = Skel {
+        b: [0; SKEL_MAX],
+        len: 0,
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let next = b.get(i + 1).copied();
+        let (k, step) = match (b[i], next) {
+            (b'k' | b'c' | b'g', Some(b'h')) => (Some(b'k'), 2),
+            (b's', Some(b'h')) => (Some(b'S'), 2),
+            (b't', Some(b's' | b'z')) => (Some(b's'), 2),
+            (b't' | b'd', Some(b'h')) => (Some(b't'), 2),
+            (b'p', Some(b'h')) => (Some(b'p'), 2),
+            (b'v', _) if abjad_side => (None, 1),
+            (b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'h' | b'w' | b'\'', _) => (None, 1),
+            (b'b' | b'p' | b'f' | b'v', _) => (Some(b'p'), 1),
+            (b'k' | b'q' | b'g' | b'c', _) => (Some(b'k'), 1),
+            (b's' | b'z', _) => (Some(b's'), 1),
+            (b'x', _) => {
+                out.push(b'k');
+                (Some(b's'), 1)
+            }
+            (b'd' | b't', _) => (Some(b't'), 1),
+            (c, _) => (Some(c), 1),
+        };
+        if let Some(k) = k {
+            out.push(k);
+        }
+        i += step;
+    }
+    Some(out)
+}
+
+/// A person's name word written without vowels (an abjad script's romanisation: no a, e, i,
+/// o, u; 3+ letters) against a word with vowels: the same consonant key of 3+ classes, or of
+/// 5+ classes within one edit, with the same first class ("lngr" / "langer", "qvzntsvbh" /
+/// "kuznetsova"). Shorter keys ("msh" / "moshe" = "mS") say too little.
+fn abjad_match(a: &str, b: &str) -> bool {
+    let vowelless = |t: &str| t.len() >= 3 && !t.bytes().any(|c| b"aeiou".contains(&c));
+    let (ab, lat) = match (vowelless(a), vowelless(b)) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ => return false,
+    };
+    if lat.len() < 3 {
+        return false;
+    }
+    let (Some(ka), Some(kl)) = (abjad_key(ab, true), abjad_key(lat, false)) else {
+        return false;
+    };
+    let (x, y) = (&ka.b[..ka.len as usize], &kl.b[..kl.len as usize]);
+    if x.len().min(y.len()) < 3 || x[0] != y[0] {
+        return false;
+    }
+    x == y || (x.len().min(y.len()) >= 5 && bounded_osa(x, y, 1).is_some())
+}
+
 /// Further conditions for a skeleton match: both words of 5+ letters, lengths within two,
 /// the same kind of first letter (both vowels, or the same consonant class, "h" its own), and
 /// for persons not two romanised Chinese syllables (different names, as in the edit rule).
@@ -1105,6 +1172,7 @@ impl Matcher {
                     && skeleton_pair_ok(&qt[i].text, &ct[j].text, person)
                     && skeleton(&ct[j].text) == kq)
                     || article_glued(&qt[i].text, &ct[j].text)
+                    || (person && abjad_match(&qt[i].text, &ct[j].text))
                 {
                     q_used[i] = true;
                     c_used[j] = true;
@@ -2052,6 +2120,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn abjad_words_match_latin_words_by_consonant_key() {
+        for (a, b) in [
+            ("lngr", "langer"),
+            ("qvzntsvbh", "kuznetsova"),
+            ("dvbqyn", "dobkin"),
+            ("brhm", "ibrahim"),
+        ] {
+            assert!(abjad_match(a, b), "{a} {b}");
+            assert!(abjad_match(b, a), "{b} {a}");
+        }
+        // Keys of two classes say too little; two words with vowels are not abjad words.
+        assert!(!abjad_match("msh", "moshe"));
+        assert!(!abjad_match("hmydy", "mohammed"));
+        assert!(!abjad_match("langer", "lenger"));
+        // Other consonants.
+        assert!(!abjad_match("lngr", "lender"));
     }
 
     #[test]
