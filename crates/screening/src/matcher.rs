@@ -1205,6 +1205,7 @@ impl Matcher {
         let mut geo_unmatched: Vec<&str> = Vec::new();
         // Weights of unmatched tokens: unexplained per side, and of known kinds.
         let (mut q_unexpl, mut c_unexpl, mut extra) = (0.0f64, 0.0f64, 0.0f64);
+        let distinctive = self.max_weight as f64 * DISTINCTIVE_SHARE;
         for (i, t) in qt.iter().enumerate() {
             if !q_used[i] {
                 let w = t.weight as f64;
@@ -1427,7 +1428,6 @@ impl Matcher {
             f64::from(u8::from(order_differs)),
             f64::from(u8::from(identical)),
             phonetic / total_c,
-            (q_unexpl / total_q).min(c_unexpl / total_c),
         ];
         ex.features = f;
         ex.rule_score = rule;
@@ -1449,7 +1449,6 @@ impl Matcher {
         // A distinctive word (weight at least DISTINCTIVE_SHARE of the largest) matched means
         // more than the generic part is shared ("VELCOM TRADE DOO" / "VELCOM TRADE PREDUZECE
         // ZA PROIZVODNJU ... DOO": many unmatched words, but the name's own word agrees).
-        let distinctive = self.max_weight as f64 * DISTINCTIVE_SHARE;
         let distinctive_matched = ct
             .iter()
             .zip(c_used.iter())

@@ -2,7 +2,7 @@
 //! alignment (`matcher.rs` computes them), so a score reads as a match probability.
 //!
 //! Weights live in `data/pair_model.json` (embedded); they are fitted by
-//! `cargo run --release -p borderline-screening --example train_pair_model` on the **dev**
+//! `cargo run --release -p borderline-devkit --example train_pair_model` on the **dev**
 //! parts of the development sets only ([`crate::devsets`]), never the held-aside parts.
 //! Without a usable weights file the score falls back to the rule score (feature 0).
 
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 /// Number of features.
-pub const NF: usize = 15;
+pub const NF: usize = 14;
 
 /// Feature names, in order (also the keys of the weights file).
 pub const FEATURE_NAMES: [&str; NF] = [
@@ -28,10 +28,6 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "word_order_differs",
     "identical_tokens",
     "transliteration_share",
-    // Both names keep words of their own (the smaller of the two unexplained shares): a word
-    // replaced by another ("ABADAN OIL REFINING" / "HORMOZ OIL REFINING") rather than one
-    // name adding words to the other (the usual alias).
-    "both_sides_unexplained",
 ];
 
 pub type Features = [f64; NF];
@@ -39,7 +35,7 @@ pub type Features = [f64; NF];
 /// Sign each weight is held to while fitting (+1: >= 0, -1: <= 0, 0: free), so the model
 /// cannot learn that a worse spelling or an unexplained word makes a match likelier because
 /// the training sets happen to correlate them.
-pub const SIGNS: [i8; NF] = [1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, 1, -1, -1];
+pub const SIGNS: [i8; NF] = [1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, 1, -1];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairModel {

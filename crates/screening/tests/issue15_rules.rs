@@ -1,7 +1,6 @@
 //! Issue 15, error analysis on the dev parts of the alias sets: each rule stated as a
 //! specification on names written for these tests (not taken from any evaluation set).
 
-use borderline_screening::pairmodel::FEATURE_NAMES;
 use borderline_screening::{Entry, MatchConfig, Matcher, Schema};
 
 /// Names plus filler so token weights behave as on real lists: generic words are common,
@@ -28,14 +27,6 @@ fn matcher() -> Matcher {
         }
     }
     Matcher::from_entries(es, MatchConfig::default())
-}
-
-fn feature(ex: &borderline_screening::Explanation, name: &str) -> f64 {
-    let i = FEATURE_NAMES
-        .iter()
-        .position(|n| *n == name)
-        .expect("feature exists");
-    ex.features[i]
 }
 
 /// Class "person-name variants": an Arabic article glued to the name in one romanisation
@@ -112,23 +103,22 @@ fn a_shared_distinctive_word_is_more_than_generic_words() {
     );
 }
 
-/// Class "legal forms / company precision": a word replaced by another on both sides is
-/// evidence of another entity; words added on one side only are not.
+/// Company precision: a name word replaced by another on both sides scores below the same
+/// words with one added on one side (unexplained words weigh on each side; a dedicated
+/// "replaced on both sides" feature was tried and fitted to weight 0 on the dev parts).
 #[test]
-fn replaced_words_are_a_feature_added_words_are_not() {
+fn replaced_words_score_below_added_words() {
     let m = matcher();
-    let (s_replaced, ex) = m.compare(
+    let (s_replaced, _) = m.compare(
         "ABADAN OIL REFINING COMPANY",
         "HORMOZ OIL REFINING COMPANY",
         Schema::Company,
     );
-    assert!(feature(&ex, "both_sides_unexplained") > 0.0);
-    let (s_added, ex) = m.compare(
+    let (s_added, _) = m.compare(
         "HORMOZ OIL REFINING COMPANY OF ABADAN",
         "HORMOZ OIL REFINING COMPANY",
         Schema::Company,
     );
-    assert_eq!(feature(&ex, "both_sides_unexplained"), 0.0);
     assert!(s_replaced < s_added, "{s_replaced} vs {s_added}");
 }
 
