@@ -265,6 +265,13 @@ fn skeleton_pair_ok(a: &str, b: &str, person: bool) -> bool {
         && !(person && is_pinyin_syllable(a) && is_pinyin_syllable(b))
 }
 
+/// Two words with the same skeleton must also be spelled alike: at most half their letters
+/// edited. A short skeleton of long words says little ("cicilline" / "kyagulanyi" are both
+/// k-l-n, with seven letters apart).
+fn spelled_alike(a: &str, b: &str) -> bool {
+    bounded_osa(a.as_bytes(), b.as_bytes(), a.len().max(b.len()) / 2).is_some()
+}
+
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
 
@@ -1170,7 +1177,8 @@ impl Matcher {
                 }
                 if (kq.is_some()
                     && skeleton_pair_ok(&qt[i].text, &ct[j].text, person)
-                    && skeleton(&ct[j].text) == kq)
+                    && skeleton(&ct[j].text) == kq
+                    && spelled_alike(&qt[i].text, &ct[j].text))
                     || article_glued(&qt[i].text, &ct[j].text)
                     || (person && abjad_match(&qt[i].text, &ct[j].text))
                 {
@@ -2149,8 +2157,12 @@ mod tests {
             ("zubaidi", "zubaydi"),
         ] {
             assert_eq!(skeleton(a), skeleton(b), "{a} {b}");
+            assert!(spelled_alike(a, b), "{a} {b}");
         }
         assert_ne!(skeleton("qasir"), skeleton("qasim"));
+        // The same short skeleton, spelled far apart: not a transliteration.
+        assert_eq!(skeleton("cicilline"), skeleton("kyagulanyi"));
+        assert!(!spelled_alike("cicilline", "kyagulanyi"));
         assert_eq!(skeleton("ali"), None, "too short to say anything");
     }
 
