@@ -1,7 +1,7 @@
 //! Fits the pair model on the dev parts of the development sets and writes
 //! `crates/screening/data/pair_model.json` (embedded at the next build).
 //!
-//! `cargo run --release -p borderline-screening --example train_pair_model`
+//! `cargo run --release -p borderline-devkit --example train_pair_model`
 
 use borderline_devkit::screening::eval::find_dev_dir;
 use borderline_devkit::screening::{devsets, pairtrain};
@@ -38,7 +38,8 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pair_model.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../screening/data/pair_model.json");
     std::fs::write(&path, serde_json::to_string_pretty(&rep.model)? + "\n")?;
     println!("wrote {}", path.display());
     Ok(())

@@ -17,6 +17,7 @@ pub mod bundled;
 mod country;
 mod error;
 pub mod hangul;
+mod kana;
 pub mod legal;
 pub mod loaders;
 mod matcher;

@@ -78,51 +78,172 @@ const KNOWN_EXTRA_FACTOR: f64 = 0.25;
 /// Similarity of two tokens with the same consonant skeleton.
 const PHONETIC_SIM: f64 = 0.85;
 
+/// Persons: similarity of an initial and a name starting with it, counted at the initial's
+/// weight (at most `initial_weight`): it explains the name word ("Jaleel I." / "Jalil
+/// Ibrahim") without counting as a matched name for the two-token rule.
+const INITIAL_SIM: f64 = 0.6;
+
+fn is_initial_of(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    short.len() == 1 && long.len() >= 2 && long.as_bytes()[0] == short.as_bytes()[0]
+}
+
+/// A word is distinctive when its weight (inverse document frequency) is at least this share
+/// of the largest weight (a word of one name): with ~60k indexed names, one in ~400 names or
+/// rarer.
+const DISTINCTIVE_SHARE: f64 = 0.55;
+
+/// Arabic article written glued to the name in one romanisation and apart (and so dropped)
+/// in the other: "alarifi" / "arifi", "aldabbas" / "dabas". The rest must have 4+ letters and
+/// equal the other word, doubled letters aside ("alberto" / "berta" is another name).
+fn article_glued(a: &str, b: &str) -> bool {
+    fn strip(t: &str) -> Option<&str> {
+        let rest = t.strip_prefix("al").or_else(|| t.strip_prefix("el"))?;
+        (rest.len() >= 4).then_some(rest)
+    }
+    let near = |x: &str, y: &str| x == y || equal_without_doubles(x.as_bytes(), y.as_bytes());
+    match (strip(a), strip(b)) {
+        (Some(x), _) if near(x, b) => true,
+        (_, Some(y)) if near(y, a) => true,
+        _ => false,
+    }
+}
+
 /// Consonant skeleton of a romanised name word, for transliteration variants: letters that
 /// romanisations of Arabic, Persian, Cyrillic and other scripts interchange fold together
 /// (q/k/g/c -> k, z/s -> s, d/t/dh/th -> t, v/w -> v, ph/f -> f, x -> ks, j/dj -> j), vowels,
 /// h, y and doubled letters drop. `None` below three consonants: short skeletons say too
 /// little ("ali" / "eli").
-fn skeleton(t: &str) -> Option<String> {
+fn skeleton(t: &str) -> Option<Skel> {
     let b = t.as_bytes();
-    if b.len() < 4 || !b.iter().all(|c| c.is_ascii_lowercase()) {
+    if b.len() < 4 || b.len() > SKEL_MAX || !b.iter().all(|c| c.is_ascii_lowercase()) {
         return None;
     }
-    let mut out = String::with_capacity(b.len());
+    let mut out = Skel {
+        b: [0; SKEL_MAX],
+        len: 0,
+    };
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         let next = b.get(i + 1).copied();
         let (k, step) = match (c, next) {
-            (b'p', Some(b'h')) => (Some('f'), 2),
-            (b'k', Some(b'h')) => (Some('k'), 2),
-            (b'g', Some(b'h')) => (Some('k'), 2),
-            (b'd', Some(b'h')) | (b't', Some(b'h')) => (Some('t'), 2),
-            (b's', Some(b'h')) | (b'c', Some(b'h')) => (Some('S'), 2),
-            (b'z', Some(b'h')) => (Some('S'), 2),
-            (b'd', Some(b'j')) => (Some('j'), 2),
+            (b'p', Some(b'h')) => (Some(b'f'), 2),
+            (b'k', Some(b'h')) => (Some(b'k'), 2),
+            (b'g', Some(b'h')) => (Some(b'k'), 2),
+            (b'd', Some(b'h')) | (b't', Some(b'h')) => (Some(b't'), 2),
+            (b's', Some(b'h')) | (b'c', Some(b'h')) => (Some(b'S'), 2),
+            (b'z', Some(b'h')) => (Some(b'S'), 2),
+            (b'd', Some(b'j')) => (Some(b'j'), 2),
             (b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'h' | b'w' | b'\'', _) => (None, 1),
-            (b'q' | b'k' | b'g' | b'c', _) => (Some('k'), 1),
-            (b'z' | b's', _) => (Some('s'), 1),
-            (b'd' | b't', _) => (Some('t'), 1),
-            (b'v', _) => (Some('v'), 1),
-            (b'f', _) => (Some('f'), 1),
+            (b'q' | b'k' | b'g' | b'c', _) => (Some(b'k'), 1),
+            (b'z' | b's', _) => (Some(b's'), 1),
+            (b'd' | b't', _) => (Some(b't'), 1),
+            (b'v', _) => (Some(b'v'), 1),
+            (b'f', _) => (Some(b'f'), 1),
             (b'x', _) => {
-                if !out.ends_with('k') {
-                    out.push('k');
-                }
-                (Some('s'), 1)
+                out.push(b'k');
+                (Some(b's'), 1)
             }
-            (c, _) => (Some(c as char), 1),
+            (c, _) => (Some(c), 1),
         };
         if let Some(k) = k {
-            if !out.ends_with(k) {
-                out.push(k);
-            }
+            out.push(k);
         }
         i += step;
     }
-    (out.len() >= 3).then_some(out)
+    (out.len >= 3).then_some(out)
+}
+
+/// Longest word with a skeleton (a skeleton is never longer: "x" gives two letters, but
+/// letters before it give at most one each and vowels none).
+const SKEL_MAX: usize = 40;
+
+/// A consonant skeleton on the stack: the scorer compares them for every pair of unmatched
+/// words, so they must not allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Skel {
+    b: [u8; SKEL_MAX],
+    len: u8,
+}
+
+impl Skel {
+    /// Appends a letter unless it repeats the last one (doubled letters fold).
+    fn push(&mut self, k: u8) {
+        let n = self.len as usize;
+        if (n > 0 && self.b[n - 1] == k) || n >= SKEL_MAX {
+            return;
+        }
+        self.b[n] = k;
+        self.len += 1;
+    }
+}
+
+/// Consonant key for abjad scripts (Hebrew, Arabic, Persian): their romanisation writes few or
+/// no vowels ("langer" is "lngr", "dobkin" "dvbqyn"), and "v", "w", "y" stand for vowels as
+/// often as for consonants. Labials (b, p, f, v) fold to one class, as do k/q/g/c/kh/ch, s/z/
+/// ts/tz/x, d/t/th; vowels, h, w, y and apostrophes drop, and so does "v" on the abjad side
+/// (the letter vav, mostly "o" or "u"). `None` when the key would exceed [`SKEL_MAX`].
+fn abjad_key(t: &str, abjad_side: bool) -> Option<Skel> {
+    let b = t.as_bytes();
+    if b.len() > SKEL_MAX || !b.iter().all(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    let mut out = Skel {
+        b: [0; SKEL_MAX],
+        len: 0,
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let next = b.get(i + 1).copied();
+        let (k, step) = match (b[i], next) {
+            (b'k' | b'c' | b'g', Some(b'h')) => (Some(b'k'), 2),
+            (b's', Some(b'h')) => (Some(b'S'), 2),
+            (b't', Some(b's' | b'z')) => (Some(b's'), 2),
+            (b't' | b'd', Some(b'h')) => (Some(b't'), 2),
+            (b'p', Some(b'h')) => (Some(b'p'), 2),
+            (b'v', _) if abjad_side => (None, 1),
+            (b'a' | b'e' | b'i' | b'o' | b'u' | b'y' | b'h' | b'w' | b'\'', _) => (None, 1),
+            (b'b' | b'p' | b'f' | b'v', _) => (Some(b'p'), 1),
+            (b'k' | b'q' | b'g' | b'c', _) => (Some(b'k'), 1),
+            (b's' | b'z', _) => (Some(b's'), 1),
+            (b'x', _) => {
+                out.push(b'k');
+                (Some(b's'), 1)
+            }
+            (b'd' | b't', _) => (Some(b't'), 1),
+            (c, _) => (Some(c), 1),
+        };
+        if let Some(k) = k {
+            out.push(k);
+        }
+        i += step;
+    }
+    Some(out)
+}
+
+/// A person's name word written without vowels (an abjad script's romanisation: no a, e, i,
+/// o, u; 3+ letters) against a word with vowels: the same consonant key of 3+ classes, or of
+/// 5+ classes within one edit, with the same first class ("lngr" / "langer", "qvzntsvbh" /
+/// "kuznetsova"). Shorter keys ("msh" / "moshe" = "mS") say too little.
+fn abjad_match(a: &str, b: &str) -> bool {
+    let vowelless = |t: &str| t.len() >= 3 && !t.bytes().any(|c| b"aeiou".contains(&c));
+    let (ab, lat) = match (vowelless(a), vowelless(b)) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ => return false,
+    };
+    if lat.len() < 3 {
+        return false;
+    }
+    let (Some(ka), Some(kl)) = (abjad_key(ab, true), abjad_key(lat, false)) else {
+        return false;
+    };
+    let (x, y) = (&ka.b[..ka.len as usize], &kl.b[..kl.len as usize]);
+    if x.len().min(y.len()) < 3 || x[0] != y[0] {
+        return false;
+    }
+    x == y || (x.len().min(y.len()) >= 5 && bounded_osa(x, y, 1).is_some())
 }
 
 /// Further conditions for a skeleton match: both words of 5+ letters, lengths within two,
@@ -142,6 +263,13 @@ fn skeleton_pair_ok(a: &str, b: &str, person: bool) -> bool {
         && a.len().abs_diff(b.len()) <= 2
         && class(a.as_bytes()[0]) == class(b.as_bytes()[0])
         && !(person && is_pinyin_syllable(a) && is_pinyin_syllable(b))
+}
+
+/// Two words with the same skeleton must also be spelled alike: at most half their letters
+/// edited. A short skeleton of long words says little ("cicilline" / "kyagulanyi" are both
+/// k-l-n, with seven letters apart).
+fn spelled_alike(a: &str, b: &str) -> bool {
+    bounded_osa(a.as_bytes(), b.as_bytes(), a.len().max(b.len()) / 2).is_some()
 }
 
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
@@ -226,6 +354,8 @@ pub enum MatchHow {
     Nickname,
     /// Same consonant skeleton: a transliteration variant ("qadhafi" / "gaddafi").
     Phonetic,
+    /// Persons: an initial and a name that starts with it ("i" / "ibrahim").
+    Initial,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -272,6 +402,7 @@ impl Explanation {
                 MatchHow::LegalForm => format!("{}~{} (legal form)", m.query, m.candidate),
                 MatchHow::Nickname => format!("{}~{} (nickname)", m.query, m.candidate),
                 MatchHow::Phonetic => format!("{}~{} (transliteration)", m.query, m.candidate),
+                MatchHow::Initial => format!("{}~{} (initial)", m.query, m.candidate),
             })
             .collect();
         let mut s = parts.join(", ");
@@ -941,6 +1072,8 @@ impl Matcher {
                             Some((1.0, MatchHow::Exact))
                         } else if person && crate::nicknames::same_person_name(&a.text, &b.text) {
                             Some((0.9, MatchHow::Nickname))
+                        } else if person && is_initial_of(&a.text, &b.text) {
+                            Some((INITIAL_SIM, MatchHow::Initial))
                         } else {
                             token_sim(&a.text, &b.text).filter(|&(sim, _)| {
                                 // Persons: two different romanised Chinese syllables are
@@ -960,7 +1093,11 @@ impl Matcher {
                     _ => None,
                 };
                 if let Some((sim, how)) = r {
-                    let w = b.weight as f64;
+                    let w = if how == MatchHow::Initial {
+                        a.weight.min(b.weight) as f64
+                    } else {
+                        b.weight as f64
+                    };
                     pairs.push((sim * w, i, j, sim, how));
                 }
             }
@@ -987,6 +1124,7 @@ impl Matcher {
         let mut den = 0.0f64;
         // Query token -> list token of the alignment (first 32 tokens), for word order.
         let mut q_match = [u8::MAX; 32];
+        let mut initials = 0usize;
         for &(_, i, j, sim, how) in &pairs {
             if q_used[i] || c_used[j] {
                 continue;
@@ -996,7 +1134,12 @@ impl Matcher {
             if i < 32 && j < 255 {
                 q_match[i] = j as u8;
             }
-            let w = ct[j].weight as f64;
+            let w = if how == MatchHow::Initial {
+                initials += 1;
+                qt[i].weight.min(ct[j].weight) as f64
+            } else {
+                ct[j].weight as f64
+            };
             num += 2.0 * sim * w;
             den += 2.0 * w;
             if !explain {
@@ -1026,15 +1169,18 @@ impl Matcher {
             if q_used[i] || qt[i].kind != TokenKind::Word {
                 continue;
             }
-            let Some(kq) = skeleton(&qt[i].text) else {
-                continue;
-            };
+            // Words too short for a skeleton can still carry a glued article ("alarifi").
+            let kq = skeleton(&qt[i].text);
             for j in 0..ct.len() {
                 if c_used[j] || ct[j].kind != TokenKind::Word {
                     continue;
                 }
-                if skeleton(&ct[j].text).is_some_and(|kc| kc == kq)
+                if (kq.is_some()
                     && skeleton_pair_ok(&qt[i].text, &ct[j].text, person)
+                    && skeleton(&ct[j].text) == kq
+                    && spelled_alike(&qt[i].text, &ct[j].text))
+                    || article_glued(&qt[i].text, &ct[j].text)
+                    || (person && abjad_match(&qt[i].text, &ct[j].text))
                 {
                     q_used[i] = true;
                     c_used[j] = true;
@@ -1067,6 +1213,7 @@ impl Matcher {
         let mut geo_unmatched: Vec<&str> = Vec::new();
         // Weights of unmatched tokens: unexplained per side, and of known kinds.
         let (mut q_unexpl, mut c_unexpl, mut extra) = (0.0f64, 0.0f64, 0.0f64);
+        let distinctive = self.max_weight as f64 * DISTINCTIVE_SHARE;
         for (i, t) in qt.iter().enumerate() {
             if !q_used[i] {
                 let w = t.weight as f64;
@@ -1111,7 +1258,9 @@ impl Matcher {
             .iter()
             .filter(|&&u| u)
             .count()
-            .max(c_used.iter().filter(|&&u| u).count());
+            .max(c_used.iter().filter(|&&u| u).count())
+            // An initial explains a name word but is no evidence of the same person.
+            .saturating_sub(initials);
         if person && matched < 2 && words(qt).max(words(ct)) >= 2 {
             score = score.min(self.config.person_single_token_cap);
             if explain {
@@ -1153,6 +1302,12 @@ impl Matcher {
             };
             let syllable_conflict =
                 person && unmatched_syllable(qt, q_used) && unmatched_syllable(ct, c_used);
+            let short_or_number = |t: &IToken| t.kind == TokenKind::Number || t.text.len() <= 2;
+            let only_short_unmatched = qt
+                .iter()
+                .zip(q_used.iter())
+                .chain(ct.iter().zip(c_used.iter()))
+                .all(|(t, &u)| u || short_or_number(t));
             let mut orders = vec![(join(&content), boundaries(&content))];
             if content.len() > 1 {
                 let mut rot = content[1..].to_vec();
@@ -1169,6 +1324,13 @@ impl Matcher {
                 // "umar": a first-letter vowel the token rule does not allow), and so do
                 // company names ("case_punctuation", "typo" pairs).
                 if syllable_conflict && (bq.0 == bc.0 || bq.1 == bc.1) {
+                    continue;
+                }
+                // A short word or a number present on one side only ("BICENTENARIO V" /
+                // "BICENTENARIO VI", "ALMACEN JUNIOR" / "ALMACEN JUNIOR NO. 2") is not a moved
+                // word boundary but another vessel or branch: with the boundaries in place
+                // counted from the start, the letter-level comparison does not apply.
+                if only_short_unmatched && bq.0.iter().zip(&bc.0).all(|(x, y)| x == y) {
                     continue;
                 }
                 if lq.min(lc) >= 10 && lq.abs_diff(lc) <= 2 {
@@ -1292,7 +1454,14 @@ impl Matcher {
             .filter(|(t, &u)| u && t.kind == TokenKind::Word)
             .map(|(t, _)| t.weight as f64)
             .sum();
-        let generic_only = !person && c_unexpl > matched_words;
+        // A distinctive word (weight at least DISTINCTIVE_SHARE of the largest) matched means
+        // more than the generic part is shared ("VELCOM TRADE DOO" / "VELCOM TRADE PREDUZECE
+        // ZA PROIZVODNJU ... DOO": many unmatched words, but the name's own word agrees).
+        let distinctive_matched = ct
+            .iter()
+            .zip(c_used.iter())
+            .any(|(t, &u)| u && t.kind == TokenKind::Word && t.weight as f64 >= distinctive);
+        let generic_only = !person && c_unexpl > matched_words && !distinctive_matched;
         if let Some(m) = model {
             score = m.prob(&f);
             if generic_only {
@@ -1961,6 +2130,25 @@ mod tests {
     }
 
     #[test]
+    fn abjad_words_match_latin_words_by_consonant_key() {
+        for (a, b) in [
+            ("lngr", "langer"),
+            ("qvzntsvbh", "kuznetsova"),
+            ("dvbqyn", "dobkin"),
+            ("brhm", "ibrahim"),
+        ] {
+            assert!(abjad_match(a, b), "{a} {b}");
+            assert!(abjad_match(b, a), "{b} {a}");
+        }
+        // Keys of two classes say too little; two words with vowels are not abjad words.
+        assert!(!abjad_match("msh", "moshe"));
+        assert!(!abjad_match("hmydy", "mohammed"));
+        assert!(!abjad_match("langer", "lenger"));
+        // Other consonants.
+        assert!(!abjad_match("lngr", "lender"));
+    }
+
+    #[test]
     fn transliteration_skeletons() {
         for (a, b) in [
             ("qadhafi", "gaddafi"),
@@ -1969,8 +2157,12 @@ mod tests {
             ("zubaidi", "zubaydi"),
         ] {
             assert_eq!(skeleton(a), skeleton(b), "{a} {b}");
+            assert!(spelled_alike(a, b), "{a} {b}");
         }
         assert_ne!(skeleton("qasir"), skeleton("qasim"));
+        // The same short skeleton, spelled far apart: not a transliteration.
+        assert_eq!(skeleton("cicilline"), skeleton("kyagulanyi"));
+        assert!(!spelled_alike("cicilline", "kyagulanyi"));
         assert_eq!(skeleton("ali"), None, "too short to say anything");
     }
 

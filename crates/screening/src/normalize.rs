@@ -697,7 +697,9 @@ impl NormName {
 
 /// Normalises a name (see the module documentation).
 pub fn normalize(name: &str) -> NormName {
-    let ascii = to_ascii_lower(&crate::hangul::romanize_names(&split_glued_forms(name)));
+    let ascii = to_ascii_lower(&crate::kana::romanize_kana(&crate::hangul::romanize_names(
+        &split_glued_forms(name),
+    )));
     let marked = mark_annotations(&ascii);
     let parts: Vec<Vec<Token>> = marked
         .split('|')

@@ -2,7 +2,7 @@
 //! alignment (`matcher.rs` computes them), so a score reads as a match probability.
 //!
 //! Weights live in `data/pair_model.json` (embedded); they are fitted by
-//! `cargo run --release -p borderline-screening --example train_pair_model` on the **dev**
+//! `cargo run --release -p borderline-devkit --example train_pair_model` on the **dev**
 //! parts of the development sets only ([`crate::devsets`]), never the held-aside parts.
 //! Without a usable weights file the score falls back to the rule score (feature 0).
 

@@ -1,0 +1,69 @@
+//! Development diagnostic: the false positives and false negatives of the pair score on the
+//! **dev parts** of the development sets (never the held-aside parts, which this tool does not
+//! print), with the explanation of each pair, for error analysis by class.
+//!
+//! `cargo run --release -p borderline-devkit --example screening_dev_errors [-- SET ...]`
+//! (default sets: alias_person alias_company_vessel; `THR=0.4` sets the threshold).
+
+use borderline_devkit::screening::devsets;
+use borderline_devkit::screening::eval::find_dev_dir;
+use borderline_screening::{ListStore, MatchConfig, Matcher};
+
+fn main() -> anyhow::Result<()> {
+    let mut want: Vec<String> = std::env::args().skip(1).collect();
+    if want.is_empty() {
+        want = vec!["alias_person".into(), "alias_company_vessel".into()];
+    }
+    let thr: f64 = std::env::var("THR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MatchConfig::default().threshold);
+    let store = ListStore::bundled()?;
+    let entries: Vec<_> = store
+        .lists()
+        .flat_map(|l| l.entries.iter().cloned())
+        .collect();
+    let m = Matcher::build(&store, MatchConfig::default());
+    let dev_dir = find_dev_dir(None);
+    let (sets, notes) = devsets::all_sets(&entries, dev_dir.as_deref(), 42);
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    for s in sets.iter().filter(|s| want.contains(&s.name)) {
+        let (mut tp, mut fp, mut fneg, mut n) = (0usize, 0usize, 0usize, 0usize);
+        for p in s.pairs.iter().filter(|p| !p.held_aside) {
+            n += 1;
+            let (score, ex) = m.compare(&p.a, &p.b, p.schema);
+            let hit = score >= thr;
+            match (hit, p.is_match) {
+                (true, true) => tp += 1,
+                (true, false) => fp += 1,
+                (false, true) => fneg += 1,
+                _ => {}
+            }
+            if hit != p.is_match {
+                println!(
+                    "{} {} {score:.3} rule {:.3} {:?} | {:?} :: {}",
+                    s.name,
+                    if p.is_match { "FN" } else { "FP" },
+                    ex.rule_score,
+                    p.a,
+                    p.b,
+                    ex.summary()
+                );
+            }
+        }
+        let pr = tp as f64 / (tp + fp).max(1) as f64;
+        let rc = tp as f64 / (tp + fneg).max(1) as f64;
+        let f1 = if pr + rc > 0.0 {
+            2.0 * pr * rc / (pr + rc)
+        } else {
+            0.0
+        };
+        eprintln!(
+            "SUMMARY {} dev: {n} pairs, tp {tp} fp {fp} fn {fneg}: P {pr:.3} R {rc:.3} F1 {f1:.3} at {thr}",
+            s.name
+        );
+    }
+    Ok(())
+}
