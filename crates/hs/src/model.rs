@@ -915,6 +915,9 @@ impl Classifier {
                     prof.inorganic += q.inorganic;
                     prof.polymer |= q.polymer;
                     prof.preparation |= q.preparation;
+                    prof.drug |= q.drug;
+                    prof.dosage |= q.dosage;
+                    prof.pesticide |= q.pesticide;
                 }
             }
             for (ch, bonus) in prof.chapter_bonus(f64::from(p.w_chem)) {
