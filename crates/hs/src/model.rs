@@ -142,10 +142,10 @@ impl Default for Params {
             w_chem: 1.0,
             w_parts: 3.0,
             // Top-label recalibration fitted on the HMRC dev part (`examples/hs_fit.rs`).
-            cal_heading_a: 1.0,
-            cal_heading_b: 0.0,
-            cal_sub_a: 1.0,
-            cal_sub_b: 0.0,
+            cal_heading_a: 0.279,
+            cal_heading_b: -0.123,
+            cal_sub_a: 0.482,
+            cal_sub_b: 0.409,
         }
     }
 }
