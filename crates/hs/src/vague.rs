@@ -19,8 +19,8 @@ pub const N_FEATURES: usize = 8;
 pub const LONG_TEXT_WORDS: usize = 12;
 
 /// Fitted weights (bias first) and the decision threshold on P(vague). Fitted by
-/// `cargo run --release -p borderline-devkit --example hs_fit` on the index and dev parts (refitted after the
-/// top-label recalibration, whose probabilities are features).
+/// `cargo run --release -p borderline-devkit --example hs_fit` on the index and dev parts
+/// (refitted after the top-label recalibration, whose probabilities are features).
 const BUNDLED_WEIGHTS: [f64; N_FEATURES + 1] = [
     0.7174877883908798,
     0.18199847965970137,
