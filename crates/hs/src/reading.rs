@@ -460,10 +460,6 @@ const DOSAGE_WORDS: &[&str] = &[
     "vial",
     "vials",
     "sachet",
-    "medication",
-    "medications",
-    "medicament",
-    "medicaments",
 ];
 
 const CATIONS: &[&str] = &[

@@ -138,8 +138,13 @@ fn inn_drugs_in_dosage_form_are_medicaments() {
         assert_eq!(chapter_of(d), Some("30"), "{d}");
         assert_eq!(heading(d), "3004", "{d}");
     }
-    // The same substance in bulk is a chemical of chapter 29, not a medicament.
+    // The same substance in bulk is a chemical of chapter 29, not a medicament; calling it a
+    // "medication" names its use, not a dosage form (heading 3004 needs measured doses).
     assert_eq!(chapter_of("losartan potassium, bulk powder"), Some("29"));
+    assert_eq!(
+        chapter_of("sitagliptin phosphate, an antidiabetic medication, supplied as bulk powder"),
+        Some("29")
+    );
 }
 
 #[test]
