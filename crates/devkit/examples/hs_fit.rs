@@ -1,9 +1,11 @@
 //! Fits what the bundled model ships as constants, on the HMRC index and dev parts only (never
 //! the held-aside part, the ruling-style set or the product-title evaluation set):
-//! the two softmax temperatures (NLL optimum on the dev part, which is not in the index) and
+//! the two softmax temperatures (NLL optimum on the dev part, which is not in the index), the
+//! top-label recalibration of the heading and subheading probabilities (Platt scaling on the dev
+//! part, at those temperatures) and
 //! the vagueness detector (logistic model on the index part, threshold on the dev part).
 //!
-//! `cargo run --release -p borderline-hs --example fit`
+//! `cargo run --release -p borderline-devkit --example hs_fit`
 
 use borderline_devkit::hs::benchmark::hmrc_part;
 use borderline_hs::references::Part;
@@ -25,6 +27,18 @@ fn main() -> anyhow::Result<()> {
         "current: t_heading {:.3}  t_subheading {:.3}",
         m.params().t_heading,
         m.params().t_subheading
+    );
+    let top = calibrate::fit_top_label(&m, &dev);
+    println!(
+        "top-label recalibration on HMRC dev ({} items, at the current temperatures): cal_heading_a {:.3} cal_heading_b {:.3}  cal_sub_a {:.3} cal_sub_b {:.3}",
+        top.items, top.heading.0, top.heading.1, top.sub.0, top.sub.1
+    );
+    println!(
+        "current: cal_heading_a {:.3} cal_heading_b {:.3}  cal_sub_a {:.3} cal_sub_b {:.3}",
+        m.params().cal_heading_a,
+        m.params().cal_heading_b,
+        m.params().cal_sub_a,
+        m.params().cal_sub_b
     );
     let det = VagueDetector::fit(&m, 0.10);
     println!("vague detector: {}", serde_json::to_string(&det)?);

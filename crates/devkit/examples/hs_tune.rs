@@ -1,7 +1,7 @@
 //! Development tool: scores a parameter setting on the HMRC dev part and the ruling-style dev
 //! set (never on the held-aside part or the product-title evaluation set).
 //!
-//! `cargo run --release -p borderline-hs --example tune -- w_national=1.0 w_head=1.5 ...`
+//! `cargo run --release -p borderline-devkit --example hs_tune -- w_national=1.0 w_head=1.5 ...`
 
 use borderline_devkit::hs::benchmark::{hmrc_part, ruling_dev, score_set};
 use borderline_devkit::hs::eval::TfIdfBaseline;

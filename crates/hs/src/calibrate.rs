@@ -118,3 +118,129 @@ pub fn fit_scored(model: &Classifier, scored: &[(String, RawScores)]) -> Fit {
         items: eval(1.0, 1.0).2,
     }
 }
+
+/// Platt scaling of a top-1 probability: (a, b) minimising the log-loss of
+/// sigmoid(a * logit(c) + b) against whether the top-1 answer was right (Newton's method,
+/// with a tiny ridge towards the identity a = 1, b = 0). Identity when there are no samples.
+pub fn fit_platt(samples: &[(f64, bool)]) -> (f64, f64) {
+    if samples.is_empty() {
+        return (1.0, 0.0);
+    }
+    let xs: Vec<(f64, f64)> = samples
+        .iter()
+        .map(|&(c, y)| {
+            let c = c.clamp(1e-6, 1.0 - 1e-6);
+            ((c / (1.0 - c)).ln(), if y { 1.0 } else { 0.0 })
+        })
+        .collect();
+    let ridge = 1e-3;
+    let loss = |a: f64, b: f64| {
+        let mut l = 0.5 * ridge * ((a - 1.0).powi(2) + b * b);
+        for &(x, y) in &xs {
+            let z = a * x + b;
+            // log(1 + e^z) - y z, computed without overflow.
+            l += z.max(0.0) + (-z.abs()).exp().ln_1p() - y * z;
+        }
+        l
+    };
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    let mut current = loss(a, b);
+    for _ in 0..100 {
+        let (mut ga, mut gb) = (ridge * (a - 1.0), ridge * b);
+        let (mut haa, mut hab, mut hbb) = (ridge, 0.0, ridge);
+        for &(x, y) in &xs {
+            let p = 1.0 / (1.0 + (-(a * x + b)).exp());
+            let w = (p * (1.0 - p)).max(1e-12);
+            ga += (p - y) * x;
+            gb += p - y;
+            haa += w * x * x;
+            hab += w * x;
+            hbb += w;
+        }
+        let det = haa * hbb - hab * hab;
+        if !det.is_finite() || det.abs() < 1e-18 {
+            break;
+        }
+        let da = (hbb * ga - hab * gb) / det;
+        let db = (haa * gb - hab * ga) / det;
+        // Damped Newton step: halve until the loss does not increase.
+        let mut step = 1.0;
+        let mut moved = false;
+        while step > 1e-6 {
+            let (na, nb) = (a - step * da, b - step * db);
+            let l = loss(na, nb);
+            if l <= current {
+                (a, b, current) = (na, nb, l);
+                moved = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !moved || (da.abs() + db.abs()) * step < 1e-10 {
+            break;
+        }
+    }
+    (a, b)
+}
+
+/// Top-label recalibration fitted on labelled descriptions (never evaluation data).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopLabelFit {
+    /// (a, b) of the heading recalibration (`Params::cal_heading_a/b`).
+    pub heading: (f64, f64),
+    /// (a, b) of the subheading-within-heading recalibration (`Params::cal_sub_a/b`).
+    pub sub: (f64, f64),
+    pub items: usize,
+}
+
+/// Fits the two top-label recalibrations at the model's temperatures: the heading one on
+/// whether the most probable heading is the gold heading, the subheading one on whether the
+/// most probable subheading within the gold heading is the gold subheading.
+pub fn fit_top_label(model: &Classifier, items: &[(String, String)]) -> TopLabelFit {
+    let mut h = Vec::new();
+    let mut s = Vec::new();
+    for (code, desc) in items {
+        let raw = model.raw_scores(&[(desc.as_str(), 1.0)]);
+        if let Some([a, b]) = model.top_label_samples(&raw, code) {
+            h.push(a);
+            s.push(b);
+        }
+    }
+    TopLabelFit {
+        heading: fit_platt(&h),
+        sub: fit_platt(&s),
+        items: h.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platt_maps_an_overconfident_bin_to_its_accuracy() {
+        // 0.98 confident, right 3 times in 4; 0.03 confident, right 1 time in 6.
+        let mut samples = Vec::new();
+        for i in 0..400 {
+            samples.push((0.98, i % 4 != 0));
+            samples.push((0.03, i % 6 == 0));
+        }
+        let (a, b) = fit_platt(&samples);
+        let map = |c: f64| 1.0 / (1.0 + (-(a * (c / (1.0 - c)).ln() + b)).exp());
+        assert!((map(0.98) - 0.75).abs() < 0.01, "{}", map(0.98));
+        assert!((map(0.03) - 1.0 / 6.0).abs() < 0.01, "{}", map(0.03));
+        assert!(a > 0.0 && a < 1.0);
+    }
+
+    #[test]
+    fn platt_of_calibrated_samples_is_near_identity() {
+        let mut samples = Vec::new();
+        for i in 0..1000 {
+            samples.push((0.8, i % 5 != 0));
+            samples.push((0.2, i % 5 == 0));
+        }
+        let (a, b) = fit_platt(&samples);
+        assert!((a - 1.0).abs() < 0.02 && b.abs() < 0.02, "{a} {b}");
+        assert_eq!(fit_platt(&[]), (1.0, 0.0));
+    }
+}

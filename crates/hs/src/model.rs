@@ -79,6 +79,18 @@ pub struct Params {
     /// ("gear housing, a part of cordless drills"): parts of a machine go to its parts
     /// subheading, not to the machine's.
     pub w_parts: f32,
+    /// Top-label recalibration of P(heading) (slope on the logit of the most probable
+    /// heading's probability; 1 with `cal_heading_b` 0 is the identity): the top heading's
+    /// probability c becomes sigmoid(a * logit(c) + b) and the other headings share the rest
+    /// in their proportions (the ranking is unchanged). Fitted on the HMRC dev part
+    /// (`calibrate::fit_top_label`) after the temperatures.
+    pub cal_heading_a: f32,
+    /// Intercept of the heading recalibration.
+    pub cal_heading_b: f32,
+    /// The same recalibration of P(subheading | heading) within each heading.
+    pub cal_sub_a: f32,
+    /// Intercept of the subheading recalibration.
+    pub cal_sub_b: f32,
 }
 
 impl Params {
@@ -93,6 +105,10 @@ impl Params {
             w_material: 1.0,
             w_chem: 0.0,
             w_parts: 0.0,
+            cal_heading_a: 1.0,
+            cal_heading_b: 0.0,
+            cal_sub_a: 1.0,
+            cal_sub_b: 0.0,
             ..Params::default()
         }
     }
@@ -125,6 +141,11 @@ impl Default for Params {
             w_material: 0.6,
             w_chem: 1.0,
             w_parts: 3.0,
+            // Top-label recalibration fitted on the HMRC dev part (`examples/hs_fit.rs`).
+            cal_heading_a: 0.279,
+            cal_heading_b: -0.123,
+            cal_sub_a: 0.482,
+            cal_sub_b: 0.409,
         }
     }
 }
@@ -894,6 +915,9 @@ impl Classifier {
                     prof.inorganic += q.inorganic;
                     prof.polymer |= q.polymer;
                     prof.preparation |= q.preparation;
+                    prof.drug |= q.drug;
+                    prof.dosage |= q.dosage;
+                    prof.pesticide |= q.pesticide;
                 }
             }
             for (ch, bonus) in prof.chapter_bonus(f64::from(p.w_chem)) {
@@ -925,7 +949,38 @@ impl Classifier {
         let subs = &self.heading_subs[h];
         let t = f64::from(self.params.t_subheading);
         let logits: Vec<f64> = subs.iter().map(|&s| s6[s as usize] / t).collect();
-        subs.iter().copied().zip(softmax(&logits)).collect()
+        let mut p = softmax(&logits);
+        recalibrate_top(
+            &mut p,
+            f64::from(self.params.cal_sub_a),
+            f64::from(self.params.cal_sub_b),
+        );
+        subs.iter().copied().zip(p).collect()
+    }
+
+    /// Calibration samples of one labelled description before the top-label recalibration (at
+    /// the model's temperatures): (probability of the most probable heading, is it the gold
+    /// heading) and, within the gold heading, (probability of its most probable subheading, is
+    /// it the gold subheading). `None` when `gold` is not an HS 2022 subheading.
+    pub fn top_label_samples(&self, raw: &RawScores, gold: &str) -> Option<[(f64, bool); 2]> {
+        let s = self
+            .sub_codes
+            .binary_search_by(|c| c.as_str().cmp(gold))
+            .ok()?;
+        let h = self.sub_heading[s] as usize;
+        let t4 = f64::from(self.params.t_heading);
+        let p4 = softmax(&raw.heading.iter().map(|x| x / t4).collect::<Vec<_>>());
+        let (top4, c4) = argmax(&p4)?;
+        let subs = &self.heading_subs[h];
+        let t6 = f64::from(self.params.t_subheading);
+        let p6 = softmax(
+            &subs
+                .iter()
+                .map(|&i| raw.sub[i as usize] / t6)
+                .collect::<Vec<_>>(),
+        );
+        let (top6, c6) = argmax(&p6)?;
+        Some([(c4, top4 == h), (c6, subs[top6] as usize == s)])
     }
 
     /// log P(heading of `gold`) and log P(`gold` | its heading) at the given temperatures
@@ -961,7 +1016,13 @@ impl Classifier {
     fn heading_softmax(&self, raw: &RawScores) -> Vec<f64> {
         let t = f64::from(self.params.t_heading);
         let logits: Vec<f64> = raw.heading.iter().map(|x| x / t).collect();
-        softmax(&logits)
+        let mut p = softmax(&logits);
+        recalibrate_top(
+            &mut p,
+            f64::from(self.params.cal_heading_a),
+            f64::from(self.params.cal_heading_b),
+        );
+        p
     }
 
     fn rank_raw(&self, raw: &RawScores) -> Ranking {
@@ -1122,9 +1183,91 @@ fn softmax(logits: &[f64]) -> Vec<f64> {
     exps.into_iter().map(|e| e / sum).collect()
 }
 
+/// Index and value of the largest entry (the first of ties).
+fn argmax(p: &[f64]) -> Option<(usize, f64)> {
+    p.iter()
+        .copied()
+        .enumerate()
+        .fold(None, |best, (i, x)| match best {
+            Some((_, b)) if b >= x => best,
+            _ => Some((i, x)),
+        })
+}
+
+/// Top-label recalibration of a probability vector: the largest probability c becomes
+/// sigmoid(a * logit(c) + b), the others are scaled to share the rest in their proportions.
+/// The largest stays the largest (c is raised to the runner-up's rescaled value if needed), so
+/// rankings do not change, and the vector still sums to its old sum when that was 1.
+pub(crate) fn recalibrate_top(p: &mut [f64], a: f64, b: f64) {
+    if (a == 1.0 && b == 0.0) || p.len() < 2 {
+        return;
+    }
+    let Some((top, c)) = argmax(p) else {
+        return;
+    };
+    if !c.is_finite() {
+        return;
+    }
+    let cc = c.clamp(1e-12, 1.0 - 1e-12);
+    let mut c2 = 1.0 / (1.0 + (-(a * (cc / (1.0 - cc)).ln() + b)).exp());
+    let rest: f64 = p
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != top)
+        .map(|(_, x)| x)
+        .sum();
+    let second = p
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != top)
+        .map(|(_, x)| *x)
+        .fold(0.0, f64::max);
+    if rest > 0.0 {
+        c2 = c2.max(second / (rest + second));
+        let scale = (1.0 - c2) / rest;
+        for (i, x) in p.iter_mut().enumerate() {
+            if i != top {
+                *x *= scale;
+            }
+        }
+    } else {
+        let share = (1.0 - c2) / (p.len() - 1) as f64;
+        for (i, x) in p.iter_mut().enumerate() {
+            if i != top {
+                *x = share;
+            }
+        }
+    }
+    p[top] = c2;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_label_recalibration_keeps_order_and_sum() {
+        let mut p = vec![0.01, 0.97, 0.015, 0.005];
+        // Shrinks an over-confident top probability.
+        recalibrate_top(&mut p, 0.5, 0.0);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(p[1] < 0.97 && p[1] > 0.5);
+        assert!(p[1] > p[2] && p[2] > p[0] && p[0] > p[3]);
+        // Raises an under-confident one.
+        let mut q = vec![0.3, 0.28, 0.22, 0.2];
+        recalibrate_top(&mut q, 1.0, 1.0);
+        assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(q[0] > 0.5 && q[1] > q[2]);
+        // Lowered hard, the top is held at a tie with the runner-up, never below it.
+        let mut q = vec![0.3, 0.28, 0.22, 0.2];
+        recalibrate_top(&mut q, 1.0, -3.0);
+        assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(q[0] >= q[1] - 1e-15 && q[1] > q[2]);
+        // Identity leaves the vector as it was.
+        let mut r = vec![0.2, 0.8];
+        recalibrate_top(&mut r, 1.0, 0.0);
+        assert_eq!(r, vec![0.2, 0.8]);
+    }
 
     #[test]
     fn softmax_sums_to_one_and_keeps_order() {

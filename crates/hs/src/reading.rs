@@ -391,6 +391,9 @@ pub struct ChemProfile {
     /// Dosage-form words ("tablets", "capsules", "dosage form", "injection"): medicaments put
     /// up in measured doses (heading 3004), not the bulk compound (chapter 29).
     pub dosage: bool,
+    /// A pesticide or disinfectant class word ("herbicide", "insecticide", "fungicide",
+    /// "rodenticide", "biocide"): heading 3808 (preparations), whatever the active ingredient.
+    pub pesticide: bool,
 }
 
 /// WHO INN stems (word endings) of common drug classes.
@@ -457,10 +460,6 @@ const DOSAGE_WORDS: &[&str] = &[
     "vial",
     "vials",
     "sachet",
-    "medication",
-    "medications",
-    "medicament",
-    "medicaments",
 ];
 
 const CATIONS: &[&str] = &[
@@ -643,6 +642,9 @@ pub fn chem_profile(description: &str) -> ChemProfile {
         if DOSAGE_WORDS.contains(w) {
             p.dosage = true;
         }
+        if w.len() >= 7 && (w.ends_with("icide") || w.ends_with("icides")) {
+            p.pesticide = true;
+        }
         if w.len() >= 8
             && w.bytes().all(|b| b.is_ascii_lowercase())
             && INN_STEMS.iter().any(|s| w.ends_with(s))
@@ -679,11 +681,11 @@ pub fn chem_profile(description: &str) -> ChemProfile {
 impl ChemProfile {
     /// Is there chemical evidence at all?
     pub fn is_chemical(&self) -> bool {
-        self.cas || self.organic > 0 || self.inorganic > 0 || self.drug
+        self.cas || self.organic > 0 || self.inorganic > 0 || self.drug || self.pesticide
     }
 
     /// Chapter bonuses (chapter code, bonus in logit units before temperature, times `w`).
-    /// Polymers go to 39; mixtures and preparations to 38; otherwise a compound goes to 29 when
+    /// Polymers go to 39; mixtures, preparations and pesticides (3808) to 38; otherwise a compound goes to 29 when
     /// it shows organic evidence and to 28 when it shows only inorganic evidence.
     pub fn chapter_bonus(&self, w: f64) -> Vec<(&'static str, f64)> {
         if !self.is_chemical() && !self.polymer {
@@ -692,13 +694,13 @@ impl ChemProfile {
         if self.drug && self.dosage {
             // Decisive: medicaments put up in measured doses are heading 3004 even when
             // the compound itself is named in chapter 29 (note 2 to chapter 29 excludes them).
-            return vec![("30", 3.0 * w)];
+            return vec![("30", 5.0 * w)];
         }
         if self.polymer {
             return vec![("39", w)];
         }
         let mut out = Vec::new();
-        if self.preparation {
+        if self.preparation || self.pesticide {
             out.push(("38", w));
         } else if self.organic > 0 || self.drug {
             out.push(("29", w));
@@ -749,7 +751,7 @@ mod tests {
         assert_eq!(poly.chapter_bonus(1.0)[0].0, "39");
         assert!(!chem_profile("leather wallet with zip").is_chemical());
         let tabs = chem_profile("Valacyclovir Hydrochloride, imported in 1000 mg tablets");
-        assert_eq!(tabs.chapter_bonus(1.0), vec![("30", 3.0)]);
+        assert_eq!(tabs.chapter_bonus(1.0), vec![("30", 5.0)]);
         let bulk = chem_profile("Voriconazole in bulk form");
         assert_eq!(bulk.chapter_bonus(1.0)[0].0, "29");
         assert!(!chem_profile("low sodium soup").is_chemical());
