@@ -202,6 +202,8 @@ pub struct QueueQuery {
     #[serde(default)]
     basis: String,
     #[serde(default)]
+    rule: String,
+    #[serde(default)]
     case: String,
     #[serde(default)]
     page: Option<usize>,
@@ -292,6 +294,7 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
         from: date_field("from", &q.from)?,
         to: date_field("to", &q.to)?,
         basis: basis_field(&q.basis)?,
+        rule: some(&q.rule),
         case_state: case_field(&q.case)?,
     };
     let page_no = q.page.unwrap_or(1).max(1);
@@ -308,6 +311,7 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
             ("from", q.from.as_str()),
             ("to", q.to.as_str()),
             ("basis", q.basis.as_str()),
+            ("rule", q.rule.as_str()),
             ("case", q.case.as_str()),
         ];
         let mut out = String::from("/app/queue?");
@@ -341,6 +345,7 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
                         @for (v, t) in BASES { option value=(v) selected[q.basis == v] { (t) } }
                     }
                 }
+                label { "Hit by rule" input name="rule" value=(q.rule) placeholder="rule id"; }
                 label { "Case"
                     select name="case" {
                         option value="" selected[q.case.is_empty()] { "any" }
