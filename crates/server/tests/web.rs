@@ -255,6 +255,100 @@ fn first_case(body: &str) -> String {
         .to_string()
 }
 
+/// Decisions on `ids` hit by analyst rules `rules` (reasons of kind rule, as lane selection
+/// records them), appended to the server's store.
+fn record_rule_hits(s: &common::Server, ids: &[&str], rules: &[&str], score: f64) {
+    use borderline_core::{Lane, Reason, ReasonKind};
+    use borderline_governance::audit::{AuditEvent, AuditLog, Decision, DecisionSubject};
+    use borderline_governance::selectivity::Basis;
+    let events: Vec<AuditEvent> = ids
+        .iter()
+        .map(|id| {
+            AuditEvent::Decision(Decision {
+                declaration_id: (*id).into(),
+                input_hash: "0".repeat(64),
+                model_version: "m".into(),
+                rules_version: "rules-1".into(),
+                score,
+                lane: Lane::Red,
+                basis: Basis::Rule,
+                why: format!("analyst rule {}", rules.first().copied().unwrap_or("none")),
+                reasons: rules
+                    .iter()
+                    .map(|r| Reason {
+                        kind: ReasonKind::Rule,
+                        code: (*r).into(),
+                        text: format!("flagged by analyst rule {r}"),
+                        contribution: None,
+                    })
+                    .collect(),
+                subject: Some(DecisionSubject {
+                    importer: s.importer.clone(),
+                    hs_code: "850440".into(),
+                    office: "999".into(),
+                    date: "2021-06-01".into(),
+                }),
+            })
+        })
+        .collect();
+    let officer = borderline_governance::Actor::new("officer.one").expect("actor");
+    AuditLog::new(s.store.as_ref())
+        .append_all(&officer, &events)
+        .expect("append");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_filters_by_the_analyst_rule_that_hit_a_declaration() {
+    let s = start().await;
+    // RF-1 and RF-2 hit (the same rule twice on RF-2); RF-3 by RULE-B only.
+    record_rule_hits(&s, &["RF-1"], &["RULE-A"], 0.97);
+    record_rule_hits(&s, &["RF-2"], &["RULE-A", "RULE-B", "RULE-A"], 0.96);
+    record_rule_hits(&s, &["RF-3"], &["RULE-B"], 0.95);
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+
+    // --- the form has the control and keeps its value
+    let q = officer.get("/app/queue?rule=RULE-A").await;
+    assert_eq!(q.status, StatusCode::OK, "{}", q.body);
+    assert!(
+        q.body.contains("name=\"rule\" value=\"RULE-A\""),
+        "{}",
+        q.body
+    );
+    let listed = |body: &str, id: &str| body.contains(&format!("href=\"/app/cases/{id}\""));
+    assert!(listed(&q.body, "RF-1") && listed(&q.body, "RF-2"));
+    assert!(!listed(&q.body, "RF-3"), "RF-3 was not hit by RULE-A");
+    assert!(q.body.contains("2 declarations match"), "{}", q.body);
+    // Declarations no rule hit (the start batch) are not listed.
+    assert_eq!(q.body.matches("href=\"/app/cases/").count(), 2);
+
+    // --- combined with another filter
+    let q = officer.get("/app/queue?rule=RULE-B&office=999").await;
+    assert!(listed(&q.body, "RF-2") && listed(&q.body, "RF-3"));
+    assert!(!listed(&q.body, "RF-1"));
+    let q = officer.get("/app/queue?rule=NO-SUCH-RULE").await;
+    assert_eq!(q.status, StatusCode::OK);
+    assert!(q.body.contains("0 declarations match"), "{}", q.body);
+
+    // --- a newer decision replaces the rules of the older one
+    record_rule_hits(&s, &["RF-1"], &["RULE-B"], 0.97);
+    let q = officer.get("/app/queue?rule=RULE-A").await;
+    assert!(!listed(&q.body, "RF-1") && listed(&q.body, "RF-2"));
+    assert!(listed(&officer.get("/app/queue?rule=RULE-B").await.body, "RF-1"));
+
+    // --- the page links keep the rule filter
+    let many: Vec<String> = (0..60).map(|i| format!("RF-MANY-{i:02}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    record_rule_hits(&s, &many, &["RULE-C"], 0.5);
+    let q = officer.get("/app/queue?rule=RULE-C").await;
+    assert!(q.body.contains("60 declarations match"), "{}", q.body);
+    assert!(
+        q.body.contains("href=\"/app/queue?rule=RULE-C&amp;page=2\""),
+        "{}",
+        q.body
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_is_taken_escalated_reassigned_and_closed_by_one_officer_at_a_time() {
     let s = start().await;
