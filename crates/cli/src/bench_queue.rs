@@ -28,10 +28,10 @@ const PASSWORD: &str = "a long benchmark passphrase";
 /// `RULE-39`, 0.5 % of the rows each), one in ten also by the broad `RULE-WIDE` (10 %).
 fn rule_hits(i: usize) -> Vec<String> {
     let mut hits = Vec::new();
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         hits.push(format!("RULE-{:02}", (i / 5) % 40));
     }
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         hits.push("RULE-WIDE".to_string());
     }
     hits

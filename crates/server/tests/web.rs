@@ -334,7 +334,10 @@ async fn the_queue_filters_by_the_analyst_rule_that_hit_a_declaration() {
     record_rule_hits(&s, &["RF-1"], &["RULE-B"], 0.97);
     let q = officer.get("/app/queue?rule=RULE-A").await;
     assert!(!listed(&q.body, "RF-1") && listed(&q.body, "RF-2"));
-    assert!(listed(&officer.get("/app/queue?rule=RULE-B").await.body, "RF-1"));
+    assert!(listed(
+        &officer.get("/app/queue?rule=RULE-B").await.body,
+        "RF-1"
+    ));
 
     // --- the page links keep the rule filter
     let many: Vec<String> = (0..60).map(|i| format!("RF-MANY-{i:02}")).collect();
@@ -343,7 +346,8 @@ async fn the_queue_filters_by_the_analyst_rule_that_hit_a_declaration() {
     let q = officer.get("/app/queue?rule=RULE-C").await;
     assert!(q.body.contains("60 declarations match"), "{}", q.body);
     assert!(
-        q.body.contains("href=\"/app/queue?rule=RULE-C&amp;page=2\""),
+        q.body
+            .contains("href=\"/app/queue?rule=RULE-C&amp;page=2\""),
         "{}",
         q.body
     );
