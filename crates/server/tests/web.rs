@@ -322,6 +322,20 @@ async fn the_queue_filters_by_the_analyst_rule_that_hit_a_declaration() {
     // Declarations no rule hit (the start batch) are not listed.
     assert_eq!(q.body.matches("href=\"/app/cases/").count(), 2);
 
+    // --- a case page links each analyst rule that hit it to the queue filtered by it
+    let case = officer.get("/app/cases/RF-2").await;
+    assert_eq!(case.status, StatusCode::OK, "{}", case.body);
+    for rule in ["RULE-A", "RULE-B"] {
+        assert_eq!(
+            case.body
+                .matches(&format!("href=\"/app/queue?rule={rule}\""))
+                .count(),
+            1,
+            "{}",
+            case.body
+        );
+    }
+
     // --- combined with another filter
     let q = officer.get("/app/queue?rule=RULE-B&office=999").await;
     assert!(listed(&q.body, "RF-2") && listed(&q.body, "RF-3"));

@@ -427,6 +427,14 @@ struct Finding {
     contribution: Option<f64>,
 }
 
+/// The rule ids of a finding of kind rule, each once (the queue's rule filter takes them).
+fn rule_codes(f: &Finding) -> Vec<&str> {
+    let mut ids: Vec<&str> = f.codes.iter().map(String::as_str).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 fn group_reasons(reasons: &[Reason]) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     for r in reasons {
@@ -552,6 +560,11 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
                                 (f.text)
                                 @if let Some(c) = f.contribution { span.muted { " (" (format!("{c:+.3}")) " log-odds)" } }
                                 @if f.codes.len() > 1 { span.muted { " — stated once for " (f.codes.join(", ")) } }
+                                @if f.kind == ReasonKind::Rule {
+                                    @for id in rule_codes(f) {
+                                        " · " a href={"/app/queue?rule=" (encode(id))} { "queue of declarations hit by rule " (id) }
+                                    }
+                                }
                             }
                         }
                     }
