@@ -149,6 +149,9 @@ pub struct QueueFilter {
     pub to: Option<chrono::NaiveDate>,
     /// Selection basis: model score, analyst rule, random, exploration, release.
     pub basis: Option<Basis>,
+    /// An analyst rule id: declarations whose latest decision this rule hit (whether or not
+    /// it decided the lane; one declaration can be hit by several rules).
+    pub rule: Option<String>,
     /// Where the case is (pending: nobody took it).
     pub case_state: Option<CaseState>,
 }
@@ -192,6 +195,7 @@ pub fn queue(
         from: filter.from.map(|d| d.format("%Y-%m-%d").to_string()),
         to: filter.to.map(|d| d.format("%Y-%m-%d").to_string()),
         basis: filter.basis.map(|b| basis_name(b).to_string()),
+        rule: filter.rule.clone(),
         case_state: filter.case_state,
         offset: ((page - 1) * per_page) as u64,
         limit: per_page as u64,

@@ -23,6 +23,20 @@ use std::time::Instant;
 
 const PASSWORD: &str = "a long benchmark passphrase";
 
+/// The analyst rules that hit decision `i` (from `i` alone, so the rest of the synthetic data
+/// does not change): one in five decisions is hit by one of 40 narrow rules (`RULE-00` ..
+/// `RULE-39`, 0.5 % of the rows each), one in ten also by the broad `RULE-WIDE` (10 %).
+fn rule_hits(i: usize) -> Vec<String> {
+    let mut hits = Vec::new();
+    if i.is_multiple_of(5) {
+        hits.push(format!("RULE-{:02}", (i / 5) % 40));
+    }
+    if i.is_multiple_of(10) {
+        hits.push("RULE-WIDE".to_string());
+    }
+    hits
+}
+
 fn decisions(n: usize, from: usize) -> Vec<AuditEvent> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(from as u64 + 7);
     (from..from + n)
@@ -55,6 +69,12 @@ fn decisions(n: usize, from: usize) -> Vec<AuditEvent> {
                         ),
                         contribution: Some(0.3 - 0.1 * k as f64),
                     })
+                    .chain(rule_hits(i).into_iter().map(|code| Reason {
+                        kind: ReasonKind::Rule,
+                        text: format!("analyst rule {code}"),
+                        code,
+                        contribution: None,
+                    }))
                     .collect(),
                 subject: Some(DecisionSubject {
                     importer,
@@ -196,6 +216,14 @@ pub fn run(a: &BenchQueue) -> Result<()> {
         (
             "queue, pending cases, yellow",
             "/app/queue?case=pending&lane=yellow".into(),
+        ),
+        (
+            "queue, one analyst rule (0.5 % of rows)",
+            "/app/queue?rule=RULE-07".into(),
+        ),
+        (
+            "queue, broad analyst rule (10 %) + red",
+            "/app/queue?rule=RULE-WIDE&lane=red".into(),
         ),
         (
             "queue, deep page (row ~50k)",

@@ -1,10 +1,11 @@
 //! Inspection cases and the decision index.
 //!
 //! **Decision index.** Every decision appended to the audit log is also indexed by the store
-//! (declaration id, its latest decision's audit record, lane rank, score, basis and subject), in
-//! the same transaction, so that an inspection queue is one indexed query with a page of rows
-//! instead of a walk over the whole chain. The index is derived data: the chain stays the
-//! record, and a store rebuilds the index from it when it is created by a migration.
+//! (declaration id, its latest decision's audit record, lane rank, score, basis, subject and the
+//! analyst rules that hit it, one row per rule), in the same transaction, so that an inspection
+//! queue is one indexed query with a page of rows instead of a walk over the whole chain. The
+//! index is derived data: the chain stays the record, and a store rebuilds the index from it
+//! when it is created by a migration.
 //!
 //! **Cases.** A declaration with a recorded decision is a case, *pending* until an officer takes
 //! it. Taking it puts it *in inspection* held by that officer; a second officer's take is refused
@@ -57,6 +58,9 @@ pub struct IndexedDecision {
     pub office: Option<String>,
     /// `YYYY-MM-DD`.
     pub date: Option<String>,
+    /// The analyst rules that hit the declaration (the codes of its reasons of kind rule),
+    /// sorted, each once. One declaration can be hit by several rules.
+    pub rules: Vec<String>,
 }
 
 impl IndexedDecision {
@@ -72,8 +76,23 @@ impl IndexedDecision {
             hs_code: s.map(|s| s.hs_code.clone()),
             office: s.map(|s| s.office.clone()),
             date: s.map(|s| s.date.clone()),
+            rules: rule_ids(d),
         }
     }
+}
+
+/// The ids of the analyst rules that hit a decision: the codes of its reasons of kind rule,
+/// sorted, each once.
+pub fn rule_ids(d: &Decision) -> Vec<String> {
+    let mut ids: Vec<String> = d
+        .reasons
+        .iter()
+        .filter(|r| r.kind == borderline_core::ReasonKind::Rule)
+        .map(|r| r.code.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// Where a case is. A declaration without a case record is pending.
@@ -145,6 +164,9 @@ pub struct QueueQuery {
     pub to: Option<String>,
     /// `score`, `rule`, `random`, `exploration`, `release`.
     pub basis: Option<String>,
+    /// Declarations whose latest decision this analyst rule hit (a rule id, exact), whatever
+    /// rule decided the lane.
+    pub rule: Option<String>,
     /// Cases in this state (pending: no case record).
     pub case_state: Option<CaseState>,
     pub offset: u64,

@@ -53,7 +53,7 @@ pub trait Tamper {
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 22] = [
+    let checks: [Check<S>; 23] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -105,6 +105,10 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
         (
             "the_decision_index_filters_orders_and_pages",
             decision_index_filters_orders_and_pages,
+        ),
+        (
+            "the_rule_filter_follows_each_declarations_latest_decision",
+            rule_filter_follows_latest_decision,
         ),
         (
             "a_case_is_worked_by_one_officer_at_a_time",
@@ -994,6 +998,136 @@ fn decision_index_filters_orders_and_pages<S: GovernanceStore + Tamper>(store: &
         // dropped: rolled back
     }
     assert_eq!(queue_ids(store, &all).1, 5);
+}
+
+/// A decision hit by analyst rules `rules` (reasons of kind rule, code = rule id; a rule may
+/// give more than one reason).
+fn ruled_decision(
+    id: &str,
+    lane: crate::Lane,
+    score: f64,
+    importer: &str,
+    rules: &[&str],
+) -> crate::audit::Decision {
+    use borderline_core::{Reason, ReasonKind};
+    let mut reasons: Vec<Reason> = rules
+        .iter()
+        .map(|r| Reason {
+            kind: ReasonKind::Rule,
+            code: (*r).into(),
+            text: format!("analyst rule {r}"),
+            contribution: None,
+        })
+        .collect();
+    // A reason of another kind whose code looks like a rule id is not a rule hit.
+    reasons.push(Reason {
+        kind: ReasonKind::Valuation,
+        code: "R-VALUE".into(),
+        text: "declared value far below the benchmark".into(),
+        contribution: None,
+    });
+    crate::audit::Decision {
+        basis: if rules.is_empty() {
+            crate::selectivity::Basis::Score
+        } else {
+            crate::selectivity::Basis::Rule
+        },
+        reasons,
+        ..subject_decision(id, lane, score, importer, "850440", "2021-03-01")
+    }
+}
+
+/// The rule filter: a declaration is listed under every analyst rule that hit its latest
+/// decision (several rules, each once), combines with the other filters, and a newer decision
+/// replaces the rules of the older one in its transaction; a rolled-back decision changes
+/// nothing.
+fn rule_filter_follows_latest_decision<S: GovernanceStore + Tamper>(store: &S) {
+    use crate::cases::QueueQuery;
+    use crate::Lane;
+    let officer = actor("officer.kim");
+    let events: Vec<AuditEvent> = [
+        // R-1 gives two reasons on A: A is listed once.
+        ruled_decision("A", Lane::Red, 0.60, "IMP-1", &["R-1", "R-2", "R-1"]),
+        ruled_decision("B", Lane::Red, 0.90, "IMP-2", &["R-2"]),
+        ruled_decision("C", Lane::Yellow, 0.95, "IMP-1", &["R-2"]),
+        ruled_decision("D", Lane::Red, 0.99, "IMP-1", &[]),
+    ]
+    .into_iter()
+    .map(AuditEvent::Decision)
+    .collect();
+    AuditLog::new(store)
+        .append_all(&officer, &events)
+        .expect("append");
+    let by_rule = |rule: &str| QueueQuery {
+        rule: Some(rule.into()),
+        limit: 100,
+        ..QueueQuery::default()
+    };
+    assert_eq!(
+        queue_ids(store, &by_rule("R-2")),
+        (vec!["B".into(), "A".into(), "C".into()], 3)
+    );
+    assert_eq!(queue_ids(store, &by_rule("R-1")), (vec!["A".into()], 1));
+    assert_eq!(queue_ids(store, &by_rule("R-VALUE")), (vec![], 0));
+    assert_eq!(queue_ids(store, &by_rule("r-2")), (vec![], 0));
+    let red_imp1_r2 = QueueQuery {
+        lane_rank: Some(0),
+        importer: Some("IMP-1".into()),
+        ..by_rule("R-2")
+    };
+    assert_eq!(queue_ids(store, &red_imp1_r2), (vec!["A".into()], 1));
+    let page = QueueQuery {
+        offset: 1,
+        limit: 1,
+        ..by_rule("R-2")
+    };
+    assert_eq!(queue_ids(store, &page), (vec!["A".into()], 3));
+    // A is decided anew: only R-3 hits it now.
+    AuditLog::new(store)
+        .append_all(
+            &officer,
+            &[AuditEvent::Decision(ruled_decision(
+                "A",
+                Lane::Yellow,
+                0.50,
+                "IMP-1",
+                &["R-3"],
+            ))],
+        )
+        .expect("append");
+    assert_eq!(queue_ids(store, &by_rule("R-1")), (vec![], 0));
+    assert_eq!(
+        queue_ids(store, &by_rule("R-2")),
+        (vec!["B".into(), "C".into()], 2)
+    );
+    assert_eq!(queue_ids(store, &by_rule("R-3")), (vec!["A".into()], 1));
+    // A decision no rule hit clears the declaration's rules.
+    AuditLog::new(store)
+        .append_all(
+            &officer,
+            &[AuditEvent::Decision(ruled_decision(
+                "B",
+                Lane::Green,
+                0.10,
+                "IMP-2",
+                &[],
+            ))],
+        )
+        .expect("append");
+    assert_eq!(queue_ids(store, &by_rule("R-2")), (vec!["C".into()], 1));
+    // Rolled back: neither the decision nor its rules are indexed.
+    {
+        let mut tx = store.begin(true).expect("begin");
+        crate::audit::append_in(
+            tx.as_mut(),
+            &officer,
+            &AuditEvent::Decision(ruled_decision("C", Lane::Green, 0.1, "IMP-1", &["R-4"])),
+        )
+        .expect("append");
+        // dropped: rolled back
+    }
+    assert_eq!(queue_ids(store, &by_rule("R-4")), (vec![], 0));
+    assert_eq!(queue_ids(store, &by_rule("R-2")), (vec!["C".into()], 1));
 }
 
 /// Take, a second officer refused with the holder named, escalate, reassign, close with an

@@ -143,7 +143,8 @@ pub trait StoreTx {
     }
     // The decision index and inspection cases (see `crate::cases`). A store without them
     // refuses.
-    /// Makes `entry` the indexed latest decision of its declaration (replacing an older one).
+    /// Makes `entry` the indexed latest decision of its declaration (replacing an older one,
+    /// and the rules that hit it with `entry.rules`).
     fn index_decision(&mut self, entry: &IndexedDecision) -> Result<(), StoreError> {
         let _ = entry;
         Err(no_cases())

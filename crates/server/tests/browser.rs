@@ -442,6 +442,19 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     d.wait_url(|u| u.ends_with("/app")).await;
     check_page(&d, axe, "home-officer", &mut failures).await;
     d.click("nav a[href='/app/queue']").await;
+    // Filter by the analyst rule that hit, typed into the form.
+    // Score 0: last among the red rows, so the case opened below is a model-scored one.
+    common::record_rule_hits(&s, &["BROWSER-RULE-1"], &["RULE-BROWSER"], 0.0);
+    d.type_into("form.filters input[name=rule]", "RULE-BROWSER")
+        .await;
+    d.click("form.filters button[type=submit]").await;
+    d.wait_url(|u| u.contains("rule=RULE-BROWSER")).await;
+    let rows = d.text("tbody").await;
+    assert!(rows.contains("BROWSER-RULE-1"), "{rows}");
+    assert!(d.text("main").await.contains("1 declarations match"));
+    check_page(&d, axe, "queue-rule", &mut failures).await;
+    d.click("nav a[href='/app/queue']").await;
+    d.wait_url(|u| u.ends_with("/app/queue")).await;
     // Filter by lane through the form, as an officer would.
     d.select_option("select[name=lane]", "red").await;
     d.click("form.filters button[type=submit]").await;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{start, Browser};
+use common::{record_rule_hits, start, Browser};
 use reqwest::StatusCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,6 +253,76 @@ fn first_case(body: &str) -> String {
         .and_then(|r| r.split('"').next())
         .expect("a case link")
         .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_filters_by_the_analyst_rule_that_hit_a_declaration() {
+    let s = start().await;
+    // RF-1 and RF-2 hit (the same rule twice on RF-2); RF-3 by RULE-B only.
+    record_rule_hits(&s, &["RF-1"], &["RULE-A"], 0.97);
+    record_rule_hits(&s, &["RF-2"], &["RULE-A", "RULE-B", "RULE-A"], 0.96);
+    record_rule_hits(&s, &["RF-3"], &["RULE-B"], 0.95);
+    let mut officer = Browser::new(&s.base);
+    officer.sign_in("officer.one").await;
+
+    // --- the form has the control and keeps its value
+    let q = officer.get("/app/queue?rule=RULE-A").await;
+    assert_eq!(q.status, StatusCode::OK, "{}", q.body);
+    assert!(
+        q.body.contains("name=\"rule\" value=\"RULE-A\""),
+        "{}",
+        q.body
+    );
+    let listed = |body: &str, id: &str| body.contains(&format!("href=\"/app/cases/{id}\""));
+    assert!(listed(&q.body, "RF-1") && listed(&q.body, "RF-2"));
+    assert!(!listed(&q.body, "RF-3"), "RF-3 was not hit by RULE-A");
+    assert!(q.body.contains("2 declarations match"), "{}", q.body);
+    // Declarations no rule hit (the start batch) are not listed.
+    assert_eq!(q.body.matches("href=\"/app/cases/").count(), 2);
+
+    // --- a case page links each analyst rule that hit it to the queue filtered by it
+    let case = officer.get("/app/cases/RF-2").await;
+    assert_eq!(case.status, StatusCode::OK, "{}", case.body);
+    for rule in ["RULE-A", "RULE-B"] {
+        assert_eq!(
+            case.body
+                .matches(&format!("href=\"/app/queue?rule={rule}\""))
+                .count(),
+            1,
+            "{}",
+            case.body
+        );
+    }
+
+    // --- combined with another filter
+    let q = officer.get("/app/queue?rule=RULE-B&office=999").await;
+    assert!(listed(&q.body, "RF-2") && listed(&q.body, "RF-3"));
+    assert!(!listed(&q.body, "RF-1"));
+    let q = officer.get("/app/queue?rule=NO-SUCH-RULE").await;
+    assert_eq!(q.status, StatusCode::OK);
+    assert!(q.body.contains("0 declarations match"), "{}", q.body);
+
+    // --- a newer decision replaces the rules of the older one
+    record_rule_hits(&s, &["RF-1"], &["RULE-B"], 0.97);
+    let q = officer.get("/app/queue?rule=RULE-A").await;
+    assert!(!listed(&q.body, "RF-1") && listed(&q.body, "RF-2"));
+    assert!(listed(
+        &officer.get("/app/queue?rule=RULE-B").await.body,
+        "RF-1"
+    ));
+
+    // --- the page links keep the rule filter
+    let many: Vec<String> = (0..60).map(|i| format!("RF-MANY-{i:02}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    record_rule_hits(&s, &many, &["RULE-C"], 0.5);
+    let q = officer.get("/app/queue?rule=RULE-C").await;
+    assert!(q.body.contains("60 declarations match"), "{}", q.body);
+    assert!(
+        q.body
+            .contains("href=\"/app/queue?rule=RULE-C&amp;page=2\""),
+        "{}",
+        q.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

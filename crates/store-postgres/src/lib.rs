@@ -370,6 +370,25 @@ pub(crate) fn put_index(exec: &mut Exec<'_>, e: &IndexedDecision) -> Result<(), 
     Ok(())
 }
 
+/// Replaces the rules that hit `declaration_id`'s latest decision, through `exec`.
+pub(crate) fn put_rules(
+    exec: &mut Exec<'_>,
+    declaration_id: &str,
+    rules: &[String],
+) -> Result<(), StoreError> {
+    exec(
+        "DELETE FROM decision_rules WHERE declaration_id = $1",
+        &[&declaration_id],
+    )?;
+    for rule in rules {
+        exec(
+            "INSERT INTO decision_rules (declaration_id, rule_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&declaration_id, rule],
+        )?;
+    }
+    Ok(())
+}
+
 const HIT_COLUMNS: &str = "a.seq, a.recorded_at, a.actor, a.kind, a.body, a.prev_hash, a.hash, c.declaration_id, c.state, c.holder, c.note, c.feedback_id, c.updated_at, c.updated_by";
 
 fn case_at(r: &Row, at: usize) -> Result<Option<CaseRecord>, StoreError> {
@@ -448,6 +467,13 @@ fn queue_where(q: &QueueQuery) -> (String, Vec<QueueParam>) {
     }
     if let Some(b) = &q.basis {
         push(&mut cond, "d.basis = ?", QueueParam::Text(b.clone()));
+    }
+    if let Some(r) = &q.rule {
+        push(
+            &mut cond,
+            "d.declaration_id IN (SELECT declaration_id FROM decision_rules WHERE rule_id = ?)",
+            QueueParam::Text(r.clone()),
+        );
     }
     match q.case_state {
         None => {}
@@ -795,7 +821,12 @@ impl StoreTx for PgTx {
         Ok(())
     }
     fn index_decision(&mut self, entry: &IndexedDecision) -> Result<(), StoreError> {
-        put_index(&mut |sql, params| self.execute(sql, params), entry)
+        put_index(&mut |sql, params| self.execute(sql, params), entry)?;
+        put_rules(
+            &mut |sql, params| self.execute(sql, params),
+            &entry.declaration_id,
+            &entry.rules,
+        )
     }
 
     fn latest_decision(&mut self, declaration_id: &str) -> Result<Option<QueueHit>, StoreError> {

@@ -11,7 +11,7 @@
 use borderline_governance::StoreError;
 use postgres::Client;
 
-use crate::{backend, put_index, MIGRATION_LOCK};
+use crate::{backend, put_index, put_rules, MIGRATION_LOCK};
 use borderline_governance::audit::Decision;
 use borderline_governance::cases::IndexedDecision;
 
@@ -217,6 +217,17 @@ CREATE TRIGGER rule_sets_no_delete BEFORE DELETE ON rule_sets
 CREATE TRIGGER rule_sets_no_truncate BEFORE TRUNCATE ON rule_sets
     FOR EACH STATEMENT EXECUTE FUNCTION borderline_refuse('rule sets are retired, never deleted');
 "#,
+    // 7: the analyst rules that hit each declaration's latest decision (one row per rule; the
+    // queue's rule filter; SQLite's migration 8), rebuilt from the chain by `migrate` and
+    // replaced with the index row.
+    r#"
+CREATE TABLE decision_rules (
+    declaration_id TEXT NOT NULL,
+    rule_id        TEXT NOT NULL,
+    PRIMARY KEY (rule_id, declaration_id)
+);
+CREATE INDEX decision_rules_by_declaration ON decision_rules (declaration_id);
+"#,
 ];
 
 /// The schema version this build writes.
@@ -251,6 +262,9 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(), StoreError> {
         if i == 3 {
             index_decisions(&mut tx)?;
         }
+        if i == 6 {
+            index_decision_rules(&mut tx)?;
+        }
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",
             &[&(i as i64 + 1)],
@@ -276,6 +290,36 @@ fn index_decisions(tx: &mut postgres::Transaction<'_>) -> Result<(), StoreError>
         put_index(
             &mut |sql, params| tx.execute(sql, params).map_err(backend),
             &IndexedDecision::of(seq.max(0) as u64, &d),
+        )?;
+    }
+    Ok(())
+}
+
+/// Migration 7: the rules that hit the latest decision of each declaration in the chain.
+fn index_decision_rules(tx: &mut postgres::Transaction<'_>) -> Result<(), StoreError> {
+    let rows = tx
+        .query(
+            "SELECT body FROM audit_log WHERE kind = 'decision' ORDER BY seq",
+            &[],
+        )
+        .map_err(backend)?;
+    let mut latest: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        let body: String = r.try_get(0).map_err(backend)?;
+        let d: Decision = serde_json::from_str(&body)?;
+        latest.insert(
+            d.declaration_id.clone(),
+            borderline_governance::cases::rule_ids(&d),
+        );
+    }
+    tx.execute("DELETE FROM decision_rules", &[])
+        .map_err(backend)?;
+    for (declaration_id, rules) in latest {
+        put_rules(
+            &mut |sql, params| tx.execute(sql, params).map_err(backend),
+            &declaration_id,
+            &rules,
         )?;
     }
     Ok(())

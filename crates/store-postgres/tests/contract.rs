@@ -207,6 +207,72 @@ fn migrations_are_applied_once_and_recorded() {
 }
 
 #[test]
+fn a_schema_6_database_gets_the_rules_of_its_decisions_from_the_chain() {
+    use borderline_core::{Reason, ReasonKind};
+    use borderline_governance::audit::{AuditEvent, AuditLog, Decision};
+    use borderline_governance::cases::{Cases, QueueQuery};
+    let Some(db) = TestDb::create() else { return };
+    let decision = |id: &str, rules: &[&str]| Decision {
+        declaration_id: id.into(),
+        input_hash: "0".repeat(64),
+        model_version: "m-1".into(),
+        rules_version: "r-1".into(),
+        score: 0.5,
+        lane: borderline_governance::Lane::Red,
+        basis: borderline_governance::selectivity::Basis::Rule,
+        why: "test".into(),
+        reasons: rules
+            .iter()
+            .map(|r| Reason {
+                kind: ReasonKind::Rule,
+                code: (*r).into(),
+                text: "hit".into(),
+                contribution: None,
+            })
+            .collect(),
+        subject: None,
+    };
+    {
+        let store = db.open();
+        let officer = borderline_governance::Actor::new("officer.kim").expect("actor");
+        let events: Vec<AuditEvent> = [
+            decision("A", &["R-1"]),
+            decision("B", &["R-1", "R-2"]),
+            decision("A", &["R-2"]),
+        ]
+        .into_iter()
+        .map(AuditEvent::Decision)
+        .collect();
+        AuditLog::new(&store)
+            .append_all(&officer, &events)
+            .expect("append");
+    }
+    // Back to schema 6: the chain and the index, no rules table.
+    db.raw()
+        .batch_execute("DROP TABLE decision_rules; DELETE FROM schema_version WHERE version = 7")
+        .expect("back to schema 6");
+    let store = db.open();
+    assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
+    let ids = |rule: &str| -> Vec<String> {
+        let q = QueueQuery {
+            rule: Some(rule.into()),
+            limit: 10,
+            ..QueueQuery::default()
+        };
+        let (hits, _) = Cases::new(&store).queue(&q).expect("queue");
+        hits.iter()
+            .map(|h| match h.record.event().expect("event") {
+                AuditEvent::Decision(d) => d.declaration_id,
+                other => panic!("not a decision: {other:?}"),
+            })
+            .collect()
+    };
+    // A's latest decision was hit by R-2 only.
+    assert_eq!(ids("R-1"), vec!["B".to_string()]);
+    assert_eq!(ids("R-2"), vec!["A".to_string(), "B".to_string()]);
+}
+
+#[test]
 fn a_newer_schema_is_refused() {
     let Some(db) = TestDb::create() else { return };
     drop(db.open());

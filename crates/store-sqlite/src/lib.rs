@@ -200,6 +200,16 @@ CREATE UNIQUE INDEX IF NOT EXISTS rule_sets_one_active ON rule_sets(state) WHERE
 CREATE TRIGGER IF NOT EXISTS rule_sets_no_delete BEFORE DELETE ON rule_sets
 BEGIN SELECT RAISE(ABORT, 'rule sets are retired, never deleted'); END;
 "#,
+    // 8: the analyst rules that hit each declaration's latest decision (one row per rule; the
+    // queue's rule filter), rebuilt from the chain here and replaced with the index row.
+    r#"
+CREATE TABLE IF NOT EXISTS decision_rules (
+    declaration_id TEXT NOT NULL,
+    rule_id        TEXT NOT NULL,
+    PRIMARY KEY (rule_id, declaration_id)
+);
+CREATE INDEX IF NOT EXISTS decision_rules_by_declaration ON decision_rules(declaration_id);
+"#,
 ];
 
 /// The schema version this build writes.
@@ -268,6 +278,9 @@ impl SqliteStore {
             if i == 4 {
                 index_decisions(&tx)?;
             }
+            if i == 7 {
+                index_decision_rules(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(backend)?;
             tx.commit().map_err(backend)?;
@@ -326,6 +339,47 @@ fn index_decisions(conn: &Connection) -> Result<(), StoreError> {
         let body: String = r.get(1).map_err(backend)?;
         let d: Decision = serde_json::from_str(&body)?;
         put_index(conn, &IndexedDecision::of(seq.max(0) as u64, &d))?;
+    }
+    Ok(())
+}
+
+/// Migration 8: the rules that hit the latest decision of each declaration in the chain.
+fn index_decision_rules(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT seq, body FROM audit_log WHERE kind = 'decision' ORDER BY seq")
+        .map_err(backend)?;
+    let mut rows = stmt.query([]).map_err(backend)?;
+    let mut latest: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    while let Some(r) = rows.next().map_err(backend)? {
+        let body: String = r.get(1).map_err(backend)?;
+        let d: Decision = serde_json::from_str(&body)?;
+        latest.insert(
+            d.declaration_id.clone(),
+            borderline_governance::cases::rule_ids(&d),
+        );
+    }
+    conn.execute("DELETE FROM decision_rules", [])
+        .map_err(backend)?;
+    for (declaration_id, rules) in latest {
+        put_rules(conn, &declaration_id, &rules)?;
+    }
+    Ok(())
+}
+
+/// Replaces the rules that hit `declaration_id`'s latest decision.
+fn put_rules(conn: &Connection, declaration_id: &str, rules: &[String]) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM decision_rules WHERE declaration_id = ?1",
+        [declaration_id],
+    )
+    .map_err(backend)?;
+    for rule in rules {
+        conn.execute(
+            "INSERT OR IGNORE INTO decision_rules (declaration_id, rule_id) VALUES (?1, ?2)",
+            params![declaration_id, rule],
+        )
+        .map_err(backend)?;
     }
     Ok(())
 }
@@ -421,6 +475,12 @@ fn queue_where(q: &QueueQuery) -> (String, Vec<rusqlite::types::Value>) {
     if let Some(b) = &q.basis {
         cond.push("d.basis = ?");
         p.push(Value::Text(b.clone()));
+    }
+    if let Some(r) = &q.rule {
+        cond.push(
+            "d.declaration_id IN (SELECT declaration_id FROM decision_rules WHERE rule_id = ?)",
+        );
+        p.push(Value::Text(r.clone()));
     }
     match q.case_state {
         None => {}
@@ -961,7 +1021,8 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn index_decision(&mut self, entry: &IndexedDecision) -> Result<(), StoreError> {
-        put_index(&self.conn, entry)
+        put_index(&self.conn, entry)?;
+        put_rules(&self.conn, &entry.declaration_id, &entry.rules)
     }
 
     fn latest_decision(&mut self, declaration_id: &str) -> Result<Option<QueueHit>, StoreError> {
@@ -1316,5 +1377,72 @@ mod tests {
         let reg = borderline_governance::Registry::new(&store);
         let (_, bytes) = reg.artefact("m1").expect("imported artefact");
         assert_eq!(bytes, b"model bytes");
+    }
+
+    #[test]
+    fn a_version_7_database_gets_the_rules_of_its_decisions_from_the_chain() {
+        use borderline_core::{Reason, ReasonKind};
+        use borderline_governance::audit::{AuditEvent, AuditLog, Decision};
+        use borderline_governance::cases::{Cases, QueueQuery};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v7.db");
+        let decision = |id: &str, rules: &[&str]| Decision {
+            declaration_id: id.into(),
+            input_hash: "0".repeat(64),
+            model_version: "m-1".into(),
+            rules_version: "r-1".into(),
+            score: 0.5,
+            lane: borderline_governance::Lane::Red,
+            basis: borderline_governance::selectivity::Basis::Rule,
+            why: "test".into(),
+            reasons: rules
+                .iter()
+                .map(|r| Reason {
+                    kind: ReasonKind::Rule,
+                    code: (*r).into(),
+                    text: "hit".into(),
+                    contribution: None,
+                })
+                .collect(),
+            subject: None,
+        };
+        {
+            let store = SqliteStore::open(&path).expect("open");
+            let officer = borderline_governance::Actor::new("officer.kim").expect("actor");
+            let events: Vec<AuditEvent> = [
+                decision("A", &["R-1"]),
+                decision("B", &["R-1", "R-2"]),
+                decision("A", &["R-2"]),
+            ]
+            .into_iter()
+            .map(AuditEvent::Decision)
+            .collect();
+            AuditLog::new(&store)
+                .append_all(&officer, &events)
+                .expect("append");
+            // Back to schema 7: the chain and the index, no rules table.
+            let conn = store.raw_connection();
+            conn.execute_batch("DROP TABLE decision_rules")
+                .expect("drop");
+            conn.pragma_update(None, "user_version", 7).expect("pragma");
+        }
+        let store = SqliteStore::open(&path).expect("migrated");
+        let ids = |rule: &str| -> Vec<String> {
+            let q = QueueQuery {
+                rule: Some(rule.into()),
+                limit: 10,
+                ..QueueQuery::default()
+            };
+            let (hits, _) = Cases::new(&store).queue(&q).expect("queue");
+            hits.iter()
+                .map(|h| match h.record.event().expect("event") {
+                    AuditEvent::Decision(d) => d.declaration_id,
+                    other => panic!("not a decision: {other:?}"),
+                })
+                .collect()
+        };
+        // A's latest decision was hit by R-2 only.
+        assert_eq!(ids("R-1"), vec!["B".to_string()]);
+        assert_eq!(ids("R-2"), vec!["A".to_string(), "B".to_string()]);
     }
 }

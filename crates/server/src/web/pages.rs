@@ -202,6 +202,8 @@ pub struct QueueQuery {
     #[serde(default)]
     basis: String,
     #[serde(default)]
+    rule: String,
+    #[serde(default)]
     case: String,
     #[serde(default)]
     page: Option<usize>,
@@ -292,6 +294,7 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
         from: date_field("from", &q.from)?,
         to: date_field("to", &q.to)?,
         basis: basis_field(&q.basis)?,
+        rule: some(&q.rule),
         case_state: case_field(&q.case)?,
     };
     let page_no = q.page.unwrap_or(1).max(1);
@@ -308,6 +311,7 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
             ("from", q.from.as_str()),
             ("to", q.to.as_str()),
             ("basis", q.basis.as_str()),
+            ("rule", q.rule.as_str()),
             ("case", q.case.as_str()),
         ];
         let mut out = String::from("/app/queue?");
@@ -341,6 +345,7 @@ pub async fn queue(State(st): St, s: SignedIn, Query(q): Query<QueueQuery>) -> P
                         @for (v, t) in BASES { option value=(v) selected[q.basis == v] { (t) } }
                     }
                 }
+                label { "Hit by rule" input name="rule" value=(q.rule) placeholder="rule id"; }
                 label { "Case"
                     select name="case" {
                         option value="" selected[q.case.is_empty()] { "any" }
@@ -420,6 +425,14 @@ struct Finding {
     text: String,
     codes: Vec<String>,
     contribution: Option<f64>,
+}
+
+/// The rule ids of a finding of kind rule, each once (the queue's rule filter takes them).
+fn rule_codes(f: &Finding) -> Vec<&str> {
+    let mut ids: Vec<&str> = f.codes.iter().map(String::as_str).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 fn group_reasons(reasons: &[Reason]) -> Vec<Finding> {
@@ -547,6 +560,11 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
                                 (f.text)
                                 @if let Some(c) = f.contribution { span.muted { " (" (format!("{c:+.3}")) " log-odds)" } }
                                 @if f.codes.len() > 1 { span.muted { " — stated once for " (f.codes.join(", ")) } }
+                                @if f.kind == ReasonKind::Rule {
+                                    @for id in rule_codes(f) {
+                                        " · " a href={"/app/queue?rule=" (encode(id))} { "queue of declarations hit by rule " (id) }
+                                    }
+                                }
                             }
                         }
                     }

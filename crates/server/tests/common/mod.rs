@@ -377,3 +377,45 @@ pub fn generic_csv(rows: &[Declaration], value_factor: f64) -> String {
     }
     out
 }
+
+/// Decisions on `ids` hit by analyst rules `rules` (reasons of kind rule, as lane selection
+/// records them), appended to the server's store.
+pub fn record_rule_hits(s: &Server, ids: &[&str], rules: &[&str], score: f64) {
+    use borderline_core::{Lane, Reason, ReasonKind};
+    use borderline_governance::audit::{AuditEvent, AuditLog, Decision, DecisionSubject};
+    use borderline_governance::selectivity::Basis;
+    let events: Vec<AuditEvent> = ids
+        .iter()
+        .map(|id| {
+            AuditEvent::Decision(Decision {
+                declaration_id: (*id).into(),
+                input_hash: "0".repeat(64),
+                model_version: "m".into(),
+                rules_version: "rules-1".into(),
+                score,
+                lane: Lane::Red,
+                basis: Basis::Rule,
+                why: format!("analyst rule {}", rules.first().copied().unwrap_or("none")),
+                reasons: rules
+                    .iter()
+                    .map(|r| Reason {
+                        kind: ReasonKind::Rule,
+                        code: (*r).into(),
+                        text: format!("flagged by analyst rule {r}"),
+                        contribution: None,
+                    })
+                    .collect(),
+                subject: Some(DecisionSubject {
+                    importer: s.importer.clone(),
+                    hs_code: "850440".into(),
+                    office: "999".into(),
+                    date: "2021-06-01".into(),
+                }),
+            })
+        })
+        .collect();
+    let officer = borderline_governance::Actor::new("officer.one").expect("actor");
+    AuditLog::new(s.store.as_ref())
+        .append_all(&officer, &events)
+        .expect("append");
+}
