@@ -200,7 +200,9 @@ pub fn run(cmd: Command) -> Result<()> {
 }
 
 fn worker(a: WorkerArgs) -> Result<()> {
+    // Logs on standard error: standard output carries the closing report (JSON).
     let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BORDERLINE_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

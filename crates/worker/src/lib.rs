@@ -472,6 +472,20 @@ pub async fn run_worker(
     config: WorkerConfig,
     stop: Arc<AtomicBool>,
 ) -> Result<WorkerReport, WorkerError> {
+    let result = work(url, store.clone(), config, stop).await;
+    // The caller's store may hold synchronous PostgreSQL connections, whose drop blocks on a
+    // runtime of their own: the last reference must not be dropped on this runtime's thread
+    // (it panicked at a worker's exit).
+    let _ = tokio::task::spawn_blocking(move || drop(store)).await;
+    result
+}
+
+async fn work(
+    url: &str,
+    store: Arc<dyn GovernanceStore>,
+    config: WorkerConfig,
+    stop: Arc<AtomicBool>,
+) -> Result<WorkerReport, WorkerError> {
     let (_client, js) = connect(url, &config.topology).await?;
     let consumer = shared_consumer(&js, &config).await?;
     let mut report = WorkerReport::default();
