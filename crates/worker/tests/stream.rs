@@ -4,168 +4,17 @@
 //! nothing twice, a malformed message is dead-lettered with its reason while the stream keeps
 //! flowing, and an activation reaches a running worker. Each test uses its own subjects.
 
-use borderline_app::governance::{models, Actor};
-use borderline_app::stream::{self as app_stream, StreamPolicy};
-use borderline_app::targeting::Reasons;
-use borderline_core::Declaration;
-use borderline_governance::audit::{AuditLog, Decision};
-use borderline_governance::GovernanceStore;
-use borderline_ingest::{read_all, Profile};
-use borderline_store_sqlite::SqliteStore;
-use borderline_worker::{
-    connect, publish, run_worker, shared_consumer, DeadLetter, Topology, WorkerConfig,
-};
+mod support;
+
+use borderline_app::governance::models;
+use borderline_app::stream as app_stream;
+use borderline_governance::audit::AuditLog;
+use borderline_worker::{connect, publish, run_worker, shared_consumer, DeadLetter, Topology};
 use futures_util::StreamExt;
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
-
-fn nats_url() -> Option<String> {
-    let url = std::env::var("BORDERLINE_TEST_NATS").ok();
-    if url.is_none() {
-        eprintln!("skipped: BORDERLINE_TEST_NATS is unset (source scripts/nats.sh first)");
-    }
-    url
-}
-
-fn rows(split: &str, every: usize) -> Vec<Declaration> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../data/declarations/kcs_{split}.csv.gz"));
-    let profile = Profile::resolve("korea-customs").expect("profile");
-    let (rows, _, _) = read_all(&path, profile).expect("bundled declarations");
-    rows.into_iter().step_by(every).collect()
-}
-
-/// Two small models with different settings (so different versions): fixtures made with
-/// `borderline train` on every 20th row of the bundled periods (10 trees of depth 3, learning
-/// rates 0.1 and 0.2, no valuation module), so this crate's tests need not link LightGBM.
-fn artefacts() -> &'static (Vec<u8>, Vec<u8>) {
-    static LOADED: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
-    LOADED.get_or_init(|| {
-        let read = |name: &str| {
-            std::fs::read(
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/data")
-                    .join(name),
-            )
-            .expect("model fixture")
-        };
-        (read("model_lr0.1.json.gz"), read("model_lr0.2.json.gz"))
-    })
-}
-
-fn actor(id: &str) -> Actor {
-    Actor::new(id).expect("actor")
-}
-
-/// A store on a temporary file with two approved models, the first active.
-fn store_with_models() -> (tempfile::TempDir, Arc<SqliteStore>, String, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("b.db")).expect("store"));
-    let (v1, v2) = two_models(store.as_ref());
-    (dir, store, v1, v2)
-}
-
-/// Registers and approves the two fixture models; activates the first.
-fn two_models(store: &dyn GovernanceStore) -> (String, String) {
-    let (a, b) = artefacts();
-    let (ana, bob) = (actor("analyst.ana"), actor("supervisor.bob"));
-    let mut versions = Vec::new();
-    for art in [a, b] {
-        let req = models::RegisterRequest {
-            artefact: art.clone(),
-            trainer: None,
-            evaluation: None,
-            intended_use: models::DEFAULT_INTENDED_USE.into(),
-            limits: models::DEFAULT_LIMITS.into(),
-        };
-        let v = models::register(store, &ana, &req)
-            .expect("register")
-            .model
-            .version;
-        models::approve(store, &bob, &v, "validated").expect("approve");
-        versions.push(v);
-    }
-    models::activate(store, &bob, &versions[0]).expect("activate");
-    let v2 = versions.pop().expect("v2");
-    let v1 = versions.pop().expect("v1");
-    (v1, v2)
-}
-
-/// A fresh PostgreSQL database on the test cluster (`BORDERLINE_TEST_POSTGRES`), if any.
-fn postgres_store(name: &str) -> Option<Arc<dyn GovernanceStore>> {
-    let Ok(url) = std::env::var("BORDERLINE_TEST_POSTGRES") else {
-        eprintln!("skipped: BORDERLINE_TEST_POSTGRES is unset (source scripts/postgres.sh first)");
-        return None;
-    };
-    let admin: postgres::Config = url.parse().expect("a PostgreSQL URL");
-    let mut client = admin.connect(postgres::NoTls).expect("test cluster");
-    let name = format!("{name}_{}", std::process::id());
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .expect("drop");
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create");
-    let (base, _) = url.rsplit_once('/').expect("URL with a database name");
-    let store =
-        borderline_store_postgres::PostgresStore::open(&format!("{base}/{name}")).expect("open");
-    Some(Arc::new(store))
-}
-
-fn topology(test: &str) -> Topology {
-    Topology::new(format!("t{}.{test}", std::process::id()))
-}
-
-fn config(topology: &Topology, worker: &str) -> WorkerConfig {
-    let mut c = WorkerConfig::new(actor(worker));
-    c.topology = topology.clone();
-    c.policy = StreamPolicy {
-        reasons: Reasons {
-            method: None,
-            top: 0,
-        },
-        ..StreamPolicy::default()
-    };
-    c.batch = 32;
-    c.ack_wait = Duration::from_secs(2);
-    c.idle_exit = Some(Duration::from_secs(4));
-    c
-}
-
-fn bodies(declarations: &[Declaration]) -> Vec<Vec<u8>> {
-    declarations
-        .iter()
-        .map(|d| app_stream::encode_declaration(d).expect("encode"))
-        .collect()
-}
-
-/// Decisions in the audit log: (declaration id, model version) -> how many records.
-fn decided(store: &dyn GovernanceStore) -> BTreeMap<(String, String), usize> {
-    let mut out = BTreeMap::new();
-    for r in AuditLog::new(store).records().expect("records") {
-        if r.kind == "decision" {
-            let d: Decision = serde_json::from_str(&r.body).expect("decision body");
-            *out.entry((d.declaration_id, d.model_version)).or_default() += 1;
-        }
-    }
-    out
-}
-
-/// Messages stored on a stream.
-async fn stream_len(js: &async_nats::jetstream::Context, name: String) -> u64 {
-    let mut s = js.get_stream(name).await.expect("stream");
-    s.info().await.expect("info").state.messages
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
+use support::*;
 
 #[test]
 fn two_workers_decide_every_published_declaration_exactly_once() {
@@ -216,7 +65,7 @@ fn two_workers_decide_every_published_declaration_exactly_once() {
 #[test]
 fn two_workers_on_one_postgres_store_decide_every_declaration_exactly_once() {
     let Some(url) = nats_url() else { return };
-    let Some(store) = postgres_store("borderline_worker") else {
+    let Some(store) = postgres_database("borderline_worker").map(|url| postgres_store(&url)) else {
         return;
     };
     let (v1, _) = {
