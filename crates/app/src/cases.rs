@@ -6,6 +6,7 @@
 
 use crate::identity::require;
 use crate::{AppError, Result};
+use borderline_core::Declaration;
 use borderline_governance::audit::{AuditEvent, Decision};
 use borderline_governance::cases::{CaseRecord, CaseState, Cases};
 use borderline_governance::feedback::Outcome;
@@ -272,27 +273,76 @@ pub const HISTORY_SCAN: usize = 2000;
 /// How many of an importer's other decisions the case page lists.
 pub const HISTORY_SHOWN: usize = 10;
 
-/// What the case page shows beside the decision: the valuation position, the HS check and the
-/// importer's history.
+/// One party of the declaration screened against the watchlists.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScreenedRole {
+    /// importer, seller, declarant or courier.
+    pub role: &'static str,
+    pub party_id: String,
+    /// From the party directory; `None`: the directory does not know the party, so it was
+    /// not screened.
+    pub name: Option<String>,
+    pub country: Option<String>,
+    /// Watchlist entries matched at or above the threshold, best first, each with the
+    /// token-level explanation (which word matched which, and how).
+    pub hits: Vec<borderline_screening::Hit>,
+    /// A forced-labour region named in the party's address (UFLPA).
+    pub region: Option<String>,
+}
+
+/// The declaration's parties against the watchlists, and the supplier-network paths from them
+/// to listed entities.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ScreeningEvidence {
+    Screened {
+        parties: Vec<ScreenedRole>,
+        /// Shortest paths (up to the screening's hop limit) from the parties to listed
+        /// entities; each step names its relation (trade, owner, name match, ...).
+        paths: Vec<borderline_screening::ExposurePath>,
+    },
+    /// The server holds no party directory (`serve --parties FILE`): party ids cannot be
+    /// named, so they are not screened.
+    NoPartyDirectory,
+    InputNotStored,
+}
+
+/// What the case page shows beside the decision: the valuation position, the HS check, the
+/// parties' screening and the importer's history.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseEvidence {
     pub valuation: ValuationEvidence,
     pub hs: HsEvidence,
+    pub screening: ScreeningEvidence,
     pub history: Option<ImporterHistory>,
 }
 
-/// The evidence of a recorded decision, from its stored input (benchmarks and the classifier
-/// when given) and the store's decision index and feedback log. Readers of decisions only
-/// (never traders: it shows other declarations of the importer and their outcomes).
+/// What evidence is computed from, each when the front end holds it.
+#[derive(Clone, Copy, Default)]
+pub struct EvidenceSources<'a> {
+    pub benchmarks: Option<&'a borderline_valuation::Benchmarks>,
+    pub classifier: Option<&'a borderline_hs::Classifier>,
+    /// The party directory screened and the supplier network built from it
+    /// ([`crate::screening::screen_batch`]).
+    pub screening: Option<&'a crate::screening::BatchScreening>,
+}
+
+/// The evidence of a recorded decision, from its stored input (and the sources given) and the
+/// store's decision index and feedback log. Readers of decisions only (never traders: it shows
+/// other declarations of the importer and their outcomes).
 pub fn evidence(
     store: &dyn GovernanceStore,
     who: &Principal,
-    benchmarks: Option<&borderline_valuation::Benchmarks>,
-    classifier: Option<&borderline_hs::Classifier>,
+    sources: EvidenceSources<'_>,
     decision: &Decision,
 ) -> Result<CaseEvidence> {
     require(who, Permission::ReadDecisions)?;
-    let input: Option<borderline_core::Declaration> =
+    let EvidenceSources {
+        benchmarks,
+        classifier,
+        screening,
+    } = sources;
+    let input: Option<Declaration> =
         match borderline_governance::audit::scored_input(store, &decision.input_hash)? {
             Some(body) => Some(serde_json::from_str(&body)?),
             None => None,
@@ -320,6 +370,11 @@ pub fn evidence(
             _ => HsEvidence::NoDescription,
         },
     };
+    let screening = match (screening, &input) {
+        (None, _) => ScreeningEvidence::NoPartyDirectory,
+        (_, None) => ScreeningEvidence::InputNotStored,
+        (Some(b), Some(d)) => screened_parties(b, d),
+    };
     let importer = input
         .as_ref()
         .map(|d| d.importer.to_string())
@@ -331,8 +386,34 @@ pub fn evidence(
     Ok(CaseEvidence {
         valuation,
         hs,
+        screening,
         history,
     })
+}
+
+fn screened_parties(b: &crate::screening::BatchScreening, d: &Declaration) -> ScreeningEvidence {
+    let signal = &b.signal;
+    let parties = borderline_screening::declaration_parties(d)
+        .into_iter()
+        .map(|(role, id)| {
+            let info = signal.directory().get(id);
+            let screen = signal.party_screen(id);
+            ScreenedRole {
+                role,
+                party_id: id.to_string(),
+                name: info.map(|p| p.name.clone()),
+                country: info.and_then(|p| p.country.clone()),
+                hits: screen.map(|s| s.hits.clone()).unwrap_or_default(),
+                region: screen
+                    .and_then(|s| s.region.as_ref())
+                    .map(|r| r.reason_text(&format!("the {role}'s address"))),
+            }
+        })
+        .collect();
+    ScreeningEvidence::Screened {
+        parties,
+        paths: signal.exposure(d),
+    }
 }
 
 fn importer_history(

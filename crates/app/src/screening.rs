@@ -10,6 +10,9 @@ use borderline_screening::{
     ScreeningSignal, SupplierNetwork, MAX_NAME_CHARS,
 };
 use serde::{Deserialize, Serialize};
+
+/// The matcher's explanation types, for front ends that present hits word by word.
+pub use borderline_screening::{Explanation as HitExplanation, MatchHow};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -115,6 +118,46 @@ pub fn screen_network(
         network,
         unused_relationships: problems,
     }
+}
+
+/// How many recorded declarations [`screen_recorded`] reads by default (the riskiest first).
+pub const RECORDED_FOR_NETWORK: usize = 200_000;
+
+/// The screening a server's case pages read: `parties` screened against `matcher`'s lists, and
+/// the supplier network built with the trade links of the store's recorded declarations (the
+/// inputs stored with their latest decisions, riskiest first, at most `limit`). Returns the
+/// screening and how many declarations gave trade links. Built once (at start): a declaration
+/// recorded later is screened by its parties but adds no trade link until it is rebuilt.
+pub fn screen_recorded(
+    store: &dyn borderline_governance::GovernanceStore,
+    matcher: Arc<Matcher>,
+    parties: Parties,
+    limit: usize,
+) -> Result<(BatchScreening, usize)> {
+    use crate::decisions::{queue, QueueFilter};
+    const PAGE: usize = 500;
+    let mut rows: Vec<Declaration> = Vec::new();
+    let mut page = 1;
+    while rows.len() < limit {
+        let p = queue(store, &QueueFilter::default(), page, PAGE)?;
+        let last = p.rows.len() < PAGE;
+        for r in p.rows {
+            if rows.len() >= limit {
+                break;
+            }
+            if let Some(body) =
+                borderline_governance::audit::scored_input(store, &r.decision.input_hash)?
+            {
+                rows.push(serde_json::from_str(&body)?);
+            }
+        }
+        if last {
+            break;
+        }
+        page += 1;
+    }
+    let n = rows.len();
+    Ok((screen_batch(&rows, matcher, parties), n))
 }
 
 /// One declaration's exposure: shortest paths from its parties to listed entities, and its

@@ -117,7 +117,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         for s in &parties.skipped {
             eprintln!("warning: {s}");
         }
-        state = state.with_parties(parties);
+        state = state.with_parties(parties)?;
     }
     if let Some(url) = &args.nats {
         state = state.with_declaration_queue(Arc::new(borderline_worker::JetStreamQueue::new(
@@ -146,10 +146,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
 /// `borderline demo --serve`: a fresh SQLite store in `out` seeded by
 /// `borderline_app::demo::seed` (accounts for every role with new random passwords, printed
 /// here; the demo model approved and active; `batch` ranked), then the server.
+/// What the demo's case pages read beside the decisions.
+pub struct DemoEvidence {
+    pub benchmarks: borderline_app::Benchmarks,
+    pub parties: borderline_app::screening::Parties,
+}
+
 pub fn demo(
     out: &std::path::Path,
     model: &std::path::Path,
     batch: &[borderline_core::Declaration],
+    evidence: DemoEvidence,
     listen: SocketAddr,
 ) -> Result<()> {
     use rand::Rng;
@@ -200,7 +207,12 @@ pub fn demo(
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let state = AppState::new(Arc::new(store), ServerConfig::default(), None)?;
+    let state = AppState::new(
+        Arc::new(store),
+        ServerConfig::default(),
+        Some(evidence.benchmarks),
+    )?
+    .with_parties(evidence.parties)?;
     borderline_server::run_blocking(listen, state, None, |addr| {
         println!(
             "web application on http://{addr}/ (Ctrl-C stops it; the store stays in {})",

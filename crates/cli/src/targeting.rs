@@ -758,7 +758,28 @@ fn demo(a: &DemoArgs) -> Result<()> {
     }
     println!("\nScores are advice to an officer, never the sole basis of an action.");
     if a.serve {
-        crate::serve::demo(&a.out, &model_path, &test, a.listen)?;
+        // The case pages' evidence: benchmarks from 2020 and 2021-Q1 (as of the first
+        // 2021-Q2 date) and the synthetic demo parties.
+        let profile = Profile::resolve(&input.profile)?;
+        let built = borderline_app::valuation::build_benchmarks(
+            &[
+                Source::new(file("train"), profile.clone()),
+                Source::new(file("valid"), profile),
+            ],
+            borderline_valuation::Config::default(),
+            test.iter().map(|d| d.date).min(),
+        )?;
+        let parties = borderline_devkit::demo_parties(&test, bundled_matcher()?.as_ref());
+        crate::serve::demo(
+            &a.out,
+            &model_path,
+            &test,
+            crate::serve::DemoEvidence {
+                benchmarks: built.benchmarks,
+                parties,
+            },
+            a.listen,
+        )?;
     }
     Ok(())
 }

@@ -40,6 +40,6 @@ pub use matcher::{
 };
 pub use model::{birth_year, Address, Entry, ListMeta, LoadIssue, Schema, WatchList};
 pub use network::{read_relationships, ExposurePath, Relationship, SupplierNetwork};
-pub use signal::{PartyDirectory, PartyInfo, PartyScreen, ScreeningSignal};
+pub use signal::{declaration_parties, PartyDirectory, PartyInfo, PartyScreen, ScreeningSignal};
 pub use store::{ListFormat, ListStore, ListSummary};
 pub use xinjiang::{xinjiang_flag, RegionFlag};

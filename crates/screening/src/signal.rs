@@ -187,6 +187,14 @@ pub const FEATURE_FLOOR: f64 = 0.6;
 
 const ROLES: [&str; 4] = ["importer", "seller", "declarant", "courier"];
 
+/// The parties of a declaration by role (importer, seller, declarant, courier), those given.
+pub fn declaration_parties(d: &Declaration) -> Vec<(&'static str, &str)> {
+    ROLES
+        .iter()
+        .filter_map(|r| party_of(d, r).map(|p| (*r, p)))
+        .collect()
+}
+
 fn party_of<'a>(d: &'a Declaration, role: &str) -> Option<&'a str> {
     match role {
         "importer" => Some(d.importer.as_str()),
@@ -265,11 +273,7 @@ impl ScreeningSignal {
         let Some(net) = &self.network else {
             return Vec::new();
         };
-        let parties: Vec<(&str, &str)> = ROLES
-            .iter()
-            .filter_map(|r| party_of(d, r).map(|p| (*r, p)))
-            .collect();
-        net.exposure(&parties, self.max_hops)
+        net.exposure(&declaration_parties(d), self.max_hops)
     }
 }
 

@@ -74,6 +74,9 @@ pub struct AppState {
     /// Party directory and relationships (`serve --parties`), for network exposure and the
     /// screening of a selection; `None`: exposure answers 503.
     pub parties: Option<Arc<Parties>>,
+    /// The parties screened and the supplier network (built by [`AppState::with_parties`]),
+    /// which the case pages read.
+    pub screening: Option<Arc<borderline_app::screening::BatchScreening>>,
     /// The declaration stream the scoring workers read (`serve --nats`), for
     /// `POST /v1/declarations/publish`; `None`: that endpoint answers 503.
     pub queue: Option<Arc<dyn borderline_app::stream::DeclarationQueue>>,
@@ -109,6 +112,7 @@ impl AppState {
             matcher: borderline_app::screening::bundled_matcher()?,
             benchmarks: benchmarks.map(Arc::new),
             parties: None,
+            screening: None,
             queue: None,
             limiter: ops::RateLimiter::new(config.rate_per_second, config.rate_burst),
             config,
@@ -117,10 +121,25 @@ impl AppState {
         })
     }
 
-    /// Adds the party directory and relationships for network exposure and selection.
-    pub fn with_parties(mut self, parties: Parties) -> Self {
+    /// Adds the party directory and relationships for network exposure and selection, and
+    /// screens them for the case pages: every party against the watchlists, and the supplier
+    /// network with the trade links of the declarations recorded so far (built here, once).
+    pub fn with_parties(mut self, parties: Parties) -> Result<Self, AppError> {
+        let (screening, declarations) = borderline_app::screening::screen_recorded(
+            self.store.as_ref(),
+            self.matcher.clone(),
+            parties.clone(),
+            borderline_app::screening::RECORDED_FOR_NETWORK,
+        )?;
+        tracing::info!(
+            parties = parties.directory.len(),
+            declarations,
+            nodes = screening.network.node_count(),
+            "party directory screened; supplier network built"
+        );
         self.parties = Some(Arc::new(parties));
-        self
+        self.screening = Some(Arc::new(screening));
+        Ok(self)
     }
 
     /// Publishes lodged declarations on this stream (`POST /v1/declarations/publish`).

@@ -175,9 +175,11 @@ async fn start_with(
     if let Some(csv) = parties_csv {
         let path = dir.path().join("parties.csv");
         std::fs::write(&path, csv).expect("parties file");
-        state = state.with_parties(
-            borderline_app::screening::Parties::from_files(&path, None).expect("parties"),
-        );
+        state = state
+            .with_parties(
+                borderline_app::screening::Parties::from_files(&path, None).expect("parties"),
+            )
+            .expect("parties screened");
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

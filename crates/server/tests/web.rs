@@ -631,6 +631,51 @@ async fn case_page_shows_value_position_hs_suggestions_and_importer_history() {
     );
     assert!(body.contains("0 inspection outcomes recorded"), "{body}");
 
+    // --- parties: each role named from the directory and screened, word by word; the
+    // importer's owner bears a listed name, so a two-link path reaches the list, drawn
+    assert!(body.contains("Parties against the watchlists"), "{body}");
+    assert!(body.contains("Harbour Lights Ceramics Co"), "{body}");
+    assert!(
+        body.contains("not in the directory (not screened)"),
+        "the declarant is not in the directory: {body}"
+    );
+    // The seller's name matches the listed company word for word: the hit names the entry
+    // and its list, and the token table shows each word's match.
+    let listed_words: Vec<&str> = s.listed_for_seller.split_whitespace().collect();
+    assert!(
+        body.contains(&format!(
+            "<strong>{}</strong> on ofac_sdn",
+            s.listed_for_seller
+        )),
+        "{body}"
+    );
+    assert!(body.contains("<th>Party's word</th>"), "{body}");
+    assert!(
+        body.contains(&format!(
+            "<td>{}</td><td>{}</td><td>same word</td>",
+            listed_words[0].to_lowercase(),
+            listed_words[0].to_lowercase()
+        )),
+        "{body}"
+    );
+    // Paths: the owner's name (two links) and the seller's name (one link), drawn as graphs.
+    assert!(body.contains("<svg class=\"chart network\""), "{body}");
+    assert!(
+        body.contains(&format!("importer {} --owner--&gt; OWNER1", d.importer)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("—name_match→ {} (listed: ofac_sdn:", s.listed)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "--name_match--&gt; {} [listed: ofac_sdn:",
+            s.listed_for_seller
+        )),
+        "{body}"
+    );
+
     // A declaration without a description says so instead of suggesting codes.
     let plain = &s.ranked[1];
     let p = officer

@@ -485,11 +485,12 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
     s.require(Permission::ReadDecisions)?;
     let store = st.store.clone();
     let (key, who) = (id.clone(), s.who.clone());
-    let (scorer, classifier, caps, benchmarks) = (
+    let (scorer, classifier, caps, benchmarks, screening) = (
         st.scorer.current(),
         st.classifier.clone(),
         st.config.capacities,
         st.benchmarks.clone(),
+        st.screening.clone(),
     );
     let found = blocking(move || {
         let Some(view) = case_uc::view(store.as_ref(), &who, &key)? else {
@@ -506,8 +507,11 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
         let ev = case_uc::evidence(
             store.as_ref(),
             &who,
-            benchmarks.as_deref(),
-            Some(&classifier),
+            case_uc::EvidenceSources {
+                benchmarks: benchmarks.as_deref(),
+                classifier: Some(&classifier),
+                screening: screening.as_deref(),
+            },
             &view.decision,
         )?;
         Ok(Some((view, cf, ev)))
@@ -578,6 +582,7 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
             }
             (valuation_section(&ev.valuation))
             (hs_section(&ev.hs))
+            (screening_section(&ev.screening))
             @if let Some(h) = &ev.history { (history_section(h)) }
             (counterfactual_section(&cf, lane_word(d.lane)))
         },
@@ -659,6 +664,76 @@ fn hs_section(h: &case_uc::HsEvidence) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// The declaration's parties against the watchlists (each hit with the words that matched and
+/// how), and the supplier-network paths from them to listed entities, drawn as graphs.
+fn screening_section(e: &case_uc::ScreeningEvidence) -> Markup {
+    html! {
+        section.card #screening aria-labelledby="scr-h" {
+            h2 #scr-h { "Parties against the watchlists" }
+            @match e {
+                case_uc::ScreeningEvidence::NoPartyDirectory => p { "This server was started without a party directory (serve --parties FILE): the parties are known only by their ids, so they are not screened." }
+                case_uc::ScreeningEvidence::InputNotStored => p { "The declaration as scored was not stored with this decision, so its parties cannot be screened." }
+                case_uc::ScreeningEvidence::Screened { parties, paths } => {
+                    table { thead { tr { th { "Role" } th { "Party" } th { "Name in the party directory" } th { "Watchlist entries matched" } } }
+                        tbody { @for p in parties { tr {
+                            td { (p.role) } td { (p.party_id) }
+                            td { @match &p.name { Some(n) => { (n) @if let Some(c) = &p.country { span.muted { " (" (c) ")" } } } None => span.muted { "not in the directory (not screened)" } } }
+                            td {
+                                @if p.name.is_some() && p.hits.is_empty() { "none" }
+                                @for h in &p.hits {
+                                    div.hit {
+                                        strong { (h.entry_name) } " on " (h.list)
+                                        @if !h.programs.is_empty() { " (" (h.programs.join(", ")) ")" }
+                                        ": score " strong { (format!("{:.2}", h.score)) }
+                                        @if h.matched_name != h.entry_name { span.muted { " — matched the list name \"" (h.matched_name) "\"" } }
+                                        (token_table(&h.explanation))
+                                    }
+                                }
+                                @if let Some(r) = &p.region { p.refusal { (r) } }
+                            }
+                        } } }
+                    }
+                    h3 { "Supplier-network paths to listed entities" }
+                    @if paths.is_empty() { p { "No listed entity is linked to these parties within the screening's hop limit." } }
+                    @for path in paths {
+                        p { (path.describe()) }
+                        div.chart-wrap { (svg::network_path(&path.nodes, &path.relations, &path.listed_detail)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Which word of the party's name matched which word of the list name, and how.
+fn token_table(x: &borderline_app::screening::HitExplanation) -> Markup {
+    use borderline_app::screening::MatchHow;
+    let how = |h: &MatchHow| match h {
+        MatchHow::Exact => "same word".to_string(),
+        MatchHow::Fuzzy { edits } => format!(
+            "spelling ({edits} letter{})",
+            if *edits == 1 { "" } else { "s" }
+        ),
+        MatchHow::Merged => "words written together".into(),
+        MatchHow::LegalForm => "legal form".into(),
+        MatchHow::Nickname => "nickname".into(),
+        MatchHow::Phonetic => "transliteration".into(),
+        MatchHow::Initial => "initial".into(),
+    };
+    html! {
+        table.tokens {
+            caption.muted { "Name " (format!("{:.2}", x.name_score)) " before country, number and address evidence" }
+            thead { tr { th { "Party's word" } th { "List word" } th { "How" } th { "Weight" } } }
+            tbody {
+                @for m in &x.matched { tr { td { (m.query) } td { (m.candidate) } td { (how(&m.how)) } td { (format!("{:.2}", m.weight)) } } }
+                @for w in &x.unmatched_query { tr { td { (w) } td.muted { "—" } td { "not in the list name" } td {} } }
+                @for w in &x.unmatched_candidate { tr { td.muted { "—" } td { (w) } td { "not in the party's name" } td {} } }
+            }
+        }
+        @if !x.notes.is_empty() { ul { @for n in &x.notes { li { (n) } } } }
     }
 }
 

@@ -62,6 +62,48 @@ pub fn waterfall(steps: &[Step<'_>]) -> Markup {
     }
 }
 
+/// A supplier-network path drawn as a graph: the declaration's party on the left, each step's
+/// node to its right, each edge labelled with its relation (trade, owner, name match, ...),
+/// the listed entity at the end marked as listed.
+pub fn network_path(nodes: &[String], relations: &[String], listed_detail: &str) -> Markup {
+    let node_w = 150.0;
+    let gap = 120.0;
+    let height = 96.0;
+    let n = nodes.len().max(1) as f64;
+    let width = n * node_w + (n - 1.0) * gap + 8.0;
+    let x = |i: usize| 4.0 + i as f64 * (node_w + gap);
+    let last = nodes.len().saturating_sub(1);
+    let described = {
+        let mut s = nodes.first().cloned().unwrap_or_default();
+        for (r, node) in relations.iter().zip(nodes.iter().skip(1)) {
+            s.push_str(&format!(" —{r}→ {node}"));
+        }
+        s
+    };
+    html! {
+        svg class="chart network" role="img" xmlns="http://www.w3.org/2000/svg"
+            width=(fmt(width)) height=(fmt(height)) viewBox={"0 0 " (fmt(width)) " " (fmt(height))}
+            aria-label={"Supplier-network path: " (described) " (" (listed_detail) ")"} {
+            title { "Supplier-network path to a listed entity" }
+            @for (i, r) in relations.iter().enumerate().take(last) {
+                @let (x1, x2) = (x(i) + node_w, x(i + 1));
+                line x1=(fmt(x1)) x2=(fmt(x2 - 6.0)) y1="48" y2="48" class="edge" {}
+                polygon points={(fmt(x2 - 1.0)) ",48 " (fmt(x2 - 9.0)) ",43 " (fmt(x2 - 9.0)) ",53"} class="edge-head" {}
+                text x=(fmt((x1 + x2) / 2.0)) y="40" text-anchor="middle" class="relation" { (truncate(r, 18)) }
+            }
+            @for (i, label) in nodes.iter().enumerate() {
+                @let listed = i == last && i > 0;
+                rect x=(fmt(x(i))) y="30" width=(fmt(node_w)) height="36" rx="6"
+                    class=(if listed { "node listed" } else if i == 0 { "node party" } else { "node" }) {
+                    title { (label) @if listed { " (" (listed_detail) ")" } }
+                }
+                text x=(fmt(x(i) + node_w / 2.0)) y="53" text-anchor="middle" class="node-label" { (truncate(label, 20)) }
+                @if listed { text x=(fmt(x(i) + node_w / 2.0)) y="84" text-anchor="middle" class="listed-label" { (truncate(listed_detail, 24)) } }
+            }
+        }
+    }
+}
+
 /// A horizontal bar for a probability (0 to 1), e.g. the calibrated risk.
 pub fn risk_bar(p: f64, lane: &str) -> Markup {
     let w = 300.0;

@@ -61,6 +61,10 @@ pub struct Server {
     pub other_importer: String,
     /// Declarations ranked by the officer (their decisions are in the audit log).
     pub ranked: Vec<Declaration>,
+    /// The listed company's name that the importer's owner bears (party directory).
+    pub listed: String,
+    /// The listed company's name that the seller bears.
+    pub listed_for_seller: String,
     /// A model registered by `dual.one` (analyst and supervisor), still a draft.
     pub draft_version: String,
     /// The server's store and its administrator, for changes behind the pages' back.
@@ -135,8 +139,52 @@ pub async fn start() -> Server {
         token("officer.one"),
         token("dual.one"),
     );
-    let state =
-        AppState::new(store.clone(), ServerConfig::default(), Some(benchmarks)).expect("state");
+    // Parties: the first declaration's importer is owned by a company that bears a listed
+    // entity's name (two links to the list), and its seller bears another listed company's name
+    // in title case (one link).
+    let matcher = borderline_app::screening::bundled_matcher().expect("watchlists");
+    let mut companies = matcher.entries().iter().filter(|e| {
+        e.list == "ofac_sdn"
+            && e.name.ends_with(" LLC")
+            && e.name.split_whitespace().count() == 3
+            && e.name.is_ascii()
+    });
+    let listed = companies.next().expect("a listed company").name.clone();
+    let listed_for_seller = companies.next().expect("a second one").name.clone();
+    let first = &batch[0];
+    let seller = first
+        .seller
+        .clone()
+        .expect("the first declaration names its seller");
+    let seller_name: String = listed_for_seller
+        .split_whitespace()
+        .map(|w| {
+            let (a, b) = w.split_at(1);
+            format!("{a}{}", b.to_lowercase())
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let directory = dir.path().join("parties.csv");
+    std::fs::write(
+        &directory,
+        format!(
+            "party_id,name,address,country,schema\n{},Harbour Lights Ceramics Co,,KR,company\n{seller},{seller_name},,VN,company\nOWNER1,\"{listed}\",,,company\n",
+            first.importer
+        ),
+    )
+    .expect("party directory");
+    let relationships = dir.path().join("relationships.csv");
+    std::fs::write(
+        &relationships,
+        format!("from,to,relation\nOWNER1,{},owner\n", first.importer),
+    )
+    .expect("relationships");
+    let parties = borderline_app::screening::Parties::from_files(&directory, Some(&relationships))
+        .expect("parties");
+    let state = AppState::new(store.clone(), ServerConfig::default(), Some(benchmarks))
+        .expect("state")
+        .with_parties(parties)
+        .expect("parties screened");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -201,6 +249,8 @@ pub async fn start() -> Server {
         importer,
         other_importer,
         ranked: batch,
+        listed,
+        listed_for_seller,
         draft_version,
         store,
         admin,
