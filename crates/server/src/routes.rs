@@ -980,13 +980,18 @@ async fn self_check(
     Extension(who): Extension<Principal>,
     ApiJson(req): ApiJson<SelfCheckRequest>,
 ) -> ApiResult<AnyObject> {
-    let (c, m) = (st.classifier.clone(), st.matcher.clone());
+    let (c, m, b) = (
+        st.classifier.clone(),
+        st.matcher.clone(),
+        st.benchmarks.clone(),
+    );
     let out = blocking(move || {
         let d = to_declarations(std::slice::from_ref(&req.declaration), "declaration", true)?;
         let parties: Vec<Party> = req.counterparties.iter().map(PartyIn::party).collect();
         let tools = selfcheck::SelfCheckTools {
             classifier: &c,
             matcher: &m,
+            benchmarks: b.as_deref(),
             reference_date: chrono::Utc::now().date_naive(),
         };
         object(&selfcheck::self_check(&who, &d[0], &parties, &tools)?)

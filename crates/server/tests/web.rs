@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{record_rule_hits, start, Browser};
+use common::{generic_csv, record_rule_hits, start, Browser};
 use reqwest::StatusCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1239,4 +1239,102 @@ async fn audit_page_filters_and_exports_csv() {
         assert_eq!(cells[4], d.declaration_id.as_str(), "{line}");
         assert_eq!(cells[6].len(), 64, "a SHA-256 hex hash: {line}");
     }
+}
+
+/// The trader's self-check: its declaration's unit value on the benchmark distribution (only
+/// for a cell that at least five importers made), its counterparties screened word by word
+/// with forced-labour region flags, bad counterparty rows refused by line and field, and the
+/// whole report downloaded as JSON; still no score, lane or model reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trader_self_check_compares_value_screens_counterparties_and_downloads_the_report() {
+    use borderline_app::selfcheck::MIN_DISTINCT_IMPORTERS;
+    use borderline_valuation::CheckOutcome;
+    let s = start().await;
+    // A declaration whose benchmark cell is shown to traders, filed as the trader's importer.
+    let shown = s
+        .ranked
+        .iter()
+        .find(|d| {
+            let c = s.benchmarks.check(d);
+            c.outcome == CheckOutcome::Checked
+                && c.cell
+                    .is_some_and(|cell| cell.importers >= MIN_DISTINCT_IMPORTERS)
+        })
+        .expect("a declaration in a cell of five or more importers");
+    let check = s.benchmarks.check(shown);
+    let cell = check.cell.expect("cell");
+    let mine = generic_csv(std::slice::from_ref(shown), 1.0).replace(
+        &format!(",{},", shown.importer),
+        &format!(",{},", s.importer),
+    );
+    let id = shown.declaration_id.to_string();
+    let counterparties = format!(
+        "declaration_id,name,country,address\n\
+         {id},Rosneft Trading SA,CH,\n\
+         {id},Kashgar Cotton Weaving Co,CN,\"No. 8 Industrial Road, Kashgar, Xinjiang\"\n\
+         {id},,CN,\n"
+    );
+    let mut trader = Browser::new(&s.base);
+    trader.sign_in("trader.one").await;
+    let csrf = trader.get("/app/self-check").await.csrf().expect("csrf");
+    let files = [
+        ("file", mine.as_str()),
+        ("counterparties", counterparties.as_str()),
+    ];
+    let r = trader
+        .post_fields_and_files("/app/self-check", &csrf, &[("format", "page")], &files)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let body = &r.body;
+    // Valuation: the percentile and the cell's declarations and importers, drawn.
+    assert!(
+        body.contains(&format!(
+            "th percentile of {} declarations by {} importers",
+            cell.n, cell.importers
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("<strong>{:.0}</strong>", check.percentile)),
+        "{body}"
+    );
+    assert!(body.contains("<svg class=\"chart position\""), "{body}");
+    // Counterparties: the listed company matched word by word; the Xinjiang address flagged.
+    assert!(
+        body.contains("<strong>Rosneft Trading SA</strong>"),
+        "{body}"
+    );
+    assert!(body.contains("<th>Party's word</th>"), "{body}");
+    assert!(
+        body.contains("<td>rosneft</td><td>rosneft</td><td>same word</td>"),
+        "{body}"
+    );
+    assert!(body.contains("UFLPA"), "{body}");
+    // The nameless counterparty row is refused with its line and field.
+    assert!(
+        body.contains("Line 4, counterparties: name: empty"),
+        "{body}"
+    );
+    for leak in ["class=\"lane", "Calibrated risk", "log-odds", "Risk model"] {
+        assert!(!body.contains(leak), "self-check shows {leak:?}");
+    }
+
+    // The same upload as a JSON report.
+    let j = trader
+        .post_fields_and_files("/app/self-check", &csrf, &[("format", "json")], &files)
+        .await;
+    assert_eq!(j.status, StatusCode::OK, "{}", j.body);
+    let v: serde_json::Value = serde_json::from_str(&j.body).expect("a JSON report");
+    let c = &v["checks"][0];
+    assert_eq!(c["declaration_id"], id.as_str());
+    assert_eq!(c["valuation"]["status"], "compared", "{c}");
+    assert_eq!(c["valuation"]["importers"], cell.importers);
+    assert!(c.get("lane").is_none() && c.get("score").is_none(), "{c}");
+    let parties = c["counterparties"].as_array().expect("counterparties");
+    assert_eq!(parties.len(), 2, "{c}");
+    assert!(!parties[0]["hits"].as_array().expect("hits").is_empty());
+    assert!(parties[1]["region"]
+        .as_str()
+        .is_some_and(|r| r.contains("Kashgar")));
+    assert_eq!(v["refused"][0]["line"], 4);
 }

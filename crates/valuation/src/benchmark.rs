@@ -30,6 +30,7 @@ impl Hasher for KeyHasher {
     }
 }
 pub type FastMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+type FastSet = std::collections::HashSet<u64, BuildHasherDefault<KeyHasher>>;
 
 /// Serialises a [`FastMap`] as a list sorted by key, so files are byte-identical across runs.
 mod sorted_map {
@@ -531,6 +532,7 @@ impl BenchmarkBuilder {
         let weighted = self.config.weighted;
 
         let mut pooled: FastMap<Vec<(f64, f64)>> = FastMap::default();
+        let mut pooled_importers: FastMap<FastSet> = FastMap::default();
         let mut cells: FastMap<CellStats> = FastMap::default();
         // per-kg declarations of each HS6 (all origins), for the products
         let mut by_hs6: std::collections::BTreeMap<u32, Vec<Obs>> = Default::default();
@@ -551,14 +553,27 @@ impl BenchmarkBuilder {
                     .or_default()
                     .extend(obs.iter().filter(|o| in_window(o.day)));
             }
+            let importers: FastSet = obs
+                .iter()
+                .filter(|o| in_window(o.day))
+                .map(|o| o.importer)
+                .collect();
             for level in [Level::Hs6, Level::Hs4, Level::Hs2] {
-                pooled
-                    .entry(key::cell_key(level, hs6, None, basis))
+                let pk = key::cell_key(level, hs6, None, basis);
+                pooled.entry(pk).or_default().extend_from_slice(&vals);
+                pooled_importers
+                    .entry(pk)
                     .or_default()
-                    .extend_from_slice(&vals);
+                    .extend(importers.iter().copied());
             }
             if let Some(s) = Summary::of(&mut vals, weighted) {
-                cells.insert(k, CellStats::from(s));
+                cells.insert(
+                    k,
+                    CellStats {
+                        importers: importers.len() as u32,
+                        ..CellStats::from(s)
+                    },
+                );
             }
         }
         let mut cell_scales: Vec<f64> = cells
@@ -568,7 +583,14 @@ impl BenchmarkBuilder {
             .collect();
         for (k, mut vals) in pooled {
             if let Some(s) = Summary::of(&mut vals, weighted) {
-                cells.insert(k, CellStats::from(s));
+                let importers = pooled_importers.get(&k).map_or(0, |i| i.len() as u32);
+                cells.insert(
+                    k,
+                    CellStats {
+                        importers,
+                        ..CellStats::from(s)
+                    },
+                );
             }
         }
         let mut parties = FastMap::default();
@@ -876,6 +898,11 @@ pub struct CellStats {
     /// HS6 x origin cells: declarations of this origin per product (`Benchmarks::tallies`).
     #[serde(default)]
     pub tally: Span,
+    /// Distinct importers among the cell's declarations: a benchmark reaches a trader only
+    /// when enough importers made it that no competitor's prices can be read off it. 0 in
+    /// files written before it was recorded (such cells are never shown to traders).
+    #[serde(default)]
+    pub importers: u32,
 }
 
 impl From<Summary> for CellStats {
@@ -887,6 +914,7 @@ impl From<Summary> for CellStats {
             mad: s.mad,
             products: Span::default(),
             tally: Span::default(),
+            importers: 0,
         }
     }
 }

@@ -623,3 +623,31 @@ fn a_declaration_without_currency_is_told_so_not_given_an_empty_currency() {
     };
     assert!(usd.text().starts_with("value declared in USD;"));
 }
+
+/// Each cell counts the distinct importers whose declarations made it (what decides whether a
+/// trader may see it); pooled cells count the union, and a saved file keeps the count.
+#[test]
+fn cells_record_their_distinct_importers() {
+    // Six declarations of three importers in HS6 x CN; two of a fourth importer in HS6 x VN.
+    let mut ds = cell("a", "854140", "CN", &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    for (i, d) in ds.iter_mut().enumerate() {
+        d.importer = format!("IMP-{}", i % 3).into();
+    }
+    let mut vn = cell("v", "854140", "VN", &[2.0, 3.0]);
+    for d in &mut vn {
+        d.importer = "IMP-VN".into();
+    }
+    ds.extend(vn);
+    let b = Benchmarks::build(Config::default(), &ds, date(AS_OF)).unwrap();
+    let cn = b
+        .cell(Level::Hs6Origin, 854140, b.origin_index("CN"), 0)
+        .unwrap();
+    assert_eq!((cn.n, cn.importers), (6, 3));
+    let hs6 = b.cell(Level::Hs6, 854140, None, 0).unwrap();
+    assert_eq!((hs6.n, hs6.importers), (8, 4));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.json.gz");
+    b.save(&path).unwrap();
+    let back = Benchmarks::load(&path).unwrap();
+    assert_eq!(back.cell(Level::Hs6, 854140, None, 0).unwrap().importers, 4);
+}

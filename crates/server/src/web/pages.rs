@@ -1294,94 +1294,186 @@ fn self_check_upload(s: &SignedIn) -> Markup {
     html! {
         h1 { "Self-check of your declarations" }
         p { "Upload a CSV file in the generic layout (README, \"Input layouts\") with declarations of the importers your account acts for: "
-            (s.who.importer_ids.join(", ")) ". You will see data-quality, valuation and HS code findings; no targeting score, lane or reason." }
+            (s.who.importer_ids.join(", ")) ". You will see data-quality, valuation and HS code findings and, when you add your counterparties, their screening against the watchlists; no targeting score, lane or reason." }
         form.card method="post" action="/app/self-check" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(s.session.csrf);
-            label { "CSV file " input type="file" name="file" accept=".csv,text/csv" required; }
-            " " button type="submit" { "Check" }
+            p { label { "Declarations (CSV) " input type="file" name="file" accept=".csv,text/csv" required; } }
+            p { label { "Counterparties (CSV, optional: " code { (selfcheck::COUNTERPARTY_HEADER.join(",")) } ") " input type="file" name="counterparties" accept=".csv,text/csv"; } }
+            button type="submit" name="format" value="page" { "Check" }
+            " "
+            button type="submit" name="format" value="json" { "Download the report (JSON)" }
         }
     }
 }
 
-pub async fn self_check(State(st): St, s: SignedIn, mut form: Multipart) -> PageResult {
-    let (mut csrf, mut file) = (String::new(), Vec::new());
+pub async fn self_check(
+    State(st): St,
+    s: SignedIn,
+    mut form: Multipart,
+) -> Result<Response, WebError> {
+    let (mut csrf, mut file, mut parties_file, mut format) =
+        (String::new(), Vec::new(), Vec::new(), String::new());
     while let Some(field) = form.next_field().await.map_err(|e| {
         crate::problem::ApiError::new(StatusCode::BAD_REQUEST, "unreadable-body", e.body_text())
     })? {
-        match field.name() {
+        let name = field.name().map(str::to_string);
+        match name.as_deref() {
             Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                file = field
-                    .bytes()
-                    .await
-                    .map_err(|e| {
-                        crate::problem::ApiError::new(e.status(), "unreadable-body", e.body_text())
-                    })?
-                    .to_vec()
+            Some("format") => format = field.text().await.unwrap_or_default(),
+            Some(f @ ("file" | "counterparties")) => {
+                let bytes = field.bytes().await.map_err(|e| {
+                    crate::problem::ApiError::new(e.status(), "unreadable-body", e.body_text())
+                })?;
+                if f == "file" {
+                    file = bytes.to_vec();
+                } else {
+                    parties_file = bytes.to_vec();
+                }
             }
             _ => {}
         }
     }
     s.check_csrf(&csrf)?;
     s.require(Permission::TraderSelfCheck)?;
-    let (c, m) = (st.classifier.clone(), st.matcher.clone());
+    let (c, m, b) = (
+        st.classifier.clone(),
+        st.matcher.clone(),
+        st.benchmarks.clone(),
+    );
     let who = s.who.clone();
-    let (checks, refused) = blocking(move || {
-        let (rows, refused) = declarations::from_csv_bytes(&file)?;
+    let report = blocking(move || {
+        let (rows, mut refused) = declarations::from_csv_bytes(&file)?;
+        let parties = if parties_file.is_empty() {
+            Default::default()
+        } else {
+            let (p, bad) = selfcheck::counterparties_from_csv(&parties_file)?;
+            refused.extend(bad.into_iter().map(|r| declarations::RefusedRow {
+                field: format!("counterparties: {}", r.field),
+                ..r
+            }));
+            p
+        };
         let tools = selfcheck::SelfCheckTools {
             classifier: &c,
             matcher: &m,
+            benchmarks: b.as_deref(),
             reference_date: chrono::Utc::now().date_naive(),
         };
-        let mut out = Vec::with_capacity(rows.len());
+        let mut checks = Vec::with_capacity(rows.len());
+        let mut not_checked = Vec::new();
         for d in &rows {
-            match selfcheck::self_check(&who, d, &[], &tools) {
-                Ok(c) => out.push(Ok(c)),
+            let own = parties
+                .get(d.declaration_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            match selfcheck::self_check(&who, d, own, &tools) {
+                Ok(c) => checks.push(c),
                 // Another importer's declaration: refused row by row, nothing about it shown.
                 Err(AppError::Identity(IdentityError::Forbidden { .. })) => {
-                    out.push(Err(d.declaration_id.to_string()))
+                    not_checked.push(d.declaration_id.to_string())
                 }
                 Err(e) => return Err(e),
             }
         }
-        Ok((out, refused))
+        Ok(SelfCheckReport {
+            checks,
+            not_checked,
+            refused,
+        })
     })
     .await?;
+    if format == "json" {
+        let body = serde_json::to_vec_pretty(&report).map_err(|e| {
+            crate::problem::ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "report",
+                e.to_string(),
+            )
+        })?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"self-check.json\"",
+                ),
+            ],
+            body,
+        )
+            .into_response());
+    }
     Ok(html_page(page(
         &s,
         "Self-check",
         html! {
             (self_check_upload(&s))
             h2 { "Findings" }
-            @for r in &refused {
+            @for r in &report.refused {
                 p.refusal { "Line " (r.line) ", " (r.field) ": " (r.reason) }
             }
-            @for c in &checks {
-                @match c {
-                    Err(id) => section.card { h3 { (id) } p.refusal { "Not checked: this declaration's importer is not one your account acts for." } }
-                    Ok(c) => section.card {
-                        h3 { (c.declaration_id) }
-                        h4 { "Data quality" }
-                        @if c.data_quality.is_empty() { p { "No data-quality finding." } }
-                        ul { @for q in &c.data_quality { li { (q.text) } } }
-                        h4 { "Valuation" }
-                        @match &c.valuation { selfcheck::ValuationView::Withheld { reason } => p { "Withheld: " (reason) } }
-                        h4 { "HS code" }
-                        @match &c.hs {
-                            None => p { "No goods description: the HS code cannot be checked against it." }
-                            Some(h) => {
-                                p { "Declared " (h.declared) ": " (if h.plausible { "consistent with the description" } else { "not consistent with the description" })
-                                    " (confidence " (format!("{:.0}%", h.declared_confidence * 100.0)) ")" }
-                                ul { @for r in &h.reasons { li { (r.text) } } }
-                                @if !h.suggestions.is_empty() {
-                                    p { "Likelier codes:" }
-                                    ul { @for g in h.suggestions.iter().take(3) { li { (g.code) " " (g.description) " (" (format!("{:.0}%", g.confidence * 100.0)) ")" } } }
-                                }
-                            }
-                        }
+            @for id in &report.not_checked {
+                section.card { h3 { (id) } p.refusal { "Not checked: this declaration's importer is not one your account acts for." } }
+            }
+            @for c in &report.checks { (self_check_card(c)) }
+        },
+    ))
+    .into_response())
+}
+
+/// What the self-check page shows and its JSON download holds.
+#[derive(serde::Serialize)]
+struct SelfCheckReport {
+    checks: Vec<selfcheck::SelfCheck>,
+    /// Declarations of importers the account does not act for: named, nothing else.
+    not_checked: Vec<String>,
+    refused: Vec<declarations::RefusedRow>,
+}
+
+fn self_check_card(c: &selfcheck::SelfCheck) -> Markup {
+    html! {
+        section.card {
+            h3 { (c.declaration_id) }
+            h4 { "Data quality" }
+            @if c.data_quality.is_empty() { p { "No data-quality finding." } }
+            ul { @for q in &c.data_quality { li { (q.text) } } }
+            h4 { "Valuation" }
+            @match &c.valuation {
+                selfcheck::ValuationView::Withheld { reason } => p { "Not shown: " (reason) "." }
+                selfcheck::ValuationView::Compared { unit_value, currency, level, percentile, quantiles, declarations, importers, outside_usual_range } => {
+                    @let unit = format!("{}/kg", currency.as_deref().unwrap_or("(benchmark currency)"));
+                    p { "Declared unit value " strong { (svg::format_value(*unit_value)) " " (unit) } " is at the "
+                        strong { (format!("{percentile:.0}")) } "th percentile of " (declarations) " declarations by " (importers)
+                        " importers (" (borderline_valuation_view::level_words(*level)) ")"
+                        @if *outside_usual_range { ": " strong { "outside the usual range (5th to 95th percentile)" } } "." }
+                    div.chart-wrap { (svg::benchmark_position(&quantiles.map(f64::ln), unit_value.ln(), &unit)) }
+                }
+            }
+            h4 { "HS code" }
+            @match &c.hs {
+                None => p { "No goods description: the HS code cannot be checked against it." }
+                Some(h) => {
+                    p { "Declared " (h.declared) ": " (if h.plausible { "consistent with the description" } else { "not consistent with the description" })
+                        " (confidence " (format!("{:.0}%", h.declared_confidence * 100.0)) ")" }
+                    ul { @for r in &h.reasons { li { (r.text) } } }
+                    @if !h.suggestions.is_empty() {
+                        p { "Likelier codes:" }
+                        ul { @for g in h.suggestions.iter().take(3) { li { (g.code) " " (g.description) " (" (format!("{:.0}%", g.confidence * 100.0)) ")" } } }
                     }
                 }
             }
-        },
-    )))
+            h4 { "Counterparties" }
+            @if c.counterparties.is_empty() { p { "No counterparty given for this declaration." } }
+            @for p in &c.counterparties {
+                div.hit {
+                    strong { (p.name) } ": "
+                    @if p.hits.is_empty() { "no watchlist entry matched." }
+                    @for h in &p.hits {
+                        div { "matches " strong { (h.entry_name) } " on " (h.list) @if !h.programs.is_empty() { " (" (h.programs.join(", ")) ")" }
+                            ", score " (format!("{:.2}", h.score)) (token_table(&h.explanation)) }
+                    }
+                    @if let Some(r) = &p.region { p.refusal { (r) } }
+                }
+            }
+        }
+    }
 }

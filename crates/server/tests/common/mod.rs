@@ -65,6 +65,8 @@ pub struct Server {
     pub listed: String,
     /// The listed company's name that the seller bears.
     pub listed_for_seller: String,
+    /// The valuation benchmarks the server holds.
+    pub benchmarks: borderline_valuation::Benchmarks,
     /// A model registered by `dual.one` (analyst and supervisor), still a draft.
     pub draft_version: String,
     /// The server's store and its administrator, for changes behind the pages' back.
@@ -181,10 +183,14 @@ pub async fn start() -> Server {
     .expect("relationships");
     let parties = borderline_app::screening::Parties::from_files(&directory, Some(&relationships))
         .expect("parties");
-    let state = AppState::new(store.clone(), ServerConfig::default(), Some(benchmarks))
-        .expect("state")
-        .with_parties(parties)
-        .expect("parties screened");
+    let state = AppState::new(
+        store.clone(),
+        ServerConfig::default(),
+        Some(benchmarks.clone()),
+    )
+    .expect("state")
+    .with_parties(parties)
+    .expect("parties screened");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -251,6 +257,7 @@ pub async fn start() -> Server {
         ranked: batch,
         listed,
         listed_for_seller,
+        benchmarks,
         draft_version,
         store,
         admin,
@@ -357,9 +364,25 @@ impl Browser {
 
     /// A multipart form with the session's token and named CSV files.
     pub async fn post_files(&mut self, path: &str, csrf: &str, files: &[(&str, &str)]) -> Page {
+        self.post_fields_and_files(path, csrf, &[], files).await
+    }
+
+    /// A multipart form with the session's token, text fields and named CSV files.
+    pub async fn post_fields_and_files(
+        &mut self,
+        path: &str,
+        csrf: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str)],
+    ) -> Page {
         let b = "XborderlineBoundaryX";
         let mut body =
             format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n");
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
         for (name, content) in files {
             body.push_str(&format!(
                 "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
