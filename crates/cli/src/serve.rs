@@ -65,6 +65,14 @@ pub struct ServeArgs {
     /// Prefix of the stream's subjects (as `publish --prefix` and `worker --prefix`).
     #[arg(long, default_value = "borderline", requires = "nats")]
     pub stream_prefix: String,
+    /// Witness file of signed audit checkpoints (`audit checkpoint`): the audit page and
+    /// `GET /v1/audit/verify` then say up to which record a signed checkpoint vouches for the
+    /// chain, and report any checkpoint that no longer holds.
+    #[arg(long, requires = "public_key")]
+    pub witness: Option<PathBuf>,
+    /// The public key the witness file's checkpoints must verify with.
+    #[arg(long, requires = "witness")]
+    pub public_key: Option<PathBuf>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -118,6 +126,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
             eprintln!("warning: {s}");
         }
         state = state.with_parties(parties)?;
+    }
+    if let (Some(file), Some(public_key)) = (&args.witness, &args.public_key) {
+        // Read once here so a wrong path or key fails at start, not on the first audit page.
+        borderline_app::governance::audit::read_public_key(public_key)?;
+        borderline_app::governance::audit::read_witness(file)?;
+        state = state.with_witness(borderline_app::governance::audit::Witness {
+            file: file.clone(),
+            public_key: public_key.clone(),
+        });
     }
     if let Some(url) = &args.nats {
         state = state.with_declaration_queue(Arc::new(borderline_worker::JetStreamQueue::new(

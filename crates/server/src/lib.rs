@@ -77,6 +77,9 @@ pub struct AppState {
     /// The parties screened and the supplier network (built by [`AppState::with_parties`]),
     /// which the case pages read.
     pub screening: Option<Arc<borderline_app::screening::BatchScreening>>,
+    /// The witness file of signed checkpoints and its public key (`serve --witness`), which
+    /// every audit verification (page and API) checks; `None`: checkpoints are not checked.
+    pub witness: Option<borderline_app::governance::audit::Witness>,
     /// The declaration stream the scoring workers read (`serve --nats`), for
     /// `POST /v1/declarations/publish`; `None`: that endpoint answers 503.
     pub queue: Option<Arc<dyn borderline_app::stream::DeclarationQueue>>,
@@ -113,6 +116,7 @@ impl AppState {
             benchmarks: benchmarks.map(Arc::new),
             parties: None,
             screening: None,
+            witness: None,
             queue: None,
             limiter: ops::RateLimiter::new(config.rate_per_second, config.rate_burst),
             config,
@@ -140,6 +144,13 @@ impl AppState {
         self.parties = Some(Arc::new(parties));
         self.screening = Some(Arc::new(screening));
         Ok(self)
+    }
+
+    /// Checks the signed checkpoints of `witness` in every audit verification. The file is
+    /// read at each verification, so checkpoints appended later count.
+    pub fn with_witness(mut self, witness: borderline_app::governance::audit::Witness) -> Self {
+        self.witness = Some(witness);
+        self
     }
 
     /// Publishes lodged declarations on this stream (`POST /v1/declarations/publish`).

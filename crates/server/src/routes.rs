@@ -1134,8 +1134,9 @@ async fn audit_verify(
     State(st): St,
     Extension(_who): Extension<Principal>,
 ) -> ApiResult<AnyObject> {
-    let store = st.store.clone();
-    let out = blocking(move || object(&audit::verify(store.as_ref())?)).await?;
+    let (store, witness) = (st.store.clone(), st.witness.clone());
+    let out =
+        blocking(move || object(&audit::verify_with(store.as_ref(), witness.as_ref())?)).await?;
     Ok(Json(out))
 }
 

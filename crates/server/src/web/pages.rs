@@ -1198,9 +1198,9 @@ impl AuditQuery {
 pub async fn audit(State(st): St, s: SignedIn, Query(q): Query<AuditQuery>) -> PageResult {
     s.require(Permission::ReadAudit)?;
     let filter = q.filter()?;
-    let store = st.store.clone();
+    let (store, witness) = (st.store.clone(), st.witness.clone());
     let (report, (rows, matched)) = blocking(move || {
-        let report = audit::verify(store.as_ref())?;
+        let report = audit::verify_with(store.as_ref(), witness.as_ref())?;
         let found = audit::search(store.as_ref(), &filter, RECENT)?;
         Ok((report, found))
     })

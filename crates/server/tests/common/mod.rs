@@ -65,6 +65,8 @@ pub struct Server {
     pub listed: String,
     /// The listed company's name that the seller bears.
     pub listed_for_seller: String,
+    /// Audit records the witness file's one signed checkpoint vouches for.
+    pub checkpointed: u64,
     /// The valuation benchmarks the server holds.
     pub benchmarks: borderline_valuation::Benchmarks,
     /// A model registered by `dual.one` (analyst and supervisor), still a draft.
@@ -183,6 +185,13 @@ pub async fn start() -> Server {
     .expect("relationships");
     let parties = borderline_app::screening::Parties::from_files(&directory, Some(&relationships))
         .expect("parties");
+    // A checkpoint key and its witness file (the checkpoint is signed once the batch is ranked).
+    let key = dir.path().join("checkpoint.key");
+    let keys = borderline_app::governance::audit::keygen(&key).expect("checkpoint key");
+    let witness = borderline_app::governance::audit::Witness {
+        file: dir.path().join("witness.jsonl"),
+        public_key: keys.public_key,
+    };
     let state = AppState::new(
         store.clone(),
         ServerConfig::default(),
@@ -190,7 +199,8 @@ pub async fn start() -> Server {
     )
     .expect("state")
     .with_parties(parties)
-    .expect("parties screened");
+    .expect("parties screened")
+    .with_witness(witness.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -250,7 +260,11 @@ pub async fn start() -> Server {
         None,
     )
     .await;
+    let checkpoint =
+        borderline_app::governance::audit::checkpoint(store.as_ref(), &key, &witness.file)
+            .expect("checkpoint");
     Server {
+        checkpointed: checkpoint.length,
         base,
         importer,
         other_importer,
