@@ -209,6 +209,54 @@ pub fn counterfactual(
     )
 }
 
+/// The reasons of a recorded decision computed on demand (a green or blue lane has none
+/// recorded), from its stored input and the model that decided.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum OnDemandExplanation {
+    /// Exact TreeSHAP contributions, strongest first, in customs words.
+    Computed {
+        reasons: Vec<borderline_core::Reason>,
+    },
+    /// The active model is not the one that decided: its reasons would not explain this
+    /// decision.
+    OtherModel {
+        decided_by: String,
+        active: Option<String>,
+    },
+    InputNotStored,
+}
+
+/// Explains any recorded decision, green included, by rescoring its stored input with the
+/// active model when it is the model that decided (exact reasons, the `top` strongest).
+/// Readers of decisions only; nothing is recorded (reading is not a decision).
+pub fn explain_on_demand(
+    store: &dyn GovernanceStore,
+    who: &Principal,
+    scorer: Option<&borderline_targeting::score::Scorer>,
+    decision: &Decision,
+    top: usize,
+) -> Result<OnDemandExplanation> {
+    require(who, Permission::ReadDecisions)?;
+    let active = scorer.map(|s| s.model().model_id.clone());
+    let Some(scorer) = scorer.filter(|s| s.model().model_id == decision.model_version) else {
+        return Ok(OnDemandExplanation::OtherModel {
+            decided_by: decision.model_version.clone(),
+            active,
+        });
+    };
+    let Some(body) = borderline_governance::audit::scored_input(store, &decision.input_hash)?
+    else {
+        return Ok(OnDemandExplanation::InputNotStored);
+    };
+    let d: Declaration = serde_json::from_str(&body)?;
+    let mut x = vec![0f32; scorer.num_features()];
+    scorer.features(&d, &mut x);
+    Ok(OnDemandExplanation::Computed {
+        reasons: scorer.explain(&d, &x, borderline_targeting::score::Explain::Exact, top),
+    })
+}
+
 /// The declared unit value on the benchmark distribution of its cell.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

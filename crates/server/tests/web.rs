@@ -676,6 +676,21 @@ async fn case_page_shows_value_position_hs_suggestions_and_importer_history() {
         "{body}"
     );
 
+    // --- a green declaration has no recorded reason; it is explained on demand
+    let green = first_case(&officer.get("/app/queue?lane=green").await.body);
+    let g = officer.get(&format!("/app/cases/{green}")).await.body;
+    assert!(g.contains("No reason was recorded"), "{g}");
+    assert!(g.contains("Explain this declaration"), "{g}");
+    assert!(!g.contains("Explanation computed on demand"), "{g}");
+    let x = officer
+        .get(&format!("/app/cases/{green}?explain=1"))
+        .await
+        .body;
+    assert!(x.contains("Explanation computed on demand"), "{x}");
+    assert!(x.contains("Exact contributions (TreeSHAP)"), "{x}");
+    assert!(x.contains("log-odds)"), "{x}");
+    assert!(x.contains("<svg class=\"chart waterfall\""), "{x}");
+
     // A declaration without a description says so instead of suggesting codes.
     let plain = &s.ranked[1];
     let p = officer

@@ -481,8 +481,21 @@ fn basis_words(b: &borderline_governance::selectivity::Basis) -> String {
     }
 }
 
-pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageResult {
+/// `?explain=1` on a case page: the decision's reasons computed on demand.
+#[derive(Deserialize, Default)]
+pub struct CaseQuery {
+    #[serde(default)]
+    explain: Option<String>,
+}
+
+pub async fn case(
+    State(st): St,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Query(cq): Query<CaseQuery>,
+) -> PageResult {
     s.require(Permission::ReadDecisions)?;
+    let on_demand = cq.explain.is_some();
     let store = st.store.clone();
     let (key, who) = (id.clone(), s.who.clone());
     let (scorer, classifier, caps, benchmarks, screening) = (
@@ -504,6 +517,17 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
             &view.decision,
             caps,
         )?;
+        let explained = if on_demand {
+            Some(case_uc::explain_on_demand(
+                store.as_ref(),
+                &who,
+                scorer.as_deref(),
+                &view.decision,
+                8,
+            )?)
+        } else {
+            None
+        };
         let ev = case_uc::evidence(
             store.as_ref(),
             &who,
@@ -514,10 +538,10 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
             },
             &view.decision,
         )?;
-        Ok(Some((view, cf, ev)))
+        Ok(Some((view, cf, ev, explained)))
     })
     .await?;
-    let (view, cf, ev) = found.ok_or_else(|| {
+    let (view, cf, ev, explained) = found.ok_or_else(|| {
         crate::problem::ApiError::not_found(format!("no decision recorded for declaration {id}"))
     })?;
     let d = &view.decision;
@@ -555,6 +579,12 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
                 h2 #reasons-h { "Reasons" }
                 @if findings.is_empty() {
                     p { "No reason was recorded with this decision (reasons are computed for red and yellow lanes)." }
+                    @if explained.is_none() {
+                        form method="get" action={"/app/cases/" (encode(&d.declaration_id))} {
+                            input type="hidden" name="explain" value="1";
+                            button type="submit" { "Explain this declaration" }
+                        }
+                    }
                 }
                 @for (heading, items) in &by_kind {
                     h3 { (heading) }
@@ -580,6 +610,7 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
                     (svg::waterfall(&steps))
                 }
             }
+            @if let Some(x) = &explained { (on_demand_section(x)) }
             (valuation_section(&ev.valuation))
             (hs_section(&ev.hs))
             (screening_section(&ev.screening))
@@ -587,6 +618,28 @@ pub async fn case(State(st): St, s: SignedIn, Path(id): Path<String>) -> PageRes
             (counterfactual_section(&cf, lane_word(d.lane)))
         },
     )))
+}
+
+/// Reasons computed on demand for a decision that has none recorded, with their waterfall.
+fn on_demand_section(x: &case_uc::OnDemandExplanation) -> Markup {
+    html! {
+        section.card #explained aria-labelledby="explained-h" {
+            h2 #explained-h { "Explanation computed on demand" }
+            @match x {
+                case_uc::OnDemandExplanation::InputNotStored => p { "The declaration as scored was not stored with this decision, so it cannot be explained." }
+                case_uc::OnDemandExplanation::OtherModel { decided_by, active } => p { "Decided by model " (decided_by) "; the active model is "
+                    (active.as_deref().unwrap_or("none")) ". Rescoring with another model would not explain this decision." }
+                case_uc::OnDemandExplanation::Computed { reasons } => {
+                    p.muted { "Exact contributions (TreeSHAP) of the model that decided, for its stored input; nothing is recorded." }
+                    @let findings = group_reasons(reasons);
+                    @if findings.is_empty() { p { "No feature moved the score from the model's baseline." } }
+                    ul { @for f in &findings { li { (f.text) @if let Some(c) = f.contribution { span.muted { " (" (format!("{c:+.3}")) " log-odds)" } } } } }
+                    @let steps: Vec<Step<'_>> = findings.iter().filter_map(|f| f.contribution.map(|c| Step { label: f.text.as_str(), contribution: c })).collect();
+                    @if !steps.is_empty() { (svg::waterfall(&steps)) }
+                }
+            }
+        }
+    }
 }
 
 /// The declared unit value drawn on its benchmark cell's distribution.
