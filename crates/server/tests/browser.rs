@@ -515,6 +515,15 @@ async fn an_officer_works_a_case_in_chromium_and_every_page_is_accessible() {
     )
     .await;
     check_page(&d, axe, "case-evidence", &mut failures).await;
+    // The parties against the watchlists and the supplier-network path, drawn.
+    assert!(d.find("#screening table.tokens").await.is_some());
+    assert!(d.find("#screening svg.network rect.listed").await.is_some());
+    d.exec(
+        "document.getElementById('screening').scrollIntoView();",
+        json!([]),
+    )
+    .await;
+    check_page(&d, axe, "case-screening", &mut failures).await;
     d.click("header form button[type=submit]").await;
     d.wait_url(|u| u.ends_with("/sign-in")).await;
 
