@@ -812,6 +812,38 @@ async fn decision(
     }))
 }
 
+#[utoipa::path(get, path = "/v1/decisions/{id}/explanation", params(("id" = String, Path, description = "declaration id")),
+    responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
+/// Any recorded decision, green included, explained on demand: exact contributions of the
+/// model that decided, on the input stored with the decision (`status`: `computed`,
+/// `other_model` or `input_not_stored`). Nothing is recorded.
+async fn decision_explanation(
+    State(st): St,
+    Extension(who): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<AnyObject> {
+    let (store, scorer) = (st.store.clone(), st.scorer.current());
+    let key = id.clone();
+    let found = blocking(move || {
+        let Some(d) = decisions::lookup(store.as_ref(), &key)? else {
+            return Ok(None);
+        };
+        let x = borderline_app::cases::explain_on_demand(
+            store.as_ref(),
+            &who,
+            scorer.as_deref(),
+            &d,
+            8,
+        )?;
+        Ok(Some(object(&x)?))
+    })
+    .await?;
+    let out = found.ok_or_else(|| {
+        ApiError::not_found(format!("no decision recorded for declaration {id:?}"))
+    })?;
+    Ok(Json(out))
+}
+
 #[utoipa::path(post, path = "/v1/outcomes", request_body = OutcomeIn,
     responses((status = 201, body = OutcomeRecorded)), security(("bearer" = [])))]
 async fn outcome(
@@ -1491,6 +1523,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(decision).route_layer(guard(&state, Permission::ReadDecisions)),
         )
         .route(
+            "/v1/decisions/{id}/explanation",
+            get(decision_explanation).route_layer(guard(&state, Permission::ReadDecisions)),
+        )
+        .route(
             "/v1/outcomes",
             post(outcome).route_layer(guard(&state, Permission::RecordOutcomes)),
         )
@@ -1622,7 +1658,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Borderline", description = "Customs risk targeting: score and rank declarations, record outcomes, govern models, screen parties. Every endpoint under /v1 needs `Authorization: Bearer TOKEN` (see README).\n\nErrors are RFC 9457 problem bodies (`application/problem+json`) naming the invalid field."),
-    paths(healthz, metrics, score, rank, publish, decision, outcome, valuation_check, hs_suggest, hs_check, screen, match_dataset, self_check,
+    paths(healthz, metrics, score, rank, publish, decision, decision_explanation, outcome, valuation_check, hs_suggest, hs_check, screen, match_dataset, self_check,
           lanes_select, monitoring, hit_rates, network_exposure,
           rules_validate, rules_upload, rules_list, rules_get, rules_approve, rules_activate, rules_retire,
           models_list, model_card, model_register, model_approve, model_activate, model_retire, model_rollback, audit_verify, audit_export),

@@ -333,6 +333,13 @@ async fn every_role_against_every_endpoint() {
             200,
         ),
         (
+            Method::GET,
+            format!("/v1/decisions/{did}/explanation"),
+            None,
+            &["officer", "supervisor", "auditor"],
+            200,
+        ),
+        (
             Method::POST,
             "/v1/outcomes".into(),
             Some(json!({"declaration_id": did, "fraud": false})),
@@ -620,6 +627,38 @@ async fn score_rank_lookup_and_outcomes_name_the_authenticated_actor() {
         .await;
     assert_eq!(st, StatusCode::OK, "{found}");
     assert_eq!(found["model_version"], json!(active));
+    // A green decision carries no reason; it is explained on demand by the model that decided.
+    let green = list
+        .iter()
+        .find(|d| d["lane"] == "green")
+        .expect("a green decision");
+    assert!(
+        green["reasons"].as_array().is_none_or(|r| r.is_empty()),
+        "{green}"
+    );
+    let gid = green["declaration_id"].as_str().expect("id");
+    let (st, x) = s
+        .call(
+            Some("officer"),
+            Method::GET,
+            &format!("/v1/decisions/{gid}/explanation"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{x}");
+    assert_eq!(x["status"], "computed", "{x}");
+    let reasons = x["reasons"].as_array().expect("reasons");
+    assert!(!reasons.is_empty() && reasons.len() <= 8, "{x}");
+    assert!(reasons.iter().all(|r| r["contribution"].is_number()), "{x}");
+    let (st, _) = s
+        .call(
+            Some("officer"),
+            Method::GET,
+            "/v1/decisions/NEVER-DECIDED/explanation",
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
     // The officer named in an outcome is the token's account; a client-supplied name is ignored.
     let (st, rec) = s
         .call(
