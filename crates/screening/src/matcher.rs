@@ -272,6 +272,26 @@ fn spelled_alike(a: &str, b: &str) -> bool {
     bounded_osa(a.as_bytes(), b.as_bytes(), a.len().max(b.len()) / 2).is_some()
 }
 
+/// A native-script word (Hangul, Han, katakana) against a Latin one: read with the learned
+/// pieces of [`crate::translit`]. `None` when the pair is not of that kind (the other rules
+/// apply); `Some(None)` when it is and the Latin word does not read as the native one.
+fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
+    let (na, nb) = (!a.is_ascii(), !b.is_ascii());
+    let (native, latin) = match (na, nb) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ => return None,
+    };
+    if !crate::translit::is_native_word(native) {
+        return None;
+    }
+    Some(
+        crate::translit::table()
+            .similarity(native, latin)
+            .map(|sim| (sim, MatchHow::Phonetic)),
+    )
+}
+
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
 
@@ -1074,6 +1094,8 @@ impl Matcher {
                             Some((0.9, MatchHow::Nickname))
                         } else if person && is_initial_of(&a.text, &b.text) {
                             Some((INITIAL_SIM, MatchHow::Initial))
+                        } else if let Some(r) = cross_script(&a.text, &b.text) {
+                            r
                         } else {
                             token_sim(&a.text, &b.text).filter(|&(sim, _)| {
                                 // Persons: two different romanised Chinese syllables are
@@ -1125,12 +1147,19 @@ impl Matcher {
         // Query token -> list token of the alignment (first 32 tokens), for word order.
         let mut q_match = [u8::MAX; 32];
         let mut initials = 0usize;
+        // A spelling match whose first letters differ ("fanreach" / "canreach").
+        let mut fuzzy_first = false;
         for &(_, i, j, sim, how) in &pairs {
             if q_used[i] || c_used[j] {
                 continue;
             }
             q_used[i] = true;
             c_used[j] = true;
+            if matches!(how, MatchHow::Fuzzy { .. })
+                && qt[i].text.as_bytes().first() != ct[j].text.as_bytes().first()
+            {
+                fuzzy_first = true;
+            }
             if i < 32 && j < 255 {
                 q_match[i] = j as u8;
             }
@@ -1421,6 +1450,30 @@ impl Matcher {
         } else {
             1.0 - matched_sim.min(1.0)
         };
+        // The rarest word both names share (1 = a word of one list name).
+        let matched_rarity = ct
+            .iter()
+            .zip(c_used.iter())
+            .filter(|(t, &u)| u && t.kind == TokenKind::Word)
+            .map(|(t, _)| t.weight as f64)
+            .fold(0.0f64, f64::max)
+            / (self.max_weight as f64).max(1e-9);
+        // A number (or, for companies and vessels, a last one-letter Roman numeral: "MARIE DE
+        // LOURDES V") on one side only: another vessel, branch or issue of the name.
+        let has_number = |ts: &[IToken]| {
+            ts.iter().any(|t| t.kind == TokenKind::Number)
+                || (!person
+                    && ts.len() >= 3
+                    && ts
+                        .last()
+                        .is_some_and(|t| matches!(&*t.text, "i" | "v" | "x")))
+        };
+        let number_one_side = has_number(qt) != has_number(ct);
+        let replaced = if person {
+            0.0
+        } else {
+            (q_unexpl / total_q).min(c_unexpl / total_c)
+        };
         let f: crate::pairmodel::Features = [
             rule,
             q_unexpl / total_q,
@@ -1436,6 +1489,10 @@ impl Matcher {
             f64::from(u8::from(order_differs)),
             f64::from(u8::from(identical)),
             phonetic / total_c,
+            matched_rarity,
+            f64::from(u8::from(number_one_side)),
+            replaced,
+            f64::from(u8::from(fuzzy_first)),
         ];
         ex.features = f;
         ex.rule_score = rule;

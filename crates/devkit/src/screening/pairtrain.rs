@@ -82,8 +82,16 @@ pub fn train(
             rows.len() - before,
         ));
     }
-    let (b, w) = fit(&rows, 1e-4, 20_000);
-    let ll = log_loss(b, &w, &rows);
+    // One model for persons and one for companies, vessels and aircraft: the same evidence
+    // weighs differently (an unexplained word in a company name is often a branch or a
+    // translation; in a person's name another person).
+    let (person_rows, company_rows): (Vec<_>, Vec<_>) =
+        rows.iter().cloned().partition(|r| r.0[6] == 1.0);
+    let (b, w) = fit(&person_rows, 1e-4, 20_000);
+    let (cb, cw) = fit(&company_rows, 1e-4, 20_000);
+    let ll = (log_loss(b, &w, &person_rows) * person_rows.len() as f64
+        + log_loss(cb, &cw, &company_rows) * company_rows.len() as f64)
+        / rows.len().max(1) as f64;
     let trained_on = sources
         .iter()
         .map(|(s, n)| format!("{s}: {n}"))
@@ -94,7 +102,8 @@ pub fn train(
         positives: rows.iter().filter(|r| r.1).count(),
         sources,
         log_loss: ll,
-        model: PairModel::from_parts(b, w, trained_on),
+        model: PairModel::from_parts(b, w, trained_on.clone())
+            .with_company(PairModel::from_parts(cb, cw, trained_on)),
         rule_errors,
     })
 }
