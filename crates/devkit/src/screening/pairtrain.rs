@@ -82,13 +82,14 @@ pub fn train(
             rows.len() - before,
         ));
     }
-    // One model for persons and one for companies, vessels and aircraft: the same evidence
-    // weighs differently (an unexplained word in a company name is often a branch or a
-    // translation; in a person's name another person).
-    let (person_rows, company_rows): (Vec<_>, Vec<_>) =
-        rows.iter().cloned().partition(|r| r.0[6] == 1.0);
-    let (b, w) = fit(&person_rows, 1e-4, 20_000);
+    // The shared model (all rows) scores persons; companies, vessels and aircraft get one of
+    // their own: the same evidence weighs differently (numbers on one side, legal forms). A
+    // person-only fit was tried: it leaned on "single-token name" and lost UN typo positives
+    // such as "AFIZ" / "FAIZ" (dev), so persons keep the shared fit.
+    let company_rows: Vec<_> = rows.iter().filter(|r| r.0[6] == 0.0).cloned().collect();
+    let (b, w) = fit(&rows, 1e-4, 20_000);
     let (cb, cw) = fit(&company_rows, 1e-4, 20_000);
+    let person_rows: Vec<_> = rows.iter().filter(|r| r.0[6] == 1.0).cloned().collect();
     let ll = (log_loss(b, &w, &person_rows) * person_rows.len() as f64
         + log_loss(cb, &cw, &company_rows) * company_rows.len() as f64)
         / rows.len().max(1) as f64;
