@@ -285,11 +285,15 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
     if !crate::translit::is_native_word(native) {
         return None;
     }
-    Some(
-        crate::translit::table()
-            .similarity(native, latin)
-            .map(|sim| (sim, MatchHow::Phonetic)),
-    )
+    let t = crate::translit::table();
+    // Normalisation folds a final "s" of longer words as a plural ("carlos" -> "carlo"); the
+    // native spelling still writes it.
+    let sim = t.similarity(native, latin).or_else(|| {
+        (latin.len() >= 4)
+            .then(|| t.similarity(native, &format!("{latin}s")))
+            .flatten()
+    });
+    Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
 
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
