@@ -26,6 +26,8 @@ use borderline_screening::translit::{is_han, is_hangul, is_katakana, Table};
 use std::io::Write;
 
 const ROUNDS: usize = 4;
+/// Titles that Wikidata writes where a surname stands ("Queen Seondeok").
+const TITLES: &[&str] = &["queen", "king", "empress", "emperor", "prince", "princess", "lady"];
 /// Pieces seen fewer times are left to the prior.
 const MIN_PIECE_COUNT: f64 = 2.0;
 
@@ -103,6 +105,7 @@ fn main() -> anyhow::Result<()> {
         pairs.push((native, lat, w));
         used_zh += 1;
     }
+    let mut surnames: AHashMap<char, AHashMap<String, u32>> = AHashMap::new();
     let full = dir.join("fullname_pairs_en_he_ko.csv");
     let mut rdr = csv::Reader::from_path(&full)?;
     for r in rdr.records() {
@@ -116,6 +119,22 @@ fn main() -> anyhow::Result<()> {
         }
         let lw: Vec<&str> = en.split_whitespace().collect();
         let nw: Vec<&str> = nat.split_whitespace().collect();
+        // A Korean person's name: one Hangul run of 2-4 syllables, surname first, against
+        // "Park Won-soon" (a hyphenated given name: Chinese people's names, also written in
+        // Hangul, are romanised in pinyin without one): the surname syllable and its spelling.
+        if nw.len() == 1 && lw.len() == 2 && lw[1].contains('-') {
+            let run: Vec<char> = nw[0].chars().collect();
+            if (2..=4).contains(&run.len()) && run.iter().all(|&c| is_hangul(c)) {
+                let sur = latin_letters(lw[0]);
+                if sur.len() >= 2 {
+                    *surnames
+                        .entry(run[0])
+                        .or_default()
+                        .entry(String::from_utf8_lossy(&sur).into_owned())
+                        .or_default() += 1;
+                }
+            }
+        }
         if lw.len() != nw.len() {
             continue;
         }
@@ -182,6 +201,35 @@ fn main() -> anyhow::Result<()> {
          # crates/devkit/examples/train_translit.rs from the dev part of the Wikidata\n\
          # transliteration pairs (Merhav & Ash 2018, CC0). Columns: character, piece:count,...\n{text}"
     );
+    // Korean surnames: Latin spellings of one Hangul surname ("park", "pak", "bak"), each
+    // seen at least 4 times and in at least 3 % of the surname's names.
+    let sur_path = std::path::Path::new(&out_path).with_file_name("korean_surnames.csv");
+    let mut keys: Vec<&char> = surnames.keys().collect();
+    keys.sort();
+    let mut sur_text = String::from(
+        "# Latin spellings of Korean surnames, learned by crates/devkit/examples/train_translit.rs\n\
+         # from the dev part of the Wikidata Korean full names (CC0). hangul,latin,count\n",
+    );
+    let mut groups = 0;
+    for c in keys {
+        let total: u32 = surnames[c].values().sum();
+        let mut v: Vec<(&String, &u32)> = surnames[c]
+            .iter()
+            .filter(|(l, &n)| {
+                n >= 4 && f64::from(n) >= 0.03 * f64::from(total) && !TITLES.contains(&l.as_str())
+            })
+            .collect();
+        if v.len() < 2 {
+            continue;
+        }
+        groups += 1;
+        v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (l, n) in v {
+            sur_text.push_str(&format!("{c},{l},{n}\n"));
+        }
+    }
+    std::fs::write(&sur_path, sur_text)?;
+    eprintln!("{groups} Korean surnames with variants written to {}", sur_path.display());
     let f = std::fs::File::create(&out_path)?;
     let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::best());
     gz.write_all(text.as_bytes())?;

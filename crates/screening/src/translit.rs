@@ -209,6 +209,30 @@ pub fn table() -> &'static Table {
     })
 }
 
+static SURNAMES_CSV: &str = include_str!("../data/korean_surnames.csv");
+
+/// Whether two Latin words are spellings of one Korean surname ("park" / "pak", "lee" / "yi",
+/// "jung" / "jeong" / "chung"), from `data/korean_surnames.csv` (learned by the same example
+/// from the dev part of the Wikidata Korean full names).
+pub fn same_korean_surname(a: &str, b: &str) -> bool {
+    static G: OnceLock<AHashMap<String, Vec<char>>> = OnceLock::new();
+    let g = G.get_or_init(|| {
+        let mut m: AHashMap<String, Vec<char>> = AHashMap::new();
+        for line in SURNAMES_CSV.lines().filter(|l| !l.starts_with('#')) {
+            let mut cols = line.split(',');
+            if let (Some(h), Some(l)) = (cols.next().and_then(|h| h.chars().next()), cols.next()) {
+                m.entry(l.to_string()).or_default().push(h);
+            }
+        }
+        m
+    });
+    a != b
+        && match (g.get(a), g.get(b)) {
+            (Some(x), Some(y)) => x.iter().any(|h| y.contains(h)),
+            _ => false,
+        }
+}
+
 /// Whether a token is a native-script word (Hangul, Han or katakana).
 pub fn is_native_word(t: &str) -> bool {
     t.chars().next().is_some_and(is_native)
@@ -251,6 +275,14 @@ mod tests {
         assert!(native_words("John Smith").is_empty());
         // Japanese: kanji beside kana are not read as transcriptions.
         assert_eq!(native_words("山田 タロウ"), ["タロウ"]);
+    }
+
+    #[test]
+    fn korean_surname_spellings_pair() {
+        assert!(same_korean_surname("park", "pak"));
+        assert!(same_korean_surname("jeong", "jung"));
+        assert!(!same_korean_surname("park", "kim"));
+        assert!(!same_korean_surname("park", "park"));
     }
 
     #[test]
