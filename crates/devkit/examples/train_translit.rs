@@ -1,15 +1,16 @@
-//! Learns the per-character Latin readings of Hangul syllables and Han characters as they are
-//! used to write **foreign** names (`crates/screening/data/translit.tsv.gz`, read by
+//! Learns the per-character Latin pieces of Hangul, Han, katakana, Hebrew and Arabic letters as
+//! used to write names, foreign names above all (`crates/screening/data/translit.tsv.gz`, read by
 //! `borderline_screening::translit`), from the Wikidata transliteration pairs in
 //! `../shared/data/names/wikidata-transliteration` (CC0), **dev part only**: a pair whose
 //! Latin name is held aside by [`devsets::is_held_aside`] (the same key the development sets
 //! use) is never read.
 //!
-//! * Chinese and katakana: the word pairs (`token_pairs_en_xx.csv`, scripts `chinese`,
-//!   `katakana` and the all-katakana words of `japanese`), keyed by the Latin word.
-//! * Korean: the full-name pairs (`fullname_pairs_en_he_ko.csv`), keyed by the Latin full name;
-//!   names with as many Latin as Hangul words give word pairs. (The Korean word-pair file is
-//!   not used: it cannot tell which held-aside name a word came from.)
+//! * Chinese, katakana and Arabic: the word pairs (`token_pairs_en_xx.csv`, scripts
+//!   `chinese`, `katakana`, the all-katakana words of `japanese`, `arabic`), keyed by the
+//!   Latin word.
+//! * Korean and Hebrew: the full-name pairs (`fullname_pairs_en_he_ko.csv`), keyed by the
+//!   Latin full name; names with as many Latin as native words give word pairs. (Their
+//!   word-pair files are not used: they cannot tell which held-aside name a word came from.)
 //!
 //! Alignment is hard EM: each Latin word is cut into one piece per native character (0-6
 //! letters; no letters only for katakana marks) by dynamic programming with the matcher's own
@@ -22,12 +23,14 @@
 use ahash::AHashMap;
 use borderline_devkit::screening::devsets::{find_shared, is_held_aside};
 use borderline_screening::normalize::to_ascii_lower;
-use borderline_screening::translit::{is_han, is_hangul, is_katakana, Table};
+use borderline_screening::translit::{is_arabic, is_han, is_hangul, is_hebrew, is_katakana, Table};
 use std::io::Write;
 
 const ROUNDS: usize = 4;
 /// Titles that Wikidata writes where a surname stands ("Queen Seondeok").
-const TITLES: &[&str] = &["queen", "king", "empress", "emperor", "prince", "princess", "lady"];
+const TITLES: &[&str] = &[
+    "queen", "king", "empress", "emperor", "prince", "princess", "lady",
+];
 /// Pieces seen fewer times are left to the prior.
 const MIN_PIECE_COUNT: f64 = 2.0;
 
@@ -68,8 +71,9 @@ fn main() -> anyhow::Result<()> {
     let out_path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "crates/screening/data/translit.tsv.gz".into());
-    let dir = find_shared("names/wikidata-transliteration")
-        .ok_or_else(|| anyhow::anyhow!("../shared/data/names/wikidata-transliteration not found"))?;
+    let dir = find_shared("names/wikidata-transliteration").ok_or_else(|| {
+        anyhow::anyhow!("../shared/data/names/wikidata-transliteration not found")
+    })?;
     // (native chars, latin letters, weight)
     let mut pairs: Vec<(Vec<char>, Vec<u8>, f64)> = Vec::new();
     let (mut held, mut used_zh, mut used_ko) = (0usize, 0usize, 0usize);
@@ -84,6 +88,7 @@ fn main() -> anyhow::Result<()> {
         let script_char: fn(char) -> bool = match script {
             "chinese" => is_han,
             "katakana" | "japanese" => is_katakana,
+            "arabic" => is_arabic,
             _ => continue,
         };
         if is_held_aside(&en.to_lowercase()) {
@@ -110,8 +115,15 @@ fn main() -> anyhow::Result<()> {
     let mut rdr = csv::Reader::from_path(&full)?;
     for r in rdr.records() {
         let r = r?;
-        let (Some("korean"), Some(en), Some(nat)) = (r.get(0), r.get(1), r.get(2)) else {
+        let (Some(script @ ("korean" | "hebrew")), Some(en), Some(nat)) =
+            (r.get(0), r.get(1), r.get(2))
+        else {
             continue;
+        };
+        let script_char: fn(char) -> bool = if script == "korean" {
+            is_hangul
+        } else {
+            is_hebrew
         };
         if is_held_aside(&en.to_lowercase()) {
             held += 1;
@@ -122,7 +134,7 @@ fn main() -> anyhow::Result<()> {
         // A Korean person's name: one Hangul run of 2-4 syllables, surname first, against
         // "Park Won-soon" (a hyphenated given name: Chinese people's names, also written in
         // Hangul, are romanised in pinyin without one): the surname syllable and its spelling.
-        if nw.len() == 1 && lw.len() == 2 && lw[1].contains('-') {
+        if script == "korean" && nw.len() == 1 && lw.len() == 2 && lw[1].contains('-') {
             let run: Vec<char> = nw[0].chars().collect();
             if (2..=4).contains(&run.len()) && run.iter().all(|&c| is_hangul(c)) {
                 let sur = latin_letters(lw[0]);
@@ -139,8 +151,8 @@ fn main() -> anyhow::Result<()> {
             continue;
         }
         for (l, n) in lw.iter().zip(&nw) {
-            let native: Vec<char> = n.chars().collect();
-            if native.is_empty() || !native.iter().all(|&c| is_hangul(c)) {
+            let native: Vec<char> = n.chars().filter(|&c| script_char(c)).collect();
+            if native.is_empty() || native.len() != n.chars().count() {
                 continue;
             }
             let lat = latin_letters(l);
@@ -152,7 +164,7 @@ fn main() -> anyhow::Result<()> {
         used_ko += 1;
     }
     eprintln!(
-        "pairs: {} word pairs ({used_zh} Chinese and katakana words, {used_ko} Korean names); {held} held-aside rows skipped",
+        "pairs: {} word pairs ({used_zh} Chinese and katakana words, {used_ko} Korean and Hebrew names); {held} held-aside rows skipped",
         pairs.len()
     );
     let mut table = Table::from_text("");
@@ -229,7 +241,10 @@ fn main() -> anyhow::Result<()> {
         }
     }
     std::fs::write(&sur_path, sur_text)?;
-    eprintln!("{groups} Korean surnames with variants written to {}", sur_path.display());
+    eprintln!(
+        "{groups} Korean surnames with variants written to {}",
+        sur_path.display()
+    );
     let f = std::fs::File::create(&out_path)?;
     let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::best());
     gz.write_all(text.as_bytes())?;

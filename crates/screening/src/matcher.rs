@@ -1096,9 +1096,7 @@ impl Matcher {
                             Some((1.0, MatchHow::Exact))
                         } else if person && crate::nicknames::same_person_name(&a.text, &b.text) {
                             Some((0.9, MatchHow::Nickname))
-                        } else if person
-                            && crate::translit::same_korean_surname(&a.text, &b.text)
-                        {
+                        } else if person && crate::translit::same_korean_surname(&a.text, &b.text) {
                             Some((PHONETIC_SIM, MatchHow::Phonetic))
                         } else if person && is_initial_of(&a.text, &b.text) {
                             Some((INITIAL_SIM, MatchHow::Initial))

@@ -1,5 +1,6 @@
-//! Foreign names written in Hangul, Han characters or katakana against their Latin spelling
-//! ("조지 워싱턴" / "George Washington", "安德斯" / "Anders", "シュヴァイガー" / "Schweiger").
+//! Names written in Hangul, Han characters, katakana, Hebrew or Arabic against their Latin
+//! spelling ("조지 워싱턴" / "George Washington", "安德斯" / "Anders", "シュヴァイガー" /
+//! "Schweiger", "משה" / "Moshe").
 //!
 //! Such transcriptions follow the sound, not the letters, so reading them syllable by syllable
 //! (pinyin "an de si", Revised Romanization "jo ji wo sing teon") misses the Latin name. Instead
@@ -48,8 +49,27 @@ pub fn may_be_silent(c: char) -> bool {
         'ー' | 'ッ' | 'ァ' | 'ィ' | 'ゥ' | 'ェ' | 'ォ' | 'ャ' | 'ュ' | 'ョ' | 'ヮ'
     )
 }
+/// Hebrew letters (final forms included).
+pub fn is_hebrew(c: char) -> bool {
+    ('\u{05D0}'..='\u{05EA}').contains(&c)
+}
+/// Arabic letters (Persian and Urdu letters included; vowel marks are not letters).
+pub fn is_arabic(c: char) -> bool {
+    ('\u{0621}'..='\u{064A}').contains(&c)
+        || matches!(
+            c,
+            '\u{067E}' | '\u{0686}' | '\u{0698}' | '\u{06A9}' | '\u{06AF}' | '\u{06CC}'
+        )
+}
+/// Marks written inside a word that stand for no letter: Arabic and Hebrew vowel points,
+/// tatweel, Hebrew geresh.
+fn is_mark(c: char) -> bool {
+    ('\u{064B}'..='\u{0652}').contains(&c)
+        || ('\u{0591}'..='\u{05C7}').contains(&c)
+        || matches!(c, '\u{0640}' | '\u{05F3}' | '\u{05F4}' | '\'')
+}
 fn is_native(c: char) -> bool {
-    is_hangul(c) || is_han(c) || is_katakana(c)
+    is_hangul(c) || is_han(c) || is_katakana(c) || is_hebrew(c) || is_arabic(c)
 }
 
 /// Learned pieces of one character.
@@ -174,7 +194,8 @@ impl Table {
 
     /// Mean cost per character of the best cut (see [`Table::cut`]).
     pub fn mean_cost(&self, native: &[char], latin: &[u8]) -> Option<f64> {
-        self.cut(native, latin).map(|(c, _)| c / native.len() as f64)
+        self.cut(native, latin)
+            .map(|(c, _)| c / native.len() as f64)
     }
 
     /// How well a Latin word reads as a native word: `1 - mean cost / 10` when the mean cost
@@ -233,7 +254,7 @@ pub fn same_korean_surname(a: &str, b: &str) -> bool {
         }
 }
 
-/// Whether a token is a native-script word (Hangul, Han or katakana).
+/// Whether a token is a native-script word (Hangul, Han, katakana, Hebrew, Arabic).
 pub fn is_native_word(t: &str) -> bool {
     t.chars().next().is_some_and(is_native)
 }
@@ -254,6 +275,8 @@ pub fn native_words(name: &str) -> Vec<String> {
     for c in name.chars() {
         if is_native(c) && !(japanese && is_han(c)) {
             cur.push(c);
+        } else if is_mark(c) && !cur.is_empty() {
+            continue;
         } else if !cur.is_empty() {
             out.push(std::mem::take(&mut cur));
         }

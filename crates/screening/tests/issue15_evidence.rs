@@ -14,7 +14,9 @@ fn matcher() -> Matcher {
         Entry::new("t", "3", Schema::Company, "QUORVEX TRADING LTD"),
         Entry::new("t", "4", Schema::Person, "WASHINGTON, George"),
     ];
-    let generic = ["GLOBAL", "TRADING", "SHIPPING", "STAR", "GROUP", "MARIE", "LTD"];
+    let generic = [
+        "GLOBAL", "TRADING", "SHIPPING", "STAR", "GROUP", "MARIE", "LTD",
+    ];
     for (i, w) in generic.iter().enumerate() {
         for j in 0..60 {
             es.push(Entry::new(
@@ -37,11 +39,22 @@ fn score(m: &Matcher, a: &str, b: &str, schema: Schema) -> f64 {
 #[test]
 fn gmbh_and_kft_with_the_same_stem_is_not_a_strong_match() {
     let m = matcher();
-    let same = score(&m, "ZEPHYRANT HANDELS GMBH", "ZEPHYRANT HANDELS GMBH", Schema::Company);
-    let (other, ex) = m.compare("ZEPHYRANT HANDELS GMBH", "ZEPHYRANT HANDELS KFT", Schema::Company);
+    let same = score(
+        &m,
+        "ZEPHYRANT HANDELS GMBH",
+        "ZEPHYRANT HANDELS GMBH",
+        Schema::Company,
+    );
+    let (other, ex) = m.compare(
+        "ZEPHYRANT HANDELS GMBH",
+        "ZEPHYRANT HANDELS KFT",
+        Schema::Company,
+    );
     assert!(other < same, "{other} vs {same}");
     assert!(
-        ex.notes.iter().any(|n| n.contains("different jurisdictions")),
+        ex.notes
+            .iter()
+            .any(|n| n.contains("different jurisdictions")),
         "{}",
         ex.summary()
     );
@@ -55,7 +68,10 @@ fn a_number_on_one_side_only_lowers_the_score() {
     let plain = score(&m, "MARIE DE LOURDES", "MARIE DE LOURDES", Schema::Vessel);
     let numbered = score(&m, "MARIE DE LOURDES V", "MARIE DE LOURDES", Schema::Vessel);
     let numbered2 = score(&m, "MARIE DE LOURDES 2", "MARIE DE LOURDES", Schema::Vessel);
-    assert!(numbered < plain && numbered2 < plain, "{numbered} {numbered2} {plain}");
+    assert!(
+        numbered < plain && numbered2 < plain,
+        "{numbered} {numbered2} {plain}"
+    );
     assert!(numbered < m.config.threshold.max(0.5) + 0.3, "{numbered}");
 }
 
@@ -74,8 +90,17 @@ fn a_shared_rare_word_counts_more_than_a_shared_generic_word() {
 #[test]
 fn scores_rank_variants_below_identical_names_and_never_reach_one() {
     let m = matcher();
-    let same = score(&m, "QUORVEX TRADING LTD", "QUORVEX TRADING LTD", Schema::Company);
-    for v in ["QUORVEX TRADNG LTD", "QUORVEX TRADING", "QUORVEKS TRADING LTD"] {
+    let same = score(
+        &m,
+        "QUORVEX TRADING LTD",
+        "QUORVEX TRADING LTD",
+        Schema::Company,
+    );
+    for v in [
+        "QUORVEX TRADNG LTD",
+        "QUORVEX TRADING",
+        "QUORVEKS TRADING LTD",
+    ] {
         let s = score(&m, v, "QUORVEX TRADING LTD", Schema::Company);
         assert!(s < same, "{v}: {s} vs {same}");
     }
@@ -97,7 +122,11 @@ fn foreign_names_in_east_asian_scripts_meet_their_latin_spelling() {
     ] {
         let (s, ex) = m.compare(latin, native, Schema::Person);
         assert!(s >= thr, "{latin} / {native}: {s} {}", ex.summary());
-        assert!(ex.summary().contains("(transliteration)"), "{}", ex.summary());
+        assert!(
+            ex.summary().contains("(transliteration)"),
+            "{}",
+            ex.summary()
+        );
     }
     for (latin, native) in [
         ("Thomas Jefferson", "조지 워싱턴"),
