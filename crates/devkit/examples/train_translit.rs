@@ -1,13 +1,13 @@
-//! Learns the per-character Latin pieces of Hangul, Han, katakana, Hebrew and Arabic letters as
+//! Learns the per-character Latin pieces of Hangul, Han, katakana, Hebrew, Arabic and Cyrillic letters as
 //! used to write names, foreign names above all (`crates/screening/data/translit.tsv.gz`, read by
 //! `borderline_screening::translit`), from the Wikidata transliteration pairs in
 //! `../shared/data/names/wikidata-transliteration` (CC0), **dev part only**: a pair whose
 //! Latin name is held aside by [`devsets::is_held_aside`] (the same key the development sets
 //! use) is never read.
 //!
-//! * Chinese, katakana and Arabic: the word pairs (`token_pairs_en_xx.csv`, scripts
-//!   `chinese`, `katakana`, the all-katakana words of `japanese`, `arabic`), keyed by the
-//!   Latin word.
+//! * Chinese, katakana, Arabic and Cyrillic: the word pairs (`token_pairs_en_xx.csv`,
+//!   scripts `chinese`, `katakana`, the all-katakana words of `japanese`, `arabic`,
+//!   `russian`), keyed by the Latin word.
 //! * Korean and Hebrew: the full-name pairs (`fullname_pairs_en_he_ko.csv`), keyed by the
 //!   Latin full name; names with as many Latin as native words give word pairs. (Their
 //!   word-pair files are not used: they cannot tell which held-aside name a word came from.)
@@ -23,7 +23,9 @@
 use ahash::AHashMap;
 use borderline_devkit::screening::devsets::{find_shared, is_held_aside};
 use borderline_screening::normalize::to_ascii_lower;
-use borderline_screening::translit::{is_arabic, is_han, is_hangul, is_hebrew, is_katakana, Table};
+use borderline_screening::translit::{
+    is_arabic, is_cyrillic, is_han, is_hangul, is_hebrew, is_katakana, Table,
+};
 use std::io::Write;
 
 const ROUNDS: usize = 4;
@@ -89,13 +91,14 @@ fn main() -> anyhow::Result<()> {
             "chinese" => is_han,
             "katakana" | "japanese" => is_katakana,
             "arabic" => is_arabic,
+            "russian" => is_cyrillic,
             _ => continue,
         };
         if is_held_aside(&en.to_lowercase()) {
             held += 1;
             continue;
         }
-        let native: Vec<char> = nat.chars().collect();
+        let native: Vec<char> = nat.to_lowercase().chars().collect();
         if native.is_empty() || !native.iter().all(|&c| script_char(c)) {
             continue;
         }
@@ -164,7 +167,7 @@ fn main() -> anyhow::Result<()> {
         used_ko += 1;
     }
     eprintln!(
-        "pairs: {} word pairs ({used_zh} Chinese and katakana words, {used_ko} Korean and Hebrew names); {held} held-aside rows skipped",
+        "pairs: {} word pairs ({used_zh} Chinese, katakana, Arabic and Cyrillic words, {used_ko} Korean and Hebrew names); {held} held-aside rows skipped",
         pairs.len()
     );
     let mut table = Table::from_text("");

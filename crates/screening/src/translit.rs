@@ -1,4 +1,4 @@
-//! Names written in Hangul, Han characters, katakana, Hebrew or Arabic against their Latin
+//! Names written in Hangul, Han characters, katakana, Hebrew, Arabic or Cyrillic against their Latin
 //! spelling ("조지 워싱턴" / "George Washington", "安德斯" / "Anders", "シュヴァイガー" /
 //! "Schweiger", "משה" / "Moshe").
 //!
@@ -68,8 +68,12 @@ fn is_mark(c: char) -> bool {
         || ('\u{0591}'..='\u{05C7}').contains(&c)
         || matches!(c, '\u{0640}' | '\u{05F3}' | '\u{05F4}' | '\'')
 }
+/// Cyrillic letters.
+pub fn is_cyrillic(c: char) -> bool {
+    ('\u{0400}'..='\u{04FF}').contains(&c)
+}
 fn is_native(c: char) -> bool {
-    is_hangul(c) || is_han(c) || is_katakana(c) || is_hebrew(c) || is_arabic(c)
+    is_hangul(c) || is_han(c) || is_katakana(c) || is_hebrew(c) || is_arabic(c) || is_cyrillic(c)
 }
 
 /// Learned pieces of one character.
@@ -274,7 +278,8 @@ pub fn native_words(name: &str) -> Vec<String> {
     let mut cur = String::new();
     for c in name.chars() {
         if is_native(c) && !(japanese && is_han(c)) {
-            cur.push(c);
+            // The table is learned on lower-case Cyrillic.
+            cur.extend(c.to_lowercase());
         } else if is_mark(c) && !cur.is_empty() {
             continue;
         } else if !cur.is_empty() {
@@ -296,6 +301,7 @@ mod tests {
         assert_eq!(native_words("조지 워싱턴"), ["조지", "워싱턴"]);
         assert_eq!(native_words("約翰·甘迺迪"), ["約翰", "甘迺迪"]);
         assert!(native_words("John Smith").is_empty());
+        assert_eq!(native_words("ИВАНОВ Пётр"), ["иванов", "пётр"]);
         // Japanese: kanji beside kana are not read as transcriptions.
         assert_eq!(native_words("山田 タロウ"), ["タロウ"]);
     }
