@@ -280,6 +280,10 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
     let (native, latin) = match (na, nb) {
         (true, false) => (a, b),
         (false, true) => (b, a),
+        // Two native-script words match only when equal: an edit distance over their bytes
+        // would accept another name ("احمدی" / "محمدی"); the Latin reading of the main
+        // segment judges their spelling.
+        (true, true) if a != b => return Some(None),
         _ => return None,
     };
     if !crate::translit::is_native_word(native) {
@@ -1044,9 +1048,20 @@ impl Matcher {
     /// from the loaded lists. Returns the best over annotation segments.
     pub fn compare(&self, a: &str, b: &str, schema: Schema) -> (f64, Explanation) {
         let (na, nb) = (normalize(a), normalize(b));
+        // The native-script segment (last, see `normalize`) is read against Latin words. When
+        // both names have one, the other's Latin words are only a reading of its native
+        // script, not a spelling to read against: native meets native, Latin meets Latin.
+        let native_seg = |s: &str, n: &NormName| {
+            (!crate::translit::native_words(s).is_empty()).then(|| n.segments.len() - 1)
+        };
+        let (xa, xb) = (native_seg(a, &na), native_seg(b, &nb));
+        let both_native = xa.is_some() && xb.is_some();
         let mut best: Option<(f64, Explanation)> = None;
-        for sa in &na.segments {
-            for sb in &nb.segments {
+        for (ia, sa) in na.segments.iter().enumerate() {
+            for (ib, sb) in nb.segments.iter().enumerate() {
+                if both_native && (Some(ia) == xa) != (Some(ib) == xb) {
+                    continue;
+                }
                 let (pa, pb) = if schema == Schema::Person {
                     (
                         self.prepare(&person_tokens(sa)),

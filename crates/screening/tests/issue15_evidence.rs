@@ -151,3 +151,18 @@ fn kanji_beside_kana_are_not_read_as_foreign_transcriptions() {
         ["卡洛斯"]
     );
 }
+
+/// Two names in one native script are compared by their Latin reading, never by an edit
+/// distance over the native letters: "محمد احمدی" (Mohammad Ahmadi) is not "محمد محمدی"
+/// (Mohammad Mohammadi).
+#[test]
+fn native_spellings_differing_in_a_letter_are_not_read_as_typos() {
+    let m = Matcher::from_entries(
+        vec![Entry::new("t", "1", Schema::Person, "محمد احمدی")],
+        MatchConfig::default(),
+    );
+    let (s, ex) = m.compare("محمد محمدی", "محمد احمدی", Schema::Person);
+    assert!(s < m.config.threshold, "{s}: {}", ex.summary());
+    let (s, _) = m.compare("محمد احمدی", "محمد احمدی", Schema::Person);
+    assert!(s >= m.config.threshold, "{s}");
+}
