@@ -30,6 +30,12 @@ fn main() -> anyhow::Result<()> {
     for (n, w) in &rep.model.weights {
         println!("  {n:<32} {w:+.3}");
     }
+    if let Some(c) = &rep.model.company {
+        println!("companies, vessels, aircraft: bias {:+.3}", c.bias);
+        for (n, w) in &c.weights {
+            println!("  {n:<32} {w:+.3}");
+        }
+    }
     if std::env::var("SHOW_ERRORS").is_ok() {
         for (s, a, b, y, r) in &rep.rule_errors {
             println!(

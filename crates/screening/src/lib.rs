@@ -29,6 +29,7 @@ pub mod pairmodel;
 mod signal;
 mod store;
 pub mod token_set;
+pub mod translit;
 mod xinjiang;
 
 pub use assemble::build_signal;

@@ -272,6 +272,34 @@ fn spelled_alike(a: &str, b: &str) -> bool {
     bounded_osa(a.as_bytes(), b.as_bytes(), a.len().max(b.len()) / 2).is_some()
 }
 
+/// A native-script word (Hangul, Han, katakana) against a Latin one: read with the learned
+/// pieces of [`crate::translit`]. `None` when the pair is not of that kind (the other rules
+/// apply); `Some(None)` when it is and the Latin word does not read as the native one.
+fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
+    let (na, nb) = (!a.is_ascii(), !b.is_ascii());
+    let (native, latin) = match (na, nb) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        // Two native-script words match only when equal: an edit distance over their bytes
+        // would accept another name ("احمدی" / "محمدی"); the Latin reading of the main
+        // segment judges their spelling.
+        (true, true) if a != b => return Some(None),
+        _ => return None,
+    };
+    if !crate::translit::is_native_word(native) {
+        return None;
+    }
+    let t = crate::translit::table();
+    // Normalisation folds a final "s" of longer words as a plural ("carlos" -> "carlo"); the
+    // native spelling still writes it.
+    let sim = t.similarity(native, latin).or_else(|| {
+        (latin.len() >= 4)
+            .then(|| t.similarity(native, &format!("{latin}s")))
+            .flatten()
+    });
+    Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
+}
+
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
 
@@ -1020,9 +1048,20 @@ impl Matcher {
     /// from the loaded lists. Returns the best over annotation segments.
     pub fn compare(&self, a: &str, b: &str, schema: Schema) -> (f64, Explanation) {
         let (na, nb) = (normalize(a), normalize(b));
+        // The native-script segment (last, see `normalize`) is read against Latin words. When
+        // both names have one, the other's Latin words are only a reading of its native
+        // script, not a spelling to read against: native meets native, Latin meets Latin.
+        let native_seg = |s: &str, n: &NormName| {
+            (!crate::translit::native_words(s).is_empty()).then(|| n.segments.len() - 1)
+        };
+        let (xa, xb) = (native_seg(a, &na), native_seg(b, &nb));
+        let both_native = xa.is_some() && xb.is_some();
         let mut best: Option<(f64, Explanation)> = None;
-        for sa in &na.segments {
-            for sb in &nb.segments {
+        for (ia, sa) in na.segments.iter().enumerate() {
+            for (ib, sb) in nb.segments.iter().enumerate() {
+                if both_native && (Some(ia) == xa) != (Some(ib) == xb) {
+                    continue;
+                }
                 let (pa, pb) = if schema == Schema::Person {
                     (
                         self.prepare(&person_tokens(sa)),
@@ -1072,8 +1111,12 @@ impl Matcher {
                             Some((1.0, MatchHow::Exact))
                         } else if person && crate::nicknames::same_person_name(&a.text, &b.text) {
                             Some((0.9, MatchHow::Nickname))
+                        } else if person && crate::translit::same_korean_surname(&a.text, &b.text) {
+                            Some((PHONETIC_SIM, MatchHow::Phonetic))
                         } else if person && is_initial_of(&a.text, &b.text) {
                             Some((INITIAL_SIM, MatchHow::Initial))
+                        } else if let Some(r) = cross_script(&a.text, &b.text) {
+                            r
                         } else {
                             token_sim(&a.text, &b.text).filter(|&(sim, _)| {
                                 // Persons: two different romanised Chinese syllables are
@@ -1125,12 +1168,19 @@ impl Matcher {
         // Query token -> list token of the alignment (first 32 tokens), for word order.
         let mut q_match = [u8::MAX; 32];
         let mut initials = 0usize;
+        // A spelling match whose first letters differ ("fanreach" / "canreach").
+        let mut fuzzy_first = false;
         for &(_, i, j, sim, how) in &pairs {
             if q_used[i] || c_used[j] {
                 continue;
             }
             q_used[i] = true;
             c_used[j] = true;
+            if matches!(how, MatchHow::Fuzzy { .. })
+                && qt[i].text.as_bytes().first() != ct[j].text.as_bytes().first()
+            {
+                fuzzy_first = true;
+            }
             if i < 32 && j < 255 {
                 q_match[i] = j as u8;
             }
@@ -1421,6 +1471,30 @@ impl Matcher {
         } else {
             1.0 - matched_sim.min(1.0)
         };
+        // The rarest word both names share (1 = a word of one list name).
+        let matched_rarity = ct
+            .iter()
+            .zip(c_used.iter())
+            .filter(|(t, &u)| u && t.kind == TokenKind::Word)
+            .map(|(t, _)| t.weight as f64)
+            .fold(0.0f64, f64::max)
+            / (self.max_weight as f64).max(1e-9);
+        // A number (or, for companies and vessels, a last one-letter Roman numeral: "MARIE DE
+        // LOURDES V") on one side only: another vessel, branch or issue of the name.
+        let has_number = |ts: &[IToken]| {
+            ts.iter().any(|t| t.kind == TokenKind::Number)
+                || (!person
+                    && ts.len() >= 3
+                    && ts
+                        .last()
+                        .is_some_and(|t| matches!(&*t.text, "i" | "v" | "x")))
+        };
+        let number_one_side = has_number(qt) != has_number(ct);
+        let replaced = if person {
+            0.0
+        } else {
+            (q_unexpl / total_q).min(c_unexpl / total_c)
+        };
         let f: crate::pairmodel::Features = [
             rule,
             q_unexpl / total_q,
@@ -1436,6 +1510,10 @@ impl Matcher {
             f64::from(u8::from(order_differs)),
             f64::from(u8::from(identical)),
             phonetic / total_c,
+            matched_rarity,
+            f64::from(u8::from(number_one_side)),
+            replaced,
+            f64::from(u8::from(fuzzy_first)),
         ];
         ex.features = f;
         ex.rule_score = rule;

@@ -711,6 +711,22 @@ pub fn normalize(name: &str) -> NormName {
     if parts.len() > 1 {
         segments.extend(parts);
     }
+    // Words in Hangul, Han characters or katakana also stay as they are written, in a segment
+    // of their own: the matcher reads them against Latin words with the learned pieces of
+    // `translit.rs` (foreign names transcribed by sound), besides the syllable-by-syllable
+    // reading above.
+    let native = crate::translit::native_words(name);
+    if !native.is_empty() {
+        segments.push(
+            native
+                .into_iter()
+                .map(|text| Token {
+                    text,
+                    kind: TokenKind::Word,
+                })
+                .collect(),
+        );
+    }
     NormName { segments }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 /// Number of features.
-pub const NF: usize = 14;
+pub const NF: usize = 18;
 
 /// Feature names, in order (also the keys of the weights file).
 pub const FEATURE_NAMES: [&str; NF] = [
@@ -28,6 +28,10 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "word_order_differs",
     "identical_tokens",
     "transliteration_share",
+    "matched_word_rarity",
+    "number_one_side",
+    "replaced_share",
+    "fuzzy_first_letter",
 ];
 
 pub type Features = [f64; NF];
@@ -35,7 +39,9 @@ pub type Features = [f64; NF];
 /// Sign each weight is held to while fitting (+1: >= 0, -1: <= 0, 0: free), so the model
 /// cannot learn that a worse spelling or an unexplained word makes a match likelier because
 /// the training sets happen to correlate them.
-pub const SIGNS: [i8; NF] = [1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, 1, -1];
+pub const SIGNS: [i8; NF] = [
+    1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, 1, -1, 1, -1, -1, -1,
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PairModel {
@@ -45,6 +51,10 @@ pub struct PairModel {
     /// What the weights were fitted on (set names, pair counts), for the record.
     #[serde(default)]
     pub trained_on: String,
+    /// A separate model for companies, vessels and aircraft (feature `person` = 0), when
+    /// fitted; the top-level weights then score persons only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<Box<PairModel>>,
     #[serde(skip)]
     w: Features,
 }
@@ -59,11 +69,19 @@ impl PairModel {
                 .map(|(n, x)| (n.to_string(), x))
                 .collect(),
             trained_on,
+            company: None,
             w,
         }
     }
 
+    /// Adds the model for non-person pairs.
+    pub fn with_company(mut self, company: PairModel) -> Self {
+        self.company = Some(Box::new(company));
+        self
+    }
+
     fn index(mut self) -> Self {
+        self.company = self.company.map(|c| Box::new(c.index()));
         for (n, x) in &self.weights {
             if let Some(i) = FEATURE_NAMES.iter().position(|f| f == n) {
                 self.w[i] = *x;
@@ -77,6 +95,9 @@ impl PairModel {
     }
 
     pub fn prob(&self, f: &Features) -> f64 {
+        if let Some(c) = self.company.as_ref().filter(|_| f[6] == 0.0) {
+            return c.prob(f);
+        }
         1.0 / (1.0 + (-self.logit(f)).exp())
     }
 }

@@ -82,8 +82,17 @@ pub fn train(
             rows.len() - before,
         ));
     }
+    // The shared model (all rows) scores persons; companies, vessels and aircraft get one of
+    // their own: the same evidence weighs differently (numbers on one side, legal forms). A
+    // person-only fit was tried: it leaned on "single-token name" and lost UN typo positives
+    // such as "AFIZ" / "FAIZ" (dev), so persons keep the shared fit.
+    let company_rows: Vec<_> = rows.iter().filter(|r| r.0[6] == 0.0).cloned().collect();
     let (b, w) = fit(&rows, 1e-4, 20_000);
-    let ll = log_loss(b, &w, &rows);
+    let (cb, cw) = fit(&company_rows, 1e-4, 20_000);
+    let person_rows: Vec<_> = rows.iter().filter(|r| r.0[6] == 1.0).cloned().collect();
+    let ll = (log_loss(b, &w, &person_rows) * person_rows.len() as f64
+        + log_loss(cb, &cw, &company_rows) * company_rows.len() as f64)
+        / rows.len().max(1) as f64;
     let trained_on = sources
         .iter()
         .map(|(s, n)| format!("{s}: {n}"))
@@ -94,7 +103,8 @@ pub fn train(
         positives: rows.iter().filter(|r| r.1).count(),
         sources,
         log_loss: ll,
-        model: PairModel::from_parts(b, w, trained_on),
+        model: PairModel::from_parts(b, w, trained_on.clone())
+            .with_company(PairModel::from_parts(cb, cw, trained_on)),
         rule_errors,
     })
 }
