@@ -141,12 +141,26 @@ pub fn decide_batch(
 ) -> Result<Vec<Outcome>> {
     let mut scoring = OneByOne::new(&active.scorer, as_of);
     // Parse and score outside the transaction: the write lock is held only for the writes.
-    let scored: Vec<std::result::Result<Scored, Rejection>> = messages
+    // The parsed declarations are scored together (the block scorer: the same scores as one
+    // by one, several times faster).
+    let mut block = Vec::with_capacity(messages.len());
+    let parsed: Vec<std::result::Result<(), Rejection>> = messages
         .iter()
-        .map(|bytes| {
-            let d = parse_message(bytes)?;
+        .map(|bytes| parse_message(bytes).map(|d| block.push(d)))
+        .collect();
+    let scores = scoring.score_all(&block);
+    let mut scored_block = block.into_iter().zip(scores);
+    let scored: Vec<std::result::Result<Scored, Rejection>> = parsed
+        .into_iter()
+        .map(|p| {
+            p?;
+            let Some((d, (probability, findings))) = scored_block.next() else {
+                return Err(Rejection {
+                    declaration_id: None,
+                    reason: "the block scorer gave no score".into(),
+                });
+            };
             let id = d.declaration_id.to_string();
-            let (probability, findings) = scoring.score(&d);
             if !probability.is_finite() {
                 return Err(Rejection {
                     declaration_id: Some(id),
