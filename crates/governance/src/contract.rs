@@ -919,8 +919,11 @@ fn batch_of_decisions_written_together_and_once<S: GovernanceStore + Tamper>(sto
         red,
         yellow,
     };
-    tx.put_lane_usages("2026-12-06", &[("010", usage(2, 1, 0)), ("020", usage(1, 0, 1))])
-        .expect("ledger");
+    tx.put_lane_usages(
+        "2026-12-06",
+        &[("010", usage(2, 1, 0)), ("020", usage(1, 0, 1))],
+    )
+    .expect("ledger");
     tx.commit().expect("commit");
     let mut tx = store.begin(false).expect("begin");
     let known = tx.decision_keys(&["D-1", "D-2"], "m-1").expect("keys");
@@ -946,7 +949,11 @@ fn batch_of_decisions_written_together_and_once<S: GovernanceStore + Tamper>(sto
         };
         tx.queue_page(&q).expect("page").1
     };
-    assert_eq!(by_rule(&mut tx, "R-1"), 0, "the later decision's rules replace R-1");
+    assert_eq!(
+        by_rule(&mut tx, "R-1"),
+        0,
+        "the later decision's rules replace R-1"
+    );
     assert_eq!(by_rule(&mut tx, "R-2"), 1);
     drop(tx);
     // A batch with a decided pair, or with one pair twice, fails whole.
