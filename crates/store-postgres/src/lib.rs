@@ -184,8 +184,10 @@ impl Drop for PgTx {
 }
 
 impl PgTx {
+    // Statements are prepared once per pooled connection (see `pool::Connection::statement`).
     fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
-        self.conn.client.query(sql, params).map_err(backend)
+        let st = self.conn.statement(sql)?;
+        self.conn.client.query(&st, params).map_err(backend)
     }
 
     fn query_opt(
@@ -193,11 +195,13 @@ impl PgTx {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, StoreError> {
-        self.conn.client.query_opt(sql, params).map_err(backend)
+        let st = self.conn.statement(sql)?;
+        self.conn.client.query_opt(&st, params).map_err(backend)
     }
 
     fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
-        self.conn.client.execute(sql, params).map_err(backend)
+        let st = self.conn.statement(sql)?;
+        self.conn.client.execute(&st, params).map_err(backend)
     }
 }
 

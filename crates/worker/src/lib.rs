@@ -599,7 +599,8 @@ struct Tally {
     retried: u64,
 }
 
-type Finishing = tokio::task::JoinHandle<Result<Tally, WorkerError>>;
+/// A batch being finished: what it counted so far, and why it stopped early, if it did.
+type Finishing = tokio::task::JoinHandle<(Tally, Result<(), WorkerError>)>;
 
 /// Waits for the batch being finished, if any, and counts it; a failure (NATS went away
 /// before every message was acknowledged: those are redelivered) backs off.
@@ -612,16 +613,22 @@ async fn settle(
         return;
     };
     let failure = match task.await {
-        Ok(Ok(t)) => {
+        Ok((t, result)) => {
+            // Counted as far as it went (a decision committed counts even if its
+            // acknowledgement failed: the redelivery is then a duplicate).
             report.decided += t.decided;
             report.duplicates += t.duplicates;
             report.dead_lettered += t.dead_lettered;
             report.retried += t.retried;
-            report.last_ack_ms = Some(chrono::Utc::now().timestamp_millis());
-            backoff.reset();
-            return;
+            match result {
+                Ok(()) => {
+                    report.last_ack_ms = Some(chrono::Utc::now().timestamp_millis());
+                    backoff.reset();
+                    return;
+                }
+                Err(e) => e.to_string(),
+            }
         }
-        Ok(Err(e)) => e.to_string(),
         Err(e) => e.to_string(),
     };
     tracing::warn!("publishing or acknowledging a batch failed, backing off: {failure}");
@@ -761,15 +768,34 @@ async fn decide_steps(
     })
 }
 
-/// A decided batch: publish every result, then acknowledge (the commit came first). `Err`
-/// when NATS failed: what was not acknowledged is redelivered.
+/// A decided batch: publish every result, then acknowledge (the commit came first). Returns
+/// what it counted, with `Err` when NATS failed: what was not acknowledged is redelivered.
 async fn finish(
     js: &jetstream::Context,
     config: &WorkerConfig,
     messages: Vec<jetstream::Message>,
     steps: Vec<Step>,
-) -> Result<Tally, WorkerError> {
+) -> (Tally, Result<(), WorkerError>) {
+    // The batch's decisions are committed: they count whatever happens next.
     let mut tally = Tally::default();
+    for step in &steps {
+        match step {
+            Step::Done(Outcome::Decided(_)) => tally.decided += 1,
+            Step::Done(Outcome::Duplicate(_)) => tally.duplicates += 1,
+            _ => {}
+        }
+    }
+    let result = publish_and_ack(js, config, &messages, steps, &mut tally).await;
+    (tally, result)
+}
+
+async fn publish_and_ack(
+    js: &jetstream::Context,
+    config: &WorkerConfig,
+    messages: &[jetstream::Message],
+    steps: Vec<Step>,
+    tally: &mut Tally,
+) -> Result<(), WorkerError> {
     // Publish every result, then wait for the stream's acknowledgements together.
     let mut pending = Vec::with_capacity(steps.len());
     let mut done = Vec::with_capacity(steps.len());
@@ -792,12 +818,7 @@ async fn finish(
             }),
         };
         let (subject, body) = match outcome {
-            Outcome::Decided(d) => {
-                tally.decided += 1;
-                (config.topology.decisions_subject(), serde_json::to_vec(&d)?)
-            }
-            Outcome::Duplicate(d) => {
-                tally.duplicates += 1;
+            Outcome::Decided(d) | Outcome::Duplicate(d) => {
                 (config.topology.decisions_subject(), serde_json::to_vec(&d)?)
             }
             Outcome::Rejected(rejection) => {
@@ -823,5 +844,5 @@ async fn finish(
     futures_util::future::try_join_all(done.iter().map(|m| m.double_ack()))
         .await
         .map_err(nats)?;
-    Ok(tally)
+    Ok(())
 }
