@@ -43,23 +43,41 @@ fresh_db() {
   echo "$db"
 }
 
+# CPU seconds (user + system, with reaped children: PostgreSQL's backends) of process $1 so far.
+cpu_seconds() {
+  python3 - "$1" <<'PY'
+import os, sys
+f = open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")", 1)[1].split()
+print(sum(int(x) for x in f[11:15]) / os.sysconf("SC_CLK_TCK"))
+PY
+}
+PG_PID=$(head -n1 "$BORDERLINE_TEST_POSTGRES_DATA/postmaster.pid")
+NATS_PID=$borderline_nats_pid
+
 # Drains PREFIX with N worker processes; prints declarations/s from the first message taken to
-# the last batch acknowledged, and each worker's peak RSS.
+# the last batch acknowledged, each worker's peak RSS, and the CPU seconds per 1,000 decisions of
+# the workers, PostgreSQL and nats-server over the drain (what bounds the rate on 2 cores).
 drain() {
-  local n=$1 prefix=$2 db=$3 i pids=()
+  local n=$1 prefix=$2 db=$3 i pids=() pg0 nats0
+  pg0=$(cpu_seconds "$PG_PID"); nats0=$(cpu_seconds "$NATS_PID")
   for i in $(seq 1 "$n"); do
-    /usr/bin/time -f "%M" -o "$OUT/rss-$prefix-$i" \
+    /usr/bin/time -f "%U %S %M" -o "$OUT/rss-$prefix-$i" \
       $BL worker --id "worker.$i" --prefix "$prefix" --db "$db" --batch "$BATCH" --idle-exit 3 \
       >"$OUT/report-$prefix-$i.json" 2>"$OUT/log-$prefix-$i" &
     pids+=($!)
   done
   # Only the workers: the sourced service scripts' servers are children of this shell too.
   for p in "${pids[@]}"; do wait "$p" || { echo "a worker failed: $OUT/log-$prefix-*" >&2; exit 1; }; done
+  sleep 1 # the workers' PostgreSQL backends exit and are reaped
+  echo "$(cpu_seconds "$PG_PID") $pg0 $(cpu_seconds "$NATS_PID") $nats0" >"$OUT/cpu-$prefix"
   python3 - "$OUT" "$prefix" "$n" "$ROWS" <<'PY'
 import json, sys
 out, prefix, n, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 reports = [json.load(open(f"{out}/report-{prefix}-{i}.json")) for i in range(1, n + 1)]
-rss = [int(open(f"{out}/rss-{prefix}-{i}").read().split()[-1]) for i in range(1, n + 1)]
+times = [open(f"{out}/rss-{prefix}-{i}").read().split()[-3:] for i in range(1, n + 1)]
+rss = [int(t[2]) for t in times]
+worker_cpu = sum(float(t[0]) + float(t[1]) for t in times)
+pg1, pg0, nats1, nats0 = (float(x) for x in open(f"{out}/cpu-{prefix}").read().split())
 decided = sum(r["decided"] for r in reports)
 dup = sum(r["duplicates"] for r in reports)
 dead = sum(r["dead_lettered"] for r in reports)
@@ -67,6 +85,11 @@ secs = (max(r["last_ack_ms"] for r in reports) - min(r["first_message_ms"] for r
 rate = decided / secs
 open(f"{out}/rate-{prefix}", "w").write(f"{rate}")
 print(f"{n} worker(s): {decided} decided ({dup} duplicates, {dead} dead-lettered) in {secs:.1f} s = {rate:.0f} declarations/s; peak RSS per worker {', '.join(f'{k/1024:.0f} MB' for k in rss)}")
+per = 1000 / max(decided, 1)
+cpu = {"workers": worker_cpu, "PostgreSQL": pg1 - pg0, "nats-server": nats1 - nats0}
+total = sum(cpu.values())
+print(f"  CPU seconds per 1,000 decisions: " + ", ".join(f"{k} {v * per:.3f}" for k, v in cpu.items())
+      + f"; total {total * per:.3f}, i.e. at most {2 * decided / max(total, 1e-9):.0f} declarations/s on 2 idle cores")
 PY
 }
 

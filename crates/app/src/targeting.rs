@@ -337,7 +337,7 @@ pub fn score_one<'a>(
 }
 
 /// [`score_one`] in two steps for a caller that picks the lane itself in between (the stream
-/// workers, under the capacity quotas): [`OneByOne::score`] gives the probability and the
+/// workers, under the capacity quotas): [`OneByOne::score_all`] gives the probabilities and the
 /// data-quality findings, [`OneByOne::finish`] the final lane and reasons for a chosen lane.
 pub(crate) struct OneByOne<'s> {
     scorer: &'s Scorer,
@@ -354,10 +354,16 @@ impl<'s> OneByOne<'s> {
         }
     }
 
-    /// The probability of `d` and its data-quality findings.
-    pub(crate) fn score(&mut self, d: &Declaration) -> (f64, Vec<Reason>) {
-        let p = self.scorer.score(d, &mut self.x).probability;
-        (p, self.findings.check(d))
+    /// The probability of each declaration and its data-quality findings, scored as one block
+    /// (the block scorer: the same probabilities as [`Scorer::score`], several times faster
+    /// than one by one).
+    pub(crate) fn score_all(&mut self, block: &[Declaration]) -> Vec<(f64, Vec<Reason>)> {
+        self.scorer
+            .score_block(block)
+            .into_iter()
+            .zip(block)
+            .map(|(s, d)| (s.probability, self.findings.check(d)))
+            .collect()
     }
 
     /// The data-quality floor on `lane`, then the model reasons for the final lane followed by

@@ -217,9 +217,7 @@ impl<'s> AuditLog<'s> {
 
     /// Appends events in one transaction (all or none); returns their sequence numbers.
     pub fn append_all(&self, actor: &Actor, events: &[AuditEvent]) -> Result<Vec<u64>, StoreError> {
-        in_tx(self.store, true, |tx| {
-            events.iter().map(|e| append_in(tx, actor, e)).collect()
-        })
+        in_tx(self.store, true, |tx| append_all_in(tx, actor, events))
     }
 
     /// Number of records.
@@ -371,26 +369,55 @@ pub(crate) fn append_in(
     actor: &Actor,
     event: &AuditEvent,
 ) -> Result<u64, StoreError> {
-    let (seq, prev_hash) = match tx.audit_head()? {
+    let seqs = append_all_in(tx, actor, std::slice::from_ref(event))?;
+    seqs.first()
+        .copied()
+        .ok_or_else(|| StoreError::Backend("an append of one event gave no record".into()))
+}
+
+/// Appends `events` in order inside an open write transaction: the chain head is read once,
+/// the records are hashed one after the other here, and the store writes them together
+/// ([`StoreTx::audit_append_all`]), with the queue index rows of the decisions among them. The
+/// write transaction holds the store's write lock, so no other writer appends in between.
+pub fn append_all_in(
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
+    events: &[AuditEvent],
+) -> Result<Vec<u64>, StoreError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (mut seq, mut prev_hash) = match tx.audit_head()? {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),
     };
-    let mut record = AuditRecord {
-        seq,
-        recorded_at: now(),
-        user: actor.id.clone(),
-        kind: event.kind().to_string(),
-        body: event.body()?,
-        prev_hash,
-        hash: String::new(),
-    };
-    record.hash = record.computed_hash();
-    tx.audit_append(&record)?;
-    if let AuditEvent::Decision(d) = event {
-        // The queue's index, in the same transaction as the record it points at.
-        tx.index_decision(&crate::cases::IndexedDecision::of(seq, d))?;
+    let at = now();
+    let mut records = Vec::with_capacity(events.len());
+    let mut index = Vec::new();
+    for event in events {
+        let mut record = AuditRecord {
+            seq,
+            recorded_at: at.clone(),
+            user: actor.id.clone(),
+            kind: event.kind().to_string(),
+            body: event.body()?,
+            prev_hash,
+            hash: String::new(),
+        };
+        record.hash = record.computed_hash();
+        if let AuditEvent::Decision(d) = event {
+            // The queue's index, in the same transaction as the record it points at.
+            index.push(crate::cases::IndexedDecision::of(seq, d));
+        }
+        prev_hash = record.hash.clone();
+        records.push(record);
+        seq += 1;
     }
-    Ok(seq)
+    tx.audit_append_all(&records)?;
+    if !index.is_empty() {
+        tx.index_decisions(&index)?;
+    }
+    Ok(records.iter().map(|r| r.seq).collect())
 }
 
 /// Appends decisions by `actor` with the declarations they scored, in one transaction: each
@@ -464,8 +491,7 @@ pub fn record_decision_once(
     })
 }
 
-/// [`record_decision_once`] inside a write transaction the caller holds (a worker deciding a
-/// batch in one transaction).
+/// [`record_decision_once`] inside a write transaction the caller holds.
 pub fn record_decision_once_in(
     tx: &mut dyn StoreTx,
     actor: &Actor,
@@ -474,9 +500,45 @@ pub fn record_decision_once_in(
     if let Some(seq) = tx.decision_key(&decision.declaration_id, &decision.model_version)? {
         return Ok(Recorded::Already(seq));
     }
-    let seq = append_in(tx, actor, &AuditEvent::Decision(decision.clone()))?;
-    tx.insert_decision_key(&decision.declaration_id, &decision.model_version, seq)?;
-    Ok(Recorded::New(seq))
+    let seqs = append_new_decisions_in(tx, actor, std::slice::from_ref(decision))?;
+    seqs.first()
+        .map(|&s| Recorded::New(s))
+        .ok_or_else(|| StoreError::Backend("an append of one decision gave no record".into()))
+}
+
+/// Appends decisions none of which is decided yet (the caller looked their keys up with
+/// [`StoreTx::decision_keys`] in this same write transaction, which holds the store's write
+/// lock, so nobody decided them since), each with its decision key: one chain-head read and a
+/// few multi-row writes for a whole batch (a stream worker's). A pair that is decided after all,
+/// or twice in `decisions`, is refused by its key and the transaction fails: a decision is
+/// never recorded twice. Returns the audit sequence numbers in order.
+pub fn append_new_decisions_in(
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
+    decisions: &[Decision],
+) -> Result<Vec<u64>, StoreError> {
+    let events: Vec<AuditEvent> = decisions
+        .iter()
+        .cloned()
+        .map(AuditEvent::Decision)
+        .collect();
+    let seqs = append_all_in(tx, actor, &events)?;
+    // Keys per model version (a batch normally has one).
+    let mut by_version: Vec<(&str, Vec<(&str, u64)>)> = Vec::new();
+    for (d, &seq) in decisions.iter().zip(&seqs) {
+        let key = (d.declaration_id.as_str(), seq);
+        match by_version
+            .iter_mut()
+            .find(|(v, _)| *v == d.model_version.as_str())
+        {
+            Some((_, keys)) => keys.push(key),
+            None => by_version.push((d.model_version.as_str(), vec![key])),
+        }
+    }
+    for (version, keys) in &by_version {
+        tx.insert_decision_keys(version, keys)?;
+    }
+    Ok(seqs)
 }
 
 /// SHA-256 of any serialisable input, as hex: the `input_hash` of a decision.

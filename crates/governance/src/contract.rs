@@ -53,7 +53,7 @@ pub trait Tamper {
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 23] = [
+    let checks: [Check<S>; 24] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -101,6 +101,10 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
         (
             "a_declaration_is_decided_once_per_model_version",
             decided_once_per_model_version,
+        ),
+        (
+            "a_batch_of_decisions_is_written_together_and_once",
+            batch_of_decisions_written_together_and_once,
         ),
         (
             "the_decision_index_filters_orders_and_pages",
@@ -877,6 +881,96 @@ fn decided_once_per_model_version<S: GovernanceStore + Tamper>(store: &S) {
     assert_eq!(tx.decision_key("D-1", "m-1").expect("key"), Some(seq));
     assert_eq!(tx.decision_key("D-2", "m-1").expect("key"), None);
     assert!(tx.insert_decision_key("D-1", "m-1", seq + 1).is_err());
+    drop(tx);
+    assert!(AuditLog::new(store).verify().expect("verify").is_intact());
+}
+
+/// The batch writes of a stream worker: the keys of a batch in one look-up, new decisions
+/// appended after one chain-head read with their keys and index rows (a later decision of a
+/// declaration indexed over an earlier one, its rules replaced), the ledger rows of several
+/// offices read and written together; a batch holding a decided pair, or one pair twice, is
+/// refused whole and writes nothing.
+fn batch_of_decisions_written_together_and_once<S: GovernanceStore + Tamper>(store: &S) {
+    use crate::audit::{append_new_decisions_in, record_decision_once};
+    use crate::capacity::LaneUsage;
+    use crate::cases::QueueQuery;
+    use crate::Lane;
+    let worker = actor("worker.1");
+    record_decision_once(store, &worker, &stream_decision("D-0", "m-1")).expect("first");
+    let batch = vec![
+        ruled_decision("D-1", Lane::Red, 0.9, "IMP-1", &["R-1"]),
+        stream_decision("D-2", "m-1"),
+        // The same declaration by another model version, later in the batch: indexed last.
+        crate::audit::Decision {
+            model_version: "m-2".into(),
+            ..ruled_decision("D-1", Lane::Yellow, 0.5, "IMP-1", &["R-2"])
+        },
+    ];
+    let mut tx = store.begin(true).expect("begin");
+    let known = tx
+        .decision_keys(&["D-0", "D-1", "D-2", "D-9"], "m-1")
+        .expect("keys");
+    assert_eq!(known.len(), 1, "{known:?}");
+    assert_eq!(known.get("D-0"), Some(&1));
+    let seqs = append_new_decisions_in(tx.as_mut(), &worker, &batch).expect("append");
+    assert_eq!(seqs, vec![2, 3, 4]);
+    let usage = |decided, red, yellow| LaneUsage {
+        decided,
+        red,
+        yellow,
+    };
+    tx.put_lane_usages(
+        "2026-12-06",
+        &[("010", usage(2, 1, 0)), ("020", usage(1, 0, 1))],
+    )
+    .expect("ledger");
+    tx.commit().expect("commit");
+    let mut tx = store.begin(false).expect("begin");
+    let known = tx.decision_keys(&["D-1", "D-2"], "m-1").expect("keys");
+    assert_eq!(known.get("D-1"), Some(&2));
+    assert_eq!(known.get("D-2"), Some(&3));
+    assert_eq!(
+        tx.decision_keys(&["D-1", "D-2"], "m-2").expect("keys"),
+        [("D-1".to_string(), 4)].into_iter().collect()
+    );
+    let latest = tx.latest_decision("D-1").expect("latest").expect("indexed");
+    assert_eq!(latest.record.seq, 4);
+    let ledger = tx
+        .lane_usages_of(&["010", "020", "030"], "2026-12-06")
+        .expect("ledger");
+    assert_eq!(ledger.len(), 2);
+    assert_eq!(ledger.get("010"), Some(&usage(2, 1, 0)));
+    assert_eq!(ledger.get("020"), Some(&usage(1, 0, 1)));
+    let by_rule = |tx: &mut Box<dyn crate::store::StoreTx + '_>, rule: &str| {
+        let q = QueueQuery {
+            rule: Some(rule.into()),
+            limit: 10,
+            ..QueueQuery::default()
+        };
+        tx.queue_page(&q).expect("page").1
+    };
+    assert_eq!(
+        by_rule(&mut tx, "R-1"),
+        0,
+        "the later decision's rules replace R-1"
+    );
+    assert_eq!(by_rule(&mut tx, "R-2"), 1);
+    drop(tx);
+    // A batch with a decided pair, or with one pair twice, fails whole.
+    for refused in [
+        vec![stream_decision("D-3", "m-1"), stream_decision("D-2", "m-1")],
+        vec![stream_decision("D-4", "m-1"), stream_decision("D-4", "m-1")],
+    ] {
+        let mut tx = store.begin(true).expect("begin");
+        assert!(append_new_decisions_in(tx.as_mut(), &worker, &refused).is_err());
+        drop(tx);
+    }
+    assert_eq!(AuditLog::new(store).len().expect("len"), 4);
+    let mut tx = store.begin(false).expect("begin");
+    assert!(tx
+        .decision_keys(&["D-3", "D-4"], "m-1")
+        .expect("keys")
+        .is_empty());
     drop(tx);
     assert!(AuditLog::new(store).verify().expect("verify").is_intact());
 }

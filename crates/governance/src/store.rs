@@ -14,6 +14,7 @@ use crate::feedback::{FeedbackRecord, Outcome};
 use crate::identity::{Account, ApiToken};
 use crate::registry::ModelEntry;
 use crate::rulebook::RuleSetEntry;
+use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -47,6 +48,11 @@ pub trait StoreTx {
     fn audit_head(&mut self) -> Result<Option<(u64, String)>, StoreError>;
     /// Appends one audit record (never updates or deletes one).
     fn audit_append(&mut self, record: &AuditRecord) -> Result<(), StoreError>;
+    /// Appends consecutive audit records in order (a batch after the head). A store that can
+    /// write them in one statement should: a stream worker appends a batch at a time.
+    fn audit_append_all(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        records.iter().try_for_each(|r| self.audit_append(r))
+    }
     fn audit_len(&mut self) -> Result<u64, StoreError>;
     /// Visits audit records in sequence order, only those of `kind` when given.
     fn audit_scan(
@@ -141,6 +147,31 @@ pub trait StoreTx {
         let _ = (declaration_id, model_version, audit_seq);
         Err(no_decision_keys())
     }
+    /// The decision keys among `declaration_ids` for `model_version` (declaration id -> audit
+    /// sequence number; undecided ids are absent): one look-up for a batch.
+    fn decision_keys(
+        &mut self,
+        declaration_ids: &[&str],
+        model_version: &str,
+    ) -> Result<HashMap<String, u64>, StoreError> {
+        let mut out = HashMap::new();
+        for id in declaration_ids {
+            if let Some(seq) = self.decision_key(id, model_version)? {
+                out.insert(id.to_string(), seq);
+            }
+        }
+        Ok(out)
+    }
+    /// [`StoreTx::insert_decision_key`] for each `(declaration id, audit_seq)` of
+    /// `model_version`; a pair decided already (or twice in `keys`) is refused.
+    fn insert_decision_keys(
+        &mut self,
+        model_version: &str,
+        keys: &[(&str, u64)],
+    ) -> Result<(), StoreError> {
+        keys.iter()
+            .try_for_each(|(id, seq)| self.insert_decision_key(id, model_version, *seq))
+    }
     // The decision index and inspection cases (see `crate::cases`). A store without them
     // refuses.
     /// Makes `entry` the indexed latest decision of its declaration (replacing an older one,
@@ -148,6 +179,11 @@ pub trait StoreTx {
     fn index_decision(&mut self, entry: &IndexedDecision) -> Result<(), StoreError> {
         let _ = entry;
         Err(no_cases())
+    }
+    /// [`StoreTx::index_decision`] for each entry in order (a later entry of one declaration
+    /// replaces an earlier one).
+    fn index_decisions(&mut self, entries: &[IndexedDecision]) -> Result<(), StoreError> {
+        entries.iter().try_for_each(|e| self.index_decision(e))
     }
     /// The latest decision of a declaration (its audit record) with its case, if any.
     fn latest_decision(&mut self, declaration_id: &str) -> Result<Option<QueueHit>, StoreError> {
@@ -196,6 +232,30 @@ pub trait StoreTx {
     ) -> Result<(), StoreError> {
         let _ = (office, window, usage);
         Err(no_capacity_ledger())
+    }
+    /// The counts of each of `offices` in `window` that decided anything there: one look-up
+    /// for a batch.
+    fn lane_usages_of(
+        &mut self,
+        offices: &[&str],
+        window: &str,
+    ) -> Result<HashMap<String, LaneUsage>, StoreError> {
+        let mut out = HashMap::new();
+        for office in offices {
+            if let Some(u) = self.lane_usage(office, window)? {
+                out.insert(office.to_string(), u);
+            }
+        }
+        Ok(out)
+    }
+    /// [`StoreTx::put_lane_usage`] for each `(office, counts)` in `window`.
+    fn put_lane_usages(
+        &mut self,
+        window: &str,
+        rows: &[(&str, LaneUsage)],
+    ) -> Result<(), StoreError> {
+        rows.iter()
+            .try_for_each(|(office, u)| self.put_lane_usage(office, window, u))
     }
     /// Every row whose window is in `from..=to` (windows compare as text: ISO days), ordered
     /// by window then office.

@@ -35,6 +35,7 @@ use borderline_governance::{GovernanceStore, StoreError, StoreTx};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::Row;
+use std::collections::HashMap;
 use std::time::Duration;
 
 mod migrations;
@@ -183,8 +184,10 @@ impl Drop for PgTx {
 }
 
 impl PgTx {
+    // Statements are prepared once per pooled connection (see `pool::Connection::statement`).
     fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
-        self.conn.client.query(sql, params).map_err(backend)
+        let st = self.conn.statement(sql)?;
+        self.conn.client.query(&st, params).map_err(backend)
     }
 
     fn query_opt(
@@ -192,11 +195,13 @@ impl PgTx {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, StoreError> {
-        self.conn.client.query_opt(sql, params).map_err(backend)
+        let st = self.conn.statement(sql)?;
+        self.conn.client.query_opt(&st, params).map_err(backend)
     }
 
     fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
-        self.conn.client.execute(sql, params).map_err(backend)
+        let st = self.conn.statement(sql)?;
+        self.conn.client.execute(&st, params).map_err(backend)
     }
 }
 
@@ -525,6 +530,28 @@ impl StoreTx for PgTx {
         Ok(())
     }
 
+    fn audit_append_all(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        match records {
+            [] => return Ok(()),
+            [one] => return self.audit_append(one),
+            _ => {}
+        }
+        // One statement for the batch: a column of values per field.
+        let seq = records
+            .iter()
+            .map(|r| to_i64(r.seq, "audit sequence number"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let col = |f: fn(&AuditRecord) -> &str| records.iter().map(f).collect::<Vec<&str>>();
+        let (at, actor, kind) = (col(|r| &r.recorded_at), col(|r| &r.user), col(|r| &r.kind));
+        let (body, prev, hash) = (col(|r| &r.body), col(|r| &r.prev_hash), col(|r| &r.hash));
+        self.execute(
+            "INSERT INTO audit_log (seq, recorded_at, actor, kind, body, prev_hash, hash)
+             SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[])",
+            &[&seq, &at, &actor, &kind, &body, &prev, &hash],
+        )?;
+        Ok(())
+    }
+
     fn audit_len(&mut self) -> Result<u64, StoreError> {
         let rows = self.query("SELECT COUNT(*) FROM audit_log", &[])?;
         let n: i64 = rows
@@ -820,6 +847,115 @@ impl StoreTx for PgTx {
         )?;
         Ok(())
     }
+    fn decision_keys(
+        &mut self,
+        declaration_ids: &[&str],
+        model_version: &str,
+    ) -> Result<HashMap<String, u64>, StoreError> {
+        if declaration_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.query(
+            "SELECT declaration_id, audit_seq FROM decision_keys
+             WHERE model_version = $1 AND declaration_id = ANY($2::TEXT[])",
+            &[&model_version, &declaration_ids],
+        )?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(backend)?,
+                to_u64(r.try_get(1).map_err(backend)?, "audit sequence number")?,
+            ))
+        })
+        .collect()
+    }
+
+    fn insert_decision_keys(
+        &mut self,
+        model_version: &str,
+        keys: &[(&str, u64)],
+    ) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = keys.iter().map(|(id, _)| *id).collect();
+        let seqs = keys
+            .iter()
+            .map(|(_, s)| to_i64(*s, "audit sequence number"))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A pair decided already, or twice here, violates the primary key: the batch fails.
+        self.execute(
+            "INSERT INTO decision_keys (declaration_id, model_version, audit_seq)
+             SELECT k.id, $1, k.seq FROM UNNEST($2::TEXT[], $3::BIGINT[]) AS k(id, seq)",
+            &[&model_version, &ids, &seqs],
+        )?;
+        Ok(())
+    }
+
+    fn index_decisions(&mut self, entries: &[IndexedDecision]) -> Result<(), StoreError> {
+        if let [one] = entries {
+            return self.index_decision(one);
+        }
+        // The latest entry of each declaration, as if upserted one after the other (one
+        // statement may not upsert a row twice).
+        let mut last: HashMap<&str, &IndexedDecision> = HashMap::with_capacity(entries.len());
+        for e in entries {
+            last.insert(e.declaration_id.as_str(), e);
+        }
+        if last.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<&IndexedDecision> = last.into_values().collect();
+        let ids: Vec<&str> = rows.iter().map(|e| e.declaration_id.as_str()).collect();
+        let seqs = rows
+            .iter()
+            .map(|e| to_i64(e.audit_seq, "audit sequence number"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ranks: Vec<i16> = rows.iter().map(|e| i16::from(e.lane_rank)).collect();
+        let scores: Vec<f64> = rows.iter().map(|e| e.score).collect();
+        let bases: Vec<&str> = rows.iter().map(|e| e.basis).collect();
+        let opt = |f: fn(&IndexedDecision) -> &Option<String>| {
+            rows.iter()
+                .map(|e| f(e).as_deref())
+                .collect::<Vec<Option<&str>>>()
+        };
+        let (importers, hs, offices, dates) = (
+            opt(|e| &e.importer),
+            opt(|e| &e.hs_code),
+            opt(|e| &e.office),
+            opt(|e| &e.date),
+        );
+        self.execute(
+            "INSERT INTO decision_index (declaration_id, audit_seq, lane_rank, score, basis, importer, hs_code, office, decl_date)
+             SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::SMALLINT[], $4::FLOAT8[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[])
+             ON CONFLICT (declaration_id) DO UPDATE SET audit_seq = EXCLUDED.audit_seq, lane_rank = EXCLUDED.lane_rank,
+                 score = EXCLUDED.score, basis = EXCLUDED.basis, importer = EXCLUDED.importer, hs_code = EXCLUDED.hs_code,
+                 office = EXCLUDED.office, decl_date = EXCLUDED.decl_date",
+            &[&ids, &seqs, &ranks, &scores, &bases, &importers, &hs, &offices, &dates],
+        )?;
+        // The rules that hit each declaration's latest decision replace the earlier ones.
+        self.execute(
+            "DELETE FROM decision_rules WHERE declaration_id = ANY($1::TEXT[])",
+            &[&ids],
+        )?;
+        let (rule_ids, rules): (Vec<&str>, Vec<&str>) = rows
+            .iter()
+            .flat_map(|e| {
+                e.rules
+                    .iter()
+                    .map(move |r| (e.declaration_id.as_str(), r.as_str()))
+            })
+            .unzip();
+        if !rules.is_empty() {
+            self.execute(
+                "INSERT INTO decision_rules (declaration_id, rule_id)
+                 SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[]) ON CONFLICT DO NOTHING",
+                &[&rule_ids, &rules],
+            )?;
+        }
+        Ok(())
+    }
+
     fn index_decision(&mut self, entry: &IndexedDecision) -> Result<(), StoreError> {
         put_index(&mut |sql, params| self.execute(sql, params), entry)?;
         put_rules(
@@ -901,6 +1037,55 @@ impl StoreTx for PgTx {
         )?
         .map(|r| usage_row(&r, 0))
         .transpose()
+    }
+
+    fn lane_usages_of(
+        &mut self,
+        offices: &[&str],
+        window: &str,
+    ) -> Result<HashMap<String, LaneUsage>, StoreError> {
+        if offices.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.query(
+            "SELECT office, decided, red, yellow FROM lane_usage
+             WHERE window_id = $1 AND office = ANY($2::TEXT[])",
+            &[&window, &offices],
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get(0).map_err(backend)?, usage_row(r, 1)?)))
+        .collect()
+    }
+
+    fn put_lane_usages(
+        &mut self,
+        window: &str,
+        rows: &[(&str, LaneUsage)],
+    ) -> Result<(), StoreError> {
+        // The last counts of each office (one statement may not upsert a row twice).
+        let mut last: HashMap<&str, &LaneUsage> = HashMap::with_capacity(rows.len());
+        for (office, u) in rows {
+            last.insert(office, u);
+        }
+        if last.is_empty() {
+            return Ok(());
+        }
+        let mut offices = Vec::with_capacity(last.len());
+        let (mut decided, mut red, mut yellow) = (Vec::new(), Vec::new(), Vec::new());
+        for (office, u) in last {
+            offices.push(office);
+            decided.push(to_i64(u.decided, "lane count")?);
+            red.push(to_i64(u.red, "lane count")?);
+            yellow.push(to_i64(u.yellow, "lane count")?);
+        }
+        self.execute(
+            "INSERT INTO lane_usage (office, window_id, decided, red, yellow)
+             SELECT u.office, $1, u.decided, u.red, u.yellow
+             FROM UNNEST($2::TEXT[], $3::BIGINT[], $4::BIGINT[], $5::BIGINT[]) AS u(office, decided, red, yellow)
+             ON CONFLICT (window_id, office) DO UPDATE SET decided = EXCLUDED.decided, red = EXCLUDED.red, yellow = EXCLUDED.yellow",
+            &[&window, &offices, &decided, &red, &yellow],
+        )?;
+        Ok(())
     }
 
     fn put_lane_usage(

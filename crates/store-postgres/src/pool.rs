@@ -6,15 +6,38 @@
 //! the pool then closes that connection instead of handing it to the next caller.
 
 use borderline_governance::StoreError;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config, NoTls, Statement};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::backend;
 
-/// A pooled client and whether it must be discarded.
+/// A pooled client, its prepared statements and whether it must be discarded.
 pub struct Connection {
     pub(crate) client: Client,
     pub(crate) broken: bool,
+    /// Statements prepared on this connection, by their SQL text: a statement is parsed once
+    /// per connection, and each later use is one round trip instead of two.
+    pub(crate) statements: HashMap<String, Statement>,
+}
+
+/// Prepared statements kept per connection at most (the queue's filter combinations make the
+/// SQL text vary; past this the cache starts over).
+const STATEMENTS: usize = 256;
+
+impl Connection {
+    /// The prepared statement for `sql`, prepared now if this connection has not yet.
+    pub(crate) fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(backend)?;
+        if self.statements.len() >= STATEMENTS {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
 }
 
 /// Opens connections from one client configuration.
@@ -42,6 +65,7 @@ impl r2d2::ManageConnection for Manager {
         Ok(Connection {
             client: connect(&self.config)?,
             broken: false,
+            statements: HashMap::new(),
         })
     }
 

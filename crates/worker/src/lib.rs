@@ -17,6 +17,9 @@
 //! * **Order of effects**: commit, then publish every result (awaiting the stream's acks), then
 //!   acknowledge (awaiting the server's confirmations). A crash anywhere before the last step
 //!   redelivers the messages after `ack_wait`, and the store keys stop a second decision.
+//! * **Pipelined**: a committed batch is published and acknowledged on its own task while the
+//!   next batch is fetched and decided (at most two batches unacknowledged per worker); the
+//!   order of effects above holds for each message.
 //! * **Failures**: a message that can never be decided (not JSON, not a declaration, no
 //!   finite score) goes to the dead-letter subject at once with its reason (retrying cannot
 //!   change a deterministic refusal). When a batch fails on the store, the worker asks the store
@@ -27,9 +30,9 @@
 //! * **Outages**: NATS or store unreachable -> back off (100 ms doubling to 5 s) and resume;
 //!   the NATS client reconnects by itself and the store's pool reconnects at checkout. Every
 //!   wait on NATS is bounded, so a server that vanishes mid-fetch cannot hang a worker.
-//! * **Model activation**: before each batch the worker asks the registry for the active
-//!   version (one read transaction) and reloads the model when it changed: an activation
-//!   reaches every worker within one batch, without a restart.
+//! * **Model activation**: before a batch, at most every [`MODEL_CHECK`], the worker asks the
+//!   registry for the active version (one read transaction) and reloads the model when it
+//!   changed: an activation reaches every worker within that and one batch, without a restart.
 //! * **Blocking store**: every store call runs in `tokio::task::spawn_blocking`.
 
 use async_nats::jetstream::{self, consumer, stream, AckKind};
@@ -40,6 +43,10 @@ use futures_util::StreamExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Messages handed out and not yet acknowledged, across every worker of the consumer, at
+/// most (set when the consumer is created).
+pub const MAX_ACK_PENDING: i64 = 20_000;
 
 /// How long one fetch waits for messages; the active model is checked between fetches, so an
 /// activation reaches a busy or idle worker within about this long (plus one batch).
@@ -452,6 +459,10 @@ pub async fn shared_consumer(
                 // `max_attempts` failures on a store that answers (with the reason), and an
                 // outage must never make the server drop a message.
                 max_deliver: -1,
+                // A worker holds up to two batches unacknowledged (one deciding, one being
+                // acknowledged): room for several workers with large batches (the server's
+                // default is 1,000 for all of them together).
+                max_ack_pending: MAX_ACK_PENDING,
                 ..Default::default()
             },
         )
@@ -490,30 +501,40 @@ async fn work(
     let consumer = shared_consumer(&js, &config).await?;
     let mut report = WorkerReport::default();
     let mut active: Option<ActiveModel> = None;
+    let mut checked: Option<tokio::time::Instant> = None;
     let mut idle_since = tokio::time::Instant::now();
     let mut backoff = Backoff::default();
+    // The previous batch's publications and acknowledgements (its decisions are committed),
+    // running while the next batch is fetched and decided.
+    let mut finishing: Option<Finishing> = None;
     while !stop.load(Ordering::Relaxed) {
-        // Between batches: the registry's active model (an activation reaches us here).
-        let s = store.clone();
-        let current = active.take();
-        active = match tokio::task::spawn_blocking(move || {
-            // As text: the error is only logged, and a large error type crossing threads is waste.
-            app_stream::refresh(s.as_ref(), current).map_err(|e| e.to_string())
-        })
-        .await?
-        {
-            Ok(a) => Some(a),
-            Err(e) => {
-                // No active model, or the store is down: leave the messages on the stream.
-                tracing::warn!("no model to decide with: {e}");
-                report.backoffs += 1;
-                tokio::time::sleep(backoff.next()).await;
-                if idle_done(&config, idle_since) {
-                    break;
+        // The registry's active model, at most every MODEL_CHECK (an activation reaches us
+        // here).
+        if active.is_none() || checked.is_none_or(|t| t.elapsed() >= MODEL_CHECK) {
+            let s = store.clone();
+            let current = active.take();
+            active = match tokio::task::spawn_blocking(move || {
+                // As text: the error is only logged, and a large error type crossing threads is
+                // waste.
+                app_stream::refresh(s.as_ref(), current).map_err(|e| e.to_string())
+            })
+            .await?
+            {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    // No active model, or the store is down: leave the messages on the stream.
+                    tracing::warn!("no model to decide with: {e}");
+                    settle(&mut finishing, &mut report, &mut backoff).await;
+                    report.backoffs += 1;
+                    tokio::time::sleep(backoff.next()).await;
+                    if idle_done(&config, idle_since) {
+                        break;
+                    }
+                    continue;
                 }
-                continue;
-            }
-        };
+            };
+            checked = Some(tokio::time::Instant::now());
+        }
         let Some(model) = active.clone() else {
             continue;
         };
@@ -525,12 +546,14 @@ async fn work(
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!("fetching from the stream failed, backing off: {e}");
+                settle(&mut finishing, &mut report, &mut backoff).await;
                 report.backoffs += 1;
                 tokio::time::sleep(backoff.next()).await;
                 continue;
             }
         };
         if messages.is_empty() {
+            settle(&mut finishing, &mut report, &mut backoff).await;
             if idle_done(&config, idle_since) {
                 break;
             }
@@ -540,21 +563,77 @@ async fn work(
         report
             .first_message_ms
             .get_or_insert_with(|| chrono::Utc::now().timestamp_millis());
-        match process(&js, &store, &config, &model, &messages, &mut report).await {
-            Ok(()) => {
-                backoff.reset();
-                report.last_ack_ms = Some(chrono::Utc::now().timestamp_millis());
+        let steps = decide_steps(&store, &config, &model, &messages, &mut report).await;
+        // The batch before is finished before this one starts finishing: at most two batches
+        // are unacknowledged.
+        settle(&mut finishing, &mut report, &mut backoff).await;
+        match steps {
+            Ok(steps) => {
+                let (js, config) = (js.clone(), config.clone());
+                finishing = Some(tokio::spawn(async move {
+                    finish(&js, &config, messages, steps).await
+                }));
             }
             Err(e) => {
-                // The store or NATS went away mid-batch: what was not acknowledged is
-                // redelivered, and the decision keys stop a second decision.
+                // The store went away mid-batch: what was not acknowledged is redelivered, and
+                // the decision keys stop a second decision.
                 tracing::warn!("batch interrupted, backing off: {e}");
                 report.backoffs += 1;
                 tokio::time::sleep(backoff.next()).await;
             }
         }
     }
+    settle(&mut finishing, &mut report, &mut backoff).await;
     Ok(report)
+}
+
+/// How often a busy worker asks the registry for the active model.
+pub const MODEL_CHECK: Duration = Duration::from_millis(250);
+
+/// What one batch's publications and acknowledgements counted.
+#[derive(Default)]
+struct Tally {
+    decided: u64,
+    duplicates: u64,
+    dead_lettered: u64,
+    retried: u64,
+}
+
+/// A batch being finished: what it counted so far, and why it stopped early, if it did.
+type Finishing = tokio::task::JoinHandle<(Tally, Result<(), WorkerError>)>;
+
+/// Waits for the batch being finished, if any, and counts it; a failure (NATS went away
+/// before every message was acknowledged: those are redelivered) backs off.
+async fn settle(
+    finishing: &mut Option<Finishing>,
+    report: &mut WorkerReport,
+    backoff: &mut Backoff,
+) {
+    let Some(task) = finishing.take() else {
+        return;
+    };
+    let failure = match task.await {
+        Ok((t, result)) => {
+            // Counted as far as it went (a decision committed counts even if its
+            // acknowledgement failed: the redelivery is then a duplicate).
+            report.decided += t.decided;
+            report.duplicates += t.duplicates;
+            report.dead_lettered += t.dead_lettered;
+            report.retried += t.retried;
+            match result {
+                Ok(()) => {
+                    report.last_ack_ms = Some(chrono::Utc::now().timestamp_millis());
+                    backoff.reset();
+                    return;
+                }
+                Err(e) => e.to_string(),
+            }
+        }
+        Err(e) => e.to_string(),
+    };
+    tracing::warn!("publishing or acknowledging a batch failed, backing off: {failure}");
+    report.backoffs += 1;
+    tokio::time::sleep(backoff.next()).await;
 }
 
 fn idle_done(config: &WorkerConfig, since: tokio::time::Instant) -> bool {
@@ -646,18 +725,17 @@ async fn store_answers(store: &Arc<dyn GovernanceStore>) -> bool {
     )
 }
 
-/// One batch: decide (one transaction), publish every result, then acknowledge. `Err` when the
-/// store is down or NATS failed: the caller backs off.
-async fn process(
-    js: &jetstream::Context,
+/// One batch decided (one transaction), or every message handed back when the store is down
+/// (`Err`: the caller backs off).
+async fn decide_steps(
     store: &Arc<dyn GovernanceStore>,
     config: &WorkerConfig,
     model: &ActiveModel,
     messages: &[jetstream::Message],
     report: &mut WorkerReport,
-) -> Result<(), WorkerError> {
+) -> Result<Vec<Step>, WorkerError> {
     let bodies: Vec<Vec<u8>> = messages.iter().map(|m| m.payload.to_vec()).collect();
-    let steps: Vec<Step> = match decide(store, config, model, bodies.clone()).await? {
+    Ok(match decide(store, config, model, bodies.clone()).await? {
         Ok(outcomes) => outcomes.into_iter().map(Step::Done).collect(),
         Err(e) if !store_answers(store).await => {
             // The store is down: every message goes back (after a delay), and nothing
@@ -687,7 +765,37 @@ async fn process(
             }
             steps
         }
-    };
+    })
+}
+
+/// A decided batch: publish every result, then acknowledge (the commit came first). Returns
+/// what it counted, with `Err` when NATS failed: what was not acknowledged is redelivered.
+async fn finish(
+    js: &jetstream::Context,
+    config: &WorkerConfig,
+    messages: Vec<jetstream::Message>,
+    steps: Vec<Step>,
+) -> (Tally, Result<(), WorkerError>) {
+    // The batch's decisions are committed: they count whatever happens next.
+    let mut tally = Tally::default();
+    for step in &steps {
+        match step {
+            Step::Done(Outcome::Decided(_)) => tally.decided += 1,
+            Step::Done(Outcome::Duplicate(_)) => tally.duplicates += 1,
+            _ => {}
+        }
+    }
+    let result = publish_and_ack(js, config, &messages, steps, &mut tally).await;
+    (tally, result)
+}
+
+async fn publish_and_ack(
+    js: &jetstream::Context,
+    config: &WorkerConfig,
+    messages: &[jetstream::Message],
+    steps: Vec<Step>,
+    tally: &mut Tally,
+) -> Result<(), WorkerError> {
     // Publish every result, then wait for the stream's acknowledgements together.
     let mut pending = Vec::with_capacity(steps.len());
     let mut done = Vec::with_capacity(steps.len());
@@ -697,7 +805,7 @@ async fn process(
             Step::Done(o) => o,
             Step::Retry(e) if deliveries < config.max_attempts => {
                 tracing::warn!("deciding failed (delivery {deliveries}), retrying: {e}");
-                report.retried += 1;
+                tally.retried += 1;
                 let delay = Duration::from_millis(200 * deliveries.clamp(1, 25) as u64);
                 msg.ack_with(AckKind::Nak(Some(delay)))
                     .await
@@ -710,16 +818,11 @@ async fn process(
             }),
         };
         let (subject, body) = match outcome {
-            Outcome::Decided(d) => {
-                report.decided += 1;
-                (config.topology.decisions_subject(), serde_json::to_vec(&d)?)
-            }
-            Outcome::Duplicate(d) => {
-                report.duplicates += 1;
+            Outcome::Decided(d) | Outcome::Duplicate(d) => {
                 (config.topology.decisions_subject(), serde_json::to_vec(&d)?)
             }
             Outcome::Rejected(rejection) => {
-                report.dead_lettered += 1;
+                tally.dead_lettered += 1;
                 let dead = DeadLetter {
                     rejection,
                     deliveries,
