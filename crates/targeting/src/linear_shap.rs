@@ -60,8 +60,9 @@ struct Node {
 struct LinearTree {
     /// Quadrature points (one of [`POINT_COUNTS`]).
     points: usize,
-    /// Where the tree's root is in [`LinearShap::nodes`].
+    /// Where the tree's root is in [`LinearShap::nodes`], and its number of splits.
     root: usize,
+    len: usize,
 }
 
 /// Precomputed, input-independent parts of every tree, aligned with the ensemble's trees.
@@ -190,6 +191,66 @@ impl LinearShap {
         true
     }
 
+    /// Scratch space for [`LinearShap::add_tree_block`], reusable across trees and blocks.
+    pub fn block_scratch(&self) -> BlockScratch {
+        let levels = self.max_depth + 2;
+        let points = self
+            .trees
+            .iter()
+            .flatten()
+            .map(|t| t.points)
+            .max()
+            .unwrap_or(1);
+        BlockScratch {
+            prod: vec![[0.0; ROWS]; levels * points],
+            acc: vec![[0.0; ROWS]; levels * points],
+            inv: vec![[0.0; ROWS]; levels * points],
+            follows: vec![[false; ROWS]; levels],
+            coef: vec![[0.0; ROWS]; levels],
+            tables: Vec::new(),
+        }
+    }
+
+    /// Adds tree `index`'s SHAP values for every row of `xs` (row-major, `nf` features each)
+    /// into `phi` (row-major, `nf` each): the same values as [`LinearShap::add_tree`] row by
+    /// row, computed [`ROWS`] rows at a time with the tree's tables built once for the whole
+    /// block. `false` when the tree is left to the reference algorithm (nothing added).
+    pub fn add_tree_block(
+        &self,
+        index: usize,
+        xs: &[f32],
+        nf: usize,
+        phi: &mut [f64],
+        scratch: &mut BlockScratch,
+    ) -> bool {
+        let Some(Some(lt)) = self.trees.get(index) else {
+            return false;
+        };
+        let Some(nodes) = self.nodes.get(lt.root..lt.root + lt.len) else {
+            return false;
+        };
+        let rows = (xs.len() / nf.max(1)).min(phi.len() / nf.max(1));
+        if nf == 0 || rows == 0 {
+            return true;
+        }
+        match lt.points {
+            1 => run_block::<1>(nodes, xs, nf, rows, phi, scratch),
+            2 => run_block::<2>(nodes, xs, nf, rows, phi, scratch),
+            3 => run_block::<3>(nodes, xs, nf, rows, phi, scratch),
+            4 => run_block::<4>(nodes, xs, nf, rows, phi, scratch),
+            5 => run_block::<5>(nodes, xs, nf, rows, phi, scratch),
+            6 => run_block::<6>(nodes, xs, nf, rows, phi, scratch),
+            7 => run_block::<7>(nodes, xs, nf, rows, phi, scratch),
+            8 => run_block::<8>(nodes, xs, nf, rows, phi, scratch),
+            10 => run_block::<10>(nodes, xs, nf, rows, phi, scratch),
+            12 => run_block::<12>(nodes, xs, nf, rows, phi, scratch),
+            16 => run_block::<16>(nodes, xs, nf, rows, phi, scratch),
+            24 => run_block::<24>(nodes, xs, nf, rows, phi, scratch),
+            _ => run_block::<32>(nodes, xs, nf, rows, phi, scratch),
+        }
+        true
+    }
+
     /// Trees handled here (the rest go to the reference algorithm).
     pub fn num_linear(&self) -> usize {
         self.trees.iter().flatten().count()
@@ -228,7 +289,11 @@ fn prepare(tree: &Tree, nodes: &mut Vec<Node>, max_depth: &mut usize) -> Option<
     }
     let needed = unique.div_ceil(2).max(1);
     let points = *POINT_COUNTS.iter().find(|&&k| k >= needed)?;
-    Some(LinearTree { points, root })
+    Some(LinearTree {
+        points,
+        root,
+        len: internal,
+    })
 }
 
 /// Appends internal node `n` and its subtree in pre-order; `path` holds (feature, combined
@@ -447,4 +512,257 @@ fn visit<const K: usize>(
         }
     }
     below
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several rows at once.
+//
+// The pass above visits every split of a tree whatever the row: only whether the row follows
+// each edge differs. So [`ROWS`] rows can share one pass, each quantity becoming a vector over
+// the rows (`[f64; ROWS]` per quadrature point), and the per-point loops run over contiguous
+// lanes the compiler vectorises. The edge factors and their reciprocals (the divisions) depend
+// only on the tree: they are tabled once per tree per block, and the tree's records and tables
+// stay in the L1 cache while the block's rows pass through it.
+
+/// Rows explained together in one pass over a tree.
+pub const ROWS: usize = 8;
+
+/// Working memory of [`LinearShap::add_tree_block`]: per depth of the current path (`K` lanes
+/// of [`ROWS`] each per depth for the point-wise quantities).
+pub struct BlockScratch {
+    /// Product of the factors down to the split at each depth.
+    prod: Vec<[f64; ROWS]>,
+    /// Sum of `v P` over the leaves below the split at each depth.
+    acc: Vec<[f64; ROWS]>,
+    /// The reciprocal factor of the edge taken at each depth.
+    inv: Vec<[f64; ROWS]>,
+    /// Whether each row follows the edge taken at each depth (and all edges above it on the
+    /// same feature), and its credit coefficient `o - p`.
+    follows: Vec<[bool; ROWS]>,
+    coef: Vec<[f64; ROWS]>,
+    /// The current tree's edge tables, [`TABLES`] arrays of `K` per edge.
+    tables: Vec<f64>,
+}
+
+/// Per edge: factor when followed, when not, and their reciprocals.
+const TABLES: usize = 4;
+const FOLLOW: usize = 0;
+const NOT: usize = 1;
+const INV_FOLLOW: usize = 2;
+const INV_NOT: usize = 3;
+
+/// One tree over one block of rows.
+struct BlockPass<'a, const K: usize> {
+    nodes: &'a [Node],
+    /// [`TABLES`] arrays per edge, edge `2 * node + side`.
+    tables: &'a [[f64; K]],
+    xs: &'a [f32],
+    nf: usize,
+    /// Start of each lane's row in `xs` (the last row repeated past the block's end).
+    offsets: [usize; ROWS],
+}
+
+fn run_block<const K: usize>(
+    nodes: &[Node],
+    xs: &[f32],
+    nf: usize,
+    rows: usize,
+    phi: &mut [f64],
+    scratch: &mut BlockScratch,
+) {
+    let q = quadrature::<K>();
+    let mut tables = std::mem::take(&mut scratch.tables);
+    tables.clear();
+    tables.resize(nodes.len() * 2 * TABLES * K, 0.0);
+    let (chunks, _) = tables.as_chunks_mut::<K>();
+    for (i, node) in nodes.iter().enumerate() {
+        for side in 0..2 {
+            let p = node.p[side];
+            let at = (2 * i + side) * TABLES;
+            for k in 0..K {
+                // Exactly the row-by-row pass's arithmetic.
+                let follow = p + q.t[k] * (1.0 - p);
+                chunks[at + FOLLOW][k] = follow;
+                chunks[at + NOT][k] = p * (1.0 - q.t[k]);
+                chunks[at + INV_FOLLOW][k] = 1.0 / follow;
+                chunks[at + INV_NOT][k] = node.inv_p[side] * q.inv_one_minus_t[k];
+            }
+        }
+    }
+    let (chunks, _) = tables.as_chunks::<K>();
+    for start in (0..rows).step_by(ROWS) {
+        let n = ROWS.min(rows - start);
+        let mut offsets = [0; ROWS];
+        for (r, o) in offsets.iter_mut().enumerate() {
+            *o = (start + r.min(n - 1)) * nf;
+        }
+        let pass = BlockPass {
+            nodes,
+            tables: chunks,
+            xs,
+            nf,
+            offsets,
+        };
+        // The quadrature weights ride along in the product, as row by row.
+        for k in 0..K {
+            scratch.prod[k] = [q.w[k]; ROWS];
+        }
+        let mut credits = Credits {
+            phi,
+            offsets: [0; ROWS],
+            n,
+            nf,
+        };
+        for (r, o) in credits.offsets.iter_mut().enumerate() {
+            *o = (start + r.min(n - 1)) * nf;
+        }
+        visit_block::<K>(&pass, 0, 0, scratch, &mut credits);
+    }
+    scratch.tables = tables;
+}
+
+/// Where each lane's credits go: row `offsets[r] / nf` of `phi`, for the first `n` lanes.
+struct Credits<'a> {
+    phi: &'a mut [f64],
+    offsets: [usize; ROWS],
+    n: usize,
+    nf: usize,
+}
+
+impl Credits<'_> {
+    #[inline]
+    fn add(&mut self, feature: usize, credit: &[f64; ROWS]) {
+        if feature >= self.nf {
+            return;
+        }
+        for r in 0..self.n {
+            if let Some(v) = self.phi.get_mut(self.offsets[r] + feature) {
+                *v += credit[r];
+            }
+        }
+    }
+}
+
+/// The pass of [`visit`] below split `i` (at path depth `d`, its product in `scratch.prod`
+/// at depth `d`) for every lane at once; leaves the lanes' `sum v P` in `scratch.acc` at depth
+/// `d`.
+fn visit_block<const K: usize>(
+    pass: &BlockPass<'_, K>,
+    i: usize,
+    d: usize,
+    scratch: &mut BlockScratch,
+    credits: &mut Credits<'_>,
+) {
+    let node = pass.nodes[i];
+    let feature = (node.word & ((1 << 30) - 1)) as usize;
+    let mut hot = [false; ROWS];
+    for (h, &o) in hot.iter_mut().zip(&pass.offsets) {
+        let v = pass.xs.get(o + feature.min(pass.nf - 1)).copied().unwrap_or(0.0);
+        *h = crate::lane_walk::goes_right(node.threshold, node.word, v);
+    }
+    for k in 0..K {
+        scratch.acc[d * K + k] = [0.0; ROWS];
+    }
+    if node.ancestor == NO_ANCESTOR {
+        edges::<K, false>(pass, i, d, 0, &hot, feature, scratch, credits);
+    } else {
+        edges::<K, true>(pass, i, d, usize::from(node.ancestor), &hot, feature, scratch, credits);
+    }
+}
+
+/// Both edges of split `i`; `ANC`: an ancestor edge at depth `a` tested the same feature.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline]
+fn edges<const K: usize, const ANC: bool>(
+    pass: &BlockPass<'_, K>,
+    i: usize,
+    d: usize,
+    a: usize,
+    hot: &[bool; ROWS],
+    feature: usize,
+    scratch: &mut BlockScratch,
+    credits: &mut Credits<'_>,
+) {
+    let node = pass.nodes[i];
+    let (anc_follows, anc_coef) = if ANC {
+        (scratch.follows[a], scratch.coef[a])
+    } else {
+        ([true; ROWS], [0.0; ROWS])
+    };
+    for side in 0..2 {
+        let p = node.p[side];
+        let mut follows = [false; ROWS];
+        let mut coef = [0.0; ROWS];
+        for r in 0..ROWS {
+            follows[r] = anc_follows[r] && hot[r] == (side == 1);
+            coef[r] = f64::from(u8::from(follows[r])) - p;
+        }
+        let t = &pass.tables[(2 * i + side) * TABLES..][..TABLES];
+        let mut credit = [0.0; ROWS];
+        if node.leaves & (1 << side) != 0 {
+            let v = node.leaf[side];
+            for k in 0..K {
+                let prod = scratch.prod[d * K + k];
+                let ai = if ANC { scratch.inv[a * K + k] } else { [1.0; ROWS] };
+                let acc = &mut scratch.acc[d * K + k];
+                for r in 0..ROWS {
+                    let base = if ANC { prod[r] * ai[r] } else { prod[r] };
+                    let factor = if follows[r] { t[FOLLOW][k] } else { t[NOT][k] };
+                    let child = base * factor;
+                    acc[r] += v * child;
+                    credit[r] += if ANC {
+                        coef[r] * base - anc_coef[r] * child * ai[r]
+                    } else {
+                        base
+                    };
+                }
+            }
+            for r in 0..ROWS {
+                credit[r] *= if ANC { v } else { v * coef[r] };
+            }
+        } else {
+            for k in 0..K {
+                let prod = scratch.prod[d * K + k];
+                let ai = if ANC { scratch.inv[a * K + k] } else { [1.0; ROWS] };
+                let mut child = [0.0; ROWS];
+                let mut inv = [0.0; ROWS];
+                for r in 0..ROWS {
+                    let base = if ANC { prod[r] * ai[r] } else { prod[r] };
+                    let (factor, reciprocal) = if follows[r] {
+                        (t[FOLLOW][k], t[INV_FOLLOW][k])
+                    } else {
+                        (t[NOT][k], t[INV_NOT][k])
+                    };
+                    child[r] = base * factor;
+                    inv[r] = reciprocal;
+                }
+                scratch.prod[(d + 1) * K + k] = child;
+                scratch.inv[d * K + k] = inv;
+            }
+            scratch.follows[d] = follows;
+            scratch.coef[d] = coef;
+            let next = if side == 0 { i + 1 } else { i + node.right as usize };
+            visit_block::<K>(pass, next, d + 1, scratch, credits);
+            for k in 0..K {
+                let sum = scratch.acc[(d + 1) * K + k];
+                let inv = scratch.inv[d * K + k];
+                let ai = if ANC { scratch.inv[a * K + k] } else { [1.0; ROWS] };
+                let acc = &mut scratch.acc[d * K + k];
+                for r in 0..ROWS {
+                    credit[r] += if ANC {
+                        sum[r] * (coef[r] * inv[r] - anc_coef[r] * ai[r])
+                    } else {
+                        sum[r] * inv[r]
+                    };
+                    acc[r] += sum[r];
+                }
+            }
+            if !ANC {
+                for r in 0..ROWS {
+                    credit[r] *= coef[r];
+                }
+            }
+        }
+        credits.add(feature, &credit);
+    }
 }
