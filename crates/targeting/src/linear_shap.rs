@@ -204,23 +204,25 @@ impl LinearShap {
         BlockScratch {
             prod: vec![[0.0; ROWS]; levels * points],
             acc: vec![[0.0; ROWS]; levels * points],
-            inv: vec![[0.0; ROWS]; levels * points],
-            follows: vec![[false; ROWS]; levels],
+            follows: vec![[0.0; ROWS]; levels],
+            edge: vec![0; levels],
             coef: vec![[0.0; ROWS]; levels],
             tables: Vec::new(),
         }
     }
 
     /// Adds tree `index`'s SHAP values for every row of `xs` (row-major, `nf` features each)
-    /// into `phi` (row-major, `nf` each): the same values as [`LinearShap::add_tree`] row by
-    /// row, computed [`ROWS`] rows at a time with the tree's tables built once for the whole
-    /// block. `false` when the tree is left to the reference algorithm (nothing added).
+    /// into `phi_t`, stored feature-major (`phi_t[f * rows + r]` for row `r`, so the credits of
+    /// the lanes to one feature are one contiguous add): the same values as
+    /// [`LinearShap::add_tree`] row by row, computed [`ROWS`] rows at a time with the tree's
+    /// tables built once for the whole block. `false` when the tree is left to the reference
+    /// algorithm (nothing added).
     pub fn add_tree_block(
         &self,
         index: usize,
         xs: &[f32],
         nf: usize,
-        phi: &mut [f64],
+        phi_t: &mut [f64],
         scratch: &mut BlockScratch,
     ) -> bool {
         let Some(Some(lt)) = self.trees.get(index) else {
@@ -229,7 +231,11 @@ impl LinearShap {
         let Some(nodes) = self.nodes.get(lt.root..lt.root + lt.len) else {
             return false;
         };
-        let rows = (xs.len() / nf.max(1)).min(phi.len() / nf.max(1));
+        let rows = xs.len() / nf.max(1);
+        if phi_t.len() < rows * nf {
+            return false;
+        }
+        let phi = phi_t;
         if nf == 0 || rows == 0 {
             return true;
         }
@@ -534,22 +540,25 @@ pub struct BlockScratch {
     prod: Vec<[f64; ROWS]>,
     /// Sum of `v P` over the leaves below the split at each depth.
     acc: Vec<[f64; ROWS]>,
-    /// The reciprocal factor of the edge taken at each depth.
-    inv: Vec<[f64; ROWS]>,
     /// Whether each row follows the edge taken at each depth (and all edges above it on the
-    /// same feature), and its credit coefficient `o - p`.
-    follows: Vec<[bool; ROWS]>,
+    /// same feature; 1.0 or 0.0), and its credit coefficient `o - p`.
+    follows: Vec<[f64; ROWS]>,
     coef: Vec<[f64; ROWS]>,
+    /// The tables of the edge taken at each depth (its first array in the current tree's).
+    edge: Vec<usize>,
     /// The current tree's edge tables, [`TABLES`] arrays of `K` per edge.
     tables: Vec<f64>,
 }
 
-/// Per edge: factor when followed, when not, and their reciprocals.
+/// Per edge: the factor when not followed, what following adds to it, then for a split child
+/// the reciprocals of both factors, for a leaf child both times the leaf value.
 const TABLES: usize = 4;
-const FOLLOW: usize = 0;
-const NOT: usize = 1;
+const NOT: usize = 0;
+const GAIN: usize = 1;
 const INV_FOLLOW: usize = 2;
 const INV_NOT: usize = 3;
+const V_NOT: usize = 2;
+const V_GAIN: usize = 3;
 
 /// One tree over one block of rows.
 struct BlockPass<'a, const K: usize> {
@@ -579,13 +588,21 @@ fn run_block<const K: usize>(
         for side in 0..2 {
             let p = node.p[side];
             let at = (2 * i + side) * TABLES;
+            let leaf = node.leaves & (1 << side) != 0;
+            let v = node.leaf[side];
             for k in 0..K {
-                // Exactly the row-by-row pass's arithmetic.
+                // The row-by-row pass's factors.
                 let follow = p + q.t[k] * (1.0 - p);
-                chunks[at + FOLLOW][k] = follow;
-                chunks[at + NOT][k] = p * (1.0 - q.t[k]);
-                chunks[at + INV_FOLLOW][k] = 1.0 / follow;
-                chunks[at + INV_NOT][k] = node.inv_p[side] * q.inv_one_minus_t[k];
+                let not = p * (1.0 - q.t[k]);
+                chunks[at + NOT][k] = not;
+                chunks[at + GAIN][k] = follow - not;
+                if leaf {
+                    chunks[at + V_NOT][k] = v * not;
+                    chunks[at + V_GAIN][k] = v * (follow - not);
+                } else {
+                    chunks[at + INV_FOLLOW][k] = 1.0 / follow;
+                    chunks[at + INV_NOT][k] = node.inv_p[side] * q.inv_one_minus_t[k];
+                }
             }
         }
     }
@@ -608,23 +625,23 @@ fn run_block<const K: usize>(
             scratch.prod[k] = [q.w[k]; ROWS];
         }
         let mut credits = Credits {
-            phi,
-            offsets: [0; ROWS],
+            phi_t: &mut *phi,
+            rows,
+            start,
             n,
             nf,
         };
-        for (r, o) in credits.offsets.iter_mut().enumerate() {
-            *o = (start + r.min(n - 1)) * nf;
-        }
         visit_block::<K>(&pass, 0, 0, scratch, &mut credits);
     }
     scratch.tables = tables;
 }
 
-/// Where each lane's credits go: row `offsets[r] / nf` of `phi`, for the first `n` lanes.
+/// Where the lanes' credits go: rows `start..start + n` of `phi_t` (feature-major, `rows` per
+/// feature).
 struct Credits<'a> {
-    phi: &'a mut [f64],
-    offsets: [usize; ROWS],
+    phi_t: &'a mut [f64],
+    rows: usize,
+    start: usize,
     n: usize,
     nf: usize,
 }
@@ -635,9 +652,10 @@ impl Credits<'_> {
         if feature >= self.nf {
             return;
         }
-        for r in 0..self.n {
-            if let Some(v) = self.phi.get_mut(self.offsets[r] + feature) {
-                *v += credit[r];
+        let at = feature * self.rows + self.start;
+        if let Some(out) = self.phi_t.get_mut(at..at + self.n) {
+            for (o, c) in out.iter_mut().zip(credit) {
+                *o += c;
             }
         }
     }
@@ -655,22 +673,34 @@ fn visit_block<const K: usize>(
 ) {
     let node = pass.nodes[i];
     let feature = (node.word & ((1 << 30) - 1)) as usize;
-    let mut hot = [false; ROWS];
-    for (h, &o) in hot.iter_mut().zip(&pass.offsets) {
-        let v = pass.xs.get(o + feature.min(pass.nf - 1)).copied().unwrap_or(0.0);
-        *h = crate::lane_walk::goes_right(node.threshold, node.word, v);
-    }
-    for k in 0..K {
-        scratch.acc[d * K + k] = [0.0; ROWS];
+    // 1.0 where the row goes right, 0.0 where it goes left: the lanes' choices as numbers,
+    // so every select below is a multiply by exactly 0 or 1 (exact, and vectorised).
+    let mut right = [0.0; ROWS];
+    for (h, &o) in right.iter_mut().zip(&pass.offsets) {
+        let v = pass
+            .xs
+            .get(o + feature.min(pass.nf - 1))
+            .copied()
+            .unwrap_or(0.0);
+        *h = f64::from(u8::from(crate::lane_walk::goes_right(
+            node.threshold,
+            node.word,
+            v,
+        )));
     }
     if node.ancestor == NO_ANCESTOR {
-        edges::<K, false>(pass, i, d, 0, &hot, feature, scratch, credits);
+        edges::<K, false>(pass, i, d, 0, &right, feature, scratch, credits);
     } else {
-        edges::<K, true>(pass, i, d, usize::from(node.ancestor), &hot, feature, scratch, credits);
+        let a = usize::from(node.ancestor);
+        edges::<K, true>(pass, i, d, a, &right, feature, scratch, credits);
     }
 }
 
 /// Both edges of split `i`; `ANC`: an ancestor edge at depth `a` tested the same feature.
+///
+/// Each lane's edge factor is `not + o * gain` with `o` exactly 0 or 1; a split child's credit
+/// `(o - p) sum_k S_k / a_k` is taken as `(o - p) (o sum_k S_k / follow_k + (1 - o) sum_k S_k /
+/// not_k)`, so no per-lane reciprocal is stored; a leaf child's `v a_k` is tabled.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline]
 fn edges<const K: usize, const ANC: bool>(
@@ -678,91 +708,122 @@ fn edges<const K: usize, const ANC: bool>(
     i: usize,
     d: usize,
     a: usize,
-    hot: &[bool; ROWS],
+    right: &[f64; ROWS],
     feature: usize,
     scratch: &mut BlockScratch,
     credits: &mut Credits<'_>,
 ) {
     let node = pass.nodes[i];
+    // The ancestor edge on the same feature: whether each lane followed it, its coefficient,
+    // and its reciprocal factors (replaced below this split by this split's own).
     let (anc_follows, anc_coef) = if ANC {
         (scratch.follows[a], scratch.coef[a])
     } else {
-        ([true; ROWS], [0.0; ROWS])
+        ([1.0; ROWS], [0.0; ROWS])
     };
+    let mut ai = [[1.0; ROWS]; K];
+    // The product down to this split with the ancestor's factor taken out.
+    let mut base = [[0.0; ROWS]; K];
+    let mut base_sum = [0.0; ROWS];
+    if ANC {
+        let ta = &pass.tables[scratch.edge[a]..][..TABLES];
+        for k in 0..K {
+            let (iff, inot) = (ta[INV_FOLLOW][k], ta[INV_NOT][k]);
+            let prod = scratch.prod[d * K + k];
+            for r in 0..ROWS {
+                ai[k][r] = iff * anc_follows[r] + inot * (1.0 - anc_follows[r]);
+                base[k][r] = prod[r] * ai[k][r];
+            }
+        }
+    } else {
+        for k in 0..K {
+            base[k] = scratch.prod[d * K + k];
+            for r in 0..ROWS {
+                base_sum[r] += base[k][r];
+            }
+        }
+    }
+    let mut acc = [[0.0; ROWS]; K];
     for side in 0..2 {
         let p = node.p[side];
-        let mut follows = [false; ROWS];
+        // Whether each row follows this edge (and the ancestor's), as 1.0 or 0.0.
+        let mut fo = [0.0; ROWS];
         let mut coef = [0.0; ROWS];
         for r in 0..ROWS {
-            follows[r] = anc_follows[r] && hot[r] == (side == 1);
-            coef[r] = f64::from(u8::from(follows[r])) - p;
+            let hot = if side == 1 { right[r] } else { 1.0 - right[r] };
+            fo[r] = anc_follows[r] * hot;
+            coef[r] = fo[r] - p;
         }
-        let t = &pass.tables[(2 * i + side) * TABLES..][..TABLES];
+        let at = (2 * i + side) * TABLES;
+        let t = &pass.tables[at..][..TABLES];
         let mut credit = [0.0; ROWS];
         if node.leaves & (1 << side) != 0 {
             let v = node.leaf[side];
-            for k in 0..K {
-                let prod = scratch.prod[d * K + k];
-                let ai = if ANC { scratch.inv[a * K + k] } else { [1.0; ROWS] };
-                let acc = &mut scratch.acc[d * K + k];
-                for r in 0..ROWS {
-                    let base = if ANC { prod[r] * ai[r] } else { prod[r] };
-                    let factor = if follows[r] { t[FOLLOW][k] } else { t[NOT][k] };
-                    let child = base * factor;
-                    acc[r] += v * child;
-                    credit[r] += if ANC {
-                        coef[r] * base - anc_coef[r] * child * ai[r]
-                    } else {
-                        base
-                    };
+            if ANC {
+                for k in 0..K {
+                    let (not, gain) = (t[NOT][k], t[GAIN][k]);
+                    for r in 0..ROWS {
+                        let child = base[k][r] * (not + fo[r] * gain);
+                        acc[k][r] += v * child;
+                        credit[r] += coef[r] * base[k][r] - anc_coef[r] * child * ai[k][r];
+                    }
                 }
-            }
-            for r in 0..ROWS {
-                credit[r] *= if ANC { v } else { v * coef[r] };
+                for r in 0..ROWS {
+                    credit[r] *= v;
+                }
+            } else {
+                for k in 0..K {
+                    let (v_not, v_gain) = (t[V_NOT][k], t[V_GAIN][k]);
+                    for r in 0..ROWS {
+                        acc[k][r] += base[k][r] * (v_not + fo[r] * v_gain);
+                    }
+                }
+                for r in 0..ROWS {
+                    credit[r] = v * coef[r] * base_sum[r];
+                }
             }
         } else {
             for k in 0..K {
-                let prod = scratch.prod[d * K + k];
-                let ai = if ANC { scratch.inv[a * K + k] } else { [1.0; ROWS] };
+                let (not, gain) = (t[NOT][k], t[GAIN][k]);
                 let mut child = [0.0; ROWS];
-                let mut inv = [0.0; ROWS];
                 for r in 0..ROWS {
-                    let base = if ANC { prod[r] * ai[r] } else { prod[r] };
-                    let (factor, reciprocal) = if follows[r] {
-                        (t[FOLLOW][k], t[INV_FOLLOW][k])
-                    } else {
-                        (t[NOT][k], t[INV_NOT][k])
-                    };
-                    child[r] = base * factor;
-                    inv[r] = reciprocal;
+                    child[r] = base[k][r] * (not + fo[r] * gain);
                 }
                 scratch.prod[(d + 1) * K + k] = child;
-                scratch.inv[d * K + k] = inv;
             }
-            scratch.follows[d] = follows;
+            scratch.follows[d] = fo;
             scratch.coef[d] = coef;
-            let next = if side == 0 { i + 1 } else { i + node.right as usize };
+            scratch.edge[d] = at;
+            let next = if side == 0 {
+                i + 1
+            } else {
+                i + node.right as usize
+            };
             visit_block::<K>(pass, next, d + 1, scratch, credits);
+            // sum_k S_k / follow_k, sum_k S_k / not_k, and (with an ancestor) sum_k S_k ai_k.
+            let (mut on, mut off, mut back) = ([0.0; ROWS], [0.0; ROWS], [0.0; ROWS]);
             for k in 0..K {
                 let sum = scratch.acc[(d + 1) * K + k];
-                let inv = scratch.inv[d * K + k];
-                let ai = if ANC { scratch.inv[a * K + k] } else { [1.0; ROWS] };
-                let acc = &mut scratch.acc[d * K + k];
+                let (iff, inot) = (t[INV_FOLLOW][k], t[INV_NOT][k]);
                 for r in 0..ROWS {
-                    credit[r] += if ANC {
-                        sum[r] * (coef[r] * inv[r] - anc_coef[r] * ai[r])
-                    } else {
-                        sum[r] * inv[r]
-                    };
-                    acc[r] += sum[r];
+                    on[r] += sum[r] * iff;
+                    off[r] += sum[r] * inot;
+                    if ANC {
+                        back[r] += sum[r] * ai[k][r];
+                    }
+                    acc[k][r] += sum[r];
                 }
             }
-            if !ANC {
-                for r in 0..ROWS {
-                    credit[r] *= coef[r];
+            for r in 0..ROWS {
+                credit[r] = coef[r] * (fo[r] * on[r] + (1.0 - fo[r]) * off[r]);
+                if ANC {
+                    credit[r] -= anc_coef[r] * back[r];
                 }
             }
         }
         credits.add(feature, &credit);
+    }
+    for (k, lanes) in acc.iter().enumerate() {
+        scratch.acc[d * K + k] = *lanes;
     }
 }

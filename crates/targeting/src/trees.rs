@@ -647,39 +647,42 @@ impl Ensemble {
             return Vec::new();
         }
         let rows = xs.len() / nf;
-        let bias = self
-            .trees
-            .iter()
-            .fold(0.0, |b, t| b + t.expected_value());
-        let mut phi = vec![0.0; rows * nf];
+        let bias = self.trees.iter().fold(0.0, |b, t| b + t.expected_value());
+        let mut out = Vec::with_capacity(rows);
         let mut scratch = self.linear_shap.block_scratch();
         let mut reference = None;
-        for (xs, phi) in xs[..rows * nf]
-            .chunks(SHAP_BLOCK * nf)
-            .zip(phi.chunks_mut(SHAP_BLOCK * nf))
-        {
+        // One block's contributions, feature-major (see `LinearShap::add_tree_block`).
+        let mut phi_t = vec![0.0; SHAP_BLOCK * nf];
+        let mut values = vec![0.0; nf];
+        for xs in xs[..rows * nf].chunks(SHAP_BLOCK * nf) {
+            let n = xs.len() / nf;
+            let phi_t = &mut phi_t[..n * nf];
+            phi_t.fill(0.0);
             for (i, tree) in self.trees.iter().enumerate() {
                 if tree.is_stump()
                     || self
                         .linear_shap
-                        .add_tree_block(i, xs, nf, phi, &mut scratch)
+                        .add_tree_block(i, xs, nf, phi_t, &mut scratch)
                 {
                     continue;
                 }
                 let d = self.max_depth + 2;
                 let buffer = reference
                     .get_or_insert_with(|| vec![PathElement::default(); d * (d + 1) / 2 + d]);
-                for (x, values) in xs.chunks_exact(nf).zip(phi.chunks_exact_mut(nf)) {
-                    tree_shap(tree, x, values, 0, 0, buffer, 0, 1.0, 1.0, -1);
+                for (r, x) in xs.chunks_exact(nf).enumerate() {
+                    values.fill(0.0);
+                    tree_shap(tree, x, &mut values, 0, 0, buffer, 0, 1.0, 1.0, -1);
+                    for (f, v) in values.iter().enumerate() {
+                        phi_t[f * n + r] += v;
+                    }
                 }
             }
-        }
-        phi.chunks_exact(nf)
-            .map(|values| Contributions {
+            out.extend((0..n).map(|r| Contributions {
                 bias,
-                values: values.to_vec(),
-            })
-            .collect()
+                values: (0..nf).map(|f| phi_t[f * n + r]).collect(),
+            }));
+        }
+        out
     }
 
     /// Exact TreeSHAP (Lundberg et al. 2018, path-dependent algorithm) contributions: the

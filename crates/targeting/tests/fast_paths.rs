@@ -400,7 +400,12 @@ fn block_treeshap_on_a_trained_model() {
     for (x, fast) in xs.chunks(nf).zip(&block).step_by(7) {
         let reference = e.shap_reference(x);
         let linear = e.shap(x);
-        for ((a, b), c) in fast.values.iter().zip(&reference.values).zip(&linear.values) {
+        for ((a, b), c) in fast
+            .values
+            .iter()
+            .zip(&reference.values)
+            .zip(&linear.values)
+        {
             assert!((a - b).abs() <= 1e-9, "{a} vs reference {b}");
             assert!((a - c).abs() <= 1e-12, "{a} vs linear {c}");
         }
