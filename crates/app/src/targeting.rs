@@ -343,10 +343,11 @@ pub fn rank_batch_with_policy<'a>(
 ) -> Vec<Decided<'a>> {
     let policy = policy.into();
     let quality = DataFindings::new(scorer, as_of);
-    let mut x = vec![0.0; scorer.num_features()];
-    let probs: Vec<f64> = rows
-        .iter()
-        .map(|d| scorer.score(d, &mut x).probability)
+    // The lane walk in blocks: bit-identical to scoring one by one, several times faster.
+    let probs: Vec<f64> = scorer
+        .score_block(rows)
+        .into_iter()
+        .map(|s| s.probability)
         .collect();
     let ids: Vec<&str> = rows.iter().map(|d| d.declaration_id.as_str()).collect();
     let (order, lanes) = lanes_by_threshold(
@@ -498,8 +499,11 @@ pub fn score_stream(
 
 /// Scores a labelled period and measures the ranking (AUC, precision and recall at capacities).
 pub fn evaluate_model(scorer: &Scorer, rows: &[Declaration]) -> EvaluationReport {
-    let mut x = vec![0.0; scorer.num_features()];
-    let scores: Vec<f64> = rows.iter().map(|d| scorer.score(d, &mut x).raw).collect();
+    let scores: Vec<f64> = scorer
+        .score_block(rows)
+        .into_iter()
+        .map(|s| s.raw)
+        .collect();
     evaluate(rows, &scores)
 }
 
