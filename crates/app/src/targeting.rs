@@ -444,6 +444,11 @@ impl<'s> OneByOne<'s> {
     }
 }
 
+/// Declarations [`score_stream`] holds at once: scored [`BLOCK`] at a time, and enough that its
+/// red and yellow ones (about 15%) fill blocks of explanations ([`Scorer::explain_block`] builds
+/// each tree's tables once per call, and explains eight declarations per pass).
+const STREAM_BLOCK: usize = 8 * BLOCK;
+
 /// Scores a file as a stream in bounded memory: declarations are scored in blocks and handed to
 /// `emit` in input order, lanes from the model's score thresholds, data-quality reasons as of
 /// `as_of` as in [`score_one`]. Returns the accounting.
@@ -457,7 +462,7 @@ pub fn score_stream(
 ) -> Result<(IngestReport, Option<PathBuf>)> {
     let quality = DataFindings::new(scorer, as_of);
     let dq_policy = DataQualityPolicy::default();
-    let mut block: Vec<Declaration> = Vec::with_capacity(BLOCK);
+    let mut block: Vec<Declaration> = Vec::with_capacity(STREAM_BLOCK);
     let mut flush = |block: &mut Vec<Declaration>| -> Result<()> {
         let scored = scorer.score_block(block);
         let decided: Vec<(Lane, Vec<Reason>)> = block
@@ -487,7 +492,7 @@ pub fn score_stream(
     };
     let (report, file, quarantined) = declarations::stream(source, false, |d| {
         block.push(d);
-        if block.len() == BLOCK {
+        if block.len() == STREAM_BLOCK {
             flush(&mut block)?;
         }
         Ok(())

@@ -581,9 +581,12 @@ fn run_block<const K: usize>(
 ) {
     let q = quadrature::<K>();
     let mut tables = std::mem::take(&mut scratch.tables);
-    tables.clear();
-    tables.resize(nodes.len() * 2 * TABLES * K, 0.0);
-    let (chunks, _) = tables.as_chunks_mut::<K>();
+    // Every entry of the tree's tables is written below: grow, never clear.
+    let needed = nodes.len() * 2 * TABLES * K;
+    if tables.len() < needed {
+        tables.resize(needed, 0.0);
+    }
+    let (chunks, _) = tables[..needed].as_chunks_mut::<K>();
     for (i, node) in nodes.iter().enumerate() {
         for side in 0..2 {
             let p = node.p[side];
@@ -606,7 +609,7 @@ fn run_block<const K: usize>(
             }
         }
     }
-    let (chunks, _) = tables.as_chunks::<K>();
+    let (chunks, _) = tables[..needed].as_chunks::<K>();
     for start in (0..rows).step_by(ROWS) {
         let n = ROWS.min(rows - start);
         let mut offsets = [0; ROWS];
