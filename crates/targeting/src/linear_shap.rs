@@ -571,6 +571,8 @@ struct BlockPass<'a, const K: usize> {
     offsets: [usize; ROWS],
 }
 
+// Several arrays indexed by the same quadrature point: index loops read clearer than zips.
+#[allow(clippy::needless_range_loop)]
 fn run_block<const K: usize>(
     nodes: &[Node],
     xs: &[f32],
