@@ -7,7 +7,7 @@
 
 use borderline_app::declarations::{self, Source};
 use borderline_app::targeting::{
-    evaluate_model, rank_batch, score_one, score_stream, ActiveScorer, Capacities, Reasons,
+    evaluate_model, rank_batch, score_one, score_stream, ActiveScorer, Capacities, Explain, Reasons,
 };
 use borderline_app::training::{train_model, TrainConfig, TrainRequest};
 use borderline_core::{Declaration, Lane};
@@ -107,6 +107,22 @@ fn a_batch_is_ranked_by_risk_with_lanes_from_thresholds_under_capacity_ceilings(
         .reasons
         .iter()
         .all(|r| r.kind != borderline_core::ReasonKind::Model)));
+    // The red and yellow ones are explained together (block TreeSHAP): the same reasons, in
+    // the same order, as explaining each declaration alone.
+    let mut x = vec![0.0; s.num_features()];
+    let mut explained = 0;
+    for e in list.iter().filter(|e| e.lane.is_inspection()) {
+        s.features(e.declaration, &mut x);
+        let alone = s.explain(e.declaration, &x, Explain::Exact, Reasons::default().top);
+        assert!(e.reasons.len() >= alone.len());
+        for (a, b) in e.reasons.iter().zip(&alone) {
+            assert_eq!((&a.code, &a.text), (&b.code, &b.text));
+            let (a, b) = (a.contribution.unwrap_or(0.0), b.contribution.unwrap_or(0.0));
+            assert!((a - b).abs() <= 1e-9, "{a} vs {b}");
+        }
+        explained += 1;
+    }
+    assert!(explained > 0);
 }
 
 /// Issue 14 item 4: a lane means the same in any batch. Twenty declarations that are green or

@@ -57,6 +57,9 @@ pub struct ScoreBench {
     pub fast_reasons: f64,
     /// Measured on 300 declarations.
     pub exact_reasons: f64,
+    /// Scored in blocks and explained in blocks ([`Scorer::reasons_block`]), all
+    /// declarations explained; measured on up to 2,000 declarations.
+    pub exact_reasons_blocks: f64,
 }
 
 impl ScoreBench {
@@ -127,6 +130,22 @@ pub fn score(
     let one_by_one = measure(None, rows.len().min(20_000));
     let fast = measure(Some(Explain::Fast), rows.len().min(20_000));
     let exact = measure(Some(Explain::Exact), rows.len().min(300));
+    let explained: Vec<&Declaration> = rows.iter().take(2_000).collect();
+    let mut exact_blocks = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let mut xs = vec![0.0f32; explained.len() * scorer.num_features()];
+        for (d, x) in explained
+            .iter()
+            .zip(xs.chunks_exact_mut(scorer.num_features()))
+        {
+            scorer.features(d, x);
+        }
+        let scored = scorer.score_block(&rows[..explained.len()]);
+        let reasons = scorer.reasons_block(&explained, &xs, Explain::Exact, 5);
+        std::hint::black_box((scored, reasons));
+        exact_blocks.push(explained.len() as f64 / t.elapsed().as_secs_f64());
+    }
     let mut blocks = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
@@ -143,5 +162,6 @@ pub fn score(
         blocks: median(blocks),
         fast_reasons: fast,
         exact_reasons: exact,
+        exact_reasons_blocks: median(exact_blocks),
     })
 }

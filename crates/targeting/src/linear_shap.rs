@@ -60,8 +60,9 @@ struct Node {
 struct LinearTree {
     /// Quadrature points (one of [`POINT_COUNTS`]).
     points: usize,
-    /// Where the tree's root is in [`LinearShap::nodes`].
+    /// Where the tree's root is in [`LinearShap::nodes`], and its number of splits.
     root: usize,
+    len: usize,
 }
 
 /// Precomputed, input-independent parts of every tree, aligned with the ensemble's trees.
@@ -190,6 +191,72 @@ impl LinearShap {
         true
     }
 
+    /// Scratch space for [`LinearShap::add_tree_block`], reusable across trees and blocks.
+    pub fn block_scratch(&self) -> BlockScratch {
+        let levels = self.max_depth + 2;
+        let points = self
+            .trees
+            .iter()
+            .flatten()
+            .map(|t| t.points)
+            .max()
+            .unwrap_or(1);
+        BlockScratch {
+            prod: vec![[0.0; ROWS]; levels * points],
+            acc: vec![[0.0; ROWS]; levels * points],
+            follows: vec![[0.0; ROWS]; levels],
+            edge: vec![0; levels],
+            coef: vec![[0.0; ROWS]; levels],
+            tables: Vec::new(),
+        }
+    }
+
+    /// Adds tree `index`'s SHAP values for every row of `xs` (row-major, `nf` features each)
+    /// into `phi_t`, stored feature-major (`phi_t[f * rows + r]` for row `r`, so the credits of
+    /// the lanes to one feature are one contiguous add): the same values as
+    /// [`LinearShap::add_tree`] row by row, computed [`ROWS`] rows at a time with the tree's
+    /// tables built once for the whole block. `false` when the tree is left to the reference
+    /// algorithm (nothing added).
+    pub fn add_tree_block(
+        &self,
+        index: usize,
+        xs: &[f32],
+        nf: usize,
+        phi_t: &mut [f64],
+        scratch: &mut BlockScratch,
+    ) -> bool {
+        let Some(Some(lt)) = self.trees.get(index) else {
+            return false;
+        };
+        let Some(nodes) = self.nodes.get(lt.root..lt.root + lt.len) else {
+            return false;
+        };
+        let rows = xs.len() / nf.max(1);
+        if phi_t.len() < rows * nf {
+            return false;
+        }
+        let phi = phi_t;
+        if nf == 0 || rows == 0 {
+            return true;
+        }
+        match lt.points {
+            1 => run_block::<1>(nodes, xs, nf, rows, phi, scratch),
+            2 => run_block::<2>(nodes, xs, nf, rows, phi, scratch),
+            3 => run_block::<3>(nodes, xs, nf, rows, phi, scratch),
+            4 => run_block::<4>(nodes, xs, nf, rows, phi, scratch),
+            5 => run_block::<5>(nodes, xs, nf, rows, phi, scratch),
+            6 => run_block::<6>(nodes, xs, nf, rows, phi, scratch),
+            7 => run_block::<7>(nodes, xs, nf, rows, phi, scratch),
+            8 => run_block::<8>(nodes, xs, nf, rows, phi, scratch),
+            10 => run_block::<10>(nodes, xs, nf, rows, phi, scratch),
+            12 => run_block::<12>(nodes, xs, nf, rows, phi, scratch),
+            16 => run_block::<16>(nodes, xs, nf, rows, phi, scratch),
+            24 => run_block::<24>(nodes, xs, nf, rows, phi, scratch),
+            _ => run_block::<32>(nodes, xs, nf, rows, phi, scratch),
+        }
+        true
+    }
+
     /// Trees handled here (the rest go to the reference algorithm).
     pub fn num_linear(&self) -> usize {
         self.trees.iter().flatten().count()
@@ -228,7 +295,11 @@ fn prepare(tree: &Tree, nodes: &mut Vec<Node>, max_depth: &mut usize) -> Option<
     }
     let needed = unique.div_ceil(2).max(1);
     let points = *POINT_COUNTS.iter().find(|&&k| k >= needed)?;
-    Some(LinearTree { points, root })
+    Some(LinearTree {
+        points,
+        root,
+        len: internal,
+    })
 }
 
 /// Appends internal node `n` and its subtree in pre-order; `path` holds (feature, combined
@@ -447,4 +518,317 @@ fn visit<const K: usize>(
         }
     }
     below
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several rows at once.
+//
+// The pass above visits every split of a tree whatever the row: only whether the row follows
+// each edge differs. So [`ROWS`] rows can share one pass, each quantity becoming a vector over
+// the rows (`[f64; ROWS]` per quadrature point), and the per-point loops run over contiguous
+// lanes the compiler vectorises. The edge factors and their reciprocals (the divisions) depend
+// only on the tree: they are tabled once per tree per block, and the tree's records and tables
+// stay in the L1 cache while the block's rows pass through it.
+
+/// Rows explained together in one pass over a tree.
+pub const ROWS: usize = 8;
+
+/// Working memory of [`LinearShap::add_tree_block`]: per depth of the current path (`K` lanes
+/// of [`ROWS`] each per depth for the point-wise quantities).
+pub struct BlockScratch {
+    /// Product of the factors down to the split at each depth.
+    prod: Vec<[f64; ROWS]>,
+    /// Sum of `v P` over the leaves below the split at each depth.
+    acc: Vec<[f64; ROWS]>,
+    /// Whether each row follows the edge taken at each depth (and all edges above it on the
+    /// same feature; 1.0 or 0.0), and its credit coefficient `o - p`.
+    follows: Vec<[f64; ROWS]>,
+    coef: Vec<[f64; ROWS]>,
+    /// The tables of the edge taken at each depth (its first array in the current tree's).
+    edge: Vec<usize>,
+    /// The current tree's edge tables, [`TABLES`] arrays of `K` per edge.
+    tables: Vec<f64>,
+}
+
+/// Per edge: the factor when not followed, what following adds to it, then for a split child
+/// the reciprocals of both factors, for a leaf child both times the leaf value.
+const TABLES: usize = 4;
+const NOT: usize = 0;
+const GAIN: usize = 1;
+const INV_FOLLOW: usize = 2;
+const INV_NOT: usize = 3;
+const V_NOT: usize = 2;
+const V_GAIN: usize = 3;
+
+/// One tree over one block of rows.
+struct BlockPass<'a, const K: usize> {
+    nodes: &'a [Node],
+    /// [`TABLES`] arrays per edge, edge `2 * node + side`.
+    tables: &'a [[f64; K]],
+    xs: &'a [f32],
+    nf: usize,
+    /// Start of each lane's row in `xs` (the last row repeated past the block's end).
+    offsets: [usize; ROWS],
+}
+
+// Several arrays indexed by the same quadrature point: index loops read clearer than zips.
+#[allow(clippy::needless_range_loop)]
+fn run_block<const K: usize>(
+    nodes: &[Node],
+    xs: &[f32],
+    nf: usize,
+    rows: usize,
+    phi: &mut [f64],
+    scratch: &mut BlockScratch,
+) {
+    let q = quadrature::<K>();
+    let mut tables = std::mem::take(&mut scratch.tables);
+    // Every entry of the tree's tables is written below: grow, never clear.
+    let needed = nodes.len() * 2 * TABLES * K;
+    if tables.len() < needed {
+        tables.resize(needed, 0.0);
+    }
+    let (chunks, _) = tables[..needed].as_chunks_mut::<K>();
+    for (i, node) in nodes.iter().enumerate() {
+        for side in 0..2 {
+            let p = node.p[side];
+            let at = (2 * i + side) * TABLES;
+            let leaf = node.leaves & (1 << side) != 0;
+            let v = node.leaf[side];
+            for k in 0..K {
+                // The row-by-row pass's factors.
+                let follow = p + q.t[k] * (1.0 - p);
+                let not = p * (1.0 - q.t[k]);
+                chunks[at + NOT][k] = not;
+                chunks[at + GAIN][k] = follow - not;
+                if leaf {
+                    chunks[at + V_NOT][k] = v * not;
+                    chunks[at + V_GAIN][k] = v * (follow - not);
+                } else {
+                    chunks[at + INV_FOLLOW][k] = 1.0 / follow;
+                    chunks[at + INV_NOT][k] = node.inv_p[side] * q.inv_one_minus_t[k];
+                }
+            }
+        }
+    }
+    let (chunks, _) = tables[..needed].as_chunks::<K>();
+    for start in (0..rows).step_by(ROWS) {
+        let n = ROWS.min(rows - start);
+        let mut offsets = [0; ROWS];
+        for (r, o) in offsets.iter_mut().enumerate() {
+            *o = (start + r.min(n - 1)) * nf;
+        }
+        let pass = BlockPass {
+            nodes,
+            tables: chunks,
+            xs,
+            nf,
+            offsets,
+        };
+        // The quadrature weights ride along in the product, as row by row.
+        for k in 0..K {
+            scratch.prod[k] = [q.w[k]; ROWS];
+        }
+        let mut credits = Credits {
+            phi_t: &mut *phi,
+            rows,
+            start,
+            n,
+            nf,
+        };
+        visit_block::<K>(&pass, 0, 0, scratch, &mut credits);
+    }
+    scratch.tables = tables;
+}
+
+/// Where the lanes' credits go: rows `start..start + n` of `phi_t` (feature-major, `rows` per
+/// feature).
+struct Credits<'a> {
+    phi_t: &'a mut [f64],
+    rows: usize,
+    start: usize,
+    n: usize,
+    nf: usize,
+}
+
+impl Credits<'_> {
+    #[inline]
+    fn add(&mut self, feature: usize, credit: &[f64; ROWS]) {
+        if feature >= self.nf {
+            return;
+        }
+        let at = feature * self.rows + self.start;
+        if let Some(out) = self.phi_t.get_mut(at..at + self.n) {
+            for (o, c) in out.iter_mut().zip(credit) {
+                *o += c;
+            }
+        }
+    }
+}
+
+/// The pass of [`visit`] below split `i` (at path depth `d`, its product in `scratch.prod`
+/// at depth `d`) for every lane at once; leaves the lanes' `sum v P` in `scratch.acc` at depth
+/// `d`.
+fn visit_block<const K: usize>(
+    pass: &BlockPass<'_, K>,
+    i: usize,
+    d: usize,
+    scratch: &mut BlockScratch,
+    credits: &mut Credits<'_>,
+) {
+    let node = pass.nodes[i];
+    let feature = (node.word & ((1 << 30) - 1)) as usize;
+    // 1.0 where the row goes right, 0.0 where it goes left: the lanes' choices as numbers,
+    // so every select below is a multiply by exactly 0 or 1 (exact, and vectorised).
+    let mut right = [0.0; ROWS];
+    for (h, &o) in right.iter_mut().zip(&pass.offsets) {
+        let v = pass
+            .xs
+            .get(o + feature.min(pass.nf - 1))
+            .copied()
+            .unwrap_or(0.0);
+        *h = f64::from(u8::from(crate::lane_walk::goes_right(
+            node.threshold,
+            node.word,
+            v,
+        )));
+    }
+    if node.ancestor == NO_ANCESTOR {
+        edges::<K, false>(pass, i, d, 0, &right, feature, scratch, credits);
+    } else {
+        let a = usize::from(node.ancestor);
+        edges::<K, true>(pass, i, d, a, &right, feature, scratch, credits);
+    }
+}
+
+/// Both edges of split `i`; `ANC`: an ancestor edge at depth `a` tested the same feature.
+///
+/// Each lane's edge factor is `not + o * gain` with `o` exactly 0 or 1; a split child's credit
+/// `(o - p) sum_k S_k / a_k` is taken as `(o - p) (o sum_k S_k / follow_k + (1 - o) sum_k S_k /
+/// not_k)`, so no per-lane reciprocal is stored; a leaf child's `v a_k` is tabled.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[inline]
+fn edges<const K: usize, const ANC: bool>(
+    pass: &BlockPass<'_, K>,
+    i: usize,
+    d: usize,
+    a: usize,
+    right: &[f64; ROWS],
+    feature: usize,
+    scratch: &mut BlockScratch,
+    credits: &mut Credits<'_>,
+) {
+    let node = pass.nodes[i];
+    // The ancestor edge on the same feature: whether each lane followed it, its coefficient,
+    // and its reciprocal factors (replaced below this split by this split's own).
+    let (anc_follows, anc_coef) = if ANC {
+        (scratch.follows[a], scratch.coef[a])
+    } else {
+        ([1.0; ROWS], [0.0; ROWS])
+    };
+    let mut ai = [[1.0; ROWS]; K];
+    // The product down to this split with the ancestor's factor taken out.
+    let mut base = [[0.0; ROWS]; K];
+    let mut base_sum = [0.0; ROWS];
+    if ANC {
+        let ta = &pass.tables[scratch.edge[a]..][..TABLES];
+        for k in 0..K {
+            let (iff, inot) = (ta[INV_FOLLOW][k], ta[INV_NOT][k]);
+            let prod = scratch.prod[d * K + k];
+            for r in 0..ROWS {
+                ai[k][r] = iff * anc_follows[r] + inot * (1.0 - anc_follows[r]);
+                base[k][r] = prod[r] * ai[k][r];
+            }
+        }
+    } else {
+        for k in 0..K {
+            base[k] = scratch.prod[d * K + k];
+            for r in 0..ROWS {
+                base_sum[r] += base[k][r];
+            }
+        }
+    }
+    let mut acc = [[0.0; ROWS]; K];
+    for side in 0..2 {
+        let p = node.p[side];
+        // Whether each row follows this edge (and the ancestor's), as 1.0 or 0.0.
+        let mut fo = [0.0; ROWS];
+        let mut coef = [0.0; ROWS];
+        for r in 0..ROWS {
+            let hot = if side == 1 { right[r] } else { 1.0 - right[r] };
+            fo[r] = anc_follows[r] * hot;
+            coef[r] = fo[r] - p;
+        }
+        let at = (2 * i + side) * TABLES;
+        let t = &pass.tables[at..][..TABLES];
+        let mut credit = [0.0; ROWS];
+        if node.leaves & (1 << side) != 0 {
+            let v = node.leaf[side];
+            if ANC {
+                for k in 0..K {
+                    let (not, gain) = (t[NOT][k], t[GAIN][k]);
+                    for r in 0..ROWS {
+                        let child = base[k][r] * (not + fo[r] * gain);
+                        acc[k][r] += v * child;
+                        credit[r] += coef[r] * base[k][r] - anc_coef[r] * child * ai[k][r];
+                    }
+                }
+                for r in 0..ROWS {
+                    credit[r] *= v;
+                }
+            } else {
+                for k in 0..K {
+                    let (v_not, v_gain) = (t[V_NOT][k], t[V_GAIN][k]);
+                    for r in 0..ROWS {
+                        acc[k][r] += base[k][r] * (v_not + fo[r] * v_gain);
+                    }
+                }
+                for r in 0..ROWS {
+                    credit[r] = v * coef[r] * base_sum[r];
+                }
+            }
+        } else {
+            for k in 0..K {
+                let (not, gain) = (t[NOT][k], t[GAIN][k]);
+                let mut child = [0.0; ROWS];
+                for r in 0..ROWS {
+                    child[r] = base[k][r] * (not + fo[r] * gain);
+                }
+                scratch.prod[(d + 1) * K + k] = child;
+            }
+            scratch.follows[d] = fo;
+            scratch.coef[d] = coef;
+            scratch.edge[d] = at;
+            let next = if side == 0 {
+                i + 1
+            } else {
+                i + node.right as usize
+            };
+            visit_block::<K>(pass, next, d + 1, scratch, credits);
+            // sum_k S_k / follow_k, sum_k S_k / not_k, and (with an ancestor) sum_k S_k ai_k.
+            let (mut on, mut off, mut back) = ([0.0; ROWS], [0.0; ROWS], [0.0; ROWS]);
+            for k in 0..K {
+                let sum = scratch.acc[(d + 1) * K + k];
+                let (iff, inot) = (t[INV_FOLLOW][k], t[INV_NOT][k]);
+                for r in 0..ROWS {
+                    on[r] += sum[r] * iff;
+                    off[r] += sum[r] * inot;
+                    if ANC {
+                        back[r] += sum[r] * ai[k][r];
+                    }
+                    acc[k][r] += sum[r];
+                }
+            }
+            for r in 0..ROWS {
+                credit[r] = coef[r] * (fo[r] * on[r] + (1.0 - fo[r]) * off[r]);
+                if ANC {
+                    credit[r] -= anc_coef[r] * back[r];
+                }
+            }
+        }
+        credits.add(feature, &credit);
+    }
+    for (k, lanes) in acc.iter().enumerate() {
+        scratch.acc[d * K + k] = *lanes;
+    }
 }

@@ -159,6 +159,62 @@ impl Scorer {
             Explain::Exact => self.model.ensemble.shap(x),
             Explain::Fast => self.model.ensemble.path_contributions(x),
         };
+        self.reasons_from(d, x, &c, top)
+    }
+
+    /// [`Scorer::reasons`] of several declarations at once, the same reasons: `xs` holds their
+    /// features row-major (as [`Scorer::features`] writes them, [`Scorer::num_features`] per
+    /// declaration). Exact contributions come from [`crate::trees::Ensemble::shap_block`], which
+    /// explains a block of declarations several times faster than one by one: use this
+    /// wherever more than one declaration needs reasons.
+    pub fn reasons_block(
+        &self,
+        declarations: &[&Declaration],
+        xs: &[f32],
+        method: Explain,
+        top: usize,
+    ) -> Vec<Vec<Reason>> {
+        let nf = self.num_features();
+        let rows = declarations.len().min(xs.len() / nf.max(1));
+        let xs = &xs[..rows * nf];
+        let contributions: Vec<Contributions> = match method {
+            Explain::Exact => self.model.ensemble.shap_block(xs),
+            Explain::Fast => xs
+                .chunks_exact(nf)
+                .map(|x| self.model.ensemble.path_contributions(x))
+                .collect(),
+        };
+        declarations
+            .iter()
+            .zip(xs.chunks_exact(nf))
+            .zip(&contributions)
+            .map(|((d, x), c)| self.reasons_from(d, x, c, top))
+            .collect()
+    }
+
+    /// [`Scorer::explain`] of several declarations at once (see [`Scorer::reasons_block`]).
+    pub fn explain_block(
+        &self,
+        declarations: &[&Declaration],
+        xs: &[f32],
+        method: Explain,
+        top: usize,
+    ) -> Vec<Vec<Reason>> {
+        let mut out = self.reasons_block(declarations, xs, method, top);
+        for (reasons, d) in out.iter_mut().zip(declarations) {
+            self.add_module_reasons(d, reasons);
+        }
+        out
+    }
+
+    /// The top reasons from contributions `c` of `d` (features `x`).
+    fn reasons_from(
+        &self,
+        d: &Declaration,
+        x: &[f32],
+        c: &Contributions,
+        top: usize,
+    ) -> Vec<Reason> {
         let mut order: Vec<usize> = (0..c.values.len()).filter(|&i| c.values[i] > 0.0).collect();
         order.sort_by(|&a, &b| c.values[b].total_cmp(&c.values[a]));
         order.truncate(top);
@@ -219,12 +275,17 @@ impl Scorer {
     /// modules' own flags (valuation, HS divergence) not already quoted by a model reason.
     pub fn explain(&self, d: &Declaration, x: &[f32], method: Explain, top: usize) -> Vec<Reason> {
         let mut out = self.reasons(d, x, method, top);
+        self.add_module_reasons(d, &mut out);
+        out
+    }
+
+    /// The modules' own flags not already quoted by a model reason.
+    fn add_module_reasons(&self, d: &Declaration, out: &mut Vec<Reason>) {
         for r in self.module_reasons(d) {
             if !out.iter().any(|o| o.text == r.text) {
                 out.push(r);
             }
         }
-        out
     }
 
     fn phrase(&self, i: usize, d: &Declaration, x: &[f32]) -> String {

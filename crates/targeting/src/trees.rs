@@ -239,6 +239,10 @@ pub struct Ensemble {
 
 const LEAF: u32 = 1 << 31;
 
+/// Rows [`Ensemble::shap_block`] takes through the trees together: each tree's tables are built
+/// once per block, and the block's contributions (128 x features) stay in the L2 cache.
+pub const SHAP_BLOCK: usize = 128;
+
 /// Deepest tree an artefact may hold. Explanations walk trees recursively (TreeSHAP), so depth
 /// bounds stack use; LightGBM trees of the sizes we train are 10 to 40 levels deep, and a
 /// 512-level tree needs at least 513 leaves arranged as a chain.
@@ -630,6 +634,55 @@ impl Ensemble {
             tree_shap(tree, x, &mut values, 0, 0, buffer, 0, 1.0, 1.0, -1);
         }
         Contributions { bias, values }
+    }
+
+    /// [`Ensemble::shap`] of every row of `xs` (row-major, `num_features` each), computed
+    /// [`SHAP_BLOCK`] rows at a time tree by tree: each tree's records stay in cache while the
+    /// block's rows pass through it, and the rows share one pass over the tree (see
+    /// [`crate::linear_shap::ROWS`]). Equal to [`Ensemble::shap`] up to rounding; use it
+    /// whenever several rows need explanations.
+    pub fn shap_block(&self, xs: &[f32]) -> Vec<Contributions> {
+        let nf = self.num_features;
+        if nf == 0 {
+            return Vec::new();
+        }
+        let rows = xs.len() / nf;
+        let bias = self.trees.iter().fold(0.0, |b, t| b + t.expected_value());
+        let mut out = Vec::with_capacity(rows);
+        let mut scratch = self.linear_shap.block_scratch();
+        let mut reference = None;
+        // One block's contributions, feature-major (see `LinearShap::add_tree_block`).
+        let mut phi_t = vec![0.0; SHAP_BLOCK * nf];
+        let mut values = vec![0.0; nf];
+        for xs in xs[..rows * nf].chunks(SHAP_BLOCK * nf) {
+            let n = xs.len() / nf;
+            let phi_t = &mut phi_t[..n * nf];
+            phi_t.fill(0.0);
+            for (i, tree) in self.trees.iter().enumerate() {
+                if tree.is_stump()
+                    || self
+                        .linear_shap
+                        .add_tree_block(i, xs, nf, phi_t, &mut scratch)
+                {
+                    continue;
+                }
+                let d = self.max_depth + 2;
+                let buffer = reference
+                    .get_or_insert_with(|| vec![PathElement::default(); d * (d + 1) / 2 + d]);
+                for (r, x) in xs.chunks_exact(nf).enumerate() {
+                    values.fill(0.0);
+                    tree_shap(tree, x, &mut values, 0, 0, buffer, 0, 1.0, 1.0, -1);
+                    for (f, v) in values.iter().enumerate() {
+                        phi_t[f * n + r] += v;
+                    }
+                }
+            }
+            out.extend((0..n).map(|r| Contributions {
+                bias,
+                values: (0..nf).map(|f| phi_t[f * n + r]).collect(),
+            }));
+        }
+        out
     }
 
     /// Exact TreeSHAP (Lundberg et al. 2018, path-dependent algorithm) contributions: the

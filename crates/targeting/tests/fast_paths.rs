@@ -300,13 +300,15 @@ fn linear_treeshap_on_deep_chains() {
             vec![1.0; 40],
         ] {
             let fast = e.shap(&x);
+            let block = e.shap_block(&x);
             let oracle = if depth <= 30 {
                 e.shap_reference(&x).values
             } else {
                 shap_by_definition(&t, &x, 40)
             };
-            for (a, b) in fast.values.iter().zip(&oracle) {
+            for ((a, c), b) in fast.values.iter().zip(&block[0].values).zip(&oracle) {
                 assert!((a - b).abs() <= 1e-9, "depth {depth}: {a} vs {b}");
+                assert!((c - b).abs() <= 1e-9, "depth {depth}, block: {c} vs {b}");
             }
         }
     }
@@ -332,5 +334,82 @@ fn definition_matches_the_reference_on_random_trees() {
                 assert!((a - b).abs() <= 1e-9, "{a} vs {b}");
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Blocks of any length (partial lane groups, several blocks) give every row the reference
+    /// values, including trees with more features on a path than the lanes' quadrature tables
+    /// were first sized for.
+    #[test]
+    fn block_treeshap_equals_the_reference_treeshap(
+        seed in any::<u64>(),
+        trees in 1usize..8,
+        splits in 0usize..70,
+        nf in 1u32..12,
+        zero_missing in any::<bool>(),
+        rows in 1usize..300,
+    ) {
+        let e = ensemble(seed, trees, splits, nf, zero_missing);
+        let xs = random_rows(&mut Rng(seed ^ 0x5678), rows, nf as usize);
+        let block = e.shap_block(&xs);
+        prop_assert_eq!(block.len(), rows);
+        for (r, (x, fast)) in xs.chunks(nf as usize).zip(&block).enumerate() {
+            let reference = e.shap_reference(x);
+            prop_assert_eq!(fast.bias.to_bits(), reference.bias.to_bits());
+            for (f, (a, b)) in fast.values.iter().zip(&reference.values).enumerate() {
+                prop_assert!((a - b).abs() <= 1e-9, "row {} feature {}: {} vs {} for {:?}", r, f, a, b, x);
+            }
+        }
+    }
+}
+
+/// A trained model (the worker tests' artefact: LightGBM trees on the bundled training
+/// period) on real declarations' features: the block explanations equal the reference
+/// TreeSHAP's and the row-by-row linear ones, and sum to the raw score.
+#[test]
+fn block_treeshap_on_a_trained_model() {
+    use borderline_ingest::{DeclarationReader, Profile, Row};
+    use borderline_targeting::model::ModelArtefact;
+    use borderline_targeting::score::Scorer;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let model = ModelArtefact::load(&root.join("crates/worker/tests/data/model_lr0.1.json.gz"))
+        .expect("the worker tests' model loads");
+    let scorer = Scorer::new(model);
+    let nf = scorer.num_features();
+    let reader = DeclarationReader::open(
+        root.join("data/declarations/kcs_test.csv.gz"),
+        Profile::korea_customs(),
+    )
+    .expect("bundled test period");
+    let mut xs = Vec::new();
+    for row in reader.without_duplicate_check().take(150) {
+        if let Row::Accepted(d) = row {
+            let mut x = vec![0.0f32; nf];
+            scorer.features(&d, &mut x);
+            xs.extend(x);
+        }
+    }
+    let rows = xs.len() / nf;
+    assert!(rows > 100, "{rows} rows");
+    let e = &scorer.model().ensemble;
+    let block = e.shap_block(&xs);
+    assert_eq!(block.len(), rows);
+    for (x, fast) in xs.chunks(nf).zip(&block).step_by(7) {
+        let reference = e.shap_reference(x);
+        let linear = e.shap(x);
+        for ((a, b), c) in fast
+            .values
+            .iter()
+            .zip(&reference.values)
+            .zip(&linear.values)
+        {
+            assert!((a - b).abs() <= 1e-9, "{a} vs reference {b}");
+            assert!((a - c).abs() <= 1e-12, "{a} vs linear {c}");
+        }
+        let total = fast.bias + fast.values.iter().sum::<f64>();
+        assert!((total - e.raw_score(x)).abs() <= 1e-9);
     }
 }

@@ -227,13 +227,23 @@ pub fn select(
     let rules_version = rules.version().to_string();
     let mut decisions = Vec::with_capacity(rows.len());
     let mut events = Vec::with_capacity(rows.len() + 1);
+    // The model reasons of the declarations selected for inspection, explained together.
+    let mut explained: Vec<Vec<Reason>> = vec![Vec::new(); rows.len()];
+    if let Some(m) = req.reasons.method {
+        let wanted: Vec<usize> = (0..rows.len())
+            .filter(|&i| selections.get(i).is_some_and(|s| s.lane.is_inspection()))
+            .collect();
+        let ds: Vec<&Declaration> = rows.iter().collect();
+        let model_reasons =
+            crate::targeting::explain_selected(scorer, &ds, &wanted, m, req.reasons.top, false);
+        for (i, r) in wanted.into_iter().zip(model_reasons) {
+            explained[i] = r;
+        }
+    }
     for (i, (d, sel)) in rows.iter().zip(&selections).enumerate() {
         let mut reasons: Vec<Reason> = hits[i].iter().map(|h| h.reason.clone()).collect();
         reasons.extend(flags[i].iter().cloned());
-        if let (true, Some(m)) = (sel.lane.is_inspection(), req.reasons.method) {
-            scorer.features(d, &mut x);
-            reasons.extend(scorer.reasons(d, &x, m, req.reasons.top));
-        }
+        reasons.append(&mut explained[i]);
         events.push(AuditEvent::Decision(Decision {
             declaration_id: d.declaration_id.to_string(),
             input_hash: input_hash(d)?,
