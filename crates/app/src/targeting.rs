@@ -419,11 +419,20 @@ pub fn score_stream(
     Ok((report, file))
 }
 
-/// Scores a labelled period and measures the ranking (AUC, precision and recall at capacities).
+/// Scores a labelled period and measures the ranking (AUC, precision and recall at capacities)
+/// and the calibration of its probabilities (Brier score, reliability table).
 pub fn evaluate_model(scorer: &Scorer, rows: &[Declaration]) -> EvaluationReport {
     let mut x = vec![0.0; scorer.num_features()];
-    let scores: Vec<f64> = rows.iter().map(|d| scorer.score(d, &mut x).raw).collect();
-    evaluate(rows, &scores)
+    let (raw, probability): (Vec<f64>, Vec<f64>) = rows
+        .iter()
+        .map(|d| {
+            let s = scorer.score(d, &mut x);
+            (s.raw, s.probability)
+        })
+        .unzip();
+    let mut report = evaluate(rows, &raw);
+    report.calibration = borderline_targeting::metrics::calibration(rows, &probability);
+    report
 }
 
 /// The scorer a long-running process (service, worker) decides with. Activating a model swaps
