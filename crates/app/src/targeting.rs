@@ -431,7 +431,12 @@ pub fn evaluate_model(scorer: &Scorer, rows: &[Declaration]) -> EvaluationReport
         })
         .unzip();
     let mut report = evaluate(rows, &raw);
-    report.calibration = borderline_targeting::metrics::calibration(rows, &probability);
+    let (p, fraud): (Vec<f64>, Vec<bool>) = rows
+        .iter()
+        .zip(probability)
+        .filter_map(|(d, p)| d.outcome.map(|o| (p, o.fraud)))
+        .unzip();
+    report.calibration = borderline_targeting::metrics::calibration(&p, &fraud);
     report
 }
 

@@ -50,13 +50,13 @@ pub struct ReliabilityBin {
 /// Bins of the reliability table.
 pub const RELIABILITY_BINS: usize = 10;
 
-/// Calibration of `probabilities` against the outcomes of `declarations` (unlabelled rows are
-/// ignored); `None` when no row is labelled.
-pub fn calibration(declarations: &[Declaration], probabilities: &[f64]) -> Option<CalibrationReport> {
-    let pairs: Vec<(f64, bool)> = declarations
+/// Calibration of fraud `probabilities` against outcomes (`frauds[i]`: declaration `i` was
+/// fraudulent), labelled declarations only; `None` when there is none.
+pub fn calibration(probabilities: &[f64], frauds: &[bool]) -> Option<CalibrationReport> {
+    let pairs: Vec<(f64, bool)> = probabilities
         .iter()
-        .zip(probabilities)
-        .filter_map(|(d, &p)| d.outcome.map(|o| (p, o.fraud)))
+        .copied()
+        .zip(frauds.iter().copied())
         .collect();
     if pairs.is_empty() {
         return None;
@@ -65,7 +65,11 @@ pub fn calibration(declarations: &[Declaration], probabilities: &[f64]) -> Optio
     let y = |f: bool| f64::from(u8::from(f));
     let rate = pairs.iter().map(|&(_, f)| y(f)).sum::<f64>() / n;
     let brier = pairs.iter().map(|&(p, f)| (p - y(f)).powi(2)).sum::<f64>() / n;
-    let brier_base_rate = pairs.iter().map(|&(_, f)| (rate - y(f)).powi(2)).sum::<f64>() / n;
+    let brier_base_rate = pairs
+        .iter()
+        .map(|&(_, f)| (rate - y(f)).powi(2))
+        .sum::<f64>()
+        / n;
     // (count, sum of probabilities, frauds) per bin.
     let mut acc = [(0usize, 0.0f64, 0.0f64); RELIABILITY_BINS];
     for &(p, f) in &pairs {
@@ -241,6 +245,31 @@ mod tests {
             auc(&[0.1, 0.3, 0.2, 0.4], &[false, false, true, true]),
             0.75
         );
+    }
+
+    #[test]
+    fn calibration_reports_brier_and_a_reliability_table() {
+        // 0.1 on ten declarations of which one is fraud, 0.75 on four of which three are:
+        // perfectly calibrated, so the table reads back the probabilities and the error is 0.
+        let mut p = vec![0.1; 10];
+        let mut y = vec![false; 10];
+        y[0] = true;
+        p.extend([0.75; 4]);
+        y.extend([true, true, true, false]);
+        let c = calibration(&p, &y).expect("labelled rows");
+        assert_eq!(c.bins.len(), 2);
+        assert_eq!((c.bins[0].from, c.bins[0].declarations), (0.1, 10));
+        assert!((c.bins[0].fraud_rate - 0.1).abs() < 1e-12);
+        assert!((c.bins[1].mean_probability - 0.75).abs() < 1e-12);
+        assert!((c.bins[1].fraud_rate - 0.75).abs() < 1e-12);
+        assert!(c.expected_calibration_error < 1e-12);
+        let brier = (0.81 + 9.0 * 0.01 + 3.0 * 0.0625 + 0.5625) / 14.0;
+        assert!((c.brier - brier).abs() < 1e-12);
+        // Always answering the fraud rate (4/14) scores worse than these informative probabilities.
+        assert!(c.brier < c.brier_base_rate);
+        // A probability of exactly 1 falls in the last bin; no labelled row, no report.
+        assert_eq!(calibration(&[1.0], &[true]).expect("row").bins[0].from, 0.9);
+        assert!(calibration(&[], &[]).is_none());
     }
 
     #[test]

@@ -322,7 +322,12 @@ pub fn train(
             members.push(import_trees(&booster, &x_all, nf)?);
             rounds_by_member.push(rounds as usize);
         }
-        (tables_all, modules_all, merge_bag(members), rounds_by_member)
+        (
+            tables_all,
+            modules_all,
+            merge_bag(members),
+            rounds_by_member,
+        )
     } else {
         (tables, modules, early, best_iterations.clone())
     };

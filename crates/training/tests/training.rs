@@ -311,12 +311,28 @@ fn a_seed_bag_scores_the_mean_of_its_members() {
         seed: 7,
         ..small_config()
     };
-    let bag = train(&train_rows, &valid_rows, &TrainConfig { bag: 3, ..cfg.clone() }, &|_| {})
-        .expect("trains");
+    let bag = train(
+        &train_rows,
+        &valid_rows,
+        &TrainConfig {
+            bag: 3,
+            ..cfg.clone()
+        },
+        &|_| {},
+    )
+    .expect("trains");
     let members: Vec<ModelArtefact> = (7..10)
         .map(|seed| {
-            train(&train_rows, &valid_rows, &TrainConfig { seed, ..cfg.clone() }, &|_| {})
-                .expect("trains")
+            train(
+                &train_rows,
+                &valid_rows,
+                &TrainConfig {
+                    seed,
+                    ..cfg.clone()
+                },
+                &|_| {},
+            )
+            .expect("trains")
         })
         .collect();
     let t = &bag.training;
@@ -327,7 +343,10 @@ fn a_seed_bag_scores_the_mean_of_its_members() {
     );
     assert_eq!(
         bag.ensemble.trees.len(),
-        members.iter().map(|m| m.ensemble.trees.len()).sum::<usize>()
+        members
+            .iter()
+            .map(|m| m.ensemble.trees.len())
+            .sum::<usize>()
     );
     assert_eq!(t.final_iterations, bag.ensemble.trees.len());
     assert_eq!(t.validation_by_bag_size.len(), 3);
@@ -337,13 +356,24 @@ fn a_seed_bag_scores_the_mean_of_its_members() {
 
     let test = bundled("test", 16);
     for x in feature_rows(&bag, &test) {
-        let mean = members.iter().map(|m| m.ensemble.raw_score(&x)).sum::<f64>() / 3.0;
+        let mean = members
+            .iter()
+            .map(|m| m.ensemble.raw_score(&x))
+            .sum::<f64>()
+            / 3.0;
         let raw = bag.ensemble.raw_score(&x);
-        assert!((raw - mean).abs() < 1e-9, "bag {raw} vs mean of members {mean}");
+        assert!(
+            (raw - mean).abs() < 1e-9,
+            "bag {raw} vs mean of members {mean}"
+        );
         let c = bag.ensemble.shap(&x);
         assert!((c.bias + c.values.iter().sum::<f64>() - raw).abs() < 1e-9);
         for f in 0..c.values.len() {
-            let m = members.iter().map(|m| m.ensemble.shap(&x).values[f]).sum::<f64>() / 3.0;
+            let m = members
+                .iter()
+                .map(|m| m.ensemble.shap(&x).values[f])
+                .sum::<f64>()
+                / 3.0;
             assert!((c.values[f] - m).abs() < 1e-9, "feature {f}");
         }
     }
