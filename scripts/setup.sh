@@ -6,6 +6,7 @@
 #   - libclang-dev (Debian): bindgen loads the C library libclang.so to generate LightGBM's
 #     bindings. A fresh machine has libclang-cpp (the C++ library), which bindgen cannot use, so
 #     we check the package status and the exact file bindgen loads, never a glob.
+#   - libgomp (OpenMP, with gcc on Debian): LightGBM trains on several threads.
 # Idempotent and quiet when everything is already there. Sourcing-safe: exports PATH so that a
 # pip-installed cmake is found by the cargo build that follows.
 set -euo pipefail
@@ -44,4 +45,19 @@ if ! libclang_ok; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libclang-dev >/dev/null
   dpkg -s libclang-dev >/dev/null 2>&1 || { echo "setup: libclang-dev did not install" >&2; exit 1; }
+fi
+
+# OpenMP for LightGBM's threads (lightgbm3's `openmp` feature: compiled with -fopenmp, linked
+# with -lgomp). gcc finds omp.h and the link-time libgomp.so in its own directory; on Debian both
+# come from libgcc-N-dev, which gcc-N depends on (so any machine with gcc has them), and the
+# runtime libgomp.so.1 from libgomp1, which libgcc-N-dev depends on. Checked by the exact file
+# the linker loads.
+gomp_ok() { [ "$(gcc -print-file-name=libgomp.so)" != "libgomp.so" ]; }
+if ! gomp_ok; then
+  pkg="libgcc-$(gcc -dumpversion | cut -d. -f1)-dev"
+  echo "setup: installing $pkg for OpenMP (apt)" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$pkg" >/dev/null
+  gomp_ok || { echo "setup: libgomp.so not found after installing $pkg" >&2; exit 1; }
 fi

@@ -508,14 +508,22 @@ pub fn score_stream(
     Ok((report, file))
 }
 
-/// Scores a labelled period and measures the ranking (AUC, precision and recall at capacities).
+/// Scores a labelled period and measures the ranking (AUC, precision and recall at capacities)
+/// and the calibration of its probabilities (Brier score, reliability table).
 pub fn evaluate_model(scorer: &Scorer, rows: &[Declaration]) -> EvaluationReport {
-    let scores: Vec<f64> = scorer
+    let (raw, probability): (Vec<f64>, Vec<f64>) = scorer
         .score_block(rows)
         .into_iter()
-        .map(|s| s.raw)
-        .collect();
-    evaluate(rows, &scores)
+        .map(|s| (s.raw, s.probability))
+        .unzip();
+    let mut report = evaluate(rows, &raw);
+    let (p, fraud): (Vec<f64>, Vec<bool>) = rows
+        .iter()
+        .zip(probability)
+        .filter_map(|(d, p)| d.outcome.map(|o| (p, o.fraud)))
+        .unzip();
+    report.calibration = borderline_targeting::metrics::calibration(&p, &fraud);
+    report
 }
 
 /// The scorer a long-running process (service, worker) decides with. Activating a model swaps

@@ -105,8 +105,17 @@ pub struct TrainArgs {
     /// on the validation period; BENCHMARKS.md).
     #[arg(long)]
     pub hs_divergence: bool,
+    /// Threads LightGBM trains with; the model is deterministic for a seed (BENCHMARKS.md
+    /// says whether the thread count changes it).
     #[arg(long, default_value_t = 2)]
     pub threads: u32,
+    /// Seed-bagged fits merged into one ensemble (mean of their raw scores): K fits with seeds
+    /// seed .. seed+K-1; K times the training time and trees.
+    #[arg(long, default_value_t = TrainConfig::default().bag, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub bag: u32,
+    /// Fewest training declarations per leaf (larger: smaller, smoother trees).
+    #[arg(long)]
+    pub min_data_in_leaf: Option<u32>,
 }
 
 #[derive(Args)]
@@ -344,8 +353,12 @@ fn train_config(a: &TrainArgs) -> TrainConfig {
         seed: a.seed,
         refit: !a.no_refit,
         threads: a.threads,
+        bag: a.bag,
         ..TrainConfig::default()
     };
+    if let Some(m) = a.min_data_in_leaf {
+        cfg.min_data_in_leaf = m;
+    }
     if let Some(lr) = a.learning_rate {
         cfg.learning_rate = lr;
     }
@@ -427,6 +440,27 @@ fn print_training(model: &ModelArtefact, path: &Path) {
         model.validation.precision_at.get("5").copied().unwrap_or(f64::NAN),
         model.validation.precision_at.get("10").copied().unwrap_or(f64::NAN),
     );
+    if t.members.len() > 1 {
+        let seeds: Vec<String> = t.members.iter().map(|m| m.seed.to_string()).collect();
+        println!(
+            "  bag of {} fits (seeds {}), {} threads; validation by bag size:",
+            t.members.len(),
+            seeds.join(", "),
+            t.config.threads
+        );
+        for (k, v) in t.validation_by_bag_size.iter().enumerate() {
+            let p = |c: &str| v.precision_at.get(c).copied().unwrap_or(f64::NAN);
+            println!(
+                "    {}: AUC {:.4}, P@1% {:.3}, P@2% {:.3}, P@5% {:.3}, P@10% {:.3}",
+                k + 1,
+                v.auc,
+                p("1"),
+                p("2"),
+                p("5"),
+                p("10")
+            );
+        }
+    }
 }
 
 pub fn load_model(path: &Path) -> Result<ModelArtefact> {
@@ -678,6 +712,8 @@ fn demo(a: &DemoArgs) -> Result<()> {
         no_valuation: false,
         hs_divergence: false,
         threads: 2,
+        bag: TrainConfig::default().bag,
+        min_data_in_leaf: None,
     })?;
     print_training(&model, &model_path);
     let scorer = Scorer::new(model);

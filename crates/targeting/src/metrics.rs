@@ -18,6 +18,89 @@ pub struct EvaluationReport {
     pub recall_at: BTreeMap<String, f64>,
     pub critical_recall_at: BTreeMap<String, f64>,
     pub tax_recall_at: BTreeMap<String, f64>,
+    /// How far the model's probabilities match observed fraud rates, when the scores
+    /// evaluated were probabilities (`borderline evaluate`); absent for raw-score reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationReport>,
+}
+
+/// Calibration of fraud probabilities on a labelled period: the Brier score (mean squared
+/// error of the probability against the 0/1 outcome), the Brier score of always answering the
+/// period's fraud rate (what a model without information scores), the expected calibration
+/// error (bin-weighted gap between mean probability and fraud rate), and a reliability table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    pub brier: f64,
+    pub brier_base_rate: f64,
+    pub expected_calibration_error: f64,
+    /// Ten equal-width probability bins, `[from, to)` (the last includes 1); empty bins left out.
+    pub bins: Vec<ReliabilityBin>,
+}
+
+/// One row of a reliability table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityBin {
+    pub from: f64,
+    pub to: f64,
+    pub declarations: usize,
+    pub mean_probability: f64,
+    pub fraud_rate: f64,
+}
+
+/// Bins of the reliability table.
+pub const RELIABILITY_BINS: usize = 10;
+
+/// Calibration of fraud `probabilities` against outcomes (`frauds[i]`: declaration `i` was
+/// fraudulent), labelled declarations only; `None` when there is none.
+pub fn calibration(probabilities: &[f64], frauds: &[bool]) -> Option<CalibrationReport> {
+    let pairs: Vec<(f64, bool)> = probabilities
+        .iter()
+        .copied()
+        .zip(frauds.iter().copied())
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let y = |f: bool| f64::from(u8::from(f));
+    let rate = pairs.iter().map(|&(_, f)| y(f)).sum::<f64>() / n;
+    let brier = pairs.iter().map(|&(p, f)| (p - y(f)).powi(2)).sum::<f64>() / n;
+    let brier_base_rate = pairs
+        .iter()
+        .map(|&(_, f)| (rate - y(f)).powi(2))
+        .sum::<f64>()
+        / n;
+    // (count, sum of probabilities, frauds) per bin.
+    let mut acc = [(0usize, 0.0f64, 0.0f64); RELIABILITY_BINS];
+    for &(p, f) in &pairs {
+        let b = ((p * RELIABILITY_BINS as f64).floor().max(0.0) as usize).min(RELIABILITY_BINS - 1);
+        acc[b].0 += 1;
+        acc[b].1 += p;
+        acc[b].2 += y(f);
+    }
+    let width = 1.0 / RELIABILITY_BINS as f64;
+    let bins: Vec<ReliabilityBin> = acc
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.0 > 0)
+        .map(|(b, &(count, sum_p, frauds))| ReliabilityBin {
+            from: b as f64 * width,
+            to: (b + 1) as f64 * width,
+            declarations: count,
+            mean_probability: sum_p / count as f64,
+            fraud_rate: frauds / count as f64,
+        })
+        .collect();
+    let expected_calibration_error = bins
+        .iter()
+        .map(|b| b.declarations as f64 / n * (b.mean_probability - b.fraud_rate).abs())
+        .sum();
+    Some(CalibrationReport {
+        brier,
+        brier_base_rate,
+        expected_calibration_error,
+        bins,
+    })
 }
 
 pub use borderline_core::metrics::auc;
@@ -76,6 +159,7 @@ pub fn evaluate(declarations: &[Declaration], scores: &[f64]) -> EvaluationRepor
         recall_at: BTreeMap::new(),
         critical_recall_at: BTreeMap::new(),
         tax_recall_at: BTreeMap::new(),
+        calibration: None,
     };
     for k in CAPACITIES {
         let top = &order[..capacity_count(n, f64::from(k))];
@@ -124,6 +208,25 @@ impl std::fmt::Display for EvaluationReport {
                 self.tax_recall_at[&key]
             )?;
         }
+        if let Some(c) = &self.calibration {
+            writeln!(
+                f,
+                "calibration: Brier {:.4} (always the fraud rate: {:.4}), expected calibration error {:.4}",
+                c.brier, c.brier_base_rate, c.expected_calibration_error
+            )?;
+            writeln!(
+                f,
+                "{:>13} {:>12} {:>16} {:>10}",
+                "probability", "declarations", "mean probability", "fraud rate"
+            )?;
+            for b in &c.bins {
+                writeln!(
+                    f,
+                    "{:>6.1}-{:<6.1} {:>12} {:>16.3} {:>10.3}",
+                    b.from, b.to, b.declarations, b.mean_probability, b.fraud_rate
+                )?;
+            }
+        }
         Ok(())
     }
 }
@@ -142,6 +245,31 @@ mod tests {
             auc(&[0.1, 0.3, 0.2, 0.4], &[false, false, true, true]),
             0.75
         );
+    }
+
+    #[test]
+    fn calibration_reports_brier_and_a_reliability_table() {
+        // 0.1 on ten declarations of which one is fraud, 0.75 on four of which three are:
+        // perfectly calibrated, so the table reads back the probabilities and the error is 0.
+        let mut p = vec![0.1; 10];
+        let mut y = vec![false; 10];
+        y[0] = true;
+        p.extend([0.75; 4]);
+        y.extend([true, true, true, false]);
+        let c = calibration(&p, &y).expect("labelled rows");
+        assert_eq!(c.bins.len(), 2);
+        assert_eq!((c.bins[0].from, c.bins[0].declarations), (0.1, 10));
+        assert!((c.bins[0].fraud_rate - 0.1).abs() < 1e-12);
+        assert!((c.bins[1].mean_probability - 0.75).abs() < 1e-12);
+        assert!((c.bins[1].fraud_rate - 0.75).abs() < 1e-12);
+        assert!(c.expected_calibration_error < 1e-12);
+        let brier = (0.81 + 9.0 * 0.01 + 3.0 * 0.0625 + 0.5625) / 14.0;
+        assert!((c.brier - brier).abs() < 1e-12);
+        // Always answering the fraud rate (4/14) scores worse than these informative probabilities.
+        assert!(c.brier < c.brier_base_rate);
+        // A probability of exactly 1 falls in the last bin; no labelled row, no report.
+        assert_eq!(calibration(&[1.0], &[true]).expect("row").bins[0].from, 0.9);
+        assert!(calibration(&[], &[]).is_none());
     }
 
     #[test]

@@ -93,8 +93,21 @@ pub struct TrainConfig {
     pub refit: bool,
     /// Trees in the refit = best iteration x this (more data supports more trees).
     pub refit_scale: f64,
+    /// LightGBM seed of the first (or only) fit; bag member `k` uses `seed + k`.
     pub seed: u64,
+    /// Threads LightGBM trains with (OpenMP). Training is deterministic for a seed at a given
+    /// thread count (`deterministic`, `force_row_wise`).
     pub threads: u32,
+    /// Seed-bagged fits merged into the shipped ensemble (issue 17): `bag` fits that differ
+    /// only in their seed, whose trees are concatenated with every leaf value divided by `bag`,
+    /// so the raw score is the mean of the members' raw scores and exact TreeSHAP stays exact
+    /// and additive. 1 (artefacts before issue 17) is a single fit.
+    #[serde(default = "one")]
+    pub bag: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Default for TrainConfig {
@@ -116,6 +129,7 @@ impl Default for TrainConfig {
             refit_scale: 1.15,
             seed: 1,
             threads: 2,
+            bag: 1,
         }
     }
 }
@@ -135,6 +149,24 @@ pub struct TrainingInfo {
     /// Trees in the shipped model (refitted on train + valid when `config.refit`).
     pub final_iterations: usize,
     pub library: String,
+    /// The fits of a seed-bagged ensemble (`config.bag` of them, in tree order); empty in
+    /// artefacts before issue 17, which hold one fit with `config.seed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<BagMember>,
+    /// Validation-period metrics of the early-stopped bag of the first `k` members, for
+    /// `k = 1 ..= config.bag`: what the bag size is chosen by (the last equals `validation`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation_by_bag_size: Vec<EvaluationReport>,
+}
+
+/// One LightGBM fit of a seed-bagged ensemble.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BagMember {
+    pub seed: u64,
+    /// Trees early stopping chose for this member on the validation period.
+    pub best_iteration: usize,
+    /// Trees of this member in the shipped ensemble (after the refit).
+    pub final_iterations: usize,
 }
 
 /// Score thresholds that put a given share of a period's declarations above them, for lane

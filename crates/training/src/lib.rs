@@ -7,4 +7,4 @@
 
 pub mod train;
 
-pub use train::{train, TrainConfig, TrainError};
+pub use train::{bag_seeds, merge_bag, train, TrainConfig, TrainError};

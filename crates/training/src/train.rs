@@ -2,13 +2,19 @@
 //! stopping on the validation period, then (by default) a refit on training + validation with
 //! the early-stopped number of trees scaled up, so that scoring uses all history before the
 //! scored period. No row of a later period ever enters a fitted statistic.
+//!
+//! With `config.bag = K > 1` (issue 17) every fit is made K times with seeds `seed .. seed+K-1`
+//! and the K ensembles are merged into one whose raw score is their mean ([`merge_bag`]):
+//! averaging fits that differ only in their bagging and feature-fraction draws lowers the
+//! variance of the ranking, most at the top of the list. Validation metrics, calibration and
+//! lane thresholds come from the merged early-stopped bag.
 
 use borderline_core::Declaration;
 use borderline_targeting::features::HistoryTables;
 use borderline_targeting::metrics::evaluate;
 pub use borderline_targeting::model::TrainConfig;
 use borderline_targeting::model::{
-    Calibration, ModelArtefact, ScoreQuantiles, TrainingInfo, FORMAT, FORMAT_VERSION,
+    BagMember, Calibration, ModelArtefact, ScoreQuantiles, TrainingInfo, FORMAT, FORMAT_VERSION,
 };
 use borderline_targeting::modules::{ModuleError, Modules};
 use borderline_targeting::trees::Ensemble;
@@ -58,7 +64,10 @@ fn labels(rows: &[Declaration]) -> Vec<f32> {
         .collect()
 }
 
-fn params(cfg: &TrainConfig, rounds: u32, early_stopping: bool) -> serde_json::Value {
+/// LightGBM parameters of one fit. `deterministic` with `force_row_wise` makes a fit at a given
+/// thread count reproducible run after run (LightGBM's histogram sums are reduced in a fixed
+/// order); `seed` derives LightGBM's bagging, feature-fraction and data seeds.
+fn params(cfg: &TrainConfig, seed: u64, rounds: u32, early_stopping: bool) -> serde_json::Value {
     let mut p = serde_json::json!({
         "objective": "binary",
         "metric": "auc",
@@ -71,10 +80,10 @@ fn params(cfg: &TrainConfig, rounds: u32, early_stopping: bool) -> serde_json::V
         "bagging_freq": cfg.bagging_freq,
         "lambda_l2": cfg.lambda_l2,
         "num_iterations": rounds,
-        "seed": cfg.seed,
+        "seed": seed,
         "deterministic": true,
         "force_row_wise": true,
-        "num_threads": cfg.threads,
+        "num_threads": cfg.threads.max(1),
         "verbosity": -1,
     });
     if early_stopping {
@@ -191,6 +200,40 @@ fn import_trees(
     Ok(ensemble)
 }
 
+/// Seeds of the bag's fits: `seed, seed + 1, ...` (`config.bag` of them, at least one), so a
+/// bag of one is the single fit of earlier versions.
+pub fn bag_seeds(cfg: &TrainConfig) -> Vec<u64> {
+    (0..u64::from(cfg.bag.max(1)))
+        .map(|k| cfg.seed.wrapping_add(k))
+        .collect()
+}
+
+/// Merges the fits of a seed bag into one ensemble whose raw score is the mean of theirs: the
+/// members' trees in order, every leaf value (and internal node's expected value) divided by
+/// the number of members. A sum of trees stays a sum of trees, so every scorer and exact
+/// TreeSHAP work unchanged, and SHAP values of the bag are the mean of the members' values.
+/// One member is returned as it is.
+pub fn merge_bag(mut members: Vec<Ensemble>) -> Ensemble {
+    if members.len() == 1 {
+        if let Some(only) = members.pop() {
+            return only;
+        }
+    }
+    let k = members.len() as f64;
+    let num_features = members.iter().map(|m| m.num_features).max().unwrap_or(0);
+    let trees = members
+        .into_iter()
+        .flat_map(|m| m.trees)
+        .map(|mut t| {
+            for v in t.leaf_value.iter_mut().chain(t.internal_value.iter_mut()) {
+                *v /= k;
+            }
+            t
+        })
+        .collect();
+    Ensemble::new(num_features, trees)
+}
+
 /// Trains a risk model on `train` (earlier period) with early stopping on `valid` (the period
 /// right after it).
 pub fn train(
@@ -210,16 +253,38 @@ pub fn train(
     let x_valid = feature_matrix(&tables, &modules, &valid);
     let (y_train, y_valid) = (labels(&train), labels(&valid));
 
-    progress("training gradient-boosted trees with early stopping on the validation period");
-    let booster = train_booster(
-        &x_train,
-        &y_train,
-        Some((&x_valid, &y_valid)),
-        nf,
-        &params(cfg, cfg.max_rounds, true),
-    )?;
-    let best_iteration = booster.num_iterations().max(1) as usize;
-    let early = import_trees(&booster, &x_valid, nf)?;
+    let seeds = bag_seeds(cfg);
+    let mut early_members = Vec::with_capacity(seeds.len());
+    let mut best_iterations = Vec::with_capacity(seeds.len());
+    for (k, &seed) in seeds.iter().enumerate() {
+        progress(&format!(
+            "training gradient-boosted trees with early stopping on the validation period (fit {} of {}, seed {seed})",
+            k + 1,
+            seeds.len()
+        ));
+        let booster = train_booster(
+            &x_train,
+            &y_train,
+            Some((&x_valid, &y_valid)),
+            nf,
+            &params(cfg, seed, cfg.max_rounds, true),
+        )?;
+        best_iterations.push(booster.num_iterations().max(1) as usize);
+        early_members.push(import_trees(&booster, &x_valid, nf)?);
+    }
+    // Validation metrics of the bag of the first k members, k = 1..=K: the mean of their raw
+    // scores, which is what the merged ensemble of k members computes.
+    let mut validation_by_bag_size = Vec::with_capacity(seeds.len());
+    let mut sums = vec![0.0; x_valid.len()];
+    for (k, member) in early_members.iter().enumerate() {
+        for (s, x) in sums.iter_mut().zip(&x_valid) {
+            *s += member.raw_score(x);
+        }
+        let mean: Vec<f64> = sums.iter().map(|s| s / (k + 1) as f64).collect();
+        validation_by_bag_size.push(evaluate(&valid, &mean));
+    }
+    let early = merge_bag(early_members);
+    let best_iteration: usize = best_iterations.iter().sum();
     let valid_raw: Vec<f64> = x_valid.iter().map(|x| early.raw_score(x)).collect();
     let validation = evaluate(&valid, &valid_raw);
     let valid_labels: Vec<bool> = y_valid.iter().map(|y| *y > 0.5).collect();
@@ -239,17 +304,44 @@ pub fn train(
         validation.auc
     ));
 
-    let (history, modules, ensemble, final_iterations) = if cfg.refit {
-        progress("refitting on training + validation periods");
+    let (history, modules, ensemble, final_by_member) = if cfg.refit {
         let all: Vec<Declaration> = train.iter().chain(valid.iter()).cloned().collect();
         let (tables_all, modules_all, x_all) = fit_all_out_of_fold(&all, cfg)?;
-        let rounds = ((best_iteration as f64) * cfg.refit_scale).round().max(1.0) as u32;
-        let booster = train_booster(&x_all, &labels(&all), None, nf, &params(cfg, rounds, false))?;
-        let ensemble = import_trees(&booster, &x_all, nf)?;
-        (tables_all, modules_all, ensemble, rounds as usize)
+        let y_all = labels(&all);
+        let mut members = Vec::with_capacity(seeds.len());
+        let mut rounds_by_member = Vec::with_capacity(seeds.len());
+        for (k, (&seed, &best)) in seeds.iter().zip(&best_iterations).enumerate() {
+            progress(&format!(
+                "refitting on training + validation periods (fit {} of {}, seed {seed})",
+                k + 1,
+                seeds.len()
+            ));
+            let rounds = ((best as f64) * cfg.refit_scale).round().max(1.0) as u32;
+            let booster =
+                train_booster(&x_all, &y_all, None, nf, &params(cfg, seed, rounds, false))?;
+            members.push(import_trees(&booster, &x_all, nf)?);
+            rounds_by_member.push(rounds as usize);
+        }
+        (
+            tables_all,
+            modules_all,
+            merge_bag(members),
+            rounds_by_member,
+        )
     } else {
-        (tables, modules, early, best_iteration)
+        (tables, modules, early, best_iterations.clone())
     };
+    let final_iterations = final_by_member.iter().sum();
+    let members = seeds
+        .iter()
+        .zip(&best_iterations)
+        .zip(&final_by_member)
+        .map(|((&seed, &best_iteration), &final_iterations)| BagMember {
+            seed,
+            best_iteration,
+            final_iterations,
+        })
+        .collect();
 
     let mut artefact = ModelArtefact {
         format: FORMAT.to_string(),
@@ -277,7 +369,10 @@ pub fn train(
             config: cfg.clone(),
             best_iteration,
             final_iterations,
-            library: "LightGBM 4.x (lightgbm3 1.0 bindings, built from source)".to_string(),
+            library: "LightGBM 4.x (lightgbm3 1.0 bindings, built from source with OpenMP)"
+                .to_string(),
+            members,
+            validation_by_bag_size,
         },
         validation,
     };

@@ -7,7 +7,7 @@ use borderline_targeting::features::{FeatureSpec, HistoryTables};
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::modules::{Modules, ModulesConfig};
 use borderline_targeting::score::{Explain, Scorer};
-use borderline_training::{train, TrainConfig};
+use borderline_training::{merge_bag, train, TrainConfig};
 use std::sync::OnceLock;
 
 fn bundled(split: &str, every: usize) -> Vec<Declaration> {
@@ -25,7 +25,8 @@ fn small_config() -> TrainConfig {
         early_stopping_rounds: 20,
         learning_rate: 0.1,
         num_leaves: 15,
-        threads: 1,
+        // Two OpenMP threads: determinism below holds for multi-threaded training.
+        threads: 2,
         ..TrainConfig::default()
     }
 }
@@ -239,6 +240,26 @@ fn training_is_deterministic_for_a_seed() {
     assert_eq!(again.ensemble, model().ensemble);
 }
 
+/// Issue 17: measured, not promised by LightGBM in general: with `deterministic` and
+/// `force_row_wise`, LightGBM 4.7 gives the same trees on 1, 2 or 3 threads for this data (also
+/// on the full bundled split, BENCHMARKS.md), so the model id does not depend on the machine's
+/// thread count.
+#[test]
+fn the_thread_count_does_not_change_the_model() {
+    let one = train(
+        &bundled("train", 8),
+        &bundled("valid", 4),
+        &TrainConfig {
+            threads: 1,
+            ..small_config()
+        },
+        &|_| {},
+    )
+    .expect("training succeeds");
+    assert_eq!(model().training.config.threads, 2);
+    assert_eq!(one.model_id, model().model_id);
+}
+
 #[test]
 fn the_model_ranks_fraud_above_chance_on_the_held_back_period() {
     let test = bundled("test", 4);
@@ -287,4 +308,104 @@ fn lane_thresholds_come_from_out_of_sample_scores_before_the_refit() {
         "the refit changes the trees"
     );
     assert_eq!(refit.lane_quantiles, early.lane_quantiles);
+}
+
+fn feature_rows(model: &ModelArtefact, rows: &[Declaration]) -> Vec<Vec<f32>> {
+    let scorer = Scorer::new(model.clone());
+    rows.iter()
+        .map(|d| {
+            let mut x = vec![0.0; scorer.num_features()];
+            scorer.score(d, &mut x);
+            x
+        })
+        .collect()
+}
+
+/// Issue 17: a bag of K is K fits with seeds seed..seed+K-1 merged into one ensemble whose raw
+/// score is the mean of the members' raw scores, with exact, additive SHAP values.
+#[test]
+fn a_seed_bag_scores_the_mean_of_its_members() {
+    let (train_rows, valid_rows) = (bundled("train", 8), bundled("valid", 4));
+    let cfg = TrainConfig {
+        refit: false,
+        seed: 7,
+        ..small_config()
+    };
+    let bag = train(
+        &train_rows,
+        &valid_rows,
+        &TrainConfig {
+            bag: 3,
+            ..cfg.clone()
+        },
+        &|_| {},
+    )
+    .expect("trains");
+    let members: Vec<ModelArtefact> = (7..10)
+        .map(|seed| {
+            train(
+                &train_rows,
+                &valid_rows,
+                &TrainConfig {
+                    seed,
+                    ..cfg.clone()
+                },
+                &|_| {},
+            )
+            .expect("trains")
+        })
+        .collect();
+    let t = &bag.training;
+    assert_eq!(t.config.bag, 3);
+    assert_eq!(
+        t.members.iter().map(|m| m.seed).collect::<Vec<_>>(),
+        vec![7, 8, 9]
+    );
+    assert_eq!(
+        bag.ensemble.trees.len(),
+        members
+            .iter()
+            .map(|m| m.ensemble.trees.len())
+            .sum::<usize>()
+    );
+    assert_eq!(t.final_iterations, bag.ensemble.trees.len());
+    assert_eq!(t.validation_by_bag_size.len(), 3);
+    assert_eq!(t.validation_by_bag_size[0], members[0].validation);
+    assert!((t.validation_by_bag_size[2].auc - bag.validation.auc).abs() < 1e-9);
+    assert_ne!(members[0].ensemble, members[1].ensemble, "seeds differ");
+
+    let test = bundled("test", 16);
+    for x in feature_rows(&bag, &test) {
+        let mean = members
+            .iter()
+            .map(|m| m.ensemble.raw_score(&x))
+            .sum::<f64>()
+            / 3.0;
+        let raw = bag.ensemble.raw_score(&x);
+        assert!(
+            (raw - mean).abs() < 1e-9,
+            "bag {raw} vs mean of members {mean}"
+        );
+        let c = bag.ensemble.shap(&x);
+        assert!((c.bias + c.values.iter().sum::<f64>() - raw).abs() < 1e-9);
+        for f in 0..c.values.len() {
+            let m = members
+                .iter()
+                .map(|m| m.ensemble.shap(&x).values[f])
+                .sum::<f64>()
+                / 3.0;
+            assert!((c.values[f] - m).abs() < 1e-9, "feature {f}");
+        }
+    }
+}
+
+#[test]
+fn merging_one_fit_leaves_it_unchanged_and_k_copies_score_the_same() {
+    let one = model().ensemble.clone();
+    assert_eq!(merge_bag(vec![one.clone()]), one);
+    let three = merge_bag(vec![one.clone(), one.clone(), one.clone()]);
+    assert_eq!(three.trees.len(), 3 * one.trees.len());
+    for x in feature_rows(model(), &bundled("test", 32)) {
+        assert!((three.raw_score(&x) - one.raw_score(&x)).abs() < 1e-9);
+    }
 }
