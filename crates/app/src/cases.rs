@@ -189,24 +189,52 @@ pub fn counterfactual(
     ) {
         return Ok(CounterfactualView::LowestLane);
     }
-    let active = scorer.map(|s| s.model().model_id.clone());
-    let Some(scorer) = scorer.filter(|s| s.model().model_id == decision.model_version) else {
-        return Ok(CounterfactualView::OtherModel {
-            decided_by: decision.model_version.clone(),
-            active,
-        });
+    let (scorer, d) = match rescoring(store, scorer, decision)? {
+        Rescoring::Ready(scorer, d) => (scorer, d),
+        Rescoring::OtherModel { decided_by, active } => {
+            return Ok(CounterfactualView::OtherModel { decided_by, active })
+        }
+        Rescoring::InputNotStored => return Ok(CounterfactualView::InputNotStored),
     };
-    let Some(body) = borderline_governance::audit::scored_input(store, &decision.input_hash)?
-    else {
-        return Ok(CounterfactualView::InputNotStored);
-    };
-    let d: borderline_core::Declaration = serde_json::from_str(&body)?;
     Ok(
         match crate::targeting::counterfactual(scorer, classifier, &d, decision.lane, capacities) {
             Some(result) => CounterfactualView::Computed { result },
             None => CounterfactualView::LowestLane,
         },
     )
+}
+
+/// What rescoring a recorded decision needs: the active model when it is the one that
+/// decided, and the input stored with the decision.
+enum Rescoring<'s> {
+    Ready(&'s borderline_targeting::score::Scorer, Box<Declaration>),
+    OtherModel {
+        decided_by: String,
+        active: Option<String>,
+    },
+    InputNotStored,
+}
+
+fn rescoring<'s>(
+    store: &dyn GovernanceStore,
+    scorer: Option<&'s borderline_targeting::score::Scorer>,
+    decision: &Decision,
+) -> Result<Rescoring<'s>> {
+    let active = scorer.map(|s| s.model().model_id.clone());
+    let Some(scorer) = scorer.filter(|s| s.model().model_id == decision.model_version) else {
+        return Ok(Rescoring::OtherModel {
+            decided_by: decision.model_version.clone(),
+            active,
+        });
+    };
+    let Some(body) = borderline_governance::audit::scored_input(store, &decision.input_hash)?
+    else {
+        return Ok(Rescoring::InputNotStored);
+    };
+    Ok(Rescoring::Ready(
+        scorer,
+        Box::new(serde_json::from_str(&body)?),
+    ))
 }
 
 /// The reasons of a recorded decision computed on demand (a green or blue lane has none
@@ -238,18 +266,13 @@ pub fn explain_on_demand(
     top: usize,
 ) -> Result<OnDemandExplanation> {
     require(who, Permission::ReadDecisions)?;
-    let active = scorer.map(|s| s.model().model_id.clone());
-    let Some(scorer) = scorer.filter(|s| s.model().model_id == decision.model_version) else {
-        return Ok(OnDemandExplanation::OtherModel {
-            decided_by: decision.model_version.clone(),
-            active,
-        });
+    let (scorer, d) = match rescoring(store, scorer, decision)? {
+        Rescoring::Ready(scorer, d) => (scorer, d),
+        Rescoring::OtherModel { decided_by, active } => {
+            return Ok(OnDemandExplanation::OtherModel { decided_by, active })
+        }
+        Rescoring::InputNotStored => return Ok(OnDemandExplanation::InputNotStored),
     };
-    let Some(body) = borderline_governance::audit::scored_input(store, &decision.input_hash)?
-    else {
-        return Ok(OnDemandExplanation::InputNotStored);
-    };
-    let d: Declaration = serde_json::from_str(&body)?;
     let mut x = vec![0f32; scorer.num_features()];
     scorer.features(&d, &mut x);
     Ok(OnDemandExplanation::Computed {
