@@ -526,7 +526,7 @@ fn importer_history(
     }
     // The importer's decisions, riskiest first, in pages, up to HISTORY_SCAN.
     const PAGE: usize = 500;
-    let mut ids = std::collections::HashSet::new();
+    let mut ids = Vec::new();
     let mut riskiest = Vec::new();
     let mut decisions = 0;
     for page in 1..=HISTORY_SCAN.div_ceil(PAGE) {
@@ -534,7 +534,7 @@ fn importer_history(
         decisions = p.total;
         let last = p.rows.len() < PAGE;
         for r in p.rows {
-            ids.insert(r.decision.declaration_id.clone());
+            ids.push(r.decision.declaration_id.clone());
             if riskiest.len() < HISTORY_SHOWN && r.decision.declaration_id != this {
                 riskiest.push(r);
             }
@@ -543,10 +543,12 @@ fn importer_history(
             break;
         }
     }
+    // A decision recorded between two pages can shift a row onto the next page.
+    ids.sort_unstable();
+    ids.dedup();
     let mut outcomes: Vec<PastOutcome> = borderline_governance::feedback::FeedbackLog::new(store)
-        .latest(None)?
+        .latest_of(&ids)?
         .into_iter()
-        .filter(|r| ids.contains(&r.outcome.declaration_id))
         .map(|r| PastOutcome {
             declaration_id: r.outcome.declaration_id,
             decided_on: r.outcome.decided_on,

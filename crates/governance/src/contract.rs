@@ -53,7 +53,7 @@ pub trait Tamper {
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 24] = [
+    let checks: [Check<S>; 25] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -80,6 +80,10 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
         (
             "latest_feedback_per_declaration_since",
             latest_feedback_since,
+        ),
+        (
+            "latest_feedback_of_named_declarations_only",
+            latest_feedback_of,
         ),
         (
             "registry_state_is_derivable_from_the_chain",
@@ -566,6 +570,40 @@ fn latest_feedback_since<S: GovernanceStore + Tamper>(store: &S) {
         AuditLog::new(store).verify().expect("verify"),
         Verification::Intact { records: 4, .. }
     ));
+}
+
+/// A case page asks for the outcomes of one importer's declarations: it gets the latest record
+/// of each named declaration that has one, in the order asked, and nothing of the others.
+fn latest_feedback_of<S: GovernanceStore + Tamper>(store: &S) {
+    let fb = FeedbackLog::new(store);
+    let kim = actor("officer.kim");
+    fb.record_all(
+        &[
+            outcome("A", 1, true),
+            outcome("B", 5, false),
+            outcome("C", 9, true),
+        ],
+        &kim,
+    )
+    .expect("record");
+    let corrected = outcome("A", 3, false);
+    fb.record(&corrected, &kim).expect("record");
+    let of = |ids: &[&str]| -> Vec<Outcome> {
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        fb.latest_of(&ids)
+            .expect("query")
+            .into_iter()
+            .map(|r| r.outcome)
+            .collect()
+    };
+    assert_eq!(
+        of(&["C", "A", "Z"]),
+        [outcome("C", 9, true), corrected.clone()]
+    );
+    assert_eq!(of(&["B"]), [outcome("B", 5, false)]);
+    assert_eq!(of(&[]), Vec::<Outcome>::new());
+    // An id that is a prefix or a pattern of another matches nothing.
+    assert_eq!(of(&["%", "A'"]), Vec::<Outcome>::new());
 }
 
 /// Draft, approved, active, superseded, rolled back, withdrawn: the chain replays to exactly

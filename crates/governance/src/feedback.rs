@@ -140,6 +140,23 @@ impl<'s> FeedbackLog<'s> {
         Ok(in_tx(self.store, false, |tx| tx.feedback())?)
     }
 
+    /// The latest record of each of these declarations (the last recorded, corrections
+    /// included), in the order of `declaration_ids`; declarations without feedback are absent.
+    pub fn latest_of(
+        &self,
+        declaration_ids: &[String],
+    ) -> Result<Vec<FeedbackRecord>, FeedbackError> {
+        let mut latest: HashMap<String, FeedbackRecord> = HashMap::new();
+        for r in in_tx(self.store, false, |tx| tx.feedback_of(declaration_ids))? {
+            // Id order: a later record supersedes an earlier one.
+            latest.insert(r.outcome.declaration_id.clone(), r);
+        }
+        Ok(declaration_ids
+            .iter()
+            .filter_map(|id| latest.remove(id))
+            .collect())
+    }
+
     /// The latest record of each declaration (the last recorded, corrections included),
     /// kept when it was decided on or after `since` (all dates when `None`), ordered by
     /// decision date then declaration id: the outcomes retraining and the monitor use.

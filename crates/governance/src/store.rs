@@ -81,6 +81,12 @@ pub trait StoreTx {
     fn insert_feedback(&mut self, recorded_at: &str, outcome: &Outcome) -> Result<i64, StoreError>;
     /// Every feedback record in id order.
     fn feedback(&mut self) -> Result<Vec<FeedbackRecord>, StoreError>;
+    /// Every feedback record of these declarations (corrections included), in id order: one
+    /// indexed look-up per declaration, so a case page never reads the whole log.
+    fn feedback_of(
+        &mut self,
+        declaration_ids: &[String],
+    ) -> Result<Vec<FeedbackRecord>, StoreError>;
 
     // Accounts and API tokens (see `crate::identity`). A store without them refuses (the
     // defaults), so a store written before accounts existed still builds; the contract suite

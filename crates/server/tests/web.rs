@@ -630,6 +630,38 @@ async fn case_page_shows_value_position_hs_suggestions_and_importer_history() {
         "{body}"
     );
     assert!(body.contains("0 inspection outcomes recorded"), "{body}");
+    // Outcomes recorded behind the page's back: one of the importer's declarations (recorded
+    // twice, the correction counts) and one of another importer's (never shown here).
+    let other = s
+        .ranked
+        .iter()
+        .find(|x| x.importer != d.importer)
+        .expect("another importer's declaration");
+    let outcome = |id: &str, fraud: bool| borderline_governance::feedback::Outcome {
+        declaration_id: id.to_string(),
+        decided_on: d.date,
+        decision: "inspected".into(),
+        fraud,
+        critical_level: u8::from(fraud),
+        amount_recovered: None,
+        note: None,
+        reported_officer: "officer.one".into(),
+    };
+    let fb = borderline_governance::feedback::FeedbackLog::new(s.store.as_ref());
+    fb.record_all(
+        &[
+            outcome(same[same.len() - 1].declaration_id.as_str(), false),
+            outcome(same[same.len() - 1].declaration_id.as_str(), true),
+            outcome(other.declaration_id.as_str(), true),
+        ],
+        &s.admin.actor,
+    )
+    .expect("outcomes");
+    let again = officer.get(&case).await.body;
+    assert!(
+        again.contains("1 inspection outcomes recorded, 1 with fraud"),
+        "{again}"
+    );
 
     // --- parties: each role named from the directory and screened, word by word; the
     // importer's owner bears a listed name, so a two-link path reaches the list, drawn

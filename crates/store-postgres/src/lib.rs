@@ -697,6 +697,21 @@ impl StoreTx for PgTx {
         .collect()
     }
 
+    fn feedback_of(
+        &mut self,
+        declaration_ids: &[String],
+    ) -> Result<Vec<FeedbackRecord>, StoreError> {
+        self.query(
+            &format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE declaration_id = ANY($1) ORDER BY id"
+            ),
+            &[&declaration_ids],
+        )?
+        .iter()
+        .map(feedback_row)
+        .collect()
+    }
+
     fn account(&mut self, canonical_id: &str) -> Result<Option<Account>, StoreError> {
         self.query_opt(
             &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE canonical_id = $1"),

@@ -228,6 +228,10 @@ CREATE TABLE decision_rules (
 );
 CREATE INDEX decision_rules_by_declaration ON decision_rules (declaration_id);
 "#,
+    // 8: a case page reads the feedback of one importer's declarations, not the whole log.
+    r#"
+CREATE INDEX feedback_by_declaration ON feedback (declaration_id, id);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -210,6 +210,10 @@ CREATE TABLE IF NOT EXISTS decision_rules (
 );
 CREATE INDEX IF NOT EXISTS decision_rules_by_declaration ON decision_rules(declaration_id);
 "#,
+    // 9: a case page reads the feedback of one importer's declarations, not the whole log.
+    r#"
+CREATE INDEX IF NOT EXISTS feedback_by_declaration ON feedback(declaration_id, id);
+"#,
 ];
 
 /// The schema version this build writes.
@@ -842,6 +846,24 @@ impl StoreTx for SqliteTx<'_> {
             ))
             .map_err(backend)?;
         let rows = stmt.query_map([], feedback_row).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn feedback_of(
+        &mut self,
+        declaration_ids: &[String],
+    ) -> Result<Vec<FeedbackRecord>, StoreError> {
+        // The ids travel as one JSON array parameter, so the statement is the same for any
+        // number of declarations.
+        let ids = serde_json::to_string(declaration_ids)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM feedback
+                 WHERE declaration_id IN (SELECT value FROM json_each(?1)) ORDER BY id"
+            ))
+            .map_err(backend)?;
+        let rows = stmt.query_map([ids], feedback_row).map_err(backend)?;
         rows.collect::<Result<_, _>>().map_err(backend)
     }
 
