@@ -312,12 +312,19 @@ pub fn load_un_xml(mut meta: ListMeta, src: &Source) -> Result<WatchList> {
     let mut addr = Address::default();
     let mut dob_type = String::new();
     let mut dob_from: Option<u16> = None;
+    // Newline offsets, found once when the first issue needs a line number: counting from the
+    // start for every issue made a file with many bad records quadratic.
+    let newlines: std::cell::OnceCell<Vec<usize>> = std::cell::OnceCell::new();
     let line_of = |pos: u64| -> u64 {
         let p = (pos as usize).min(src.text.len());
-        1 + src.text.as_bytes()[..p]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64
+        let at = newlines.get_or_init(|| {
+            src.text
+                .bytes()
+                .enumerate()
+                .filter_map(|(i, b)| (b == b'\n').then_some(i))
+                .collect()
+        });
+        1 + at.partition_point(|&i| i < p) as u64
     };
     loop {
         let ev = reader.read_event().map_err(|e| ScreeningError::Xml {

@@ -101,6 +101,21 @@ fn un_xml_records_without_names_are_reported() {
 }
 
 #[test]
+fn un_xml_names_the_line_of_every_nameless_record() {
+    // Nameless records on lines 3, 4 and 7 (line 1 the declaration, 2 the list's start).
+    let xml = "<?xml version=\"1.0\"?>\n<CONSOLIDATED_LIST dateGenerated=\"2026-02-27T00:00:09Z\"><INDIVIDUALS>\n\
+        <INDIVIDUAL><DATAID>1</DATAID></INDIVIDUAL>\n\
+        <INDIVIDUAL><DATAID>2</DATAID></INDIVIDUAL>\n\
+        <INDIVIDUAL><DATAID>3</DATAID><FIRST_NAME>ERIC</FIRST_NAME></INDIVIDUAL>\n\
+        \n\
+        <INDIVIDUAL><DATAID>4</DATAID></INDIVIDUAL></INDIVIDUALS>\n</CONSOLIDATED_LIST>";
+    let l = loaders::load_un_xml(meta("un"), &src("un.xml", xml)).expect("well-formed XML");
+    assert_eq!(l.entries.len(), 1);
+    let lines: Vec<u64> = l.issues.iter().map(|i| i.line).collect();
+    assert_eq!(lines, [3, 4, 7], "{:?}", l.issues);
+}
+
+#[test]
 fn dpl_csl_and_simple_csv_report_bad_rows() {
     let dpl = "\"Name\"\t\"Street_Address\"\t\"City\"\t\"State\"\t\"Country\"\t\"Postal_Code\"\n\
                \"ACME EXPORTS\"\t\"1 MAIN ST\"\t\"EL PASO\"\t\"TX\"\t\"US\"\t\"79905\"\n\
