@@ -410,7 +410,7 @@ fn one_active_model_and_rollback<S: GovernanceStore + Tamper>(store: &S) {
     }
     assert!(matches!(
         reg.rollback(&ben, "x"),
-        Err(RegistryError::NoActiveModel)
+        Err(RegistryError::NothingActiveToRollBack)
     ));
     reg.activate("m1", &ben).expect("activate");
     assert!(matches!(
@@ -434,6 +434,18 @@ fn one_active_model_and_rollback<S: GovernanceStore + Tamper>(store: &S) {
         .collect();
     assert_eq!(active, ["m3"]);
     let cho = actor("cho");
+    // Withdrawing a model, by roll-back or retirement, is recorded with its reason.
+    for blank in ["", " \t\u{c}"] {
+        assert!(matches!(
+            reg.rollback(&cho, blank),
+            Err(RegistryError::ReasonRequired(v)) if v == "m3"
+        ));
+        assert!(matches!(
+            reg.retire("m1", &cho, blank),
+            Err(RegistryError::ReasonRequired(v)) if v == "m1"
+        ));
+    }
+    assert_eq!(reg.require_active().expect("active").model.version, "m3");
     assert_eq!(
         reg.rollback(&cho, "drift alert on m3").expect("rollback"),
         ("m3".into(), "m2".into())
@@ -1479,6 +1491,10 @@ fn rule_sets_governed<S: GovernanceStore + Tamper>(store: &S) {
     }
     assert!(matches!(
         book.approve(&a.version, &actor("ben"), "  "),
+        Err(RulebookError::ReasonRequired(_))
+    ));
+    assert!(matches!(
+        book.retire(&a.version, &actor("ben"), "\u{c}"),
         Err(RulebookError::ReasonRequired(_))
     ));
     book.approve(&a.version, &actor("ben"), "reviewed")

@@ -126,7 +126,8 @@ pub enum RegistryError {
         /// "trained" or "registered".
         role: &'static str,
     },
-    #[error("approving model {0} needs a reason")]
+    /// Approval, retirement and roll-back are recorded with the reason an auditor reads.
+    #[error("model {0}: a reason is required (approvals, retirements and roll-backs are recorded with one)")]
     ReasonRequired(String),
     #[error("model {version} is {from}; it cannot become {to}{hint}")]
     InvalidTransition {
@@ -137,6 +138,10 @@ pub enum RegistryError {
     },
     #[error("no active model: register, approve and activate one")]
     NoActiveModel,
+    /// A roll-back asked for while no model is active: a conflict with the registry's state,
+    /// not an outage.
+    #[error("no active model to roll back")]
+    NothingActiveToRollBack,
     #[error("nothing to roll back to: no earlier active model was replaced by the current one")]
     NothingToRollBackTo,
     #[error("trainer id is empty")]
@@ -386,6 +391,9 @@ impl<'s> Registry<'s> {
     pub fn retire(&self, version: &str, by: &Actor, reason: &str) -> Result<(), RegistryError> {
         in_tx(self.store, true, |tx| {
             let mut m = require(tx, version)?;
+            if reason.trim().is_empty() {
+                return Err(RegistryError::ReasonRequired(version.into()));
+            }
             if m.state == ModelState::Retired {
                 return Err(RegistryError::InvalidTransition {
                     version: version.into(),
@@ -413,7 +421,10 @@ impl<'s> Registry<'s> {
     /// Returns `(retired, reactivated)`.
     pub fn rollback(&self, by: &Actor, reason: &str) -> Result<(String, String), RegistryError> {
         in_tx(self.store, true, |tx| {
-            let mut current = active_in(tx)?.ok_or(RegistryError::NoActiveModel)?;
+            let mut current = active_in(tx)?.ok_or(RegistryError::NothingActiveToRollBack)?;
+            if reason.trim().is_empty() {
+                return Err(RegistryError::ReasonRequired(current.model.version.clone()));
+            }
             let mut target = None;
             for v in tx.activations()?.into_iter().rev() {
                 if v == current.model.version {

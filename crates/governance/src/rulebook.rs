@@ -93,7 +93,9 @@ pub enum RulebookError {
     UnknownRuleSet(String),
     #[error("four-eyes rule: {user} wrote rule set {version} and cannot also approve it; another person must approve")]
     FourEyes { version: String, user: String },
-    #[error("approving rule set {0} needs a reason")]
+    #[error(
+        "rule set {0}: a reason is required (approvals and retirements are recorded with one)"
+    )]
     ReasonRequired(String),
     #[error("rule set {version} is {from}; it cannot become {to}{hint}")]
     InvalidTransition {
@@ -284,6 +286,9 @@ impl<'s> Rulebook<'s> {
     pub fn retire(&self, version: &str, by: &Actor, reason: &str) -> Result<(), RulebookError> {
         in_tx(self.store, true, |tx| {
             let mut r = require(tx, version)?;
+            if reason.trim().is_empty() {
+                return Err(RulebookError::ReasonRequired(version.into()));
+            }
             if r.state == RuleSetState::Retired {
                 return Err(RulebookError::InvalidTransition {
                     version: version.into(),

@@ -124,6 +124,7 @@ impl From<AppError> for ApiError {
                 RegistryError::FourEyes { .. }
                 | RegistryError::InvalidTransition { .. }
                 | RegistryError::NothingToRollBackTo
+                | RegistryError::NothingActiveToRollBack
                 | RegistryError::AlreadyRegistered(_) => {
                     ApiError::new(S::CONFLICT, "conflict", r.to_string())
                 }

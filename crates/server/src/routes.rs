@@ -413,9 +413,12 @@ pub struct MatchRequestIn {
     pub queries: std::collections::BTreeMap<String, EntityQueryIn>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MatchParams {
+    /// Results per query, 1 to 50 (default 5); another number is refused, as yente does.
     #[serde(default)]
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<u64>,
 }
 
@@ -968,11 +971,19 @@ async fn screen(
     Ok(Json(out))
 }
 
-/// Datasets a yente client may name: all bundled lists.
-const DATASETS: [&str; 3] = ["default", "sanctions", "borderline"];
+/// The datasets a yente client may name; each holds all the loaded lists. An enum so that the
+/// OpenAPI document lists the names; the path stays a string so that any other name gets the
+/// API's 404 problem, not the path extractor's plain-text rejection.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Dataset {
+    Default,
+    Sanctions,
+    Borderline,
+}
 
 #[utoipa::path(post, path = "/v1/match/{dataset}", request_body = MatchRequestIn,
-    params(("dataset" = String, Path, description = "default, sanctions or borderline"), ("limit" = Option<u64>, Query, description = "results per query (1-50)")),
+    params(("dataset" = Dataset, Path, description = "default, sanctions or borderline"), MatchParams),
     responses((status = 200, body = AnyObject)), security(("bearer" = [])))]
 async fn match_dataset(
     State(st): St,
@@ -981,12 +992,16 @@ async fn match_dataset(
     ApiQuery(params): ApiQuery<MatchParams>,
     ApiJson(req): ApiJson<MatchRequestIn>,
 ) -> ApiResult<AnyObject> {
-    if !DATASETS.contains(&dataset.as_str()) {
+    if serde_json::from_value::<Dataset>(serde_json::Value::String(dataset.clone())).is_err() {
         return Err(ApiError::not_found(format!(
             "no dataset {dataset:?} (default, sanctions, borderline)"
         )));
     }
-    let limit = params.limit.unwrap_or(5).min(50) as usize;
+    let limit = params.limit.unwrap_or(5);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::invalid("limit", "between 1 and 50"));
+    }
+    let limit = limit as usize;
     let m = st.matcher.clone();
     let req = yente::MatchRequest {
         queries: req
@@ -1662,7 +1677,7 @@ pub fn router(state: Arc<AppState>) -> Router {
           lanes_select, monitoring, hit_rates, network_exposure,
           rules_validate, rules_upload, rules_list, rules_get, rules_approve, rules_activate, rules_retire,
           models_list, model_card, model_register, model_approve, model_activate, model_retire, model_rollback, audit_verify, audit_export),
-    components(schemas(Problem)),
+    components(schemas(Problem, Dataset)),
     modifiers(&CommonResponses)
 )]
 struct ApiDoc;

@@ -1057,6 +1057,28 @@ async fn hostile_input_gets_a_problem_naming_the_field_and_never_a_500() {
             400,
             None,
         ),
+        // A yente client asking for more results than the limit is refused, not clamped.
+        (
+            "/v1/match/default?limit=51",
+            "application/json",
+            b"{\"queries\": {}}".to_vec(),
+            422,
+            Some("limit"),
+        ),
+        (
+            "/v1/match/default?limit=0",
+            "application/json",
+            b"{\"queries\": {}}".to_vec(),
+            422,
+            Some("limit"),
+        ),
+        (
+            "/v1/match/no-such-dataset",
+            "application/json",
+            b"{\"queries\": {}}".to_vec(),
+            404,
+            None,
+        ),
     ];
     let mut failures = Vec::new();
     for (path, ct, body, want, field) in cases {
