@@ -2,7 +2,7 @@
 # Runs the whole Borderline test suite on a fresh machine: installs build dependencies, checks
 # the supply chain (cargo-deny, offline), runs every fuzz target briefly, then every crate's unit,
 # integration and doc tests (with a throwaway PostgreSQL cluster and nats-server).
-# FUZZ_SMOKE_SECONDS (default 10) is each fuzz target's budget here; the 60-second and
+# FUZZ_SMOKE_SECONDS (default 5) is each fuzz target's budget here; the 60-second and
 # 10-minute runs are `scripts/fuzz.sh 60` and `scripts/fuzz.sh 600` (docs/hardening.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ source scripts/setup.sh
 # offline; fails on any finding (exceptions are justified in deny.toml).
 bash scripts/deny.sh
 # Fuzzing smoke run: every target of fuzz/ from its seeds; a crash fails the suite.
-bash scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-10}"
+bash scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-5}"
 if [ ! -d ../shared/data ]; then
   echo "note: ../shared/data is missing; tests that measure against it print a skip message" >&2
 fi
