@@ -1618,6 +1618,52 @@ impl Matcher {
             if one_used[j] || one[j].kind != TokenKind::Word || one[j].text.len() < 5 {
                 continue;
             }
+            // Three or four words in a row written as one ("AERO SKY ONE" / "AEROSKYONE",
+            // "XIN PENG HAI" / "XINPENGHAI"): in the given order, letters equal (persons) or
+            // within one edit (others).
+            'runs: for len in [3usize, 4] {
+                for i in 0..two.len().saturating_sub(len - 1) {
+                    let run = &two[i..i + len];
+                    if two_used[i..i + len].iter().any(|&u| u)
+                        || run.iter().any(|t| t.kind != TokenKind::Word)
+                    {
+                        continue;
+                    }
+                    let total: usize = run.iter().map(|t| t.text.len()).sum();
+                    if total.abs_diff(one[j].text.len()) > 1 {
+                        continue;
+                    }
+                    let joined: String = run.iter().map(|t| &*t.text).collect();
+                    let sim = match token_sim(&joined, &one[j].text) {
+                        Some((sim, MatchHow::Exact)) => sim,
+                        Some((sim, MatchHow::Fuzzy { edits })) if edits <= 1 && !person => sim,
+                        _ => continue,
+                    };
+                    two_used[i..i + len].iter_mut().for_each(|u| *u = true);
+                    one_used[j] = true;
+                    let w = (one[j].weight as f64)
+                        .max(run.iter().map(|t| t.weight as f64).fold(f64::MAX, f64::min));
+                    *num += 2.0 * sim * w;
+                    *den += 2.0 * w;
+                    let spaced = run.iter().map(|t| &*t.text).collect::<Vec<_>>().join(" ");
+                    let (q, c) = if swapped {
+                        (one[j].text.to_string(), joined)
+                    } else {
+                        (spaced, one[j].text.to_string())
+                    };
+                    ex.matched.push(TokenMatch {
+                        query: q,
+                        candidate: c,
+                        how: MatchHow::Merged,
+                        similarity: sim,
+                        weight: w,
+                    });
+                    break 'runs;
+                }
+            }
+            if one_used[j] {
+                continue;
+            }
             'pairs: for i in 0..two.len() {
                 for k in 0..two.len() {
                     if i == k || two_used[i] || two_used[k] {

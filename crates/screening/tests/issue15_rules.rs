@@ -157,3 +157,53 @@ fn initials_explain_given_names_but_do_not_make_a_match() {
     let (_, ex) = m.compare("A TRADE DOO", "ALFA TRADE DOO", Schema::Company);
     assert!(!ex.summary().contains("(initial)"), "{}", ex.summary());
 }
+
+/// Class "normalisation mistakes" (fourth round): three or four words written as one in the
+/// other name ("AERO SKY ONE" / "AEROSKYONE") are one word with moved boundaries, as two
+/// words already were.
+#[test]
+fn three_words_written_as_one_are_merged() {
+    let m = matcher();
+    let (s, ex) = m.compare(
+        "NORD WIND STAR TRADE",
+        "NORDWINDSTAR TRADE",
+        Schema::Company,
+    );
+    assert!(
+        ex.matched
+            .iter()
+            .any(|t| t.how == borderline_screening::MatchHow::Merged
+                && t.query == "nord wind star"),
+        "{}",
+        ex.summary()
+    );
+    assert!(s >= 0.4, "{s} {}", ex.summary());
+    // Out of order they are different words.
+    let (s2, ex2) = m.compare(
+        "STAR WIND NORD TRADE",
+        "NORDWINDSTAR TRADE",
+        Schema::Company,
+    );
+    assert!(s2 < s, "{s2} {}", ex2.summary());
+}
+
+/// Class "person-name variants" (fourth round): "Abd al-X", "Abdul X", "Abdel X", "AbdulX" and
+/// "AbdurX" are one Arabic name; written differently on the two sides they still align as one
+/// matched name, not as one, two or three partial words.
+#[test]
+fn abd_names_match_however_they_are_split() {
+    let m = matcher();
+    for (a, b) in [
+        ("AL-ARIFI, Abd al-Rahman", "ARIFI, Abdulrahman"),
+        ("ARIFI, Abdel Hafiz", "AL-ARIFI, Abdul Hafiz"),
+        ("ARIFI, Abdurrahman", "ARIFI, Abd-al-Rahman"),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Person);
+        assert!(
+            ex.unmatched_query.is_empty() && ex.unmatched_candidate.is_empty(),
+            "{a} / {b}: {}",
+            ex.summary()
+        );
+        assert!(s >= 0.4, "{a} / {b}: {s} {}", ex.summary());
+    }
+}
