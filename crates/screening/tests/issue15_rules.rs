@@ -188,8 +188,8 @@ fn three_words_written_as_one_are_merged() {
 }
 
 /// Class "person-name variants" (fourth round): "Abd al-X", "Abdul X", "Abdel X", "AbdulX" and
-/// "AbdurX" are one Arabic name; written differently on the two sides they still align as one
-/// matched name, not as one, two or three partial words.
+/// "AbdurX" are one Arabic name; written differently on the two sides they still align word
+/// by word, with nothing left unexplained.
 #[test]
 fn abd_names_match_however_they_are_split() {
     let m = matcher();

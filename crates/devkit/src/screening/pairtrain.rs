@@ -38,12 +38,28 @@ pub enum ModelKind {
     Logistic { l2: f64 },
     /// Boosted trees on all rows (feature `person` lets them split persons from companies).
     Gbdt(GbdtParams),
+    /// Logistic (this L2) for persons, as above, and boosted trees fitted on the company,
+    /// vessel and aircraft rows for those.
+    LogisticPersonsTreesCompanies { l2: f64, trees: GbdtParams },
 }
 
 impl ModelKind {
-    fn fit(&self, rows: &[Row], trained_on: &str) -> PairModel {
+    fn fit(&self, rows: &[Row], trained_on: &str, record: bool) -> PairModel {
         let all: Vec<_> = rows.iter().map(|r| r.data).collect();
         match *self {
+            ModelKind::LogisticPersonsTreesCompanies { l2, trees } => {
+                let company: Vec<_> = all.iter().filter(|r| r.0[6] == 0.0).copied().collect();
+                let (b, w) = fit(&all, l2, 20_000);
+                let (cb, cw) = if record {
+                    fit(&company, l2, 20_000)
+                } else {
+                    (0.0, [0.0; borderline_screening::pairmodel::NF])
+                };
+                let (base, t) = fit_gbdt(&company, &trees);
+                PairModel::from_parts(b, w, trained_on.to_string()).with_company(
+                    PairModel::from_parts(cb, cw, trained_on.to_string()).with_trees(base, t),
+                )
+            }
             ModelKind::Logistic { l2 } => {
                 let company: Vec<_> = all.iter().filter(|r| r.0[6] == 0.0).copied().collect();
                 let (b, w) = fit(&all, l2, 20_000);
@@ -54,7 +70,11 @@ impl ModelKind {
             ModelKind::Gbdt(p) => {
                 // The linear weights are kept beside the trees as a record of the evidence's
                 // direction; the trees score.
-                let (b, w) = fit(&all, 1e-4, 20_000);
+                let (b, w) = if record {
+                    fit(&all, 1e-4, 20_000)
+                } else {
+                    (0.0, [0.0; borderline_screening::pairmodel::NF])
+                };
                 let (base, trees) = fit_gbdt(&all, &p);
                 PairModel::from_parts(b, w, trained_on.to_string()).with_trees(base, trees)
             }
@@ -63,12 +83,15 @@ impl ModelKind {
 }
 
 /// Out-of-fold figures of one candidate model: per source, (rows, weighted log loss, P, R,
-/// F1 at the default threshold).
+/// F1 at the threshold, best F1 over thresholds, its threshold).
 #[derive(Debug, Clone, Serialize)]
 pub struct CvResult {
     pub kind: ModelKind,
-    pub per_source: Vec<(String, usize, f64, f64, f64, f64)>,
+    pub per_source: Vec<CvLine>,
 }
+
+/// (source, rows, log loss, P, R, F1, best F1, its threshold).
+pub type CvLine = (String, usize, f64, f64, f64, f64, f64, f64);
 
 #[derive(Debug, Clone)]
 struct Row {
@@ -130,7 +153,7 @@ fn cross_validate(rows: &[Row], kinds: &[ModelKind], k: u64, thr: f64) -> Vec<Cv
                     .filter(|(_, &x)| x != f)
                     .map(|(r, _)| r.clone())
                     .collect();
-                let m = kind.fit(&train, "cv");
+                let m = kind.fit(&train, "cv", false);
                 for (i, r) in rows.iter().enumerate() {
                     if fold[i] == f {
                         pred[i] = m.prob(&r.data.0);
@@ -163,7 +186,38 @@ fn cross_validate(rows: &[Row], kinds: &[ModelKind], k: u64, thr: f64) -> Vec<Cv
                 } else {
                     0.0
                 };
-                per_source.push((src.to_string(), n, ll / wsum.max(1e-9), pr, rc, f1));
+                // The best F1 over thresholds 0.20-0.80: ranking quality apart from calibration.
+                let (mut best_f1, mut best_t) = (0.0, 0.0);
+                for step in 4..=16 {
+                    let t = step as f64 * 0.05;
+                    let (mut a, mut b, mut c) = (0.0, 0.0, 0.0);
+                    for (r, &p) in rows.iter().zip(&pred).filter(|(r, _)| r.source == src) {
+                        match (p >= t, r.data.1) {
+                            (true, true) => a += 1.0,
+                            (true, false) => b += 1.0,
+                            (false, true) => c += 1.0,
+                            _ => {}
+                        }
+                    }
+                    let f = if a > 0.0 {
+                        2.0 * a / (2.0 * a + b + c)
+                    } else {
+                        0.0
+                    };
+                    if f > best_f1 {
+                        (best_f1, best_t) = (f, t);
+                    }
+                }
+                per_source.push((
+                    src.to_string(),
+                    n,
+                    ll / wsum.max(1e-9),
+                    pr,
+                    rc,
+                    f1,
+                    best_f1,
+                    best_t,
+                ));
             }
             CvResult {
                 kind: *kind,
@@ -259,7 +313,7 @@ pub fn train(
         .map(|(s, n)| format!("{s}: {n}"))
         .collect::<Vec<_>>()
         .join("; ");
-    let model = kind.fit(&rows, &trained_on);
+    let model = kind.fit(&rows, &trained_on, true);
     let ll = rows
         .iter()
         .map(|r| {
