@@ -1215,6 +1215,16 @@ impl Matcher {
         // "moulhim", "aleksandr" / "alexander"): unmatched tokens with the same consonant
         // skeleton (see [`skeleton`]) match at 0.85.
         let mut phonetic = 0.0f64;
+        // Korean names in two romanisations ("RI Chong Chol" / "RI Jong Chol", "PAK Chin" /
+        // "PARK Jin"): when every word of both names is a Korean syllable, syllables with the
+        // same McCune-Reischauer / Revised key match as a transliteration.
+        let korean = person
+            && qt.len() >= 2
+            && ct.len() >= 2
+            && qt
+                .iter()
+                .chain(ct.iter())
+                .all(|t| t.kind == TokenKind::Word && crate::hangul::is_korean_syllable(&t.text));
         for i in 0..qt.len() {
             if q_used[i] || qt[i].kind != TokenKind::Word {
                 continue;
@@ -1231,6 +1241,9 @@ impl Matcher {
                     && spelled_alike(&qt[i].text, &ct[j].text))
                     || article_glued(&qt[i].text, &ct[j].text)
                     || (person && abjad_match(&qt[i].text, &ct[j].text))
+                    || (korean
+                        && crate::hangul::romanization_key(&qt[i].text)
+                            == crate::hangul::romanization_key(&ct[j].text))
                 {
                     q_used[i] = true;
                     c_used[j] = true;

@@ -207,3 +207,20 @@ fn abd_names_match_however_they_are_split() {
         assert!(s >= 0.4, "{a} / {b}: {s} {}", ex.summary());
     }
 }
+
+/// Class "scripts" / "person-name variants" (fourth round): Korean names in McCune-Reischauer
+/// ("Chong", "Chin", "Pak") and Revised Romanization ("Jong", "Jin", "Bak") are one name when
+/// every word of both is a Korean syllable; a name with a non-Korean word keeps the ordinary
+/// rules ("Chin" is not "Jin" for "Chin Smith").
+#[test]
+fn korean_romanisations_of_one_name_match() {
+    let m = matcher();
+    let (s, ex) = m.compare("RI, Chong Chol", "RI, Jong Chol", Schema::Person);
+    assert!(
+        ex.unmatched_query.is_empty() && s >= 0.4,
+        "{s} {}",
+        ex.summary()
+    );
+    let (_, ex) = m.compare("Chin Smith", "Jin Smith", Schema::Person);
+    assert!(!ex.unmatched_query.is_empty(), "{}", ex.summary());
+}
