@@ -715,6 +715,8 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
 /// glued X is split off ("abdulrahman" -> "abdul rahman", "abdurrahman" -> "abdur rahman"), so
 /// the spellings align word by word. Words stay close to their written form, so a typo in
 /// them is still a typo ("ADBUL" / "ABDUL"); "Abdullah" and "Abdallah" (X = Allah) stay whole.
+/// Names of the form "X al-Din" likewise: "Nasiruddin", "Safieddine" -> "nasir din", "safi
+/// din", and "deen" reads "din".
 fn split_abd(tokens: Vec<Token>) -> Vec<Token> {
     const ARTICLE_FORMS: &[&str] = &["abdoul", "abdul", "abdel", "abdal", "abdol", "abd"];
     let word = |text: String| Token {
@@ -723,6 +725,22 @@ fn split_abd(tokens: Vec<Token>) -> Vec<Token> {
     };
     let mut out: Vec<Token> = Vec::with_capacity(tokens.len() + 1);
     for t in tokens {
+        if t.kind == TokenKind::Word && (t.text == "deen" || t.text == "dine") {
+            out.push(word("din".into()));
+            continue;
+        }
+        // "X al-Din" glued: "Nasiruddin", "Safieddine", "Tajeddin", "Alaaddin" -> "X din".
+        if t.kind == TokenKind::Word {
+            if let Some(x) = ["uddin", "uddeen", "eddine", "eddin", "addin", "iddin", "oddin"]
+                .iter()
+                .find_map(|suf| t.text.strip_suffix(suf))
+                .filter(|x| x.len() >= 3)
+            {
+                out.push(word(x.to_string()));
+                out.push(word("din".into()));
+                continue;
+            }
+        }
         if t.kind != TokenKind::Word || !t.text.starts_with("abd") {
             out.push(t);
             continue;
@@ -853,6 +871,10 @@ mod tests {
         assert_eq!(toks("Abdullah Jan"), ["abdullah", "jan"]);
         assert_eq!(toks("Abdallah"), ["abdallah"]);
         assert_eq!(toks("Abdur Rehman"), ["abdur", "rehman"]);
+        assert_eq!(toks("Nasiruddin"), ["nasir", "din"]);
+        assert_eq!(toks("Safi al-Din"), ["safi", "din"]);
+        assert_eq!(toks("Safieddine"), ["safi", "din"]);
+        assert_eq!(toks("Imad al-Deen"), ["imad", "din"]);
     }
 
     #[test]
