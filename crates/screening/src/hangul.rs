@@ -88,6 +88,10 @@ const SURNAMES: &[(char, &str)] = &[
 /// -> s, l/r -> r; eo -> o, eu -> u, oo -> u, ee -> i; final g/k -> k, d/t -> t, b/p -> p,
 /// r/l -> l.
 pub fn romanization_key(t: &str) -> String {
+    if !t.is_ascii() {
+        // Native-script words (the matcher's native segment) have no such key.
+        return t.to_string();
+    }
     let mut s = t.to_string();
     for (a, b) in [("eo", "o"), ("eu", "u"), ("oo", "u"), ("ee", "i")] {
         s = s.replace(a, b);
@@ -131,7 +135,7 @@ pub fn romanization_key(t: &str) -> String {
 /// [`romanization_key`] is the key of a Hangul syllable's reading (all 11,172).
 pub fn is_korean_syllable(t: &str) -> bool {
     static KEYS: std::sync::OnceLock<ahash::AHashSet<String>> = std::sync::OnceLock::new();
-    if t.len() > 6 || t.is_empty() {
+    if t.len() > 6 || t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase()) {
         return false;
     }
     KEYS.get_or_init(|| {
@@ -221,6 +225,10 @@ mod tests {
         assert_ne!(romanization_key("jong"), romanization_key("jung"));
         assert!(!is_korean_syllable("smith"));
         assert!(!is_korean_syllable("ahmad"));
+        // Any input: native-script words are not Latin syllables, and nothing panics.
+        assert!(!is_korean_syllable("رضا"));
+        assert_eq!(romanization_key("رضا"), "رضا");
+        assert!(!is_korean_syllable("정"));
     }
 
     #[test]

@@ -224,3 +224,12 @@ fn korean_romanisations_of_one_name_match() {
     let (_, ex) = m.compare("Chin Smith", "Jin Smith", Schema::Person);
     assert!(!ex.unmatched_query.is_empty(), "{}", ex.summary());
 }
+
+/// The Korean syllable rule reads Latin words only: persons' names in other scripts (their
+/// native segment) are compared without it, and without panicking.
+#[test]
+fn native_script_person_names_are_not_read_as_korean_syllables() {
+    let m = matcher();
+    let (s, _) = m.compare("رضا احمدی", "رضا محمدی", Schema::Person);
+    assert!((0.0..=1.0).contains(&s));
+}
