@@ -357,6 +357,35 @@ mod tests {
     }
 
     #[test]
+    fn boosted_trees_separate_and_keep_the_sign_constraints() {
+        let mut rows = Vec::new();
+        for i in 0..400 {
+            let mut f = [0.0; NF];
+            f[0] = (i % 200) as f64 / 200.0;
+            let y = f[0] >= 0.5;
+            // Unexplained share (held <= 0) here correlates with matches: the trees must not
+            // learn that an unexplained word makes a match likelier.
+            f[1] = if y == (i % 4 != 0) { 0.8 } else { 0.2 };
+            rows.push((f, y, 1.0));
+        }
+        let (base, trees) = fit_gbdt(&rows, &GbdtParams::default());
+        let m = PairModel::from_parts(0.0, [0.0; NF], String::new()).with_trees(base, trees);
+        let at = |x0: f64, x1: f64| {
+            let mut f = [0.0; NF];
+            f[0] = x0;
+            f[1] = x1;
+            m.prob(&f)
+        };
+        assert!(at(0.9, 0.8) > 0.5 && at(0.1, 0.2) < 0.5);
+        for x0 in [0.1, 0.5, 0.9] {
+            assert!(at(x0, 0.8) <= at(x0, 0.2) + 1e-12, "{x0}");
+        }
+        // Identical row sets give identical trees (no sampling).
+        let again = fit_gbdt(&rows, &GbdtParams::default());
+        assert_eq!(again.1, m.trees);
+    }
+
+    #[test]
     fn embedded_weights_parse() {
         let m = embedded().expect("data/pair_model.json parses");
         assert_eq!(m.weights.len(), NF);
