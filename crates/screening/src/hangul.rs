@@ -220,7 +220,10 @@ mod tests {
             ("shin", "sin"),
         ] {
             assert_eq!(romanization_key(mr), romanization_key(rr), "{mr} / {rr}");
-            assert!(is_korean_syllable(mr) && is_korean_syllable(rr), "{mr} / {rr}");
+            assert!(
+                is_korean_syllable(mr) && is_korean_syllable(rr),
+                "{mr} / {rr}"
+            );
         }
         assert_ne!(romanization_key("jong"), romanization_key("jung"));
         assert!(!is_korean_syllable("smith"));

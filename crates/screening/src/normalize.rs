@@ -731,10 +731,12 @@ fn split_abd(tokens: Vec<Token>) -> Vec<Token> {
         }
         // "X al-Din" glued: "Nasiruddin", "Safieddine", "Tajeddin", "Alaaddin" -> "X din".
         if t.kind == TokenKind::Word {
-            if let Some(x) = ["uddin", "uddeen", "eddine", "eddin", "addin", "iddin", "oddin"]
-                .iter()
-                .find_map(|suf| t.text.strip_suffix(suf))
-                .filter(|x| x.len() >= 3)
+            if let Some(x) = [
+                "uddin", "uddeen", "eddine", "eddin", "addin", "iddin", "oddin",
+            ]
+            .iter()
+            .find_map(|suf| t.text.strip_suffix(suf))
+            .filter(|x| x.len() >= 3)
             {
                 out.push(word(x.to_string()));
                 out.push(word("din".into()));
