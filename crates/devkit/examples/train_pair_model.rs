@@ -2,9 +2,14 @@
 //! `crates/screening/data/pair_model.json` (embedded at the next build).
 //!
 //! `cargo run --release -p borderline-devkit --example train_pair_model`
+//! (`MODEL=logistic` fits logistic models only, `MODEL=gbdt` one tree model for all; the
+//! default is logistic for persons and trees for companies; `CV=1` first
+//! prints a grouped 5-fold cross-validation of the candidate models on the dev rows.)
 
 use borderline_devkit::screening::eval::find_dev_dir;
+use borderline_devkit::screening::pairtrain::ModelKind;
 use borderline_devkit::screening::{devsets, pairtrain};
+use borderline_screening::pairmodel::GbdtParams;
 use borderline_screening::ListStore;
 
 fn main() -> anyhow::Result<()> {
@@ -18,7 +23,34 @@ fn main() -> anyhow::Result<()> {
     for n in notes {
         eprintln!("note: {n}");
     }
-    let rep = pairtrain::train(entries, &sets, dev_dir.as_deref())?;
+    let gbdt = ModelKind::Gbdt(GbdtParams::default());
+    let kind = match std::env::var("MODEL").as_deref() {
+        Ok("logistic") => ModelKind::Logistic { l2: 1e-4 },
+        Ok("gbdt") => gbdt,
+        _ => ModelKind::LogisticPersonsTreesCompanies {
+            l2: 1e-4,
+            trees: GbdtParams::default(),
+        },
+    };
+    let cv_kinds: Vec<ModelKind> = if std::env::var("CV").is_ok() {
+        let d = GbdtParams::default();
+        vec![
+            ModelKind::Logistic { l2: 1e-4 },
+            gbdt,
+            ModelKind::LogisticPersonsTreesCompanies { l2: 1e-4, trees: d },
+        ]
+    } else {
+        Vec::new()
+    };
+    let rep = pairtrain::train(entries, &sets, dev_dir.as_deref(), kind, &cv_kinds)?;
+    for c in &rep.cv {
+        println!("CV {:?}", c.kind);
+        for (s, n, ll, p, r, f1, bf, bt) in &c.per_source {
+            println!(
+                "    {s:<22} {n:>6} log loss {ll:.4}  P {p:.3} R {r:.3} F1 {f1:.3}  best F1 {bf:.3} at {bt:.2}"
+            );
+        }
+    }
     for (s, n) in &rep.sources {
         println!("{s}: {n} rows");
     }

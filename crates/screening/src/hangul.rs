@@ -80,6 +80,75 @@ const SURNAMES: &[(char, &str)] = &[
     ('국', "kook"),
 ];
 
+/// Key of one Latin syllable that McCune-Reischauer (the DPRK's and older lists' system) and
+/// Revised Romanization write differently: MR marks aspiration with an apostrophe (dropped by
+/// normalisation) and writes unaspirated initials voiceless, so MR "chin", "chong", "kang",
+/// "tae", "pak" are RR "jin", "jeong", "gang", "dae", "bak"; MR "ŏ", "ŭ" (breves dropped) are
+/// RR "eo", "eu". The key folds those: initial ch/j -> j, k/g -> g, t/d -> d, p/b -> b, sh/s
+/// -> s, l/r -> r; eo -> o, eu -> u, oo -> u, ee -> i; final g/k -> k, d/t -> t, b/p -> p,
+/// r/l -> l.
+pub fn romanization_key(t: &str) -> String {
+    if !t.is_ascii() {
+        // Native-script words (the matcher's native segment) have no such key.
+        return t.to_string();
+    }
+    let mut s = t.to_string();
+    for (a, b) in [("eo", "o"), ("eu", "u"), ("oo", "u"), ("ee", "i")] {
+        s = s.replace(a, b);
+    }
+    let mut k = String::with_capacity(s.len());
+    let rest = if let Some(r) = s.strip_prefix("ch") {
+        k.push('j');
+        r
+    } else if let Some(r) = s.strip_prefix("sh") {
+        k.push('s');
+        r
+    } else {
+        match s.as_bytes().first() {
+            Some(b'k') => k.push('g'),
+            Some(b't') => k.push('d'),
+            Some(b'p') => k.push('b'),
+            Some(b'l') => k.push('r'),
+            Some(&c) => k.push(c as char),
+            None => return k,
+        }
+        &s[1..]
+    };
+    k.push_str(rest);
+    if !k.ends_with("ng") {
+        let fin = match k.as_bytes().last() {
+            Some(b'g') if k.len() > 1 => Some('k'),
+            Some(b'd') if k.len() > 1 => Some('t'),
+            Some(b'b') if k.len() > 1 => Some('p'),
+            Some(b'r') if k.len() > 1 => Some('l'),
+            _ => None,
+        };
+        if let Some(f) = fin {
+            k.pop();
+            k.push(f);
+        }
+    }
+    k
+}
+
+/// Whether a Latin word is one Korean syllable in some romanisation: its
+/// [`romanization_key`] is the key of a Hangul syllable's reading (all 11,172).
+pub fn is_korean_syllable(t: &str) -> bool {
+    static KEYS: std::sync::OnceLock<ahash::AHashSet<String>> = std::sync::OnceLock::new();
+    if t.len() > 6 || t.is_empty() || !t.bytes().all(|b| b.is_ascii_lowercase()) {
+        return false;
+    }
+    KEYS.get_or_init(|| {
+        let mut keys: ahash::AHashSet<String> = ('\u{AC00}'..='\u{D7A3}')
+            .filter_map(deunicode::deunicode_char)
+            .map(|r| romanization_key(&r.trim().to_ascii_lowercase()))
+            .collect();
+        keys.extend(SURNAMES.iter().map(|(_, l)| romanization_key(l)));
+        keys
+    })
+    .contains(&romanization_key(t))
+}
+
 fn is_hangul_syllable(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
@@ -134,7 +203,36 @@ pub fn romanize_names(s: &str) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::romanize_names;
+    use super::*;
+
+    #[test]
+    fn mccune_reischauer_and_revised_spellings_share_a_key() {
+        for (mr, rr) in [
+            ("chin", "jin"),
+            ("chong", "jeong"),
+            ("chol", "cheol"),
+            ("kang", "gang"),
+            ("tae", "dae"),
+            ("pak", "bak"),
+            ("un", "eun"),
+            ("hyok", "hyeok"),
+            ("song", "seong"),
+            ("shin", "sin"),
+        ] {
+            assert_eq!(romanization_key(mr), romanization_key(rr), "{mr} / {rr}");
+            assert!(
+                is_korean_syllable(mr) && is_korean_syllable(rr),
+                "{mr} / {rr}"
+            );
+        }
+        assert_ne!(romanization_key("jong"), romanization_key("jung"));
+        assert!(!is_korean_syllable("smith"));
+        assert!(!is_korean_syllable("ahmad"));
+        // Any input: native-script words are not Latin syllables, and nothing panics.
+        assert!(!is_korean_syllable("رضا"));
+        assert_eq!(romanization_key("رضا"), "رضا");
+        assert!(!is_korean_syllable("정"));
+    }
 
     #[test]
     fn korean_names_read_surname_first() {

@@ -1215,6 +1215,16 @@ impl Matcher {
         // "moulhim", "aleksandr" / "alexander"): unmatched tokens with the same consonant
         // skeleton (see [`skeleton`]) match at 0.85.
         let mut phonetic = 0.0f64;
+        // Korean names in two romanisations ("RI Chong Chol" / "RI Jong Chol", "PAK Chin" /
+        // "PARK Jin"): when every word of both names is a Korean syllable, syllables with the
+        // same McCune-Reischauer / Revised key match as a transliteration.
+        let korean = person
+            && qt.len() >= 2
+            && ct.len() >= 2
+            && qt
+                .iter()
+                .chain(ct.iter())
+                .all(|t| t.kind == TokenKind::Word && crate::hangul::is_korean_syllable(&t.text));
         for i in 0..qt.len() {
             if q_used[i] || qt[i].kind != TokenKind::Word {
                 continue;
@@ -1231,6 +1241,9 @@ impl Matcher {
                     && spelled_alike(&qt[i].text, &ct[j].text))
                     || article_glued(&qt[i].text, &ct[j].text)
                     || (person && abjad_match(&qt[i].text, &ct[j].text))
+                    || (korean
+                        && crate::hangul::romanization_key(&qt[i].text)
+                            == crate::hangul::romanization_key(&ct[j].text))
                 {
                     q_used[i] = true;
                     c_used[j] = true;
@@ -1616,6 +1629,52 @@ impl Matcher {
         }
         for j in 0..one.len() {
             if one_used[j] || one[j].kind != TokenKind::Word || one[j].text.len() < 5 {
+                continue;
+            }
+            // Three or four words in a row written as one ("AERO SKY ONE" / "AEROSKYONE",
+            // "XIN PENG HAI" / "XINPENGHAI"): in the given order, letters equal (persons) or
+            // within one edit (others).
+            'runs: for len in [3usize, 4] {
+                for i in 0..two.len().saturating_sub(len - 1) {
+                    let run = &two[i..i + len];
+                    if two_used[i..i + len].iter().any(|&u| u)
+                        || run.iter().any(|t| t.kind != TokenKind::Word)
+                    {
+                        continue;
+                    }
+                    let total: usize = run.iter().map(|t| t.text.len()).sum();
+                    if total.abs_diff(one[j].text.len()) > 1 {
+                        continue;
+                    }
+                    let joined: String = run.iter().map(|t| &*t.text).collect();
+                    let sim = match token_sim(&joined, &one[j].text) {
+                        Some((sim, MatchHow::Exact)) => sim,
+                        Some((sim, MatchHow::Fuzzy { edits })) if edits <= 1 && !person => sim,
+                        _ => continue,
+                    };
+                    two_used[i..i + len].iter_mut().for_each(|u| *u = true);
+                    one_used[j] = true;
+                    let w = (one[j].weight as f64)
+                        .max(run.iter().map(|t| t.weight as f64).fold(f64::MAX, f64::min));
+                    *num += 2.0 * sim * w;
+                    *den += 2.0 * w;
+                    let spaced = run.iter().map(|t| &*t.text).collect::<Vec<_>>().join(" ");
+                    let (q, c) = if swapped {
+                        (one[j].text.to_string(), joined)
+                    } else {
+                        (spaced, one[j].text.to_string())
+                    };
+                    ex.matched.push(TokenMatch {
+                        query: q,
+                        candidate: c,
+                        how: MatchHow::Merged,
+                        similarity: sim,
+                        weight: w,
+                    });
+                    break 'runs;
+                }
+            }
+            if one_used[j] {
                 continue;
             }
             'pairs: for i in 0..two.len() {

@@ -372,6 +372,34 @@ pub(crate) fn raw_tokens(seg: &str) -> Vec<String> {
     out
 }
 
+/// English ordinal words of 2-20 read as numbers ("FOURTH DIVISION" / "FIRST DIVISION" are two
+/// units; "4th" is already 4). "first" stays a word: it is a common brand word ("FIRST
+/// CAPITAL BANK") that an alias may drop.
+fn ordinal_value(t: &str) -> Option<u32> {
+    const O: &[&str] = &[
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+        "twentieth",
+    ];
+    O.iter().position(|o| *o == t).map(|i| i as u32 + 2)
+}
+
 /// Roman numerals of 2-25 read as numbers ("Louis XIV" = "Louis 14"). "vi", "xi" and single
 /// letters are left alone: they are also names and initials.
 fn roman_value(t: &str) -> Option<u32> {
@@ -636,7 +664,10 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
         }
         let t = raw[i].as_str();
         i += 1;
-        if let Some(v) = roman_value(t).filter(|_| raw.len() > 1) {
+        if let Some(v) = roman_value(t)
+            .or_else(|| ordinal_value(t))
+            .filter(|_| raw.len() > 1)
+        {
             out.push(Token {
                 text: v.to_string(),
                 kind: TokenKind::Number,
@@ -674,6 +705,78 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
             text: fold_plural(&expanded),
             kind: TokenKind::Word,
         });
+    }
+    split_abd(out)
+}
+
+/// Arabic names of the form "servant of X" are one name written many ways: "Abd al-Rahman",
+/// "Abdul Rahman", "Abdel Rahman", "Abdulrahman", "Abdurrahman", "Abd-al-Rahman". The article
+/// forms of the first word read as "abdul" ("abd", "abdel", "abdal", "abdol", "abdoul") and a
+/// glued X is split off ("abdulrahman" -> "abdul rahman", "abdurrahman" -> "abdur rahman"), so
+/// the spellings align word by word. Words stay close to their written form, so a typo in
+/// them is still a typo ("ADBUL" / "ABDUL"); "Abdullah" and "Abdallah" (X = Allah) stay whole.
+/// Names of the form "X al-Din" likewise: "Nasiruddin", "Safieddine" -> "nasir din", "safi
+/// din", and "deen" reads "din".
+fn split_abd(tokens: Vec<Token>) -> Vec<Token> {
+    const ARTICLE_FORMS: &[&str] = &["abdoul", "abdul", "abdel", "abdal", "abdol", "abd"];
+    let word = |text: String| Token {
+        text,
+        kind: TokenKind::Word,
+    };
+    let mut out: Vec<Token> = Vec::with_capacity(tokens.len() + 1);
+    for t in tokens {
+        if t.kind == TokenKind::Word && (t.text == "deen" || t.text == "dine") {
+            out.push(word("din".into()));
+            continue;
+        }
+        // "X al-Din" glued: "Nasiruddin", "Safieddine", "Tajeddin", "Alaaddin" -> "X din".
+        if t.kind == TokenKind::Word {
+            if let Some(x) = [
+                "uddin", "uddeen", "eddine", "eddin", "addin", "iddin", "oddin",
+            ]
+            .iter()
+            .find_map(|suf| t.text.strip_suffix(suf))
+            .filter(|x| x.len() >= 3)
+            {
+                out.push(word(x.to_string()));
+                out.push(word("din".into()));
+                continue;
+            }
+        }
+        if t.kind != TokenKind::Word || !t.text.starts_with("abd") {
+            out.push(t);
+            continue;
+        }
+        if ARTICLE_FORMS.contains(&t.text.as_str()) {
+            out.push(word("abdul".into()));
+            continue;
+        }
+        if let Some(rest) = ARTICLE_FORMS[..5]
+            .iter()
+            .find_map(|f| t.text.strip_prefix(f))
+            .filter(|r| r.len() >= 4)
+        {
+            out.push(word("abdul".into()));
+            out.push(word(rest.to_string()));
+            continue;
+        }
+        // Sun letters: the article's "l" written as the next consonant ("abdurrahman",
+        // "abdurahman", "abdessalam", "abdunnur").
+        let b = t.text.as_bytes();
+        if b.len() >= 9
+            && matches!(b[3], b'u' | b'e' | b'a' | b'o')
+            && matches!(b[4], b'r' | b's' | b'd' | b'n' | b't' | b'z')
+        {
+            let rest = if b[5] == b[4] {
+                &t.text[5..]
+            } else {
+                &t.text[4..]
+            };
+            out.push(word(t.text[..5].to_string()));
+            out.push(word(rest.to_string()));
+            continue;
+        }
+        out.push(t);
     }
     out
 }
@@ -749,6 +852,37 @@ mod tests {
             .iter()
             .map(|t| t.text.clone())
             .collect()
+    }
+
+    #[test]
+    fn abd_names_read_word_by_word_however_written() {
+        for s in [
+            "Abd al-Rahman",
+            "ABD-AL-RAHMAN",
+            "Abdul Rahman",
+            "Abdel Rahman",
+            "Abdulrahman",
+            "Abdoulrahman",
+        ] {
+            assert_eq!(toks(s), ["abdul", "rahman"], "{s}");
+        }
+        assert_eq!(toks("Abdurrahman"), ["abdur", "rahman"]);
+        assert_eq!(toks("Abdurahman"), ["abdur", "rahman"]);
+        assert_eq!(toks("Abdelaziz Saleh"), ["abdul", "aziz", "saleh"]);
+        // X = Allah stays whole; written forms of the sun-letter article stay as written.
+        assert_eq!(toks("Abdullah Jan"), ["abdullah", "jan"]);
+        assert_eq!(toks("Abdallah"), ["abdallah"]);
+        assert_eq!(toks("Abdur Rehman"), ["abdur", "rehman"]);
+        assert_eq!(toks("Nasiruddin"), ["nasir", "din"]);
+        assert_eq!(toks("Safi al-Din"), ["safi", "din"]);
+        assert_eq!(toks("Safieddine"), ["safi", "din"]);
+        assert_eq!(toks("Imad al-Deen"), ["imad", "din"]);
+    }
+
+    #[test]
+    fn ordinal_words_are_numbers() {
+        assert_eq!(toks("Fourth Division"), ["4", "division"]);
+        assert_eq!(toks("First Division"), ["first", "division"]);
     }
 
     #[test]

@@ -157,3 +157,79 @@ fn initials_explain_given_names_but_do_not_make_a_match() {
     let (_, ex) = m.compare("A TRADE DOO", "ALFA TRADE DOO", Schema::Company);
     assert!(!ex.summary().contains("(initial)"), "{}", ex.summary());
 }
+
+/// Class "normalisation mistakes" (fourth round): three or four words written as one in the
+/// other name ("AERO SKY ONE" / "AEROSKYONE") are one word with moved boundaries, as two
+/// words already were.
+#[test]
+fn three_words_written_as_one_are_merged() {
+    let m = matcher();
+    let (s, ex) = m.compare(
+        "NORD WIND STAR TRADE",
+        "NORDWINDSTAR TRADE",
+        Schema::Company,
+    );
+    assert!(
+        ex.matched
+            .iter()
+            .any(|t| t.how == borderline_screening::MatchHow::Merged
+                && t.query == "nord wind star"),
+        "{}",
+        ex.summary()
+    );
+    assert!(s >= 0.4, "{s} {}", ex.summary());
+    // Out of order they are different words.
+    let (s2, ex2) = m.compare(
+        "STAR WIND NORD TRADE",
+        "NORDWINDSTAR TRADE",
+        Schema::Company,
+    );
+    assert!(s2 < s, "{s2} {}", ex2.summary());
+}
+
+/// Class "person-name variants" (fourth round): "Abd al-X", "Abdul X", "Abdel X", "AbdulX" and
+/// "AbdurX" are one Arabic name; written differently on the two sides they still align word
+/// by word, with nothing left unexplained.
+#[test]
+fn abd_names_match_however_they_are_split() {
+    let m = matcher();
+    for (a, b) in [
+        ("AL-ARIFI, Abd al-Rahman", "ARIFI, Abdulrahman"),
+        ("ARIFI, Abdel Hafiz", "AL-ARIFI, Abdul Hafiz"),
+        ("ARIFI, Abdurrahman", "ARIFI, Abd-al-Rahman"),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Person);
+        assert!(
+            ex.unmatched_query.is_empty() && ex.unmatched_candidate.is_empty(),
+            "{a} / {b}: {}",
+            ex.summary()
+        );
+        assert!(s >= 0.4, "{a} / {b}: {s} {}", ex.summary());
+    }
+}
+
+/// Class "scripts" / "person-name variants" (fourth round): Korean names in McCune-Reischauer
+/// ("Chong", "Chin", "Pak") and Revised Romanization ("Jong", "Jin", "Bak") are one name when
+/// every word of both is a Korean syllable; a name with a non-Korean word keeps the ordinary
+/// rules ("Chin" is not "Jin" for "Chin Smith").
+#[test]
+fn korean_romanisations_of_one_name_match() {
+    let m = matcher();
+    let (s, ex) = m.compare("RI, Chong Chol", "RI, Jong Chol", Schema::Person);
+    assert!(
+        ex.unmatched_query.is_empty() && s >= 0.4,
+        "{s} {}",
+        ex.summary()
+    );
+    let (_, ex) = m.compare("Chin Smith", "Jin Smith", Schema::Person);
+    assert!(!ex.unmatched_query.is_empty(), "{}", ex.summary());
+}
+
+/// The Korean syllable rule reads Latin words only: persons' names in other scripts (their
+/// native segment) are compared without it, and without panicking.
+#[test]
+fn native_script_person_names_are_not_read_as_korean_syllables() {
+    let m = matcher();
+    let (s, _) = m.compare("رضا احمدی", "رضا محمدی", Schema::Person);
+    assert!((0.0..=1.0).contains(&s));
+}

@@ -9,7 +9,7 @@
 //! (`use_model = false`), so training does not depend on the weights it replaces.
 
 use super::devsets::DevSet;
-use borderline_screening::pairmodel::{fit, log_loss, Features, PairModel};
+use borderline_screening::pairmodel::{fit, fit_gbdt, Features, GbdtParams, PairModel};
 use borderline_screening::{Entry, Schema};
 use borderline_screening::{MatchConfig, Matcher, Query};
 use serde::Serialize;
@@ -26,6 +26,205 @@ pub struct TrainReport {
     /// Dev-part pairs the rule score gets wrong at 0.85 (set, a, b, is_match, rule score), for
     /// reading error classes.
     pub rule_errors: Vec<(String, String, String, bool, f64)>,
+    /// Grouped cross-validation of the candidate models on the dev rows (when asked for).
+    pub cv: Vec<CvResult>,
+}
+
+/// Which model is fitted.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub enum ModelKind {
+    /// Logistic regression with this L2, one model for persons (fitted on all rows) and one
+    /// for companies, vessels and aircraft.
+    Logistic { l2: f64 },
+    /// Boosted trees on all rows (feature `person` lets them split persons from companies).
+    Gbdt(GbdtParams),
+    /// Logistic (this L2) for persons, as above, and boosted trees fitted on the company,
+    /// vessel and aircraft rows for those.
+    LogisticPersonsTreesCompanies { l2: f64, trees: GbdtParams },
+}
+
+impl ModelKind {
+    fn fit(&self, rows: &[Row], trained_on: &str, record: bool) -> PairModel {
+        let all: Vec<_> = rows.iter().map(|r| r.data).collect();
+        match *self {
+            ModelKind::LogisticPersonsTreesCompanies { l2, trees } => {
+                let company: Vec<_> = all.iter().filter(|r| r.0[6] == 0.0).copied().collect();
+                let (b, w) = fit(&all, l2, 20_000);
+                let (cb, cw) = if record {
+                    fit(&company, l2, 20_000)
+                } else {
+                    (0.0, [0.0; borderline_screening::pairmodel::NF])
+                };
+                let (base, t) = fit_gbdt(&company, &trees);
+                PairModel::from_parts(b, w, trained_on.to_string()).with_company(
+                    PairModel::from_parts(cb, cw, trained_on.to_string()).with_trees(base, t),
+                )
+            }
+            ModelKind::Logistic { l2 } => {
+                let company: Vec<_> = all.iter().filter(|r| r.0[6] == 0.0).copied().collect();
+                let (b, w) = fit(&all, l2, 20_000);
+                let (cb, cw) = fit(&company, l2, 20_000);
+                PairModel::from_parts(b, w, trained_on.to_string())
+                    .with_company(PairModel::from_parts(cb, cw, trained_on.to_string()))
+            }
+            ModelKind::Gbdt(p) => {
+                // The linear weights are kept beside the trees as a record of the evidence's
+                // direction; the trees score.
+                let (b, w) = if record {
+                    fit(&all, 1e-4, 20_000)
+                } else {
+                    (0.0, [0.0; borderline_screening::pairmodel::NF])
+                };
+                let (base, trees) = fit_gbdt(&all, &p);
+                PairModel::from_parts(b, w, trained_on.to_string()).with_trees(base, trees)
+            }
+        }
+    }
+}
+
+/// Out-of-fold figures of one candidate model: per source, (rows, weighted log loss, P, R,
+/// F1 at the threshold, best F1 over thresholds, its threshold).
+#[derive(Debug, Clone, Serialize)]
+pub struct CvResult {
+    pub kind: ModelKind,
+    pub per_source: Vec<CvLine>,
+}
+
+/// (source, rows, log loss, P, R, F1, best F1, its threshold).
+pub type CvLine = (String, usize, f64, f64, f64, f64, f64, f64);
+
+#[derive(Debug, Clone)]
+struct Row {
+    data: (Features, bool, f64),
+    source: &'static str,
+    a: String,
+    b: String,
+}
+
+/// Folds grouped by name: pairs that share a name (either side, case folded) are in one fold,
+/// so a fold never scores a name its model was fitted on.
+fn grouped_folds(rows: &[Row], k: u64) -> Vec<u64> {
+    use std::collections::HashMap;
+    let mut id: HashMap<String, usize> = HashMap::new();
+    let mut parent: Vec<usize> = Vec::new();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    let mut ends = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut get = |s: &str| {
+            let key = s.to_lowercase();
+            let n = id.len();
+            *id.entry(key).or_insert_with(|| {
+                parent.push(n);
+                n
+            })
+        };
+        let (x, y) = (get(&r.a), get(&r.b));
+        ends.push(x);
+        let (rx, ry) = (find(&mut parent, x), find(&mut parent, y));
+        if rx != ry {
+            parent[rx] = ry;
+        }
+    }
+    ends.into_iter()
+        .map(|x| {
+            let root = find(&mut parent, x) as u64;
+            // A stable spread of the component roots over the folds.
+            (root.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % k
+        })
+        .collect()
+}
+
+fn cross_validate(rows: &[Row], kinds: &[ModelKind], k: u64, thr: f64) -> Vec<CvResult> {
+    let fold = grouped_folds(rows, k);
+    kinds
+        .iter()
+        .map(|kind| {
+            let mut pred = vec![0.0f64; rows.len()];
+            for f in 0..k {
+                let train: Vec<Row> = rows
+                    .iter()
+                    .zip(&fold)
+                    .filter(|(_, &x)| x != f)
+                    .map(|(r, _)| r.clone())
+                    .collect();
+                let m = kind.fit(&train, "cv", false);
+                for (i, r) in rows.iter().enumerate() {
+                    if fold[i] == f {
+                        pred[i] = m.prob(&r.data.0);
+                    }
+                }
+            }
+            let mut per_source = Vec::new();
+            let mut names: Vec<&str> = rows.iter().map(|r| r.source).collect();
+            names.dedup();
+            for src in names {
+                let (mut n, mut ll, mut wsum) = (0usize, 0.0, 0.0);
+                let (mut tp, mut fp, mut fneg) = (0.0, 0.0, 0.0);
+                for (r, &p) in rows.iter().zip(&pred).filter(|(r, _)| r.source == src) {
+                    let (y, w) = (r.data.1, r.data.2);
+                    let pc = p.clamp(1e-9, 1.0 - 1e-9);
+                    n += 1;
+                    ll -= w * if y { pc.ln() } else { (1.0 - pc).ln() };
+                    wsum += w;
+                    match (p >= thr, y) {
+                        (true, true) => tp += 1.0,
+                        (true, false) => fp += 1.0,
+                        (false, true) => fneg += 1.0,
+                        _ => {}
+                    }
+                }
+                let pr = tp / f64::max(tp + fp, 1.0);
+                let rc = tp / f64::max(tp + fneg, 1.0);
+                let f1 = if pr + rc > 0.0 {
+                    2.0 * pr * rc / (pr + rc)
+                } else {
+                    0.0
+                };
+                // The best F1 over thresholds 0.20-0.80: ranking quality apart from calibration.
+                let (mut best_f1, mut best_t) = (0.0, 0.0);
+                for step in 4..=16 {
+                    let t = step as f64 * 0.05;
+                    let (mut a, mut b, mut c) = (0.0, 0.0, 0.0);
+                    for (r, &p) in rows.iter().zip(&pred).filter(|(r, _)| r.source == src) {
+                        match (p >= t, r.data.1) {
+                            (true, true) => a += 1.0,
+                            (true, false) => b += 1.0,
+                            (false, true) => c += 1.0,
+                            _ => {}
+                        }
+                    }
+                    let f = if a > 0.0 {
+                        2.0 * a / (2.0 * a + b + c)
+                    } else {
+                        0.0
+                    };
+                    if f > best_f1 {
+                        (best_f1, best_t) = (f, t);
+                    }
+                }
+                per_source.push((
+                    src.to_string(),
+                    n,
+                    ll / wsum.max(1e-9),
+                    pr,
+                    rc,
+                    f1,
+                    best_f1,
+                    best_t,
+                ));
+            }
+            CvResult {
+                kind: *kind,
+                per_source,
+            }
+        })
+        .collect()
 }
 
 const TRAIN_SETS: &[&str] = &["alias_person", "alias_company_vessel", "un_typos"];
@@ -35,13 +234,15 @@ pub fn train(
     entries: Vec<Entry>,
     sets: &[DevSet],
     dev_dir: Option<&Path>,
+    kind: ModelKind,
+    cv_kinds: &[ModelKind],
 ) -> anyhow::Result<TrainReport> {
     let cfg = MatchConfig {
         use_model: false,
         ..MatchConfig::default()
     };
     let m = Matcher::from_entries(entries, cfg);
-    let mut rows: Vec<(Features, bool, f64)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut sources = Vec::new();
     let mut rule_errors = Vec::new();
     for s in sets
@@ -54,14 +255,29 @@ pub fn train(
             if (rule >= 0.85) != p.is_match {
                 rule_errors.push((s.name.clone(), p.a.clone(), p.b.clone(), p.is_match, rule));
             }
-            rows.push((ex.features, p.is_match, 1.0));
+            let source = TRAIN_SETS
+                .iter()
+                .find(|n| **n == s.name)
+                .copied()
+                .unwrap_or("dev");
+            rows.push(Row {
+                data: (ex.features, p.is_match, 1.0),
+                source,
+                a: p.a.clone(),
+                b: p.b.clone(),
+            });
         }
         sources.push((format!("{} (dev part)", s.name), rows.len() - before));
     }
     let before = rows.len();
     for p in super::pairs::generate(m.entries(), 7, 1000, 1000) {
         let (_, ex) = m.compare(&p.query, &p.list_name, p.schema);
-        rows.push((ex.features, p.is_match, 0.5));
+        rows.push(Row {
+            data: (ex.features, p.is_match, 0.5),
+            source: "generated",
+            a: p.query.clone(),
+            b: p.list_name.clone(),
+        });
     }
     sources.push(("generated pairs (seed 7)".into(), rows.len() - before));
     if let Some(d) = dev_dir {
@@ -73,7 +289,12 @@ pub fn train(
             for p in people.iter().take(people.len() / 2) {
                 let q = Query::name(p.name.clone()).schema(Schema::Person);
                 if let Some(h) = m.screen_with_threshold(&q, 0.6).first() {
-                    rows.push((h.explanation.features, false, 3.0));
+                    rows.push(Row {
+                        data: (h.explanation.features, false, 3.0),
+                        source: "synthetic_people",
+                        a: p.name.clone(),
+                        b: h.matched_name.clone(),
+                    });
                 }
             }
         }
@@ -82,29 +303,32 @@ pub fn train(
             rows.len() - before,
         ));
     }
-    // The shared model (all rows) scores persons; companies, vessels and aircraft get one of
-    // their own: the same evidence weighs differently (numbers on one side, legal forms). A
-    // person-only fit was tried: it leaned on "single-token name" and lost UN typo positives
-    // such as "AFIZ" / "FAIZ" (dev), so persons keep the shared fit.
-    let company_rows: Vec<_> = rows.iter().filter(|r| r.0[6] == 0.0).cloned().collect();
-    let (b, w) = fit(&rows, 1e-4, 20_000);
-    let (cb, cw) = fit(&company_rows, 1e-4, 20_000);
-    let person_rows: Vec<_> = rows.iter().filter(|r| r.0[6] == 1.0).cloned().collect();
-    let ll = (log_loss(b, &w, &person_rows) * person_rows.len() as f64
-        + log_loss(cb, &cw, &company_rows) * company_rows.len() as f64)
-        / rows.len().max(1) as f64;
+    // Logistic: the shared model (all rows) scores persons; companies, vessels and aircraft
+    // get one of their own: the same evidence weighs differently (numbers on one side, legal
+    // forms). A person-only fit was tried: it leaned on "single-token name" and lost UN typo
+    // positives such as "AFIZ" / "FAIZ" (dev), so persons keep the shared fit.
+    let cv = cross_validate(&rows, cv_kinds, 5, 0.40);
     let trained_on = sources
         .iter()
         .map(|(s, n)| format!("{s}: {n}"))
         .collect::<Vec<_>>()
         .join("; ");
+    let model = kind.fit(&rows, &trained_on, true);
+    let ll = rows
+        .iter()
+        .map(|r| {
+            let p = model.prob(&r.data.0).clamp(1e-9, 1.0 - 1e-9);
+            -r.data.2 * if r.data.1 { p.ln() } else { (1.0 - p).ln() }
+        })
+        .sum::<f64>()
+        / rows.iter().map(|r| r.data.2).sum::<f64>().max(1e-9);
     Ok(TrainReport {
         rows: rows.len(),
-        positives: rows.iter().filter(|r| r.1).count(),
+        positives: rows.iter().filter(|r| r.data.1).count(),
         sources,
         log_loss: ll,
-        model: PairModel::from_parts(b, w, trained_on.clone())
-            .with_company(PairModel::from_parts(cb, cw, trained_on)),
+        model,
         rule_errors,
+        cv,
     })
 }
