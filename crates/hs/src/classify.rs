@@ -120,7 +120,10 @@ impl Classifier {
         national: &[NationalSuggestion],
     ) -> Explanation {
         let segs = text::query_segments(description);
-        let head_noun = reading::head_noun(&segs).map(str::to_string);
+        let head_noun = (self.params().w_ruling_head > 0.0)
+            .then(|| reading::ruling_head(description))
+            .flatten()
+            .or_else(|| reading::head_noun(&segs).map(str::to_string));
         let mut materials: Vec<String> = segs
             .iter()
             .flat_map(|(t, _)| t.iter())

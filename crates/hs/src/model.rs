@@ -91,6 +91,25 @@ pub struct Params {
     pub cal_sub_a: f32,
     /// Intercept of the subheading recalibration.
     pub cal_sub_b: f32,
+    /// 1 reads the head noun of ruling-style text from its goods phrase ("... is referred
+    /// to as *X*", "... is a *X* with ..."; `reading::ruling_head`), 0 only from the first
+    /// segment.
+    pub w_ruling_head: f32,
+    /// Strength of the sentence weighting of multi-sentence descriptions
+    /// (`reading::sentence_weights`): 0 weighs all sentences alike, 1 applies the weights.
+    pub w_sentence_decay: f32,
+    /// Heading-score bonus from the head noun alone: `w_head_fixed` x its BM25 score in the
+    /// heading document, not divided by the query length, so the good's own name keeps its
+    /// say in long ruling-style descriptions whose other words are components and uses.
+    pub w_head_fixed: f32,
+    /// Multiplier of the discriminative heading model's logits (`linear::LinearHeadings`,
+    /// trained at build time on the tariff texts) added to the heading logits; 0 skips
+    /// training it.
+    pub w_linear: f32,
+    /// Training epochs of the discriminative heading model.
+    pub linear_epochs: usize,
+    /// Initial learning rate of the discriminative heading model.
+    pub linear_rate: f32,
 }
 
 impl Params {
@@ -109,6 +128,10 @@ impl Params {
             cal_heading_b: 0.0,
             cal_sub_a: 1.0,
             cal_sub_b: 0.0,
+            w_ruling_head: 0.0,
+            w_sentence_decay: 0.0,
+            w_head_fixed: 0.0,
+            w_linear: 0.0,
             ..Params::default()
         }
     }
@@ -146,6 +169,12 @@ impl Default for Params {
             cal_heading_b: -0.123,
             cal_sub_a: 0.482,
             cal_sub_b: 0.409,
+            w_ruling_head: 1.0,
+            w_sentence_decay: 1.0,
+            w_head_fixed: 0.0,
+            w_linear: 1.0,
+            linear_epochs: 3,
+            linear_rate: 0.5,
         }
     }
 }
@@ -248,6 +277,8 @@ pub struct Classifier {
     word2: Bm25,
     word6: Bm25,
     phrases: PhraseIndex,
+    /// Discriminative heading model (empty when `w_linear` is 0).
+    linear: crate::linear::LinearHeadings,
     /// Vocabulary expansions by the first word of their trigger.
     expansions_by_first: FastMap<String, Vec<u32>>,
 }
@@ -280,6 +311,7 @@ type QueryTerms = (
     Vec<(u32, f32)>,
     Vec<(u32, f32)>,
     Vec<(Vec<String>, f32)>,
+    Option<u32>,
 );
 
 /// Unscaled per-query scores (logits before temperature).
@@ -353,6 +385,9 @@ impl Classifier {
 
         let p = &params;
         let bi = |s: &str| text::with_bigrams(&text::tokens(s, true));
+        // Training texts of the discriminative heading model: (tokens, heading).
+        let train_linear = p.w_linear > 0.0;
+        let mut linear_texts: Vec<(Vec<String>, u32)> = Vec::new();
 
         // Chapter documents.
         let mut b2 = Bm25Builder::default();
@@ -378,6 +413,9 @@ impl Classifier {
             let d =
                 b4.add(weighted(&own, p.w_heading_text).chain(weighted(&chap, p.w_chapter_text)));
             debug_assert_eq!(d, ch);
+            if train_linear {
+                linear_texts.push((own.clone(), ch as u32));
+            }
             let grams = text::char_ngrams(&node.description);
             c4.add(weighted(&grams, 1.0));
         }
@@ -390,10 +428,22 @@ impl Classifier {
             let own = bi(&node.description);
             b6.add(weighted(&own, 1.0));
             b4.extend(sub_heading[i] as usize, weighted(&own, p.w_subheading_text));
+            if train_linear {
+                linear_texts.push((own, sub_heading[i]));
+            }
         }
         // National tariff lines as evidence for their subheading (and, lighter, its heading).
         if p.w_national > 0.0 || p.w_national_heading > 0.0 {
             let sched = crate::national::Schedules::bundled();
+            if train_linear {
+                for l in sched.lines() {
+                    let Some(&s) = sub_ix.get(l.hs6()) else {
+                        continue;
+                    };
+                    let below: Vec<&str> = l.path.split(" > ").skip(1).collect();
+                    linear_texts.push((bi(&below.join(" ; ")), sub_heading[s as usize]));
+                }
+            }
             for (i, code) in sub_codes.iter().enumerate() {
                 let toks: Vec<String> = sched.evidence(code).into_iter().flat_map(bi).collect();
                 if toks.is_empty() {
@@ -418,6 +468,9 @@ impl Classifier {
                 let h = sub_heading[s as usize] as usize;
                 b6.extend(s as usize, weighted(&toks, p.w_reference));
                 b4.extend(h, weighted(&toks, p.w_reference));
+                if train_linear {
+                    linear_texts.push((toks.clone(), h as u32));
+                }
                 c4.extend(
                     h,
                     weighted(&text::char_ngrams(&r.description), p.w_reference * 0.5),
@@ -436,6 +489,9 @@ impl Classifier {
                 }
                 4 => {
                     if let Some(&h) = heading_ix.get(&e.code) {
+                        if train_linear {
+                            linear_texts.push((toks.clone(), h));
+                        }
                         b4.extend(h as usize, weighted(&toks, p.w_vocab));
                         c4.extend(h as usize, weighted(&grams, p.w_vocab));
                     }
@@ -444,6 +500,9 @@ impl Classifier {
                     if let Some(&s) = sub_ix.get(&e.code) {
                         b6.extend(s as usize, weighted(&toks, p.w_vocab));
                         let h = sub_heading[s as usize] as usize;
+                        if train_linear {
+                            linear_texts.push((toks.clone(), h as u32));
+                        }
                         b4.extend(h, weighted(&toks, p.w_vocab));
                         c4.extend(h, weighted(&grams, p.w_vocab));
                     }
@@ -458,11 +517,38 @@ impl Classifier {
             let toks = text::with_bigrams(&text::tokens(&l.description, false));
             let grams = text::char_ngrams(&l.description);
             let h = sub_heading[s as usize] as usize;
+            if train_linear {
+                linear_texts.push((toks.clone(), h as u32));
+            }
             b6.extend(s as usize, weighted(&toks, p.w_labelled));
             b4.extend(h, weighted(&toks, p.w_labelled));
             c4.extend(h, weighted(&grams, p.w_labelled * 0.5));
         }
         let word4 = b4.build(p.k1, p.b);
+        let linear = if train_linear {
+            let examples: Vec<crate::linear::Example> = linear_texts
+                .iter()
+                .map(|(toks, h)| {
+                    let mut terms: Vec<u32> =
+                        toks.iter().filter_map(|t| word4.term_id(t)).collect();
+                    terms.sort_unstable();
+                    terms.dedup();
+                    crate::linear::Example {
+                        terms,
+                        class: *h as u16,
+                    }
+                })
+                .collect();
+            crate::linear::LinearHeadings::train(
+                &examples,
+                word4.n_terms(),
+                heading_codes.len(),
+                p.linear_epochs,
+                p.linear_rate,
+            )
+        } else {
+            crate::linear::LinearHeadings::default()
+        };
         let mut phrases = PhraseIndex::default();
         let mut canon_ids: HashMap<Vec<String>, u32> = HashMap::new();
         for e in &vocab.entries {
@@ -510,6 +596,7 @@ impl Classifier {
             word4,
             expansions_by_first,
             phrases,
+            linear,
             char4: c4.build(p.k1, p.b),
             word2: b2.build(p.k1, p.b),
             word6: b6.build(p.k1, p.b),
@@ -728,10 +815,26 @@ impl Classifier {
                 words.insert(t.to_string(), w.max(0.0));
             }
         };
+        // Ruling-style text names the goods in its first sentences: later sentences weigh
+        // less, and the goods phrase after "is referred to as" / "is a" gives the head noun.
+        let mut pieces: Vec<(&str, f32)> = Vec::new();
         for &(field, w) in fields {
             if w <= 0.0 || field.trim().is_empty() {
                 continue;
             }
+            if head.is_none() && self.params.w_ruling_head > 0.0 {
+                head = crate::reading::ruling_head(field);
+            }
+            if self.params.w_sentence_decay > 0.0 {
+                for (s, sw) in crate::reading::sentence_weights(field) {
+                    let sw = 1.0 - self.params.w_sentence_decay * (1.0 - sw);
+                    pieces.push((s, w * sw));
+                }
+            } else {
+                pieces.push((field, w));
+            }
+        }
+        for (field, w) in pieces {
             let segments = text::query_segments_and_grams(field, |g| {
                 if !use_grams {
                     return;
@@ -821,12 +924,13 @@ impl Classifier {
         let (w4, w2) = (ids(&self.word4, &words), ids(&self.word2, &words));
         let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
         grams.sort_unstable_by_key(|x| x.0);
-        (w4, w2, w6, grams, fields_tokens)
+        let head_id = head.as_deref().and_then(|h| self.word4.term_id(h));
+        (w4, w2, w6, grams, fields_tokens, head_id)
     }
 
     /// Unscaled heading and subheading scores for weighted query fields.
     pub fn raw_scores(&self, fields: &[(&str, f32)]) -> RawScores {
-        let (w4, w2, w6, grams, field_tokens) = self.query_terms(fields);
+        let (w4, w2, w6, grams, field_tokens, head_id) = self.query_terms(fields);
         let p = &self.params;
         let nh = self.heading_codes.len();
         let mut s4 = vec![0f32; nh];
@@ -881,6 +985,17 @@ impl Classifier {
         // the query's word count keeps one temperature usable for short and long descriptions.
         let n_words: usize = field_tokens.iter().map(|(t, _)| t.len()).sum();
         let norm = 1.0 / (1.0 + n_words as f64).sqrt();
+        let mut sh = Vec::new();
+        if let (Some(id), true) = (head_id, p.w_head_fixed > 0.0) {
+            sh = vec![0f32; nh];
+            self.word4.score_ids_into(&[(id, 1.0)], &mut sh);
+        }
+        let head_norm = f64::from(p.w_head_fixed) / 2f64.sqrt();
+        let mut sl = Vec::new();
+        if p.w_linear > 0.0 {
+            sl = vec![0f32; nh];
+            self.linear.score_into(&w4, p.w_linear, &mut sl);
+        }
         let heading = (0..nh)
             .map(|h| {
                 let ch = self.heading_chapter[h] as usize;
@@ -889,6 +1004,8 @@ impl Classifier {
                     + p.w_chapter * (s2[ch] + p.w_phrase * b2[ch])
                     + p.w_phrase * b4[h];
                 f64::from(s) * norm
+                    + sh.get(h).map_or(0.0, |&x| f64::from(x) * head_norm)
+                    + sl.get(h).map_or(0.0, |&x| f64::from(x))
             })
             .collect();
         for (s, b) in b6 {

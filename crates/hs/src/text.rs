@@ -148,6 +148,11 @@ fn stemmer() -> &'static Stemmer {
     S.get_or_init(|| Stemmer::create(Algorithm::English))
 }
 
+/// Is this folded word a stop word of the tokenizer?
+pub fn is_stop_word(w: &str) -> bool {
+    is_stop(w)
+}
+
 fn is_stop(w: &str) -> bool {
     static SET: OnceLock<crate::index::FastMap<&'static str, ()>> = OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().map(|&w| (w, ())).collect())
