@@ -16,8 +16,6 @@
 //! pseudo-random order (deterministic), learning rate decaying per epoch; features are the
 //! example's distinct term ids scaled to unit length, as are the query's weighted terms.
 
-use crate::index::FastMap;
-
 /// Per term id, the (heading, weight) pairs with a weight.
 #[derive(Debug, Clone, Default)]
 pub struct LinearHeadings {
@@ -52,41 +50,63 @@ impl LinearHeadings {
             let j = (state % (i as u64 + 1)) as usize;
             order.swap(i, j);
         }
-        let mut scores: FastMap<u16, f32> = FastMap::default();
+        // Dense scores of the classes an example touches (listed in `touched`).
+        let mut scores = vec![0f32; n_classes];
+        let mut seen = vec![false; n_classes];
+        let mut touched: Vec<u16> = Vec::new();
         for epoch in 0..epochs {
             let rate = lr / (1.0 + epoch as f32);
             for &i in &order {
                 let ex = &examples[i];
-                if ex.terms.is_empty() {
+                if ex.terms.is_empty() || ex.class as usize >= n_classes {
                     continue;
                 }
                 let x = 1.0 / (ex.terms.len() as f32).sqrt();
-                scores.clear();
+                for &c in &touched {
+                    scores[c as usize] = 0.0;
+                    seen[c as usize] = false;
+                }
+                touched.clear();
                 for &t in &ex.terms {
                     for &(c, w) in &postings[t as usize] {
-                        *scores.entry(c).or_default() += w * x;
+                        if !seen[c as usize] {
+                            seen[c as usize] = true;
+                            touched.push(c);
+                        }
+                        scores[c as usize] += w * x;
                     }
                 }
-                let m = scores.values().copied().fold(0f32, f32::max);
-                let untouched = n_classes - scores.len();
-                let z: f32 = scores.values().map(|s| (s - m).exp()).sum::<f32>()
+                let m = touched
+                    .iter()
+                    .map(|&c| scores[c as usize])
+                    .fold(0f32, f32::max);
+                let untouched = n_classes - touched.len();
+                let z: f32 = touched
+                    .iter()
+                    .map(|&c| (scores[c as usize] - m).exp())
+                    .sum::<f32>()
                     + untouched as f32 * (-m).exp();
-                let p_gold = scores
-                    .get(&ex.class)
-                    .map_or((-m).exp() / z, |s| (s - m).exp() / z);
+                // Probabilities of the touched classes (scores are not needed afterwards).
+                for &c in &touched {
+                    scores[c as usize] = (scores[c as usize] - m).exp() / z;
+                }
+                let gold = ex.class as usize;
+                let p_gold = if seen[gold] {
+                    scores[gold]
+                } else {
+                    (-m).exp() / z
+                };
                 for &t in &ex.terms {
                     let list = &mut postings[t as usize];
                     let mut has_gold = false;
                     for (c, w) in list.iter_mut() {
-                        let s = scores.get(c).copied().unwrap_or(0.0);
-                        let p = (s - m).exp() / z;
                         let y = if *c == ex.class {
                             has_gold = true;
                             1.0
                         } else {
                             0.0
                         };
-                        *w -= rate * x * (p - y);
+                        *w -= rate * x * (scores[*c as usize] - y);
                     }
                     if !has_gold {
                         list.push((ex.class, rate * x * (1.0 - p_gold)));
