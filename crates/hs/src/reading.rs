@@ -1022,7 +1022,9 @@ impl ChemProfile {
         if self.drug && self.dosage {
             // Decisive: medicaments put up in measured doses are heading 3004 even when
             // the compound itself is named in chapter 29 (note 2 to chapter 29 excludes them).
-            return vec![("30", 5.0 * w)];
+            // 8.0: decisive at the heading temperature of the discriminative model (1.92; it
+            // was 5.0 at 1.31, when "tablets" alone could not outweigh it either).
+            return vec![("30", 8.0 * w)];
         }
         if self.polymer {
             return vec![("39", w)];
@@ -1142,7 +1144,7 @@ mod tests {
         assert_eq!(poly.chapter_bonus(1.0)[0].0, "39");
         assert!(!chem_profile("leather wallet with zip").is_chemical());
         let tabs = chem_profile("Valacyclovir Hydrochloride, imported in 1000 mg tablets");
-        assert_eq!(tabs.chapter_bonus(1.0), vec![("30", 5.0)]);
+        assert_eq!(tabs.chapter_bonus(1.0), vec![("30", 8.0)]);
         let bulk = chem_profile("Voriconazole in bulk form");
         assert_eq!(bulk.chapter_bonus(1.0)[0].0, "29");
         assert!(!chem_profile("low sodium soup").is_chemical());
