@@ -302,8 +302,11 @@ fn segments_of(words: &[(String, bool)]) -> Vec<(Vec<String>, bool)> {
     let mut out: Vec<(Vec<String>, bool)> = Vec::new();
     let mut cur: Vec<String> = Vec::new();
     let mut modifier = false;
-    for (w, brk) in words.iter().map(|(w, b)| (w, *b)) {
-        let opener = MODIFIER_OPENERS.contains(&w.as_str());
+    for (i, (w, brk)) in words.iter().map(|(w, b)| (w, *b)).enumerate() {
+        // "powered by a battery" attaches a power source; "battery powered drill" names it
+        // before the good.
+        let opener = MODIFIER_OPENERS.contains(&w.as_str())
+            && (w != "powered" || words.get(i + 1).is_some_and(|(n, _)| n == "by"));
         if brk || opener {
             if !cur.is_empty() {
                 out.push((std::mem::take(&mut cur), modifier));
