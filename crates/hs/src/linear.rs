@@ -144,6 +144,18 @@ impl LinearHeadings {
         }
     }
 
+    /// The weight of one term for one heading (0 when none is stored).
+    pub fn weight(&self, term: u32, class: u16) -> f32 {
+        self.postings
+            .get(term as usize)
+            .and_then(|l| {
+                l.binary_search_by_key(&class, |(c, _)| *c)
+                    .ok()
+                    .map(|i| l[i].1)
+            })
+            .unwrap_or(0.0)
+    }
+
     /// Number of stored weights.
     pub fn weights(&self) -> usize {
         self.postings.iter().map(Vec::len).sum()
@@ -178,6 +190,8 @@ mod tests {
         assert!(cell[1] > cell[0], "{cell:?}");
         // A class never seen scores nothing.
         assert_eq!(cell[2], 0.0);
+        assert!(m.weight(0, 0) > 0.0 && m.weight(0, 0) > m.weight(0, 1));
+        assert_eq!(m.weight(0, 2), 0.0);
         assert!(m.weights() > 0);
     }
 }

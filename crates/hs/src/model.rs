@@ -622,13 +622,15 @@ impl Classifier {
     }
 
     /// Per query term, its weighted BM25 contribution to each of the given headings' word
-    /// documents (before the length normalisation), largest total first. Terms are the stemmed
-    /// words and bigrams of the query as weighted by the goods-first reading.
+    /// documents (before the length normalisation) and its contribution to each heading's
+    /// logit in the discriminative heading model (times `w_linear`), largest BM25 total
+    /// first. Terms are the stemmed words and bigrams of the query as weighted by the
+    /// goods-first reading.
     pub fn heading_term_contributions(
         &self,
         fields: &[(&str, f32)],
         headings: &[&str],
-    ) -> Vec<(String, Vec<f32>)> {
+    ) -> Vec<(String, Vec<f32>, Vec<f32>)> {
         let (w4, ..) = self.query_terms(fields);
         let hix: Vec<Option<u32>> = headings
             .iter()
@@ -648,16 +650,25 @@ impl Classifier {
                 *n = t.to_string();
             }
         }
-        let mut out: Vec<(String, Vec<f32>)> = w4
+        let norm: f32 = w4.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        let mut out: Vec<(String, Vec<f32>, Vec<f32>)> = w4
             .iter()
             .map(|&(id, qw)| {
                 let per: Vec<f32> = hix
                     .iter()
                     .map(|h| h.map_or(0.0, |h| qw * self.word4.term_doc_score(id, h)))
                     .collect();
-                (names.get(&id).cloned().unwrap_or_default(), per)
+                let lin: Vec<f32> = hix
+                    .iter()
+                    .map(|h| {
+                        h.filter(|_| norm > 0.0).map_or(0.0, |h| {
+                            self.params.w_linear * qw / norm * self.linear.weight(id, h as u16)
+                        })
+                    })
+                    .collect();
+                (names.get(&id).cloned().unwrap_or_default(), per, lin)
             })
-            .filter(|(_, per)| per.iter().any(|x| *x > 0.0))
+            .filter(|(_, per, lin)| per.iter().chain(lin).any(|x| *x != 0.0))
             .collect();
         out.sort_by(|a, b| {
             let (sa, sb) = (a.1.iter().sum::<f32>(), b.1.iter().sum::<f32>());
