@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("expected key=value, got {a}"))?;
         let mut json = serde_json::to_value(&p)?;
         let num: f64 = v.parse()?;
-        json[k] = if k == "heading_beam" {
+        json[k] = if k == "heading_beam" || k == "linear_epochs" {
             serde_json::json!(num as usize)
         } else {
             serde_json::json!(num)

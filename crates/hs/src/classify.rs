@@ -48,6 +48,13 @@ pub struct TermMatch {
     pub term: String,
     pub chosen: f32,
     pub runner_up: f32,
+    /// The term's contribution to the chosen heading's logit in the discriminative heading
+    /// model (negative: the model learned it speaks against that heading).
+    #[serde(default)]
+    pub learned_chosen: f32,
+    /// The same for the runner-up heading.
+    #[serde(default)]
+    pub learned_runner_up: f32,
 }
 
 /// Why the top heading was chosen.
@@ -120,7 +127,10 @@ impl Classifier {
         national: &[NationalSuggestion],
     ) -> Explanation {
         let segs = text::query_segments(description);
-        let head_noun = reading::head_noun(&segs).map(str::to_string);
+        let head_noun = (self.params().w_ruling_head > 0.0)
+            .then(|| reading::ruling_head(description))
+            .flatten()
+            .or_else(|| reading::head_noun(&segs).map(str::to_string));
         let mut materials: Vec<String> = segs
             .iter()
             .flat_map(|(t, _)| t.iter())
@@ -149,10 +159,12 @@ impl Classifier {
             .heading_term_contributions(&[(description, 1.0)], &heads)
             .into_iter()
             .take(12)
-            .map(|(term, per)| TermMatch {
+            .map(|(term, per, lin)| TermMatch {
                 term,
                 chosen: per.first().copied().unwrap_or(0.0),
                 runner_up: per.get(1).copied().unwrap_or(0.0),
+                learned_chosen: lin.first().copied().unwrap_or(0.0),
+                learned_runner_up: lin.get(1).copied().unwrap_or(0.0),
             })
             .collect();
         let text_of = |c: &str| {
@@ -169,7 +181,7 @@ impl Classifier {
             .collect();
         let only_chosen: Vec<&str> = matched
             .iter()
-            .filter(|m| m.chosen > m.runner_up)
+            .filter(|m| m.chosen + m.learned_chosen > m.runner_up + m.learned_runner_up)
             .take(4)
             .map(|m| m.term.as_str())
             .collect();
@@ -268,6 +280,12 @@ mod tests {
         assert!(us[0].code.starts_with("610910"));
         assert_eq!(c.explanation.chosen_heading, "6109");
         assert!(c.explanation.matched.iter().any(|t| t.chosen > 0.0));
+        // The discriminative model's share of the decision is shown per term too.
+        assert!(c
+            .explanation
+            .matched
+            .iter()
+            .any(|t| t.learned_chosen > t.learned_runner_up));
         assert!(c.explanation.summary.contains("6109"));
     }
 

@@ -152,6 +152,11 @@ impl Bm25 {
         self.n_docs
     }
 
+    /// Number of distinct terms (ids are below it).
+    pub fn n_terms(&self) -> usize {
+        self.postings.len()
+    }
+
     /// All (term, id) pairs (for explanations; not on the query path).
     pub fn terms_iter(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
         self.terms.iter().map(|(t, &i)| (t.as_str(), i))

@@ -18,6 +18,7 @@ mod divergence;
 mod error;
 pub mod index;
 pub mod io;
+pub mod linear;
 mod model;
 pub mod national;
 mod nomenclature;

@@ -91,6 +91,25 @@ pub struct Params {
     pub cal_sub_a: f32,
     /// Intercept of the subheading recalibration.
     pub cal_sub_b: f32,
+    /// 1 reads the head noun of ruling-style text from its goods phrase ("... is referred
+    /// to as *X*", "... is a *X* with ..."; `reading::ruling_head`), 0 only from the first
+    /// segment.
+    pub w_ruling_head: f32,
+    /// Strength of the sentence weighting of multi-sentence descriptions
+    /// (`reading::sentence_weights`): 0 weighs all sentences alike, 1 applies the weights.
+    pub w_sentence_decay: f32,
+    /// Heading-score bonus from the head noun alone: `w_head_fixed` x its BM25 score in the
+    /// heading document, not divided by the query length, so the good's own name keeps its
+    /// say in long ruling-style descriptions whose other words are components and uses.
+    pub w_head_fixed: f32,
+    /// Multiplier of the discriminative heading model's logits (`linear::LinearHeadings`,
+    /// trained at build time on the tariff texts) added to the heading logits; 0 skips
+    /// training it.
+    pub w_linear: f32,
+    /// Training epochs of the discriminative heading model.
+    pub linear_epochs: usize,
+    /// Initial learning rate of the discriminative heading model.
+    pub linear_rate: f32,
 }
 
 impl Params {
@@ -109,6 +128,10 @@ impl Params {
             cal_heading_b: 0.0,
             cal_sub_a: 1.0,
             cal_sub_b: 0.0,
+            w_ruling_head: 0.0,
+            w_sentence_decay: 0.0,
+            w_head_fixed: 0.0,
+            w_linear: 0.0,
             ..Params::default()
         }
     }
@@ -130,8 +153,9 @@ impl Default for Params {
             w_phrase: 1.0,
             w_modifier: 0.5,
             w_residual: 0.3,
-            // NLL optimum on the HMRC dev part (`examples/fit.rs`; the dev part is not indexed).
-            t_heading: 1.31,
+            // NLL optimum on the HMRC dev part (`examples/hs_fit.rs`; the dev part is not
+            // indexed), refitted with the discriminative heading model.
+            t_heading: 1.92,
             t_subheading: 1.59,
             heading_beam: 12,
             w_national: 1.0,
@@ -142,10 +166,16 @@ impl Default for Params {
             w_chem: 1.0,
             w_parts: 3.0,
             // Top-label recalibration fitted on the HMRC dev part (`examples/hs_fit.rs`).
-            cal_heading_a: 0.279,
-            cal_heading_b: -0.123,
+            cal_heading_a: 0.287,
+            cal_heading_b: 0.036,
             cal_sub_a: 0.482,
             cal_sub_b: 0.409,
+            w_ruling_head: 1.0,
+            w_sentence_decay: 1.0,
+            w_head_fixed: 0.0,
+            w_linear: 1.0,
+            linear_epochs: 3,
+            linear_rate: 1.0,
         }
     }
 }
@@ -248,6 +278,8 @@ pub struct Classifier {
     word2: Bm25,
     word6: Bm25,
     phrases: PhraseIndex,
+    /// Discriminative heading model (empty when `w_linear` is 0).
+    linear: crate::linear::LinearHeadings,
     /// Vocabulary expansions by the first word of their trigger.
     expansions_by_first: FastMap<String, Vec<u32>>,
 }
@@ -280,6 +312,7 @@ type QueryTerms = (
     Vec<(u32, f32)>,
     Vec<(u32, f32)>,
     Vec<(Vec<String>, f32)>,
+    Option<u32>,
 );
 
 /// Unscaled per-query scores (logits before temperature).
@@ -353,6 +386,9 @@ impl Classifier {
 
         let p = &params;
         let bi = |s: &str| text::with_bigrams(&text::tokens(s, true));
+        // Training texts of the discriminative heading model: (tokens, heading).
+        let train_linear = p.w_linear > 0.0;
+        let mut linear_texts: Vec<(Vec<String>, u32)> = Vec::new();
 
         // Chapter documents.
         let mut b2 = Bm25Builder::default();
@@ -378,6 +414,9 @@ impl Classifier {
             let d =
                 b4.add(weighted(&own, p.w_heading_text).chain(weighted(&chap, p.w_chapter_text)));
             debug_assert_eq!(d, ch);
+            if train_linear {
+                linear_texts.push((own.clone(), ch as u32));
+            }
             let grams = text::char_ngrams(&node.description);
             c4.add(weighted(&grams, 1.0));
         }
@@ -390,10 +429,28 @@ impl Classifier {
             let own = bi(&node.description);
             b6.add(weighted(&own, 1.0));
             b4.extend(sub_heading[i] as usize, weighted(&own, p.w_subheading_text));
+            if train_linear {
+                linear_texts.push((own, sub_heading[i]));
+            }
         }
         // National tariff lines as evidence for their subheading (and, lighter, its heading).
         if p.w_national > 0.0 || p.w_national_heading > 0.0 {
             let sched = crate::national::Schedules::bundled();
+            if train_linear {
+                // One example per national line: its path below the heading. Path steps
+                // repeat across lines, so each distinct step is tokenized once.
+                let mut step_tokens: HashMap<&str, Vec<String>> = HashMap::new();
+                for l in sched.lines() {
+                    let Some(&s) = sub_ix.get(l.hs6()) else {
+                        continue;
+                    };
+                    let mut toks = Vec::new();
+                    for step in l.path.split(" > ").skip(1) {
+                        toks.extend_from_slice(step_tokens.entry(step).or_insert_with(|| bi(step)));
+                    }
+                    linear_texts.push((toks, sub_heading[s as usize]));
+                }
+            }
             for (i, code) in sub_codes.iter().enumerate() {
                 let toks: Vec<String> = sched.evidence(code).into_iter().flat_map(bi).collect();
                 if toks.is_empty() {
@@ -418,6 +475,9 @@ impl Classifier {
                 let h = sub_heading[s as usize] as usize;
                 b6.extend(s as usize, weighted(&toks, p.w_reference));
                 b4.extend(h, weighted(&toks, p.w_reference));
+                if train_linear {
+                    linear_texts.push((toks.clone(), h as u32));
+                }
                 c4.extend(
                     h,
                     weighted(&text::char_ngrams(&r.description), p.w_reference * 0.5),
@@ -436,6 +496,9 @@ impl Classifier {
                 }
                 4 => {
                     if let Some(&h) = heading_ix.get(&e.code) {
+                        if train_linear {
+                            linear_texts.push((toks.clone(), h));
+                        }
                         b4.extend(h as usize, weighted(&toks, p.w_vocab));
                         c4.extend(h as usize, weighted(&grams, p.w_vocab));
                     }
@@ -444,6 +507,9 @@ impl Classifier {
                     if let Some(&s) = sub_ix.get(&e.code) {
                         b6.extend(s as usize, weighted(&toks, p.w_vocab));
                         let h = sub_heading[s as usize] as usize;
+                        if train_linear {
+                            linear_texts.push((toks.clone(), h as u32));
+                        }
                         b4.extend(h, weighted(&toks, p.w_vocab));
                         c4.extend(h, weighted(&grams, p.w_vocab));
                     }
@@ -458,11 +524,38 @@ impl Classifier {
             let toks = text::with_bigrams(&text::tokens(&l.description, false));
             let grams = text::char_ngrams(&l.description);
             let h = sub_heading[s as usize] as usize;
+            if train_linear {
+                linear_texts.push((toks.clone(), h as u32));
+            }
             b6.extend(s as usize, weighted(&toks, p.w_labelled));
             b4.extend(h, weighted(&toks, p.w_labelled));
             c4.extend(h, weighted(&grams, p.w_labelled * 0.5));
         }
         let word4 = b4.build(p.k1, p.b);
+        let linear = if train_linear {
+            let examples: Vec<crate::linear::Example> = linear_texts
+                .iter()
+                .map(|(toks, h)| {
+                    let mut terms: Vec<u32> =
+                        toks.iter().filter_map(|t| word4.term_id(t)).collect();
+                    terms.sort_unstable();
+                    terms.dedup();
+                    crate::linear::Example {
+                        terms,
+                        class: *h as u16,
+                    }
+                })
+                .collect();
+            crate::linear::LinearHeadings::train(
+                &examples,
+                word4.n_terms(),
+                heading_codes.len(),
+                p.linear_epochs,
+                p.linear_rate,
+            )
+        } else {
+            crate::linear::LinearHeadings::default()
+        };
         let mut phrases = PhraseIndex::default();
         let mut canon_ids: HashMap<Vec<String>, u32> = HashMap::new();
         for e in &vocab.entries {
@@ -510,6 +603,7 @@ impl Classifier {
             word4,
             expansions_by_first,
             phrases,
+            linear,
             char4: c4.build(p.k1, p.b),
             word2: b2.build(p.k1, p.b),
             word6: b6.build(p.k1, p.b),
@@ -528,13 +622,15 @@ impl Classifier {
     }
 
     /// Per query term, its weighted BM25 contribution to each of the given headings' word
-    /// documents (before the length normalisation), largest total first. Terms are the stemmed
-    /// words and bigrams of the query as weighted by the goods-first reading.
+    /// documents (before the length normalisation) and its contribution to each heading's
+    /// logit in the discriminative heading model (times `w_linear`), largest BM25 total
+    /// first. Terms are the stemmed words and bigrams of the query as weighted by the
+    /// goods-first reading.
     pub fn heading_term_contributions(
         &self,
         fields: &[(&str, f32)],
         headings: &[&str],
-    ) -> Vec<(String, Vec<f32>)> {
+    ) -> Vec<(String, Vec<f32>, Vec<f32>)> {
         let (w4, ..) = self.query_terms(fields);
         let hix: Vec<Option<u32>> = headings
             .iter()
@@ -554,16 +650,25 @@ impl Classifier {
                 *n = t.to_string();
             }
         }
-        let mut out: Vec<(String, Vec<f32>)> = w4
+        let norm: f32 = w4.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        let mut out: Vec<(String, Vec<f32>, Vec<f32>)> = w4
             .iter()
             .map(|&(id, qw)| {
                 let per: Vec<f32> = hix
                     .iter()
                     .map(|h| h.map_or(0.0, |h| qw * self.word4.term_doc_score(id, h)))
                     .collect();
-                (names.get(&id).cloned().unwrap_or_default(), per)
+                let lin: Vec<f32> = hix
+                    .iter()
+                    .map(|h| {
+                        h.filter(|_| norm > 0.0).map_or(0.0, |h| {
+                            self.params.w_linear * qw / norm * self.linear.weight(id, h as u16)
+                        })
+                    })
+                    .collect();
+                (names.get(&id).cloned().unwrap_or_default(), per, lin)
             })
-            .filter(|(_, per)| per.iter().any(|x| *x > 0.0))
+            .filter(|(_, per, lin)| per.iter().chain(lin).any(|x| *x != 0.0))
             .collect();
         out.sort_by(|a, b| {
             let (sa, sb) = (a.1.iter().sum::<f32>(), b.1.iter().sum::<f32>());
@@ -728,10 +833,26 @@ impl Classifier {
                 words.insert(t.to_string(), w.max(0.0));
             }
         };
+        // Ruling-style text names the goods in its first sentences: later sentences weigh
+        // less, and the goods phrase after "is referred to as" / "is a" gives the head noun.
+        let mut pieces: Vec<(&str, f32)> = Vec::new();
         for &(field, w) in fields {
             if w <= 0.0 || field.trim().is_empty() {
                 continue;
             }
+            if head.is_none() && self.params.w_ruling_head > 0.0 {
+                head = crate::reading::ruling_head(field);
+            }
+            if self.params.w_sentence_decay > 0.0 {
+                for (s, sw) in crate::reading::sentence_weights(field) {
+                    let sw = 1.0 - self.params.w_sentence_decay * (1.0 - sw);
+                    pieces.push((s, w * sw));
+                }
+            } else {
+                pieces.push((field, w));
+            }
+        }
+        for (field, w) in pieces {
             let segments = text::query_segments_and_grams(field, |g| {
                 if !use_grams {
                     return;
@@ -821,12 +942,13 @@ impl Classifier {
         let (w4, w2) = (ids(&self.word4, &words), ids(&self.word2, &words));
         let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
         grams.sort_unstable_by_key(|x| x.0);
-        (w4, w2, w6, grams, fields_tokens)
+        let head_id = head.as_deref().and_then(|h| self.word4.term_id(h));
+        (w4, w2, w6, grams, fields_tokens, head_id)
     }
 
     /// Unscaled heading and subheading scores for weighted query fields.
     pub fn raw_scores(&self, fields: &[(&str, f32)]) -> RawScores {
-        let (w4, w2, w6, grams, field_tokens) = self.query_terms(fields);
+        let (w4, w2, w6, grams, field_tokens, head_id) = self.query_terms(fields);
         let p = &self.params;
         let nh = self.heading_codes.len();
         let mut s4 = vec![0f32; nh];
@@ -881,6 +1003,17 @@ impl Classifier {
         // the query's word count keeps one temperature usable for short and long descriptions.
         let n_words: usize = field_tokens.iter().map(|(t, _)| t.len()).sum();
         let norm = 1.0 / (1.0 + n_words as f64).sqrt();
+        let mut sh = Vec::new();
+        if let (Some(id), true) = (head_id, p.w_head_fixed > 0.0) {
+            sh = vec![0f32; nh];
+            self.word4.score_ids_into(&[(id, 1.0)], &mut sh);
+        }
+        let head_norm = f64::from(p.w_head_fixed) / 2f64.sqrt();
+        let mut sl = Vec::new();
+        if p.w_linear > 0.0 {
+            sl = vec![0f32; nh];
+            self.linear.score_into(&w4, p.w_linear, &mut sl);
+        }
         let heading = (0..nh)
             .map(|h| {
                 let ch = self.heading_chapter[h] as usize;
@@ -889,6 +1022,8 @@ impl Classifier {
                     + p.w_chapter * (s2[ch] + p.w_phrase * b2[ch])
                     + p.w_phrase * b4[h];
                 f64::from(s) * norm
+                    + sh.get(h).map_or(0.0, |&x| f64::from(x) * head_norm)
+                    + sl.get(h).map_or(0.0, |&x| f64::from(x))
             })
             .collect();
         for (s, b) in b6 {

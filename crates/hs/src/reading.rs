@@ -212,6 +212,334 @@ pub fn head_noun(segments: &[(Vec<String>, bool)]) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// Abbreviations whose full stop does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "no", "nos", "mr", "mrs", "ms", "dr", "inc", "co", "ltd", "corp", "approx", "e.g", "i.e", "eg",
+    "ie", "u.s", "vs", "st", "fig", "pt", "ref", "art", "para", "oz", "lb", "lbs", "in",
+];
+
+/// The sentences of a description (split at ".", "!", "?" followed by a space and at line
+/// breaks; decimals such as "2.5 mm" and abbreviations such as "No." do not split).
+pub fn sentences(description: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = description.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        let end = match c {
+            '\n' | '\r' => true,
+            '.' | '!' | '?' => {
+                let next_space = chars.get(k + 1).is_none_or(|&(_, n)| n.is_whitespace());
+                let word: String = description[start..i]
+                    .rsplit(|x: char| x.is_whitespace())
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase();
+                let word = word.trim_start_matches(|x: char| !x.is_alphanumeric());
+                next_space && !(c == '.' && ABBREVIATIONS.contains(&word))
+            }
+            _ => false,
+        };
+        if end {
+            let s = description[start..i].trim();
+            if !s.is_empty() {
+                out.push(s);
+            }
+            start = i + c.len_utf8();
+        }
+    }
+    let s = description[start..].trim();
+    if !s.is_empty() {
+        out.push(s);
+    }
+    out
+}
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Does a sentence say anything about goods? Correspondence sentences ("A sample was
+/// submitted with your ruling request.", "The request was returned to you for additional
+/// information, which was received by this office on March 16, 2026.") keep fewer than two
+/// alphabetic content words once stop words, ruling boilerplate and dates are dropped.
+pub fn names_goods(sentence: &str) -> bool {
+    text::query_segments(&strip_months(sentence))
+        .iter()
+        .flat_map(|(t, _)| t.iter())
+        .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_alphabetic()))
+        .count()
+        >= 2
+}
+
+fn strip_months(s: &str) -> String {
+    s.split(' ')
+        .filter(|w| {
+            let f = w
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            !MONTHS.contains(&f.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Phrases after which ruling-style text names the goods ("... is referred to as X",
+/// "... is a X", "... consists of X"), most specific first (the first one present is used).
+const NAMING_MARKERS: &[&str] = &[
+    " referred to as ",
+    " identified as ",
+    " described as ",
+    " known as ",
+    " consist of ",
+    " consists of ",
+    " is a ",
+    " is an ",
+    " are ",
+    " is ",
+];
+
+/// Words before "of" that keep the phrase going: "set of knives" is knives, "plates of
+/// steel" is plates.
+const OF_CARRIERS: &[&str] = &[
+    "set",
+    "sets",
+    "pair",
+    "pairs",
+    "kit",
+    "kits",
+    "pack",
+    "packs",
+    "box",
+    "boxes",
+    "bag",
+    "bags",
+    "assortment",
+    "collection",
+    "series",
+    "bundle",
+    "roll",
+    "rolls",
+    "sheet",
+    "sheets",
+    "piece",
+    "pieces",
+    "bottle",
+    "bottles",
+    "can",
+    "cans",
+    "jar",
+    "jars",
+    "type",
+    "kind",
+    "variety",
+    "combination",
+    "mixture",
+    "blend",
+    "array",
+    "range",
+    "line",
+    "number",
+    "quantity",
+];
+
+/// Words that end the goods phrase (the clause goes on with components, materials or uses).
+const PHRASE_ENDS: &[&str] = &[
+    "with",
+    "for",
+    "that",
+    "which",
+    "who",
+    "made",
+    "used",
+    "designed",
+    "intended",
+    "in",
+    "from",
+    "consisting",
+    "constructed",
+    "composed",
+    "comprised",
+    "featuring",
+    "having",
+    "measuring",
+    "is",
+    "are",
+    "will",
+    "has",
+    "have",
+    "to",
+    "by",
+    "when",
+    "where",
+    "containing",
+    "on",
+    "at",
+    "into",
+    "as",
+    "packaged",
+    "imported",
+    "manufactured",
+    "sold",
+    "housed",
+    "powered",
+    "installed",
+    "attached",
+    "mounted",
+    "whose",
+    "while",
+    "weighing",
+];
+
+/// Words after a comma that end the goods phrase: an apposition ("Tribasic Copper Chloride,
+/// an inorganic compound") or an identifier ("Lipstick Container, Model # LMMR210").
+const APPOSITION_STARTS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "model",
+    "models",
+    "part",
+    "item",
+    "style",
+    "sku",
+    "article",
+    "catalog",
+    "reference",
+    "ref",
+    "product",
+    "no",
+    "number",
+    "which",
+    "that",
+];
+
+/// The goods phrase of ruling-style text: in the first sentences that name goods, the noun
+/// phrase after a naming marker ("The merchandise under consideration is referred to as
+/// *Piracema White stone*", "The item is a *Trailer Transition Plate*, Part Number e32JR",
+/// "The item consists of three *metal plates* of 2.5 mm thick steel"), up to the clause that
+/// attaches components, materials or uses. Returns its head noun (the phrase's last word,
+/// stemmed; a material may head it: "Piracema White stone" is stone), or `None` when no such
+/// marker is found (titles and parcel descriptions: the segment reading decides).
+pub fn ruling_head(description: &str) -> Option<String> {
+    sentences(description)
+        .into_iter()
+        .filter(|s| names_goods(s))
+        .take(3)
+        .find_map(sentence_head)
+}
+
+fn sentence_head(sentence: &str) -> Option<String> {
+    // Parenthesised asides ("Local Area Network (LAN) Cable") are dropped.
+    let mut plain = String::with_capacity(sentence.len() + 2);
+    plain.push(' ');
+    let mut depth = 0usize;
+    for c in text::fold(sentence).chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            '"' | '\u{201c}' | '\u{201d}' => plain.push(' '),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    plain.push(' ');
+    // The most specific marker present wins ("is referred to as" over "is").
+    let end = NAMING_MARKERS
+        .iter()
+        .find_map(|m| plain.find(m).map(|i| i + m.len()))?;
+    let rest = &plain[end..];
+    // "is indicated for", "are used to": a passive verb, not a name.
+    let first = rest.split_whitespace().next().unwrap_or("");
+    if first.len() > 4 && first.ends_with("ed") {
+        return None;
+    }
+    let mut words: Vec<String> = Vec::new();
+    let mut after_comma = false;
+    for raw in rest.split_whitespace() {
+        let comma = raw.ends_with(',') || raw.ends_with(';') || raw.ends_with(':');
+        let end_stop = raw.ends_with(';') || raw.ends_with(':');
+        let w: String = raw
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '-')
+            .to_string();
+        if after_comma && APPOSITION_STARTS.contains(&w.as_str()) {
+            break;
+        }
+        if words.is_empty() && matches!(w.as_str(), "a" | "an" | "the" | "two" | "three" | "one") {
+            continue;
+        }
+        if PHRASE_ENDS.contains(&w.as_str()) {
+            break;
+        }
+        if w == "of" {
+            let carrier = words
+                .last()
+                .is_some_and(|l| OF_CARRIERS.contains(&l.as_str()));
+            if carrier {
+                words.clear();
+                continue;
+            }
+            break;
+        }
+        if !w.is_empty() {
+            words.push(w);
+        }
+        if end_stop {
+            break;
+        }
+        after_comma = comma;
+    }
+    words
+        .iter()
+        .rev()
+        .map(|w| w.rsplit('-').next().unwrap_or(w))
+        .find(|w| {
+            w.len() >= 3
+                && w.chars().all(|c| c.is_alphabetic())
+                && !is_ruling_stop(w)
+                && !text::is_stop_word(w)
+        })
+        .map(text::stem)
+}
+
+/// Weights of a description's sentences for the query: a ruling names the goods first and
+/// then describes components, materials, uses and correspondence. Sentences up to the one
+/// that names the goods weigh 1; later ones 0.7, then 0.5. Sentences that name no goods
+/// (correspondence) do not count in the order. A single sentence weighs 1.
+pub fn sentence_weights(description: &str) -> Vec<(&str, f32)> {
+    let sents = sentences(description);
+    if sents.len() <= 1 {
+        return sents.into_iter().map(|s| (s, 1.0)).collect();
+    }
+    let mut out = Vec::with_capacity(sents.len());
+    let mut named = false;
+    let mut after = 0i32;
+    for s in sents {
+        if !names_goods(s) {
+            out.push((s, 0.5));
+            continue;
+        }
+        if named {
+            after += 1;
+            out.push((s, if after == 1 { 0.7 } else { 0.5 }));
+        } else {
+            named = true;
+            out.push((s, 1.0));
+        }
+    }
+    out
+}
+
 /// Is the description about parts of something ("parts of drills", "gear housing, a part for
 /// cordless drills", "components for headsets", "spare part")? Parts are classified with the
 /// machine's parts subheading (Section XVI and XVII notes), not with the machine.
@@ -694,7 +1022,9 @@ impl ChemProfile {
         if self.drug && self.dosage {
             // Decisive: medicaments put up in measured doses are heading 3004 even when
             // the compound itself is named in chapter 29 (note 2 to chapter 29 excludes them).
-            return vec![("30", 5.0 * w)];
+            // 8.0: decisive at the heading temperature of the discriminative model (1.92; it
+            // was 5.0 at 1.31, when "tablets" alone could not outweigh it either).
+            return vec![("30", 8.0 * w)];
         }
         if self.polymer {
             return vec![("39", w)];
@@ -729,6 +1059,69 @@ mod tests {
     }
 
     #[test]
+    fn sentences_split_at_full_stops_but_not_decimals_or_abbreviations() {
+        let s = sentences(
+            "The item consists of three plates of 2.5 mm steel. Part No. 42 is shown.\nIt is new",
+        );
+        assert_eq!(
+            s,
+            vec![
+                "The item consists of three plates of 2.5 mm steel",
+                "Part No. 42 is shown",
+                "It is new"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_ruling_goods_phrase_gives_the_head_noun() {
+        let h = |d: &str| ruling_head(d);
+        assert_eq!(
+            h("A sample was submitted with your ruling request. The merchandise under consideration is referred to as Piracema White stone."),
+            Some(text::stem("stone"))
+        );
+        assert_eq!(
+            h("The item under consideration is a Trailer Transition Plate, Part Number e32JR. The item consists of three metal plates of 2.5 mm thick steel."),
+            Some(text::stem("plate"))
+        );
+        assert_eq!(
+            h("The merchandise under consideration is identified as a ring made of a die-cast zinc alloy."),
+            Some(text::stem("ring"))
+        );
+        assert_eq!(
+            h("The subject product is identified as Tribasic Copper Chloride, an inorganic compound."),
+            Some(text::stem("chloride"))
+        );
+        assert_eq!(
+            h("The merchandise is described as a Local Area Network (LAN) Cable and is identified by model number UTP."),
+            Some(text::stem("cable"))
+        );
+        assert_eq!(
+            h("Style 6018 is a below-the-ankle, unisex, athletic shoe."),
+            Some(text::stem("shoe"))
+        );
+        assert_eq!(
+            h("The set consists of a set of kitchen knives with wooden handles."),
+            Some(text::stem("knives"))
+        );
+        // Titles without a naming clause are left to the segment reading.
+        assert_eq!(h("cordless drill with lithium battery"), None);
+    }
+
+    #[test]
+    fn later_sentences_weigh_less_and_correspondence_does_not_count() {
+        let w = sentence_weights(
+            "A sample was submitted. The item is a kettle of stainless steel. It has a glass window and a heating element. The base holds the cord and the power switch.",
+        );
+        let ws: Vec<f32> = w.iter().map(|x| x.1).collect();
+        assert_eq!(ws, vec![0.5, 1.0, 0.7, 0.5]);
+        assert_eq!(
+            sentence_weights("men's cotton t-shirt"),
+            vec![("men's cotton t-shirt", 1.0)]
+        );
+    }
+
+    #[test]
     fn morphemes_split_systematic_names_only() {
         assert_eq!(
             chem_morphemes("dichlorophenoxyacetic"),
@@ -751,7 +1144,7 @@ mod tests {
         assert_eq!(poly.chapter_bonus(1.0)[0].0, "39");
         assert!(!chem_profile("leather wallet with zip").is_chemical());
         let tabs = chem_profile("Valacyclovir Hydrochloride, imported in 1000 mg tablets");
-        assert_eq!(tabs.chapter_bonus(1.0), vec![("30", 5.0)]);
+        assert_eq!(tabs.chapter_bonus(1.0), vec![("30", 8.0)]);
         let bulk = chem_profile("Voriconazole in bulk form");
         assert_eq!(bulk.chapter_bonus(1.0)[0].0, "29");
         assert!(!chem_profile("low sodium soup").is_chemical());

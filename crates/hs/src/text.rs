@@ -148,6 +148,11 @@ fn stemmer() -> &'static Stemmer {
     S.get_or_init(|| Stemmer::create(Algorithm::English))
 }
 
+/// Is this folded word a stop word of the tokenizer?
+pub fn is_stop_word(w: &str) -> bool {
+    is_stop(w)
+}
+
 fn is_stop(w: &str) -> bool {
     static SET: OnceLock<crate::index::FastMap<&'static str, ()>> = OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().map(|&w| (w, ())).collect())
@@ -297,8 +302,11 @@ fn segments_of(words: &[(String, bool)]) -> Vec<(Vec<String>, bool)> {
     let mut out: Vec<(Vec<String>, bool)> = Vec::new();
     let mut cur: Vec<String> = Vec::new();
     let mut modifier = false;
-    for (w, brk) in words.iter().map(|(w, b)| (w, *b)) {
-        let opener = MODIFIER_OPENERS.contains(&w.as_str());
+    for (i, (w, brk)) in words.iter().map(|(w, b)| (w, *b)).enumerate() {
+        // "powered by a battery" attaches a power source; "battery powered drill" names it
+        // before the good.
+        let opener = MODIFIER_OPENERS.contains(&w.as_str())
+            && (w != "powered" || words.get(i + 1).is_some_and(|(n, _)| n == "by"));
         if brk || opener {
             if !cur.is_empty() {
                 out.push((std::mem::take(&mut cur), modifier));

@@ -37,6 +37,15 @@ fn the_head_noun_is_the_good_not_its_material_or_component() {
         Some(text::stem("bicycle"))
     );
     assert_eq!(head("cotton canvas tote bag"), Some(text::stem("bag")));
+    // "battery powered" names the power source before the good; "powered by" attaches it.
+    assert_eq!(
+        head("battery powered hammer drill"),
+        Some(text::stem("drill"))
+    );
+    assert_eq!(
+        head("hammer drill powered by a lithium battery"),
+        Some(text::stem("drill"))
+    );
     assert_eq!(head("stainless steel"), None);
 }
 

@@ -59,3 +59,18 @@ fn national_lines_are_evidence_for_their_subheading() {
     let s = model().suggest("battery powered hammer drill", 1);
     assert_eq!(s[0].code, "846721");
 }
+
+#[test]
+fn a_ruling_paragraph_is_read_from_the_sentence_that_names_the_goods() {
+    // Correspondence first, the goods named after "is referred to as", then components and
+    // materials in later sentences (which weigh less): the good decides, not its battery.
+    let d = "A sample was submitted with your ruling request. The merchandise under \
+             consideration is referred to as the ProMax 20V cordless hammer drill, model \
+             PM-20. The tool is powered by a rechargeable lithium-ion battery pack and has \
+             a plastic housing with a rubber grip.";
+    assert_eq!(
+        borderline_hs::reading::ruling_head(d),
+        Some(borderline_hs::text::stem("drill"))
+    );
+    assert_eq!(heading(model(), d), "8467", "{d}");
+}

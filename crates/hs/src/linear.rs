@@ -1,0 +1,197 @@
+//! A discriminative heading model: multinomial logistic regression over the stemmed words and
+//! bigrams of all the tariff text the classifier indexes (HS 2022 heading and subheading
+//! texts, every US HTSUS and EU CN line with its path below the heading, the vocabulary
+//! phrases and the HMRC index-part references), one training example per text, labelled with
+//! its heading.
+//!
+//! Where BM25 asks "how well does this heading's document match the words?", the linear model
+//! learns which words *separate* a heading from the headings it is confused with: a word
+//! shared by many national lines of one heading but also by its neighbours gets a small or
+//! negative weight for the wrong ones. Weights are kept only for (word, heading) pairs that
+//! occur in the training text or that a training example's scoring touched (a sparse softmax:
+//! headings with no weight for any of the words score 0), so the model holds a few hundred
+//! thousand weights and a query costs one pass over its words' weight lists.
+//!
+//! Training is stochastic gradient descent on the cross-entropy, examples in a fixed
+//! pseudo-random order (deterministic), learning rate decaying per epoch; features are the
+//! example's distinct term ids scaled to unit length, as are the query's weighted terms.
+
+/// Per term id, the (heading, weight) pairs with a weight.
+#[derive(Debug, Clone, Default)]
+pub struct LinearHeadings {
+    postings: Vec<Vec<(u16, f32)>>,
+    classes: usize,
+}
+
+/// One training example: its distinct term ids and its heading index.
+pub struct Example {
+    pub terms: Vec<u32>,
+    pub class: u16,
+}
+
+impl LinearHeadings {
+    /// Trains on `examples` (term ids below `n_terms`, classes below `n_classes`).
+    pub fn train(
+        examples: &[Example],
+        n_terms: usize,
+        n_classes: usize,
+        epochs: usize,
+        lr: f32,
+    ) -> LinearHeadings {
+        let mut postings: Vec<Vec<(u16, f32)>> = vec![Vec::new(); n_terms];
+        // Fixed pseudo-random order (a multiplicative permutation of the indexes).
+        let n = examples.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for i in (1..n).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let j = (state % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        // Dense scores of the classes an example touches (listed in `touched`).
+        let mut scores = vec![0f32; n_classes];
+        let mut seen = vec![false; n_classes];
+        let mut touched: Vec<u16> = Vec::new();
+        for epoch in 0..epochs {
+            let rate = lr / (1.0 + epoch as f32);
+            for &i in &order {
+                let ex = &examples[i];
+                if ex.terms.is_empty() || ex.class as usize >= n_classes {
+                    continue;
+                }
+                let x = 1.0 / (ex.terms.len() as f32).sqrt();
+                for &c in &touched {
+                    scores[c as usize] = 0.0;
+                    seen[c as usize] = false;
+                }
+                touched.clear();
+                for &t in &ex.terms {
+                    for &(c, w) in &postings[t as usize] {
+                        if !seen[c as usize] {
+                            seen[c as usize] = true;
+                            touched.push(c);
+                        }
+                        scores[c as usize] += w * x;
+                    }
+                }
+                let m = touched
+                    .iter()
+                    .map(|&c| scores[c as usize])
+                    .fold(0f32, f32::max);
+                let untouched = n_classes - touched.len();
+                let z: f32 = touched
+                    .iter()
+                    .map(|&c| (scores[c as usize] - m).exp())
+                    .sum::<f32>()
+                    + untouched as f32 * (-m).exp();
+                // Probabilities of the touched classes (scores are not needed afterwards).
+                for &c in &touched {
+                    scores[c as usize] = (scores[c as usize] - m).exp() / z;
+                }
+                let gold = ex.class as usize;
+                let p_gold = if seen[gold] {
+                    scores[gold]
+                } else {
+                    (-m).exp() / z
+                };
+                for &t in &ex.terms {
+                    let list = &mut postings[t as usize];
+                    let mut has_gold = false;
+                    for (c, w) in list.iter_mut() {
+                        let y = if *c == ex.class {
+                            has_gold = true;
+                            1.0
+                        } else {
+                            0.0
+                        };
+                        *w -= rate * x * (scores[*c as usize] - y);
+                    }
+                    if !has_gold {
+                        list.push((ex.class, rate * x * (1.0 - p_gold)));
+                    }
+                }
+            }
+        }
+        // Drop negligible weights; sort each list by class for a cache-friendly query pass.
+        for list in &mut postings {
+            list.retain(|(_, w)| w.abs() > 1e-3);
+            list.sort_unstable_by_key(|(c, _)| *c);
+            list.shrink_to_fit();
+        }
+        LinearHeadings {
+            postings,
+            classes: n_classes,
+        }
+    }
+
+    /// Adds the heading scores of a query (weighted term ids, scaled here to unit length) to
+    /// `out` (one entry per heading) times `scale`.
+    pub fn score_into(&self, query: &[(u32, f32)], scale: f32, out: &mut [f32]) {
+        let norm: f32 = query.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if norm <= 0.0 || out.len() < self.classes {
+            return;
+        }
+        for &(t, w) in query {
+            let Some(list) = self.postings.get(t as usize) else {
+                continue;
+            };
+            let x = scale * w / norm;
+            for &(c, wc) in list {
+                out[c as usize] += x * wc;
+            }
+        }
+    }
+
+    /// The weight of one term for one heading (0 when none is stored).
+    pub fn weight(&self, term: u32, class: u16) -> f32 {
+        self.postings
+            .get(term as usize)
+            .and_then(|l| {
+                l.binary_search_by_key(&class, |(c, _)| *c)
+                    .ok()
+                    .map(|i| l[i].1)
+            })
+            .unwrap_or(0.0)
+    }
+
+    /// Number of stored weights.
+    pub fn weights(&self) -> usize {
+        self.postings.iter().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_to_separate_classes_that_share_words() {
+        // Terms: 0 "drill", 1 "battery", 2 "powered", 3 "lithium", 4 "cell".
+        // Class 0 (drills) and class 1 (batteries) share "battery".
+        let ex = |terms: Vec<u32>, class: u16| Example { terms, class };
+        let examples = vec![
+            ex(vec![0, 1, 2], 0),
+            ex(vec![0], 0),
+            ex(vec![1, 3, 4], 1),
+            ex(vec![1, 4], 1),
+            ex(vec![3, 1], 1),
+        ];
+        let m = LinearHeadings::train(&examples, 5, 3, 20, 0.5);
+        let score = |q: &[(u32, f32)]| {
+            let mut out = vec![0f32; 3];
+            m.score_into(q, 1.0, &mut out);
+            out
+        };
+        let drill = score(&[(0, 1.0), (1, 0.5)]);
+        assert!(drill[0] > drill[1], "{drill:?}");
+        let cell = score(&[(1, 1.0), (4, 1.0)]);
+        assert!(cell[1] > cell[0], "{cell:?}");
+        // A class never seen scores nothing.
+        assert_eq!(cell[2], 0.0);
+        assert!(m.weight(0, 0) > 0.0 && m.weight(0, 0) > m.weight(0, 1));
+        assert_eq!(m.weight(0, 2), 0.0);
+        assert!(m.weights() > 0);
+    }
+}
