@@ -127,7 +127,7 @@ pub enum RegistryError {
         role: &'static str,
     },
     /// Approval, retirement and roll-back are recorded with the reason an auditor reads.
-    #[error("model {0}: a reason is required (approvals, retirements and roll-backs are recorded with one)")]
+    #[error("model {0}: the action needs a reason (approvals, retirements and roll-backs are recorded with one)")]
     ReasonRequired(String),
     #[error("model {version} is {from}; it cannot become {to}{hint}")]
     InvalidTransition {

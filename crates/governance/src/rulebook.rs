@@ -94,7 +94,7 @@ pub enum RulebookError {
     #[error("four-eyes rule: {user} wrote rule set {version} and cannot also approve it; another person must approve")]
     FourEyes { version: String, user: String },
     #[error(
-        "rule set {0}: a reason is required (approvals and retirements are recorded with one)"
+        "rule set {0}: the action needs a reason (approvals and retirements are recorded with one)"
     )]
     ReasonRequired(String),
     #[error("rule set {version} is {from}; it cannot become {to}{hint}")]
