@@ -249,7 +249,10 @@ fn a_schema_6_database_gets_the_rules_of_its_decisions_from_the_chain() {
     }
     // Back to schema 6: the chain and the index, no rules table.
     db.raw()
-        .batch_execute("DROP TABLE decision_rules; DELETE FROM schema_version WHERE version = 7")
+        .batch_execute(
+            "DROP TABLE decision_rules, trade_links, party_screening;
+             DELETE FROM schema_version WHERE version >= 7",
+        )
         .expect("back to schema 6");
     let store = db.open();
     assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
