@@ -285,3 +285,54 @@ fn without_party_screening_trade_links_are_still_recorded_on_postgres() {
     two_models(store.as_ref());
     without_screening_links_are_recorded_and_no_reason_given(store.as_ref());
 }
+
+/// Through NATS (`BORDERLINE_TEST_NATS`): a worker started with a party directory screens
+/// each declaration; a second worker, started after the first stopped, screens a later
+/// declaration against the link the first one stored.
+#[test]
+fn workers_with_a_party_directory_screen_each_declaration_against_the_stored_network() {
+    use borderline_governance::audit::{AuditLog, Decision};
+    use borderline_worker::{connect, publish, run_worker};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let Some(url) = nats_url() else { return };
+    let (_dir, store, _, _) = store_with_models();
+    let t = topology("network");
+    let matcher = bundled_matcher().expect("lists");
+    runtime().block_on(async {
+        let (_c, js) = connect(&url, &t).await.expect("connect");
+        for (i, d) in [
+            declaration(0, "D1", "TRADER", "LISTED"),
+            declaration(1, "D2", "IMPORTER", "TRADER"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            publish(&js, &t, bodies(&[d])).await.expect("publish");
+            let mut cfg = config(&t, &format!("worker.{i}"));
+            cfg.screening = Some(Arc::new(NetworkScreening::new(
+                matcher.clone(),
+                parties(Vec::new()),
+            )));
+            let store: Arc<dyn GovernanceStore> = store.clone();
+            let report = run_worker(&url, store, cfg, Arc::new(AtomicBool::new(false)))
+                .await
+                .expect("worker");
+            assert_eq!(report.decided, 1, "{report:?}");
+        }
+    });
+    let d2: Decision = AuditLog::new(store.as_ref())
+        .records()
+        .expect("records")
+        .into_iter()
+        .filter(|r| r.kind == "decision")
+        .map(|r| serde_json::from_str::<Decision>(&r.body).expect("decision"))
+        .find(|d| d.declaration_id == "D2")
+        .expect("D2 decided");
+    assert!(
+        d2.reasons.iter().any(|r| r.code.starts_with("network:")),
+        "{:?}",
+        d2.reasons
+    );
+    assert!(matches!(d2.lane, Lane::Red | Lane::Yellow), "{:?}", d2.lane);
+}
