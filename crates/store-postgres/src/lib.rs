@@ -876,9 +876,16 @@ impl StoreTx for PgTx {
         if declaration_ids.is_empty() {
             return Ok(HashMap::new());
         }
+        // One probe of the primary key per id (equality on both its columns: an index scan
+        // whatever the statistics; `OFFSET 0` keeps the planner from turning the probes back
+        // into a join that scans the table). `declaration_id = ANY($2)` let the planner choose a
+        // sequential scan on a table without statistics yet, and the prepared statement kept
+        // that plan as the table grew: every batch scanned every key.
         self.query(
-            "SELECT declaration_id, audit_seq FROM decision_keys
-             WHERE model_version = $1 AND declaration_id = ANY($2::TEXT[])",
+            "SELECT k.declaration_id, k.audit_seq FROM UNNEST($2::TEXT[]) AS i(id)
+             CROSS JOIN LATERAL (SELECT declaration_id, audit_seq FROM decision_keys
+                                 WHERE declaration_id = i.id AND model_version = $1
+                                 OFFSET 0) AS k",
             &[&model_version, &declaration_ids],
         )?
         .iter()
