@@ -93,6 +93,34 @@ print(f"  CPU seconds per 1,000 decisions: " + ", ".join(f"{k} {v * per:.3f}" fo
 PY
 }
 
+# A/B mode: AB_BASELINE=/path/to/another/borderline drains the same declarations with one
+# worker, alternately with that binary (its own fresh database: an older build may know an
+# older schema) and with this build, AB_ROUNDS times each (default 2), and prints each rate and
+# the ratio of the medians: the machine is shared, so only back-to-back runs compare.
+if [ -n "${AB_BASELINE:-}" ]; then
+  NEW_BL=$BL
+  for round in $(seq 1 "${AB_ROUNDS:-2}"); do
+    for arm in baseline new; do
+      if [ "$arm" = baseline ]; then BL=$AB_BASELINE; else BL=$NEW_BL; fi
+      echo "== round $round, $arm ($BL): published, then drained by 1 worker"
+      db=$(fresh_db "bench_ab_${arm}_$round")
+      $BL publish "$OUT/gen-$ROWS.csv" --prefix "ab$arm$round"
+      drain 1 "ab$arm$round" "$db"
+      cp "$OUT/rate-ab$arm$round" "$OUT/ab-$arm-$round"
+    done
+  done
+  BL=$NEW_BL
+  python3 - "$OUT" "${AB_ROUNDS:-2}" <<'PY'
+import statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+rates = {arm: [float(open(f"{out}/ab-{arm}-{r}").read()) for r in range(1, rounds + 1)] for arm in ("baseline", "new")}
+b, n = statistics.median(rates["baseline"]), statistics.median(rates["new"])
+print(f"baseline {', '.join(f'{x:.0f}' for x in rates['baseline'])}/s; new {', '.join(f'{x:.0f}' for x in rates['new'])}/s; "
+      f"ratio of medians new/baseline {n / b:.3f}")
+PY
+  exit 0
+fi
+
 for n in 1 2; do
   echo "== published, then drained by $n worker(s)"
   db=$(fresh_db "bench_stream_$n")

@@ -16,6 +16,7 @@ pub mod error;
 pub mod governance;
 pub mod hs;
 pub mod identity;
+pub mod network;
 pub mod oidc;
 pub mod screening;
 pub mod selfcheck;

@@ -13,7 +13,8 @@
 
 use crate::capacity::{allot, count, window_of, QuotaPolicy};
 use crate::governance::select::ActiveModel;
-use crate::targeting::{OneByOne, Reasons};
+use crate::network::{trade_link, NetworkScreening};
+use crate::targeting::{OneByOne, Reasons, ScreeningPolicy};
 use crate::{AppError, Result};
 use borderline_core::{Declaration, Lane, Reason};
 use borderline_governance::audit::{append_new_decisions_in, input_hash, Decision};
@@ -34,6 +35,9 @@ pub struct StreamPolicy {
     pub quota: QuotaPolicy,
     /// Model reasons on each decision (`method: None` for none: the fastest).
     pub reasons: Reasons,
+    /// What a screening reason does to the lane (with [`decide_batch_screened`]'s screening):
+    /// by default at least yellow.
+    pub screening: ScreeningPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,15 +131,32 @@ struct Scored {
 }
 
 /// Decides a batch of messages in **one** write transaction: every new decision's audit record,
-/// decision key and capacity count commit together or not at all, and the store's write lock
-/// is taken once for the batch. Outcomes are in message order. `Err` (nothing written) only for
-/// failures worth retrying; a message that can never be decided is an [`Outcome::Rejected`]
-/// and does not stop the others.
+/// decision key, capacity count and trade link commit together or not at all, and the store's
+/// write lock is taken once for the batch. Outcomes are in message order. `Err` (nothing
+/// written) only for failures worth retrying; a message that can never be decided is an
+/// [`Outcome::Rejected`] and does not stop the others. No party screening: see
+/// [`decide_batch_screened`].
 pub fn decide_batch(
     store: &dyn GovernanceStore,
     by: &Actor,
     active: &ActiveModel,
     policy: StreamPolicy,
+    messages: &[&[u8]],
+    as_of: NaiveDate,
+) -> Result<Vec<Outcome>> {
+    decide_batch_screened(store, by, active, policy, None, messages, as_of)
+}
+
+/// [`decide_batch`], screening each new declaration's parties with `screening` when given:
+/// watchlist hits, region flags and paths to listed entities over the supplier network kept in
+/// the store (read and extended in the same transaction; [`crate::network`]). A declaration
+/// with a screening reason gets it, and its lane is raised by `policy.screening`.
+pub fn decide_batch_screened(
+    store: &dyn GovernanceStore,
+    by: &Actor,
+    active: &ActiveModel,
+    policy: StreamPolicy,
+    screening: Option<&NetworkScreening>,
     messages: &[&[u8]],
     as_of: NaiveDate,
 ) -> Result<Vec<Outcome>> {
@@ -187,7 +208,9 @@ pub fn decide_batch(
     }
     let model_version = active.entry.model.version.clone();
     let window = window_of(as_of);
-    in_tx(store, true, |tx| {
+    let at = borderline_governance::store::now();
+    let mut stored_screenings: Vec<String> = Vec::new();
+    let out = in_tx(store, true, |tx| {
         // Under the write lock from here: what is decided cannot change until the commit.
         let ids: Vec<String> = scored
             .iter()
@@ -206,6 +229,20 @@ pub fn decide_batch(
         offices.dedup();
         let office_refs: Vec<&str> = offices.iter().map(String::as_str).collect();
         let mut ledger: HashMap<String, LaneUsage> = tx.lane_usages_of(&office_refs, &window)?;
+        // The new declarations' parties screened against the lists and the stored network.
+        let mut screened = match screening {
+            Some(screening) => {
+                let new: Vec<&Declaration> = scored
+                    .iter()
+                    .filter_map(|s| s.as_ref().ok())
+                    .filter(|s| !known.contains_key(s.d.declaration_id.as_str()))
+                    .map(|s| &s.d)
+                    .collect();
+                Some(screening.screen_batch(tx, &new, &at)?)
+            }
+            None => None,
+        };
+        let mut links = Vec::new();
         /// Where each message's outcome comes from.
         enum Slot {
             Rejected(Rejection),
@@ -241,8 +278,15 @@ pub fn decide_batch(
             }
             let usage = ledger.entry(s.d.office.to_string()).or_default();
             let lane = allot(&active.scorer, s.probability, usage, &policy.quota);
-            let (lane, reasons) = scoring.finish(&s.d, lane, s.findings, policy.reasons);
+            let flagged = screened
+                .as_mut()
+                .and_then(|b| b.reasons.remove(&id))
+                .unwrap_or_default();
+            let lane = policy.screening.apply(lane, &flagged);
+            let (lane, mut reasons) = scoring.finish(&s.d, lane, s.findings, policy.reasons);
+            reasons.extend(flagged);
             count(usage, lane);
+            links.extend(trade_link(&s.d, &at));
             made.insert(id.clone(), decisions.len());
             slots.push(Slot::New {
                 k: decisions.len(),
@@ -269,6 +313,13 @@ pub fn decide_batch(
             .map(|(office, u)| (office.as_str(), *u))
             .collect();
         tx.put_lane_usages(&window, &counts)?;
+        if !links.is_empty() {
+            tx.add_trade_links(&links)?;
+        }
+        if let Some(b) = screened.filter(|b| !b.to_store.is_empty()) {
+            tx.put_party_screenings(&b.to_store)?;
+            stored_screenings = b.to_store.into_iter().map(|p| p.party_id).collect();
+        }
         let seq_of = |k: usize| {
             seqs.get(k).copied().ok_or_else(|| {
                 AppError::Invalid("the store returned fewer records than decisions".into())
@@ -299,7 +350,11 @@ pub fn decide_batch(
             });
         }
         Ok::<_, AppError>(out)
-    })
+    })?;
+    if let Some(screening) = screening {
+        screening.stored(&stored_screenings);
+    }
+    Ok(out)
 }
 
 /// The notice for a declaration decided earlier by `model_version` (audit record `seq`).

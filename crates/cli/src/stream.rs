@@ -102,6 +102,15 @@ pub struct WorkerArgs {
     /// Stop after this many seconds without a message (default: run until Ctrl-C).
     #[arg(long)]
     pub idle_exit: Option<u64>,
+    /// Party directory CSV `party_id,name,address,country[,schema]` naming the declarations'
+    /// party ids: screen each declaration's parties against the bundled watchlists and the
+    /// supplier network kept in the store (a hit raises the lane to at least yellow).
+    #[arg(long)]
+    pub parties: Option<PathBuf>,
+    /// Relationship CSV `from,to,relation[,source]` (owner, subsidiary, ...) for the supplier
+    /// network (with --parties).
+    #[arg(long, requires = "parties")]
+    pub relations: Option<PathBuf>,
     #[command(flatten)]
     pub nats: NatsArgs,
     #[command(flatten)]
@@ -223,7 +232,16 @@ fn worker(a: WorkerArgs) -> Result<()> {
                 .flatten(),
             top: a.reasons,
         },
+        ..StreamPolicy::default()
     };
+    if let Some(p) = &a.parties {
+        let (screening, skipped) =
+            borderline_app::network::NetworkScreening::from_files(p, a.relations.as_deref())?;
+        for s in &skipped {
+            eprintln!("warning: {s}");
+        }
+        config.screening = Some(Arc::new(screening));
+    }
     config.batch = a.batch;
     config.max_attempts = a.max_attempts.max(1);
     config.idle_exit = a.idle_exit.map(Duration::from_secs);

@@ -606,7 +606,7 @@ pub fn screening_of(
 fn score(a: &ScoreArgs) -> Result<()> {
     anyhow::ensure!(
         !(a.stream && (a.parties.is_some() || a.demo_parties)),
-        "--parties/--demo-parties screen a batch (the supplier network is built from it); drop --stream"
+        "--parties/--demo-parties screen a batch (the supplier network is built from it); drop --stream, or decide the stream with `borderline worker --parties FILE` (each declaration screened against the supplier network kept in the store)"
     );
     let bytes = std::fs::read(&a.model)
         .with_context(|| format!("reading the model {}", a.model.display()))?;

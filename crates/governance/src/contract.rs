@@ -53,7 +53,7 @@ pub trait Tamper {
 /// Runs every check, each on a fresh store from `make_store`.
 pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
     type Check<S> = (&'static str, fn(&S));
-    let checks: [Check<S>; 25] = [
+    let checks: [Check<S>; 26] = [
         ("audit_is_append_only", audit_is_append_only),
         ("chain_detects_a_changed_byte", chain_detects_a_changed_byte),
         (
@@ -129,6 +129,10 @@ pub fn run_all<S: GovernanceStore + Tamper>(make_store: impl Fn() -> S) {
         (
             "rule_sets_four_eyes_one_active_backed_by_the_chain",
             rule_sets_governed,
+        ),
+        (
+            "the_supplier_network_keeps_each_link_once_and_the_latest_screening",
+            supplier_network_links_and_screenings,
         ),
     ];
     for (name, check) in checks {
@@ -1440,6 +1444,94 @@ fn capacity_ledger_per_office_and_window<S: GovernanceStore>(store: &S) {
             .len(),
         3
     );
+}
+
+fn supplier_network_links_and_screenings<S: GovernanceStore>(store: &S) {
+    use crate::network::{PartyScreening, TradeLink};
+    let link = |from: &str, to: &str, first: &str| TradeLink {
+        from: from.into(),
+        to: to.into(),
+        relation: "trade".into(),
+        first_declaration: first.into(),
+        first_seen: "2026-12-06T08:00:00.000Z".into(),
+    };
+    let screening = |party: &str, listed: bool, version: &str| PartyScreening {
+        party_id: party.into(),
+        lists_version: version.into(),
+        listed,
+        result: format!("{{\"party\":\"{party}\",\"listed\":{listed}}}"),
+        screened_at: "2026-12-06T08:00:00.000Z".into(),
+    };
+    let mut tx = store.begin(true).expect("begin");
+    assert_eq!(
+        tx.add_trade_links(&[
+            link("I1", "S1", "D1"),
+            link("I1", "S2", "D2"),
+            link("S1", "I1", "D3"),
+            // The same link twice in one call is recorded once, with the first declaration.
+            link("I1", "S1", "D4"),
+        ])
+        .expect("add"),
+        3
+    );
+    tx.put_party_screenings(&[
+        screening("S1", true, "lists-1"),
+        screening("S2", false, "lists-1"),
+        screening("I1", false, "lists-1"),
+    ])
+    .expect("screenings");
+    tx.commit().expect("commit");
+    // A link already stored (a later declaration, or a redelivery) adds nothing and keeps
+    // its first declaration; an uncommitted link is not kept.
+    let mut tx = store.begin(true).expect("begin");
+    assert_eq!(
+        tx.add_trade_links(&[link("I1", "S1", "D9")]).expect("add"),
+        0
+    );
+    tx.commit().expect("commit");
+    let mut tx = store.begin(true).expect("begin");
+    tx.add_trade_links(&[link("I9", "S9", "D9")]).expect("add");
+    drop(tx);
+    let mut tx = store.begin(false).expect("begin");
+    assert_eq!(
+        tx.trade_links_of(&["I1"]).expect("links"),
+        vec![
+            link("I1", "S1", "D1"),
+            link("I1", "S2", "D2"),
+            link("S1", "I1", "D3")
+        ]
+    );
+    assert_eq!(
+        tx.trade_links_of(&["S2", "I9"]).expect("links"),
+        vec![link("I1", "S2", "D2")]
+    );
+    assert!(tx.trade_links_of(&[]).expect("links").is_empty());
+    // The first hop towards listed parties: from I1 both links with S1 (either direction),
+    // not the one with S2 (screened, not listed); from S1 none (I1 is not listed).
+    assert_eq!(
+        tx.links_to_listed(&["I1"]).expect("listed"),
+        vec![
+            (link("I1", "S1", "D1"), screening("S1", true, "lists-1")),
+            (link("S1", "I1", "D3"), screening("S1", true, "lists-1")),
+        ]
+    );
+    assert!(tx.links_to_listed(&["S1"]).expect("listed").is_empty());
+    drop(tx);
+    // A new screening replaces the earlier one: S2 listed under new lists.
+    let mut tx = store.begin(true).expect("begin");
+    tx.put_party_screenings(&[screening("S2", true, "lists-2")])
+        .expect("screenings");
+    tx.commit().expect("commit");
+    let mut tx = store.begin(false).expect("begin");
+    assert_eq!(
+        tx.links_to_listed(&["I1"]).expect("listed").len(),
+        3,
+        "S2 is listed now"
+    );
+    let got = tx.party_screenings(&["S2", "S1", "nobody"]).expect("read");
+    assert_eq!(got.len(), 2);
+    assert_eq!(got.get("S2"), Some(&screening("S2", true, "lists-2")));
+    assert_eq!(got.get("S1"), Some(&screening("S1", true, "lists-1")));
 }
 
 const RULES_A: &str = "rule \"cheap-solar\" priority 10\nwhen hs6 starts_with \"8541\" and origin = \"CN\"\nthen lane yellow reason \"solar cells from CN\"\n";

@@ -12,6 +12,8 @@
 //!   closed with an outcome by one officer at a time;
 //! * [`rulebook`]: rule sets stored with their source, four-eyes approval, one active set, every
 //!   state change in the audit chain;
+//! * [`network`]: the supplier network kept in the store (trade links and party screening
+//!   results, written with each decision);
 //! * [`identity`]: local accounts, API tokens and the authorization matrix (`Permission`).
 //!
 //! State lives behind the store traits of [`store`] ([`GovernanceStore`]): the rules are written
@@ -31,6 +33,7 @@ pub mod identity;
 pub mod integrity;
 pub use borderline_core::lane;
 pub mod monitor;
+pub mod network;
 pub mod registry;
 pub mod replay;
 pub mod rulebook;

@@ -12,6 +12,7 @@ use crate::capacity::{LaneUsage, UsageRow};
 use crate::cases::{CaseRecord, IndexedDecision, QueueHit, QueueQuery};
 use crate::feedback::{FeedbackRecord, Outcome};
 use crate::identity::{Account, ApiToken};
+use crate::network::{PartyScreening, TradeLink};
 use crate::registry::ModelEntry;
 use crate::rulebook::RuleSetEntry;
 use std::collections::HashMap;
@@ -270,6 +271,44 @@ pub trait StoreTx {
         Err(no_capacity_ledger())
     }
 
+    // The supplier network (see `crate::network`): trade links and party screening results,
+    // written in the deciding transaction. A store without it refuses.
+    /// Records the links not stored yet (same `from`, `to`, `relation`); a stored link keeps
+    /// its first declaration. Returns how many were new.
+    fn add_trade_links(&mut self, links: &[TradeLink]) -> Result<u64, StoreError> {
+        let _ = links;
+        Err(no_network())
+    }
+    /// Every stored link with an end in `parties`, ordered by `from`, `to`, `relation`.
+    fn trade_links_of(&mut self, parties: &[&str]) -> Result<Vec<TradeLink>, StoreError> {
+        let _ = parties;
+        Err(no_network())
+    }
+    /// The stored links with an end in `parties` whose other end has a stored screening
+    /// result with `listed` set, with that result: the first hop of every network path from
+    /// `parties` to a listed entity, in one look-up for a batch. Ordered by `from`, `to`,
+    /// `relation`.
+    fn links_to_listed(
+        &mut self,
+        parties: &[&str],
+    ) -> Result<Vec<(TradeLink, PartyScreening)>, StoreError> {
+        let _ = parties;
+        Err(no_network())
+    }
+    /// Stores each party's latest screening result (replacing an earlier one).
+    fn put_party_screenings(&mut self, results: &[PartyScreening]) -> Result<(), StoreError> {
+        let _ = results;
+        Err(no_network())
+    }
+    /// The stored screening results of `parties` that have one, by party id.
+    fn party_screenings(
+        &mut self,
+        parties: &[&str],
+    ) -> Result<HashMap<String, PartyScreening>, StoreError> {
+        let _ = parties;
+        Err(no_network())
+    }
+
     // Analyst rule sets (see `crate::rulebook`): the source text with its state. A store
     // without them refuses.
     /// The rule set of this version.
@@ -299,6 +338,10 @@ fn no_cases() -> StoreError {
 
 fn no_capacity_ledger() -> StoreError {
     StoreError::Backend("this governance store keeps no capacity ledger".into())
+}
+
+fn no_network() -> StoreError {
+    StoreError::Backend("this governance store keeps no supplier network".into())
 }
 
 fn no_rule_sets() -> StoreError {

@@ -40,7 +40,10 @@ pub use matcher::{
     MAX_FUZZY_TOKEN_BYTES, MAX_NAME_CHARS,
 };
 pub use model::{birth_year, Address, Entry, ListMeta, LoadIssue, Schema, WatchList};
-pub use network::{read_relationships, ExposurePath, Relationship, SupplierNetwork};
-pub use signal::{declaration_parties, PartyDirectory, PartyInfo, PartyScreen, ScreeningSignal};
+pub use network::{entry_index, read_relationships, ExposurePath, Relationship, SupplierNetwork};
+pub use signal::{
+    declaration_parties, hit_reason, network_reason, region_reason, screen_party_info,
+    PartyDirectory, PartyInfo, PartyScreen, ScreeningSignal, FEATURE_FLOOR,
+};
 pub use store::{ListFormat, ListStore, ListSummary};
 pub use xinjiang::{xinjiang_flag, RegionFlag};

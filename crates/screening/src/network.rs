@@ -248,19 +248,40 @@ impl SupplierNetwork {
         }
     }
 
+    /// Links a party to entry `entry_index` of `m` its name matched with `score` (a stored
+    /// screening result). An index outside the matcher is ignored.
+    pub fn add_name_match(&mut self, m: &Matcher, party_id: &str, entry_index: usize, score: f64) {
+        if entry_index >= m.entries().len() {
+            return;
+        }
+        let p = self.node(&party_key(party_id), party_id, NodeKind::Party, "");
+        let l = self.listed_node(m, entry_index);
+        self.link(p, l, "name_match", 0.0, Some(score));
+    }
+
+    /// Links two parties (by id) with `relation` (e.g. a stored trade link).
+    pub fn add_party_link(&mut self, from: &str, to: &str, relation: &str) {
+        let a = self.node(&party_key(from), from, NodeKind::Party, "");
+        let b = self.node(&party_key(to), to, NodeKind::Party, "");
+        self.link(a, b, relation, 0.0, None);
+    }
+
     /// Adds relationships; endpoints are party ids, `party:<id>`, or `<list>:<entry id>` of a
     /// loaded entry. Rows naming an unknown entry are reported, not fatal.
     pub fn add_relationships(&mut self, m: Option<&Matcher>, rels: &[Relationship]) -> Vec<String> {
+        let entry_index = m.map(entry_index).unwrap_or_default();
+        self.add_relationships_indexed(m, &entry_index, rels)
+    }
+
+    /// [`SupplierNetwork::add_relationships`] with `m`'s [`entry_index`] built by the caller
+    /// (once, for many calls).
+    pub fn add_relationships_indexed(
+        &mut self,
+        m: Option<&Matcher>,
+        entry_index: &std::collections::HashMap<String, usize>,
+        rels: &[Relationship],
+    ) -> Vec<String> {
         let mut problems = Vec::new();
-        let entry_index: AHashMap<String, usize> = m
-            .map(|m| {
-                m.entries()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| (e.key(), i))
-                    .collect()
-            })
-            .unwrap_or_default();
         for r in rels {
             let mut ends = Vec::with_capacity(2);
             for end in [&r.from, &r.to] {
@@ -424,6 +445,15 @@ impl SupplierNetwork {
             .collect();
         serde_json::json!({"nodes": nodes, "edges": edges})
     }
+}
+
+/// Each entry of `m` by its key (`<list>:<entry id>`), as its index in [`Matcher::entries`].
+pub fn entry_index(m: &Matcher) -> std::collections::HashMap<String, usize> {
+    m.entries()
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key(), i))
+        .collect()
 }
 
 fn name_key(n: &str) -> Vec<String> {

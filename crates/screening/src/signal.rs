@@ -182,6 +182,72 @@ pub struct PartyScreen {
     pub region: Option<RegionFlag>,
 }
 
+/// Screens one party of a directory: its watchlist hits at or above `matcher`'s threshold,
+/// its best score at or above [`FEATURE_FLOOR`], and its address's region flag.
+pub fn screen_party_info(matcher: &Matcher, p: &PartyInfo) -> PartyScreen {
+    let q = Query::name(p.name.clone())
+        .schema(p.schema)
+        .country(p.country.clone())
+        .address(p.address.clone());
+    let all = matcher.screen_with_threshold(&q, FEATURE_FLOOR);
+    let best_score = all.first().map(|h| h.score).unwrap_or(0.0);
+    let hits: Vec<Hit> = all
+        .into_iter()
+        .filter(|h| h.score >= matcher.config.threshold)
+        .collect();
+    let region = p
+        .address
+        .as_deref()
+        .and_then(|a| xinjiang_flag(a, p.country.as_deref()));
+    PartyScreen {
+        hits,
+        best_score,
+        region,
+    }
+}
+
+/// The reason for a party's watchlist hit (`role` and `name` of the declaration's party).
+pub fn hit_reason(role: &str, name: &str, h: &Hit) -> Reason {
+    Reason {
+        kind: ReasonKind::Screening,
+        code: format!("screening:{}:{}", h.list, h.entry_id),
+        text: format!(
+            "{role} {name:?} matches {} entry {} {:?}{} (score {:.2}; {})",
+            h.list,
+            h.entry_id,
+            h.matched_name,
+            if h.programs.is_empty() {
+                String::new()
+            } else {
+                format!(", programmes {}", h.programs.join(", "))
+            },
+            h.score,
+            h.explanation.summary()
+        ),
+        contribution: None,
+    }
+}
+
+/// The reason for a party's address in the forced-labour region.
+pub fn region_reason(role: &str, name: &str, f: &RegionFlag) -> Reason {
+    Reason {
+        kind: ReasonKind::Screening,
+        code: "screening:uflpa_region".into(),
+        text: f.reason_text(&format!("{role} {name:?} address")),
+        contribution: None,
+    }
+}
+
+/// The reason for a supplier-network path to a listed entity.
+pub fn network_reason(p: &ExposurePath) -> Reason {
+    Reason {
+        kind: ReasonKind::Screening,
+        code: format!("network:{}", p.listed),
+        text: format!("supplier network: {}", p.describe()),
+        contribution: None,
+    }
+}
+
 /// Scores below this are written as 0 in the features (no resemblance worth a split).
 pub const FEATURE_FLOOR: f64 = 0.6;
 
@@ -219,28 +285,7 @@ impl ScreeningSignal {
     pub fn new(matcher: Arc<Matcher>, directory: PartyDirectory) -> Self {
         let mut screens = AHashMap::new();
         for (id, p) in directory.iter() {
-            let q = Query::name(p.name.clone())
-                .schema(p.schema)
-                .country(p.country.clone())
-                .address(p.address.clone());
-            let all = matcher.screen_with_threshold(&q, FEATURE_FLOOR);
-            let best_score = all.first().map(|h| h.score).unwrap_or(0.0);
-            let hits: Vec<Hit> = all
-                .into_iter()
-                .filter(|h| h.score >= matcher.config.threshold)
-                .collect();
-            let region = p
-                .address
-                .as_deref()
-                .and_then(|a| xinjiang_flag(a, p.country.as_deref()));
-            screens.insert(
-                id.clone(),
-                PartyScreen {
-                    hits,
-                    best_score,
-                    region,
-                },
-            );
+            screens.insert(id.clone(), screen_party_info(&matcher, p));
         }
         ScreeningSignal {
             matcher,
@@ -384,42 +429,21 @@ impl Signal for ScreeningSignal {
                 .map(|p| p.name.as_str())
                 .unwrap_or(pid);
             for h in &s.hits {
-                out.push(Reason {
-                    kind: ReasonKind::Screening,
-                    code: format!("screening:{}:{}", h.list, h.entry_id),
-                    text: format!(
-                        "{r} {pname:?} matches {} entry {} {:?}{} (score {:.2}; {})",
-                        h.list,
-                        h.entry_id,
-                        h.matched_name,
-                        if h.programs.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", programmes {}", h.programs.join(", "))
-                        },
-                        h.score,
-                        h.explanation.summary()
-                    ),
-                    contribution: None,
-                });
+                out.push(hit_reason(r, pname, h));
             }
             if let Some(f) = &s.region {
-                out.push(Reason {
-                    kind: ReasonKind::Screening,
-                    code: "screening:uflpa_region".into(),
-                    text: f.reason_text(&format!("{r} {pname:?} address")),
-                    contribution: None,
-                });
+                out.push(region_reason(r, pname, f));
             }
         }
         // Network paths that are not just a direct name match already reported above.
-        for p in self.exposure(d).into_iter().filter(|p| p.hops >= 2) {
-            out.push(Reason {
-                kind: ReasonKind::Screening,
-                code: format!("network:{}", p.listed),
-                text: format!("supplier network: {}", p.describe()),
-                contribution: None,
-            });
+        // A path of one link other than a name match (a relationship row to a listed entry) is
+        // reported too.
+        for p in self
+            .exposure(d)
+            .into_iter()
+            .filter(|p| p.hops >= 2 || p.relations.first().is_some_and(|r| r != "name_match"))
+        {
+            out.push(network_reason(&p));
         }
         out
     }

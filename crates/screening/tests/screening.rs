@@ -735,3 +735,51 @@ fn issue_14_screening_work_is_linear_in_the_name_length() {
         long.len()
     );
 }
+
+/// A party tied to a listed entry by a relationship row (one link, not a name match) gets the
+/// network reason on its own declaration, not only its trade partners two links away; a party
+/// whose only path is its own name match gets the watchlist reason and no network reason.
+#[test]
+fn a_party_owned_by_a_listed_entity_gets_the_network_reason() {
+    let m = Arc::new(crafted());
+    let mut dir = PartyDirectory::new();
+    dir.insert(
+        "SEL1",
+        PartyInfo {
+            name: "Rosneft Tradng S.A.".into(),
+            address: None,
+            country: Some("CH".into()),
+            schema: Schema::Company,
+        },
+    );
+    let decls = vec![
+        decl("D1", "OWNED", "NOBODY", "BRK"),
+        decl("D2", "IMP2", "SEL1", "BRK"),
+    ];
+    let (rels, _) = read_relationships("from,to,relation\nt:3,OWNED,owner\n", "rels.csv");
+    let (sig, _net, problems) = borderline_screening::build_signal(&decls, m, dir, &rels, 2);
+    assert!(problems.is_empty(), "{problems:?}");
+    let r = sig.reasons(&decls[0]);
+    // OWNED's own path (one link), then its seller's through it (two).
+    let owned: Vec<&str> = r.iter().map(|r| r.text.as_str()).collect();
+    assert!(r.iter().all(|r| r.code == "network:t:3"), "{r:?}");
+    assert_eq!(owned.len(), 2, "{owned:?}");
+    assert!(
+        owned[0].starts_with("supplier network: importer OWNED --owner-->")
+            && owned[0].ends_with("1 hop]"),
+        "{owned:?}"
+    );
+    // SEL1's own name match is a watchlist reason; only IMP2's two-link path is a network one.
+    let r = sig.reasons(&decls[1]);
+    assert!(r.iter().any(|r| r.code == "screening:t:1"), "{r:?}");
+    let paths: Vec<&str> = r
+        .iter()
+        .filter(|r| r.code.starts_with("network:"))
+        .map(|r| r.text.as_str())
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(
+        paths[0].starts_with("supplier network: importer IMP2"),
+        "{paths:?}"
+    );
+}

@@ -29,6 +29,7 @@ use borderline_governance::cases::{
 };
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
 use borderline_governance::identity::{Account, ApiToken};
+use borderline_governance::network::{PartyScreening, TradeLink};
 use borderline_governance::registry::{ModelEntry, ModelState, NewModel};
 use borderline_governance::rulebook::{RuleSetEntry, RuleSetState};
 use borderline_governance::{GovernanceStore, StoreError, StoreTx};
@@ -203,6 +204,26 @@ impl PgTx {
         let st = self.conn.statement(sql)?;
         self.conn.client.execute(&st, params).map_err(backend)
     }
+}
+
+fn link_at(r: &Row, at: usize) -> Result<TradeLink, StoreError> {
+    Ok(TradeLink {
+        from: r.try_get(at).map_err(backend)?,
+        to: r.try_get(at + 1).map_err(backend)?,
+        relation: r.try_get(at + 2).map_err(backend)?,
+        first_declaration: r.try_get(at + 3).map_err(backend)?,
+        first_seen: r.try_get(at + 4).map_err(backend)?,
+    })
+}
+
+fn screening_at(r: &Row, at: usize) -> Result<PartyScreening, StoreError> {
+    Ok(PartyScreening {
+        party_id: r.try_get(at).map_err(backend)?,
+        lists_version: r.try_get(at + 1).map_err(backend)?,
+        listed: r.try_get(at + 2).map_err(backend)?,
+        result: r.try_get(at + 3).map_err(backend)?,
+        screened_at: r.try_get(at + 4).map_err(backend)?,
+    })
 }
 
 fn to_i64(n: u64, what: &str) -> Result<i64, StoreError> {
@@ -870,9 +891,16 @@ impl StoreTx for PgTx {
         if declaration_ids.is_empty() {
             return Ok(HashMap::new());
         }
+        // One probe of the primary key per id (equality on both its columns: an index scan
+        // whatever the statistics; `OFFSET 0` keeps the planner from turning the probes back
+        // into a join that scans the table). `declaration_id = ANY($2)` let the planner choose a
+        // sequential scan on a table without statistics yet, and the prepared statement kept
+        // that plan as the table grew: every batch scanned every key.
         self.query(
-            "SELECT declaration_id, audit_seq FROM decision_keys
-             WHERE model_version = $1 AND declaration_id = ANY($2::TEXT[])",
+            "SELECT k.declaration_id, k.audit_seq FROM UNNEST($2::TEXT[]) AS i(id)
+             CROSS JOIN LATERAL (SELECT declaration_id, audit_seq FROM decision_keys
+                                 WHERE declaration_id = i.id AND model_version = $1
+                                 OFFSET 0) AS k",
             &[&model_version, &declaration_ids],
         )?
         .iter()
@@ -1043,6 +1071,117 @@ impl StoreTx for PgTx {
             &[&input_hash, &body],
         )?;
         Ok(())
+    }
+
+    fn add_trade_links(&mut self, links: &[TradeLink]) -> Result<u64, StoreError> {
+        if links.is_empty() {
+            return Ok(0);
+        }
+        let col = |f: fn(&TradeLink) -> &str| links.iter().map(f).collect::<Vec<&str>>();
+        // In the given order, so that of two rows for one link the first is kept.
+        self.execute(
+            "INSERT INTO trade_links (from_party, to_party, relation, first_declaration, first_seen)
+             SELECT f, t, r, d, s
+             FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])
+                  WITH ORDINALITY AS u(f, t, r, d, s, n)
+             ORDER BY n
+             ON CONFLICT DO NOTHING",
+            &[
+                &col(|l| &l.from),
+                &col(|l| &l.to),
+                &col(|l| &l.relation),
+                &col(|l| &l.first_declaration),
+                &col(|l| &l.first_seen),
+            ],
+        )
+    }
+
+    fn trade_links_of(&mut self, parties: &[&str]) -> Result<Vec<TradeLink>, StoreError> {
+        if parties.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            "SELECT from_party, to_party, relation, first_declaration, first_seen FROM trade_links
+             WHERE from_party = ANY($1::TEXT[]) OR to_party = ANY($1::TEXT[])
+             ORDER BY from_party, to_party, relation",
+            &[&parties],
+        )?
+        .iter()
+        .map(|r| link_at(r, 0))
+        .collect()
+    }
+
+    fn links_to_listed(
+        &mut self,
+        parties: &[&str],
+    ) -> Result<Vec<(TradeLink, PartyScreening)>, StoreError> {
+        if parties.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            "SELECT l.from_party, l.to_party, l.relation, l.first_declaration, l.first_seen,
+                    s.party_id, s.lists_version, s.listed, s.result, s.screened_at
+             FROM trade_links l JOIN party_screening s ON s.party_id = l.to_party AND s.listed
+             WHERE l.from_party = ANY($1::TEXT[])
+             UNION ALL
+             SELECT l.from_party, l.to_party, l.relation, l.first_declaration, l.first_seen,
+                    s.party_id, s.lists_version, s.listed, s.result, s.screened_at
+             FROM trade_links l JOIN party_screening s ON s.party_id = l.from_party AND s.listed
+             WHERE l.to_party = ANY($1::TEXT[])
+             ORDER BY 1, 2, 3, 6",
+            &[&parties],
+        )?
+        .iter()
+        .map(|r| Ok((link_at(r, 0)?, screening_at(r, 5)?)))
+        .collect()
+    }
+
+    fn put_party_screenings(&mut self, results: &[PartyScreening]) -> Result<(), StoreError> {
+        // The last result of each party (one statement may not upsert a row twice).
+        let mut last: HashMap<&str, &PartyScreening> = HashMap::with_capacity(results.len());
+        for r in results {
+            last.insert(&r.party_id, r);
+        }
+        if last.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<&PartyScreening> = last.into_values().collect();
+        let col = |f: fn(&PartyScreening) -> &str| rows.iter().map(|r| f(r)).collect::<Vec<&str>>();
+        let listed: Vec<bool> = rows.iter().map(|r| r.listed).collect();
+        self.execute(
+            "INSERT INTO party_screening (party_id, lists_version, listed, result, screened_at)
+             SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::BOOLEAN[], $4::TEXT[], $5::TEXT[])
+             ON CONFLICT (party_id) DO UPDATE SET lists_version = EXCLUDED.lists_version,
+                 listed = EXCLUDED.listed, result = EXCLUDED.result, screened_at = EXCLUDED.screened_at",
+            &[
+                &col(|r| &r.party_id),
+                &col(|r| &r.lists_version),
+                &listed,
+                &col(|r| &r.result),
+                &col(|r| &r.screened_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn party_screenings(
+        &mut self,
+        parties: &[&str],
+    ) -> Result<HashMap<String, PartyScreening>, StoreError> {
+        if parties.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.query(
+            "SELECT party_id, lists_version, listed, result, screened_at FROM party_screening
+             WHERE party_id = ANY($1::TEXT[])",
+            &[&parties],
+        )?
+        .iter()
+        .map(|r| {
+            let s = screening_at(r, 0)?;
+            Ok((s.party_id.clone(), s))
+        })
+        .collect()
     }
 
     fn lane_usage(&mut self, office: &str, window: &str) -> Result<Option<LaneUsage>, StoreError> {

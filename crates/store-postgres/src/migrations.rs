@@ -228,7 +228,31 @@ CREATE TABLE decision_rules (
 );
 CREATE INDEX decision_rules_by_declaration ON decision_rules (declaration_id);
 "#,
-    // 8: a case page reads the feedback of one importer's declarations, not the whole log.
+    // 8: the supplier network kept in the store (SQLite's migration 9): trade links between
+    // parties (each once, with the declaration that first showed it; never changed) and each
+    // party's latest screening result, both written in the deciding transaction.
+    r#"
+CREATE TABLE trade_links (
+    from_party        TEXT NOT NULL,
+    to_party          TEXT NOT NULL,
+    relation          TEXT NOT NULL,
+    first_declaration TEXT NOT NULL,
+    first_seen        TEXT NOT NULL,
+    PRIMARY KEY (from_party, to_party, relation)
+);
+CREATE INDEX trade_links_to ON trade_links (to_party);
+CREATE TRIGGER trade_links_no_update BEFORE UPDATE ON trade_links
+    FOR EACH ROW EXECUTE FUNCTION borderline_refuse('a trade link keeps the declaration that first showed it');
+CREATE TABLE party_screening (
+    party_id      TEXT PRIMARY KEY,
+    lists_version TEXT NOT NULL,
+    listed        BOOLEAN NOT NULL,
+    result        TEXT NOT NULL,
+    screened_at   TEXT NOT NULL
+);
+CREATE INDEX party_screening_listed ON party_screening (party_id) WHERE listed;
+"#,
+    // 9: a case page reads the feedback of one importer's declarations, not the whole log.
     r#"
 CREATE INDEX feedback_by_declaration ON feedback (declaration_id, id);
 "#,

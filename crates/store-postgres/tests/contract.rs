@@ -250,8 +250,9 @@ fn a_schema_6_database_gets_the_rules_of_its_decisions_from_the_chain() {
     // Back to schema 6: the chain and the index, no rules table.
     db.raw()
         .batch_execute(
-            "DROP TABLE decision_rules; DROP INDEX feedback_by_declaration;
-             DELETE FROM schema_version WHERE version > 6",
+            "DROP TABLE decision_rules, trade_links, party_screening;
+             DROP INDEX feedback_by_declaration;
+             DELETE FROM schema_version WHERE version >= 7",
         )
         .expect("back to schema 6");
     let store = db.open();

@@ -15,6 +15,7 @@ use borderline_governance::cases::{
 };
 use borderline_governance::feedback::{FeedbackRecord, Outcome};
 use borderline_governance::identity::{Account, ApiToken};
+use borderline_governance::network::{PartyScreening, TradeLink};
 use borderline_governance::registry::{sha256_hex, ModelEntry, ModelState, NewModel};
 use borderline_governance::rulebook::{RuleSetEntry, RuleSetState};
 use borderline_governance::{GovernanceStore, StoreError, StoreTx};
@@ -210,7 +211,31 @@ CREATE TABLE IF NOT EXISTS decision_rules (
 );
 CREATE INDEX IF NOT EXISTS decision_rules_by_declaration ON decision_rules(declaration_id);
 "#,
-    // 9: a case page reads the feedback of one importer's declarations, not the whole log.
+    // 9: the supplier network kept in the store: trade links between parties (each once, with
+    // the declaration that first showed it) and each party's latest screening result, both
+    // written in the deciding transaction.
+    r#"
+CREATE TABLE IF NOT EXISTS trade_links (
+    from_party        TEXT NOT NULL,
+    to_party          TEXT NOT NULL,
+    relation          TEXT NOT NULL,
+    first_declaration TEXT NOT NULL,
+    first_seen        TEXT NOT NULL,
+    PRIMARY KEY (from_party, to_party, relation)
+);
+CREATE INDEX IF NOT EXISTS trade_links_to ON trade_links(to_party);
+CREATE TRIGGER IF NOT EXISTS trade_links_no_update BEFORE UPDATE ON trade_links
+BEGIN SELECT RAISE(ABORT, 'a trade link keeps the declaration that first showed it'); END;
+CREATE TABLE IF NOT EXISTS party_screening (
+    party_id      TEXT PRIMARY KEY,
+    lists_version TEXT NOT NULL,
+    listed        INTEGER NOT NULL CHECK (listed IN (0, 1)),
+    result        TEXT NOT NULL,
+    screened_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS party_screening_listed ON party_screening(party_id) WHERE listed = 1;
+"#,
+    // 10: a case page reads the feedback of one importer's declarations, not the whole log.
     r#"
 CREATE INDEX IF NOT EXISTS feedback_by_declaration ON feedback(declaration_id, id);
 "#,
@@ -1168,6 +1193,138 @@ impl StoreTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn add_trade_links(&mut self, links: &[TradeLink]) -> Result<u64, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO trade_links (from_party, to_party, relation, first_declaration, first_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )
+            .map_err(backend)?;
+        let mut added = 0;
+        for l in links {
+            added += stmt
+                .execute(params![
+                    l.from,
+                    l.to,
+                    l.relation,
+                    l.first_declaration,
+                    l.first_seen
+                ])
+                .map_err(backend)? as u64;
+        }
+        Ok(added)
+    }
+
+    fn trade_links_of(&mut self, parties: &[&str]) -> Result<Vec<TradeLink>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT from_party, to_party, relation, first_declaration, first_seen FROM trade_links
+                 WHERE from_party = ?1 OR to_party = ?1",
+            )
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for p in parties {
+            let rows = stmt.query_map([p], |r| link_at(r, 0)).map_err(backend)?;
+            for row in rows {
+                out.push(row.map_err(backend)?);
+            }
+        }
+        out.sort_by(|a, b| (&a.from, &a.to, &a.relation).cmp(&(&b.from, &b.to, &b.relation)));
+        out.dedup();
+        Ok(out)
+    }
+
+    fn links_to_listed(
+        &mut self,
+        parties: &[&str],
+    ) -> Result<Vec<(TradeLink, PartyScreening)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT l.from_party, l.to_party, l.relation, l.first_declaration, l.first_seen,
+                        s.party_id, s.lists_version, s.listed, s.result, s.screened_at
+                 FROM trade_links l JOIN party_screening s ON s.party_id = l.to_party AND s.listed = 1
+                 WHERE l.from_party = ?1
+                 UNION ALL
+                 SELECT l.from_party, l.to_party, l.relation, l.first_declaration, l.first_seen,
+                        s.party_id, s.lists_version, s.listed, s.result, s.screened_at
+                 FROM trade_links l JOIN party_screening s ON s.party_id = l.from_party AND s.listed = 1
+                 WHERE l.to_party = ?1",
+            )
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for p in parties {
+            if !seen.insert(*p) {
+                continue;
+            }
+            let rows = stmt
+                .query_map([p], |r| Ok((link_at(r, 0)?, screening_at(r, 5)?)))
+                .map_err(backend)?;
+            for row in rows {
+                out.push(row.map_err(backend)?);
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.0.from, &a.0.to, &a.0.relation, &a.1.party_id).cmp(&(
+                &b.0.from,
+                &b.0.to,
+                &b.0.relation,
+                &b.1.party_id,
+            ))
+        });
+        Ok(out)
+    }
+
+    fn put_party_screenings(&mut self, results: &[PartyScreening]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO party_screening (party_id, lists_version, listed, result, screened_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (party_id) DO UPDATE SET lists_version = excluded.lists_version,
+                     listed = excluded.listed, result = excluded.result, screened_at = excluded.screened_at",
+            )
+            .map_err(backend)?;
+        for p in results {
+            stmt.execute(params![
+                p.party_id,
+                p.lists_version,
+                p.listed,
+                p.result,
+                p.screened_at
+            ])
+            .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    fn party_screenings(
+        &mut self,
+        parties: &[&str],
+    ) -> Result<std::collections::HashMap<String, PartyScreening>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT party_id, lists_version, listed, result, screened_at FROM party_screening
+                 WHERE party_id = ?1",
+            )
+            .map_err(backend)?;
+        let mut out = std::collections::HashMap::new();
+        for p in parties {
+            if let Some(s) = stmt
+                .query_row([p], |r| screening_at(r, 0))
+                .optional()
+                .map_err(backend)?
+            {
+                out.insert(s.party_id.clone(), s);
+            }
+        }
+        Ok(out)
+    }
+
     fn lane_usage(&mut self, office: &str, window: &str) -> Result<Option<LaneUsage>, StoreError> {
         let row: Option<(i64, i64, i64)> = self
             .conn
@@ -1336,6 +1493,26 @@ fn token_row(r: &rusqlite::Row) -> rusqlite::Result<ApiToken> {
         created_by: r.get(5)?,
         expires_at: r.get(6)?,
         revoked_at: r.get(7)?,
+    })
+}
+
+fn link_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<TradeLink> {
+    Ok(TradeLink {
+        from: r.get(at)?,
+        to: r.get(at + 1)?,
+        relation: r.get(at + 2)?,
+        first_declaration: r.get(at + 3)?,
+        first_seen: r.get(at + 4)?,
+    })
+}
+
+fn screening_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<PartyScreening> {
+    Ok(PartyScreening {
+        party_id: r.get(at)?,
+        lists_version: r.get(at + 1)?,
+        listed: r.get(at + 2)?,
+        result: r.get(at + 3)?,
+        screened_at: r.get(at + 4)?,
     })
 }
 

@@ -37,6 +37,7 @@
 
 use async_nats::jetstream::{self, consumer, stream, AckKind};
 use borderline_app::governance::select::ActiveModel;
+use borderline_app::network::NetworkScreening;
 use borderline_app::stream::{self as app_stream, Outcome, Rejection, StreamPolicy};
 use borderline_governance::{Actor, GovernanceStore};
 use futures_util::StreamExt;
@@ -404,6 +405,9 @@ pub struct WorkerConfig {
     pub ack_wait: Duration,
     /// Stop after this long without a message (`None`: run until stopped).
     pub idle_exit: Option<Duration>,
+    /// Screen each declaration's parties against the watchlists and the supplier network kept
+    /// in the store (`None`: no party screening; trade links are recorded either way).
+    pub screening: Option<Arc<NetworkScreening>>,
 }
 
 impl WorkerConfig {
@@ -416,6 +420,7 @@ impl WorkerConfig {
             max_attempts: 5,
             ack_wait: Duration::from_secs(30),
             idle_exit: None,
+            screening: None,
         }
     }
 }
@@ -701,17 +706,26 @@ async fn decide(
     model: &ActiveModel,
     bodies: Vec<Vec<u8>>,
 ) -> Result<Result<Vec<Outcome>, String>, WorkerError> {
-    let (s, m, by, policy) = (
+    let (s, m, by, policy, screening) = (
         store.clone(),
         model.clone(),
         config.actor.clone(),
         config.policy,
+        config.screening.clone(),
     );
     Ok(tokio::task::spawn_blocking(move || {
         let as_of = chrono::Utc::now().date_naive();
         let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-        app_stream::decide_batch(s.as_ref(), &by, &m, policy, &refs, as_of)
-            .map_err(|e| e.to_string())
+        app_stream::decide_batch_screened(
+            s.as_ref(),
+            &by,
+            &m,
+            policy,
+            screening.as_deref(),
+            &refs,
+            as_of,
+        )
+        .map_err(|e| e.to_string())
     })
     .await?)
 }

@@ -157,6 +157,7 @@ fn a_capacity_the_model_cannot_fill_raises_the_drift_alarm() {
             method: None,
             top: 0,
         },
+        ..StreamPolicy::default()
     };
     let day = NaiveDate::from_ymd_opt(2026, 12, 5).expect("date");
     let messages = bodies(&rows("test", 4));

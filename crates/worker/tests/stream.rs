@@ -284,3 +284,30 @@ async fn wait_for(js: &async_nats::jetstream::Context, t: &Topology, n: u64) {
     }
     panic!("fewer than {n} decisions after 30 s");
 }
+
+/// Regression (found by the first stream benchmark): `borderline worker --db postgres://...`
+/// panicked at exit, because the last reference to the store, handed to `run_worker`, was
+/// dropped on the async runtime, and the synchronous PostgreSQL client's connections cannot be
+/// dropped there. Here, as in the CLI, the worker holds the only reference.
+#[test]
+fn a_worker_holding_the_only_reference_to_a_postgres_store_stops_without_a_panic() {
+    let Some(url) = nats_url() else { return };
+    let Some(db) = postgres_database("borderline_worker_exit") else {
+        return;
+    };
+    let setup = postgres_store(&db);
+    two_models(setup.as_ref());
+    drop(setup);
+    // Opened off the runtime (the blocking client cannot connect on it either).
+    let store = postgres_store(&db);
+    let t = topology("exit");
+    let batch = rows("test", 500);
+    let report = runtime().block_on(async {
+        let (_c, js) = connect(&url, &t).await.expect("connect");
+        publish(&js, &t, bodies(&batch)).await.expect("publish");
+        let mut cfg = config(&t, "worker.1");
+        cfg.idle_exit = Some(Duration::from_secs(1));
+        run_worker(&url, store, cfg, Arc::new(AtomicBool::new(false))).await
+    });
+    assert_eq!(report.expect("worker").decided, batch.len() as u64);
+}
