@@ -220,6 +220,10 @@ pub fn decide_batch(
         }
         let mut slots = Vec::with_capacity(scored.len());
         let mut decisions: Vec<Decision> = Vec::new();
+        // The new decisions' declarations and data-quality findings, in decision order: their
+        // model reasons are added after every lane is known, the red and yellow ones explained
+        // together (one block, the same reasons as one by one).
+        let mut decided: Vec<(Declaration, Vec<Reason>)> = Vec::new();
         let mut made: HashMap<String, usize> = HashMap::new();
         for s in scored {
             let s = match s {
@@ -241,7 +245,7 @@ pub fn decide_batch(
             }
             let usage = ledger.entry(s.d.office.to_string()).or_default();
             let lane = allot(&active.scorer, s.probability, usage, &policy.quota);
-            let (lane, reasons) = scoring.finish(&s.d, lane, s.findings, policy.reasons);
+            let lane = scoring.floor(lane, &s.findings);
             count(usage, lane);
             made.insert(id.clone(), decisions.len());
             slots.push(Slot::New {
@@ -258,9 +262,19 @@ pub fn decide_batch(
                 basis: Basis::Score,
                 why: "stream: score threshold of the active model under the office's capacity"
                     .into(),
-                reasons,
+                reasons: Vec::new(),
                 subject: Some(borderline_governance::audit::DecisionSubject::of(&s.d)),
             });
+            decided.push((s.d, s.findings));
+        }
+        let ds: Vec<&Declaration> = decided.iter().map(|(d, _)| d).collect();
+        let lanes: Vec<Lane> = decisions.iter().map(|d| d.lane).collect();
+        let explained = scoring.reasons(&ds, &lanes, policy.reasons);
+        for ((decision, (_, findings)), mut why) in
+            decisions.iter_mut().zip(decided).zip(explained)
+        {
+            why.extend(findings);
+            decision.reasons = why;
         }
         // One chain-head read and a few multi-row writes for the whole batch.
         let seqs = append_new_decisions_in(tx, by, &decisions)?;

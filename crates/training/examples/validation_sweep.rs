@@ -28,6 +28,8 @@ struct Candidate {
     drop: &'static [&'static str],
     min_data_in_leaf: u32,
     lambda_l2: f64,
+    /// LightGBM metric early stopping watches.
+    metric: &'static str,
 }
 
 /// Keys of the issue-2 "stronger baseline" (single columns + six pairs).
@@ -55,13 +57,14 @@ const BASELINE_KEYS: [&str; 21] = [
     "office_x_hs6",
 ];
 
-const CANDIDATES: [Candidate; 7] = [
+const CANDIDATES: [Candidate; 8] = [
     Candidate {
         name: "C0",
         what: "default (95 features)",
         drop: &[],
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
+        metric: "auc",
     },
     Candidate {
         name: "C1",
@@ -69,6 +72,7 @@ const CANDIDATES: [Candidate; 7] = [
         drop: &["day_of_week", "day_of_month"],
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
+        metric: "auc",
     },
     Candidate {
         name: "C2",
@@ -76,6 +80,7 @@ const CANDIDATES: [Candidate; 7] = [
         drop: &["*_count"],
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
+        metric: "auc",
     },
     Candidate {
         name: "C3",
@@ -83,6 +88,7 @@ const CANDIDATES: [Candidate; 7] = [
         drop: &["day_of_week", "day_of_month", "*_count"],
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
+        metric: "auc",
     },
     Candidate {
         name: "C4",
@@ -90,6 +96,7 @@ const CANDIDATES: [Candidate; 7] = [
         drop: &[],
         min_data_in_leaf: 50,
         lambda_l2: 1.0,
+        metric: "auc",
     },
     Candidate {
         name: "C5",
@@ -97,6 +104,7 @@ const CANDIDATES: [Candidate; 7] = [
         drop: &["day_of_week", "day_of_month", "*_count"],
         min_data_in_leaf: 50,
         lambda_l2: 1.0,
+        metric: "auc",
     },
     Candidate {
         name: "C6",
@@ -104,6 +112,15 @@ const CANDIDATES: [Candidate; 7] = [
         drop: &["@baseline"],
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
+        metric: "auc",
+    },
+    Candidate {
+        name: "C7",
+        what: "default, early stopping on average precision instead of AUC",
+        drop: &[],
+        min_data_in_leaf: 20,
+        lambda_l2: 0.0,
+        metric: "average_precision",
     },
 ];
 
@@ -190,7 +207,7 @@ fn main() {
         let (xt, xv) = (pick(&x_train), pick(&x_valid));
         let nf = keep.len() as i32;
         let p = serde_json::json!({
-            "objective": "binary", "metric": "auc",
+            "objective": "binary", "metric": c.metric,
             "learning_rate": cfg.learning_rate, "num_leaves": cfg.num_leaves,
             "max_depth": cfg.max_depth, "min_data_in_leaf": c.min_data_in_leaf,
             "feature_fraction": cfg.feature_fraction, "bagging_fraction": cfg.bagging_fraction,
