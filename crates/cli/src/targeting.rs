@@ -116,6 +116,10 @@ pub struct TrainArgs {
     /// Fewest training declarations per leaf (larger: smaller, smoother trees).
     #[arg(long)]
     pub min_data_in_leaf: Option<u32>,
+    /// Leave a feature out of learning (repeatable; names as in the model's feature list):
+    /// it is still computed, but no tree splits on it. Replaces the default exclusions.
+    #[arg(long = "exclude-feature", value_name = "NAME")]
+    pub exclude_feature: Vec<String>,
 }
 
 #[derive(Args)]
@@ -370,6 +374,9 @@ fn train_config(a: &TrainArgs) -> TrainConfig {
     }
     if let Some(n) = a.max_trees {
         cfg.max_rounds = n.max(1);
+    }
+    if !a.exclude_feature.is_empty() {
+        cfg.exclude = a.exclude_feature.clone();
     }
     cfg.modules.valuation = !a.no_valuation;
     cfg.modules.hs_divergence = a.hs_divergence;
@@ -714,6 +721,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
         threads: 2,
         bag: TrainConfig::default().bag,
         min_data_in_leaf: None,
+        exclude_feature: Vec::new(),
     })?;
     print_training(&model, &model_path);
     let scorer = Scorer::new(model);

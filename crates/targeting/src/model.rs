@@ -104,6 +104,11 @@ pub struct TrainConfig {
     /// and additive. 1 (artefacts before issue 17) is a single fit.
     #[serde(default = "one")]
     pub bag: u32,
+    /// Features left out of learning (by name, as in the artefact's `features`): computed and
+    /// stored like the others, but LightGBM sees them as missing on every row, so no tree
+    /// splits on them and they never carry a contribution. Empty in artefacts before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -130,6 +135,7 @@ impl Default for TrainConfig {
             seed: 1,
             threads: 2,
             bag: 1,
+            exclude: Vec::new(),
         }
     }
 }
