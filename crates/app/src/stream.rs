@@ -270,8 +270,7 @@ pub fn decide_batch(
         let ds: Vec<&Declaration> = decided.iter().map(|(d, _)| d).collect();
         let lanes: Vec<Lane> = decisions.iter().map(|d| d.lane).collect();
         let explained = scoring.reasons(&ds, &lanes, policy.reasons);
-        for ((decision, (_, findings)), mut why) in
-            decisions.iter_mut().zip(decided).zip(explained)
+        for ((decision, (_, findings)), mut why) in decisions.iter_mut().zip(decided).zip(explained)
         {
             why.extend(findings);
             decision.reasons = why;

@@ -197,8 +197,13 @@ fn main() {
     );
     println!("| candidate | features | valid AUC | P@1% | P@2% | P@5% | P@10% | mean P@5/10 | trees | fit s |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    for c in CANDIDATES.iter().filter(|c| only.is_empty() || only.contains(&c.name)) {
-        let keep: Vec<usize> = (0..names.len()).filter(|&i| !dropped(c, &names[i])).collect();
+    for c in CANDIDATES
+        .iter()
+        .filter(|c| only.is_empty() || only.contains(&c.name))
+    {
+        let keep: Vec<usize> = (0..names.len())
+            .filter(|&i| !dropped(c, &names[i]))
+            .collect();
         let pick = |rows: &[Vec<f32>]| -> Vec<f32> {
             rows.iter()
                 .flat_map(|r| keep.iter().map(move |&i| r[i]))
@@ -221,8 +226,8 @@ fn main() {
         let dv = lightgbm3::Dataset::from_slice_with_reference(&xv, &y_valid, nf, true, Some(&dt))
             .expect("dataset");
         let booster = lightgbm3::Booster::train_with_valid(dt, Some(dv), &p).expect("fit");
-        let ens = Ensemble::from_lightgbm_text(&booster.save_string().expect("model"))
-            .expect("trees");
+        let ens =
+            Ensemble::from_lightgbm_text(&booster.save_string().expect("model")).expect("trees");
         let raw: Vec<f64> = xv.chunks(keep.len()).map(|x| ens.raw_score(x)).collect();
         let r = evaluate(&valid, &raw);
         let p = |k: &str| r.precision_at.get(k).copied().unwrap_or(f64::NAN);

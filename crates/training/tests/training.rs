@@ -441,7 +441,12 @@ fn an_excluded_feature_is_never_split_on() {
         exclude: vec!["no_such_feature".into()],
         ..small_config()
     };
-    let err = train(&bundled("train", 8), &bundled("valid", 4), &unknown, &|_| {})
-        .expect_err("an unknown feature name is refused");
+    let err = train(
+        &bundled("train", 8),
+        &bundled("valid", 4),
+        &unknown,
+        &|_| {},
+    )
+    .expect_err("an unknown feature name is refused");
     assert!(err.to_string().contains("no_such_feature"), "{err}");
 }
