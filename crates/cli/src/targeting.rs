@@ -120,6 +120,10 @@ pub struct TrainArgs {
     /// it is still computed, but no tree splits on it. Replaces the default exclusions.
     #[arg(long = "exclude-feature", value_name = "NAME")]
     pub exclude_feature: Vec<String>,
+    /// Validation metric early stopping watches (default: average precision, which weighs
+    /// the top of the list; `auc` was the default before).
+    #[arg(long, value_parser = ["average_precision", "auc", "binary_logloss"])]
+    pub early_stopping_metric: Option<String>,
 }
 
 #[derive(Args)]
@@ -374,6 +378,9 @@ fn train_config(a: &TrainArgs) -> TrainConfig {
     }
     if let Some(n) = a.max_trees {
         cfg.max_rounds = n.max(1);
+    }
+    if let Some(m) = &a.early_stopping_metric {
+        cfg.early_stopping_metric = m.clone();
     }
     if !a.exclude_feature.is_empty() {
         cfg.exclude = a.exclude_feature.clone();
@@ -722,6 +729,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
         bag: TrainConfig::default().bag,
         min_data_in_leaf: None,
         exclude_feature: Vec::new(),
+        early_stopping_metric: None,
     })?;
     print_training(&model, &model_path);
     let scorer = Scorer::new(model);

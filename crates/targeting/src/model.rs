@@ -89,6 +89,11 @@ pub struct TrainConfig {
     pub lambda_l2: f64,
     pub max_rounds: u32,
     pub early_stopping_rounds: u32,
+    /// The LightGBM validation metric early stopping watches (`auc` in artefacts before
+    /// issue 17's third step; `average_precision` since, chosen on the validation period:
+    /// BENCHMARKS.md).
+    #[serde(default = "auc")]
+    pub early_stopping_metric: String,
     /// Refit on train + valid after early stopping.
     pub refit: bool,
     /// Trees in the refit = best iteration x this (more data supports more trees).
@@ -115,6 +120,10 @@ fn one() -> u32 {
     1
 }
 
+fn auc() -> String {
+    "auc".to_string()
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
@@ -130,6 +139,7 @@ impl Default for TrainConfig {
             lambda_l2: 0.0,
             max_rounds: 3000,
             early_stopping_rounds: 100,
+            early_stopping_metric: "average_precision".to_string(),
             refit: true,
             refit_scale: 1.15,
             seed: 1,

@@ -72,7 +72,7 @@ fn labels(rows: &[Declaration]) -> Vec<f32> {
 fn params(cfg: &TrainConfig, seed: u64, rounds: u32, early_stopping: bool) -> serde_json::Value {
     let mut p = serde_json::json!({
         "objective": "binary",
-        "metric": "auc",
+        "metric": cfg.early_stopping_metric,
         "learning_rate": cfg.learning_rate,
         "num_leaves": cfg.num_leaves,
         "max_depth": cfg.max_depth,
