@@ -257,6 +257,10 @@ pub fn decide_batch_screened(
         }
         let mut slots = Vec::with_capacity(scored.len());
         let mut decisions: Vec<Decision> = Vec::new();
+        // The new decisions' declarations and data-quality findings, in decision order: their
+        // model reasons are added after every lane is known, the red and yellow ones explained
+        // together (one block, the same reasons as one by one).
+        let mut decided: Vec<(Declaration, Vec<Reason>, Vec<Reason>)> = Vec::new();
         let mut made: HashMap<String, usize> = HashMap::new();
         for s in scored {
             let s = match s {
@@ -278,13 +282,14 @@ pub fn decide_batch_screened(
             }
             let usage = ledger.entry(s.d.office.to_string()).or_default();
             let lane = allot(&active.scorer, s.probability, usage, &policy.quota);
+            let lane = scoring.floor(lane, &s.findings);
+            // Screening hits raise the lane (before the ledger counts it) and are stated after
+            // the model's reasons.
             let flagged = screened
                 .as_mut()
                 .and_then(|b| b.reasons.remove(&id))
                 .unwrap_or_default();
             let lane = policy.screening.apply(lane, &flagged);
-            let (lane, mut reasons) = scoring.finish(&s.d, lane, s.findings, policy.reasons);
-            reasons.extend(flagged);
             count(usage, lane);
             links.extend(trade_link(&s.d, &at));
             made.insert(id.clone(), decisions.len());
@@ -302,9 +307,20 @@ pub fn decide_batch_screened(
                 basis: Basis::Score,
                 why: "stream: score threshold of the active model under the office's capacity"
                     .into(),
-                reasons,
+                reasons: Vec::new(),
                 subject: Some(borderline_governance::audit::DecisionSubject::of(&s.d)),
             });
+            decided.push((s.d, s.findings, flagged));
+        }
+        let ds: Vec<&Declaration> = decided.iter().map(|(d, _, _)| d).collect();
+        let lanes: Vec<Lane> = decisions.iter().map(|d| d.lane).collect();
+        let explained = scoring.reasons(&ds, &lanes, policy.reasons);
+        for ((decision, (_, findings, flagged)), mut why) in
+            decisions.iter_mut().zip(decided).zip(explained)
+        {
+            why.extend(findings);
+            why.extend(flagged);
+            decision.reasons = why;
         }
         // One chain-head read and a few multi-row writes for the whole batch.
         let seqs = append_new_decisions_in(tx, by, &decisions)?;

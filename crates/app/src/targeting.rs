@@ -404,13 +404,13 @@ pub fn score_one<'a>(
     Decided::new(d, None, p, lane, why)
 }
 
-/// [`score_one`] in two steps for a caller that picks the lane itself in between (the stream
+/// [`score_one`] in steps for a caller that picks the lanes itself in between (the stream
 /// workers, under the capacity quotas): [`OneByOne::score_all`] gives the probabilities and the
-/// data-quality findings, [`OneByOne::finish`] the final lane and reasons for a chosen lane.
+/// data-quality findings, [`OneByOne::floor`] the final lane of a chosen lane, and
+/// [`OneByOne::reasons`] the reasons of all final lanes at once.
 pub(crate) struct OneByOne<'s> {
     scorer: &'s Scorer,
     findings: DataFindings,
-    x: Vec<f32>,
 }
 
 impl<'s> OneByOne<'s> {
@@ -418,7 +418,6 @@ impl<'s> OneByOne<'s> {
         OneByOne {
             scorer,
             findings: DataFindings::new(scorer, as_of),
-            x: vec![0.0; scorer.num_features()],
         }
     }
 
@@ -434,19 +433,23 @@ impl<'s> OneByOne<'s> {
             .collect()
     }
 
-    /// The data-quality floor on `lane`, then the model reasons for the final lane followed by
-    /// the findings.
-    pub(crate) fn finish(
-        &mut self,
-        d: &Declaration,
-        lane: Lane,
-        findings: Vec<Reason>,
+    /// `lane` raised to the data-quality floor of `findings` (the default
+    /// [`DataQualityPolicy`]): the final lane of a declaration.
+    pub(crate) fn floor(&self, lane: Lane, findings: &[Reason]) -> Lane {
+        DataQualityPolicy::default().apply(lane, findings)
+    }
+
+    /// The model reasons of each declaration for its final lane (`lanes[i]` of
+    /// `declarations[i]`): the red and yellow ones explained together in blocks
+    /// ([`Scorer::explain_block`], the same reasons as [`score_one`] gives one by one, several
+    /// times faster), the others none.
+    pub(crate) fn reasons(
+        &self,
+        declarations: &[&Declaration],
+        lanes: &[Lane],
         reasons: Reasons,
-    ) -> (Lane, Vec<Reason>) {
-        let lane = DataQualityPolicy::default().apply(lane, &findings);
-        let mut why = reasons_for(self.scorer, d, lane, reasons, &mut self.x);
-        why.extend(findings);
-        (lane, why)
+    ) -> Vec<Vec<Reason>> {
+        reasons_for_many(self.scorer, declarations, lanes, reasons)
     }
 }
 

@@ -116,6 +116,14 @@ pub struct TrainArgs {
     /// Fewest training declarations per leaf (larger: smaller, smoother trees).
     #[arg(long)]
     pub min_data_in_leaf: Option<u32>,
+    /// Leave a feature out of learning (repeatable; names as in the model's feature list):
+    /// it is still computed, but no tree splits on it. Replaces the default exclusions.
+    #[arg(long = "exclude-feature", value_name = "NAME")]
+    pub exclude_feature: Vec<String>,
+    /// Validation metric early stopping watches (default: average precision, which weighs
+    /// the top of the list; `auc` was the default before).
+    #[arg(long, value_parser = ["average_precision", "auc", "binary_logloss"])]
+    pub early_stopping_metric: Option<String>,
 }
 
 #[derive(Args)]
@@ -370,6 +378,12 @@ fn train_config(a: &TrainArgs) -> TrainConfig {
     }
     if let Some(n) = a.max_trees {
         cfg.max_rounds = n.max(1);
+    }
+    if let Some(m) = &a.early_stopping_metric {
+        cfg.early_stopping_metric = m.clone();
+    }
+    if !a.exclude_feature.is_empty() {
+        cfg.exclude = a.exclude_feature.clone();
     }
     cfg.modules.valuation = !a.no_valuation;
     cfg.modules.hs_divergence = a.hs_divergence;
@@ -714,6 +728,8 @@ fn demo(a: &DemoArgs) -> Result<()> {
         threads: 2,
         bag: TrainConfig::default().bag,
         min_data_in_leaf: None,
+        exclude_feature: Vec::new(),
+        early_stopping_metric: None,
     })?;
     print_training(&model, &model_path);
     let scorer = Scorer::new(model);

@@ -34,6 +34,8 @@ pub enum TrainError {
     Trees(#[from] borderline_targeting::trees::ParseError),
     #[error("fitting analytic modules: {0}")]
     Modules(#[from] ModuleError),
+    #[error("cannot exclude feature {0:?}: the model has no feature of that name")]
+    UnknownFeature(String),
 }
 
 /// Progress callback: `(step, detail)`.
@@ -70,7 +72,7 @@ fn labels(rows: &[Declaration]) -> Vec<f32> {
 fn params(cfg: &TrainConfig, seed: u64, rounds: u32, early_stopping: bool) -> serde_json::Value {
     let mut p = serde_json::json!({
         "objective": "binary",
-        "metric": "auc",
+        "metric": cfg.early_stopping_metric,
         "learning_rate": cfg.learning_rate,
         "num_leaves": cfg.num_leaves,
         "max_depth": cfg.max_depth,
@@ -114,6 +116,40 @@ pub fn feature_matrix(
             tables.features(d, &mut x[..nh]);
             modules.features(d, &mut x[nh..]);
             x
+        })
+        .collect()
+}
+
+/// Positions of `cfg.exclude` among the features of `modules` and `cfg.features`.
+fn excluded_columns(cfg: &TrainConfig, modules: &Modules) -> Result<Vec<usize>, TrainError> {
+    let names: Vec<String> = cfg
+        .features
+        .feature_defs()
+        .into_iter()
+        .chain(modules.feature_defs())
+        .map(|f| f.name)
+        .collect();
+    cfg.exclude
+        .iter()
+        .map(|e| {
+            names
+                .iter()
+                .position(|n| n == e)
+                .ok_or_else(|| TrainError::UnknownFeature(e.clone()))
+        })
+        .collect()
+}
+
+/// The learning copy of a feature matrix: the excluded columns missing on every row, which
+/// LightGBM drops as unusable (one bin), so no split can test them.
+fn without_excluded(rows: &[Vec<f32>], columns: &[usize]) -> Vec<Vec<f32>> {
+    rows.iter()
+        .map(|r| {
+            let mut r = r.clone();
+            for &c in columns {
+                r[c] = f32::NAN;
+            }
+            r
         })
         .collect()
 }
@@ -250,7 +286,9 @@ pub fn train(
     progress("fitting history tables and modules on the training period (out-of-fold)");
     let (tables, modules, x_train) = fit_all_out_of_fold(&train, cfg)?;
     let nf = tables.spec.num_features() + modules.num_features();
-    let x_valid = feature_matrix(&tables, &modules, &valid);
+    let excluded = excluded_columns(cfg, &modules)?;
+    let x_train = without_excluded(&x_train, &excluded);
+    let x_valid = without_excluded(&feature_matrix(&tables, &modules, &valid), &excluded);
     let (y_train, y_valid) = (labels(&train), labels(&valid));
 
     let seeds = bag_seeds(cfg);
@@ -307,6 +345,7 @@ pub fn train(
     let (history, modules, ensemble, final_by_member) = if cfg.refit {
         let all: Vec<Declaration> = train.iter().chain(valid.iter()).cloned().collect();
         let (tables_all, modules_all, x_all) = fit_all_out_of_fold(&all, cfg)?;
+        let x_all = without_excluded(&x_all, &excluded_columns(cfg, &modules_all)?);
         let y_all = labels(&all);
         let mut members = Vec::with_capacity(seeds.len());
         let mut rounds_by_member = Vec::with_capacity(seeds.len());

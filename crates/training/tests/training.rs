@@ -409,3 +409,44 @@ fn merging_one_fit_leaves_it_unchanged_and_k_copies_score_the_same() {
         assert!((three.raw_score(&x) - one.raw_score(&x)).abs() < 1e-9);
     }
 }
+
+/// Issue 17: a feature left out of learning is still computed and stored, but no tree of the
+/// early-stopped fit or the refit splits on it; a name the model does not have is an error.
+#[test]
+fn an_excluded_feature_is_never_split_on() {
+    let splits_on = |m: &ModelArtefact, name: &str| {
+        let i = m
+            .features
+            .iter()
+            .position(|f| f.name == name)
+            .expect("the feature is listed") as u32;
+        m.ensemble
+            .trees
+            .iter()
+            .any(|t| t.split_feature.contains(&i))
+    };
+    // The strongest single feature of the default fit: excluding it must matter.
+    assert!(splits_on(model(), "importer_fraud_rate"));
+    let cfg = TrainConfig {
+        exclude: vec!["importer_fraud_rate".into(), "day_of_month".into()],
+        ..small_config()
+    };
+    let m = train(&bundled("train", 8), &bundled("valid", 4), &cfg, &|_| {}).expect("trains");
+    assert_eq!(m.features.len(), model().features.len());
+    assert!(!splits_on(&m, "importer_fraud_rate"));
+    assert!(!splits_on(&m, "day_of_month"));
+    assert_eq!(m.training.config.exclude, cfg.exclude);
+
+    let unknown = TrainConfig {
+        exclude: vec!["no_such_feature".into()],
+        ..small_config()
+    };
+    let err = train(
+        &bundled("train", 8),
+        &bundled("valid", 4),
+        &unknown,
+        &|_| {},
+    )
+    .expect_err("an unknown feature name is refused");
+    assert!(err.to_string().contains("no_such_feature"), "{err}");
+}

@@ -181,3 +181,62 @@ fn a_batch_with_a_poison_message_decides_the_others_on_postgres() {
     two_models(store.as_ref());
     a_poison_message_is_refused_and_the_others_decided(store.as_ref());
 }
+
+/// Issue 17: a batch's red and yellow decisions are explained together (one block), with the
+/// same exact reasons as each declaration explained alone (contributions to 1e-9), followed by its data-quality
+/// findings; green ones carry no model reasons.
+#[test]
+fn a_batch_explains_its_red_and_yellow_decisions_as_one_by_one() {
+    use borderline_app::targeting::{Explain, Reasons};
+    use borderline_core::{Lane, ReasonKind};
+    let (_dir, store, _, _) = store_with_models();
+    let active = app_stream::refresh(store.as_ref(), None).expect("active model");
+    let mut policy = config(&topology("reasons"), "worker.1").policy;
+    policy.reasons = Reasons {
+        method: Some(Explain::Exact),
+        top: 3,
+    };
+    let batch = rows("test", 40);
+    let refs = bodies(&batch);
+    let refs: Vec<&[u8]> = refs.iter().map(Vec::as_slice).collect();
+    let out = app_stream::decide_batch(
+        store.as_ref(),
+        &actor("worker.1"),
+        &active,
+        policy,
+        &refs,
+        day(),
+    )
+    .expect("decide");
+    let scorer = &active.scorer;
+    let mut x = vec![0.0; scorer.num_features()];
+    let mut explained = 0;
+    for (d, o) in batch.iter().zip(&out) {
+        let Outcome::Decided(s) = o else {
+            panic!("{o:?}");
+        };
+        let model_reasons: Vec<_> = s
+            .reasons
+            .iter()
+            .filter(|r| r.kind != ReasonKind::DataQuality)
+            .cloned()
+            .collect();
+        if matches!(s.lane, Some(Lane::Red | Lane::Yellow)) {
+            scorer.features(d, &mut x);
+            let alone = scorer.explain(d, &x, Explain::Exact, 3);
+            assert!(!alone.is_empty());
+            // The same reasons; contributions equal up to rounding (block and row SHAP sum in
+            // different orders).
+            assert_eq!(model_reasons.len(), alone.len(), "{}", s.declaration_id);
+            for (b, a) in model_reasons.iter().zip(&alone) {
+                assert_eq!((&b.kind, &b.code, &b.text), (&a.kind, &a.code, &a.text));
+                let (cb, ca) = (b.contribution.unwrap_or(0.0), a.contribution.unwrap_or(0.0));
+                assert!((cb - ca).abs() <= 1e-9, "{cb} vs {ca}");
+            }
+            explained += 1;
+        } else {
+            assert!(model_reasons.is_empty(), "{:?}", s.reasons);
+        }
+    }
+    assert!(explained >= 2, "{explained} red or yellow decisions");
+}
