@@ -119,15 +119,15 @@ pub enum ModelsAction {
     },
     /// Make an approved model the one that scores (the previous one is retired, superseded).
     Activate { version: String },
-    /// Retire a model for good.
+    /// Retire a model for good (the reason is recorded in the audit log).
     Retire {
         version: String,
-        #[arg(long, default_value = "")]
+        #[arg(long)]
         reason: String,
     },
-    /// Retire the active model and reactivate the one it replaced.
+    /// Retire the active model and reactivate the one it replaced (the reason is recorded).
     Rollback {
-        #[arg(long, default_value = "")]
+        #[arg(long)]
         reason: String,
     },
 }
@@ -161,10 +161,10 @@ pub enum RulesAction {
     },
     /// Make an approved rule set the one lane selection uses (the previous one is retired).
     Activate { version: String },
-    /// Retire a rule set (an active one leaves no analyst rules active).
+    /// Retire a rule set (an active one leaves no analyst rules active; the reason is recorded).
     Retire {
         version: String,
-        #[arg(long, default_value = "")]
+        #[arg(long)]
         reason: String,
     },
 }

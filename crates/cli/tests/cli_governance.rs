@@ -152,7 +152,13 @@ fn registry_lanes_audit_feedback_and_monitor_through_the_cli() {
         serde_json::from_str(&ok(borderline(d).args(["models", "list", "--json"]))).expect("JSON");
     assert_eq!(list[0]["state"], "active");
     assert_eq!(list[0]["approved_by"], "ben");
+    // Withdrawing a model is recorded with its reason: none, or a blank one, is refused.
     let err = fails(borderline(d).args(["models", "rollback", "--user", "ben"]));
+    assert!(err.contains("--reason"), "{err}");
+    let err = fails(borderline(d).args(["models", "rollback", "--reason", " ", "--user", "ben"]));
+    assert!(err.contains("needs a reason"), "{err}");
+    let err =
+        fails(borderline(d).args(["models", "rollback", "--reason", "drift", "--user", "ben"]));
     assert!(err.contains("nothing to roll back to"), "{err}");
 
     // A rule file error names line and column, and nothing is selected.
