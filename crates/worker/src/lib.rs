@@ -428,6 +428,8 @@ impl WorkerConfig {
 /// What a worker did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct WorkerReport {
+    /// Decisions this worker knows it committed. A commit whose answer was lost (the store
+    /// died mid-COMMIT) is not among them: its retry finds the decision and counts a duplicate.
     pub decided: u64,
     pub duplicates: u64,
     pub dead_lettered: u64,

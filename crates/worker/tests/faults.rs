@@ -271,7 +271,15 @@ fn postgres_restarted_mid_stream_loses_nothing_and_decides_nothing_twice() {
         }
         eprintln!("two workers through a PostgreSQL restart: {total:?}");
         assert_eq!(total.dead_lettered, 0, "{total:?}");
-        assert_eq!(total.decided as usize, n, "{total:?}");
+        // A COMMIT the server carried out just before it was killed reaches the worker as an
+        // error: the worker cannot know its decisions stand, and its retry finds them as
+        // duplicates. So the workers' own count may fall short of the batch (CI saw 32 short,
+        // one batch); the store below is the judge of exactly once.
+        assert!(total.decided as usize <= n, "{total:?}");
+        assert!(
+            (total.decided + total.duplicates) as usize >= n,
+            "every declaration answered: {total:?}"
+        );
     });
     exactly_once(probe.as_ref(), &batch, &v1);
     drop(stores);
