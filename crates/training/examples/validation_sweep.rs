@@ -17,7 +17,7 @@ use borderline_targeting::features::HistoryTables;
 use borderline_targeting::metrics::evaluate;
 use borderline_targeting::modules::Modules;
 use borderline_targeting::trees::Ensemble;
-use borderline_training::train::feature_matrix;
+use borderline_training::train::{feature_matrix, feature_names, labels};
 use borderline_training::TrainConfig;
 use std::time::Instant;
 
@@ -175,19 +175,8 @@ fn main() {
         row.extend(m);
     }
     let x_valid = feature_matrix(&tables, &modules, &valid);
-    let names: Vec<String> = cfg
-        .features
-        .feature_defs()
-        .into_iter()
-        .chain(modules.feature_defs())
-        .map(|f| f.name)
-        .collect();
-    let label = |rows: &[Declaration]| -> Vec<f32> {
-        rows.iter()
-            .map(|d| f32::from(u8::from(d.outcome.is_some_and(|o| o.fraud))))
-            .collect()
-    };
-    let (y_train, y_valid) = (label(&train), label(&valid));
+    let names = feature_names(&cfg, &modules);
+    let (y_train, y_valid) = (labels(&train), labels(&valid));
     eprintln!(
         "features fitted in {:.1}s: {} train, {} valid rows, {} features",
         t0.elapsed().as_secs_f64(),

@@ -60,7 +60,8 @@ fn labelled(rows: &[Declaration], what: &'static str) -> Result<Vec<Declaration>
     Ok(out)
 }
 
-fn labels(rows: &[Declaration]) -> Vec<f32> {
+/// Each row's label for learning: 1 for an inspected fraud, 0 otherwise.
+pub fn labels(rows: &[Declaration]) -> Vec<f32> {
     rows.iter()
         .map(|d| f32::from(u8::from(d.outcome.is_some_and(|o| o.fraud))))
         .collect()
@@ -120,15 +121,20 @@ pub fn feature_matrix(
         .collect()
 }
 
-/// Positions of `cfg.exclude` among the features of `modules` and `cfg.features`.
-fn excluded_columns(cfg: &TrainConfig, modules: &Modules) -> Result<Vec<usize>, TrainError> {
-    let names: Vec<String> = cfg
-        .features
+/// The names of the feature matrix's columns, in order: `cfg.features`' history features, then
+/// those of the fitted `modules` (the order [`feature_matrix`] writes them in).
+pub fn feature_names(cfg: &TrainConfig, modules: &Modules) -> Vec<String> {
+    cfg.features
         .feature_defs()
         .into_iter()
         .chain(modules.feature_defs())
         .map(|f| f.name)
-        .collect();
+        .collect()
+}
+
+/// Positions of `cfg.exclude` among the features of `modules` and `cfg.features`.
+fn excluded_columns(cfg: &TrainConfig, modules: &Modules) -> Result<Vec<usize>, TrainError> {
+    let names = feature_names(cfg, modules);
     cfg.exclude
         .iter()
         .map(|e| {
