@@ -10,8 +10,9 @@ source scripts/setup.sh
 # Supply chain: licences, bans, sources and RustSec advisories from ../shared/rustsec-advisory-db,
 # offline; fails on any finding (exceptions are justified in deny.toml).
 bash scripts/deny.sh
-# Fuzzing smoke run: every target of fuzz/ from its seeds; a crash fails the suite.
-bash scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-5}"
+# Fuzzing smoke run: every target of fuzz/ from its seeds, built unoptimised with overflow checks
+# (half the compile time); a crash fails the suite.
+FUZZ_BUILD=dev bash scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-5}"
 if [ ! -d ../shared/data ]; then
   echo "note: ../shared/data is missing; tests that measure against it print a skip message" >&2
 fi
