@@ -102,6 +102,11 @@ impl HsCode {
     /// assert!(HsCode::parse("0306").is_err());
     /// ```
     pub fn parse(raw: &str) -> Result<Self, HsCodeError> {
+        let trimmed = raw.trim();
+        // The common case, digits only, is taken as it is (no character-by-character copy).
+        if (6..=10).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(HsCode(Text::from(trimmed)));
+        }
         let mut digits = Text::default();
         for c in raw.trim().chars() {
             match c {

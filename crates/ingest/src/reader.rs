@@ -383,15 +383,27 @@ impl Ledger {
             Err((field, reason)) => self.quarantine(line, &field, reason, raw()),
             Ok(declaration) => {
                 if let Some(seen) = &mut self.seen_ids {
-                    if let Some(first) = seen.get(&declaration.declaration_id) {
-                        let reason = format!(
-                            "duplicate declaration id {} (first seen on line {first})",
-                            bounded(&declaration.declaration_id)
-                        );
-                        self.report.duplicate_ids += 1;
-                        return self.quarantine(line, Field::DeclarationId.name(), reason, raw());
+                    // One probe of the table per row (an id of up to 24 bytes is cloned
+                    // without allocating).
+                    match seen.entry(declaration.declaration_id.clone()) {
+                        std::collections::hash_map::Entry::Occupied(first) => {
+                            let reason = format!(
+                                "duplicate declaration id {} (first seen on line {})",
+                                bounded(&declaration.declaration_id),
+                                first.get()
+                            );
+                            self.report.duplicate_ids += 1;
+                            return self.quarantine(
+                                line,
+                                Field::DeclarationId.name(),
+                                reason,
+                                raw(),
+                            );
+                        }
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            slot.insert(line);
+                        }
                     }
-                    seen.insert(declaration.declaration_id.clone(), line);
                 }
                 self.report.accepted += 1;
                 Row::Accepted(Box::new(declaration))
@@ -445,31 +457,59 @@ impl Iterator for DeclarationReader {
                     .position()
                     .map(|p| p.line())
                     .unwrap_or_else(|| reader.position().line());
-                let record = &*record;
-                let raw = || {
-                    record
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                };
-                let parsed = if record.len() != *width {
+                let (columns, profile) = (&*columns, &self.profile);
+                let default = |field: Field| profile.defaults.get(&field).map(String::as_str);
+                let wrong_width = |n: usize| {
                     Err((
                         "row".to_string(),
-                        format!("expected {} fields, found {}", width, record.len()),
+                        format!("expected {width} fields, found {n}"),
                     ))
-                } else {
-                    let columns = &*columns;
-                    let profile = &self.profile;
-                    build_declaration(|field| match columns[field as usize] {
-                        Some(i) => match std::str::from_utf8(&record[i]) {
-                            Ok(s) => Ok(Some(s)),
-                            Err(_) => Err("invalid UTF-8".to_string()),
-                        },
-                        None => Ok(profile.defaults.get(&field).map(String::as_str)),
-                    })
                 };
-                Some(self.ledger.finish_row(line, parsed, raw))
+                // The whole record is checked as UTF-8 at once (an all-ASCII record in one
+                // pass); only a record that fails is checked field by field, so the error names
+                // the declaration field and a bad byte in an unmapped column does not count.
+                let (row, bytes) = match csv::StringRecord::from_byte_record(std::mem::take(record))
+                {
+                    Ok(text) => {
+                        let parsed = if text.len() != *width {
+                            wrong_width(text.len())
+                        } else {
+                            build_declaration(|field| match columns[field as usize] {
+                                Some(i) => Ok(text.get(i)),
+                                None => Ok(default(field)),
+                            })
+                        };
+                        let row = self.ledger.finish_row(line, parsed, || {
+                            text.iter().collect::<Vec<_>>().join(",")
+                        });
+                        (row, text.into_byte_record())
+                    }
+                    Err(e) => {
+                        let bytes = e.into_byte_record();
+                        let parsed = if bytes.len() != *width {
+                            wrong_width(bytes.len())
+                        } else {
+                            build_declaration(|field| match columns[field as usize] {
+                                Some(i) => match std::str::from_utf8(&bytes[i]) {
+                                    Ok(s) => Ok(Some(s)),
+                                    Err(_) => Err("invalid UTF-8".to_string()),
+                                },
+                                None => Ok(default(field)),
+                            })
+                        };
+                        let row = self.ledger.finish_row(line, parsed, || {
+                            bytes
+                                .iter()
+                                .map(|f| String::from_utf8_lossy(f).into_owned())
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        });
+                        (row, bytes)
+                    }
+                };
+                // The buffer goes back for the next record (no allocation per row).
+                *record = bytes;
+                Some(row)
             }
             Source::Json { lines, line, buf } => loop {
                 buf.clear();
@@ -591,7 +631,7 @@ fn build_declaration<'a>(
         match text(field)? {
             None => Ok(None),
             Some(c) if (2..=3).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
-                Ok(Some(Text::from(c.to_ascii_uppercase())))
+                Ok(Some(upper(c)))
             }
             Some(c) => Err(bad(
                 field,
@@ -700,7 +740,7 @@ fn build_declaration<'a>(
         payment_type: code(Field::PaymentType)?,
         net_mass_kg: Some(required_number(Field::NetMassKg)?),
         customs_value: Some(required_number(Field::CustomsValue)?),
-        currency: code(Field::Currency)?.to_ascii_uppercase(),
+        currency: text(Field::Currency)?.map(upper).unwrap_or_default(),
         tax_rate: number(Field::TaxRate)?,
         tax_type: code(Field::TaxType)?,
         origin_indicator: code(Field::OriginIndicator)?,
@@ -709,6 +749,16 @@ fn build_declaration<'a>(
         quantity_unit: opt_code(Field::QuantityUnit)?,
         outcome,
     })
+}
+
+/// `s` in ASCII upper case, copied only when it has a lower-case letter (codes usually come in
+/// upper case; a short one is stored inline, without allocating).
+fn upper(s: &str) -> Text {
+    if s.bytes().any(|b| b.is_ascii_lowercase()) {
+        Text::from(s).to_ascii_uppercase()
+    } else {
+        Text::from(s)
+    }
 }
 
 fn parse_date(s: &str) -> Option<NaiveDate> {

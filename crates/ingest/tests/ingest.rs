@@ -128,6 +128,33 @@ fn invalid_utf8_is_quarantined_not_fatal() {
 }
 
 #[test]
+fn an_invalid_byte_in_a_column_that_no_field_reads_leaves_the_row_accepted() {
+    let mut bytes = format!("{HEADER},Remarks\n{GOOD},").into_bytes();
+    bytes.extend_from_slice(b"caf\xe9\n");
+    let (rows, report) = ingest(&bytes, SourceFormat::Csv, Profile::korea_customs()).unwrap();
+    assert!(matches!(rows[0], Row::Accepted(_)), "{rows:?}");
+    assert_eq!((report.accepted, report.quarantined), (1, 0));
+}
+
+#[test]
+fn country_and_currency_codes_are_read_in_upper_case_and_hs_codes_without_separators() {
+    let text = "declaration_id,date,importer,hs_code,origin_country,departure_country,net_mass_kg,customs_value,currency\n\
+                D1,2020-01-01,IMP,8471.30,cn,De,1,2,usd\n\
+                D2,2020-01-01,IMP,847130,CN,DE,1,2,EUR\n";
+    let (rows, report) = ingest(text.as_bytes(), SourceFormat::Csv, Profile::generic()).unwrap();
+    assert_eq!(report.accepted, 2, "{rows:?}");
+    for (row, currency) in rows.iter().zip(["USD", "EUR"]) {
+        let Row::Accepted(d) = row else {
+            panic!("{row:?}")
+        };
+        assert_eq!(d.hs_code.as_str(), "847130");
+        assert_eq!(d.origin_country, "CN");
+        assert_eq!(d.departure_country.as_deref(), Some("DE"));
+        assert_eq!(d.currency, currency);
+    }
+}
+
+#[test]
 fn quoted_commas_bom_and_crlf_are_read() {
     let row = GOOD.replace("ZZR1LT6", "\"ZZR,1LT6\"");
     let text = format!("\u{feff}{}\r\n{}\r\n", HEADER, row);
