@@ -613,7 +613,7 @@ fn build_declaration<'a>(
     let text = |field: Field| -> FieldResult<Option<&'a str>> {
         match get(field) {
             Ok(Some(s)) => {
-                let s = s.trim();
+                let s = trim(s);
                 Ok(if s.is_empty() { None } else { Some(s) })
             }
             Ok(None) => Ok(None),
@@ -749,6 +749,15 @@ fn build_declaration<'a>(
         quantity_unit: opt_code(Field::QuantityUnit)?,
         outcome,
     })
+}
+
+/// `s` without surrounding white space; a value that starts and ends with a visible ASCII
+/// character (nearly every one) is returned without the Unicode-aware scan.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
 }
 
 /// `s` in ASCII upper case, copied only when it has a lower-case letter (codes usually come in
