@@ -479,9 +479,9 @@ impl Iterator for DeclarationReader {
                                 None => Ok(default(field)),
                             })
                         };
-                        let row = self.ledger.finish_row(line, parsed, || {
-                            text.iter().collect::<Vec<_>>().join(",")
-                        });
+                        let row = self
+                            .ledger
+                            .finish_row(line, parsed, || text.iter().collect::<Vec<_>>().join(","));
                         (row, text.into_byte_record())
                     }
                     Err(e) => {
