@@ -22,7 +22,7 @@
 //! evidence: agreement moves the score up towards 1, disagreement scales it down.
 
 use crate::model::{Entry, Schema};
-use crate::normalize::{normalize, NormName, Token, TokenKind};
+use crate::normalize::{normalize, normalize_person, NormName, Token, TokenKind};
 use crate::store::ListStore;
 use ahash::{AHashMap, AHashSet};
 use serde::Serialize;
@@ -290,12 +290,17 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
         return None;
     }
     let t = crate::translit::table();
-    // Normalisation folds a final "s" of longer words as a plural ("carlos" -> "carlo"); the
-    // native spelling still writes it.
+    // Normalisation folds a final "s" of longer words of non-person names as a plural
+    // ("jones" -> "jone"), and the native spelling still writes it; a transcription may also
+    // leave out a silent final "s" ("hammonds" / "哈蒙德", "thiers" / "梯也爾").
     let sim = t.similarity(native, latin).or_else(|| {
-        (latin.len() >= 4)
-            .then(|| t.similarity(native, &format!("{latin}s")))
-            .flatten()
+        if latin.len() >= 5 && latin.ends_with('s') {
+            t.similarity(native, &latin[..latin.len() - 1])
+        } else if latin.len() >= 4 {
+            t.similarity(native, &format!("{latin}s"))
+        } else {
+            None
+        }
     });
     Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
@@ -910,14 +915,22 @@ impl Matcher {
         let mut raw: Vec<(u32, u32, Vec<Token>)> = Vec::new();
         for (ei, e) in entries.iter().enumerate() {
             let mut seen: AHashSet<Vec<Token>> = AHashSet::new();
+            let person = e.schema == Schema::Person;
+            let norm_of = |n: &str| {
+                if person {
+                    normalize_person(n)
+                } else {
+                    normalize(n)
+                }
+            };
             for (vi, name) in e.names().enumerate() {
-                let norm = normalize(name);
+                let norm = norm_of(name);
                 let mut segs = norm.segments.clone();
                 // Parenthesised parts ("BUTEMBO AIRLINES (BAL)") are also indexed without them.
                 if let Some(open) = name.find('(') {
                     let stripped: String = strip_parens(name);
                     if open > 0 {
-                        segs.push(normalize(&stripped).tokens().to_vec());
+                        segs.push(norm_of(&stripped).tokens().to_vec());
                     }
                 }
                 for seg in segs {
@@ -1047,7 +1060,11 @@ impl Matcher {
     /// Scores two names against each other (the `screen compare` operation), with token weights
     /// from the loaded lists. Returns the best over annotation segments.
     pub fn compare(&self, a: &str, b: &str, schema: Schema) -> (f64, Explanation) {
-        let (na, nb) = (normalize(a), normalize(b));
+        let (na, nb) = if schema == Schema::Person {
+            (normalize_person(a), normalize_person(b))
+        } else {
+            (normalize(a), normalize(b))
+        };
         // The native-script segment (last, see `normalize`) is read against Latin words. When
         // both names have one, the other's Latin words are only a reading of its native
         // script, not a spelling to read against: native meets native, Latin meets Latin.
@@ -1842,7 +1859,21 @@ impl Matcher {
 
     /// As [`Matcher::screen`] with an explicit threshold (0 returns every scored candidate).
     pub fn screen_with_threshold(&self, q: &Query, threshold: f64) -> Vec<Hit> {
-        let norm = normalize(&q.name);
+        let mut norm = if q.schema == Schema::Person {
+            normalize_person(&q.name)
+        } else {
+            normalize(&q.name)
+        };
+        // A query of unknown kind may name a person, whose list names keep a final "s"
+        // ("Carlos", "Denys"): its unfolded reading is one more segment when it differs.
+        if q.schema == Schema::Unknown {
+            let unfolded = normalize_person(&q.name);
+            for seg in unfolded.segments {
+                if !norm.segments.contains(&seg) {
+                    norm.segments.push(seg);
+                }
+            }
+        }
         let mut best: AHashMap<u32, (f64, u32, Explanation)> = AHashMap::new();
         for seg in &norm.segments {
             let prepared = if q.schema == Schema::Person {

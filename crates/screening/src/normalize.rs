@@ -610,7 +610,7 @@ fn repair_legal_word(t: &str) -> Option<&'static str> {
     })
 }
 
-fn tokens_of(raw: &[String]) -> Vec<Token> {
+fn tokens_of(raw: &[String], fold_plurals: bool) -> Vec<Token> {
     let repaired: Vec<String> = raw
         .iter()
         .map(|t| {
@@ -702,7 +702,11 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
             .map(|full| full.to_string())
             .unwrap_or_else(|| t.to_string());
         out.push(Token {
-            text: fold_plural(&expanded),
+            text: if fold_plurals {
+                fold_plural(&expanded)
+            } else {
+                expanded
+            },
             kind: TokenKind::Word,
         });
     }
@@ -800,13 +804,24 @@ impl NormName {
 
 /// Normalises a name (see the module documentation).
 pub fn normalize(name: &str) -> NormName {
+    normalize_with(name, true)
+}
+
+/// Normalises a person's name: as [`normalize`], but a final "s" is never read as a plural.
+/// Person names are not plurals: "Denys" is not "Deny", "Santos" not "Santo", "Abbas" not
+/// "Abba", and "Fares" / "Faris" are one letter apart only as written.
+pub fn normalize_person(name: &str) -> NormName {
+    normalize_with(name, false)
+}
+
+fn normalize_with(name: &str, fold_plurals: bool) -> NormName {
     let ascii = to_ascii_lower(&crate::kana::romanize_kana(&crate::hangul::romanize_names(
         &split_glued_forms(name),
     )));
     let marked = mark_annotations(&ascii);
     let parts: Vec<Vec<Token>> = marked
         .split('|')
-        .map(|p| tokens_of(&raw_tokens(p)))
+        .map(|p| tokens_of(&raw_tokens(p), fold_plurals))
         .filter(|t| t.iter().any(|t| t.kind != TokenKind::LegalForm))
         .collect();
     let whole: Vec<Token> = parts.iter().flatten().cloned().collect();

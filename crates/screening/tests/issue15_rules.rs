@@ -233,3 +233,63 @@ fn native_script_person_names_are_not_read_as_korean_syllables() {
     let (s, _) = m.compare("رضا احمدی", "رضا محمدی", Schema::Person);
     assert!((0.0..=1.0).contains(&s));
 }
+
+/// Class "normalisation mistakes" (plural folding that merges different names): a person's
+/// name word ending in "s" is not a plural. "Denys" stays "denys" (one letter from "Denis",
+/// not "deny"), "Santos" is not "Santo"; company words still fold ("INDUSTRIES" /
+/// "INDUSTRY"), and a query of unknown kind still meets a listed person's "Carlos" exactly.
+#[test]
+fn person_names_are_not_folded_as_plurals() {
+    use borderline_screening::normalize::{normalize, normalize_person};
+    let words = |n: borderline_screening::normalize::NormName| {
+        n.tokens()
+            .iter()
+            .map(|t| t.text.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        words(normalize_person("PUSHYLIN, Denys")),
+        ["pushylin", "denys"]
+    );
+    assert_eq!(words(normalize_person("Santos Abbas")), ["santos", "abbas"]);
+    assert_eq!(words(normalize("ACME INDUSTRIES")), ["acme", "industry"]);
+
+    let m = Matcher::from_entries(
+        vec![
+            Entry::new("t", "1", Schema::Person, "RAMOS, Carlos"),
+            Entry::new("t", "2", Schema::Company, "NORDWIND INDUSTRY LTD"),
+        ],
+        MatchConfig::default(),
+    );
+    let (s, ex) = m.compare("PUSHYLIN, Denys", "PUSHYLIN, Denis", Schema::Person);
+    assert!(ex.summary().contains("denys~denis"), "{}", ex.summary());
+    assert!(s >= m.config.threshold, "{s}: {}", ex.summary());
+    let (s, ex) = m.compare("Fares Haddad", "Faris Haddad", Schema::Person);
+    assert!(ex.summary().contains("fares~faris"), "{}", ex.summary());
+    assert!(s >= m.config.threshold, "{s}: {}", ex.summary());
+    let (s, ex) = m.compare(
+        "NORDWIND INDUSTRIES LTD",
+        "NORDWIND INDUSTRY LTD",
+        Schema::Company,
+    );
+    assert!(
+        ex.summary().contains("industry=industry"),
+        "{}",
+        ex.summary()
+    );
+    assert!(s >= m.config.threshold, "{s}");
+
+    // Screening a name of unknown kind: the listed person's "carlos" is met as written.
+    let hits = m.screen(&borderline_screening::Query::name("Carlos Ramos"));
+    let hit = hits.iter().find(|h| h.entry_id == "1").expect("person hit");
+    assert!(
+        hit.explanation.summary().contains("carlos=carlos"),
+        "{}",
+        hit.explanation.summary()
+    );
+    // ... and a company of unknown kind keeps its folded plural.
+    let hits = m.screen(&borderline_screening::Query::name(
+        "Nordwind Industries Ltd",
+    ));
+    assert!(hits.iter().any(|h| h.entry_id == "2"), "{hits:?}");
+}
