@@ -305,6 +305,10 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
     Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
 
+/// Queries of unknown kind with at most this many words may be persons' names (see
+/// [`Matcher::screen_with_threshold`]).
+const MAX_PERSON_WORDS: usize = 6;
+
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
 
@@ -1865,8 +1869,10 @@ impl Matcher {
             normalize(&q.name)
         };
         // A query of unknown kind may name a person, whose list names keep a final "s"
-        // ("Carlos", "Denys"): its unfolded reading is one more segment when it differs.
-        if q.schema == Schema::Unknown {
+        // ("Carlos", "Denys"): its unfolded reading is one more segment when it differs and
+        // the name is as short as a person's (longer ones keep one reading: screening work
+        // stays linear in the name's length).
+        if q.schema == Schema::Unknown && norm.tokens().len() <= MAX_PERSON_WORDS {
             let unfolded = normalize_person(&q.name);
             for seg in unfolded.segments {
                 if !norm.segments.contains(&seg) {
