@@ -30,6 +30,7 @@ mod signal;
 mod store;
 pub mod token_set;
 pub mod translit;
+pub mod wadegiles;
 mod xinjiang;
 
 pub use assemble::build_signal;

@@ -1246,10 +1246,33 @@ impl Matcher {
                 .iter()
                 .chain(ct.iter())
                 .all(|t| t.kind == TokenKind::Word && crate::hangul::is_korean_syllable(&t.text));
+        // Chinese names in Wade-Giles and pinyin ("HSU Chih-cheng" / "XU Chih-cheng", "TSAI
+        // Ying" / "CAI Ying"): when every word of both person names is a romanised Chinese
+        // syllable and a word of either can only be Wade-Giles (the evidence that the name is
+        // written in that system), syllables with one Wade-Giles / pinyin key match as a
+        // transliteration. Two pinyin names ("zhang wei" / "chang wei") prove nothing of the
+        // kind and keep the ordinary rules.
+        // (Words of two syllables written as one count as Chinese: "HSU Chih-cheng" / "XU
+        // Zhicheng".) Decided on the first unmatched word pair only.
+        let mut wade_giles: Option<bool> = None;
+        let wade_giles_gate = || {
+            person && qt.len() >= 2 && ct.len() >= 2 && {
+                let words = || qt.iter().chain(ct.iter());
+                words().any(|t| crate::wadegiles::is_wade_giles(&t.text))
+                    && words().all(|t| {
+                        t.kind == TokenKind::Word && crate::wadegiles::is_chinese_name_word(&t.text)
+                    })
+            }
+        };
         for i in 0..qt.len() {
             if q_used[i] || qt[i].kind != TokenKind::Word {
                 continue;
             }
+            let wg_key = if person && *wade_giles.get_or_insert_with(wade_giles_gate) {
+                crate::wadegiles::syllable_key(&qt[i].text)
+            } else {
+                None
+            };
             // Words too short for a skeleton can still carry a glued article ("alarifi").
             let kq = skeleton(&qt[i].text);
             for j in 0..ct.len() {
@@ -1265,6 +1288,7 @@ impl Matcher {
                     || (korean
                         && crate::hangul::romanization_key(&qt[i].text)
                             == crate::hangul::romanization_key(&ct[j].text))
+                    || (wg_key.is_some() && wg_key == crate::wadegiles::syllable_key(&ct[j].text))
                 {
                     q_used[i] = true;
                     c_used[j] = true;
@@ -1726,6 +1750,18 @@ impl Matcher {
                         _ if k == i + 1
                             && skeleton(&joined)
                                 .is_some_and(|s| Some(s) == skeleton(&one[j].text)) =>
+                        {
+                            Some(PHONETIC_SIM)
+                        }
+                        // A Chinese given name hyphenated in Wade-Giles and glued in pinyin
+                        // ("chih cheng" / "zhicheng").
+                        _ if person
+                            && k == i + 1
+                            && crate::wadegiles::glued_match(
+                                &two[i].text,
+                                &two[k].text,
+                                &one[j].text,
+                            ) =>
                         {
                             Some(PHONETIC_SIM)
                         }

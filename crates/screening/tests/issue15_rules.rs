@@ -293,3 +293,83 @@ fn person_names_are_not_folded_as_plurals() {
     ));
     assert!(hits.iter().any(|h| h.entry_id == "2"), "{hits:?}");
 }
+
+/// Classes "scripts" and "person-name variants": a Chinese name in Wade-Giles ("HSU",
+/// "TSAI", "CHIANG", "Shih") against its pinyin spelling ("XU", "CAI", "JIANG", "Shi") is
+/// one name, syllable by syllable, once a word shows the Wade-Giles system. Two pinyin names
+/// that differ in an initial ("ZHANG Wei" / "CHANG Wei") are still two names, and a name with
+/// a word of another language keeps the ordinary rules.
+#[test]
+fn wade_giles_and_pinyin_spellings_of_a_chinese_name_match() {
+    let m = matcher();
+    for (wg, py, shown) in [
+        (
+            "HSU, Chih Cheng",
+            "XU, Zhi Cheng",
+            "hsu~xu (transliteration)",
+        ),
+        (
+            "TSAI Ying Wen",
+            "CAI Ying Wen",
+            "tsai~cai (transliteration)",
+        ),
+        (
+            "CHIANG, Ching Kuo",
+            "JIANG, Jing Guo",
+            "chiang~jiang (transliteration)",
+        ),
+        (
+            "SUN, Shih Mei",
+            "SUN, Shi Mei",
+            "shih~shi (transliteration)",
+        ),
+        (
+            "HSIEH Tung Min",
+            "XIE Dong Min",
+            "tung~dong (transliteration)",
+        ),
+    ] {
+        let (s, ex) = m.compare(wg, py, Schema::Person);
+        assert!(
+            ex.summary().contains(shown),
+            "{wg} / {py}: {}",
+            ex.summary()
+        );
+        assert!(s >= m.config.threshold, "{wg} / {py}: {s} {}", ex.summary());
+    }
+    // The given name hyphenated in Wade-Giles, glued in pinyin.
+    for (wg, py, shown) in [
+        (
+            "HSU Chih-cheng",
+            "XU Zhicheng",
+            "chih cheng~zhicheng (merged)",
+        ),
+        (
+            "TENG Hsiao-ping",
+            "DENG Xiaoping",
+            "hsiao ping~xiaoping (merged)",
+        ),
+    ] {
+        let (s, ex) = m.compare(wg, py, Schema::Person);
+        assert!(
+            ex.summary().contains(shown),
+            "{wg} / {py}: {}",
+            ex.summary()
+        );
+        assert!(s >= m.config.threshold, "{wg} / {py}: {s} {}", ex.summary());
+    }
+    let (s, ex) = m.compare("ZHANG Wei Ming", "CHANG Wei Ming", Schema::Person);
+    assert!(
+        !ex.summary().contains("(transliteration)"),
+        "{}",
+        ex.summary()
+    );
+    let (s2, _) = m.compare("ZHANG Wei Ming", "ZHANG Wei Ming", Schema::Person);
+    assert!(s < s2, "{s} {s2}");
+    let (_, ex) = m.compare("HSU Peter", "XU Peter", Schema::Person);
+    assert!(
+        !ex.summary().contains("(transliteration)"),
+        "{}",
+        ex.summary()
+    );
+}
