@@ -27,6 +27,7 @@ pub mod nicknames;
 pub mod normalize;
 pub mod pairmodel;
 mod signal;
+pub mod slavic;
 mod store;
 pub mod token_set;
 pub mod translit;

@@ -1264,10 +1264,25 @@ impl Matcher {
                     })
             }
         };
+        // East Slavic names in two romanisations ("Yevgeniy" / "Evgeny", "Hennadiy" /
+        // "Gennadiy", "Yelena" / "Elena"): when either person name has a word with an East
+        // Slavic surname or patronymic ending, words with one `slavic::key` match as a
+        // transliteration. Decided on the first unmatched word only.
+        let mut slavic: Option<bool> = None;
+        let slavic_gate = || {
+            qt.iter()
+                .chain(ct.iter())
+                .any(|t| t.kind == TokenKind::Word && crate::slavic::is_slavic_name_word(&t.text))
+        };
         for i in 0..qt.len() {
             if q_used[i] || qt[i].kind != TokenKind::Word {
                 continue;
             }
+            let slavic_key = if person && *slavic.get_or_insert_with(slavic_gate) {
+                Some(crate::slavic::key(&qt[i].text))
+            } else {
+                None
+            };
             let wg_key = if person && *wade_giles.get_or_insert_with(wade_giles_gate) {
                 crate::wadegiles::syllable_key(&qt[i].text)
             } else {
@@ -1289,6 +1304,9 @@ impl Matcher {
                         && crate::hangul::romanization_key(&qt[i].text)
                             == crate::hangul::romanization_key(&ct[j].text))
                     || (wg_key.is_some() && wg_key == crate::wadegiles::syllable_key(&ct[j].text))
+                    || slavic_key
+                        .as_ref()
+                        .is_some_and(|k| k.len() >= 3 && *k == crate::slavic::key(&ct[j].text))
                 {
                     q_used[i] = true;
                     c_used[j] = true;

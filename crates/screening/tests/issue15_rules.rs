@@ -373,3 +373,52 @@ fn wade_giles_and_pinyin_spellings_of_a_chinese_name_match() {
         ex.summary()
     );
 }
+
+/// Classes "scripts" and "person-name variants": one East Slavic name in two romanisations
+/// ("Yelena" / "Elena", "Yevgeniy" / "Evgeny", Ukrainian "Serhiy" / Russian "Sergey",
+/// "Hryb" / "Grib") is one name once a name shows an East Slavic surname or patronymic
+/// ending (-ov, -enko, -sky, -ovich, -ovna ...; "-ina" is too common elsewhere to count);
+/// without one, "h" and "g" stay different letters ("HILL, John" / "GILL, John").
+#[test]
+fn romanisations_of_east_slavic_names_match() {
+    let m = matcher();
+    for (a, b, shown) in [
+        (
+            "MIZULINA, Elena",
+            "MIZULINA, Yelena Borisovna",
+            "elena~yelena (transliteration)",
+        ),
+        (
+            "KOZYAKOV, Serhiy Yuriyovych",
+            "KOZYAKOV, Sergey Yurievich",
+            "serhiy~sergey (transliteration)",
+        ),
+        (
+            "HRYB, Mikhail Ivanovich",
+            "GRIB, Mikhail Ivanovich",
+            "hryb~grib (transliteration)",
+        ),
+        (
+            "PETROV, Yevgeniy",
+            "PETROV, Evgeny",
+            "yevgeniy~evgeny (transliteration)",
+        ),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Person);
+        assert!(ex.summary().contains(shown), "{a} / {b}: {}", ex.summary());
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+    let (_, ex) = m.compare("HILL, John Robert", "GILL, John Robert", Schema::Person);
+    assert!(
+        !ex.summary().contains("(transliteration)"),
+        "{}",
+        ex.summary()
+    );
+    // Different given names stay different in a Slavic name.
+    let (_, ex) = m.compare("IVANOV, Kirill", "IVANOV, Dmitriy", Schema::Person);
+    assert!(
+        !ex.summary().contains("(transliteration)"),
+        "{}",
+        ex.summary()
+    );
+}
