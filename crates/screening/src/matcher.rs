@@ -305,6 +305,70 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
     Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
 
+/// Similarity of an acronym and the words it abbreviates.
+const ACRONYM_SIM: f64 = 0.9;
+
+/// Organisations: an unmatched word of 3-6 letters that spells the first letters of a run of
+/// unmatched words on the other side, in order ("NFC" / "NATIONAL FACTORING COMPANY", "ISIL"
+/// / "ISLAMIC STATE OF IRAQ AND THE LEVANT", "N P C" / "NPC"; stop-words are already gone).
+/// Explained as initials; counted like merged words.
+#[allow(clippy::too_many_arguments)]
+fn acronym_pass(
+    short: &[IToken],
+    long: &[IToken],
+    short_used: &mut [bool],
+    long_used: &mut [bool],
+    num: &mut f64,
+    den: &mut f64,
+    ex: &mut Explanation,
+    swapped: bool,
+) {
+    for j in 0..short.len() {
+        let t = &short[j];
+        let n = t.text.len();
+        // A legal-form reading of the acronym ("NPC") is no obstacle: the run of words
+        // spelling it is the better reading.
+        if short_used[j]
+            || t.kind == TokenKind::Number
+            || !(3..=6).contains(&n)
+            || !t.text.bytes().all(|b| b.is_ascii_lowercase())
+            || long.len() < n
+        {
+            continue;
+        }
+        let found = (0..=long.len() - n).find(|&i| {
+            let run = &long[i..i + n];
+            !long_used[i..i + n].iter().any(|&u| u)
+                && run.iter().any(|w| w.kind == TokenKind::Word)
+                && run.iter().all(|w| w.kind != TokenKind::Number)
+                && run
+                    .iter()
+                    .zip(t.text.bytes())
+                    .all(|(w, c)| w.text.as_bytes().first() == Some(&c))
+        });
+        let Some(i) = found else { continue };
+        let run = &long[i..i + n];
+        short_used[j] = true;
+        long_used[i..i + n].iter_mut().for_each(|u| *u = true);
+        let w = (t.weight as f64).max(run.iter().map(|w| w.weight as f64).fold(f64::MAX, f64::min));
+        *num += 2.0 * ACRONYM_SIM * w;
+        *den += 2.0 * w;
+        let words = run.iter().map(|w| &*w.text).collect::<Vec<_>>().join(" ");
+        let (q, c) = if swapped {
+            (words, t.text.to_string())
+        } else {
+            (t.text.to_string(), words)
+        };
+        ex.matched.push(TokenMatch {
+            query: q,
+            candidate: c,
+            how: MatchHow::Initial,
+            similarity: ACRONYM_SIM,
+            weight: w,
+        });
+    }
+}
+
 /// Queries of unknown kind with at most this many words may be persons' names (see
 /// [`Matcher::screen_with_threshold`]).
 const MAX_PERSON_WORDS: usize = 6;
@@ -1232,6 +1296,10 @@ impl Matcher {
         self.merge_pass(
             ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true, person,
         );
+        if !person {
+            acronym_pass(qt, ct, q_used, c_used, &mut num, &mut den, &mut ex, false);
+            acronym_pass(ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true);
+        }
         // Transliteration variants the edit rule rejects ("qadhafi" / "gaddafi", "mulhem" /
         // "moulhim", "aleksandr" / "alexander"): unmatched tokens with the same consonant
         // skeleton (see [`skeleton`]) match at 0.85.

@@ -422,3 +422,41 @@ fn romanisations_of_east_slavic_names_match() {
         ex.summary()
     );
 }
+
+/// Class "company-name symbols and abbreviations": an organisation's acronym stands for the
+/// words whose first letters it spells, in order ("NFC" / "NATIONAL FACTORING COMPANY",
+/// "ISIL" / "ISLAMIC STATE OF IRAQ AND THE LEVANT", "N P C" / "NPC"), explained as initials.
+/// Letters in another order, or a person's name, are no acronym.
+#[test]
+fn acronyms_stand_for_the_words_they_spell() {
+    let m = matcher();
+    for (a, b, shown) in [
+        (
+            "BANK NATIONAL FACTORING COMPANY JSC",
+            "BANK NFC JSC",
+            "national factoring co~nfc (initial)",
+        ),
+        (
+            "ISIL SAUDI ARABIA",
+            "ISLAMIC STATE OF IRAQ AND THE LEVANT SAUDI ARABIA",
+            "isil~islamic state iraq levant (initial)",
+        ),
+        (
+            "N P C NORDWIND LTD",
+            "NPC NORDWIND LIMITED",
+            "n p c~npc (initial)",
+        ),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Company);
+        assert!(ex.summary().contains(shown), "{a} / {b}: {}", ex.summary());
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+    let (_, ex) = m.compare(
+        "BANK CFN JSC",
+        "BANK NATIONAL FACTORING COMPANY JSC",
+        Schema::Company,
+    );
+    assert!(!ex.summary().contains("(initial)"), "{}", ex.summary());
+    let (_, ex) = m.compare("ABE SMITH", "ALAN BRIAN EVANS SMITH", Schema::Person);
+    assert!(!ex.summary().contains("(initial)"), "{}", ex.summary());
+}
