@@ -29,6 +29,7 @@ pub mod pairmodel;
 mod signal;
 pub mod slavic;
 mod store;
+pub mod symbols;
 pub mod token_set;
 pub mod translit;
 pub mod wadegiles;

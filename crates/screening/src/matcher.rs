@@ -305,6 +305,9 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
     Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
 
+/// Similarity of one company-name word in two languages or spellings.
+const SYMBOL_SIM: f64 = 0.9;
+
 /// Similarity of an acronym and the words it abbreviates.
 const ACRONYM_SIM: f64 = 0.9;
 
@@ -455,8 +458,12 @@ pub enum MatchHow {
     Nickname,
     /// Same consonant skeleton: a transliteration variant ("qadhafi" / "gaddafi").
     Phonetic,
-    /// Persons: an initial and a name that starts with it ("i" / "ibrahim").
+    /// Persons: an initial and a name that starts with it ("i" / "ibrahim"); organisations:
+    /// an acronym and the words it spells ("nfc" / "national factoring company").
     Initial,
+    /// Organisations: one company-name word in two languages or spellings ("industria" /
+    /// "industry", "upravlenie" / "management"; `rigour` symbols).
+    Symbol,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -504,6 +511,7 @@ impl Explanation {
                 MatchHow::Nickname => format!("{}~{} (nickname)", m.query, m.candidate),
                 MatchHow::Phonetic => format!("{}~{} (transliteration)", m.query, m.candidate),
                 MatchHow::Initial => format!("{}~{} (initial)", m.query, m.candidate),
+                MatchHow::Symbol => format!("{}~{} (symbol)", m.query, m.candidate),
             })
             .collect();
         let mut s = parts.join(", ");
@@ -554,6 +562,8 @@ struct IToken {
     id: u32,
     weight: f32,
     geo: bool,
+    /// Company-name symbol groups ([`crate::symbols::groups_of`]).
+    sym: crate::symbols::Groups,
 }
 
 #[derive(Debug, Clone)]
@@ -1113,6 +1123,11 @@ impl Matcher {
                     id,
                     weight,
                     geo: t.kind == TokenKind::Word && is_geo(&t.text),
+                    sym: if t.kind == TokenKind::Word {
+                        crate::symbols::groups_of(&t.text)
+                    } else {
+                        crate::symbols::NO_GROUPS
+                    },
                 }
             })
             .collect()
@@ -1194,6 +1209,8 @@ impl Matcher {
                     (TokenKind::Word, TokenKind::Word) => {
                         if a.id != u32::MAX && a.id == b.id {
                             Some((1.0, MatchHow::Exact))
+                        } else if !person && crate::symbols::same(&a.sym, &b.sym) {
+                            Some((SYMBOL_SIM, MatchHow::Symbol))
                         } else if person && crate::nicknames::same_person_name(&a.text, &b.text) {
                             Some((0.9, MatchHow::Nickname))
                         } else if person && crate::translit::same_korean_surname(&a.text, &b.text) {
@@ -2099,6 +2116,7 @@ impl Matcher {
                 kind: TokenKind::Word,
                 weight: 0.0,
                 geo: false,
+                sym: crate::symbols::NO_GROUPS,
             };
             self.lookup(&probe, &mut found);
             merged.extend_from_slice(&found);

@@ -460,3 +460,32 @@ fn acronyms_stand_for_the_words_they_spell() {
     let (_, ex) = m.compare("ABE SMITH", "ALAN BRIAN EVANS SMITH", Schema::Person);
     assert!(!ex.summary().contains("(initial)"), "{}", ex.summary());
 }
+
+/// Class "company-name symbols and abbreviations": one company word in another language or
+/// spelling (`rigour` organisation symbols: "UPRAVLENIE" / "MANAGEMENT", "INDUSTRIAL" /
+/// "INDUSTRY", "TSENTR" / "CENTER") is the same word, explained as a symbol; persons' names
+/// are not read this way, and words of different groups stay different.
+#[test]
+fn company_words_in_other_languages_are_symbols() {
+    let m = matcher();
+    for (a, b, shown) in [
+        (
+            "NORDWIND UPRAVLENIE AKTIVAMI",
+            "NORDWIND ASSET MANAGEMENT",
+            "upravlenie~management (symbol)",
+        ),
+        (
+            "TAAMIN INDUSTRIAL SUPPLY COMPANY",
+            "TAAMIN INDUSTRY SUPPLY",
+            "industrial~industry (symbol)",
+        ),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Company);
+        assert!(ex.summary().contains(shown), "{a} / {b}: {}", ex.summary());
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+    let (_, ex) = m.compare("NORDWIND FUND", "NORDWIND MANAGEMENT", Schema::Company);
+    assert!(!ex.summary().contains("(symbol)"), "{}", ex.summary());
+    let (_, ex) = m.compare("Anna Trade", "Anna Trading", Schema::Person);
+    assert!(!ex.summary().contains("(symbol)"), "{}", ex.summary());
+}
