@@ -489,3 +489,18 @@ fn company_words_in_other_languages_are_symbols() {
     let (_, ex) = m.compare("Anna Trade", "Anna Trading", Schema::Person);
     assert!(!ex.summary().contains("(symbol)"), "{}", ex.summary());
 }
+
+/// Class "person-name variants": a Korean or Chinese given name written as one word, with a
+/// hyphen or as two words is one name ("Kim Jongun" / "Kim Jong Un" / "KIM Jong-un").
+#[test]
+fn glued_and_hyphenated_given_names_match() {
+    let m = matcher();
+    for (a, b) in [
+        ("Kim Jongun", "Kim Jong Un"),
+        ("KIM Jong-un", "Kim Jongun"),
+        ("Li Hongri", "Li Hong Ri"),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Person);
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+}
