@@ -274,7 +274,13 @@ fn is_boundary(c: Option<char>) -> bool {
 
 /// Replaces annotation markers with '|' (segment separator).
 fn mark_annotations(s: &str) -> String {
-    let mut out = s.to_string();
+    // Several names in one field, separated by semicolons ("Javad Rahigi; Jawad Rahiqi"): each
+    // is a segment of its own.
+    let mut out = if s.contains(';') {
+        s.replace(';', " | ")
+    } else {
+        s.to_string()
+    };
     // Cheap pre-checks: most names have no annotation, and searching for every marker in
     // every name would dominate screening time.
     let has_punct = s.bytes().any(|b| matches!(b, b'/' | b':' | b'.' | b'-'));

@@ -504,3 +504,21 @@ fn glued_and_hyphenated_given_names_match() {
         assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
     }
 }
+
+/// Class "recall is lost to extra words": a list field that holds several names separated by
+/// semicolons ("Javad Rahigi; Jawad Rahiqi") is read name by name, so one of them can match
+/// alone instead of the others counting as unexplained words.
+#[test]
+fn semicolon_separated_names_are_read_one_by_one() {
+    let m = matcher();
+    let (s, ex) = m.compare(
+        "JAVAD RAHIQI",
+        "Javad Rahigi; Jawad Rahigi; Jawad Rahiqi",
+        Schema::Person,
+    );
+    assert!(s >= m.config.threshold, "{s}: {}", ex.summary());
+    assert!(ex.unmatched_candidate.is_empty(), "{}", ex.summary());
+    let segments =
+        borderline_screening::normalize::normalize("ACME LTD; BLUE SEA TRADING").segments;
+    assert_eq!(segments.len(), 3, "{segments:?}");
+}
