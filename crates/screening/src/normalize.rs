@@ -711,7 +711,9 @@ fn tokens_of(raw: &[String], fold_plurals: bool) -> Vec<Token> {
             text: if fold_plurals {
                 fold_plural(&expanded)
             } else {
-                expanded
+                person_particle(&expanded)
+                    .map(String::from)
+                    .unwrap_or(expanded)
             },
             kind: TokenKind::Word,
         });
@@ -813,7 +815,20 @@ pub fn normalize(name: &str) -> NormName {
     normalize_with(name, true)
 }
 
-/// Normalises a person's name: as [`normalize`], but a final "s" is never read as a plural.
+/// Persons' name particles and abbreviations written several ways, read as one: "Abou" /
+/// "Abo" are "abu" (father of), "Ibn" / "Ebn" / "Ebni" are "bin" (son of; "Ben" is also a
+/// given name and stays), and the Burmese "Mg" is "maung".
+fn person_particle(t: &str) -> Option<&'static str> {
+    match t {
+        "abou" | "abo" => Some("abu"),
+        "ibn" | "ebn" | "ebni" => Some("bin"),
+        "mg" => Some("maung"),
+        _ => None,
+    }
+}
+
+/// Normalises a person's name: as [`normalize`], but a final "s" is never read as a plural,
+/// and name particles are read as one ([`person_particle`]).
 /// Person names are not plurals: "Denys" is not "Deny", "Santos" not "Santo", "Abbas" not
 /// "Abba", and "Fares" / "Faris" are one letter apart only as written.
 pub fn normalize_person(name: &str) -> NormName {

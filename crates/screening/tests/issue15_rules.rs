@@ -522,3 +522,26 @@ fn semicolon_separated_names_are_read_one_by_one() {
         borderline_screening::normalize::normalize("ACME LTD; BLUE SEA TRADING").segments;
     assert_eq!(segments.len(), 3, "{segments:?}");
 }
+
+/// Class "person-name variants": name particles written several ways are one word in a
+/// person's name ("Abou" / "Abu", "Ebni" / "Ibn" / "bin", Burmese "Mg" / "Maung"); "Ben",
+/// also a given name, is left as written.
+#[test]
+fn person_name_particles_are_read_as_one() {
+    use borderline_screening::normalize::normalize_person;
+    let words = |s: &str| {
+        normalize_person(s)
+            .tokens()
+            .iter()
+            .map(|t| t.text.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(words("ABOU SALEM, Ibrahim"), ["abu", "salem", "ibrahim"]);
+    assert_eq!(words("Awad Ebni Auf"), ["awad", "bin", "auf"]);
+    assert_eq!(words("SWE, Khin Mg"), ["swe", "khin", "maung"]);
+    assert_eq!(words("Ben Smith"), ["ben", "smith"]);
+    let m = matcher();
+    let (s, ex) = m.compare("SWE, U Khin Maung", "SWE, Khin Mg", Schema::Person);
+    assert!(ex.summary().contains("maung=maung"), "{}", ex.summary());
+    assert!(s >= m.config.threshold, "{s}: {}", ex.summary());
+}
