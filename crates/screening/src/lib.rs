@@ -27,9 +27,12 @@ pub mod nicknames;
 pub mod normalize;
 pub mod pairmodel;
 mod signal;
+pub mod slavic;
 mod store;
+pub mod symbols;
 pub mod token_set;
 pub mod translit;
+pub mod wadegiles;
 mod xinjiang;
 
 pub use assemble::build_signal;

@@ -22,7 +22,7 @@
 //! evidence: agreement moves the score up towards 1, disagreement scales it down.
 
 use crate::model::{Entry, Schema};
-use crate::normalize::{normalize, NormName, Token, TokenKind};
+use crate::normalize::{normalize, normalize_person, NormName, Token, TokenKind};
 use crate::store::ListStore;
 use ahash::{AHashMap, AHashSet};
 use serde::Serialize;
@@ -290,15 +290,91 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
         return None;
     }
     let t = crate::translit::table();
-    // Normalisation folds a final "s" of longer words as a plural ("carlos" -> "carlo"); the
-    // native spelling still writes it.
+    // Normalisation folds a final "s" of longer words of non-person names as a plural
+    // ("jones" -> "jone"), and the native spelling still writes it; a transcription may also
+    // leave out a silent final "s" ("hammonds" / "哈蒙德", "thiers" / "梯也爾").
     let sim = t.similarity(native, latin).or_else(|| {
-        (latin.len() >= 4)
-            .then(|| t.similarity(native, &format!("{latin}s")))
-            .flatten()
+        if latin.len() >= 5 && latin.ends_with('s') {
+            t.similarity(native, &latin[..latin.len() - 1])
+        } else if latin.len() >= 4 {
+            t.similarity(native, &format!("{latin}s"))
+        } else {
+            None
+        }
     });
     Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
+
+/// Similarity of one company-name word in two languages or spellings.
+const SYMBOL_SIM: f64 = 0.9;
+
+/// Similarity of an acronym and the words it abbreviates.
+const ACRONYM_SIM: f64 = 0.9;
+
+/// Organisations: an unmatched word of 3-6 letters that spells the first letters of a run of
+/// unmatched words on the other side, in order ("NFC" / "NATIONAL FACTORING COMPANY", "ISIL"
+/// / "ISLAMIC STATE OF IRAQ AND THE LEVANT", "N P C" / "NPC"; stop-words are already gone).
+/// Explained as initials; counted like merged words.
+#[allow(clippy::too_many_arguments)]
+fn acronym_pass(
+    short: &[IToken],
+    long: &[IToken],
+    short_used: &mut [bool],
+    long_used: &mut [bool],
+    num: &mut f64,
+    den: &mut f64,
+    ex: &mut Explanation,
+    swapped: bool,
+) {
+    for j in 0..short.len() {
+        let t = &short[j];
+        let n = t.text.len();
+        // A legal-form reading of the acronym ("NPC") is no obstacle: the run of words
+        // spelling it is the better reading.
+        if short_used[j]
+            || t.kind == TokenKind::Number
+            || !(3..=6).contains(&n)
+            || !t.text.bytes().all(|b| b.is_ascii_lowercase())
+            || long.len() < n
+        {
+            continue;
+        }
+        let found = (0..=long.len() - n).find(|&i| {
+            let run = &long[i..i + n];
+            !long_used[i..i + n].iter().any(|&u| u)
+                && run.iter().any(|w| w.kind == TokenKind::Word)
+                && run.iter().all(|w| w.kind != TokenKind::Number)
+                && run
+                    .iter()
+                    .zip(t.text.bytes())
+                    .all(|(w, c)| w.text.as_bytes().first() == Some(&c))
+        });
+        let Some(i) = found else { continue };
+        let run = &long[i..i + n];
+        short_used[j] = true;
+        long_used[i..i + n].iter_mut().for_each(|u| *u = true);
+        let w = (t.weight as f64).max(run.iter().map(|w| w.weight as f64).fold(f64::MAX, f64::min));
+        *num += 2.0 * ACRONYM_SIM * w;
+        *den += 2.0 * w;
+        let words = run.iter().map(|w| &*w.text).collect::<Vec<_>>().join(" ");
+        let (q, c) = if swapped {
+            (words, t.text.to_string())
+        } else {
+            (t.text.to_string(), words)
+        };
+        ex.matched.push(TokenMatch {
+            query: q,
+            candidate: c,
+            how: MatchHow::Initial,
+            similarity: ACRONYM_SIM,
+            weight: w,
+        });
+    }
+}
+
+/// Queries of unknown kind with at most this many words may be persons' names (see
+/// [`Matcher::screen_with_threshold`]).
+const MAX_PERSON_WORDS: usize = 6;
 
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
@@ -382,8 +458,12 @@ pub enum MatchHow {
     Nickname,
     /// Same consonant skeleton: a transliteration variant ("qadhafi" / "gaddafi").
     Phonetic,
-    /// Persons: an initial and a name that starts with it ("i" / "ibrahim").
+    /// Persons: an initial and a name that starts with it ("i" / "ibrahim"); organisations:
+    /// an acronym and the words it spells ("nfc" / "national factoring company").
     Initial,
+    /// Organisations: one company-name word in two languages or spellings ("industria" /
+    /// "industry", "upravlenie" / "management"; `rigour` symbols).
+    Symbol,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -431,6 +511,7 @@ impl Explanation {
                 MatchHow::Nickname => format!("{}~{} (nickname)", m.query, m.candidate),
                 MatchHow::Phonetic => format!("{}~{} (transliteration)", m.query, m.candidate),
                 MatchHow::Initial => format!("{}~{} (initial)", m.query, m.candidate),
+                MatchHow::Symbol => format!("{}~{} (symbol)", m.query, m.candidate),
             })
             .collect();
         let mut s = parts.join(", ");
@@ -481,6 +562,8 @@ struct IToken {
     id: u32,
     weight: f32,
     geo: bool,
+    /// Company-name symbol groups ([`crate::symbols::groups_of`]).
+    sym: crate::symbols::Groups,
 }
 
 #[derive(Debug, Clone)]
@@ -910,14 +993,22 @@ impl Matcher {
         let mut raw: Vec<(u32, u32, Vec<Token>)> = Vec::new();
         for (ei, e) in entries.iter().enumerate() {
             let mut seen: AHashSet<Vec<Token>> = AHashSet::new();
+            let person = e.schema == Schema::Person;
+            let norm_of = |n: &str| {
+                if person {
+                    normalize_person(n)
+                } else {
+                    normalize(n)
+                }
+            };
             for (vi, name) in e.names().enumerate() {
-                let norm = normalize(name);
+                let norm = norm_of(name);
                 let mut segs = norm.segments.clone();
                 // Parenthesised parts ("BUTEMBO AIRLINES (BAL)") are also indexed without them.
                 if let Some(open) = name.find('(') {
                     let stripped: String = strip_parens(name);
                     if open > 0 {
-                        segs.push(normalize(&stripped).tokens().to_vec());
+                        segs.push(norm_of(&stripped).tokens().to_vec());
                     }
                 }
                 for seg in segs {
@@ -1032,6 +1123,11 @@ impl Matcher {
                     id,
                     weight,
                     geo: t.kind == TokenKind::Word && is_geo(&t.text),
+                    sym: if t.kind == TokenKind::Word {
+                        crate::symbols::groups_of(&t.text)
+                    } else {
+                        crate::symbols::NO_GROUPS
+                    },
                 }
             })
             .collect()
@@ -1047,7 +1143,11 @@ impl Matcher {
     /// Scores two names against each other (the `screen compare` operation), with token weights
     /// from the loaded lists. Returns the best over annotation segments.
     pub fn compare(&self, a: &str, b: &str, schema: Schema) -> (f64, Explanation) {
-        let (na, nb) = (normalize(a), normalize(b));
+        let (na, nb) = if schema == Schema::Person {
+            (normalize_person(a), normalize_person(b))
+        } else {
+            (normalize(a), normalize(b))
+        };
         // The native-script segment (last, see `normalize`) is read against Latin words. When
         // both names have one, the other's Latin words are only a reading of its native
         // script, not a spelling to read against: native meets native, Latin meets Latin.
@@ -1109,6 +1209,8 @@ impl Matcher {
                     (TokenKind::Word, TokenKind::Word) => {
                         if a.id != u32::MAX && a.id == b.id {
                             Some((1.0, MatchHow::Exact))
+                        } else if !person && crate::symbols::same(&a.sym, &b.sym) {
+                            Some((SYMBOL_SIM, MatchHow::Symbol))
                         } else if person && crate::nicknames::same_person_name(&a.text, &b.text) {
                             Some((0.9, MatchHow::Nickname))
                         } else if person && crate::translit::same_korean_surname(&a.text, &b.text) {
@@ -1211,6 +1313,10 @@ impl Matcher {
         self.merge_pass(
             ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true, person,
         );
+        if !person {
+            acronym_pass(qt, ct, q_used, c_used, &mut num, &mut den, &mut ex, false);
+            acronym_pass(ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true);
+        }
         // Transliteration variants the edit rule rejects ("qadhafi" / "gaddafi", "mulhem" /
         // "moulhim", "aleksandr" / "alexander"): unmatched tokens with the same consonant
         // skeleton (see [`skeleton`]) match at 0.85.
@@ -1225,10 +1331,48 @@ impl Matcher {
                 .iter()
                 .chain(ct.iter())
                 .all(|t| t.kind == TokenKind::Word && crate::hangul::is_korean_syllable(&t.text));
+        // Chinese names in Wade-Giles and pinyin ("HSU Chih-cheng" / "XU Chih-cheng", "TSAI
+        // Ying" / "CAI Ying"): when every word of both person names is a romanised Chinese
+        // syllable and a word of either can only be Wade-Giles (the evidence that the name is
+        // written in that system), syllables with one Wade-Giles / pinyin key match as a
+        // transliteration. Two pinyin names ("zhang wei" / "chang wei") prove nothing of the
+        // kind and keep the ordinary rules.
+        // (Words of two syllables written as one count as Chinese: "HSU Chih-cheng" / "XU
+        // Zhicheng".) Decided on the first unmatched word pair only.
+        let mut wade_giles: Option<bool> = None;
+        let wade_giles_gate = || {
+            person && qt.len() >= 2 && ct.len() >= 2 && {
+                let words = || qt.iter().chain(ct.iter());
+                words().any(|t| crate::wadegiles::is_wade_giles(&t.text))
+                    && words().all(|t| {
+                        t.kind == TokenKind::Word && crate::wadegiles::is_chinese_name_word(&t.text)
+                    })
+            }
+        };
+        // East Slavic names in two romanisations ("Yevgeniy" / "Evgeny", "Hennadiy" /
+        // "Gennadiy", "Yelena" / "Elena"): when either person name has a word with an East
+        // Slavic surname or patronymic ending, words with one `slavic::key` match as a
+        // transliteration. Decided on the first unmatched word only.
+        let mut slavic: Option<bool> = None;
+        let slavic_gate = || {
+            qt.iter()
+                .chain(ct.iter())
+                .any(|t| t.kind == TokenKind::Word && crate::slavic::is_slavic_name_word(&t.text))
+        };
         for i in 0..qt.len() {
             if q_used[i] || qt[i].kind != TokenKind::Word {
                 continue;
             }
+            let slavic_key = if person && *slavic.get_or_insert_with(slavic_gate) {
+                Some(crate::slavic::key(&qt[i].text))
+            } else {
+                None
+            };
+            let wg_key = if person && *wade_giles.get_or_insert_with(wade_giles_gate) {
+                crate::wadegiles::syllable_key(&qt[i].text)
+            } else {
+                None
+            };
             // Words too short for a skeleton can still carry a glued article ("alarifi").
             let kq = skeleton(&qt[i].text);
             for j in 0..ct.len() {
@@ -1244,6 +1388,10 @@ impl Matcher {
                     || (korean
                         && crate::hangul::romanization_key(&qt[i].text)
                             == crate::hangul::romanization_key(&ct[j].text))
+                    || (wg_key.is_some() && wg_key == crate::wadegiles::syllable_key(&ct[j].text))
+                    || slavic_key
+                        .as_ref()
+                        .is_some_and(|k| k.len() >= 3 && *k == crate::slavic::key(&ct[j].text))
                 {
                     q_used[i] = true;
                     c_used[j] = true;
@@ -1708,6 +1856,18 @@ impl Matcher {
                         {
                             Some(PHONETIC_SIM)
                         }
+                        // A Chinese given name hyphenated in Wade-Giles and glued in pinyin
+                        // ("chih cheng" / "zhicheng").
+                        _ if person
+                            && k == i + 1
+                            && crate::wadegiles::glued_match(
+                                &two[i].text,
+                                &two[k].text,
+                                &one[j].text,
+                            ) =>
+                        {
+                            Some(PHONETIC_SIM)
+                        }
                         _ => None,
                     };
                     if let Some(sim) = close {
@@ -1842,7 +2002,23 @@ impl Matcher {
 
     /// As [`Matcher::screen`] with an explicit threshold (0 returns every scored candidate).
     pub fn screen_with_threshold(&self, q: &Query, threshold: f64) -> Vec<Hit> {
-        let norm = normalize(&q.name);
+        let mut norm = if q.schema == Schema::Person {
+            normalize_person(&q.name)
+        } else {
+            normalize(&q.name)
+        };
+        // A query of unknown kind may name a person, whose list names keep a final "s"
+        // ("Carlos", "Denys"): its unfolded reading is one more segment when it differs and
+        // the name is as short as a person's (longer ones keep one reading: screening work
+        // stays linear in the name's length).
+        if q.schema == Schema::Unknown && norm.tokens().len() <= MAX_PERSON_WORDS {
+            let unfolded = normalize_person(&q.name);
+            for seg in unfolded.segments {
+                if !norm.segments.contains(&seg) {
+                    norm.segments.push(seg);
+                }
+            }
+        }
         let mut best: AHashMap<u32, (f64, u32, Explanation)> = AHashMap::new();
         for seg in &norm.segments {
             let prepared = if q.schema == Schema::Person {
@@ -1940,6 +2116,7 @@ impl Matcher {
                 kind: TokenKind::Word,
                 weight: 0.0,
                 geo: false,
+                sym: crate::symbols::NO_GROUPS,
             };
             self.lookup(&probe, &mut found);
             merged.extend_from_slice(&found);

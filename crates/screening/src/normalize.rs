@@ -274,7 +274,13 @@ fn is_boundary(c: Option<char>) -> bool {
 
 /// Replaces annotation markers with '|' (segment separator).
 fn mark_annotations(s: &str) -> String {
-    let mut out = s.to_string();
+    // Several names in one field, separated by semicolons ("Javad Rahigi; Jawad Rahiqi"): each
+    // is a segment of its own.
+    let mut out = if s.contains(';') {
+        s.replace(';', " | ")
+    } else {
+        s.to_string()
+    };
     // Cheap pre-checks: most names have no annotation, and searching for every marker in
     // every name would dominate screening time.
     let has_punct = s.bytes().any(|b| matches!(b, b'/' | b':' | b'.' | b'-'));
@@ -610,7 +616,7 @@ fn repair_legal_word(t: &str) -> Option<&'static str> {
     })
 }
 
-fn tokens_of(raw: &[String]) -> Vec<Token> {
+fn tokens_of(raw: &[String], fold_plurals: bool) -> Vec<Token> {
     let repaired: Vec<String> = raw
         .iter()
         .map(|t| {
@@ -702,7 +708,13 @@ fn tokens_of(raw: &[String]) -> Vec<Token> {
             .map(|full| full.to_string())
             .unwrap_or_else(|| t.to_string());
         out.push(Token {
-            text: fold_plural(&expanded),
+            text: if fold_plurals {
+                fold_plural(&expanded)
+            } else {
+                person_particle(&expanded)
+                    .map(String::from)
+                    .unwrap_or(expanded)
+            },
             kind: TokenKind::Word,
         });
     }
@@ -800,13 +812,37 @@ impl NormName {
 
 /// Normalises a name (see the module documentation).
 pub fn normalize(name: &str) -> NormName {
+    normalize_with(name, true)
+}
+
+/// Persons' name particles and abbreviations written several ways, read as one: "Abou" /
+/// "Abo" are "abu" (father of), "Ibn" / "Ebn" / "Ebni" are "bin" (son of; "Ben" is also a
+/// given name and stays), and the Burmese "Mg" is "maung".
+fn person_particle(t: &str) -> Option<&'static str> {
+    match t {
+        "abou" | "abo" => Some("abu"),
+        "ibn" | "ebn" | "ebni" => Some("bin"),
+        "mg" => Some("maung"),
+        _ => None,
+    }
+}
+
+/// Normalises a person's name: as [`normalize`], but a final "s" is never read as a plural,
+/// and name particles are read as one ([`person_particle`]).
+/// Person names are not plurals: "Denys" is not "Deny", "Santos" not "Santo", "Abbas" not
+/// "Abba", and "Fares" / "Faris" are one letter apart only as written.
+pub fn normalize_person(name: &str) -> NormName {
+    normalize_with(name, false)
+}
+
+fn normalize_with(name: &str, fold_plurals: bool) -> NormName {
     let ascii = to_ascii_lower(&crate::kana::romanize_kana(&crate::hangul::romanize_names(
         &split_glued_forms(name),
     )));
     let marked = mark_annotations(&ascii);
     let parts: Vec<Vec<Token>> = marked
         .split('|')
-        .map(|p| tokens_of(&raw_tokens(p)))
+        .map(|p| tokens_of(&raw_tokens(p), fold_plurals))
         .filter(|t| t.iter().any(|t| t.kind != TokenKind::LegalForm))
         .collect();
     let whole: Vec<Token> = parts.iter().flatten().cloned().collect();

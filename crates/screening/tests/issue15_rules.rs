@@ -233,3 +233,315 @@ fn native_script_person_names_are_not_read_as_korean_syllables() {
     let (s, _) = m.compare("رضا احمدی", "رضا محمدی", Schema::Person);
     assert!((0.0..=1.0).contains(&s));
 }
+
+/// Class "normalisation mistakes" (plural folding that merges different names): a person's
+/// name word ending in "s" is not a plural. "Denys" stays "denys" (one letter from "Denis",
+/// not "deny"), "Santos" is not "Santo"; company words still fold ("INDUSTRIES" /
+/// "INDUSTRY"), and a query of unknown kind still meets a listed person's "Carlos" exactly.
+#[test]
+fn person_names_are_not_folded_as_plurals() {
+    use borderline_screening::normalize::{normalize, normalize_person};
+    let words = |n: borderline_screening::normalize::NormName| {
+        n.tokens()
+            .iter()
+            .map(|t| t.text.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        words(normalize_person("PUSHYLIN, Denys")),
+        ["pushylin", "denys"]
+    );
+    assert_eq!(words(normalize_person("Santos Abbas")), ["santos", "abbas"]);
+    assert_eq!(words(normalize("ACME INDUSTRIES")), ["acme", "industry"]);
+
+    let m = Matcher::from_entries(
+        vec![
+            Entry::new("t", "1", Schema::Person, "RAMOS, Carlos"),
+            Entry::new("t", "2", Schema::Company, "NORDWIND INDUSTRY LTD"),
+        ],
+        MatchConfig::default(),
+    );
+    let (s, ex) = m.compare("PUSHYLIN, Denys", "PUSHYLIN, Denis", Schema::Person);
+    assert!(ex.summary().contains("denys~denis"), "{}", ex.summary());
+    assert!(s >= m.config.threshold, "{s}: {}", ex.summary());
+    let (s, ex) = m.compare("Fares Haddad", "Faris Haddad", Schema::Person);
+    assert!(ex.summary().contains("fares~faris"), "{}", ex.summary());
+    assert!(s >= m.config.threshold, "{s}: {}", ex.summary());
+    let (s, ex) = m.compare(
+        "NORDWIND INDUSTRIES LTD",
+        "NORDWIND INDUSTRY LTD",
+        Schema::Company,
+    );
+    assert!(
+        ex.summary().contains("industry=industry"),
+        "{}",
+        ex.summary()
+    );
+    assert!(s >= m.config.threshold, "{s}");
+
+    // Screening a name of unknown kind: the listed person's "carlos" is met as written.
+    let hits = m.screen(&borderline_screening::Query::name("Carlos Ramos"));
+    let hit = hits.iter().find(|h| h.entry_id == "1").expect("person hit");
+    assert!(
+        hit.explanation.summary().contains("carlos=carlos"),
+        "{}",
+        hit.explanation.summary()
+    );
+    // ... and a company of unknown kind keeps its folded plural.
+    let hits = m.screen(&borderline_screening::Query::name(
+        "Nordwind Industries Ltd",
+    ));
+    assert!(hits.iter().any(|h| h.entry_id == "2"), "{hits:?}");
+}
+
+/// Classes "scripts" and "person-name variants": a Chinese name in Wade-Giles ("HSU",
+/// "TSAI", "CHIANG", "Shih") against its pinyin spelling ("XU", "CAI", "JIANG", "Shi") is
+/// one name, syllable by syllable, once a word shows the Wade-Giles system. Two pinyin names
+/// that differ in an initial ("ZHANG Wei" / "CHANG Wei") are still two names, and a name with
+/// a word of another language keeps the ordinary rules.
+#[test]
+fn wade_giles_and_pinyin_spellings_of_a_chinese_name_match() {
+    let m = matcher();
+    for (wg, py, shown) in [
+        (
+            "HSU, Chih Cheng",
+            "XU, Zhi Cheng",
+            "hsu~xu (transliteration)",
+        ),
+        (
+            "TSAI Ying Wen",
+            "CAI Ying Wen",
+            "tsai~cai (transliteration)",
+        ),
+        (
+            "CHIANG, Ching Kuo",
+            "JIANG, Jing Guo",
+            "chiang~jiang (transliteration)",
+        ),
+        (
+            "SUN, Shih Mei",
+            "SUN, Shi Mei",
+            "shih~shi (transliteration)",
+        ),
+        (
+            "HSIEH Tung Min",
+            "XIE Dong Min",
+            "tung~dong (transliteration)",
+        ),
+    ] {
+        let (s, ex) = m.compare(wg, py, Schema::Person);
+        assert!(
+            ex.summary().contains(shown),
+            "{wg} / {py}: {}",
+            ex.summary()
+        );
+        assert!(s >= m.config.threshold, "{wg} / {py}: {s} {}", ex.summary());
+    }
+    // The given name hyphenated in Wade-Giles, glued in pinyin.
+    for (wg, py, shown) in [
+        (
+            "HSU Chih-cheng",
+            "XU Zhicheng",
+            "chih cheng~zhicheng (merged)",
+        ),
+        (
+            "TENG Hsiao-ping",
+            "DENG Xiaoping",
+            "hsiao ping~xiaoping (merged)",
+        ),
+    ] {
+        let (s, ex) = m.compare(wg, py, Schema::Person);
+        assert!(
+            ex.summary().contains(shown),
+            "{wg} / {py}: {}",
+            ex.summary()
+        );
+        assert!(s >= m.config.threshold, "{wg} / {py}: {s} {}", ex.summary());
+    }
+    let (s, ex) = m.compare("ZHANG Wei Ming", "CHANG Wei Ming", Schema::Person);
+    assert!(
+        !ex.summary().contains("(transliteration)"),
+        "{}",
+        ex.summary()
+    );
+    let (s2, _) = m.compare("ZHANG Wei Ming", "ZHANG Wei Ming", Schema::Person);
+    assert!(s < s2, "{s} {s2}");
+    let (_, ex) = m.compare("HSU Peter", "XU Peter", Schema::Person);
+    assert!(
+        !ex.summary().contains("(transliteration)"),
+        "{}",
+        ex.summary()
+    );
+}
+
+/// Classes "scripts" and "person-name variants": one East Slavic name in two romanisations
+/// ("Yelena" / "Elena", "Yevgeniy" / "Evgeny", Ukrainian "Serhiy" / Russian "Sergey",
+/// "Hryb" / "Grib") is one name once a name shows an East Slavic surname or patronymic
+/// ending (-ov, -enko, -sky, -ovich, -ovna ...; "-ina" is too common elsewhere to count);
+/// without one, "h" and "g" stay different letters ("HILL, John" / "GILL, John").
+#[test]
+fn romanisations_of_east_slavic_names_match() {
+    let m = matcher();
+    for (a, b, shown) in [
+        (
+            "MIZULINA, Elena",
+            "MIZULINA, Yelena Borisovna",
+            "elena~yelena (transliteration)",
+        ),
+        (
+            "KOZYAKOV, Serhiy Yuriyovych",
+            "KOZYAKOV, Sergey Yurievich",
+            "serhiy~sergey (transliteration)",
+        ),
+        (
+            "HRYB, Mikhail Ivanovich",
+            "GRIB, Mikhail Ivanovich",
+            "hryb~grib (transliteration)",
+        ),
+        (
+            "PETROV, Yevgeniy",
+            "PETROV, Evgeny",
+            "yevgeniy~evgeny (transliteration)",
+        ),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Person);
+        assert!(ex.summary().contains(shown), "{a} / {b}: {}", ex.summary());
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+    let (_, ex) = m.compare("HILL, John Robert", "GILL, John Robert", Schema::Person);
+    assert!(
+        !ex.summary().contains("(transliteration)"),
+        "{}",
+        ex.summary()
+    );
+    // Different given names stay different in a Slavic name.
+    let (_, ex) = m.compare("IVANOV, Kirill", "IVANOV, Dmitriy", Schema::Person);
+    assert!(
+        !ex.summary().contains("(transliteration)"),
+        "{}",
+        ex.summary()
+    );
+}
+
+/// Class "company-name symbols and abbreviations": an organisation's acronym stands for the
+/// words whose first letters it spells, in order ("NFC" / "NATIONAL FACTORING COMPANY",
+/// "ISIL" / "ISLAMIC STATE OF IRAQ AND THE LEVANT", "N P C" / "NPC"), explained as initials.
+/// Letters in another order, or a person's name, are no acronym.
+#[test]
+fn acronyms_stand_for_the_words_they_spell() {
+    let m = matcher();
+    for (a, b, shown) in [
+        (
+            "BANK NATIONAL FACTORING COMPANY JSC",
+            "BANK NFC JSC",
+            "national factoring co~nfc (initial)",
+        ),
+        (
+            "ISIL SAUDI ARABIA",
+            "ISLAMIC STATE OF IRAQ AND THE LEVANT SAUDI ARABIA",
+            "isil~islamic state iraq levant (initial)",
+        ),
+        (
+            "N P C NORDWIND LTD",
+            "NPC NORDWIND LIMITED",
+            "n p c~npc (initial)",
+        ),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Company);
+        assert!(ex.summary().contains(shown), "{a} / {b}: {}", ex.summary());
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+    let (_, ex) = m.compare(
+        "BANK CFN JSC",
+        "BANK NATIONAL FACTORING COMPANY JSC",
+        Schema::Company,
+    );
+    assert!(!ex.summary().contains("(initial)"), "{}", ex.summary());
+    let (_, ex) = m.compare("ABE SMITH", "ALAN BRIAN EVANS SMITH", Schema::Person);
+    assert!(!ex.summary().contains("(initial)"), "{}", ex.summary());
+}
+
+/// Class "company-name symbols and abbreviations": one company word in another language or
+/// spelling (`rigour` organisation symbols: "UPRAVLENIE" / "MANAGEMENT", "INDUSTRIAL" /
+/// "INDUSTRY", "TSENTR" / "CENTER") is the same word, explained as a symbol; persons' names
+/// are not read this way, and words of different groups stay different.
+#[test]
+fn company_words_in_other_languages_are_symbols() {
+    let m = matcher();
+    for (a, b, shown) in [
+        (
+            "NORDWIND UPRAVLENIE AKTIVAMI",
+            "NORDWIND ASSET MANAGEMENT",
+            "upravlenie~management (symbol)",
+        ),
+        (
+            "TAAMIN INDUSTRIAL SUPPLY COMPANY",
+            "TAAMIN INDUSTRY SUPPLY",
+            "industrial~industry (symbol)",
+        ),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Company);
+        assert!(ex.summary().contains(shown), "{a} / {b}: {}", ex.summary());
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+    let (_, ex) = m.compare("NORDWIND FUND", "NORDWIND MANAGEMENT", Schema::Company);
+    assert!(!ex.summary().contains("(symbol)"), "{}", ex.summary());
+    let (_, ex) = m.compare("Anna Trade", "Anna Trading", Schema::Person);
+    assert!(!ex.summary().contains("(symbol)"), "{}", ex.summary());
+}
+
+/// Class "person-name variants": a Korean or Chinese given name written as one word, with a
+/// hyphen or as two words is one name ("Kim Jongun" / "Kim Jong Un" / "KIM Jong-un").
+#[test]
+fn glued_and_hyphenated_given_names_match() {
+    let m = matcher();
+    for (a, b) in [
+        ("Kim Jongun", "Kim Jong Un"),
+        ("KIM Jong-un", "Kim Jongun"),
+        ("Li Hongri", "Li Hong Ri"),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Person);
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+}
+
+/// Class "recall is lost to extra words": a list field that holds several names separated by
+/// semicolons ("Javad Rahigi; Jawad Rahiqi") is read name by name, so one of them can match
+/// alone instead of the others counting as unexplained words.
+#[test]
+fn semicolon_separated_names_are_read_one_by_one() {
+    let m = matcher();
+    let (s, ex) = m.compare(
+        "JAVAD RAHIQI",
+        "Javad Rahigi; Jawad Rahigi; Jawad Rahiqi",
+        Schema::Person,
+    );
+    assert!(s >= m.config.threshold, "{s}: {}", ex.summary());
+    assert!(ex.unmatched_candidate.is_empty(), "{}", ex.summary());
+    let segments =
+        borderline_screening::normalize::normalize("ACME LTD; BLUE SEA TRADING").segments;
+    assert_eq!(segments.len(), 3, "{segments:?}");
+}
+
+/// Class "person-name variants": name particles written several ways are one word in a
+/// person's name ("Abou" / "Abu", "Ebni" / "Ibn" / "bin", Burmese "Mg" / "Maung"); "Ben",
+/// also a given name, is left as written.
+#[test]
+fn person_name_particles_are_read_as_one() {
+    use borderline_screening::normalize::normalize_person;
+    let words = |s: &str| {
+        normalize_person(s)
+            .tokens()
+            .iter()
+            .map(|t| t.text.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(words("ABOU SALEM, Ibrahim"), ["abu", "salem", "ibrahim"]);
+    assert_eq!(words("Awad Ebni Auf"), ["awad", "bin", "auf"]);
+    assert_eq!(words("SWE, Khin Mg"), ["swe", "khin", "maung"]);
+    assert_eq!(words("Ben Smith"), ["ben", "smith"]);
+    let m = matcher();
+    let (s, ex) = m.compare("SWE, U Khin Maung", "SWE, Khin Mg", Schema::Person);
+    assert!(ex.summary().contains("maung=maung"), "{}", ex.summary());
+    assert!(s >= m.config.threshold, "{s}: {}", ex.summary());
+}

@@ -775,6 +775,7 @@ fn token_table(x: &borderline_app::screening::HitExplanation) -> Markup {
         MatchHow::Nickname => "nickname".into(),
         MatchHow::Phonetic => "transliteration".into(),
         MatchHow::Initial => "initial".into(),
+        MatchHow::Symbol => "same company word in another language".into(),
     };
     html! {
         table.tokens {
