@@ -4,12 +4,13 @@
 # (the machine is shared and noisy: compare the medians and the ratio, not one run).
 #   bash scripts/bench-ingest.sh                    # 3 rounds of 5 runs each
 #   ROUNDS=5 AB_BASELINE=/path/to/older/borderline bash scripts/bench-ingest.sh
+#   BORDERLINE_BIN=/path/to/borderline ...          # that binary, without building
 # Installs polars from PyPI when missing. Writes out/ingest/gen-1m.csv (100 MB) once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
-cargo build --release -p borderline-cli
-BL=target/release/borderline
+BL=${BORDERLINE_BIN:-target/release/borderline}
+[ -n "${BORDERLINE_BIN:-}" ] || cargo build --release -p borderline-cli
 OUT=out/ingest; mkdir -p "$OUT"
 [ -f "$OUT/gen-1m.csv" ] || $BL generate --rows 1000000 --output "$OUT/gen-1m.csv"
 python3 -c 'import polars' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check polars
@@ -34,6 +35,9 @@ base = list(map(float, sys.argv[3].split())) if sys.argv[3].strip() else []
 mb, mp = statistics.median(bl), statistics.median(pl)
 print(f"median of rounds: borderline {mb:,.0f} rows/s, polars {mp:,.0f} rows/s; "
       f"borderline's time / polars' time = {mp / mb:.2f} (target <= 1.2)")
+per_round = sorted(p / b for b, p in zip(bl, pl))
+print(f"borderline's time / polars' time per round: {', '.join(f'{x:.2f}' for x in per_round)}; "
+      f"median {statistics.median(per_round):.2f}")
 if base:
     ratios = [b / a for b, a in zip(bl, base)]
     print(f"borderline / baseline per round: {', '.join(f'{x:.2f}' for x in ratios)}; "
