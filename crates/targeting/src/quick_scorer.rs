@@ -1,0 +1,439 @@
+//! Bitvector (QuickScorer) traversal, Lucchese et al., SIGIR 2015: a second block scorer beside
+//! the lane walk ([`crate::lane_walk`]), kept as a measured alternative
+//! ([`crate::trees::Ensemble::raw_scores_block_bitvector`]; BENCHMARKS.md has the figures that
+//! decided which one `raw_scores_block` uses).
+//!
+//! Why it exists: the pointer walk and the lane walk follow one path per tree, a chain of
+//! dependent loads. QuickScorer has no dependent chain: a tree's leaves are the bits of a
+//! 64-bit word, numbered left to right; every split whose test sends the row right ("a false
+//! node") clears the bits of its left subtree's leaves, and the row's exit leaf is the lowest
+//! bit still set. Each feature's splits of a group of trees are sorted by threshold, so the
+//! false nodes of a value are a prefix of that list (the scan stops at the first threshold the
+//! value does not exceed), and splits that share a threshold are tested once. [`ROWS`] rows are
+//! scanned together, so each mask is applied to all of them with straight-line bit operations.
+//! Trees are taken [`GROUP_TREES`] at a time, so the group's masks and the rows' leaf words
+//! stay in cache while the block passes through it.
+//!
+//! Invariant (tested on random trees with every missing-value rule, `tests/fast_paths.rs`):
+//! raw scores are bit-identical to the pointer walk. It holds because (1) every split decides
+//! as LightGBM's f64 test does (the f32 threshold is the largest f32 not above it, and missing
+//! values take the split's default side, [`crate::lane_walk::goes_right`]); (2) a value that is
+//! NaN never exceeds a threshold in the sorted scan and gets its own list of the splits that
+//! send NaN right, and splits that treat zero as missing are kept out of the sorted lists and
+//! decided one by one; (3) leaf values are added tree by tree in model order, as the pointer
+//! walk adds them. Trees with more than 64 leaves do not fit a word: they are walked node by
+//! node at their place in the order.
+
+use crate::lane_walk::{encode, goes_right, TreeView};
+
+/// Rows scanned together: each mask is applied to all of them by a few word operations.
+pub const ROWS: usize = 8;
+
+/// Trees per group: their leaf words for [`ROWS`] rows take 64 x 64 B = 4 KB, their splits
+/// (about 4,000 of 62-split trees, 10 bytes each) about 40 KB, within the L2 cache.
+pub const GROUP_TREES: usize = 64;
+
+/// Leaves a tree may have to be scored by bits (one `u64` word per tree and row).
+const MAX_LEAVES: usize = 64;
+
+/// A tree of more than [`MAX_LEAVES`] leaves, walked split by split.
+#[derive(Debug, Clone, PartialEq)]
+struct WalkedTree {
+    /// Per split: encoded threshold and feature word ([`encode`]), left and right child
+    /// (`>= 0` split, `< 0` leaf `!leaf`).
+    threshold: Vec<f32>,
+    word: Vec<u32>,
+    children: Vec<[i32; 2]>,
+    leaves: Vec<f64>,
+}
+
+impl WalkedTree {
+    fn value(&self, x: &[f32]) -> f64 {
+        let mut node = 0i32;
+        if self.threshold.is_empty() {
+            return self.leaves.first().copied().unwrap_or(0.0);
+        }
+        // At most one step per split: a valid tree reaches a leaf sooner.
+        for _ in 0..=self.threshold.len() {
+            if node < 0 {
+                break;
+            }
+            let n = node as usize;
+            let v = x
+                .get((self.word[n] & FEATURE_BITS) as usize)
+                .copied()
+                .unwrap_or(0.0);
+            node = self.children[n][usize::from(goes_right(self.threshold[n], self.word[n], v))];
+        }
+        if node < 0 {
+            self.leaves.get(!node as usize).copied().unwrap_or(0.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The feature bits of an encoded feature word (the top two are flags).
+const FEATURE_BITS: u32 = (1 << 30) - 1;
+/// [`encode`]'s flag: NaN (and, for zero-missing splits, zero) goes right.
+const NAN_RIGHT: u32 = 1 << 31;
+/// [`encode`]'s flag: the split treats values within `1e-35` of zero as missing.
+const ZERO_MISSING: u32 = 1 << 30;
+
+/// How a tree of a group is scored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// By its leaf word; its leaf values (in left-to-right order) start at this offset of
+    /// [`Group::leaves`], [`MAX_LEAVES`] per tree.
+    Bits(u32),
+    /// Walked: index in [`Group::walked`].
+    Walked(u32),
+}
+
+/// One feature's splits in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct FeatureSplits {
+    feature: u32,
+    /// Distinct thresholds `[start, end)` of [`Group::bucket_threshold`], ascending; their
+    /// splits are `bucket_end[b - 1] .. bucket_end[b]` of the node arrays (from `nodes_start`
+    /// for the first).
+    buckets: (u32, u32),
+    nodes_start: u32,
+    /// Splits that send NaN right (`[start, end)` of the NaN arrays).
+    nan: (u32, u32),
+    /// Splits that treat zero as missing (`[start, end)` of the zero arrays), decided one by one.
+    zero: (u32, u32),
+}
+
+/// [`GROUP_TREES`] consecutive trees (fewer in the last group).
+#[derive(Debug, Clone, PartialEq)]
+struct Group {
+    kinds: Vec<Kind>,
+    features: Vec<FeatureSplits>,
+    bucket_threshold: Vec<f32>,
+    bucket_end: Vec<u32>,
+    /// Per split of the sorted lists: the mask that clears its left subtree's leaves, and its
+    /// tree's index in the group.
+    node_mask: Vec<u64>,
+    node_tree: Vec<u16>,
+    nan_mask: Vec<u64>,
+    nan_tree: Vec<u16>,
+    zero_threshold: Vec<f32>,
+    zero_word: Vec<u32>,
+    zero_mask: Vec<u64>,
+    zero_tree: Vec<u16>,
+    leaves: Vec<f64>,
+    walked: Vec<WalkedTree>,
+}
+
+/// The trees of one ensemble as groups of bitvector trees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuickForest {
+    groups: Vec<Group>,
+    num_features: usize,
+}
+
+/// One split as the build collects it.
+struct Split {
+    feature: u32,
+    threshold: f32,
+    word: u32,
+    mask: u64,
+    tree: u16,
+}
+
+/// Mask with the bits `lo..hi` clear (`hi - lo <= 64`).
+fn clear_bits(lo: usize, hi: usize) -> u64 {
+    let width = hi.saturating_sub(lo);
+    let ones = if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
+    !(ones.checked_shl(lo as u32).unwrap_or(0))
+}
+
+/// Numbers a tree's leaves left to right and returns, per split, the range of leaf numbers of
+/// its left subtree, plus the leaf values in that order. `None` when the arrays do not form one
+/// binary tree (a loop, a shared subtree, an index out of range).
+fn leaf_ranges(tree: &TreeView<'_>) -> Option<(Vec<(usize, usize)>, Vec<f64>)> {
+    enum Item {
+        /// A child to number: a split `>= 0` or a leaf `!leaf`.
+        Visit(i32),
+        /// A split whose left subtree is numbered.
+        Middle(usize),
+    }
+    let n = tree.split_feature.len();
+    if n == 0 {
+        return Some((Vec::new(), vec![*tree.leaf_value.first()?]));
+    }
+    let mut ranges = vec![(0, 0); n];
+    let mut seen = vec![false; n];
+    let mut leaf_seen = vec![false; n + 1];
+    let mut values = Vec::with_capacity(n + 1);
+    let mut stack = vec![Item::Visit(0)];
+    while let Some(item) = stack.pop() {
+        match item {
+            Item::Visit(c) if c < 0 => {
+                let leaf = !c as usize;
+                if std::mem::replace(leaf_seen.get_mut(leaf)?, true) {
+                    return None;
+                }
+                values.push(*tree.leaf_value.get(leaf)?);
+            }
+            Item::Visit(c) => {
+                let node = c as usize;
+                if std::mem::replace(seen.get_mut(node)?, true) {
+                    return None;
+                }
+                ranges[node].0 = values.len();
+                stack.push(Item::Visit(*tree.right_child.get(node)?));
+                stack.push(Item::Middle(node));
+                stack.push(Item::Visit(*tree.left_child.get(node)?));
+            }
+            Item::Middle(node) => ranges[node].1 = values.len(),
+        }
+    }
+    (values.len() == n + 1 && seen.iter().all(|s| *s)).then_some((ranges, values))
+}
+
+impl QuickForest {
+    /// Lays the trees out in groups of [`GROUP_TREES`]. `None` when a split's feature is out of
+    /// range, a threshold is NaN (it would not sort), or the arrays do not form binary trees.
+    pub fn build(trees: &[TreeView<'_>], num_features: usize) -> Option<Self> {
+        if num_features == 0 || num_features > FEATURE_BITS as usize {
+            return None;
+        }
+        let groups = trees
+            .chunks(GROUP_TREES)
+            .map(|g| build_group(g, num_features))
+            .collect::<Option<Vec<_>>>()?;
+        Some(QuickForest {
+            groups,
+            num_features,
+        })
+    }
+
+    /// Adds each row's raw score (rows of `num_features` in `xs`, row-major) into `out`, tree by
+    /// tree in model order, exactly as the pointer walk does.
+    pub fn add_block(&self, xs: &[f32], out: &mut [f64]) {
+        let nf = self.num_features;
+        let rows = out.len().min(xs.len() / nf);
+        let mut words = vec![[u64::MAX; ROWS]; GROUP_TREES];
+        for group in &self.groups {
+            let mut r0 = 0;
+            while r0 < rows {
+                let lanes = ROWS.min(rows - r0);
+                let xs = &xs[r0 * nf..(r0 + lanes) * nf];
+                let words = &mut words[..group.kinds.len()];
+                group.exit_leaves(xs, nf, lanes, words);
+                group.add_leaves(xs, nf, words, &mut out[r0..r0 + lanes]);
+                r0 += lanes;
+            }
+        }
+    }
+}
+
+fn build_group(trees: &[TreeView<'_>], num_features: usize) -> Option<Group> {
+    let mut splits = Vec::new();
+    let mut kinds = Vec::with_capacity(trees.len());
+    let mut leaves = Vec::new();
+    let mut walked = Vec::new();
+    for (h, tree) in trees.iter().enumerate() {
+        let n = tree.split_feature.len();
+        if tree.threshold.len() != n
+            || tree.decision_type.len() != n
+            || tree.left_child.len() != n
+            || tree.right_child.len() != n
+            || tree.leaf_value.len() != n + 1
+        {
+            return None;
+        }
+        let mut words = Vec::with_capacity(n);
+        let mut thresholds = Vec::with_capacity(n);
+        for i in 0..n {
+            let feature = tree.split_feature[i];
+            if feature as usize >= num_features || tree.threshold[i].is_nan() {
+                return None;
+            }
+            let (t, w) = encode(tree.decision_type[i], tree.threshold[i], feature);
+            thresholds.push(t);
+            words.push(w);
+        }
+        let (ranges, values) = leaf_ranges(tree)?;
+        if values.len() > MAX_LEAVES {
+            kinds.push(Kind::Walked(u32::try_from(walked.len()).ok()?));
+            walked.push(WalkedTree {
+                threshold: thresholds,
+                word: words,
+                children: (0..n)
+                    .map(|i| [tree.left_child[i], tree.right_child[i]])
+                    .collect(),
+                leaves: tree.leaf_value.to_vec(),
+            });
+            continue;
+        }
+        kinds.push(Kind::Bits(u32::try_from(leaves.len()).ok()?));
+        let base = leaves.len();
+        leaves.resize(base + MAX_LEAVES, 0.0);
+        leaves[base..base + values.len()].copy_from_slice(&values);
+        for (i, (lo, hi)) in ranges.into_iter().enumerate() {
+            splits.push(Split {
+                feature: tree.split_feature[i],
+                threshold: thresholds[i],
+                word: words[i],
+                mask: clear_bits(lo, hi),
+                tree: h as u16,
+            });
+        }
+    }
+    splits.sort_by(|a, b| {
+        (a.feature, a.word & ZERO_MISSING != 0)
+            .cmp(&(b.feature, b.word & ZERO_MISSING != 0))
+            .then(a.threshold.total_cmp(&b.threshold))
+            .then(a.tree.cmp(&b.tree))
+    });
+    let mut g = Group {
+        kinds,
+        features: Vec::new(),
+        bucket_threshold: Vec::new(),
+        bucket_end: Vec::new(),
+        node_mask: Vec::new(),
+        node_tree: Vec::new(),
+        nan_mask: Vec::new(),
+        nan_tree: Vec::new(),
+        zero_threshold: Vec::new(),
+        zero_word: Vec::new(),
+        zero_mask: Vec::new(),
+        zero_tree: Vec::new(),
+        leaves,
+        walked,
+    };
+    let len = |v: usize| u32::try_from(v).ok();
+    for same in splits.chunk_by(|a, b| a.feature == b.feature) {
+        let mut f = FeatureSplits {
+            feature: same[0].feature,
+            buckets: (len(g.bucket_threshold.len())?, 0),
+            nodes_start: len(g.node_mask.len())?,
+            nan: (len(g.nan_mask.len())?, 0),
+            zero: (len(g.zero_mask.len())?, 0),
+        };
+        for s in same {
+            if s.word & ZERO_MISSING != 0 {
+                g.zero_threshold.push(s.threshold);
+                g.zero_word.push(s.word);
+                g.zero_mask.push(s.mask);
+                g.zero_tree.push(s.tree);
+                continue;
+            }
+            if g.bucket_threshold.len() == f.buckets.0 as usize
+                || g.bucket_threshold.last() != Some(&s.threshold)
+            {
+                g.bucket_threshold.push(s.threshold);
+                g.bucket_end.push(0);
+            }
+            g.node_mask.push(s.mask);
+            g.node_tree.push(s.tree);
+            if let Some(end) = g.bucket_end.last_mut() {
+                *end = len(g.node_mask.len())?;
+            }
+            if s.word & NAN_RIGHT != 0 {
+                g.nan_mask.push(s.mask);
+                g.nan_tree.push(s.tree);
+            }
+        }
+        f.buckets.1 = len(g.bucket_threshold.len())?;
+        f.nan.1 = len(g.nan_mask.len())?;
+        f.zero.1 = len(g.zero_mask.len())?;
+        g.features.push(f);
+    }
+    Some(g)
+}
+
+impl Group {
+    /// Clears, in `words` (one word per tree and row), the leaves each of the `lanes` rows of
+    /// `xs` cannot reach.
+    fn exit_leaves(&self, xs: &[f32], nf: usize, lanes: usize, words: &mut [[u64; ROWS]]) {
+        for w in words.iter_mut() {
+            *w = [u64::MAX; ROWS];
+        }
+        for f in &self.features {
+            let k = f.feature as usize;
+            // Rows beyond `lanes` and NaN values never exceed a threshold in the sorted scan.
+            let mut v = [f32::NEG_INFINITY; ROWS];
+            let mut nan = [0u64; ROWS];
+            for l in 0..lanes {
+                let x = xs[l * nf + k];
+                if x.is_nan() {
+                    nan[l] = u64::MAX;
+                } else {
+                    v[l] = x;
+                }
+            }
+            let top = v.iter().fold(f32::NEG_INFINITY, |m, x| m.max(*x));
+            let mut start = f.nodes_start as usize;
+            for b in f.buckets.0 as usize..f.buckets.1 as usize {
+                let t = self.bucket_threshold[b];
+                if !(top > t) {
+                    break;
+                }
+                // All ones where the row goes left (keeps the bits), zero where it goes right.
+                let keep: [u64; ROWS] = std::array::from_fn(|l| u64::from(v[l] <= t).wrapping_neg());
+                let end = self.bucket_end[b] as usize;
+                for (m, h) in self.node_mask[start..end].iter().zip(&self.node_tree[start..end]) {
+                    let w = &mut words[usize::from(*h)];
+                    for l in 0..ROWS {
+                        w[l] &= m | keep[l];
+                    }
+                }
+                start = end;
+            }
+            if nan.iter().any(|n| *n != 0) {
+                let (s, e) = (f.nan.0 as usize, f.nan.1 as usize);
+                for (m, h) in self.nan_mask[s..e].iter().zip(&self.nan_tree[s..e]) {
+                    let w = &mut words[usize::from(*h)];
+                    for l in 0..ROWS {
+                        w[l] &= m | !nan[l];
+                    }
+                }
+            }
+            for i in f.zero.0 as usize..f.zero.1 as usize {
+                let (t, word, m) = (self.zero_threshold[i], self.zero_word[i], self.zero_mask[i]);
+                let w = &mut words[usize::from(self.zero_tree[i])];
+                for l in 0..lanes {
+                    let x = xs[l * nf + k];
+                    if goes_right(t, word, x) {
+                        w[l] &= m;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds each tree's exit leaf value to its row's sum, tree by tree in model order.
+    fn add_leaves(&self, xs: &[f32], nf: usize, words: &[[u64; ROWS]], out: &mut [f64]) {
+        for (kind, w) in self.kinds.iter().zip(words) {
+            match *kind {
+                Kind::Bits(base) => {
+                    let leaves = &self.leaves[base as usize..base as usize + MAX_LEAVES];
+                    for (o, w) in out.iter_mut().zip(w) {
+                        *o += leaves[(w.trailing_zeros() as usize) & (MAX_LEAVES - 1)];
+                    }
+                }
+                Kind::Walked(i) => {
+                    let tree = &self.walked[i as usize];
+                    for (o, x) in out.iter_mut().zip(xs.chunks_exact(nf)) {
+                        *o += tree.value(x);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl QuickForest {
+    /// Groups of trees in the layout, for reports.
+    pub fn num_groups(&self) -> usize {
+        self.groups.len()
+    }
+}
