@@ -27,7 +27,7 @@
 use crate::lane_walk::{encode, goes_right, TreeView};
 
 /// Rows scanned together: each mask is applied to all of them by a few word operations.
-pub const ROWS: usize = 8;
+pub const ROWS: usize = 16;
 
 /// Trees per group: their leaf words for [`ROWS`] rows take 64 x 64 B = 4 KB, their splits
 /// (about 4,000 of 62-split trees, 10 bytes each) about 40 KB, within the L2 cache.
@@ -83,26 +83,30 @@ const ZERO_MISSING: u32 = 1 << 30;
 /// How a tree of a group is scored.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
-    /// By its leaf word; its leaf values (in left-to-right order) start at this offset of
-    /// [`Group::leaves`], [`MAX_LEAVES`] per tree.
+    /// By its leaf word; its leaf values, left to right, are this entry of [`Group::leaves`].
     Bits(u32),
     /// Walked: index in [`Group::walked`].
     Walked(u32),
 }
 
-/// One feature's splits in a group.
+/// One feature's splits in a group: `[start, end)` of [`Group::sorted`] (ascending
+/// thresholds), of [`Group::nan`] (splits that send NaN right) and of [`Group::zero`] (splits
+/// that treat zero as missing, decided one by one).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct FeatureSplits {
     feature: u32,
-    /// Distinct thresholds `[start, end)` of [`Group::bucket_threshold`], ascending; their
-    /// splits are `bucket_end[b - 1] .. bucket_end[b]` of the node arrays (from `nodes_start`
-    /// for the first).
-    buckets: (u32, u32),
-    nodes_start: u32,
-    /// Splits that send NaN right (`[start, end)` of the NaN arrays).
+    sorted: (u32, u32),
     nan: (u32, u32),
-    /// Splits that treat zero as missing (`[start, end)` of the zero arrays), decided one by one.
     zero: (u32, u32),
+}
+
+/// A split in a sorted list: the mask that clears its left subtree's leaves, its threshold
+/// (the largest f32 not above LightGBM's), its tree's index in the group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Node {
+    mask: u64,
+    threshold: f32,
+    tree: u32,
 }
 
 /// [`GROUP_TREES`] consecutive trees (fewer in the last group).
@@ -110,19 +114,11 @@ struct FeatureSplits {
 struct Group {
     kinds: Vec<Kind>,
     features: Vec<FeatureSplits>,
-    bucket_threshold: Vec<f32>,
-    bucket_end: Vec<u32>,
-    /// Per split of the sorted lists: the mask that clears its left subtree's leaves, and its
-    /// tree's index in the group.
-    node_mask: Vec<u64>,
-    node_tree: Vec<u16>,
-    nan_mask: Vec<u64>,
-    nan_tree: Vec<u16>,
-    zero_threshold: Vec<f32>,
-    zero_word: Vec<u32>,
-    zero_mask: Vec<u64>,
-    zero_tree: Vec<u16>,
-    leaves: Vec<f64>,
+    sorted: Vec<Node>,
+    nan: Vec<Node>,
+    /// Zero-as-missing splits with their feature words ([`encode`]).
+    zero: Vec<(Node, u32)>,
+    leaves: Vec<[f64; MAX_LEAVES]>,
     walked: Vec<WalkedTree>,
 }
 
@@ -219,15 +215,14 @@ impl QuickForest {
     pub fn add_block(&self, xs: &[f32], out: &mut [f64]) {
         let nf = self.num_features;
         let rows = out.len().min(xs.len() / nf);
-        let mut words = vec![[u64::MAX; ROWS]; GROUP_TREES];
+        let mut words = Box::new([[u64::MAX; ROWS]; GROUP_TREES]);
         for group in &self.groups {
             let mut r0 = 0;
             while r0 < rows {
                 let lanes = ROWS.min(rows - r0);
                 let xs = &xs[r0 * nf..(r0 + lanes) * nf];
-                let words = &mut words[..group.kinds.len()];
-                group.exit_leaves(xs, nf, lanes, words);
-                group.add_leaves(xs, nf, words, &mut out[r0..r0 + lanes]);
+                group.exit_leaves(xs, nf, lanes, &mut words);
+                group.add_leaves(xs, nf, &words, &mut out[r0..r0 + lanes]);
                 r0 += lanes;
             }
         }
@@ -274,9 +269,9 @@ fn build_group(trees: &[TreeView<'_>], num_features: usize) -> Option<Group> {
             continue;
         }
         kinds.push(Kind::Bits(u32::try_from(leaves.len()).ok()?));
-        let base = leaves.len();
-        leaves.resize(base + MAX_LEAVES, 0.0);
-        leaves[base..base + values.len()].copy_from_slice(&values);
+        let mut row = [0.0; MAX_LEAVES];
+        row[..values.len()].copy_from_slice(&values);
+        leaves.push(row);
         for (i, (lo, hi)) in ranges.into_iter().enumerate() {
             splits.push(Split {
                 feature: tree.split_feature[i],
@@ -296,16 +291,9 @@ fn build_group(trees: &[TreeView<'_>], num_features: usize) -> Option<Group> {
     let mut g = Group {
         kinds,
         features: Vec::new(),
-        bucket_threshold: Vec::new(),
-        bucket_end: Vec::new(),
-        node_mask: Vec::new(),
-        node_tree: Vec::new(),
-        nan_mask: Vec::new(),
-        nan_tree: Vec::new(),
-        zero_threshold: Vec::new(),
-        zero_word: Vec::new(),
-        zero_mask: Vec::new(),
-        zero_tree: Vec::new(),
+        sorted: Vec::new(),
+        nan: Vec::new(),
+        zero: Vec::new(),
         leaves,
         walked,
     };
@@ -313,97 +301,85 @@ fn build_group(trees: &[TreeView<'_>], num_features: usize) -> Option<Group> {
     for same in splits.chunk_by(|a, b| a.feature == b.feature) {
         let mut f = FeatureSplits {
             feature: same[0].feature,
-            buckets: (len(g.bucket_threshold.len())?, 0),
-            nodes_start: len(g.node_mask.len())?,
-            nan: (len(g.nan_mask.len())?, 0),
-            zero: (len(g.zero_mask.len())?, 0),
+            sorted: (len(g.sorted.len())?, 0),
+            nan: (len(g.nan.len())?, 0),
+            zero: (len(g.zero.len())?, 0),
         };
         for s in same {
+            let node = Node {
+                mask: s.mask,
+                threshold: s.threshold,
+                tree: u32::from(s.tree),
+            };
             if s.word & ZERO_MISSING != 0 {
-                g.zero_threshold.push(s.threshold);
-                g.zero_word.push(s.word);
-                g.zero_mask.push(s.mask);
-                g.zero_tree.push(s.tree);
+                g.zero.push((node, s.word));
                 continue;
             }
-            if g.bucket_threshold.len() == f.buckets.0 as usize
-                || g.bucket_threshold.last() != Some(&s.threshold)
-            {
-                g.bucket_threshold.push(s.threshold);
-                g.bucket_end.push(0);
-            }
-            g.node_mask.push(s.mask);
-            g.node_tree.push(s.tree);
-            if let Some(end) = g.bucket_end.last_mut() {
-                *end = len(g.node_mask.len())?;
-            }
+            g.sorted.push(node);
             if s.word & NAN_RIGHT != 0 {
-                g.nan_mask.push(s.mask);
-                g.nan_tree.push(s.tree);
+                g.nan.push(node);
             }
         }
-        f.buckets.1 = len(g.bucket_threshold.len())?;
-        f.nan.1 = len(g.nan_mask.len())?;
-        f.zero.1 = len(g.zero_mask.len())?;
+        f.sorted.1 = len(g.sorted.len())?;
+        f.nan.1 = len(g.nan.len())?;
+        f.zero.1 = len(g.zero.len())?;
         g.features.push(f);
     }
     Some(g)
 }
 
 impl Group {
-    /// Clears, in `words` (one word per tree and row), the leaves each of the `lanes` rows of
-    /// `xs` cannot reach.
-    fn exit_leaves(&self, xs: &[f32], nf: usize, lanes: usize, words: &mut [[u64; ROWS]]) {
+    /// Clears, in `words` (one word per tree of the group and row), the leaves each of the
+    /// `lanes` rows of `xs` cannot reach.
+    fn exit_leaves(
+        &self,
+        xs: &[f32],
+        nf: usize,
+        lanes: usize,
+        words: &mut [[u64; ROWS]; GROUP_TREES],
+    ) {
         for w in words.iter_mut() {
             *w = [u64::MAX; ROWS];
         }
         for f in &self.features {
             let k = f.feature as usize;
-            // Rows beyond `lanes` and NaN values never exceed a threshold in the sorted scan.
-            let mut v = [f32::NEG_INFINITY; ROWS];
+            // As f64, so a comparison's outcome is already a 64-bit lane mask. Rows beyond
+            // `lanes` and NaN values never exceed a threshold in the sorted scan.
+            let mut v = [f64::NEG_INFINITY; ROWS];
             let mut nan = [0u64; ROWS];
             for l in 0..lanes {
                 let x = xs[l * nf + k];
                 if x.is_nan() {
                     nan[l] = u64::MAX;
                 } else {
-                    v[l] = x;
+                    v[l] = f64::from(x);
                 }
             }
-            let top = v.iter().fold(f32::NEG_INFINITY, |m, x| m.max(*x));
-            let mut start = f.nodes_start as usize;
-            for b in f.buckets.0 as usize..f.buckets.1 as usize {
-                let t = self.bucket_threshold[b];
+            let top = v.iter().fold(f64::NEG_INFINITY, |m, x| m.max(*x));
+            for n in &self.sorted[f.sorted.0 as usize..f.sorted.1 as usize] {
+                let t = f64::from(n.threshold);
                 if !(top > t) {
                     break;
                 }
-                // All ones where the row goes left (keeps the bits), zero where it goes right.
-                let keep: [u64; ROWS] = std::array::from_fn(|l| u64::from(v[l] <= t).wrapping_neg());
-                let end = self.bucket_end[b] as usize;
-                for (m, h) in self.node_mask[start..end].iter().zip(&self.node_tree[start..end]) {
-                    let w = &mut words[usize::from(*h)];
-                    for l in 0..ROWS {
-                        w[l] &= m | keep[l];
-                    }
+                let w = &mut words[n.tree as usize & (GROUP_TREES - 1)];
+                for l in 0..ROWS {
+                    // Keeps every bit where the row goes left.
+                    w[l] &= n.mask | u64::from(v[l] <= t).wrapping_neg();
                 }
-                start = end;
             }
             if nan.iter().any(|n| *n != 0) {
-                let (s, e) = (f.nan.0 as usize, f.nan.1 as usize);
-                for (m, h) in self.nan_mask[s..e].iter().zip(&self.nan_tree[s..e]) {
-                    let w = &mut words[usize::from(*h)];
+                for n in &self.nan[f.nan.0 as usize..f.nan.1 as usize] {
+                    let w = &mut words[n.tree as usize & (GROUP_TREES - 1)];
                     for l in 0..ROWS {
-                        w[l] &= m | !nan[l];
+                        w[l] &= n.mask | !nan[l];
                     }
                 }
             }
-            for i in f.zero.0 as usize..f.zero.1 as usize {
-                let (t, word, m) = (self.zero_threshold[i], self.zero_word[i], self.zero_mask[i]);
-                let w = &mut words[usize::from(self.zero_tree[i])];
+            for (n, word) in &self.zero[f.zero.0 as usize..f.zero.1 as usize] {
+                let w = &mut words[n.tree as usize & (GROUP_TREES - 1)];
                 for l in 0..lanes {
-                    let x = xs[l * nf + k];
-                    if goes_right(t, word, x) {
-                        w[l] &= m;
+                    if goes_right(n.threshold, *word, xs[l * nf + k]) {
+                        w[l] &= n.mask;
                     }
                 }
             }
@@ -411,11 +387,17 @@ impl Group {
     }
 
     /// Adds each tree's exit leaf value to its row's sum, tree by tree in model order.
-    fn add_leaves(&self, xs: &[f32], nf: usize, words: &[[u64; ROWS]], out: &mut [f64]) {
+    fn add_leaves(
+        &self,
+        xs: &[f32],
+        nf: usize,
+        words: &[[u64; ROWS]; GROUP_TREES],
+        out: &mut [f64],
+    ) {
         for (kind, w) in self.kinds.iter().zip(words) {
             match *kind {
-                Kind::Bits(base) => {
-                    let leaves = &self.leaves[base as usize..base as usize + MAX_LEAVES];
+                Kind::Bits(i) => {
+                    let leaves = &self.leaves[i as usize];
                     for (o, w) in out.iter_mut().zip(w) {
                         *o += leaves[(w.trailing_zeros() as usize) & (MAX_LEAVES - 1)];
                     }
