@@ -1,18 +1,27 @@
 //! Bitvector (QuickScorer) traversal, Lucchese et al., SIGIR 2015: a second block scorer beside
-//! the lane walk ([`crate::lane_walk`]), kept as a measured alternative
-//! ([`crate::trees::Ensemble::raw_scores_block_bitvector`]; BENCHMARKS.md has the figures that
-//! decided which one `raw_scores_block` uses).
+//! the lane walk ([`crate::lane_walk`]), reached through
+//! [`crate::trees::Ensemble::raw_scores_block_bitvector`]. It is **not** the default: on the
+//! 3,104-tree default model it scores at 0.7x to 0.8x the lane walk's rate in the portable
+//! build and 0.9x to 1.0x when built for the machine's AVX-512 (BENCHMARKS.md, "Bitvector
+//! traversal"), so `raw_scores_block` stays on the lane walk. It is kept as the measured
+//! alternative and a second oracle for the lane walk.
 //!
-//! Why it exists: the pointer walk and the lane walk follow one path per tree, a chain of
+//! How it works: the pointer walk and the lane walk follow one path per tree, a chain of
 //! dependent loads. QuickScorer has no dependent chain: a tree's leaves are the bits of a
 //! 64-bit word, numbered left to right; every split whose test sends the row right ("a false
 //! node") clears the bits of its left subtree's leaves, and the row's exit leaf is the lowest
 //! bit still set. Each feature's splits of a group of trees are sorted by threshold, so the
-//! false nodes of a value are a prefix of that list (the scan stops at the first threshold the
-//! value does not exceed), and splits that share a threshold are tested once. [`ROWS`] rows are
-//! scanned together, so each mask is applied to all of them with straight-line bit operations.
-//! Trees are taken [`GROUP_TREES`] at a time, so the group's masks and the rows' leaf words
-//! stay in cache while the block passes through it.
+//! false nodes of a value are a prefix of that list (the scan stops at the first threshold no
+//! row of the scan exceeds). [`ROWS`] rows are scanned together, so each mask is applied to
+//! all of them with straight-line word operations (values are compared as f64, so an outcome
+//! is already a 64-bit lane mask). Trees are taken [`GROUP_TREES`] at a time, so the group's
+//! splits and the rows' leaf words stay in cache while the block passes through it.
+//!
+//! Why it loses here: a row's scan covers the splits below the largest of the [`ROWS`] values,
+//! nearly all of the model's 192,000 splits, at about two word operations per split and row;
+//! the lane walk takes about 5 steps per tree (15,500 per declaration). Fewer rows per scan
+//! waste less of the scan but amortise less (8 rows: 0.43x the lane walk, 16 and 32: 0.7x
+//! to 0.8x, BENCHMARKS.md).
 //!
 //! Invariant (tested on random trees with every missing-value rule, `tests/fast_paths.rs`):
 //! raw scores are bit-identical to the pointer walk. It holds because (1) every split decides
@@ -26,11 +35,12 @@
 
 use crate::lane_walk::{encode, goes_right, TreeView};
 
-/// Rows scanned together: each mask is applied to all of them by a few word operations.
+/// Rows scanned together (8 measured 0.43x the lane walk, 16 and 32 about 0.75x).
 pub const ROWS: usize = 16;
 
-/// Trees per group: their leaf words for [`ROWS`] rows take 64 x 64 B = 4 KB, their splits
-/// (about 4,000 of 62-split trees, 10 bytes each) about 40 KB, within the L2 cache.
+/// Trees per group: their leaf words for [`ROWS`] rows take 64 x 128 B = 8 KB, their splits
+/// (about 4,000 of 62-split trees, 16 bytes each) about 64 KB, within the L2 cache (128 trees
+/// measured the same).
 pub const GROUP_TREES: usize = 64;
 
 /// Leaves a tree may have to be scored by bits (one `u64` word per tree and row).
@@ -149,10 +159,13 @@ fn clear_bits(lo: usize, hi: usize) -> u64 {
     !(ones.checked_shl(lo as u32).unwrap_or(0))
 }
 
+/// Leaf numbers `[start, end)`.
+type LeafRange = (usize, usize);
+
 /// Numbers a tree's leaves left to right and returns, per split, the range of leaf numbers of
 /// its left subtree, plus the leaf values in that order. `None` when the arrays do not form one
 /// binary tree (a loop, a shared subtree, an index out of range).
-fn leaf_ranges(tree: &TreeView<'_>) -> Option<(Vec<(usize, usize)>, Vec<f64>)> {
+fn leaf_ranges(tree: &TreeView<'_>) -> Option<(Vec<LeafRange>, Vec<f64>)> {
     enum Item {
         /// A child to number: a split `>= 0` or a leaf `!leaf`.
         Visit(i32),
@@ -358,7 +371,9 @@ impl Group {
             let top = v.iter().fold(f64::NEG_INFINITY, |m, x| m.max(*x));
             for n in &self.sorted[f.sorted.0 as usize..f.sorted.1 as usize] {
                 let t = f64::from(n.threshold);
-                if !(top > t) {
+                // Neither is NaN (NaN values are left out of `top`, NaN thresholds refused by
+                // `build`): no later threshold is exceeded either.
+                if top <= t {
                     break;
                 }
                 let w = &mut words[n.tree as usize & (GROUP_TREES - 1)];
