@@ -434,3 +434,77 @@ impl QuickForest {
         self.groups.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A view of arrays that may not form a tree.
+    fn view<'a>(
+        feature: &'a [u32],
+        threshold: &'a [f64],
+        children: (&'a [i32], &'a [i32]),
+        leaves: &'a [f64],
+    ) -> TreeView<'a> {
+        TreeView {
+            split_feature: feature,
+            threshold,
+            decision_type: &[2, 2, 2][..feature.len()],
+            left_child: children.0,
+            right_child: children.1,
+            leaf_value: leaves,
+        }
+    }
+
+    #[test]
+    fn crafted_trees_are_refused_not_a_panic() {
+        let leaves = [1.0, 2.0, 3.0];
+        // Well formed: split 0 -> (split 1, leaf 2), split 1 -> (leaf 0, leaf 1).
+        let good = view(&[0, 1], &[0.5, 0.5], (&[1, !0], &[!2, !1]), &leaves);
+        assert!(QuickForest::build(&[good], 2).is_some());
+        let crafted = [
+            (
+                "a loop",
+                view(&[0, 1], &[0.5, 0.5], (&[1, 0], &[!2, !1]), &leaves),
+            ),
+            (
+                "a shared leaf",
+                view(&[0, 1], &[0.5, 0.5], (&[1, !0], &[!0, !1]), &leaves),
+            ),
+            (
+                "a child out of range",
+                view(&[0, 1], &[0.5, 0.5], (&[7, !0], &[!2, !1]), &leaves),
+            ),
+            (
+                "a leaf out of range",
+                view(&[0, 1], &[0.5, 0.5], (&[1, !9], &[!2, !1]), &leaves),
+            ),
+            (
+                "a NaN threshold",
+                view(&[0, 1], &[f64::NAN, 0.5], (&[1, !0], &[!2, !1]), &leaves),
+            ),
+            (
+                "a feature out of range",
+                view(&[0, 5], &[0.5, 0.5], (&[1, !0], &[!2, !1]), &leaves),
+            ),
+        ];
+        for (what, tree) in crafted {
+            assert!(
+                QuickForest::build(&[tree], 2).is_none(),
+                "{what} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_are_numbered_left_to_right_and_splits_clear_their_left_subtree() {
+        let leaves = [10.0, 20.0, 30.0];
+        // Split 0 -> (split 1, leaf 2); split 1 -> (leaf 1, leaf 0): left to right 1, 0, 2.
+        let tree = view(&[0, 1], &[0.5, 0.5], (&[1, !1], &[!2, !0]), &leaves);
+        let (ranges, values) = leaf_ranges(&tree).expect("a tree");
+        assert_eq!(values, vec![20.0, 10.0, 30.0]);
+        assert_eq!(ranges, vec![(0, 2), (0, 1)]);
+        assert_eq!(clear_bits(0, 2), !0b11);
+        assert_eq!(clear_bits(0, 64), 0);
+    }
+}
