@@ -8,11 +8,13 @@
 //! ```
 //!
 //! Prints declarations/s for the pointer walk (row by row), the block scorer before the lane
-//! walk, and the lane walk (blocks of 128, as `Scorer::score_block`), then exact TreeSHAP rows/s
+//! walk, the lane walk (blocks of 128, as `Scorer::score_block`) and the bitvector
+//! (QuickScorer) traversal in the same blocks, then exact TreeSHAP rows/s
 //! for the reference algorithm, the linear-time one row by row and the block explanation
 //! (`Ensemble::shap_block`, all declarations); medians over `runs`, with the bit-identity of all
 //! raw scores and the largest SHAP difference checked on every row (block against linear-time
-//! on all rows, both against the reference on the first `shap_rows`).
+//! on all rows, both against the reference on the first `shap_rows`; `shap_rows` 0 skips
+//! the explanations).
 
 use borderline_ingest::{DeclarationReader, Profile, Row};
 use borderline_targeting::model::ModelArtefact;
@@ -79,13 +81,24 @@ fn unique_and_depth(t: &borderline_targeting::trees::Tree) -> (usize, usize) {
     }
 }
 
-fn blocks(e: &Ensemble, xs: &[f32], nf: usize, out: &mut [f64], reference: bool) {
+/// Which block scorer [`blocks`] runs.
+#[derive(Clone, Copy)]
+enum Path {
+    /// `raw_scores_block_reference`: tree by tree over the block.
+    Reference,
+    /// `raw_scores_block`: the lane walk.
+    Lanes,
+    /// `raw_scores_block_bitvector`: QuickScorer.
+    Bitvector,
+}
+
+fn blocks(e: &Ensemble, xs: &[f32], nf: usize, out: &mut [f64], path: Path) {
     for (x, o) in xs.chunks(BLOCK * nf).zip(out.chunks_mut(BLOCK)) {
         o.fill(0.0);
-        if reference {
-            e.raw_scores_block_reference(x, o);
-        } else {
-            e.raw_scores_block(x, o);
+        match path {
+            Path::Reference => e.raw_scores_block_reference(x, o),
+            Path::Lanes => e.raw_scores_block(x, o),
+            Path::Bitvector => e.raw_scores_block_bitvector(x, o),
         }
     }
 }
@@ -99,11 +112,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
-    let shap_rows: usize = args
-        .get(3)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100)
-        .max(1);
+    let shap_rows: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100);
     let t = Instant::now();
     let model = match ModelArtefact::load(&PathBuf::from(&args[0])) {
         Ok(m) => m,
@@ -171,19 +180,31 @@ fn main() -> ExitCode {
     });
     let mut old = vec![0.0; rows];
     let block = rate(runs, || {
-        blocks(e, &xs, nf, &mut old, true);
+        blocks(e, &xs, nf, &mut old, Path::Reference);
         rows
     });
     let mut new = vec![0.0; rows];
     let lanes = rate(runs, || {
-        blocks(e, &xs, nf, &mut new, false);
+        blocks(e, &xs, nf, &mut new, Path::Lanes);
+        rows
+    });
+    // Built on first use: once outside the timed runs.
+    let mut bits = vec![0.0; rows];
+    let t = Instant::now();
+    blocks(e, &xs[..nf], nf, &mut bits[..1], Path::Bitvector);
+    let build_s = t.elapsed().as_secs_f64();
+    let bitvector = rate(runs, || {
+        blocks(e, &xs, nf, &mut bits, Path::Bitvector);
         rows
     });
     let identical = walk
         .iter()
         .zip(&old)
         .zip(&new)
-        .filter(|((a, b), c)| a.to_bits() == b.to_bits() && b.to_bits() == c.to_bits())
+        .zip(&bits)
+        .filter(|(((a, b), c), d)| {
+            a.to_bits() == b.to_bits() && b.to_bits() == c.to_bits() && c.to_bits() == d.to_bits()
+        })
         .count();
     println!(
         "scoring, one thread, median of {runs} runs over {rows} declarations (wall clock; thread CPU time):"
@@ -206,7 +227,23 @@ fn main() -> ExitCode {
         lanes.0 / block.0,
         lanes.1 / block.1
     );
-    println!("  bit-identical raw scores: {identical} of {rows}");
+    println!(
+        "  bitvector (QuickScorer)      {:>9.0} /s; {:>9.0} /s  ({:.2}x / {:.2}x block scorer, {:.2}x / {:.2}x lane walk; built in {build_s:.2} s)",
+        bitvector.0,
+        bitvector.1,
+        bitvector.0 / block.0,
+        bitvector.1 / block.1,
+        bitvector.0 / lanes.0,
+        bitvector.1 / lanes.1
+    );
+    println!("  bit-identical raw scores (all four paths): {identical} of {rows}");
+    if shap_rows == 0 {
+        if identical != rows {
+            eprintln!("MISMATCH");
+            return ExitCode::FAILURE;
+        }
+        return ExitCode::SUCCESS;
+    }
 
     // Exact TreeSHAP: reference vs linear-time, on the first `shap_rows` declarations (the
     // reference runs about 30 rows/s on the default model).
@@ -223,6 +260,13 @@ fn main() -> ExitCode {
     let linear = rate(runs, || {
         for x in all.chunks(nf) {
             sink += e.shap(x).values[0];
+        }
+        all.len() / nf
+    });
+    // One declaration alone (the HTTP API's `score_one`): a block of one row.
+    let single_block = rate(runs, || {
+        for x in all.chunks(nf) {
+            sink += e.shap_block(x)[0].values[0];
         }
         all.len() / nf
     });
@@ -265,6 +309,14 @@ fn main() -> ExitCode {
         all.len() / nf,
         linear.0 / reference.0,
         linear.1 / reference.1
+    );
+    println!(
+        "  block of one row, row by row {:>9.1} /s; {:>9.1} /s  ({} rows, {:.2}x / {:.2}x linear-time)",
+        single_block.0,
+        single_block.1,
+        all.len() / nf,
+        single_block.0 / linear.0,
+        single_block.1 / linear.1
     );
     println!(
         "  block ({} rows at a time)     {:>9.1} /s; {:>9.1} /s  ({rows} rows, {:.1}x / {:.1}x reference, {:.1}x / {:.1}x linear-time)",

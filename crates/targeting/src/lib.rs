@@ -10,5 +10,6 @@ pub mod linear_shap;
 pub mod metrics;
 pub mod model;
 pub mod modules;
+pub mod quick_scorer;
 pub mod score;
 pub mod trees;

@@ -233,11 +233,25 @@ pub struct Ensemble {
     complete: Option<CompleteForest>,
     /// The same trees as branch-free chains walked several declarations at once.
     lanes: Option<crate::lane_walk::LaneForest>,
+    /// The same trees as bitvector groups, built on first use.
+    quick: QuickCache,
     /// Input-independent tables of the linear-time exact TreeSHAP.
     linear_shap: crate::linear_shap::LinearShap,
 }
 
 const LEAF: u32 = 1 << 31;
+
+/// [`crate::quick_scorer::QuickForest`] of an ensemble, built the first time it is asked for
+/// (it is not the default scorer, so most processes never need it). Derived from the trees
+/// alone, so it never makes two ensembles unequal.
+#[derive(Debug, Clone, Default)]
+struct QuickCache(std::sync::OnceLock<Option<crate::quick_scorer::QuickForest>>);
+
+impl PartialEq for QuickCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
 
 /// Rows [`Ensemble::shap_block`] takes through the trees together: each tree's tables are built
 /// once per block, and the block's contributions (128 x features) stay in the L2 cache.
@@ -507,6 +521,7 @@ impl Ensemble {
             roots,
             complete,
             lanes,
+            quick: QuickCache::default(),
             linear_shap: crate::linear_shap::LinearShap::build(&trees),
             trees,
         }
@@ -597,6 +612,22 @@ impl Ensemble {
             return;
         }
         self.raw_scores_block_reference(xs, out);
+    }
+
+    /// [`Ensemble::raw_scores_block`] by the bitvector traversal ([`crate::quick_scorer`]),
+    /// bit-identical to it; built on the first call. Falls back to the lane walk when the trees
+    /// cannot be laid out (a NaN threshold).
+    pub fn raw_scores_block_bitvector(&self, xs: &[f32], out: &mut [f64]) {
+        let quick = self.quick.0.get_or_init(|| {
+            crate::quick_scorer::QuickForest::build(
+                &self.trees.iter().map(Tree::view).collect::<Vec<_>>(),
+                self.num_features,
+            )
+        });
+        match quick {
+            Some(q) => q.add_block(xs, out),
+            None => self.raw_scores_block(xs, out),
+        }
     }
 
     /// The block scorer before [`crate::lane_walk`] (complete trees when shallow, else the

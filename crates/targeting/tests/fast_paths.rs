@@ -1,5 +1,6 @@
 //! The fast scoring and explanation paths against their references, on random LightGBM-shaped
-//! trees: the lane walk must give bit-identical raw scores to the pointer walk, the linear-time
+//! trees: the lane walk and the bitvector traversal must give bit-identical raw scores to the
+//! pointer walk, the linear-time
 //! TreeSHAP the reference TreeSHAP's values to 1e-9.
 
 use borderline_targeting::trees::{Ensemble, Tree};
@@ -148,6 +149,35 @@ proptest! {
         for r in 0..rows {
             let x = &xs[r * nf as usize..(r + 1) * nf as usize];
             prop_assert_eq!(zero[r].to_bits(), e.raw_score(x).to_bits(), "row {} {:?}", r, x);
+        }
+    }
+
+    /// Trees of up to 100 splits (those beyond 64 leaves are walked node by node at their place
+    /// in the order), several groups of 64 trees, blocks that do not fill the last 8 rows.
+    #[test]
+    fn bitvector_traversal_is_bit_identical_to_the_pointer_walk(
+        seed in any::<u64>(),
+        trees in 1usize..150,
+        splits in 0usize..100,
+        nf in 1u32..8,
+        zero_missing in any::<bool>(),
+        rows in 1usize..40,
+    ) {
+        let e = ensemble(seed, trees, splits, nf, zero_missing);
+        let xs = random_rows(&mut Rng(seed ^ 0x5EED), rows, nf as usize);
+        let mut zero = vec![0.0; rows];
+        e.raw_scores_block_bitvector(&xs, &mut zero);
+        for r in 0..rows {
+            let x = &xs[r * nf as usize..(r + 1) * nf as usize];
+            prop_assert_eq!(zero[r].to_bits(), e.raw_score(x).to_bits(), "row {} {:?}", r, x);
+        }
+        // Adding into existing sums, as the lane walk does.
+        let start: Vec<f64> = (0..rows).map(|r| r as f64 * 0.25 - 3.0).collect();
+        let (mut bits, mut lanes) = (start.clone(), start);
+        e.raw_scores_block_bitvector(&xs, &mut bits);
+        e.raw_scores_block(&xs, &mut lanes);
+        for r in 0..rows {
+            prop_assert_eq!(bits[r].to_bits(), lanes[r].to_bits(), "row {}", r);
         }
     }
 
