@@ -30,6 +30,9 @@ struct Candidate {
     lambda_l2: f64,
     /// LightGBM metric early stopping watches.
     metric: &'static str,
+    /// Learning rate and leaves per tree; 0: the default's.
+    learning_rate: f64,
+    num_leaves: u32,
 }
 
 /// Keys of the issue-2 "stronger baseline" (single columns + six pairs).
@@ -57,7 +60,7 @@ const BASELINE_KEYS: [&str; 21] = [
     "office_x_hs6",
 ];
 
-const CANDIDATES: [Candidate; 8] = [
+const CANDIDATES: [Candidate; 10] = [
     Candidate {
         name: "C0",
         what: "default (95 features)",
@@ -65,6 +68,8 @@ const CANDIDATES: [Candidate; 8] = [
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
         metric: "auc",
+        learning_rate: 0.0,
+        num_leaves: 0,
     },
     Candidate {
         name: "C1",
@@ -73,6 +78,8 @@ const CANDIDATES: [Candidate; 8] = [
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
         metric: "auc",
+        learning_rate: 0.0,
+        num_leaves: 0,
     },
     Candidate {
         name: "C2",
@@ -81,6 +88,8 @@ const CANDIDATES: [Candidate; 8] = [
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
         metric: "auc",
+        learning_rate: 0.0,
+        num_leaves: 0,
     },
     Candidate {
         name: "C3",
@@ -89,6 +98,8 @@ const CANDIDATES: [Candidate; 8] = [
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
         metric: "auc",
+        learning_rate: 0.0,
+        num_leaves: 0,
     },
     Candidate {
         name: "C4",
@@ -97,6 +108,8 @@ const CANDIDATES: [Candidate; 8] = [
         min_data_in_leaf: 50,
         lambda_l2: 1.0,
         metric: "auc",
+        learning_rate: 0.0,
+        num_leaves: 0,
     },
     Candidate {
         name: "C5",
@@ -105,6 +118,8 @@ const CANDIDATES: [Candidate; 8] = [
         min_data_in_leaf: 50,
         lambda_l2: 1.0,
         metric: "auc",
+        learning_rate: 0.0,
+        num_leaves: 0,
     },
     Candidate {
         name: "C6",
@@ -113,6 +128,8 @@ const CANDIDATES: [Candidate; 8] = [
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
         metric: "auc",
+        learning_rate: 0.0,
+        num_leaves: 0,
     },
     Candidate {
         name: "C7",
@@ -121,6 +138,28 @@ const CANDIDATES: [Candidate; 8] = [
         min_data_in_leaf: 20,
         lambda_l2: 0.0,
         metric: "average_precision",
+        learning_rate: 0.0,
+        num_leaves: 0,
+    },
+    Candidate {
+        name: "C8",
+        what: "C7 with learning rate 0.1 (fewer trees)",
+        drop: &[],
+        min_data_in_leaf: 20,
+        lambda_l2: 0.0,
+        metric: "average_precision",
+        learning_rate: 0.1,
+        num_leaves: 0,
+    },
+    Candidate {
+        name: "C9",
+        what: "C7 with 31 leaves per tree (smaller trees)",
+        drop: &[],
+        min_data_in_leaf: 20,
+        lambda_l2: 0.0,
+        metric: "average_precision",
+        learning_rate: 0.0,
+        num_leaves: 31,
     },
 ];
 
@@ -184,8 +223,8 @@ fn main() {
         valid.len(),
         names.len()
     );
-    println!("| candidate | features | valid AUC | P@1% | P@2% | P@5% | P@10% | mean P@5/10 | trees | fit s |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| candidate | features | valid AUC | P@1% | P@2% | P@5% | P@10% | mean P@5/10 | trees | splits | fit s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for c in CANDIDATES
         .iter()
         .filter(|c| only.is_empty() || only.contains(&c.name))
@@ -202,7 +241,8 @@ fn main() {
         let nf = keep.len() as i32;
         let p = serde_json::json!({
             "objective": "binary", "metric": c.metric,
-            "learning_rate": cfg.learning_rate, "num_leaves": cfg.num_leaves,
+            "learning_rate": if c.learning_rate > 0.0 { c.learning_rate } else { cfg.learning_rate },
+            "num_leaves": if c.num_leaves > 0 { c.num_leaves } else { cfg.num_leaves },
             "max_depth": cfg.max_depth, "min_data_in_leaf": c.min_data_in_leaf,
             "feature_fraction": cfg.feature_fraction, "bagging_fraction": cfg.bagging_fraction,
             "bagging_freq": cfg.bagging_freq, "lambda_l2": c.lambda_l2,
@@ -221,7 +261,7 @@ fn main() {
         let r = evaluate(&valid, &raw);
         let p = |k: &str| r.precision_at.get(k).copied().unwrap_or(f64::NAN);
         println!(
-            "| {} {} | {} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.4} | {} | {:.0} |",
+            "| {} {} | {} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.4} | {} | {} | {:.0} |",
             c.name,
             c.what,
             keep.len(),
@@ -232,6 +272,7 @@ fn main() {
             p("10"),
             (p("5") + p("10")) / 2.0,
             ens.trees.len(),
+            ens.trees.iter().map(|t| t.split_feature.len()).sum::<usize>(),
             t.elapsed().as_secs_f64()
         );
     }
