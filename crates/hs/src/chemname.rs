@@ -213,7 +213,6 @@ const LEXICON: &[(&str, M)] = &[
     ("xylitol", M::Alcohol),
     ("erythritol", M::Alcohol),
     ("pentaerythritol", M::Alcohol),
-    ("menthol", M::Alcohol),
     ("inositol", M::Alcohol),
     ("hydroxy", M::Hydroxy),
     ("hydroxyl", M::Hydroxy),
@@ -248,6 +247,7 @@ const LEXICON: &[(&str, M)] = &[
     ("keto", M::Ketone),
     ("oxo", M::Ketone),
     ("quinone", M::Ketone),
+    ("one", M::Ketone),
     ("phenone", M::Ketone),
     ("acetone", M::Ketone),
     ("camphor", M::Ketone),
@@ -266,7 +266,6 @@ const LEXICON: &[(&str, M)] = &[
     ("enoate", M::Acid16),
     ("dioate", M::Acid17),
     ("oyl", M::Acid),
-    ("anhydride", M::Acid),
     ("formic", M::Acid15),
     ("formate", M::Acid15),
     ("acetic", M::Acid15),
@@ -548,6 +547,14 @@ const LEXICON: &[(&str, M)] = &[
     ("sulfanilamide", M::Sulfonamide),
 ];
 
+/// Trivial names of cyclic alcohols (their own groups).
+const CYCLIC_TRIVIAL: &[(&str, &[M])] = &[
+    ("menthol", &[M::Ring, M::Alcohol]),
+    ("inositol", &[M::Ring, M::Alcohol]),
+    ("terpineol", &[M::Ring, M::Alcohol]),
+    ("cholesterol", &[M::Ring, M::Alcohol]),
+];
+
 fn lexicon() -> &'static crate::index::FastMap<&'static str, M> {
     static L: std::sync::OnceLock<crate::index::FastMap<&'static str, M>> =
         std::sync::OnceLock::new();
@@ -605,12 +612,28 @@ fn read_word(word: &str) -> Option<Vec<M>> {
     if word.len() < 5 || !word.bytes().all(|c| c.is_ascii_lowercase()) {
         return None;
     }
-    if let Some(&m) = lexicon().get(word) {
+    if let Some(&(_, ms)) = CYCLIC_TRIVIAL.iter().find(|(w, _)| *w == word) {
+        return Some(ms.to_vec());
+    }
+    let lex = lexicon();
+    // Plurals of class words: "ethers", "ketones", "acetates".
+    let single = word.strip_suffix('s').filter(|s| lex.contains_key(s));
+    if let Some(&m) = lex.get(word).or_else(|| single.and_then(|s| lex.get(s))) {
         if !matches!(m, M::Glue | M::Sat) {
             return Some(vec![m]);
         }
     }
-    let (ms, uncovered) = segment(word);
+    let (mut ms, uncovered) = segment(word);
+    // A ring-substituted acetic or other saturated acid is a cyclic monocarboxylic acid
+    // ("phenylacetic acid", 2916); an ester or salt in a separate word is not
+    // ("phenyl acetate", 2915).
+    if ms.contains(&M::Ring) {
+        for m in ms.iter_mut() {
+            if *m == M::Acid15 {
+                *m = M::Acid16;
+            }
+        }
+    }
     let core = ms
         .iter()
         .filter(|m| !matches!(m, M::Glue | M::Sat))
@@ -679,6 +702,28 @@ const CATIONS: &[&str] = &[
     "cadmium",
     "mercury",
     "hydrogen",
+    "gold",
+    "platinum",
+    "palladium",
+    "rhodium",
+    "iridium",
+    "osmium",
+    "ruthenium",
+    "mercuric",
+    "mercurous",
+    "lanthanum",
+    "neodymium",
+    "yttrium",
+    "scandium",
+    "europium",
+    "phosphorus",
+    "phosphorous",
+    "sulfur",
+    "sulphur",
+    "silicon",
+    "boron",
+    "arsenic",
+    "selenium",
     "monosodium",
     "disodium",
     "trisodium",
@@ -1096,7 +1141,8 @@ fn is_salt_word(w: &str) -> bool {
 
 fn is_anion(w: &str) -> bool {
     ANION_HEADINGS.iter().any(|(a, _)| *a == w)
-        || matches!(w, "oxide" | "dioxide" | "trioxide" | "hydroxide")
+        || is_oxide(w)
+        || w == "hydroxide"
 }
 
 fn polymer_heading(w: &str) -> Option<&'static str> {
@@ -1184,13 +1230,44 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
         }
         if let Some(&(_, h)) = ANION_HEADINGS.iter().find(|(a, _)| *a == w) {
             anion.get_or_insert(h);
-        } else if matches!(w, "oxide" | "dioxide" | "trioxide") {
+        } else if is_oxide(w) {
             anion.get_or_insert("oxide");
         } else if w == "hydroxide" {
             anion.get_or_insert("hydroxide");
         }
         if let Some(ms) = read_word(w) {
             groups.extend(ms);
+        }
+    }
+    // Esters and salts go with their acid: in "2-ethoxyethyl acetate" the ether is in the
+    // alcohol part, so the acid word alone decides (2915).
+    if let Some(last) = run
+        .iter()
+        .rev()
+        .find(|w| !is_salt_word(w) && read_word(w).is_some())
+    {
+        let acid = [M::Acid, M::Acid15, M::Acid16, M::Acid17, M::Acid18];
+        // ... when the alcohol part is a plain alkyl, alcohol or ether (a heterocycle or a
+        // nitrogen function there is in the acid's name: "fenoxaprop-ethyl").
+        let simple_alcohol = run.iter().filter(|w| *w != last).all(|w| {
+            read_word(w).is_none_or(|ms| {
+                ms.iter().all(|m| {
+                    matches!(
+                        m,
+                        M::Glue | M::Sat | M::Chain | M::Ring | M::Ether | M::Alcohol | M::Hydroxy | M::Halo
+                    )
+                })
+            })
+        });
+        if let Some(ms) = read_word(last).filter(|ms| {
+            last.ends_with("ate")
+                && run.len() > 1
+                && simple_alcohol
+                && ms.iter().any(|m| acid.contains(m))
+        }) {
+            if let Some((h, why)) = organic_heading(&ms) {
+                return reading(h, why);
+            }
         }
     }
     let organic_part = groups
@@ -1228,6 +1305,9 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
         }
     }
     if let (Some(c), Some(a)) = (cation, anion) {
+        if let Some(h) = element_heading(c, a) {
+            return reading(h, "compound of a precious metal, mercury, rare earth or non-metal");
+        }
         let h = match a {
             "oxide" => oxide_heading(c, false),
             "hydroxide" => oxide_heading(c, true),
@@ -1236,6 +1316,33 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
         return reading(h, "inorganic compound (by anion)");
     }
     None
+}
+
+fn is_oxide(w: &str) -> bool {
+    matches!(
+        w,
+        "oxide" | "dioxide" | "trioxide" | "monoxide" | "pentoxide" | "tetroxide" | "sesquioxide"
+    )
+}
+
+/// Compounds of precious metals (2843), mercury (2852), rare-earth metals (2846) and
+/// halides, sulphides and oxides of non-metals (2812, 2813, 2811) have headings of their
+/// own whatever the anion.
+fn element_heading(cation: &str, anion: &str) -> Option<&'static str> {
+    match cation {
+        "silver" | "gold" | "platinum" | "palladium" | "rhodium" | "iridium" | "osmium"
+        | "ruthenium" => Some("2843"),
+        "mercury" | "mercuric" | "mercurous" => Some("2852"),
+        "cerium" | "lanthanum" | "neodymium" | "yttrium" | "scandium" | "europium" => Some("2846"),
+        "phosphorus" | "phosphorous" | "sulfur" | "sulphur" | "silicon" | "boron" | "arsenic"
+        | "selenium" => match anion {
+            "2826" | "2827" => Some("2812"),
+            "2830" => Some("2813"),
+            "oxide" => Some("2811"),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Morphemes that also name inorganic anions (a "sulphate" of sodium is not organic).
