@@ -1083,7 +1083,7 @@ const NOT_GOODS_HEADS: &[&str] = &[
     "powder", "liquid", "solut", "crystal", "granul", "compound", "chemic", "product",
     "substanc", "intermedi", "salt", "ester", "acid", "solvent", "reagent", "form", "grade",
     "flake", "pellet", "resin", "polym", "homopolym", "copolym", "materi", "raw", "agent",
-    "dispers", "emuls", "oil",
+    "dispers", "emuls", "oil", "cas", "no", "number", "purity",
 ];
 
 /// Reads the chemical name of a description and gives its heading.
@@ -1091,7 +1091,7 @@ const NOT_GOODS_HEADS: &[&str] = &[
 /// A name is a run of words that read as chemistry ("methyl ethyl ketone", "ethyl acetate",
 /// "2-amino-5-chlorobenzophenone", "sodium sulphate"). Goods first: when the description's
 /// head noun (`head`, stemmed) is known and is not a form word ("powder", "liquid"), only the
-/// run that contains it counts, so "a cream containing glycerin" is not read as glycerol;
+/// run that contains it or opens the description counts, so "a cream containing glycerin" is not read as glycerol;
 /// otherwise the first run that yields a heading is taken, since a description names its
 /// goods before their uses ("..., used in the manufacture of polyurethane"). Salts go with
 /// their acid; "hydrochloride" and hydrates do not change a compound's heading.
@@ -1107,7 +1107,11 @@ pub fn read_compound(description: &str, head: Option<&str>) -> Option<CompoundRe
             continue;
         }
         let run = &words[i..j];
-        let holds_head = head.is_none_or(|h| run.iter().any(|w| w.contains(h)));
+        // The subject of the description (its first words) is the goods too: "Tetrahydrofuran
+        // (CAS 109-99-9) is a cyclic ether".
+        let holds_head = head.is_none_or(|h| {
+            run.iter().any(|w| w.contains(h)) || (i == 0 && is_class_word(h))
+        });
         if holds_head {
             if let Some(r) = read_run(run, &words[j..]) {
                 return Some(r);
@@ -1116,6 +1120,14 @@ pub fn read_compound(description: &str, head: Option<&str>) -> Option<CompoundRe
         i = j;
     }
     None
+}
+
+/// Is a (stemmed) head noun a chemical class word ("ether", "keton", "amin")?
+fn is_class_word(h: &str) -> bool {
+    h.len() >= 4
+        && LEXICON
+            .iter()
+            .any(|(k, _)| k.starts_with(h) && k.len() <= h.len() + 2)
 }
 
 fn is_salt_word(w: &str) -> bool {
@@ -1159,7 +1171,7 @@ fn run_end(words: &[String], i: usize) -> usize {
         let w = w.as_str();
         let chem = CATIONS.contains(&w)
             || is_anion(w)
-            || (w.starts_with("poly") && polymer_heading(w).is_some())
+            || polymer_heading(w).is_some()
             || read_word(w).is_some()
             || (j > i && is_salt_word(w))
             || INORGANIC_NAMED.iter().any(|(a, b, _)| {
@@ -1199,6 +1211,10 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
     // Polymers: chapter 39 by monomer, when put up in a primary form (named in the run or
     // within the next six words: "in the form of pellets").
     if let Some(mut h) = run.iter().find_map(|w| polymer_heading(w)) {
+        // "polyvinyl chloride" (3904) against other vinyl polymers (3905).
+        if h == "3905" && run.iter().any(|w| w == "chloride") {
+            h = "3904";
+        }
         // Polyethers and polyesters of ethylene or propylene ("polyethylene glycol",
         // "polyethylene terephthalate") are 3907, not polyethylene.
         if run.iter().any(|w| {
@@ -1305,6 +1321,19 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
         }
     }
     if let (Some(c), Some(a)) = (cation, anion) {
+        // Note 2 to chapter 31: these salts are fertilisers (3102/3104/3105) whether or
+        // not pure; note 1 to chapter 28 gives way to them.
+        let fertiliser = match (c, a) {
+            ("ammonium" | "sodium" | "calcium", "2834") => Some("3102"),
+            ("ammonium", "2833") => Some("3102"),
+            ("potassium", "2827") => Some("3104"),
+            ("potassium", "2833") => Some("3104"),
+            ("diammonium" | "monoammonium", "2835") => Some("3105"),
+            _ => None,
+        };
+        if let Some(h) = fertiliser.filter(|_| !(c == "calcium" && run.len() > 2)) {
+            return reading(h, "fertiliser salt (note 2 to chapter 31)");
+        }
         if let Some(h) = element_heading(c, a) {
             return reading(h, "compound of a precious metal, mercury, rare earth or non-metal");
         }
@@ -1411,6 +1440,8 @@ mod tests {
             ("Anhydrous sodium sulfate", "2833"),
             ("Potassium carbonate, granular", "2836"),
             ("Calcium chloride flakes", "2827"),
+            ("Potassium sulphate, 50% K2O", "3104"),
+            ("Ammonium nitrate prills", "3102"),
             ("Sodium hypochlorite solution", "2828"),
             ("Sodium metabisulfite", "2832"),
             ("Zinc oxide", "2817"),
@@ -1433,6 +1464,7 @@ mod tests {
         );
         assert_eq!(heading("Polyethylene terephthalate resin chips"), Some("3907"));
         assert_eq!(heading("Polypropylene woven bag for rice"), None);
+        assert_eq!(heading("Polyvinyl chloride (PVC) in primary forms"), Some("3904"));
     }
 
     #[test]
@@ -1447,6 +1479,11 @@ mod tests {
         // A form word does not stop the reading.
         let d = "A white crystalline powder of sodium benzoate";
         assert_eq!(read_compound(d, Some("powder")).map(|r| r.heading), Some("2916"));
+        // The subject of "X is a cyclic ether" is X; "zinc oxide" opening a lotion's
+        // description is an ingredient.
+        let d = "Tetrahydrofuran (CAS 109-99-9) is a cyclic ether used as a solvent";
+        assert_eq!(read_compound(d, Some("ether")).map(|r| r.heading), Some("2932"));
+        assert_eq!(read_compound("Zinc oxide sunscreen lotion", Some("lotion")), None);
     }
 
     #[test]
