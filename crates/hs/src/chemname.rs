@@ -1119,8 +1119,60 @@ pub fn read_compound(description: &str, head: Option<&str>) -> Option<CompoundRe
         }
         i = j;
     }
-    None
+    // Drugs in bulk by their INN stem (the stem names the structure class; in measured
+    // doses they are 3004, which the caller decides).
+    words
+        .iter()
+        .filter(|w| w.len() >= 8 && head.is_none_or(|h| w.contains(h) || is_class_word(h)))
+        .find_map(|w| {
+            INN_HEADINGS
+                .iter()
+                .find(|(stem, _)| w.ends_with(stem))
+                .map(|&(_, h)| CompoundReading {
+                    heading: h,
+                    name: w.clone(),
+                    reason: "drug (INN stem) in bulk",
+                })
+        })
 }
+
+/// WHO INN stems whose structure class fixes the heading of the bulk substance: azole
+/// antifungals, benzodiazepines, proton-pump inhibitors, sartans, dihydropyridines,
+/// triptans, setrons, kinase inhibitors, ACE inhibitors (nitrogen heterocycles, 2933);
+/// penicillins, -mycin and tetracycline antibiotics (2941); gliflozins (2932); coxibs,
+/// loop and thiazide diuretics, PDE5 inhibitors (sulphonamides, 2935); nucleoside
+/// analogues (2934); profens (2916); platinum compounds (2843); monoclonal antibodies
+/// (3002).
+const INN_HEADINGS: &[(&str, &str)] = &[
+    ("conazole", "2933"),
+    ("azepam", "2933"),
+    ("azolam", "2933"),
+    ("prazole", "2933"),
+    ("sartan", "2933"),
+    ("dipine", "2933"),
+    ("triptan", "2933"),
+    ("setron", "2933"),
+    ("tinib", "2933"),
+    ("bendazole", "2933"),
+    ("nidazole", "2933"),
+    ("pril", "2933"),
+    ("azosin", "2933"),
+    ("lukast", "2933"),
+    ("gliptin", "2933"),
+    ("cillin", "2941"),
+    ("mycin", "2941"),
+    ("cycline", "2941"),
+    ("gliflozin", "2932"),
+    ("coxib", "2935"),
+    ("semide", "2935"),
+    ("thiazide", "2935"),
+    ("afil", "2935"),
+    ("vudine", "2934"),
+    ("citabine", "2934"),
+    ("profen", "2916"),
+    ("platin", "2843"),
+    ("mab", "3002"),
+];
 
 /// Is a (stemmed) head noun a chemical class word ("ether", "keton", "amin")?
 fn is_class_word(h: &str) -> bool {
@@ -1465,6 +1517,14 @@ mod tests {
         assert_eq!(heading("Polyethylene terephthalate resin chips"), Some("3907"));
         assert_eq!(heading("Polypropylene woven bag for rice"), None);
         assert_eq!(heading("Polyvinyl chloride (PVC) in primary forms"), Some("3904"));
+    }
+
+    #[test]
+    fn drugs_in_bulk_go_by_the_structure_class_of_their_inn_stem() {
+        assert_eq!(heading("Voriconazole in bulk powder form"), Some("2933"));
+        assert_eq!(heading("Amoxicillin trihydrate, bulk"), Some("2941"));
+        assert_eq!(heading("Celecoxib active pharmaceutical ingredient"), Some("2935"));
+        assert_eq!(heading("Adalimumab solution for injection, bulk"), Some("3002"));
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl Default for Params {
             w_head: 1.5,
             w_material: 0.6,
             w_chem: 1.0,
-            w_chem_heading: 2.0,
+            w_chem_heading: 8.0,
             w_parts: 3.0,
             // Top-label recalibration fitted on the HMRC dev part (`examples/hs_fit.rs`).
             cal_heading_a: 0.287,
