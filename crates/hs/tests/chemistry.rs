@@ -76,3 +76,13 @@ fn an_ingredient_named_in_a_use_or_composition_clause_does_not_move_the_goods() 
         "3304"
     );
 }
+
+#[test]
+fn the_explanation_names_the_chemical_reading() {
+    let c = model().classify("Acetonitrile (CAS 75-05-8) is a solvent used in chromatography.", 3);
+    let why = c.explanation.chemical_heading.expect("a chemical reading");
+    assert!(why.starts_with("2926: acetonitrile (nitrile"), "{why}");
+    assert!(c.explanation.summary.contains("heading 2926"), "{}", c.explanation.summary);
+    let c = model().classify("Cordless hammer drill with lithium-ion battery", 3);
+    assert_eq!(c.explanation.chemical_heading, None);
+}
