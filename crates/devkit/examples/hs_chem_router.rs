@@ -22,7 +22,9 @@ fn main() -> anyhow::Result<()> {
     let (mut names, mut read, mut right) = (0usize, 0usize, 0usize);
     let mut by_heading: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for line in Schedules::bundled().lines() {
-        if line.schedule != schedule || !(line.code.starts_with("28") || line.code.starts_with("29")) {
+        if line.schedule != schedule
+            || !(line.code.starts_with("28") || line.code.starts_with("29"))
+        {
             continue;
         }
         let own = line.own_text().trim();

@@ -564,11 +564,11 @@ fn lexicon() -> &'static crate::index::FastMap<&'static str, M> {
 const MAX_MORPHEME: usize = 15;
 
 /// Segments a word (lower-case ASCII letters) into morphemes, covering as many letters as
-/// possible, then with as few morphemes as possible. Returns the morphemes and the number
-/// of letters left uncovered.
-fn segment(word: &str) -> (Vec<M>, usize) {
-    let b = word.as_bytes();
-    let n = b.len();
+/// possible, then with as few morphemes as possible, leaving at most `budget` letters
+/// uncovered (`None` when that is impossible: most ordinary words stop at their first
+/// letters). Returns the morphemes and the number of letters left uncovered.
+fn segment(word: &str, budget: usize) -> Option<(Vec<M>, usize)> {
+    let n = word.len();
     // best[i] = (uncovered, pieces, back pointer, morpheme) for the prefix of length i.
     let mut best: Vec<(usize, usize, usize, Option<M>)> = vec![(usize::MAX, 0, 0, None); n + 1];
     best[0] = (0, 0, 0, None);
@@ -580,7 +580,7 @@ fn segment(word: &str) -> (Vec<M>, usize) {
         }
         // Skip one letter (uncovered).
         let cand = (u + 1, p + 1, i, None);
-        if (cand.0, cand.1) < (best[i + 1].0, best[i + 1].1) {
+        if cand.0 <= budget && (cand.0, cand.1) < (best[i + 1].0, best[i + 1].1) {
             best[i + 1] = cand;
         }
         for len in 1..=MAX_MORPHEME.min(n - i) {
@@ -592,6 +592,9 @@ fn segment(word: &str) -> (Vec<M>, usize) {
             }
         }
     }
+    if best[n].0 == usize::MAX {
+        return None;
+    }
     let mut out = Vec::new();
     let mut i = n;
     while i > 0 {
@@ -602,7 +605,7 @@ fn segment(word: &str) -> (Vec<M>, usize) {
         i = prev;
     }
     out.reverse();
-    (out, best[n].0)
+    Some((out, best[n].0))
 }
 
 /// Morphemes of one chemical word when it reads as chemistry: a chemical class word of the
@@ -623,7 +626,7 @@ fn read_word(word: &str) -> Option<Vec<M>> {
             return Some(vec![m]);
         }
     }
-    let (mut ms, uncovered) = segment(word);
+    let (mut ms, uncovered) = segment(word, word.len() / 12)?;
     // A ring-substituted acetic or other saturated acid is a cyclic monocarboxylic acid
     // ("phenylacetic acid", 2916); an ester or salt in a separate word is not
     // ("phenyl acetate", 2915).
@@ -634,10 +637,7 @@ fn read_word(word: &str) -> Option<Vec<M>> {
             }
         }
     }
-    let core = ms
-        .iter()
-        .filter(|m| !matches!(m, M::Glue | M::Sat))
-        .count();
+    let core = ms.iter().filter(|m| !matches!(m, M::Glue | M::Sat)).count();
     // Alkyl, aryl and hydrocarbon words: "methyl", "monobutyl", "phenyl", "toluene".
     let alkyl = uncovered == 0
         && core >= 1
@@ -654,7 +654,7 @@ fn read_word(word: &str) -> Option<Vec<M>> {
     // names), and at least two morphemes that carry information.
     // A multiplied class word ("diisocyanate", "triacetate") is one morpheme and glue.
     let multiplied = uncovered == 0 && core == 1 && word.len() >= 7;
-    if word.len() < 6 || uncovered * 12 > word.len() || (core < 2 && !multiplied) {
+    if word.len() < 6 || (core < 2 && !multiplied) {
         return None;
     }
     Some(ms)
@@ -1080,10 +1080,39 @@ fn organic_heading(groups: &[M]) -> Option<(&'static str, &'static str)> {
 /// Words that name a form or a role rather than the goods: a chemical named after them is
 /// still the goods ("a white powder of sodium benzoate").
 const NOT_GOODS_HEADS: &[&str] = &[
-    "powder", "liquid", "solut", "crystal", "granul", "compound", "chemic", "product",
-    "substanc", "intermedi", "salt", "ester", "acid", "solvent", "reagent", "form", "grade",
-    "flake", "pellet", "resin", "polym", "homopolym", "copolym", "materi", "raw", "agent",
-    "dispers", "emuls", "oil", "cas", "no", "number", "purity",
+    "powder",
+    "liquid",
+    "solut",
+    "crystal",
+    "granul",
+    "compound",
+    "chemic",
+    "product",
+    "substanc",
+    "intermedi",
+    "salt",
+    "ester",
+    "acid",
+    "solvent",
+    "reagent",
+    "form",
+    "grade",
+    "flake",
+    "pellet",
+    "resin",
+    "polym",
+    "homopolym",
+    "copolym",
+    "materi",
+    "raw",
+    "agent",
+    "dispers",
+    "emuls",
+    "oil",
+    "cas",
+    "no",
+    "number",
+    "purity",
 ];
 
 /// Reads the chemical name of a description and gives its heading.
@@ -1109,9 +1138,8 @@ pub fn read_compound(description: &str, head: Option<&str>) -> Option<CompoundRe
         let run = &words[i..j];
         // The subject of the description (its first words) is the goods too: "Tetrahydrofuran
         // (CAS 109-99-9) is a cyclic ether".
-        let holds_head = head.is_none_or(|h| {
-            run.iter().any(|w| w.contains(h)) || (i == 0 && is_class_word(h))
-        });
+        let holds_head =
+            head.is_none_or(|h| run.iter().any(|w| w.contains(h)) || (i == 0 && is_class_word(h)));
         if holds_head {
             if let Some(r) = read_run(run, &words[j..]) {
                 return Some(r);
@@ -1204,9 +1232,7 @@ fn is_salt_word(w: &str) -> bool {
 }
 
 fn is_anion(w: &str) -> bool {
-    ANION_HEADINGS.iter().any(|(a, _)| *a == w)
-        || is_oxide(w)
-        || w == "hydroxide"
+    ANION_HEADINGS.iter().any(|(a, _)| *a == w) || is_oxide(w) || w == "hydroxide"
 }
 
 fn polymer_heading(w: &str) -> Option<&'static str> {
@@ -1322,7 +1348,14 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
                 ms.iter().all(|m| {
                     matches!(
                         m,
-                        M::Glue | M::Sat | M::Chain | M::Ring | M::Ether | M::Alcohol | M::Hydroxy | M::Halo
+                        M::Glue
+                            | M::Sat
+                            | M::Chain
+                            | M::Ring
+                            | M::Ether
+                            | M::Alcohol
+                            | M::Hydroxy
+                            | M::Halo
                     )
                 })
             })
@@ -1350,7 +1383,9 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
             _ => {}
         }
     }
-    let organic = groups.iter().any(|m| !is_inorganic_like(*m) && !matches!(m, M::Sat | M::Glue))
+    let organic = groups
+        .iter()
+        .any(|m| !is_inorganic_like(*m) && !matches!(m, M::Sat | M::Glue))
         && !(cation.is_some() && groups.iter().all(|m| is_inorganic_like(*m)));
     if organic {
         if let Some((h, why)) = organic_heading(&groups) {
@@ -1387,7 +1422,10 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
             return reading(h, "fertiliser salt (note 2 to chapter 31)");
         }
         if let Some(h) = element_heading(c, a) {
-            return reading(h, "compound of a precious metal, mercury, rare earth or non-metal");
+            return reading(
+                h,
+                "compound of a precious metal, mercury, rare earth or non-metal",
+            );
         }
         let h = match a {
             "oxide" => oxide_heading(c, false),
@@ -1514,17 +1552,29 @@ mod tests {
             heading("Polypropylene homopolymer in the form of pellets"),
             Some("3902")
         );
-        assert_eq!(heading("Polyethylene terephthalate resin chips"), Some("3907"));
+        assert_eq!(
+            heading("Polyethylene terephthalate resin chips"),
+            Some("3907")
+        );
         assert_eq!(heading("Polypropylene woven bag for rice"), None);
-        assert_eq!(heading("Polyvinyl chloride (PVC) in primary forms"), Some("3904"));
+        assert_eq!(
+            heading("Polyvinyl chloride (PVC) in primary forms"),
+            Some("3904")
+        );
     }
 
     #[test]
     fn drugs_in_bulk_go_by_the_structure_class_of_their_inn_stem() {
         assert_eq!(heading("Voriconazole in bulk powder form"), Some("2933"));
         assert_eq!(heading("Amoxicillin trihydrate, bulk"), Some("2941"));
-        assert_eq!(heading("Celecoxib active pharmaceutical ingredient"), Some("2935"));
-        assert_eq!(heading("Adalimumab solution for injection, bulk"), Some("3002"));
+        assert_eq!(
+            heading("Celecoxib active pharmaceutical ingredient"),
+            Some("2935")
+        );
+        assert_eq!(
+            heading("Adalimumab solution for injection, bulk"),
+            Some("3002")
+        );
     }
 
     #[test]
@@ -1538,12 +1588,21 @@ mod tests {
         assert_eq!(read_compound(d, Some("cream")), None);
         // A form word does not stop the reading.
         let d = "A white crystalline powder of sodium benzoate";
-        assert_eq!(read_compound(d, Some("powder")).map(|r| r.heading), Some("2916"));
+        assert_eq!(
+            read_compound(d, Some("powder")).map(|r| r.heading),
+            Some("2916")
+        );
         // The subject of "X is a cyclic ether" is X; "zinc oxide" opening a lotion's
         // description is an ingredient.
         let d = "Tetrahydrofuran (CAS 109-99-9) is a cyclic ether used as a solvent";
-        assert_eq!(read_compound(d, Some("ether")).map(|r| r.heading), Some("2932"));
-        assert_eq!(read_compound("Zinc oxide sunscreen lotion", Some("lotion")), None);
+        assert_eq!(
+            read_compound(d, Some("ether")).map(|r| r.heading),
+            Some("2932")
+        );
+        assert_eq!(
+            read_compound("Zinc oxide sunscreen lotion", Some("lotion")),
+            None
+        );
     }
 
     #[test]
@@ -1561,7 +1620,10 @@ mod tests {
         ] {
             assert_eq!(read_word(w), None, "{w}");
         }
-        assert_eq!(heading("Wrist watch with leather strap and steel case"), None);
+        assert_eq!(
+            heading("Wrist watch with leather strap and steel case"),
+            None
+        );
         assert_eq!(heading("Men's cotton knitted T-shirts"), None);
     }
 }

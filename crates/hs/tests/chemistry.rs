@@ -33,7 +33,10 @@ fn a_named_compound_goes_to_the_heading_of_its_functional_group() {
             "Tetrahydrofuran (CAS 109-99-9) is a cyclic ether used as a solvent.",
             "2932",
         ),
-        ("Dimethyl sulfoxide (CAS 67-68-5) is used as a solvent.", "2930"),
+        (
+            "Dimethyl sulfoxide (CAS 67-68-5) is used as a solvent.",
+            "2930",
+        ),
         (
             "Diethylene glycol monobutyl ether, CAS 112-34-5, a solvent for coatings.",
             "2909",
@@ -79,10 +82,17 @@ fn an_ingredient_named_in_a_use_or_composition_clause_does_not_move_the_goods() 
 
 #[test]
 fn the_explanation_names_the_chemical_reading() {
-    let c = model().classify("Acetonitrile (CAS 75-05-8) is a solvent used in chromatography.", 3);
+    let c = model().classify(
+        "Acetonitrile (CAS 75-05-8) is a solvent used in chromatography.",
+        3,
+    );
     let why = c.explanation.chemical_heading.expect("a chemical reading");
     assert!(why.starts_with("2926: acetonitrile (nitrile"), "{why}");
-    assert!(c.explanation.summary.contains("heading 2926"), "{}", c.explanation.summary);
+    assert!(
+        c.explanation.summary.contains("heading 2926"),
+        "{}",
+        c.explanation.summary
+    );
     let c = model().classify("Cordless hammer drill with lithium-ion battery", 3);
     assert_eq!(c.explanation.chemical_heading, None);
 }
