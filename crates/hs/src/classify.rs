@@ -150,7 +150,8 @@ impl Classifier {
             .map(|(c, _)| (*c).to_string());
         let chemical_heading = (self.params().w_chem > 0.0
             && self.params().w_chem_heading > 0.0
-            && !(chem.drug && chem.dosage))
+            && !(chem.drug && chem.dosage)
+            && !((chem.preparation || chem.pesticide) && !chem.polymer))
             .then(|| crate::chemname::read_compound(description, head_noun.as_deref()))
             .flatten()
             .map(|r| format!("{}: {} ({})", r.heading, r.name, r.reason));

@@ -1064,7 +1064,10 @@ impl Classifier {
             }
             // The compound's own heading (functional group, anion, monomer), read from the
             // chemical name that is the goods.
-            if p.w_chem_heading > 0.0 && !(prof.drug && prof.dosage) {
+            // Not for mixtures and preparations (note 1 to chapter 29: separate chemically
+            // defined compounds only), except polymers, which chapter 39 takes blended too.
+            let mixture = (prof.preparation || prof.pesticide) && !prof.polymer;
+            if p.w_chem_heading > 0.0 && !(prof.drug && prof.dosage) && !mixture {
                 let reading = fields
                     .iter()
                     .filter(|&&(f, w)| w > 0.0 && !f.trim().is_empty())
