@@ -102,6 +102,10 @@ fn a_mixture_of_named_compounds_is_not_read_as_one_compound() {
     // Chapter 29 covers separate chemically defined compounds (note 1); a mixture of
     // solvents is a preparation (3814), whatever its components are.
     let d = "A mixture of ethyl acetate and butyl acetate, used as a thinner for lacquers.";
-    assert!(model().classify(d, 1).explanation.chemical_heading.is_none());
+    assert!(model()
+        .classify(d, 1)
+        .explanation
+        .chemical_heading
+        .is_none());
     assert_ne!(&heading(d)[..2], "29", "{d}");
 }
