@@ -3,13 +3,16 @@
 //! of each. A single pass's p99 rests on about six slow queries, so one scheduler hiccup on a
 //! shared machine moves it; the median over passes is the figure to quote.
 //!
-//! `cargo run --release -p borderline-devkit --example hs_latency -- ../shared/data/hs-eval/hscodecomp_test_data.jsonl [runs]`
+//! `cargo run --release -p borderline-devkit --example hs_latency -- ../shared/data/hs-eval/hscodecomp_test_data.jsonl [runs] [key=value ...]`
+//!
+//! `key=value` arguments override `Params` fields (numbers), e.g. `w_chem_heading=0` for a
+//! named baseline without a part of the method, run in the same script as the default.
 //!
 //! Besides wall time it reports the thread's CPU time per query (`CLOCK_THREAD_CPUTIME_ID`),
 //! which excludes time the thread spent descheduled.
 
 use borderline_devkit::hs::eval;
-use borderline_hs::Classifier;
+use borderline_hs::{Classifier, Params, Vocabulary};
 use std::time::Instant;
 
 fn thread_cpu_ms() -> f64 {
@@ -52,7 +55,29 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or("../shared/data/hs-eval/hscodecomp_test_data.jsonl");
     let runs: usize = args.get(2).map(|r| r.parse()).transpose()?.unwrap_or(5);
     let t = Instant::now();
-    let model = Classifier::bundled()?;
+    let overrides = &args[args.len().min(3)..];
+    let model = if overrides.is_empty() {
+        Classifier::bundled()?
+    } else {
+        let mut json = serde_json::to_value(Params::default())?;
+        for a in overrides {
+            let (k, v) = a
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("expected key=value, got {a}"))?;
+            let num: f64 = v.parse()?;
+            json[k] = if json[k].is_u64() {
+                serde_json::json!(num as u64)
+            } else {
+                serde_json::json!(num)
+            };
+        }
+        println!("parameters overridden: {}", overrides.join(" "));
+        Classifier::build(
+            Vocabulary::bundled()?,
+            Vec::new(),
+            serde_json::from_value(json)?,
+        )?
+    };
     println!("model build: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     let (items, _) = eval::load(std::path::Path::new(path))?;
     // Warm-up pass (stem cache, page faults); not measured. It also prints a digest of the

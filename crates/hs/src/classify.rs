@@ -66,6 +66,10 @@ pub struct Explanation {
     pub materials: Vec<String>,
     /// Chapter the chemical reading pointed to, if any ("29", "28", "38", "39").
     pub chemical_chapter: Option<String>,
+    /// Heading a chemical name in the description reads to, with the name and the reason
+    /// ("2926: acetonitrile (nitrile)"; `chemname::read_compound`), when one does.
+    #[serde(default)]
+    pub chemical_heading: Option<String>,
     /// The description was read as parts of something.
     pub parts: bool,
     pub chosen_heading: String,
@@ -144,6 +148,13 @@ impl Classifier {
             .chapter_bonus(1.0)
             .first()
             .map(|(c, _)| (*c).to_string());
+        let chemical_heading = (self.params().w_chem > 0.0
+            && self.params().w_chem_heading > 0.0
+            && !(chem.drug && chem.dosage)
+            && !((chem.preparation || chem.pesticide) && !chem.polymer))
+            .then(|| crate::chemname::read_compound(description, head_noun.as_deref()))
+            .flatten()
+            .map(|r| format!("{}: {} ({})", r.heading, r.name, r.reason));
         let parts = reading::reads_as_parts(description);
         let (chosen, p1) = ranking
             .hs4
@@ -187,7 +198,7 @@ impl Classifier {
             .collect();
         let summary = match &runner {
             Some((r, p2)) => format!(
-                "heading {chosen} ({:.0}%) over {r} ({:.0}%): {}{}{}",
+                "heading {chosen} ({:.0}%) over {r} ({:.0}%): {}{}{}{}",
                 p1 * 100.0,
                 p2 * 100.0,
                 if only_chosen.is_empty() {
@@ -202,6 +213,10 @@ impl Classifier {
                 chemical_chapter
                     .as_deref()
                     .map(|c| format!("; chemical reading points to chapter {c}"))
+                    .unwrap_or_default(),
+                chemical_heading
+                    .as_deref()
+                    .map(|c| format!("; chemical name reads to heading {c}"))
                     .unwrap_or_default()
             ),
             None => format!("heading {chosen} ({:.0}%)", p1 * 100.0),
@@ -210,6 +225,7 @@ impl Classifier {
             head_noun,
             materials,
             chemical_chapter,
+            chemical_heading,
             parts,
             chosen_heading_text: text_of(&chosen),
             chosen_heading: chosen,

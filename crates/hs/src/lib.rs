@@ -13,6 +13,7 @@
 //! baseline lives in `borderline-devkit`.
 
 pub mod calibrate;
+pub mod chemname;
 pub mod classify;
 mod divergence;
 mod error;

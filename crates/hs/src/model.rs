@@ -75,6 +75,10 @@ pub struct Params {
     pub w_material: f32,
     /// Chapter bonus (logit units) from the chemical reading (28 / 29 / 38 / 39).
     pub w_chem: f32,
+    /// Heading bonus (logit units) for the heading a chemical name reads to
+    /// (`chemname::read_compound`: functional group in chapter 29, anion in 28, monomer
+    /// in 39); applied only with `w_chem` > 0.
+    pub w_chem_heading: f32,
     /// Subheading bonus of "parts" subheadings when the description is read as parts
     /// ("gear housing, a part of cordless drills"): parts of a machine go to its parts
     /// subheading, not to the machine's.
@@ -123,6 +127,7 @@ impl Params {
             w_head: 1.0,
             w_material: 1.0,
             w_chem: 0.0,
+            w_chem_heading: 0.0,
             w_parts: 0.0,
             cal_heading_a: 1.0,
             cal_heading_b: 0.0,
@@ -164,6 +169,7 @@ impl Default for Params {
             w_head: 1.5,
             w_material: 0.6,
             w_chem: 1.0,
+            w_chem_heading: 8.0,
             w_parts: 3.0,
             // Top-label recalibration fitted on the HMRC dev part (`examples/hs_fit.rs`).
             cal_heading_a: 0.287,
@@ -313,6 +319,7 @@ type QueryTerms = (
     Vec<(u32, f32)>,
     Vec<(Vec<String>, f32)>,
     Option<u32>,
+    Option<String>,
 );
 
 /// Unscaled per-query scores (logits before temperature).
@@ -943,12 +950,12 @@ impl Classifier {
         let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
         grams.sort_unstable_by_key(|x| x.0);
         let head_id = head.as_deref().and_then(|h| self.word4.term_id(h));
-        (w4, w2, w6, grams, fields_tokens, head_id)
+        (w4, w2, w6, grams, fields_tokens, head_id, head)
     }
 
     /// Unscaled heading and subheading scores for weighted query fields.
     pub fn raw_scores(&self, fields: &[(&str, f32)]) -> RawScores {
-        let (w4, w2, w6, grams, field_tokens, head_id) = self.query_terms(fields);
+        let (w4, w2, w6, grams, field_tokens, head_id, head) = self.query_terms(fields);
         let p = &self.params;
         let nh = self.heading_codes.len();
         let mut s4 = vec![0f32; nh];
@@ -1053,6 +1060,25 @@ impl Classifier {
                     prof.drug |= q.drug;
                     prof.dosage |= q.dosage;
                     prof.pesticide |= q.pesticide;
+                }
+            }
+            // The compound's own heading (functional group, anion, monomer), read from the
+            // chemical name that is the goods.
+            // Not for mixtures and preparations (note 1 to chapter 29: separate chemically
+            // defined compounds only), except polymers, which chapter 39 takes blended too.
+            let mixture = (prof.preparation || prof.pesticide) && !prof.polymer;
+            if p.w_chem_heading > 0.0 && !(prof.drug && prof.dosage) && !mixture {
+                let reading = fields
+                    .iter()
+                    .filter(|&&(f, w)| w > 0.0 && !f.trim().is_empty())
+                    .find_map(|&(f, _)| crate::chemname::read_compound(f, head.as_deref()));
+                if let Some(r) = reading {
+                    if let Ok(h) = self
+                        .heading_codes
+                        .binary_search_by(|x| x.as_str().cmp(r.heading))
+                    {
+                        heading[h] += f64::from(p.w_chem_heading);
+                    }
                 }
             }
             for (ch, bonus) in prof.chapter_bonus(f64::from(p.w_chem)) {
