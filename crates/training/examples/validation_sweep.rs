@@ -272,7 +272,10 @@ fn main() {
             p("10"),
             (p("5") + p("10")) / 2.0,
             ens.trees.len(),
-            ens.trees.iter().map(|t| t.split_feature.len()).sum::<usize>(),
+            ens.trees
+                .iter()
+                .map(|t| t.split_feature.len())
+                .sum::<usize>(),
             t.elapsed().as_secs_f64()
         );
     }
