@@ -20,15 +20,34 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 /// A file written under a temporary name beside its destination and renamed into place by
-/// [`AtomicFile::commit`]; dropped without commit, the temporary file is removed.
+/// [`AtomicFile::commit`]; dropped without commit, the temporary file is removed. A special
+/// file ([`is_special_file`]: `/dev/null`, a pipe) is written in place.
 pub struct AtomicFile {
     tmp: Option<tempfile::NamedTempFile>,
     out: std::io::BufWriter<std::fs::File>,
     path: PathBuf,
 }
 
+/// Whether `path` is an existing special file (a device such as `/dev/null`, a FIFO, a
+/// socket): written in place, never replaced by a rename (renaming over `/dev/null` as root
+/// turns it into a regular file for the whole machine).
+pub fn is_special_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 impl AtomicFile {
     pub fn create(path: &Path) -> Result<Self> {
+        if is_special_file(path) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            return Ok(AtomicFile {
+                tmp: None,
+                out: std::io::BufWriter::new(file),
+                path: path.to_path_buf(),
+            });
+        }
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -133,5 +152,44 @@ mod tests {
         f.write_all(b"done").expect("write");
         f.commit().expect("commit");
         assert_eq!(std::fs::read_to_string(&p).expect("read"), "done");
+    }
+
+    /// Output to a pipe or a device goes into it: the path stays what it was (a rename over
+    /// `/dev/null` once replaced the machine's `/dev/null` with a regular file).
+    #[test]
+    fn output_to_a_fifo_is_written_into_it_and_the_fifo_stays() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("out.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut got = String::new();
+                use std::io::Read;
+                std::fs::File::open(fifo)
+                    .and_then(|mut f| f.read_to_string(&mut got))
+                    .expect("read the fifo");
+                got
+            })
+        };
+        let mut out = AtomicFile::create(&fifo).expect("open the fifo");
+        out.write_all(b"declaration_id,lane\n").expect("write");
+        out.commit().expect("commit");
+        let kind = std::fs::metadata(&fifo).expect("still there").file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+            "the fifo was replaced: {kind:?}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            1,
+            "no temporary file left beside it"
+        );
+        // Checked last: had the fifo been replaced, the reader would wait for ever.
+        assert_eq!(reader.join().expect("reader"), "declaration_id,lane\n");
     }
 }

@@ -61,8 +61,19 @@ pub fn generate(
         path: output.display().to_string(),
         source,
     };
-    let tmp = output.with_extension("partial");
-    let file = std::fs::File::create(&tmp).map_err(werr)?;
+    // A device or a pipe (`/dev/null`) is written in place: a rename would replace it.
+    let special = std::fs::metadata(output).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    let tmp = if special {
+        output.to_path_buf()
+    } else {
+        output.with_extension("partial")
+    };
+    let file = if special {
+        std::fs::OpenOptions::new().write(true).open(&tmp)
+    } else {
+        std::fs::File::create(&tmp)
+    }
+    .map_err(werr)?;
     let mut buffered = std::io::BufWriter::with_capacity(1 << 20, file);
     if output.extension().is_some_and(|e| e == "gz") {
         let mut gz = flate2::write::GzEncoder::new(buffered, flate2::Compression::fast());
@@ -72,7 +83,9 @@ pub fn generate(
         write_rows(&base, rows, seed, &mut buffered).map_err(werr)?;
         buffered.flush().map_err(werr)?;
     }
-    std::fs::rename(&tmp, output).map_err(werr)?;
+    if !special {
+        std::fs::rename(&tmp, output).map_err(werr)?;
+    }
     Ok(rows)
 }
 

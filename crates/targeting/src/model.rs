@@ -319,6 +319,14 @@ impl ModelArtefact {
             path: path.display().to_string(),
             source,
         };
+        // A device or a pipe (`/dev/null`) is written in place: a rename would replace it.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(io)?;
+            return self.write_to(std::io::BufWriter::new(file)).map_err(io);
+        }
         let tmp = path.with_extension("tmp");
         let file = std::fs::File::create(&tmp).map_err(io)?;
         self.write_to(std::io::BufWriter::new(file)).map_err(io)?;
