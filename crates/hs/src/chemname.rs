@@ -660,8 +660,8 @@ fn read_word(word: &str) -> Option<Vec<M>> {
     Some(ms)
 }
 
-/// Cations of inorganic salts (and "hydrochloride"-type words that only make a salt).
-const CATIONS: &[&str] = &[
+/// The common cations of inorganic salts, which the chemistry profile of `reading` counts too.
+pub(crate) const CATIONS: &[&str] = &[
     "sodium",
     "potassium",
     "calcium",
@@ -690,6 +690,11 @@ const CATIONS: &[&str] = &[
     "bismuth",
     "cupric",
     "cuprous",
+];
+
+/// Further cations read here only (rarer metals, non-metals, "disodium"-type words): with
+/// [`CATIONS`], every word that can name the cation of a salt.
+const MORE_CATIONS: &[&str] = &[
     "stannous",
     "stannic",
     "cesium",
@@ -736,6 +741,10 @@ const CATIONS: &[&str] = &[
     "monoammonium",
     "diammonium",
 ];
+
+fn is_cation(w: &str) -> bool {
+    CATIONS.contains(&w) || MORE_CATIONS.contains(&w)
+}
 
 /// Inorganic anions and their chapter-28 heading (a salt of a metal or ammonium).
 const ANION_HEADINGS: &[(&str, &str)] = &[
@@ -1247,7 +1256,7 @@ fn run_end(words: &[String], i: usize) -> usize {
     let mut j = i;
     while let Some(w) = words.get(j) {
         let w = w.as_str();
-        let chem = CATIONS.contains(&w)
+        let chem = is_cation(w)
             || is_anion(w)
             || polymer_heading(w).is_some()
             || read_word(w).is_some()
@@ -1318,7 +1327,7 @@ fn read_run(run: &[String], after: &[String]) -> Option<CompoundReading> {
     let mut anion: Option<&str> = None;
     for w in run {
         let w = w.as_str();
-        if let Some(c) = CATIONS.iter().find(|c| **c == w) {
+        if let Some(c) = CATIONS.iter().chain(MORE_CATIONS).find(|c| **c == w) {
             cation.get_or_insert(c);
             continue;
         }

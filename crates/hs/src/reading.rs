@@ -15,6 +15,7 @@
 //!   anion salts, polymers, preparations) moves probability to the chapter the rules point to:
 //!   separate organic compounds to 29, inorganic to 28, polymers to 39, mixtures to 38.
 
+use crate::chemname::CATIONS;
 use crate::text;
 
 /// Words of ruling and correspondence boilerplate, dropped from queries only.
@@ -790,36 +791,6 @@ const DOSAGE_WORDS: &[&str] = &[
     "sachet",
 ];
 
-const CATIONS: &[&str] = &[
-    "sodium",
-    "potassium",
-    "calcium",
-    "magnesium",
-    "aluminium",
-    "aluminum",
-    "ammonium",
-    "barium",
-    "lithium",
-    "zinc",
-    "copper",
-    "ferric",
-    "ferrous",
-    "iron",
-    "manganese",
-    "nickel",
-    "cobalt",
-    "chromium",
-    "titanium",
-    "strontium",
-    "silver",
-    "lead",
-    "tin",
-    "zirconium",
-    "cerium",
-    "bismuth",
-    "cupric",
-    "cuprous",
-];
 const ANIONS: &[&str] = &[
     "chloride",
     "bromide",
