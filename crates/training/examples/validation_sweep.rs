@@ -60,56 +60,48 @@ const BASELINE_KEYS: [&str; 21] = [
     "office_x_hs6",
 ];
 
+/// The default's settings; each candidate names what it changes.
+const DEFAULT: Candidate = Candidate {
+    name: "",
+    what: "",
+    drop: &[],
+    min_data_in_leaf: 20,
+    lambda_l2: 0.0,
+    metric: "auc",
+    learning_rate: 0.0,
+    num_leaves: 0,
+};
+
 const CANDIDATES: [Candidate; 10] = [
     Candidate {
         name: "C0",
         what: "default (95 features)",
-        drop: &[],
-        min_data_in_leaf: 20,
-        lambda_l2: 0.0,
-        metric: "auc",
-        learning_rate: 0.0,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C1",
         what: "without calendar features (day of week, day of month)",
         drop: &["day_of_week", "day_of_month"],
-        min_data_in_leaf: 20,
-        lambda_l2: 0.0,
-        metric: "auc",
-        learning_rate: 0.0,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C2",
         what: "without the 28 history counts (rates only)",
         drop: &["*_count"],
-        min_data_in_leaf: 20,
-        lambda_l2: 0.0,
-        metric: "auc",
-        learning_rate: 0.0,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C3",
         what: "without calendar features and counts",
         drop: &["day_of_week", "day_of_month", "*_count"],
-        min_data_in_leaf: 20,
-        lambda_l2: 0.0,
-        metric: "auc",
-        learning_rate: 0.0,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C4",
         what: "default features, min_data_in_leaf 50, lambda_l2 1",
-        drop: &[],
         min_data_in_leaf: 50,
         lambda_l2: 1.0,
-        metric: "auc",
-        learning_rate: 0.0,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C5",
@@ -117,49 +109,33 @@ const CANDIDATES: [Candidate; 10] = [
         drop: &["day_of_week", "day_of_month", "*_count"],
         min_data_in_leaf: 50,
         lambda_l2: 1.0,
-        metric: "auc",
-        learning_rate: 0.0,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C6",
         what: "issue-2 stronger-baseline keys (15 columns + 6 pairs), fraud + critical rates, unit-value deviations, numerics; no counts, calendar or valuation module",
         drop: &["@baseline"],
-        min_data_in_leaf: 20,
-        lambda_l2: 0.0,
-        metric: "auc",
-        learning_rate: 0.0,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C7",
         what: "default, early stopping on average precision instead of AUC",
-        drop: &[],
-        min_data_in_leaf: 20,
-        lambda_l2: 0.0,
         metric: "average_precision",
-        learning_rate: 0.0,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C8",
         what: "C7 with learning rate 0.1 (fewer trees)",
-        drop: &[],
-        min_data_in_leaf: 20,
-        lambda_l2: 0.0,
         metric: "average_precision",
         learning_rate: 0.1,
-        num_leaves: 0,
+        ..DEFAULT
     },
     Candidate {
         name: "C9",
         what: "C7 with 31 leaves per tree (smaller trees)",
-        drop: &[],
-        min_data_in_leaf: 20,
-        lambda_l2: 0.0,
         metric: "average_precision",
-        learning_rate: 0.0,
         num_leaves: 31,
+        ..DEFAULT
     },
 ];
 
