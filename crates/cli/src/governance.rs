@@ -4,7 +4,7 @@
 //! store (SQLite or PostgreSQL, chosen in `crate::store`), builds the acting `Actor` from --user /
 //! BORDERLINE_USER / USER, parses arguments, loads files and prints.
 
-use crate::output::{parse_percent, AtomicFile};
+use crate::output::{commit_file, create_file, parse_percent};
 use crate::targeting::ReasonsArg;
 use anyhow::{anyhow, bail, Context, Result};
 use borderline_app::declarations::Source;
@@ -991,7 +991,7 @@ fn select(a: &SelectArgs) -> Result<()> {
 /// Writes the lanes in working order (inspection lanes first, then by score rank): JSON Lines
 /// for a `.jsonl` path, else CSV with the reasons in one cell.
 fn write_lanes(path: &Path, outcome: &app_select::SelectOutcome) -> Result<()> {
-    let mut out = AtomicFile::create(path)?;
+    let mut out = create_file(path)?;
     let jsonl = path.to_string_lossy().ends_with(".jsonl");
     let mut csv_out = (!jsonl).then(|| csv::Writer::from_writer(Vec::new()));
     if let Some(w) = csv_out.as_mut() {
@@ -1042,7 +1042,7 @@ fn write_lanes(path: &Path, outcome: &app_select::SelectOutcome) -> Result<()> {
     if let Some(w) = csv_out {
         out.write_all(&w.into_inner().map_err(|e| anyhow!("{e}"))?)?;
     }
-    out.commit()
+    commit_file(out)
 }
 
 // ------------------------------------------------------------------------ monitor

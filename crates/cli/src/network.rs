@@ -174,10 +174,10 @@ pub fn run(a: NetworkArgs) -> anyhow::Result<()> {
                 ExportFormat::Graphml => net.to_graphml(),
                 ExportFormat::Json => serde_json::to_string_pretty(&net.to_json())?,
             };
-            let mut out = crate::output::AtomicFile::create(&x.output)?;
+            let mut out = crate::output::create_file(&x.output)?;
             std::io::Write::write_all(&mut out, text.as_bytes())
                 .with_context(|| format!("writing {}", x.output.display()))?;
-            out.commit()?;
+            crate::output::commit_file(out)?;
             println!(
                 "wrote {} ({} nodes, {} edges)",
                 x.output.display(),

@@ -1,6 +1,6 @@
 //! Targeting commands: ingest, train, evaluate, score, demo, generate.
 
-use crate::output::{parse_percent, AtomicFile};
+use crate::output::{commit_file, create_file, parse_percent};
 use anyhow::{bail, Context, Result};
 use borderline_app::declarations::{self, Loaded, Source};
 use borderline_app::governance::models::{self as app_models, ModelStatus};
@@ -321,7 +321,7 @@ pub fn run(cmd: Command) -> Result<()> {
 fn ingest(a: IngestArgs) -> Result<()> {
     let profile = Profile::resolve(&a.input.profile)?;
     let mut out = match &a.output {
-        Some(p) => Some(AtomicFile::create(p)?),
+        Some(p) => Some(create_file(p)?),
         None => None,
     };
     let reports =
@@ -335,7 +335,7 @@ fn ingest(a: IngestArgs) -> Result<()> {
             Ok(())
         })?;
     if let Some(o) = out {
-        o.commit()?;
+        commit_file(o)?;
     }
     if a.json {
         let r: Vec<_> = reports.iter().map(|(r, _)| r).collect();

@@ -1,7 +1,7 @@
 //! `borderline valuation build|check|evaluate`: arguments, one call to
 //! `borderline_app::valuation` (or the evaluation in `borderline-devkit`), printing.
 
-use crate::output::AtomicFile;
+use crate::output::{commit_file, create_file};
 use anyhow::Context;
 use borderline_app::declarations::Source;
 use borderline_app::valuation::{self as app, BenchmarkSource};
@@ -199,9 +199,9 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
                 eprintln!("wrote {}", p.display());
             }
             if let Some(p) = csv {
-                let mut f = AtomicFile::create(&p)?;
+                let mut f = create_file(&p)?;
                 b.write_csv(&mut f)?;
-                f.commit()?;
+                commit_file(f)?;
                 eprintln!("wrote {}", p.display());
             }
             Ok(())

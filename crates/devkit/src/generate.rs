@@ -61,31 +61,15 @@ pub fn generate(
         path: output.display().to_string(),
         source,
     };
-    // A device or a pipe (`/dev/null`) is written in place: a rename would replace it.
-    let special = std::fs::metadata(output).is_ok_and(|m| !m.is_file() && !m.is_dir());
-    let tmp = if special {
-        output.to_path_buf()
-    } else {
-        output.with_extension("partial")
-    };
-    let file = if special {
-        std::fs::OpenOptions::new().write(true).open(&tmp)
-    } else {
-        std::fs::File::create(&tmp)
-    }
-    .map_err(werr)?;
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut file = borderline_atomic_file::AtomicFile::create(output).map_err(werr)?;
     if output.extension().is_some_and(|e| e == "gz") {
-        let mut gz = flate2::write::GzEncoder::new(buffered, flate2::Compression::fast());
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
         write_rows(&base, rows, seed, &mut gz).map_err(werr)?;
-        gz.finish().and_then(|mut w| w.flush()).map_err(werr)?;
+        file = gz.finish().map_err(werr)?;
     } else {
-        write_rows(&base, rows, seed, &mut buffered).map_err(werr)?;
-        buffered.flush().map_err(werr)?;
+        write_rows(&base, rows, seed, &mut file).map_err(werr)?;
     }
-    if !special {
-        std::fs::rename(&tmp, output).map_err(werr)?;
-    }
+    file.commit().map_err(werr)?;
     Ok(rows)
 }
 

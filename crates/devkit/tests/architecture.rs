@@ -139,13 +139,15 @@ fn no_crate_links_sqlx_beside_rusqlite() {
 }
 
 #[test]
-fn core_depends_on_no_other_borderline_crate() {
-    let reach = closure(&graph(), "borderline-core");
-    let ours: Vec<&String> = reach
-        .iter()
-        .filter(|p| p.starts_with("borderline-"))
-        .collect();
-    assert!(ours.is_empty(), "borderline-core depends on {ours:?}");
+fn core_and_the_atomic_file_writer_depend_on_no_other_borderline_crate() {
+    let g = graph();
+    for leaf in ["borderline-core", "borderline-atomic-file"] {
+        let ours: Vec<String> = closure(&g, leaf)
+            .into_iter()
+            .filter(|p| p.starts_with("borderline-"))
+            .collect();
+        assert!(ours.is_empty(), "{leaf} depends on {ours:?}");
+    }
 }
 
 #[test]

@@ -792,10 +792,13 @@ impl Classifier {
         let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(&json)?;
         let bytes = enc.finish()?;
-        std::fs::write(path, bytes).map_err(|source| HsError::File {
-            path: path.to_path_buf(),
-            source,
-        })
+        // Written whole or not at all: a classifier never loads half a model.
+        borderline_atomic_file::AtomicFile::write_with(path, |f| f.write_all(&bytes)).map_err(
+            |source| HsError::File {
+                path: path.to_path_buf(),
+                source,
+            },
+        )
     }
 
     /// Loads a model file written by [`Classifier::save`].

@@ -319,19 +319,10 @@ impl ModelArtefact {
             path: path.display().to_string(),
             source,
         };
-        // A device or a pipe (`/dev/null`) is written in place: a rename would replace it.
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(io)?;
-            return self.write_to(std::io::BufWriter::new(file)).map_err(io);
-        }
-        let tmp = path.with_extension("tmp");
-        let file = std::fs::File::create(&tmp).map_err(io)?;
-        self.write_to(std::io::BufWriter::new(file)).map_err(io)?;
-        // Atomic replace: a reader never sees a half-written model.
-        std::fs::rename(&tmp, path).map_err(io)
+        // A reader never sees a half-written model, and a failed save leaves no partial file.
+        let mut file = borderline_atomic_file::AtomicFile::create(path).map_err(io)?;
+        self.write_to(&mut file).map_err(io)?;
+        file.commit().map_err(io)
     }
 
     /// Reads an artefact written by [`ModelArtefact::save`], deserialising straight into the

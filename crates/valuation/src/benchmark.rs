@@ -1127,34 +1127,13 @@ impl Benchmarks {
             path: shown.clone(),
             source,
         };
-        // A device or a pipe (`/dev/null`) is written in place: a rename would replace it.
-        let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
-        let tmp = if special {
-            path.to_path_buf()
-        } else {
-            path.with_extension("tmp")
-        };
-        {
-            let file = if special {
-                std::fs::OpenOptions::new().write(true).open(&tmp)
-            } else {
-                std::fs::File::create(&tmp)
-            }
-            .map_err(io)?;
-            let mut gz = flate2::write::GzEncoder::new(
-                std::io::BufWriter::new(file),
-                flate2::Compression::default(),
-            );
-            serde_json::to_writer(&mut gz, self).map_err(|source| ValuationError::Json {
-                path: shown.clone(),
-                source,
-            })?;
-            gz.finish().map_err(io)?.flush().map_err(io)?;
-        }
-        if special {
-            return Ok(());
-        }
-        std::fs::rename(&tmp, path).map_err(io)
+        let file = borderline_atomic_file::AtomicFile::create(path).map_err(io)?;
+        let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+        serde_json::to_writer(&mut gz, self).map_err(|source| ValuationError::Json {
+            path: shown.clone(),
+            source,
+        })?;
+        gz.finish().map_err(io)?.commit().map_err(io)
     }
 
     /// Loads a file written by [`Benchmarks::save`] (gzip detected by magic bytes).
