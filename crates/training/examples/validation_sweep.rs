@@ -72,7 +72,7 @@ const DEFAULT: Candidate = Candidate {
     num_leaves: 0,
 };
 
-const CANDIDATES: [Candidate; 10] = [
+const CANDIDATES: [Candidate; 13] = [
     Candidate {
         name: "C0",
         what: "default (95 features)",
@@ -135,6 +135,27 @@ const CANDIDATES: [Candidate; 10] = [
         what: "C7 with 31 leaves per tree (smaller trees)",
         metric: "average_precision",
         num_leaves: 31,
+        ..DEFAULT
+    },
+    Candidate {
+        name: "C10",
+        what: "C7 without calendar features (day of week, day of month)",
+        drop: &["day_of_week", "day_of_month"],
+        metric: "average_precision",
+        ..DEFAULT
+    },
+    Candidate {
+        name: "C11",
+        what: "C7 without the 28 history counts (rates only)",
+        drop: &["*_count"],
+        metric: "average_precision",
+        ..DEFAULT
+    },
+    Candidate {
+        name: "C12",
+        what: "C7 without calendar features and counts",
+        drop: &["day_of_week", "day_of_month", "*_count"],
+        metric: "average_precision",
         ..DEFAULT
     },
 ];
