@@ -117,9 +117,13 @@ pub struct TrainArgs {
     #[arg(long)]
     pub min_data_in_leaf: Option<u32>,
     /// Leave a feature out of learning (repeatable; names as in the model's feature list):
-    /// it is still computed, but no tree splits on it. Replaces the default exclusions.
+    /// it is still computed, but no tree splits on it. Added to the default exclusions (the
+    /// calendar features day_of_week and day_of_month).
     #[arg(long = "exclude-feature", value_name = "NAME")]
     pub exclude_feature: Vec<String>,
+    /// Learn from a feature the default leaves out (repeatable: day_of_week, day_of_month).
+    #[arg(long = "include-feature", value_name = "NAME")]
+    pub include_feature: Vec<String>,
     /// Validation metric early stopping watches (default: average precision, which weighs
     /// the top of the list; `auc` was the default before).
     #[arg(long, value_parser = ["average_precision", "auc", "binary_logloss"])]
@@ -356,7 +360,7 @@ fn ingest(a: IngestArgs) -> Result<()> {
 }
 
 /// The training configuration the flags describe.
-fn train_config(a: &TrainArgs) -> TrainConfig {
+fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
     let mut cfg = TrainConfig {
         seed: a.seed,
         refit: !a.no_refit,
@@ -382,12 +386,24 @@ fn train_config(a: &TrainArgs) -> TrainConfig {
     if let Some(m) = &a.early_stopping_metric {
         cfg.early_stopping_metric = m.clone();
     }
-    if !a.exclude_feature.is_empty() {
-        cfg.exclude = a.exclude_feature.clone();
+    for name in &a.include_feature {
+        let before = cfg.exclude.len();
+        cfg.exclude.retain(|e| e != name);
+        if cfg.exclude.len() == before {
+            bail!(
+                "--include-feature {name}: not left out by default (the default leaves out {})",
+                borderline_targeting::model::DEFAULT_EXCLUDED_FEATURES.join(", ")
+            );
+        }
+    }
+    for name in &a.exclude_feature {
+        if !cfg.exclude.contains(name) {
+            cfg.exclude.push(name.clone());
+        }
     }
     cfg.modules.valuation = !a.no_valuation;
     cfg.modules.hs_divergence = a.hs_divergence;
-    cfg
+    Ok(cfg)
 }
 
 fn train_cmd(a: &TrainArgs) -> Result<ModelArtefact> {
@@ -416,7 +432,7 @@ fn train_cmd(a: &TrainArgs) -> Result<ModelArtefact> {
             train,
             valid,
             recorded,
-            config: train_config(a),
+            config: train_config(a)?,
         },
         &|step| pb.set_message(step.to_string()),
     )?;
@@ -729,6 +745,7 @@ fn demo(a: &DemoArgs) -> Result<()> {
         bag: TrainConfig::default().bag,
         min_data_in_leaf: None,
         exclude_feature: Vec::new(),
+        include_feature: Vec::new(),
         early_stopping_metric: None,
     })?;
     print_training(&model, &model_path);

@@ -135,10 +135,18 @@ pub struct TrainConfig {
     pub bag: u32,
     /// Features left out of learning (by name, as in the artefact's `features`): computed and
     /// stored like the others, but LightGBM sees them as missing on every row, so no tree
-    /// splits on them and they never carry a contribution. Empty in artefacts before it.
+    /// splits on them and they never carry a contribution. Empty in artefacts before it; the
+    /// default is [`DEFAULT_EXCLUDED_FEATURES`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
 }
+
+/// Features the default leaves out of learning: the calendar (day of week, day of month). They
+/// carry no fraud mechanism that should hold on another administration's data, and leaving
+/// them out lost nothing on the validation period (candidate C10 in BENCHMARKS.md, chosen by a
+/// rule declared before the fit). Still computed and stored, so a model can be trained with
+/// them (`borderline train --include-feature day_of_week ...`).
+pub const DEFAULT_EXCLUDED_FEATURES: [&str; 2] = ["day_of_week", "day_of_month"];
 
 fn one() -> u32 {
     1
@@ -169,7 +177,7 @@ impl Default for TrainConfig {
             seed: 1,
             threads: 2,
             bag: 1,
-            exclude: Vec::new(),
+            exclude: DEFAULT_EXCLUDED_FEATURES.map(String::from).to_vec(),
         }
     }
 }

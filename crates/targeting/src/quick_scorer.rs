@@ -1,7 +1,7 @@
 //! Bitvector (QuickScorer) traversal, Lucchese et al., SIGIR 2015: a second block scorer beside
 //! the lane walk ([`crate::lane_walk`]), reached through
 //! [`crate::trees::Ensemble::raw_scores_block_bitvector`]. It is **not** the default: on the
-//! 3,104-tree default model it scores at 0.7x to 0.8x the lane walk's rate in the portable
+//! 3,104-tree model (issue 17's default; the current one has 2,941 trees) it scores at 0.7x to 0.8x the lane walk's rate in the portable
 //! build and 0.9x to 1.0x when built for the machine's AVX-512 (BENCHMARKS.md, "Bitvector
 //! traversal"), so `raw_scores_block` stays on the lane walk. It is kept as the measured
 //! alternative and a second oracle for the lane walk.

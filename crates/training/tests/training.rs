@@ -410,21 +410,37 @@ fn merging_one_fit_leaves_it_unchanged_and_k_copies_score_the_same() {
     }
 }
 
+/// Whether any tree of `m` splits on the feature `name` (which the model must list).
+fn splits_on(m: &ModelArtefact, name: &str) -> bool {
+    let i = m
+        .features
+        .iter()
+        .position(|f| f.name == name)
+        .expect("the feature is listed") as u32;
+    m.ensemble
+        .trees
+        .iter()
+        .any(|t| t.split_feature.contains(&i))
+}
+
+/// The default leaves the calendar out of learning (chosen on the validation period:
+/// BENCHMARKS.md, candidate C10): the day of the week or month is computed and listed, but no
+/// tree splits on it, so it never becomes a reason an officer reads.
+#[test]
+fn the_default_learns_nothing_from_the_calendar() {
+    assert_eq!(
+        TrainConfig::default().exclude,
+        ["day_of_week", "day_of_month"]
+    );
+    for name in ["day_of_week", "day_of_month"] {
+        assert!(!splits_on(model(), name), "the default splits on {name}");
+    }
+}
+
 /// Issue 17: a feature left out of learning is still computed and stored, but no tree of the
 /// early-stopped fit or the refit splits on it; a name the model does not have is an error.
 #[test]
 fn an_excluded_feature_is_never_split_on() {
-    let splits_on = |m: &ModelArtefact, name: &str| {
-        let i = m
-            .features
-            .iter()
-            .position(|f| f.name == name)
-            .expect("the feature is listed") as u32;
-        m.ensemble
-            .trees
-            .iter()
-            .any(|t| t.split_feature.contains(&i))
-    };
     // The strongest single feature of the default fit: excluding it must matter.
     assert!(splits_on(model(), "importer_fraud_rate"));
     let cfg = TrainConfig {
