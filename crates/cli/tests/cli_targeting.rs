@@ -273,6 +273,33 @@ fn unusable_input_fails_with_a_clear_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model.json.gz"));
 }
 
+/// `--include-feature` puts back a feature the default leaves out of learning; naming one the
+/// default keeps is refused before any fit, with the default's list in the message.
+#[test]
+fn include_feature_names_only_what_the_default_leaves_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ((train, _), (valid, _)) = (sample("train", 40, d), sample("valid", 20, d));
+    let out = borderline()
+        .args(["train", "--train"])
+        .arg(&train)
+        .arg("--valid")
+        .arg(&valid)
+        .arg("--model")
+        .arg(d.join("model.json.gz"))
+        .args(["--include-feature", "importer_fraud_rate"])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--include-feature importer_fraud_rate")
+            && err.contains("day_of_week, day_of_month"),
+        "{err}"
+    );
+    assert!(!d.join("model.json.gz").exists());
+}
+
 /// Issue 14, "What we measured", on a trader's own file (`tests/data/trader_findings_usd.csv`:
 /// 20 rows in the generic layout, values in USD, invented importers) scored by a model trained
 /// on the bundled KRW declarations: every finding of the issue, through the binary.
