@@ -577,6 +577,75 @@ impl Ensemble {
         Ensemble::checked(num_features, trees).map_err(ParseError)
     }
 
+    /// The trees as a LightGBM text model (`version=v4`, binary objective, numerical splits),
+    /// the inverse of [`Ensemble::from_lightgbm_text`]: LightGBM's own `predict` and
+    /// `pred_contrib` can then run on exactly the trees Borderline scores with, which is how
+    /// the scorers are measured side by side (`scoring_vs_lightgbm` in `borderline-training`)
+    /// and how a model can be taken to LightGBM's tools. Numbers are written in Rust's
+    /// shortest round-trip form, so every threshold and leaf value reads back bit for bit.
+    /// `feature_names` must hold [`Ensemble::num_features`] names without whitespace.
+    pub fn to_lightgbm_text(&self, feature_names: &[String]) -> Result<String, ParseError> {
+        use std::fmt::Write as _;
+        if feature_names.len() != self.num_features {
+            return Err(ParseError(format!(
+                "{} feature names for {} features",
+                feature_names.len(),
+                self.num_features
+            )));
+        }
+        if let Some(bad) = feature_names
+            .iter()
+            .find(|n| n.is_empty() || n.chars().any(char::is_whitespace))
+        {
+            return Err(ParseError(format!(
+                "feature name {bad:?} cannot be written"
+            )));
+        }
+        fn join<T: std::fmt::Debug>(v: &[T]) -> String {
+            let mut out = String::with_capacity(v.len() * 12);
+            for (i, x) in v.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                let _ = write!(out, "{x:?}");
+            }
+            out
+        }
+        // Counts are integers in LightGBM's format (it reads them as such).
+        let counts = |v: &[f64]| join(&v.iter().map(|c| c.round() as i64).collect::<Vec<_>>());
+        let mut t = String::new();
+        let _ = write!(
+            t,
+            "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n\
+             max_feature_idx={}\nobjective=binary sigmoid:1\nfeature_names={}\n\
+             feature_infos={}\n\n",
+            self.num_features.saturating_sub(1),
+            feature_names.join(" "),
+            vec!["none"; self.num_features].join(" ")
+        );
+        for (i, tree) in self.trees.iter().enumerate() {
+            let _ = write!(
+                t,
+                "Tree={i}\nnum_leaves={}\nnum_cat=0\nsplit_feature={}\nthreshold={}\n\
+                 decision_type={}\nleft_child={}\nright_child={}\nleaf_value={}\n\
+                 leaf_count={}\ninternal_value={}\ninternal_count={}\nis_linear=0\n\
+                 shrinkage=1\n\n\n",
+                tree.leaf_value.len(),
+                join(&tree.split_feature),
+                join(&tree.threshold),
+                join(&tree.decision_type),
+                join(&tree.left_child),
+                join(&tree.right_child),
+                join(&tree.leaf_value),
+                counts(&tree.leaf_count),
+                join(&tree.internal_value),
+                counts(&tree.internal_count),
+            );
+        }
+        t.push_str("end of trees\n");
+        Ok(t)
+    }
+
     /// Value of the leaf that feature vector `x` reaches from `root` (pointer walk).
     #[inline]
     fn leaf_value(&self, root: u32, x: &[f32]) -> f64 {

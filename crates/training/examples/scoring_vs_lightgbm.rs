@@ -1,0 +1,229 @@
+//! Borderline's scorers beside LightGBM's own, on the same trees and rows, one thread (issue 17:
+//! "at least 10x LightGBM `predict`", "exact reasons at least 100x LightGBM `pred_contrib`").
+//!
+//! The model's trees are written as a LightGBM text model (`Ensemble::to_lightgbm_text`) and
+//! loaded by LightGBM's C library (the one `borderline train` links); the declarations'
+//! features are computed once by Borderline's scorer and given to both. Prints rows per
+//! second of thread CPU time and of wall time (medians over `runs`) and checks every raw score
+//! and every contribution against LightGBM's.
+//!
+//! ```sh
+//! cargo build --release -p borderline-training --example scoring_vs_lightgbm
+//! OMP_NUM_THREADS=1 ./target/release/examples/scoring_vs_lightgbm MODEL.json.gz \
+//!     data/declarations/kcs_test.csv.gz [runs=3] [contrib_rows=100]
+//! ```
+//! `OMP_NUM_THREADS=1` keeps LightGBM's OpenMP loops on the calling thread (its `pred_contrib`
+//! call takes no thread parameter), so its CPU time is measured like ours.
+
+use borderline_ingest::{DeclarationReader, Profile, Row};
+use borderline_targeting::model::ModelArtefact;
+use borderline_targeting::score::{Scorer, BLOCK};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// This thread's CPU time in seconds (Linux); `None` elsewhere.
+fn thread_cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(s.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+}
+
+/// Median rates (rows/s) of `f` over `runs`: (wall, thread CPU).
+fn rate(runs: usize, mut f: impl FnMut() -> usize) -> (f64, f64) {
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let (t, c) = (Instant::now(), thread_cpu_seconds());
+        let n = f() as f64;
+        let w = t.elapsed().as_secs_f64();
+        wall.push(n / w);
+        cpu.push(match (c, thread_cpu_seconds()) {
+            (Some(a), Some(b)) if b > a => n / (b - a),
+            _ => n / w,
+        });
+    }
+    (median(wall), median(cpu))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 2 {
+        eprintln!("usage: scoring_vs_lightgbm MODEL.json.gz DECLARATIONS.csv[.gz] [runs=3] [contrib_rows=100]");
+        return ExitCode::from(2);
+    }
+    let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3).max(1);
+    let contrib_rows: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100);
+    let model = match ModelArtefact::load(&PathBuf::from(&args[0])) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let reader = match DeclarationReader::open(PathBuf::from(&args[1]), Profile::korea_customs()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{}: {e}", args[1]);
+            return ExitCode::FAILURE;
+        }
+    };
+    let declarations: Vec<_> = reader
+        .without_duplicate_check()
+        .filter_map(|r| match r {
+            Row::Accepted(d) => Some(*d),
+            _ => None,
+        })
+        .collect();
+    let scorer = Scorer::new(model.clone());
+    let nf = scorer.num_features();
+    let rows = declarations.len();
+    if rows == 0 {
+        eprintln!("no declarations in {}", args[1]);
+        return ExitCode::FAILURE;
+    }
+    let mut xs = vec![0.0f32; rows * nf];
+    for (d, x) in declarations.iter().zip(xs.chunks_mut(nf)) {
+        scorer.features(d, x);
+    }
+    let e = &model.ensemble;
+    let names: Vec<String> = model.features.iter().map(|f| f.name.clone()).collect();
+    let text = match e.to_lightgbm_text(&names) {
+        Ok(t) => t,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let booster = match lightgbm3::Booster::from_string(&text) {
+        Ok(b) => b,
+        Err(err) => {
+            eprintln!("LightGBM does not load the exported model: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "model {}: {} trees, {} features; {} declarations; one thread",
+        model.model_id,
+        e.trees.len(),
+        nf,
+        rows
+    );
+
+    // Raw scores.
+    let mut ours = vec![0.0; rows];
+    let lanes = rate(runs, || {
+        for (x, o) in xs.chunks(BLOCK * nf).zip(ours.chunks_mut(BLOCK)) {
+            o.fill(0.0);
+            e.raw_scores_block(x, o);
+        }
+        rows
+    });
+    let mut reference = vec![0.0; rows];
+    let block = rate(runs, || {
+        for (x, o) in xs.chunks(BLOCK * nf).zip(reference.chunks_mut(BLOCK)) {
+            o.fill(0.0);
+            e.raw_scores_block_reference(x, o);
+        }
+        rows
+    });
+    let mut theirs = Vec::new();
+    let mut failed = None;
+    let lgbm = rate(runs, || {
+        match booster.raw_scores_with_params(&xs, nf as i32, true, "num_threads=1") {
+            Ok(r) => theirs = r,
+            Err(err) => failed = Some(err.to_string()),
+        }
+        rows
+    });
+    if let Some(err) = failed {
+        eprintln!("LightGBM predict failed: {err}");
+        return ExitCode::FAILURE;
+    }
+    let identical = ours
+        .iter()
+        .zip(&theirs)
+        .filter(|(a, b)| a.to_bits() == b.to_bits())
+        .count();
+    let largest = ours
+        .iter()
+        .zip(&theirs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    println!("| scorer (raw scores) | declarations/s (wall; CPU) | ratio of CPU rates |");
+    println!("|---|---|---|");
+    println!(
+        "| LightGBM `predict` (raw score, num_threads=1) | {:.0}; {:.0} | |",
+        lgbm.0, lgbm.1
+    );
+    println!(
+        "| Borderline block scorer before the lane walk | {:.0}; {:.0} | {:.2}x LightGBM |",
+        block.0,
+        block.1,
+        block.1 / lgbm.1
+    );
+    println!(
+        "| **Borderline lane walk** (`raw_scores_block`, the default) | {:.0}; {:.0} | **{:.2}x LightGBM**, {:.2}x the block scorer |",
+        lanes.0,
+        lanes.1,
+        lanes.1 / lgbm.1,
+        lanes.1 / block.1
+    );
+    println!(
+        "raw scores: {identical} of {rows} bit-identical to LightGBM's, largest difference {largest:.1e}"
+    );
+
+    // Exact contributions.
+    if contrib_rows > 0 {
+        let k = contrib_rows.min(rows);
+        let mut their_contrib = Vec::new();
+        let mut failed = None;
+        let lgbm_shap = rate(runs, || {
+            match booster.predict_contrib(&xs[..k * nf], nf as i32, true) {
+                Ok(c) => their_contrib = c,
+                Err(err) => failed = Some(err.to_string()),
+            }
+            k
+        });
+        if let Some(err) = failed {
+            eprintln!("LightGBM pred_contrib failed: {err}");
+            return ExitCode::FAILURE;
+        }
+        let mut blocks = Vec::new();
+        let shap_block = rate(runs, || {
+            blocks = e.shap_block(&xs);
+            rows
+        });
+        let largest = blocks
+            .iter()
+            .zip(their_contrib.chunks(nf + 1))
+            .flat_map(|(c, t)| {
+                c.values
+                    .iter()
+                    .zip(t)
+                    .map(|(a, b)| (a - b).abs())
+                    .chain(std::iter::once((c.bias - t[nf]).abs()))
+            })
+            .fold(0.0, f64::max);
+        println!();
+        println!(
+            "| exact contributions (TreeSHAP) | declarations/s (wall; CPU) | ratio of CPU rates |"
+        );
+        println!("|---|---|---|");
+        println!(
+            "| LightGBM `pred_contrib` ({k} declarations) | {:.1}; {:.1} | |",
+            lgbm_shap.0, lgbm_shap.1
+        );
+        println!(
+            "| **Borderline blocks of 128** (`Ensemble::shap_block`, all {rows}) | {:.1}; {:.1} | **{:.1}x LightGBM** |",
+            shap_block.0,
+            shap_block.1,
+            shap_block.1 / lgbm_shap.1
+        );
+        println!("contributions of {k} declarations against LightGBM's: largest difference {largest:.1e}");
+    }
+    ExitCode::SUCCESS
+}
