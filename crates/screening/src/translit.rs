@@ -238,7 +238,8 @@ static SURNAMES_CSV: &str = include_str!("../data/korean_surnames.csv");
 
 /// Whether two Latin words are spellings of one Korean surname ("park" / "pak", "lee" / "yi",
 /// "jung" / "jeong" / "chung"), from `data/korean_surnames.csv` (learned by the same example
-/// from the dev part of the Wikidata Korean full names).
+/// from the dev part of the Wikidata Korean full names). The hand-written
+/// [`crate::hangul::SURNAME_SPELLINGS`] add to it for names written wholly in Korean syllables.
 pub fn same_korean_surname(a: &str, b: &str) -> bool {
     static G: OnceLock<AHashMap<String, Vec<char>>> = OnceLock::new();
     let g = G.get_or_init(|| {
