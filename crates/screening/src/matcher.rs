@@ -743,6 +743,42 @@ fn is_transposition(a: &[u8], b: &[u8]) -> bool {
         && a[diff[1]] == b[diff[0]]
 }
 
+/// Long vowels and "u" spelled in several ways by English and French romanisations: "oo" / "u"
+/// ("mahmood" / "mahmud", "noor" / "nur", "hoon" / "hun"), "ee" / "i" ("saeed" / "said",
+/// "raheem" / "rahim"), "ou" / "u" ("mourad" / "murad", "nour" / "nur"), "aa" / "a"; doubled
+/// letters aside. Whether the two words are equal once these are folded (3+ letters left) and
+/// at least one had such a spelling.
+fn long_vowels_spelled_out(a: &[u8], b: &[u8]) -> bool {
+    fn fold(s: &[u8]) -> ([u8; 32], usize, bool) {
+        let mut out = [0u8; 32];
+        let (mut n, mut i, mut changed) = (0, 0, false);
+        while i < s.len() && n < 32 {
+            let pair = (s[i], s.get(i + 1).copied());
+            let (c, step) = match pair {
+                (b'o', Some(b'o')) | (b'o', Some(b'u')) => (b'u', 2),
+                (b'e', Some(b'e')) => (b'i', 2),
+                (b'a', Some(b'a')) => (b'a', 2),
+                (c, _) => (c, 1),
+            };
+            changed |= step == 2;
+            if n > 0 && out[n - 1] == c {
+                changed = true;
+            } else {
+                out[n] = c;
+                n += 1;
+            }
+            i += step;
+        }
+        (out, n, changed)
+    }
+    if a.len() > 32 || b.len() > 32 {
+        return false;
+    }
+    let (fa, na, ca) = fold(a);
+    let (fb, nb, cb) = fold(b);
+    (ca || cb) && na >= 3 && fa[..na] == fb[..nb]
+}
+
 /// German umlauts written out against written without their dots: "baer" / "bar", "mueller" /
 /// "muller", "schroeder" / "schroder" (ä, ö, ü are "ae", "oe", "ue" in passports and "a", "o",
 /// "u" after transliteration). Some(number of such "e"s) when the longer word is the shorter
@@ -794,6 +830,14 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
             0.95,
             MatchHow::Fuzzy {
                 edits: la.abs_diff(lb),
+            },
+        ));
+    }
+    if long_vowels_spelled_out(ab, bb) {
+        return Some((
+            0.92,
+            MatchHow::Fuzzy {
+                edits: la.abs_diff(lb).max(1),
             },
         ));
     }
@@ -1489,10 +1533,26 @@ impl Matcher {
                 .any(|(t, &u)| !u && crate::normalize::is_branch_word(&t.text))
         };
         let (q_branch, c_branch) = (branch_side(qt, q_used), branch_side(ct, c_used));
+        // A country or place name opening a company name is part of its name ("KOREA SAENAL
+        // TRADING" / "SAENAL TRADING CORPORATION"), not the place of another entity, which is
+        // written after the name ("ACME TRADING (HONG KONG) LTD"). In a person's name a place
+        // word is a name ("Jordan", "Oman").
+        // Only when the name is added, not replaced: the other side has no unexplained word of
+        // its own ("IRAN ALUMINUM COMPANY" / "SOUTH ALUMINUM COMPANY" stay two entities).
+        let own_words = |ts: &[IToken], used: &[bool]| {
+            ts.iter().zip(used).any(|(t, &u)| {
+                !u && t.kind == TokenKind::Word
+                    && !t.geo
+                    && !crate::normalize::is_known_extra(&t.text)
+            })
+        };
+        let (q_own, c_own) = (own_words(qt, q_used), own_words(ct, c_used));
+        let leading =
+            |ts: &[IToken], i: usize, other_own: bool| !other_own && ts[..=i].iter().all(|t| t.geo);
         for (i, t) in qt.iter().enumerate() {
             if !q_used[i] {
                 let w = t.weight as f64;
-                if q_branch && t.geo {
+                if !person && t.geo && (q_branch || leading(qt, i, c_own)) {
                     den += w * KNOWN_EXTRA_FACTOR;
                     extra += w;
                     if explain {
@@ -1507,7 +1567,7 @@ impl Matcher {
                     den += w * unmatched_factor;
                     q_unexpl += w;
                 }
-                if t.geo {
+                if t.geo && !person {
                     geo_unmatched.push(&t.text);
                 }
                 if explain {
@@ -1518,7 +1578,7 @@ impl Matcher {
         for (j, t) in ct.iter().enumerate() {
             if !c_used[j] {
                 let w = t.weight as f64;
-                if c_branch && t.geo {
+                if !person && t.geo && (c_branch || leading(ct, j, q_own)) {
                     den += w * KNOWN_EXTRA_FACTOR;
                     extra += w;
                     if explain {
@@ -1533,7 +1593,7 @@ impl Matcher {
                     den += w;
                     c_unexpl += w;
                 }
-                if t.geo {
+                if t.geo && !person {
                     geo_unmatched.push(&t.text);
                 }
                 if explain {

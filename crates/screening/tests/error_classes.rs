@@ -583,3 +583,70 @@ fn korean_names_in_conventional_romanisations_match() {
         );
     }
 }
+
+/// Long vowels spelled out ("Mahmood" / "Mahmud", "Saeed" / "Said", "Nour" / "Nur") are one
+/// name; another vowel is not ("Said" / "Saad").
+#[test]
+fn long_vowel_spellings_are_one_name() {
+    let m = matcher();
+    all_match(
+        &m,
+        Schema::Person,
+        &[
+            ("NASRALLAH, Mahmood", "NASRALLAH, Mahmud"),
+            ("NASRALLAH, Saeed Hassan", "NASRALLAH, Said Hassan"),
+            ("Mourad Nasrallah", "Murad Nasrallah"),
+            ("PARK, Won Soon", "PARK, Won Sun"),
+        ],
+    );
+    all_match(
+        &m,
+        Schema::Company,
+        &[("AL NOUR QUORVAX", "AL NUR QUORVAX")],
+    );
+    ranks_below(
+        &m,
+        Schema::Person,
+        ("NASRALLAH, Saad Hassan", "NASRALLAH, Said Hassan"),
+        ("NASRALLAH, Saeed Hassan", "NASRALLAH, Said Hassan"),
+    );
+}
+
+/// A country opening a company name is part of the name ("KOREA X TRADING" / "X TRADING
+/// CORPORATION"); a place written after the name still reads as another entity; in a person's
+/// name a place word is a name.
+#[test]
+fn a_leading_country_word_is_part_of_the_name() {
+    let m = matcher();
+    all_match(
+        &m,
+        Schema::Company,
+        &[("KOREA QUORVAX TRADING", "QUORVAX TRADING CORPORATION")],
+    );
+    ranks_below(
+        &m,
+        Schema::Company,
+        ("QUORVAX TRADING KOREA", "QUORVAX TRADING"),
+        ("KOREA QUORVAX TRADING", "QUORVAX TRADING"),
+    );
+    let (_, ex) = m.compare("NASRALLAH, Oman", "NASRALLAH, Aman", Schema::Person);
+    assert!(!ex.summary().contains("place names"), "{}", ex.summary());
+}
+
+/// A leading country word replaced by another word is another entity, not an added country.
+#[test]
+fn a_leading_country_word_replaced_by_another_word_still_counts() {
+    let m = matcher();
+    ranks_below(
+        &m,
+        Schema::Company,
+        ("KOREA QUORVAX TRADING", "ZELMORA QUORVAX TRADING"),
+        ("KOREA QUORVAX TRADING", "QUORVAX TRADING"),
+    );
+    let (_, ex) = m.compare(
+        "KOREA QUORVAX TRADING",
+        "ZELMORA QUORVAX TRADING",
+        Schema::Company,
+    );
+    assert!(ex.summary().contains("place names"), "{}", ex.summary());
+}
