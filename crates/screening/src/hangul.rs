@@ -176,15 +176,24 @@ pub fn same_surname(a: &str, b: &str) -> bool {
             .any(|(_, ls)| ls.contains(&a) && ls.contains(&b))
 }
 
+/// Two Latin spellings of one Korean syllable: the same [`romanization_key`], or one written
+/// with Revised Romanization's "eo" (ㅓ) and the other with the "u" of conventional spellings
+/// ("geon" / "gun", "hyeon" / "hyun", "seob" / "sup", "yeong" / "young", "deok" / "duk").
+pub fn same_syllable(a: &str, b: &str) -> bool {
+    let (ka, kb) = (romanization_key(a), romanization_key(b));
+    ka == kb
+        || (a.contains("eo") && ka == kb.replace('u', "o"))
+        || (b.contains("eo") && kb == ka.replace('u', "o"))
+}
+
 /// A Korean given name of two syllables written as one word on one side and as two (or
 /// hyphenated) on the other: "jeongeun" / "jong un", "jaesu" / "jae soo", "weonil" / "won il".
 /// Some cut of `glued` gives two Korean syllables with the keys of `a` and `b`.
 pub fn glued_syllables(a: &str, b: &str, glued: &str) -> bool {
-    let (ka, kb) = (romanization_key(a), romanization_key(b));
     (1..glued.len()).any(|p| {
         glued.is_char_boundary(p)
-            && romanization_key(&glued[..p]) == ka
-            && romanization_key(&glued[p..]) == kb
+            && same_syllable(&glued[..p], a)
+            && same_syllable(&glued[p..], b)
             && is_korean_syllable(&glued[..p])
             && is_korean_syllable(&glued[p..])
     })
@@ -203,7 +212,7 @@ pub fn is_korean_word(t: &str) -> bool {
 /// or two syllables written as one on both sides with pairwise equal keys ("jaesu" /
 /// "jaesoo").
 pub fn same_korean_word(a: &str, b: &str) -> bool {
-    if romanization_key(a) == romanization_key(b) {
+    if same_syllable(a, b) {
         return true;
     }
     a.is_ascii()
@@ -233,8 +242,13 @@ pub fn romanization_key(t: &str) -> String {
         ("oo", "u"),
         ("ee", "i"),
         ("ou", "u"),
+        ("yi", "i"),
     ] {
         s = s.replace(a, b);
+    }
+    // 우 is "u" in Revised Romanization, "woo" / "wu" in conventional spellings.
+    if s == "wu" {
+        s = "u".to_string();
     }
     let mut k = String::with_capacity(s.len());
     let rest = if let Some(r) = s.strip_prefix("ch") {

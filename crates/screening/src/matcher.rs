@@ -1297,8 +1297,7 @@ impl Matcher {
         // two syllables on the other, and conventional spellings of one family name
         // (`hangul::SURNAME_SPELLINGS`: "rhee" / "lee", "roh" / "noh") are one name.
         let korean = person
-            && qt.len() >= 2
-            && ct.len() >= 2
+            && qt.len() + ct.len() >= 3
             && qt
                 .iter()
                 .chain(ct.iter())

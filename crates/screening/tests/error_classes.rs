@@ -566,6 +566,11 @@ fn korean_names_in_conventional_romanisations_match() {
             ("최재수", "Choi Jae-soo"),
             ("김주애", "Kim Ju-ae"),
             ("안창호", "Ahn Chang-ho"),
+            ("조건우", "Cho Gun-woo"),
+            ("신창현", "Shin Chang-hyun"),
+            ("강재섭", "Kang Jae-sup"),
+            ("이해영", "Lee Hae-young"),
+            ("Seong Min Park", "PARK, Sung Min"),
         ],
     );
     // Different family names, or a different given name, stay different people: they rank
