@@ -779,14 +779,14 @@ fn long_vowels_spelled_out(a: &[u8], b: &[u8]) -> bool {
     (ca || cb) && na >= 3 && fa[..na] == fb[..nb]
 }
 
-/// German umlauts written out against written without their dots: "baer" / "bar", "mueller" /
+/// German umlauts written out against written without their dots: "jaeger" / "jager", "mueller" /
 /// "muller", "schroeder" / "schroder" (ä, ö, ü are "ae", "oe", "ue" in passports and "a", "o",
 /// "u" after transliteration). Some(number of such "e"s) when the longer word is the shorter
 /// with an "e" added after an a, o or u (never as the last letter: "rue" is not "ru"); the
-/// shorter word has 3+ letters.
+/// shorter word has 4+ letters (a three-letter word is too short to tell: "Boer" is not "Bor").
 fn umlaut_spelled_out(a: &[u8], b: &[u8]) -> Option<usize> {
     let (s, l) = if a.len() < b.len() { (a, b) } else { (b, a) };
-    if s.len() < 3 || l.len() - s.len() > 2 {
+    if s.len() < 4 || l.len() - s.len() > 2 {
         return None;
     }
     let (mut i, mut k) = (0, 0);

@@ -1138,7 +1138,12 @@ fn normalize_with(name: &str, person: bool) -> NormName {
     let ascii = to_ascii_lower(&crate::kana::romanize_kana(&crate::hangul::romanize_names(
         &split_glued_forms(name),
     )));
-    let marked = mark_annotations(&ascii);
+    let mut marked = mark_annotations(&ascii);
+    // In a person's name a dot ends an initial or an abbreviation: "S.M." is two initials, not
+    // the word "sm" (company names keep "S.A." as one legal form).
+    if person && marked.contains('.') {
+        marked = marked.replace('.', " ");
+    }
     let mut parts: Vec<Vec<Token>> = Vec::new();
     // Names with an address glued on ("ACME LTD, 12 HARBOUR ROAD, LIMASSOL"): the name alone.
     let mut without_address: Vec<Vec<Token>> = Vec::new();
