@@ -443,6 +443,9 @@ fn names_match_across_scripts() {
             ("Петровски Иван Сергеевич", "PETROVSKI, Ivan Sergeyevich"),
             ("عمر عبدالله", "Omar Abdullah"),
             ("משה לנגר", "Moshe Langer"),
+            // Hebrew doubles yod and vav for a consonant, and aleph often stands for nothing.
+            ("דייוויד לנגר", "David Langer"),
+            ("איוואן פטרובסקי", "Ivan Petrovski"),
             ("毛泽东", "Mao Zedong"),
             ("김정은", "KIM, Jong Un"),
             ("박원순", "PARK, Won Soon"),
