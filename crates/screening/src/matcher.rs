@@ -1315,7 +1315,9 @@ impl Matcher {
                         (a.text == b.text).then_some((1.0, MatchHow::Exact))
                     }
                     (TokenKind::Word, TokenKind::Word) => {
-                        if a.id != u32::MAX && a.id == b.id {
+                        // Equal words are equal, also when the lists do not hold them (a
+                        // company word of a symbol group is not a 0.9 "symbol" of itself).
+                        if (a.id != u32::MAX && a.id == b.id) || a.text == b.text {
                             Some((1.0, MatchHow::Exact))
                         } else if !person && crate::symbols::same(&a.sym, &b.sym) {
                             Some((SYMBOL_SIM, MatchHow::Symbol))

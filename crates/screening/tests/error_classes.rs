@@ -662,3 +662,16 @@ fn a_leading_country_word_replaced_by_another_word_still_counts() {
     );
     assert!(ex.summary().contains("place names"), "{}", ex.summary());
 }
+
+/// Class "scores saturate" (ranking): a word equal on both sides is an exact match even when
+/// no list holds it; it is not a 0.9 "same company word" of itself.
+#[test]
+fn equal_words_outside_the_lists_are_exact() {
+    let m = matcher();
+    let (_, ex) = m.compare("QUORVAX MANAGEMENT", "QUORVAX MANAGEMENT", Schema::Company);
+    assert!(
+        ex.summary().contains("management=management"),
+        "{}",
+        ex.summary()
+    );
+}
