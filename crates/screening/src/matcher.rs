@@ -749,34 +749,48 @@ fn is_transposition(a: &[u8], b: &[u8]) -> bool {
 /// letters aside. Whether the two words are equal once these are folded (3+ letters left) and
 /// at least one had such a spelling.
 fn long_vowels_spelled_out(a: &[u8], b: &[u8]) -> bool {
-    fn fold(s: &[u8]) -> ([u8; 32], usize, bool) {
-        let mut out = [0u8; 32];
-        let (mut n, mut i, mut changed) = (0, 0, false);
-        while i < s.len() && n < 32 {
-            let pair = (s[i], s.get(i + 1).copied());
-            let (c, step) = match pair {
-                (b'o', Some(b'o')) | (b'o', Some(b'u')) => (b'u', 2),
-                (b'e', Some(b'e')) => (b'i', 2),
-                (b'a', Some(b'a')) => (b'a', 2),
-                (c, _) => (c, 1),
-            };
-            changed |= step == 2;
-            if n > 0 && out[n - 1] == c {
-                changed = true;
-            } else {
-                out[n] = c;
-                n += 1;
-            }
-            i += step;
+    let ((fa, na, ca), (fb, nb, cb)) = (fold_spelling(a), fold_spelling(b));
+    // Two folded letters are enough when a side spelled three ("yee" / "yi").
+    (ca || cb) && na >= 2 && a.len().max(b.len()) >= 3 && fa[..na] == fb[..nb]
+}
+
+/// A word with doubled letters and long vowels folded (see [`long_vowels_spelled_out`]):
+/// letters, their count, and whether anything was folded. Words of 32+ letters are not folded.
+fn fold_spelling(s: &[u8]) -> ([u8; 32], usize, bool) {
+    let mut out = [0u8; 32];
+    let (mut n, mut i, mut changed) = (0, 0, false);
+    if s.len() > 32 {
+        return (out, 0, false);
+    }
+    while i < s.len() && n < 32 {
+        let pair = (s[i], s.get(i + 1).copied());
+        let (c, step) = match pair {
+            (b'o', Some(b'o')) | (b'o', Some(b'u')) => (b'u', 2),
+            (b'e', Some(b'e')) => (b'i', 2),
+            (b'a', Some(b'a')) => (b'a', 2),
+            (c, _) => (c, 1),
+        };
+        changed |= step == 2;
+        if n > 0 && out[n - 1] == c {
+            changed = true;
+        } else {
+            out[n] = c;
+            n += 1;
         }
-        (out, n, changed)
+        i += step;
     }
-    if a.len() > 32 || b.len() > 32 {
-        return false;
-    }
-    let (fa, na, ca) = fold(a);
-    let (fb, nb, cb) = fold(b);
-    (ca || cb) && na >= 3 && fa[..na] == fb[..nb]
+    (out, n, changed)
+}
+
+/// Doubled letters or long vowels spelled out on one side, and one more letter changed:
+/// "mohamed" / "mohammad", "muhammed" / "muhamad", "yusif" / "yussef". Folded words of 5+
+/// letters, same first letter, one edit apart.
+fn folded_one_edit(a: &[u8], b: &[u8]) -> bool {
+    let ((fa, na, ca), (fb, nb, cb)) = (fold_spelling(a), fold_spelling(b));
+    (ca || cb)
+        && na.min(nb) >= 5
+        && fa[0] == fb[0]
+        && bounded_osa(&fa[..na], &fb[..nb], 1) == Some(1)
 }
 
 /// German umlauts written out against written without their dots: "jaeger" / "jager", "mueller" /
@@ -854,11 +868,14 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
     if allowed == 1 && ab[0] != bb[0] && !(la == lb && ab[0] == bb[1] && ab[1] == bb[0]) {
         return None;
     }
-    let d = bounded_osa(ab, bb, allowed)?;
-    Some((
-        1.0 - d as f64 / la.max(lb) as f64,
-        MatchHow::Fuzzy { edits: d },
-    ))
+    match bounded_osa(ab, bb, allowed) {
+        Some(d) => Some((
+            1.0 - d as f64 / la.max(lb) as f64,
+            MatchHow::Fuzzy { edits: d },
+        )),
+        None if folded_one_edit(ab, bb) => Some((0.85, MatchHow::Fuzzy { edits: 2 })),
+        None => None,
+    }
 }
 
 /// Country, region and trade-hub names. An unmatched one on either side of a pair is evidence of

@@ -609,6 +609,10 @@ fn long_vowel_spellings_are_one_name() {
             ("NASRALLAH, Saeed Hassan", "NASRALLAH, Said Hassan"),
             ("Mourad Nasrallah", "Murad Nasrallah"),
             ("PARK, Won Soon", "PARK, Won Sun"),
+            ("YEE, Thura Zeya", "YI, Thura Zeya"),
+            // ... and one more letter besides: "Mohamed" / "Mohammad", "Yusif" / "Yussef".
+            ("NASRALLAH, Mohamed Ali", "NASRALLAH, Mohammad Ali"),
+            ("Yusif Nasrallah", "Yussef Nasrallah"),
         ],
     );
     all_match(
