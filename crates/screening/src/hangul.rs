@@ -201,6 +201,12 @@ pub fn glued_syllables(a: &str, b: &str, glued: &str) -> bool {
 
 /// Whether a Latin word is one Korean syllable or two written as one ("jeongeun").
 pub fn is_korean_word(t: &str) -> bool {
+    // No Korean syllable is written with these letters (a quick "no" for most other words).
+    if t.bytes()
+        .any(|c| matches!(c, b'f' | b'q' | b'v' | b'x' | b'z'))
+    {
+        return false;
+    }
     is_korean_syllable(t)
         || (t.len() <= 12
             && t.is_ascii()
@@ -235,21 +241,37 @@ pub fn romanization_key(t: &str) -> String {
         // Native-script words (the matcher's native segment) have no such key.
         return t.to_string();
     }
-    let mut s = t.to_string();
+    // Two-letter spellings of one vowel, folded in this order (byte-level: the words are
+    // ASCII, and this runs for every word a name is prepared with).
+    let mut s: Vec<u8> = t.as_bytes().to_vec();
     for (a, b) in [
-        ("eo", "o"),
-        ("eu", "u"),
-        ("oo", "u"),
-        ("ee", "i"),
-        ("ou", "u"),
-        ("yi", "i"),
+        (*b"eo", b'o'),
+        (*b"eu", b'u'),
+        (*b"oo", b'u'),
+        (*b"ee", b'i'),
+        (*b"ou", b'u'),
+        (*b"yi", b'i'),
     ] {
-        s = s.replace(a, b);
+        if s.windows(2).any(|w| w == a) {
+            let mut out = Vec::with_capacity(s.len());
+            let mut i = 0;
+            while i < s.len() {
+                if s[i..].starts_with(&a) {
+                    out.push(b);
+                    i += 2;
+                } else {
+                    out.push(s[i]);
+                    i += 1;
+                }
+            }
+            s = out;
+        }
     }
     // 우 is "u" in Revised Romanization, "woo" / "wu" in conventional spellings.
-    if s == "wu" {
-        s = "u".to_string();
+    if s == b"wu" {
+        s = b"u".to_vec();
     }
+    let s = String::from_utf8(s).unwrap_or_default();
     let mut k = String::with_capacity(s.len());
     let rest = if let Some(r) = s.strip_prefix("ch") {
         k.push('j');

@@ -570,6 +570,10 @@ struct IToken {
     geo: bool,
     /// Company-name symbol groups ([`crate::symbols::groups_of`]).
     sym: crate::symbols::Groups,
+    /// A word of a known kind ([`crate::normalize::is_known_extra`]).
+    extra: bool,
+    /// A Korean syllable or two in Latin letters ([`crate::hangul::is_korean_word`]).
+    korean: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -754,6 +758,13 @@ fn long_vowels_spelled_out(a: &[u8], b: &[u8]) -> bool {
     (ca || cb) && na >= 2 && a.len().max(b.len()) >= 3 && fa[..na] == fb[..nb]
 }
 
+/// Whether [`fold_spelling`] can change the word (a doubled letter or "ou"): a cheap test
+/// before folding.
+fn has_fold(s: &[u8]) -> bool {
+    s.windows(2)
+        .any(|w| w[0] == w[1] || (w[0] == b'o' && w[1] == b'u'))
+}
+
 /// A word with doubled letters and long vowels folded (see [`long_vowels_spelled_out`]):
 /// letters, their count, and whether anything was folded. Words of 32+ letters are not folded.
 fn fold_spelling(s: &[u8]) -> ([u8; 32], usize, bool) {
@@ -786,6 +797,9 @@ fn fold_spelling(s: &[u8]) -> ([u8; 32], usize, bool) {
 /// "mohamed" / "mohammad", "muhammed" / "muhamad", "yusif" / "yussef". Folded words of 5+
 /// letters, same first letter, one edit apart.
 fn folded_one_edit(a: &[u8], b: &[u8]) -> bool {
+    if a.len().min(b.len()) < 5 || a[0] != b[0] {
+        return false;
+    }
     let ((fa, na, ca), (fb, nb, cb)) = (fold_spelling(a), fold_spelling(b));
     (ca || cb)
         && na.min(nb) >= 5
@@ -847,7 +861,9 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
             },
         ));
     }
-    if long_vowels_spelled_out(ab, bb) {
+    // Spellings of one vowel differ in length ("mahmood" / "mahmud", "baer" / "bar").
+    let foldable = || has_fold(ab) || has_fold(bb);
+    if la != lb && foldable() && long_vowels_spelled_out(ab, bb) {
         return Some((
             0.92,
             MatchHow::Fuzzy {
@@ -855,7 +871,7 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
             },
         ));
     }
-    if let Some(k) = umlaut_spelled_out(ab, bb) {
+    if let Some(k) = (la != lb).then(|| umlaut_spelled_out(ab, bb)).flatten() {
         return Some((0.95, MatchHow::Fuzzy { edits: k }));
     }
     if la == 3 && lb == 3 && is_transposition(ab, bb) {
@@ -873,7 +889,7 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
             1.0 - d as f64 / la.max(lb) as f64,
             MatchHow::Fuzzy { edits: d },
         )),
-        None if folded_one_edit(ab, bb) => Some((0.85, MatchHow::Fuzzy { edits: 2 })),
+        None if foldable() && folded_one_edit(ab, bb) => Some((0.85, MatchHow::Fuzzy { edits: 2 })),
         None => None,
     }
 }
@@ -1221,6 +1237,8 @@ impl Matcher {
                     } else {
                         crate::symbols::NO_GROUPS
                     },
+                    extra: t.kind == TokenKind::Word && crate::normalize::is_known_extra(&t.text),
+                    korean: t.kind == TokenKind::Word && crate::hangul::is_korean_word(&t.text),
                 }
             })
             .collect()
@@ -1313,12 +1331,8 @@ impl Matcher {
         // Revised key match as a transliteration, a given name glued on one side meets its
         // two syllables on the other, and conventional spellings of one family name
         // (`hangul::SURNAME_SPELLINGS`: "rhee" / "lee", "roh" / "noh") are one name.
-        let korean = person
-            && qt.len() + ct.len() >= 3
-            && qt
-                .iter()
-                .chain(ct.iter())
-                .all(|t| t.kind == TokenKind::Word && crate::hangul::is_korean_word(&t.text));
+        let korean =
+            person && qt.len() + ct.len() >= 3 && qt.iter().chain(ct.iter()).all(|t| t.korean);
         let mut pairs: Vec<AlignedPair> = PAIRS.with(|p| std::mem::take(&mut *p.borrow_mut()));
         pairs.clear();
         for (i, a) in qt.iter().enumerate() {
@@ -1558,11 +1572,9 @@ impl Matcher {
         // Only when the name is added, not replaced: the other side has no unexplained word of
         // its own ("IRAN ALUMINUM COMPANY" / "SOUTH ALUMINUM COMPANY" stay two entities).
         let own_words = |ts: &[IToken], used: &[bool]| {
-            ts.iter().zip(used).any(|(t, &u)| {
-                !u && t.kind == TokenKind::Word
-                    && !t.geo
-                    && !crate::normalize::is_known_extra(&t.text)
-            })
+            ts.iter()
+                .zip(used)
+                .any(|(t, &u)| !u && t.kind == TokenKind::Word && !t.geo && !t.extra)
         };
         let (q_own, c_own) = (own_words(qt, q_used), own_words(ct, c_used));
         let leading =
@@ -1578,7 +1590,7 @@ impl Matcher {
                     }
                     continue;
                 }
-                if t.kind == TokenKind::Word && crate::normalize::is_known_extra(&t.text) {
+                if t.extra {
                     den += w * KNOWN_EXTRA_FACTOR;
                     extra += w;
                 } else {
@@ -1604,7 +1616,7 @@ impl Matcher {
                     }
                     continue;
                 }
-                if t.kind == TokenKind::Word && crate::normalize::is_known_extra(&t.text) {
+                if t.extra {
                     den += w * KNOWN_EXTRA_FACTOR;
                     extra += w;
                 } else {
@@ -2306,6 +2318,8 @@ impl Matcher {
                 weight: 0.0,
                 geo: false,
                 sym: crate::symbols::NO_GROUPS,
+                extra: false,
+                korean: false,
             };
             self.lookup(&probe, &mut found);
             merged.extend_from_slice(&found);

@@ -692,6 +692,14 @@ fn is_street_word(t: &str) -> bool {
 /// "ul lenina 5"). The name before it must keep two or more tokens.
 fn address_start(raw: &[String]) -> Option<usize> {
     let is_number = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    // Most names have neither a number nor a post box: a quick "no".
+    if !raw
+        .iter()
+        .skip(2)
+        .any(|t| is_number(t) || t == "po" || t == "pobox")
+    {
+        return None;
+    }
     for n in 2..raw.len() {
         let t = raw[n].as_str();
         if (t == "po" && raw.get(n + 1).is_some_and(|x| x == "box")) || t == "pobox" {
@@ -816,7 +824,9 @@ pub fn is_known_extra(t: &str) -> bool {
         "new",
         "old",
     ];
-    EXTRA.contains(&t)
+    static SET: OnceLock<AHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| EXTRA.iter().copied().collect())
+        .contains(t)
 }
 
 /// Branch, office and registry words: a place name beside one names where the branch is, or
@@ -895,12 +905,15 @@ fn tokens_of(raw: &[String], person: bool) -> Vec<Token> {
         let first = raw[i].as_str();
         // In a name written in pinyin, a syllable after another syllable is a name word, not a
         // stop-word or a legal form ("ZHONG DA" is not "ZHONG DE", "HUA AO" not "HUA" + JSC).
+        // (Cheap tests first: the syllable shape test runs only for stop-words and forms.)
         let syllable = !person
             && i > 0
+            && first.len() <= 3
+            && (tables().stop.contains(first) || builtin_legal_tag(&raw[i..=i]).is_some())
+            && !tables().stop.contains(raw[i - 1].as_str())
             && crate::matcher::is_pinyin_syllable(first)
-            && crate::matcher::is_pinyin_syllable(&raw[i - 1])
-            && !tables().stop.contains(raw[i - 1].as_str());
-        if syllable && (tables().stop.contains(first) || builtin_legal_tag(&raw[i..=i]).is_some()) {
+            && crate::matcher::is_pinyin_syllable(&raw[i - 1]);
+        if syllable {
             out.push(Token {
                 text: first.to_string(),
                 kind: TokenKind::Word,
