@@ -202,11 +202,32 @@ pub fn glued_syllables(a: &str, b: &str, glued: &str) -> bool {
 /// Whether a Latin word is one Korean syllable or two written as one ("jeongeun").
 pub fn is_korean_word(t: &str) -> bool {
     // No Korean syllable is written with these letters (a quick "no" for most other words).
-    if t.bytes()
-        .any(|c| matches!(c, b'f' | b'q' | b'v' | b'x' | b'z'))
+    if t.len() > 12
+        || t.bytes()
+            .any(|c| matches!(c, b'f' | b'q' | b'v' | b'x' | b'z'))
     {
         return false;
     }
+    // Every word of every screened name asks this: remembered per thread (bounded).
+    thread_local! {
+        static SEEN: std::cell::RefCell<ahash::AHashMap<Box<str>, bool>> =
+            std::cell::RefCell::new(ahash::AHashMap::new());
+    }
+    if let Some(v) = SEEN.with(|m| m.borrow().get(t).copied()) {
+        return v;
+    }
+    let v = is_korean_word_uncached(t);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() > 200_000 {
+            m.clear();
+        }
+        m.insert(t.into(), v);
+    });
+    v
+}
+
+fn is_korean_word_uncached(t: &str) -> bool {
     is_korean_syllable(t)
         || (t.len() <= 12
             && t.is_ascii()

@@ -863,7 +863,8 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
     }
     // Spellings of one vowel differ in length ("mahmood" / "mahmud", "baer" / "bar").
     let foldable = || has_fold(ab) || has_fold(bb);
-    if la != lb && foldable() && long_vowels_spelled_out(ab, bb) {
+    let near_length = la != lb && la.abs_diff(lb) <= 2;
+    if near_length && foldable() && long_vowels_spelled_out(ab, bb) {
         return Some((
             0.92,
             MatchHow::Fuzzy {
@@ -871,7 +872,7 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
             },
         ));
     }
-    if let Some(k) = (la != lb).then(|| umlaut_spelled_out(ab, bb)).flatten() {
+    if let Some(k) = near_length.then(|| umlaut_spelled_out(ab, bb)).flatten() {
         return Some((0.95, MatchHow::Fuzzy { edits: k }));
     }
     if la == 3 && lb == 3 && is_transposition(ab, bb) {
