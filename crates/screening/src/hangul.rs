@@ -80,6 +80,176 @@ const SURNAMES: &[(char, &str)] = &[
     ('국', "kook"),
 ];
 
+/// Conventional Latin spellings of common Korean family names, beside Revised Romanization's:
+/// written from general knowledge of Korean naming practice (passport spellings such as "Lee",
+/// "Park", "Choi", "Jung" predate the 2000 Revised Romanization; "Rhee", "Pak", "Chung", "Roh",
+/// "Ahn" are older or McCune-Reischauer-based forms; the DPRK writes "Ri", "Rim", "Ryu"). Two
+/// spellings listed for one Hangul surname are one surname. Single-letter spellings ("O",
+/// "U", "I") are left out: they read as initials.
+pub const SURNAME_SPELLINGS: &[(char, &[&str])] = &[
+    ('김', &["kim", "gim"]),
+    ('이', &["lee", "yi", "rhee", "ri", "li", "rhie", "yee"]),
+    ('리', &["ri", "lee", "li", "rhee"]),
+    ('박', &["park", "pak", "bak", "pag"]),
+    ('최', &["choi", "choe", "chey", "choy"]),
+    (
+        '정',
+        &["jung", "jeong", "chung", "cheong", "chong", "joung"],
+    ),
+    ('강', &["kang", "gang"]),
+    ('조', &["cho", "jo", "joe", "chough"]),
+    ('윤', &["yoon", "yun", "youn"]),
+    ('장', &["jang", "chang"]),
+    ('임', &["lim", "im", "yim", "rim"]),
+    ('림', &["rim", "lim"]),
+    ('한', &["han", "hahn"]),
+    ('오', &["oh", "oe"]),
+    ('서', &["seo", "suh", "so", "soh"]),
+    ('신', &["shin", "sin", "shinn"]),
+    ('권', &["kwon", "gwon", "kweon"]),
+    ('황', &["hwang", "whang"]),
+    ('안', &["ahn", "an"]),
+    ('송', &["song", "soung"]),
+    ('전', &["jeon", "chun", "jun", "chon", "jon"]),
+    ('홍', &["hong"]),
+    ('유', &["yoo", "yu", "you"]),
+    ('류', &["ryu", "yoo", "yu", "lyu", "rhyu"]),
+    ('고', &["ko", "go", "koh"]),
+    ('문', &["moon", "mun"]),
+    ('양', &["yang", "ryang"]),
+    ('손', &["son", "sohn"]),
+    ('배', &["bae", "pae", "bai"]),
+    ('백', &["baek", "paek", "baik", "paik", "back"]),
+    ('허', &["heo", "huh", "hur", "hoh"]),
+    ('남', &["nam"]),
+    ('노', &["noh", "roh", "no", "rho"]),
+    ('하', &["ha", "hah"]),
+    ('곽', &["kwak", "gwak", "kwag"]),
+    ('성', &["sung", "seong"]),
+    ('차', &["cha"]),
+    ('주', &["joo", "ju", "chu", "choo"]),
+    ('우', &["woo", "wu"]),
+    ('구', &["ku", "koo", "gu", "goo"]),
+    ('민', &["min"]),
+    ('진', &["jin", "chin"]),
+    ('나', &["na", "ra"]),
+    ('라', &["ra", "la", "rah"]),
+    ('엄', &["um", "eom", "uhm", "om"]),
+    ('채', &["chae", "chai", "chea"]),
+    ('원', &["won", "weon"]),
+    ('천', &["chun", "cheon"]),
+    ('방', &["bang", "pang"]),
+    ('공', &["kong", "gong"]),
+    ('현', &["hyun", "hyeon", "hyon"]),
+    ('함', &["ham", "hahm"]),
+    ('변', &["byun", "byeon", "pyon", "pyun"]),
+    ('염', &["yeom", "yum", "yom"]),
+    ('여', &["yeo", "yo", "yuh"]),
+    ('추', &["choo", "chu"]),
+    ('도', &["do", "doh", "to"]),
+    ('석', &["seok", "suk", "sok"]),
+    ('설', &["seol", "sul", "sol"]),
+    ('길', &["gil", "kil"]),
+    ('연', &["yeon", "yon"]),
+    ('표', &["pyo", "pyoh"]),
+    ('명', &["myung", "myeong", "myong"]),
+    ('기', &["ki", "gi"]),
+    ('금', &["keum", "geum", "kum"]),
+    ('육', &["yuk", "yook"]),
+    ('탁', &["tak", "tark"]),
+    ('국', &["kook", "guk", "kuk"]),
+    ('지', &["ji", "chi"]),
+    ('용', &["yong", "ryong"]),
+    ('경', &["kyung", "gyeong", "kyong"]),
+    ('심', &["shim", "sim"]),
+    ('위', &["wi", "wee"]),
+    ('봉', &["bong", "pong"]),
+    ('왕', &["wang"]),
+];
+
+/// Whether two Latin words are conventional spellings of one Korean family name
+/// ([`SURNAME_SPELLINGS`]: "lee" / "yi" / "rhee", "park" / "pak", "noh" / "roh").
+pub fn same_surname(a: &str, b: &str) -> bool {
+    a != b
+        && SURNAME_SPELLINGS
+            .iter()
+            .any(|(_, ls)| ls.contains(&a) && ls.contains(&b))
+}
+
+/// Two Latin spellings of one Korean syllable: the same [`romanization_key`], or one written
+/// with Revised Romanization's "eo" (ㅓ) and the other with the "u" of conventional spellings
+/// ("geon" / "gun", "hyeon" / "hyun", "seob" / "sup", "yeong" / "young", "deok" / "duk").
+pub fn same_syllable(a: &str, b: &str) -> bool {
+    let (ka, kb) = (romanization_key(a), romanization_key(b));
+    ka == kb
+        || (a.contains("eo") && ka == kb.replace('u', "o"))
+        || (b.contains("eo") && kb == ka.replace('u', "o"))
+}
+
+/// A Korean given name of two syllables written as one word on one side and as two (or
+/// hyphenated) on the other: "jeongeun" / "jong un", "jaesu" / "jae soo", "weonil" / "won il".
+/// Some cut of `glued` gives two Korean syllables with the keys of `a` and `b`.
+pub fn glued_syllables(a: &str, b: &str, glued: &str) -> bool {
+    (1..glued.len()).any(|p| {
+        glued.is_char_boundary(p)
+            && same_syllable(&glued[..p], a)
+            && same_syllable(&glued[p..], b)
+            && is_korean_syllable(&glued[..p])
+            && is_korean_syllable(&glued[p..])
+    })
+}
+
+/// Whether a Latin word is one Korean syllable or two written as one ("jeongeun").
+pub fn is_korean_word(t: &str) -> bool {
+    // No Korean syllable is written with these letters (a quick "no" for most other words).
+    if t.len() > 12
+        || t.bytes()
+            .any(|c| matches!(c, b'f' | b'q' | b'v' | b'x' | b'z'))
+    {
+        return false;
+    }
+    // Every word of every screened name asks this: remembered per thread (bounded).
+    thread_local! {
+        static SEEN: std::cell::RefCell<ahash::AHashMap<Box<str>, bool>> =
+            std::cell::RefCell::new(ahash::AHashMap::new());
+    }
+    if let Some(v) = SEEN.with(|m| m.borrow().get(t).copied()) {
+        return v;
+    }
+    let v = is_korean_word_uncached(t);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() > 200_000 {
+            m.clear();
+        }
+        m.insert(t.into(), v);
+    });
+    v
+}
+
+fn is_korean_word_uncached(t: &str) -> bool {
+    is_korean_syllable(t)
+        || (t.len() <= 12
+            && t.is_ascii()
+            && (2..t.len().saturating_sub(1))
+                .any(|p| is_korean_syllable(&t[..p]) && is_korean_syllable(&t[p..])))
+}
+
+/// Two Latin words that are one Korean name in two romanisations: one syllable with one key,
+/// or two syllables written as one on both sides with pairwise equal keys ("jaesu" /
+/// "jaesoo").
+pub fn same_korean_word(a: &str, b: &str) -> bool {
+    if same_syllable(a, b) {
+        return true;
+    }
+    a.is_ascii()
+        && (2..a.len().saturating_sub(1)).any(|p| {
+            is_korean_syllable(&a[..p])
+                && is_korean_syllable(&a[p..])
+                && glued_syllables(&a[..p], &a[p..], b)
+        })
+}
+
 /// Key of one Latin syllable that McCune-Reischauer (the DPRK's and older lists' system) and
 /// Revised Romanization write differently: MR marks aspiration with an apostrophe (dropped by
 /// normalisation) and writes unaspirated initials voiceless, so MR "chin", "chong", "kang",
@@ -92,16 +262,47 @@ pub fn romanization_key(t: &str) -> String {
         // Native-script words (the matcher's native segment) have no such key.
         return t.to_string();
     }
-    let mut s = t.to_string();
-    for (a, b) in [("eo", "o"), ("eu", "u"), ("oo", "u"), ("ee", "i")] {
-        s = s.replace(a, b);
+    // Two-letter spellings of one vowel, folded in this order (byte-level: the words are
+    // ASCII, and this runs for every word a name is prepared with).
+    let mut s: Vec<u8> = t.as_bytes().to_vec();
+    for (a, b) in [
+        (*b"eo", b'o'),
+        (*b"eu", b'u'),
+        (*b"oo", b'u'),
+        (*b"ee", b'i'),
+        (*b"ou", b'u'),
+        (*b"yi", b'i'),
+    ] {
+        if s.windows(2).any(|w| w == a) {
+            let mut out = Vec::with_capacity(s.len());
+            let mut i = 0;
+            while i < s.len() {
+                if s[i..].starts_with(&a) {
+                    out.push(b);
+                    i += 2;
+                } else {
+                    out.push(s[i]);
+                    i += 1;
+                }
+            }
+            s = out;
+        }
     }
+    // 우 is "u" in Revised Romanization, "woo" / "wu" in conventional spellings.
+    if s == b"wu" {
+        s = b"u".to_vec();
+    }
+    let s = String::from_utf8(s).unwrap_or_default();
     let mut k = String::with_capacity(s.len());
     let rest = if let Some(r) = s.strip_prefix("ch") {
         k.push('j');
         r
     } else if let Some(r) = s.strip_prefix("sh") {
         k.push('s');
+        r
+    } else if let Some(r) = s.strip_prefix('c') {
+        // `deunicode` writes ㅊ as "c" ("창" -> "cang").
+        k.push('j');
         r
     } else {
         match s.as_bytes().first() {

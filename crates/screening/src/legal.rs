@@ -74,6 +74,11 @@ const NOT_FORMS: &[&str] = &[
     "ent",
 ];
 
+/// Two-letter abbreviations read as legal forms, each only where its jurisdiction writes it:
+/// the Estonian "OÜ" last, the Indonesian "PT" first. (Other two-letter forms are also
+/// syllables and initials: "Ou", "Da" are Chinese names.)
+pub(crate) const TWO_LETTER_FORMS: &[(&str, bool)] = &[("ou", false), ("pt", true)];
+
 pub(crate) struct GleifForms {
     /// First token -> (tokens, tag), longest first.
     pub by_first: AHashMap<String, Vec<(Vec<String>, String)>>,
@@ -120,7 +125,7 @@ fn load() -> GleifForms {
             let ok = w.bytes().all(|b| b.is_ascii_alphabetic())
                 && !NOT_FORMS.contains(&w)
                 && match kind {
-                    "abbr" => w.len() >= 3,
+                    "abbr" => w.len() >= 3 || TWO_LETTER_FORMS.iter().any(|(f, _)| *f == w),
                     _ => w.len() >= 10,
                 };
             if !ok {

@@ -75,6 +75,12 @@ const RULE_THRESHOLD: f64 = 0.85;
 /// marker): it is explained, so it costs a quarter of an unexplained word.
 const KNOWN_EXTRA_FACTOR: f64 = 0.25;
 
+/// Multiplier of a match between a part of a name (one segment) and the other name.
+const PART_FACTOR: f64 = 0.99;
+
+/// Multiplier of two names in one native script that read alike but differ in characters.
+const SAME_READING_FACTOR: f64 = 0.97;
+
 /// Similarity of two tokens with the same consonant skeleton.
 const PHONETIC_SIM: f64 = 0.85;
 
@@ -564,6 +570,10 @@ struct IToken {
     geo: bool,
     /// Company-name symbol groups ([`crate::symbols::groups_of`]).
     sym: crate::symbols::Groups,
+    /// A word of a known kind ([`crate::normalize::is_known_extra`]).
+    extra: bool,
+    /// A Korean syllable or two in Latin letters ([`crate::hangul::is_korean_word`]).
+    korean: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -644,7 +654,7 @@ thread_local! {
 /// accepting the common Wade-Giles/Cantonese spellings the lists use such as "chin", "wong").
 /// A permissive shape test, not a syllable table: it decides only whether an edit between
 /// two such tokens is a different name.
-fn is_pinyin_syllable(t: &str) -> bool {
+pub(crate) fn is_pinyin_syllable(t: &str) -> bool {
     const INITIALS: &[&str] = &[
         "zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
         "r", "z", "c", "s", "y", "w", "",
@@ -737,6 +747,89 @@ fn is_transposition(a: &[u8], b: &[u8]) -> bool {
         && a[diff[1]] == b[diff[0]]
 }
 
+/// Long vowels and "u" spelled in several ways by English and French romanisations: "oo" / "u"
+/// ("mahmood" / "mahmud", "noor" / "nur", "hoon" / "hun"), "ee" / "i" ("saeed" / "said",
+/// "raheem" / "rahim"), "ou" / "u" ("mourad" / "murad", "nour" / "nur"), "aa" / "a"; doubled
+/// letters aside. Whether the two words are equal once these are folded (3+ letters left) and
+/// at least one had such a spelling.
+fn long_vowels_spelled_out(a: &[u8], b: &[u8]) -> bool {
+    let ((fa, na, ca), (fb, nb, cb)) = (fold_spelling(a), fold_spelling(b));
+    // Two folded letters are enough when a side spelled three ("yee" / "yi").
+    (ca || cb) && na >= 2 && a.len().max(b.len()) >= 3 && fa[..na] == fb[..nb]
+}
+
+/// Whether [`fold_spelling`] can change the word (a doubled letter or "ou"): a cheap test
+/// before folding.
+fn has_fold(s: &[u8]) -> bool {
+    s.windows(2)
+        .any(|w| w[0] == w[1] || (w[0] == b'o' && w[1] == b'u'))
+}
+
+/// A word with doubled letters and long vowels folded (see [`long_vowels_spelled_out`]):
+/// letters, their count, and whether anything was folded. Words of 32+ letters are not folded.
+fn fold_spelling(s: &[u8]) -> ([u8; 32], usize, bool) {
+    let mut out = [0u8; 32];
+    let (mut n, mut i, mut changed) = (0, 0, false);
+    if s.len() > 32 {
+        return (out, 0, false);
+    }
+    while i < s.len() && n < 32 {
+        let pair = (s[i], s.get(i + 1).copied());
+        let (c, step) = match pair {
+            (b'o', Some(b'o')) | (b'o', Some(b'u')) => (b'u', 2),
+            (b'e', Some(b'e')) => (b'i', 2),
+            (b'a', Some(b'a')) => (b'a', 2),
+            (c, _) => (c, 1),
+        };
+        changed |= step == 2;
+        if n > 0 && out[n - 1] == c {
+            changed = true;
+        } else {
+            out[n] = c;
+            n += 1;
+        }
+        i += step;
+    }
+    (out, n, changed)
+}
+
+/// Doubled letters or long vowels spelled out on one side, and one more letter changed:
+/// "mohamed" / "mohammad", "muhammed" / "muhamad", "yusif" / "yussef". Folded words of 5+
+/// letters, same first letter, one edit apart.
+fn folded_one_edit(a: &[u8], b: &[u8]) -> bool {
+    if a.len().min(b.len()) < 5 || a[0] != b[0] {
+        return false;
+    }
+    let ((fa, na, ca), (fb, nb, cb)) = (fold_spelling(a), fold_spelling(b));
+    (ca || cb)
+        && na.min(nb) >= 5
+        && fa[0] == fb[0]
+        && bounded_osa(&fa[..na], &fb[..nb], 1) == Some(1)
+}
+
+/// German umlauts written out against written without their dots: "jaeger" / "jager", "mueller" /
+/// "muller", "schroeder" / "schroder" (ä, ö, ü are "ae", "oe", "ue" in passports and "a", "o",
+/// "u" after transliteration). Some(number of such "e"s) when the longer word is the shorter
+/// with an "e" added after an a, o or u (never as the last letter: "rue" is not "ru"); the
+/// shorter word has 4+ letters (a three-letter word is too short to tell: "Boer" is not "Bor").
+fn umlaut_spelled_out(a: &[u8], b: &[u8]) -> Option<usize> {
+    let (s, l) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    if s.len() < 4 || l.len() - s.len() > 2 {
+        return None;
+    }
+    let (mut i, mut k) = (0, 0);
+    for (j, &c) in l.iter().enumerate() {
+        if i < s.len() && s[i] == c {
+            i += 1;
+        } else if c == b'e' && j > 0 && j + 1 < l.len() && matches!(l[j - 1], b'a' | b'o' | b'u') {
+            k += 1;
+        } else {
+            return None;
+        }
+    }
+    (i == s.len() && k > 0).then_some(k)
+}
+
 /// Token similarity and how; `None` when the tokens do not match.
 ///
 /// * equal: 1.0;
@@ -768,6 +861,20 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
             },
         ));
     }
+    // Spellings of one vowel differ in length ("mahmood" / "mahmud", "baer" / "bar").
+    let foldable = || has_fold(ab) || has_fold(bb);
+    let near_length = la != lb && la.abs_diff(lb) <= 2;
+    if near_length && foldable() && long_vowels_spelled_out(ab, bb) {
+        return Some((
+            0.92,
+            MatchHow::Fuzzy {
+                edits: la.abs_diff(lb).max(1),
+            },
+        ));
+    }
+    if let Some(k) = near_length.then(|| umlaut_spelled_out(ab, bb)).flatten() {
+        return Some((0.95, MatchHow::Fuzzy { edits: k }));
+    }
     if la == 3 && lb == 3 && is_transposition(ab, bb) {
         return Some((0.8, MatchHow::Fuzzy { edits: 1 }));
     }
@@ -778,11 +885,14 @@ fn token_sim(a: &str, b: &str) -> Option<(f64, MatchHow)> {
     if allowed == 1 && ab[0] != bb[0] && !(la == lb && ab[0] == bb[1] && ab[1] == bb[0]) {
         return None;
     }
-    let d = bounded_osa(ab, bb, allowed)?;
-    Some((
-        1.0 - d as f64 / la.max(lb) as f64,
-        MatchHow::Fuzzy { edits: d },
-    ))
+    match bounded_osa(ab, bb, allowed) {
+        Some(d) => Some((
+            1.0 - d as f64 / la.max(lb) as f64,
+            MatchHow::Fuzzy { edits: d },
+        )),
+        None if foldable() && folded_one_edit(ab, bb) => Some((0.85, MatchHow::Fuzzy { edits: 2 })),
+        None => None,
+    }
 }
 
 /// Country, region and trade-hub names. An unmatched one on either side of a pair is evidence of
@@ -1128,6 +1238,8 @@ impl Matcher {
                     } else {
                         crate::symbols::NO_GROUPS
                     },
+                    extra: t.kind == TokenKind::Word && crate::normalize::is_known_extra(&t.text),
+                    korean: t.kind == TokenKind::Word && crate::hangul::is_korean_word(&t.text),
                 }
             })
             .collect()
@@ -1170,13 +1282,33 @@ impl Matcher {
                 } else {
                     (self.prepare(sa), self.prepare(sb))
                 };
-                let (s, ex) = self.score_prepared(&pa, &pb, schema);
+                let (mut s, mut ex) = self.score_prepared(&pa, &pb, schema);
+                // A part of a name (an annotation, an address or a former name left out) that
+                // equals the other name ranks just below the whole name equal to it.
+                let part = |i: usize, x: Option<usize>| i > 0 && Some(i) != x;
+                if part(ia, xa) || part(ib, xb) {
+                    s *= PART_FACTOR;
+                    if s >= self.config.threshold {
+                        ex.notes.push("a part of the name matches".into());
+                    }
+                }
                 if best.as_ref().is_none_or(|(bs, _)| s > *bs) {
                     best = Some((s, ex));
                 }
             }
         }
-        best.unwrap_or((0.0, Explanation::default()))
+        let (mut s, mut ex) = best.unwrap_or((0.0, Explanation::default()));
+        // Two names in one native script that read alike but are written with other characters
+        // ("张伟" / "张玮": both "zhang wei") are not identical: a homophone, or at best the same
+        // name in another character set. They rank below the name as written.
+        if let (Some(ia), Some(ib)) = (xa, xb) {
+            if na.segments[ia] != nb.segments[ib] && na.segments[0] == nb.segments[0] {
+                s *= SAME_READING_FACTOR;
+                ex.notes
+                    .push("same reading, written with other characters".into());
+            }
+        }
+        (s, ex)
     }
 
     /// The explained pair score of two prepared names (see the module documentation).
@@ -1194,6 +1326,14 @@ impl Matcher {
         explain: bool,
     ) -> (f64, Explanation) {
         // Scratch reused across calls on this thread (scoring runs tens of times per name).
+        // Korean names in two romanisations ("RI Chong Chol" / "RI Jong Chol", "PAK Chin" /
+        // "PARK Jin", "KIM Jong Un" / "KIM Jeongeun"): when every word of both names is a
+        // Korean syllable or two written as one, syllables with the same McCune-Reischauer /
+        // Revised key match as a transliteration, a given name glued on one side meets its
+        // two syllables on the other, and conventional spellings of one family name
+        // (`hangul::SURNAME_SPELLINGS`: "rhee" / "lee", "roh" / "noh") are one name.
+        let korean =
+            person && qt.len() + ct.len() >= 3 && qt.iter().chain(ct.iter()).all(|t| t.korean);
         let mut pairs: Vec<AlignedPair> = PAIRS.with(|p| std::mem::take(&mut *p.borrow_mut()));
         pairs.clear();
         for (i, a) in qt.iter().enumerate() {
@@ -1207,13 +1347,18 @@ impl Matcher {
                         (a.text == b.text).then_some((1.0, MatchHow::Exact))
                     }
                     (TokenKind::Word, TokenKind::Word) => {
-                        if a.id != u32::MAX && a.id == b.id {
+                        // Equal words are equal, also when the lists do not hold them (a
+                        // company word of a symbol group is not a 0.9 "symbol" of itself).
+                        if (a.id != u32::MAX && a.id == b.id) || a.text == b.text {
                             Some((1.0, MatchHow::Exact))
                         } else if !person && crate::symbols::same(&a.sym, &b.sym) {
                             Some((SYMBOL_SIM, MatchHow::Symbol))
                         } else if person && crate::nicknames::same_person_name(&a.text, &b.text) {
                             Some((0.9, MatchHow::Nickname))
-                        } else if person && crate::translit::same_korean_surname(&a.text, &b.text) {
+                        } else if person
+                            && (crate::translit::same_korean_surname(&a.text, &b.text)
+                                || (korean && crate::hangul::same_surname(&a.text, &b.text)))
+                        {
                             Some((PHONETIC_SIM, MatchHow::Phonetic))
                         } else if person && is_initial_of(&a.text, &b.text) {
                             Some((INITIAL_SIM, MatchHow::Initial))
@@ -1308,10 +1453,10 @@ impl Matcher {
         // Merged tokens: two unmatched adjacent tokens on one side against one on the other.
         PAIRS.with(|p| *p.borrow_mut() = pairs);
         self.merge_pass(
-            qt, ct, q_used, c_used, &mut num, &mut den, &mut ex, false, person,
+            qt, ct, q_used, c_used, &mut num, &mut den, &mut ex, false, person, korean,
         );
         self.merge_pass(
-            ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true, person,
+            ct, qt, c_used, q_used, &mut num, &mut den, &mut ex, true, person, korean,
         );
         if !person {
             acronym_pass(qt, ct, q_used, c_used, &mut num, &mut den, &mut ex, false);
@@ -1321,16 +1466,6 @@ impl Matcher {
         // "moulhim", "aleksandr" / "alexander"): unmatched tokens with the same consonant
         // skeleton (see [`skeleton`]) match at 0.85.
         let mut phonetic = 0.0f64;
-        // Korean names in two romanisations ("RI Chong Chol" / "RI Jong Chol", "PAK Chin" /
-        // "PARK Jin"): when every word of both names is a Korean syllable, syllables with the
-        // same McCune-Reischauer / Revised key match as a transliteration.
-        let korean = person
-            && qt.len() >= 2
-            && ct.len() >= 2
-            && qt
-                .iter()
-                .chain(ct.iter())
-                .all(|t| t.kind == TokenKind::Word && crate::hangul::is_korean_syllable(&t.text));
         // Chinese names in Wade-Giles and pinyin ("HSU Chih-cheng" / "XU Chih-cheng", "TSAI
         // Ying" / "CAI Ying"): when every word of both person names is a romanised Chinese
         // syllable and a word of either can only be Wade-Giles (the evidence that the name is
@@ -1385,9 +1520,7 @@ impl Matcher {
                     && spelled_alike(&qt[i].text, &ct[j].text))
                     || article_glued(&qt[i].text, &ct[j].text)
                     || (person && abjad_match(&qt[i].text, &ct[j].text))
-                    || (korean
-                        && crate::hangul::romanization_key(&qt[i].text)
-                            == crate::hangul::romanization_key(&ct[j].text))
+                    || (korean && crate::hangul::same_korean_word(&qt[i].text, &ct[j].text))
                     || (wg_key.is_some() && wg_key == crate::wadegiles::syllable_key(&ct[j].text))
                     || slavic_key
                         .as_ref()
@@ -1425,17 +1558,47 @@ impl Matcher {
         // Weights of unmatched tokens: unexplained per side, and of known kinds.
         let (mut q_unexpl, mut c_unexpl, mut extra) = (0.0f64, 0.0f64, 0.0f64);
         let distinctive = self.max_weight as f64 * DISTINCTIVE_SHARE;
+        // A place name beside a branch or office word on the same side is where the branch is
+        // ("ACME TRADING LTD DUBAI BRANCH"): a word of a known kind, not another legal entity.
+        let branch_side = |ts: &[IToken], used: &[bool]| {
+            ts.iter()
+                .zip(used)
+                .any(|(t, &u)| !u && crate::normalize::is_branch_word(&t.text))
+        };
+        let (q_branch, c_branch) = (branch_side(qt, q_used), branch_side(ct, c_used));
+        // A country or place name opening a company name is part of its name ("KOREA SAENAL
+        // TRADING" / "SAENAL TRADING CORPORATION"), not the place of another entity, which is
+        // written after the name ("ACME TRADING (HONG KONG) LTD"). In a person's name a place
+        // word is a name ("Jordan", "Oman").
+        // Only when the name is added, not replaced: the other side has no unexplained word of
+        // its own ("IRAN ALUMINUM COMPANY" / "SOUTH ALUMINUM COMPANY" stay two entities).
+        let own_words = |ts: &[IToken], used: &[bool]| {
+            ts.iter()
+                .zip(used)
+                .any(|(t, &u)| !u && t.kind == TokenKind::Word && !t.geo && !t.extra)
+        };
+        let (q_own, c_own) = (own_words(qt, q_used), own_words(ct, c_used));
+        let leading =
+            |ts: &[IToken], i: usize, other_own: bool| !other_own && ts[..=i].iter().all(|t| t.geo);
         for (i, t) in qt.iter().enumerate() {
             if !q_used[i] {
                 let w = t.weight as f64;
-                if t.kind == TokenKind::Word && crate::normalize::is_known_extra(&t.text) {
+                if !person && t.geo && (q_branch || leading(qt, i, c_own)) {
+                    den += w * KNOWN_EXTRA_FACTOR;
+                    extra += w;
+                    if explain {
+                        ex.unmatched_query.push(t.text.to_string());
+                    }
+                    continue;
+                }
+                if t.extra {
                     den += w * KNOWN_EXTRA_FACTOR;
                     extra += w;
                 } else {
                     den += w * unmatched_factor;
                     q_unexpl += w;
                 }
-                if t.geo {
+                if t.geo && !person {
                     geo_unmatched.push(&t.text);
                 }
                 if explain {
@@ -1446,14 +1609,22 @@ impl Matcher {
         for (j, t) in ct.iter().enumerate() {
             if !c_used[j] {
                 let w = t.weight as f64;
-                if t.kind == TokenKind::Word && crate::normalize::is_known_extra(&t.text) {
+                if !person && t.geo && (c_branch || leading(ct, j, q_own)) {
+                    den += w * KNOWN_EXTRA_FACTOR;
+                    extra += w;
+                    if explain {
+                        ex.unmatched_candidate.push(t.text.to_string());
+                    }
+                    continue;
+                }
+                if t.extra {
                     den += w * KNOWN_EXTRA_FACTOR;
                     extra += w;
                 } else {
                     den += w;
                     c_unexpl += w;
                 }
-                if t.geo {
+                if t.geo && !person {
                     geo_unmatched.push(&t.text);
                 }
                 if explain {
@@ -1470,8 +1641,10 @@ impl Matcher {
             .filter(|&&u| u)
             .count()
             .max(c_used.iter().filter(|&&u| u).count())
-            // An initial explains a name word but is no evidence of the same person.
-            .saturating_sub(initials);
+            // An initial explains a name word but is no evidence of the same person; two or
+            // more agreeing initials ("H. J." / "Hans Juergen") count as one name.
+            .saturating_sub(initials)
+            + usize::from(initials >= 2);
         if person && matched < 2 && words(qt).max(words(ct)) >= 2 {
             score = score.min(self.config.person_single_token_cap);
             if explain {
@@ -1519,6 +1692,21 @@ impl Matcher {
                 .zip(q_used.iter())
                 .chain(ct.iter().zip(c_used.iter()))
                 .all(|(t, &u)| u || short_or_number(t));
+            // Companies: a letter changed in a common word, nothing moved, is another common
+            // word ("WIRE" / "FIRE", "NORTH" / "NORTE"), not a typo of the name: when every
+            // unmatched word on both sides is a list word weighing less than a distinctive
+            // one, the boundaries must have moved.
+            let common_only = !person
+                && qt
+                    .iter()
+                    .zip(q_used.iter())
+                    .chain(ct.iter().zip(c_used.iter()))
+                    .filter(|(_, &u)| !u)
+                    .all(|(t, _)| {
+                        t.kind == TokenKind::Word
+                            && t.id != u32::MAX
+                            && (t.weight as f64) < distinctive
+                    });
             let mut orders = vec![(join(&content), boundaries(&content))];
             if content.len() > 1 {
                 let mut rot = content[1..].to_vec();
@@ -1542,6 +1730,9 @@ impl Matcher {
                 // word boundary but another vessel or branch: with the boundaries in place
                 // counted from the start, the letter-level comparison does not apply.
                 if only_short_unmatched && bq.0.iter().zip(&bc.0).all(|(x, y)| x == y) {
+                    continue;
+                }
+                if common_only && bq.0 == bc.0 {
                     continue;
                 }
                 if lq.min(lc) >= 10 && lq.abs_diff(lc) <= 2 {
@@ -1771,12 +1962,15 @@ impl Matcher {
         ex: &mut Explanation,
         swapped: bool,
         person: bool,
+        korean: bool,
     ) {
         if two.len() < 2 {
             return;
         }
+        // Persons' given names of two short syllables ("ju ae" / "juae") join as well.
+        let min_len = if person { 4 } else { 5 };
         for j in 0..one.len() {
-            if one_used[j] || one[j].kind != TokenKind::Word || one[j].text.len() < 5 {
+            if one_used[j] || one[j].kind != TokenKind::Word || one[j].text.len() < min_len {
                 continue;
             }
             // Three or four words in a row written as one ("AERO SKY ONE" / "AEROSKYONE",
@@ -1833,7 +2027,12 @@ impl Matcher {
                     if two[i].kind != TokenKind::Word || two[k].kind != TokenKind::Word {
                         continue;
                     }
-                    if (two[i].text.len() + two[k].text.len()).abs_diff(one[j].text.len()) > 1 {
+                    let korean_glued = korean
+                        && k == i + 1
+                        && crate::hangul::glued_syllables(&two[i].text, &two[k].text, &one[j].text);
+                    if !korean_glued
+                        && (two[i].text.len() + two[k].text.len()).abs_diff(one[j].text.len()) > 1
+                    {
                         continue;
                     }
                     let joined = format!("{}{}", two[i].text, two[k].text);
@@ -1856,6 +2055,9 @@ impl Matcher {
                         {
                             Some(PHONETIC_SIM)
                         }
+                        // A Korean given name in two romanisations, split on one side
+                        // ("jong un" / "jeongeun", "jae soo" / "jaesu").
+                        _ if korean_glued => Some(PHONETIC_SIM),
                         // A Chinese given name hyphenated in Wade-Giles and glued in pinyin
                         // ("chih cheng" / "zhicheng").
                         _ if person
@@ -2117,6 +2319,8 @@ impl Matcher {
                 weight: 0.0,
                 geo: false,
                 sym: crate::symbols::NO_GROUPS,
+                extra: false,
+                korean: false,
             };
             self.lookup(&probe, &mut found);
             merged.extend_from_slice(&found);

@@ -252,7 +252,13 @@ fn fold_plural(t: &str) -> String {
         if let Some(stem) = t.strip_suffix("ies") {
             return format!("{stem}y");
         }
-        if t.ends_with('s') && !t.ends_with("ss") && !t.ends_with("us") && !t.ends_with("is") {
+        // "-as" is a name far more often than a plural ("atlas", "andreas", "texas").
+        if t.ends_with('s')
+            && !t.ends_with("ss")
+            && !t.ends_with("us")
+            && !t.ends_with("is")
+            && !t.ends_with("as")
+        {
             return t[..t.len() - 1].to_string();
         }
     }
@@ -272,8 +278,86 @@ fn is_boundary(c: Option<char>) -> bool {
     c.is_none_or(|c| !c.is_ascii_alphanumeric())
 }
 
+/// Fields of payment messages copied into a name (SWIFT MT / ISO 20022 habits): field tags
+/// (":59:", ":50K:"), codes between slashes at the start of a word ("/BNF/", "/ACC/"), account
+/// numbers and IBANs after a slash ("/DE89370400440532013000", "/12345678") and the line
+/// numbers of structured name-and-address fields ("1/ZELTRONIX TRADING", "2/12 HARBOUR
+/// ROAD") are segment separators: they are not words of the name.
+fn mark_payment_fields(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.bytes().any(|b| b == b'/' || b == b':') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut i = 0;
+    let mut changed = false;
+    let at_word_start = |i: usize| i == 0 || !b[i - 1].is_ascii_alphanumeric();
+    while i < b.len() {
+        // ":59:", ":50k:", ":59f:"
+        if b[i] == b':' && i + 3 < b.len() && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit()
+        {
+            let end = if b[i + 3] == b':' {
+                Some(i + 4)
+            } else if b[i + 3].is_ascii_alphabetic() && b.get(i + 4) == Some(&b':') {
+                Some(i + 5)
+            } else {
+                None
+            };
+            if let Some(end) = end {
+                out.push_str(" | ");
+                i = end;
+                changed = true;
+                continue;
+            }
+        }
+        if b[i] == b'/' && at_word_start(i) {
+            let run = b[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .count();
+            let word = &b[i + 1..i + 1 + run];
+            let digits = word.iter().filter(|c| c.is_ascii_digit()).count();
+            // "/bnf/", "/acc/": a code of 2-4 letters closed by a slash.
+            if (2..=4).contains(&run) && digits == 0 && b.get(i + 1 + run) == Some(&b'/') {
+                out.push_str(" | ");
+                i += run + 2;
+                changed = true;
+                continue;
+            }
+            // An account number or IBAN.
+            if run >= 6 && digits >= 4 {
+                out.push_str(" | ");
+                i += run + 1;
+                changed = true;
+                continue;
+            }
+        }
+        // "1/", "2/" ... opening a line of a structured field.
+        if b[i].is_ascii_digit()
+            && (b'1'..=b'8').contains(&b[i])
+            && at_word_start(i)
+            && b.get(i + 1) == Some(&b'/')
+            && b.get(i + 2).is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            out.push_str(" | ");
+            i += 2;
+            changed = true;
+            continue;
+        }
+        let ch = s[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&s[i..i + ch]);
+        i += ch;
+    }
+    if changed {
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// Replaces annotation markers with '|' (segment separator).
 fn mark_annotations(s: &str) -> String {
+    let s = &*mark_payment_fields(s);
     // Several names in one field, separated by semicolons ("Javad Rahigi; Jawad Rahiqi"): each
     // is a segment of its own.
     let mut out = if s.contains(';') {
@@ -338,6 +422,44 @@ fn mark_annotations(s: &str) -> String {
     out
 }
 
+/// Digits typed for letters inside a word ("m0hammed", "nasra11ah", "petr0vski"): every digit
+/// stands between letters, is one of 0 1 3 4 5 7 8 (o, i/l, e, a, s, t, b; "11" is "ll"), at
+/// most two of them, and the word has 3+ letters. Codes such as "G4S", "C4I", "MIG29", "B2B",
+/// "COVID19" keep their digits.
+fn digits_for_letters(w: &str) -> Option<String> {
+    let b = w.as_bytes();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 2 || b.len() - digits < 3 {
+        return None;
+    }
+    let mut out = String::with_capacity(b.len());
+    for (i, &c) in b.iter().enumerate() {
+        if !c.is_ascii_digit() {
+            out.push(c as char);
+            continue;
+        }
+        // Letters on both sides of the digit run.
+        if !b[..i].iter().any(u8::is_ascii_alphabetic)
+            || !b[i + 1..].iter().any(u8::is_ascii_alphabetic)
+        {
+            return None;
+        }
+        let next_is_one = b.get(i + 1) == Some(&b'1') || (i > 0 && b[i - 1] == b'1');
+        out.push(match c {
+            b'0' => 'o',
+            b'1' if next_is_one => 'l',
+            b'1' => 'i',
+            b'3' => 'e',
+            b'4' => 'a',
+            b'5' => 's',
+            b'7' => 't',
+            b'8' => 'b',
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
 /// Raw tokens of one segment: punctuation folded, letter/digit runs split.
 pub(crate) fn raw_tokens(seg: &str) -> Vec<String> {
     let mut cleaned = String::with_capacity(seg.len());
@@ -351,6 +473,10 @@ pub(crate) fn raw_tokens(seg: &str) -> Vec<String> {
     }
     let mut out = Vec::new();
     for w in cleaned.split_whitespace() {
+        if let Some(letters) = digits_for_letters(w) {
+            out.push(letters);
+            continue;
+        }
         // split letter/digit runs
         let mut cur = String::new();
         let mut cur_digit = None;
@@ -488,6 +614,117 @@ fn split_glued_forms(name: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Street, building and post-box words of addresses in many languages (raw tokens: lower case,
+/// dots gone).
+const STREET_WORDS: &[&str] = &[
+    "allee",
+    "apartado",
+    "av",
+    "ave",
+    "avenida",
+    "avenue",
+    "bldg",
+    "blk",
+    "block",
+    "blvd",
+    "boulevard",
+    "building",
+    "cad",
+    "caddesi",
+    "calle",
+    "carrera",
+    "casilla",
+    "chemin",
+    "drive",
+    "flat",
+    "floor",
+    "gatve",
+    "highway",
+    "hwy",
+    "iela",
+    "jalan",
+    "jl",
+    "lane",
+    "ln",
+    "mah",
+    "mahallesi",
+    "pereulok",
+    "piazza",
+    "plaza",
+    "postfach",
+    "prospekt",
+    "prosp",
+    "rd",
+    "road",
+    "room",
+    "rm",
+    "rua",
+    "rue",
+    "shosse",
+    "sokak",
+    "sq",
+    "square",
+    "st",
+    "str",
+    "strada",
+    "street",
+    "suite",
+    "ul",
+    "ulica",
+    "ulitsa",
+    "utca",
+    "via",
+    "viale",
+];
+
+/// Endings of street names written as one word ("hauptstrasse", "kalverstraat", "drottninggatan").
+const STREET_ENDINGS: &[&str] = &["strasse", "strase", "gasse", "straat", "gatan", "veien"];
+
+fn is_street_word(t: &str) -> bool {
+    STREET_WORDS.contains(&t)
+        || STREET_ENDINGS
+            .iter()
+            .any(|e| t.len() >= e.len() + 3 && t.ends_with(e))
+}
+
+/// Where an address glued to a name starts (raw tokens), if one does: a post box ("po box",
+/// "postfach"), or a house number beside a street word ("12 harbour road", "hauptstrasse 5",
+/// "ul lenina 5"). The name before it must keep two or more tokens.
+fn address_start(raw: &[String]) -> Option<usize> {
+    let is_number = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    // Most names have neither a number nor a post box: a quick "no".
+    if !raw
+        .iter()
+        .skip(2)
+        .any(|t| is_number(t) || t == "po" || t == "pobox")
+    {
+        return None;
+    }
+    for n in 2..raw.len() {
+        let t = raw[n].as_str();
+        if (t == "po" && raw.get(n + 1).is_some_and(|x| x == "box")) || t == "pobox" {
+            return Some(n);
+        }
+        // A street word up to three words before the number starts the address.
+        if let Some(k) = (n.saturating_sub(3).max(2)..=n).find(|&k| {
+            is_street_word(&raw[k])
+                && raw[k + 1..(k + 4).min(raw.len())]
+                    .iter()
+                    .any(|x| is_number(x))
+        }) {
+            return Some(k);
+        }
+        if is_number(t)
+            && raw[n + 1..(n + 4).min(raw.len())]
+                .iter()
+                .any(|x| is_street_word(x))
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
 /// The hand-written canonical tag of a legal form written exactly as these tokens.
 pub(crate) fn builtin_legal_tag(tokens: &[String]) -> Option<&'static str> {
     let first = tokens.first()?;
@@ -574,6 +811,11 @@ pub fn is_known_extra(t: &str) -> bool {
         "liaison",
         "succursale",
         "zweigniederlassung",
+        // flags and ports of registry of vessels
+        "flag",
+        "flagged",
+        "registry",
+        "port",
         // former-name markers
         "ex",
         "former",
@@ -582,7 +824,34 @@ pub fn is_known_extra(t: &str) -> bool {
         "new",
         "old",
     ];
-    EXTRA.contains(&t)
+    static SET: OnceLock<AHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| EXTRA.iter().copied().collect())
+        .contains(t)
+}
+
+/// Branch, office and registry words: a place name beside one names where the branch is, or
+/// a vessel's flag or port of registry.
+pub fn is_branch_word(t: &str) -> bool {
+    matches!(
+        t,
+        "flag"
+            | "flagged"
+            | "registry"
+            | "branch"
+            | "office"
+            | "representative"
+            | "representation"
+            | "rep"
+            | "filial"
+            | "filiale"
+            | "sucursal"
+            | "succursale"
+            | "zweigniederlassung"
+            | "liaison"
+            | "division"
+            | "headquarter"
+            | "hq"
+    )
 }
 
 /// Words of legal-form phrases. A word within one edit of one of these (same first letter,
@@ -616,11 +885,15 @@ fn repair_legal_word(t: &str) -> Option<&'static str> {
     })
 }
 
-fn tokens_of(raw: &[String], fold_plurals: bool) -> Vec<Token> {
+/// `person`: a person's name, which has no legal form and no plurals (see [`normalize_person`]).
+fn tokens_of(raw: &[String], person: bool) -> Vec<Token> {
+    let fold_plurals = !person;
     let repaired: Vec<String> = raw
         .iter()
         .map(|t| {
-            repair_legal_word(t)
+            (!person)
+                .then(|| repair_legal_word(t))
+                .flatten()
                 .map(String::from)
                 .unwrap_or_else(|| t.clone())
         })
@@ -630,11 +903,35 @@ fn tokens_of(raw: &[String], fold_plurals: bool) -> Vec<Token> {
     let mut i = 0;
     'outer: while i < raw.len() {
         let first = raw[i].as_str();
-        let forms = tables()
-            .legal_by_first
-            .get(first)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        // In a name written in pinyin, a syllable after another syllable is a name word, not a
+        // stop-word or a legal form ("ZHONG DA" is not "ZHONG DE", "HUA AO" not "HUA" + JSC).
+        // (Cheap tests first: the syllable shape test runs only for stop-words and forms.)
+        let syllable = !person
+            && i > 0
+            && first.len() <= 3
+            && (tables().stop.contains(first) || builtin_legal_tag(&raw[i..=i]).is_some())
+            && !tables().stop.contains(raw[i - 1].as_str())
+            && crate::matcher::is_pinyin_syllable(first)
+            && crate::matcher::is_pinyin_syllable(&raw[i - 1]);
+        if syllable {
+            out.push(Token {
+                text: first.to_string(),
+                kind: TokenKind::Word,
+            });
+            i += 1;
+            continue;
+        }
+        // A person's name has no legal form: "I. S." is two initials, not the Danish "I/S",
+        // and "S. A." is not a société anonyme.
+        let forms = if person {
+            &[][..]
+        } else {
+            tables()
+                .legal_by_first
+                .get(first)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+        };
         for (form, canon) in forms.iter().map(|&k| &LEGAL_FORMS[k]) {
             if i + form.len() <= raw.len() && form.iter().zip(&raw[i..]).all(|(a, b)| *a == b) {
                 // A lone "co"/"sa"/"as"/"ab"/"ao" as the *first* token is more likely a name.
@@ -653,11 +950,24 @@ fn tokens_of(raw: &[String], fold_plurals: bool) -> Vec<Token> {
             }
         }
         // Forms of the GLEIF list (see `legal.rs` for where each kind is read).
-        if let Some(forms) = crate::legal::gleif().by_first.get(first) {
+        if let Some(forms) = (!person)
+            .then(|| crate::legal::gleif().by_first.get(first))
+            .flatten()
+        {
             for (form, tag) in forms {
                 let fits =
                     i + form.len() <= raw.len() && form.iter().zip(&raw[i..]).all(|(a, b)| a == b);
-                let placed = form.len() > 1 || (raw.len() > 1 && (i == 0 || i + 1 == raw.len()));
+                let first_only = crate::legal::TWO_LETTER_FORMS
+                    .iter()
+                    .find(|(f, _)| form.len() == 1 && form[0] == *f)
+                    .map(|&(_, first)| first);
+                let placed = form.len() > 1
+                    || (raw.len() > 1
+                        && match first_only {
+                            Some(true) => i == 0,
+                            Some(false) => i + 1 == raw.len(),
+                            None => i == 0 || i + 1 == raw.len(),
+                        });
                 if fits && placed {
                     out.push(Token {
                         text: tag.clone(),
@@ -692,10 +1002,11 @@ fn tokens_of(raw: &[String], fold_plurals: bool) -> Vec<Token> {
             });
             continue;
         }
-        if tables().stop.contains(t) {
+        // "An" in a person's name is a family name (Korean 안, Chinese 安), not an article.
+        if tables().stop.contains(t) && !(person && t == "an") {
             continue;
         }
-        if LONE_LEGAL_WORDS.contains(&t) {
+        if !person && LONE_LEGAL_WORDS.contains(&t) {
             out.push(Token {
                 text: t.to_string(),
                 kind: TokenKind::LegalForm,
@@ -812,7 +1123,7 @@ impl NormName {
 
 /// Normalises a name (see the module documentation).
 pub fn normalize(name: &str) -> NormName {
-    normalize_with(name, true)
+    normalize_with(name, false)
 }
 
 /// Persons' name particles and abbreviations written several ways, read as one: "Abou" /
@@ -828,27 +1139,50 @@ fn person_particle(t: &str) -> Option<&'static str> {
 }
 
 /// Normalises a person's name: as [`normalize`], but a final "s" is never read as a plural,
-/// and name particles are read as one ([`person_particle`]).
+/// no word is read as a legal form ("I. S." is two initials, not the Danish "I/S"; "Sá" is a
+/// name), and name particles are read as one ([`person_particle`]).
 /// Person names are not plurals: "Denys" is not "Deny", "Santos" not "Santo", "Abbas" not
 /// "Abba", and "Fares" / "Faris" are one letter apart only as written.
 pub fn normalize_person(name: &str) -> NormName {
-    normalize_with(name, false)
+    normalize_with(name, true)
 }
 
-fn normalize_with(name: &str, fold_plurals: bool) -> NormName {
+fn normalize_with(name: &str, person: bool) -> NormName {
     let ascii = to_ascii_lower(&crate::kana::romanize_kana(&crate::hangul::romanize_names(
         &split_glued_forms(name),
     )));
-    let marked = mark_annotations(&ascii);
-    let parts: Vec<Vec<Token>> = marked
-        .split('|')
-        .map(|p| tokens_of(&raw_tokens(p), fold_plurals))
-        .filter(|t| t.iter().any(|t| t.kind != TokenKind::LegalForm))
-        .collect();
+    let mut marked = mark_annotations(&ascii);
+    // In a person's name a dot ends an initial or an abbreviation: "S.M." is two initials, not
+    // the word "sm" (company names keep "S.A." as one legal form).
+    if person && marked.contains('.') {
+        marked = marked.replace('.', " ");
+    }
+    let mut parts: Vec<Vec<Token>> = Vec::new();
+    // Names with an address glued on ("ACME LTD, 12 HARBOUR ROAD, LIMASSOL"): the name alone.
+    let mut without_address: Vec<Vec<Token>> = Vec::new();
+    for p in marked.split('|') {
+        let raw = raw_tokens(p);
+        let toks = tokens_of(&raw, person);
+        if !toks.iter().any(|t| t.kind != TokenKind::LegalForm) {
+            continue;
+        }
+        if let Some(k) = address_start(&raw) {
+            let name = tokens_of(&raw[..k], person);
+            if name.iter().any(|t| t.kind == TokenKind::Word) {
+                without_address.push(name);
+            }
+        }
+        parts.push(toks);
+    }
     let whole: Vec<Token> = parts.iter().flatten().cloned().collect();
     let mut segments = vec![whole];
     if parts.len() > 1 {
         segments.extend(parts);
+    }
+    for seg in without_address {
+        if !segments.contains(&seg) {
+            segments.push(seg);
+        }
     }
     // Words in Hangul, Han characters or katakana also stay as they are written, in a segment
     // of their own: the matcher reads them against Latin words with the learned pieces of

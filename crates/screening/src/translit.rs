@@ -49,6 +49,27 @@ pub fn may_be_silent(c: char) -> bool {
         'ー' | 'ッ' | 'ァ' | 'ィ' | 'ゥ' | 'ェ' | 'ォ' | 'ャ' | 'ュ' | 'ョ' | 'ヮ'
     )
 }
+/// Hebrew letters that often stand for a vowel or for nothing in a transcription (aleph,
+/// ayin, he: "איוואן" is "Ivan", "שלמה" "Shlomo"): at match time they may read as no Latin
+/// letter, at this cost (nats; a typical learned piece costs 0.5-2).
+fn is_hebrew_vowel_letter(c: char) -> bool {
+    matches!(c, 'א' | 'ע' | 'ה')
+}
+const HEBREW_SILENT_COST: f64 = 1.5;
+
+/// Hebrew spelling doubles yod and vav for a consonant ("דייוויד" is "David", "וו" a "v"):
+/// one letter for the transcription.
+fn collapse_hebrew_doubles(native: &str) -> Vec<char> {
+    let mut out: Vec<char> = Vec::with_capacity(native.len());
+    for c in native.chars() {
+        if matches!(c, 'י' | 'ו') && out.last() == Some(&c) {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Hebrew letters (final forms included).
 pub fn is_hebrew(c: char) -> bool {
     ('\u{05D0}'..='\u{05EA}').contains(&c)
@@ -135,7 +156,11 @@ impl Table {
     /// -ln P(piece | c).
     fn cost(&self, c: char, piece: &[u8], fallback_reading: &mut Option<Box<[u8]>>) -> f64 {
         if piece.is_empty() && !may_be_silent(c) {
-            return f64::INFINITY;
+            return if is_hebrew_vowel_letter(c) {
+                HEBREW_SILENT_COST
+            } else {
+                f64::INFINITY
+            };
         }
         match self.chars.get(&c) {
             Some(cp) => {
@@ -206,7 +231,7 @@ impl Table {
     /// is at most [`MAX_MEAN_COST`] (0.95 for the most likely pieces, 0.75 at the limit),
     /// else `None`.
     pub fn similarity(&self, native: &str, latin: &str) -> Option<f64> {
-        let nc: Vec<char> = native.chars().collect();
+        let nc: Vec<char> = collapse_hebrew_doubles(native);
         let lb = latin.as_bytes();
         if !lb.iter().all(|b| b.is_ascii_lowercase()) {
             return None;
@@ -238,7 +263,8 @@ static SURNAMES_CSV: &str = include_str!("../data/korean_surnames.csv");
 
 /// Whether two Latin words are spellings of one Korean surname ("park" / "pak", "lee" / "yi",
 /// "jung" / "jeong" / "chung"), from `data/korean_surnames.csv` (learned by the same example
-/// from the dev part of the Wikidata Korean full names).
+/// from the dev part of the Wikidata Korean full names). The hand-written
+/// [`crate::hangul::SURNAME_SPELLINGS`] add to it for names written wholly in Korean syllables.
 pub fn same_korean_surname(a: &str, b: &str) -> bool {
     static G: OnceLock<AHashMap<String, Vec<char>>> = OnceLock::new();
     let g = G.get_or_init(|| {
