@@ -917,6 +917,20 @@ const PRIMARY_FORMS: &[&str] = &[
     "blocks",
 ];
 
+/// Is this stemmed head noun a form word ("PET *chips*", "polyethylene *pellets*", "zinc oxide
+/// *powder*")? It names the form the goods come in, not the goods.
+pub fn is_form_head(stem: &str) -> bool {
+    static S: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let mut v: Vec<String> = PRIMARY_FORMS.iter().map(|w| crate::text::stem(w)).collect();
+        v.sort();
+        v.dedup();
+        v
+    })
+    .binary_search_by(|x| x.as_str().cmp(stem))
+    .is_ok()
+}
+
 /// The heading a chemical description names, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompoundReading {

@@ -110,6 +110,20 @@ pub struct Params {
     /// trained at build time on the tariff texts) added to the heading logits; 0 skips
     /// training it.
     pub w_linear: f32,
+    /// Weight of component words (words met only in modifier segments, "drill *with lithium
+    /// battery*", or in later sentences) in the headings the head noun does not name: the
+    /// components qualify the good, they do not make a new candidate of their own heading.
+    /// 1 is off.
+    #[serde(default = "one")]
+    pub w_component: f32,
+    /// A heading "names" the head noun when the head noun's BM25 score in its document is at
+    /// least this share of its best score over all headings.
+    #[serde(default = "head_share")]
+    pub head_gate_share: f32,
+    /// Heading bonus (logit units) for the garment chapter a description's "knitted" or
+    /// "woven" points to (61 or 62, note 1 to chapter 62), taken from the other.
+    #[serde(default)]
+    pub w_knit: f32,
     /// Training epochs of the discriminative heading model.
     pub linear_epochs: usize,
     /// Initial learning rate of the discriminative heading model.
@@ -137,6 +151,8 @@ impl Params {
             w_sentence_decay: 0.0,
             w_head_fixed: 0.0,
             w_linear: 0.0,
+            w_component: 1.0,
+            w_knit: 0.0,
             ..Params::default()
         }
     }
@@ -180,10 +196,21 @@ impl Default for Params {
             w_sentence_decay: 1.0,
             w_head_fixed: 0.0,
             w_linear: 1.0,
+            w_component: 0.3,
+            head_gate_share: 0.2,
+            w_knit: 2.0,
             linear_epochs: 3,
             linear_rate: 1.0,
         }
     }
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn head_share() -> f32 {
+    0.2
 }
 
 /// One labelled example from the user's history.
@@ -320,6 +347,9 @@ type QueryTerms = (
     Vec<(Vec<String>, f32)>,
     Option<u32>,
     Option<String>,
+    // Per entry of the first list (heading word ids): is it a component word (met only in
+    // modifier segments or later sentences)?
+    Vec<bool>,
 );
 
 /// Unscaled per-query scores (logits before temperature).
@@ -842,7 +872,9 @@ impl Classifier {
         };
         // Ruling-style text names the goods in its first sentences: later sentences weigh
         // less, and the goods phrase after "is referred to as" / "is a" gives the head noun.
-        let mut pieces: Vec<(&str, f32)> = Vec::new();
+        let mut pieces: Vec<(&str, f32, bool)> = Vec::new();
+        // Words met in a non-modifier segment of the sentences that name the goods.
+        let mut main: FastMap<String, ()> = FastMap::default();
         for &(field, w) in fields {
             if w <= 0.0 || field.trim().is_empty() {
                 continue;
@@ -852,14 +884,15 @@ impl Classifier {
             }
             if self.params.w_sentence_decay > 0.0 {
                 for (s, sw) in crate::reading::sentence_weights(field) {
+                    let first = sw >= 1.0;
                     let sw = 1.0 - self.params.w_sentence_decay * (1.0 - sw);
-                    pieces.push((s, w * sw));
+                    pieces.push((s, w * sw, first));
                 }
             } else {
-                pieces.push((field, w));
+                pieces.push((field, w, true));
             }
         }
-        for (field, w) in pieces {
+        for (field, w, first) in pieces {
             let segments = text::query_segments_and_grams(field, |g| {
                 if !use_grams {
                     return;
@@ -878,7 +911,12 @@ impl Classifier {
                 .flat_map(|(t, _)| t.iter().cloned())
                 .collect();
             let minor = text::minor_materials(&all);
+            // Once a clause attaches components ("with", "containing", ...), the rest of the
+            // sentence describes the good: "a camera with a lens, a sensor and a battery".
+            let mut attached = false;
             for (mut toks, modifier) in segments {
+                attached |= modifier;
+                let is_main = first && !attached;
                 let w = if modifier {
                     w * self.params.w_modifier
                 } else {
@@ -904,6 +942,9 @@ impl Classifier {
                         if toks[i..].starts_with(&e.trigger) {
                             for t in &e.adds {
                                 bump(&mut words, t, w * self.params.w_expansion);
+                                if is_main {
+                                    main.insert(t.clone(), ());
+                                }
                             }
                         }
                     }
@@ -916,6 +957,9 @@ impl Classifier {
                         continue;
                     }
                     bump(&mut words, &t, w);
+                    if is_main {
+                        main.insert(t, ());
+                    }
                 }
                 fields_tokens.push((toks, w));
             }
@@ -947,19 +991,63 @@ impl Classifier {
             }
         }
         let (w4, w2) = (ids(&self.word4, &words), ids(&self.word2, &words));
+        let component: Vec<bool> = if main.is_empty() {
+            vec![false; w4.len()]
+        } else {
+            let mut main_ids: Vec<u32> =
+                main.keys().filter_map(|t| self.word4.term_id(t)).collect();
+            main_ids.sort_unstable();
+            w4.iter()
+                .map(|(id, _)| main_ids.binary_search(id).is_err())
+                .collect()
+        };
         let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
         grams.sort_unstable_by_key(|x| x.0);
         let head_id = head.as_deref().and_then(|h| self.word4.term_id(h));
-        (w4, w2, w6, grams, fields_tokens, head_id, head)
+        (w4, w2, w6, grams, fields_tokens, head_id, head, component)
     }
 
     /// Unscaled heading and subheading scores for weighted query fields.
     pub fn raw_scores(&self, fields: &[(&str, f32)]) -> RawScores {
-        let (w4, w2, w6, grams, field_tokens, head_id, head) = self.query_terms(fields);
+        let (w4, w2, w6, grams, field_tokens, head_id, head, component) = self.query_terms(fields);
         let p = &self.params;
         let nh = self.heading_codes.len();
+        // Goods first: component words count fully only in the headings that name the head
+        // noun ("electric bicycle *with lithium-ion battery*": the battery words qualify a
+        // bicycle heading, they do not make the battery heading a candidate).
+        let gate: Option<Vec<bool>> = match head_id {
+            // A form word ("PET *chips* in primary form") names no goods to gate by.
+            Some(id)
+                if p.w_component < 1.0
+                    && component.iter().any(|&c| c)
+                    && !head.as_deref().is_some_and(crate::chemname::is_form_head) =>
+            {
+                let mut sh = vec![0f32; nh];
+                self.word4.score_ids_into(&[(id, 1.0)], &mut sh);
+                let max = sh.iter().copied().fold(0f32, f32::max);
+                (max > 0.0).then(|| sh.iter().map(|&x| x >= p.head_gate_share * max).collect())
+            }
+            _ => None,
+        };
         let mut s4 = vec![0f32; nh];
-        self.word4.score_ids_into(&w4, &mut s4);
+        let mut s4c = Vec::new();
+        let mut lc = Vec::new();
+        if gate.is_some() {
+            let (main_ids, comp_ids): (Vec<_>, Vec<_>) =
+                w4.iter().zip(&component).partition(|(_, &c)| !c);
+            let main_ids: Vec<(u32, f32)> = main_ids.into_iter().map(|(x, _)| *x).collect();
+            let comp_ids: Vec<(u32, f32)> = comp_ids.into_iter().map(|(x, _)| *x).collect();
+            self.word4.score_ids_into(&main_ids, &mut s4);
+            s4c = vec![0f32; nh];
+            self.word4.score_ids_into(&comp_ids, &mut s4c);
+            if p.w_linear > 0.0 {
+                lc = vec![0f32; nh];
+                self.linear
+                    .score_part_into(&w4, |i| component[i], p.w_linear, &mut lc);
+            }
+        } else {
+            self.word4.score_ids_into(&w4, &mut s4);
+        }
         let mut c4 = vec![0f32; nh];
         if p.w_char > 0.0 {
             self.char4.score_ids_into(&grams, &mut c4);
@@ -1019,7 +1107,21 @@ impl Classifier {
         let mut sl = Vec::new();
         if p.w_linear > 0.0 {
             sl = vec![0f32; nh];
-            self.linear.score_into(&w4, p.w_linear, &mut sl);
+            if gate.is_some() {
+                self.linear
+                    .score_part_into(&w4, |i| !component[i], p.w_linear, &mut sl);
+            } else {
+                self.linear.score_into(&w4, p.w_linear, &mut sl);
+            }
+        }
+        if let Some(g) = &gate {
+            for h in 0..nh {
+                let k = if g[h] { 1.0 } else { p.w_component };
+                s4[h] += k * s4c[h];
+                if let Some(x) = lc.get(h) {
+                    sl[h] += k * x;
+                }
+            }
         }
         let heading = (0..nh)
             .map(|h| {
@@ -1047,6 +1149,24 @@ impl Classifier {
             0.0
         };
         let mut heading: Vec<f64> = heading;
+        if p.w_knit > 0.0 {
+            let knit = fields
+                .iter()
+                .filter(|&&(_, w)| w > 0.0)
+                .find_map(|&(f, _)| crate::reading::knitted(f));
+            if let Some(knit) = knit {
+                let (from, to) = if knit { ("62", "61") } else { ("61", "62") };
+                let k = f64::from(p.w_knit) / 2.0;
+                for (h, x) in heading.iter_mut().enumerate() {
+                    let ch = &self.chapter_codes[self.heading_chapter[h] as usize];
+                    if ch == from {
+                        *x -= k;
+                    } else if ch == to {
+                        *x += k;
+                    }
+                }
+            }
+        }
         if p.w_chem > 0.0 {
             let mut prof = crate::reading::ChemProfile::default();
             for &(f, w) in fields {

@@ -1121,3 +1121,34 @@ mod tests {
         assert!(!chem_profile("low sodium soup").is_chemical());
     }
 }
+
+/// Knitted or woven (note 1 to chapter 62: it covers made-up textile articles *excluding*
+/// knitted or crocheted ones, which are chapter 61's): `Some(true)` when the description says
+/// knitted or crocheted, `Some(false)` when it says woven and not knitted, `None` otherwise.
+/// "Not knitted" reads as woven.
+pub fn knitted(description: &str) -> Option<bool> {
+    let f = text::fold(description);
+    let words: Vec<&str> = f
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let knit_word = |w: &str| matches!(w, "knit" | "knitted" | "crochet" | "crocheted");
+    let mut knit = false;
+    let mut woven = false;
+    for (i, w) in words.iter().enumerate() {
+        if knit_word(w) {
+            if i > 0 && words[i - 1] == "not" {
+                woven = true;
+            } else {
+                knit = true;
+            }
+        } else if *w == "woven" {
+            woven = true;
+        }
+    }
+    match (knit, woven) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
+}
