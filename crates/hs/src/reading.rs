@@ -947,6 +947,7 @@ pub fn chem_profile(description: &str) -> ChemProfile {
         if w.len() >= 8
             && w.bytes().all(|b| b.is_ascii_lowercase())
             && INN_STEMS.iter().any(|s| w.ends_with(s))
+            || crate::chemname::TRIVIAL_DRUGS.iter().any(|(n, _)| w == n)
         {
             p.drug = true;
         }
