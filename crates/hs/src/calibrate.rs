@@ -285,12 +285,14 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         a.swap(c, piv);
         b.swap(c, piv);
-        for r in c + 1..n {
-            let f = a[r][c] / a[c][c];
-            for j in c..n {
-                a[r][j] -= f * a[c][j];
+        let (upper, lower) = a.split_at_mut(c + 1);
+        let pivot = &upper[c];
+        for (k, row) in lower.iter_mut().enumerate() {
+            let f = row[c] / pivot[c];
+            for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * p;
             }
-            b[r] -= f * b[c];
+            b[c + 1 + k] -= f * b[c];
         }
     }
     let mut x = vec![0.0; n];

@@ -1016,6 +1016,37 @@ impl ChemProfile {
     }
 }
 
+/// Knitted or woven (note 1 to chapter 62: it covers made-up textile articles *excluding*
+/// knitted or crocheted ones, which are chapter 61's): `Some(true)` when the description says
+/// knitted or crocheted, `Some(false)` when it says woven and not knitted, `None` otherwise.
+/// "Not knitted" reads as woven.
+pub fn knitted(description: &str) -> Option<bool> {
+    let f = text::fold(description);
+    let words: Vec<&str> = f
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let knit_word = |w: &str| matches!(w, "knit" | "knitted" | "crochet" | "crocheted");
+    let mut knit = false;
+    let mut woven = false;
+    for (i, w) in words.iter().enumerate() {
+        if knit_word(w) {
+            if i > 0 && words[i - 1] == "not" {
+                woven = true;
+            } else {
+                knit = true;
+            }
+        } else if *w == "woven" {
+            woven = true;
+        }
+    }
+    match (knit, woven) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1120,36 +1151,5 @@ mod tests {
         let bulk = chem_profile("Voriconazole in bulk form");
         assert_eq!(bulk.chapter_bonus(1.0)[0].0, "29");
         assert!(!chem_profile("low sodium soup").is_chemical());
-    }
-}
-
-/// Knitted or woven (note 1 to chapter 62: it covers made-up textile articles *excluding*
-/// knitted or crocheted ones, which are chapter 61's): `Some(true)` when the description says
-/// knitted or crocheted, `Some(false)` when it says woven and not knitted, `None` otherwise.
-/// "Not knitted" reads as woven.
-pub fn knitted(description: &str) -> Option<bool> {
-    let f = text::fold(description);
-    let words: Vec<&str> = f
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let knit_word = |w: &str| matches!(w, "knit" | "knitted" | "crochet" | "crocheted");
-    let mut knit = false;
-    let mut woven = false;
-    for (i, w) in words.iter().enumerate() {
-        if knit_word(w) {
-            if i > 0 && words[i - 1] == "not" {
-                woven = true;
-            } else {
-                knit = true;
-            }
-        } else if *w == "woven" {
-            woven = true;
-        }
-    }
-    match (knit, woven) {
-        (true, false) => Some(true),
-        (false, true) => Some(false),
-        _ => None,
     }
 }
