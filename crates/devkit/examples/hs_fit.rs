@@ -34,12 +34,26 @@ fn main() -> anyhow::Result<()> {
         top.items, top.heading.0, top.heading.1, top.sub.0, top.sub.1
     );
     println!(
-        "current: cal_heading_a {:.3} cal_heading_b {:.3}  cal_sub_a {:.3} cal_sub_b {:.3}",
+        "current: cal_heading_a {:.3} cal_heading_b {:.3} cal_heading_len {:.3} cal_heading_unknown {:.3} cal_heading_disagree {:.3}  cal_sub_a {:.3} cal_sub_b {:.3}",
         m.params().cal_heading_a,
         m.params().cal_heading_b,
+        m.params().cal_heading_len,
+        m.params().cal_heading_unknown,
+        m.params().cal_heading_disagree,
         m.params().cal_sub_a,
         m.params().cal_sub_b
     );
+    for use_features in [
+        [true, true, true],
+        [false, true, true],
+        [false, false, true],
+    ] {
+        let ev = calibrate::fit_heading_with_evidence(&m, &dev, use_features);
+        println!(
+            "heading recalibration with evidence {use_features:?} on HMRC dev: cal_heading_a={:.3} cal_heading_b={:.3} cal_heading_len={:.3} cal_heading_unknown={:.3} cal_heading_disagree={:.3}",
+            ev[0], ev[1], ev[2], ev[3], ev[4]
+        );
+    }
     let det = VagueDetector::fit(&m, 0.10);
     println!("vague detector: {}", serde_json::to_string(&det)?);
     Ok(())

@@ -1,10 +1,12 @@
-//! Development tool: scores a parameter setting on the HMRC dev part and the ruling-style dev
-//! set (never on the held-aside part or the product-title evaluation set).
+//! Development tool: scores a parameter setting on the HMRC dev part (never on the held-aside
+//! part). `TITLES=FILE` adds the product-title set (HSCodeComp, all fields: accuracy and
+//! calibration, measured, not tuned on); `RULINGS=1` adds the 23-item ruling-style set (to be
+//! read once at the end of a round, not tuned on).
 //!
 //! `cargo run --release -p borderline-devkit --example hs_tune -- w_national=1.0 w_head=1.5 ...`
 
 use borderline_devkit::hs::benchmark::{hmrc_part, ruling_dev, score_set};
-use borderline_devkit::hs::eval::TfIdfBaseline;
+use borderline_devkit::hs::eval::{self, TfIdfBaseline};
 use borderline_hs::references::Part;
 use borderline_hs::vocab::Vocabulary;
 use borderline_hs::{Classifier, Params};
@@ -32,8 +34,11 @@ fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let dev = score_set("hmrc dev", &m, &b, None, &hmrc_part(&m, Part::Dev));
     let ms = t.elapsed().as_secs_f64() * 1e3 / dev.items.max(1) as f64;
-    let rul = score_set("ruling dev", &m, &b, None, &ruling_dev());
-    for s in [&dev, &rul] {
+    let mut sets = vec![dev];
+    if std::env::var("RULINGS").is_ok() {
+        sets.push(score_set("ruling dev", &m, &b, None, &ruling_dev()));
+    }
+    for s in &sets {
         println!(
             "{:<11} n={:4} top1 4/6 {:5.1} {:5.1} top5 6 {:5.1} | conf6 {:5.1} ece6 {:.3} conf4 {:5.1}",
             s.name,
@@ -47,6 +52,21 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!("build {build:.2}s, {ms:.2} ms/query");
+    if let Ok(path) = std::env::var("TITLES") {
+        let (items, _) = eval::load(std::path::Path::new(&path))?;
+        let r = eval::evaluate(&m, &items, 0);
+        println!(
+            "titles      n={:4} top1 4/6 {:5.1} {:5.1} top5 6 {:5.1} | conf6 {:5.1} ece6 {:.3} conf4 {:5.1} ece4 {:.3}",
+            r.items,
+            r.top1.hs4 * 100.0,
+            r.top1.hs6 * 100.0,
+            r.top5.hs6 * 100.0,
+            r.calibration.hs6_mean_confidence * 100.0,
+            r.calibration.hs6_ece,
+            r.calibration.hs4_mean_confidence * 100.0,
+            r.calibration.hs4_ece
+        );
+    }
     if let Ok(qs) = std::env::var("QUERIES") {
         for q in qs.split('|') {
             let r = m.rank_fields(&[(q, 1.0)]);
@@ -59,7 +79,7 @@ fn main() -> anyhow::Result<()> {
             println!("{} | {q}", top.join(", "));
         }
     }
-    if std::env::var("SHOW").is_ok() {
+    if std::env::var("SHOW").is_ok() && std::env::var("RULINGS").is_ok() {
         for it in ruling_dev() {
             let r = m.rank_fields(&[(it.description.as_str(), 1.0)]);
             let top: Vec<String> = r

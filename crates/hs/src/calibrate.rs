@@ -213,6 +213,132 @@ pub fn fit_top_label(model: &Classifier, items: &[(String, String)]) -> TopLabel
     }
 }
 
+/// Logistic regression by damped Newton steps with a small ridge towards `prior`: the
+/// coefficients w minimising the log loss of sigmoid(w · x) against y. Every row has
+/// `prior.len()` features.
+pub fn fit_logistic(rows: &[(Vec<f64>, bool)], prior: &[f64]) -> Vec<f64> {
+    let k = prior.len();
+    let mut w = prior.to_vec();
+    if rows.is_empty() || rows.iter().any(|(x, _)| x.len() != k) {
+        return w;
+    }
+    let ridge = 1e-3;
+    let loss = |w: &[f64]| {
+        let mut l: f64 = 0.5
+            * ridge
+            * w.iter()
+                .zip(prior)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>();
+        for (x, y) in rows {
+            let z: f64 = x.iter().zip(w).map(|(a, b)| a * b).sum();
+            l += z.max(0.0) + (-z.abs()).exp().ln_1p() - if *y { z } else { 0.0 };
+        }
+        l
+    };
+    let mut current = loss(&w);
+    for _ in 0..100 {
+        let mut g: Vec<f64> = w.iter().zip(prior).map(|(a, b)| ridge * (a - b)).collect();
+        let mut h = vec![vec![0.0; k]; k];
+        for (i, row) in h.iter_mut().enumerate() {
+            row[i] = ridge;
+        }
+        for (x, y) in rows {
+            let z: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
+            let p = 1.0 / (1.0 + (-z).exp());
+            let r = (p * (1.0 - p)).max(1e-12);
+            let e = p - if *y { 1.0 } else { 0.0 };
+            for i in 0..k {
+                g[i] += e * x[i];
+                for j in 0..k {
+                    h[i][j] += r * x[i] * x[j];
+                }
+            }
+        }
+        let Some(d) = solve(h, g) else { break };
+        let mut step = 1.0;
+        let mut moved = false;
+        while step > 1e-6 {
+            let nw: Vec<f64> = w.iter().zip(&d).map(|(a, b)| a - step * b).collect();
+            let l = loss(&nw);
+            if l <= current {
+                (w, current) = (nw, l);
+                moved = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !moved || d.iter().map(|x| x.abs()).sum::<f64>() * step < 1e-10 {
+            break;
+        }
+    }
+    w
+}
+
+/// Solves `a x = b` by Gaussian elimination with partial pivoting (`None` when singular).
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    for c in 0..n {
+        let piv = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[piv][c].abs() < 1e-15 {
+            return None;
+        }
+        a.swap(c, piv);
+        b.swap(c, piv);
+        let (upper, lower) = a.split_at_mut(c + 1);
+        let pivot = &upper[c];
+        for (k, row) in lower.iter_mut().enumerate() {
+            let f = row[c] / pivot[c];
+            for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * p;
+            }
+            b[c + 1 + k] -= f * b[c];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        let s: f64 = (r + 1..n).map(|j| a[r][j] * x[j]).sum();
+        x[r] = (b[r] - s) / a[r][r];
+    }
+    Some(x)
+}
+
+/// The heading recalibration with evidence features, fitted on labelled descriptions (never
+/// evaluation data): `[a, b, len, unknown, disagree]` of sigmoid(a · logit(c) + b + len ·
+/// ln(1 + words) + unknown · share of unknown words + disagree · [lexical and learned best
+/// headings differ]) (`Params::cal_heading_a`, `_b`, `_len`, `_unknown`, `_disagree`).
+/// Features whose `use_features` entry is false are held at 0.
+pub fn fit_heading_with_evidence(
+    model: &Classifier,
+    items: &[(String, String)],
+    use_features: [bool; 3],
+) -> [f64; 5] {
+    let mut rows = Vec::new();
+    for (code, desc) in items {
+        let raw = model.raw_scores(&[(desc.as_str(), 1.0)]);
+        if let Some([(c, hit), _]) = model.top_label_samples(&raw, code) {
+            let c = c.clamp(1e-6, 1.0 - 1e-6);
+            let f = raw.features();
+            let mut x = vec![(c / (1.0 - c)).ln(), 1.0];
+            x.extend((0..3).filter(|&i| use_features[i]).map(|i| f[i]));
+            rows.push((x, hit));
+        }
+    }
+    let k = 2 + use_features.iter().filter(|&&u| u).count();
+    let mut prior = vec![0.0; k];
+    prior[0] = 1.0;
+    let w = fit_logistic(&rows, &prior);
+    let mut out = [w[0], w[1], 0.0, 0.0, 0.0];
+    let mut j = 2;
+    for i in 0..3 {
+        if use_features[i] {
+            out[2 + i] = w[j];
+            j += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +356,24 @@ mod tests {
         assert!((map(0.98) - 0.75).abs() < 0.01, "{}", map(0.98));
         assert!((map(0.03) - 1.0 / 6.0).abs() < 0.01, "{}", map(0.03));
         assert!(a > 0.0 && a < 1.0);
+    }
+
+    #[test]
+    fn logistic_fit_recovers_an_evidence_slope() {
+        // Right 80 % of the time on short queries (x = 0), 20 % on long ones (x = 1), same
+        // confidence: the intercept and the slope carry it, sigmoid(1.386 - 2.773 x).
+        let mut rows = Vec::new();
+        for i in 0..1000 {
+            rows.push((vec![1.0, 0.0], i % 5 != 0));
+            rows.push((vec![1.0, 1.0], i % 5 == 0));
+        }
+        let w = fit_logistic(&rows, &[0.0, 0.0]);
+        let p = |x: f64| 1.0 / (1.0 + (-(w[0] + w[1] * x)).exp());
+        assert!(
+            (p(0.0) - 0.8).abs() < 0.01 && (p(1.0) - 0.2).abs() < 0.01,
+            "{w:?}"
+        );
+        assert_eq!(fit_logistic(&[], &[1.0, 0.0]), vec![1.0, 0.0]);
     }
 
     #[test]

@@ -917,6 +917,20 @@ const PRIMARY_FORMS: &[&str] = &[
     "blocks",
 ];
 
+/// Is this stemmed head noun a form word ("PET *chips*", "polyethylene *pellets*", "zinc oxide
+/// *powder*")? It names the form the goods come in, not the goods.
+pub fn is_form_head(stem: &str) -> bool {
+    static S: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    S.get_or_init(|| {
+        let mut v: Vec<String> = PRIMARY_FORMS.iter().map(|w| crate::text::stem(w)).collect();
+        v.sort();
+        v.dedup();
+        v
+    })
+    .binary_search_by(|x| x.as_str().cmp(stem))
+    .is_ok()
+}
+
 /// The heading a chemical description names, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompoundReading {
@@ -1137,6 +1151,23 @@ pub fn read_compound(description: &str, head: Option<&str>) -> Option<CompoundRe
     let folded = text::fold(description);
     let words = name_words(&folded);
     let head = head.filter(|h| h.len() >= 3 && !NOT_GOODS_HEADS.contains(h));
+    let names_head = |w: &String| head.is_none_or(|h| w.contains(h) || is_class_word(h));
+    // A drug's trivial name is read as a whole before any segmentation ("acetaminophen" is
+    // not an amine of chapter 29's 2921); it is the goods when it holds the head noun or
+    // opens the description.
+    let trivial = words.iter().enumerate().find_map(|(k, w)| {
+        TRIVIAL_DRUGS
+            .iter()
+            .find(|(name, _)| w == name && (k == 0 || names_head(w)))
+            .map(|&(_, h)| (w, h))
+    });
+    if let Some((w, h)) = trivial {
+        return Some(CompoundReading {
+            heading: h,
+            name: w.clone(),
+            reason: "drug (trivial name) in bulk",
+        });
+    }
     let mut i = 0;
     while i < words.len() {
         let j = run_end(&words, i);
@@ -1160,7 +1191,7 @@ pub fn read_compound(description: &str, head: Option<&str>) -> Option<CompoundRe
     // doses they are 3004, which the caller decides).
     words
         .iter()
-        .filter(|w| w.len() >= 8 && head.is_none_or(|h| w.contains(h) || is_class_word(h)))
+        .filter(|w| w.len() >= 8 && names_head(w))
         .find_map(|w| {
             INN_HEADINGS
                 .iter()
@@ -1172,6 +1203,37 @@ pub fn read_compound(description: &str, head: Option<&str>) -> Option<CompoundRe
                 })
         })
 }
+
+/// Drugs whose names carry no INN stem (trivial and older names), with the heading of the
+/// bulk substance. Source: the bundled US HTSUS 2026 lines that name them (acetaminophen
+/// 2924.29.62, aspirin and acetylsalicylic acid 2918.22, lidocaine 2924.29.57, caffeine
+/// 2939.30, codeine and morphine 2939.11, ephedrine 2939.41, quinine 2939.20, insulin
+/// 2937.12, hydrocortisone and prednisolone 2937.21, heparin 3001.90); paracetamol is the
+/// INN of acetaminophen; dexamethasone (a fluorinated corticosteroid, 2937.22), diclofenac
+/// (an amino acid with an oxygen function, 2922.49), naproxen (an acid with an ether
+/// function, 2918.99) and metformin (a guanidine, 2925.29) by their structure (note 3 to
+/// chapter 29). In measured doses all are 3004 (the caller decides).
+pub const TRIVIAL_DRUGS: &[(&str, &str)] = &[
+    ("acetaminophen", "2924"),
+    ("paracetamol", "2924"),
+    ("aspirin", "2918"),
+    ("acetylsalicylic", "2918"),
+    ("lidocaine", "2924"),
+    ("caffeine", "2939"),
+    ("codeine", "2939"),
+    ("morphine", "2939"),
+    ("ephedrine", "2939"),
+    ("pseudoephedrine", "2939"),
+    ("quinine", "2939"),
+    ("insulin", "2937"),
+    ("hydrocortisone", "2937"),
+    ("prednisolone", "2937"),
+    ("dexamethasone", "2937"),
+    ("heparin", "3001"),
+    ("diclofenac", "2922"),
+    ("naproxen", "2918"),
+    ("metformin", "2925"),
+];
 
 /// WHO INN stems whose structure class fixes the heading of the bulk substance: azole
 /// antifungals, benzodiazepines, proton-pump inhibitors, sartans, dihydropyridines,

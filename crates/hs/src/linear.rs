@@ -129,11 +129,26 @@ impl LinearHeadings {
     /// Adds the heading scores of a query (weighted term ids, scaled here to unit length) to
     /// `out` (one entry per heading) times `scale`.
     pub fn score_into(&self, query: &[(u32, f32)], scale: f32, out: &mut [f32]) {
+        self.score_part_into(query, |_| true, scale, out);
+    }
+
+    /// [`Self::score_into`] restricted to the query terms `keep` accepts, with the query still
+    /// scaled by the length of the whole query: the parts' scores add up to the whole's.
+    pub fn score_part_into(
+        &self,
+        query: &[(u32, f32)],
+        keep: impl Fn(usize) -> bool,
+        scale: f32,
+        out: &mut [f32],
+    ) {
         let norm: f32 = query.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
         if norm <= 0.0 || out.len() < self.classes {
             return;
         }
-        for &(t, w) in query {
+        for (i, &(t, w)) in query.iter().enumerate() {
+            if !keep(i) {
+                continue;
+            }
             let Some(list) = self.postings.get(t as usize) else {
                 continue;
             };

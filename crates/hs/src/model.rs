@@ -91,6 +91,18 @@ pub struct Params {
     pub cal_heading_a: f32,
     /// Intercept of the heading recalibration.
     pub cal_heading_b: f32,
+    /// Slope of the heading recalibration's intercept on ln(1 + content words of the query)
+    /// (`RawScores::features`); 0 is off.
+    #[serde(default)]
+    pub cal_heading_len: f32,
+    /// Slope of the heading recalibration's intercept on the share of the query's content
+    /// words unknown to the heading index; 0 is off.
+    #[serde(default)]
+    pub cal_heading_unknown: f32,
+    /// Intercept shift of the heading recalibration when the lexical scores and the learned
+    /// model disagree on the best heading; 0 is off.
+    #[serde(default)]
+    pub cal_heading_disagree: f32,
     /// The same recalibration of P(subheading | heading) within each heading.
     pub cal_sub_a: f32,
     /// Intercept of the subheading recalibration.
@@ -110,6 +122,20 @@ pub struct Params {
     /// trained at build time on the tariff texts) added to the heading logits; 0 skips
     /// training it.
     pub w_linear: f32,
+    /// Weight of component words (words met only in modifier segments, "drill *with lithium
+    /// battery*", or in later sentences) in the headings the head noun does not name: the
+    /// components qualify the good, they do not make a new candidate of their own heading.
+    /// 1 is off.
+    #[serde(default = "one")]
+    pub w_component: f32,
+    /// A heading "names" the head noun when the head noun's BM25 score in its document is at
+    /// least this share of its best score over all headings.
+    #[serde(default = "head_share")]
+    pub head_gate_share: f32,
+    /// Heading bonus (logit units) for the garment chapter a description's "knitted" or
+    /// "woven" points to (61 or 62, note 1 to chapter 62), taken from the other.
+    #[serde(default)]
+    pub w_knit: f32,
     /// Training epochs of the discriminative heading model.
     pub linear_epochs: usize,
     /// Initial learning rate of the discriminative heading model.
@@ -133,10 +159,15 @@ impl Params {
             cal_heading_b: 0.0,
             cal_sub_a: 1.0,
             cal_sub_b: 0.0,
+            cal_heading_len: 0.0,
+            cal_heading_unknown: 0.0,
+            cal_heading_disagree: 0.0,
             w_ruling_head: 0.0,
             w_sentence_decay: 0.0,
             w_head_fixed: 0.0,
             w_linear: 0.0,
+            w_component: 1.0,
+            w_knit: 0.0,
             ..Params::default()
         }
     }
@@ -171,19 +202,37 @@ impl Default for Params {
             w_chem: 1.0,
             w_chem_heading: 8.0,
             w_parts: 3.0,
-            // Top-label recalibration fitted on the HMRC dev part (`examples/hs_fit.rs`).
-            cal_heading_a: 0.287,
-            cal_heading_b: 0.036,
+            // Top-label recalibration fitted on the HMRC dev part (`examples/hs_fit.rs`); the
+            // heading one with two evidence features (unknown words, disagreement of the
+            // lexical and learned scores). A length slope was fitted too (+0.09) and left
+            // out: dev texts have 1-7 words, titles 8-40, and on dev longer texts are
+            // *under*-confident while titles are over-confident (docs/hs.md, issue 16).
+            cal_heading_a: 0.235,
+            cal_heading_b: 0.343,
             cal_sub_a: 0.482,
             cal_sub_b: 0.409,
+            cal_heading_len: 0.0,
+            cal_heading_unknown: -0.430,
+            cal_heading_disagree: -0.561,
             w_ruling_head: 1.0,
             w_sentence_decay: 1.0,
             w_head_fixed: 0.0,
             w_linear: 1.0,
+            w_component: 0.3,
+            head_gate_share: 0.2,
+            w_knit: 2.0,
             linear_epochs: 3,
             linear_rate: 1.0,
         }
     }
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn head_share() -> f32 {
+    0.2
 }
 
 /// One labelled example from the user's history.
@@ -320,12 +369,26 @@ type QueryTerms = (
     Vec<(Vec<String>, f32)>,
     Option<u32>,
     Option<String>,
+    // Per entry of the first list (heading word ids): is it a component word (met only in
+    // modifier segments or later sentences)?
+    Vec<bool>,
 );
 
 /// Unscaled per-query scores (logits before temperature).
 pub struct RawScores {
     heading: Vec<f64>,
     sub: Vec<f64>,
+    /// Evidence features of the query that the heading recalibration reads (see
+    /// [`RawScores::features`]).
+    features: [f64; 3],
+}
+
+impl RawScores {
+    /// [ln(1 + content words), share of content words unknown to the heading index, 1 when
+    /// the lexical and the learned heading scores disagree on the best heading].
+    pub fn features(&self) -> [f64; 3] {
+        self.features
+    }
 }
 
 fn weighted(tokens: &[String], w: f32) -> impl Iterator<Item = (&str, f32)> + '_ {
@@ -845,7 +908,9 @@ impl Classifier {
         };
         // Ruling-style text names the goods in its first sentences: later sentences weigh
         // less, and the goods phrase after "is referred to as" / "is a" gives the head noun.
-        let mut pieces: Vec<(&str, f32)> = Vec::new();
+        let mut pieces: Vec<(&str, f32, bool)> = Vec::new();
+        // Words met in a non-modifier segment of the sentences that name the goods.
+        let mut main: FastMap<String, ()> = FastMap::default();
         for &(field, w) in fields {
             if w <= 0.0 || field.trim().is_empty() {
                 continue;
@@ -855,14 +920,15 @@ impl Classifier {
             }
             if self.params.w_sentence_decay > 0.0 {
                 for (s, sw) in crate::reading::sentence_weights(field) {
+                    let first = sw >= 1.0;
                     let sw = 1.0 - self.params.w_sentence_decay * (1.0 - sw);
-                    pieces.push((s, w * sw));
+                    pieces.push((s, w * sw, first));
                 }
             } else {
-                pieces.push((field, w));
+                pieces.push((field, w, true));
             }
         }
-        for (field, w) in pieces {
+        for (field, w, first) in pieces {
             let segments = text::query_segments_and_grams(field, |g| {
                 if !use_grams {
                     return;
@@ -881,7 +947,12 @@ impl Classifier {
                 .flat_map(|(t, _)| t.iter().cloned())
                 .collect();
             let minor = text::minor_materials(&all);
+            // Once a clause attaches components ("with", "containing", ...), the rest of the
+            // sentence describes the good: "a camera with a lens, a sensor and a battery".
+            let mut attached = false;
             for (mut toks, modifier) in segments {
+                attached |= modifier;
+                let is_main = first && !attached;
                 let w = if modifier {
                     w * self.params.w_modifier
                 } else {
@@ -907,6 +978,9 @@ impl Classifier {
                         if toks[i..].starts_with(&e.trigger) {
                             for t in &e.adds {
                                 bump(&mut words, t, w * self.params.w_expansion);
+                                if is_main {
+                                    main.insert(t.clone(), ());
+                                }
                             }
                         }
                     }
@@ -919,6 +993,9 @@ impl Classifier {
                         continue;
                     }
                     bump(&mut words, &t, w);
+                    if is_main {
+                        main.insert(t, ());
+                    }
                 }
                 fields_tokens.push((toks, w));
             }
@@ -950,19 +1027,63 @@ impl Classifier {
             }
         }
         let (w4, w2) = (ids(&self.word4, &words), ids(&self.word2, &words));
+        let component: Vec<bool> = if main.is_empty() {
+            vec![false; w4.len()]
+        } else {
+            let mut main_ids: Vec<u32> =
+                main.keys().filter_map(|t| self.word4.term_id(t)).collect();
+            main_ids.sort_unstable();
+            w4.iter()
+                .map(|(id, _)| main_ids.binary_search(id).is_err())
+                .collect()
+        };
         let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
         grams.sort_unstable_by_key(|x| x.0);
         let head_id = head.as_deref().and_then(|h| self.word4.term_id(h));
-        (w4, w2, w6, grams, fields_tokens, head_id, head)
+        (w4, w2, w6, grams, fields_tokens, head_id, head, component)
     }
 
     /// Unscaled heading and subheading scores for weighted query fields.
     pub fn raw_scores(&self, fields: &[(&str, f32)]) -> RawScores {
-        let (w4, w2, w6, grams, field_tokens, head_id, head) = self.query_terms(fields);
+        let (w4, w2, w6, grams, field_tokens, head_id, head, component) = self.query_terms(fields);
         let p = &self.params;
         let nh = self.heading_codes.len();
+        // Goods first: component words count fully only in the headings that name the head
+        // noun ("electric bicycle *with lithium-ion battery*": the battery words qualify a
+        // bicycle heading, they do not make the battery heading a candidate).
+        let gate: Option<Vec<bool>> = match head_id {
+            // A form word ("PET *chips* in primary form") names no goods to gate by.
+            Some(id)
+                if p.w_component < 1.0
+                    && component.iter().any(|&c| c)
+                    && !head.as_deref().is_some_and(crate::chemname::is_form_head) =>
+            {
+                let mut sh = vec![0f32; nh];
+                self.word4.score_ids_into(&[(id, 1.0)], &mut sh);
+                let max = sh.iter().copied().fold(0f32, f32::max);
+                (max > 0.0).then(|| sh.iter().map(|&x| x >= p.head_gate_share * max).collect())
+            }
+            _ => None,
+        };
         let mut s4 = vec![0f32; nh];
-        self.word4.score_ids_into(&w4, &mut s4);
+        let mut s4c = Vec::new();
+        let mut lc = Vec::new();
+        if gate.is_some() {
+            let (main_ids, comp_ids): (Vec<_>, Vec<_>) =
+                w4.iter().zip(&component).partition(|(_, &c)| !c);
+            let main_ids: Vec<(u32, f32)> = main_ids.into_iter().map(|(x, _)| *x).collect();
+            let comp_ids: Vec<(u32, f32)> = comp_ids.into_iter().map(|(x, _)| *x).collect();
+            self.word4.score_ids_into(&main_ids, &mut s4);
+            s4c = vec![0f32; nh];
+            self.word4.score_ids_into(&comp_ids, &mut s4c);
+            if p.w_linear > 0.0 {
+                lc = vec![0f32; nh];
+                self.linear
+                    .score_part_into(&w4, |i| component[i], p.w_linear, &mut lc);
+            }
+        } else {
+            self.word4.score_ids_into(&w4, &mut s4);
+        }
         let mut c4 = vec![0f32; nh];
         if p.w_char > 0.0 {
             self.char4.score_ids_into(&grams, &mut c4);
@@ -1022,8 +1143,25 @@ impl Classifier {
         let mut sl = Vec::new();
         if p.w_linear > 0.0 {
             sl = vec![0f32; nh];
-            self.linear.score_into(&w4, p.w_linear, &mut sl);
+            if gate.is_some() {
+                self.linear
+                    .score_part_into(&w4, |i| !component[i], p.w_linear, &mut sl);
+            } else {
+                self.linear.score_into(&w4, p.w_linear, &mut sl);
+            }
         }
+        if let Some(g) = &gate {
+            for h in 0..nh {
+                let k = if g[h] { 1.0 } else { p.w_component };
+                s4[h] += k * s4c[h];
+                if let Some(x) = lc.get(h) {
+                    sl[h] += k * x;
+                }
+            }
+        }
+        // Do the two sources of evidence, the lexical match and the learned model, agree on
+        // the best heading? (an evidence feature of the recalibration)
+        let (mut best_lex, mut best_lin) = ((f64::NEG_INFINITY, 0usize), (f32::NEG_INFINITY, 0));
         let heading = (0..nh)
             .map(|h| {
                 let ch = self.heading_chapter[h] as usize;
@@ -1031,11 +1169,23 @@ impl Classifier {
                     + p.w_char * c4[h]
                     + p.w_chapter * (s2[ch] + p.w_phrase * b2[ch])
                     + p.w_phrase * b4[h];
-                f64::from(s) * norm
-                    + sh.get(h).map_or(0.0, |&x| f64::from(x) * head_norm)
-                    + sl.get(h).map_or(0.0, |&x| f64::from(x))
+                let lex =
+                    f64::from(s) * norm + sh.get(h).map_or(0.0, |&x| f64::from(x) * head_norm);
+                if lex > best_lex.0 {
+                    best_lex = (lex, h);
+                }
+                let lin = sl.get(h).copied().unwrap_or(0.0);
+                if lin > best_lin.0 {
+                    best_lin = (lin, h);
+                }
+                lex + f64::from(lin)
             })
             .collect();
+        let disagree = if sl.is_empty() || best_lex.1 == best_lin.1 {
+            0.0
+        } else {
+            1.0
+        };
         for (s, b) in b6 {
             s6[s as usize] += p.w_phrase * b;
         }
@@ -1050,6 +1200,24 @@ impl Classifier {
             0.0
         };
         let mut heading: Vec<f64> = heading;
+        if p.w_knit > 0.0 {
+            let knit = fields
+                .iter()
+                .filter(|&&(_, w)| w > 0.0)
+                .find_map(|&(f, _)| crate::reading::knitted(f));
+            if let Some(knit) = knit {
+                let (from, to) = if knit { ("62", "61") } else { ("61", "62") };
+                let k = f64::from(p.w_knit) / 2.0;
+                for (h, x) in heading.iter_mut().enumerate() {
+                    let ch = &self.chapter_codes[self.heading_chapter[h] as usize];
+                    if ch == from {
+                        *x -= k;
+                    } else if ch == to {
+                        *x += k;
+                    }
+                }
+            }
+        }
         if p.w_chem > 0.0 {
             let mut prof = crate::reading::ChemProfile::default();
             for &(f, w) in fields {
@@ -1095,7 +1263,21 @@ impl Classifier {
                 }
             }
         }
+        let known = field_tokens
+            .iter()
+            .flat_map(|(t, _)| t.iter())
+            .filter(|t| self.word4.term_id(t).is_some())
+            .count();
         RawScores {
+            features: [
+                (1.0 + n_words as f64).ln(),
+                if n_words == 0 {
+                    0.0
+                } else {
+                    1.0 - known as f64 / n_words as f64
+                },
+                disagree,
+            ],
             heading,
             sub: s6
                 .into_iter()
@@ -1181,11 +1363,14 @@ impl Classifier {
         let t = f64::from(self.params.t_heading);
         let logits: Vec<f64> = raw.heading.iter().map(|x| x / t).collect();
         let mut p = softmax(&logits);
-        recalibrate_top(
-            &mut p,
-            f64::from(self.params.cal_heading_a),
-            f64::from(self.params.cal_heading_b),
-        );
+        let pr = &self.params;
+        // The intercept moves with the evidence the query offers (its length, its words the
+        // index does not know), so confidence transfers across description styles.
+        let b = f64::from(pr.cal_heading_b)
+            + f64::from(pr.cal_heading_len) * raw.features[0]
+            + f64::from(pr.cal_heading_unknown) * raw.features[1]
+            + f64::from(pr.cal_heading_disagree) * raw.features[2];
+        recalibrate_top(&mut p, f64::from(pr.cal_heading_a), b);
         p
     }
 
@@ -1387,7 +1572,8 @@ pub(crate) fn recalibrate_top(p: &mut [f64], a: f64, b: f64) {
         .map(|(_, x)| *x)
         .fold(0.0, f64::max);
     if rest > 0.0 {
-        c2 = c2.max(second / (rest + second));
+        // Strictly above the runner-up: a tie would let the index order swap them.
+        c2 = c2.max((second / (rest + second)) * (1.0 + 1e-9)).min(1.0);
         let scale = (1.0 - c2) / rest;
         for (i, x) in p.iter_mut().enumerate() {
             if i != top {

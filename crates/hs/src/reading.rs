@@ -947,6 +947,7 @@ pub fn chem_profile(description: &str) -> ChemProfile {
         if w.len() >= 8
             && w.bytes().all(|b| b.is_ascii_lowercase())
             && INN_STEMS.iter().any(|s| w.ends_with(s))
+            || crate::chemname::TRIVIAL_DRUGS.iter().any(|(n, _)| w == n)
         {
             p.drug = true;
         }
@@ -1012,6 +1013,37 @@ impl ChemProfile {
             out.push(("28", 0.5 * w));
         }
         out
+    }
+}
+
+/// Knitted or woven (note 1 to chapter 62: it covers made-up textile articles *excluding*
+/// knitted or crocheted ones, which are chapter 61's): `Some(true)` when the description says
+/// knitted or crocheted, `Some(false)` when it says woven and not knitted, `None` otherwise.
+/// "Not knitted" reads as woven.
+pub fn knitted(description: &str) -> Option<bool> {
+    let f = text::fold(description);
+    let words: Vec<&str> = f
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let knit_word = |w: &str| matches!(w, "knit" | "knitted" | "crochet" | "crocheted");
+    let mut knit = false;
+    let mut woven = false;
+    for (i, w) in words.iter().enumerate() {
+        if knit_word(w) {
+            if i > 0 && words[i - 1] == "not" {
+                woven = true;
+            } else {
+                knit = true;
+            }
+        } else if *w == "woven" {
+            woven = true;
+        }
+    }
+    match (knit, woven) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
     }
 }
 

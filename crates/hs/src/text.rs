@@ -276,12 +276,38 @@ const MODIFIER_OPENERS: &[&str] = &[
     // ("drill *powered by a lithium-ion battery*", "units *which connect computers*").
     "by",
     "containing",
-    "powered",
     "featuring",
     "having",
     "using",
     "which",
+    "consisting",
+    "comprising",
+    "incorporating",
 ];
+
+/// Participles that attach components, materials, fillings and mountings when a preposition
+/// follows them ("table *supported by a steel frame*", "pillow *filled with fibres*", "chair
+/// *made of oak*"); before a noun they are ordinary words ("covered button", "lined paper").
+const ATTACHING_PARTICIPLES: &[&str] = &[
+    "powered",
+    "made",
+    "coated",
+    "covered",
+    "filled",
+    "mounted",
+    "supported",
+    "attached",
+    "lined",
+    "equipped",
+    "fitted",
+    "composed",
+    "fuelled",
+    "fueled",
+    "operated",
+    "driven",
+];
+
+const ATTACHING_PREPOSITIONS: &[&str] = &["by", "of", "from", "with", "on", "to", "in"];
 
 /// Query segmentation: stemmed content tokens split at clause breaks and modifier openers.
 /// Each segment is returned with `true` when it is a modifier segment (opened by a word of
@@ -306,7 +332,10 @@ fn segments_of(words: &[(String, bool)]) -> Vec<(Vec<String>, bool)> {
         // "powered by a battery" attaches a power source; "battery powered drill" names it
         // before the good.
         let opener = MODIFIER_OPENERS.contains(&w.as_str())
-            && (w != "powered" || words.get(i + 1).is_some_and(|(n, _)| n == "by"));
+            || ATTACHING_PARTICIPLES.contains(&w.as_str())
+                && words
+                    .get(i + 1)
+                    .is_some_and(|(n, _)| ATTACHING_PREPOSITIONS.contains(&n.as_str()));
         if brk || opener {
             if !cur.is_empty() {
                 out.push((std::mem::take(&mut cur), modifier));

@@ -109,3 +109,25 @@ fn a_mixture_of_named_compounds_is_not_read_as_one_compound() {
         .is_none());
     assert_ne!(&heading(d)[..2], "29", "{d}");
 }
+
+#[test]
+fn drugs_named_without_an_inn_stem_are_drugs_too() {
+    // Trivial names carry no INN stem: in bulk they go to the heading of their structure,
+    // in measured doses (tablets, capsules, injection) to 3004.
+    let cases = [
+        ("Acetaminophen USP powder in 25 kg drums", "2924"),
+        ("Paracetamol powder in bulk", "2924"),
+        ("Caffeine anhydrous powder", "2939"),
+        ("Paracetamol 500 mg tablets in blister packs", "3004"),
+        ("Aspirin 81 mg chewable tablets", "3004"),
+        ("Ibuprofen 200 mg capsules", "3004"),
+    ];
+    let misses: Vec<String> = cases
+        .iter()
+        .filter_map(|&(d, h)| {
+            let got = heading(d);
+            (got != h).then(|| format!("{d:?}: expected {h}, got {got}"))
+        })
+        .collect();
+    assert!(misses.is_empty(), "misses:\n{}", misses.join("\n"));
+}
