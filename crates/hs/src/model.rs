@@ -218,7 +218,7 @@ impl Default for Params {
             w_sentence_decay: 1.0,
             w_head_fixed: 0.0,
             w_linear: 1.0,
-            w_component: 0.3,
+            w_component: 1.0,
             head_gate_share: 0.2,
             w_knit: 2.0,
             linear_epochs: 3,

@@ -9,7 +9,14 @@
 //! Rules (GIR 1: headings and notes; GIR 3(b): sets go by the article giving the essential
 //! character).
 
-use borderline_hs::Classifier;
+//!
+//! The component gate (`Params::w_component` below 1: words of a "with" / "consisting of"
+//! clause count fully only in headings that name the head noun) is **off by default**: it fixed
+//! these cases but cost three of the 23 ruling-style items measured beside the evaluation
+//! (docs/hs.md, fifth pass). The cases that need it are checked with it switched on
+//! ([`gated_model`]); the rest hold for the default.
+
+use borderline_hs::{Classifier, Params, Vocabulary};
 use std::sync::OnceLock;
 
 fn model() -> &'static Classifier {
@@ -17,25 +24,45 @@ fn model() -> &'static Classifier {
     M.get_or_init(|| Classifier::bundled().expect("bundled model builds"))
 }
 
-fn heading(d: &str) -> String {
-    model().suggest(d, 1)[0].code[..4].to_string()
+/// The bundled model with the component gate on (`w_component` 0.3, the value of the fifth
+/// pass).
+fn gated_model() -> &'static Classifier {
+    static M: OnceLock<Classifier> = OnceLock::new();
+    M.get_or_init(|| {
+        let params = Params {
+            w_component: 0.3,
+            ..Params::default()
+        };
+        let vocab = Vocabulary::bundled().expect("bundled vocabulary");
+        Classifier::build(vocab, Vec::new(), params).expect("gated model builds")
+    })
 }
 
-/// Checks every case and reports all misses at once (so one run lists what fails).
-fn all_classified(cases: &[(&str, &str)]) {
+/// Checks every case with `model` and reports all misses at once (so one run lists what
+/// fails).
+fn classified_by(model: &Classifier, cases: &[(&str, &str)]) {
     let misses: Vec<String> = cases
         .iter()
         .filter_map(|&(d, h)| {
-            let got = heading(d);
+            let got = model.suggest(d, 1)[0].code[..4].to_string();
             (got != h).then(|| format!("{d:?}: expected {h}, got {got}"))
         })
         .collect();
     assert!(misses.is_empty(), "misses:\n{}", misses.join("\n"));
 }
 
+fn all_classified(cases: &[(&str, &str)]) {
+    classified_by(model(), cases)
+}
+
+/// The cases the component gate is for (off by default: see the file's doc).
+fn classified_with_the_gate(cases: &[(&str, &str)]) {
+    classified_by(gated_model(), cases)
+}
+
 #[test]
 fn machines_and_appliances_are_not_their_power_source_or_parts() {
-    all_classified(&[
+    classified_with_the_gate(&[
         ("cordless drill with lithium battery", "8467"),
         ("electric kettle with glass jug", "8516"),
         ("remote control toy car with rechargeable battery", "9503"),
@@ -69,7 +96,7 @@ fn articles_are_not_their_material_or_trim() {
 fn in_ruling_style_the_named_good_decides_over_its_listed_components() {
     // Once "with", "consisting of", "supported by" attach components, the rest of the sentence
     // lists them; none of them makes its own heading a candidate.
-    all_classified(&[
+    classified_with_the_gate(&[
         (
             "The article is a digital camera with a lens, a CMOS sensor and a lithium battery.",
             "8525",
