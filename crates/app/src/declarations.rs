@@ -157,7 +157,7 @@ pub fn from_json_objects(objects: &[serde_json::Value]) -> Result<Vec<Declaratio
     let mut out = Vec::with_capacity(objects.len());
     for row in reader {
         match row {
-            Row::Accepted(d) => out.push(*d),
+            Row::Accepted(d) => out.push(d),
             Row::Quarantined(q) => {
                 return Err(AppError::Field {
                     field: format!("[{}].{}", q.line.saturating_sub(1), q.field),
@@ -189,7 +189,7 @@ pub fn from_csv_bytes(bytes: &[u8]) -> Result<(Vec<Declaration>, Vec<RefusedRow>
     let (mut ok, mut refused) = (Vec::new(), Vec::new());
     for row in reader {
         match row {
-            Row::Accepted(d) => ok.push(*d),
+            Row::Accepted(d) => ok.push(d),
             Row::Quarantined(q) => refused.push(RefusedRow {
                 line: q.line,
                 field: q.field,

@@ -89,7 +89,7 @@ pub fn score(
         DeclarationReader::open(input, Profile::korea_customs())?.without_duplicate_check();
     for row in reader.by_ref() {
         if let Row::Accepted(d) = row {
-            rows.push(*d);
+            rows.push(d);
             if rows.len() >= max_rows {
                 break;
             }

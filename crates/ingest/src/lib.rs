@@ -23,6 +23,7 @@
 mod field;
 mod profile;
 mod reader;
+mod seen;
 mod sink;
 
 pub use borderline_core::Declaration;

@@ -104,7 +104,7 @@ pub fn drive<E: From<IngestError>>(
 ) -> Result<IngestReport, E> {
     for row in reader.by_ref() {
         match row {
-            Row::Accepted(d) => accept(*d)?,
+            Row::Accepted(d) => accept(d)?,
             Row::Quarantined(q) => sink.put(source, q)?,
         }
     }

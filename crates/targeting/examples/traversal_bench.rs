@@ -132,7 +132,7 @@ fn main() -> ExitCode {
     let declarations: Vec<_> = reader
         .without_duplicate_check()
         .filter_map(|r| match r {
-            Row::Accepted(d) => Some(*d),
+            Row::Accepted(d) => Some(d),
             _ => None,
         })
         .collect();

@@ -32,12 +32,77 @@ impl Default for ModulesConfig {
     }
 }
 
-/// One fitted module, as stored in the artefact.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One fitted module, as stored in the artefact: a JSON object whose `module` entry names the
+/// module and whose other entries are the module's own.
+#[derive(Debug, Clone, Serialize)]
 #[serde(tag = "module", rename_all = "snake_case")]
 pub enum ModuleSignal {
     Valuation(ValuationSignal),
     HsDivergence(HsDivergence),
+}
+
+/// Read as it streams in when `module` is the object's first entry (as `Serialize` writes it):
+/// the derived reading of an internally tagged enum first buffers the whole object in a generic
+/// tree, which for the valuation benchmarks was most of the peak memory of loading a model
+/// (about 50 MB of 94). An object with `module` elsewhere is read through a `serde_json::Value`.
+impl<'de> Deserialize<'de> for ModuleSignal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ModuleSignalVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ModuleName {
+    Valuation,
+    HsDivergence,
+}
+
+struct ModuleSignalVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ModuleSignalVisitor {
+    type Value = ModuleSignal;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a module object with a \"module\" entry")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ModuleSignal, A::Error> {
+        use serde::de::{value::MapAccessDeserializer, Error};
+        let Some(first) = map.next_key::<String>()? else {
+            return Err(A::Error::missing_field("module"));
+        };
+        if first == "module" {
+            let name: ModuleName = map.next_value()?;
+            let rest = MapAccessDeserializer::new(map);
+            return match name {
+                ModuleName::Valuation => {
+                    ValuationSignal::deserialize(rest).map(ModuleSignal::Valuation)
+                }
+                ModuleName::HsDivergence => {
+                    HsDivergence::deserialize(rest).map(ModuleSignal::HsDivergence)
+                }
+            };
+        }
+        let mut object = serde_json::Map::new();
+        object.insert(first, map.next_value()?);
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            object.insert(key, value);
+        }
+        let name = object
+            .remove("module")
+            .ok_or_else(|| A::Error::missing_field("module"))?;
+        let rest = serde_json::Value::Object(object);
+        match ModuleName::deserialize(name).map_err(A::Error::custom)? {
+            ModuleName::Valuation => {
+                ValuationSignal::deserialize(rest).map(ModuleSignal::Valuation)
+            }
+            ModuleName::HsDivergence => {
+                HsDivergence::deserialize(rest).map(ModuleSignal::HsDivergence)
+            }
+        }
+        .map_err(A::Error::custom)
+    }
 }
 
 impl ModuleSignal {
