@@ -74,7 +74,7 @@ fn main() -> ExitCode {
     let declarations: Vec<_> = reader
         .without_duplicate_check()
         .filter_map(|r| match r {
-            Row::Accepted(d) => Some(*d),
+            Row::Accepted(d) => Some(d),
             _ => None,
         })
         .collect();
