@@ -33,7 +33,7 @@ fn sample() -> borderline_core::Declaration {
     )
     .expect("sample parses");
     match reader.next() {
-        Some(borderline_ingest::Row::Accepted(d)) => *d,
+        Some(borderline_ingest::Row::Accepted(d)) => d,
         other => panic!("sample rejected: {other:?}"),
     }
 }
