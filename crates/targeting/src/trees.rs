@@ -235,8 +235,10 @@ pub struct Ensemble {
     lanes: Option<crate::lane_walk::LaneForest>,
     /// The same trees as bitvector groups, built on first use.
     quick: QuickCache,
-    /// Input-independent tables of the linear-time exact TreeSHAP.
-    linear_shap: crate::linear_shap::LinearShap,
+    /// Input-independent tables of the linear-time exact TreeSHAP, built on the first
+    /// explanation (17 MB on the default model: a process scoring without exact reasons never
+    /// holds them).
+    linear_shap: ShapCache,
 }
 
 const LEAF: u32 = 1 << 31;
@@ -248,6 +250,17 @@ const LEAF: u32 = 1 << 31;
 struct QuickCache(std::sync::OnceLock<Option<crate::quick_scorer::QuickForest>>);
 
 impl PartialEq for QuickCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// [`crate::linear_shap::LinearShap`] of an ensemble, built the first time a declaration is
+/// explained exactly. Derived from the trees alone, so it never makes two ensembles unequal.
+#[derive(Debug, Clone, Default)]
+struct ShapCache(std::sync::OnceLock<crate::linear_shap::LinearShap>);
+
+impl PartialEq for ShapCache {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -522,7 +535,7 @@ impl Ensemble {
             complete,
             lanes,
             quick: QuickCache::default(),
-            linear_shap: crate::linear_shap::LinearShap::build(&trees),
+            linear_shap: ShapCache::default(),
             trees,
         }
     }
@@ -646,6 +659,13 @@ impl Ensemble {
         Ok(t)
     }
 
+    /// The linear-time TreeSHAP tables, built on first use.
+    fn linear_shap(&self) -> &crate::linear_shap::LinearShap {
+        self.linear_shap
+            .0
+            .get_or_init(|| crate::linear_shap::LinearShap::build(&self.trees))
+    }
+
     /// Value of the leaf that feature vector `x` reaches from `root` (pointer walk).
     #[inline]
     fn leaf_value(&self, root: u32, x: &[f32]) -> f64 {
@@ -721,11 +741,11 @@ impl Ensemble {
     pub fn shap(&self, x: &[f32]) -> Contributions {
         let mut values = vec![0.0; self.num_features];
         let mut bias = 0.0;
-        let mut scratch = self.linear_shap.scratch();
+        let mut scratch = self.linear_shap().scratch();
         let mut reference = None;
         for (i, tree) in self.trees.iter().enumerate() {
             bias += tree.expected_value();
-            if tree.is_stump() || self.linear_shap.add_tree(i, x, &mut values, &mut scratch) {
+            if tree.is_stump() || self.linear_shap().add_tree(i, x, &mut values, &mut scratch) {
                 continue;
             }
             let d = self.max_depth + 2;
@@ -749,7 +769,7 @@ impl Ensemble {
         let rows = xs.len() / nf;
         let bias = self.trees.iter().fold(0.0, |b, t| b + t.expected_value());
         let mut out = Vec::with_capacity(rows);
-        let mut scratch = self.linear_shap.block_scratch();
+        let mut scratch = self.linear_shap().block_scratch();
         let mut reference = None;
         // One block's contributions, feature-major (see `LinearShap::add_tree_block`).
         let mut phi_t = vec![0.0; SHAP_BLOCK * nf];
@@ -761,7 +781,7 @@ impl Ensemble {
             for (i, tree) in self.trees.iter().enumerate() {
                 if tree.is_stump()
                     || self
-                        .linear_shap
+                        .linear_shap()
                         .add_tree_block(i, xs, nf, phi_t, &mut scratch)
                 {
                     continue;
