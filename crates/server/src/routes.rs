@@ -512,11 +512,28 @@ pub struct ExposureIn {
 
 // ------------------------------------------------------------------------------- rules
 
+/// Longest rule file the service takes, in characters (the `maxLength` of `RulesIn.source`).
+pub const MAX_RULE_SOURCE_CHARS: usize = 262_144;
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RulesIn {
     /// The rule file's text (see docs/governance.md, "Rules").
     #[schema(max_length = 262144)]
     pub source: String,
+}
+
+impl RulesIn {
+    /// The source, if within [`MAX_RULE_SOURCE_CHARS`] (counted in characters, as JSON
+    /// Schema's `maxLength` counts them); else 422 naming `source`.
+    fn source(self) -> Result<String, ApiError> {
+        if self.source.chars().count() > MAX_RULE_SOURCE_CHARS {
+            return Err(ApiError::invalid(
+                "source",
+                format!("a rule file is at most {MAX_RULE_SOURCE_CHARS} characters"),
+            ));
+        }
+        Ok(self.source)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -1385,7 +1402,8 @@ async fn rules_validate(
     Extension(_who): Extension<Principal>,
     ApiJson(req): ApiJson<RulesIn>,
 ) -> ApiResult<RulesValidated> {
-    let v = blocking(move || app_rules::validate(&req.source)).await?;
+    let source = req.source()?;
+    let v = blocking(move || app_rules::validate(&source)).await?;
     Ok(Json(RulesValidated {
         version: v.version,
         rules: v.rules,
@@ -1400,7 +1418,8 @@ async fn rules_upload(
     ApiJson(req): ApiJson<RulesIn>,
 ) -> Result<(StatusCode, Json<RuleSetOut>), ApiError> {
     let store = st.store.clone();
-    let e = blocking(move || app_rules::upload(store.as_ref(), &who.actor, &req.source)).await?;
+    let source = req.source()?;
+    let e = blocking(move || app_rules::upload(store.as_ref(), &who.actor, &source)).await?;
     Ok((StatusCode::CREATED, Json(RuleSetOut::of(e, false))))
 }
 

@@ -1223,6 +1223,21 @@ async fn rules_are_validated_approved_by_another_person_and_decide_selection() {
             "{p}"
         );
     }
+    // Longer than the documented maxLength (262,144 characters, counted as JSON Schema counts
+    // them: "é" is one): refused naming `source`, never stored (schemathesis found it taken).
+    let long = format!("# {}", "é".repeat(262_143));
+    for path in ["/v1/rules/validate", "/v1/rules"] {
+        let (st, p) = s
+            .call(
+                Some("dual"),
+                Method::POST,
+                path,
+                Some(json!({"source": long})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {p}");
+        assert_eq!(p["field"], "source");
+    }
     let (_, list) = s.call(Some("dual"), Method::GET, "/v1/rules", None).await;
     assert_eq!(list["rule_sets"], json!([]), "a bad file was stored");
 
