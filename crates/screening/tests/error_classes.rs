@@ -3,6 +3,8 @@
 //! each case says which way the score must go at the default threshold, or against which other
 //! pair it must rank.
 
+mod common;
+
 use borderline_screening::normalize::{normalize, TokenKind};
 use borderline_screening::{Entry, MatchConfig, Matcher, Query, Schema};
 
@@ -32,16 +34,7 @@ fn matcher() -> Matcher {
     let generic = [
         "TRADING", "SHIPPING", "GLOBAL", "STAR", "GROUP", "OCEAN", "WIRE", "FIRE", "CENTURY",
     ];
-    for (i, w) in generic.iter().enumerate() {
-        for j in 0..60 {
-            es.push(Entry::new(
-                "f",
-                format!("{i}-{j}"),
-                Schema::Company,
-                format!("{w} FILLER{i}X{j}"),
-            ));
-        }
-    }
+    es.extend(common::common_company_words(&generic, 60));
     for (i, w) in ["Mohammed", "Ivan", "Hassan", "Hans"].iter().enumerate() {
         for j in 0..40 {
             es.push(Entry::new(

@@ -3,6 +3,8 @@
 //! Hangul, Han characters or katakana. Specifications on names written for these tests or, for
 //! the scripts, common names of the development (not held-aside) part.
 
+mod common;
+
 use borderline_screening::{Entry, MatchConfig, Matcher, Schema};
 
 /// Company names plus filler, so that generic words are common and the names' own words rare,
@@ -17,16 +19,7 @@ fn matcher() -> Matcher {
     let generic = [
         "GLOBAL", "TRADING", "SHIPPING", "STAR", "GROUP", "MARIE", "LTD",
     ];
-    for (i, w) in generic.iter().enumerate() {
-        for j in 0..60 {
-            es.push(Entry::new(
-                "f",
-                format!("{i}-{j}"),
-                Schema::Company,
-                format!("{w} FILLER{i}X{j}"),
-            ));
-        }
-    }
+    es.extend(common::common_company_words(&generic, 60));
     Matcher::from_entries(es, MatchConfig::default())
 }
 
