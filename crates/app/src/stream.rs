@@ -396,12 +396,18 @@ pub fn active_version(store: &dyn GovernanceStore) -> Result<Option<String>> {
 }
 
 /// Keeps the worker's model current: reloads (with the integrity checks of
-/// [`ActiveModel::load`]) when the registry's active version changed.
+/// [`ActiveModel::load`]) when the registry's active version changed. A loaded model's exact
+/// explanation tables are built here, so the worker's first red or yellow declaration is not
+/// the one that waits for them.
 pub fn refresh(store: &dyn GovernanceStore, current: Option<ActiveModel>) -> Result<ActiveModel> {
     let wanted = active_version(store)?;
     match current {
         Some(c) if Some(&c.entry.model.version) == wanted.as_ref() => Ok(c),
-        _ => ActiveModel::load(store),
+        _ => {
+            let loaded = ActiveModel::load(store)?;
+            loaded.scorer.model().ensemble.prepare_exact_explanations();
+            Ok(loaded)
+        }
     }
 }
 

@@ -566,9 +566,13 @@ impl ActiveScorer {
         }
     }
 
-    /// Installs `model` for new requests; returns the previous scorer.
+    /// Installs `model` for new requests; returns the previous scorer. The model's exact
+    /// explanation tables are built here, before any request sees it, so activation (not the
+    /// first officer asking for reasons) pays for them.
     pub fn swap(&self, model: ModelArtefact) -> Option<Arc<Scorer>> {
-        let next = Some(Arc::new(Scorer::new(model)));
+        let scorer = Scorer::new(model);
+        scorer.model().ensemble.prepare_exact_explanations();
+        let next = Some(Arc::new(scorer));
         match self.current.write() {
             Ok(mut g) => std::mem::replace(&mut *g, next),
             Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), next),

@@ -277,6 +277,23 @@ fn activating_a_model_swaps_it_for_new_requests_while_requests_in_flight_keep_th
 }
 
 #[test]
+fn an_activated_model_is_ready_to_explain_before_its_first_request() {
+    let active = ActiveScorer::default();
+    // A fresh artefact: the shared test model may already have explained something.
+    let fresh = ModelArtefact::from_bytes(&model().to_bytes(), "memory").expect("loads");
+    assert!(
+        !fresh.ensemble.exact_explanations_prepared(),
+        "a loaded artefact holds no explanation tables until asked"
+    );
+    active.swap(fresh);
+    let current = active.current().expect("active");
+    assert!(
+        current.model().ensemble.exact_explanations_prepared(),
+        "activation builds the exact-explanation tables, not the first request"
+    );
+}
+
+#[test]
 fn the_scorer_can_be_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Scorer>();

@@ -659,6 +659,19 @@ impl Ensemble {
         Ok(t)
     }
 
+    /// Builds the exact-explanation tables now instead of on the first explanation. A
+    /// long-running process (service, stream worker) calls it when it installs a model, so the
+    /// first officer to ask for reasons does not wait for them (about 0.15 s on the default
+    /// model); a one-shot `score --reasons none` never calls it and never holds them.
+    pub fn prepare_exact_explanations(&self) {
+        let _ = self.linear_shap();
+    }
+
+    /// Whether the exact-explanation tables are built.
+    pub fn exact_explanations_prepared(&self) -> bool {
+        self.linear_shap.0.get().is_some()
+    }
+
     /// The linear-time TreeSHAP tables, built on first use.
     fn linear_shap(&self) -> &crate::linear_shap::LinearShap {
         self.linear_shap
