@@ -396,6 +396,9 @@ pub struct EvidenceSources<'a> {
     /// The party directory screened and the supplier network built from it
     /// ([`crate::screening::screen_batch`]).
     pub screening: Option<&'a crate::screening::BatchScreening>,
+    /// The directory as the stream workers screen with it: adds the paths over trade links
+    /// stored after `screening` was built ([`crate::network::NetworkScreening::exposure`]).
+    pub network: Option<&'a crate::network::NetworkScreening>,
 }
 
 /// The evidence of a recorded decision, from its stored input (and the sources given) and the
@@ -412,6 +415,7 @@ pub fn evidence(
         benchmarks,
         classifier,
         screening,
+        network,
     } = sources;
     let input: Option<Declaration> =
         match borderline_governance::audit::scored_input(store, &decision.input_hash)? {
@@ -444,7 +448,13 @@ pub fn evidence(
     let screening = match (screening, &input) {
         (None, _) => ScreeningEvidence::NoPartyDirectory,
         (_, None) => ScreeningEvidence::InputNotStored,
-        (Some(b), Some(d)) => screened_parties(b, d),
+        (Some(b), Some(d)) => {
+            let stored = match network {
+                Some(n) => n.exposure(store, d)?,
+                None => Vec::new(),
+            };
+            screened_parties(b, d, stored)
+        }
     };
     let importer = input
         .as_ref()
@@ -462,7 +472,13 @@ pub fn evidence(
     })
 }
 
-fn screened_parties(b: &crate::screening::BatchScreening, d: &Declaration) -> ScreeningEvidence {
+/// The parties' screening from `b`, and the paths of `b`'s network together with `stored`
+/// (the paths over links stored since `b` was built), each path once, shortest first.
+fn screened_parties(
+    b: &crate::screening::BatchScreening,
+    d: &Declaration,
+    stored: Vec<borderline_screening::ExposurePath>,
+) -> ScreeningEvidence {
     let signal = &b.signal;
     let parties = borderline_screening::declaration_parties(d)
         .into_iter()
@@ -481,10 +497,21 @@ fn screened_parties(b: &crate::screening::BatchScreening, d: &Declaration) -> Sc
             }
         })
         .collect();
-    ScreeningEvidence::Screened {
-        parties,
-        paths: signal.exposure(d),
+    let mut paths = signal.exposure(d);
+    for p in stored {
+        let known = paths.iter().any(|q| {
+            q.role == p.role
+                && q.party == p.party
+                && q.nodes == p.nodes
+                && q.relations == p.relations
+        });
+        if !known {
+            paths.push(p);
+        }
     }
+    // Stable: the start-up network's order is kept among paths of equal length.
+    paths.sort_by_key(|p| p.hops);
+    ScreeningEvidence::Screened { parties, paths }
 }
 
 fn importer_history(

@@ -22,10 +22,10 @@ use crate::screening::{Parties, DEFAULT_MAX_HOPS};
 use crate::Result;
 use borderline_core::{Declaration, Reason};
 use borderline_governance::network::{PartyScreening, TradeLink};
-use borderline_governance::StoreTx;
+use borderline_governance::{GovernanceStore, StoreTx};
 use borderline_screening::{
     declaration_parties, entry_index, hit_reason, network_reason, region_reason, screen_party_info,
-    Matcher, PartyDirectory, PartyScreen, Relationship, SupplierNetwork,
+    ExposurePath, Matcher, PartyDirectory, PartyScreen, Relationship, SupplierNetwork,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -95,6 +95,13 @@ pub(crate) struct BatchScreen {
     /// Party screening results this worker has not stored yet.
     pub to_store: Vec<PartyScreening>,
 }
+
+/// A batch's network, the screenings of the parties involved, and the batch's parties.
+type BatchNetwork = (
+    SupplierNetwork,
+    HashMap<String, Arc<PartyScreen>>,
+    BTreeSet<String>,
+);
 
 fn party_end(end: &str) -> Option<&str> {
     match end.strip_prefix("party:") {
@@ -220,15 +227,10 @@ impl NetworkScreening {
         }
     }
 
-    /// Screens `declarations` inside the deciding transaction `tx`: reads the stored links
-    /// from their parties to listed parties, and returns each declaration's screening reasons
-    /// and the results to store.
-    pub(crate) fn screen_batch(
-        &self,
-        tx: &mut dyn StoreTx,
-        declarations: &[&Declaration],
-        at: &str,
-    ) -> Result<BatchScreen> {
+    /// The supplier network `declarations` are screened over (their own links, the stored
+    /// links from their parties to listed parties, the relationship rows), the screenings of
+    /// the parties involved, and the declarations' parties.
+    fn network(&self, tx: &mut dyn StoreTx, declarations: &[&Declaration]) -> Result<BatchNetwork> {
         let m = self.matcher.as_ref();
         let mut parties: BTreeSet<String> = BTreeSet::new();
         for d in declarations {
@@ -304,6 +306,35 @@ impl NetworkScreening {
         }
         net.add_relationships_indexed(Some(m), &self.entries, &rels);
 
+        Ok((net, screens, parties))
+    }
+
+    /// The paths from `d`'s parties to listed entities over the network as a worker deciding
+    /// `d` now sees it: the stored trade links to listed parties (with their stored
+    /// screenings), `d`'s own importer -> seller link and the relationship rows. A case page
+    /// shows these beside the paths of the network the service built at start, which holds
+    /// no link a worker stored since, so the evidence names every path the decision's
+    /// reasons can name.
+    pub fn exposure(
+        &self,
+        store: &dyn GovernanceStore,
+        d: &Declaration,
+    ) -> Result<Vec<ExposurePath>> {
+        let mut tx = store.begin(false)?;
+        let (net, _, _) = self.network(tx.as_mut(), &[d])?;
+        Ok(net.exposure(&declaration_parties(d), self.max_hops))
+    }
+
+    /// Screens `declarations` inside the deciding transaction `tx`: reads the stored links
+    /// from their parties to listed parties, and returns each declaration's screening reasons
+    /// and the results to store.
+    pub(crate) fn screen_batch(
+        &self,
+        tx: &mut dyn StoreTx,
+        declarations: &[&Declaration],
+        at: &str,
+    ) -> Result<BatchScreen> {
+        let (net, screens, parties) = self.network(tx, declarations)?;
         let mut reasons = HashMap::with_capacity(declarations.len());
         for d in declarations {
             let mut out = Vec::new();

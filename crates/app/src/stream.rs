@@ -17,7 +17,7 @@ use crate::network::{trade_link, NetworkScreening};
 use crate::targeting::{OneByOne, Reasons, ScreeningPolicy};
 use crate::{AppError, Result};
 use borderline_core::{Declaration, Lane, Reason};
-use borderline_governance::audit::{append_new_decisions_in, input_hash, Decision};
+use borderline_governance::audit::{append_new_decisions_in, hashed_input, Decision};
 use borderline_governance::capacity::LaneUsage;
 use borderline_governance::registry::ModelState;
 use borderline_governance::selectivity::Basis;
@@ -128,6 +128,9 @@ struct Scored {
     probability: f64,
     findings: Vec<Reason>,
     hash: String,
+    /// The declaration as decided (JSON whose SHA-256 is `hash`), stored with a new decision
+    /// so its case page can show evidence, counterfactuals and explanations of that input.
+    body: String,
 }
 
 /// Decides a batch of messages in **one** write transaction: every new decision's audit record,
@@ -188,7 +191,7 @@ pub fn decide_batch_screened(
                     reason: "the model gave no finite score".into(),
                 });
             }
-            let hash = input_hash(&d).map_err(|e| Rejection {
+            let (hash, body) = hashed_input(&d).map_err(|e| Rejection {
                 declaration_id: Some(id),
                 reason: format!("cannot hash the declaration: {e}"),
             })?;
@@ -197,6 +200,7 @@ pub fn decide_batch_screened(
                 probability,
                 findings,
                 hash,
+                body,
             })
         })
         .collect();
@@ -243,6 +247,7 @@ pub fn decide_batch_screened(
             None => None,
         };
         let mut links = Vec::new();
+        let mut inputs: Vec<(String, String)> = Vec::new();
         /// Where each message's outcome comes from.
         enum Slot {
             Rejected(Rejection),
@@ -292,6 +297,7 @@ pub fn decide_batch_screened(
             let lane = policy.screening.apply(lane, &flagged);
             count(usage, lane);
             links.extend(trade_link(&s.d, &at));
+            inputs.push((s.hash.clone(), s.body));
             made.insert(id.clone(), decisions.len());
             slots.push(Slot::New {
                 k: decisions.len(),
@@ -332,6 +338,7 @@ pub fn decide_batch_screened(
         if !links.is_empty() {
             tx.add_trade_links(&links)?;
         }
+        tx.put_scored_inputs(&inputs)?;
         if let Some(b) = screened.filter(|b| !b.to_store.is_empty()) {
             tx.put_party_screenings(&b.to_store)?;
             stored_screenings = b.to_store.into_iter().map(|p| p.party_id).collect();

@@ -449,7 +449,7 @@ pub fn append_decisions_with_inputs(
 }
 
 /// The declaration a decision scored, as stored with it (JSON whose SHA-256 is `input_hash`);
-/// `None` when it was not stored (a stream worker's decision, a record older than this).
+/// `None` when it was not stored (a decision recorded before inputs were kept with it).
 pub fn scored_input(
     store: &dyn GovernanceStore,
     input_hash: &str,
@@ -543,8 +543,14 @@ pub fn append_new_decisions_in(
 
 /// SHA-256 of any serialisable input, as hex: the `input_hash` of a decision.
 pub fn input_hash<T: Serialize>(input: &T) -> Result<String, serde_json::Error> {
-    let bytes = serde_json::to_vec(input)?;
-    Ok(format!("{:x}", Sha256::digest(&bytes)))
+    Ok(hashed_input(input)?.0)
+}
+
+/// [`input_hash`] of `input` and the JSON it hashes (what [`scored_input`] gives back when
+/// it is stored with the decision).
+pub fn hashed_input<T: Serialize>(input: &T) -> Result<(String, String), serde_json::Error> {
+    let body = serde_json::to_string(input)?;
+    Ok((format!("{:x}", Sha256::digest(body.as_bytes())), body))
 }
 
 #[cfg(test)]

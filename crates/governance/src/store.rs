@@ -218,6 +218,14 @@ pub trait StoreTx {
         let _ = (input_hash, body);
         Err(no_cases())
     }
+    /// [`StoreTx::put_scored_input`] for each `(input_hash, body)`, in one statement where the
+    /// store can (a stream worker stores a batch's inputs in its deciding transaction).
+    fn put_scored_inputs(&mut self, inputs: &[(String, String)]) -> Result<(), StoreError> {
+        for (hash, body) in inputs {
+            self.put_scored_input(hash, body)?;
+        }
+        Ok(())
+    }
     fn scored_input(&mut self, input_hash: &str) -> Result<Option<String>, StoreError> {
         let _ = input_hash;
         Err(no_cases())

@@ -77,6 +77,9 @@ pub struct AppState {
     /// The parties screened and the supplier network (built by [`AppState::with_parties`]),
     /// which the case pages read.
     pub screening: Option<Arc<borderline_app::screening::BatchScreening>>,
+    /// The same directory as the stream workers screen with it: case pages add the network
+    /// paths over trade links the workers stored after the service started.
+    pub network: Option<Arc<borderline_app::network::NetworkScreening>>,
     /// The witness file of signed checkpoints and its public key (`serve --witness`), which
     /// every audit verification (page and API) checks; `None`: checkpoints are not checked.
     pub witness: Option<borderline_app::governance::audit::Witness>,
@@ -116,6 +119,7 @@ impl AppState {
             benchmarks: benchmarks.map(Arc::new),
             parties: None,
             screening: None,
+            network: None,
             witness: None,
             queue: None,
             limiter: ops::RateLimiter::new(config.rate_per_second, config.rate_burst),
@@ -141,6 +145,10 @@ impl AppState {
             nodes = screening.network.node_count(),
             "party directory screened; supplier network built"
         );
+        self.network = Some(Arc::new(borderline_app::network::NetworkScreening::new(
+            self.matcher.clone(),
+            parties.clone(),
+        )));
         self.parties = Some(Arc::new(parties));
         self.screening = Some(Arc::new(screening));
         Ok(self)

@@ -1073,6 +1073,21 @@ impl StoreTx for PgTx {
         Ok(())
     }
 
+    fn put_scored_inputs(&mut self, inputs: &[(String, String)]) -> Result<(), StoreError> {
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let hashes: Vec<&str> = inputs.iter().map(|(h, _)| h.as_str()).collect();
+        let bodies: Vec<&str> = inputs.iter().map(|(_, b)| b.as_str()).collect();
+        self.execute(
+            "INSERT INTO scored_inputs (input_hash, body)
+             SELECT h, b FROM UNNEST($1::TEXT[], $2::TEXT[]) AS u(h, b)
+             ON CONFLICT (input_hash) DO NOTHING",
+            &[&hashes, &bodies],
+        )?;
+        Ok(())
+    }
+
     fn add_trade_links(&mut self, links: &[TradeLink]) -> Result<u64, StoreError> {
         if links.is_empty() {
             return Ok(0);

@@ -11,12 +11,14 @@
 
 mod support;
 
+use borderline_app::cases::{self, EvidenceSources, ScreeningEvidence};
 use borderline_app::network::{NetworkScreening, TRADE};
-use borderline_app::screening::{bundled_matcher, Parties};
+use borderline_app::screening::{bundled_matcher, screen_batch, Parties};
 use borderline_app::stream::{self as app_stream, Outcome, StreamDecision};
 use borderline_core::{Declaration, Lane, ReasonKind};
-use borderline_governance::GovernanceStore;
-use borderline_screening::{PartyDirectory, PartyInfo, Relationship, Schema};
+use borderline_governance::identity::Principal;
+use borderline_governance::{Actor, GovernanceStore, Role};
+use borderline_screening::{ExposurePath, PartyDirectory, PartyInfo, Relationship, Schema};
 use chrono::NaiveDate;
 use support::*;
 
@@ -166,6 +168,7 @@ fn a_seller_linked_to_a_listed_party_in_the_store_is_screened(store: &dyn Govern
         network.text
     );
     at_least_yellow(d2);
+    the_case_page_of_a_streamed_decision_shows_the_path_over_the_stored_link(store);
     let d3 = decided(&out[1]);
     assert!(
         d3.reasons.iter().all(|r| r.kind != ReasonKind::Screening),
@@ -240,6 +243,63 @@ fn a_seller_linked_to_a_listed_party_in_the_store_is_screened(store: &dyn Govern
     at_least_yellow(d5);
     let mut tx = store.begin(false).expect("begin");
     assert!(tx.party_screenings(&["OWNED"]).expect("read")["OWNED"].listed);
+}
+
+/// D2 (IMPORTER buying from TRADER) was decided by a worker after D1 stored the link
+/// TRADER -> LISTED. Its case page: the declaration as decided is stored with the decision,
+/// so the evidence is computed; and the path from the seller over the stored link is shown,
+/// although the network the service built at start (before D1) does not hold that link.
+fn the_case_page_of_a_streamed_decision_shows_the_path_over_the_stored_link(
+    store: &dyn GovernanceStore,
+) {
+    let officer = Principal {
+        actor: Actor {
+            roles: vec![Role::Officer],
+            ..actor("officer.1")
+        },
+        importer_ids: Vec::new(),
+        token_id: None,
+    };
+    let view = cases::view(store, &officer, "D2")
+        .expect("view")
+        .expect("D2 is recorded");
+    let input = borderline_governance::audit::scored_input(store, &view.decision.input_hash)
+        .expect("read")
+        .expect("a streamed decision keeps the declaration it decided");
+    let input: Declaration = serde_json::from_str(&input).expect("the stored declaration");
+    assert_eq!(
+        (input.importer.as_str(), input.seller.as_deref()),
+        ("IMPORTER", Some("TRADER"))
+    );
+    let matcher = bundled_matcher().expect("lists");
+    let at_start = screen_batch(&[], matcher.clone(), parties(Vec::new()));
+    let now = NetworkScreening::new(matcher, parties(Vec::new()));
+    let paths = |network: Option<&NetworkScreening>| {
+        let sources = EvidenceSources {
+            screening: Some(&at_start),
+            network,
+            ..EvidenceSources::default()
+        };
+        match cases::evidence(store, &officer, sources, &view.decision)
+            .expect("evidence")
+            .screening
+        {
+            ScreeningEvidence::Screened { paths, .. } => paths,
+            other => panic!("D2's parties are screened: {other:?}"),
+        }
+    };
+    let over_the_stored_link = |p: &&ExposurePath| {
+        p.party == "TRADER" && p.hops == 2 && p.relations.first().map(String::as_str) == Some(TRADE)
+    };
+    assert!(
+        !paths(None).iter().any(|p| over_the_stored_link(&p)),
+        "the start-up network holds no link stored after it was built"
+    );
+    let shown = paths(Some(&now));
+    assert!(
+        shown.iter().any(|p| over_the_stored_link(&p)),
+        "the case page names the path the decision's reason names: {shown:?}"
+    );
 }
 
 fn without_screening_links_are_recorded_and_no_reason_given(store: &dyn GovernanceStore) {

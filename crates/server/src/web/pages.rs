@@ -498,12 +498,13 @@ pub async fn case(
     let on_demand = cq.explain.is_some();
     let store = st.store.clone();
     let (key, who) = (id.clone(), s.who.clone());
-    let (scorer, classifier, caps, benchmarks, screening) = (
+    let (scorer, classifier, caps, benchmarks, screening, network) = (
         st.scorer.current(),
         st.classifier.clone(),
         st.config.capacities,
         st.benchmarks.clone(),
         st.screening.clone(),
+        st.network.clone(),
     );
     let found = blocking(move || {
         let Some(view) = case_uc::view(store.as_ref(), &who, &key)? else {
@@ -535,6 +536,7 @@ pub async fn case(
                 benchmarks: benchmarks.as_deref(),
                 classifier: Some(&classifier),
                 screening: screening.as_deref(),
+                network: network.as_deref(),
             },
             &view.decision,
         )?;
