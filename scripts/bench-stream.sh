@@ -16,8 +16,11 @@ RATES=${RATES:-1000 400}    # steady publication rates of the latency runs, per 
 RATE_SECONDS=${RATE_SECONDS:-30}
 BATCH=${BATCH:-256}
 bash scripts/setup.sh
-cargo build --release -p borderline-cli
-BL=$PWD/target/release/borderline
+# BORDERLINE_BIN=<binary> measures another build (e.g. the one before a change) without building.
+if [ -n "${BORDERLINE_BIN:-}" ]; then BL=$BORDERLINE_BIN; else
+  cargo build --release -p borderline-cli
+  BL=$PWD/target/release/borderline
+fi
 OUT=out/bench-stream; mkdir -p "$OUT"
 source scripts/postgres.sh
 source scripts/nats.sh
