@@ -141,12 +141,24 @@ fn no_crate_links_sqlx_beside_rusqlite() {
 #[test]
 fn core_and_the_atomic_file_writer_depend_on_no_other_borderline_crate() {
     let g = graph();
-    for leaf in ["borderline-core", "borderline-atomic-file"] {
+    for leaf in [
+        "borderline-core",
+        "borderline-atomic-file",
+        "borderline-bench-clock",
+    ] {
         let ours: Vec<String> = closure(&g, leaf)
             .into_iter()
             .filter(|p| p.starts_with("borderline-"))
             .collect();
         assert!(ours.is_empty(), "{leaf} depends on {ours:?}");
+    }
+}
+
+#[test]
+fn the_benchmark_clock_is_linked_by_no_product_code() {
+    // Benchmark examples only (a dev-dependency): nothing that ships times itself with it.
+    for package in graph().keys().filter(|p| *p != "borderline-bench-clock") {
+        assert_free_of(package, &["borderline-bench-clock"]);
     }
 }
 

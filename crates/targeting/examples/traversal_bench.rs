@@ -16,6 +16,7 @@
 //! on all rows, both against the reference on the first `shap_rows`; `shap_rows` 0 skips
 //! the explanations).
 
+use borderline_bench_clock::rate;
 use borderline_ingest::{DeclarationReader, Profile, Row};
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::{Scorer, BLOCK};
@@ -23,35 +24,6 @@ use borderline_targeting::trees::Ensemble;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// This thread's CPU time in seconds (Linux), so that other processes sharing the cores do
-/// not count; `None` elsewhere.
-fn thread_cpu_seconds() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(s.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
-}
-
-/// Median rates (rows per second) of `f` over `runs` by wall clock and by thread CPU time
-/// (wall when CPU time is unavailable), `f` returning the rows it handled.
-fn rate(runs: usize, mut f: impl FnMut() -> usize) -> (f64, f64) {
-    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let (t, c) = (Instant::now(), thread_cpu_seconds());
-        let n = f() as f64;
-        let w = t.elapsed().as_secs_f64();
-        wall.push(n / w);
-        cpu.push(match (c, thread_cpu_seconds()) {
-            (Some(a), Some(b)) if b > a => n / (b - a),
-            _ => n / w,
-        });
-    }
-    (median(wall), median(cpu))
-}
 
 /// Most unique features on any root-to-leaf path of `t` (the quadrature needs half as many
 /// points), and the tree's depth.

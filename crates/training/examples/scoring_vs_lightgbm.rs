@@ -15,39 +15,12 @@
 //! `OMP_NUM_THREADS=1` keeps LightGBM's OpenMP loops on the calling thread (its `pred_contrib`
 //! call takes no thread parameter), so its CPU time is measured like ours.
 
+use borderline_bench_clock::rate;
 use borderline_ingest::{DeclarationReader, Profile, Row};
 use borderline_targeting::model::ModelArtefact;
 use borderline_targeting::score::{Scorer, BLOCK};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// This thread's CPU time in seconds (Linux); `None` elsewhere.
-fn thread_cpu_seconds() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(s.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
-}
-
-/// Median rates (rows/s) of `f` over `runs`: (wall, thread CPU).
-fn rate(runs: usize, mut f: impl FnMut() -> usize) -> (f64, f64) {
-    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let (t, c) = (Instant::now(), thread_cpu_seconds());
-        let n = f() as f64;
-        let w = t.elapsed().as_secs_f64();
-        wall.push(n / w);
-        cpu.push(match (c, thread_cpu_seconds()) {
-            (Some(a), Some(b)) if b > a => n / (b - a),
-            _ => n / w,
-        });
-    }
-    (median(wall), median(cpu))
-}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
