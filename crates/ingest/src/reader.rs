@@ -173,6 +173,8 @@ enum Source {
         reader: csv::Reader<Box<dyn Read>>,
         /// Source column index per field (indexed by `Field as usize`).
         columns: [Option<usize>; Field::ALL.len()],
+        /// The profile's constant per field without a column (indexed like `columns`).
+        defaults: [Option<String>; Field::ALL.len()],
         width: usize,
         /// Records read ahead of the row being built, with the line each starts on: the ids
         /// of a batch are probed for duplicates together (see [`read_ahead`]).
@@ -393,6 +395,9 @@ impl DeclarationReader {
                 Source::Csv {
                     reader,
                     columns,
+                    defaults: std::array::from_fn(|i| {
+                        profile.defaults.get(&Field::ALL[i]).cloned()
+                    }),
                     width: names.len(),
                     ahead: std::collections::VecDeque::with_capacity(AHEAD),
                     spare: Vec::with_capacity(AHEAD),
@@ -513,6 +518,7 @@ impl Iterator for DeclarationReader {
             Source::Csv {
                 reader,
                 columns,
+                defaults,
                 width,
                 ahead,
                 spare,
@@ -530,8 +536,7 @@ impl Iterator for DeclarationReader {
                     }
                     return None;
                 };
-                let (columns, profile) = (&*columns, &self.profile);
-                let default = |field: Field| profile.defaults.get(&field).map(String::as_str);
+                let (columns, defaults) = (&*columns, &*defaults);
                 let wrong_width = |n: usize| {
                     Err(Reject::new(
                         "row",
@@ -546,9 +551,10 @@ impl Iterator for DeclarationReader {
                         let parsed = if text.len() != *width {
                             wrong_width(text.len())
                         } else {
-                            build_declaration(|field| match columns[field as usize] {
-                                Some(i) => Ok(text.get(i)),
-                                None => Ok(default(field)),
+                            build_declaration(CsvFields {
+                                text: &text,
+                                columns,
+                                defaults,
                             })
                         };
                         let row = self
@@ -567,7 +573,7 @@ impl Iterator for DeclarationReader {
                                     Ok(s) => Ok(Some(s)),
                                     Err(_) => Err("invalid UTF-8"),
                                 },
-                                None => Ok(default(field)),
+                                None => Ok(defaults[field as usize].as_deref()),
                             })
                         };
                         let row = self.ledger.finish_row(line, parsed, || {
@@ -696,6 +702,36 @@ pub(crate) fn check_value(field: Field, value: &str) -> Result<(), String> {
     }
 }
 
+/// Where a row's fields are read from: the raw text of a field (`None` when the source has no
+/// such value) or an encoding problem.
+trait FieldSource<'a> {
+    fn raw(&self, field: Field) -> Result<Option<&'a str>, &'static str>;
+}
+
+impl<'a, F: Fn(Field) -> Result<Option<&'a str>, &'static str>> FieldSource<'a> for F {
+    fn raw(&self, field: Field) -> Result<Option<&'a str>, &'static str> {
+        self(field)
+    }
+}
+
+/// The fields of a CSV record that is valid UTF-8 (the common case: read without a call per
+/// field).
+struct CsvFields<'a> {
+    text: &'a csv::StringRecord,
+    columns: &'a [Option<usize>; Field::ALL.len()],
+    defaults: &'a [Option<String>; Field::ALL.len()],
+}
+
+impl<'a> FieldSource<'a> for CsvFields<'a> {
+    #[inline(always)]
+    fn raw(&self, field: Field) -> Result<Option<&'a str>, &'static str> {
+        Ok(match self.columns[field as usize] {
+            Some(i) => self.text.get(i),
+            None => self.defaults[field as usize].as_deref(),
+        })
+    }
+}
+
 /// A row's fields, read through an accessor: `get` returns the raw text of a field (`None`
 /// when the source has no such column) or an encoding problem. Values are trimmed; an empty
 /// one is absent. Text fields are written in place into the declaration being built.
@@ -703,10 +739,10 @@ struct Fields<G> {
     get: G,
 }
 
-impl<'a, G: Fn(Field) -> Result<Option<&'a str>, &'static str>> Fields<G> {
+impl<'a, G: FieldSource<'a>> Fields<G> {
     #[inline(always)]
     fn text(&self, field: Field) -> Result<Option<&'a str>, Reject> {
-        match (self.get)(field) {
+        match self.get.raw(field) {
             Ok(Some(s)) => {
                 let s = trim(s);
                 Ok(if s.is_empty() { None } else { Some(s) })
@@ -783,9 +819,7 @@ impl<'a, G: Fn(Field) -> Result<Option<&'a str>, &'static str>> Fields<G> {
 
 /// Builds a declaration from a field accessor (see [`Fields`]). A row with several wrong
 /// fields is rejected naming the first in the order they are read here.
-fn build_declaration<'a>(
-    get: impl Fn(Field) -> Result<Option<&'a str>, &'static str>,
-) -> Result<Declaration, Reject> {
+fn build_declaration<'a>(get: impl FieldSource<'a>) -> Result<Declaration, Reject> {
     let fields = Fields { get };
     let declaration_id = fields.required(Field::DeclarationId)?;
     let date_text = fields.required(Field::Date)?;
@@ -913,6 +947,7 @@ fn build_declaration<'a>(
 
 /// `s` without surrounding white space; a value that starts and ends with a visible ASCII
 /// character (nearly every one) is returned without the Unicode-aware scan.
+#[inline]
 fn trim(s: &str) -> &str {
     match (s.as_bytes().first(), s.as_bytes().last()) {
         (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
