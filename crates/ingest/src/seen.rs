@@ -155,6 +155,40 @@ mod tests {
         fn write(&mut self, _: &[u8]) {}
     }
 
+    /// Every id hashed to the same top 32 bits: all share the last slot as their home, so the
+    /// cluster wraps around to the table's start, and the table doubles while it does.
+    struct TopOnes;
+    impl std::hash::BuildHasher for TopOnes {
+        type Hasher = LowBits;
+        fn build_hasher(&self) -> LowBits {
+            LowBits(0x811c_9dc5)
+        }
+    }
+    struct LowBits(u32);
+    impl std::hash::Hasher for LowBits {
+        fn finish(&self) -> u64 {
+            0xffff_ffff_0000_0000 | u64::from(self.0)
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 = (self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cluster_that_wraps_around_the_table_survives_doubling() {
+        let mut seen = SeenIds::with_hasher(TopOnes);
+        let n = 5000; // the table doubles twice (at 2,049 and 4,097 ids)
+        for i in 0..n {
+            assert_eq!(seen.insert(&format!("W{i}"), i + 2), Ok(()), "W{i} is new");
+        }
+        for i in [0, 1, 2048, 2049, 4096, 4097, n - 1] {
+            assert_eq!(seen.insert(&format!("W{i}"), 0), Err(i + 2), "W{i}");
+        }
+        assert_eq!(seen.insert(&format!("W{n}"), 7), Ok(()));
+    }
+
     #[test]
     fn a_duplicate_is_found_with_its_first_line_and_a_new_id_is_not() {
         let mut seen = SeenIds::new();
