@@ -2,17 +2,24 @@
 //!
 //! A general hash map of a million ids (32-byte slots, a control byte each) is larger than the
 //! CPU's last-level cache, so every row paid about two cache misses to probe it. Here a probe
-//! touches one 8-byte slot: 32 bits of the id's 64-bit hash (a tag) and the index of the id in
-//! an append-only arena. The slot's position comes from the other 32 bits, so two different ids
-//! share a position and a tag with a chance of about 2^-64 per pair. A tag match is never taken
-//! as a duplicate on its own: the real ids are compared, so no false duplicate is reported and
-//! a true duplicate is always found.
+//! touches one 8-byte slot: the top 32 bits of the id's 64-bit hash (a tag) and the index of the
+//! id in an append-only arena. The slot's position is the top bits of the tag (as many as the
+//! table has position bits), so the table is ordered by hash and doubles by walking its slots
+//! in order (writes in sequence, no id read back from the arena). A tag match is never taken as
+//! a duplicate on its own: the real ids are compared, so no false duplicate is reported and a
+//! true duplicate is always found.
+//!
+//! The reader hashes a batch of ids read ahead and loads their slots together
+//! ([`SeenIds::touch`]): the cache and TLB misses of the batch overlap instead of stalling one
+//! row each.
 
 /// Ids in insertion order (bytes in one arena) and an open-addressing table over them.
 pub(crate) struct SeenIds<S = ahash::RandomState> {
     state: S,
     /// `tag << 32 | (entry + 1)`; 0 is an empty slot. Linear probing, at most half full.
     slots: Vec<u64>,
+    /// `64 -` the number of position bits: a hash's home slot is `hash >> shift`.
+    shift: u32,
     /// The ids' bytes, one after another.
     bytes: Vec<u8>,
     /// Per entry: the end of its id in `bytes` and the line it was first seen on.
@@ -22,8 +29,10 @@ pub(crate) struct SeenIds<S = ahash::RandomState> {
     overflow: ahash::AHashMap<Box<str>, u64>,
 }
 
-const FIRST_SLOTS: usize = 1 << 12;
-const MAX_ENTRIES: usize = u32::MAX as usize - 1;
+const FIRST_BITS: u32 = 12;
+/// At most 2^31 entries, so the table (at most half full) has at most 2^32 slots and a slot's
+/// 32-bit tag holds all of its position bits.
+const MAX_ENTRIES: usize = 1 << 31;
 
 impl SeenIds {
     pub(crate) fn new() -> Self {
@@ -35,7 +44,8 @@ impl<S: std::hash::BuildHasher> SeenIds<S> {
     fn with_hasher(state: S) -> Self {
         SeenIds {
             state,
-            slots: vec![0; FIRST_SLOTS],
+            slots: vec![0; 1 << FIRST_BITS],
+            shift: 64 - FIRST_BITS,
             bytes: Vec::new(),
             entries: Vec::new(),
             overflow: ahash::AHashMap::new(),
@@ -50,20 +60,29 @@ impl<S: std::hash::BuildHasher> SeenIds<S> {
         &self.bytes[start..self.entries[entry].0 as usize]
     }
 
-    /// Loads the slot where `id`'s probe starts, so that the cache miss overlaps with the work
-    /// on the rest of the row before [`SeenIds::insert`] (a hint only: `insert` hashes again).
-    pub(crate) fn touch(&self, id: &str) {
-        let hash = self.state.hash_one(id.as_bytes());
-        std::hint::black_box(self.slots[hash as usize & (self.slots.len() - 1)]);
+    /// The hash `insert` places `id` by.
+    pub(crate) fn hash(&self, id: &str) -> u64 {
+        self.state.hash_one(id.as_bytes())
+    }
+
+    /// Loads the slots where the probes of ids with these hashes start, all at once, so that
+    /// their cache misses overlap with each other and the rows are built from cache (a hint
+    /// only: [`SeenIds::insert`] hashes and probes again).
+    pub(crate) fn touch(&self, hashes: &[u64]) {
+        let mut sum = 0u64;
+        for hash in hashes {
+            sum = sum.wrapping_add(self.slots[(hash >> self.shift) as usize]);
+        }
+        std::hint::black_box(sum);
     }
 
     /// Records `id` as seen on `line`; if it was seen before, returns the line it was first
     /// seen on instead (and records nothing).
     pub(crate) fn insert(&mut self, id: &str, line: u64) -> Result<(), u64> {
-        let hash = self.state.hash_one(id.as_bytes());
+        let hash = self.hash(id);
         let tag = hash >> 32;
         let mask = self.slots.len() - 1;
-        let mut at = hash as usize & mask;
+        let mut at = (hash >> self.shift) as usize;
         loop {
             let slot = self.slots[at];
             if slot == 0 {
@@ -96,19 +115,22 @@ impl<S: std::hash::BuildHasher> SeenIds<S> {
         Ok(())
     }
 
-    /// Doubles the table and places every entry again (its hash recomputed from the arena).
+    /// Doubles the table. A slot's tag holds its hash's top 32 bits, so its new home is known
+    /// without reading the id back; walking the old slots in order writes the new table in
+    /// order.
     fn grow(&mut self) {
         let mut slots = vec![0u64; self.slots.len() * 2];
         let mask = slots.len() - 1;
-        for entry in 0..self.entries.len() {
-            let hash = self.state.hash_one(self.id(entry));
-            let mut at = hash as usize & mask;
+        let shift = self.shift - 1;
+        for &slot in self.slots.iter().filter(|&&slot| slot != 0) {
+            let mut at = (slot >> shift) as usize;
             while slots[at] != 0 {
                 at = (at + 1) & mask;
             }
-            slots[at] = (hash >> 32) << 32 | (entry as u64 + 1);
+            slots[at] = slot;
         }
         self.slots = slots;
+        self.shift = shift;
     }
 }
 
@@ -131,6 +153,40 @@ mod tests {
             0xdead_beef_0000_0007
         }
         fn write(&mut self, _: &[u8]) {}
+    }
+
+    /// Every id hashed to the same top 32 bits: all share the last slot as their home, so the
+    /// cluster wraps around to the table's start, and the table doubles while it does.
+    struct TopOnes;
+    impl std::hash::BuildHasher for TopOnes {
+        type Hasher = LowBits;
+        fn build_hasher(&self) -> LowBits {
+            LowBits(0x811c_9dc5)
+        }
+    }
+    struct LowBits(u32);
+    impl std::hash::Hasher for LowBits {
+        fn finish(&self) -> u64 {
+            0xffff_ffff_0000_0000 | u64::from(self.0)
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 = (self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cluster_that_wraps_around_the_table_survives_doubling() {
+        let mut seen = SeenIds::with_hasher(TopOnes);
+        let n = 5000; // the table doubles twice (at 2,049 and 4,097 ids)
+        for i in 0..n {
+            assert_eq!(seen.insert(&format!("W{i}"), i + 2), Ok(()), "W{i} is new");
+        }
+        for i in [0, 1, 2048, 2049, 4096, 4097, n - 1] {
+            assert_eq!(seen.insert(&format!("W{i}"), 0), Err(i + 2), "W{i}");
+        }
+        assert_eq!(seen.insert(&format!("W{n}"), 7), Ok(()));
     }
 
     #[test]

@@ -217,6 +217,91 @@ fn duplicate_declaration_ids_are_reported() {
     );
 }
 
+/// Rows come out one at a time in file order, whatever the reader reads ahead (ids are checked
+/// for duplicates in batches): every duplicate names its first line, next to it, across a
+/// batch boundary, far behind it, or as the file's last row (without a final newline).
+#[test]
+fn duplicates_name_their_first_line_and_rows_keep_file_order_wherever_they_fall() {
+    // Row k (0-based) is on line k + 2; its id is `D<k>` unless it repeats an earlier row's id.
+    let repeats: &[(usize, usize)] = &[(1, 0), (16, 15), (17, 3), (31, 30), (40, 2), (49, 48)];
+    let bad_mass = 20; // quarantined for its net mass: its id is not taken
+    let mut ids: Vec<String> = (0..50).map(|k| format!("D{k}")).collect();
+    for &(k, first) in repeats {
+        ids[k] = ids[first].clone();
+    }
+    ids[21] = ids[bad_mass].clone(); // so row 21 is accepted
+    let rows_text: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(k, id)| {
+            let row = GOOD.replacen("97061800", id, 1);
+            if k == bad_mass {
+                row.replace("108.0", "-1")
+            } else {
+                row
+            }
+        })
+        .collect();
+    let (rows, report) = kcs(&rows_text.join("\n"));
+    assert_eq!(rows.len(), 50);
+    assert_eq!(
+        (report.read, report.accepted, report.quarantined),
+        (50, 43, 7)
+    );
+    assert_eq!(report.duplicate_ids, 6);
+    for (k, row) in rows.iter().enumerate() {
+        let line = k as u64 + 2;
+        let duplicate_of = repeats.iter().find(|(at, _)| *at == k).map(|r| r.1);
+        match (row, duplicate_of) {
+            (Row::Accepted(d), None) if k != bad_mass => assert_eq!(d.declaration_id, ids[k]),
+            (Row::Quarantined(q), None) if k == bad_mass => {
+                assert_eq!((q.line, q.field.as_str()), (line, "net_mass_kg"), "{q}")
+            }
+            (Row::Quarantined(q), Some(first)) => {
+                assert_eq!((q.line, q.field.as_str()), (line, "declaration_id"), "{q}");
+                assert_eq!(
+                    q.reason,
+                    format!(
+                        "duplicate declaration id {} (first seen on line {})",
+                        ids[k],
+                        first + 2
+                    )
+                );
+            }
+            other => panic!("row {k} (line {line}): unexpected {other:?}"),
+        }
+    }
+}
+
+/// Without the duplicate check, repeated ids are all accepted, in file order.
+#[test]
+fn without_the_duplicate_check_every_row_comes_out_in_order() {
+    let body: Vec<String> = (0..40)
+        .map(|k| GOOD.replacen("97061800", &format!("D{}", k % 3), 1))
+        .collect();
+    let mut reader = DeclarationReader::from_reader(
+        Box::new(std::io::Cursor::new(format!(
+            "{HEADER}\n{}\n",
+            body.join("\n")
+        ))),
+        "t.csv",
+        SourceFormat::Csv,
+        Profile::korea_customs(),
+    )
+    .expect("usable input")
+    .without_duplicate_check();
+    let ids: Vec<String> = reader
+        .by_ref()
+        .map(|row| match row {
+            Row::Accepted(d) => d.declaration_id.to_string(),
+            Row::Quarantined(q) => panic!("{q}"),
+        })
+        .collect();
+    let expected: Vec<String> = (0..40).map(|k| format!("D{}", k % 3)).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(reader.report().duplicate_ids, 0);
+}
+
 #[test]
 fn generic_layout_reads_json_lines_with_numbers_and_nulls() {
     let text = concat!(
