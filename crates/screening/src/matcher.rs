@@ -385,6 +385,17 @@ const MAX_PERSON_WORDS: usize = 6;
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
 
+/// Score cap of two names whose words are swapped around a patronymic connector: below the
+/// default threshold (two people, a father and his son).
+const SWAPPED_CONNECTOR_CAP: f64 = 0.3;
+
+/// Words that number the members of a family of companies or vessels ("ALPHA / BETA
+/// SHIPPING"): the Greek letters spelled out. Matched to each other only when equal.
+const SERIES_WORDS: &[&str] = &[
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "sigma", "omega",
+];
+
 impl Default for MatchConfig {
     fn default() -> Self {
         MatchConfig {
@@ -1905,9 +1916,10 @@ impl Matcher {
         } else if legal_other {
             score *= 0.9;
         }
-        // Not learned (no training pair has it): a stated rule.
+        // Not learned (no training pair has it): a stated rule. "A bin B" against "B bin A" is
+        // a father and his son, two people: below the default threshold, ranked by the rest.
         if order_differs {
-            score *= 0.8;
+            score = (score * 0.8).min(SWAPPED_CONNECTOR_CAP);
         }
         ex.name_score = score;
         if !geo_unmatched.is_empty() {
@@ -1931,6 +1943,23 @@ impl Matcher {
             .filter(|t| t.kind == TokenKind::Number)
             .map(|t| &*t.text)
             .collect();
+        // Series words ("SCF ALPHA SHIPPING" / "SCF BETA SHIPPING") name members of a family of
+        // companies or vessels as numbers do: two different ones unmatched on both sides are
+        // two entities.
+        if !person {
+            let series = |ts: &[IToken], used: &[bool]| -> Option<String> {
+                ts.iter()
+                    .zip(used)
+                    .find(|(t, &u)| !u && SERIES_WORDS.contains(&&*t.text))
+                    .map(|(t, _)| t.text.to_string())
+            };
+            if let (Some(a), Some(b)) = (series(qt, q_used), series(ct, c_used)) {
+                score = score.min(self.config.number_conflict_cap);
+                if explain {
+                    ex.notes.push(format!("series words differ: {a} vs {b}"));
+                }
+            }
+        }
         if !qn.is_empty() && !cn.is_empty() {
             let mut a = qn.clone();
             let mut b = cn.clone();

@@ -70,9 +70,63 @@ fn collapse_hebrew_doubles(native: &str) -> Vec<char> {
     out
 }
 
-/// Hebrew letters (final forms included).
+/// Hebrew letters (final forms included), and the letters with a geresh (see [`GERESH`]).
 pub fn is_hebrew(c: char) -> bool {
-    ('\u{05D0}'..='\u{05EA}').contains(&c)
+    ('\u{05D0}'..='\u{05EA}').contains(&c) || GERESH.iter().any(|g| g.1 == c)
+}
+
+/// A Hebrew letter followed by a geresh writes a sound Hebrew has no letter for: "ג'" is "j"
+/// ("ג'ון" John), "ז'" "zh" ("ז'אנה" Zhanna, French "j"), "צ'" "ch" ("צ'רלי" Charlie), "ת'"
+/// "th", "ח'" Arabic "kh", "ד'" "dh". Such a pair is read as one character of its own (a
+/// private-use code point, written by [`native_words`]) with these hand-written pieces
+/// (pseudo-counts, in the units of the learned table: the learned table has no entries for
+/// them, since the training example dropped the geresh). Letter, its pair character, pieces.
+#[allow(clippy::type_complexity)]
+const GERESH: &[(char, char, &[(&str, f64)])] = &[
+    (
+        'ג',
+        '\u{E000}',
+        &[
+            ("j", 8.0),
+            ("g", 2.0),
+            ("dj", 1.0),
+            ("dzh", 1.0),
+            ("gi", 1.0),
+            ("zh", 1.0),
+        ],
+    ),
+    (
+        'ז',
+        '\u{E001}',
+        &[("zh", 6.0), ("j", 4.0), ("g", 1.0), ("s", 0.5), ("z", 0.5)],
+    ),
+    (
+        'צ',
+        '\u{E002}',
+        &[
+            ("ch", 8.0),
+            ("tch", 1.0),
+            ("tsch", 1.0),
+            ("c", 2.0),
+            ("cz", 1.0),
+            ("cs", 1.0),
+            ("cc", 0.5),
+            ("tsh", 0.5),
+        ],
+    ),
+    ('ץ', '\u{E002}', &[]),
+    ('ת', '\u{E003}', &[("th", 8.0), ("t", 1.0)]),
+    (
+        'ח',
+        '\u{E004}',
+        &[("kh", 6.0), ("h", 2.0), ("ch", 2.0), ("x", 1.0)],
+    ),
+    ('ד', '\u{E005}', &[("dh", 4.0), ("th", 2.0), ("d", 1.0)]),
+];
+
+/// Geresh marks: the Hebrew geresh, and the apostrophes written for it.
+fn is_geresh(c: char) -> bool {
+    matches!(c, '\u{05F3}' | '\'' | '\u{2019}')
 }
 /// Arabic letters (Persian and Urdu letters included; vowel marks are not letters).
 pub fn is_arabic(c: char) -> bool {
@@ -88,6 +142,10 @@ fn is_mark(c: char) -> bool {
     ('\u{064B}'..='\u{0652}').contains(&c)
         || ('\u{0591}'..='\u{05C7}').contains(&c)
         || matches!(c, '\u{0640}' | '\u{05F3}' | '\u{05F4}' | '\'')
+}
+/// The character standing for a Hebrew letter with a geresh.
+fn geresh_pair(c: char) -> Option<char> {
+    GERESH.iter().find(|g| g.0 == c).map(|g| g.1)
 }
 /// Cyrillic letters.
 pub fn is_cyrillic(c: char) -> bool {
@@ -149,6 +207,20 @@ impl Table {
                 }
             }
             chars.insert(c, cp);
+        }
+        for &(_, pair, pieces) in GERESH {
+            if pieces.is_empty() {
+                continue;
+            }
+            let mut cp = CharPieces {
+                reading: pieces[0].0.as_bytes().into(),
+                ..Default::default()
+            };
+            for &(p, n) in pieces {
+                cp.total += n;
+                cp.pieces.push((p.as_bytes().into(), n));
+            }
+            chars.insert(pair, cp);
         }
         Table { chars }
     }
@@ -306,6 +378,10 @@ pub fn native_words(name: &str) -> Vec<String> {
         if is_native(c) && !(japanese && is_han(c)) {
             // The table is learned on lower-case Cyrillic.
             cur.extend(c.to_lowercase());
+        } else if is_geresh(c) && cur.chars().last().is_some_and(|l| geresh_pair(l).is_some()) {
+            if let Some(pair) = cur.pop().and_then(geresh_pair) {
+                cur.push(pair);
+            }
         } else if is_mark(c) && !cur.is_empty() {
             continue;
         } else if !cur.is_empty() {
