@@ -79,49 +79,57 @@ pub fn is_hebrew(c: char) -> bool {
 /// ("ג'ון" John), "ז'" "zh" ("ז'אנה" Zhanna, French "j"), "צ'" "ch" ("צ'רלי" Charlie), "ת'"
 /// "th", "ח'" Arabic "kh", "ד'" "dh". Such a pair is read as one character of its own (a
 /// private-use code point, written by [`native_words`]) with these hand-written pieces
-/// (pseudo-counts, in the units of the learned table: the learned table has no entries for
-/// them, since the training example dropped the geresh). Letter, its pair character, pieces.
+/// (pseudo-counts in the units of the learned table, where a common letter has hundreds: so
+/// a piece not listed costs as much as one a learned letter never showed; the learned table
+/// has no entries for them, since the training example dropped the geresh). Letter, its pair
+/// character, pieces.
 #[allow(clippy::type_complexity)]
 const GERESH: &[(char, char, &[(&str, f64)])] = &[
     (
         'ג',
         '\u{E000}',
         &[
-            ("j", 8.0),
-            ("g", 2.0),
-            ("dj", 1.0),
-            ("dzh", 1.0),
-            ("gi", 1.0),
-            ("zh", 1.0),
+            ("j", 200.0),
+            ("g", 50.0),
+            ("dj", 25.0),
+            ("dzh", 25.0),
+            ("gi", 25.0),
+            ("zh", 25.0),
         ],
     ),
     (
         'ז',
         '\u{E001}',
-        &[("zh", 6.0), ("j", 4.0), ("g", 1.0), ("s", 0.5), ("z", 0.5)],
+        &[
+            ("zh", 150.0),
+            ("j", 100.0),
+            ("g", 25.0),
+            ("s", 12.5),
+            ("z", 12.5),
+        ],
     ),
     (
         'צ',
         '\u{E002}',
         &[
-            ("ch", 8.0),
-            ("tch", 1.0),
-            ("tsch", 1.0),
-            ("c", 2.0),
-            ("cz", 1.0),
-            ("cs", 1.0),
-            ("cc", 0.5),
-            ("tsh", 0.5),
+            ("ch", 200.0),
+            ("tch", 25.0),
+            ("tsch", 25.0),
+            ("c", 50.0),
+            ("cz", 25.0),
+            ("cs", 25.0),
+            ("cc", 12.5),
+            ("tsh", 12.5),
         ],
     ),
     ('ץ', '\u{E002}', &[]),
-    ('ת', '\u{E003}', &[("th", 8.0), ("t", 1.0)]),
+    ('ת', '\u{E003}', &[("th", 200.0), ("t", 25.0)]),
     (
         'ח',
         '\u{E004}',
-        &[("kh", 6.0), ("h", 2.0), ("ch", 2.0), ("x", 1.0)],
+        &[("kh", 150.0), ("h", 50.0), ("ch", 50.0), ("x", 25.0)],
     ),
-    ('ד', '\u{E005}', &[("dh", 4.0), ("th", 2.0), ("d", 1.0)]),
+    ('ד', '\u{E005}', &[("dh", 100.0), ("th", 50.0), ("d", 25.0)]),
 ];
 
 /// Geresh marks: the Hebrew geresh, and the apostrophes written for it.
