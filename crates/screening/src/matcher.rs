@@ -252,6 +252,68 @@ fn abjad_match(a: &str, b: &str) -> bool {
     x == y || (x.len().min(y.len()) >= 5 && bounded_osa(x, y, 1).is_some())
 }
 
+/// Vowel-pattern key of a romanised person-name word: the consonants as written (h, w, y
+/// kept, q as k, dh as z), each run of vowels one mark, doubled letters one, and the
+/// diphthongs "ei" / "ey" / "ai" as "ay" ("hussein" and "husayn" are h-V-s-V-y-n, "muhammad"
+/// and "mohamed" m-V-h-V-m-V-d, "kazim" and "kadhim" k-V-z-V-m, "youssef" and "yusuf"
+/// y-V-s-V-f). Where the vowels stand counts: "mahmoud" (m-V-h-m-V-d) is not "muhammad".
+fn vowel_pattern_key(t: &str) -> Option<Skel> {
+    let b = t.as_bytes();
+    if b.len() < 5 || b.len() > SKEL_MAX || !b.iter().all(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    let is_vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    let mut out = Skel {
+        b: [0; SKEL_MAX],
+        len: 0,
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let (c, next) = (b[i], b.get(i + 1).copied());
+        match (c, next) {
+            (b'd', Some(b'h')) => {
+                out.push(b'z');
+                i += 2;
+            }
+            (b'e' | b'a', Some(b'i' | b'y')) => {
+                out.push(b'V');
+                // "ei" / "ey" / "ai" / "ay" before a consonant or at the end: a y glide.
+                if b.get(i + 2).is_none_or(|&n| !is_vowel(n)) {
+                    out.push(b'y');
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            (c, _) if is_vowel(c) => {
+                out.push(b'V');
+                i += 1;
+            }
+            (b'q', _) => {
+                out.push(b'k');
+                i += 1;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Persons: two words of 5+ letters with one vowel-pattern key (see [`vowel_pattern_key`]) of
+/// 5+ marks, spelled alike: one Arabic or Persian name in two romanisations.
+fn vowel_pattern_match(a: &str, b: &str) -> bool {
+    if a == b || a.len().abs_diff(b.len()) > 3 {
+        return false;
+    }
+    match (vowel_pattern_key(a), vowel_pattern_key(b)) {
+        (Some(x), Some(y)) => x.len >= 5 && x == y && spelled_alike(a, b),
+        _ => false,
+    }
+}
+
 /// Further conditions for a skeleton match: both words of 5+ letters, lengths within two,
 /// the same kind of first letter (both vowels, or the same consonant class, "h" its own), and
 /// for persons not two romanised Chinese syllables (different names, as in the edit rule).
@@ -1531,6 +1593,7 @@ impl Matcher {
                     && spelled_alike(&qt[i].text, &ct[j].text))
                     || article_glued(&qt[i].text, &ct[j].text)
                     || (person && abjad_match(&qt[i].text, &ct[j].text))
+                    || (person && vowel_pattern_match(&qt[i].text, &ct[j].text))
                     || (korean && crate::hangul::same_korean_word(&qt[i].text, &ct[j].text))
                     || (wg_key.is_some() && wg_key == crate::wadegiles::syllable_key(&ct[j].text))
                     || slavic_key
