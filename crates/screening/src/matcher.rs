@@ -303,9 +303,11 @@ fn vowel_pattern_key(t: &str) -> Option<Skel> {
 }
 
 /// Persons: two words of 5+ letters with one vowel-pattern key (see [`vowel_pattern_key`]) of
-/// 5+ marks, spelled alike: one Arabic or Persian name in two romanisations.
+/// 5+ marks, spelled alike, not two pinyin syllables: one Arabic or Persian name in two
+/// romanisations.
 fn vowel_pattern_match(a: &str, b: &str) -> bool {
-    if a == b || a.len().abs_diff(b.len()) > 3 {
+    // Two romanised Chinese syllables are two names ("zhong" / "zhang"), as in the edit rule.
+    if a == b || a.len().abs_diff(b.len()) > 3 || (is_pinyin_syllable(a) && is_pinyin_syllable(b)) {
         return false;
     }
     match (vowel_pattern_key(a), vowel_pattern_key(b)) {
@@ -446,6 +448,10 @@ const MAX_PERSON_WORDS: usize = 6;
 
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
+
+/// Connectors that are words of a known kind between two words ("ibn" is read as "bin";
+/// "ben" is also a given name and stays a word).
+const KNOWN_EXTRA_CONNECTORS: &[&str] = &["bin", "bint", "binti", "ould"];
 
 /// Score cap of two names whose words are swapped around a patronymic connector: below the
 /// default threshold (two people, a father and his son).
@@ -1298,8 +1304,15 @@ impl Matcher {
 
     fn prepare_tokens(&self, toks: &[Token]) -> Vec<IToken> {
         toks.iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
                 let (id, weight) = self.token_weight(t);
+                // A patronymic connector between two words ("Hassan bin Mohammed") is a word
+                // of a known kind: the name is one name written with or without it. First or
+                // last it may be a name ("Bin", a Chinese given name).
+                let connector = i > 0
+                    && i + 1 < toks.len()
+                    && KNOWN_EXTRA_CONNECTORS.contains(&t.text.as_str());
                 IToken {
                     text: t.text.clone().into_boxed_str(),
                     kind: t.kind,
@@ -1311,7 +1324,8 @@ impl Matcher {
                     } else {
                         crate::symbols::NO_GROUPS
                     },
-                    extra: t.kind == TokenKind::Word && crate::normalize::is_known_extra(&t.text),
+                    extra: t.kind == TokenKind::Word
+                        && (connector || crate::normalize::is_known_extra(&t.text)),
                     korean: t.kind == TokenKind::Word && crate::hangul::is_korean_word(&t.text),
                 }
             })

@@ -787,13 +787,6 @@ pub(crate) fn builtin_legal_tag(tokens: &[String]) -> Option<&'static str> {
 /// (see `matcher.rs`); other unmatched words weigh fully.
 pub fn is_known_extra(t: &str) -> bool {
     const EXTRA: &[&str] = &[
-        // patronymic connectors ("son / daughter of"; "ibn" is read as "bin"): a name written
-        // with or without them is one name ("Hassan bin Mohammed" / "Hassan Mohammed"). "Ben"
-        // is also a given name and stays a word.
-        "bin",
-        "bint",
-        "binti",
-        "ould",
         // titles and honorifics
         "mr",
         "mrs",
