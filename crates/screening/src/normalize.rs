@@ -623,6 +623,15 @@ fn split_camel_case(name: &str) -> std::borrow::Cow<'_, str> {
     const PREFIXES: &[&str] = &[
         "mac", "van", "von", "der", "den", "del", "della", "dos", "das",
     ];
+    // Most names (lists write capitals) have no lower-case letter before a capital: no work.
+    let mut prev_lower = false;
+    if !name.chars().any(|c| {
+        let hit = prev_lower && c.is_uppercase();
+        prev_lower = c.is_lowercase();
+        hit
+    }) {
+        return std::borrow::Cow::Borrowed(name);
+    }
     let chars: Vec<char> = name.chars().collect();
     let mut cuts = Vec::new();
     let mut start = 0usize;
@@ -1194,13 +1203,15 @@ fn normalize_with(name: &str, person: bool) -> NormName {
     let glued = split_glued_forms(name);
     // Persons' names keep their capitals' places ("FitzGerald", "DeShawn"): the matcher's
     // merged-word rule reads them.
-    let glued = if person {
-        glued
+    let camel;
+    let split: &str = if person {
+        &glued
     } else {
-        std::borrow::Cow::Owned(split_camel_case(&glued).into_owned())
+        camel = split_camel_case(&glued);
+        &camel
     };
     let ascii = to_ascii_lower(&crate::kana::romanize_kana(&crate::hangul::romanize_names(
-        &glued,
+        split,
     )));
     let mut marked = mark_annotations(&ascii);
     // In a person's name a dot ends an initial or an abbreviation: "S.M." is two initials, not
