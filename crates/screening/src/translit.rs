@@ -166,7 +166,8 @@ fn is_native(c: char) -> bool {
 /// Learned pieces of one character.
 #[derive(Debug, Default)]
 struct CharPieces {
-    pieces: Vec<(Box<[u8]>, f64)>,
+    /// Piece -> count (a map: the reader looks pieces up for every cut it tries).
+    pieces: AHashMap<Box<[u8]>, f64>,
     total: f64,
     /// `deunicode`'s reading, for the prior.
     reading: Box<[u8]>,
@@ -210,7 +211,7 @@ impl Table {
                 if let Some((piece, n)) = p.rsplit_once(':') {
                     if let Ok(n) = n.parse::<f64>() {
                         cp.total += n;
-                        cp.pieces.push((piece.as_bytes().into(), n));
+                        cp.pieces.entry(piece.as_bytes().into()).or_insert(n);
                     }
                 }
             }
@@ -226,7 +227,7 @@ impl Table {
             };
             for &(p, n) in pieces {
                 cp.total += n;
-                cp.pieces.push((p.as_bytes().into(), n));
+                cp.pieces.entry(p.as_bytes().into()).or_insert(n);
             }
             chars.insert(pair, cp);
         }
@@ -234,7 +235,13 @@ impl Table {
     }
 
     /// -ln P(piece | c).
-    fn cost(&self, c: char, piece: &[u8], fallback_reading: &mut Option<Box<[u8]>>) -> f64 {
+    fn cost(
+        &self,
+        c: char,
+        learned: Option<&CharPieces>,
+        piece: &[u8],
+        fallback_reading: &mut Option<Box<[u8]>>,
+    ) -> f64 {
         if piece.is_empty() && !may_be_silent(c) {
             return if is_hebrew_vowel_letter(c) {
                 HEBREW_SILENT_COST
@@ -242,13 +249,9 @@ impl Table {
                 f64::INFINITY
             };
         }
-        match self.chars.get(&c) {
+        match learned {
             Some(cp) => {
-                let n = cp
-                    .pieces
-                    .iter()
-                    .find(|(p, _)| &**p == piece)
-                    .map_or(0.0, |(_, n)| *n);
+                let n = cp.pieces.get(piece).copied().unwrap_or(0.0);
                 let p = (n + PRIOR_MASS * prior(piece, &cp.reading)) / (cp.total + PRIOR_MASS);
                 -p.ln()
             }
@@ -272,13 +275,14 @@ impl Table {
         dp[0] = 0.0;
         for (i, &c) in native.iter().enumerate() {
             let mut fallback = None;
+            let learned = self.chars.get(&c);
             for j in 0..=l {
                 let here = dp[i * (l + 1) + j];
                 if here.is_infinite() {
                     continue;
                 }
                 for k in 0..=MAX_PIECE.min(l - j) {
-                    let v = here + self.cost(c, &latin[j..j + k], &mut fallback);
+                    let v = here + self.cost(c, learned, &latin[j..j + k], &mut fallback);
                     let at = (i + 1) * (l + 1) + j + k;
                     if v < dp[at] {
                         dp[at] = v;
