@@ -454,7 +454,7 @@ const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "wal
 const KNOWN_EXTRA_CONNECTORS: &[&str] = &["bin", "bint", "binti", "ould"];
 
 /// Candidates of a query's Latin readings that its native-script words are read against.
-const NATIVE_CANDIDATES: usize = 4;
+const NATIVE_CANDIDATES: usize = 8;
 
 /// Most list words one abjad consonant key may retrieve (see [`Matcher::lookup`]).
 const MAX_ABJAD_CANDIDATES: usize = 64;
@@ -2377,16 +2377,15 @@ impl Matcher {
         // The words in Hangul, Hebrew, Arabic ... script (the last segment, see `normalize`)
         // reach no list word by look-up: they are read against the names the other segments
         // (the Latin readings) retrieve, as `compare` reads them.
-        // Han characters and Hangul are left out: a Chinese or Korean person's name is read
-        // in pinyin or Revised Romanization (the main segment); the learned pieces are for
-        // foreign names written in these scripts, and read against pinyin-retrieved names they
-        // accept other Chinese names ("鑫 徐" / "XU, Bin"); they also cost speed.
+        // Han characters are left out: a Chinese person's name is read in pinyin (the main
+        // segment); the learned pieces are for foreign names written in Han characters, and
+        // read against pinyin-retrieved names they accept other Chinese names ("鑫 徐" /
+        // "XU, Bin").
         let native_words = crate::translit::native_words(&q.name);
         let native = (!native_words.is_empty()
-            && !native_words.iter().any(|w| {
-                w.chars()
-                    .any(|c| crate::translit::is_han(c) || crate::translit::is_hangul(c))
-            }))
+            && !native_words
+                .iter()
+                .any(|w| w.chars().any(crate::translit::is_han)))
         .then(|| norm.segments.len() - 1);
         let mut retrieved: Vec<u32> = Vec::new();
         for (si, seg) in norm.segments.iter().enumerate() {
