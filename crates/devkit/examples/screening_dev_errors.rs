@@ -3,7 +3,8 @@
 //! print), with the explanation of each pair, for error analysis by class.
 //!
 //! `cargo run --release -p borderline-devkit --example screening_dev_errors [-- SET ...]`
-//! (default sets: alias_person alias_company_vessel; `THR=0.4` sets the threshold).
+//! (default sets: alias_person alias_company_vessel; `THR=0.4` sets the threshold; `ALL=1`
+//! prints every dev pair, right or wrong, with its features, for counting a class's effect).
 
 use borderline_devkit::screening::devsets;
 use borderline_devkit::screening::eval::find_dev_dir;
@@ -18,6 +19,7 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(MatchConfig::default().threshold);
+    let all = std::env::var_os("ALL").is_some();
     let store = ListStore::bundled()?;
     let entries: Vec<_> = store
         .lists()
@@ -41,7 +43,22 @@ fn main() -> anyhow::Result<()> {
                 (false, true) => fneg += 1,
                 _ => {}
             }
-            if hit != p.is_match {
+            if all {
+                let label = match (hit, p.is_match) {
+                    (true, true) => "TP",
+                    (true, false) => "FP",
+                    (false, true) => "FN",
+                    (false, false) => "TN",
+                };
+                println!(
+                    "{} {label} {score:.3} {:?} | {:?} :: {} :: {:?}",
+                    s.name,
+                    p.a,
+                    p.b,
+                    ex.summary(),
+                    ex.features
+                );
+            } else if hit != p.is_match {
                 println!(
                     "{} {} {score:.3} rule {:.3} {:?} | {:?} :: {}",
                     s.name,

@@ -252,6 +252,70 @@ fn abjad_match(a: &str, b: &str) -> bool {
     x == y || (x.len().min(y.len()) >= 5 && bounded_osa(x, y, 1).is_some())
 }
 
+/// Vowel-pattern key of a romanised person-name word: the consonants as written (h, w, y
+/// kept, q as k, dh as z), each run of vowels one mark, doubled letters one, and the
+/// diphthongs "ei" / "ey" / "ai" as "ay" ("hussein" and "husayn" are h-V-s-V-y-n, "muhammad"
+/// and "mohamed" m-V-h-V-m-V-d, "kazim" and "kadhim" k-V-z-V-m, "youssef" and "yusuf"
+/// y-V-s-V-f). Where the vowels stand counts: "mahmoud" (m-V-h-m-V-d) is not "muhammad".
+fn vowel_pattern_key(t: &str) -> Option<Skel> {
+    let b = t.as_bytes();
+    if b.len() < 5 || b.len() > SKEL_MAX || !b.iter().all(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    let is_vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    let mut out = Skel {
+        b: [0; SKEL_MAX],
+        len: 0,
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let (c, next) = (b[i], b.get(i + 1).copied());
+        match (c, next) {
+            (b'd', Some(b'h')) => {
+                out.push(b'z');
+                i += 2;
+            }
+            (b'e' | b'a', Some(b'i' | b'y')) => {
+                out.push(b'V');
+                // "ei" / "ey" / "ai" / "ay" before a consonant or at the end: a y glide.
+                if b.get(i + 2).is_none_or(|&n| !is_vowel(n)) {
+                    out.push(b'y');
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            (c, _) if is_vowel(c) => {
+                out.push(b'V');
+                i += 1;
+            }
+            (b'q', _) => {
+                out.push(b'k');
+                i += 1;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Persons: two words of 5+ letters with one vowel-pattern key (see [`vowel_pattern_key`]) of
+/// 5+ marks, spelled alike, not two pinyin syllables: one Arabic or Persian name in two
+/// romanisations.
+fn vowel_pattern_match(a: &str, b: &str) -> bool {
+    // Two romanised Chinese syllables are two names ("zhong" / "zhang"), as in the edit rule.
+    if a == b || a.len().abs_diff(b.len()) > 3 || (is_pinyin_syllable(a) && is_pinyin_syllable(b)) {
+        return false;
+    }
+    match (vowel_pattern_key(a), vowel_pattern_key(b)) {
+        (Some(x), Some(y)) => x.len >= 5 && x == y && spelled_alike(a, b),
+        _ => false,
+    }
+}
+
 /// Further conditions for a skeleton match: both words of 5+ letters, lengths within two,
 /// the same kind of first letter (both vowels, or the same consonant class, "h" its own), and
 /// for persons not two romanised Chinese syllables (different names, as in the edit rule).
@@ -384,6 +448,21 @@ const MAX_PERSON_WORDS: usize = 6;
 
 /// Patronymic connectors: "A bin B" names A, child of B; the order carries meaning.
 const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "walad", "bat"];
+
+/// Connectors that are words of a known kind between two words ("ibn" is read as "bin";
+/// "ben" is also a given name and stays a word).
+const KNOWN_EXTRA_CONNECTORS: &[&str] = &["bin", "bint", "binti", "ould"];
+
+/// Score cap of two names whose words are swapped around a patronymic connector: below the
+/// default threshold (two people, a father and his son).
+const SWAPPED_CONNECTOR_CAP: f64 = 0.3;
+
+/// Words that number the members of a family of companies or vessels ("ALPHA / BETA
+/// SHIPPING"): the Greek letters spelled out. Matched to each other only when equal.
+const SERIES_WORDS: &[&str] = &[
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "sigma", "omega",
+];
 
 impl Default for MatchConfig {
     fn default() -> Self {
@@ -1225,8 +1304,15 @@ impl Matcher {
 
     fn prepare_tokens(&self, toks: &[Token]) -> Vec<IToken> {
         toks.iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
                 let (id, weight) = self.token_weight(t);
+                // A patronymic connector between two words ("Hassan bin Mohammed") is a word
+                // of a known kind: the name is one name written with or without it. First or
+                // last it may be a name ("Bin", a Chinese given name).
+                let connector = i > 0
+                    && i + 1 < toks.len()
+                    && KNOWN_EXTRA_CONNECTORS.contains(&t.text.as_str());
                 IToken {
                     text: t.text.clone().into_boxed_str(),
                     kind: t.kind,
@@ -1238,7 +1324,8 @@ impl Matcher {
                     } else {
                         crate::symbols::NO_GROUPS
                     },
-                    extra: t.kind == TokenKind::Word && crate::normalize::is_known_extra(&t.text),
+                    extra: t.kind == TokenKind::Word
+                        && (connector || crate::normalize::is_known_extra(&t.text)),
                     korean: t.kind == TokenKind::Word && crate::hangul::is_korean_word(&t.text),
                 }
             })
@@ -1520,6 +1607,7 @@ impl Matcher {
                     && spelled_alike(&qt[i].text, &ct[j].text))
                     || article_glued(&qt[i].text, &ct[j].text)
                     || (person && abjad_match(&qt[i].text, &ct[j].text))
+                    || (person && vowel_pattern_match(&qt[i].text, &ct[j].text))
                     || (korean && crate::hangul::same_korean_word(&qt[i].text, &ct[j].text))
                     || (wg_key.is_some() && wg_key == crate::wadegiles::syllable_key(&ct[j].text))
                     || slavic_key
@@ -1905,9 +1993,10 @@ impl Matcher {
         } else if legal_other {
             score *= 0.9;
         }
-        // Not learned (no training pair has it): a stated rule.
+        // Not learned (no training pair has it): a stated rule. "A bin B" against "B bin A" is
+        // a father and his son, two people: below the default threshold, ranked by the rest.
         if order_differs {
-            score *= 0.8;
+            score = (score * 0.8).min(SWAPPED_CONNECTOR_CAP);
         }
         ex.name_score = score;
         if !geo_unmatched.is_empty() {
@@ -1931,6 +2020,23 @@ impl Matcher {
             .filter(|t| t.kind == TokenKind::Number)
             .map(|t| &*t.text)
             .collect();
+        // Series words ("SCF ALPHA SHIPPING" / "SCF BETA SHIPPING") name members of a family of
+        // companies or vessels as numbers do: two different ones unmatched on both sides are
+        // two entities.
+        if !person {
+            let series = |ts: &[IToken], used: &[bool]| -> Option<String> {
+                ts.iter()
+                    .zip(used)
+                    .find(|(t, &u)| !u && SERIES_WORDS.contains(&&*t.text))
+                    .map(|(t, _)| t.text.to_string())
+            };
+            if let (Some(a), Some(b)) = (series(qt, q_used), series(ct, c_used)) {
+                score = score.min(self.config.number_conflict_cap);
+                if explain {
+                    ex.notes.push(format!("series words differ: {a} vs {b}"));
+                }
+            }
+        }
         if !qn.is_empty() && !cn.is_empty() {
             let mut a = qn.clone();
             let mut b = cn.clone();

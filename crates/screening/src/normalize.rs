@@ -614,6 +614,58 @@ fn split_glued_forms(name: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Splits a company name written in camel case into its words before case is folded
+/// ("ZeltronixTrading" -> "Zeltronix Trading"): at a lower-case letter followed by a capital
+/// and a lower-case letter, when the part before has 3+ letters and is not a surname prefix
+/// ("MacArthur", "VanDyke"; "McDonald", "DeVries" have 2 letters). All-capital and all-lower
+/// words have no boundary to split on and stay as written.
+fn split_camel_case(name: &str) -> std::borrow::Cow<'_, str> {
+    const PREFIXES: &[&str] = &[
+        "mac", "van", "von", "der", "den", "del", "della", "dos", "das",
+    ];
+    // Most names (lists write capitals) have no lower-case letter before a capital: no work.
+    let mut prev_lower = false;
+    if !name.chars().any(|c| {
+        let hit = prev_lower && c.is_uppercase();
+        prev_lower = c.is_lowercase();
+        hit
+    }) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let chars: Vec<char> = name.chars().collect();
+    let mut cuts = Vec::new();
+    let mut start = 0usize;
+    for i in 1..chars.len() {
+        let c = chars[i];
+        if !c.is_alphabetic() {
+            start = i + 1;
+            continue;
+        }
+        if c.is_uppercase()
+            && chars[i - 1].is_lowercase()
+            && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+            && i - start >= 3
+        {
+            let part: String = chars[start..i].iter().collect::<String>().to_lowercase();
+            if part.chars().all(char::is_alphabetic) && !PREFIXES.contains(&part.as_str()) {
+                cuts.push(i);
+                start = i;
+            }
+        }
+    }
+    if cuts.is_empty() {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut out = String::with_capacity(name.len() + cuts.len());
+    for (i, c) in chars.iter().enumerate() {
+        if cuts.contains(&i) {
+            out.push(' ');
+        }
+        out.push(*c);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Street, building and post-box words of addresses in many languages (raw tokens: lower case,
 /// dots gone).
 const STREET_WORDS: &[&str] = &[
@@ -1148,8 +1200,18 @@ pub fn normalize_person(name: &str) -> NormName {
 }
 
 fn normalize_with(name: &str, person: bool) -> NormName {
+    let glued = split_glued_forms(name);
+    // Persons' names keep their capitals' places ("FitzGerald", "DeShawn"): the matcher's
+    // merged-word rule reads them.
+    let camel;
+    let split: &str = if person {
+        &glued
+    } else {
+        camel = split_camel_case(&glued);
+        &camel
+    };
     let ascii = to_ascii_lower(&crate::kana::romanize_kana(&crate::hangul::romanize_names(
-        &split_glued_forms(name),
+        split,
     )));
     let mut marked = mark_annotations(&ascii);
     // In a person's name a dot ends an initial or an abbreviation: "S.M." is two initials, not

@@ -70,9 +70,71 @@ fn collapse_hebrew_doubles(native: &str) -> Vec<char> {
     out
 }
 
-/// Hebrew letters (final forms included).
+/// Hebrew letters (final forms included), and the letters with a geresh (see [`GERESH`]).
 pub fn is_hebrew(c: char) -> bool {
-    ('\u{05D0}'..='\u{05EA}').contains(&c)
+    ('\u{05D0}'..='\u{05EA}').contains(&c) || GERESH.iter().any(|g| g.1 == c)
+}
+
+/// A Hebrew letter followed by a geresh writes a sound Hebrew has no letter for: "ג'" is "j"
+/// ("ג'ון" John), "ז'" "zh" ("ז'אנה" Zhanna, French "j"), "צ'" "ch" ("צ'רלי" Charlie), "ת'"
+/// "th", "ח'" Arabic "kh", "ד'" "dh". Such a pair is read as one character of its own (a
+/// private-use code point, written by [`native_words`]) with these hand-written pieces
+/// (pseudo-counts in the units of the learned table, where a common letter has hundreds: so
+/// a piece not listed costs as much as one a learned letter never showed; the learned table
+/// has no entries for them, since the training example dropped the geresh). Letter, its pair
+/// character, pieces.
+#[allow(clippy::type_complexity)]
+const GERESH: &[(char, char, &[(&str, f64)])] = &[
+    (
+        'ג',
+        '\u{E000}',
+        &[
+            ("j", 200.0),
+            ("g", 50.0),
+            ("dj", 25.0),
+            ("dzh", 25.0),
+            ("gi", 25.0),
+            ("zh", 25.0),
+        ],
+    ),
+    (
+        'ז',
+        '\u{E001}',
+        &[
+            ("zh", 150.0),
+            ("j", 100.0),
+            ("g", 25.0),
+            ("s", 12.5),
+            ("z", 12.5),
+        ],
+    ),
+    (
+        'צ',
+        '\u{E002}',
+        &[
+            ("ch", 200.0),
+            ("tch", 25.0),
+            ("tsch", 25.0),
+            ("c", 50.0),
+            ("cz", 25.0),
+            ("cs", 25.0),
+            ("cc", 12.5),
+            ("tsh", 12.5),
+        ],
+    ),
+    ('ץ', '\u{E002}', &[]),
+    ('ת', '\u{E003}', &[("th", 200.0), ("t", 25.0)]),
+    (
+        'ח',
+        '\u{E004}',
+        &[("kh", 150.0), ("h", 50.0), ("ch", 50.0), ("x", 25.0)],
+    ),
+    ('ד', '\u{E005}', &[("dh", 100.0), ("th", 50.0), ("d", 25.0)]),
+];
+
+/// Geresh marks: the Hebrew geresh, and the apostrophes written for it.
+fn is_geresh(c: char) -> bool {
+    matches!(c, '\u{05F3}' | '\'' | '\u{2019}')
 }
 /// Arabic letters (Persian and Urdu letters included; vowel marks are not letters).
 pub fn is_arabic(c: char) -> bool {
@@ -89,6 +151,10 @@ fn is_mark(c: char) -> bool {
         || ('\u{0591}'..='\u{05C7}').contains(&c)
         || matches!(c, '\u{0640}' | '\u{05F3}' | '\u{05F4}' | '\'')
 }
+/// The character standing for a Hebrew letter with a geresh.
+fn geresh_pair(c: char) -> Option<char> {
+    GERESH.iter().find(|g| g.0 == c).map(|g| g.1)
+}
 /// Cyrillic letters.
 pub fn is_cyrillic(c: char) -> bool {
     ('\u{0400}'..='\u{04FF}').contains(&c)
@@ -100,7 +166,8 @@ fn is_native(c: char) -> bool {
 /// Learned pieces of one character.
 #[derive(Debug, Default)]
 struct CharPieces {
-    pieces: Vec<(Box<[u8]>, f64)>,
+    /// Piece -> count (a map: the reader looks pieces up for every cut it tries).
+    pieces: AHashMap<Box<[u8]>, f64>,
     total: f64,
     /// `deunicode`'s reading, for the prior.
     reading: Box<[u8]>,
@@ -144,17 +211,37 @@ impl Table {
                 if let Some((piece, n)) = p.rsplit_once(':') {
                     if let Ok(n) = n.parse::<f64>() {
                         cp.total += n;
-                        cp.pieces.push((piece.as_bytes().into(), n));
+                        cp.pieces.entry(piece.as_bytes().into()).or_insert(n);
                     }
                 }
             }
             chars.insert(c, cp);
         }
+        for &(_, pair, pieces) in GERESH {
+            if pieces.is_empty() {
+                continue;
+            }
+            let mut cp = CharPieces {
+                reading: pieces[0].0.as_bytes().into(),
+                ..Default::default()
+            };
+            for &(p, n) in pieces {
+                cp.total += n;
+                cp.pieces.entry(p.as_bytes().into()).or_insert(n);
+            }
+            chars.insert(pair, cp);
+        }
         Table { chars }
     }
 
     /// -ln P(piece | c).
-    fn cost(&self, c: char, piece: &[u8], fallback_reading: &mut Option<Box<[u8]>>) -> f64 {
+    fn cost(
+        &self,
+        c: char,
+        learned: Option<&CharPieces>,
+        piece: &[u8],
+        fallback_reading: &mut Option<Box<[u8]>>,
+    ) -> f64 {
         if piece.is_empty() && !may_be_silent(c) {
             return if is_hebrew_vowel_letter(c) {
                 HEBREW_SILENT_COST
@@ -162,13 +249,9 @@ impl Table {
                 f64::INFINITY
             };
         }
-        match self.chars.get(&c) {
+        match learned {
             Some(cp) => {
-                let n = cp
-                    .pieces
-                    .iter()
-                    .find(|(p, _)| &**p == piece)
-                    .map_or(0.0, |(_, n)| *n);
+                let n = cp.pieces.get(piece).copied().unwrap_or(0.0);
                 let p = (n + PRIOR_MASS * prior(piece, &cp.reading)) / (cp.total + PRIOR_MASS);
                 -p.ln()
             }
@@ -192,13 +275,14 @@ impl Table {
         dp[0] = 0.0;
         for (i, &c) in native.iter().enumerate() {
             let mut fallback = None;
+            let learned = self.chars.get(&c);
             for j in 0..=l {
                 let here = dp[i * (l + 1) + j];
                 if here.is_infinite() {
                     continue;
                 }
                 for k in 0..=MAX_PIECE.min(l - j) {
-                    let v = here + self.cost(c, &latin[j..j + k], &mut fallback);
+                    let v = here + self.cost(c, learned, &latin[j..j + k], &mut fallback);
                     let at = (i + 1) * (l + 1) + j + k;
                     if v < dp[at] {
                         dp[at] = v;
@@ -306,6 +390,10 @@ pub fn native_words(name: &str) -> Vec<String> {
         if is_native(c) && !(japanese && is_han(c)) {
             // The table is learned on lower-case Cyrillic.
             cur.extend(c.to_lowercase());
+        } else if is_geresh(c) && cur.chars().last().is_some_and(|l| geresh_pair(l).is_some()) {
+            if let Some(pair) = cur.pop().and_then(geresh_pair) {
+                cur.push(pair);
+            }
         } else if is_mark(c) && !cur.is_empty() {
             continue;
         } else if !cur.is_empty() {
