@@ -136,6 +136,11 @@ pub struct Params {
     /// "woven" points to (61 or 62, note 1 to chapter 62), taken from the other.
     #[serde(default)]
     pub w_knit: f32,
+    /// Multiplier of the discriminative subheading-within-heading model's logits
+    /// (`linear::LinearWithin`, trained at build time on the tariff texts labelled with their
+    /// subheading) added to the subheading scores; 0 skips training it.
+    #[serde(default)]
+    pub w_sub_linear: f32,
     /// Training epochs of the discriminative heading model.
     pub linear_epochs: usize,
     /// Initial learning rate of the discriminative heading model.
@@ -166,6 +171,7 @@ impl Params {
             w_sentence_decay: 0.0,
             w_head_fixed: 0.0,
             w_linear: 0.0,
+            w_sub_linear: 0.0,
             w_component: 1.0,
             w_knit: 0.0,
             ..Params::default()
@@ -218,6 +224,8 @@ impl Default for Params {
             w_sentence_decay: 1.0,
             w_head_fixed: 0.0,
             w_linear: 1.0,
+            // Chosen on the HMRC dev part (0.5-4; issue 16, sixth pass).
+            w_sub_linear: 2.0,
             w_component: 1.0,
             head_gate_share: 0.2,
             w_knit: 2.0,
@@ -335,6 +343,8 @@ pub struct Classifier {
     phrases: PhraseIndex,
     /// Discriminative heading model (empty when `w_linear` is 0).
     linear: crate::linear::LinearHeadings,
+    /// Discriminative subheading-within-heading model (empty when `w_sub_linear` is 0).
+    sub_linear: crate::linear::LinearWithin,
     /// Vocabulary expansions by the first word of their trigger.
     expansions_by_first: FastMap<String, Vec<u32>>,
 }
@@ -459,6 +469,9 @@ impl Classifier {
         // Training texts of the discriminative heading model: (tokens, heading).
         let train_linear = p.w_linear > 0.0;
         let mut linear_texts: Vec<(Vec<String>, u32)> = Vec::new();
+        // Training texts of the subheading-within-heading model: (tokens, subheading).
+        let train_sub = p.w_sub_linear > 0.0;
+        let mut sub_texts: Vec<(Vec<String>, u32)> = Vec::new();
 
         // Chapter documents.
         let mut b2 = Bm25Builder::default();
@@ -499,6 +512,9 @@ impl Classifier {
             let own = bi(&node.description);
             b6.add(weighted(&own, 1.0));
             b4.extend(sub_heading[i] as usize, weighted(&own, p.w_subheading_text));
+            if train_sub {
+                sub_texts.push((own.clone(), i as u32));
+            }
             if train_linear {
                 linear_texts.push((own, sub_heading[i]));
             }
@@ -506,7 +522,7 @@ impl Classifier {
         // National tariff lines as evidence for their subheading (and, lighter, its heading).
         if p.w_national > 0.0 || p.w_national_heading > 0.0 {
             let sched = crate::national::Schedules::bundled();
-            if train_linear {
+            if train_linear || train_sub {
                 // One example per national line: its path below the heading. Path steps
                 // repeat across lines, so each distinct step is tokenized once.
                 let mut step_tokens: HashMap<&str, Vec<String>> = HashMap::new();
@@ -518,7 +534,12 @@ impl Classifier {
                     for step in l.path.split(" > ").skip(1) {
                         toks.extend_from_slice(step_tokens.entry(step).or_insert_with(|| bi(step)));
                     }
-                    linear_texts.push((toks, sub_heading[s as usize]));
+                    if train_sub {
+                        sub_texts.push((toks.clone(), s));
+                    }
+                    if train_linear {
+                        linear_texts.push((toks, sub_heading[s as usize]));
+                    }
                 }
             }
             for (i, code) in sub_codes.iter().enumerate() {
@@ -545,6 +566,9 @@ impl Classifier {
                 let h = sub_heading[s as usize] as usize;
                 b6.extend(s as usize, weighted(&toks, p.w_reference));
                 b4.extend(h, weighted(&toks, p.w_reference));
+                if train_sub {
+                    sub_texts.push((toks.clone(), s));
+                }
                 if train_linear {
                     linear_texts.push((toks.clone(), h as u32));
                 }
@@ -577,6 +601,9 @@ impl Classifier {
                     if let Some(&s) = sub_ix.get(&e.code) {
                         b6.extend(s as usize, weighted(&toks, p.w_vocab));
                         let h = sub_heading[s as usize] as usize;
+                        if train_sub {
+                            sub_texts.push((toks.clone(), s));
+                        }
                         if train_linear {
                             linear_texts.push((toks.clone(), h as u32));
                         }
@@ -596,6 +623,9 @@ impl Classifier {
             let h = sub_heading[s as usize] as usize;
             if train_linear {
                 linear_texts.push((toks.clone(), h as u32));
+            }
+            if train_sub {
+                sub_texts.push((toks.clone(), s));
             }
             b6.extend(s as usize, weighted(&toks, p.w_labelled));
             b4.extend(h, weighted(&toks, p.w_labelled));
@@ -625,6 +655,32 @@ impl Classifier {
             )
         } else {
             crate::linear::LinearHeadings::default()
+        };
+        let word6 = b6.build(p.k1, p.b);
+        let sub_linear = if train_sub {
+            let examples: Vec<crate::linear::Example> = sub_texts
+                .iter()
+                .map(|(toks, s)| {
+                    let mut terms: Vec<u32> =
+                        toks.iter().filter_map(|t| word6.term_id(t)).collect();
+                    terms.sort_unstable();
+                    terms.dedup();
+                    crate::linear::Example {
+                        terms,
+                        class: *s as u16,
+                    }
+                })
+                .collect();
+            crate::linear::LinearWithin::train(
+                &examples,
+                word6.n_terms(),
+                &sub_heading,
+                &heading_subs,
+                p.linear_epochs,
+                p.linear_rate,
+            )
+        } else {
+            crate::linear::LinearWithin::default()
         };
         let mut phrases = PhraseIndex::default();
         let mut canon_ids: HashMap<Vec<String>, u32> = HashMap::new();
@@ -676,7 +732,8 @@ impl Classifier {
             linear,
             char4: c4.build(p.k1, p.b),
             word2: b2.build(p.k1, p.b),
-            word6: b6.build(p.k1, p.b),
+            word6,
+            sub_linear,
             vocab,
             params,
             labelled,
@@ -1092,6 +1149,11 @@ impl Classifier {
         self.word2.score_ids_into(&w2, &mut s2);
         let mut s6 = vec![0f32; self.sub_codes.len()];
         self.word6.score_ids_into(&w6, &mut s6);
+        let mut s6_lin = Vec::new();
+        if p.w_sub_linear > 0.0 {
+            s6_lin = vec![0f32; self.sub_codes.len()];
+            self.sub_linear.score_into(&w6, p.w_sub_linear, &mut s6_lin);
+        }
         // Exact phrase bonuses (summed per code over matched phrases).
         // Best match of each (phrase, level, code), then summed per code.
         let mut matched: FastMap<(u32, u8, u32), f32> = FastMap::default();
@@ -1282,8 +1344,10 @@ impl Classifier {
             sub: s6
                 .into_iter()
                 .zip(self.sub_residual.iter().zip(&self.sub_parts))
-                .map(|(x, (&r, &pt))| {
+                .enumerate()
+                .map(|(i, (x, (&r, &pt)))| {
                     f64::from(x) * norm
+                        + s6_lin.get(i).map_or(0.0, |&l| f64::from(l))
                         + if r { residual } else { 0.0 }
                         + if pt { parts } else { 0.0 }
                 })
