@@ -196,9 +196,10 @@ impl Default for Params {
             w_modifier: 0.5,
             w_residual: 0.3,
             // NLL optimum on the HMRC dev part (`examples/hs_fit.rs`; the dev part is not
-            // indexed), refitted with the discriminative heading model.
+            // indexed), refitted with the discriminative heading model (t_heading) and the
+            // subheading-within-heading model (t_subheading, issue 16 sixth pass).
             t_heading: 1.92,
-            t_subheading: 1.59,
+            t_subheading: 2.56,
             heading_beam: 12,
             w_national: 1.0,
             w_national_heading: 1.0,
@@ -215,8 +216,8 @@ impl Default for Params {
             // *under*-confident while titles are over-confident (docs/hs.md, issue 16).
             cal_heading_a: 0.235,
             cal_heading_b: 0.343,
-            cal_sub_a: 0.482,
-            cal_sub_b: 0.409,
+            cal_sub_a: 0.595,
+            cal_sub_b: 0.444,
             cal_heading_len: 0.0,
             cal_heading_unknown: -0.430,
             cal_heading_disagree: -0.561,
