@@ -2,7 +2,9 @@
 //! ("Other", "Of other textile materials"), and what separates the siblings of a heading is in
 //! the national tariff lines below them. A discriminative model trained on those lines,
 //! against the siblings only (`linear::LinearWithin`, `Params::w_sub_linear`), picks the
-//! subheading; it never moves probability from one heading to another.
+//! subheading; it never moves probability from one heading to another. It is not the
+//! default (its dev gain did not hold on the held-aside part, docs/hs.md): these tests build
+//! the classifier with `Params::within_heading()`.
 
 use borderline_hs::vocab::Vocabulary;
 use borderline_hs::{Classifier, Params};
@@ -10,7 +12,14 @@ use std::sync::OnceLock;
 
 fn model() -> &'static Classifier {
     static M: OnceLock<Classifier> = OnceLock::new();
-    M.get_or_init(|| Classifier::bundled().expect("bundled model builds"))
+    M.get_or_init(|| {
+        Classifier::build(
+            Vocabulary::bundled().expect("bundled vocabulary"),
+            Vec::new(),
+            Params::within_heading(),
+        )
+        .expect("model builds")
+    })
 }
 
 fn top(m: &Classifier, d: &str) -> String {
@@ -69,7 +78,7 @@ fn the_within_heading_model_moves_no_probability_between_headings() {
         Vec::new(),
         Params {
             w_sub_linear: 0.0,
-            ..Params::default()
+            ..Params::within_heading()
         },
     )
     .expect("model builds");
