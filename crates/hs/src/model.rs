@@ -83,6 +83,12 @@ pub struct Params {
     /// ("gear housing, a part of cordless drills"): parts of a machine go to its parts
     /// subheading, not to the machine's.
     pub w_parts: f32,
+    /// Margin (logit units) by which 8206 ("tools of two or more of headings 8202 to 8205,
+    /// put up in sets for retail sale") is put above the best heading when a description
+    /// reads as a set or kit and names tools of at least two of those headings (vocabulary
+    /// phrases); 0 is off.
+    #[serde(default)]
+    pub w_tool_sets: f32,
     /// Top-label recalibration of P(heading) (slope on the logit of the most probable
     /// heading's probability; 1 with `cal_heading_b` 0 is the identity): the top heading's
     /// probability c becomes sigmoid(a * logit(c) + b) and the other headings share the rest
@@ -175,6 +181,7 @@ impl Params {
             w_chem: 0.0,
             w_chem_heading: 0.0,
             w_parts: 0.0,
+            w_tool_sets: 0.0,
             cal_heading_a: 1.0,
             cal_heading_b: 0.0,
             cal_sub_a: 1.0,
@@ -223,6 +230,7 @@ impl Default for Params {
             w_chem: 1.0,
             w_chem_heading: 8.0,
             w_parts: 3.0,
+            w_tool_sets: 2.0,
             // Top-label recalibration fitted on the HMRC dev part (`examples/hs_fit.rs`); the
             // heading one with two evidence features (unknown words, disagreement of the
             // lexical and learned scores). A length slope was fitted too (+0.09) and left
@@ -1173,6 +1181,9 @@ impl Classifier {
         // Exact phrase bonuses (summed per code over matched phrases).
         // Best match of each (phrase, level, code), then summed per code.
         let mut matched: FastMap<(u32, u8, u32), f32> = FastMap::default();
+        // Headings 8202-8205 of the tools the description names (generic "tool set",
+        // "hand tools" phrases excepted), for the set rule of heading 8206.
+        let mut tool_headings: Vec<u32> = Vec::new();
         for (toks, w) in &field_tokens {
             for i in 0..toks.len() {
                 let Some(cands) = self.phrases.by_first.get(&toks[i]) else {
@@ -1184,6 +1195,21 @@ impl Classifier {
                         || toks[i..i + ph.tokens.len()] != ph.tokens[..]
                     {
                         continue;
+                    }
+                    if p.w_tool_sets > 0.0 {
+                        if let Some(h) = ph.heading {
+                            let code = self.heading_codes[h as usize].as_str();
+                            let generic = ph
+                                .tokens
+                                .iter()
+                                .any(|t| matches!(t.as_str(), "set" | "kit" | "tool" | "hand"));
+                            if ("8202"..="8205").contains(&code)
+                                && !generic
+                                && !tool_headings.contains(&h)
+                            {
+                                tool_headings.push(h);
+                            }
+                        }
                     }
                     let bonus = ph.weight * w;
                     let targets = [(2u8, ph.chapter), (4, ph.heading), (6, ph.sub)];
@@ -1278,6 +1304,22 @@ impl Classifier {
             0.0
         };
         let mut heading: Vec<f64> = heading;
+        // A set of tools of two or more of headings 8202-8205 is 8206 (its heading text; GIR
+        // 3(b) would otherwise give the set the heading of its essential character).
+        if tool_headings.len() >= 2
+            && field_tokens
+                .iter()
+                .any(|(t, _)| t.iter().any(|x| matches!(x.as_str(), "set" | "kit")))
+        {
+            if let Ok(h) = self
+                .heading_codes
+                .binary_search_by(|x| x.as_str().cmp("8206"))
+            {
+                // Decisive, like the heading text: above the best heading by the bonus.
+                let best = heading.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                heading[h] = best + f64::from(p.w_tool_sets);
+            }
+        }
         if p.w_knit > 0.0 {
             let knit = fields
                 .iter()

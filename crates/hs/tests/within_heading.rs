@@ -87,7 +87,10 @@ fn the_within_heading_model_moves_no_probability_between_headings() {
         "porcelain serving dishes",
         "cordless drill with lithium battery",
     ] {
-        let (a, b) = (model().rank_fields(&[(d, 1.0)]), off.rank_fields(&[(d, 1.0)]));
+        let (a, b) = (
+            model().rank_fields(&[(d, 1.0)]),
+            off.rank_fields(&[(d, 1.0)]),
+        );
         assert_eq!(a.hs4.len(), b.hs4.len(), "{d}");
         for ((ca, pa), (cb, pb)) in a.hs4.iter().zip(&b.hs4) {
             assert_eq!(ca, cb, "{d}");
