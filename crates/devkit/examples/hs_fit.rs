@@ -5,15 +5,31 @@
 //! part, at those temperatures) and
 //! the vagueness detector (logistic model on the index part, threshold on the dev part).
 //!
-//! `cargo run --release -p borderline-devkit --example hs_fit`
+//! `cargo run --release -p borderline-devkit --example hs_fit [key=value ...]` (parameter
+//! overrides, e.g. `w_sub_linear=2 t_subheading=2.56` for `Params::within_heading`)
 
 use borderline_devkit::hs::benchmark::hmrc_part;
 use borderline_hs::references::Part;
 use borderline_hs::vague::VagueDetector;
-use borderline_hs::{calibrate, Classifier};
+use borderline_hs::vocab::Vocabulary;
+use borderline_hs::{calibrate, Classifier, Params};
 
 fn main() -> anyhow::Result<()> {
-    let m = Classifier::bundled()?;
+    let mut p = Params::default();
+    for a in std::env::args().skip(1) {
+        let (k, v) = a
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("expected key=value, got {a}"))?;
+        let mut json = serde_json::to_value(&p)?;
+        let num: f64 = v.parse()?;
+        json[k] = if k == "heading_beam" || k == "linear_epochs" {
+            serde_json::json!(num as usize)
+        } else {
+            serde_json::json!(num)
+        };
+        p = serde_json::from_value(json)?;
+    }
+    let m = Classifier::build(Vocabulary::bundled()?, Vec::new(), p)?;
     let dev: Vec<(String, String)> = hmrc_part(&m, Part::Dev)
         .into_iter()
         .map(|l| (l.hs6, l.description))

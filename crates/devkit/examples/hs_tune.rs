@@ -1,7 +1,8 @@
 //! Development tool: scores a parameter setting on the HMRC dev part (never on the held-aside
 //! part). `TITLES=FILE` adds the product-title set (HSCodeComp, all fields: accuracy and
 //! calibration, measured, not tuned on); `RULINGS=1` adds the 23-item ruling-style set (to be
-//! read once at the end of a round, not tuned on).
+//! read once at the end of a round, not tuned on); `SHOW_DEV=1` lists each dev item's gold and
+//! top-1 HS6 (error analysis on the dev part).
 //!
 //! `cargo run --release -p borderline-devkit --example hs_tune -- w_national=1.0 w_head=1.5 ...`
 
@@ -77,6 +78,14 @@ fn main() -> anyhow::Result<()> {
                 .map(|(c, p)| format!("{c} {:.2}", p))
                 .collect();
             println!("{} | {q}", top.join(", "));
+        }
+    }
+    if std::env::var("SHOW_DEV").is_ok() {
+        // Error analysis on the dev part only (never the held-aside part).
+        for it in hmrc_part(&m, Part::Dev) {
+            let r = m.rank_fields(&[(it.description.as_str(), 1.0)]);
+            let top = r.hs6.first().map_or("-", |(c, _)| c.as_str());
+            println!("dev\t{}\t{}\t{}", it.hs6, top, it.description);
         }
     }
     if std::env::var("SHOW").is_ok() && std::env::var("RULINGS").is_ok() {

@@ -177,6 +177,158 @@ impl LinearHeadings {
     }
 }
 
+/// A discriminative model of the subheading *within its heading*: a conditional logistic
+/// regression, P(subheading | heading, words), trained on the same tariff texts labelled with
+/// their subheading, each example's softmax taken over the subheadings of its own heading
+/// only. The six-digit texts are terse ("Other"); what separates siblings is in the national
+/// lines below them ("Of cotton", "Battery powered", "Men's or boys'"), and the model learns
+/// which words move an example from one sibling to another, against the siblings it competes
+/// with, not against all 5,612 subheadings. The gradient is exact over the siblings (a term
+/// gets a weight for every sibling of every example that holds it), so a sibling with no
+/// weight for any query word scores 0, like the siblings it was never trained against.
+#[derive(Debug, Clone, Default)]
+pub struct LinearWithin {
+    postings: Vec<Vec<(u16, f32)>>,
+    classes: usize,
+}
+
+impl LinearWithin {
+    /// Trains on `examples` (term ids below `n_terms`; `class` indexes `groups`' members,
+    /// `group_of[class]` is the class's group, `groups[g]` the classes of group g).
+    pub fn train(
+        examples: &[Example],
+        n_terms: usize,
+        group_of: &[u32],
+        groups: &[Vec<u32>],
+        epochs: usize,
+        lr: f32,
+    ) -> LinearWithin {
+        let n_classes = group_of.len();
+        // Per (term, group), a block of the group's sibling weights in one arena: one hash
+        // look-up per term and example, not one per sibling.
+        let mut block: crate::index::FastMap<(u32, u32), u32> = crate::index::FastMap::default();
+        let mut arena: Vec<f32> = Vec::new();
+        let n = examples.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for i in (1..n).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let j = (state % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        let mut p: Vec<f32> = Vec::new();
+        let mut offsets: Vec<usize> = Vec::new();
+        for epoch in 0..epochs {
+            let rate = lr / (1.0 + epoch as f32);
+            for &i in &order {
+                let ex = &examples[i];
+                let gold = ex.class as usize;
+                let Some(&g) = group_of.get(gold) else {
+                    continue;
+                };
+                let sibs = &groups[g as usize];
+                let k = sibs.len();
+                if ex.terms.is_empty() || k < 2 {
+                    continue;
+                }
+                let x = 1.0 / (ex.terms.len() as f32).sqrt();
+                offsets.clear();
+                for &t in &ex.terms {
+                    let o = *block.entry((t, g)).or_insert_with(|| {
+                        arena.extend(std::iter::repeat_n(0.0, k));
+                        (arena.len() - k) as u32
+                    });
+                    offsets.push(o as usize);
+                }
+                p.clear();
+                p.resize(k, 0.0);
+                for &o in &offsets {
+                    for (pk, w) in p.iter_mut().zip(&arena[o..o + k]) {
+                        *pk += w * x;
+                    }
+                }
+                let m = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut z = 0f32;
+                for v in p.iter_mut() {
+                    *v = (*v - m).exp();
+                    z += *v;
+                }
+                for (j, v) in p.iter_mut().enumerate() {
+                    let y = if sibs[j] as usize == gold { 1.0 } else { 0.0 };
+                    *v = rate * x * (*v / z - y);
+                }
+                for &o in &offsets {
+                    for (w, step) in arena[o..o + k].iter_mut().zip(&p) {
+                        *w -= step;
+                    }
+                }
+            }
+        }
+        let mut postings: Vec<Vec<(u16, f32)>> = vec![Vec::new(); n_terms];
+        let mut blocks: Vec<((u32, u32), u32)> = block.into_iter().collect();
+        blocks.sort_unstable_by_key(|(key, _)| *key);
+        for ((t, g), o) in blocks {
+            let sibs = &groups[g as usize];
+            let o = o as usize;
+            if (t as usize) >= n_terms {
+                continue;
+            }
+            for (j, &c) in sibs.iter().enumerate() {
+                let v = arena[o + j];
+                if v.abs() > 1e-3 {
+                    postings[t as usize].push((c as u16, v));
+                }
+            }
+        }
+        for list in &mut postings {
+            list.sort_unstable_by_key(|(c, _)| *c);
+            list.shrink_to_fit();
+        }
+        LinearWithin {
+            postings,
+            classes: n_classes,
+        }
+    }
+
+    /// Adds the subheading scores of a query (weighted term ids, scaled here to unit length)
+    /// to `out` (one entry per subheading) times `scale`. Only differences between siblings
+    /// carry meaning.
+    pub fn score_into(&self, query: &[(u32, f32)], scale: f32, out: &mut [f32]) {
+        let norm: f32 = query.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if norm <= 0.0 || out.len() < self.classes {
+            return;
+        }
+        for &(t, wq) in query {
+            let Some(list) = self.postings.get(t as usize) else {
+                continue;
+            };
+            let x = scale * wq / norm;
+            for &(c, wc) in list {
+                out[c as usize] += x * wc;
+            }
+        }
+    }
+
+    /// The weight of one term for one class (0 when none is stored).
+    pub fn weight(&self, term: u32, class: u16) -> f32 {
+        self.postings
+            .get(term as usize)
+            .and_then(|l| {
+                l.binary_search_by_key(&class, |(c, _)| *c)
+                    .ok()
+                    .map(|i| l[i].1)
+            })
+            .unwrap_or(0.0)
+    }
+
+    /// Number of stored weights.
+    pub fn weights(&self) -> usize {
+        self.postings.iter().map(Vec::len).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +359,35 @@ mod tests {
         assert_eq!(cell[2], 0.0);
         assert!(m.weight(0, 0) > 0.0 && m.weight(0, 0) > m.weight(0, 1));
         assert_eq!(m.weight(0, 2), 0.0);
+        assert!(m.weights() > 0);
+    }
+
+    #[test]
+    fn within_a_group_learns_what_separates_siblings_only() {
+        // Terms: 0 "drill", 1 "battery", 2 "mains", 3 "cell".
+        // Group 0 = classes {0: battery-powered drills, 1: other drills}; group 1 = {2}.
+        let ex = |terms: Vec<u32>, class: u16| Example { terms, class };
+        let examples = vec![
+            ex(vec![0, 1], 0),
+            ex(vec![0, 2], 1),
+            ex(vec![0], 1),
+            ex(vec![1, 3], 2),
+        ];
+        let group_of = [0, 0, 1];
+        let groups = vec![vec![0, 1], vec![2]];
+        let m = LinearWithin::train(&examples, 4, &group_of, &groups, 20, 0.5);
+        let score = |q: &[(u32, f32)]| {
+            let mut out = vec![0f32; 3];
+            m.score_into(q, 1.0, &mut out);
+            out
+        };
+        let s = score(&[(0, 1.0), (1, 1.0)]);
+        assert!(s[0] > s[1], "battery separates the drill siblings: {s:?}");
+        let s = score(&[(0, 1.0), (2, 1.0)]);
+        assert!(s[1] > s[0], "{s:?}");
+        // A single-member group learns nothing (there is nothing to separate).
+        assert_eq!(m.weight(3, 2), 0.0);
+        assert_eq!(m.weight(1, 2), 0.0);
         assert!(m.weights() > 0);
     }
 }
