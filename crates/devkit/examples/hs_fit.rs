@@ -12,23 +12,11 @@ use borderline_devkit::hs::benchmark::hmrc_part;
 use borderline_hs::references::Part;
 use borderline_hs::vague::VagueDetector;
 use borderline_hs::vocab::Vocabulary;
-use borderline_hs::{calibrate, Classifier, Params};
+use borderline_hs::{calibrate, Classifier};
 
 fn main() -> anyhow::Result<()> {
-    let mut p = Params::default();
-    for a in std::env::args().skip(1) {
-        let (k, v) = a
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("expected key=value, got {a}"))?;
-        let mut json = serde_json::to_value(&p)?;
-        let num: f64 = v.parse()?;
-        json[k] = if k == "heading_beam" || k == "linear_epochs" {
-            serde_json::json!(num as usize)
-        } else {
-            serde_json::json!(num)
-        };
-        p = serde_json::from_value(json)?;
-    }
+    let overrides: Vec<String> = std::env::args().skip(1).collect();
+    let p = borderline_devkit::hs::eval::params_with(&overrides)?;
     let m = Classifier::build(Vocabulary::bundled()?, Vec::new(), p)?;
     let dev: Vec<(String, String)> = hmrc_part(&m, Part::Dev)
         .into_iter()

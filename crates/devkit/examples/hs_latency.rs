@@ -12,7 +12,7 @@
 //! which excludes time the thread spent descheduled.
 
 use borderline_devkit::hs::eval;
-use borderline_hs::{Classifier, Params, Vocabulary};
+use borderline_hs::{Classifier, Vocabulary};
 use std::time::Instant;
 
 fn thread_cpu_ms() -> f64 {
@@ -59,24 +59,9 @@ fn main() -> anyhow::Result<()> {
     let model = if overrides.is_empty() {
         Classifier::bundled()?
     } else {
-        let mut json = serde_json::to_value(Params::default())?;
-        for a in overrides {
-            let (k, v) = a
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("expected key=value, got {a}"))?;
-            let num: f64 = v.parse()?;
-            json[k] = if json[k].is_u64() {
-                serde_json::json!(num as u64)
-            } else {
-                serde_json::json!(num)
-            };
-        }
+        let params = borderline_devkit::hs::eval::params_with(overrides)?;
         println!("parameters overridden: {}", overrides.join(" "));
-        Classifier::build(
-            Vocabulary::bundled()?,
-            Vec::new(),
-            serde_json::from_value(json)?,
-        )?
+        Classifier::build(Vocabulary::bundled()?, Vec::new(), params)?
     };
     println!("model build: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     let (items, _) = eval::load(std::path::Path::new(path))?;

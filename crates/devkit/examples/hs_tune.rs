@@ -10,24 +10,12 @@ use borderline_devkit::hs::benchmark::{hmrc_part, ruling_dev, score_set};
 use borderline_devkit::hs::eval::{self, TfIdfBaseline};
 use borderline_hs::references::Part;
 use borderline_hs::vocab::Vocabulary;
-use borderline_hs::{Classifier, Params};
+use borderline_hs::Classifier;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
-    let mut p = Params::default();
-    for a in std::env::args().skip(1) {
-        let (k, v) = a
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("expected key=value, got {a}"))?;
-        let mut json = serde_json::to_value(&p)?;
-        let num: f64 = v.parse()?;
-        json[k] = if k == "heading_beam" || k == "linear_epochs" {
-            serde_json::json!(num as usize)
-        } else {
-            serde_json::json!(num)
-        };
-        p = serde_json::from_value(json)?;
-    }
+    let overrides: Vec<String> = std::env::args().skip(1).collect();
+    let p = borderline_devkit::hs::eval::params_with(&overrides)?;
     let t = Instant::now();
     let m = Classifier::build(Vocabulary::bundled()?, Vec::new(), p)?;
     let build = t.elapsed().as_secs_f64();

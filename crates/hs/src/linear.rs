@@ -16,12 +16,61 @@
 //! pseudo-random order (deterministic), learning rate decaying per epoch; features are the
 //! example's distinct term ids scaled to unit length, as are the query's weighted terms.
 
-/// Per term id, the (heading, weight) pairs with a weight.
+/// Per term id, the (class, weight) pairs with a weight, sorted by class: what both linear
+/// models store and score with.
 #[derive(Debug, Clone, Default)]
-pub struct LinearHeadings {
+struct TermWeights {
     postings: Vec<Vec<(u16, f32)>>,
     classes: usize,
 }
+
+impl TermWeights {
+    /// Adds the class scores of the query terms `keep` accepts (weighted term ids, the query
+    /// scaled to unit length as a whole) to `out` (one entry per class) times `scale`.
+    fn score_part_into(
+        &self,
+        query: &[(u32, f32)],
+        keep: impl Fn(usize) -> bool,
+        scale: f32,
+        out: &mut [f32],
+    ) {
+        let norm: f32 = query.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if norm <= 0.0 || out.len() < self.classes {
+            return;
+        }
+        for (i, &(t, w)) in query.iter().enumerate() {
+            if !keep(i) {
+                continue;
+            }
+            let Some(list) = self.postings.get(t as usize) else {
+                continue;
+            };
+            let x = scale * w / norm;
+            for &(c, wc) in list {
+                out[c as usize] += x * wc;
+            }
+        }
+    }
+
+    fn weight(&self, term: u32, class: u16) -> f32 {
+        self.postings
+            .get(term as usize)
+            .and_then(|l| {
+                l.binary_search_by_key(&class, |(c, _)| *c)
+                    .ok()
+                    .map(|i| l[i].1)
+            })
+            .unwrap_or(0.0)
+    }
+
+    fn weights(&self) -> usize {
+        self.postings.iter().map(Vec::len).sum()
+    }
+}
+
+/// The heading model: per term id, the (heading, weight) pairs with a weight.
+#[derive(Debug, Clone, Default)]
+pub struct LinearHeadings(TermWeights);
 
 /// One training example: its distinct term ids and its heading index.
 pub struct Example {
@@ -120,10 +169,10 @@ impl LinearHeadings {
             list.sort_unstable_by_key(|(c, _)| *c);
             list.shrink_to_fit();
         }
-        LinearHeadings {
+        LinearHeadings(TermWeights {
             postings,
             classes: n_classes,
-        }
+        })
     }
 
     /// Adds the heading scores of a query (weighted term ids, scaled here to unit length) to
@@ -141,39 +190,17 @@ impl LinearHeadings {
         scale: f32,
         out: &mut [f32],
     ) {
-        let norm: f32 = query.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        if norm <= 0.0 || out.len() < self.classes {
-            return;
-        }
-        for (i, &(t, w)) in query.iter().enumerate() {
-            if !keep(i) {
-                continue;
-            }
-            let Some(list) = self.postings.get(t as usize) else {
-                continue;
-            };
-            let x = scale * w / norm;
-            for &(c, wc) in list {
-                out[c as usize] += x * wc;
-            }
-        }
+        self.0.score_part_into(query, keep, scale, out);
     }
 
     /// The weight of one term for one heading (0 when none is stored).
     pub fn weight(&self, term: u32, class: u16) -> f32 {
-        self.postings
-            .get(term as usize)
-            .and_then(|l| {
-                l.binary_search_by_key(&class, |(c, _)| *c)
-                    .ok()
-                    .map(|i| l[i].1)
-            })
-            .unwrap_or(0.0)
+        self.0.weight(term, class)
     }
 
     /// Number of stored weights.
     pub fn weights(&self) -> usize {
-        self.postings.iter().map(Vec::len).sum()
+        self.0.weights()
     }
 }
 
@@ -187,10 +214,7 @@ impl LinearHeadings {
 /// gets a weight for every sibling of every example that holds it), so a sibling with no
 /// weight for any query word scores 0, like the siblings it was never trained against.
 #[derive(Debug, Clone, Default)]
-pub struct LinearWithin {
-    postings: Vec<Vec<(u16, f32)>>,
-    classes: usize,
-}
+pub struct LinearWithin(TermWeights);
 
 impl LinearWithin {
     /// Trains on `examples` (term ids below `n_terms`; `class` indexes `groups`' members,
@@ -286,46 +310,27 @@ impl LinearWithin {
             list.sort_unstable_by_key(|(c, _)| *c);
             list.shrink_to_fit();
         }
-        LinearWithin {
+        LinearWithin(TermWeights {
             postings,
             classes: n_classes,
-        }
+        })
     }
 
     /// Adds the subheading scores of a query (weighted term ids, scaled here to unit length)
     /// to `out` (one entry per subheading) times `scale`. Only differences between siblings
     /// carry meaning.
     pub fn score_into(&self, query: &[(u32, f32)], scale: f32, out: &mut [f32]) {
-        let norm: f32 = query.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        if norm <= 0.0 || out.len() < self.classes {
-            return;
-        }
-        for &(t, wq) in query {
-            let Some(list) = self.postings.get(t as usize) else {
-                continue;
-            };
-            let x = scale * wq / norm;
-            for &(c, wc) in list {
-                out[c as usize] += x * wc;
-            }
-        }
+        self.0.score_part_into(query, |_| true, scale, out);
     }
 
     /// The weight of one term for one class (0 when none is stored).
     pub fn weight(&self, term: u32, class: u16) -> f32 {
-        self.postings
-            .get(term as usize)
-            .and_then(|l| {
-                l.binary_search_by_key(&class, |(c, _)| *c)
-                    .ok()
-                    .map(|i| l[i].1)
-            })
-            .unwrap_or(0.0)
+        self.0.weight(term, class)
     }
 
     /// Number of stored weights.
     pub fn weights(&self) -> usize {
-        self.postings.iter().map(Vec::len).sum()
+        self.0.weights()
     }
 }
 

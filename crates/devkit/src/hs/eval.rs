@@ -45,6 +45,31 @@ const NOISE_KEYS: &[&str] = &[
     "release",
 ];
 
+/// [`borderline_hs::Params::default`] with `key=value` overrides, as the HS tuning examples take
+/// them on their command line (`w_head=1.5 heading_beam=8`): numbers only; a field that holds
+/// an integer stays one. An argument without `=`, an unknown key or a value that is not a number
+/// is an error naming it (an unknown key would otherwise be dropped silently).
+pub fn params_with(overrides: &[String]) -> anyhow::Result<borderline_hs::Params> {
+    let mut json = serde_json::to_value(borderline_hs::Params::default())?;
+    for a in overrides {
+        let (k, v) = a
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("expected key=value, got {a:?}"))?;
+        let num: f64 = v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{k}: {v:?} is not a number"))?;
+        let Some(slot) = json.get_mut(k) else {
+            anyhow::bail!("{k} is not a parameter of the HS model");
+        };
+        *slot = if slot.is_u64() {
+            serde_json::json!(num as u64)
+        } else {
+            serde_json::json!(num)
+        };
+    }
+    Ok(serde_json::from_value(json)?)
+}
+
 /// Reads an evaluation file. Lines without a usable code are skipped and counted.
 pub fn load(path: &Path) -> Result<(Vec<EvalItem>, usize), HsError> {
     let src = std::fs::read_to_string(path).map_err(|source| HsError::File {
@@ -454,6 +479,23 @@ impl TfIdfBaseline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_overrides_set_named_fields_and_refuse_unknown_ones() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let p = params_with(&args(&["w_tool_sets=0.5", "heading_beam=7"])).expect("known keys");
+        assert_eq!(p.w_tool_sets, 0.5);
+        assert_eq!(p.heading_beam, 7, "an integer field stays an integer");
+        assert_eq!(
+            p.w_national,
+            borderline_hs::Params::default().w_national,
+            "others keep their defaults"
+        );
+        for bad in ["w_tool_set=1", "w_tool_sets", "w_tool_sets=high"] {
+            let e = params_with(&args(&[bad])).expect_err(bad).to_string();
+            assert!(e.contains("w_tool_set"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn loads_jsonl_with_numeric_codes_and_attribute_strings() {
