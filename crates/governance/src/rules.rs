@@ -209,7 +209,15 @@ pub enum SyntaxErrorKind {
     DuplicateRuleId(String),
     #[error("conditions nest deeper than {limit} levels of `(` or `not`; split the rule")]
     TooDeep { limit: usize },
+    #[error("a rule file is at most {limit} characters; this one goes on from here")]
+    TooLong { limit: usize },
 }
+
+/// The longest rule file, in characters. A rule set is a few pages an analyst writes and a
+/// supervisor reads before approving, not a data file; the limit keeps parsing, storing and
+/// reviewing it bounded wherever it comes from (the CLI, the HTTP API, whose schema states it
+/// as `maxLength`).
+pub const MAX_RULE_SOURCE_CHARS: usize = 262_144;
 
 /// The deepest nesting of `(` and `not` a condition may have. Analysts' rules nest a few
 /// levels; the limit keeps the recursive parser, evaluator and drop of the syntax tree far from
@@ -905,6 +913,18 @@ impl Expr {
 impl RuleSet {
     /// Parses a rule file's text; `fields` are the field names rules may use.
     pub fn parse(source: &str, fields: &'static [FieldSpec]) -> Result<RuleSet, SyntaxError> {
+        if let Some((at, _)) = source.char_indices().nth(MAX_RULE_SOURCE_CHARS) {
+            // Where the first character past the limit is, as every syntax error says.
+            let before = &source[..at];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            return Err(SyntaxError {
+                line: before.matches('\n').count() + 1,
+                column: before[line_start..].chars().count() + 1,
+                kind: SyntaxErrorKind::TooLong {
+                    limit: MAX_RULE_SOURCE_CHARS,
+                },
+            });
+        }
         let mut p = Parser {
             toks: tokenize(source)?,
             pos: 0,
@@ -1008,6 +1028,34 @@ mod tests {
             Ok(_) => panic!("expected an error for {src}"),
             Err(e) => e,
         }
+    }
+
+    #[test]
+    fn a_rule_file_longer_than_the_limit_is_refused_where_the_limit_is_passed() {
+        // Comments only: length alone decides. Multibyte characters count once.
+        let line = format!("# {}\n", "é".repeat(97)); // 100 characters with its newline
+        let full = line.repeat(MAX_RULE_SOURCE_CHARS / 100);
+        let at_limit = format!("{full}{}", "#".repeat(MAX_RULE_SOURCE_CHARS % 100));
+        assert_eq!(at_limit.chars().count(), MAX_RULE_SOURCE_CHARS);
+        assert!(
+            RuleSet::parse(&at_limit, DECLARATION_FIELDS).is_ok(),
+            "exactly the limit is accepted"
+        );
+        let e = err(&format!("{at_limit}#"));
+        assert_eq!(
+            e.kind,
+            SyntaxErrorKind::TooLong {
+                limit: MAX_RULE_SOURCE_CHARS
+            }
+        );
+        assert_eq!(
+            (e.line, e.column),
+            (
+                MAX_RULE_SOURCE_CHARS / 100 + 1,
+                MAX_RULE_SOURCE_CHARS % 100 + 1
+            ),
+            "the first character past the limit"
+        );
     }
 
     const SOLAR: &str = r#"when hs6 starts_with "8541" and origin in ["CN","MY"] and unit_value_percentile < 5 then lane yellow reason "solar cells below price benchmark""#;
@@ -1307,7 +1355,7 @@ rule "some" when seller is not missing then lane yellow reason "d"
 
         let nots = format!(
             "when\n{}origin = \"CN\" then lane red reason \"x\"",
-            "not ".repeat(100_000)
+            "not ".repeat(60_000) // 240,000 characters: under the length limit
         );
         let e = err(&nots);
         assert!(matches!(e.kind, SyntaxErrorKind::TooDeep { .. }), "{e}");

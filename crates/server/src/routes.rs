@@ -512,8 +512,10 @@ pub struct ExposureIn {
 
 // ------------------------------------------------------------------------------- rules
 
-/// Longest rule file the service takes, in characters (the `maxLength` of `RulesIn.source`).
-pub const MAX_RULE_SOURCE_CHARS: usize = 262_144;
+/// Longest rule file, in characters: the rule language's own limit, stated in the schema as
+/// the `maxLength` of `RulesIn.source` (a literal there; the assertion keeps the two equal).
+pub use borderline_governance::rules::MAX_RULE_SOURCE_CHARS;
+const _: () = assert!(MAX_RULE_SOURCE_CHARS == 262_144);
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RulesIn {
