@@ -512,8 +512,9 @@ pub struct ExposureIn {
 
 // ------------------------------------------------------------------------------- rules
 
-/// Longest rule file, in characters: the rule language's own limit, stated in the schema as
-/// the `maxLength` of `RulesIn.source` (a literal there; the assertion keeps the two equal).
+/// Longest rule file, in characters: the rule language's own limit (a longer file is a syntax
+/// error, 422 naming `source` with its line and column, like any other), stated in the schema
+/// as the `maxLength` of `RulesIn.source` (a literal there; the assertion keeps the two equal).
 pub use borderline_governance::rules::MAX_RULE_SOURCE_CHARS;
 const _: () = assert!(MAX_RULE_SOURCE_CHARS == 262_144);
 
@@ -522,20 +523,6 @@ pub struct RulesIn {
     /// The rule file's text (see docs/governance.md, "Rules").
     #[schema(max_length = 262144)]
     pub source: String,
-}
-
-impl RulesIn {
-    /// The source, if within [`MAX_RULE_SOURCE_CHARS`] (counted in characters, as JSON
-    /// Schema's `maxLength` counts them); else 422 naming `source`.
-    fn source(self) -> Result<String, ApiError> {
-        if self.source.chars().count() > MAX_RULE_SOURCE_CHARS {
-            return Err(ApiError::invalid(
-                "source",
-                format!("a rule file is at most {MAX_RULE_SOURCE_CHARS} characters"),
-            ));
-        }
-        Ok(self.source)
-    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -1404,7 +1391,7 @@ async fn rules_validate(
     Extension(_who): Extension<Principal>,
     ApiJson(req): ApiJson<RulesIn>,
 ) -> ApiResult<RulesValidated> {
-    let source = req.source()?;
+    let source = req.source;
     let v = blocking(move || app_rules::validate(&source)).await?;
     Ok(Json(RulesValidated {
         version: v.version,
@@ -1420,7 +1407,7 @@ async fn rules_upload(
     ApiJson(req): ApiJson<RulesIn>,
 ) -> Result<(StatusCode, Json<RuleSetOut>), ApiError> {
     let store = st.store.clone();
-    let source = req.source()?;
+    let source = req.source;
     let e = blocking(move || app_rules::upload(store.as_ref(), &who.actor, &source)).await?;
     Ok((StatusCode::CREATED, Json(RuleSetOut::of(e, false))))
 }
