@@ -496,3 +496,106 @@ fn issue_14_a_traders_usd_file_gets_meaningful_answers() {
     assert!(err.contains("line ") && !err.contains("line 0"), "{err}");
     assert!(!out.exists(), "no partial output at the final path");
 }
+
+/// Another administration's file in the generic layout with only the required columns and the
+/// fraud outcome (no critical level, currency, duty rate or parties): a model trained on it is
+/// written, loaded and evaluated, the figures such a period cannot define read `null` in JSON
+/// and `n/a` in the text report (before, the artefact stored them as `null` and could not be
+/// loaded again), and amounts in reasons say that no currency was declared.
+#[test]
+fn a_model_trained_on_the_required_columns_only_loads_evaluates_and_scores() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let generic = |split: &str, every: usize| -> std::path::PathBuf {
+        let (korean, _) = sample(split, every, d);
+        let mut rdr = csv::Reader::from_path(&korean).expect("sample");
+        let path = d.join(format!("{split}-generic.csv"));
+        let mut w = csv::Writer::from_path(&path).expect("create");
+        w.write_record([
+            "declaration_id",
+            "date",
+            "importer",
+            "hs_code",
+            "origin_country",
+            "net_mass_kg",
+            "customs_value",
+            "fraud",
+        ])
+        .expect("write");
+        let h = rdr.headers().expect("header").clone();
+        let col = |name: &str| h.iter().position(|c| c == name).expect(name);
+        let cols = [
+            "Declaration ID",
+            "Date",
+            "Importer ID",
+            "HS6 Code",
+            "Country of Origin",
+            "Net Mass",
+            "Item Price",
+            "Fraud",
+        ]
+        .map(col);
+        for r in rdr.records() {
+            let r = r.expect("row");
+            w.write_record(cols.iter().map(|&i| &r[i])).expect("write");
+        }
+        w.flush().expect("flush");
+        path
+    };
+    let (train, valid, test) = (generic("train", 6), generic("valid", 3), generic("test", 3));
+    let model = d.join("model.json.gz");
+    run(borderline()
+        .args(["train", "--profile", "generic", "--train"])
+        .arg(&train)
+        .arg("--valid")
+        .arg(&valid)
+        .arg("--model")
+        .arg(&model)
+        .args(["--learning-rate", "0.1", "--threads", "1"]));
+
+    let (json, _) = run(borderline()
+        .args(["evaluate", "--json", "--profile", "generic", "--model"])
+        .arg(&model)
+        .arg("--test")
+        .arg(&test));
+    let report: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert!(report["auc"].as_f64().expect("auc") > 0.65, "{report}");
+    assert_eq!(report["critical_frauds"], 0);
+    for k in ["1", "2", "5", "10"] {
+        assert!(report["critical_recall_at"][k].is_null(), "{report}");
+        assert!(report["precision_at"][k].as_f64().is_some(), "{report}");
+    }
+    let (text, _) = run(borderline()
+        .args(["evaluate", "--profile", "generic", "--model"])
+        .arg(&model)
+        .arg("--test")
+        .arg(&test));
+    assert!(text.contains("n/a") && !text.contains("NaN"), "{text}");
+
+    let (jsonl, _) = run(borderline()
+        .args(["score", "--profile", "generic", "--format", "jsonl"])
+        .args(["--reasons", "exact", "--model"])
+        .arg(&model)
+        .arg("--input")
+        .arg(&test));
+    let texts: Vec<String> = jsonl
+        .lines()
+        .flat_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            v["reasons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["text"].as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let priced: Vec<&String> = texts
+        .iter()
+        .filter(|t| t.contains("/kg") || t.contains("customs value"))
+        .collect();
+    assert!(!priced.is_empty(), "{texts:?}");
+    for t in priced {
+        assert!(t.contains("(no currency)"), "{t}");
+    }
+}

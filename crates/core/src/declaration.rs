@@ -44,6 +44,17 @@ pub struct Declaration {
     pub outcome: Option<InspectionOutcome>,
 }
 
+/// A currency code as an officer reads it beside an amount: the code, or "(no currency)" when
+/// the source declared none (a generic layout without a `currency` column and no default), so
+/// that no amount is ever shown as a bare number.
+pub fn currency_shown(code: &str) -> &str {
+    if code.trim().is_empty() {
+        "(no currency)"
+    } else {
+        code
+    }
+}
+
 impl Declaration {
     /// Customs value per kilogram, when both are present and mass is positive.
     pub fn unit_value(&self) -> Option<f64> {

@@ -10,6 +10,6 @@ pub mod lane;
 pub mod metrics;
 mod signal;
 
-pub use declaration::{Declaration, HsCode, HsCodeError, InspectionOutcome, Text};
+pub use declaration::{currency_shown, Declaration, HsCode, HsCodeError, InspectionOutcome, Text};
 pub use lane::Lane;
 pub use signal::{FeatureDef, Reason, ReasonKind, RuleFieldDef, Signal};

@@ -105,11 +105,7 @@ impl DataQuality {
             }
         }
         if let Some(v) = d.customs_value {
-            let currency = if d.currency.is_empty() {
-                "(no currency)"
-            } else {
-                d.currency.as_str()
-            };
+            let currency = borderline_core::currency_shown(&d.currency);
             if !v.is_finite() || v > MAX_CUSTOMS_VALUE {
                 flag(
                     "quality.absurd_value",

@@ -109,7 +109,12 @@ impl Dim {
             Dim::Hs4 => d.hs_code.hs4().to_string(),
             Dim::Hs2 => d.hs_code.hs2().to_string(),
             Dim::PricePoint => match d.unit_value() {
-                Some(uv) if uv > 0.0 => format!("{} at {:.4}/kg", d.hs_code.hs6(), uv),
+                Some(uv) if uv > 0.0 => format!(
+                    "{} at {} {}/kg",
+                    d.hs_code.hs6(),
+                    unit_price(uv),
+                    borderline_core::currency_shown(&d.currency)
+                ),
                 _ => format!("{} at no unit price", d.hs_code.hs6()),
             },
             Dim::DepartureCountry => opt(&d.departure_country),
@@ -120,6 +125,8 @@ impl Dim {
         }
     }
 
+    /// The hash key of this dimension's value (what the history tables are keyed by; the
+    /// text of [`Dim::value`] is only what an officer reads).
     fn key(self, d: &Declaration) -> u64 {
         let seed = self as u64;
         let h = |s: &str| xxh3_64_with_seed(s.as_bytes(), seed);
@@ -384,6 +391,17 @@ fn history_currency(history: &[Declaration]) -> Option<String> {
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
         .map(|(c, _)| c)
+}
+
+/// A unit price with the digits that tell prices apart (the price-point key resolves 0.1 %):
+/// two decimals from 100 up, four significant digits below.
+fn unit_price(uv: f64) -> String {
+    if uv >= 100.0 {
+        format!("{uv:.2}")
+    } else {
+        let decimals = (3 - uv.log10().floor() as i32).clamp(0, 12) as usize;
+        format!("{uv:.decimals$}")
+    }
 }
 
 fn money_comparable(currency: Option<&str>, d: &Declaration) -> bool {

@@ -8,20 +8,84 @@ use std::collections::BTreeMap;
 /// Inspection capacities reported, in percent of declarations.
 pub const CAPACITIES: [u32; 4] = [1, 2, 5, 10];
 
+/// A figure that a period cannot define is `NaN` here and `null` in JSON (written by every
+/// artefact, read back by [`undefined_as_null`]): AUC without both outcomes, recall of critical
+/// fraud in a period that recorded none (data without `critical_level`), duty recall without
+/// duty at stake.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationReport {
     pub declarations: usize,
     pub frauds: usize,
     pub critical_frauds: usize,
+    #[serde(with = "undefined_as_null")]
     pub auc: f64,
+    #[serde(with = "undefined_as_null::by_capacity")]
     pub precision_at: BTreeMap<String, f64>,
+    #[serde(with = "undefined_as_null::by_capacity")]
     pub recall_at: BTreeMap<String, f64>,
+    #[serde(with = "undefined_as_null::by_capacity")]
     pub critical_recall_at: BTreeMap<String, f64>,
+    #[serde(with = "undefined_as_null::by_capacity")]
     pub tax_recall_at: BTreeMap<String, f64>,
     /// How far the model's probabilities match observed fraud rates, when the scores
     /// evaluated were probabilities (`borderline evaluate`); absent for raw-score reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<CalibrationReport>,
+}
+
+/// Serde for figures that may be undefined (`NaN`): JSON has no `NaN`, and `serde_json` writes
+/// it as `null`, which an `f64` field then refuses to read, so a model trained on data without
+/// critical-fraud outcomes could be written but not loaded. `null` reads back as `NaN`.
+pub mod undefined_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+
+    /// The same for figures keyed by inspection capacity.
+    pub mod by_capacity {
+        use serde::ser::SerializeMap;
+        use serde::{Deserialize, Deserializer, Serializer};
+        use std::collections::BTreeMap;
+
+        pub fn serialize<S: Serializer>(
+            m: &BTreeMap<String, f64>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            let mut out = s.serialize_map(Some(m.len()))?;
+            for (k, v) in m {
+                out.serialize_entry(k, &v.is_finite().then_some(*v))?;
+            }
+            out.end()
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<BTreeMap<String, f64>, D::Error> {
+            Ok(BTreeMap::<String, Option<f64>>::deserialize(d)?
+                .into_iter()
+                .map(|(k, v)| (k, v.unwrap_or(f64::NAN)))
+                .collect())
+        }
+    }
+}
+
+/// A figure for the text report: three decimals, or `n/a` where the period cannot define it.
+fn figure(v: f64, width: usize) -> String {
+    if v.is_finite() {
+        format!("{v:>width$.3}")
+    } else {
+        format!("{:>width$}", "n/a")
+    }
 }
 
 /// Calibration of fraud probabilities on a labelled period: the Brier score (mean squared
@@ -186,10 +250,15 @@ pub fn evaluate(declarations: &[Declaration], scores: &[f64]) -> EvaluationRepor
 
 impl std::fmt::Display for EvaluationReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let auc = if self.auc.is_finite() {
+            format!("{:.4}", self.auc)
+        } else {
+            "n/a (one outcome only)".to_string()
+        };
         writeln!(
             f,
-            "declarations {}  frauds {}  critical {}  AUC {:.4}",
-            self.declarations, self.frauds, self.critical_frauds, self.auc
+            "declarations {}  frauds {}  critical {}  AUC {auc}",
+            self.declarations, self.frauds, self.critical_frauds
         )?;
         writeln!(
             f,
@@ -198,14 +267,15 @@ impl std::fmt::Display for EvaluationReport {
         )?;
         for k in CAPACITIES {
             let key = k.to_string();
+            let at = |m: &BTreeMap<String, f64>| m.get(&key).copied().unwrap_or(f64::NAN);
             writeln!(
                 f,
-                "{:>8}% {:>10.3} {:>8.3} {:>16.3} {:>14.3}",
+                "{:>8}% {} {} {} {}",
                 k,
-                self.precision_at[&key],
-                self.recall_at[&key],
-                self.critical_recall_at[&key],
-                self.tax_recall_at[&key]
+                figure(at(&self.precision_at), 10),
+                figure(at(&self.recall_at), 8),
+                figure(at(&self.critical_recall_at), 16),
+                figure(at(&self.tax_recall_at), 14)
             )?;
         }
         if let Some(c) = &self.calibration {
@@ -270,6 +340,50 @@ mod tests {
         // A probability of exactly 1 falls in the last bin; no labelled row, no report.
         assert_eq!(calibration(&[1.0], &[true]).expect("row").bins[0].from, 0.9);
         assert!(calibration(&[], &[]).is_none());
+    }
+
+    /// A period that recorded no critical fraud (data without `critical_level`) cannot define
+    /// critical recall: the report writes `null`, reads it back (the artefact stores the
+    /// validation report, and a model must load what it wrote) and prints `n/a`.
+    #[test]
+    fn figures_a_period_cannot_define_are_null_in_json_and_read_back() {
+        // Fraud recorded, critical level 0 throughout (a source without `critical_level`).
+        let rows: Vec<Declaration> = (0..20)
+            .map(|i| {
+                serde_json::from_value(serde_json::json!({
+                    "declaration_id": format!("D{i}"), "date": "2021-04-01", "office": "",
+                    "declarant": "", "importer": "I1", "seller": null, "courier": null,
+                    "hs_code": "610910", "origin_country": "CN", "departure_country": null,
+                    "transport_mode": "", "process_type": "", "import_type": "",
+                    "import_use": "", "payment_type": "", "net_mass_kg": 100.0,
+                    "customs_value": 1000.0, "currency": "", "tax_rate": null, "tax_type": "",
+                    "origin_indicator": "", "description": null, "quantity": null,
+                    "quantity_unit": null,
+                    "outcome": {"fraud": i % 4 == 0, "critical_level": 0, "amount_recovered": null}
+                }))
+                .expect("declaration")
+            })
+            .collect();
+        let scores: Vec<f64> = (0..20)
+            .map(|i| f64::from(i % 4 == 0) + 0.01 * f64::from(i))
+            .collect();
+        let report = evaluate(&rows, &scores);
+        assert!(report.critical_recall_at["5"].is_nan());
+        assert!(report.auc.is_finite());
+        let json = serde_json::to_string(&report).expect("JSON");
+        assert!(json.contains(r#""critical_recall_at":{"1":null"#), "{json}");
+        let back: EvaluationReport = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(serde_json::to_string(&back).expect("JSON"), json);
+        assert!(back.critical_recall_at["10"].is_nan());
+        let text = report.to_string();
+        assert!(text.contains("n/a") && !text.contains("NaN"), "{text}");
+        // A period with one outcome only has no AUC either.
+        let one = evaluate(&rows[1..4], &scores[1..4]);
+        assert!(one.auc.is_nan());
+        let back: EvaluationReport =
+            serde_json::from_str(&serde_json::to_string(&one).expect("JSON")).expect("reads back");
+        assert!(back.auc.is_nan());
+        assert!(one.to_string().contains("AUC n/a"), "{one}");
     }
 
     #[test]

@@ -339,7 +339,7 @@ impl Scorer {
             }
             Meta::Numeric(n) => {
                 let v = f64::from(x[i]);
-                let cur = &d.currency;
+                let cur = borderline_core::currency_shown(&d.currency);
                 match NUMERIC_FEATURES[n].0 {
                     "log_unit_value" if v.is_finite() => {
                         format!("unit value {:.2} {cur}/kg", v.exp())

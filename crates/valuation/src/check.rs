@@ -677,7 +677,7 @@ impl Benchmarks {
 
     /// "declared 1.2 KRW/kg; median 9.8 for HS 854140 from CN (n=312); below the 1st percentile; ..."
     pub fn phrase(&self, d: &Declaration, c: &Check) -> String {
-        let cur = self.currency.as_deref().unwrap_or("");
+        let cur = borderline_core::currency_shown(self.currency.as_deref().unwrap_or(""));
         let Some(cell) = c.cell else {
             return String::new();
         };

@@ -106,7 +106,7 @@ impl Signal for ValuationSignal {
     fn describe(&self, feature: usize, value: f32, d: &Declaration) -> Option<String> {
         let v = f64::from(value);
         let hs6 = d.hs_code.hs6();
-        let cur = &d.currency;
+        let cur = borderline_core::currency_shown(&d.currency);
         let pct = |v: f64| format!("{:+.0}%", (v.exp() - 1.0) * 100.0);
         let side = if v < 0.0 { "below" } else { "above" };
         Some(match FEATURES.get(feature)?.0 {

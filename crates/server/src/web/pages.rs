@@ -655,7 +655,7 @@ fn valuation_section(v: &case_uc::ValuationEvidence) -> Markup {
                 case_uc::ValuationEvidence::InputNotStored => p { "The declaration as scored was not stored with this decision, so its value cannot be compared." }
                 case_uc::ValuationEvidence::Checked { check, currency } => {
                     @let c = &check.check;
-                    @let cur = currency.as_deref().unwrap_or("(benchmark currency)");
+                    @let cur = currency.as_deref().map(borderline_core::currency_shown).unwrap_or("(benchmark currency)");
                     @match (&c.outcome, &c.cell) {
                         (CheckOutcome::DataQuality { problem }, _) => p { "Not compared: " (problem.text()) }
                         (CheckOutcome::NoBenchmark, _) | (_, None) => p { "No benchmark cell for this HS code has enough declarations to compare with." }
@@ -1496,7 +1496,7 @@ fn self_check_card(c: &selfcheck::SelfCheck) -> Markup {
             @match &c.valuation {
                 selfcheck::ValuationView::Withheld { reason } => p { "Not shown: " (reason) "." }
                 selfcheck::ValuationView::Compared { unit_value, currency, level, percentile, quantiles, declarations, importers, outside_usual_range } => {
-                    @let unit = format!("{}/kg", currency.as_deref().unwrap_or("(benchmark currency)"));
+                    @let unit = format!("{}/kg", currency.as_deref().map(borderline_core::currency_shown).unwrap_or("(benchmark currency)"));
                     p { "Declared unit value " strong { (svg::format_value(*unit_value)) " " (unit) } " is at the "
                         strong { (format!("{percentile:.0}")) } "th percentile of " (declarations) " declarations by " (importers)
                         " importers (" (borderline_valuation_view::level_words(*level)) ")"
