@@ -81,6 +81,27 @@ impl Tree {
         }
     }
 
+    /// Which way `x` goes at every split of the tree, bit `i` set when it goes right at split
+    /// `i` (LightGBM's decision, missing values included); `None` for trees of more than 64
+    /// splits. Path-dependent TreeSHAP depends on `x` only through this vector, so two rows
+    /// with the same vector have the same contributions from this tree.
+    pub fn decision_vector(&self, x: &[f32]) -> Option<u64> {
+        if self.split_feature.len() > 64 {
+            return None;
+        }
+        let mut bits = 0u64;
+        for (i, (&f, (&t, &d))) in self
+            .split_feature
+            .iter()
+            .zip(self.threshold.iter().zip(&self.decision_type))
+            .enumerate()
+        {
+            let v = x.get(f as usize).copied().unwrap_or(f32::NAN);
+            bits |= u64::from(!go_left(d, t, v)) << i;
+        }
+        Some(bits)
+    }
+
     fn cover(&self, child: i32) -> f64 {
         if child >= 0 {
             self.internal_count[child as usize]
