@@ -122,10 +122,7 @@ fn main() -> ExitCode {
         eprintln!("usage: decision_memo MODEL.json.gz DECLARATIONS.csv[.gz] [all_rows_limit]");
         return ExitCode::from(2);
     }
-    let limit: usize = args
-        .get(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(200_000);
+    let limit: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200_000);
     let model = match ModelArtefact::load(&PathBuf::from(&args[0])) {
         Ok(m) => m,
         Err(e) => {

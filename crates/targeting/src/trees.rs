@@ -1305,6 +1305,51 @@ mod tests {
         }
     }
 
+    /// The decision vector follows LightGBM's walk (missing values included), and rows that
+    /// share a tree's vector share its exact contributions: the property a memo keyed by it
+    /// would rest on (measured in `examples/decision_memo.rs`, not built: BENCHMARKS.md).
+    #[test]
+    fn rows_with_one_decision_vector_share_the_trees_contributions() {
+        let mut seed = 0x2545_F491_4F6C_DD1D;
+        let nf = 4;
+        for splits in [1, 5, 20, 64, 65] {
+            let tree = random_tree(&mut seed, splits, nf);
+            let e = Ensemble::new(nf as usize, vec![tree.clone()]);
+            let mut by_vector: std::collections::HashMap<u64, Vec<f64>> = Default::default();
+            let mut shared = 0;
+            for r in 0..400u32 {
+                let x: Vec<f32> = (0..nf)
+                    .map(|f| match (r * 5 + f * 3) % 9 {
+                        0 => f32::NAN,
+                        _ => ((r * 37 + f * 11) % 40) as f32 / 20.0 - 1.0,
+                    })
+                    .collect();
+                let Some(bits) = tree.decision_vector(&x) else {
+                    assert!(splits > 64);
+                    continue;
+                };
+                let mut node = 0i32;
+                while node >= 0 {
+                    let right = bits >> node & 1 == 1;
+                    let next = tree.next(node as usize, &x);
+                    assert_eq!(
+                        next,
+                        [&tree.left_child, &tree.right_child][usize::from(right)][node as usize]
+                    );
+                    node = next;
+                }
+                let phi = e.shap_reference(&x).values;
+                if let Some(seen) = by_vector.insert(bits, phi.clone()) {
+                    shared += 1;
+                    for (a, b) in seen.iter().zip(&phi) {
+                        assert!((a - b).abs() <= 1e-12, "{seen:?} {phi:?}");
+                    }
+                }
+            }
+            assert!(splits > 64 || shared > 0, "no two rows shared a vector");
+        }
+    }
+
     #[test]
     fn f32_thresholds_round_down() {
         for t in [
