@@ -81,6 +81,27 @@ impl Tree {
         }
     }
 
+    /// Which way `x` goes at every split of the tree, bit `i` set when it goes right at split
+    /// `i` (LightGBM's decision, missing values included); `None` for trees of more than 64
+    /// splits. Path-dependent TreeSHAP depends on `x` only through this vector, so two rows
+    /// with the same vector have the same contributions from this tree.
+    pub fn decision_vector(&self, x: &[f32]) -> Option<u64> {
+        if self.split_feature.len() > 64 {
+            return None;
+        }
+        let mut bits = 0u64;
+        for (i, (&f, (&t, &d))) in self
+            .split_feature
+            .iter()
+            .zip(self.threshold.iter().zip(&self.decision_type))
+            .enumerate()
+        {
+            let v = x.get(f as usize).copied().unwrap_or(f32::NAN);
+            bits |= u64::from(!go_left(d, t, v)) << i;
+        }
+        Some(bits)
+    }
+
     fn cover(&self, child: i32) -> f64 {
         if child >= 0 {
             self.internal_count[child as usize]
@@ -1281,6 +1302,51 @@ mod tests {
             for (row, got) in rows.iter().zip(&out) {
                 assert_eq!(got.to_bits(), e.raw_score(row).to_bits(), "{row:?}");
             }
+        }
+    }
+
+    /// The decision vector follows LightGBM's walk (missing values included), and rows that
+    /// share a tree's vector share its exact contributions: the property a memo keyed by it
+    /// would rest on (measured in `examples/decision_memo.rs`, not built: BENCHMARKS.md).
+    #[test]
+    fn rows_with_one_decision_vector_share_the_trees_contributions() {
+        let mut seed = 0x2545_F491_4F6C_DD1D;
+        let nf = 4;
+        for splits in [1, 5, 20, 64, 65] {
+            let tree = random_tree(&mut seed, splits, nf);
+            let e = Ensemble::new(nf as usize, vec![tree.clone()]);
+            let mut by_vector: std::collections::HashMap<u64, Vec<f64>> = Default::default();
+            let mut shared = 0;
+            for r in 0..400u32 {
+                let x: Vec<f32> = (0..nf)
+                    .map(|f| match (r * 5 + f * 3) % 9 {
+                        0 => f32::NAN,
+                        _ => ((r * 37 + f * 11) % 40) as f32 / 20.0 - 1.0,
+                    })
+                    .collect();
+                let Some(bits) = tree.decision_vector(&x) else {
+                    assert!(splits > 64);
+                    continue;
+                };
+                let mut node = 0i32;
+                while node >= 0 {
+                    let right = bits >> node & 1 == 1;
+                    let next = tree.next(node as usize, &x);
+                    assert_eq!(
+                        next,
+                        [&tree.left_child, &tree.right_child][usize::from(right)][node as usize]
+                    );
+                    node = next;
+                }
+                let phi = e.shap_reference(&x).values;
+                if let Some(seen) = by_vector.insert(bits, phi.clone()) {
+                    shared += 1;
+                    for (a, b) in seen.iter().zip(&phi) {
+                        assert!((a - b).abs() <= 1e-12, "{seen:?} {phi:?}");
+                    }
+                }
+            }
+            assert!(splits > 64 || shared > 0, "no two rows shared a vector");
         }
     }
 
