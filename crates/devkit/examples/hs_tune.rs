@@ -13,6 +13,18 @@ use borderline_hs::vocab::Vocabulary;
 use borderline_hs::Classifier;
 use std::time::Instant;
 
+/// Ruling-style boilerplate around a description (`{}`), for `WRAP=1`.
+const WRAP_TEMPLATES: [&str; 3] = [
+    "The merchandise under consideration is referred to as {}. A sample was submitted with \
+     your ruling request. In your letter you state that the goods will be manufactured in \
+     China and imported in cartons of 24 pieces.",
+    "The request was returned to you for additional information, which was received by this \
+     office on March 3, 2026. The product under consideration is described as {}. Images were \
+     provided in lieu of a sample. You state that the country of origin is Vietnam.",
+    "Item number AB-1234 is {}. It will be imported in retail packaging and sold to \
+     consumers through department stores and online retailers.",
+];
+
 fn main() -> anyhow::Result<()> {
     let overrides: Vec<String> = std::env::args().skip(1).collect();
     let p = borderline_devkit::hs::eval::params_with(&overrides)?;
@@ -24,6 +36,27 @@ fn main() -> anyhow::Result<()> {
     let dev = score_set("hmrc dev", &m, &b, None, &hmrc_part(&m, Part::Dev));
     let ms = t.elapsed().as_secs_f64() * 1e3 / dev.items.max(1) as f64;
     let mut sets = vec![dev];
+    if std::env::var("WRAP").is_ok() {
+        // The same dev descriptions inside ruling-style boilerplate (correspondence
+        // sentences, origin, packing): the goods are the same, so accuracy and confidence
+        // should not move. Templates written for this tool, from no evaluation set.
+        for (i, t) in WRAP_TEMPLATES.iter().enumerate() {
+            let items: Vec<_> = hmrc_part(&m, Part::Dev)
+                .into_iter()
+                .map(|mut it| {
+                    it.description = t.replace("{}", &it.description);
+                    it
+                })
+                .collect();
+            sets.push(score_set(
+                &format!("wrapped {}", i + 1),
+                &m,
+                &b,
+                None,
+                &items,
+            ));
+        }
+    }
     if std::env::var("RULINGS").is_ok() {
         sets.push(score_set("ruling dev", &m, &b, None, &ruling_dev()));
     }

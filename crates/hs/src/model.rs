@@ -147,6 +147,14 @@ pub struct Params {
     /// subheading) added to the subheading scores; 0 skips training it.
     #[serde(default)]
     pub w_sub_linear: f32,
+    /// How far the words of a multi-sentence description's later sentences count at their
+    /// sentence weight (`reading::sentence_weights`: 0.7, 0.5) in the query length that
+    /// divides the lexical scores: 1 counts them so (a correspondence or packing sentence
+    /// added to a ruling does not flatten the scores of the sentence that names the goods),
+    /// 0 counts every word fully (before issue 16's seventh pass). One-sentence descriptions
+    /// are the same either way.
+    #[serde(default = "one")]
+    pub w_length_sentences: f32,
     /// Training epochs of the discriminative heading model.
     pub linear_epochs: usize,
     /// Initial learning rate of the discriminative heading model.
@@ -253,6 +261,7 @@ impl Default for Params {
             w_component: 1.0,
             head_gate_share: 0.2,
             w_knit: 2.0,
+            w_length_sentences: 1.0,
             linear_epochs: 3,
             linear_rate: 1.0,
         }
@@ -406,6 +415,9 @@ type QueryTerms = (
     // Per entry of the first list (heading word ids): is it a component word (met only in
     // modifier segments or later sentences)?
     Vec<bool>,
+    // The query's length for the score normalisation: its words, those of later sentences
+    // counted at their sentence weight (`Params::w_length_sentences`).
+    f64,
 );
 
 /// Unscaled per-query scores (logits before temperature).
@@ -989,7 +1001,9 @@ impl Classifier {
         };
         // Ruling-style text names the goods in its first sentences: later sentences weigh
         // less, and the goods phrase after "is referred to as" / "is a" gives the head noun.
-        let mut pieces: Vec<(&str, f32, bool)> = Vec::new();
+        // (text, weight, names the goods first, length factor of its words)
+        let mut pieces: Vec<(&str, f32, bool, f64)> = Vec::new();
+        let mut length = 0f64;
         // Words met in a non-modifier segment of the sentences that name the goods.
         let mut main: FastMap<String, ()> = FastMap::default();
         for &(field, w) in fields {
@@ -1003,13 +1017,15 @@ impl Classifier {
                 for (s, sw) in crate::reading::sentence_weights(field) {
                     let first = sw >= 1.0;
                     let sw = 1.0 - self.params.w_sentence_decay * (1.0 - sw);
-                    pieces.push((s, w * sw, first));
+                    let lw =
+                        1.0 - f64::from(self.params.w_length_sentences) * (1.0 - f64::from(sw));
+                    pieces.push((s, w * sw, first, lw));
                 }
             } else {
-                pieces.push((field, w, true));
+                pieces.push((field, w, true, 1.0));
             }
         }
-        for (field, w, first) in pieces {
+        for (field, w, first, lw) in pieces {
             let segments = text::query_segments_and_grams(field, |g| {
                 if !use_grams {
                     return;
@@ -1078,6 +1094,7 @@ impl Classifier {
                         main.insert(t, ());
                     }
                 }
+                length += toks.len() as f64 * lw;
                 fields_tokens.push((toks, w));
             }
         }
@@ -1121,12 +1138,23 @@ impl Classifier {
         let mut grams: Vec<(u32, f32)> = grams.into_iter().collect();
         grams.sort_unstable_by_key(|x| x.0);
         let head_id = head.as_deref().and_then(|h| self.word4.term_id(h));
-        (w4, w2, w6, grams, fields_tokens, head_id, head, component)
+        (
+            w4,
+            w2,
+            w6,
+            grams,
+            fields_tokens,
+            head_id,
+            head,
+            component,
+            length,
+        )
     }
 
     /// Unscaled heading and subheading scores for weighted query fields.
     pub fn raw_scores(&self, fields: &[(&str, f32)]) -> RawScores {
-        let (w4, w2, w6, grams, field_tokens, head_id, head, component) = self.query_terms(fields);
+        let (w4, w2, w6, grams, field_tokens, head_id, head, component, length) =
+            self.query_terms(fields);
         let p = &self.params;
         let nh = self.heading_codes.len();
         // Goods first: component words count fully only in the headings that name the head
@@ -1237,7 +1265,9 @@ impl Classifier {
         // Scores grow with the number of matching query words; dividing by the square root of
         // the query's word count keeps one temperature usable for short and long descriptions.
         let n_words: usize = field_tokens.iter().map(|(t, _)| t.len()).sum();
-        let norm = 1.0 / (1.0 + n_words as f64).sqrt();
+        // Words of later sentences count at their sentence weight: boilerplate sentences do not
+        // flatten the scores of the sentence that names the goods.
+        let norm = 1.0 / (1.0 + length).sqrt();
         let mut sh = Vec::new();
         if let (Some(id), true) = (head_id, p.w_head_fixed > 0.0) {
             sh = vec![0f32; nh];
