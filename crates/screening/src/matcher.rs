@@ -453,6 +453,9 @@ const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "wal
 /// "ben" is also a given name and stays a word).
 const KNOWN_EXTRA_CONNECTORS: &[&str] = &["bin", "bint", "binti", "ould"];
 
+/// Most list words one abjad consonant key may retrieve (see [`Matcher::lookup`]).
+const MAX_ABJAD_CANDIDATES: usize = 64;
+
 /// Score cap of two names whose words are swapped around a patronymic connector: below the
 /// default threshold (two people, a father and his son).
 const SWAPPED_CONNECTOR_CAP: f64 = 0.3;
@@ -672,6 +675,9 @@ pub struct Matcher {
     weights: Vec<f32>,
     postings: Vec<Vec<u32>>,
     deletes: AHashMap<Box<str>, Vec<u32>>,
+    /// Latin list words by their abjad consonant key ([`abjad_key`]), for retrieving names
+    /// from a query written in Hebrew or Arabic script, whose Latin reading has no vowels.
+    abjad: AHashMap<Box<[u8]>, Vec<u32>>,
     max_weight: f32,
     /// Posting lists longer than this are not used to propose candidates.
     common_df: usize,
@@ -1253,6 +1259,17 @@ impl Matcher {
                 }
             }
         }
+        let mut abjad: AHashMap<Box<[u8]>, Vec<u32>> = AHashMap::new();
+        for (id, t) in vocab_text.iter().enumerate() {
+            if t.len() >= 3 && t.bytes().any(|b| b"aeiou".contains(&b)) {
+                if let Some(k) = abjad_key(t, false).filter(|k| k.len >= 3) {
+                    abjad
+                        .entry(k.b[..k.len as usize].into())
+                        .or_default()
+                        .push(id as u32);
+                }
+            }
+        }
         let mut m = Matcher {
             entries,
             names: Vec::new(),
@@ -1261,6 +1278,7 @@ impl Matcher {
             weights,
             postings,
             deletes,
+            abjad,
             max_weight,
             common_df: (raw.len() / 100).max(200),
             id: NEXT_MATCHER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -2229,6 +2247,31 @@ impl Matcher {
         });
     }
 
+    /// A query word without vowels is the Latin reading of a Hebrew or Arabic word ("lngr",
+    /// "mhmd"): the list words with its consonant key are candidates (the score reads them
+    /// with `abjad_match` and the learned pieces). Keys shared by many words say too little
+    /// to retrieve by; words glued from two query words are not looked up this way.
+    fn abjad_lookup(&self, t: &IToken, out: &mut Vec<(u32, f64)>) {
+        if t.kind != TokenKind::Word
+            || t.text.len() < 3
+            || t.text.bytes().any(|b| b"aeiou".contains(&b))
+        {
+            return;
+        }
+        count_probe();
+        if let Some(ids) = abjad_key(&t.text, true)
+            .filter(|k| k.len >= 3)
+            .and_then(|k| self.abjad.get(&k.b[..k.len as usize]))
+            .filter(|ids| ids.len() <= MAX_ABJAD_CANDIDATES)
+        {
+            for &id in ids {
+                if id != t.id && !out.iter().any(|(x, _)| *x == id) {
+                    out.push((id, PHONETIC_SIM));
+                }
+            }
+        }
+    }
+
     fn lookup_uncached(&self, t: &IToken, out: &mut Vec<(u32, f64)>) {
         out.clear();
         if t.id != u32::MAX {
@@ -2328,13 +2371,38 @@ impl Matcher {
             }
         }
         let mut best: AHashMap<u32, (f64, u32, Explanation)> = AHashMap::new();
-        for seg in &norm.segments {
+        // The words in Hangul, Hebrew, Arabic ... script (the last segment, see `normalize`)
+        // reach no list word by look-up: they are read against the names the other segments
+        // (the Latin readings) retrieve, as `compare` reads them.
+        // Han characters are left out: a Chinese person's name is read in pinyin (the main
+        // segment); the learned pieces are for foreign names written in Han characters, and
+        // read against pinyin-retrieved names they accept other Chinese names ("鑫 徐" /
+        // "XU, Bin").
+        let native_words = crate::translit::native_words(&q.name);
+        let native = (!native_words.is_empty()
+            && !native_words
+                .iter()
+                .any(|w| w.chars().any(crate::translit::is_han)))
+        .then(|| norm.segments.len() - 1);
+        let mut retrieved: Vec<u32> = Vec::new();
+        for (si, seg) in norm.segments.iter().enumerate() {
             let prepared = if q.schema == Schema::Person {
                 self.prepare(&person_tokens(seg))
             } else {
                 self.prepare(seg)
             };
-            for (ni, score, ex) in self.retrieve_and_score(&prepared, q, threshold) {
+            let scored = if Some(si) == native {
+                retrieved.sort_unstable();
+                retrieved.dedup();
+                let cands = std::mem::take(&mut retrieved);
+                let mut out =
+                    self.score_candidates(&prepared, q, threshold, &cands, &mut retrieved);
+                out.extend(self.retrieve_and_score(&prepared, q, threshold, &mut retrieved));
+                out
+            } else {
+                self.retrieve_and_score(&prepared, q, threshold, &mut retrieved)
+            };
+            for (ni, score, ex) in scored {
                 let e = self.names[ni as usize].entry;
                 if best.get(&e).is_none_or(|b| score > b.0) {
                     best.insert(e, (score, ni, ex));
@@ -2374,11 +2442,14 @@ impl Matcher {
         hits
     }
 
+    /// Retrieves the candidates of a prepared query and scores them (see
+    /// [`Matcher::score_candidates`]); the candidates are appended to `retrieved`.
     fn retrieve_and_score(
         &self,
         q: &Prepared,
         query: &Query,
         min_report: f64,
+        retrieved: &mut Vec<u32>,
     ) -> Vec<(u32, f64, Explanation)> {
         let mut found = Vec::new();
         let mut total = 0.0f32;
@@ -2390,6 +2461,7 @@ impl Matcher {
         let mut caps: Vec<f32> = Vec::with_capacity(q.tokens.len());
         for t in q.tokens.iter().filter(|t| t.kind != TokenKind::LegalForm) {
             self.lookup(t, &mut found);
+            self.abjad_lookup(t, &mut found);
             total += if t.id != u32::MAX {
                 t.weight
             } else {
@@ -2510,6 +2582,23 @@ impl Matcher {
             *c <= 2
         });
         cands.truncate(self.config.max_candidates);
+        let cands: Vec<u32> = cands.into_iter().map(|(ni, _)| ni).collect();
+        self.score_candidates(q, query, min_report, &cands, retrieved)
+    }
+
+    /// Scores candidate names (indexes into `names`) against a prepared query: the pair
+    /// score, the persons' rule-score gate, then country, address and year-of-birth evidence;
+    /// explanations only for names that can be reported. The candidates are appended to
+    /// `retrieved`.
+    fn score_candidates(
+        &self,
+        q: &Prepared,
+        query: &Query,
+        min_report: f64,
+        cands: &[u32],
+        retrieved: &mut Vec<u32>,
+    ) -> Vec<(u32, f64, Explanation)> {
+        retrieved.extend_from_slice(cands);
         let qcountry = query.country.as_deref();
         let qaddr = query.address.as_deref().map(address_tokens);
         let qyear = query
@@ -2517,8 +2606,8 @@ impl Matcher {
             .as_deref()
             .and_then(crate::model::birth_year);
         cands
-            .into_iter()
-            .filter_map(|(ni, _)| {
+            .iter()
+            .filter_map(|&ni| {
                 let name = &self.names[ni as usize];
                 let entry = &self.entries[name.entry as usize];
                 if !query.schema.compatible(entry.schema) {

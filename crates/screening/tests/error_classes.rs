@@ -832,3 +832,40 @@ fn arabic_names_in_romanisations_with_other_vowels_are_one_name() {
         ("NASRALLAH, Muhammad Ali", "NASRALLAH, Mohamed Ali"),
     );
 }
+
+/// Class "scripts", at screening: a name written in Hebrew (or Arabic) script is found on a
+/// list that writes it in Latin letters. Its Latin reading has no vowels ("lngr"), so
+/// retrieval looks its words up by consonant key, and the native words are read against the
+/// names retrieved (sixth round: `compare` matched these pairs, but screening retrieved
+/// nothing). A person hit still needs a rule score of 0.85 ("عمر عبدالله" / "ABDULLAH, Omar"
+/// reads at 0.84 and is not a hit).
+#[test]
+fn names_in_hebrew_or_arabic_script_are_found_by_screening() {
+    let mut es = vec![
+        Entry::new("t", "1", Schema::Person, "LANGER, Moshe"),
+        Entry::new("t", "2", Schema::Person, "ABDULLAH, Omar"),
+        Entry::new("t", "3", Schema::Person, "PETROVSKI, Ivan"),
+    ];
+    es.extend(common::common_company_words(&["TRADING", "GROUP"], 40));
+    let m = Matcher::from_entries(es, MatchConfig::default());
+    for (q, want) in [
+        ("משה לנגר", "LANGER, Moshe"),
+        ("איוואן פטרובסקי", "PETROVSKI, Ivan"),
+    ] {
+        let hits = m.screen(&Query::name(q).schema(Schema::Person));
+        assert!(
+            hits.iter().any(|h| h.entry_name == want),
+            "{q}: {:?}",
+            hits.iter()
+                .map(|h| (&h.entry_name, h.score))
+                .collect::<Vec<_>>()
+        );
+    }
+    // Another name in the same script is not found.
+    let hits = m.screen(&Query::name("דוד כהן").schema(Schema::Person));
+    assert!(
+        hits.is_empty(),
+        "{:?}",
+        hits.iter().map(|h| &h.entry_name).collect::<Vec<_>>()
+    );
+}
