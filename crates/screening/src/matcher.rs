@@ -453,6 +453,9 @@ const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "wal
 /// "ben" is also a given name and stays a word).
 const KNOWN_EXTRA_CONNECTORS: &[&str] = &["bin", "bint", "binti", "ould"];
 
+/// Candidates of a query's Latin readings that its native-script words are read against.
+const NATIVE_CANDIDATES: usize = 8;
+
 /// Most list words one abjad consonant key may retrieve (see [`Matcher::lookup`]).
 const MAX_ABJAD_CANDIDATES: usize = 64;
 
@@ -2392,9 +2395,18 @@ impl Matcher {
                 self.prepare(seg)
             };
             let scored = if Some(si) == native {
-                retrieved.sort_unstable();
-                retrieved.dedup();
-                let cands = std::mem::take(&mut retrieved);
+                // The best-retrieved few only: the learned reading is slow (a cut per word
+                // pair), and a name the Latin reading ranks low is seldom the one.
+                let mut cands: Vec<u32> = Vec::with_capacity(NATIVE_CANDIDATES);
+                for &ni in &retrieved {
+                    if cands.len() >= NATIVE_CANDIDATES {
+                        break;
+                    }
+                    if !cands.contains(&ni) {
+                        cands.push(ni);
+                    }
+                }
+                retrieved.clear();
                 let mut out =
                     self.score_candidates(&prepared, q, threshold, &cands, &mut retrieved);
                 out.extend(self.retrieve_and_score(&prepared, q, threshold, &mut retrieved));
