@@ -359,19 +359,8 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
     if !crate::translit::is_native_word(native) {
         return None;
     }
-    let t = crate::translit::table();
-    // Normalisation folds a final "s" of longer words of non-person names as a plural
-    // ("jones" -> "jone"), and the native spelling still writes it; a transcription may also
-    // leave out a silent final "s" ("hammonds" / "哈蒙德", "thiers" / "梯也爾").
-    let sim = t.similarity(native, latin).or_else(|| {
-        if latin.len() >= 5 && latin.ends_with('s') {
-            t.similarity(native, &latin[..latin.len() - 1])
-        } else if latin.len() >= 4 {
-            t.similarity(native, &format!("{latin}s"))
-        } else {
-            None
-        }
-    });
+    // Also with a final "s" taken off or put on (see `Table::similarity_or_final_s`).
+    let sim = crate::translit::table().similarity_or_final_s(native, latin);
     Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
 

@@ -163,6 +163,11 @@ fn is_native(c: char) -> bool {
     is_hangul(c) || is_han(c) || is_katakana(c) || is_hebrew(c) || is_arabic(c) || is_cyrillic(c)
 }
 
+thread_local! {
+    /// The cut's cost and back-pointer tables, reused across cuts on this thread.
+    static DP: std::cell::RefCell<(Vec<f64>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
 /// Learned pieces of one character, with their costs computed when the table is built.
 #[derive(Debug, Default)]
 struct CharPieces {
@@ -301,10 +306,7 @@ impl Table {
     }
 
     /// As [`Table::cut`], for cuts of total cost at most `max_total` only (`None` when there
-    /// is none). Costs are never negative, so a partial cut already dearer than that is not
-    /// extended, and a piece whose least possible cost exceeds what is left is not priced:
-    /// the cuts within the bound come out as [`Table::cut`] finds them, and a word that does
-    /// not read as the other is mostly given up after a few characters.
+    /// is none); see [`Table::fill`].
     fn cut_within(
         &self,
         native: &[char],
@@ -315,9 +317,46 @@ impl Table {
         if n == 0 || l == 0 || l > n * MAX_PIECE || n > 24 {
             return None;
         }
-        // dp[i][j]: best cost of the first i characters reading the first j letters.
-        let mut dp = vec![f64::INFINITY; (n + 1) * (l + 1)];
-        let mut back = vec![0u8; (n + 1) * (l + 1)];
+        DP.with(|dp| {
+            let (dp, back) = &mut *dp.borrow_mut();
+            if !self.fill(native, latin, max_total, dp, back) {
+                return None;
+            }
+            let total = dp[n * (l + 1) + l];
+            if !total.is_finite() || total > max_total {
+                return None;
+            }
+            let mut lens = vec![0usize; n];
+            let mut j = l;
+            for i in (1..=n).rev() {
+                let k = usize::from(back[i * (l + 1) + j]);
+                lens[i - 1] = k;
+                j -= k;
+            }
+            Some((total, lens))
+        })
+    }
+
+    /// The dynamic programme of the cut: `dp[i * (l + 1) + j]` is the best cost of the first
+    /// `i` characters reading the first `j` letters, `back` the length of the last piece;
+    /// `false` when no partial cut of some characters stays within `max_total`. Costs are never
+    /// negative, so a partial cut already dearer than `max_total` is not extended, and a piece
+    /// whose least possible cost exceeds what is left is not priced: the cuts within the bound
+    /// come out as without it, and a word that does not read as the other is mostly given up
+    /// after a few characters.
+    fn fill(
+        &self,
+        native: &[char],
+        latin: &[u8],
+        max_total: f64,
+        dp: &mut Vec<f64>,
+        back: &mut Vec<u8>,
+    ) -> bool {
+        let (n, l) = (native.len(), latin.len());
+        dp.clear();
+        dp.resize((n + 1) * (l + 1), f64::INFINITY);
+        back.clear();
+        back.resize((n + 1) * (l + 1), 0);
         dp[0] = 0.0;
         let mut fallback_reading: Box<[u8]>;
         for (i, &c) in native.iter().enumerate() {
@@ -385,21 +424,10 @@ impl Table {
                 }
             }
             if !reachable {
-                return None;
+                return false;
             }
         }
-        let total = dp[n * (l + 1) + l];
-        if !total.is_finite() || total > max_total {
-            return None;
-        }
-        let mut lens = vec![0usize; n];
-        let mut j = l;
-        for i in (1..=n).rev() {
-            let k = usize::from(back[i * (l + 1) + j]);
-            lens[i - 1] = k;
-            j -= k;
-        }
-        Some((total, lens))
+        true
     }
 
     /// Mean cost per character of the best cut (see [`Table::cut`]).
@@ -412,16 +440,84 @@ impl Table {
     /// is at most [`MAX_MEAN_COST`] (0.95 for the most likely pieces, 0.75 at the limit),
     /// else `None`.
     pub fn similarity(&self, native: &str, latin: &str) -> Option<f64> {
+        self.similarity_ends(native, latin.as_bytes(), false).0
+    }
+
+    /// [`Table::similarity`] of `latin`, else of `latin` with a final "s" taken off (5+
+    /// letters ending in "s") or put on (4+ letters): normalisation folds a final "s" of
+    /// longer words of non-person names as a plural ("jones" -> "jone") and the native
+    /// spelling still writes it, and a transcription may leave out a silent final "s"
+    /// ("hammonds" / "哈蒙德"). One cut of the longer spelling prices both.
+    pub fn similarity_or_final_s(&self, native: &str, latin: &str) -> Option<f64> {
+        let (first, other) = self.similarity_ends(native, latin.as_bytes(), true);
+        first.or(other)
+    }
+
+    /// The similarity of `latin` and, with `final_s`, of its spelling with a final "s" taken
+    /// off or put on (see [`Table::similarity_or_final_s`]), from one cut of the longer.
+    fn similarity_ends(
+        &self,
+        native: &str,
+        latin: &[u8],
+        final_s: bool,
+    ) -> (Option<f64>, Option<f64>) {
+        if !latin.iter().all(|b| b.is_ascii_lowercase()) {
+            return (None, None);
+        }
+        // The longer spelling, and whether `latin` is its full length (else one letter less).
+        let mut buf = [0u8; 64];
+        let owned: Vec<u8>;
+        let (long, latin_full) = if !final_s || latin.len() < 4 {
+            (latin, true)
+        } else if latin.len() >= 5 && latin.ends_with(b"s") {
+            (latin, true)
+        } else if latin.len() < buf.len() {
+            buf[..latin.len()].copy_from_slice(latin);
+            buf[latin.len()] = b's';
+            (&buf[..=latin.len()], false)
+        } else {
+            owned = [latin, b"s"].concat();
+            (&owned[..], false)
+        };
+        let other_len = if long.len() == latin.len() {
+            (final_s && latin.len() >= 5).then(|| latin.len() - 1)
+        } else {
+            Some(long.len())
+        };
         let nc: Vec<char> = collapse_hebrew_doubles(native);
-        let lb = latin.as_bytes();
-        if !lb.iter().all(|b| b.is_ascii_lowercase()) {
-            return None;
+        let n = nc.len();
+        if n == 0 || n > 24 {
+            return (None, None);
         }
         // Only cuts within the mean cost accepted (a hair more: the test on the mean decides).
-        let n = nc.len() as f64;
-        let (total, _) = self.cut_within(&nc, lb, MAX_MEAN_COST * n * (1.0 + 1e-9) + 1e-9)?;
-        let c = total / n;
-        (c <= MAX_MEAN_COST).then(|| (1.0 - c / 10.0).min(0.95))
+        let max_total = MAX_MEAN_COST * n as f64 * (1.0 + 1e-9) + 1e-9;
+        let sim_at = |dp: &[f64], len: usize| -> Option<f64> {
+            // As in `cut`: no letters, or more than the characters can stand for, is no cut.
+            if len == 0 || len > n * MAX_PIECE {
+                return None;
+            }
+            let total = dp[n * (long.len() + 1) + len];
+            if !total.is_finite() || total > max_total {
+                return None;
+            }
+            let c = total / n as f64;
+            (c <= MAX_MEAN_COST).then(|| (1.0 - c / 10.0).min(0.95))
+        };
+        DP.with(|dp| {
+            let (dp, back) = &mut *dp.borrow_mut();
+            if long.is_empty() || !self.fill(&nc, long, max_total, dp, back) {
+                return (None, None);
+            }
+            let latin_len = if latin_full {
+                long.len()
+            } else {
+                long.len() - 1
+            };
+            (
+                sim_at(dp, latin_len),
+                other_len.and_then(|len| sim_at(dp, len)),
+            )
+        })
     }
 }
 
@@ -659,6 +755,25 @@ mod tests {
                 let within = t.cut_within(&nc, lat.as_bytes(), bound).map(|(c, _)| c);
                 assert_eq!(within, want.filter(|&c| c <= bound), "{nat} / {lat}");
                 read += usize::from(within.is_some());
+                // The similarity, and with a final "s" off or on, from one cut.
+                let native: String = nc.iter().collect();
+                let sim = |l: &str| {
+                    reference_cut(&text, &collapse_hebrew_doubles(&native), l.as_bytes())
+                        .map(|c| c / collapse_hebrew_doubles(&native).len() as f64)
+                        .filter(|&c| c <= MAX_MEAN_COST)
+                        .map(|c| (1.0 - c / 10.0).min(0.95))
+                };
+                let want = sim(lat).or_else(|| {
+                    if lat.len() >= 5 && lat.ends_with('s') {
+                        sim(&lat[..lat.len() - 1])
+                    } else if lat.len() >= 4 {
+                        sim(&format!("{lat}s"))
+                    } else {
+                        None
+                    }
+                });
+                assert_eq!(t.similarity(&native, lat), sim(lat), "{nat} / {lat}");
+                assert_eq!(t.similarity_or_final_s(&native, lat), want, "{nat} / {lat}");
             }
         }
         assert!(read >= 10, "{read}");
