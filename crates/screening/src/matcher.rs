@@ -359,8 +359,25 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
     if !crate::translit::is_native_word(native) {
         return None;
     }
-    // Also with a final "s" taken off or put on (see `Table::similarity_or_final_s`).
-    let sim = crate::translit::table().similarity_or_final_s(native, latin);
+    // Also with a final "s" taken off or put on (see `Table::similarity_or_final_s`). The
+    // cut is the dearest step of scoring, and a query's native words meet the same list words
+    // in many candidates (and names repeat across queries): remembered per thread.
+    let sim = READINGS.with(|c| {
+        let (cache, key) = &mut *c.borrow_mut();
+        key.clear();
+        key.push_str(native);
+        key.push('\0');
+        key.push_str(latin);
+        if let Some(&sim) = cache.get(key.as_str()) {
+            return sim;
+        }
+        let sim = crate::translit::table().similarity_or_final_s(native, latin);
+        if cache.len() >= READING_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key.as_str().into(), sim);
+        sim
+    });
     Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
 
@@ -683,6 +700,9 @@ static NEXT_MATCHER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomic
 /// Entries kept in the per-thread look-up cache before it is cleared.
 const LOOKUP_CACHE_LIMIT: usize = 50_000;
 
+/// Entries kept in the per-thread cache of learned readings before it is cleared.
+const READING_CACHE_LIMIT: usize = 20_000;
+
 /// Longest name, in characters, that the screening use cases accept (`screen`, the service's
 /// screening endpoint): the longest name in the bundled lists has under 200 characters, so a
 /// longer "name" is a pasted document or an attack, and is refused with a message rather than
@@ -716,10 +736,17 @@ type AlignedPair = (f64, usize, usize, f64, MatchHow);
 
 type LookupCache = ahash::AHashMap<(u64, Box<str>), Vec<(u32, f64)>>;
 
+/// `native \0 latin` -> the learned reading's similarity (see [`cross_script`]).
+type ReadingCache = ahash::AHashMap<Box<str>, Option<f64>>;
+
 thread_local! {
     /// Per-thread cache of fuzzy vocabulary look-ups (matcher id, token) -> (vocab id,
     /// similarity): party names repeat their words, and the look-up is the costliest step.
     static LOOKUPS: std::cell::RefCell<LookupCache> = std::cell::RefCell::new(LookupCache::new());
+    /// Per-thread cache of the learned reading of a native-script word as a Latin one
+    /// (`native \0 latin` -> similarity), see [`cross_script`].
+    static READINGS: std::cell::RefCell<(ReadingCache, String)> =
+        std::cell::RefCell::new((ReadingCache::new(), String::new()));
     /// Per-thread scratch for the token pairs of [`Matcher::score_tokens`].
     static PAIRS: std::cell::RefCell<Vec<AlignedPair>> = const { std::cell::RefCell::new(Vec::new()) };
     /// Per-thread dense accumulator for candidate retrieval (score per indexed name, and the
@@ -2242,7 +2269,9 @@ impl Matcher {
     /// A query word without vowels is the Latin reading of a Hebrew or Arabic word ("lngr",
     /// "mhmd"): the list words with its consonant key are candidates (the score reads them
     /// with `abjad_match` and the learned pieces). Keys shared by many words say too little
-    /// to retrieve by; words glued from two query words are not looked up this way.
+    /// to retrieve by; words glued from two query words are not looked up this way. Only
+    /// for queries holding Hebrew or Arabic letters (see [`Matcher::screen_with_threshold`]):
+    /// a Latin query pays nothing for it.
     fn abjad_lookup(&self, t: &IToken, out: &mut Vec<(u32, f64)>) {
         if t.kind != TokenKind::Word
             || t.text.len() < 3
@@ -2350,19 +2379,6 @@ impl Matcher {
         } else {
             normalize(&q.name)
         };
-        // A query of unknown kind may name a person, whose list names keep a final "s"
-        // ("Carlos", "Denys"): its unfolded reading is one more segment when it differs and
-        // the name is as short as a person's (longer ones keep one reading: screening work
-        // stays linear in the name's length).
-        if q.schema == Schema::Unknown && norm.tokens().len() <= MAX_PERSON_WORDS {
-            let unfolded = normalize_person(&q.name);
-            for seg in unfolded.segments {
-                if !norm.segments.contains(&seg) {
-                    norm.segments.push(seg);
-                }
-            }
-        }
-        let mut best: AHashMap<u32, (f64, u32, Explanation)> = AHashMap::new();
         // The words in Hangul, Hebrew, Arabic ... script (the last segment, see `normalize`)
         // reach no list word by look-up: they are read against the names the other segments
         // (the Latin readings) retrieve, as `compare` reads them.
@@ -2371,11 +2387,37 @@ impl Matcher {
         // read against pinyin-retrieved names they accept other Chinese names ("鑫 徐" /
         // "XU, Bin").
         let native_words = crate::translit::native_words(&q.name);
-        let native = (!native_words.is_empty()
+        let native = !native_words.is_empty()
             && !native_words
                 .iter()
-                .any(|w| w.chars().any(crate::translit::is_han)))
-        .then(|| norm.segments.len() - 1);
+                .any(|w| w.chars().any(crate::translit::is_han));
+        // A query of unknown kind may name a person, whose list names keep a final "s"
+        // ("Carlos", "Denys"): its unfolded reading is one more segment when it differs and
+        // the name is as short as a person's (longer ones keep one reading: screening work
+        // stays linear in the name's length).
+        if q.schema == Schema::Unknown && norm.tokens().len() <= MAX_PERSON_WORDS {
+            let unfolded = normalize_person(&q.name);
+            // The native segment stays last: it is read against what the others retrieve.
+            let own_native = if native_words.is_empty() {
+                None
+            } else {
+                norm.segments.pop()
+            };
+            for seg in unfolded.segments {
+                if !norm.segments.contains(&seg) && own_native.as_ref() != Some(&seg) {
+                    norm.segments.push(seg);
+                }
+            }
+            norm.segments.extend(own_native);
+        }
+        let native = native.then(|| norm.segments.len() - 1);
+        let mut best: AHashMap<u32, (f64, u32, Explanation)> = AHashMap::new();
+        // Vowelless Latin readings are looked up by consonant key only for a query in Hebrew
+        // or Arabic script (see `abjad_lookup`).
+        let abjad = q
+            .name
+            .chars()
+            .any(|c| crate::translit::is_hebrew(c) || crate::translit::is_arabic(c));
         let mut retrieved: Vec<u32> = Vec::new();
         for (si, seg) in norm.segments.iter().enumerate() {
             let prepared = if q.schema == Schema::Person {
@@ -2398,10 +2440,10 @@ impl Matcher {
                 retrieved.clear();
                 let mut out =
                     self.score_candidates(&prepared, q, threshold, &cands, &mut retrieved);
-                out.extend(self.retrieve_and_score(&prepared, q, threshold, &mut retrieved));
+                out.extend(self.retrieve_and_score(&prepared, q, threshold, abjad, &mut retrieved));
                 out
             } else {
-                self.retrieve_and_score(&prepared, q, threshold, &mut retrieved)
+                self.retrieve_and_score(&prepared, q, threshold, abjad, &mut retrieved)
             };
             for (ni, score, ex) in scored {
                 let e = self.names[ni as usize].entry;
@@ -2450,6 +2492,7 @@ impl Matcher {
         q: &Prepared,
         query: &Query,
         min_report: f64,
+        abjad: bool,
         retrieved: &mut Vec<u32>,
     ) -> Vec<(u32, f64, Explanation)> {
         let mut found = Vec::new();
@@ -2462,7 +2505,9 @@ impl Matcher {
         let mut caps: Vec<f32> = Vec::with_capacity(q.tokens.len());
         for t in q.tokens.iter().filter(|t| t.kind != TokenKind::LegalForm) {
             self.lookup(t, &mut found);
-            self.abjad_lookup(t, &mut found);
+            if abjad {
+                self.abjad_lookup(t, &mut found);
+            }
             total += if t.id != u32::MAX {
                 t.weight
             } else {

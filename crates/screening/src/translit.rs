@@ -179,6 +179,9 @@ struct CharPieces {
     unlisted: [[f64; 13]; 2],
     /// `deunicode`'s reading, for the prior.
     reading: Box<[u8]>,
+    /// No piece costs less (listed or not, of letters or none; a Hebrew vowel letter read
+    /// as none aside): a bound for the cut.
+    least: f64,
 }
 
 impl CharPieces {
@@ -206,10 +209,12 @@ impl CharPieces {
                 *v = -p.ln();
             }
         }
+        let least = listed.values().copied().fold(unlisted[0][0], f64::min);
         CharPieces {
             listed,
             unlisted,
             reading,
+            least,
         }
     }
 }
@@ -337,6 +342,26 @@ impl Table {
         })
     }
 
+    /// Cost of a character reading as no letters: only kana that may be silent and Hebrew
+    /// vowel letters can (`learned` and `reading` as in [`Table::fill`]).
+    fn empty_cost(&self, c: char, learned: Option<&CharPieces>, reading: &[u8]) -> f64 {
+        if !may_be_silent(c) {
+            if is_hebrew_vowel_letter(c) {
+                HEBREW_SILENT_COST
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            match learned {
+                Some(cp) => match cp.listed.get(&0) {
+                    Some(&v) => v,
+                    None => cp.unlisted[1][prior_distance(b"", reading)],
+                },
+                None => fallback_costs()[1][prior_distance(b"", reading)],
+            }
+        }
+    }
+
     /// The dynamic programme of the cut: `dp[i * (l + 1) + j]` is the best cost of the first
     /// `i` characters reading the first `j` letters, `back` the length of the last piece;
     /// `false` when no partial cut of some characters stays within `max_total`. Costs are never
@@ -358,6 +383,20 @@ impl Table {
         back.clear();
         back.resize((n + 1) * (l + 1), 0);
         dp[0] = 0.0;
+        // rest[i]: the least the characters from i on can cost (each its cheapest piece, or
+        // no letters where it may be silent): a partial cut that cannot finish within the
+        // bound is not kept.
+        let mut rest = [0.0f64; 25];
+        if max_total.is_finite() {
+            for (i, &c) in native.iter().enumerate().rev() {
+                let least = match self.chars.get(&c) {
+                    Some(cp) if is_hebrew_vowel_letter(c) => cp.least.min(HEBREW_SILENT_COST),
+                    Some(cp) => cp.least,
+                    None => 0.0,
+                };
+                rest[i] = rest[i + 1] + least;
+            }
+        }
         let mut fallback_reading: Box<[u8]>;
         for (i, &c) in native.iter().enumerate() {
             let learned = self.chars.get(&c);
@@ -368,23 +407,13 @@ impl Table {
                     (None, fallback_costs(), &fallback_reading[..])
                 }
             };
-            // No letters: only for kana that may be silent and Hebrew vowel letters.
-            let empty_cost = if !may_be_silent(c) {
-                if is_hebrew_vowel_letter(c) {
-                    HEBREW_SILENT_COST
-                } else {
-                    f64::INFINITY
-                }
-            } else {
-                match listed.and_then(|m| m.get(&0)) {
-                    Some(&v) => v,
-                    None => unlisted[1][prior_distance(b"", reading)],
-                }
-            };
+            let empty_cost = self.empty_cost(c, learned, reading);
+            // What this character may cost at most, for the cut to stay within the bound.
+            let budget = max_total - rest[i + 1];
             let mut reachable = false;
             for j in 0..=l {
                 let here = dp[i * (l + 1) + j];
-                if here.is_infinite() || here > max_total {
+                if here.is_infinite() || here + rest[i] > max_total {
                     continue;
                 }
                 reachable = true;
@@ -410,7 +439,7 @@ impl Table {
                             // The least an unlisted piece can cost: its length differs from
                             // the reading's by at least that many edits.
                             let least = k.abs_diff(reading.len()).min(12);
-                            if here + unlisted[0][least] > max_total {
+                            if here + unlisted[0][least] > budget {
                                 continue;
                             }
                             unlisted[0][prior_distance(&latin[j..j + k], reading)]
@@ -467,18 +496,17 @@ impl Table {
         // The longer spelling, and whether `latin` is its full length (else one letter less).
         let mut buf = [0u8; 64];
         let owned: Vec<u8>;
-        let (long, latin_full) = if !final_s || latin.len() < 4 {
-            (latin, true)
-        } else if latin.len() >= 5 && latin.ends_with(b"s") {
-            (latin, true)
-        } else if latin.len() < buf.len() {
-            buf[..latin.len()].copy_from_slice(latin);
-            buf[latin.len()] = b's';
-            (&buf[..=latin.len()], false)
-        } else {
-            owned = [latin, b"s"].concat();
-            (&owned[..], false)
-        };
+        let (long, latin_full) =
+            if !final_s || latin.len() < 4 || (latin.len() >= 5 && latin.ends_with(b"s")) {
+                (latin, true)
+            } else if latin.len() < buf.len() {
+                buf[..latin.len()].copy_from_slice(latin);
+                buf[latin.len()] = b's';
+                (&buf[..=latin.len()], false)
+            } else {
+                owned = [latin, b"s"].concat();
+                (&owned[..], false)
+            };
         let other_len = if long.len() == latin.len() {
             (final_s && latin.len() >= 5).then(|| latin.len() - 1)
         } else {

@@ -869,3 +869,32 @@ fn names_in_hebrew_or_arabic_script_are_found_by_screening() {
         hits.iter().map(|h| &h.entry_name).collect::<Vec<_>>()
     );
 }
+
+/// Class "scripts", at screening, for a query whose kind is not given: its Latin reading is
+/// also read unfolded as a person's ("santos" keeps its final "s"), and a name in Hebrew or
+/// Cyrillic script is still found on a list that writes it in Latin letters. (The native
+/// words are kept the last segment, read against what all Latin readings retrieve; these
+/// names are also found when they are not, so this pins the behaviour, not that order.)
+#[test]
+fn names_in_another_script_of_unknown_kind_are_found_by_screening() {
+    let mut es = vec![
+        Entry::new("t", "1", Schema::Person, "SANTOS, Carlos"),
+        Entry::new("t", "2", Schema::Person, "LANGER, Moshe"),
+    ];
+    es.extend(common::common_company_words(&["TRADING", "GROUP"], 40));
+    let m = Matcher::from_entries(es, MatchConfig::default());
+    for (q, want) in [
+        ("קרלוס סנטוס", "SANTOS, Carlos"),
+        ("Карлос Сантос", "SANTOS, Carlos"),
+        ("משה לנגר", "LANGER, Moshe"),
+    ] {
+        let hits = m.screen(&Query::name(q));
+        assert!(
+            hits.iter().any(|h| h.entry_name == want),
+            "{q}: {:?}",
+            hits.iter()
+                .map(|h| (&h.entry_name, h.score))
+                .collect::<Vec<_>>()
+        );
+    }
+}
