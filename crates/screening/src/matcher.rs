@@ -476,6 +476,15 @@ const SERIES_WORDS: &[&str] = &[
     "lambda", "sigma", "omega",
 ];
 
+/// Roman numerals that number the members of a series of vessels or companies ("MARIE DE
+/// LOURDES I", "RIM GROUP INVESTMENTS I CORP.").
+const SERIES_NUMERALS: &[&str] = &["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"];
+
+/// Score cap of a company or vessel name that is the other name plus only a series number
+/// ("ASIA BRIDGE" / "ASIA BRIDGE 2"): below the default threshold (another member of the
+/// series), above two different numbers.
+const SERIES_MEMBER_CAP: f64 = 0.35;
+
 impl Default for MatchConfig {
     fn default() -> Self {
         MatchConfig {
@@ -2071,6 +2080,38 @@ impl Matcher {
                 score = score.min(self.config.number_conflict_cap);
                 if explain {
                     ex.notes.push(format!("series words differ: {a} vs {b}"));
+                }
+            }
+        }
+        // A company or vessel name that is the other plus only a series number (a number or a
+        // Roman numeral left unmatched, every other word matched) names another member of
+        // the series: "MARIE DE LOURDES" / "MARIE DE LOURDES I", "MI RIM" / "MI RIM 2".
+        if !person {
+            let left = |ts: &[IToken], used: &[bool]| -> Vec<String> {
+                ts.iter()
+                    .zip(used)
+                    .filter(|(t, &u)| !u && t.kind != TokenKind::LegalForm)
+                    .map(|(t, _)| t.text.to_string())
+                    .collect()
+            };
+            let (lq, lc) = (left(qt, q_used), left(ct, c_used));
+            let series_only = |l: &[String], t: &[IToken]| {
+                !l.is_empty()
+                    && l.iter().all(|w| {
+                        SERIES_NUMERALS.contains(&w.as_str())
+                            || t.iter()
+                                .any(|x| *x.text == **w && x.kind == TokenKind::Number)
+                    })
+            };
+            let member =
+                (lq.is_empty() && series_only(&lc, ct)) || (lc.is_empty() && series_only(&lq, qt));
+            if member && score > SERIES_MEMBER_CAP {
+                score = SERIES_MEMBER_CAP;
+                if explain {
+                    ex.notes.push(format!(
+                        "one name is the other with a series number ({}): another member of the series?",
+                        lq.iter().chain(&lc).cloned().collect::<Vec<_>>().join(" ")
+                    ));
                 }
             }
         }

@@ -898,3 +898,31 @@ fn names_in_another_script_of_unknown_kind_are_found_by_screening() {
         );
     }
 }
+
+/// Class "company false positives from sibling names", eighth round: a company or vessel name
+/// that is the other plus only a series number (a number or a Roman numeral, every other word
+/// matched) is another member of the series, below the threshold ("MARIE DE LOURDES" /
+/// "MARIE DE LOURDES I"; dev: 8 false positives fewer, one true match lost).
+#[test]
+fn a_series_number_on_one_side_is_another_member() {
+    let m = matcher();
+    none_match(
+        &m,
+        Schema::Company,
+        &[
+            ("KORVENTA STAR", "KORVENTA STAR II"),
+            ("ZELTRONIX HOLDINGS CORP", "ZELTRONIX HOLDINGS I CORP"),
+            ("ATLAS QUORVAX", "ATLAS QUORVAX 2"),
+        ],
+    );
+    all_match(
+        &m,
+        Schema::Company,
+        &[
+            ("KORVENTA STAR II", "KORVENTA STAR II"),
+            ("ZELTRONIX HOLDINGS CORP", "ZELTRONIX HOLDINGS"),
+        ],
+    );
+    let (_, ex) = m.compare("KORVENTA STAR", "KORVENTA STAR II", Schema::Company);
+    assert!(ex.summary().contains("series"), "{}", ex.summary());
+}
