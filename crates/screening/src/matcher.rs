@@ -2087,30 +2087,32 @@ impl Matcher {
         // Roman numeral left unmatched, every other word matched) names another member of
         // the series: "MARIE DE LOURDES" / "MARIE DE LOURDES I", "MI RIM" / "MI RIM 2".
         if !person {
-            let left = |ts: &[IToken], used: &[bool]| -> Vec<String> {
+            // (unmatched words, of which series numbers) of one side; no allocation.
+            let left = |ts: &[IToken], used: &[bool]| -> (usize, usize) {
                 ts.iter()
                     .zip(used)
                     .filter(|(t, &u)| !u && t.kind != TokenKind::LegalForm)
-                    .map(|(t, _)| t.text.to_string())
-                    .collect()
-            };
-            let (lq, lc) = (left(qt, q_used), left(ct, c_used));
-            let series_only = |l: &[String], t: &[IToken]| {
-                !l.is_empty()
-                    && l.iter().all(|w| {
-                        SERIES_NUMERALS.contains(&w.as_str())
-                            || t.iter()
-                                .any(|x| *x.text == **w && x.kind == TokenKind::Number)
+                    .fold((0, 0), |(n, s), (t, _)| {
+                        let series =
+                            t.kind == TokenKind::Number || SERIES_NUMERALS.contains(&&*t.text);
+                        (n + 1, s + usize::from(series))
                     })
             };
-            let member =
-                (lq.is_empty() && series_only(&lc, ct)) || (lc.is_empty() && series_only(&lq, qt));
+            let ((nq, sq), (nc, sc)) = (left(qt, q_used), left(ct, c_used));
+            let member = (nq == 0 && nc > 0 && sc == nc) || (nc == 0 && nq > 0 && sq == nq);
             if member && score > SERIES_MEMBER_CAP {
                 score = SERIES_MEMBER_CAP;
                 if explain {
+                    let number: Vec<&str> = qt
+                        .iter()
+                        .zip(q_used.iter())
+                        .chain(ct.iter().zip(c_used.iter()))
+                        .filter(|(t, &u)| !u && t.kind != TokenKind::LegalForm)
+                        .map(|(t, _)| &*t.text)
+                        .collect();
                     ex.notes.push(format!(
                         "one name is the other with a series number ({}): another member of the series?",
-                        lq.iter().chain(&lc).cloned().collect::<Vec<_>>().join(" ")
+                        number.join(" ")
                     ));
                 }
             }
