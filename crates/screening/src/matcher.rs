@@ -359,18 +359,24 @@ fn cross_script(a: &str, b: &str) -> Option<Option<(f64, MatchHow)>> {
     if !crate::translit::is_native_word(native) {
         return None;
     }
-    let t = crate::translit::table();
-    // Normalisation folds a final "s" of longer words of non-person names as a plural
-    // ("jones" -> "jone"), and the native spelling still writes it; a transcription may also
-    // leave out a silent final "s" ("hammonds" / "哈蒙德", "thiers" / "梯也爾").
-    let sim = t.similarity(native, latin).or_else(|| {
-        if latin.len() >= 5 && latin.ends_with('s') {
-            t.similarity(native, &latin[..latin.len() - 1])
-        } else if latin.len() >= 4 {
-            t.similarity(native, &format!("{latin}s"))
-        } else {
-            None
+    // Also with a final "s" taken off or put on (see `Table::similarity_or_final_s`). The
+    // cut is the dearest step of scoring, and a query's native words meet the same list words
+    // in many candidates (and names repeat across queries): remembered per thread.
+    let sim = READINGS.with(|c| {
+        let (cache, key) = &mut *c.borrow_mut();
+        key.clear();
+        key.push_str(native);
+        key.push('\0');
+        key.push_str(latin);
+        if let Some(&sim) = cache.get(key.as_str()) {
+            return sim;
         }
+        let sim = crate::translit::table().similarity_or_final_s(native, latin);
+        if cache.len() >= READING_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key.as_str().into(), sim);
+        sim
     });
     Some(sim.map(|sim| (sim, MatchHow::Phonetic)))
 }
@@ -453,6 +459,12 @@ const CONNECTORS: &[&str] = &["bin", "ibn", "bint", "binti", "ben", "ould", "wal
 /// "ben" is also a given name and stays a word).
 const KNOWN_EXTRA_CONNECTORS: &[&str] = &["bin", "bint", "binti", "ould"];
 
+/// Candidates of a query's Latin readings that its native-script words are read against.
+const NATIVE_CANDIDATES: usize = 8;
+
+/// Most list words one abjad consonant key may retrieve (see [`Matcher::lookup`]).
+const MAX_ABJAD_CANDIDATES: usize = 64;
+
 /// Score cap of two names whose words are swapped around a patronymic connector: below the
 /// default threshold (two people, a father and his son).
 const SWAPPED_CONNECTOR_CAP: f64 = 0.3;
@@ -463,6 +475,15 @@ const SERIES_WORDS: &[&str] = &[
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
     "lambda", "sigma", "omega",
 ];
+
+/// Roman numerals that number the members of a series of vessels or companies ("MARIE DE
+/// LOURDES I", "RIM GROUP INVESTMENTS I CORP.").
+const SERIES_NUMERALS: &[&str] = &["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"];
+
+/// Score cap of a company or vessel name that is the other name plus only a series number
+/// ("ASIA BRIDGE" / "ASIA BRIDGE 2"): below the default threshold (another member of the
+/// series), above two different numbers.
+const SERIES_MEMBER_CAP: f64 = 0.35;
 
 impl Default for MatchConfig {
     fn default() -> Self {
@@ -672,6 +693,9 @@ pub struct Matcher {
     weights: Vec<f32>,
     postings: Vec<Vec<u32>>,
     deletes: AHashMap<Box<str>, Vec<u32>>,
+    /// Latin list words by their abjad consonant key ([`abjad_key`]), for retrieving names
+    /// from a query written in Hebrew or Arabic script, whose Latin reading has no vowels.
+    abjad: AHashMap<Box<[u8]>, Vec<u32>>,
     max_weight: f32,
     /// Posting lists longer than this are not used to propose candidates.
     common_df: usize,
@@ -684,6 +708,9 @@ static NEXT_MATCHER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::Atomic
 
 /// Entries kept in the per-thread look-up cache before it is cleared.
 const LOOKUP_CACHE_LIMIT: usize = 50_000;
+
+/// Entries kept in the per-thread cache of learned readings before it is cleared.
+const READING_CACHE_LIMIT: usize = 20_000;
 
 /// Longest name, in characters, that the screening use cases accept (`screen`, the service's
 /// screening endpoint): the longest name in the bundled lists has under 200 characters, so a
@@ -718,10 +745,17 @@ type AlignedPair = (f64, usize, usize, f64, MatchHow);
 
 type LookupCache = ahash::AHashMap<(u64, Box<str>), Vec<(u32, f64)>>;
 
+/// `native \0 latin` -> the learned reading's similarity (see [`cross_script`]).
+type ReadingCache = ahash::AHashMap<Box<str>, Option<f64>>;
+
 thread_local! {
     /// Per-thread cache of fuzzy vocabulary look-ups (matcher id, token) -> (vocab id,
     /// similarity): party names repeat their words, and the look-up is the costliest step.
     static LOOKUPS: std::cell::RefCell<LookupCache> = std::cell::RefCell::new(LookupCache::new());
+    /// Per-thread cache of the learned reading of a native-script word as a Latin one
+    /// (`native \0 latin` -> similarity), see [`cross_script`].
+    static READINGS: std::cell::RefCell<(ReadingCache, String)> =
+        std::cell::RefCell::new((ReadingCache::new(), String::new()));
     /// Per-thread scratch for the token pairs of [`Matcher::score_tokens`].
     static PAIRS: std::cell::RefCell<Vec<AlignedPair>> = const { std::cell::RefCell::new(Vec::new()) };
     /// Per-thread dense accumulator for candidate retrieval (score per indexed name, and the
@@ -1253,6 +1287,17 @@ impl Matcher {
                 }
             }
         }
+        let mut abjad: AHashMap<Box<[u8]>, Vec<u32>> = AHashMap::new();
+        for (id, t) in vocab_text.iter().enumerate() {
+            if t.len() >= 3 && t.bytes().any(|b| b"aeiou".contains(&b)) {
+                if let Some(k) = abjad_key(t, false).filter(|k| k.len >= 3) {
+                    abjad
+                        .entry(k.b[..k.len as usize].into())
+                        .or_default()
+                        .push(id as u32);
+                }
+            }
+        }
         let mut m = Matcher {
             entries,
             names: Vec::new(),
@@ -1261,6 +1306,7 @@ impl Matcher {
             weights,
             postings,
             deletes,
+            abjad,
             max_weight,
             common_df: (raw.len() / 100).max(200),
             id: NEXT_MATCHER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -2037,6 +2083,40 @@ impl Matcher {
                 }
             }
         }
+        // A company or vessel name that is the other plus only a series number (a number or a
+        // Roman numeral left unmatched, every other word matched) names another member of
+        // the series: "MARIE DE LOURDES" / "MARIE DE LOURDES I", "MI RIM" / "MI RIM 2".
+        if !person {
+            // (unmatched words, of which series numbers) of one side; no allocation.
+            let left = |ts: &[IToken], used: &[bool]| -> (usize, usize) {
+                ts.iter()
+                    .zip(used)
+                    .filter(|(t, &u)| !u && t.kind != TokenKind::LegalForm)
+                    .fold((0, 0), |(n, s), (t, _)| {
+                        let series =
+                            t.kind == TokenKind::Number || SERIES_NUMERALS.contains(&&*t.text);
+                        (n + 1, s + usize::from(series))
+                    })
+            };
+            let ((nq, sq), (nc, sc)) = (left(qt, q_used), left(ct, c_used));
+            let member = (nq == 0 && nc > 0 && sc == nc) || (nc == 0 && nq > 0 && sq == nq);
+            if member && score > SERIES_MEMBER_CAP {
+                score = SERIES_MEMBER_CAP;
+                if explain {
+                    let number: Vec<&str> = qt
+                        .iter()
+                        .zip(q_used.iter())
+                        .chain(ct.iter().zip(c_used.iter()))
+                        .filter(|(t, &u)| !u && t.kind != TokenKind::LegalForm)
+                        .map(|(t, _)| &*t.text)
+                        .collect();
+                    ex.notes.push(format!(
+                        "one name is the other with a series number ({}): another member of the series?",
+                        number.join(" ")
+                    ));
+                }
+            }
+        }
         if !qn.is_empty() && !cn.is_empty() {
             let mut a = qn.clone();
             let mut b = cn.clone();
@@ -2229,6 +2309,33 @@ impl Matcher {
         });
     }
 
+    /// A query word without vowels is the Latin reading of a Hebrew or Arabic word ("lngr",
+    /// "mhmd"): the list words with its consonant key are candidates (the score reads them
+    /// with `abjad_match` and the learned pieces). Keys shared by many words say too little
+    /// to retrieve by; words glued from two query words are not looked up this way. Only
+    /// for queries holding Hebrew or Arabic letters (see [`Matcher::screen_with_threshold`]):
+    /// a Latin query pays nothing for it.
+    fn abjad_lookup(&self, t: &IToken, out: &mut Vec<(u32, f64)>) {
+        if t.kind != TokenKind::Word
+            || t.text.len() < 3
+            || t.text.bytes().any(|b| b"aeiou".contains(&b))
+        {
+            return;
+        }
+        count_probe();
+        if let Some(ids) = abjad_key(&t.text, true)
+            .filter(|k| k.len >= 3)
+            .and_then(|k| self.abjad.get(&k.b[..k.len as usize]))
+            .filter(|ids| ids.len() <= MAX_ABJAD_CANDIDATES)
+        {
+            for &id in ids {
+                if id != t.id && !out.iter().any(|(x, _)| *x == id) {
+                    out.push((id, PHONETIC_SIM));
+                }
+            }
+        }
+    }
+
     fn lookup_uncached(&self, t: &IToken, out: &mut Vec<(u32, f64)>) {
         out.clear();
         if t.id != u32::MAX {
@@ -2315,26 +2422,73 @@ impl Matcher {
         } else {
             normalize(&q.name)
         };
+        // The words in Hangul, Hebrew, Arabic ... script (the last segment, see `normalize`)
+        // reach no list word by look-up: they are read against the names the other segments
+        // (the Latin readings) retrieve, as `compare` reads them.
+        // Han characters are left out: a Chinese person's name is read in pinyin (the main
+        // segment); the learned pieces are for foreign names written in Han characters, and
+        // read against pinyin-retrieved names they accept other Chinese names ("鑫 徐" /
+        // "XU, Bin").
+        let native_words = crate::translit::native_words(&q.name);
+        let native = !native_words.is_empty()
+            && !native_words
+                .iter()
+                .any(|w| w.chars().any(crate::translit::is_han));
         // A query of unknown kind may name a person, whose list names keep a final "s"
         // ("Carlos", "Denys"): its unfolded reading is one more segment when it differs and
         // the name is as short as a person's (longer ones keep one reading: screening work
         // stays linear in the name's length).
         if q.schema == Schema::Unknown && norm.tokens().len() <= MAX_PERSON_WORDS {
             let unfolded = normalize_person(&q.name);
+            // The native segment stays last: it is read against what the others retrieve.
+            let own_native = if native_words.is_empty() {
+                None
+            } else {
+                norm.segments.pop()
+            };
             for seg in unfolded.segments {
-                if !norm.segments.contains(&seg) {
+                if !norm.segments.contains(&seg) && own_native.as_ref() != Some(&seg) {
                     norm.segments.push(seg);
                 }
             }
+            norm.segments.extend(own_native);
         }
+        let native = native.then(|| norm.segments.len() - 1);
         let mut best: AHashMap<u32, (f64, u32, Explanation)> = AHashMap::new();
-        for seg in &norm.segments {
+        // Vowelless Latin readings are looked up by consonant key only for a query in Hebrew
+        // or Arabic script (see `abjad_lookup`).
+        let abjad = q
+            .name
+            .chars()
+            .any(|c| crate::translit::is_hebrew(c) || crate::translit::is_arabic(c));
+        let mut retrieved: Vec<u32> = Vec::new();
+        for (si, seg) in norm.segments.iter().enumerate() {
             let prepared = if q.schema == Schema::Person {
                 self.prepare(&person_tokens(seg))
             } else {
                 self.prepare(seg)
             };
-            for (ni, score, ex) in self.retrieve_and_score(&prepared, q, threshold) {
+            let scored = if Some(si) == native {
+                // The best-retrieved few only: the learned reading is slow (a cut per word
+                // pair), and a name the Latin reading ranks low is seldom the one.
+                let mut cands: Vec<u32> = Vec::with_capacity(NATIVE_CANDIDATES);
+                for &ni in &retrieved {
+                    if cands.len() >= NATIVE_CANDIDATES {
+                        break;
+                    }
+                    if !cands.contains(&ni) {
+                        cands.push(ni);
+                    }
+                }
+                retrieved.clear();
+                let mut out =
+                    self.score_candidates(&prepared, q, threshold, &cands, &mut retrieved);
+                out.extend(self.retrieve_and_score(&prepared, q, threshold, abjad, &mut retrieved));
+                out
+            } else {
+                self.retrieve_and_score(&prepared, q, threshold, abjad, &mut retrieved)
+            };
+            for (ni, score, ex) in scored {
                 let e = self.names[ni as usize].entry;
                 if best.get(&e).is_none_or(|b| score > b.0) {
                     best.insert(e, (score, ni, ex));
@@ -2374,11 +2528,15 @@ impl Matcher {
         hits
     }
 
+    /// Retrieves the candidates of a prepared query and scores them (see
+    /// [`Matcher::score_candidates`]); the candidates are appended to `retrieved`.
     fn retrieve_and_score(
         &self,
         q: &Prepared,
         query: &Query,
         min_report: f64,
+        abjad: bool,
+        retrieved: &mut Vec<u32>,
     ) -> Vec<(u32, f64, Explanation)> {
         let mut found = Vec::new();
         let mut total = 0.0f32;
@@ -2390,6 +2548,9 @@ impl Matcher {
         let mut caps: Vec<f32> = Vec::with_capacity(q.tokens.len());
         for t in q.tokens.iter().filter(|t| t.kind != TokenKind::LegalForm) {
             self.lookup(t, &mut found);
+            if abjad {
+                self.abjad_lookup(t, &mut found);
+            }
             total += if t.id != u32::MAX {
                 t.weight
             } else {
@@ -2510,6 +2671,23 @@ impl Matcher {
             *c <= 2
         });
         cands.truncate(self.config.max_candidates);
+        let cands: Vec<u32> = cands.into_iter().map(|(ni, _)| ni).collect();
+        self.score_candidates(q, query, min_report, &cands, retrieved)
+    }
+
+    /// Scores candidate names (indexes into `names`) against a prepared query: the pair
+    /// score, the persons' rule-score gate, then country, address and year-of-birth evidence;
+    /// explanations only for names that can be reported. The candidates are appended to
+    /// `retrieved`.
+    fn score_candidates(
+        &self,
+        q: &Prepared,
+        query: &Query,
+        min_report: f64,
+        cands: &[u32],
+        retrieved: &mut Vec<u32>,
+    ) -> Vec<(u32, f64, Explanation)> {
+        retrieved.extend_from_slice(cands);
         let qcountry = query.country.as_deref();
         let qaddr = query.address.as_deref().map(address_tokens);
         let qyear = query
@@ -2517,8 +2695,8 @@ impl Matcher {
             .as_deref()
             .and_then(crate::model::birth_year);
         cands
-            .into_iter()
-            .filter_map(|(ni, _)| {
+            .iter()
+            .filter_map(|&ni| {
                 let name = &self.names[ni as usize];
                 let entry = &self.entries[name.entry as usize];
                 if !query.schema.compatible(entry.schema) {

@@ -832,3 +832,97 @@ fn arabic_names_in_romanisations_with_other_vowels_are_one_name() {
         ("NASRALLAH, Muhammad Ali", "NASRALLAH, Mohamed Ali"),
     );
 }
+
+/// Class "scripts", at screening: a name written in Hebrew (or Arabic) script is found on a
+/// list that writes it in Latin letters. Its Latin reading has no vowels ("lngr"), so
+/// retrieval looks its words up by consonant key, and the native words are read against the
+/// names retrieved (sixth round: `compare` matched these pairs, but screening retrieved
+/// nothing). A person hit still needs a rule score of 0.85 ("عمر عبدالله" / "ABDULLAH, Omar"
+/// reads at 0.84 and is not a hit).
+#[test]
+fn names_in_hebrew_or_arabic_script_are_found_by_screening() {
+    let mut es = vec![
+        Entry::new("t", "1", Schema::Person, "LANGER, Moshe"),
+        Entry::new("t", "2", Schema::Person, "ABDULLAH, Omar"),
+        Entry::new("t", "3", Schema::Person, "PETROVSKI, Ivan"),
+    ];
+    es.extend(common::common_company_words(&["TRADING", "GROUP"], 40));
+    let m = Matcher::from_entries(es, MatchConfig::default());
+    for (q, want) in [
+        ("משה לנגר", "LANGER, Moshe"),
+        ("איוואן פטרובסקי", "PETROVSKI, Ivan"),
+    ] {
+        let hits = m.screen(&Query::name(q).schema(Schema::Person));
+        assert!(
+            hits.iter().any(|h| h.entry_name == want),
+            "{q}: {:?}",
+            hits.iter()
+                .map(|h| (&h.entry_name, h.score))
+                .collect::<Vec<_>>()
+        );
+    }
+    // Another name in the same script is not found.
+    let hits = m.screen(&Query::name("דוד כהן").schema(Schema::Person));
+    assert!(
+        hits.is_empty(),
+        "{:?}",
+        hits.iter().map(|h| &h.entry_name).collect::<Vec<_>>()
+    );
+}
+
+/// Class "scripts", at screening, for a query whose kind is not given: its Latin reading is
+/// also read unfolded as a person's ("santos" keeps its final "s"), and a name in Hebrew or
+/// Cyrillic script is still found on a list that writes it in Latin letters. (The native
+/// words are kept the last segment, read against what all Latin readings retrieve; these
+/// names are also found when they are not, so this pins the behaviour, not that order.)
+#[test]
+fn names_in_another_script_of_unknown_kind_are_found_by_screening() {
+    let mut es = vec![
+        Entry::new("t", "1", Schema::Person, "SANTOS, Carlos"),
+        Entry::new("t", "2", Schema::Person, "LANGER, Moshe"),
+    ];
+    es.extend(common::common_company_words(&["TRADING", "GROUP"], 40));
+    let m = Matcher::from_entries(es, MatchConfig::default());
+    for (q, want) in [
+        ("קרלוס סנטוס", "SANTOS, Carlos"),
+        ("Карлос Сантос", "SANTOS, Carlos"),
+        ("משה לנגר", "LANGER, Moshe"),
+    ] {
+        let hits = m.screen(&Query::name(q));
+        assert!(
+            hits.iter().any(|h| h.entry_name == want),
+            "{q}: {:?}",
+            hits.iter()
+                .map(|h| (&h.entry_name, h.score))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+/// Class "company false positives from sibling names", eighth round: a company or vessel name
+/// that is the other plus only a series number (a number or a Roman numeral, every other word
+/// matched) is another member of the series, below the threshold ("MARIE DE LOURDES" /
+/// "MARIE DE LOURDES I"; dev: 8 false positives fewer, one true match lost).
+#[test]
+fn a_series_number_on_one_side_is_another_member() {
+    let m = matcher();
+    none_match(
+        &m,
+        Schema::Company,
+        &[
+            ("KORVENTA STAR", "KORVENTA STAR II"),
+            ("ZELTRONIX HOLDINGS CORP", "ZELTRONIX HOLDINGS I CORP"),
+            ("ATLAS QUORVAX", "ATLAS QUORVAX 2"),
+        ],
+    );
+    all_match(
+        &m,
+        Schema::Company,
+        &[
+            ("KORVENTA STAR II", "KORVENTA STAR II"),
+            ("ZELTRONIX HOLDINGS CORP", "ZELTRONIX HOLDINGS"),
+        ],
+    );
+    let (_, ex) = m.compare("KORVENTA STAR", "KORVENTA STAR II", Schema::Company);
+    assert!(ex.summary().contains("series"), "{}", ex.summary());
+}
