@@ -68,6 +68,21 @@ impl TermWeights {
     }
 }
 
+/// The indexes `0..n` in a fixed pseudo-random order (Fisher-Yates with xorshift64 from
+/// `seed`): the training order of both linear models, the same on every run.
+fn shuffled(n: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut state = seed;
+    for i in (1..n).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let j = (state % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
 /// The heading model: per term id, the (heading, weight) pairs with a weight.
 #[derive(Debug, Clone, Default)]
 pub struct LinearHeadings(TermWeights);
@@ -88,17 +103,8 @@ impl LinearHeadings {
         lr: f32,
     ) -> LinearHeadings {
         let mut postings: Vec<Vec<(u16, f32)>> = vec![Vec::new(); n_terms];
-        // Fixed pseudo-random order (a multiplicative permutation of the indexes).
         let n = examples.len();
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for i in (1..n).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let j = (state % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        let order = shuffled(n, 0x9e37_79b9_7f4a_7c15);
         // Dense scores of the classes an example touches (listed in `touched`).
         let mut scores = vec![0f32; n_classes];
         let mut seen = vec![false; n_classes];
@@ -233,15 +239,7 @@ impl LinearWithin {
         let mut block: crate::index::FastMap<(u32, u32), u32> = crate::index::FastMap::default();
         let mut arena: Vec<f32> = Vec::new();
         let n = examples.len();
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        for i in (1..n).rev() {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let j = (state % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        let order = shuffled(n, 0x2545_f491_4f6c_dd1d);
         let mut p: Vec<f32> = Vec::new();
         let mut offsets: Vec<usize> = Vec::new();
         for epoch in 0..epochs {
