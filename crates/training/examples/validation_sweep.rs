@@ -24,7 +24,8 @@ use std::time::Instant;
 struct Candidate {
     name: &'static str,
     what: &'static str,
-    /// Feature names (exact, or `*suffix` / `prefix*`) left out of the fit.
+    /// Feature names (exact, `*suffix`, or `%dimension` for every key containing it) left out
+    /// of the fit.
     drop: &'static [&'static str],
     min_data_in_leaf: u32,
     lambda_l2: f64,
@@ -72,7 +73,7 @@ const DEFAULT: Candidate = Candidate {
     num_leaves: 0,
 };
 
-const CANDIDATES: [Candidate; 13] = [
+const CANDIDATES: [Candidate; 15] = [
     Candidate {
         name: "C0",
         what: "default (95 features)",
@@ -158,6 +159,41 @@ const CANDIDATES: [Candidate; 13] = [
         metric: "average_precision",
         ..DEFAULT
     },
+    Candidate {
+        name: "C13",
+        what: "C10 without the intermediaries' identifiers (office, declarant, seller, courier: every key that contains one)",
+        drop: &[
+            "day_of_week",
+            "day_of_month",
+            "%office",
+            "%declarant",
+            "%seller",
+            "%courier",
+        ],
+        metric: "average_precision",
+        ..DEFAULT
+    },
+    Candidate {
+        name: "C14",
+        what: "C13 also without the process codes (process, import and payment type, import use, transport mode, tax type, origin indicator)",
+        drop: &[
+            "day_of_week",
+            "day_of_month",
+            "%office",
+            "%declarant",
+            "%seller",
+            "%courier",
+            "%process_type",
+            "%import_type",
+            "%import_use",
+            "%payment_type",
+            "%transport_mode",
+            "%tax_type",
+            "%origin_indicator",
+        ],
+        metric: "average_precision",
+        ..DEFAULT
+    },
 ];
 
 fn dropped(c: &Candidate, name: &str) -> bool {
@@ -177,6 +213,14 @@ fn dropped(c: &Candidate, name: &str) -> bool {
                     .iter()
                     .any(|(n, _)| *n == name),
             };
+        }
+        // `%dim`: every history feature of a key (single or pair) that contains that dimension.
+        if let Some(dim) = p.strip_prefix('%') {
+            let key = name
+                .strip_suffix("_fraud_rate")
+                .or_else(|| name.strip_suffix("_critical_rate"))
+                .or_else(|| name.strip_suffix("_count"));
+            return key.is_some_and(|k| k.split("_x_").any(|d| d == dim));
         }
         if let Some(suffix) = p.strip_prefix('*') {
             name.ends_with(suffix)
