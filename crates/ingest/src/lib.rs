@@ -28,7 +28,7 @@ mod sink;
 
 pub use borderline_core::Declaration;
 pub use field::Field;
-pub use profile::{Profile, ProfileError};
+pub use profile::{Profile, ProfileError, ValueFormats};
 pub use reader::{
     bounded, read_all, DeclarationReader, IngestError, IngestReport, QuarantineWriter, Quarantined,
     Row, SourceFormat, QUOTE_LIMIT,

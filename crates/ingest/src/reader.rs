@@ -1,3 +1,4 @@
+use crate::profile::ValueFormats;
 use crate::seen::SeenIds;
 use crate::{Field, Profile};
 use borderline_core::{Declaration, HsCode, InspectionOutcome, Text};
@@ -330,11 +331,37 @@ impl DeclarationReader {
         if n == 0 {
             return Err(IngestError::Empty { file });
         }
-        let input: Box<dyn Read> = Box::new(std::io::Cursor::new(first).chain(input));
+        let mut input: Box<dyn Read> = Box::new(std::io::Cursor::new(first).chain(input));
         let source = match format {
             SourceFormat::Csv => {
+                let delimiter = match profile.delimiter {
+                    Some(d) => d,
+                    None => {
+                        // The header line, looked at once to tell a `;` or tab file from a
+                        // comma one; then read again through csv.
+                        let mut head = Vec::new();
+                        let mut byte = [0u8; 1];
+                        while head.len() < HEADER_PEEK
+                            && read_retrying(&mut input, &mut byte).map_err(|source| {
+                                IngestError::Unreadable {
+                                    file: file.clone(),
+                                    source,
+                                }
+                            })? == 1
+                        {
+                            head.push(byte[0]);
+                            if byte[0] == b'\n' {
+                                break;
+                            }
+                        }
+                        let d = header_delimiter(&head);
+                        input = Box::new(std::io::Cursor::new(head).chain(input));
+                        d
+                    }
+                };
                 // As large as the buffer under it, so reads go straight into csv's buffer.
                 let mut reader = csv::ReaderBuilder::new()
+                    .delimiter(delimiter)
                     .buffer_capacity(1 << 16)
                     .flexible(true)
                     .has_headers(true)
@@ -498,6 +525,24 @@ impl Ledger {
     }
 }
 
+/// How much of the first line is looked at to tell the delimiter.
+const HEADER_PEEK: usize = 1 << 16;
+
+/// The delimiter of a CSV header line a profile did not name: a comma, unless the line has no
+/// comma and has semicolons or tabs (European spreadsheet exports write `;` because `,` is
+/// their decimal mark).
+fn header_delimiter(header: &[u8]) -> u8 {
+    let count = |c: u8| header.iter().filter(|&&b| b == c).count();
+    let (semicolons, tabs) = (count(b';'), count(b'\t'));
+    if count(b',') > 0 || semicolons + tabs == 0 {
+        b','
+    } else if semicolons >= tabs {
+        b';'
+    } else {
+        b'\t'
+    }
+}
+
 fn read_retrying(input: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     loop {
         match input.read(buf) {
@@ -551,11 +596,14 @@ impl Iterator for DeclarationReader {
                         let parsed = if text.len() != *width {
                             wrong_width(text.len())
                         } else {
-                            build_declaration(CsvFields {
-                                text: &text,
-                                columns,
-                                defaults,
-                            })
+                            build_declaration(
+                                CsvFields {
+                                    text: &text,
+                                    columns,
+                                    defaults,
+                                },
+                                &self.profile.formats,
+                            )
                         };
                         let row = self
                             .ledger
@@ -568,13 +616,16 @@ impl Iterator for DeclarationReader {
                         let parsed = if bytes.len() != *width {
                             wrong_width(bytes.len())
                         } else {
-                            build_declaration(|field| match columns[field as usize] {
-                                Some(i) => match std::str::from_utf8(&bytes[i]) {
-                                    Ok(s) => Ok(Some(s)),
-                                    Err(_) => Err("invalid UTF-8"),
+                            build_declaration(
+                                |field| match columns[field as usize] {
+                                    Some(i) => match std::str::from_utf8(&bytes[i]) {
+                                        Ok(s) => Ok(Some(s)),
+                                        Err(_) => Err("invalid UTF-8"),
+                                    },
+                                    None => Ok(defaults[field as usize].as_deref()),
                                 },
-                                None => Ok(defaults[field as usize].as_deref()),
-                            })
+                                &self.profile.formats,
+                            )
                         };
                         let row = self.ledger.finish_row(line, parsed, || {
                             bytes
@@ -637,6 +688,11 @@ fn parse_json_row(bytes: &[u8], profile: &Profile) -> Result<Declaration, Reject
         let v = match map.get(key) {
             None | Some(serde_json::Value::Null) => None,
             Some(serde_json::Value::String(s)) => Some(s.clone()),
+            // A JSON number is written in the profile's convention, so that one parser reads
+            // it and the quoted numbers of the same file alike.
+            Some(serde_json::Value::Number(n)) if profile.formats.decimal != '.' => {
+                Some(n.to_string().replace('.', ","))
+            }
             Some(serde_json::Value::Number(n)) => Some(n.to_string()),
             Some(serde_json::Value::Bool(b)) => Some(if *b { "1" } else { "0" }.to_string()),
             Some(_) => {
@@ -648,12 +704,15 @@ fn parse_json_row(bytes: &[u8], profile: &Profile) -> Result<Declaration, Reject
         };
         values.push((*field, v));
     }
-    build_declaration(|field| {
-        Ok(match values.iter().find(|(f, _)| *f == field) {
-            Some((_, v)) => v.as_deref(),
-            None => profile.defaults.get(&field).map(String::as_str),
-        })
-    })
+    build_declaration(
+        |field| {
+            Ok(match values.iter().find(|(f, _)| *f == field) {
+                Some((_, v)) => v.as_deref(),
+                None => profile.defaults.get(&field).map(String::as_str),
+            })
+        },
+        &profile.formats,
+    )
 }
 
 /// Why a row is not accepted: the field it names (`row` for the whole row) and the reason.
@@ -680,23 +739,27 @@ impl Reject {
 
 /// Checks one value for `field` with exactly the rules a row is read with (used to reject a
 /// profile's unparsable constant default at load time instead of quarantining every row).
-pub(crate) fn check_value(field: Field, value: &str) -> Result<(), String> {
+pub(crate) fn check_value(field: Field, value: &str, formats: &ValueFormats) -> Result<(), String> {
     // A valid placeholder for every other required field, so only `field` can fail.
+    let date = formats.write_date(NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default());
     let placeholder = |f: Field| match f {
         Field::DeclarationId | Field::Importer => Some("placeholder"),
-        Field::Date => Some("2020-01-01"),
+        Field::Date => Some(date.as_str()),
         Field::HsCode => Some("010121"),
         Field::OriginCountry => Some("KR"),
         Field::NetMassKg | Field::CustomsValue => Some("1"),
         _ => None,
     };
-    match build_declaration(|f| {
-        Ok(if f == field {
-            Some(value)
-        } else {
-            placeholder(f)
-        })
-    }) {
+    match build_declaration(
+        |f| {
+            Ok(if f == field {
+                Some(value)
+            } else {
+                placeholder(f)
+            })
+        },
+        formats,
+    ) {
         Err(Reject(rejected)) if rejected.0 == field.name() => Err(rejected.1),
         _ => Ok(()),
     }
@@ -735,11 +798,12 @@ impl<'a> FieldSource<'a> for CsvFields<'a> {
 /// A row's fields, read through an accessor: `get` returns the raw text of a field (`None`
 /// when the source has no such column) or an encoding problem. Values are trimmed; an empty
 /// one is absent. Text fields are written in place into the declaration being built.
-struct Fields<G> {
+struct Fields<'f, G> {
     get: G,
+    formats: &'f ValueFormats,
 }
 
-impl<'a, G: FieldSource<'a>> Fields<G> {
+impl<'a, G: FieldSource<'a>> Fields<'_, G> {
     #[inline(always)]
     fn text(&self, field: Field) -> Result<Option<&'a str>, Reject> {
         match self.get.raw(field) {
@@ -797,16 +861,34 @@ impl<'a, G: FieldSource<'a>> Fields<G> {
     fn number(&self, field: Field) -> Result<Option<f64>, Reject> {
         match self.text(field)? {
             None => Ok(None),
-            Some(s) => match s.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-                Ok(v) if v.is_finite() => {
+            Some(s) => match self.formats.parse_number(s) {
+                Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+                Some(v) if v.is_finite() => {
                     Err(Reject::bad(field, format!("{} is negative", quoted(s))))
                 }
-                Ok(_) => Err(Reject::bad(
+                Some(_) => Err(Reject::bad(
                     field,
                     format!("{} is not a finite number", quoted(s)),
                 )),
-                Err(_) => Err(Reject::bad(field, format!("{} is not a number", quoted(s)))),
+                None if self.formats.decimal == '.' && self.formats.thousands.is_none() => {
+                    let hint = if s.contains(',') {
+                        " (decimal commas or digit groups need decimal_separator and thousands_separator in a JSON profile)"
+                    } else {
+                        ""
+                    };
+                    Err(Reject::bad(
+                        field,
+                        format!("{} is not a number{hint}", quoted(s)),
+                    ))
+                }
+                None => Err(Reject::bad(
+                    field,
+                    format!(
+                        "{} is not a number written as the profile says ({})",
+                        quoted(s),
+                        self.formats.describe_number()
+                    ),
+                )),
             },
         }
     }
@@ -819,14 +901,25 @@ impl<'a, G: FieldSource<'a>> Fields<G> {
 
 /// Builds a declaration from a field accessor (see [`Fields`]). A row with several wrong
 /// fields is rejected naming the first in the order they are read here.
-fn build_declaration<'a>(get: impl FieldSource<'a>) -> Result<Declaration, Reject> {
-    let fields = Fields { get };
+fn build_declaration<'a>(
+    get: impl FieldSource<'a>,
+    formats: &ValueFormats,
+) -> Result<Declaration, Reject> {
+    let fields = Fields { get, formats };
     let declaration_id = fields.required(Field::DeclarationId)?;
     let date_text = fields.required(Field::Date)?;
-    let date = parse_date(date_text).ok_or_else(|| {
+    let date = match &formats.date {
+        None => parse_date(date_text),
+        Some(pattern) => NaiveDate::parse_from_str(date_text, pattern).ok(),
+    }
+    .ok_or_else(|| {
+        let expected = match &formats.date {
+            None => "YYYY-MM-DD; another order needs date_format in a JSON profile".to_string(),
+            Some(pattern) => format!("the profile's date_format {pattern}"),
+        };
         Reject::bad(
             Field::Date,
-            format!("{} is not a date (YYYY-MM-DD)", quoted(date_text)),
+            format!("{} is not a date ({expected})", quoted(date_text)),
         )
     })?;
     let hs_text = fields.required(Field::HsCode)?;
@@ -853,8 +946,8 @@ fn build_declaration<'a>(get: impl FieldSource<'a>) -> Result<Declaration, Rejec
     };
     let critical = match fields.text(Field::CriticalLevel)? {
         None => None,
-        Some(s) => match s.parse::<f64>() {
-            Ok(v) if v == 0.0 || v == 1.0 || v == 2.0 => Some(v as u8),
+        Some(s) => match formats.parse_number(s) {
+            Some(v) if v == 0.0 || v == 1.0 || v == 2.0 => Some(v as u8),
             _ => {
                 return Err(Reject::bad(
                     Field::CriticalLevel,
