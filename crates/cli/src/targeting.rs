@@ -118,10 +118,14 @@ pub struct TrainArgs {
     pub min_data_in_leaf: Option<u32>,
     /// Leave a feature out of learning (repeatable; names as in the model's feature list):
     /// it is still computed, but no tree splits on it. Added to the default exclusions (the
-    /// calendar features day_of_week and day_of_month).
+    /// calendar, and the history keys of the office, declarant, seller, courier and process
+    /// codes).
     #[arg(long = "exclude-feature", value_name = "NAME")]
     pub exclude_feature: Vec<String>,
-    /// Learn from a feature the default leaves out (repeatable: day_of_week, day_of_month).
+    /// Learn from what the default leaves out (repeatable): a feature name (day_of_week,
+    /// day_of_month, declarant_fraud_rate, ...) or a dimension, meaning every history key that
+    /// contains it (office, declarant, seller, courier, process_type, import_type, import_use,
+    /// payment_type, transport_mode, tax_type, origin_indicator).
     #[arg(long = "include-feature", value_name = "NAME")]
     pub include_feature: Vec<String>,
     /// Validation metric early stopping watches (default: average precision, which weighs
@@ -387,14 +391,8 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
         cfg.early_stopping_metric = m.clone();
     }
     for name in &a.include_feature {
-        let before = cfg.exclude.len();
-        cfg.exclude.retain(|e| e != name);
-        if cfg.exclude.len() == before {
-            bail!(
-                "--include-feature {name}: not left out by default (the default leaves out {})",
-                borderline_targeting::model::DEFAULT_EXCLUDED_FEATURES.join(", ")
-            );
-        }
+        cfg.include(name)
+            .map_err(|e| anyhow::anyhow!("--include-feature {e}"))?;
     }
     for name in &a.exclude_feature {
         if !cfg.exclude.contains(name) {

@@ -182,6 +182,15 @@ impl KeySpec {
             .collect::<Vec<_>>()
             .join("_x_")
     }
+    /// The names of the features this key emits, in vector order.
+    pub fn feature_names(&self) -> Vec<String> {
+        let name = self.name();
+        let mut names = vec![format!("{name}_fraud_rate"), format!("{name}_count")];
+        if self.critical {
+            names.push(format!("{name}_critical_rate"));
+        }
+        names
+    }
     pub fn label(&self) -> String {
         self.dims
             .iter()

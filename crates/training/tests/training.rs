@@ -428,13 +428,63 @@ fn splits_on(m: &ModelArtefact, name: &str) -> bool {
 /// tree splits on it, so it never becomes a reason an officer reads.
 #[test]
 fn the_default_learns_nothing_from_the_calendar() {
-    assert_eq!(
-        TrainConfig::default().exclude,
-        ["day_of_week", "day_of_month"]
-    );
+    let exclude = TrainConfig::default().exclude;
+    assert_eq!(exclude[..2], ["day_of_week", "day_of_month"]);
     for name in ["day_of_week", "day_of_month"] {
         assert!(!splits_on(model(), name), "the default splits on {name}");
     }
+}
+
+/// Issue 17 (candidate C14, chosen on the validation period): the default does not learn from
+/// the history of offices, declarants, sellers, couriers or process codes, alone or crossed,
+/// while the importer's, the goods' and the price's histories stay; `include` brings a
+/// dimension back with every key that contains it.
+#[test]
+fn the_default_learns_from_the_trader_and_the_goods_not_the_intermediaries() {
+    let m = model();
+    let intermediaries = [
+        "office_fraud_rate",
+        "declarant_critical_rate",
+        "seller_count",
+        "courier_fraud_rate",
+        "declarant_x_importer_fraud_rate",
+        "importer_x_seller_fraud_rate",
+        "office_x_hs6_count",
+        "process_type_fraud_rate",
+        "transport_mode_critical_rate",
+        "origin_indicator_fraud_rate",
+    ];
+    for name in intermediaries {
+        assert!(
+            m.features.iter().any(|f| f.name == name),
+            "{name} is still computed"
+        );
+        assert!(!splits_on(m, name), "the default splits on {name}");
+    }
+    assert!(splits_on(m, "importer_fraud_rate"));
+    let learned = [
+        "importer_x_hs6_fraud_rate",
+        "hs6_fraud_rate",
+        "price_point_fraud_rate",
+    ];
+    assert!(learned.iter().any(|n| splits_on(m, n)));
+    let exclude = TrainConfig::default().exclude;
+    assert_eq!(exclude.len(), 2 + 43, "calendar + 43 history features");
+    assert!(!exclude.iter().any(|e| e.starts_with("importer_fraud")));
+
+    let mut cfg = TrainConfig::default();
+    cfg.include("declarant").expect("declarant is left out");
+    assert!(cfg.exclude.iter().all(|e| !e.contains("declarant")));
+    assert!(cfg.exclude.iter().any(|e| e.starts_with("office")));
+    assert_eq!(cfg.exclude.len(), 45 - 3 - 2 - 2);
+    cfg.include("day_of_week").expect("a single feature");
+    let err = cfg
+        .include("importer")
+        .expect_err("the importer is learned");
+    assert!(
+        err.contains("office") && err.contains("day_of_month"),
+        "{err}"
+    );
 }
 
 /// Issue 17: a feature left out of learning is still computed and stored, but no tree of the
