@@ -498,13 +498,12 @@ pub async fn case(
     let on_demand = cq.explain.is_some();
     let store = st.store.clone();
     let (key, who) = (id.clone(), s.who.clone());
-    let (scorer, classifier, caps, benchmarks, screening, network) = (
+    let (scorer, classifier, caps, benchmarks, parties) = (
         st.scorer.current(),
         st.classifier.clone(),
         st.config.capacities,
         st.benchmarks.clone(),
-        st.screening.clone(),
-        st.network.clone(),
+        st.parties.clone(),
     );
     let found = blocking(move || {
         let Some(view) = case_uc::view(store.as_ref(), &who, &key)? else {
@@ -535,8 +534,8 @@ pub async fn case(
             case_uc::EvidenceSources {
                 benchmarks: benchmarks.as_deref(),
                 classifier: Some(&classifier),
-                screening: screening.as_deref(),
-                network: network.as_deref(),
+                screening: parties.as_deref().map(|p| p.recorded()),
+                network: parties.as_deref().map(|p| p.network()),
             },
             &view.decision,
         )?;
