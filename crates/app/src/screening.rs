@@ -160,6 +160,65 @@ pub fn screen_recorded(
     Ok((screen_batch(&rows, matcher, parties), n))
 }
 
+/// The party directory of a long-running service (`serve --parties`), read once and held as
+/// one value, which the service shares between its handlers: the directory and relationship
+/// rows as read, with the watchlists they are screened against; their screening with the
+/// supplier network of the recorded declarations ([`screen_recorded`], built here, once:
+/// the case pages); and the same directory as the stream workers screen with it
+/// ([`crate::network::NetworkScreening`]: paths over trade links stored after the start).
+pub struct ServedParties {
+    matcher: Arc<Matcher>,
+    parties: Parties,
+    recorded: BatchScreening,
+    network: crate::network::NetworkScreening,
+}
+
+impl ServedParties {
+    /// Screens `parties` against `matcher`'s lists with the trade links of at most `limit`
+    /// recorded declarations (riskiest first). Returns it and how many declarations gave
+    /// trade links.
+    pub fn new(
+        store: &dyn borderline_governance::GovernanceStore,
+        matcher: Arc<Matcher>,
+        parties: Parties,
+        limit: usize,
+    ) -> Result<(ServedParties, usize)> {
+        let (recorded, declarations) =
+            screen_recorded(store, matcher.clone(), parties.clone(), limit)?;
+        let network = crate::network::NetworkScreening::new(matcher.clone(), parties.clone());
+        Ok((
+            ServedParties {
+                matcher,
+                parties,
+                recorded,
+                network,
+            },
+            declarations,
+        ))
+    }
+
+    /// The directory and relationship rows as read.
+    pub fn parties(&self) -> &Parties {
+        &self.parties
+    }
+
+    /// The directory screened, with the supplier network built at the start.
+    pub fn recorded(&self) -> &BatchScreening {
+        &self.recorded
+    }
+
+    /// The directory as the stream workers screen with it.
+    pub fn network(&self) -> &crate::network::NetworkScreening {
+        &self.network
+    }
+
+    /// `rows` (a request's batch) screened with this directory and its watchlists, the
+    /// supplier network built from the batch ([`screen_batch`]).
+    pub fn screen_batch(&self, rows: &[Declaration]) -> BatchScreening {
+        screen_batch(rows, self.matcher.clone(), self.parties.clone())
+    }
+}
+
 /// One declaration's exposure: shortest paths from its parties to listed entities, and its
 /// screening reasons.
 #[derive(Debug, Clone, Serialize)]

@@ -55,6 +55,41 @@ pub fn currency_shown(code: &str) -> &str {
     }
 }
 
+/// An amount as an officer reads it (a unit value, a benchmark median or quantile, a duty at
+/// risk): **three significant digits**, whole numbers from 100 up, plain decimals down to one
+/// millionth, so `2.00`, `10.0`, `0.523`, `0.0123`, `123`, `123456`; `0` for zero; scientific
+/// notation (`1.23e-7`, `1.23e15`) only outside everyday sizes; `n/a` for NaN and infinities.
+///
+/// Why this rule: the reader compares the amount with others beside it (declared against the
+/// median, the cell's quantiles) or acts on its size (a duty at risk), where a fourth digit is
+/// noise that makes the sentence harder to read; integer digits are never dropped (`123456`,
+/// not `123000`), and the digits are counted after rounding, so 99.96 reads `100`, not `100.0`.
+/// One rule for the reasons (`borderline-valuation`) and the web pages and charts
+/// (`borderline-server`), so the same amount reads the same on a case page and in its reason.
+/// A label that must tell 0.1 %-wide price points apart needs more digits (the targeting
+/// crate's price-point value keeps its own rule).
+pub fn amount_shown(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let a = x.abs();
+    if !(1e-6..1e15).contains(&a) {
+        return format!("{x:.2e}");
+    }
+    // The decimal exponent after rounding to three significant digits, read from the
+    // formatted number itself (exact, unlike `log10` near powers of ten).
+    let rounded = format!("{a:.2e}");
+    let exponent: i32 = rounded
+        .rsplit_once('e')
+        .and_then(|(_, e)| e.parse().ok())
+        .unwrap_or(0);
+    let decimals = (2 - exponent).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
 impl Declaration {
     /// Customs value per kilogram, when both are present and mass is positive.
     pub fn unit_value(&self) -> Option<f64> {
@@ -187,5 +222,63 @@ mod tests {
             HsCode::parse("85414A"),
             Err(HsCodeError::NonDigit(_))
         ));
+    }
+
+    #[test]
+    fn amounts_read_with_three_significant_digits() {
+        let cases = [
+            (2.0, "2.00"),
+            (10.0, "10.0"),
+            (64.0, "64.0"),
+            (1.234_5, "1.23"),
+            (0.523_4, "0.523"),
+            (0.012_345, "0.0123"),
+            (123.4, "123"),
+            (123_456.7, "123457"),
+            (999.6, "1000"),
+            (99.96, "100"),
+            (9.996, "10.0"),
+            (0.099_96, "0.100"),
+            (0.000_001, "0.00000100"),
+            (999_999_999_999_999.0, "999999999999999"),
+        ];
+        for (x, shown) in cases {
+            assert_eq!(amount_shown(x), shown, "{x}");
+        }
+    }
+
+    #[test]
+    fn amounts_keep_their_sign_and_never_panic() {
+        assert_eq!(amount_shown(0.0), "0");
+        assert_eq!(amount_shown(-0.0), "0");
+        assert_eq!(amount_shown(-12.345), "-12.3");
+        assert_eq!(amount_shown(-0.004_56), "-0.00456");
+        assert_eq!(amount_shown(-123_456.0), "-123456");
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(amount_shown(x), "n/a");
+        }
+        // outside everyday sizes: scientific notation, never hundreds of digits
+        assert_eq!(amount_shown(1.234e-7), "1.23e-7");
+        assert_eq!(amount_shown(-1.234e-300), "-1.23e-300");
+        assert_eq!(amount_shown(f64::MIN_POSITIVE / 4.0), "5.56e-309");
+        assert_eq!(amount_shown(1e15), "1.00e15");
+        assert_eq!(amount_shown(f64::MAX), "1.80e308");
+        assert_eq!(amount_shown(f64::MIN), "-1.80e308");
+        // every magnitude in between: at most three significant digits below 100, no panic
+        let mut x = 1e-320;
+        while x < 1e300 {
+            for v in [x, -x, x * 1.999, x * 9.999] {
+                let s = amount_shown(v);
+                assert!(
+                    !s.is_empty() && !s.contains("NaN") && !s.contains("inf"),
+                    "{v}: {s}"
+                );
+                if (1e-6..100.0).contains(&v.abs()) {
+                    let digits = s.trim_start_matches(['-', '0', '.']).replace('.', "");
+                    assert!(digits.len() <= 3, "{v}: {s}");
+                }
+            }
+            x *= 7.3;
+        }
     }
 }

@@ -10,6 +10,8 @@ pub mod lane;
 pub mod metrics;
 mod signal;
 
-pub use declaration::{currency_shown, Declaration, HsCode, HsCodeError, InspectionOutcome, Text};
+pub use declaration::{
+    amount_shown, currency_shown, Declaration, HsCode, HsCodeError, InspectionOutcome, Text,
+};
 pub use lane::Lane;
 pub use signal::{FeatureDef, Reason, ReasonKind, RuleFieldDef, Signal};

@@ -12,7 +12,7 @@
 
 use borderline_app::governance::models;
 use borderline_app::identity::Authenticator;
-use borderline_app::screening::Parties;
+use borderline_app::screening::{Parties, ServedParties};
 use borderline_app::targeting::{ActiveScorer, Capacities};
 use borderline_app::{AppError, Benchmarks, Classifier, Matcher};
 use borderline_governance::identity::{Permission, Principal};
@@ -71,15 +71,12 @@ pub struct AppState {
     pub classifier: Arc<Classifier>,
     pub matcher: Arc<Matcher>,
     pub benchmarks: Option<Arc<Benchmarks>>,
-    /// Party directory and relationships (`serve --parties`), for network exposure and the
-    /// screening of a selection; `None`: exposure answers 503.
-    pub parties: Option<Arc<Parties>>,
-    /// The parties screened and the supplier network (built by [`AppState::with_parties`]),
-    /// which the case pages read.
-    pub screening: Option<Arc<borderline_app::screening::BatchScreening>>,
-    /// The same directory as the stream workers screen with it: case pages add the network
-    /// paths over trade links the workers stored after the service started.
-    pub network: Option<Arc<borderline_app::network::NetworkScreening>>,
+    /// The party directory and relationships (`serve --parties`), held once: screened at the
+    /// start with the recorded declarations' supplier network (case pages), as the stream
+    /// workers screen with it (case pages add the paths over trade links stored later), and
+    /// screening a request's batch (network exposure, selection). `None`: exposure answers
+    /// 503 and case pages say the parties are not screened.
+    pub parties: Option<Arc<ServedParties>>,
     /// The witness file of signed checkpoints and its public key (`serve --witness`), which
     /// every audit verification (page and API) checks; `None`: checkpoints are not checked.
     pub witness: Option<borderline_app::governance::audit::Witness>,
@@ -118,8 +115,6 @@ impl AppState {
             matcher: borderline_app::screening::bundled_matcher()?,
             benchmarks: benchmarks.map(Arc::new),
             parties: None,
-            screening: None,
-            network: None,
             witness: None,
             queue: None,
             limiter: ops::RateLimiter::new(config.rate_per_second, config.rate_burst),
@@ -133,24 +128,19 @@ impl AppState {
     /// screens them for the case pages: every party against the watchlists, and the supplier
     /// network with the trade links of the declarations recorded so far (built here, once).
     pub fn with_parties(mut self, parties: Parties) -> Result<Self, AppError> {
-        let (screening, declarations) = borderline_app::screening::screen_recorded(
+        let (served, declarations) = ServedParties::new(
             self.store.as_ref(),
             self.matcher.clone(),
-            parties.clone(),
+            parties,
             borderline_app::screening::RECORDED_FOR_NETWORK,
         )?;
         tracing::info!(
-            parties = parties.directory.len(),
+            parties = served.parties().directory.len(),
             declarations,
-            nodes = screening.network.node_count(),
+            nodes = served.recorded().network.node_count(),
             "party directory screened; supplier network built"
         );
-        self.network = Some(Arc::new(borderline_app::network::NetworkScreening::new(
-            self.matcher.clone(),
-            parties.clone(),
-        )));
-        self.parties = Some(Arc::new(parties));
-        self.screening = Some(Arc::new(screening));
+        self.parties = Some(Arc::new(served));
         Ok(self)
     }
 

@@ -1246,12 +1246,11 @@ async fn lanes_select(
             x => x.unwrap_or(d.seed),
         },
     };
-    let (store, matcher, parties) = (st.store.clone(), st.matcher.clone(), st.parties.clone());
+    let (store, parties) = (st.store.clone(), st.parties.clone());
     let out = blocking(move || {
         let reasons = reasons_of(req.reasons, req.top_reasons)?;
         let rows = to_declarations(&req.declarations, "declarations", false)?;
-        let screening = parties
-            .map(|p| borderline_app::screening::screen_batch(&rows, matcher, p.as_ref().clone()));
+        let screening = parties.map(|p| p.screen_batch(&rows));
         let subject = req
             .subject
             .filter(|s| !s.trim().is_empty())
@@ -1363,7 +1362,7 @@ async fn network_exposure(
             format!("at most {MAX_BATCH} declarations"),
         ));
     }
-    let (matcher, parties) = (st.matcher.clone(), st.parties.clone());
+    let parties = st.parties.clone();
     let out = blocking(move || {
         let parties = parties.ok_or_else(|| {
             AppError::Unavailable(
@@ -1376,8 +1375,7 @@ async fn network_exposure(
             rows.extend(to_declarations(&req.related, "related", false)?);
         }
         let id = rows[0].declaration_id.to_string();
-        let screening =
-            borderline_app::screening::screen_batch(&rows, matcher, parties.as_ref().clone());
+        let screening = parties.screen_batch(&rows);
         let (x, _) = borderline_app::screening::exposure(&rows, &screening, &id)?;
         object(&x)
     })

@@ -585,15 +585,8 @@ async fn case_page_shows_value_position_hs_suggestions_and_importer_history() {
     assert!(body.contains("Declared value against the benchmarks"));
     assert!(body.contains("<svg class=\"chart position\""), "{body}");
     let unit_value = d.customs_value.expect("value") / d.net_mass_kg.expect("mass");
-    let shown = if unit_value >= 1000.0 {
-        format!("{unit_value:.0}")
-    } else if unit_value >= 10.0 {
-        format!("{unit_value:.1}")
-    } else if unit_value >= 0.1 {
-        format!("{unit_value:.3}")
-    } else {
-        format!("{unit_value:.5}")
-    };
+    // Drawn with the one amount rule of reasons and pages (tested in borderline-core).
+    let shown = borderline_core::amount_shown(unit_value);
     assert!(
         body.contains(&format!("declared {shown}")),
         "declared {shown} not drawn: {body}"

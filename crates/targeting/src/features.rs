@@ -404,6 +404,11 @@ fn history_currency(history: &[Declaration]) -> Option<String> {
 
 /// A unit price with the digits that tell prices apart (the price-point key resolves 0.1 %):
 /// two decimals from 100 up, four significant digits below.
+///
+/// Not [`borderline_core::amount_shown`] (three significant digits, the rule of amounts in
+/// reasons and pages): this text names a price *point*, a key 0.1 % wide, and with three digits
+/// neighbouring points (12.34 and 12.36 USD/kg) would read as one price with two different
+/// fraud rates. Called only with a positive unit value; an infinite one reads `inf`.
 fn unit_price(uv: f64) -> String {
     if uv >= 100.0 {
         format!("{uv:.2}")

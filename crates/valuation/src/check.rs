@@ -3,7 +3,7 @@
 use crate::benchmark::{log_unit_value, Benchmarks, CellStats, PartyStats, Problem, MAX_PRODUCTS};
 use crate::key::{self, Level};
 use crate::stats::{cdf_diff, ln_cdf_diff, ln_norm_cdf, norm_cdf, percentile_in_grid};
-use borderline_core::{Declaration, Reason, ReasonKind};
+use borderline_core::{amount_shown, Declaration, Reason, ReasonKind};
 use serde::Serialize;
 
 pub use crate::benchmark::Problem as Finding;
@@ -675,7 +675,7 @@ impl Benchmarks {
         out
     }
 
-    /// "declared 1.2 KRW/kg; median 9.8 for HS 854140 from CN (n=312); below the 1st percentile; ..."
+    /// "declared 1.20 KRW/kg; median 9.80 for HS 854140 from CN (n=312); below the 1st percentile; ..."
     pub fn phrase(&self, d: &Declaration, c: &Check) -> String {
         let cur = borderline_core::currency_shown(self.currency.as_deref().unwrap_or(""));
         let Some(cell) = c.cell else {
@@ -701,8 +701,8 @@ impl Benchmarks {
         };
         let mut s = format!(
             "declared {} {cur}/kg; median {} for {scope} (n={}); {pct}",
-            sig(c.log_unit_value.exp()),
-            sig(cell.median().exp()),
+            amount_shown(c.log_unit_value.exp()),
+            amount_shown(cell.median().exp()),
             cell.n
         );
         if matches!(c.level, Some(Level::Hs4 | Level::Hs2)) {
@@ -711,7 +711,7 @@ impl Benchmarks {
                 s.push_str(&format!(
                     "; HS {} itself: median {} (n={})",
                     &hs[..6],
-                    sig(h.median().exp()),
+                    amount_shown(h.median().exp()),
                     h.n
                 ));
             }
@@ -719,14 +719,14 @@ impl Benchmarks {
         if let Some(p) = c.own_importer {
             s.push_str(&format!(
                 "; importer's own median {} (n={})",
-                sig(p.median.exp()),
+                amount_shown(p.median.exp()),
                 p.n
             ));
         }
         if let Some(p) = c.own_seller {
             s.push_str(&format!(
                 "; seller's median {} (n={})",
-                sig(p.median.exp()),
+                amount_shown(p.median.exp()),
                 p.n
             ));
         }
@@ -734,27 +734,10 @@ impl Benchmarks {
         if c.direction == Direction::Under && c.duty_at_risk > 0.0 {
             s.push_str(&format!(
                 "; duty at risk about {} {cur}",
-                sig(c.duty_at_risk)
+                amount_shown(c.duty_at_risk)
             ));
         }
         s
-    }
-}
-
-/// A number with about 3 significant digits, without scientific notation for everyday sizes.
-pub fn sig(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".into();
-    }
-    let a = x.abs();
-    if a >= 100.0 {
-        format!("{:.0}", x)
-    } else if a >= 10.0 {
-        format!("{:.1}", x)
-    } else if a >= 0.01 || a == 0.0 {
-        format!("{:.2}", x)
-    } else {
-        format!("{:.2e}", x)
     }
 }
 

@@ -127,8 +127,8 @@ impl Signal for ValuationSignal {
                 pct(v)
             ),
             "valuation_log_duty_at_risk" => format!(
-                "estimated duty at risk from under-valuation {:.0} {cur}",
-                v.exp_m1()
+                "estimated duty at risk from under-valuation {} {cur}",
+                borderline_core::amount_shown(v.exp_m1())
             ),
             "valuation_data_quality" => {
                 "mass, value, currency or HS code prevents a valuation check".to_string()

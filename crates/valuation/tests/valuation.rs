@@ -331,6 +331,19 @@ fn under_valuation_is_flagged_with_officer_reason_and_duty_at_risk() {
         "{}",
         r[0].text
     );
+    // The model feature's description reads the same amount as the reason (one amount rule).
+    let signal = ValuationSignal::new(b.clone());
+    let mut features = vec![0.0f32; signal.feature_defs().len()];
+    signal.features(&d, &mut features);
+    let at_risk = signal
+        .feature_defs()
+        .iter()
+        .position(|f| f.name == "valuation_log_duty_at_risk")
+        .expect("duty-at-risk feature");
+    assert_eq!(
+        signal.describe(at_risk, features[at_risk], &d).as_deref(),
+        Some("estimated duty at risk from under-valuation 64.0 KRW")
+    );
     // a normal price is not flagged, an expensive one is over
     let ok = b.check(&decl(
         "ok",

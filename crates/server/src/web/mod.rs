@@ -204,17 +204,25 @@ fn nav(who: &Principal) -> Vec<(&'static str, &'static str)> {
     out
 }
 
+/// The `<head>` of every page: its title, the viewport and our own stylesheet (nothing from
+/// elsewhere).
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · Borderline" }
+            link rel="stylesheet" href="/static/style.css";
+        }
+    }
+}
+
 /// A page of the signed-in application: navigation by role, sign-out form with CSRF.
 pub fn page(s: &SignedIn, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Borderline" }
-                link rel="stylesheet" href="/static/style.css";
-            }
+            (head(title))
             body {
                 header {
                     a href="/app" { strong { "Borderline" } }
@@ -240,12 +248,7 @@ pub fn bare_page(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Borderline" }
-                link rel="stylesheet" href="/static/style.css";
-            }
+            (head(title))
             body {
                 header { a href="/app" { strong { "Borderline" } } }
                 main { (body) }

@@ -498,13 +498,12 @@ pub async fn case(
     let on_demand = cq.explain.is_some();
     let store = st.store.clone();
     let (key, who) = (id.clone(), s.who.clone());
-    let (scorer, classifier, caps, benchmarks, screening, network) = (
+    let (scorer, classifier, caps, benchmarks, parties) = (
         st.scorer.current(),
         st.classifier.clone(),
         st.config.capacities,
         st.benchmarks.clone(),
-        st.screening.clone(),
-        st.network.clone(),
+        st.parties.clone(),
     );
     let found = blocking(move || {
         let Some(view) = case_uc::view(store.as_ref(), &who, &key)? else {
@@ -535,8 +534,8 @@ pub async fn case(
             case_uc::EvidenceSources {
                 benchmarks: benchmarks.as_deref(),
                 classifier: Some(&classifier),
-                screening: screening.as_deref(),
-                network: network.as_deref(),
+                screening: parties.as_deref().map(|p| p.recorded()),
+                network: parties.as_deref().map(|p| p.network()),
             },
             &view.decision,
         )?;
@@ -661,7 +660,7 @@ fn valuation_section(v: &case_uc::ValuationEvidence) -> Markup {
                         (CheckOutcome::NoBenchmark, _) | (_, None) => p { "No benchmark cell for this HS code has enough declarations to compare with." }
                         (CheckOutcome::Checked, Some(cell)) => {
                             @let unit = format!("{cur}/kg");
-                            p { "Declared unit value " strong { (svg::format_value(c.log_unit_value.exp())) " " (unit) }
+                            p { "Declared unit value " strong { (borderline_core::amount_shown(c.log_unit_value.exp())) " " (unit) }
                                 " is at the " strong { (format!("{:.0}", c.percentile)) } "th percentile of "
                                 (cell.n) " declarations in its benchmark cell ("
                                 (c.level.map(level_words).unwrap_or("cell")) "), "
@@ -1497,7 +1496,7 @@ fn self_check_card(c: &selfcheck::SelfCheck) -> Markup {
                 selfcheck::ValuationView::Withheld { reason } => p { "Not shown: " (reason) "." }
                 selfcheck::ValuationView::Compared { unit_value, currency, level, percentile, quantiles, declarations, importers, outside_usual_range } => {
                     @let unit = format!("{}/kg", currency.as_deref().map(borderline_core::currency_shown).unwrap_or("(benchmark currency)"));
-                    p { "Declared unit value " strong { (svg::format_value(*unit_value)) " " (unit) } " is at the "
+                    p { "Declared unit value " strong { (borderline_core::amount_shown(*unit_value)) " " (unit) } " is at the "
                         strong { (format!("{percentile:.0}")) } "th percentile of " (declarations) " declarations by " (importers)
                         " importers (" (borderline_valuation_view::level_words(*level)) ")"
                         @if *outside_usual_range { ": " strong { "outside the usual range (5th to 95th percentile)" } } "." }

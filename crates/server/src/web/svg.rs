@@ -235,7 +235,7 @@ pub fn benchmark_position(grid: &[f64; 11], declared_log: f64, unit: &str) -> Ma
     let pad = ((hi - lo) * 0.05).max(0.05);
     let (lo, hi) = (lo - pad, hi + pad);
     let x = |v: f64| left + (v - lo) / (hi - lo).max(1e-9) * (right - left);
-    let money = |l: f64| format_value(l.exp());
+    let money = |l: f64| borderline_core::amount_shown(l.exp());
     let name = format!(
         "Declared unit value {} {unit} against the benchmark cell: median {}, middle half {} to {}, 5th to 95th percentile {} to {}",
         money(declared_log), money(grid[5]), money(grid[4]), money(grid[6]), money(grid[2]), money(grid[8])
@@ -255,22 +255,5 @@ pub fn benchmark_position(grid: &[f64; 11], declared_log: f64, unit: &str) -> Ma
             line x1=(fmt(x(declared_log))) x2=(fmt(x(declared_log))) y1="18" y2="76" class="declared" {}
             text x=(fmt(x(declared_log))) y="13" text-anchor="middle" class="value declared-label" { "declared " (money(declared_log)) }
         }
-    }
-}
-
-/// A unit value with about four significant digits.
-pub fn format_value(v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".into();
-    }
-    let a = v.abs();
-    if a >= 1000.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 0.1 {
-        format!("{v:.3}")
-    } else {
-        format!("{v:.5}")
     }
 }
