@@ -13,19 +13,12 @@
 //!   or the last word of a name with other words;
 //! * one-word full names only when long compounds ("Aktiengesellschaft", "osakeyhtio");
 //! * never the common words in [`NOT_FORMS`].
-//!
-//! The multi-word legal-type aliases of OpenSanctions `rigour` (`data/org_type_aliases.tsv`:
-//! transliterated spellings such as "Obshchestvo s ogranichennoi otvetstvennostyu") are read
-//! as forms of two or more words too.
 
 use ahash::AHashMap;
 use std::io::Read;
 use std::sync::OnceLock;
 
 static LEGAL_FORMS_GZ: &[u8] = include_bytes!("../data/legal_forms.tsv.gz");
-
-/// Legal-form rows of the OpenSanctions `rigour` legal-type aliases (MIT, see NOTICE).
-static RIGOUR_FORMS: &str = include_str!("../data/org_type_aliases.tsv");
 
 /// Words the ELF list gives as forms somewhere but that are ordinary name words elsewhere.
 const NOT_FORMS: &[&str] = &[
@@ -141,43 +134,6 @@ fn load() -> GleifForms {
         } else if ft.iter().all(|t| NOT_FORMS.contains(&t.as_str())) {
             continue;
         }
-        let list = by_first.entry(ft[0].clone()).or_default();
-        if !list.iter().any(|(t, _)| *t == ft) {
-            list.push((ft, tag));
-        }
-    }
-    // Spellings of the rigour legal-type aliases (transliterated Russian, Ukrainian, Uzbek
-    // ... forms the ELF list writes otherwise or not at all: "OBSHCHESTVO S OGRANICHENNOI
-    // OTVETSTVENNOSTYU", "AKTSIONERNOE OBSHCHESTVO", "TOVARYSTVO Z OBMEZHENOYU
-    // VIDPOVIDALNISTYU"): forms of two or more words only, read anywhere like the ELF ones,
-    // with the tag of their abbreviation ("OOO" -> llc, "AO" -> jsc). No jurisdiction is
-    // added (the vocabulary names none).
-    for line in RIGOUR_FORMS.lines().filter(|l| !l.starts_with('#')) {
-        let f: Vec<&str> = line.split('\t').collect();
-        let [alias, display, compare, generic] = f[..] else {
-            continue;
-        };
-        let ft = toks(alias);
-        if ft.len() < 2
-            || ft.iter().all(|t| NOT_FORMS.contains(&t.as_str()))
-            || crate::normalize::builtin_legal_tag(&ft).is_some()
-        {
-            continue;
-        }
-        let tag_of = |s: &str| {
-            let tt = toks(s);
-            (!tt.is_empty()).then(|| {
-                crate::normalize::builtin_legal_tag(&tt)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| tt.concat())
-            })
-        };
-        let Some(tag) = tag_of(display)
-            .or_else(|| tag_of(compare))
-            .or_else(|| tag_of(generic))
-        else {
-            continue;
-        };
         let list = by_first.entry(ft[0].clone()).or_default();
         if !list.iter().any(|(t, _)| *t == ft) {
             list.push((ft, tag));
