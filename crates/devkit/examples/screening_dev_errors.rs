@@ -6,7 +6,9 @@
 //! (default sets: alias_person alias_company_vessel; `THR=0.4` sets the threshold; `ALL=1`
 //! prints every dev pair, right or wrong, with its features, for counting a class's effect;
 //! `CLASSES=1` prints, per set, the dev pairs counted by error class, TP / FP / FN / TN, with
-//! the classes read from each pair's explanation; see `class_of`).
+//! the classes read from each pair's explanation; see `class_of`; they are written for the
+//! company/vessel sets: persons' pairs never get the added-word note, so a person name with
+//! an extra word counts as "one side adds only ... known words").
 
 use borderline_devkit::screening::devsets;
 use borderline_devkit::screening::eval::find_dev_dir;
