@@ -4,11 +4,48 @@
 //!
 //! `cargo run --release -p borderline-devkit --example screening_dev_errors [-- SET ...]`
 //! (default sets: alias_person alias_company_vessel; `THR=0.4` sets the threshold; `ALL=1`
-//! prints every dev pair, right or wrong, with its features, for counting a class's effect).
+//! prints every dev pair, right or wrong, with its features, for counting a class's effect;
+//! `CLASSES=1` prints, per set, the dev pairs counted by error class, TP / FP / FN / TN, with
+//! the classes read from each pair's explanation; see `class_of`; they are written for the
+//! company/vessel sets: persons' pairs never get the added-word note, so a person name with
+//! an extra word counts as "one side adds only ... known words").
 
 use borderline_devkit::screening::devsets;
 use borderline_devkit::screening::eval::find_dev_dir;
-use borderline_screening::{ListStore, MatchConfig, Matcher};
+use borderline_screening::{Explanation, ListStore, MatchConfig, MatchHow, Matcher};
+use std::collections::BTreeMap;
+
+/// The error class of a pair, read from its explanation (ninth round; docs/screening.md).
+fn class_of(ex: &Explanation) -> &'static str {
+    let note = |s: &str| ex.notes.iter().any(|n| n.contains(s));
+    let (q, c) = (
+        !ex.unmatched_query.is_empty(),
+        !ex.unmatched_candidate.is_empty(),
+    );
+    if note("letters agree ignoring word boundaries") {
+        "spelling: letters agree ignoring word boundaries"
+    } else if note("adds words the other name lacks") {
+        "one side adds an unexplained word"
+    } else if q != c && note("place names on one side") {
+        "one side adds a place name"
+    } else if q != c {
+        "one side adds only legal forms, company symbols or known words"
+    } else if q && c && note("place names on one side") {
+        "words replaced, a place name among them"
+    } else if q && c {
+        "words replaced on both sides"
+    } else if ex
+        .matched
+        .iter()
+        .any(|m| !matches!(m.how, MatchHow::Exact | MatchHow::LegalForm))
+    {
+        "spelling: every word matched, some not exactly"
+    } else if note("legal forms") {
+        "same words, legal forms differ"
+    } else {
+        "same words"
+    }
+}
 
 fn main() -> anyhow::Result<()> {
     let mut want: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(MatchConfig::default().threshold);
     let all = std::env::var_os("ALL").is_some();
+    let classes = std::env::var_os("CLASSES").is_some();
     let store = ListStore::bundled()?;
     let entries: Vec<_> = store
         .lists()
@@ -33,6 +71,8 @@ fn main() -> anyhow::Result<()> {
     }
     for s in sets.iter().filter(|s| want.contains(&s.name)) {
         let (mut tp, mut fp, mut fneg, mut n) = (0usize, 0usize, 0usize, 0usize);
+        // class -> [TP, FP, FN, TN]
+        let mut by_class: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
         for p in s.pairs.iter().filter(|p| !p.held_aside) {
             n += 1;
             let (score, ex) = m.compare(&p.a, &p.b, p.schema);
@@ -42,6 +82,16 @@ fn main() -> anyhow::Result<()> {
                 (true, false) => fp += 1,
                 (false, true) => fneg += 1,
                 _ => {}
+            }
+            if classes {
+                let k = match (hit, p.is_match) {
+                    (true, true) => 0,
+                    (true, false) => 1,
+                    (false, true) => 2,
+                    (false, false) => 3,
+                };
+                by_class.entry(class_of(&ex)).or_default()[k] += 1;
+                continue;
             }
             if all {
                 let label = match (hit, p.is_match) {
@@ -68,6 +118,14 @@ fn main() -> anyhow::Result<()> {
                     p.b,
                     ex.summary()
                 );
+            }
+        }
+        if classes {
+            println!("{} dev, threshold {thr}: class | TP | FP | FN | TN", s.name);
+            let mut v: Vec<_> = by_class.into_iter().collect();
+            v.sort_by_key(|(_, c)| std::cmp::Reverse(c[1] + c[2]));
+            for (k, c) in v {
+                println!("| {k} | {} | {} | {} | {} |", c[0], c[1], c[2], c[3]);
             }
         }
         let pr = tp as f64 / (tp + fp).max(1) as f64;

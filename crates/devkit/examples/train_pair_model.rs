@@ -4,7 +4,8 @@
 //! `cargo run --release -p borderline-devkit --example train_pair_model`
 //! (`MODEL=logistic` fits logistic models only, `MODEL=gbdt` one tree model for all; the
 //! default is logistic for persons and trees for companies; `CV=1` first
-//! prints a grouped 5-fold cross-validation of the candidate models on the dev rows.)
+//! prints a grouped 5-fold cross-validation of the candidate models on the dev rows, `CV=hybrid`
+//! of the default kind only; `DROP=18,19` sets those feature columns to 0 in training.)
 
 use borderline_devkit::screening::eval::find_dev_dir;
 use borderline_devkit::screening::pairtrain::ModelKind;
@@ -32,7 +33,22 @@ fn main() -> anyhow::Result<()> {
             trees: GbdtParams::default(),
         },
     };
-    let cv_kinds: Vec<ModelKind> = if std::env::var("CV").is_ok() {
+    // `TREES=n,depth,learning_rate`: other tree parameters for the hybrid candidate.
+    let trees = std::env::var("TREES")
+        .ok()
+        .and_then(|v| {
+            let p: Vec<f64> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+            (p.len() == 3).then(|| GbdtParams {
+                trees: p[0] as usize,
+                depth: p[1] as usize,
+                learning_rate: p[2],
+                ..GbdtParams::default()
+            })
+        })
+        .unwrap_or_default();
+    let cv_kinds: Vec<ModelKind> = if std::env::var("CV").as_deref() == Ok("hybrid") {
+        vec![ModelKind::LogisticPersonsTreesCompanies { l2: 1e-4, trees }]
+    } else if std::env::var("CV").is_ok() {
         let d = GbdtParams::default();
         vec![
             ModelKind::Logistic { l2: 1e-4 },
