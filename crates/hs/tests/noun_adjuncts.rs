@@ -7,28 +7,29 @@
 //! name the head noun; a phrase of more than `premodifier_max_words` words (marketplace titles)
 //! and a head noun named by fewer than `premodifier_min_headings` headings are read as before.
 //!
+//! **Off by default** (`Params::noun_adjuncts` turns it on): its gain on the HMRC dev part held
+//! at top-1 on the held-aside part but not in the top 5, and it lost one of the 23 ruling-style
+//! items (docs/hs.md, issue 16 eighth pass). The cases are checked with it on.
+//!
 //! Every description here was written for this file (none is taken from the HMRC parts or an
 //! evaluation set). The expected headings follow the heading texts.
 
 use borderline_hs::{Classifier, Params, Vocabulary};
 use std::sync::OnceLock;
 
+/// The bundled model with the reading on (`Params::noun_adjuncts`).
 fn model() -> &'static Classifier {
     static M: OnceLock<Classifier> = OnceLock::new();
-    M.get_or_init(|| Classifier::bundled().expect("bundled model builds"))
+    M.get_or_init(|| {
+        let vocab = Vocabulary::bundled().expect("bundled vocabulary");
+        Classifier::build(vocab, Vec::new(), Params::noun_adjuncts()).expect("model builds")
+    })
 }
 
-/// The bundled model with the reading off (`w_premodifier` 1), as before this pass.
+/// The bundled model as shipped: the reading is off by default (`w_premodifier` 1).
 fn model_without() -> &'static Classifier {
     static M: OnceLock<Classifier> = OnceLock::new();
-    M.get_or_init(|| {
-        let params = Params {
-            w_premodifier: 1.0,
-            ..Params::default()
-        };
-        let vocab = Vocabulary::bundled().expect("bundled vocabulary");
-        Classifier::build(vocab, Vec::new(), params).expect("model builds")
-    })
+    M.get_or_init(|| Classifier::bundled().expect("bundled model builds"))
 }
 
 fn top_heading(m: &Classifier, d: &str) -> String {
@@ -62,7 +63,8 @@ fn machines_named_by_what_they_process_go_to_machine_headings() {
 
 #[test]
 fn without_the_reading_the_processed_goods_win() {
-    // The specification above fails with the reading off: the adjunct's own heading wins.
+    // The specification above fails with the reading off (the default): the adjunct's own
+    // heading wins.
     let m = misses(model_without(), MACHINES);
     assert!(
         m.len() >= 4,
