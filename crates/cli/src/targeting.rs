@@ -405,6 +405,8 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
 }
 
 fn train_cmd(a: &TrainArgs) -> Result<ModelArtefact> {
+    // Flags first: a wrong --include-feature should not cost reading the data.
+    let config = train_config(a)?;
     let train = load(&a.train, &a.input)?;
     let valid = load(&a.valid, &a.input)?;
     let recorded = match (a.since, &a.feedback_declarations) {
@@ -430,7 +432,7 @@ fn train_cmd(a: &TrainArgs) -> Result<ModelArtefact> {
             train,
             valid,
             recorded,
-            config: train_config(a)?,
+            config,
         },
         &|step| pb.set_message(step.to_string()),
     )?;

@@ -273,8 +273,9 @@ fn unusable_input_fails_with_a_clear_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model.json.gz"));
 }
 
-/// `--include-feature` puts back a feature the default leaves out of learning; naming one the
-/// default keeps is refused before any fit, with the default's list in the message.
+/// `--include-feature` puts back a feature (or a dimension's keys) the default leaves out of
+/// learning; naming one the default keeps is refused before the data is read, with the
+/// default's list in the message.
 #[test]
 fn include_feature_names_only_what_the_default_leaves_out() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -294,10 +295,26 @@ fn include_feature_names_only_what_the_default_leaves_out() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--include-feature importer_fraud_rate")
-            && err.contains("day_of_week, day_of_month"),
+            && err.contains("day_of_week, day_of_month, office"),
         "{err}"
     );
     assert!(!d.join("model.json.gz").exists());
+    // Flags are checked before the data is read: a wrong name costs no read of a large file.
+    let out = borderline()
+        .args(["train", "--train", "/nonexistent/train.csv", "--valid"])
+        .arg(&valid)
+        .arg("--model")
+        .arg(d.join("model.json.gz"))
+        .args(["--include-feature", "origin"])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("--include-feature origin")
+            && !err.contains("nonexistent"),
+        "{err}"
+    );
 }
 
 /// Issue 14, "What we measured", on a trader's own file (`tests/data/trader_findings_usd.csv`:
