@@ -66,6 +66,16 @@ impl Dim {
         }
     }
 
+    /// Whether two declarations equal on `self` are equal on `other`.
+    pub fn determines(self, other: Dim) -> bool {
+        use Dim::*;
+        self == other
+            || matches!(
+                (self, other),
+                (PricePoint, Hs6 | Hs4 | Hs2) | (Hs6, Hs4 | Hs2) | (Hs4, Hs2)
+            )
+    }
+
     /// How an officer would name it.
     pub fn label(self) -> &'static str {
         match self {
@@ -182,6 +192,17 @@ impl KeySpec {
             .collect::<Vec<_>>()
             .join("_x_")
     }
+    /// Whether every declaration that shares this key with another also shares `coarser`
+    /// with it: each dimension of `coarser` is determined by one of this key's (a price point
+    /// holds its HS6 code, an HS6 code its HS4 and HS2). Then this key's past inspections are a
+    /// subset of `coarser`'s, and equal counts mean the very same inspections.
+    pub fn refines(&self, coarser: &KeySpec) -> bool {
+        coarser
+            .dims
+            .iter()
+            .all(|&b| self.dims.iter().any(|&a| a.determines(b)))
+    }
+
     /// The names of the features this key emits, in vector order.
     pub fn feature_names(&self) -> Vec<String> {
         let name = self.name();

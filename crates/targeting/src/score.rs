@@ -1,7 +1,7 @@
 //! Scoring: a pure function of a declaration and a loaded [`ModelArtefact`] — risk probability,
 //! lane, and officer-readable reasons from the features' SHAP contributions.
 
-use crate::features::{Dim, NUMERIC_FEATURES};
+use crate::features::{Dim, KeySpec, NUMERIC_FEATURES};
 use crate::model::ModelArtefact;
 use crate::trees::Contributions;
 use borderline_core::lane::LaneThresholds;
@@ -33,6 +33,32 @@ enum Meta {
     Numeric(usize),
     /// Feature of an analytic module (phrased from its name).
     Module,
+}
+
+/// The past inspections a history reason rests on: `inspected` declarations of key `key`
+/// (index into the feature spec's keys), read as a fraud rate, a count or a critical rate.
+struct Evidence {
+    key: usize,
+    kind: EvidenceKind,
+    inspected: f32,
+}
+
+#[derive(PartialEq)]
+enum EvidenceKind {
+    Fraud,
+    Count,
+    Critical,
+}
+
+impl Evidence {
+    /// The same statement about the same inspections: one key refines the other and both
+    /// counted the same number, so the finer key's inspections are all of the coarser's.
+    fn is_same_as(&self, other: &Evidence, keys: &[KeySpec]) -> bool {
+        let (a, b) = (&keys[self.key], &keys[other.key]);
+        self.kind == other.kind
+            && self.inspected == other.inspected
+            && (a.refines(b) || b.refines(a))
+    }
 }
 
 /// Scores declarations with one model. Owned, `Send + Sync`, cheap to clone (the artefact is
@@ -225,18 +251,40 @@ impl Scorer {
             Vec::new()
         };
         let mut out: Vec<Reason> = Vec::with_capacity(order.len());
+        // Per reason: its sentence before any note, and the history evidence it rests on.
+        let mut stated: Vec<(String, Option<Evidence>)> = Vec::with_capacity(order.len());
         for i in order {
             let name = &self.model.features[i].name;
             let text = match own.iter().find(|r| &r.code == name) {
                 Some(r) => r.text.clone(),
                 None => self.phrase(i, d, x),
             };
-            // Features resting on the same evidence (a key's rate, count and critical rate)
-            // phrase to the same sentence: state it once, with their summed contribution.
-            if let Some(r) = out.iter_mut().find(|r| r.text == text) {
+            // Features resting on the same evidence phrase to the same sentence (a key's rate
+            // and count when it was never inspected), or rest on the very same past
+            // inspections under a finer and a coarser key (a price point x origin and its HS6 x
+            // origin, each 4 of 4): state it once, with their summed contribution.
+            let evidence = self.evidence(i, d);
+            let same = stated.iter().position(|(t, e)| {
+                *t == text
+                    || matches!((e, &evidence), (Some(a), Some(b)) if a.is_same_as(b, &self.model.history.spec.keys))
+            });
+            if let Some(j) = same {
+                let r = &mut out[j];
                 r.contribution = Some(r.contribution.unwrap_or(0.0) + c.values[i]);
+                if stated[j].0 != text {
+                    if let Some(e) = &evidence {
+                        let subject = self.subject(e.key, d);
+                        if !r.text.contains(&subject) {
+                            r.text = format!(
+                                "{}; the same {} past inspections as {subject}",
+                                r.text, e.inspected
+                            );
+                        }
+                    }
+                }
                 continue;
             }
+            stated.push((text.clone(), evidence));
             out.push(Reason {
                 kind: ReasonKind::Model,
                 code: name.clone(),
@@ -245,6 +293,35 @@ impl Scorer {
             });
         }
         out
+    }
+
+    /// The past inspections a history feature of `d` rests on (none for other features and
+    /// for keys never inspected).
+    fn evidence(&self, i: usize, d: &Declaration) -> Option<Evidence> {
+        let (key, kind) = match self.meta[i] {
+            Meta::Rate(k) => (k, EvidenceKind::Fraud),
+            Meta::Count(k) => (k, EvidenceKind::Count),
+            Meta::Critical(k) => (k, EvidenceKind::Critical),
+            _ => return None,
+        };
+        let inspected = self.model.history.stats(key, d).n;
+        (inspected > 0.0).then_some(Evidence {
+            key,
+            kind,
+            inspected,
+        })
+    }
+
+    /// A key's label and the declaration's values for it ("HS6 code x country of origin
+    /// 401519 x PK").
+    fn subject(&self, k: usize, d: &Declaration) -> String {
+        let spec = &self.model.history.spec.keys[k];
+        let values: Vec<String> = spec.dims.iter().map(|dim| dim.value(d)).collect();
+        if values.iter().all(|v| v.trim().is_empty()) {
+            format!("{} (not declared)", spec.label())
+        } else {
+            format!("{} {}", spec.label(), values.join(" x "))
+        }
     }
 
     /// The rule fields the model fills for `d` (see `borderline_governance::rules`): from its
@@ -291,15 +368,7 @@ impl Scorer {
     fn phrase(&self, i: usize, d: &Declaration, x: &[f32]) -> String {
         let h = &self.model.history;
         let pct = |v: f64| format!("{:.0}%", v * 100.0);
-        let subject = |k: usize| {
-            let spec = &h.spec.keys[k];
-            let values: Vec<String> = spec.dims.iter().map(|dim| dim.value(d)).collect();
-            if values.iter().all(|v| v.trim().is_empty()) {
-                format!("{} (not declared)", spec.label())
-            } else {
-                format!("{} {}", spec.label(), values.join(" x "))
-            }
-        };
+        let subject = |k: usize| self.subject(k, d);
         // One plain sentence for a party or combination the model has never seen inspected,
         // whichever of its rate, count or critical-rate features raised the score (the caller
         // states each sentence once).

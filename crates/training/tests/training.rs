@@ -267,6 +267,69 @@ fn the_model_ranks_fraud_above_chance_on_the_held_back_period() {
     assert!(report.auc > 0.65, "AUC {}", report.auc);
 }
 
+/// Issue 17 item 6: a reason is stated once even when it rests on the same past inspections
+/// under a finer and a coarser key (a price point x origin and its HS6 x origin, both "4 of
+/// 4"): no two reasons of a declaration make the same kind of statement about keys of which one
+/// refines the other with equal inspection counts; the merged sentence names both.
+#[test]
+fn reasons_resting_on_the_same_inspections_are_stated_once() {
+    let model = model();
+    let scorer = Scorer::new(model.clone());
+    let keys = &model.history.spec.keys;
+    let key_of = |code: &str| -> Option<(usize, &'static str)> {
+        ["_fraud_rate", "_count", "_critical_rate"]
+            .into_iter()
+            .find_map(|kind| {
+                let k = keys
+                    .iter()
+                    .position(|k| code.strip_suffix(kind) == Some(k.name().as_str()))?;
+                Some((k, kind))
+            })
+    };
+    let test = bundled("test", 2);
+    let mut x = vec![0.0; scorer.num_features()];
+    let mut merged = 0;
+    for d in &test {
+        scorer.score(d, &mut x);
+        let reasons = scorer.reasons(d, &x, Explain::Exact, 5);
+        let evidence: Vec<(usize, &str, f32)> = reasons
+            .iter()
+            .filter_map(|r| key_of(&r.code))
+            .map(|(k, kind)| (k, kind, model.history.stats(k, d).n))
+            .collect();
+        for (i, a) in evidence.iter().enumerate() {
+            for b in &evidence[i + 1..] {
+                let related = keys[a.0].refines(&keys[b.0]) || keys[b.0].refines(&keys[a.0]);
+                assert!(
+                    !(a.1 == b.1 && a.2 == b.2 && a.2 > 0.0 && related),
+                    "{}: {} and {} restate the same {} inspections: {reasons:?}",
+                    d.declaration_id,
+                    keys[a.0].name(),
+                    keys[b.0].name(),
+                    a.2
+                );
+            }
+        }
+        merged += reasons
+            .iter()
+            .filter(|r| r.text.contains("; the same "))
+            .count();
+    }
+    assert!(
+        merged > 0,
+        "no declaration of the test sample had such a pair"
+    );
+    let hs6_origin = keys
+        .iter()
+        .find(|k| k.name() == "hs6_x_origin")
+        .expect("key");
+    let price_origin = keys
+        .iter()
+        .find(|k| k.name() == "price_point_x_origin")
+        .expect("key");
+    assert!(price_origin.refines(hs6_origin) && !hs6_origin.refines(price_origin));
+}
+
 #[test]
 fn reasons_explain_the_score_and_read_as_sentences() {
     let model = model();
