@@ -471,9 +471,9 @@ impl Signal for HsDivergence {
                 out.push(reason(
                     "hs_uv_fit_gap",
                     format!(
-                        "unit value {:.2} {}/kg fits the declared HS {hs6} poorly (z {z_decl:.1}) but fits the importer's usual HS {code} (z {z_usual:.1})",
-                        d.unit_value().unwrap_or(f64::NAN),
-                        d.currency
+                        "unit value {} {}/kg fits the declared HS {hs6} poorly (z {z_decl:.1}) but fits the importer's usual HS {code} (z {z_usual:.1})",
+                        borderline_core::amount_shown(d.unit_value().unwrap_or(f64::NAN)),
+                        borderline_core::currency_shown(&d.currency)
                     ),
                 ));
             }

@@ -411,7 +411,10 @@ impl Scorer {
                 let cur = borderline_core::currency_shown(&d.currency);
                 match NUMERIC_FEATURES[n].0 {
                     "log_unit_value" if v.is_finite() => {
-                        format!("unit value {:.2} {cur}/kg", v.exp())
+                        format!(
+                            "unit value {} {cur}/kg",
+                            borderline_core::amount_shown(v.exp())
+                        )
                     }
                     "unit_value_vs_hs6_origin" if v.is_finite() => format!(
                         "unit value {} the usual for HS {} from {} ({:+.0}%)",
