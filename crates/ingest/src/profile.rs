@@ -47,15 +47,16 @@ pub struct ValueFormats {
 }
 
 impl ValueFormats {
-    /// The built-in conventions: no parsing cost beyond `str::parse`.
-    pub fn is_plain(&self) -> bool {
-        self.date.is_none() && self.decimal == '.' && self.thousands.is_none()
+    /// Numbers written as `str::parse` reads them (`.` decimals, no digit groups): the
+    /// fast path of every numeric field.
+    pub fn plain_numbers(&self) -> bool {
+        self.decimal == '.' && self.thousands.is_none()
     }
 
     /// Reads a number written in this convention (`None`: not a number in it). Signs and an
     /// exponent are accepted as `str::parse` accepts them; the range is checked by the caller.
     pub fn parse_number(&self, s: &str) -> Option<f64> {
-        if self.decimal == '.' && self.thousands.is_none() {
+        if self.plain_numbers() {
             return s.parse().ok();
         }
         let (sign, body) = match s.as_bytes().first() {
@@ -416,7 +417,7 @@ mod tests {
         assert_eq!(comma_only.parse_number("1.234"), None);
         // The built-in convention is exactly `str::parse`.
         let plain = ValueFormats::default();
-        assert!(plain.is_plain());
+        assert!(plain.plain_numbers());
         for text in ["1234.5", ".5", "1e3", "inf", "1,5", "x"] {
             assert_eq!(
                 plain.parse_number(text),

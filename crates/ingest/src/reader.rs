@@ -870,7 +870,7 @@ impl<'a, G: FieldSource<'a>> Fields<'_, G> {
                     field,
                     format!("{} is not a finite number", quoted(s)),
                 )),
-                None if self.formats.decimal == '.' && self.formats.thousands.is_none() => {
+                None if self.formats.plain_numbers() => {
                     let hint = if s.contains(',') {
                         " (decimal commas or digit groups need decimal_separator and thousands_separator in a JSON profile)"
                     } else {
