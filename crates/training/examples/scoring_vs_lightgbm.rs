@@ -12,6 +12,9 @@
 //! OMP_NUM_THREADS=1 ./target/release/examples/scoring_vs_lightgbm MODEL.json.gz \
 //!     data/declarations/kcs_test.csv.gz [runs=3] [contrib_rows=100]
 //! ```
+//! With `EXPORT_DIR=D` it also writes `D/model.txt` (the LightGBM text model), `D/features.f32`
+//! (row-major little-endian, one row of `features.txt`'s count per declaration) and
+//! `D/raw_scores.f64` (the lane walk's sums), `D/lane_walk_rate.txt` (its CPU rate in this run) for `scripts/bench_lleaves.py`.
 //! `OMP_NUM_THREADS=1` keeps LightGBM's OpenMP loops on the calling thread (its `pred_contrib`
 //! call takes no thread parameter), so its CPU time is measured like ours.
 
@@ -148,6 +151,15 @@ fn main() -> ExitCode {
     println!(
         "raw scores: {identical} of {rows} bit-identical to LightGBM's, largest difference {largest:.1e}"
     );
+    // For scorers outside this process (lleaves, `scripts/bench_lleaves.py`): the same trees
+    // as LightGBM text, the same features and our raw scores, so they are measured on the very
+    // rows and checked against the very sums.
+    if let Ok(dir) = std::env::var("EXPORT_DIR") {
+        if let Err(err) = export(&PathBuf::from(dir), &text, &xs, nf, &ours, lanes.1) {
+            eprintln!("export: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
 
     // Exact contributions.
     if contrib_rows > 0 {
@@ -199,4 +211,33 @@ fn main() -> ExitCode {
         println!("contributions of {k} declarations against LightGBM's: largest difference {largest:.1e}");
     }
     ExitCode::SUCCESS
+}
+
+/// Writes the model text, the feature rows and our raw scores for an outside scorer.
+fn export(
+    dir: &std::path::Path,
+    text: &str,
+    xs: &[f32],
+    nf: usize,
+    raw: &[f64],
+    lane_walk_cpu_rate: f64,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("model.txt"), text)?;
+    std::fs::write(dir.join("features.txt"), format!("{nf}\n"))?;
+    let features: Vec<u8> = xs.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(dir.join("features.f32"), features)?;
+    let sums: Vec<u8> = raw.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(dir.join("raw_scores.f64"), sums)?;
+    // This round's lane-walk rate, so the outside scorer's ratio compares runs of one round.
+    std::fs::write(
+        dir.join("lane_walk_rate.txt"),
+        format!("{lane_walk_cpu_rate}\n"),
+    )?;
+    println!(
+        "exported model, {} feature rows and raw scores to {}",
+        raw.len(),
+        dir.display()
+    );
+    Ok(())
 }
