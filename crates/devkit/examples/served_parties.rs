@@ -104,6 +104,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
 
     let parties = Parties::from(enrichment);
+    let directory = parties.directory.clone();
     // The heap of the directory and relationship rows as read: that of a copy.
     let live = LIVE.load(Relaxed);
     let copy = parties.clone();
@@ -192,11 +193,8 @@ fn main() -> anyhow::Result<()> {
     // Where a request's time goes: the directory screened, and the watchlists' part of the
     // network (entries linked to each other by name, the entry index).
     let (w, c, _) = time(runs.min(5), || {
-        let s = borderline_screening::ScreeningSignal::new(
-            matcher.clone(),
-            served.parties().directory.clone(),
-        );
-        assert!(s.directory().len() == served.parties().directory.len());
+        let s = borderline_screening::ScreeningSignal::new(matcher.clone(), directory.clone());
+        assert!(s.directory().len() == directory.len());
     });
     println!("  of which the directory screened: median {w:.2} ms wall, {c:.2} ms CPU");
     let (w, c, _) = time(runs.min(5), || {
