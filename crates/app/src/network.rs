@@ -24,8 +24,8 @@ use borderline_core::{Declaration, Reason};
 use borderline_governance::network::{PartyScreening, TradeLink};
 use borderline_governance::{GovernanceStore, StoreTx};
 use borderline_screening::{
-    declaration_parties, entry_index, hit_reason, network_reason, region_reason, screen_party_info,
-    ExposurePath, Matcher, PartyDirectory, PartyScreen, Relationship, SupplierNetwork,
+    declaration_parties, entry_index, hit_reason, network_reason, region_reason, ExposurePath,
+    Matcher, PartyScreen, Relationship, ScreenedDirectory, SupplierNetwork,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -72,19 +72,16 @@ pub struct StoredHit {
     pub score: f64,
 }
 
-/// What a worker screens streamed declarations with: the watchlists, the party directory and
-/// relationship rows (read at start), the parties it screened so far, and which of them it has
-/// stored. Shared by the batches of one worker (interior locks; one batch at a time in
-/// practice).
+/// What a worker screens streamed declarations with: the party directory screened against the
+/// watchlists (once, at start, and shared: [`ScreenedDirectory`]), the relationship rows (read
+/// at start), and which parties' results this worker has stored. Shared by the batches of one
+/// worker (an interior lock; one batch at a time in practice).
 pub struct NetworkScreening {
-    matcher: Arc<Matcher>,
-    directory: PartyDirectory,
+    screened: Arc<ScreenedDirectory>,
     /// Relationship rows by each end that names a party.
     relationships: HashMap<String, Vec<Relationship>>,
-    entries: HashMap<String, usize>,
     lists_version: String,
     max_hops: usize,
-    screens: Mutex<HashMap<String, Arc<PartyScreen>>>,
     stored: Mutex<HashSet<String>>,
 }
 
@@ -97,9 +94,9 @@ pub(crate) struct BatchScreen {
 }
 
 /// A batch's network, the screenings of the parties involved, and the batch's parties.
-type BatchNetwork = (
+type BatchNetwork<'a> = (
     SupplierNetwork,
-    HashMap<String, Arc<PartyScreen>>,
+    HashMap<String, &'a PartyScreen>,
     BTreeSet<String>,
 );
 
@@ -112,9 +109,20 @@ fn party_end(end: &str) -> Option<&str> {
 }
 
 impl NetworkScreening {
-    /// Screening with `matcher`'s lists and `parties` (directory and relationship rows).
+    /// Screening with `matcher`'s lists and `parties` (directory and relationship rows):
+    /// screens every party of the directory ([`ScreenedDirectory::new`]).
     pub fn new(matcher: Arc<Matcher>, parties: Parties) -> NetworkScreening {
-        let entries = entry_index(&matcher);
+        let screened = Arc::new(ScreenedDirectory::new(matcher, parties.directory));
+        NetworkScreening::over(screened, &parties.relationships)
+    }
+
+    /// Screening with a directory screened before (shared, not screened again) and
+    /// `relationships`.
+    pub fn over(
+        screened: Arc<ScreenedDirectory>,
+        relationships: &[Relationship],
+    ) -> NetworkScreening {
+        let matcher = screened.matcher();
         // What a stored result was screened against: every entry's key and names, and the
         // threshold.
         let mut fingerprint = format!("threshold {}\n", matcher.config.threshold);
@@ -130,27 +138,21 @@ impl NetworkScreening {
             "lists-{}",
             &borderline_governance::registry::sha256_hex(fingerprint.as_bytes())[..16]
         );
-        let mut relationships: HashMap<String, Vec<Relationship>> = HashMap::new();
-        for r in parties.relationships {
+        let mut by_party: HashMap<String, Vec<Relationship>> = HashMap::new();
+        for r in relationships {
             let ends: BTreeSet<&str> = [r.from.as_str(), r.to.as_str()]
                 .into_iter()
                 .filter_map(party_end)
                 .collect();
             for end in ends {
-                relationships
-                    .entry(end.to_string())
-                    .or_default()
-                    .push(r.clone());
+                by_party.entry(end.to_string()).or_default().push(r.clone());
             }
         }
         NetworkScreening {
-            matcher,
-            directory: parties.directory,
-            relationships,
-            entries,
+            screened,
+            relationships: by_party,
             lists_version,
             max_hops: DEFAULT_MAX_HOPS,
-            screens: Mutex::new(HashMap::new()),
             stored: Mutex::new(HashSet::new()),
         }
     }
@@ -172,22 +174,16 @@ impl NetworkScreening {
         &self.lists_version
     }
 
-    /// The screening of each party of `ids` that the directory knows (screened once per
-    /// process).
-    fn screens(&self, ids: &BTreeSet<String>) -> HashMap<String, Arc<PartyScreen>> {
-        let mut cache = self.screens.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = HashMap::with_capacity(ids.len());
-        for id in ids {
-            let Some(info) = self.directory.get(id) else {
-                continue;
-            };
-            let s = cache
-                .entry(id.clone())
-                .or_insert_with(|| Arc::new(screen_party_info(&self.matcher, info)))
-                .clone();
-            out.insert(id.clone(), s);
-        }
-        out
+    /// The directory screened against the watchlists (shared).
+    pub fn screened(&self) -> &Arc<ScreenedDirectory> {
+        &self.screened
+    }
+
+    /// The screening of each party of `ids` that the directory knows (screened at start).
+    fn screens(&self, ids: &BTreeSet<String>) -> HashMap<String, &PartyScreen> {
+        ids.iter()
+            .filter_map(|id| Some((id.clone(), self.screened.party_screen(id)?)))
+            .collect()
     }
 
     /// The relationship rows of `party` whose other end is a listed entry.
@@ -195,7 +191,9 @@ impl NetworkScreening {
         let mut out = Vec::new();
         for r in self.relationships.get(party).into_iter().flatten() {
             for (me, other) in [(&r.from, &r.to), (&r.to, &r.from)] {
-                if party_end(me) == Some(party) && self.entries.contains_key(other.as_str()) {
+                if party_end(me) == Some(party)
+                    && entry_index(self.screened.matcher()).contains_key(other.as_str())
+                {
                     out.push((r.relation.clone(), other.clone()));
                 }
             }
@@ -204,11 +202,7 @@ impl NetworkScreening {
     }
 
     fn stored_screen(&self, party: &str, s: &PartyScreen) -> StoredScreen {
-        let name = self
-            .directory
-            .get(party)
-            .map(|p| p.name.as_str())
-            .unwrap_or(party);
+        let name = self.screened.name_of(party);
         StoredScreen {
             hits: s
                 .hits
@@ -230,8 +224,13 @@ impl NetworkScreening {
     /// The supplier network `declarations` are screened over (their own links, the stored
     /// links from their parties to listed parties, the relationship rows), the screenings of
     /// the parties involved, and the declarations' parties.
-    fn network(&self, tx: &mut dyn StoreTx, declarations: &[&Declaration]) -> Result<BatchNetwork> {
-        let m = self.matcher.as_ref();
+    fn network(
+        &self,
+        tx: &mut dyn StoreTx,
+        declarations: &[&Declaration],
+    ) -> Result<BatchNetwork<'_>> {
+        let m = self.screened.matcher().as_ref();
+        let entries = entry_index(m);
         let mut parties: BTreeSet<String> = BTreeSet::new();
         for d in declarations {
             for (_, p) in declaration_parties(d) {
@@ -272,7 +271,8 @@ impl NetworkScreening {
         for (id, s) in &screens {
             if !s.hits.is_empty() {
                 let name = self
-                    .directory
+                    .screened
+                    .directory()
                     .get(id)
                     .map(|p| p.name.as_str())
                     .unwrap_or("");
@@ -288,7 +288,7 @@ impl NetworkScreening {
                 continue;
             };
             for h in &stored.hits {
-                if let Some(&i) = self.entries.get(&h.listed) {
+                if let Some(&i) = entries.get(&h.listed) {
                     net.add_name_match(m, &s.party_id, i, h.score);
                 }
             }
@@ -302,9 +302,9 @@ impl NetworkScreening {
                     source: "store".into(),
                 })
                 .collect();
-            net.add_relationships_indexed(Some(m), &self.entries, &related);
+            net.add_relationships_indexed(Some(m), entries, &related);
         }
-        net.add_relationships_indexed(Some(m), &self.entries, &rels);
+        net.add_relationships_indexed(Some(m), entries, &rels);
 
         Ok((net, screens, parties))
     }
@@ -340,11 +340,7 @@ impl NetworkScreening {
             let mut out = Vec::new();
             for (role, pid) in declaration_parties(d) {
                 let Some(s) = screens.get(pid) else { continue };
-                let name = self
-                    .directory
-                    .get(pid)
-                    .map(|p| p.name.as_str())
-                    .unwrap_or(pid);
+                let name = self.screened.name_of(pid);
                 out.extend(s.hits.iter().map(|h| hit_reason(role, name, h)));
                 if let Some(f) = &s.region {
                     out.push(region_reason(role, name, f));

@@ -5,9 +5,9 @@
 use crate::{AppError, Result};
 use borderline_core::{Declaration, Reason, Signal};
 use borderline_screening::{
-    build_signal, read_relationships, to_iso2, Explanation, ExposurePath, Hit, ListFormat,
+    build_screened_signal, read_relationships, to_iso2, Explanation, ExposurePath, Hit, ListFormat,
     ListStore, LoadIssue, MatchConfig, Matcher, PartyDirectory, Query, Relationship, Schema,
-    ScreeningSignal, SupplierNetwork, MAX_NAME_CHARS,
+    ScreenedDirectory, ScreeningSignal, SupplierNetwork, MAX_NAME_CHARS,
 };
 use serde::{Deserialize, Serialize};
 
@@ -106,13 +106,20 @@ pub fn screen_network(
     parties: Parties,
     max_hops: usize,
 ) -> BatchScreening {
-    let (signal, network, problems) = build_signal(
-        rows,
-        matcher,
-        parties.directory,
-        &parties.relationships,
-        max_hops,
-    );
+    let screened = Arc::new(ScreenedDirectory::new(matcher, parties.directory));
+    screen_screened(rows, screened, &parties.relationships, max_hops)
+}
+
+/// As [`screen_network`] with a directory screened before ([`ScreenedDirectory`], shared):
+/// builds the batch's supplier network and the signal over it, and screens no party.
+pub fn screen_screened(
+    rows: &[Declaration],
+    screened: Arc<ScreenedDirectory>,
+    relationships: &[Relationship],
+    max_hops: usize,
+) -> BatchScreening {
+    let (signal, network, problems) =
+        build_screened_signal(rows, screened, relationships, max_hops);
     BatchScreening {
         signal,
         network,
@@ -123,15 +130,16 @@ pub fn screen_network(
 /// How many recorded declarations [`screen_recorded`] reads by default (the riskiest first).
 pub const RECORDED_FOR_NETWORK: usize = 200_000;
 
-/// The screening a server's case pages read: `parties` screened against `matcher`'s lists, and
-/// the supplier network built with the trade links of the store's recorded declarations (the
-/// inputs stored with their latest decisions, riskiest first, at most `limit`). Returns the
-/// screening and how many declarations gave trade links. Built once (at start): a declaration
-/// recorded later is screened by its parties but adds no trade link until it is rebuilt.
+/// The screening a server's case pages read: the `screened` directory, and the supplier
+/// network built with the trade links of the store's recorded declarations (the inputs stored
+/// with their latest decisions, riskiest first, at most `limit`) and `relationships`. Returns
+/// the screening and how many declarations gave trade links. Built once (at start): a
+/// declaration recorded later is screened by its parties but adds no trade link until it is
+/// rebuilt.
 pub fn screen_recorded(
     store: &dyn borderline_governance::GovernanceStore,
-    matcher: Arc<Matcher>,
-    parties: Parties,
+    screened: Arc<ScreenedDirectory>,
+    relationships: &[Relationship],
     limit: usize,
 ) -> Result<(BatchScreening, usize)> {
     use crate::decisions::{queue, QueueFilter};
@@ -157,39 +165,46 @@ pub fn screen_recorded(
         page += 1;
     }
     let n = rows.len();
-    Ok((screen_batch(&rows, matcher, parties), n))
+    Ok((
+        screen_screened(&rows, screened, relationships, DEFAULT_MAX_HOPS),
+        n,
+    ))
 }
 
 /// The party directory of a long-running service (`serve --parties`), read once and held as
-/// one value, which the service shares between its handlers: the directory and relationship
-/// rows as read, with the watchlists they are screened against; their screening with the
-/// supplier network of the recorded declarations ([`screen_recorded`], built here, once:
-/// the case pages); and the same directory as the stream workers screen with it
-/// ([`crate::network::NetworkScreening`]: paths over trade links stored after the start).
+/// one value, which the service shares between its handlers. The directory is screened once,
+/// here, against the watchlists ([`ScreenedDirectory`]), and that one screening is shared
+/// (`Arc`) by everything that reads the directory: the screening of the recorded
+/// declarations' supplier network ([`screen_recorded`], built here, once: the case pages), the
+/// directory as the stream workers screen with it ([`crate::network::NetworkScreening`]: paths
+/// over trade links stored after the start), and each request's batch ([`Self::screen_batch`]:
+/// network exposure, selection), which builds only its own supplier network.
 pub struct ServedParties {
-    matcher: Arc<Matcher>,
-    parties: Parties,
+    screened: Arc<ScreenedDirectory>,
+    relationships: Vec<Relationship>,
     recorded: BatchScreening,
     network: crate::network::NetworkScreening,
 }
 
 impl ServedParties {
-    /// Screens `parties` against `matcher`'s lists with the trade links of at most `limit`
-    /// recorded declarations (riskiest first). Returns it and how many declarations gave
-    /// trade links.
+    /// Screens `parties` against `matcher`'s lists, and builds the supplier network with the
+    /// trade links of at most `limit` recorded declarations (riskiest first). Returns it and
+    /// how many declarations gave trade links.
     pub fn new(
         store: &dyn borderline_governance::GovernanceStore,
         matcher: Arc<Matcher>,
         parties: Parties,
         limit: usize,
     ) -> Result<(ServedParties, usize)> {
+        let screened = Arc::new(ScreenedDirectory::new(matcher, parties.directory));
         let (recorded, declarations) =
-            screen_recorded(store, matcher.clone(), parties.clone(), limit)?;
-        let network = crate::network::NetworkScreening::new(matcher.clone(), parties.clone());
+            screen_recorded(store, screened.clone(), &parties.relationships, limit)?;
+        let network =
+            crate::network::NetworkScreening::over(screened.clone(), &parties.relationships);
         Ok((
             ServedParties {
-                matcher,
-                parties,
+                screened,
+                relationships: parties.relationships,
                 recorded,
                 network,
             },
@@ -197,9 +212,14 @@ impl ServedParties {
         ))
     }
 
-    /// The directory and relationship rows as read.
-    pub fn parties(&self) -> &Parties {
-        &self.parties
+    /// The directory screened against the watchlists, once.
+    pub fn screened(&self) -> &Arc<ScreenedDirectory> {
+        &self.screened
+    }
+
+    /// The relationship rows as read.
+    pub fn relationships(&self) -> &[Relationship] {
+        &self.relationships
     }
 
     /// The directory screened, with the supplier network built at the start.
@@ -213,9 +233,15 @@ impl ServedParties {
     }
 
     /// `rows` (a request's batch) screened with this directory and its watchlists, the
-    /// supplier network built from the batch ([`screen_batch`]).
+    /// supplier network built from the batch ([`screen_batch`]): the parties' screening is the
+    /// one made at the start, shared, so nothing is screened again.
     pub fn screen_batch(&self, rows: &[Declaration]) -> BatchScreening {
-        screen_batch(rows, self.matcher.clone(), self.parties.clone())
+        screen_screened(
+            rows,
+            self.screened.clone(),
+            &self.relationships,
+            DEFAULT_MAX_HOPS,
+        )
     }
 }
 

@@ -7,6 +7,8 @@
 //!   explained pair score.
 //! * [`network`]: the supplier network and exposure paths to listed entities;
 //!   [`build_signal`] assembles it for a batch, and [`ScreeningSignal`] gives reasons.
+//!   A [`ScreenedDirectory`] is a party directory screened once against one matcher's lists,
+//!   shared by every batch's signal ([`build_screened_signal`]) and network.
 //! * [`xinjiang_flag`]: forced-labour region flags of addresses.
 //!
 //! Front ends call the use cases of `borderline-app`; evaluation harnesses and the synthetic
@@ -35,7 +37,7 @@ pub mod translit;
 pub mod wadegiles;
 mod xinjiang;
 
-pub use assemble::build_signal;
+pub use assemble::{build_screened_signal, build_signal};
 pub use country::to_iso2;
 pub use error::{Result, ScreeningError};
 pub use matcher::{
@@ -46,7 +48,7 @@ pub use model::{birth_year, Address, Entry, ListMeta, LoadIssue, Schema, WatchLi
 pub use network::{entry_index, read_relationships, ExposurePath, Relationship, SupplierNetwork};
 pub use signal::{
     declaration_parties, hit_reason, network_reason, region_reason, screen_party_info,
-    PartyDirectory, PartyInfo, PartyScreen, ScreeningSignal, FEATURE_FLOOR,
+    PartyDirectory, PartyInfo, PartyScreen, ScreenedDirectory, ScreeningSignal, FEATURE_FLOOR,
 };
 pub use store::{ListFormat, ListStore, ListSummary};
 pub use xinjiang::{xinjiang_flag, RegionFlag};

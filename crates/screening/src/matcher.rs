@@ -701,6 +701,11 @@ pub struct Matcher {
     common_df: usize,
     /// Process-unique id, keying the per-thread look-up cache.
     id: u64,
+    /// Queries screened so far ([`Matcher::queries_screened`]).
+    queries: std::sync::atomic::AtomicU64,
+    /// What the supplier network takes from these lists alone, built on first use
+    /// ([`Matcher::list_links`]).
+    links: std::sync::OnceLock<crate::network::ListLinks>,
     pub config: MatchConfig,
 }
 
@@ -1321,6 +1326,8 @@ impl Matcher {
             max_weight,
             common_df: (raw.len() / 100).max(200),
             id: NEXT_MATCHER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            queries: std::sync::atomic::AtomicU64::new(0),
+            links: std::sync::OnceLock::new(),
             config,
         };
         m.names = raw
@@ -1336,6 +1343,21 @@ impl Matcher {
 
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// How many queries this matcher has screened ([`Matcher::screen`],
+    /// [`Matcher::screen_with_threshold`]) since it was built: the work a party directory's
+    /// screening costs, observable by a service (`/metrics`) and by tests.
+    pub fn queries_screened(&self) -> u64 {
+        self.queries.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The entries' "Linked To:" relations resolved to entries, and every entry by key: what
+    /// every supplier network over these lists adds, whatever its parties. Built once per
+    /// matcher (it normalises every listed name), on first use.
+    pub(crate) fn list_links(&self) -> &crate::network::ListLinks {
+        self.links
+            .get_or_init(|| crate::network::ListLinks::of(self))
     }
     /// Number of indexed name variants (primary names, aliases and their segments).
     pub fn name_count(&self) -> usize {
@@ -2455,6 +2477,8 @@ impl Matcher {
 
     /// As [`Matcher::screen`] with an explicit threshold (0 returns every scored candidate).
     pub fn screen_with_threshold(&self, q: &Query, threshold: f64) -> Vec<Hit> {
+        self.queries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut norm = if q.schema == Schema::Person {
             normalize_person(&q.name)
         } else {

@@ -181,41 +181,20 @@ impl SupplierNetwork {
         }
     }
 
-    /// Adds every entry of the matcher as a listed node and the OFAC "Linked To:" relations
-    /// between them (resolved by exact normalised name within the same list, then any list).
-    /// Returns how many "Linked To:" names could not be resolved.
+    /// Adds the entries of the matcher that carry OFAC "Linked To:" relations as listed nodes,
+    /// and those relations (resolved by exact normalised name within the same list, then any
+    /// list). Returns how many "Linked To:" names could not be resolved. The resolution is
+    /// made once per matcher ([`ListLinks`]); each network only adds its nodes and links.
     pub fn add_list_entries(&mut self, m: &Matcher) -> usize {
-        let mut by_name: AHashMap<Vec<String>, Vec<usize>> = AHashMap::new();
-        for (i, e) in m.entries().iter().enumerate() {
-            for n in e.names() {
-                by_name.entry(name_key(n)).or_default().push(i);
+        let links = m.list_links();
+        for (i, targets) in &links.linked {
+            let a = self.listed_node(m, *i);
+            for &j in targets {
+                let b = self.listed_node(m, j);
+                self.link(a, b, "linked_to", 0.0, None);
             }
         }
-        let mut unresolved = 0;
-        for (i, e) in m.entries().iter().enumerate() {
-            if e.linked_to.is_empty() {
-                continue;
-            }
-            let a = self.listed_node(m, i);
-            for target in &e.linked_to {
-                let cands = by_name.get(&name_key(target));
-                let pick = cands.and_then(|c| {
-                    c.iter()
-                        .find(|&&j| m.entries()[j].list == e.list)
-                        .or_else(|| c.first())
-                        .copied()
-                });
-                match pick {
-                    Some(j) if j != i => {
-                        let b = self.listed_node(m, j);
-                        self.link(a, b, "linked_to", 0.0, None);
-                    }
-                    Some(_) => {}
-                    None => unresolved += 1,
-                }
-            }
-        }
-        unresolved
+        links.unresolved
     }
 
     fn listed_node(&mut self, m: &Matcher, i: usize) -> NodeIndex {
@@ -269,8 +248,10 @@ impl SupplierNetwork {
     /// Adds relationships; endpoints are party ids, `party:<id>`, or `<list>:<entry id>` of a
     /// loaded entry. Rows naming an unknown entry are reported, not fatal.
     pub fn add_relationships(&mut self, m: Option<&Matcher>, rels: &[Relationship]) -> Vec<String> {
-        let entry_index = m.map(entry_index).unwrap_or_default();
-        self.add_relationships_indexed(m, &entry_index, rels)
+        match m {
+            Some(m) => self.add_relationships_indexed(Some(m), entry_index(m), rels),
+            None => self.add_relationships_indexed(None, &Default::default(), rels),
+        }
     }
 
     /// [`SupplierNetwork::add_relationships`] with `m`'s [`entry_index`] built by the caller
@@ -447,13 +428,70 @@ impl SupplierNetwork {
     }
 }
 
-/// Each entry of `m` by its key (`<list>:<entry id>`), as its index in [`Matcher::entries`].
-pub fn entry_index(m: &Matcher) -> std::collections::HashMap<String, usize> {
-    m.entries()
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.key(), i))
-        .collect()
+/// Each entry of `m` by its key (`<list>:<entry id>`), as its index in [`Matcher::entries`]
+/// (built once per matcher).
+pub fn entry_index(m: &Matcher) -> &std::collections::HashMap<String, usize> {
+    &m.list_links().by_key
+}
+
+/// What every supplier network over one matcher's lists takes from the lists alone: the
+/// entries with OFAC "Linked To:" names, each with the entries those names resolve to, and
+/// every entry by key. Built once per matcher (`Matcher::list_links`): resolving the names
+/// normalises every listed name, which a network built per request or per batch would
+/// otherwise repeat.
+#[derive(Debug, Default)]
+pub struct ListLinks {
+    /// Entries with "Linked To:" names, in list order, with the entries they resolve to
+    /// (in the order of the names; an entry resolving to itself left out).
+    linked: Vec<(usize, Vec<usize>)>,
+    /// "Linked To:" names that resolve to no entry.
+    unresolved: usize,
+    by_key: std::collections::HashMap<String, usize>,
+}
+
+impl ListLinks {
+    pub(crate) fn of(m: &Matcher) -> ListLinks {
+        let by_key = m
+            .entries()
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key(), i))
+            .collect();
+        let mut by_name: AHashMap<Vec<String>, Vec<usize>> = AHashMap::new();
+        for (i, e) in m.entries().iter().enumerate() {
+            for n in e.names() {
+                by_name.entry(name_key(n)).or_default().push(i);
+            }
+        }
+        let mut linked = Vec::new();
+        let mut unresolved = 0;
+        for (i, e) in m.entries().iter().enumerate() {
+            if e.linked_to.is_empty() {
+                continue;
+            }
+            let mut targets = Vec::new();
+            for target in &e.linked_to {
+                let cands = by_name.get(&name_key(target));
+                let pick = cands.and_then(|c| {
+                    c.iter()
+                        .find(|&&j| m.entries()[j].list == e.list)
+                        .or_else(|| c.first())
+                        .copied()
+                });
+                match pick {
+                    Some(j) if j != i => targets.push(j),
+                    Some(_) => {}
+                    None => unresolved += 1,
+                }
+            }
+            linked.push((i, targets));
+        }
+        ListLinks {
+            linked,
+            unresolved,
+            by_key,
+        }
+    }
 }
 
 fn name_key(n: &str) -> Vec<String> {

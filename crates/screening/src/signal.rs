@@ -3,8 +3,9 @@
 //!
 //! Declarations carry party *ids*; names and addresses come from a [`PartyDirectory`] (a CSV
 //! `party_id,name,address,country[,schema]`, or the synthetic demo enrichment of
-//! [`crate::demo`]). Every party of the directory is screened once when the signal is built, so
-//! scoring a declaration is a few hash look-ups.
+//! [`crate::demo`]). Every party of the directory is screened once, when its
+//! [`ScreenedDirectory`] is built; the signal of each batch reads that screening through an
+//! `Arc`, so building a signal screens nothing and scoring a declaration is a few hash look-ups.
 
 use crate::matcher::{Hit, Matcher, Query};
 use crate::model::{LoadIssue, Schema};
@@ -272,25 +273,83 @@ fn party_of<'a>(d: &'a Declaration, role: &str) -> Option<&'a str> {
     .filter(|s| !s.is_empty())
 }
 
-pub struct ScreeningSignal {
+/// A party directory screened against one matcher's watchlists: every party's hits, best
+/// score and region flag, computed once, when it is built. Every batch's [`ScreeningSignal`]
+/// and every supplier network over the directory share it (`Arc`) and screen no party again,
+/// so a directory is screened once per watchlist version (a [`Matcher`] is one version of the
+/// lists: other lists are another matcher and another screening).
+pub struct ScreenedDirectory {
     matcher: Arc<Matcher>,
     directory: PartyDirectory,
     screens: AHashMap<String, PartyScreen>,
+    /// The ids of the parties with at least one hit, sorted (the order networks link them).
+    with_hits: Vec<String>,
+}
+
+impl ScreenedDirectory {
+    /// Screens every party of `directory` against `matcher`'s lists.
+    pub fn new(matcher: Arc<Matcher>, directory: PartyDirectory) -> Self {
+        let mut screens = AHashMap::with_capacity(directory.len());
+        for (id, p) in directory.iter() {
+            screens.insert(id.clone(), screen_party_info(&matcher, p));
+        }
+        let mut with_hits: Vec<String> = screens
+            .iter()
+            .filter(|(_, s)| !s.hits.is_empty())
+            .map(|(id, _)| id.clone())
+            .collect();
+        with_hits.sort();
+        ScreenedDirectory {
+            matcher,
+            directory,
+            screens,
+            with_hits,
+        }
+    }
+
+    /// The matcher the directory was screened with.
+    pub fn matcher(&self) -> &Arc<Matcher> {
+        &self.matcher
+    }
+    pub fn directory(&self) -> &PartyDirectory {
+        &self.directory
+    }
+    /// The screening of directory party `id` (`None`: not in the directory).
+    pub fn party_screen(&self, id: &str) -> Option<&PartyScreen> {
+        self.screens.get(id)
+    }
+    /// The parties with at least one hit, by id: id, directory entry, screening.
+    pub fn with_hits(&self) -> impl Iterator<Item = (&str, &PartyInfo, &PartyScreen)> {
+        self.with_hits
+            .iter()
+            .filter_map(|id| Some((id.as_str(), self.directory.get(id)?, self.screens.get(id)?)))
+    }
+    /// A party's name in the directory (its id when it is not there).
+    pub fn name_of<'a>(&'a self, id: &'a str) -> &'a str {
+        self.directory
+            .get(id)
+            .map(|p| p.name.as_str())
+            .unwrap_or(id)
+    }
+}
+
+pub struct ScreeningSignal {
+    screened: Arc<ScreenedDirectory>,
     network: Option<Arc<SupplierNetwork>>,
     max_hops: usize,
 }
 
 impl ScreeningSignal {
-    /// Screens every party of `directory` against `matcher`'s lists.
+    /// Screens every party of `directory` against `matcher`'s lists (a signal over
+    /// [`ScreenedDirectory::new`]).
     pub fn new(matcher: Arc<Matcher>, directory: PartyDirectory) -> Self {
-        let mut screens = AHashMap::new();
-        for (id, p) in directory.iter() {
-            screens.insert(id.clone(), screen_party_info(&matcher, p));
-        }
+        Self::over(Arc::new(ScreenedDirectory::new(matcher, directory)))
+    }
+
+    /// The signal of a directory screened before: nothing is screened here.
+    pub fn over(screened: Arc<ScreenedDirectory>) -> Self {
         ScreeningSignal {
-            matcher,
-            directory,
-            screens,
+            screened,
             network: None,
             max_hops: 2,
         }
@@ -303,14 +362,18 @@ impl ScreeningSignal {
         self
     }
 
+    /// The screened directory this signal reads.
+    pub fn screened(&self) -> &Arc<ScreenedDirectory> {
+        &self.screened
+    }
     pub fn matcher(&self) -> &Arc<Matcher> {
-        &self.matcher
+        self.screened.matcher()
     }
     pub fn directory(&self) -> &PartyDirectory {
-        &self.directory
+        self.screened.directory()
     }
     pub fn party_screen(&self, id: &str) -> Option<&PartyScreen> {
-        self.screens.get(id)
+        self.screened.party_screen(id)
     }
 
     /// Network paths of a declaration (empty without a network).
@@ -355,7 +418,7 @@ impl Signal for ScreeningSignal {
     fn features(&self, d: &Declaration, out: &mut [f32]) {
         for (i, r) in ROLES.iter().enumerate() {
             if let Some(slot) = out.get_mut(i) {
-                *slot = match party_of(d, r).and_then(|p| self.screens.get(p)) {
+                *slot = match party_of(d, r).and_then(|p| self.party_screen(p)) {
                     Some(s) => s.best_score as f32,
                     None => f32::NAN,
                 };
@@ -365,7 +428,7 @@ impl Signal for ScreeningSignal {
         let mut region = false;
         let mut known = false;
         for r in ROLES {
-            if let Some(s) = party_of(d, r).and_then(|p| self.screens.get(p)) {
+            if let Some(s) = party_of(d, r).and_then(|p| self.party_screen(p)) {
                 known = true;
                 hits += s.hits.len();
                 region |= s.region.is_some();
@@ -420,14 +483,10 @@ impl Signal for ScreeningSignal {
         let mut out = Vec::new();
         for r in ROLES {
             let Some(pid) = party_of(d, r) else { continue };
-            let Some(s) = self.screens.get(pid) else {
+            let Some(s) = self.party_screen(pid) else {
                 continue;
             };
-            let pname = self
-                .directory
-                .get(pid)
-                .map(|p| p.name.as_str())
-                .unwrap_or(pid);
+            let pname = self.screened.name_of(pid);
             for h in &s.hits {
                 out.push(hit_reason(r, pname, h));
             }

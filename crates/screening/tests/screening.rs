@@ -6,6 +6,7 @@ use borderline_screening::loaders::{self, OfacFiles, Source};
 use borderline_screening::network::{read_relationships, Relationship, SupplierNetwork};
 use borderline_screening::{
     Entry, ListMeta, ListStore, MatchConfig, Matcher, PartyDirectory, PartyInfo, Query, Schema,
+    ScreenedDirectory,
 };
 use std::sync::{Arc, OnceLock};
 
@@ -432,6 +433,83 @@ fn signal_gives_features_and_reasons() {
         r.iter()
             .any(|r| r.code == "screening:uflpa_region" && r.text.contains("Hotan")),
         "{r:?}"
+    );
+}
+
+/// A directory is screened once, when its `ScreenedDirectory` is built: the signal and network
+/// of every later batch over it screen no party again (the matcher's query count stays), and
+/// give the features, reasons and paths of a signal built from scratch for that batch.
+#[test]
+fn a_screened_directory_is_shared_by_every_batch_without_screening_again() {
+    let m = Arc::new(crafted());
+    let mut dir = PartyDirectory::new();
+    for (id, name, address, country) in [
+        ("SEL1", "Rosneft Tradng S.A.", "Baarerstrasse 1, Zug", "CH"),
+        ("IMP1", "Blue Harbor Foods Ltd", "Seoul", "KR"),
+        ("SEL2", "Sunny Cotton Ltd", "18 Renmin Road, Hetian", "CN"),
+    ] {
+        dir.insert(
+            id,
+            PartyInfo {
+                name: name.into(),
+                address: Some(address.into()),
+                country: Some(country.into()),
+                schema: Schema::Company,
+            },
+        );
+    }
+    let rels = vec![Relationship {
+        from: "IMP2".into(),
+        to: "SEL1".into(),
+        relation: "owner".into(),
+        source: "test".into(),
+    }];
+    let before = m.queries_screened();
+    let screened = Arc::new(ScreenedDirectory::new(m.clone(), dir.clone()));
+    assert_eq!(m.queries_screened() - before, 3, "one query per party");
+    let batches = [
+        vec![decl("D1", "IMP1", "SEL1", "BRK")],
+        vec![
+            decl("D2", "IMP1", "SEL2", "BRK"),
+            decl("D3", "IMP2", "SEL9", "BRK"),
+        ],
+    ];
+    for batch in &batches {
+        let queries = m.queries_screened();
+        let (shared, net, problems) =
+            borderline_screening::build_screened_signal(batch, screened.clone(), &rels, 2);
+        assert_eq!(
+            m.queries_screened(),
+            queries,
+            "a batch screened parties again"
+        );
+        assert!(Arc::ptr_eq(shared.screened(), &screened));
+        let (fresh, fresh_net, fresh_problems) =
+            borderline_screening::build_signal(batch, m.clone(), dir.clone(), &rels, 2);
+        assert_eq!(problems, fresh_problems);
+        assert_eq!(
+            (net.node_count(), net.edge_count()),
+            (fresh_net.node_count(), fresh_net.edge_count())
+        );
+        let n = shared.feature_defs().len();
+        for d in batch {
+            let (mut a, mut b) = (vec![0f32; n], vec![0f32; n]);
+            shared.features(d, &mut a);
+            fresh.features(d, &mut b);
+            assert_eq!(format!("{a:?}"), format!("{b:?}"));
+            assert_eq!(shared.reasons(d), fresh.reasons(d));
+            assert_eq!(
+                format!("{:?}", shared.exposure(d)),
+                format!("{:?}", fresh.exposure(d))
+            );
+        }
+    }
+    let r = borderline_screening::build_screened_signal(&batches[1], screened, &rels, 2)
+        .0
+        .reasons(&batches[1][1]);
+    assert!(
+        r.iter().any(|r| r.code == "network:t:1"),
+        "IMP2 owns the matching SEL1: {r:?}"
     );
 }
 

@@ -71,11 +71,13 @@ pub struct AppState {
     pub classifier: Arc<Classifier>,
     pub matcher: Arc<Matcher>,
     pub benchmarks: Option<Arc<Benchmarks>>,
-    /// The party directory and relationships (`serve --parties`), held once: screened at the
-    /// start with the recorded declarations' supplier network (case pages), as the stream
+    /// The party directory and relationships (`serve --parties`), held once and screened
+    /// once, at the start, against `matcher`'s lists; that one screening is shared by the
+    /// recorded declarations' supplier network (case pages), the directory as the stream
     /// workers screen with it (case pages add the paths over trade links stored later), and
-    /// screening a request's batch (network exposure, selection). `None`: exposure answers
-    /// 503 and case pages say the parties are not screened.
+    /// each request's batch (network exposure, selection), which screens no party again
+    /// (`/metrics`: `borderline_watchlist_queries_total`). `None`: exposure answers 503 and
+    /// case pages say the parties are not screened.
     pub parties: Option<Arc<ServedParties>>,
     /// The witness file of signed checkpoints and its public key (`serve --witness`), which
     /// every audit verification (page and API) checks; `None`: checkpoints are not checked.
@@ -135,7 +137,7 @@ impl AppState {
             borderline_app::screening::RECORDED_FOR_NETWORK,
         )?;
         tracing::info!(
-            parties = served.parties().directory.len(),
+            parties = served.screened().directory().len(),
             declarations,
             nodes = served.recorded().network.node_count(),
             "party directory screened; supplier network built"

@@ -88,8 +88,9 @@ impl Metrics {
         e.1 += took.as_secs_f64();
     }
 
-    /// Prometheus text exposition format (0.0.4).
-    pub fn render(&self, active_model: Option<&str>) -> String {
+    /// Prometheus text exposition format (0.0.4), with the service's active model and the
+    /// number of names its watchlist matcher has screened.
+    pub fn render(&self, active_model: Option<&str>, watchlist_queries: u64) -> String {
         let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
         out.push_str("# HELP borderline_http_requests_total HTTP requests served, by route and status.\n# TYPE borderline_http_requests_total counter\n");
@@ -114,6 +115,10 @@ impl Metrics {
             )),
             None => out.push_str("borderline_active_model{version=\"\"} 0\n"),
         }
+        out.push_str("# HELP borderline_watchlist_queries_total Names screened against the watchlists (the party directory once at start, screening and match requests).\n# TYPE borderline_watchlist_queries_total counter\n");
+        out.push_str(&format!(
+            "borderline_watchlist_queries_total {watchlist_queries}\n"
+        ));
         out
     }
 }

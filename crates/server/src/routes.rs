@@ -621,7 +621,8 @@ async fn metrics(State(st): St) -> Response {
     let active = st.scorer.current().map(|s| s.model().model_id.clone());
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(active.as_deref()),
+        st.metrics
+            .render(active.as_deref(), st.matcher.queries_screened()),
     )
         .into_response()
 }

@@ -1461,6 +1461,105 @@ async fn network_exposure_of_a_declaration() {
     );
 }
 
+/// The service's count of names screened against the watchlists (`/metrics`).
+async fn watchlist_queries(s: &Server) -> u64 {
+    let (st, m) = s.call(None, Method::GET, "/metrics", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let text = m.as_str().expect("metrics text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("borderline_watchlist_queries_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no watchlist query counter in {text}"))
+}
+
+/// The party directory is screened once, when the service starts: exposure and selection
+/// requests screen none of its parties again (the service's watchlist query counter stays
+/// where the start left it), and their screening reasons and paths are those of screening the
+/// directory for that batch from scratch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_reuse_the_directory_screened_at_start() {
+    let (_, _, later) = models();
+    let listed = later[0].importer.to_string();
+    let csv = format!(
+        "party_id,name,address,country\n{listed},MAHAN AIR,Tehran,IR\n{},Harbour Lights Ceramics Co,,KR\n{},Nordic Timber Traders AB,,SE\n",
+        later[1].importer, later[2].importer
+    );
+    let s = start_with(ServerConfig::default(), Some(csv.clone()), None).await;
+    let at_start = watchlist_queries(&s).await;
+    assert_eq!(at_start, 3, "the start screens each of the 3 parties once");
+
+    // The one-time screen of the same directory for the same declaration, from scratch.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("parties.csv");
+    std::fs::write(&path, &csv).expect("parties file");
+    let parties = borderline_app::screening::Parties::from_files(&path, None).expect("parties");
+    let rows = vec![later[0].clone()];
+    let fresh = borderline_app::screening::screen_batch(
+        &rows,
+        borderline_app::screening::bundled_matcher().expect("matcher"),
+        parties,
+    );
+    let (expected, _) =
+        borderline_app::screening::exposure(&rows, &fresh, later[0].declaration_id.as_str())
+            .expect("exposure");
+    let expected = serde_json::to_value(&expected).expect("json");
+    assert!(!expected["reasons"].as_array().expect("reasons").is_empty());
+
+    for _ in 0..3 {
+        let (st, x) = s
+            .call(
+                Some("officer"),
+                Method::POST,
+                "/v1/network/exposure",
+                Some(json!({"declaration": declaration_json(&later[0])})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{x}");
+        assert_eq!(x["paths"], expected["paths"]);
+        assert_eq!(x["reasons"], expected["reasons"]);
+    }
+    let batch: Vec<Value> = later.iter().take(10).map(declaration_json).collect();
+    let (st, out) = s
+        .call(
+            Some("officer"),
+            Method::POST,
+            "/v1/lanes/select",
+            Some(json!({"declarations": batch, "random_percent": 0, "explore_percent": 0})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{out}");
+    let decided = out["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .find(|d| d["declaration_id"] == later[0].declaration_id.as_str())
+        .expect("the listed importer's declaration decided")
+        .clone();
+    let screening_codes = |reasons: &Value| {
+        let mut codes: Vec<String> = reasons
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .filter_map(|r| r["code"].as_str())
+            .filter(|c| c.starts_with("screening:") || c.starts_with("network:"))
+            .map(String::from)
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(
+        screening_codes(&decided["reasons"]),
+        screening_codes(&expected["reasons"]),
+        "{decided}"
+    );
+
+    assert_eq!(
+        watchlist_queries(&s).await,
+        at_start,
+        "a request screened directory parties again"
+    );
+}
+
 /// Monitoring through the API: PSI of the score and features between two periods, and hit
 /// rates of recorded inspections.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
