@@ -1647,6 +1647,12 @@ impl Matcher {
             } else {
                 None
             };
+            // Belarusian against Russian spellings ("aliaksandr" / "aleksandr", "piatrowna" /
+            // "petrovna"): the vowel-run key, for words with 3+ consonants spelled alike.
+            let slavic_vowel_key = slavic_key
+                .as_ref()
+                .map(|_| crate::slavic::vowel_key(&qt[i].text))
+                .filter(|(_, consonants)| *consonants >= 3);
             let wg_key = if person && *wade_giles.get_or_insert_with(wade_giles_gate) {
                 crate::wadegiles::syllable_key(&qt[i].text)
             } else {
@@ -1670,6 +1676,10 @@ impl Matcher {
                     || slavic_key
                         .as_ref()
                         .is_some_and(|k| k.len() >= 3 && *k == crate::slavic::key(&ct[j].text))
+                    || slavic_vowel_key.as_ref().is_some_and(|(k, _)| {
+                        *k == crate::slavic::vowel_key(&ct[j].text).0
+                            && spelled_alike(&qt[i].text, &ct[j].text)
+                    })
                 {
                     q_used[i] = true;
                     c_used[j] = true;

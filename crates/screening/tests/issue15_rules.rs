@@ -432,6 +432,57 @@ fn romanisations_of_east_slavic_names_match() {
     );
 }
 
+/// Tenth round, class "person-name variants are rejected" (transliterations of Russian
+/// names): a Belarusian romanisation of a person's name does not keep it apart from the
+/// Russian one. Belarusian writes the unstressed Russian "o" as "a" and "e" as "ia"
+/// ("Sviatlana" / "Svetlana", "Piatrowna" / "Petrovna"), a soft "d" as "dz" ("Dzianis" /
+/// "Denis"), "ў" as "u" or "w" ("Uladzimiravich" / "Vladimirovich", "-au" for "-ov") and
+/// "-enka" for "-enko"; the words are explained as transliterations. Different patronymics
+/// and a male against a female form stay different words.
+#[test]
+fn belarusian_spellings_of_a_russian_name_do_not_keep_one_person_apart() {
+    let m = matcher();
+    for (a, b, shown) in [
+        (
+            "SAKALOU, Dzianis Uladzimiravich",
+            "SOKOLOV, Denis Vladimirovich",
+            "uladzimiravich~vladimirovich (transliteration)",
+        ),
+        (
+            "KAVALENKA, Sviatlana Piatrowna",
+            "KOVALENKO, Svetlana Petrovna",
+            "piatrowna~petrovna (transliteration)",
+        ),
+        (
+            "HARADZETSKI, Dzmitry Piatrovich",
+            "GORODETSKIY, Dmitriy Petrovich",
+            "dzmitry~dmitriy (transliteration)",
+        ),
+    ] {
+        let (s, ex) = m.compare(a, b, Schema::Person);
+        assert!(ex.summary().contains(shown), "{a} / {b}: {}", ex.summary());
+        assert!(s >= m.config.threshold, "{a} / {b}: {s} {}", ex.summary());
+    }
+    // Another patronymic, and a man against a woman, are not spellings of one word.
+    for (a, b) in [
+        ("SOKOLOV, Denis Petrovich", "SOKOLOV, Denis Pavlovich"),
+        (
+            "SOKOLOVA, Yevgeniya Ivanovna",
+            "SOKOLOV, Yevgeniy Ivanovich",
+        ),
+    ] {
+        not_explained_as(&m, "(transliteration)", a, b, Schema::Person);
+    }
+    // Without an East Slavic surname or patronymic the vowels keep their weight.
+    not_explained_as(
+        &m,
+        "(transliteration)",
+        "MOREAU, Dzianis",
+        "MOREAU, Denis",
+        Schema::Person,
+    );
+}
+
 /// Class "company-name symbols and abbreviations": an organisation's acronym stands for the
 /// words whose first letters it spells, in order ("NFC" / "NATIONAL FACTORING COMPANY",
 /// "ISIL" / "ISLAMIC STATE OF IRAQ AND THE LEVANT", "N P C" / "NPC"), explained as initials.
