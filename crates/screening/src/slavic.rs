@@ -79,10 +79,11 @@ pub fn key(t: &str) -> String {
             (b"T", 1)
         } else if rest[0] == b'u'
             && i > 0
-            && matches!(b[i - 1], b'a' | b'e' | b'i' | b'o' | b'y')
+            && matches!(b[i - 1], b'a' | b'e' | b'o')
             && !rest.get(1).is_some_and(|&c| is_vowel(c))
         {
-            // Belarusian "ў" after a vowel ("Naumau", "Paulichenka"; "w" is "v" anyway).
+            // Belarusian "ў" after a vowel ("Naumau", "Paulichenka"; "w" is "v" anyway); after
+            // "i" / "y" a "u" is the vowel "ю" ("Yuri", "Iurii").
             (b"v", 1)
         } else {
             match rest[0] {
@@ -201,6 +202,7 @@ mod tests {
             assert_eq!(vowel_key(a).0, vowel_key(b).0, "{a} / {b}");
         }
         assert_eq!(key("lukashenka"), key("lukashenko"));
+        assert_eq!(key("yuri"), key("jury"));
         assert_eq!(key("paulichenka"), key("pavlichenko"));
         for (a, b) in [
             ("yevgeniy", "yevgeniya"),

@@ -483,6 +483,49 @@ fn belarusian_spellings_of_a_russian_name_do_not_keep_one_person_apart() {
     );
 }
 
+/// Tenth round, class "person-name variants are rejected": a person's surname romanised in a
+/// way no spelling rule reads ("Haddouri" / "Hadury") is left unmatched on both sides, like
+/// a different surname, and the two-name rule caps the pair. Words spelled partly alike (4+
+/// letters, at most two fifths edited) are a pair-model feature and a note on the
+/// explanation: such a pair ranks clearly above the same given name with another surname.
+/// Romanised Chinese or Korean syllables one letter apart are two names and get no credit.
+#[test]
+fn a_surname_spelled_partly_alike_ranks_above_another_surname() {
+    let m = matcher();
+    let (alike, ex) = m.compare(
+        "HADDOURI, Karim Nadir",
+        "HADURY, Karim Nadir",
+        Schema::Person,
+    );
+    assert!(
+        ex.notes
+            .iter()
+            .any(|n| n == "unmatched words spelled partly alike: haddouri / hadury"),
+        "{}",
+        ex.summary()
+    );
+    let (other, ex2) = m.compare(
+        "HADDOURI, Karim Nadir",
+        "BENSALEM, Karim Nadir",
+        Schema::Person,
+    );
+    assert!(
+        !ex2.notes.iter().any(|n| n.contains("spelled partly alike")),
+        "{:?}",
+        ex2.notes
+    );
+    assert!(
+        alike >= other + 0.05,
+        "partly alike {alike:.3} against another surname {other:.3}"
+    );
+    let (_, ex3) = m.compare("JANG, Yong Chol", "JANG, Song Chol", Schema::Person);
+    assert!(
+        !ex3.notes.iter().any(|n| n.contains("spelled partly alike")),
+        "{:?}",
+        ex3.notes
+    );
+}
+
 /// Class "company-name symbols and abbreviations": an organisation's acronym stands for the
 /// words whose first letters it spells, in order ("NFC" / "NATIONAL FACTORING COMPANY",
 /// "ISIL" / "ISLAMIC STATE OF IRAQ AND THE LEVANT", "N P C" / "NPC"), explained as initials.
