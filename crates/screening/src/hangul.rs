@@ -345,6 +345,12 @@ pub fn is_korean_syllable(t: &str) -> bool {
             .map(|r| romanization_key(&r.trim().to_ascii_lowercase()))
             .collect();
         keys.extend(SURNAMES.iter().map(|(_, l)| romanization_key(l)));
+        // Conventional surname spellings are Korean words too ("Rhee", "Roh", "Pak").
+        keys.extend(
+            SURNAME_SPELLINGS
+                .iter()
+                .flat_map(|(_, ls)| ls.iter().map(|l| romanization_key(l))),
+        );
         keys
     })
     .contains(&romanization_key(t))

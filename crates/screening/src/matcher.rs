@@ -338,6 +338,13 @@ fn skeleton_pair_ok(a: &str, b: &str, person: bool) -> bool {
 /// Two words with the same skeleton must also be spelled alike: at most half their letters
 /// edited. A short skeleton of long words says little ("cicilline" / "kyagulanyi" are both
 /// k-l-n, with seven letters apart).
+/// A Latin word with a vowel letter (the Latin reading of Hebrew or Arabic script has none).
+fn has_vowel(t: &str) -> bool {
+    t.is_ascii()
+        && t.bytes()
+            .any(|c| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u'))
+}
+
 fn spelled_alike(a: &str, b: &str) -> bool {
     bounded_osa(a.as_bytes(), b.as_bytes(), a.len().max(b.len()) / 2).is_some()
 }
@@ -1669,6 +1676,12 @@ impl Matcher {
             } else {
                 None
             };
+            // Belarusian against Russian spellings ("aliaksandr" / "aleksandr", "piatrowna" /
+            // "petrovna"): the vowel-run key, for words with 3+ consonants spelled alike.
+            let slavic_vowel_key = slavic_key
+                .as_ref()
+                .map(|_| crate::slavic::vowel_key(&qt[i].text))
+                .filter(|(_, consonants)| *consonants >= 3);
             let wg_key = if person && *wade_giles.get_or_insert_with(wade_giles_gate) {
                 crate::wadegiles::syllable_key(&qt[i].text)
             } else {
@@ -1692,6 +1705,10 @@ impl Matcher {
                     || slavic_key
                         .as_ref()
                         .is_some_and(|k| k.len() >= 3 && *k == crate::slavic::key(&ct[j].text))
+                    || slavic_vowel_key.as_ref().is_some_and(|(k, _)| {
+                        *k == crate::slavic::vowel_key(&ct[j].text).0
+                            && spelled_alike(&qt[i].text, &ct[j].text)
+                    })
                 {
                     q_used[i] = true;
                     c_used[j] = true;
@@ -2014,6 +2031,52 @@ impl Matcher {
         } else {
             (q_unexpl / total_q).min(c_unexpl / total_c)
         };
+        // Persons: unmatched words on both sides that are spelled partly alike (4+ letters, at
+        // most two fifths of the longer word's letters edited: "zafir" / "dafeer", "tohamy" /
+        // "tuhami"), a romanisation the rules do not read rather than another name; never two
+        // romanised Chinese or Korean syllables ("yong" / "song" are two names), nor the
+        // vowelless readings of Hebrew or Arabic script ("mhmdy" / "hmdy": one letter there
+        // is another name). Weighted share of the list name, each word similarity-weighted.
+        let mut spelled_alike_w = 0.0f64;
+        if person && !letters_route {
+            let mut c_taken = [false; 32];
+            for (i, a) in qt.iter().enumerate() {
+                if q_used[i] || a.kind != TokenKind::Word || a.text.len() < 4 || !has_vowel(&a.text)
+                {
+                    continue;
+                }
+                let a_pinyin = is_pinyin_syllable(&a.text);
+                let mut best: Option<(f64, usize)> = None;
+                for (j, b) in ct.iter().enumerate().take(32) {
+                    if c_used[j]
+                        || c_taken[j]
+                        || b.kind != TokenKind::Word
+                        || b.text.len() < 4
+                        || !has_vowel(&b.text)
+                        || (a_pinyin && is_pinyin_syllable(&b.text))
+                    {
+                        continue;
+                    }
+                    let n = a.text.len().max(b.text.len());
+                    if let Some(d) = bounded_osa(a.text.as_bytes(), b.text.as_bytes(), n * 2 / 5) {
+                        let sim = 1.0 - d as f64 / n as f64;
+                        if best.is_none_or(|(s, _)| sim > s) {
+                            best = Some((sim, j));
+                        }
+                    }
+                }
+                if let Some((sim, j)) = best {
+                    c_taken[j] = true;
+                    spelled_alike_w += sim * ct[j].weight as f64;
+                    if explain {
+                        ex.notes.push(format!(
+                            "unmatched words spelled partly alike: {} / {}",
+                            a.text, ct[j].text
+                        ));
+                    }
+                }
+            }
+        }
         let f: crate::pairmodel::Features = [
             rule,
             q_unexpl / total_q,
@@ -2033,6 +2096,7 @@ impl Matcher {
             f64::from(u8::from(number_one_side)),
             replaced,
             f64::from(u8::from(fuzzy_first)),
+            (spelled_alike_w / total_c).min(1.0),
         ];
         ex.features = f;
         ex.rule_score = rule;
