@@ -320,12 +320,16 @@ fn load(path: &str) -> Vec<Declaration> {
     rows
 }
 
-/// Out-of-fold history and module features of `history`, and the fitted features of `later`.
+/// A feature matrix, one row per declaration.
+type Rows = Vec<Vec<f32>>;
+
+/// Out-of-fold history and module features of `history`, the features of each of `later` from
+/// the tables fitted on `history`, and the columns' names.
 fn features(
     cfg: &TrainConfig,
     history: &[Declaration],
     later: &[&[Declaration]],
-) -> (Vec<Vec<f32>>, Vec<Vec<Vec<f32>>>, Vec<String>) {
+) -> (Rows, Vec<Rows>, Vec<String>) {
     let (tables, mut x) = HistoryTables::fit_out_of_fold(history, &cfg.features);
     let (modules, xm) =
         Modules::fit_out_of_fold(history, cfg.modules, cfg.features.folds, cfg.features.seed)
@@ -342,7 +346,6 @@ fn features(
 
 /// One LightGBM fit of candidate `c` with `seed`: early-stopped on `valid` when given, else
 /// `rounds` trees.
-#[allow(clippy::too_many_arguments)]
 fn fit(
     cfg: &TrainConfig,
     c: &Candidate,
@@ -375,13 +378,14 @@ fn fit(
     Ensemble::from_lightgbm_text(&booster.save_string().expect("model")).expect("trees")
 }
 
-/// The columns of `names` that candidate `c` learns from, and a picker that flattens them.
+/// The columns of `names` that candidate `c` learns from.
 fn kept(c: &Candidate, names: &[String]) -> Vec<usize> {
     (0..names.len())
         .filter(|&i| !dropped(c, &names[i]))
         .collect()
 }
 
+/// `rows` cut to the columns `keep`, flattened row after row as LightGBM reads them.
 fn pick(rows: &[Vec<f32>], keep: &[usize]) -> Vec<f32> {
     rows.iter()
         .flat_map(|r| keep.iter().map(move |&i| r[i]))
