@@ -78,6 +78,8 @@ pub struct TrainArgs {
     pub no_refit: bool,
     #[arg(long)]
     pub learning_rate: Option<f64>,
+    /// Leaves per tree (default 127: chosen on the validation period, BENCHMARKS.md). Fewer
+    /// leaves score and explain faster.
     #[arg(long)]
     pub num_leaves: Option<u32>,
     /// Depth limit of each tree (-1: none). Shallower trees score and explain faster.

@@ -19,6 +19,7 @@ use borderline_targeting::modules::Modules;
 use borderline_targeting::trees::Ensemble;
 use borderline_training::train::{feature_matrix, feature_names, labels};
 use borderline_training::TrainConfig;
+use chrono::{Datelike, NaiveDate};
 use std::time::Instant;
 
 struct Candidate {
@@ -34,6 +35,18 @@ struct Candidate {
     /// Learning rate and leaves per tree; 0: the default's.
     learning_rate: f64,
     num_leaves: u32,
+    /// Share of the features each tree may use; 0: the default's.
+    feature_fraction: f64,
+    /// Seed-bagged fits (seeds `seed .. seed+bag-1`) whose raw scores are averaged, as
+    /// `borderline train --bag` does; 1: a single fit.
+    bag: u32,
+    /// Refit question (issue 17, training time): judged on a split nested inside the training
+    /// period, since the validation figures of the early-stopped fit cannot judge a refit that
+    /// learns from the validation period. `Some(true)`: early stopping on the training
+    /// period's last three months, then the refit on the whole training period with the
+    /// scaled tree count, as `train` does one period later; `Some(false)`: the early-stopped
+    /// fit as it is. Both are scored on the validation period.
+    nested_refit: Option<bool>,
 }
 
 /// Keys of the issue-2 "stronger baseline" (single columns + six pairs).
@@ -71,9 +84,38 @@ const DEFAULT: Candidate = Candidate {
     metric: "auc",
     learning_rate: 0.0,
     num_leaves: 0,
+    feature_fraction: 0.0,
+    bag: 1,
+    nested_refit: None,
 };
 
-const CANDIDATES: [Candidate; 15] = [
+/// What C14 (the default since then) leaves out of learning.
+const C14_DROP: &[&str] = &[
+    "day_of_week",
+    "day_of_month",
+    "%office",
+    "%declarant",
+    "%seller",
+    "%courier",
+    "%process_type",
+    "%import_type",
+    "%import_use",
+    "%payment_type",
+    "%transport_mode",
+    "%tax_type",
+    "%origin_indicator",
+];
+
+/// C14's settings, the base of C15 onwards.
+const C14: Candidate = Candidate {
+    name: "C14",
+    what: "C13 also without the process codes (process, import and payment type, import use, transport mode, tax type, origin indicator)",
+    drop: C14_DROP,
+    metric: "average_precision",
+    ..DEFAULT
+};
+
+const CANDIDATES: [Candidate; 25] = [
     Candidate {
         name: "C0",
         what: "default (95 features)",
@@ -173,26 +215,67 @@ const CANDIDATES: [Candidate; 15] = [
         metric: "average_precision",
         ..DEFAULT
     },
+    C14,
     Candidate {
-        name: "C14",
-        what: "C13 also without the process codes (process, import and payment type, import use, transport mode, tax type, origin indicator)",
-        drop: &[
-            "day_of_week",
-            "day_of_month",
-            "%office",
-            "%declarant",
-            "%seller",
-            "%courier",
-            "%process_type",
-            "%import_type",
-            "%import_use",
-            "%payment_type",
-            "%transport_mode",
-            "%tax_type",
-            "%origin_indicator",
-        ],
-        metric: "average_precision",
-        ..DEFAULT
+        name: "C15",
+        what: "C14 with learning rate 0.1 (fewer trees)",
+        learning_rate: 0.1,
+        ..C14
+    },
+    Candidate {
+        name: "C16",
+        what: "C14 with 31 leaves per tree",
+        num_leaves: 31,
+        ..C14
+    },
+    Candidate {
+        name: "C17",
+        what: "C14 with 127 leaves per tree",
+        num_leaves: 127,
+        ..C14
+    },
+    Candidate {
+        name: "C18",
+        what: "C14 with at least 50 declarations per leaf",
+        min_data_in_leaf: 50,
+        ..C14
+    },
+    Candidate {
+        name: "C19",
+        what: "C14 with feature fraction 0.5",
+        feature_fraction: 0.5,
+        ..C14
+    },
+    Candidate {
+        name: "C20",
+        what: "C14, bag of 2 seeds",
+        bag: 2,
+        ..C14
+    },
+    Candidate {
+        name: "C21",
+        what: "C14, bag of 3 seeds",
+        bag: 3,
+        ..C14
+    },
+    Candidate {
+        name: "C22",
+        what: "C15 (learning rate 0.1), bag of 2 seeds",
+        learning_rate: 0.1,
+        bag: 2,
+        ..C14
+    },
+    Candidate {
+        name: "R0",
+        what: "C14 nested: early stopping on 2020's last three months, then refit on all of 2020",
+        nested_refit: Some(true),
+        ..C14
+    },
+    Candidate {
+        name: "R1",
+        what: "C14 nested: early stopping on 2020's last three months, no refit",
+        nested_refit: Some(false),
+        ..C14
     },
 ];
 
@@ -237,6 +320,94 @@ fn load(path: &str) -> Vec<Declaration> {
     rows
 }
 
+/// A feature matrix, one row per declaration.
+type Rows = Vec<Vec<f32>>;
+
+/// Out-of-fold history and module features of `history`, the features of each of `later` from
+/// the tables fitted on `history`, and the columns' names.
+fn features(
+    cfg: &TrainConfig,
+    history: &[Declaration],
+    later: &[&[Declaration]],
+) -> (Rows, Vec<Rows>, Vec<String>) {
+    let (tables, mut x) = HistoryTables::fit_out_of_fold(history, &cfg.features);
+    let (modules, xm) =
+        Modules::fit_out_of_fold(history, cfg.modules, cfg.features.folds, cfg.features.seed)
+            .expect("modules");
+    for (row, m) in x.iter_mut().zip(xm) {
+        row.extend(m);
+    }
+    let xl = later
+        .iter()
+        .map(|rows| feature_matrix(&tables, &modules, rows))
+        .collect();
+    (x, xl, feature_names(cfg, &modules))
+}
+
+/// One LightGBM fit of candidate `c` with `seed`: early-stopped on `valid` when given, else
+/// `rounds` trees.
+fn fit(
+    cfg: &TrainConfig,
+    c: &Candidate,
+    nf: usize,
+    (xt, yt): (&[f32], &[f32]),
+    valid: Option<(&[f32], &[f32])>,
+    seed: u64,
+    rounds: u32,
+) -> Ensemble {
+    let mut p = serde_json::json!({
+        "objective": "binary", "metric": c.metric,
+        "learning_rate": if c.learning_rate > 0.0 { c.learning_rate } else { cfg.learning_rate },
+        "num_leaves": if c.num_leaves > 0 { c.num_leaves } else { cfg.num_leaves },
+        "max_depth": cfg.max_depth, "min_data_in_leaf": c.min_data_in_leaf,
+        "feature_fraction": if c.feature_fraction > 0.0 { c.feature_fraction } else { cfg.feature_fraction },
+        "bagging_fraction": cfg.bagging_fraction,
+        "bagging_freq": cfg.bagging_freq, "lambda_l2": c.lambda_l2,
+        "num_iterations": rounds, "seed": seed, "deterministic": true,
+        "force_row_wise": true, "num_threads": cfg.threads, "verbosity": -1,
+    });
+    if valid.is_some() {
+        p["early_stopping_rounds"] = serde_json::json!(cfg.early_stopping_rounds);
+    }
+    let dt = lightgbm3::Dataset::from_slice(xt, yt, nf as i32, true).expect("dataset");
+    let dv = valid.map(|(xv, yv)| {
+        lightgbm3::Dataset::from_slice_with_reference(xv, yv, nf as i32, true, Some(&dt))
+            .expect("dataset")
+    });
+    let booster = lightgbm3::Booster::train_with_valid(dt, dv, &p).expect("fit");
+    Ensemble::from_lightgbm_text(&booster.save_string().expect("model")).expect("trees")
+}
+
+/// The columns of `names` that candidate `c` learns from.
+fn kept(c: &Candidate, names: &[String]) -> Vec<usize> {
+    (0..names.len())
+        .filter(|&i| !dropped(c, &names[i]))
+        .collect()
+}
+
+/// `rows` cut to the columns `keep`, flattened row after row as LightGBM reads them.
+fn pick(rows: &[Vec<f32>], keep: &[usize]) -> Vec<f32> {
+    rows.iter()
+        .flat_map(|r| keep.iter().map(move |&i| r[i]))
+        .collect()
+}
+
+/// Raw scores of `members` averaged over `rows` (flattened, `nf` columns): a bag's score.
+fn bag_scores(members: &[Ensemble], rows: &[f32], nf: usize) -> Vec<f64> {
+    rows.chunks(nf)
+        .map(|x| members.iter().map(|m| m.raw_score(x)).sum::<f64>() / members.len() as f64)
+        .collect()
+}
+
+/// The first day of the training period's last three calendar months: where the nested split
+/// of the refit question puts its own validation period.
+fn last_quarter_start(train: &[Declaration]) -> NaiveDate {
+    let last = train.iter().map(|d| d.date).max().expect("training rows");
+    let months = last.year() * 12 + last.month0() as i32 - 2;
+    NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1)
+        .expect("a calendar month")
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
@@ -247,15 +418,8 @@ fn main() {
     let cfg = TrainConfig::default();
     let (train, valid) = (load(&args[1]), load(&args[2]));
     let t0 = Instant::now();
-    let (tables, mut x_train) = HistoryTables::fit_out_of_fold(&train, &cfg.features);
-    let (modules, xm) =
-        Modules::fit_out_of_fold(&train, cfg.modules, cfg.features.folds, cfg.features.seed)
-            .expect("modules");
-    for (row, m) in x_train.iter_mut().zip(xm) {
-        row.extend(m);
-    }
-    let x_valid = feature_matrix(&tables, &modules, &valid);
-    let names = feature_names(&cfg, &modules);
+    let (x_train, xl, names) = features(&cfg, &train, &[&valid]);
+    let x_valid = &xl[0];
     let (y_train, y_valid) = (labels(&train), labels(&valid));
     eprintln!(
         "features fitted in {:.1}s: {} train, {} valid rows, {} features",
@@ -264,57 +428,97 @@ fn main() {
         valid.len(),
         names.len()
     );
+    // The nested split of the refit question, built once if asked for.
+    let nested = CANDIDATES
+        .iter()
+        .any(|c| c.nested_refit.is_some() && (only.is_empty() || only.contains(&c.name)))
+        .then(|| {
+            let cut = last_quarter_start(&train);
+            let (inner, inner_valid): (Vec<Declaration>, Vec<Declaration>) =
+                train.iter().cloned().partition(|d| d.date < cut);
+            let t = Instant::now();
+            let (x_inner, xl, _) = features(&cfg, &inner, &[&inner_valid, &valid]);
+            eprintln!(
+                "nested split at {cut}: {} + {} rows, features in {:.1}s",
+                inner.len(),
+                inner_valid.len(),
+                t.elapsed().as_secs_f64()
+            );
+            (inner, inner_valid, x_inner, xl)
+        });
     println!("| candidate | features | valid AUC | P@1% | P@2% | P@5% | P@10% | mean P@5/10 | trees | splits | fit s |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for c in CANDIDATES
         .iter()
         .filter(|c| only.is_empty() || only.contains(&c.name))
     {
-        let keep: Vec<usize> = (0..names.len())
-            .filter(|&i| !dropped(c, &names[i]))
-            .collect();
-        let pick = |rows: &[Vec<f32>]| -> Vec<f32> {
-            rows.iter()
-                .flat_map(|r| keep.iter().map(move |&i| r[i]))
-                .collect()
-        };
-        let (xt, xv) = (pick(&x_train), pick(&x_valid));
-        let nf = keep.len() as i32;
-        let p = serde_json::json!({
-            "objective": "binary", "metric": c.metric,
-            "learning_rate": if c.learning_rate > 0.0 { c.learning_rate } else { cfg.learning_rate },
-            "num_leaves": if c.num_leaves > 0 { c.num_leaves } else { cfg.num_leaves },
-            "max_depth": cfg.max_depth, "min_data_in_leaf": c.min_data_in_leaf,
-            "feature_fraction": cfg.feature_fraction, "bagging_fraction": cfg.bagging_fraction,
-            "bagging_freq": cfg.bagging_freq, "lambda_l2": c.lambda_l2,
-            "num_iterations": cfg.max_rounds, "seed": cfg.seed, "deterministic": true,
-            "force_row_wise": true, "num_threads": cfg.threads, "verbosity": -1,
-            "early_stopping_rounds": cfg.early_stopping_rounds,
-        });
+        let keep = kept(c, &names);
+        let nf = keep.len();
         let t = Instant::now();
-        let dt = lightgbm3::Dataset::from_slice(&xt, &y_train, nf, true).expect("dataset");
-        let dv = lightgbm3::Dataset::from_slice_with_reference(&xv, &y_valid, nf, true, Some(&dt))
-            .expect("dataset");
-        let booster = lightgbm3::Booster::train_with_valid(dt, Some(dv), &p).expect("fit");
-        let ens =
-            Ensemble::from_lightgbm_text(&booster.save_string().expect("model")).expect("trees");
-        let raw: Vec<f64> = xv.chunks(keep.len()).map(|x| ens.raw_score(x)).collect();
+        let (members, raw) = match (c.nested_refit, &nested) {
+            (Some(refit), Some((inner, inner_valid, x_inner, xl))) => {
+                let xi = pick(x_inner, &keep);
+                let xiv = pick(&xl[0], &keep);
+                let early = fit(
+                    &cfg,
+                    c,
+                    nf,
+                    (&xi, &labels(inner)),
+                    Some((&xiv, &labels(inner_valid))),
+                    cfg.seed,
+                    cfg.max_rounds,
+                );
+                if refit {
+                    // As `train`: the refit's history is the whole earlier period, its trees
+                    // the early-stopped count scaled up.
+                    let rounds = ((early.trees.len() as f64) * cfg.refit_scale).round() as u32;
+                    let xt = pick(&x_train, &keep);
+                    let refitted = fit(&cfg, c, nf, (&xt, &y_train), None, cfg.seed, rounds);
+                    let xv = pick(x_valid, &keep);
+                    let raw = bag_scores(std::slice::from_ref(&refitted), &xv, nf);
+                    (vec![refitted], raw)
+                } else {
+                    let xv = pick(&xl[1], &keep);
+                    let raw = bag_scores(std::slice::from_ref(&early), &xv, nf);
+                    (vec![early], raw)
+                }
+            }
+            _ => {
+                let (xt, xv) = (pick(&x_train, &keep), pick(x_valid, &keep));
+                let members: Vec<Ensemble> = (0..u64::from(c.bag.max(1)))
+                    .map(|k| {
+                        fit(
+                            &cfg,
+                            c,
+                            nf,
+                            (&xt, &y_train),
+                            Some((&xv, &y_valid)),
+                            cfg.seed + k,
+                            cfg.max_rounds,
+                        )
+                    })
+                    .collect();
+                let raw = bag_scores(&members, &xv, nf);
+                (members, raw)
+            }
+        };
         let r = evaluate(&valid, &raw);
         let p = |k: &str| r.precision_at.get(k).copied().unwrap_or(f64::NAN);
         println!(
             "| {} {} | {} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.4} | {} | {} | {:.0} |",
             c.name,
             c.what,
-            keep.len(),
+            nf,
             r.auc,
             p("1"),
             p("2"),
             p("5"),
             p("10"),
             (p("5") + p("10")) / 2.0,
-            ens.trees.len(),
-            ens.trees
+            members.iter().map(|m| m.trees.len()).sum::<usize>(),
+            members
                 .iter()
+                .flat_map(|m| &m.trees)
                 .map(|t| t.split_feature.len())
                 .sum::<usize>(),
             t.elapsed().as_secs_f64()

@@ -617,3 +617,27 @@ fn lightgbm_reads_the_exported_trees_and_scores_and_explains_them_alike() {
         assert!((ours.bias - theirs[names.len()]).abs() < 1e-9);
     }
 }
+
+/// Issue 17 (candidate C17, BENCHMARKS.md): the default grows trees of up to 127 leaves, which
+/// sharpened the top of the validation period's list; a tree of more than 63 leaves shows the
+/// default reached LightGBM (63 was the previous default), none over 127 that it is a limit.
+#[test]
+fn the_default_grows_trees_of_up_to_127_leaves() {
+    let cfg = TrainConfig {
+        max_rounds: 3,
+        refit: false,
+        ..TrainConfig::default()
+    };
+    assert_eq!(cfg.num_leaves, 127);
+    // 9,346 rows: room for 127 leaves of at least 20 declarations each.
+    let m = train(&bundled("train", 4), &bundled("valid", 4), &cfg, &|_| {}).expect("trains");
+    let leaves: Vec<usize> = m
+        .ensemble
+        .trees
+        .iter()
+        .map(|t| t.split_feature.len() + 1)
+        .collect();
+    assert!(leaves.iter().any(|&l| l > 63), "{leaves:?}");
+    assert!(leaves.iter().all(|&l| l <= 127), "{leaves:?}");
+    assert_eq!(m.training.config.num_leaves, 127);
+}
