@@ -335,9 +335,6 @@ fn skeleton_pair_ok(a: &str, b: &str, person: bool) -> bool {
         && !(person && is_pinyin_syllable(a) && is_pinyin_syllable(b))
 }
 
-/// Two words with the same skeleton must also be spelled alike: at most half their letters
-/// edited. A short skeleton of long words says little ("cicilline" / "kyagulanyi" are both
-/// k-l-n, with seven letters apart).
 /// A Latin word with a vowel letter (the Latin reading of Hebrew or Arabic script has none).
 fn has_vowel(t: &str) -> bool {
     t.is_ascii()
@@ -345,6 +342,9 @@ fn has_vowel(t: &str) -> bool {
             .any(|c| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u'))
 }
 
+/// Two words with the same skeleton must also be spelled alike: at most half their letters
+/// edited. A short skeleton of long words says little ("cicilline" / "kyagulanyi" are both
+/// k-l-n, with seven letters apart).
 fn spelled_alike(a: &str, b: &str) -> bool {
     bounded_osa(a.as_bytes(), b.as_bytes(), a.len().max(b.len()) / 2).is_some()
 }
