@@ -32,8 +32,12 @@ fn class_of(ex: &Explanation) -> &'static str {
         "one side adds only legal forms, company symbols or known words"
     } else if q && c && note("place names on one side") {
         "words replaced, a place name among them"
+    } else if q && c && ex.features[19] >= 0.55 {
+        // `replaced_word_rarity` (eleventh round): the rarer side's heaviest unexplained word
+        // is a distinctive one ("TIMBER" / "GEMS").
+        "words replaced on both sides, a distinctive word on each"
     } else if q && c {
-        "words replaced on both sides"
+        "words replaced on both sides, a common word on one side"
     } else if ex
         .matched
         .iter()

@@ -1741,6 +1741,9 @@ impl Matcher {
         let mut geo_unmatched: Vec<&str> = Vec::new();
         // Weights of unmatched tokens: unexplained per side, and of known kinds.
         let (mut q_unexpl, mut c_unexpl, mut extra) = (0.0f64, 0.0f64, 0.0f64);
+        // The heaviest unexplained word of each side.
+        let (mut q_unexpl_max, mut c_unexpl_max) = (0.0f64, 0.0f64);
+        let (mut q_heaviest, mut c_heaviest) = (0usize, 0usize);
         let distinctive = self.max_weight as f64 * DISTINCTIVE_SHARE;
         // A place name beside a branch or office word on the same side is where the branch is
         // ("ACME TRADING LTD DUBAI BRANCH"): a word of a known kind, not another legal entity.
@@ -1781,6 +1784,10 @@ impl Matcher {
                 } else {
                     den += w * unmatched_factor;
                     q_unexpl += w;
+                    if w > q_unexpl_max {
+                        q_unexpl_max = w;
+                        q_heaviest = i;
+                    }
                 }
                 if t.geo && !person {
                     geo_unmatched.push(&t.text);
@@ -1807,6 +1814,10 @@ impl Matcher {
                 } else {
                     den += w;
                     c_unexpl += w;
+                    if w > c_unexpl_max {
+                        c_unexpl_max = w;
+                        c_heaviest = j;
+                    }
                 }
                 if t.geo && !person {
                     geo_unmatched.push(&t.text);
@@ -2077,6 +2088,15 @@ impl Matcher {
                 }
             }
         }
+        // Companies: a word of each name replaced by another that no vocabulary explains, as
+        // rare as the rarer of the two sides' heaviest unexplained words ("MYANMA TIMBER
+        // ENTERPRISE" / "MYANMA GEMS ENTERPRISE": two companies of one family; an unread
+        // legal-form spelling against another is a common word on each side).
+        let replaced_rarity = if person || letters_route {
+            0.0
+        } else {
+            q_unexpl_max.min(c_unexpl_max) / (self.max_weight as f64).max(1e-9)
+        };
         let f: crate::pairmodel::Features = [
             rule,
             q_unexpl / total_q,
@@ -2097,6 +2117,7 @@ impl Matcher {
             replaced,
             f64::from(u8::from(fuzzy_first)),
             (spelled_alike_w / total_c).min(1.0),
+            replaced_rarity.min(1.0),
         ];
         ex.features = f;
         ex.rule_score = rule;
@@ -2168,6 +2189,14 @@ impl Matcher {
                     .collect()
             }
             let (aq, ac) = (added(qt, q_used), added(ct, c_used));
+            // A distinctive word on each side that the other lacks (the model's
+            // `replaced_word_rarity`): the shared words may name a family of companies.
+            if replaced_rarity >= DISTINCTIVE_SHARE {
+                ex.notes.push(format!(
+                    "a distinctive word differs ({} / {}): another company of the same family?",
+                    qt[q_heaviest].text, ct[c_heaviest].text
+                ));
+            }
             if aq.is_empty() != ac.is_empty() {
                 let (words, side) = if ac.is_empty() {
                     (aq, "query")

@@ -43,13 +43,30 @@ pub enum ModelKind {
     LogisticPersonsTreesCompanies { l2: f64, trees: GbdtParams },
 }
 
+/// Features computed for companies, vessels and aircraft only (0 for persons) that the
+/// persons' logistic model does not use: `replaced_word_rarity` (eleventh round). The older
+/// company-only `replaced_share` stays in it, as fitted since the fourth round.
+const COMPANY_ONLY: [usize; 1] = [19];
+
 impl ModelKind {
     fn fit(&self, rows: &[Row], trained_on: &str, record: bool) -> PairModel {
         let all: Vec<_> = rows.iter().map(|r| r.data).collect();
         match *self {
             ModelKind::LogisticPersonsTreesCompanies { l2, trees } => {
                 let company: Vec<_> = all.iter().filter(|r| r.0[6] == 0.0).copied().collect();
-                let (b, w) = fit(&all, l2, 20_000);
+                // The persons' logistic model is fitted on every row (the `person` column tells
+                // them apart); features computed for companies only stay out of it, so that a
+                // company feature cannot move the person weights through the company rows.
+                let persons_fit: Vec<_> = all
+                    .iter()
+                    .map(|&(mut x, y, wt)| {
+                        for &k in &COMPANY_ONLY {
+                            x[k] = 0.0;
+                        }
+                        (x, y, wt)
+                    })
+                    .collect();
+                let (b, w) = fit(&persons_fit, l2, 20_000);
                 let (cb, cw) = if record {
                     fit(&company, l2, 20_000)
                 } else {
