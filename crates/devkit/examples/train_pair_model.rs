@@ -25,15 +25,8 @@ fn main() -> anyhow::Result<()> {
         eprintln!("note: {n}");
     }
     let gbdt = ModelKind::Gbdt(GbdtParams::default());
-    let kind = match std::env::var("MODEL").as_deref() {
-        Ok("logistic") => ModelKind::Logistic { l2: 1e-4 },
-        Ok("gbdt") => gbdt,
-        _ => ModelKind::LogisticPersonsTreesCompanies {
-            l2: 1e-4,
-            trees: GbdtParams::default(),
-        },
-    };
-    // `TREES=n,depth,learning_rate`: other tree parameters for the hybrid candidate.
+    // `TREES=n,depth,learning_rate`: other tree parameters for the hybrid candidate (and the
+    // model written).
     let trees = std::env::var("TREES")
         .ok()
         .and_then(|v| {
@@ -46,6 +39,11 @@ fn main() -> anyhow::Result<()> {
             })
         })
         .unwrap_or_default();
+    let kind = match std::env::var("MODEL").as_deref() {
+        Ok("logistic") => ModelKind::Logistic { l2: 1e-4 },
+        Ok("gbdt") => gbdt,
+        _ => ModelKind::LogisticPersonsTreesCompanies { l2: 1e-4, trees },
+    };
     let cv_kinds: Vec<ModelKind> = if std::env::var("CV").as_deref() == Ok("hybrid") {
         vec![ModelKind::LogisticPersonsTreesCompanies { l2: 1e-4, trees }]
     } else if std::env::var("CV").is_ok() {
