@@ -1590,12 +1590,15 @@ impl Matcher {
         let mut initials = 0usize;
         // A spelling match whose first letters differ ("fanreach" / "canreach").
         let mut fuzzy_first = false;
+        // A company word matched as the same word in another language or spelling.
+        let mut symbol_matched = false;
         for &(_, i, j, sim, how) in &pairs {
             if q_used[i] || c_used[j] {
                 continue;
             }
             q_used[i] = true;
             c_used[j] = true;
+            symbol_matched |= how == MatchHow::Symbol;
             if matches!(how, MatchHow::Fuzzy { .. })
                 && qt[i].text.as_bytes().first() != ct[j].text.as_bytes().first()
             {
@@ -2092,7 +2095,11 @@ impl Matcher {
         // rare as the rarer of the two sides' heaviest unexplained words ("MYANMA TIMBER
         // ENTERPRISE" / "MYANMA GEMS ENTERPRISE": two companies of one family; an unread
         // legal-form spelling against another is a common word on each side).
-        let replaced_rarity = if person || letters_route {
+        // Not when a word was matched as the same company word in another language
+        // ("UPRAVLENIE" / "MANAGEMENT"): the name is translated, and its other unmatched words
+        // are more likely translations the vocabularies do not spell ("AKTIVAMI" / "ASSET")
+        // than other words.
+        let replaced_rarity = if person || letters_route || symbol_matched {
             0.0
         } else {
             q_unexpl_max.min(c_unexpl_max) / (self.max_weight as f64).max(1e-9)
