@@ -209,7 +209,8 @@ impl Params {
     /// (`w_sub_linear` 2.0, chosen on the HMRC dev part) and the subheading temperature and
     /// recalibration refitted for it on the dev part (`hs_fit` with these overrides). Not the
     /// default: its dev gain (+2.3 points top-1 HS6) did not hold on the held-aside part
-    /// (docs/hs.md, issue 16 sixth pass).
+    /// (docs/hs.md, issue 16 sixth pass). The ninth pass's subheading evidence is off here
+    /// (`b_subheading` 0.5, no prior, no legal text), as when the setting was fitted.
     pub fn within_heading() -> Params {
         Params {
             w_sub_linear: 2.0,
