@@ -107,6 +107,16 @@ fn main() -> anyhow::Result<()> {
             let r = m.rank_fields(&[(it.description.as_str(), 1.0)]);
             let top = r.hs6.first().map_or("-", |(c, _)| c.as_str());
             println!("dev\t{}\t{}\t{}", it.hs6, top, it.description);
+            if top != it.hs6 && top.get(..4) == it.hs6.get(..4) {
+                // A miss within the right heading: the siblings' probabilities.
+                let sibs: Vec<String> = r
+                    .hs6
+                    .iter()
+                    .filter(|(c, _)| c.get(..4) == it.hs6.get(..4))
+                    .map(|(c, p)| format!("{c} {p:.2}"))
+                    .collect();
+                println!("   within\t{}", sibs.join(", "));
+            }
         }
     }
     if std::env::var("SHOW").is_ok() && std::env::var("RULINGS").is_ok() {
