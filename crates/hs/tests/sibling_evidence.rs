@@ -6,8 +6,9 @@
 //!   it ("strawberries" is in 0811.10's text and in no sibling's).
 //! * The subheading document's length is no longer normalised away (`Params::b_subheading`
 //!   0.1): a subheading with many national lines and HMRC rows is not penalised for them.
-//! * A prior from the HMRC index part's labels (`Params::w_sub_prior`): which sibling goods
-//!   usually are when the description does not say.
+//! * A prior from the HMRC index part's labels (`Params::w_sub_prior`, off by default,
+//!   `Params::with_sub_prior`): which sibling goods usually are when the description does not
+//!   say.
 //!
 //! Descriptions written for these tests (none from the HMRC parts).
 
@@ -27,6 +28,12 @@ fn build(p: Params) -> Classifier {
 fn shipped() -> &'static Classifier {
     static M: OnceLock<Classifier> = OnceLock::new();
     M.get_or_init(|| build(Params::default()))
+}
+
+/// The default with the subheading prior on (`Params::with_sub_prior`).
+fn with_prior() -> &'static Classifier {
+    static M: OnceLock<Classifier> = OnceLock::new();
+    M.get_or_init(|| build(Params::with_sub_prior()))
 }
 
 /// The default without the legal-text evidence.
@@ -99,7 +106,7 @@ const TYPICAL: [(&str, &str); 5] = [
 #[test]
 fn typical_siblings_are_read_with_the_prior_and_unnormalised_documents() {
     for (d, want) in TYPICAL {
-        assert_eq!(top(shipped(), d), want, "{d}");
+        assert_eq!(top(with_prior(), d), want, "{d}");
     }
 }
 
