@@ -16,7 +16,7 @@
 //! - the child is chosen by a compare and a shift, never a branch; the compare is the only
 //!   test: each row is copied with its missing values replaced by `-inf` or `+inf` (the side
 //!   they go to), and each split reads the copy of its missing-value rule
-//!   ([`LaneForest::walk_columns`]; 1.15x to 1.2x on the 127-leaf default, BENCHMARKS.md);
+//!   (`LaneForest::walk_columns`; 1.15x to 1.2x on the 127-leaf default, BENCHMARKS.md);
 //! - `LANES` declarations walk at once, so the CPU overlaps their independent load chains; a
 //!   lane that finishes its group takes the next declaration of the block (checked every
 //!   few steps, a rarely taken branch);
