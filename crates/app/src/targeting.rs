@@ -453,14 +453,23 @@ impl<'s> OneByOne<'s> {
     }
 }
 
-/// Declarations [`score_stream`] holds at once: scored [`BLOCK`] at a time, and enough that its
-/// red and yellow ones (about 15%) fill blocks of explanations ([`Scorer::explain_block`] builds
-/// each tree's tables once per call, and explains eight declarations per pass).
+/// Declarations [`score_stream`] scores at once ([`Scorer::score_block`] takes them [`BLOCK`]
+/// at a time).
 const STREAM_BLOCK: usize = 8 * BLOCK;
+
+/// Most declarations [`score_stream`] holds back, scored, until enough of them are red or
+/// yellow to fill a block of explanations: [`Scorer::explain_block`] builds each tree's tables
+/// once per call and explains eight declarations per pass, so a call for the 15 or so red and
+/// yellow declarations of one scored block (1.5 % of generated declarations on the 127-leaf
+/// default) paid the tables for two passes and left a quarter of the lanes idle on average
+/// (BENCHMARKS.md, "Explaining in full blocks"). Bounds the memory when few are red or yellow.
+const STREAM_HOLD: usize = 16 * STREAM_BLOCK;
 
 /// Scores a file as a stream in bounded memory: declarations are scored in blocks and handed to
 /// `emit` in input order, lanes from the model's score thresholds, data-quality reasons as of
-/// `as_of` as in [`score_one`]. Returns the accounting.
+/// `as_of` as in [`score_one`]. Scored declarations are held (at most [`STREAM_HOLD`]) until
+/// [`BLOCK`] of them are red or yellow, which are then explained together (a declaration's
+/// reasons do not depend on the others in its block). Returns the accounting.
 pub fn score_stream(
     scorer: &Scorer,
     source: &Source,
@@ -472,43 +481,83 @@ pub fn score_stream(
     let quality = DataFindings::new(scorer, as_of);
     let dq_policy = DataQualityPolicy::default();
     let mut block: Vec<Declaration> = Vec::with_capacity(STREAM_BLOCK);
-    let mut flush = |block: &mut Vec<Declaration>| -> Result<()> {
+    let mut held = Held::default();
+    let score = |block: &mut Vec<Declaration>, held: &mut Held| {
         let scored = scorer.score_block(block);
-        let decided: Vec<(Lane, Vec<Reason>)> = block
-            .iter()
-            .zip(&scored)
-            .map(|(d, s)| {
-                let lane = scorer.stream_lane(
-                    s.probability,
-                    capacities.red_percent,
-                    capacities.yellow_percent,
-                );
-                let flags = quality.check(d);
-                (dq_policy.apply(lane, &flags), flags)
-            })
-            .collect();
-        let ds: Vec<&Declaration> = block.iter().collect();
-        let lanes: Vec<Lane> = decided.iter().map(|(lane, _)| *lane).collect();
-        let explained = reasons_for_many(scorer, &ds, &lanes, reasons);
-        for (((d, s), (lane, flags)), mut why) in
-            block.iter().zip(&scored).zip(decided).zip(explained)
+        for (d, s) in block.drain(..).zip(scored) {
+            let lane = scorer.stream_lane(
+                s.probability,
+                capacities.red_percent,
+                capacities.yellow_percent,
+            );
+            let flags = quality.check(&d);
+            let lane = dq_policy.apply(lane, &flags);
+            held.explain += usize::from(matches!(lane, Lane::Red | Lane::Yellow));
+            held.declarations.push(d);
+            held.decided.push((s.probability, lane, flags));
+        }
+    };
+    // Emits the held declarations up to the last that completes a block of explanations (all
+    // of them with `all`), in input order.
+    let mut release = |held: &mut Held, all: bool| -> Result<()> {
+        let lanes: Vec<Lane> = held.decided.iter().map(|(_, lane, _)| *lane).collect();
+        let cut = if all || reasons.method.is_none() {
+            lanes.len()
+        } else {
+            let wanted = lanes
+                .iter()
+                .enumerate()
+                .filter(|(_, lane)| matches!(lane, Lane::Red | Lane::Yellow))
+                .map(|(i, _)| i);
+            match wanted.clone().count() / BLOCK {
+                0 => lanes.len(),
+                full => wanted.take(full * BLOCK).last().map_or(0, |i| i + 1),
+            }
+        };
+        let ds: Vec<&Declaration> = held.declarations[..cut].iter().collect();
+        let explained = reasons_for_many(scorer, &ds, &lanes[..cut], reasons);
+        for ((d, (p, lane, flags)), mut why) in held
+            .declarations
+            .drain(..cut)
+            .zip(held.decided.drain(..cut))
+            .zip(explained)
         {
             why.extend(flags);
-            emit(Decided::new(d, None, s.probability, lane, why))?;
+            emit(Decided::new(&d, None, p, lane, why))?;
         }
-        block.clear();
+        held.explain = held
+            .decided
+            .iter()
+            .filter(|(_, lane, _)| matches!(lane, Lane::Red | Lane::Yellow))
+            .count();
         Ok(())
     };
     let (report, file, quarantined) = declarations::stream(source, false, |d| {
         block.push(d);
         if block.len() == STREAM_BLOCK {
-            flush(&mut block)?;
+            score(&mut block, &mut held);
+            if reasons.method.is_none()
+                || held.explain >= BLOCK
+                || held.declarations.len() >= STREAM_HOLD
+            {
+                release(&mut held, false)?;
+            }
         }
         Ok(())
     })?;
-    flush(&mut block)?;
+    score(&mut block, &mut held);
+    release(&mut held, true)?;
     declarations::require_accepted(&report, file.as_deref(), &quarantined)?;
     Ok((report, file))
+}
+
+/// Declarations [`score_stream`] has scored and not yet emitted: their probabilities, final
+/// lanes and data-quality findings, and how many of them are red or yellow.
+#[derive(Default)]
+struct Held {
+    declarations: Vec<Declaration>,
+    decided: Vec<(f64, Lane, Vec<Reason>)>,
+    explain: usize,
 }
 
 /// Scores a labelled period and measures the ranking (AUC, precision and recall at capacities)

@@ -248,6 +248,55 @@ fn a_stream_scores_every_accepted_row_in_input_order_like_one_by_one() {
     }
 }
 
+/// The stream holds scored declarations back until enough are red or yellow to fill a block of
+/// explanations: every row still comes out once, in input order, with the lane, score and
+/// reasons it gets alone. With the default shares (about 15 % red or yellow here) blocks fill
+/// and part of the held rows is released at a time; with small shares they never fill and all
+/// are released at the end.
+#[test]
+fn a_stream_that_holds_rows_for_full_explanation_blocks_keeps_order_and_reasons() {
+    let s = scorer();
+    let source = Source::new(bundled_path("test"), Profile::korea_customs());
+    let all = bundled("test", 1);
+    for capacities in [
+        Capacities::default(),
+        Capacities {
+            red_percent: 0.3,
+            yellow_percent: 0.3,
+        },
+    ] {
+        let mut seen = Vec::new();
+        score_stream(&s, &source, capacities, Reasons::default(), as_of(), |e| {
+            seen.push((
+                e.declaration_id.to_string(),
+                e.risk_score,
+                e.lane,
+                e.reasons,
+            ));
+            Ok(())
+        })
+        .expect("streams");
+        assert_eq!(seen.len(), all.len());
+        let mut explained = 0;
+        for (i, (id, p, lane, reasons)) in seen.iter().enumerate() {
+            assert_eq!(id.as_str(), all[i].declaration_id.as_str(), "row {i}");
+            if i % 7 != 0 {
+                continue;
+            }
+            let alone = score_one(&s, &all[i], capacities, Reasons::default(), as_of());
+            assert_eq!((*p, *lane), (alone.risk_score, alone.lane), "row {i}");
+            assert_eq!(reasons.len(), alone.reasons.len(), "row {i}");
+            for (b, a) in reasons.iter().zip(&alone.reasons) {
+                assert_eq!((&b.kind, &b.code, &b.text), (&a.kind, &a.code, &a.text));
+                let (cb, ca) = (b.contribution.unwrap_or(0.0), a.contribution.unwrap_or(0.0));
+                assert!((cb - ca).abs() <= 1e-9, "row {i}: {cb} vs {ca}");
+            }
+            explained += usize::from(matches!(lane, Lane::Red | Lane::Yellow));
+        }
+        assert!(explained >= 2, "{explained} red or yellow rows compared");
+    }
+}
+
 #[test]
 fn evaluation_reports_auc_and_precision_at_capacities() {
     let rows = bundled("test", 4);

@@ -13,7 +13,10 @@
 //!   value, so a declaration's walk through a group of trees is one uninterrupted chain of
 //!   identical steps `split -> child` that each add a value (`-0.0` towards a split: the exact
 //!   additive identity, so sums are bit-identical to adding leaf values tree by tree);
-//! - the child is chosen by a compare and a shift, never a branch;
+//! - the child is chosen by a compare and a shift, never a branch; the compare is the only
+//!   test: each row is copied with its missing values replaced by `-inf` or `+inf` (the side
+//!   they go to), and each split reads the copy of its missing-value rule
+//!   (`LaneForest::walk_columns`; 1.15x to 1.2x on the 127-leaf default, BENCHMARKS.md);
 //! - `LANES` declarations walk at once, so the CPU overlaps their independent load chains; a
 //!   lane that finishes its group takes the next declaration of the block (checked every
 //!   few steps, a rarely taken branch);
@@ -53,8 +56,10 @@ const ZERO_MISSING: u32 = 1 << 30;
 struct Step {
     /// Largest f32 `<=` the split's f64 threshold.
     threshold: f32,
-    /// Feature index, with [`NAN_RIGHT`] (where NaN goes) and [`ZERO_MISSING`] (values within
-    /// [`ZERO_THRESHOLD`] of zero also go the default way).
+    /// With [`LaneForest::columns`]: the column of the row copy the split reads (the copy
+    /// where its missing values stand at the side they go to). Without: the feature index, with
+    /// [`NAN_RIGHT`] (where NaN goes) and [`ZERO_MISSING`] (values within [`ZERO_THRESHOLD`] of
+    /// zero also go the default way).
     feature: u32,
     /// Left child in the low, right child in the high 16 bits: the comparison's outcome picks
     /// one by a shift, so the choice never becomes a branch (nor a round trip through memory).
@@ -78,8 +83,14 @@ struct Group {
 pub struct LaneForest {
     groups: Vec<Group>,
     num_features: usize,
-    /// Some split treats zero as missing: the walk needs the extra zero test.
+    /// Some split treats zero as missing: the walk needs the extra zero test (or, with
+    /// `columns`, the two zero-missing copies of the row).
     zero_missing: bool,
+    /// How many copies of each row the walk reads (see [`LaneForest::walk_columns`]): 2, or 4
+    /// when some split treats zero as missing; 0 when some threshold is NaN or `+inf` (where
+    /// `+inf` standing for "missing, goes right" would not go right), and the walk tests
+    /// missing values at every step instead ([`LaneForest::walk`]).
+    columns: usize,
 }
 
 /// What [`LaneForest::build`] needs of one tree (LightGBM's arrays; children `>= 0` are
@@ -116,6 +127,25 @@ impl LaneForest {
         if num_features == 0 || num_features > MAX_STRIDE {
             return None;
         }
+        // Missing values become -inf or +inf in the row copies, which every threshold but NaN and
+        // +inf (as an f32 at or below LightGBM's f64 threshold) compares as the default side;
+        // with those, the walk tests missing values at every step, as before the copies.
+        let finite = trees.iter().all(|t| {
+            t.threshold.iter().all(|&x| {
+                let f = f32_at_or_below(x);
+                !f.is_nan() && f != f32::INFINITY
+            })
+        });
+        let any_zero = trees.iter().any(|t| {
+            t.decision_type
+                .iter()
+                .any(|&d| (d >> MISSING_SHIFT) & 3 == MISSING_ZERO)
+        });
+        let columns = match (finite, any_zero) {
+            (false, _) => 0,
+            (true, false) => 2,
+            (true, true) => 4,
+        };
         let mut groups = Vec::new();
         let mut zero_missing = false;
         let mut t = 0;
@@ -148,7 +178,14 @@ impl LaneForest {
                 end: end_step,
             };
             for (k, tree) in trees[t..end].iter().enumerate() {
-                zero_missing |= lay_out(tree, num_features, roots[k], roots[k + 1], &mut group)?;
+                zero_missing |= lay_out(
+                    tree,
+                    num_features,
+                    columns > 0,
+                    roots[k],
+                    roots[k + 1],
+                    &mut group,
+                )?;
             }
             // The end and the unused rest loop to the end.
             for s in group.steps[usize::from(end_step)..].iter_mut() {
@@ -161,6 +198,7 @@ impl LaneForest {
             groups,
             num_features,
             zero_missing,
+            columns,
         })
     }
 
@@ -168,6 +206,19 @@ impl LaneForest {
     /// tree by tree in model order, exactly as the pointer walk does.
     pub fn add_block(&self, xs: &[f32], out: &mut [f64]) {
         let nf = self.num_features;
+        if self.columns > 0 {
+            match (self.columns * nf).next_power_of_two().max(32) {
+                32 => self.walk_columns::<32>(xs, out),
+                64 => self.walk_columns::<64>(xs, out),
+                128 => self.walk_columns::<128>(xs, out),
+                256 => self.walk_columns::<256>(xs, out),
+                512 => self.walk_columns::<512>(xs, out),
+                1024 => self.walk_columns::<1024>(xs, out),
+                2048 => self.walk_columns::<2048>(xs, out),
+                _ => self.walk_columns::<4096>(xs, out),
+            }
+            return;
+        }
         match (nf.next_power_of_two().max(32), self.zero_missing) {
             (32, false) => self.walk::<32, false>(xs, out),
             (32, true) => self.walk::<32, true>(xs, out),
@@ -261,6 +312,92 @@ impl LaneForest {
         }
     }
 
+    /// The walk when no threshold is NaN or `+inf` ([`LaneForest::columns`] > 0): each row is
+    /// copied `columns` times into a padded row of `S` values, copy `c` (columns `c * nf ..`)
+    /// with its missing values replaced by the side they go to: NaN by `-inf` (left) in copy 0
+    /// and `+inf` (right) in copy 1, NaN and values within [`ZERO_THRESHOLD`] of zero likewise in
+    /// copies 2 and 3. Each split reads the copy of its missing-value rule, so a step is one
+    /// compare: `-inf > t` is false and `+inf > t` true for every threshold `t` below `+inf`,
+    /// exactly the default side LightGBM takes, and other values compare as before.
+    fn walk_columns<const S: usize>(&self, xs: &[f32], out: &mut [f64]) {
+        let nf = self.num_features;
+        let rows = out.len().min(xs.len() / nf);
+        if rows == 0 {
+            return;
+        }
+        let zero_band = f32_at_or_below(ZERO_THRESHOLD);
+        let mut padded = vec![[0.0f32; S]; rows + 1];
+        for (p, x) in padded.iter_mut().zip(xs.chunks_exact(nf)) {
+            let (nan_left, rest) = p.split_at_mut(nf);
+            let (nan_right, rest) = rest.split_at_mut(nf);
+            for (f, &v) in x.iter().enumerate() {
+                let nan = v.is_nan();
+                nan_left[f] = if nan { f32::NEG_INFINITY } else { v };
+                nan_right[f] = if nan { f32::INFINITY } else { v };
+            }
+            if self.columns == 4 {
+                let (zero_left, rest) = rest.split_at_mut(nf);
+                let zero_right = &mut rest[..nf];
+                for (f, &v) in x.iter().enumerate() {
+                    let missing = v.is_nan() || v.abs() <= zero_band;
+                    zero_left[f] = if missing { f32::NEG_INFINITY } else { v };
+                    zero_right[f] = if missing { f32::INFINITY } else { v };
+                }
+            }
+        }
+        let (padded, idle) = padded.split_at(rows);
+        let idle = &idle[0];
+        let mask = GROUP_STEPS - 1;
+        for group in &self.groups {
+            let (steps, values) = (&*group.steps, &*group.values);
+            let end = group.end;
+            let mut at = [end; LANES];
+            let mut x = [idle; LANES];
+            let mut row = [usize::MAX; LANES];
+            let mut acc = [0.0f64; LANES];
+            let mut next_row = 0;
+            for k in 0..LANES.min(rows) {
+                at[k] = 0;
+                x[k] = &padded[k];
+                row[k] = k;
+                acc[k] = out[k];
+                next_row += 1;
+            }
+            loop {
+                for _ in 0..CHECK_EVERY {
+                    for k in 0..LANES {
+                        let i = usize::from(at[k]) & mask;
+                        let s = steps[i];
+                        let v = x[k][s.feature as usize & (S - 1)];
+                        let side = usize::from(v > s.threshold);
+                        at[k] = (s.children >> (side << 4)) as u16;
+                        acc[k] += values[i][side];
+                    }
+                }
+                let mut busy = false;
+                for k in 0..LANES {
+                    if at[k] == end {
+                        if row[k] != usize::MAX {
+                            out[row[k]] = acc[k];
+                            row[k] = usize::MAX;
+                        }
+                        if next_row < rows {
+                            at[k] = 0;
+                            x[k] = &padded[next_row];
+                            row[k] = next_row;
+                            acc[k] = out[next_row];
+                            next_row += 1;
+                        }
+                    }
+                    busy |= at[k] != end;
+                }
+                if !busy {
+                    break;
+                }
+            }
+        }
+    }
+
     /// Groups of trees in the layout, for reports.
     pub fn num_groups(&self) -> usize {
         self.groups.len()
@@ -312,11 +449,13 @@ fn both(left: u16, right: u16) -> u32 {
 const MAX_STRIDE: usize = 1024;
 
 /// Writes `tree`'s nodes (LightGBM's numbering, from `root_at`) and then its leaves into
-/// `group`; leaves lead to `next`. Returns whether some split treats zero as missing, `None`
+/// `group`; leaves lead to `next`. With `columns`, a split's feature word is its column in the
+/// row copies of [`LaneForest::walk_columns`]. Returns whether some split treats zero as missing, `None`
 /// on malformed trees.
 fn lay_out(
     tree: &TreeView<'_>,
     num_features: usize,
+    columns: bool,
     root_at: u16,
     next: u16,
     group: &mut Group,
@@ -355,6 +494,13 @@ fn lay_out(
         }
         let (threshold, word) = encode(d, t, feature);
         zero_missing |= word & ZERO_MISSING != 0;
+        // The row copy of the split's missing-value rule (see `LaneForest::walk_columns`).
+        let word = if columns {
+            let copy = u32::from(word & NAN_RIGHT != 0) + 2 * u32::from(word & ZERO_MISSING != 0);
+            copy * num_features as u32 + feature
+        } else {
+            word
+        };
         let (left, left_value) = place(*tree.left_child.get(n)?)?;
         let (right, right_value) = place(*tree.right_child.get(n)?)?;
         group.steps[start + n] = Step {

@@ -152,6 +152,55 @@ proptest! {
         }
     }
 
+    /// Thresholds at the ends of the number line: the lane walk reads missing values as -inf or
+    /// +inf unless some threshold is +inf (then it tests them at every step); both must stay
+    /// bit-identical to the pointer walk, with every missing-value rule. (NaN thresholds, which
+    /// LightGBM does not write, are left out: the walks compare them as f32, the pointer walk
+    /// as f64 `v <= t`.)
+    #[test]
+    fn lane_walk_is_bit_identical_with_infinite_thresholds(
+        seed in any::<u64>(),
+        trees in 1usize..20,
+        splits in 0usize..40,
+        nf in 1u32..6,
+        zero_missing in any::<bool>(),
+        odd in 0usize..6,
+        rows in 1usize..100,
+    ) {
+        let mut rng = Rng(seed | 1);
+        let mut trees: Vec<Tree> = (0..trees)
+            .map(|_| {
+                let s = rng.below(splits as u64 + 1) as usize;
+                random_tree(&mut rng, s, nf, zero_missing)
+            })
+            .collect();
+        // Which extremes the model's thresholds take: only finite and -inf ones (the row
+        // copies) or also +inf (the walk that tests missing values).
+        let extremes: &[f64] = match odd {
+            0 => &[f64::NEG_INFINITY, -1e300, 1e300, f64::from(f32::MAX)],
+            1 => &[f64::NEG_INFINITY, f64::INFINITY],
+            2 => &[f64::INFINITY, 0.0],
+            3 => &[-1e-40, 1e-40, -0.0],
+            4 => &[f64::from(f32::MAX) * 1.5, f64::from(f32::MIN)],
+            _ => &[f64::INFINITY, f64::NEG_INFINITY, 1e-36],
+        };
+        for t in &mut trees {
+            for th in &mut t.threshold {
+                if rng.below(3) == 0 {
+                    *th = extremes[rng.below(extremes.len() as u64) as usize];
+                }
+            }
+        }
+        let e = Ensemble::new(nf as usize, trees);
+        let xs = random_rows(&mut Rng(seed ^ 0x1F1F), rows, nf as usize);
+        let mut fast = vec![0.0; rows];
+        e.raw_scores_block(&xs, &mut fast);
+        for r in 0..rows {
+            let x = &xs[r * nf as usize..(r + 1) * nf as usize];
+            prop_assert_eq!(fast[r].to_bits(), e.raw_score(x).to_bits(), "row {} {:?}", r, x);
+        }
+    }
+
     /// Trees of up to 100 splits (those beyond 64 leaves are walked node by node at their place
     /// in the order), several groups of 64 trees, blocks that do not fill the last 8 rows.
     #[test]
