@@ -119,6 +119,64 @@ pub fn f32_at_or_below(t: f64) -> f32 {
     }
 }
 
+/// The eight lanes of a walk through one group of trees: the step each lane is at, the padded
+/// row it reads, which row that is (`usize::MAX`: none) and its running sum. Shared by both
+/// walks, which differ only in how a step compares.
+struct Lanes<'a, const S: usize> {
+    at: [u16; LANES],
+    x: [&'a [f32; S]; LANES],
+    row: [usize; LANES],
+    acc: [f64; LANES],
+    next_row: usize,
+}
+
+impl<'a, const S: usize> Lanes<'a, S> {
+    /// The first rows (up to eight) at the group's first step, each starting from its sum so
+    /// far in `out`; idle lanes read `idle` and sit at `end`.
+    #[inline(always)]
+    fn start(end: u16, idle: &'a [f32; S], padded: &'a [[f32; S]], out: &[f64]) -> Self {
+        let mut lanes = Lanes {
+            at: [end; LANES],
+            x: [idle; LANES],
+            row: [usize::MAX; LANES],
+            acc: [0.0f64; LANES],
+            next_row: 0,
+        };
+        for k in 0..LANES.min(padded.len()) {
+            lanes.at[k] = 0;
+            lanes.x[k] = &padded[k];
+            lanes.row[k] = k;
+            lanes.acc[k] = out[k];
+            lanes.next_row += 1;
+        }
+        lanes
+    }
+
+    /// Writes the sum of every lane that reached `end` and gives it the next row. False when
+    /// every lane is idle (the group is done for all rows).
+    #[inline(always)]
+    fn refill(&mut self, end: u16, padded: &'a [[f32; S]], out: &mut [f64]) -> bool {
+        let mut busy = false;
+        for k in 0..LANES {
+            if self.at[k] == end {
+                if self.row[k] != usize::MAX {
+                    out[self.row[k]] = self.acc[k];
+                    self.row[k] = usize::MAX;
+                }
+                if self.next_row < padded.len() {
+                    self.at[k] = 0;
+                    self.x[k] = &padded[self.next_row];
+                    self.row[k] = self.next_row;
+                    self.acc[k] = out[self.next_row];
+                    self.next_row += 1;
+                }
+            }
+            busy |= self.at[k] != end;
+        }
+        busy
+    }
+}
+
 impl LaneForest {
     /// Lays the trees out in groups of at most [`GROUP_STEPS`] steps. `None` when a tree does
     /// not fit a group, a split's feature is out of range, or there are more than 1,024
@@ -254,26 +312,15 @@ impl LaneForest {
         for group in &self.groups {
             let (steps, values) = (&*group.steps, &*group.values);
             let end = group.end;
-            let mut at = [end; LANES];
-            let mut x = [idle; LANES];
-            let mut row = [usize::MAX; LANES];
-            let mut acc = [0.0f64; LANES];
-            let mut next_row = 0;
-            for k in 0..LANES.min(rows) {
-                at[k] = 0;
-                x[k] = &padded[k];
-                row[k] = k;
-                acc[k] = out[k];
-                next_row += 1;
-            }
+            let mut lanes = Lanes::start(end, idle, padded, out);
             loop {
                 for _ in 0..CHECK_EVERY {
                     for k in 0..LANES {
-                        let i = usize::from(at[k]) & mask;
+                        let i = usize::from(lanes.at[k]) & mask;
                         let s = steps[i];
                         let w = s.feature;
                         // S <= 2^30, so the mask also drops the flag bits.
-                        let v = x[k][w as usize & (S - 1)];
+                        let v = lanes.x[k][w as usize & (S - 1)];
                         let greater = u32::from(v > s.threshold);
                         let nan = u32::from(v.is_nan());
                         let right = if ZERO {
@@ -284,28 +331,11 @@ impl LaneForest {
                             greater | (nan & (w >> 31))
                         };
                         let side = (right & 1) as usize;
-                        at[k] = (s.children >> (side << 4)) as u16;
-                        acc[k] += values[i][side];
+                        lanes.at[k] = (s.children >> (side << 4)) as u16;
+                        lanes.acc[k] += values[i][side];
                     }
                 }
-                let mut busy = false;
-                for k in 0..LANES {
-                    if at[k] == end {
-                        if row[k] != usize::MAX {
-                            out[row[k]] = acc[k];
-                            row[k] = usize::MAX;
-                        }
-                        if next_row < rows {
-                            at[k] = 0;
-                            x[k] = &padded[next_row];
-                            row[k] = next_row;
-                            acc[k] = out[next_row];
-                            next_row += 1;
-                        }
-                    }
-                    busy |= at[k] != end;
-                }
-                if !busy {
+                if !lanes.refill(end, padded, out) {
                     break;
                 }
             }
@@ -351,47 +381,19 @@ impl LaneForest {
         for group in &self.groups {
             let (steps, values) = (&*group.steps, &*group.values);
             let end = group.end;
-            let mut at = [end; LANES];
-            let mut x = [idle; LANES];
-            let mut row = [usize::MAX; LANES];
-            let mut acc = [0.0f64; LANES];
-            let mut next_row = 0;
-            for k in 0..LANES.min(rows) {
-                at[k] = 0;
-                x[k] = &padded[k];
-                row[k] = k;
-                acc[k] = out[k];
-                next_row += 1;
-            }
+            let mut lanes = Lanes::start(end, idle, padded, out);
             loop {
                 for _ in 0..CHECK_EVERY {
                     for k in 0..LANES {
-                        let i = usize::from(at[k]) & mask;
+                        let i = usize::from(lanes.at[k]) & mask;
                         let s = steps[i];
-                        let v = x[k][s.feature as usize & (S - 1)];
+                        let v = lanes.x[k][s.feature as usize & (S - 1)];
                         let side = usize::from(v > s.threshold);
-                        at[k] = (s.children >> (side << 4)) as u16;
-                        acc[k] += values[i][side];
+                        lanes.at[k] = (s.children >> (side << 4)) as u16;
+                        lanes.acc[k] += values[i][side];
                     }
                 }
-                let mut busy = false;
-                for k in 0..LANES {
-                    if at[k] == end {
-                        if row[k] != usize::MAX {
-                            out[row[k]] = acc[k];
-                            row[k] = usize::MAX;
-                        }
-                        if next_row < rows {
-                            at[k] = 0;
-                            x[k] = &padded[next_row];
-                            row[k] = next_row;
-                            acc[k] = out[next_row];
-                            next_row += 1;
-                        }
-                    }
-                    busy |= at[k] != end;
-                }
-                if !busy {
+                if !lanes.refill(end, padded, out) {
                     break;
                 }
             }
