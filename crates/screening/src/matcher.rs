@@ -2682,10 +2682,15 @@ impl Matcher {
                 }
             })
             .collect();
+        // A total order: the same entry published in two lists (an OFAC entry and its alias
+        // list) ties on score and id, and the candidates arrive in hash order, which differs
+        // between processes; ordering by list too gives every run the same output.
         hits.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.entry_id.cmp(&b.entry_id))
+                .then_with(|| a.list.cmp(&b.list))
+                .then_with(|| a.entry_index.cmp(&b.entry_index))
         });
         hits
     }
