@@ -3,8 +3,10 @@
 //! Reads ONLY the training and validation periods (never the test period): fits the history
 //! tables and modules out-of-fold on the training period exactly as `train` does, then for each
 //! pre-declared candidate (a set of feature columns left out and LightGBM parameters) fits the
-//! early-stopped model on the training period and prints its validation metrics. The rule that
-//! picks the winner is declared in BENCHMARKS.md before this was run.
+//! early-stopped model on the training period and prints its validation metrics and its
+//! load-independent costs: splits visited per validation declaration (the walk's steps) and
+//! the exact explanation's work (splits x quadrature points). The rule that picks the winner
+//! is declared in BENCHMARKS.md before this was run.
 //!
 //! ```sh
 //! cargo run --release -p borderline-training --example validation_sweep -- \
