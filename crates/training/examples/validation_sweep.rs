@@ -132,7 +132,7 @@ const C17: Candidate = Candidate {
     ..C14
 };
 
-const CANDIDATES: [Candidate; 32] = [
+const CANDIDATES: [Candidate; 35] = [
     Candidate {
         name: "C0",
         what: "default (95 features)",
@@ -330,6 +330,24 @@ const CANDIDATES: [Candidate; 32] = [
         name: "C29",
         what: "C17 with a least split gain of 1",
         min_gain_to_split: 1.0,
+        ..C17
+    },
+    Candidate {
+        name: "C30",
+        what: "C17 with a least split gain of 0.03",
+        min_gain_to_split: 0.03,
+        ..C17
+    },
+    Candidate {
+        name: "C31",
+        what: "C17 with a least split gain of 0.1",
+        min_gain_to_split: 0.1,
+        ..C17
+    },
+    Candidate {
+        name: "C32",
+        what: "C17 with a least split gain of 0.3",
+        min_gain_to_split: 0.3,
         ..C17
     },
 ];
