@@ -16,9 +16,9 @@
 use borderline_core::Declaration;
 use borderline_ingest::{read_all, Profile};
 use borderline_targeting::features::HistoryTables;
+use borderline_targeting::linear_shap::LinearShap;
 use borderline_targeting::metrics::evaluate;
 use borderline_targeting::modules::Modules;
-use borderline_targeting::linear_shap::LinearShap;
 use borderline_targeting::trees::{Ensemble, Tree};
 use borderline_training::train::{feature_matrix, feature_names, labels};
 use borderline_training::TrainConfig;
