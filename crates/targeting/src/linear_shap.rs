@@ -257,6 +257,15 @@ impl LinearShap {
         true
     }
 
+    /// Work of one row's explanation in split-points: each linear tree's splits times its
+    /// quadrature points, summed (the depth-first pass does this many multiply-add groups;
+    /// trees left to the reference algorithm are not counted). The explanation cost measure
+    /// of issue 17's model sweeps: it grows with the splits and with the unique features on
+    /// the tree's longest paths.
+    pub fn work(&self) -> usize {
+        self.trees.iter().flatten().map(|t| t.len * t.points).sum()
+    }
+
     /// Trees handled here (the rest go to the reference algorithm).
     pub fn num_linear(&self) -> usize {
         self.trees.iter().flatten().count()

@@ -72,6 +72,18 @@ impl Tree {
         go_left(self.decision_type[node], self.threshold[node], value)
     }
 
+    /// Splits `x` passes on its way to its leaf (0 for a stump): the steps any walk of this
+    /// tree takes for `x`, the scoring cost measure of issue 17's model sweeps.
+    pub fn splits_visited(&self, x: &[f32]) -> usize {
+        let (mut node, mut steps) = (0i32, 0);
+        // At most one step per split: a malformed tree cannot loop here.
+        while node >= 0 && steps < self.split_feature.len() {
+            node = self.next(node as usize, x);
+            steps += 1;
+        }
+        steps
+    }
+
     #[inline]
     pub(crate) fn next(&self, node: usize, x: &[f32]) -> i32 {
         if self.go_left(node, x[self.split_feature[node] as usize]) {

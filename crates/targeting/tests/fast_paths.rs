@@ -492,3 +492,63 @@ fn block_treeshap_on_a_trained_model() {
         assert!((total - e.raw_score(x)).abs() <= 1e-9);
     }
 }
+
+/// The cost measures of the model sweeps count what the walk and the explanation do: on a
+/// chain of `depth` splits (feature `n` at node `n`, threshold `n / 100`, the right child a
+/// leaf), a row of zeros goes left to the bottom (`depth` splits) and a row of ones stops at
+/// the root (1 split); the linear TreeSHAP pass costs the splits times `ceil(unique / 2)`
+/// quadrature points, rounded up to a compiled point count.
+#[test]
+fn sweep_cost_measures_count_splits_visited_and_explanation_work() {
+    use borderline_targeting::linear_shap::LinearShap;
+    // (depth, quadrature points): 5 unique features need 3, 20 need 10, 40 (features
+    // repeat beyond 40) need 20, compiled as 24.
+    for (depth, points) in [(1usize, 1usize), (5, 3), (20, 10), (45, 24)] {
+        let mut t = Tree {
+            split_feature: vec![],
+            threshold: vec![],
+            decision_type: vec![],
+            left_child: vec![],
+            right_child: vec![],
+            internal_value: vec![],
+            internal_count: vec![],
+            leaf_value: vec![],
+            leaf_count: vec![],
+        };
+        for n in 0..depth {
+            t.split_feature.push((n % 40) as u32);
+            t.threshold.push(n as f64 * 0.01);
+            t.decision_type.push(MISSING_NAN | DEFAULT_LEFT);
+            t.left_child.push(if n + 1 < depth {
+                (n + 1) as i32
+            } else {
+                !(depth as i32)
+            });
+            t.right_child.push(!(n as i32));
+            t.internal_value.push(0.0);
+            t.internal_count.push((depth - n + 1) as f64 * 3.0);
+            t.leaf_value.push(0.1);
+            t.leaf_count.push(3.0);
+        }
+        t.leaf_value.push(0.9);
+        t.leaf_count.push(3.0);
+        assert_eq!(t.splits_visited(&[0.0; 40]), depth);
+        assert_eq!(t.splits_visited(&[1.0; 40]), 1);
+        // Missing goes left (default left) all the way down.
+        assert_eq!(t.splits_visited(&[f32::NAN; 40]), depth);
+        let stump = Tree {
+            split_feature: vec![],
+            threshold: vec![],
+            decision_type: vec![],
+            left_child: vec![],
+            right_child: vec![],
+            internal_value: vec![],
+            internal_count: vec![],
+            leaf_value: vec![0.5],
+            leaf_count: vec![3.0],
+        };
+        assert_eq!(stump.splits_visited(&[0.0; 40]), 0);
+        let shap = LinearShap::build(&[t.clone(), stump, t]);
+        assert_eq!(shap.work(), 2 * depth * points, "depth {depth}");
+    }
+}

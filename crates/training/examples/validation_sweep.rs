@@ -3,8 +3,10 @@
 //! Reads ONLY the training and validation periods (never the test period): fits the history
 //! tables and modules out-of-fold on the training period exactly as `train` does, then for each
 //! pre-declared candidate (a set of feature columns left out and LightGBM parameters) fits the
-//! early-stopped model on the training period and prints its validation metrics. The rule that
-//! picks the winner is declared in BENCHMARKS.md before this was run.
+//! early-stopped model on the training period and prints its validation metrics and its
+//! load-independent costs: splits visited per validation declaration (the walk's steps) and
+//! the exact explanation's work (splits x quadrature points). The rule that picks the winner
+//! is declared in BENCHMARKS.md before this was run.
 //!
 //! ```sh
 //! cargo run --release -p borderline-training --example validation_sweep -- \
@@ -14,9 +16,10 @@
 use borderline_core::Declaration;
 use borderline_ingest::{read_all, Profile};
 use borderline_targeting::features::HistoryTables;
+use borderline_targeting::linear_shap::LinearShap;
 use borderline_targeting::metrics::evaluate;
 use borderline_targeting::modules::Modules;
-use borderline_targeting::trees::Ensemble;
+use borderline_targeting::trees::{Ensemble, Tree};
 use borderline_training::train::{feature_matrix, feature_names, labels};
 use borderline_training::TrainConfig;
 use chrono::{Datelike, NaiveDate};
@@ -37,6 +40,10 @@ struct Candidate {
     num_leaves: u32,
     /// Share of the features each tree may use; 0: the default's.
     feature_fraction: f64,
+    /// Deepest leaf LightGBM may grow; 0: the default's (none).
+    max_depth: i32,
+    /// Least gain a split must bring (LightGBM `min_gain_to_split`; 0 is LightGBM's default).
+    min_gain_to_split: f64,
     /// Seed-bagged fits (seeds `seed .. seed+bag-1`) whose raw scores are averaged, as
     /// `borderline train --bag` does; 1: a single fit.
     bag: u32,
@@ -85,6 +92,8 @@ const DEFAULT: Candidate = Candidate {
     learning_rate: 0.0,
     num_leaves: 0,
     feature_fraction: 0.0,
+    max_depth: 0,
+    min_gain_to_split: 0.0,
     bag: 1,
     nested_refit: None,
 };
@@ -115,7 +124,15 @@ const C14: Candidate = Candidate {
     ..DEFAULT
 };
 
-const CANDIDATES: [Candidate; 25] = [
+/// C17's settings (the default since then), the base of C23 onwards.
+const C17: Candidate = Candidate {
+    name: "C17",
+    what: "C14 with 127 leaves per tree",
+    num_leaves: 127,
+    ..C14
+};
+
+const CANDIDATES: [Candidate; 35] = [
     Candidate {
         name: "C0",
         what: "default (95 features)",
@@ -228,12 +245,7 @@ const CANDIDATES: [Candidate; 25] = [
         num_leaves: 31,
         ..C14
     },
-    Candidate {
-        name: "C17",
-        what: "C14 with 127 leaves per tree",
-        num_leaves: 127,
-        ..C14
-    },
+    C17,
     Candidate {
         name: "C18",
         what: "C14 with at least 50 declarations per leaf",
@@ -276,6 +288,67 @@ const CANDIDATES: [Candidate; 25] = [
         what: "C14 nested: early stopping on 2020's last three months, no refit",
         nested_refit: Some(false),
         ..C14
+    },
+    Candidate {
+        name: "C23",
+        what: "C17 with depth at most 10",
+        max_depth: 10,
+        ..C17
+    },
+    Candidate {
+        name: "C24",
+        what: "C17 with depth at most 12",
+        max_depth: 12,
+        ..C17
+    },
+    Candidate {
+        name: "C25",
+        what: "C17 with depth at most 14",
+        max_depth: 14,
+        ..C17
+    },
+    Candidate {
+        name: "C26",
+        what: "C17 with learning rate 0.1",
+        learning_rate: 0.1,
+        ..C17
+    },
+    Candidate {
+        name: "C27",
+        what: "C17 with learning rate 0.1 and depth at most 12",
+        learning_rate: 0.1,
+        max_depth: 12,
+        ..C17
+    },
+    Candidate {
+        name: "C28",
+        what: "C17 with at least 40 declarations per leaf",
+        min_data_in_leaf: 40,
+        ..C17
+    },
+    Candidate {
+        name: "C29",
+        what: "C17 with a least split gain of 1",
+        min_gain_to_split: 1.0,
+        ..C17
+    },
+    Candidate {
+        name: "C30",
+        what: "C17 with a least split gain of 0.03",
+        min_gain_to_split: 0.03,
+        ..C17
+    },
+    Candidate {
+        name: "C31",
+        what: "C17 with a least split gain of 0.1",
+        min_gain_to_split: 0.1,
+        ..C17
+    },
+    Candidate {
+        name: "C32",
+        what: "C17 with a least split gain of 0.3",
+        min_gain_to_split: 0.3,
+        ..C17
     },
 ];
 
@@ -359,7 +432,8 @@ fn fit(
         "objective": "binary", "metric": c.metric,
         "learning_rate": if c.learning_rate > 0.0 { c.learning_rate } else { cfg.learning_rate },
         "num_leaves": if c.num_leaves > 0 { c.num_leaves } else { cfg.num_leaves },
-        "max_depth": cfg.max_depth, "min_data_in_leaf": c.min_data_in_leaf,
+        "max_depth": if c.max_depth != 0 { c.max_depth } else { cfg.max_depth },
+        "min_data_in_leaf": c.min_data_in_leaf, "min_gain_to_split": c.min_gain_to_split,
         "feature_fraction": if c.feature_fraction > 0.0 { c.feature_fraction } else { cfg.feature_fraction },
         "bagging_fraction": cfg.bagging_fraction,
         "bagging_freq": cfg.bagging_freq, "lambda_l2": c.lambda_l2,
@@ -408,6 +482,62 @@ fn last_quarter_start(train: &[Declaration]) -> NaiveDate {
         .expect("a calendar month")
 }
 
+/// Load-independent costs of a fitted candidate (all members of a bag together), the measure
+/// of the C23 onwards rule in BENCHMARKS.md.
+#[derive(Clone, Copy)]
+struct Cost {
+    trees: usize,
+    splits: usize,
+    /// Median over trees of the deepest leaf's depth.
+    median_depth: usize,
+    /// Splits the walk passes per validation declaration, summed over the trees: the steps
+    /// every scorer (lane walk, LightGBM's predict) takes.
+    visited: f64,
+    /// One declaration's exact explanation: splits x quadrature points of every tree
+    /// (`LinearShap::work`).
+    shap_work: usize,
+}
+
+impl Cost {
+    fn of(members: &[Ensemble], xv: &[f32], nf: usize) -> Cost {
+        let trees: Vec<&Tree> = members.iter().flat_map(|m| &m.trees).collect();
+        let rows = xv.len() / nf.max(1);
+        let steps: usize = xv
+            .chunks(nf)
+            .map(|x| trees.iter().map(|t| t.splits_visited(x)).sum::<usize>())
+            .sum();
+        let mut depths: Vec<usize> = trees.iter().map(|t| depth(t)).collect();
+        depths.sort_unstable();
+        Cost {
+            trees: trees.len(),
+            splits: trees.iter().map(|t| t.split_feature.len()).sum(),
+            median_depth: depths.get(depths.len() / 2).copied().unwrap_or(0),
+            visited: steps as f64 / rows.max(1) as f64,
+            shap_work: members
+                .iter()
+                .map(|m| LinearShap::build(&m.trees).work())
+                .sum(),
+        }
+    }
+}
+
+/// Depth of `t`'s deepest leaf (0 for a stump).
+fn depth(t: &Tree) -> usize {
+    if t.split_feature.is_empty() {
+        return 0;
+    }
+    let (mut deepest, mut stack) = (0, vec![(0i32, 1usize)]);
+    while let Some((node, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        for c in [t.left_child[node as usize], t.right_child[node as usize]] {
+            if c >= 0 {
+                stack.push((c, d + 1));
+            }
+        }
+    }
+    deepest
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
@@ -446,8 +576,10 @@ fn main() {
             );
             (inner, inner_valid, x_inner, xl)
         });
-    println!("| candidate | features | valid AUC | P@1% | P@2% | P@5% | P@10% | mean P@5/10 | trees | splits | fit s |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| candidate | features | valid AUC | P@1% | P@2% | P@5% | P@10% | mean P@5/10 | trees | splits | median depth | splits visited per valid declaration (x C17) | per tree | TreeSHAP work, split-points (x C17) | fit s |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    // C17's costs once it is fitted (it comes before C23 onwards): the ratios the rule reads.
+    let mut reference: Option<Cost> = None;
     for c in CANDIDATES
         .iter()
         .filter(|c| only.is_empty() || only.contains(&c.name))
@@ -455,7 +587,7 @@ fn main() {
         let keep = kept(c, &names);
         let nf = keep.len();
         let t = Instant::now();
-        let (members, raw) = match (c.nested_refit, &nested) {
+        let (members, raw, xv) = match (c.nested_refit, &nested) {
             (Some(refit), Some((inner, inner_valid, x_inner, xl))) => {
                 let xi = pick(x_inner, &keep);
                 let xiv = pick(&xl[0], &keep);
@@ -476,11 +608,11 @@ fn main() {
                     let refitted = fit(&cfg, c, nf, (&xt, &y_train), None, cfg.seed, rounds);
                     let xv = pick(x_valid, &keep);
                     let raw = bag_scores(std::slice::from_ref(&refitted), &xv, nf);
-                    (vec![refitted], raw)
+                    (vec![refitted], raw, xv)
                 } else {
                     let xv = pick(&xl[1], &keep);
                     let raw = bag_scores(std::slice::from_ref(&early), &xv, nf);
-                    (vec![early], raw)
+                    (vec![early], raw, xv)
                 }
             }
             _ => {
@@ -499,13 +631,22 @@ fn main() {
                     })
                     .collect();
                 let raw = bag_scores(&members, &xv, nf);
-                (members, raw)
+                (members, raw, xv)
             }
+        };
+        let fit_s = t.elapsed().as_secs_f64();
+        let cost = Cost::of(&members, &xv, nf);
+        if c.name == "C17" {
+            reference = Some(cost);
+        }
+        let times = |a: f64, b: Option<f64>| match b {
+            Some(b) if b > 0.0 => format!(" ({:.2}x)", a / b),
+            _ => String::new(),
         };
         let r = evaluate(&valid, &raw);
         let p = |k: &str| r.precision_at.get(k).copied().unwrap_or(f64::NAN);
         println!(
-            "| {} {} | {} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.4} | {} | {} | {:.0} |",
+            "| {} {} | {} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} | {:.4} | {} | {} | {} | {:.1}{} | {:.2} | {}{} | {:.0} |",
             c.name,
             c.what,
             nf,
@@ -515,13 +656,18 @@ fn main() {
             p("5"),
             p("10"),
             (p("5") + p("10")) / 2.0,
-            members.iter().map(|m| m.trees.len()).sum::<usize>(),
-            members
-                .iter()
-                .flat_map(|m| &m.trees)
-                .map(|t| t.split_feature.len())
-                .sum::<usize>(),
-            t.elapsed().as_secs_f64()
+            cost.trees,
+            cost.splits,
+            cost.median_depth,
+            cost.visited,
+            times(cost.visited, reference.map(|r| r.visited)),
+            cost.visited / cost.trees.max(1) as f64,
+            cost.shap_work,
+            times(
+                cost.shap_work as f64,
+                reference.map(|r| r.shap_work as f64)
+            ),
+            fit_s
         );
     }
 }
