@@ -425,3 +425,46 @@ pub fn train(
         cv,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use borderline_screening::pairmodel::NF;
+
+    /// The second stage moves only the staged weights: the first stage's bias and weights are
+    /// kept, and a staged feature seen only on positives gets a positive weight (held >= 0 by
+    /// its sign, as feature 21 is).
+    #[test]
+    fn the_second_stage_fits_only_the_staged_features() {
+        let mut rows = Vec::new();
+        for i in 0..200 {
+            let mut x = [0.0; NF];
+            x[0] = (i % 10) as f64 / 10.0;
+            let y = i % 10 >= 5;
+            if i % 7 == 0 && !y {
+                // The staged feature on some negatives that the first stage scores low
+                // anyway: it must not turn negative (sign held).
+                x[20] = 0.0;
+            }
+            if i % 3 == 0 && (3..5).contains(&(i % 10)) {
+                // Positives the first stage cannot tell from negatives carry the feature.
+                x[20] = 0.5;
+            }
+            rows.push((x, y || x[20] > 0.0, 1.0));
+        }
+        let first: Vec<_> = rows
+            .iter()
+            .map(|&(mut x, y, w)| {
+                x[20] = 0.0;
+                (x, y, w)
+            })
+            .collect();
+        let (b, w) = fit(&first, 1e-4, 2_000);
+        let staged = fit_staged(&rows, b, w, &PERSON_STAGED, 1e-4);
+        for k in (0..NF).filter(|k| !PERSON_STAGED.contains(k)) {
+            assert_eq!(staged[k], w[k], "weight {k} moved");
+        }
+        assert!(staged[20] > 1.0, "{}", staged[20]);
+        assert_eq!(staged[21], 0.0);
+    }
+}
