@@ -5,7 +5,9 @@
 //! (`MODEL=logistic` fits logistic models only, `MODEL=gbdt` one tree model for all; the
 //! default is logistic for persons and trees for companies; `CV=1` first
 //! prints a grouped 5-fold cross-validation of the candidate models on the dev rows, `CV=hybrid`
-//! of the default kind only; `DROP=18,19` sets those feature columns to 0 in training.)
+//! of the default kind only; `DROP=18,19` sets those feature columns to 0 in training;
+//! `JOINT=1` fits the persons' staged features 20-21 jointly with the others instead of in a
+//! second stage, see `pairtrain::PERSON_STAGED`.)
 
 use borderline_devkit::screening::eval::find_dev_dir;
 use borderline_devkit::screening::pairtrain::ModelKind;

@@ -681,6 +681,10 @@ struct IToken {
     extra: bool,
     /// A Korean syllable or two in Latin letters ([`crate::hangul::is_korean_word`]).
     korean: bool,
+    /// A person's name written "SURNAME, Given names" (one comma): whether this word is one
+    /// of the given names (`Some(true)`) or of the surname (`Some(false)`); `None` when the
+    /// name does not say (no comma, an annotation segment, a company).
+    given: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -1237,6 +1241,8 @@ impl Matcher {
         let mut vocab_text: Vec<Box<str>> = Vec::new();
         let mut postings: Vec<Vec<u32>> = Vec::new();
         let mut raw: Vec<(u32, u32, Vec<Token>)> = Vec::new();
+        // Per indexed name: the number of surname words opening it ("SURNAME, Given names").
+        let mut surname_len: Vec<Option<usize>> = Vec::new();
         for (ei, e) in entries.iter().enumerate() {
             let mut seen: AHashSet<Vec<Token>> = AHashSet::new();
             let person = e.schema == Schema::Person;
@@ -1257,7 +1263,7 @@ impl Matcher {
                         segs.push(norm_of(&stripped).tokens().to_vec());
                     }
                 }
-                for seg in segs {
+                for (si, seg) in segs.into_iter().enumerate() {
                     if seg.iter().all(|t| t.kind == TokenKind::LegalForm) {
                         continue;
                     }
@@ -1267,6 +1273,11 @@ impl Matcher {
                         seg
                     };
                     if seen.insert(seg.clone()) {
+                        surname_len.push(if person && si == 0 {
+                            surname_words(name, &seg)
+                        } else {
+                            None
+                        });
                         raw.push((ei as u32, vi as u32, seg));
                     }
                 }
@@ -1339,10 +1350,15 @@ impl Matcher {
         };
         m.names = raw
             .into_iter()
-            .map(|(entry, variant, toks)| IndexedName {
-                entry,
-                variant,
-                tokens: m.prepare_tokens(&toks),
+            .zip(surname_len)
+            .map(|((entry, variant, toks), sn)| {
+                let mut tokens = m.prepare_tokens(&toks);
+                mark_name_parts(&mut tokens, sn);
+                IndexedName {
+                    entry,
+                    variant,
+                    tokens,
+                }
             })
             .collect();
         m
@@ -1413,6 +1429,7 @@ impl Matcher {
                     extra: t.kind == TokenKind::Word
                         && (connector || crate::normalize::is_known_extra(&t.text)),
                     korean: t.kind == TokenKind::Word && crate::hangul::is_korean_word(&t.text),
+                    given: None,
                 }
             })
             .collect()
@@ -1448,10 +1465,17 @@ impl Matcher {
                     continue;
                 }
                 let (pa, pb) = if schema == Schema::Person {
-                    (
+                    let (mut pa, mut pb) = (
                         self.prepare(&person_tokens(sa)),
                         self.prepare(&person_tokens(sb)),
-                    )
+                    );
+                    if ia == 0 {
+                        mark_name_parts(&mut pa.tokens, surname_words(a, sa));
+                    }
+                    if ib == 0 {
+                        mark_name_parts(&mut pb.tokens, surname_words(b, sb));
+                    }
+                    (pa, pb)
                 } else {
                     (self.prepare(sa), self.prepare(sb))
                 };
@@ -2091,6 +2115,71 @@ impl Matcher {
                 }
             }
         }
+        // Persons written "SURNAME, Given names" on both sides, one of them accounted for in
+        // full (known extra words aside): where the other's unexplained words stand among its
+        // given names. After the given names both share, they continue the name ("AL-TURKI,
+        // Hassan" / "AL-TURKI, Hassan Abdullah Hersi": the father's and grandfather's names of
+        // a name chain, or middle names); before them, the shared names are the chain of
+        // another person ("AL-TIKRITI, Saddam Hussein" / "AL-TIKRITI, Hala Saddam Hussein": in
+        // a name chain "X Y Z" is X, child of Y, grandchild of Z; so only when two or more
+        // shared given names follow every added word). Model features 21 and 22.
+        let (mut added_after, mut added_before) = (0.0f64, false);
+        if person && !letters_route {
+            let has_parts = |ts: &[IToken]| ts.iter().any(|t| t.given == Some(true));
+            let unexplained =
+                |ts: &[IToken], used: &[bool]| ts.iter().zip(used).any(|(t, &u)| !u && !t.extra);
+            let (uq, uc) = (unexplained(qt, q_used), unexplained(ct, c_used));
+            if uq != uc && has_parts(qt) && has_parts(ct) {
+                let (ts, used, share): (&[IToken], &[bool], f64) = if uq {
+                    (qt, q_used, q_unexpl / total_q)
+                } else {
+                    (ct, c_used, c_unexpl / total_c)
+                };
+                let first_shared = ts
+                    .iter()
+                    .zip(used)
+                    .position(|(t, &u)| u && t.given == Some(true));
+                let added = || {
+                    ts.iter()
+                        .enumerate()
+                        .zip(used)
+                        .filter(|((_, t), &u)| !u && !t.extra)
+                        .map(|((i, t), _)| (i, t))
+                };
+                if let Some(f) = first_shared {
+                    if added().all(|(_, t)| t.given == Some(true)) {
+                        let words = || added().map(|(_, t)| &*t.text).collect::<Vec<_>>().join(" ");
+                        if added().all(|(i, _)| i > f) {
+                            added_after = share;
+                            if explain {
+                                ex.notes.push(format!(
+                                    "given names added after the shared ones ({}): the name continued (father's names, middle names)",
+                                    words()
+                                ));
+                            }
+                        } else if ts
+                            .iter()
+                            .enumerate()
+                            .zip(used)
+                            .filter(|((i, t), &u)| {
+                                u && t.given == Some(true) && added().all(|(j, _)| j < *i)
+                            })
+                            .count()
+                            >= 2
+                        {
+                            // A chain: two or more shared given names after every added one.
+                            added_before = true;
+                            if explain {
+                                ex.notes.push(format!(
+                                    "a given name added before the shared ones ({}): in a name chain, another person (a child)?",
+                                    words()
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
         // Companies: a word of each name replaced by another that no vocabulary explains, as
         // rare as the rarer of the two sides' heaviest unexplained words ("MYANMA TIMBER
         // ENTERPRISE" / "MYANMA GEMS ENTERPRISE": two companies of one family; an unread
@@ -2125,6 +2214,8 @@ impl Matcher {
             f64::from(u8::from(fuzzy_first)),
             (spelled_alike_w / total_c).min(1.0),
             replaced_rarity.min(1.0),
+            added_after.min(1.0),
+            f64::from(u8::from(added_before)),
         ];
         ex.features = f;
         ex.rule_score = rule;
@@ -2626,7 +2717,11 @@ impl Matcher {
         let mut retrieved: Vec<u32> = Vec::new();
         for (si, seg) in norm.segments.iter().enumerate() {
             let prepared = if q.schema == Schema::Person {
-                self.prepare(&person_tokens(seg))
+                let mut p = self.prepare(&person_tokens(seg));
+                if si == 0 && q.name.contains(',') {
+                    mark_name_parts(&mut p.tokens, surname_words(&q.name, seg));
+                }
+                p
             } else {
                 self.prepare(seg)
             };
@@ -2755,6 +2850,7 @@ impl Matcher {
                 sym: crate::symbols::NO_GROUPS,
                 extra: false,
                 korean: false,
+                given: None,
             };
             self.lookup(&probe, &mut found);
             merged.extend_from_slice(&found);
@@ -3012,6 +3108,29 @@ fn boundaries(ts: &[IToken]) -> (Vec<usize>, Vec<usize>) {
     let mut from_end: Vec<usize> = from_start.iter().map(|b| total - b).collect();
     from_end.reverse();
     (from_start, from_end)
+}
+
+/// A person's name written "SURNAME, Given names" (one comma, words on both sides): how many
+/// words of its reading `whole` (the first segment of [`normalize_person`]) are the surname.
+/// `None` when the name has no such comma or the surname's reading does not open `whole`.
+fn surname_words(raw: &str, whole: &[Token]) -> Option<usize> {
+    let (sur, given) = raw.split_once(',')?;
+    if given.contains(',') || !given.chars().any(char::is_alphabetic) {
+        return None;
+    }
+    let norm = normalize_person(sur);
+    let st = norm.segments.first()?;
+    let n = st.len();
+    (n > 0 && n < whole.len() && st.iter().zip(whole).all(|(a, b)| a.text == b.text)).then_some(n)
+}
+
+/// Marks the first `surname` words as the surname and the rest as given names.
+fn mark_name_parts(toks: &mut [IToken], surname: Option<usize>) {
+    if let Some(n) = surname {
+        for (i, t) in toks.iter_mut().enumerate() {
+            t.given = Some(i >= n);
+        }
+    }
 }
 
 /// A person's name has no legal form: tokens the normaliser read as one ("Sá" -> "sa") are
