@@ -1722,8 +1722,8 @@ impl Classifier {
                     // The terms of a subheading hold together: one broken condition excludes
                     // it whatever the others say.
                     let (mut n_met, mut n_broken) = (0u32, 0u32);
-                    for v in cs.iter().filter_map(|c| c.check(&st)) {
-                        if v.met {
+                    for met in cs.iter().filter_map(|c| c.met(&st)) {
+                        if met {
                             n_met += 1;
                         } else {
                             n_broken += 1;

@@ -1042,6 +1042,50 @@ impl Condition {
         lo_ok && hi_ok
     }
 
+    /// [`Condition::check`] without the words (the scoring path: no allocation).
+    pub fn met(&self, st: &Stated) -> Option<bool> {
+        match self.dim {
+            Dim::Share => {
+                if st.shares.is_empty() {
+                    return None;
+                }
+                let (mut any, mut value) = (false, 0.0);
+                for s in &st.shares {
+                    if s.keys.iter().any(|k| self.substance.contains(k)) {
+                        any = true;
+                        value += s.value;
+                    }
+                }
+                if !any {
+                    let fibre_cond = self
+                        .substance
+                        .iter()
+                        .any(|k| FIBRES.iter().any(|(_, c)| c.contains(&k.as_str())));
+                    if !(fibre_cond && st.fibre_total() >= 95.0) {
+                        return None;
+                    }
+                }
+                Some(self.within(value))
+            }
+            Dim::Chief => {
+                if st.shares.is_empty() {
+                    return None;
+                }
+                self.check(st).map(|v| v.met)
+            }
+            _ => {
+                let (mut n, mut met) = (0, 0);
+                for q in &st.quantities {
+                    if q.dim == self.dim && q.aspect == self.aspect {
+                        n += 1;
+                        met += usize::from(self.within(q.value));
+                    }
+                }
+                (n > 0 && (met == 0 || met == n)).then_some(met > 0)
+            }
+        }
+    }
+
     /// Whether what the description states meets or breaks this condition; `None` when it
     /// states nothing about it (or states values on both sides of it).
     pub fn check(&self, st: &Stated) -> Option<Verdict> {
@@ -1261,6 +1305,15 @@ mod tests {
             Some(false)
         );
         assert_eq!(share.check(&Stated::read("20% off")), None);
+        for d in [
+            "95.8% polyester, 4.2% linen",
+            "65% polyester 35% cotton",
+            "100% cotton",
+            "20% off",
+        ] {
+            let st = Stated::read(d);
+            assert_eq!(share.met(&st), share.check(&st).map(|v| v.met), "{d}");
+        }
         let chief = one("T-shirts; of cotton, knitted", true);
         assert_eq!(
             chief
