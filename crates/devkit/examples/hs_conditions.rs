@@ -163,6 +163,27 @@ fn main() -> anyhow::Result<()> {
         dev.len()
     );
 
+    // The 23 ruling descriptions (measured only, never tuned on): read after `hs evaluate`.
+    if std::env::var("RULINGS").is_ok() {
+        for it in borderline_devkit::hs::benchmark::ruling_dev() {
+            let st = Stated::read(&it.description);
+            let v = on.condition_verdicts(&[(it.description.as_str(), 1.0)], &it.hs6[..4]);
+            let conds = on
+                .sub_conditions()
+                .filter(|(c, _)| c.starts_with(&it.hs6[..4]))
+                .count();
+            println!(
+                "  ruling gold {}: states {} | {conds} conditioned siblings | verdicts {v:?}",
+                it.hs6,
+                if st.is_empty() {
+                    "nothing"
+                } else {
+                    "something"
+                }
+            );
+        }
+    }
+
     // 3. Probes from the nomenclature.
     let off = Classifier::build(
         Vocabulary::bundled()?,

@@ -962,12 +962,12 @@ impl Stated {
             // Which side: the word after the unit ("2.5 mm thick", "in diameter") or one
             // named just before ("a thickness of 2.5 mm").
             let mut aspect = Aspect::Any;
-            for k in end..(end + 2).min(toks.len()) {
-                if let Some(a) = toks[k].word().and_then(aspect_word) {
+            for t in toks.iter().skip(end).take(2) {
+                if let Some(a) = t.word().and_then(aspect_word) {
                     aspect = a;
                     break;
                 }
-                if !toks[k].is("in") {
+                if !t.is("in") {
                     break;
                 }
             }
