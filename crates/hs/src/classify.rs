@@ -57,6 +57,20 @@ pub struct TermMatch {
     pub learned_runner_up: f32,
 }
 
+/// A quantitative or compositional condition of a subheading of the chosen heading and what
+/// the description states about it (issue 16, tenth pass).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConditionNote {
+    /// The subheading whose six-digit text sets the condition.
+    pub code: String,
+    /// The words of its legal text that state it ("of a power not exceeding 1,500 w").
+    pub condition: String,
+    /// What the description states ("1,200 w", "95.8% polyester").
+    pub stated: String,
+    /// Met (evidence for the subheading) or broken (evidence against it).
+    pub met: bool,
+}
+
 /// Why the top heading was chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
@@ -83,6 +97,10 @@ pub struct Explanation {
     pub matched: Vec<TermMatch>,
     /// The national lines under the top subheading whose text the description matched best.
     pub national_lines: Vec<String>,
+    /// The quantitative and compositional conditions of the chosen heading's subheadings that
+    /// the description's stated quantities meet or break (they choose among the siblings).
+    #[serde(default)]
+    pub conditions: Vec<ConditionNote>,
     /// One sentence summarising the above.
     pub summary: String,
 }
@@ -190,6 +208,36 @@ impl Classifier {
             .map(|n| format!("{} {}: {}", n.schedule.name(), n.code, n.description))
             .take(2)
             .collect();
+        let conditions: Vec<ConditionNote> = self
+            .condition_verdicts(&[(description, 1.0)], &chosen)
+            .into_iter()
+            .map(|(code, condition, v)| ConditionNote {
+                code,
+                condition,
+                stated: v.stated,
+                met: v.met,
+            })
+            .collect();
+        // The conditions that decided within the heading: those the top subheading meets and
+        // those its siblings break.
+        let top6 = ranking
+            .hs6
+            .first()
+            .filter(|(c, _)| c.starts_with(&chosen))
+            .map(|(c, _)| c.as_str())
+            .unwrap_or("");
+        let mut deciding: Vec<String> = conditions
+            .iter()
+            .filter(|n| n.met && n.code == top6)
+            .map(|n| format!("{} meets \"{}\" ({})", n.stated, n.condition, n.code))
+            .collect();
+        deciding.extend(
+            conditions
+                .iter()
+                .filter(|n| !n.met && n.code != top6)
+                .map(|n| format!("{} breaks \"{}\" ({})", n.stated, n.condition, n.code)),
+        );
+        deciding.truncate(3);
         let only_chosen: Vec<&str> = matched
             .iter()
             .filter(|m| m.chosen + m.learned_chosen > m.runner_up + m.learned_runner_up)
@@ -197,28 +245,34 @@ impl Classifier {
             .map(|m| m.term.as_str())
             .collect();
         let summary = match &runner {
-            Some((r, p2)) => format!(
-                "heading {chosen} ({:.0}%) over {r} ({:.0}%): {}{}{}{}",
-                p1 * 100.0,
-                p2 * 100.0,
-                if only_chosen.is_empty() {
-                    "no word favours it clearly".to_string()
+            Some((r, p2)) => {
+                format!(
+                    "heading {chosen} ({:.0}%) over {r} ({:.0}%): {}{}{}{}",
+                    p1 * 100.0,
+                    p2 * 100.0,
+                    if only_chosen.is_empty() {
+                        "no word favours it clearly".to_string()
+                    } else {
+                        format!("{} match its tariff text better", only_chosen.join(", "))
+                    },
+                    head_noun
+                        .as_deref()
+                        .map(|h| format!("; goods read as \"{h}\""))
+                        .unwrap_or_default(),
+                    chemical_chapter
+                        .as_deref()
+                        .map(|c| format!("; chemical reading points to chapter {c}"))
+                        .unwrap_or_default(),
+                    chemical_heading
+                        .as_deref()
+                        .map(|c| format!("; chemical name reads to heading {c}"))
+                        .unwrap_or_default()
+                ) + &if deciding.is_empty() {
+                    String::new()
                 } else {
-                    format!("{} match its tariff text better", only_chosen.join(", "))
-                },
-                head_noun
-                    .as_deref()
-                    .map(|h| format!("; goods read as \"{h}\""))
-                    .unwrap_or_default(),
-                chemical_chapter
-                    .as_deref()
-                    .map(|c| format!("; chemical reading points to chapter {c}"))
-                    .unwrap_or_default(),
-                chemical_heading
-                    .as_deref()
-                    .map(|c| format!("; chemical name reads to heading {c}"))
-                    .unwrap_or_default()
-            ),
+                    format!("; within {chosen}: {}", deciding.join("; "))
+                }
+            }
             None => format!("heading {chosen} ({:.0}%)", p1 * 100.0),
         };
         Explanation {
@@ -235,6 +289,7 @@ impl Classifier {
             runner_up_probability: runner.map_or(0.0, |(_, p)| p),
             matched,
             national_lines,
+            conditions,
             summary,
         }
     }

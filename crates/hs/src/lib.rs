@@ -23,6 +23,7 @@ pub mod linear;
 mod model;
 pub mod national;
 mod nomenclature;
+pub mod quantity;
 pub mod reading;
 pub mod references;
 pub mod text;

@@ -198,6 +198,19 @@ pub struct Params {
     /// written before issue 16's ninth pass).
     #[serde(default)]
     pub w_sub_legal: f32,
+    /// Subheading-score bonus (logit units, within the heading) for each quantitative or
+    /// compositional condition of the subheading's six-digit text that the description's
+    /// stated quantities meet ("1,200 W" and "of a power not exceeding 1,500 W"; "95.8%
+    /// polyester" and "containing 85% or more by weight of polyester staple fibres";
+    /// `quantity.rs`). 0 is off (and the value of model files written before issue 16's
+    /// tenth pass).
+    #[serde(default)]
+    pub w_cond_met: f32,
+    /// Subheading-score penalty (logit units, within the heading) for each such condition
+    /// the stated quantities break: the terms of the subheading exclude the goods (GIR 6).
+    /// 0 is off.
+    #[serde(default)]
+    pub w_cond_broken: f32,
     /// Training epochs of the discriminative heading model.
     pub linear_epochs: usize,
     /// Initial learning rate of the discriminative heading model.
@@ -284,6 +297,8 @@ impl Params {
             b_subheading: 0.5,
             w_sub_prior: 0.0,
             w_sub_legal: 0.0,
+            w_cond_met: 0.0,
+            w_cond_broken: 0.0,
             ..Params::default()
         }
     }
@@ -360,6 +375,10 @@ impl Default for Params {
             b_subheading: 0.1,
             w_sub_prior: 0.0,
             w_sub_legal: 2.0,
+            // Set a priori (docs/hs.md, issue 16 tenth pass): a broken condition excludes the
+            // subheading, a met one is evidence for it but its other terms must fit too.
+            w_cond_met: 3.0,
+            w_cond_broken: 12.0,
             linear_epochs: 3,
             linear_rate: 1.0,
         }
@@ -484,6 +503,9 @@ pub struct Classifier {
     /// Per subheading-index term id: the subheadings whose six-digit text has the word and
     /// its weight against their siblings.
     sub_legal: FastMap<u32, Vec<(u32, f32)>>,
+    /// The quantitative and compositional conditions of the six-digit texts of subheadings
+    /// that have siblings (empty when `w_cond_met` and `w_cond_broken` are 0).
+    sub_conditions: Vec<(u32, Vec<crate::quantity::Condition>)>,
     word4: Bm25,
     char4: Bm25,
     word2: Bm25,
@@ -852,6 +874,22 @@ impl Classifier {
                 }
             }
         }
+        // The conditions of each subheading's legal text (only where it has siblings: they
+        // choose among them).
+        let mut sub_conditions = Vec::new();
+        if p.w_cond_met != 0.0 || p.w_cond_broken != 0.0 {
+            for subs in heading_subs.iter().filter(|s| s.len() > 1) {
+                for &i in subs {
+                    let code = &sub_codes[i as usize];
+                    let d = nom.get(code).map_or("", |n| n.description.as_str());
+                    let textile = matches!(code[..2].parse::<u32>(), Ok(50..=63));
+                    let c = crate::quantity::conditions(d, textile);
+                    if !c.is_empty() {
+                        sub_conditions.push((i, c));
+                    }
+                }
+            }
+        }
         let sub_linear = if train_sub {
             let examples: Vec<crate::linear::Example> = sub_texts
                 .iter()
@@ -939,6 +977,7 @@ impl Classifier {
             nom,
             sub_prior,
             sub_legal,
+            sub_conditions,
             word4,
             expansions_by_first,
             phrases,
@@ -1673,11 +1712,54 @@ impl Classifier {
                 }
             }
         }
+        // Quantitative and compositional conditions, within each heading only.
+        let mut cond_adj: Vec<(u32, f64)> = Vec::new();
+        if !self.sub_conditions.is_empty() {
+            let st = crate::quantity::Stated::read_fields(fields);
+            if !st.is_empty() {
+                let (met, broken) = (f64::from(p.w_cond_met), f64::from(p.w_cond_broken));
+                for (s, cs) in &self.sub_conditions {
+                    // The terms of a subheading hold together: one broken condition excludes
+                    // it whatever the others say.
+                    let (mut n_met, mut n_broken) = (0u32, 0u32);
+                    for met in cs.iter().filter_map(|c| c.met(&st)) {
+                        if met {
+                            n_met += 1;
+                        } else {
+                            n_broken += 1;
+                        }
+                    }
+                    let e = if n_broken > 0 {
+                        -broken
+                    } else {
+                        met * f64::from(n_met)
+                    };
+                    if e != 0.0 {
+                        cond_adj.push((*s, e));
+                    }
+                }
+            }
+        }
         let known = field_tokens
             .iter()
             .flat_map(|(t, _)| t.iter())
             .filter(|t| self.word4.term_id(t).is_some())
             .count();
+        let mut sub: Vec<f64> = s6
+            .into_iter()
+            .zip(self.sub_residual.iter().zip(&self.sub_parts))
+            .enumerate()
+            .map(|(i, (x, (&r, &pt)))| {
+                f64::from(x) * norm
+                    + s6_lin.get(i).map_or(0.0, |&l| f64::from(l))
+                    + if r { residual } else { 0.0 }
+                    + if pt { parts } else { 0.0 }
+                    + self.sub_prior[i]
+            })
+            .collect();
+        for (s, e) in cond_adj {
+            sub[s as usize] += e;
+        }
         RawScores {
             features: [
                 (1.0 + n_words as f64).ln(),
@@ -1689,19 +1771,47 @@ impl Classifier {
                 disagree,
             ],
             heading,
-            sub: s6
-                .into_iter()
-                .zip(self.sub_residual.iter().zip(&self.sub_parts))
-                .enumerate()
-                .map(|(i, (x, (&r, &pt)))| {
-                    f64::from(x) * norm
-                        + s6_lin.get(i).map_or(0.0, |&l| f64::from(l))
-                        + if r { residual } else { 0.0 }
-                        + if pt { parts } else { 0.0 }
-                        + self.sub_prior[i]
-                })
-                .collect(),
+            sub,
         }
+    }
+
+    /// The quantitative and compositional conditions read from the six-digit texts of the
+    /// subheadings that have siblings: (subheading, its conditions), in code order.
+    pub fn sub_conditions(&self) -> impl Iterator<Item = (&str, &[crate::quantity::Condition])> {
+        self.sub_conditions
+            .iter()
+            .map(|(s, c)| (self.sub_codes[*s as usize].as_str(), c.as_slice()))
+    }
+
+    /// The verdicts of the quantitative and compositional conditions of the subheadings of
+    /// `heading` on what the description states: (subheading, condition text, verdict), in
+    /// code order. Empty when the reading is off or the description states nothing they
+    /// test.
+    pub fn condition_verdicts(
+        &self,
+        fields: &[(&str, f32)],
+        heading: &str,
+    ) -> Vec<(String, String, crate::quantity::Verdict)> {
+        let mut out = Vec::new();
+        if self.sub_conditions.is_empty() {
+            return out;
+        }
+        let st = crate::quantity::Stated::read_fields(fields);
+        if st.is_empty() {
+            return out;
+        }
+        for (s, cs) in &self.sub_conditions {
+            let code = &self.sub_codes[*s as usize];
+            if !code.starts_with(heading) {
+                continue;
+            }
+            for c in cs {
+                if let Some(v) = c.check(&st) {
+                    out.push((code.clone(), c.text.clone(), v));
+                }
+            }
+        }
+        out
     }
 
     fn sub_probs(&self, h: usize, s6: &[f64]) -> Vec<(u32, f64)> {
