@@ -335,6 +335,41 @@ fn shap_by_definition(t: &Tree, x: &[f32], nf: usize) -> Vec<f64> {
     phi
 }
 
+/// A chain of `depth` splits: node `n` splits feature `n % 40` (features repeat beyond 40
+/// deep) at `n / 100`, missing values to the left; its right child is leaf `n` with value
+/// `leaf(n)`, its left the next node (the last node's left is the final leaf, 0.9).
+fn chain(depth: usize, leaf: impl Fn(usize) -> f64) -> Tree {
+    let mut t = Tree {
+        split_feature: vec![],
+        threshold: vec![],
+        decision_type: vec![],
+        left_child: vec![],
+        right_child: vec![],
+        internal_value: vec![],
+        internal_count: vec![],
+        leaf_value: vec![],
+        leaf_count: vec![],
+    };
+    for n in 0..depth {
+        t.split_feature.push((n % 40) as u32);
+        t.threshold.push(n as f64 * 0.01);
+        t.decision_type.push(MISSING_NAN | DEFAULT_LEFT);
+        t.left_child.push(if n + 1 < depth {
+            (n + 1) as i32
+        } else {
+            !(depth as i32)
+        });
+        t.right_child.push(!(n as i32));
+        t.internal_value.push(0.0);
+        t.internal_count.push((depth - n + 1) as f64 * 3.0);
+        t.leaf_value.push(leaf(n));
+        t.leaf_count.push(3.0);
+    }
+    t.leaf_value.push(0.9);
+    t.leaf_count.push(3.0);
+    t
+}
+
 /// Deep, narrow trees (features repeating down a long path) need many quadrature points.
 /// Beyond 40 levels with repeated features the reference algorithm itself drifts (1e-5 at
 /// depth 45: its unwinding divides by small fractions), so those are checked against the
@@ -342,36 +377,7 @@ fn shap_by_definition(t: &Tree, x: &[f32], nf: usize) -> Vec<f64> {
 #[test]
 fn linear_treeshap_on_deep_chains() {
     for depth in [1usize, 5, 15, 30, 45, 62] {
-        let mut t = Tree {
-            split_feature: vec![],
-            threshold: vec![],
-            decision_type: vec![],
-            left_child: vec![],
-            right_child: vec![],
-            internal_value: vec![],
-            internal_count: vec![],
-            leaf_value: vec![],
-            leaf_count: vec![],
-        };
-        // Node n splits feature n % 40 (features repeat beyond 40 deep); its right child is
-        // leaf n, its left the next node (the last node's left is the final leaf).
-        for n in 0..depth {
-            t.split_feature.push((n % 40) as u32);
-            t.threshold.push(n as f64 * 0.01);
-            t.decision_type.push(MISSING_NAN | DEFAULT_LEFT);
-            t.left_child.push(if n + 1 < depth {
-                (n + 1) as i32
-            } else {
-                !(depth as i32)
-            });
-            t.right_child.push(!(n as i32));
-            t.internal_value.push(0.0);
-            t.internal_count.push((depth - n + 1) as f64 * 3.0);
-            t.leaf_value.push((n as f64 * 0.37).sin());
-            t.leaf_count.push(3.0);
-        }
-        t.leaf_value.push(0.9);
-        t.leaf_count.push(3.0);
+        let t = chain(depth, |n| (n as f64 * 0.37).sin());
         let e = Ensemble::new(40, vec![t.clone()]);
         for x in [
             (0..40).map(|i| i as f32 * 0.006).collect::<Vec<_>>(),
@@ -504,34 +510,7 @@ fn sweep_cost_measures_count_splits_visited_and_explanation_work() {
     // (depth, quadrature points): 5 unique features need 3, 20 need 10, 40 (features
     // repeat beyond 40) need 20, compiled as 24.
     for (depth, points) in [(1usize, 1usize), (5, 3), (20, 10), (45, 24)] {
-        let mut t = Tree {
-            split_feature: vec![],
-            threshold: vec![],
-            decision_type: vec![],
-            left_child: vec![],
-            right_child: vec![],
-            internal_value: vec![],
-            internal_count: vec![],
-            leaf_value: vec![],
-            leaf_count: vec![],
-        };
-        for n in 0..depth {
-            t.split_feature.push((n % 40) as u32);
-            t.threshold.push(n as f64 * 0.01);
-            t.decision_type.push(MISSING_NAN | DEFAULT_LEFT);
-            t.left_child.push(if n + 1 < depth {
-                (n + 1) as i32
-            } else {
-                !(depth as i32)
-            });
-            t.right_child.push(!(n as i32));
-            t.internal_value.push(0.0);
-            t.internal_count.push((depth - n + 1) as f64 * 3.0);
-            t.leaf_value.push(0.1);
-            t.leaf_count.push(3.0);
-        }
-        t.leaf_value.push(0.9);
-        t.leaf_count.push(3.0);
+        let t = chain(depth, |_| 0.1);
         assert_eq!(t.splits_visited(&[0.0; 40]), depth);
         assert_eq!(t.splits_visited(&[1.0; 40]), 1);
         // Missing goes left (default left) all the way down.
