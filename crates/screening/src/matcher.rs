@@ -822,6 +822,15 @@ fn equal_without_doubles(a: &[u8], b: &[u8]) -> bool {
 /// Optimal-string-alignment distance (Damerau-Levenshtein restricted to adjacent swaps) on
 /// bytes, giving up as soon as it must exceed `max`: `None` then. Tokens are ASCII after
 /// normalisation, and the bound keeps screening fast.
+///
+/// The scorer calls this for most word pairs of every candidate, nearly always with `max` 1
+/// or 2 and on words that are not alike, so two exact shortcuts keep it cheap (issue 15,
+/// speed): the bag distance (letters of one word the other lacks, a lower bound of the
+/// distance: an edit changes at most one letter of each word's multiset, a swap none)
+/// rejects most pairs before any table is filled; and only the diagonal band of cells within
+/// `max` of the diagonal is computed (Ukkonen): a cell off the band is at least `max + 1`
+/// away, so a distance within `max` is found exactly and a larger one stays larger than
+/// `max`.
 pub fn bounded_osa(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
@@ -831,37 +840,66 @@ pub fn bounded_osa(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
         let d = strsim::osa_distance(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b));
         return (d <= max).then_some(d);
     }
-    // Three rows on the stack: tokens and joined names are short (< 64 bytes, so distances
-    // fit in a byte).
-    let mut rows = [[0u8; 64]; 3];
+    if max < n.max(a.len()) {
+        let mut count = [0u8; 256];
+        for &c in a {
+            count[c as usize] += 1;
+        }
+        let mut common = 0usize;
+        for &c in b {
+            let k = &mut count[c as usize];
+            if *k > 0 {
+                *k -= 1;
+                common += 1;
+            }
+        }
+        if a.len().max(n) - common > max {
+            return None;
+        }
+    }
+    // Distances of these short strings are below 64: a bound of 63 or more bounds nothing, and
+    // `inf` (a cell off the band) then fits a byte with room for the +1 below.
+    let cap = max.min(63);
+    let inf = cap as u8 + 1;
+    // Three rows on the stack (previous two for the swap), cells off the band at `inf`.
+    let mut rows = [[inf; 64]; 3];
     let [mut prev2, mut prev, mut cur] = {
         let [r0, r1, r2] = &mut rows;
         [r0, r1, r2]
     };
-    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
+    for (j, v) in prev.iter_mut().enumerate().take(n.min(cap) + 1) {
         *v = j as u8;
     }
-    let max8 = max.min(255) as u8;
     for i in 1..=a.len() {
-        cur[0] = i as u8;
-        let mut row_min = cur[0];
-        for j in 1..=n {
+        // Columns within `cap` of the diagonal; the cell left of the band is column 0 (the
+        // distance to the empty prefix) or off the band, and the one right of it off the band
+        // (the row buffer may still hold a value of an earlier row there).
+        let lo = i.saturating_sub(cap).max(1);
+        let hi = (i + cap).min(n);
+        cur[lo - 1] = if lo == 1 { (i as u8).min(inf) } else { inf };
+        if hi < n {
+            cur[hi + 1] = inf;
+        }
+        let mut row_min = cur[lo - 1];
+        for j in lo..=hi {
             let cost = u8::from(a[i - 1] != b[j - 1]);
             let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(prev2[j - 2] + 1);
             }
+            // Kept at most `inf`, so that sums stay in a byte.
+            let v = v.min(inf);
             cur[j] = v;
             row_min = row_min.min(v);
         }
-        if row_min > max8 {
+        if row_min > cap as u8 {
             return None;
         }
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     let d = usize::from(prev[n]);
-    (d <= max).then_some(d)
+    (d <= cap).then_some(d)
 }
 
 /// Same length, and exactly one pair of adjacent letters swapped.
@@ -2918,13 +2956,20 @@ impl Matcher {
         });
         // Ties (common names reach many list names with the same weight) go to names of the
         // query's length.
+        // The order is total (name indexes are unique), so an unstable sort on keys computed
+        // once per candidate gives the same order as comparing names' lengths in every
+        // comparison (which read `names` at random: thousands of candidates for common words).
         let qlen = q.tokens.len();
-        let len_gap = |ni: u32| self.names[ni as usize].tokens.len().abs_diff(qlen);
-        cands.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then(len_gap(a.0).cmp(&len_gap(b.0)))
-                .then(a.0.cmp(&b.0))
-        });
+        let mut keyed: Vec<(u32, usize, u32, f32)> = cands
+            .iter()
+            .map(|&(ni, v)| {
+                let gap = self.names[ni as usize].tokens.len().abs_diff(qlen);
+                (descending_f32_key(v), gap, ni, v)
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        cands.clear();
+        cands.extend(keyed.into_iter().map(|(_, _, ni, v)| (ni, v)));
         // At most two name variants per entry, so one entry's many aliases do not crowd the
         // others out of the candidates scored in full.
         let mut per_entry: AHashMap<u32, u8> = AHashMap::new();
@@ -3090,6 +3135,14 @@ impl Matcher {
     }
 }
 
+/// An integer key whose ascending order is `f32::total_cmp`'s descending order (the same bit
+/// trick as `total_cmp`: negative numbers' magnitude bits flipped, then the sign bit).
+fn descending_f32_key(v: f32) -> u32 {
+    let bits = v.to_bits() as i32;
+    let ordered = bits ^ ((((bits >> 31) as u32) >> 1) as i32);
+    !((ordered as u32) ^ 0x8000_0000)
+}
+
 /// Word-boundary positions of the name's letters (legal forms left out), counted from the
 /// start and from the end.
 fn boundaries(ts: &[IToken]) -> (Vec<usize>, Vec<usize>) {
@@ -3215,6 +3268,78 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn descending_f32_key_orders_as_total_cmp_reversed() {
+        let xs = [
+            f32::NEG_INFINITY,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-30,
+            0.4,
+            0.5,
+            3.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        for a in xs {
+            for b in xs {
+                assert_eq!(
+                    descending_f32_key(a).cmp(&descending_f32_key(b)),
+                    b.total_cmp(&a),
+                    "{a} {b}"
+                );
+            }
+        }
+    }
+
+    /// The band and the bag-distance shortcut of `bounded_osa` are exact: every pair of short
+    /// strings over a small alphabet (so that letters repeat and swaps occur), every bound.
+    #[test]
+    fn bounded_osa_is_exact_for_every_bound() {
+        let mut words: Vec<Vec<u8>> = vec![Vec::new()];
+        // All strings of up to 5 letters over "abc", and a few longer ones.
+        let mut frontier: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let mut next = Vec::new();
+            for w in &frontier {
+                for c in b"abc" {
+                    let mut x = w.clone();
+                    x.push(*c);
+                    next.push(x);
+                }
+            }
+            words.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for w in [
+            "abcabcabcabca",
+            "bacbacbacbac",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+        ] {
+            words.push(w.as_bytes().to_vec());
+        }
+        let mut checked = 0usize;
+        for (x, a) in words.iter().enumerate() {
+            // Every pair among the short words would be 130k pairs x bounds: a stride keeps the
+            // test quick while still meeting every length and letter pattern.
+            for b in words.iter().skip(x % 7).step_by(7) {
+                let (sa, sb) = (std::str::from_utf8(a).unwrap(), std::str::from_utf8(b).unwrap());
+                let d = strsim::osa_distance(sa, sb);
+                for max in [0, 1, 2, 3, 4, 6, 12, 63, 64, 200] {
+                    assert_eq!(
+                        bounded_osa(a, b, max),
+                        (d <= max).then_some(d),
+                        "{sa} {sb} {max}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]
