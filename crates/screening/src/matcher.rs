@@ -3327,7 +3327,10 @@ mod tests {
             // Every pair among the short words would be 130k pairs x bounds: a stride keeps the
             // test quick while still meeting every length and letter pattern.
             for b in words.iter().skip(x % 7).step_by(7) {
-                let (sa, sb) = (std::str::from_utf8(a).unwrap(), std::str::from_utf8(b).unwrap());
+                let (sa, sb) = (
+                    std::str::from_utf8(a).unwrap(),
+                    std::str::from_utf8(b).unwrap(),
+                );
                 let d = strsim::osa_distance(sa, sb);
                 for max in [0, 1, 2, 3, 4, 6, 12, 63, 64, 200] {
                     assert_eq!(
