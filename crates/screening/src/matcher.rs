@@ -2910,7 +2910,7 @@ impl Matcher {
         let proposing: Vec<bool> = (0..per_token.len())
             .map(|i| skip_common || rarest.iter().take(2).any(|&r| r == i))
             .collect();
-        let mut cands: Vec<(u32, f32)> = DENSE.with(|cell| {
+        let cands: Vec<(u32, f32)> = DENSE.with(|cell| {
             let mut dense = cell.borrow_mut();
             let (scores, touched) = &mut *dense;
             if scores.len() < self.names.len() {
@@ -2960,26 +2960,53 @@ impl Matcher {
         // once per candidate gives the same order as comparing names' lengths in every
         // comparison (which read `names` at random: thousands of candidates for common words).
         let qlen = q.tokens.len();
-        let mut keyed: Vec<(u32, usize, u32, f32)> = cands
+        let mut keyed: Vec<(u32, usize, u32)> = cands
             .iter()
             .map(|&(ni, v)| {
                 let gap = self.names[ni as usize].tokens.len().abs_diff(qlen);
-                (descending_f32_key(v), gap, ni, v)
+                (descending_f32_key(v), gap, ni)
             })
             .collect();
-        keyed.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-        cands.clear();
-        cands.extend(keyed.into_iter().map(|(_, _, ni, v)| (ni, v)));
         // At most two name variants per entry, so one entry's many aliases do not crowd the
-        // others out of the candidates scored in full.
-        let mut per_entry: AHashMap<u32, u8> = AHashMap::new();
-        cands.retain(|(ni, _)| {
-            let c = per_entry.entry(self.names[*ni as usize].entry).or_insert(0);
-            *c += 1;
-            *c <= 2
-        });
-        cands.truncate(self.config.max_candidates);
-        let cands: Vec<u32> = cands.into_iter().map(|(ni, _)| ni).collect();
+        // others out of the candidates scored in full; the best `max_candidates` are kept.
+        // Only the head of the order is needed: the smallest keys are selected and sorted
+        // first (the same head as a full sort, the order being total), and the whole list is
+        // sorted only when that head holds too few entries.
+        let max = self.config.max_candidates;
+        let mut head = (4 * max).max(64);
+        let cands: Vec<u32> = loop {
+            if head < keyed.len() {
+                keyed.select_nth_unstable(head);
+                keyed[..head].sort_unstable();
+            } else {
+                keyed.sort_unstable();
+            }
+            let mut per_entry: Vec<(u32, u8)> = Vec::new();
+            let mut out: Vec<u32> = Vec::with_capacity(max);
+            for &(_, _, ni) in keyed.iter().take(head) {
+                if out.len() >= max {
+                    break;
+                }
+                let e = self.names[ni as usize].entry;
+                let seen = match per_entry.iter_mut().find(|(x, _)| *x == e) {
+                    Some((_, c)) => {
+                        *c += 1;
+                        *c
+                    }
+                    None => {
+                        per_entry.push((e, 1));
+                        1
+                    }
+                };
+                if seen <= 2 {
+                    out.push(ni);
+                }
+            }
+            if out.len() >= max || head >= keyed.len() {
+                break out;
+            }
+            head = keyed.len();
+        };
         self.score_candidates(q, query, min_report, &cands, retrieved)
     }
 
