@@ -693,6 +693,10 @@ struct IndexedName {
     /// 0 = primary name, i = alias i-1.
     variant: u32,
     tokens: Vec<IToken>,
+    /// The first indexed name with the same words (the same tokens, surname marks included):
+    /// names of one shape score alike against a query, so a query scores each shape once
+    /// (one entry is published in two lists, the OFAC SDN and its 2025 alias list).
+    shape: u32,
 }
 
 /// The screening index over all loaded lists.
@@ -1386,16 +1390,28 @@ impl Matcher {
             links: std::sync::OnceLock::new(),
             config,
         };
+        // A name's tokens are prepared from its words and surname length alone: equal words
+        // and surname lengths give equal tokens.
+        let shapes: Vec<u32> = {
+            let mut first: AHashMap<(&[Token], Option<usize>), u32> = AHashMap::new();
+            raw.iter()
+                .zip(&surname_len)
+                .enumerate()
+                .map(|(ni, ((_, _, toks), sn))| *first.entry((&toks[..], *sn)).or_insert(ni as u32))
+                .collect()
+        };
         m.names = raw
             .into_iter()
             .zip(surname_len)
-            .map(|((entry, variant, toks), sn)| {
+            .zip(shapes)
+            .map(|(((entry, variant, toks), sn), shape)| {
                 let mut tokens = m.prepare_tokens(&toks);
                 mark_name_parts(&mut tokens, sn);
                 IndexedName {
                     entry,
                     variant,
                     tokens,
+                    shape,
                 }
             })
             .collect();
@@ -3029,6 +3045,7 @@ impl Matcher {
             .birth_date
             .as_deref()
             .and_then(crate::model::birth_year);
+        let mut memo = Vec::new();
         cands
             .iter()
             .filter_map(|&ni| {
@@ -3038,7 +3055,7 @@ impl Matcher {
                     return None;
                 }
                 let person = query.schema == Schema::Person || entry.schema == Schema::Person;
-                let (s, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, false);
+                let (s, mut ex) = self.score_shape(&mut memo, &q.tokens, name, person, false);
                 // Screening persons: the pair model is calibrated on name pairs of which half
                 // match, while a screened person is almost never listed; a person hit also
                 // needs the rule score's agreement (>= 0.85, its own decision point, which
@@ -3057,7 +3074,7 @@ impl Matcher {
                 );
                 // Explanations are built only for names that can be reported.
                 if s >= min_report {
-                    let (s2, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, true);
+                    let (s2, mut ex) = self.score_shape(&mut memo, &q.tokens, name, person, true);
                     let s2 = self.apply_evidence(
                         s2,
                         &mut ex,
@@ -3073,6 +3090,26 @@ impl Matcher {
                 }
             })
             .collect()
+    }
+
+    /// [`Matcher::score_tokens`] of a query and a candidate name, remembered in `memo` by the
+    /// name's shape: a name of a shape already scored (with the same `person` and `explain`)
+    /// gets that result, which is the same, at the cost of a copy (issue 15, speed).
+    fn score_shape(
+        &self,
+        memo: &mut Vec<((u32, bool, bool), (f64, Explanation))>,
+        qt: &[IToken],
+        name: &IndexedName,
+        person: bool,
+        explain: bool,
+    ) -> (f64, Explanation) {
+        let key = (name.shape, person, explain);
+        if let Some((_, r)) = memo.iter().find(|(k, _)| *k == key) {
+            return r.clone();
+        }
+        let r = self.score_tokens(qt, &name.tokens, person, explain);
+        memo.push((key, r.clone()));
+        r
     }
 
     /// Country, address and year-of-birth evidence (see the module documentation).
