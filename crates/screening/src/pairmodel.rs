@@ -65,11 +65,10 @@ pub struct PairModel {
     pub trees: Vec<Tree>,
     #[serde(skip)]
     w: Features,
-    /// The trees as complete binary trees (see [`CompleteTree`]) when every tree is in the
-    /// fitter's layout ([`trees_in_order`]), built when the trees are set; else empty and the
-    /// trees are walked with the guards a hand-edited file needs.
+    /// Whether every tree is in the fitter's layout (see [`trees_in_order`]), checked when the
+    /// model is loaded: such trees are walked without the guards a hand-edited file needs.
     #[serde(skip)]
-    complete: Vec<CompleteTree>,
+    trees_ordered: bool,
 }
 
 /// One node of a regression tree: `(feature, threshold, left, right, value)`; a leaf has
@@ -101,7 +100,7 @@ fn tree_value(t: &[TreeNode], f: &Features) -> f64 {
 /// Whether every tree is laid out as [`fit_gbdt`] writes it: at most 64 nodes, root first,
 /// each inner node's feature in range and its children after it. Walking such a tree from
 /// the root reaches a leaf within 64 steps and never leaves the tree, so
-/// [`CompleteTree`] gives exactly [`tree_value`]'s value without its guards.
+/// [`tree_value_ordered`] gives exactly [`tree_value`]'s value without its guards.
 /// No trees (a logistic model) is not such a model.
 fn trees_in_order(trees: &[Tree]) -> bool {
     !trees.is_empty()
@@ -119,93 +118,14 @@ fn trees_in_order(trees: &[Tree]) -> bool {
         })
 }
 
-/// Deepest tree turned into a [`CompleteTree`] (the fitter's are of depth 3 or 4).
-const MAX_COMPLETE_DEPTH: u32 = 8;
-
-/// A tree of the fitter's layout as a complete binary tree of its depth: node `i`'s children
-/// are `2i + 1` and `2i + 2`, and a leaf above the last level is repeated in every leaf under
-/// it (the nodes between test anything: every way down ends at that value). The company
-/// model walks 60 trees for every candidate a company query scores; this walk is a few
-/// instructions per level, without the guards of [`tree_value`], and gives the same value
-/// (issue 15, speed).
-#[derive(Debug, Clone, Default)]
-struct CompleteTree {
-    depth: u32,
-    feature: Vec<u8>,
-    threshold: Vec<f64>,
-    leaf: Vec<f64>,
-}
-
-impl CompleteTree {
-    /// `None` for a tree deeper than [`MAX_COMPLETE_DEPTH`]; `t` must pass [`trees_in_order`].
-    fn of(t: &[TreeNode]) -> Option<CompleteTree> {
-        fn depth(t: &[TreeNode], i: usize) -> u32 {
-            let n = &t[i];
-            if n.0 == LEAF {
-                0
-            } else {
-                1 + depth(t, n.2 as usize).max(depth(t, n.3 as usize))
-            }
-        }
-        // Node `i` of the tree at position `pos` of the complete tree, `level` levels down.
-        fn fill(c: &mut CompleteTree, t: &[TreeNode], i: usize, pos: usize, level: u32) {
-            let n = &t[i];
-            let inner = (1usize << c.depth) - 1;
-            if n.0 == LEAF {
-                // Every leaf under `pos`: positions `pos` grown by the remaining levels.
-                let below = c.depth - level;
-                let first = ((pos + 1) << below) - 1;
-                for p in first..first + (1usize << below) {
-                    c.leaf[p - inner] = n.4;
-                }
-            } else {
-                c.feature[pos] = n.0;
-                c.threshold[pos] = n.1;
-                fill(c, t, n.2 as usize, 2 * pos + 1, level + 1);
-                fill(c, t, n.3 as usize, 2 * pos + 2, level + 1);
-            }
-        }
-        let d = depth(t, 0);
-        if d > MAX_COMPLETE_DEPTH {
-            return None;
-        }
-        let inner = (1usize << d) - 1;
-        let mut c = CompleteTree {
-            depth: d,
-            feature: vec![0; inner],
-            threshold: vec![0.0; inner],
-            leaf: vec![0.0; inner + 1],
-        };
-        fill(&mut c, t, 0, 0, 0);
-        Some(c)
+/// [`tree_value`] for a tree checked by [`trees_in_order`]: the company model walks 60 trees
+/// for every candidate a company query scores (issue 15, speed).
+fn tree_value_ordered(t: &[TreeNode], f: &Features) -> f64 {
+    let mut n = &t[0];
+    while n.0 != LEAF {
+        n = &t[if f[n.0 as usize] <= n.1 { n.2 } else { n.3 } as usize];
     }
-
-    fn value(&self, f: &Features) -> f64 {
-        let mut i = 0usize;
-        for _ in 0..self.depth {
-            // Left when `x <= threshold`, as in `tree_value` (so NaN goes right).
-            i = 2 * i
-                + if f[self.feature[i] as usize] <= self.threshold[i] {
-                    1
-                } else {
-                    2
-                };
-        }
-        self.leaf[i - self.feature.len()]
-    }
-}
-
-/// The complete trees of `trees` when every one is in the fitter's layout and not too deep;
-/// else empty.
-fn complete_trees(trees: &[Tree]) -> Vec<CompleteTree> {
-    if !trees_in_order(trees) {
-        return Vec::new();
-    }
-    trees
-        .iter()
-        .map(|t| CompleteTree::of(t))
-        .collect::<Option<Vec<_>>>()
-        .unwrap_or_default()
+    n.4
 }
 
 impl PairModel {
@@ -221,7 +141,7 @@ impl PairModel {
             company: None,
             trees: Vec::new(),
             w,
-            complete: Vec::new(),
+            trees_ordered: false,
         }
     }
 
@@ -229,7 +149,7 @@ impl PairModel {
     pub fn with_trees(mut self, bias: f64, trees: Vec<Tree>) -> Self {
         self.bias = bias;
         self.trees = trees;
-        self.complete = complete_trees(&self.trees);
+        self.trees_ordered = trees_in_order(&self.trees);
         self
     }
 
@@ -241,7 +161,7 @@ impl PairModel {
 
     fn index(mut self) -> Self {
         self.company = self.company.map(|c| Box::new(c.index()));
-        self.complete = complete_trees(&self.trees);
+        self.trees_ordered = trees_in_order(&self.trees);
         for (n, x) in &self.weights {
             if let Some(i) = FEATURE_NAMES.iter().position(|f| f == n) {
                 self.w[i] = *x;
@@ -251,8 +171,13 @@ impl PairModel {
     }
 
     pub fn logit(&self, f: &Features) -> f64 {
-        if !self.complete.is_empty() {
-            return self.bias + self.complete.iter().map(|t| t.value(f)).sum::<f64>();
+        if self.trees_ordered {
+            return self.bias
+                + self
+                    .trees
+                    .iter()
+                    .map(|t| tree_value_ordered(t, f))
+                    .sum::<f64>();
         }
         if !self.trees.is_empty() {
             return self.bias + self.trees.iter().map(|t| tree_value(t, f)).sum::<f64>();
@@ -518,37 +443,16 @@ mod tests {
         assert_eq!(m.weights.len(), NF);
     }
 
-    /// The complete trees give the guarded walk's values (leaves above the last level, NaN
-    /// features going right included), and
+    /// The unguarded walk of trees in the fitter's layout gives the guarded walk's values, and
     /// a tree out of that layout (a hand-edited file) keeps the guarded walk.
     #[test]
-    fn complete_tree_walk_equals_the_guarded_walk() {
+    fn ordered_tree_walk_equals_the_guarded_walk() {
         let m = embedded().expect("data/pair_model.json parses");
         // The persons' model is logistic: no trees, and the linear score.
-        assert!(m.trees.is_empty() && m.complete.is_empty());
+        assert!(m.trees.is_empty() && !m.trees_ordered);
         let c = m.company.as_ref().expect("company model");
-        assert!(!c.trees.is_empty() && c.complete.len() == c.trees.len());
-        // A leaf above the last level, repeated under it.
-        let shallow = vec![
-            TreeNode(0, 0.5, 1, 2, 0.0),
-            TreeNode(LEAF, 0.0, 0, 0, 1.0),
-            TreeNode(1, 0.5, 3, 4, 0.0),
-            TreeNode(LEAF, 0.0, 0, 0, 2.0),
-            TreeNode(LEAF, 0.0, 0, 0, 3.0),
-        ];
-        let ct = CompleteTree::of(&shallow).expect("depth 2");
-        assert_eq!((ct.depth, ct.leaf.clone()), (2, vec![1.0, 1.0, 2.0, 3.0]));
-        for (x0, x1, v) in [
-            (0.2, 0.9, 1.0),
-            (0.9, 0.2, 2.0),
-            (0.9, 0.9, 3.0),
-            (f64::NAN, 0.2, 2.0),
-        ] {
-            let mut f = [0.0; NF];
-            (f[0], f[1]) = (x0, x1);
-            assert_eq!((ct.value(&f), tree_value(&shallow, &f)), (v, v));
-        }
-        // Random features (0, 1, NaN or uniform) against the embedded trees.
+        assert!(c.trees_ordered && !c.trees.is_empty());
+        // Features on a grid of values that reach every side of the thresholds.
         let mut state = 7u64;
         for _ in 0..2_000 {
             let mut f = [0.0; NF];
@@ -559,12 +463,11 @@ mod tests {
                 *x = match state >> 61 {
                     0 => 0.0,
                     1 => 1.0,
-                    2 => f64::NAN,
                     _ => (state >> 11) as f64 / (1u64 << 53) as f64,
                 };
             }
-            for (t, ct) in c.trees.iter().zip(&c.complete) {
-                assert_eq!(ct.value(&f), tree_value(t, &f));
+            for t in &c.trees {
+                assert_eq!(tree_value_ordered(t, &f), tree_value(t, &f));
             }
         }
         // A child before its parent (a loop) is not the fitter's layout.
@@ -575,7 +478,7 @@ mod tests {
         ];
         assert!(!trees_in_order(&[looped.clone()]));
         let m = PairModel::from_parts(0.0, [0.0; NF], String::new()).with_trees(0.0, vec![looped]);
-        assert!(m.complete.is_empty());
+        assert!(!m.trees_ordered);
         assert!(m.prob(&[0.0; NF]).is_finite());
     }
 }
