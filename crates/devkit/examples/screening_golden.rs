@@ -20,7 +20,10 @@ fn main() -> anyhow::Result<()> {
     // count (for `valgrind --tool=callgrind --toggle-collect='*screen_with_threshold*'`).
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--work") {
-        let n: usize = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(2_000);
+        let n: usize = args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2_000);
         let hits: usize = qs.iter().take(n).map(|q| m.screen(q).len()).sum();
         println!("{n} names, {hits} hits");
         return Ok(());

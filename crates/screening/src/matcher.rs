@@ -760,6 +760,10 @@ fn count_probe() {
     PROBES.with(|p| p.set(p.get().wrapping_add(1)));
 }
 
+/// Pair scores of one query segment by (candidate name shape, person, explain): see
+/// [`Matcher::score_shape`].
+type ShapeMemo = Vec<((u32, bool, bool), (f64, Explanation))>;
+
 /// A candidate token alignment: (weighted similarity, query index, list index, similarity, how).
 type AlignedPair = (f64, usize, usize, f64, MatchHow);
 
@@ -3097,7 +3101,7 @@ impl Matcher {
     /// gets that result, which is the same, at the cost of a copy (issue 15, speed).
     fn score_shape(
         &self,
-        memo: &mut Vec<((u32, bool, bool), (f64, Explanation))>,
+        memo: &mut ShapeMemo,
         qt: &[IToken],
         name: &IndexedName,
         person: bool,

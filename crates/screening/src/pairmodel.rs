@@ -476,7 +476,7 @@ mod tests {
             TreeNode(0, 0.5, 0, 2, 0.0),
             TreeNode(LEAF, 0.0, 0, 0, 1.0),
         ];
-        assert!(!trees_in_order(&[looped.clone()]));
+        assert!(!trees_in_order(std::slice::from_ref(&looped)));
         let m = PairModel::from_parts(0.0, [0.0; NF], String::new()).with_trees(0.0, vec![looped]);
         assert!(!m.trees_ordered);
         assert!(m.prob(&[0.0; NF]).is_finite());
