@@ -452,7 +452,7 @@ mod tests {
         assert!(m.trees.is_empty() && !m.trees_ordered);
         let c = m.company.as_ref().expect("company model");
         assert!(c.trees_ordered && !c.trees.is_empty());
-        // Features on a grid of values that reach every side of the thresholds.
+        // Random features (0, 1, NaN, which goes right, or uniform).
         let mut state = 7u64;
         for _ in 0..2_000 {
             let mut f = [0.0; NF];
@@ -463,6 +463,7 @@ mod tests {
                 *x = match state >> 61 {
                     0 => 0.0,
                     1 => 1.0,
+                    2 => f64::NAN,
                     _ => (state >> 11) as f64 / (1u64 << 53) as f64,
                 };
             }
