@@ -693,6 +693,10 @@ struct IndexedName {
     /// 0 = primary name, i = alias i-1.
     variant: u32,
     tokens: Vec<IToken>,
+    /// The first indexed name with the same words (the same tokens, surname marks included):
+    /// names of one shape score alike against a query, so a query scores each shape once
+    /// (one entry is published in two lists, the OFAC SDN and its 2025 alias list).
+    shape: u32,
 }
 
 /// The screening index over all loaded lists.
@@ -755,6 +759,10 @@ pub fn fuzzy_probes() -> u64 {
 fn count_probe() {
     PROBES.with(|p| p.set(p.get().wrapping_add(1)));
 }
+
+/// Pair scores of one query segment by (candidate name shape, person, explain): see
+/// [`Matcher::score_shape`].
+type ShapeMemo = Vec<((u32, bool, bool), (f64, Explanation))>;
 
 /// A candidate token alignment: (weighted similarity, query index, list index, similarity, how).
 type AlignedPair = (f64, usize, usize, f64, MatchHow);
@@ -822,6 +830,15 @@ fn equal_without_doubles(a: &[u8], b: &[u8]) -> bool {
 /// Optimal-string-alignment distance (Damerau-Levenshtein restricted to adjacent swaps) on
 /// bytes, giving up as soon as it must exceed `max`: `None` then. Tokens are ASCII after
 /// normalisation, and the bound keeps screening fast.
+///
+/// The scorer calls this for most word pairs of every candidate, nearly always with `max` 1
+/// or 2 and on words that are not alike, so two exact shortcuts keep it cheap (issue 15,
+/// speed): the bag distance (letters of one word the other lacks, a lower bound of the
+/// distance: an edit changes at most one letter of each word's multiset, a swap none)
+/// rejects most pairs before any table is filled; and only the diagonal band of cells within
+/// `max` of the diagonal is computed (Ukkonen): a cell off the band is at least `max + 1`
+/// away, so a distance within `max` is found exactly and a larger one stays larger than
+/// `max`.
 pub fn bounded_osa(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
@@ -831,37 +848,66 @@ pub fn bounded_osa(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
         let d = strsim::osa_distance(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b));
         return (d <= max).then_some(d);
     }
-    // Three rows on the stack: tokens and joined names are short (< 64 bytes, so distances
-    // fit in a byte).
-    let mut rows = [[0u8; 64]; 3];
+    if max < n.max(a.len()) {
+        let mut count = [0u8; 256];
+        for &c in a {
+            count[c as usize] += 1;
+        }
+        let mut common = 0usize;
+        for &c in b {
+            let k = &mut count[c as usize];
+            if *k > 0 {
+                *k -= 1;
+                common += 1;
+            }
+        }
+        if a.len().max(n) - common > max {
+            return None;
+        }
+    }
+    // Distances of these short strings are below 64: a bound of 63 or more bounds nothing, and
+    // `inf` (a cell off the band) then fits a byte with room for the +1 below.
+    let cap = max.min(63);
+    let inf = cap as u8 + 1;
+    // Three rows on the stack (previous two for the swap), cells off the band at `inf`.
+    let mut rows = [[inf; 64]; 3];
     let [mut prev2, mut prev, mut cur] = {
         let [r0, r1, r2] = &mut rows;
         [r0, r1, r2]
     };
-    for (j, v) in prev.iter_mut().enumerate().take(n + 1) {
+    for (j, v) in prev.iter_mut().enumerate().take(n.min(cap) + 1) {
         *v = j as u8;
     }
-    let max8 = max.min(255) as u8;
     for i in 1..=a.len() {
-        cur[0] = i as u8;
-        let mut row_min = cur[0];
-        for j in 1..=n {
+        // Columns within `cap` of the diagonal; the cell left of the band is column 0 (the
+        // distance to the empty prefix) or off the band, and the one right of it off the band
+        // (the row buffer may still hold a value of an earlier row there).
+        let lo = i.saturating_sub(cap).max(1);
+        let hi = (i + cap).min(n);
+        cur[lo - 1] = if lo == 1 { (i as u8).min(inf) } else { inf };
+        if hi < n {
+            cur[hi + 1] = inf;
+        }
+        let mut row_min = cur[lo - 1];
+        for j in lo..=hi {
             let cost = u8::from(a[i - 1] != b[j - 1]);
             let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(prev2[j - 2] + 1);
             }
+            // Kept at most `inf`, so that sums stay in a byte.
+            let v = v.min(inf);
             cur[j] = v;
             row_min = row_min.min(v);
         }
-        if row_min > max8 {
+        if row_min > cap as u8 {
             return None;
         }
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     let d = usize::from(prev[n]);
-    (d <= max).then_some(d)
+    (d <= cap).then_some(d)
 }
 
 /// Same length, and exactly one pair of adjacent letters swapped.
@@ -1348,16 +1394,28 @@ impl Matcher {
             links: std::sync::OnceLock::new(),
             config,
         };
+        // A name's tokens are prepared from its words and surname length alone: equal words
+        // and surname lengths give equal tokens.
+        let shapes: Vec<u32> = {
+            let mut first: AHashMap<(&[Token], Option<usize>), u32> = AHashMap::new();
+            raw.iter()
+                .zip(&surname_len)
+                .enumerate()
+                .map(|(ni, ((_, _, toks), sn))| *first.entry((&toks[..], *sn)).or_insert(ni as u32))
+                .collect()
+        };
         m.names = raw
             .into_iter()
             .zip(surname_len)
-            .map(|((entry, variant, toks), sn)| {
+            .zip(shapes)
+            .map(|(((entry, variant, toks), sn), shape)| {
                 let mut tokens = m.prepare_tokens(&toks);
                 mark_name_parts(&mut tokens, sn);
                 IndexedName {
                     entry,
                     variant,
                     tokens,
+                    shape,
                 }
             })
             .collect();
@@ -2872,7 +2930,7 @@ impl Matcher {
         let proposing: Vec<bool> = (0..per_token.len())
             .map(|i| skip_common || rarest.iter().take(2).any(|&r| r == i))
             .collect();
-        let mut cands: Vec<(u32, f32)> = DENSE.with(|cell| {
+        let cands: Vec<(u32, f32)> = DENSE.with(|cell| {
             let mut dense = cell.borrow_mut();
             let (scores, touched) = &mut *dense;
             if scores.len() < self.names.len() {
@@ -2918,23 +2976,57 @@ impl Matcher {
         });
         // Ties (common names reach many list names with the same weight) go to names of the
         // query's length.
+        // The order is total (name indexes are unique), so an unstable sort on keys computed
+        // once per candidate gives the same order as comparing names' lengths in every
+        // comparison (which read `names` at random: thousands of candidates for common words).
         let qlen = q.tokens.len();
-        let len_gap = |ni: u32| self.names[ni as usize].tokens.len().abs_diff(qlen);
-        cands.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then(len_gap(a.0).cmp(&len_gap(b.0)))
-                .then(a.0.cmp(&b.0))
-        });
+        let mut keyed: Vec<(u32, usize, u32)> = cands
+            .iter()
+            .map(|&(ni, v)| {
+                let gap = self.names[ni as usize].tokens.len().abs_diff(qlen);
+                (descending_f32_key(v), gap, ni)
+            })
+            .collect();
         // At most two name variants per entry, so one entry's many aliases do not crowd the
-        // others out of the candidates scored in full.
-        let mut per_entry: AHashMap<u32, u8> = AHashMap::new();
-        cands.retain(|(ni, _)| {
-            let c = per_entry.entry(self.names[*ni as usize].entry).or_insert(0);
-            *c += 1;
-            *c <= 2
-        });
-        cands.truncate(self.config.max_candidates);
-        let cands: Vec<u32> = cands.into_iter().map(|(ni, _)| ni).collect();
+        // others out of the candidates scored in full; the best `max_candidates` are kept.
+        // Only the head of the order is needed: the smallest keys are selected and sorted
+        // first (the same head as a full sort, the order being total), and the whole list is
+        // sorted only when that head holds too few entries.
+        let max = self.config.max_candidates;
+        let mut head = (4 * max).max(64);
+        let cands: Vec<u32> = loop {
+            if head < keyed.len() {
+                keyed.select_nth_unstable(head);
+                keyed[..head].sort_unstable();
+            } else {
+                keyed.sort_unstable();
+            }
+            let mut per_entry: Vec<(u32, u8)> = Vec::new();
+            let mut out: Vec<u32> = Vec::with_capacity(max);
+            for &(_, _, ni) in keyed.iter().take(head) {
+                if out.len() >= max {
+                    break;
+                }
+                let e = self.names[ni as usize].entry;
+                let seen = match per_entry.iter_mut().find(|(x, _)| *x == e) {
+                    Some((_, c)) => {
+                        *c += 1;
+                        *c
+                    }
+                    None => {
+                        per_entry.push((e, 1));
+                        1
+                    }
+                };
+                if seen <= 2 {
+                    out.push(ni);
+                }
+            }
+            if out.len() >= max || head >= keyed.len() {
+                break out;
+            }
+            head = keyed.len();
+        };
         self.score_candidates(q, query, min_report, &cands, retrieved)
     }
 
@@ -2957,6 +3049,7 @@ impl Matcher {
             .birth_date
             .as_deref()
             .and_then(crate::model::birth_year);
+        let mut memo = Vec::new();
         cands
             .iter()
             .filter_map(|&ni| {
@@ -2966,7 +3059,7 @@ impl Matcher {
                     return None;
                 }
                 let person = query.schema == Schema::Person || entry.schema == Schema::Person;
-                let (s, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, false);
+                let (s, mut ex) = self.score_shape(&mut memo, &q.tokens, name, person, false);
                 // Screening persons: the pair model is calibrated on name pairs of which half
                 // match, while a screened person is almost never listed; a person hit also
                 // needs the rule score's agreement (>= 0.85, its own decision point, which
@@ -2985,7 +3078,7 @@ impl Matcher {
                 );
                 // Explanations are built only for names that can be reported.
                 if s >= min_report {
-                    let (s2, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, true);
+                    let (s2, mut ex) = self.score_shape(&mut memo, &q.tokens, name, person, true);
                     let s2 = self.apply_evidence(
                         s2,
                         &mut ex,
@@ -3001,6 +3094,26 @@ impl Matcher {
                 }
             })
             .collect()
+    }
+
+    /// [`Matcher::score_tokens`] of a query and a candidate name, remembered in `memo` by the
+    /// name's shape: a name of a shape already scored (with the same `person` and `explain`)
+    /// gets that result, which is the same, at the cost of a copy (issue 15, speed).
+    fn score_shape(
+        &self,
+        memo: &mut ShapeMemo,
+        qt: &[IToken],
+        name: &IndexedName,
+        person: bool,
+        explain: bool,
+    ) -> (f64, Explanation) {
+        let key = (name.shape, person, explain);
+        if let Some((_, r)) = memo.iter().find(|(k, _)| *k == key) {
+            return r.clone();
+        }
+        let r = self.score_tokens(qt, &name.tokens, person, explain);
+        memo.push((key, r.clone()));
+        r
     }
 
     /// Country, address and year-of-birth evidence (see the module documentation).
@@ -3088,6 +3201,14 @@ impl Matcher {
         }
         s.clamp(0.0, 1.0)
     }
+}
+
+/// An integer key whose ascending order is `f32::total_cmp`'s descending order (the same bit
+/// trick as `total_cmp`: negative numbers' magnitude bits flipped, then the sign bit).
+fn descending_f32_key(v: f32) -> u32 {
+    let bits = v.to_bits() as i32;
+    let ordered = bits ^ ((((bits >> 31) as u32) >> 1) as i32);
+    !((ordered as u32) ^ 0x8000_0000)
 }
 
 /// Word-boundary positions of the name's letters (legal forms left out), counted from the
@@ -3215,6 +3336,81 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn descending_f32_key_orders_as_total_cmp_reversed() {
+        let xs = [
+            f32::NEG_INFINITY,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-30,
+            0.4,
+            0.5,
+            3.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        for a in xs {
+            for b in xs {
+                assert_eq!(
+                    descending_f32_key(a).cmp(&descending_f32_key(b)),
+                    b.total_cmp(&a),
+                    "{a} {b}"
+                );
+            }
+        }
+    }
+
+    /// The band and the bag-distance shortcut of `bounded_osa` are exact: every pair of short
+    /// strings over a small alphabet (so that letters repeat and swaps occur), every bound.
+    #[test]
+    fn bounded_osa_is_exact_for_every_bound() {
+        let mut words: Vec<Vec<u8>> = vec![Vec::new()];
+        // All strings of up to 5 letters over "abc", and a few longer ones.
+        let mut frontier: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let mut next = Vec::new();
+            for w in &frontier {
+                for c in b"abc" {
+                    let mut x = w.clone();
+                    x.push(*c);
+                    next.push(x);
+                }
+            }
+            words.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for w in [
+            "abcabcabcabca",
+            "bacbacbacbac",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+        ] {
+            words.push(w.as_bytes().to_vec());
+        }
+        let mut checked = 0usize;
+        for (x, a) in words.iter().enumerate() {
+            // Every pair among the short words would be 130k pairs x bounds: a stride keeps the
+            // test quick while still meeting every length and letter pattern.
+            for b in words.iter().skip(x % 7).step_by(7) {
+                let (sa, sb) = (
+                    std::str::from_utf8(a).unwrap(),
+                    std::str::from_utf8(b).unwrap(),
+                );
+                let d = strsim::osa_distance(sa, sb);
+                for max in [0, 1, 2, 3, 4, 6, 12, 63, 64, 200] {
+                    assert_eq!(
+                        bounded_osa(a, b, max),
+                        (d <= max).then_some(d),
+                        "{sa} {sb} {max}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
     }
 
     #[test]
