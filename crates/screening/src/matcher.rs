@@ -1720,7 +1720,7 @@ impl Matcher {
                 if c_used[j] || ct[j].kind != TokenKind::Word {
                     continue;
                 }
-                if (kq.is_some()
+                let by_rule = (kq.is_some()
                     && skeleton_pair_ok(&qt[i].text, &ct[j].text, person)
                     && skeleton(&ct[j].text) == kq
                     && spelled_alike(&qt[i].text, &ct[j].text))
@@ -1735,8 +1735,13 @@ impl Matcher {
                     || slavic_vowel_key.as_ref().is_some_and(|(k, _)| {
                         *k == crate::slavic::vowel_key(&ct[j].text).0
                             && spelled_alike(&qt[i].text, &ct[j].text)
-                    })
-                {
+                    });
+                // Spellings Wikidata gives for one native-script name word ("reza" / "rida",
+                // "usman" / "othman"), restricted (`spelling.rs`: no romanised Chinese or
+                // Korean syllable, no "abdul" / "abdullah" prefix, spelled partly alike).
+                let by_group =
+                    !by_rule && person && crate::spelling::variants(&qt[i].text, &ct[j].text);
+                if by_rule || by_group {
                     q_used[i] = true;
                     c_used[j] = true;
                     if i < 32 && j < 255 {
@@ -1754,6 +1759,12 @@ impl Matcher {
                             similarity: PHONETIC_SIM,
                             weight: w,
                         });
+                        if by_group {
+                            ex.notes.push(format!(
+                                "spelling variants of one name in Wikidata: {} / {}",
+                                qt[i].text, ct[j].text
+                            ));
+                        }
                     }
                     break;
                 }
