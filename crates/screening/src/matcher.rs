@@ -1720,7 +1720,7 @@ impl Matcher {
                 if c_used[j] || ct[j].kind != TokenKind::Word {
                     continue;
                 }
-                let by_rule = (kq.is_some()
+                if (kq.is_some()
                     && skeleton_pair_ok(&qt[i].text, &ct[j].text, person)
                     && skeleton(&ct[j].text) == kq
                     && spelled_alike(&qt[i].text, &ct[j].text))
@@ -1735,13 +1735,8 @@ impl Matcher {
                     || slavic_vowel_key.as_ref().is_some_and(|(k, _)| {
                         *k == crate::slavic::vowel_key(&ct[j].text).0
                             && spelled_alike(&qt[i].text, &ct[j].text)
-                    });
-                // Spellings Wikidata gives for one native-script name word ("reza" / "rida",
-                // "usman" / "othman"), restricted (`spelling.rs`: no romanised Chinese or
-                // Korean syllable, no "abdul" / "abdullah" prefix, spelled partly alike).
-                let by_group =
-                    !by_rule && person && crate::spelling::variants(&qt[i].text, &ct[j].text);
-                if by_rule || by_group {
+                    })
+                {
                     q_used[i] = true;
                     c_used[j] = true;
                     if i < 32 && j < 255 {
@@ -1759,12 +1754,6 @@ impl Matcher {
                             similarity: PHONETIC_SIM,
                             weight: w,
                         });
-                        if by_group {
-                            ex.notes.push(format!(
-                                "spelling variants of one name in Wikidata: {} / {}",
-                                qt[i].text, ct[j].text
-                            ));
-                        }
                     }
                     break;
                 }
@@ -2085,13 +2074,36 @@ impl Matcher {
         // "tuhami"), a romanisation the rules do not read rather than another name; never two
         // romanised Chinese or Korean syllables ("yong" / "song" are two names), nor the
         // vowelless readings of Hebrew or Arabic script ("mhmdy" / "hmdy": one letter there
-        // is another name). Weighted share of the list name, each word similarity-weighted.
+        // is another name). Weighted share of the list name, each word similarity-weighted;
+        // Wikidata spellings of one Arabic or Cyrillic name word (`spelling.rs`) count in full.
         let mut spelled_alike_w = 0.0f64;
         if person && !letters_route {
             let mut c_taken = [false; 32];
             for (i, a) in qt.iter().enumerate() {
-                if q_used[i] || a.kind != TokenKind::Word || a.text.len() < 4 || !has_vowel(&a.text)
-                {
+                if q_used[i] || a.kind != TokenKind::Word {
+                    continue;
+                }
+                // Spellings Wikidata gives for one Arabic or Cyrillic name word ("reza" /
+                // "rida", "usman" / "othman"; `spelling.rs`, restricted: no romanised Chinese
+                // or Korean syllable, no "abdul" / "abdullah" prefix, spelled partly alike):
+                // full credit, whatever the edit distance.
+                if let Some(j) = (0..ct.len().min(32)).find(|&j| {
+                    !c_used[j]
+                        && !c_taken[j]
+                        && ct[j].kind == TokenKind::Word
+                        && crate::spelling::variants(&a.text, &ct[j].text)
+                }) {
+                    c_taken[j] = true;
+                    spelled_alike_w += ct[j].weight as f64;
+                    if explain {
+                        ex.notes.push(format!(
+                            "spelling variants of one name in Wikidata: {} / {}",
+                            a.text, ct[j].text
+                        ));
+                    }
+                    continue;
+                }
+                if a.text.len() < 4 || !has_vowel(&a.text) {
                     continue;
                 }
                 let a_pinyin = is_pinyin_syllable(&a.text);
