@@ -30,6 +30,7 @@ pub mod normalize;
 pub mod pairmodel;
 mod signal;
 pub mod slavic;
+pub mod spelling;
 mod store;
 pub mod symbols;
 pub mod token_set;

@@ -2132,13 +2132,36 @@ impl Matcher {
         // "tuhami"), a romanisation the rules do not read rather than another name; never two
         // romanised Chinese or Korean syllables ("yong" / "song" are two names), nor the
         // vowelless readings of Hebrew or Arabic script ("mhmdy" / "hmdy": one letter there
-        // is another name). Weighted share of the list name, each word similarity-weighted.
+        // is another name). Weighted share of the list name, each word similarity-weighted;
+        // Wikidata spellings of one Arabic or Cyrillic name word (`spelling.rs`) count in full.
         let mut spelled_alike_w = 0.0f64;
         if person && !letters_route {
             let mut c_taken = [false; 32];
             for (i, a) in qt.iter().enumerate() {
-                if q_used[i] || a.kind != TokenKind::Word || a.text.len() < 4 || !has_vowel(&a.text)
-                {
+                if q_used[i] || a.kind != TokenKind::Word {
+                    continue;
+                }
+                // Spellings Wikidata gives for one Arabic or Cyrillic name word ("reza" /
+                // "rida", "usman" / "othman"; `spelling.rs`, restricted: no romanised Chinese
+                // or Korean syllable, no "abdul" / "abdullah" prefix, spelled partly alike):
+                // full credit, whatever the edit distance.
+                if let Some(j) = (0..ct.len().min(32)).find(|&j| {
+                    !c_used[j]
+                        && !c_taken[j]
+                        && ct[j].kind == TokenKind::Word
+                        && crate::spelling::variants(&a.text, &ct[j].text)
+                }) {
+                    c_taken[j] = true;
+                    spelled_alike_w += ct[j].weight as f64;
+                    if explain {
+                        ex.notes.push(format!(
+                            "spelling variants of one name in Wikidata: {} / {}",
+                            a.text, ct[j].text
+                        ));
+                    }
+                    continue;
+                }
+                if a.text.len() < 4 || !has_vowel(&a.text) {
                     continue;
                 }
                 let a_pinyin = is_pinyin_syllable(&a.text);
