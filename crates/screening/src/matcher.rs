@@ -99,6 +99,14 @@ fn is_initial_of(a: &str, b: &str) -> bool {
 /// rarer.
 const DISTINCTIVE_SHARE: f64 = 0.55;
 
+/// Other entries named with the shared words counted up to this many (model feature 22,
+/// `shared_words_other_entries`, is the count over this).
+const FAMILY_CAP: usize = 4;
+
+/// Names scanned for [`Matcher::other_entries_sharing`]: a rarest shared word in more names
+/// than this is generic.
+const FAMILY_SCAN: usize = 256;
+
 /// Arabic article written glued to the name in one romanisation and apart (and so dropped)
 /// in the other: "alarifi" / "arifi", "aldabbas" / "dabas". The rest must have 4+ letters and
 /// equal the other word, doubled letters aside ("alberto" / "berta" is another name).
@@ -1387,6 +1395,74 @@ impl Matcher {
         self.names.len()
     }
 
+    /// The number of list entries of companies, vessels and aircraft (up to [`FAMILY_CAP`])
+    /// with a name that holds every word or number matched between `qt` and `ct` (the list
+    /// side's spelling), leaving out entries with a
+    /// name of exactly the words of either side (legal forms aside): the two entities
+    /// compared, and their entries on other lists. When the rarest shared word is in more
+    /// than [`FAMILY_SCAN`] names, the shared words are generic and the count is the cap.
+    fn other_entries_sharing(&self, qt: &[IToken], ct: &[IToken], c_used: &[bool]) -> usize {
+        let mut ids: Vec<u32> = ct
+            .iter()
+            .zip(c_used)
+            .filter(|(t, &u)| u && t.kind != TokenKind::LegalForm && t.id != u32::MAX)
+            .map(|(t, _)| t.id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let Some(&rarest) = ids
+            .iter()
+            .min_by_key(|&&id| self.postings[id as usize].len())
+        else {
+            return 0;
+        };
+        let posting = &self.postings[rarest as usize];
+        if posting.len() > FAMILY_SCAN {
+            return FAMILY_CAP;
+        }
+        // A name's words as vocabulary ids, legal forms aside (None: a word not on the lists).
+        let key = |ts: &[IToken]| -> Option<Vec<u32>> {
+            let mut k = Vec::with_capacity(ts.len());
+            for t in ts.iter().filter(|t| t.kind != TokenKind::LegalForm) {
+                if t.id == u32::MAX {
+                    return None;
+                }
+                k.push(t.id);
+            }
+            k.sort_unstable();
+            k.dedup();
+            Some(k)
+        };
+        let mut found: Vec<u32> = Vec::new();
+        for &n in posting {
+            let name = &self.names[n as usize];
+            if !found.contains(&name.entry)
+                && self.entries[name.entry as usize].schema != Schema::Person
+                && ids
+                    .iter()
+                    .all(|&id| name.tokens.iter().any(|t| t.id == id))
+            {
+                found.push(name.entry);
+            }
+        }
+        if found.is_empty() {
+            return 0;
+        }
+        let (kq, kc) = (key(qt), key(ct));
+        let same_as_a_side = |e: u32| {
+            let lo = self.names.partition_point(|x| x.entry < e);
+            self.names[lo..]
+                .iter()
+                .take_while(|x| x.entry == e)
+                .any(|x| {
+                    let k = key(&x.tokens);
+                    k.is_some() && (k == kq || k == kc)
+                })
+        };
+        found.retain(|&e| !same_as_a_side(e));
+        found.len().min(FAMILY_CAP)
+    }
+
     fn token_weight(&self, t: &Token) -> (u32, f32) {
         match t.kind {
             TokenKind::LegalForm => (u32::MAX, self.config.legal_form_weight as f32),
@@ -2193,6 +2269,16 @@ impl Matcher {
         } else {
             q_unexpl_max.min(c_unexpl_max) / (self.max_weight as f64).max(1e-9)
         };
+        // Companies: other list entries whose names hold every word the two names share
+        // ("BANDAR IMAM PETROCHEMICAL" / "BANDAR IMAM KIMIYA PETROCHEMICAL": the KHARAZMI,
+        // FARAVARESH and ABNIROO companies are also "BANDAR IMAM ... PETROCHEMICAL"): the
+        // shared words name a family of entities, not one. Entries named exactly as either
+        // name are not counted (those are the two entities compared). Model feature 22.
+        let family = if person || letters_route {
+            0
+        } else {
+            self.other_entries_sharing(qt, ct, c_used)
+        };
         let f: crate::pairmodel::Features = [
             rule,
             q_unexpl / total_q,
@@ -2216,6 +2302,7 @@ impl Matcher {
             replaced_rarity.min(1.0),
             added_after.min(1.0),
             f64::from(u8::from(added_before)),
+            (family as f64 / FAMILY_CAP as f64).min(1.0),
         ];
         ex.features = f;
         ex.rule_score = rule;
@@ -2289,6 +2376,24 @@ impl Matcher {
             let (aq, ac) = (added(qt, q_used), added(ct, c_used));
             // A distinctive word on each side that the other lacks (the model's
             // `replaced_word_rarity`): the shared words may name a family of companies.
+            if family > 0 {
+                let shared: Vec<&str> = ct
+                    .iter()
+                    .zip(c_used.iter())
+                    .filter(|(t, &u)| u && t.kind == TokenKind::Word)
+                    .map(|(t, _)| &*t.text)
+                    .collect();
+                ex.notes.push(format!(
+                    "{} other list {} also named with the shared words ({}): a family of entities?",
+                    if family >= FAMILY_CAP {
+                        format!("{FAMILY_CAP} or more")
+                    } else {
+                        family.to_string()
+                    },
+                    if family == 1 { "entry is" } else { "entries are" },
+                    shared.join(" ")
+                ));
+            }
             if replaced_rarity >= DISTINCTIVE_SHARE {
                 ex.notes.push(format!(
                     "a distinctive word differs ({} / {}): another company of the same family?",
