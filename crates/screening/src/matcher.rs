@@ -1438,9 +1438,7 @@ impl Matcher {
             let name = &self.names[n as usize];
             if !found.contains(&name.entry)
                 && self.entries[name.entry as usize].schema != Schema::Person
-                && ids
-                    .iter()
-                    .all(|&id| name.tokens.iter().any(|t| t.id == id))
+                && ids.iter().all(|&id| name.tokens.iter().any(|t| t.id == id))
             {
                 found.push(name.entry);
             }
@@ -2390,7 +2388,11 @@ impl Matcher {
                     } else {
                         family.to_string()
                     },
-                    if family == 1 { "entry is" } else { "entries are" },
+                    if family == 1 {
+                        "entry is"
+                    } else {
+                        "entries are"
+                    },
                     shared.join(" ")
                 ));
             }
