@@ -701,6 +701,35 @@ struct IndexedName {
     /// 0 = primary name, i = alias i-1.
     variant: u32,
     tokens: Vec<IToken>,
+    /// [`words_key`] of the tokens: which names are written with the same words.
+    key: Option<u64>,
+}
+
+/// A hash of a name's words and numbers as vocabulary ids, sorted and without repeats, legal
+/// forms aside; `None` when a word is not on the lists (no list name has the same words).
+fn words_key(ts: &[IToken]) -> Option<u64> {
+    let mut ids = [0u32; 32];
+    let mut n = 0;
+    for t in ts.iter().filter(|t| t.kind != TokenKind::LegalForm) {
+        if t.id == u32::MAX || n == ids.len() {
+            return None;
+        }
+        ids[n] = t.id;
+        n += 1;
+    }
+    let ids = &mut ids[..n];
+    ids.sort_unstable();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut last = None;
+    for &id in ids.iter() {
+        if last != Some(id) {
+            for b in id.to_le_bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            last = Some(id);
+        }
+    }
+    Some(h)
 }
 
 /// The screening index over all loaded lists.
@@ -1365,6 +1394,7 @@ impl Matcher {
                 IndexedName {
                     entry,
                     variant,
+                    key: words_key(&tokens),
                     tokens,
                 }
             })
@@ -1402,14 +1432,19 @@ impl Matcher {
     /// compared, and their entries on other lists. When the rarest shared word is in more
     /// than [`FAMILY_SCAN`] names, the shared words are generic and the count is the cap.
     fn other_entries_sharing(&self, qt: &[IToken], ct: &[IToken], c_used: &[bool]) -> usize {
-        let mut ids: Vec<u32> = ct
+        let mut ids = [0u32; 32];
+        let mut n = 0;
+        for (t, _) in ct
             .iter()
             .zip(c_used)
             .filter(|(t, &u)| u && t.kind != TokenKind::LegalForm && t.id != u32::MAX)
-            .map(|(t, _)| t.id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        {
+            if n < ids.len() && !ids[..n].contains(&t.id) {
+                ids[n] = t.id;
+                n += 1;
+            }
+        }
+        let ids = &ids[..n];
         let Some(&rarest) = ids
             .iter()
             .min_by_key(|&&id| self.postings[id as usize].len())
@@ -1420,45 +1455,34 @@ impl Matcher {
         if posting.len() > FAMILY_SCAN {
             return FAMILY_CAP;
         }
-        // A name's words as vocabulary ids, legal forms aside (None: a word not on the lists).
-        let key = |ts: &[IToken]| -> Option<Vec<u32>> {
-            let mut k = Vec::with_capacity(ts.len());
-            for t in ts.iter().filter(|t| t.kind != TokenKind::LegalForm) {
-                if t.id == u32::MAX {
-                    return None;
-                }
-                k.push(t.id);
-            }
-            k.sort_unstable();
-            k.dedup();
-            Some(k)
-        };
-        let mut found: Vec<u32> = Vec::new();
-        for &n in posting {
-            let name = &self.names[n as usize];
-            if !found.contains(&name.entry)
-                && self.entries[name.entry as usize].schema != Schema::Person
-                && ids.iter().all(|&id| name.tokens.iter().any(|t| t.id == id))
-            {
-                found.push(name.entry);
-            }
-        }
-        if found.is_empty() {
-            return 0;
-        }
-        let (kq, kc) = (key(qt), key(ct));
-        let same_as_a_side = |e: u32| {
+        let (kq, kc) = (words_key(qt), words_key(ct));
+        // An entry named exactly as either side: one of the two entities compared.
+        let a_side = |e: u32| {
             let lo = self.names.partition_point(|x| x.entry < e);
             self.names[lo..]
                 .iter()
                 .take_while(|x| x.entry == e)
-                .any(|x| {
-                    let k = key(&x.tokens);
-                    k.is_some() && (k == kq || k == kc)
-                })
+                .any(|x| x.key.is_some() && (x.key == kq || x.key == kc))
         };
-        found.retain(|&e| !same_as_a_side(e));
-        found.len().min(FAMILY_CAP)
+        // Entries seen (postings are in name order, so an entry's names come together).
+        let (mut last, mut count) = (u32::MAX, 0usize);
+        for &ni in posting {
+            let name = &self.names[ni as usize];
+            if name.entry == last
+                || self.entries[name.entry as usize].schema == Schema::Person
+                || !ids.iter().all(|&id| name.tokens.iter().any(|t| t.id == id))
+            {
+                continue;
+            }
+            last = name.entry;
+            if !a_side(name.entry) {
+                count += 1;
+                if count >= FAMILY_CAP {
+                    break;
+                }
+            }
+        }
+        count
     }
 
     fn token_weight(&self, t: &Token) -> (u32, f32) {
@@ -2272,7 +2296,12 @@ impl Matcher {
         // FARAVARESH and ABNIROO companies are also "BANDAR IMAM ... PETROCHEMICAL"): the
         // shared words name a family of entities, not one. Entries named exactly as either
         // name are not counted (those are the two entities compared). Model feature 22.
-        let family = if person || letters_route {
+        // Counted on the explained path only: screening's fast path (`explain` false) leaves
+        // it 0, an upper bound of the score since the model is monotone in it (sign held
+        // <= 0), and every candidate that bound lets through is scored again with the
+        // explanation, which counts it; so the hits are those of the exact score, and the
+        // look-ups cost only for names that may be reported.
+        let family = if person || letters_route || !explain {
             0
         } else {
             self.other_entries_sharing(qt, ct, c_used)

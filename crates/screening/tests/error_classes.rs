@@ -1181,3 +1181,27 @@ fn names_no_other_entry_shares_still_match() {
         );
     }
 }
+
+/// Screening gives the same decision: the family's parent as a query hits its own entry,
+/// not the family's other companies, and its own entry's score is the pair score.
+#[test]
+fn screening_a_family_parent_does_not_report_its_siblings() {
+    let m = family_matcher();
+    let hits = m.screen(&Query::name("BANDOLIR IMARAT PETROKEM COMPANY").schema(Schema::Company));
+    let names: Vec<&str> = hits.iter().map(|h| h.entry_name.as_str()).collect();
+    assert_eq!(names, ["BANDOLIR IMARAT PETROKEM COMPANY"], "{hits:?}");
+    let hits =
+        m.screen(&Query::name("BANDOLIR IMARAT KHAZARIN PETROKEM CO").schema(Schema::Company));
+    let names: Vec<&str> = hits.iter().map(|h| h.entry_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["BANDOLIR IMARAT KHAZARIN PETROKEM COMPANY"],
+        "{hits:?}"
+    );
+    let (s, _) = m.compare(
+        "BANDOLIR IMARAT KHAZARIN PETROKEM CO",
+        "BANDOLIR IMARAT KHAZARIN PETROKEM COMPANY",
+        Schema::Company,
+    );
+    assert!((hits[0].score - s).abs() < 1e-9, "{} vs {s}", hits[0].score);
+}
