@@ -1608,7 +1608,7 @@ impl Matcher {
 
     /// The explained pair score of two prepared names (see the module documentation).
     pub fn score_prepared(&self, q: &Prepared, c: &Prepared, schema: Schema) -> (f64, Explanation) {
-        self.score_tokens(&q.tokens, &c.tokens, schema == Schema::Person, true)
+        self.score_tokens(&q.tokens, &c.tokens, schema == Schema::Person, true, true)
     }
 
     /// With `explain` false no strings are built (the fast path of screening); the unmatched
@@ -1619,6 +1619,7 @@ impl Matcher {
         ct: &[IToken],
         person: bool,
         explain: bool,
+        family: bool,
     ) -> (f64, Explanation) {
         // Scratch reused across calls on this thread (scoring runs tens of times per name).
         // Korean names in two romanisations ("RI Chong Chol" / "RI Jong Chol", "PAK Chin" /
@@ -2296,12 +2297,11 @@ impl Matcher {
         // FARAVARESH and ABNIROO companies are also "BANDAR IMAM ... PETROCHEMICAL"): the
         // shared words name a family of entities, not one. Entries named exactly as either
         // name are not counted (those are the two entities compared). Model feature 22.
-        // Counted on the explained path only: screening's fast path (`explain` false) leaves
-        // it 0, an upper bound of the score since the model is monotone in it (sign held
-        // <= 0), and every candidate that bound lets through is scored again with the
-        // explanation, which counts it; so the hits are those of the exact score, and the
-        // look-ups cost only for names that may be reported.
-        let family = if person || letters_route || !explain {
+        // With `family` false it is left 0, an upper bound of the score since the model is
+        // monotone in it (sign held <= 0): screening scores every candidate so first, and
+        // again with the count only those that bound lets reach the threshold; the hits are
+        // those of the exact score, and the look-ups cost only for names that may be reported.
+        let family = if person || letters_route || !family {
             0
         } else {
             self.other_entries_sharing(qt, ct, c_used)
@@ -3102,7 +3102,7 @@ impl Matcher {
                     return None;
                 }
                 let person = query.schema == Schema::Person || entry.schema == Schema::Person;
-                let (s, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, false);
+                let (s, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, false, false);
                 // Screening persons: the pair model is calibrated on name pairs of which half
                 // match, while a screened person is almost never listed; a person hit also
                 // needs the rule score's agreement (>= 0.85, its own decision point, which
@@ -3119,9 +3119,27 @@ impl Matcher {
                     qaddr.as_ref(),
                     qyear,
                 );
+                // A company name the bound lets through: its exact score, with the other
+                // entries that share its words counted (`shared_words_other_entries`).
+                let s = if s >= min_report && !person {
+                    let (s1, mut ex1) =
+                        self.score_tokens(&q.tokens, &name.tokens, person, false, true);
+                    self.apply_evidence(
+                        s1,
+                        &mut ex1,
+                        entry,
+                        query.schema,
+                        qcountry,
+                        qaddr.as_ref(),
+                        qyear,
+                    )
+                } else {
+                    s
+                };
                 // Explanations are built only for names that can be reported.
                 if s >= min_report {
-                    let (s2, mut ex) = self.score_tokens(&q.tokens, &name.tokens, person, true);
+                    let (s2, mut ex) =
+                        self.score_tokens(&q.tokens, &name.tokens, person, true, true);
                     let s2 = self.apply_evidence(
                         s2,
                         &mut ex,
