@@ -99,8 +99,8 @@ fn is_initial_of(a: &str, b: &str) -> bool {
 /// rarer.
 const DISTINCTIVE_SHARE: f64 = 0.55;
 
-/// Other entries named with the shared words counted up to this many (model feature 22,
-/// `shared_words_other_entries`, is the count over this).
+/// Other entries named with the shared words counted up to this many (model feature 23,
+/// index 22, `shared_words_other_entries`, is the count over this).
 const FAMILY_CAP: usize = 4;
 
 /// Names scanned for [`Matcher::other_entries_sharing`]: a rarest shared word in more names
@@ -2296,7 +2296,7 @@ impl Matcher {
         // ("BANDAR IMAM PETROCHEMICAL" / "BANDAR IMAM KIMIYA PETROCHEMICAL": the KHARAZMI,
         // FARAVARESH and ABNIROO companies are also "BANDAR IMAM ... PETROCHEMICAL"): the
         // shared words name a family of entities, not one. Entries named exactly as either
-        // name are not counted (those are the two entities compared). Model feature 22.
+        // name are not counted (those are the two entities compared). Model feature 23 (index 22).
         // With `family` false it is left 0, an upper bound of the score since the model is
         // monotone in it (sign held <= 0): screening scores every candidate so first, and
         // again with the count only those that bound lets reach the threshold; the hits are

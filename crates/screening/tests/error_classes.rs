@@ -1078,7 +1078,7 @@ fn common_or_added_words_and_persons_are_not_replaced_distinctive_words() {
 // "BANDAR IMAM KIMIYA PETROCHEMICAL"), which the names alone do not tell from an alias that
 // drops a word. The lists do: when other entries, besides the two compared, are also named
 // with every word the pair shares, the shared words are a family's, not one entity's. The pair
-// model's `shared_words_other_entries` (feature 22) counts them (up to 4, over 4).
+// model's `shared_words_other_entries` (feature 23, index 22) counts them (up to 4, over 4).
 
 /// A list with a family of petrochemical companies that all carry "BANDOLIR IMARAT ...
 /// PETROKEM", and a company whose name no other entry shares.
