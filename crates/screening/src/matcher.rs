@@ -99,6 +99,14 @@ fn is_initial_of(a: &str, b: &str) -> bool {
 /// rarer.
 const DISTINCTIVE_SHARE: f64 = 0.55;
 
+/// Other entries named with the shared words counted up to this many (model feature 23,
+/// index 22, `shared_words_other_entries`, is the count over this).
+const FAMILY_CAP: usize = 4;
+
+/// Names scanned for [`Matcher::other_entries_sharing`]: a rarest shared word in more names
+/// than this is generic.
+const FAMILY_SCAN: usize = 256;
+
 /// Arabic article written glued to the name in one romanisation and apart (and so dropped)
 /// in the other: "alarifi" / "arifi", "aldabbas" / "dabas". The rest must have 4+ letters and
 /// equal the other word, doubled letters aside ("alberto" / "berta" is another name).
@@ -697,6 +705,35 @@ struct IndexedName {
     /// names of one shape score alike against a query, so a query scores each shape once
     /// (one entry is published in two lists, the OFAC SDN and its 2025 alias list).
     shape: u32,
+    /// [`words_key`] of the tokens: which names are written with the same words.
+    key: Option<u64>,
+}
+
+/// A hash of a name's words and numbers as vocabulary ids, sorted and without repeats, legal
+/// forms aside; `None` when a word is not on the lists (no list name has the same words).
+fn words_key(ts: &[IToken]) -> Option<u64> {
+    let mut ids = [0u32; 32];
+    let mut n = 0;
+    for t in ts.iter().filter(|t| t.kind != TokenKind::LegalForm) {
+        if t.id == u32::MAX || n == ids.len() {
+            return None;
+        }
+        ids[n] = t.id;
+        n += 1;
+    }
+    let ids = &mut ids[..n];
+    ids.sort_unstable();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut last = None;
+    for &id in ids.iter() {
+        if last != Some(id) {
+            for b in id.to_le_bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            last = Some(id);
+        }
+    }
+    Some(h)
 }
 
 /// The screening index over all loaded lists.
@@ -760,9 +797,9 @@ fn count_probe() {
     PROBES.with(|p| p.set(p.get().wrapping_add(1)));
 }
 
-/// Pair scores of one query segment by (candidate name shape, person, explain): see
+/// Pair scores of one query segment by (candidate name shape, person, explain, family): see
 /// [`Matcher::score_shape`].
-type ShapeMemo = Vec<((u32, bool, bool), (f64, Explanation))>;
+type ShapeMemo = Vec<((u32, bool, bool, bool), (f64, Explanation))>;
 
 /// A candidate token alignment: (weighted similarity, query index, list index, similarity, how).
 type AlignedPair = (f64, usize, usize, f64, MatchHow);
@@ -1414,6 +1451,7 @@ impl Matcher {
                 IndexedName {
                     entry,
                     variant,
+                    key: words_key(&tokens),
                     tokens,
                     shape,
                 }
@@ -1443,6 +1481,66 @@ impl Matcher {
     /// Number of indexed name variants (primary names, aliases and their segments).
     pub fn name_count(&self) -> usize {
         self.names.len()
+    }
+
+    /// The number of list entries of companies, vessels and aircraft (up to [`FAMILY_CAP`])
+    /// with a name that holds every word or number matched between `qt` and `ct` (the list
+    /// side's spelling), leaving out entries with a
+    /// name of exactly the words of either side (legal forms aside): the two entities
+    /// compared, and their entries on other lists. When the rarest shared word is in more
+    /// than [`FAMILY_SCAN`] names, the shared words are generic and the count is the cap.
+    fn other_entries_sharing(&self, qt: &[IToken], ct: &[IToken], c_used: &[bool]) -> usize {
+        let mut ids = [0u32; 32];
+        let mut n = 0;
+        for (t, _) in ct
+            .iter()
+            .zip(c_used)
+            .filter(|(t, &u)| u && t.kind != TokenKind::LegalForm && t.id != u32::MAX)
+        {
+            if n < ids.len() && !ids[..n].contains(&t.id) {
+                ids[n] = t.id;
+                n += 1;
+            }
+        }
+        let ids = &ids[..n];
+        let Some(&rarest) = ids
+            .iter()
+            .min_by_key(|&&id| self.postings[id as usize].len())
+        else {
+            return 0;
+        };
+        let posting = &self.postings[rarest as usize];
+        if posting.len() > FAMILY_SCAN {
+            return FAMILY_CAP;
+        }
+        let (kq, kc) = (words_key(qt), words_key(ct));
+        // An entry named exactly as either side: one of the two entities compared.
+        let a_side = |e: u32| {
+            let lo = self.names.partition_point(|x| x.entry < e);
+            self.names[lo..]
+                .iter()
+                .take_while(|x| x.entry == e)
+                .any(|x| x.key.is_some() && (x.key == kq || x.key == kc))
+        };
+        // Entries seen (postings are in name order, so an entry's names come together).
+        let (mut last, mut count) = (u32::MAX, 0usize);
+        for &ni in posting {
+            let name = &self.names[ni as usize];
+            if name.entry == last
+                || self.entries[name.entry as usize].schema == Schema::Person
+                || !ids.iter().all(|&id| name.tokens.iter().any(|t| t.id == id))
+            {
+                continue;
+            }
+            last = name.entry;
+            if !a_side(name.entry) {
+                count += 1;
+                if count >= FAMILY_CAP {
+                    break;
+                }
+            }
+        }
+        count
     }
 
     fn token_weight(&self, t: &Token) -> (u32, f32) {
@@ -1568,7 +1666,7 @@ impl Matcher {
 
     /// The explained pair score of two prepared names (see the module documentation).
     pub fn score_prepared(&self, q: &Prepared, c: &Prepared, schema: Schema) -> (f64, Explanation) {
-        self.score_tokens(&q.tokens, &c.tokens, schema == Schema::Person, true)
+        self.score_tokens(&q.tokens, &c.tokens, schema == Schema::Person, true, true)
     }
 
     /// With `explain` false no strings are built (the fast path of screening); the unmatched
@@ -1579,6 +1677,7 @@ impl Matcher {
         ct: &[IToken],
         person: bool,
         explain: bool,
+        family: bool,
     ) -> (f64, Explanation) {
         // Scratch reused across calls on this thread (scoring runs tens of times per name).
         // Korean names in two romanisations ("RI Chong Chol" / "RI Jong Chol", "PAK Chin" /
@@ -2274,6 +2373,20 @@ impl Matcher {
         } else {
             q_unexpl_max.min(c_unexpl_max) / (self.max_weight as f64).max(1e-9)
         };
+        // Companies: other list entries whose names hold every word the two names share
+        // ("BANDAR IMAM PETROCHEMICAL" / "BANDAR IMAM KIMIYA PETROCHEMICAL": the KHARAZMI,
+        // FARAVARESH and ABNIROO companies are also "BANDAR IMAM ... PETROCHEMICAL"): the
+        // shared words name a family of entities, not one. Entries named exactly as either
+        // name are not counted (those are the two entities compared). Model feature 23 (index 22).
+        // With `family` false it is left 0, an upper bound of the score since the model is
+        // monotone in it (sign held <= 0): screening scores every candidate so first, and
+        // again with the count only those that bound lets reach the threshold; the hits are
+        // those of the exact score, and the look-ups cost only for names that may be reported.
+        let family = if person || letters_route || !family {
+            0
+        } else {
+            self.other_entries_sharing(qt, ct, c_used)
+        };
         let f: crate::pairmodel::Features = [
             rule,
             q_unexpl / total_q,
@@ -2297,6 +2410,7 @@ impl Matcher {
             replaced_rarity.min(1.0),
             added_after.min(1.0),
             f64::from(u8::from(added_before)),
+            (family as f64 / FAMILY_CAP as f64).min(1.0),
         ];
         ex.features = f;
         ex.rule_score = rule;
@@ -2370,6 +2484,28 @@ impl Matcher {
             let (aq, ac) = (added(qt, q_used), added(ct, c_used));
             // A distinctive word on each side that the other lacks (the model's
             // `replaced_word_rarity`): the shared words may name a family of companies.
+            if family > 0 {
+                let shared: Vec<&str> = ct
+                    .iter()
+                    .zip(c_used.iter())
+                    .filter(|(t, &u)| u && t.kind == TokenKind::Word)
+                    .map(|(t, _)| &*t.text)
+                    .collect();
+                ex.notes.push(format!(
+                    "{} other list {} also named with the shared words ({}): a family of entities?",
+                    if family >= FAMILY_CAP {
+                        format!("{FAMILY_CAP} or more")
+                    } else {
+                        family.to_string()
+                    },
+                    if family == 1 {
+                        "entry is"
+                    } else {
+                        "entries are"
+                    },
+                    shared.join(" ")
+                ));
+            }
             if replaced_rarity >= DISTINCTIVE_SHARE {
                 ex.notes.push(format!(
                     "a distinctive word differs ({} / {}): another company of the same family?",
@@ -3082,7 +3218,8 @@ impl Matcher {
                     return None;
                 }
                 let person = query.schema == Schema::Person || entry.schema == Schema::Person;
-                let (s, mut ex) = self.score_shape(&mut memo, &q.tokens, name, person, false);
+                let (s, mut ex) =
+                    self.score_shape(&mut memo, &q.tokens, name, person, false, false);
                 // Screening persons: the pair model is calibrated on name pairs of which half
                 // match, while a screened person is almost never listed; a person hit also
                 // needs the rule score's agreement (>= 0.85, its own decision point, which
@@ -3099,9 +3236,27 @@ impl Matcher {
                     qaddr.as_ref(),
                     qyear,
                 );
+                // A company name the bound lets through: its exact score, with the other
+                // entries that share its words counted (`shared_words_other_entries`).
+                let s = if s >= min_report && !person {
+                    let (s1, mut ex1) =
+                        self.score_shape(&mut memo, &q.tokens, name, person, false, true);
+                    self.apply_evidence(
+                        s1,
+                        &mut ex1,
+                        entry,
+                        query.schema,
+                        qcountry,
+                        qaddr.as_ref(),
+                        qyear,
+                    )
+                } else {
+                    s
+                };
                 // Explanations are built only for names that can be reported.
                 if s >= min_report {
-                    let (s2, mut ex) = self.score_shape(&mut memo, &q.tokens, name, person, true);
+                    let (s2, mut ex) =
+                        self.score_shape(&mut memo, &q.tokens, name, person, true, true);
                     let s2 = self.apply_evidence(
                         s2,
                         &mut ex,
@@ -3120,8 +3275,11 @@ impl Matcher {
     }
 
     /// [`Matcher::score_tokens`] of a query and a candidate name, remembered in `memo` by the
-    /// name's shape: a name of a shape already scored (with the same `person` and `explain`)
-    /// gets that result, which is the same, at the cost of a copy (issue 15, speed).
+    /// name's shape: a name of a shape already scored (with the same `person`, `explain` and
+    /// `family`) gets that result, which is the same, at the cost of a copy (issue 15, speed).
+    /// Exact because the pair score reads only the two token lists and the index's word
+    /// counts: the family count (`shared_words_other_entries`) leaves out the entries named
+    /// with the candidate's words, which one shape determines.
     fn score_shape(
         &self,
         memo: &mut ShapeMemo,
@@ -3129,12 +3287,13 @@ impl Matcher {
         name: &IndexedName,
         person: bool,
         explain: bool,
+        family: bool,
     ) -> (f64, Explanation) {
-        let key = (name.shape, person, explain);
+        let key = (name.shape, person, explain, family);
         if let Some((_, r)) = memo.iter().find(|(k, _)| *k == key) {
             return r.clone();
         }
-        let r = self.score_tokens(qt, &name.tokens, person, explain);
+        let r = self.score_tokens(qt, &name.tokens, person, explain, family);
         memo.push((key, r.clone()));
         r
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 /// Number of features.
-pub const NF: usize = 22;
+pub const NF: usize = 23;
 
 /// Feature names, in order (also the keys of the weights file).
 pub const FEATURE_NAMES: [&str; NF] = [
@@ -36,6 +36,7 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "replaced_word_rarity",
     "given_names_added_after_shared",
     "given_name_added_before_shared",
+    "shared_words_other_entries",
 ];
 
 pub type Features = [f64; NF];
@@ -44,7 +45,7 @@ pub type Features = [f64; NF];
 /// cannot learn that a worse spelling or an unexplained word makes a match likelier because
 /// the training sets happen to correlate them.
 pub const SIGNS: [i8; NF] = [
-    1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, 1, -1, 1, -1, -1, -1, 1, -1, 1, -1,
+    1, -1, -1, -1, -1, -1, 0, 1, -1, -1, -1, -1, 1, -1, 1, -1, -1, -1, 1, -1, 1, -1, -1,
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -46,7 +46,7 @@ pub enum ModelKind {
 /// Features computed for companies, vessels and aircraft only (0 for persons) that the
 /// persons' logistic model does not use: `replaced_word_rarity` (eleventh round). The older
 /// company-only `replaced_share` stays in it, as fitted since the fourth round.
-const COMPANY_ONLY: [usize; 1] = [19];
+const COMPANY_ONLY: [usize; 2] = [19, 22];
 
 /// Person features fitted in a second stage (twelfth round): the persons' logistic model is
 /// first fitted without them, then their weights alone are fitted on top of it with every
