@@ -3,6 +3,8 @@
 //! name prefixes. Stated as a specification on names written for these tests (not taken from
 //! any evaluation set).
 
+mod common;
+
 use borderline_screening::spelling;
 use borderline_screening::{Entry, MatchConfig, Matcher, Schema};
 
@@ -12,16 +14,10 @@ const NOTE: &str = "spelling variants of one name in Wikidata";
 /// names' own words rare.
 fn matcher() -> Matcher {
     let mut es = vec![Entry::new("t", "1", Schema::Person, "KARIMI, Reza Hossein")];
-    for (i, w) in ["TRADING", "COMPANY", "GROUP"].iter().enumerate() {
-        for j in 0..40 {
-            es.push(Entry::new(
-                "f",
-                format!("{i}-{j}"),
-                Schema::Company,
-                format!("{w} FILLER{i}X{j}"),
-            ));
-        }
-    }
+    es.extend(common::common_company_words(
+        &["TRADING", "COMPANY", "GROUP"],
+        40,
+    ));
     Matcher::from_entries(es, MatchConfig::default())
 }
 
