@@ -483,4 +483,39 @@ mod tests {
         assert!(!m.trees_ordered);
         assert!(m.prob(&[0.0; NF]).is_finite());
     }
+
+    /// Screening scores a company candidate first with the family count left 0 and counts it
+    /// only when that score reaches the threshold (`Matcher::score_candidates`): exact only
+    /// because the shipped model never rises with the count. A refit without the sign
+    /// constraint, or a hand-edited file, would make screening miss hits: this says so.
+    #[test]
+    fn the_shipped_models_never_rise_with_the_family_count() {
+        let m = embedded().expect("data/pair_model.json parses");
+        let family = FEATURE_NAMES
+            .iter()
+            .position(|n| *n == "shared_words_other_entries")
+            .expect("the family count is a feature");
+        assert_eq!(SIGNS[family], -1);
+        let mut state = 11u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for i in 0..5_000 {
+            let mut f = [0.0; NF];
+            for x in f.iter_mut() {
+                *x = if next() < 0.3 { 0.0 } else { next() };
+            }
+            // Both models: persons (feature 6 set) and companies.
+            f[6] = f64::from(u8::from(i % 2 == 0));
+            f[family] = 0.0;
+            let bound = m.prob(&f);
+            for count in [0.25, 0.5, 0.75, 1.0] {
+                f[family] = count;
+                assert!(m.prob(&f) <= bound + 1e-12, "{f:?}");
+            }
+        }
+    }
 }
