@@ -1168,6 +1168,11 @@ mod tests {
         c.into_iter().next().unwrap()
     }
 
+    /// The verdict of a condition on what a description states: met, broken or untested.
+    fn verdict(c: &Condition, description: &str) -> Option<bool> {
+        c.check(&Stated::read(description)).map(|v| v.met)
+    }
+
     #[test]
     fn reads_power_and_capacity_separately() {
         let c = conditions("Vacuum cleaners, with self-contained electric motor, of a power not exceeding 1,500 W and having a dust bag or other receptacle capacity not exceeding 20L", false);
@@ -1274,36 +1279,17 @@ mod tests {
             "Electric motors; DC, of an output exceeding 750W but not exceeding 75kW",
             false,
         );
-        assert_eq!(
-            power.check(&Stated::read("a 1.5 kW motor")).map(|v| v.met),
-            Some(true)
-        );
-        assert_eq!(
-            power.check(&Stated::read("a 500 W motor")).map(|v| v.met),
-            Some(false)
-        );
+        assert_eq!(verdict(&power, "a 1.5 kW motor"), Some(true));
+        assert_eq!(verdict(&power, "a 500 W motor"), Some(false));
         assert_eq!(power.check(&Stated::read("a 12 V motor")), None);
         let share = one(
             "Fabrics, woven; containing 85% or more by weight of polyester staple fibres",
             false,
         );
-        assert_eq!(
-            share
-                .check(&Stated::read("95.8% polyester, 4.2% linen"))
-                .map(|v| v.met),
-            Some(true)
-        );
-        assert_eq!(
-            share
-                .check(&Stated::read("65% polyester 35% cotton"))
-                .map(|v| v.met),
-            Some(false)
-        );
+        assert_eq!(verdict(&share, "95.8% polyester, 4.2% linen"), Some(true));
+        assert_eq!(verdict(&share, "65% polyester 35% cotton"), Some(false));
         // a complete composition without polyester has none
-        assert_eq!(
-            share.check(&Stated::read("100% cotton")).map(|v| v.met),
-            Some(false)
-        );
+        assert_eq!(verdict(&share, "100% cotton"), Some(false));
         assert_eq!(share.check(&Stated::read("20% off")), None);
         for d in [
             "95.8% polyester, 4.2% linen",
@@ -1315,17 +1301,7 @@ mod tests {
             assert_eq!(share.met(&st), share.check(&st).map(|v| v.met), "{d}");
         }
         let chief = one("T-shirts; of cotton, knitted", true);
-        assert_eq!(
-            chief
-                .check(&Stated::read("60% cotton 40% polyester"))
-                .map(|v| v.met),
-            Some(true)
-        );
-        assert_eq!(
-            chief
-                .check(&Stated::read("80% polyester 20% cotton"))
-                .map(|v| v.met),
-            Some(false)
-        );
+        assert_eq!(verdict(&chief, "60% cotton 40% polyester"), Some(true));
+        assert_eq!(verdict(&chief, "80% polyester 20% cotton"), Some(false));
     }
 }

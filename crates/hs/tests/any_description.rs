@@ -10,14 +10,11 @@
 //!   subheading is more probable than its own heading;
 //! * the same description gives the same answer twice (no hidden state between calls).
 
-use borderline_hs::{Classifier, Nomenclature};
-use proptest::prelude::*;
-use std::sync::OnceLock;
+mod common;
 
-fn classifier() -> &'static Classifier {
-    static M: OnceLock<Classifier> = OnceLock::new();
-    M.get_or_init(|| Classifier::bundled().expect("the bundled classifier builds"))
-}
+use borderline_hs::Nomenclature;
+use common::shipped as classifier;
+use proptest::prelude::*;
 
 /// Words and quantities the reader and the vocabulary react to, and text they must survive.
 const FRAGMENTS: &[&str] = &[

@@ -12,23 +12,11 @@
 //!
 //! Descriptions written for these tests (none from the HMRC parts).
 
-use borderline_hs::vocab::Vocabulary;
+mod common;
+
 use borderline_hs::{Classifier, Params};
+use common::{build, shipped};
 use std::sync::OnceLock;
-
-fn build(p: Params) -> Classifier {
-    Classifier::build(
-        Vocabulary::bundled().expect("bundled vocabulary"),
-        Vec::new(),
-        p,
-    )
-    .expect("model builds")
-}
-
-fn shipped() -> &'static Classifier {
-    static M: OnceLock<Classifier> = OnceLock::new();
-    M.get_or_init(|| build(Params::default()))
-}
 
 /// The default with the subheading prior on (`Params::with_sub_prior`).
 fn with_prior() -> &'static Classifier {
