@@ -52,6 +52,22 @@ pub struct Tree {
 pub struct ParseError(String);
 
 impl Tree {
+    /// A tree of one leaf and no split (LightGBM writes one when no split gains; a tree that
+    /// growth starts from).
+    pub fn single_leaf(value: f64, count: f64) -> Tree {
+        Tree {
+            split_feature: vec![],
+            threshold: vec![],
+            decision_type: vec![],
+            left_child: vec![],
+            right_child: vec![],
+            internal_value: vec![],
+            internal_count: vec![],
+            leaf_value: vec![value],
+            leaf_count: vec![count],
+        }
+    }
+
     fn view(&self) -> crate::lane_walk::TreeView<'_> {
         crate::lane_walk::TreeView {
             split_feature: &self.split_feature,
@@ -1242,17 +1258,7 @@ mod tests {
             *seed
         };
         // Grow by splitting a random leaf, as LightGBM's leaf-wise growth does.
-        let mut t = Tree {
-            split_feature: vec![],
-            threshold: vec![],
-            decision_type: vec![],
-            left_child: vec![],
-            right_child: vec![],
-            internal_value: vec![],
-            internal_count: vec![],
-            leaf_value: vec![0.0],
-            leaf_count: vec![1.0],
-        };
+        let mut t = Tree::single_leaf(0.0, 1.0);
         // parent[leaf] = (node, is_left)
         let mut parent: Vec<Option<(usize, bool)>> = vec![None];
         for _ in 0..splits {

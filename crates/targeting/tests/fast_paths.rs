@@ -27,17 +27,7 @@ impl Rng {
 /// features, with thresholds f32 cannot represent, every missing-value rule (`zero_missing`
 /// adds zero-as-missing splits), and consistent covers (a parent's count is its children's sum).
 fn random_tree(rng: &mut Rng, splits: usize, nf: u32, zero_missing: bool) -> Tree {
-    let mut t = Tree {
-        split_feature: vec![],
-        threshold: vec![],
-        decision_type: vec![],
-        left_child: vec![],
-        right_child: vec![],
-        internal_value: vec![],
-        internal_count: vec![],
-        leaf_value: vec![(rng.below(1000) as f64) / 997.0 - 0.5],
-        leaf_count: vec![1.0],
-    };
+    let mut t = Tree::single_leaf((rng.below(1000) as f64) / 997.0 - 0.5, 1.0);
     let mut parent: Vec<Option<(usize, bool)>> = vec![None];
     for _ in 0..splits {
         let leaf = rng.below(t.leaf_value.len() as u64) as usize;
@@ -515,17 +505,7 @@ fn sweep_cost_measures_count_splits_visited_and_explanation_work() {
         assert_eq!(t.splits_visited(&[1.0; 40]), 1);
         // Missing goes left (default left) all the way down.
         assert_eq!(t.splits_visited(&[f32::NAN; 40]), depth);
-        let stump = Tree {
-            split_feature: vec![],
-            threshold: vec![],
-            decision_type: vec![],
-            left_child: vec![],
-            right_child: vec![],
-            internal_value: vec![],
-            internal_count: vec![],
-            leaf_value: vec![0.5],
-            leaf_count: vec![3.0],
-        };
+        let stump = Tree::single_leaf(0.5, 3.0);
         assert_eq!(stump.splits_visited(&[0.0; 40]), 0);
         let shap = LinearShap::build(&[t.clone(), stump, t]);
         assert_eq!(shap.work(), 2 * depth * points, "depth {depth}");
